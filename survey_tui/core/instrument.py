@@ -1,0 +1,295 @@
+"""The instrument model: a questionnaire in XLSForm's vocabulary, as researchers write it in YAML.
+
+Two layers: pydantic models validate the *shape* of the file (types, unknown keys, enums) so every typo
+gets a located message; `Instrument.compile()` then resolves what only the whole instrument can tell
+(choice-list names, expression references, piping) and stores parsed expressions on the models, so the
+interview engine never parses text while an interviewer waits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator
+
+from survey_tui.core.expressions import Expression
+
+QuestionType = Literal["single", "multi", "scale", "grid", "numeric", "text", "date", "note", "calculate"]
+SpecialName = Literal["dont_know", "refused"]
+SPECIAL_NAMES: tuple[SpecialName, ...] = ("dont_know", "refused")
+
+#: Types that take a choice list.
+CHOICE_TYPES = frozenset({"single", "multi", "scale", "grid"})
+#: Types whose answer is one code from the choice list.
+CODED_TYPES = frozenset({"single", "scale"})
+#: Types an interviewer answers (notes are shown, calculates are derived).
+ANSWERABLE_TYPES = frozenset({"single", "multi", "scale", "grid", "numeric", "text", "date"})
+
+NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+PIPE_PATTERN = re.compile(r"\$?\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _labels(value: Any) -> Any:
+    """A bare string is the same label in every language; a mapping is language -> text."""
+    if isinstance(value, str):
+        return {"*": value}
+    if isinstance(value, dict):
+        return {str(k): ("" if v is None else str(v)) for k, v in value.items()}
+    return value
+
+
+Labels = Annotated[dict[str, str], BeforeValidator(_labels)]
+
+
+def label_text(labels: dict[str, str] | None, language: str, fallback: str | None = None) -> str:
+    """The label in `language`, else the fallback language, else any label (never an empty screen)."""
+    if not labels:
+        return ""
+    for lang in (language, fallback, "*"):
+        if lang and labels.get(lang):
+            return labels[lang]
+    return next((text for text in labels.values() if text), "")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False, validate_assignment=False)
+
+
+class Choice(_Model):
+    """One answer option: a numeric code (what analysts see in SPSS) and its labels."""
+
+    code: int
+    label: Labels
+    name: str | None = None  # original XLSForm choice name, kept when codes were assigned on import
+    fixed: bool = False  # stays in place when choices are randomised ("Other", "None of these")
+    exclusive: bool = False  # multi only: cannot be combined with other choices ("None of these")
+
+
+class GridItem(_Model):
+    """A row of a grid: rated on the grid's shared choice list, exported as its own variable."""
+
+    name: str
+    label: Labels
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, value: str) -> str:
+        if not NAME_PATTERN.match(value):
+            raise ValueError(f"item name {value!r} must start with a letter and use only letters, digits, _")
+        return value
+
+
+class SpecialCode(_Model):
+    """A study-wide missing-value code such as don't know (98) or refused (99)."""
+
+    code: int
+    label: Labels
+
+
+def _default_specials() -> dict[str, SpecialCode]:
+    return {
+        "dont_know": SpecialCode(code=98, label={"zh-TW": "不知道", "en": "Don't know"}),
+        "refused": SpecialCode(code=99, label={"zh-TW": "拒答", "en": "Refused"}),
+    }
+
+
+class Question(_Model):
+    """One question (or a note / derived value). Field names follow XLSForm where it has one."""
+
+    name: str
+    type: QuestionType
+    label: Labels = Field(default_factory=dict)
+    hint: Labels | None = None
+    choices: list[Choice] | str | None = None  # inline choices or the name of a choice list
+    items: list[GridItem] | None = None  # grid rows
+    required: bool | None = None  # None: the instrument's required_default
+    relevant: str | None = None
+    constraint: str | None = None
+    constraint_message: Labels | None = None
+    calculate: str | None = None
+    min: float | None = None
+    max: float | None = None
+    decimals: int = 0
+    max_length: int = 2000
+    max_selected: int | None = None
+    randomize: bool = False
+    #: per-question override of the special codes: a mapping such as {dont_know: 8} (null removes one),
+    #: or false for none at all (a question where "don't know" makes no sense).
+    special_codes: dict[str, int | None] | Literal[False] | None = None
+
+    _relevant: Expression | None = PrivateAttr(default=None)
+    _constraint: Expression | None = PrivateAttr(default=None)
+    _calculate: Expression | None = PrivateAttr(default=None)
+    _choices: tuple[Choice, ...] = PrivateAttr(default=())
+    _specials: dict[str, SpecialCode] = PrivateAttr(default_factory=dict)
+    _section: str = PrivateAttr(default="")
+    _required: bool = PrivateAttr(default=False)
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, value: str) -> str:
+        if not NAME_PATTERN.match(value):
+            raise ValueError(
+                f"question name {value!r} must start with a letter, use only letters, digits and _, "
+                "and be at most 64 characters (SPSS and Stata need this)"
+            )
+        return value
+
+    @field_validator("special_codes")
+    @classmethod
+    def _valid_specials(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            unknown = set(value) - set(SPECIAL_NAMES)
+            if unknown:
+                raise ValueError(f"unknown special code {sorted(unknown)[0]!r}; use dont_know or refused")
+        return value
+
+    # -- compiled view (filled by Instrument.compile) --------------------------------------------
+    @property
+    def relevant_expr(self) -> Expression | None:
+        return self._relevant
+
+    @property
+    def constraint_expr(self) -> Expression | None:
+        return self._constraint
+
+    @property
+    def calculate_expr(self) -> Expression | None:
+        return self._calculate
+
+    @property
+    def choice_options(self) -> tuple[Choice, ...]:
+        """Resolved choices (inline or from the named list), in the order written."""
+        return self._choices
+
+    @property
+    def specials(self) -> dict[str, SpecialCode]:
+        """The special codes this question accepts (name -> code), after overrides."""
+        return self._specials
+
+    @property
+    def section(self) -> str:
+        return self._section
+
+    @property
+    def is_required(self) -> bool:
+        return self._required
+
+    @property
+    def answerable(self) -> bool:
+        return self.type in ANSWERABLE_TYPES
+
+    def choice(self, code: int) -> Choice | None:
+        return next((c for c in self._choices if c.code == code), None)
+
+    def variable_names(self) -> list[str]:
+        """The data-file variables this question becomes (grid items and multi choices split out)."""
+        if self.type == "grid":
+            return [f"{self.name}_{item.name}" for item in self.items or []]
+        if self.type == "multi":
+            return [f"{self.name}_{c.code}" for c in self._choices]
+        if self.type == "note":
+            return []
+        return [self.name]
+
+
+class Section(_Model):
+    """A group of questions with its own relevance (a whole block skipped at once)."""
+
+    name: str
+    label: Labels = Field(default_factory=dict)
+    relevant: str | None = None
+    questions: list[Question] = Field(default_factory=list)
+
+    _relevant: Expression | None = PrivateAttr(default=None)
+
+    @property
+    def relevant_expr(self) -> Expression | None:
+        return self._relevant
+
+
+class TerminateRule(_Model):
+    """Ends an interview early, e.g. a screener answer that makes the respondent ineligible."""
+
+    when: str
+    outcome: Literal["screened_out", "quota_full"] = "screened_out"
+    message: Labels | None = None
+
+    _when: Expression | None = PrivateAttr(default=None)
+
+    @property
+    def when_expr(self) -> Expression | None:
+        return self._when
+
+
+class Instrument(_Model):
+    """A whole questionnaire as it is written in `instruments/<id>.yaml`."""
+
+    id: str
+    title: Labels = Field(default_factory=dict)
+    languages: list[str] = Field(default_factory=lambda: ["zh-TW", "en"], min_length=1)
+    default_language: str | None = None
+    required_default: bool = True
+    special_codes: dict[SpecialName, SpecialCode] | None = None
+    choice_lists: dict[str, list[Choice]] = Field(default_factory=dict)
+    terminate: list[TerminateRule] = Field(default_factory=list)
+    sections: list[Section] = Field(min_length=1)
+
+    _questions: tuple[Question, ...] = PrivateAttr(default=())
+    _by_name: dict[str, Question] = PrivateAttr(default_factory=dict)
+    _order: dict[str, int] = PrivateAttr(default_factory=dict)
+    _section_of: dict[str, Section] = PrivateAttr(default_factory=dict)
+    _variables: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @property
+    def language(self) -> str:
+        return self.default_language or self.languages[0]
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        """Every question in interview order, across sections."""
+        return self._questions
+
+    def question(self, name: str) -> Question:
+        return self._by_name[name]
+
+    def has_question(self, name: str) -> bool:
+        return name in self._by_name
+
+    def position(self, name: str) -> int:
+        """Index of a question (or of the question owning a grid-item variable) in interview order."""
+        return self._order[self._variables.get(name, name)]
+
+    def section_of(self, name: str) -> Section:
+        return self._section_of[name]
+
+    def owner_of(self, variable: str) -> str | None:
+        """The question a name in an expression belongs to (a grid item's variable -> its grid)."""
+        return self._variables.get(variable)
+
+    def iter_expressions(self) -> Iterator[tuple[str, str, str]]:
+        """(owner, field, text) for every expression, for checks and the builder."""
+        for rule_index, rule in enumerate(self.terminate):
+            yield f"terminate[{rule_index}]", "when", rule.when
+        for section in self.sections:
+            if section.relevant:
+                yield section.name, "relevant", section.relevant
+            for q in section.questions:
+                for field_name in ("relevant", "constraint", "calculate"):
+                    text = getattr(q, field_name)
+                    if text:
+                        yield q.name, field_name, text
+
+
+@dataclass(frozen=True)
+class ExpressionSite:
+    """Where an expression lives, for messages: 'q12.relevant'."""
+
+    owner: str
+    field: str
+
+    def __str__(self) -> str:
+        return f"{self.owner}.{self.field}"

@@ -1,0 +1,388 @@
+"""The interview engine: one place that runs an instrument for one respondent.
+
+It asks `routing` what comes next, `validation` whether an answer stands, applies calculations,
+piping and terminate rules, clears answers that a change made irrelevant, and hands every accepted
+change to a `Recorder` in one transaction before it moves on. Renderers (the Textual form, the plain
+prompts, the builder's preview, the demo generator) only show `view()` and call `submit()`.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from survey_tui.core.answers import Answer, AnswerScope
+from survey_tui.core.instrument import PIPE_PATTERN, Choice, Instrument, Question, label_text
+from survey_tui.core.messages import message
+from survey_tui.core.routing import is_relevant, next_question, on_path
+from survey_tui.core.validation import Invalid, Rejection, special_answer, validate
+
+
+class Recorder(Protocol):
+    """Where accepted changes go. The store's recorder commits each batch durably."""
+
+    def batch(self) -> Any: ...  # a context manager: everything inside is one transaction
+    def save(self, question: str, answer: Answer, action: str) -> None: ...
+    def clear(self, question: str, reason: str) -> None: ...
+    def position(self, current: str | None, path: list[str]) -> None: ...
+    def event(self, kind: str, question: str | None, detail: str | None = None) -> None: ...
+    def finish(self, status: str, outcome: str | None) -> None: ...
+
+
+class NullRecorder:
+    """Keeps nothing: the builder's preview and dry runs."""
+
+    def batch(self) -> Any:
+        return nullcontext()
+
+    def save(self, question: str, answer: Answer, action: str) -> None:
+        pass
+
+    def clear(self, question: str, reason: str) -> None:
+        pass
+
+    def position(self, current: str | None, path: list[str]) -> None:
+        pass
+
+    def event(self, kind: str, question: str | None, detail: str | None = None) -> None:
+        pass
+
+    def finish(self, status: str, outcome: str | None) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class ChoiceView:
+    code: int
+    label: str
+    exclusive: bool = False
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    """Everything a renderer needs for one screen, already in the chosen language."""
+
+    question: Question
+    label: str
+    hint: str
+    section: str
+    choices: tuple[ChoiceView, ...]
+    items: tuple[tuple[str, str], ...]  # grid rows: (item name, label)
+    specials: tuple[tuple[str, int, str], ...]  # (name, code, label)
+    answer: Answer | None
+    number: int  # 1-based position among the questions on the current path
+    total: int  # questions on the current path (changes as answers route)
+
+
+@dataclass(frozen=True)
+class StepResult:
+    accepted: bool
+    rejection: Rejection | None = None
+    finished: bool = False  # the interview ended (completed path or terminated)
+    outcome: str | None = None
+
+
+@dataclass
+class Progress:
+    answered: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.total == 0 else round(100 * self.answered / self.total)
+
+
+@dataclass
+class InterviewState:
+    """What a resumed interview needs: the answers and the way it came."""
+
+    answers: dict[str, Answer] = field(default_factory=dict)
+    path: list[str] = field(default_factory=list)  # questions passed, oldest first (for going back)
+    current: str | None = None
+
+
+class InterviewEngine:
+    def __init__(
+        self,
+        instrument: Instrument,
+        recorder: Recorder | None = None,
+        *,
+        language: str | None = None,
+        seed: str = "",
+        state: InterviewState | None = None,
+    ) -> None:
+        self.instrument = instrument
+        self.recorder: Recorder = recorder or NullRecorder()
+        self.language = language or instrument.language
+        self.fallback = instrument.language
+        self.seed = seed
+        state = state or InterviewState()
+        self.answers: dict[str, Answer] = dict(state.answers)
+        self.path: list[str] = list(state.path)
+        self.current: Question | None = None
+        self.at_end = False
+        self.outcome: str | None = None
+        self._shown_at = time.monotonic()
+        if state.current and instrument.has_question(state.current):
+            self.current = instrument.question(state.current)
+        else:
+            self.current = self._first_unanswered()
+        self.at_end = self.current is None
+
+    # -- reading ---------------------------------------------------------------------------------
+    @property
+    def scope(self) -> AnswerScope:
+        return AnswerScope(self.instrument, self.answers)
+
+    @property
+    def finished(self) -> bool:
+        return self.outcome is not None
+
+    def view(self) -> QuestionView | None:
+        q = self.current
+        if q is None:
+            return None
+        lang, fb = self.language, self.fallback
+        path = on_path(self.instrument, self.scope)
+        names = [p.name for p in path]
+        section = self.instrument.section_of(q.name)
+        return QuestionView(
+            question=q,
+            label=self.pipe(label_text(q.label, lang, fb)),
+            hint=self.pipe(label_text(q.hint, lang, fb)),
+            section=label_text(section.label, lang, fb) or section.name,
+            choices=tuple(
+                ChoiceView(c.code, self.pipe(label_text(c.label, lang, fb)), c.exclusive)
+                for c in self.ordered_choices(q)
+            ),
+            items=tuple((i.name, label_text(i.label, lang, fb)) for i in q.items or []),
+            specials=tuple((n, s.code, label_text(s.label, lang, fb)) for n, s in q.specials.items()),
+            answer=self.answers.get(q.name),
+            number=(names.index(q.name) + 1) if q.name in names else len(self.path) + 1,
+            total=len(path),
+        )
+
+    def progress(self) -> Progress:
+        path = on_path(self.instrument, self.scope)
+        done = sum(1 for q in path if q.name in self.answers or q.type == "note" and q.name in self.path)
+        return Progress(done, len(path))
+
+    def ordered_choices(self, question: Question) -> list[Choice]:
+        """Choices in display order; randomised ones are shuffled the same way for this interview."""
+        choices = list(question.choice_options)
+        if not question.randomize:
+            return choices
+        movable = [c for c in choices if not c.fixed]
+        random.Random(f"{self.seed}:{question.name}").shuffle(movable)
+        shuffled = iter(movable)
+        return [c if c.fixed else next(shuffled) for c in choices]
+
+    def display_value(self, name: str) -> str:
+        """An answer as words, for piping ("you said 50嵐 is your favourite")."""
+        answer = self.answers.get(name)
+        if answer is None:
+            return "___"
+        q = self.instrument.question(name)
+        if answer.special is not None:
+            special = q.specials.get(answer.special)
+            return label_text(special.label, self.language, self.fallback) if special else answer.special
+        if q.type in ("single", "scale"):
+            choice = q.choice(answer.value)
+            return label_text(choice.label, self.language, self.fallback) if choice else str(answer.value)
+        if q.type == "multi":
+            sep = "、" if self.language.startswith("zh") else ", "
+            return sep.join(
+                label_text(c.label, self.language, self.fallback) for c in q.choice_options
+                if c.code in answer.value
+            )
+        if isinstance(answer.value, float):
+            return f"{answer.value:g}"
+        return "" if isinstance(answer.value, dict) else str(answer.value)
+
+    def pipe(self, text: str) -> str:
+        if "{" not in text:
+            return text
+        return PIPE_PATTERN.sub(lambda m: self.display_value(m.group(1)), text)
+
+    # -- acting ----------------------------------------------------------------------------------
+    def submit(self, raw: Any) -> StepResult:
+        """Validate and store an answer to the current question, then move on."""
+        q = self.current
+        if q is None:
+            return StepResult(False, Rejection("the interview is at its end"))
+        if q.type == "note":
+            return self._accept(q, None)
+        try:
+            answer = validate(q, raw, self.scope, self.language, self.fallback)
+        except Invalid as exc:
+            return StepResult(False, exc.rejection)
+        return self._accept(q, answer)
+
+    def submit_special(self, special: str) -> StepResult:
+        q = self.current
+        if q is None:
+            return StepResult(False, Rejection("the interview is at its end"))
+        if q.type == "note":
+            return StepResult(False, Rejection(message("note", self.language)))
+        try:
+            answer = special_answer(q, special, self.language)
+        except Invalid as exc:
+            return StepResult(False, exc.rejection)
+        return self._accept(q, answer)
+
+    def back(self) -> bool:
+        """Go to the previous question; its answer (and every later one) is kept."""
+        if not self.path:
+            return False
+        with self.recorder.batch():
+            if self.current is not None:
+                self.recorder.event("back", self.current.name, None)
+            self.current = self.instrument.question(self.path.pop())
+            self.at_end = False
+            self.recorder.position(self.current.name, self.path)
+            self._shown()
+        return True
+
+    def note(self, text: str) -> None:
+        """An interviewer's remark on the current question (paradata for the pilot report)."""
+        self.recorder.event("note", self.current.name if self.current else None, text)
+
+    def set_language(self, language: str) -> None:
+        self.language = language
+
+    def finish(self, outcome: str = "complete") -> None:
+        status = "completed" if outcome == "complete" else "terminated"
+        self.outcome = outcome
+        self.recorder.finish(status, outcome)
+
+    # -- internals -------------------------------------------------------------------------------
+    def _accept(self, q: Question, answer: Answer | None) -> StepResult:
+        with self.recorder.batch():
+            self._record(q, answer, "answered")
+            self._recalculate()
+            self._clear_irrelevant()
+            self.recorder.event("answer", q.name, f"{time.monotonic() - self._shown_at:.3f}")
+            terminate = self._terminated()
+            if terminate is not None:
+                self.path.append(q.name)
+                self.current = None
+                self.at_end = True
+                self.recorder.position(None, self.path)
+                self.finish(terminate)
+                return StepResult(True, finished=True, outcome=terminate)
+            self.path.append(q.name)
+            self.current = next_question(self.instrument, self.instrument.position(q.name), self.scope)
+            self.at_end = self.current is None
+            self.recorder.position(self.current.name if self.current else None, self.path)
+            self._shown()
+        return StepResult(True)
+
+    def _record(self, q: Question, answer: Answer | None, action: str) -> None:
+        old = self.answers.get(q.name)
+        if answer is None:
+            if old is not None:
+                del self.answers[q.name]
+                self.recorder.clear(q.name, "blanked")
+            return
+        if old != answer:
+            self.answers[q.name] = answer
+            self.recorder.save(q.name, answer, action if old is None else "changed")
+
+    def _recalculate(self) -> None:
+        for q in self.instrument.questions:
+            if q.type != "calculate" or q.calculate_expr is None:
+                continue
+            scope = self.scope
+            if not is_relevant(self.instrument, q, scope):
+                continue  # cleared by _clear_irrelevant
+            value = q.calculate_expr.evaluate(scope)
+            if isinstance(value, float) and value.is_integer() and q.decimals == 0:
+                value = int(value)
+            self._record(q, None if value is None else Answer(value=value), "calculated")
+
+    def _clear_irrelevant(self) -> None:
+        """A changed answer can take later questions off the path: their answers go (audited)."""
+        if not self.answers:
+            return
+        for q in self.instrument.questions:
+            if q.name in self.answers and not is_relevant(self.instrument, q, self.scope):
+                del self.answers[q.name]
+                self.recorder.clear(q.name, "cleared_irrelevant")
+
+    def _terminated(self) -> str | None:
+        scope = self.scope
+        for rule in self.instrument.terminate:
+            if rule.when_expr is not None and rule.when_expr.evaluate_bool(scope):
+                return rule.outcome
+        return None
+
+    def _first_unanswered(self) -> Question | None:
+        """Where a fresh or position-less interview starts: the first relevant open question."""
+        scope = self.scope
+        after = -1
+        while True:
+            q = next_question(self.instrument, after, scope)
+            if q is None or q.name not in self.answers:
+                return q
+            after = self.instrument.position(q.name)
+
+    def _shown(self) -> None:
+        self._shown_at = time.monotonic()
+        if self.current is not None:
+            self.recorder.event("shown", self.current.name, None)
+
+    def start(self) -> None:
+        """Mark the first screen as shown (paradata) and compute derived values."""
+        with self.recorder.batch():
+            self._recalculate()
+            self._shown()
+
+
+class StoreRecorder:
+    """Writes an engine's changes to the study store, one durable transaction per step.
+
+    `clock` gives the timestamps; the demo generator passes a simulated one so synthetic
+    interviews carry realistic paradata.
+    """
+
+    def __init__(self, store: Any, interview_id: int, actor: str | None = None,
+                 clock: Callable[[], str] | None = None) -> None:
+        self.store = store
+        self.interview_id = interview_id
+        self.actor = actor
+        self.clock = clock
+
+    def _at(self) -> str | None:
+        return self.clock() if self.clock else None
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        with self.store.transaction():
+            yield
+
+    def save(self, question: str, answer: Answer, action: str) -> None:
+        self.store.save_answer(self.interview_id, question, answer.value, answer.special, self.actor, action,
+                               at=self._at())
+
+    def clear(self, question: str, reason: str) -> None:
+        self.store.clear_answer(self.interview_id, question, reason, self.actor, at=self._at())
+
+    def position(self, current: str | None, path: list[str]) -> None:
+        self.store.set_position(self.interview_id, current, path)
+
+    def event(self, kind: str, question: str | None, detail: str | None = None) -> None:
+        self.store.log_event(self.interview_id, kind, question, detail, at=self._at())
+
+    def finish(self, status: str, outcome: str | None) -> None:
+        self.store.finish_interview(self.interview_id, status, outcome, ended_at=self._at())
+
+
+def state_from_store(store: Any, interview_id: int) -> InterviewState:
+    """Rebuild an interrupted interview exactly where it stopped."""
+    row = store.interview(interview_id)
+    answers = {name: Answer(a.value, a.special) for name, a in store.answers(interview_id).items()}
+    return InterviewState(answers=answers, path=list(row.path), current=row.current_question)

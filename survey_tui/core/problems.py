@@ -1,0 +1,42 @@
+"""Located problems: what a researcher needs to fix a file without reading a traceback."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a file: where (file, line, question) and what to do about it."""
+
+    file: str
+    message: str
+    line: int | None = None
+    where: str | None = None  # a question name, a section, or a key path such as "sources[2].date"
+    hint: str | None = None
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        place = self.file + (f":{self.line}" if self.line else "")
+        text = f"{place}: {self.severity}: "
+        if self.where:
+            text += f"[{self.where}] "
+        text += self.message
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class LoadError(Exception):
+    """Raised with *every* problem of a file at once, so one run of `check` lists them all."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]

@@ -1,0 +1,476 @@
+"""The study's SQLite store: answers that must survive a crash.
+
+Every accepted answer is its own transaction (WAL, synchronous=FULL), so an answer the interviewer saw
+accepted is on disk even if the machine dies the next instant. Write transactions start with
+BEGIN IMMEDIATE so two capturing processes queue on the busy timeout instead of failing with
+"database is locked". Contact data sits in its own table and nothing here joins it into answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import sqlite3
+import threading
+import uuid as uuidlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+BUSY_TIMEOUT_MS = 30_000
+
+INTERVIEW_MODES = ("field", "pilot", "test")
+INTERVIEW_STATUSES = ("in_progress", "suspended", "completed", "terminated")
+OUTCOMES = ("complete", "break_off", "screened_out", "quota_full")
+
+#: Forward migrations: MIGRATIONS[i] takes the schema from version i to i+1 (PRAGMA user_version).
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE instrument_versions (
+        id INTEGER PRIMARY KEY,
+        instrument_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        published_at TEXT NOT NULL,
+        note TEXT,
+        UNIQUE (instrument_id, version)
+    );
+    CREATE TRIGGER instrument_versions_no_update BEFORE UPDATE ON instrument_versions
+    BEGIN SELECT RAISE(ABORT, 'published instrument versions are immutable'); END;
+    CREATE TRIGGER instrument_versions_no_delete BEFORE DELETE ON instrument_versions
+    BEGIN SELECT RAISE(ABORT, 'published instrument versions are immutable'); END;
+
+    CREATE TABLE respondents (
+        id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        attributes TEXT NOT NULL DEFAULT '{}',
+        status TEXT NOT NULL DEFAULT 'new',
+        interviewer TEXT,
+        eligible INTEGER,
+        eligibility_reason TEXT
+    );
+    CREATE TABLE respondent_contacts (
+        respondent_id TEXT PRIMARY KEY REFERENCES respondents(id) ON DELETE CASCADE,
+        name TEXT,
+        phone TEXT,
+        email TEXT,
+        address TEXT
+    );
+
+    CREATE TABLE interviews (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        instrument_version_id INTEGER NOT NULL REFERENCES instrument_versions(id),
+        respondent_id TEXT REFERENCES respondents(id),
+        mode TEXT NOT NULL CHECK (mode IN ('field', 'pilot', 'test')),
+        interviewer TEXT,
+        device TEXT,
+        language TEXT,
+        status TEXT NOT NULL DEFAULT 'in_progress'
+            CHECK (status IN ('in_progress', 'suspended', 'completed', 'terminated')),
+        outcome TEXT CHECK (outcome IN ('complete', 'break_off', 'screened_out', 'quota_full')),
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        current_question TEXT,
+        path TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE INDEX interviews_by_state ON interviews (mode, status);
+
+    CREATE TABLE answers (
+        interview_id INTEGER NOT NULL REFERENCES interviews(id) ON DELETE CASCADE,
+        question TEXT NOT NULL,
+        value TEXT,
+        special TEXT CHECK (special IN ('dont_know', 'refused')),
+        answered_at TEXT NOT NULL,
+        PRIMARY KEY (interview_id, question)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        interview_id INTEGER NOT NULL,
+        question TEXT NOT NULL,
+        action TEXT NOT NULL,
+        old_value TEXT,
+        old_special TEXT,
+        new_value TEXT,
+        new_special TEXT,
+        at TEXT NOT NULL,
+        actor TEXT
+    );
+    CREATE INDEX audit_by_interview ON audit_log (interview_id);
+
+    CREATE TABLE interview_events (
+        id INTEGER PRIMARY KEY,
+        interview_id INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        question TEXT,
+        detail TEXT
+    );
+    CREATE INDEX events_by_interview ON interview_events (interview_id);
+    """,
+]
+
+
+class StoreError(Exception):
+    """A store problem said in words a researcher can act on."""
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def encode(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def decode(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+@dataclass(frozen=True)
+class InstrumentVersion:
+    id: int
+    instrument_id: str
+    version: int
+    source: str
+    sha256: str
+    published_at: str
+    note: str | None
+
+
+@dataclass(frozen=True)
+class InterviewRow:
+    id: int
+    uuid: str
+    instrument_version_id: int
+    respondent_id: str | None
+    mode: str
+    interviewer: str | None
+    device: str | None
+    language: str | None
+    status: str
+    outcome: str | None
+    started_at: str
+    ended_at: str | None
+    current_question: str | None
+    path: list[str]
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    value: Any
+    special: str | None
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file readable and writable by its owner only (it may hold personal data)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
+        os.close(fd)
+
+
+class Store:
+    """One connection to a study's `survey.db`; safe to share between threads (calls are serialised)."""
+
+    def __init__(self, path: Path, migrations: list[str] | None = None) -> None:
+        self.path = Path(path)
+        self._migrations = MIGRATIONS if migrations is None else migrations
+        _create_private(self.path)
+        try:
+            self._conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            )
+            self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise StoreError(f"{self.path}: cannot switch to WAL journaling (got {mode})")
+            self._conn.execute("PRAGMA synchronous = FULL")
+            self._conn.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: not a usable survey database ({exc})") from exc
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._migrate()
+
+    # -- plumbing --------------------------------------------------------------------------------
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        target = len(self._migrations)
+        with self._lock:
+            current = self.schema_version
+            if current > target:
+                raise StoreError(
+                    f"{self.path} was written by a newer survey-tui (schema {current}, this one knows "
+                    f"{target}); upgrade survey-tui to open it"
+                )
+            if current == target:
+                return
+            with self.transaction():
+                current = self.schema_version  # another process may have migrated meanwhile
+                for version in range(current, target):
+                    for statement in _split_sql(self._migrations[version]):
+                        self._conn.execute(statement)
+                    self._conn.execute(f"PRAGMA user_version = {version + 1}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One durable write; nested uses join the outer transaction."""
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self._conn
+                finally:
+                    self._depth -= 1
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield self._conn
+            except BaseException:
+                self._depth = 0
+                self._conn.execute("ROLLBACK")
+                raise
+            self._depth = 0
+            self._conn.execute("COMMIT")
+
+    def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            cur = self._conn.execute(sql, params)
+            cur.row_factory = sqlite3.Row
+            return cur.fetchall()
+
+    def integrity_check(self) -> str:
+        return str(self.query("PRAGMA integrity_check")[0][0])
+
+    # -- instrument versions ---------------------------------------------------------------------
+    def publish_instrument(self, instrument_id: str, source: str, note: str | None = None) -> InstrumentVersion:
+        """Freeze the exact text as the next version; publishing identical text again returns the latest."""
+        digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
+        with self.transaction() as conn:
+            latest = self.latest_version(instrument_id)
+            if latest is not None and latest.sha256 == digest:
+                return latest
+            number = 1 if latest is None else latest.version + 1
+            conn.execute(
+                "INSERT INTO instrument_versions (instrument_id, version, source, sha256, published_at, note)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (instrument_id, number, source, digest, now(), note),
+            )
+        version = self.latest_version(instrument_id)
+        assert version is not None
+        return version
+
+    def _version(self, row: sqlite3.Row | None) -> InstrumentVersion | None:
+        return None if row is None else InstrumentVersion(*row)
+
+    def latest_version(self, instrument_id: str) -> InstrumentVersion | None:
+        rows = self.query(
+            "SELECT id, instrument_id, version, source, sha256, published_at, note FROM instrument_versions"
+            " WHERE instrument_id = ? ORDER BY version DESC LIMIT 1",
+            (instrument_id,),
+        )
+        return self._version(rows[0] if rows else None)
+
+    def version_by_id(self, version_id: int) -> InstrumentVersion:
+        rows = self.query(
+            "SELECT id, instrument_id, version, source, sha256, published_at, note FROM instrument_versions"
+            " WHERE id = ?",
+            (version_id,),
+        )
+        if not rows:
+            raise StoreError(f"no instrument version with id {version_id}")
+        version = self._version(rows[0])
+        assert version is not None
+        return version
+
+    def versions(self, instrument_id: str | None = None) -> list[InstrumentVersion]:
+        sql = "SELECT id, instrument_id, version, source, sha256, published_at, note FROM instrument_versions"
+        params: tuple[Any, ...] = ()
+        if instrument_id is not None:
+            sql += " WHERE instrument_id = ?"
+            params = (instrument_id,)
+        return [InstrumentVersion(*r) for r in self.query(sql + " ORDER BY instrument_id, version", params)]
+
+    # -- interviews ------------------------------------------------------------------------------
+    def start_interview(
+        self,
+        instrument_version_id: int,
+        mode: str = "field",
+        interviewer: str | None = None,
+        respondent_id: str | None = None,
+        language: str | None = None,
+        started_at: str | None = None,
+    ) -> InterviewRow:
+        if mode not in INTERVIEW_MODES:
+            raise StoreError(f"unknown interview mode {mode!r}; use one of {', '.join(INTERVIEW_MODES)}")
+        key = str(uuidlib.uuid4())
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO interviews (uuid, instrument_version_id, respondent_id, mode, interviewer, device,"
+                " language, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (key, instrument_version_id, respondent_id, mode, interviewer, socket.gethostname(), language,
+                 started_at or now()),
+            )
+            interview_id = int(cur.lastrowid or 0)
+            self.log_event(interview_id, "start", None, None, at=started_at)
+        return self.interview(interview_id)
+
+    def interview(self, interview_id: int) -> InterviewRow:
+        rows = self.query("SELECT * FROM interviews WHERE id = ?", (interview_id,))
+        if not rows:
+            raise StoreError(f"no interview {interview_id}")
+        return _interview(rows[0])
+
+    def interviews(self, mode: str | None = None, status: str | None = None) -> list[InterviewRow]:
+        sql, params = "SELECT * FROM interviews WHERE 1=1", []
+        if mode:
+            sql += " AND mode = ?"
+            params.append(mode)
+        if status:
+            sql += " AND status = ?"
+            params.append(status)
+        return [_interview(r) for r in self.query(sql + " ORDER BY id", tuple(params))]
+
+    def interview_counts(self) -> list[tuple[str, str, str | None, int]]:
+        """(mode, status, outcome, count) for the dashboard."""
+        rows = self.query(
+            "SELECT mode, status, outcome, COUNT(*) FROM interviews GROUP BY mode, status, outcome"
+            " ORDER BY mode, status, outcome"
+        )
+        return [(r[0], r[1], r[2], int(r[3])) for r in rows]
+
+    def set_position(self, interview_id: int, current: str | None, path: list[str]) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE interviews SET current_question = ?, path = ? WHERE id = ?",
+                (current, encode(path), interview_id),
+            )
+
+    def finish_interview(self, interview_id: int, status: str, outcome: str | None,
+                         ended_at: str | None = None) -> None:
+        if status not in INTERVIEW_STATUSES:
+            raise StoreError(f"unknown interview status {status!r}")
+        if outcome is not None and outcome not in OUTCOMES:
+            raise StoreError(f"unknown interview outcome {outcome!r}")
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE interviews SET status = ?, outcome = ?, ended_at = ? WHERE id = ?",
+                (status, outcome, ended_at or now(), interview_id),
+            )
+            self.log_event(interview_id, "end", None, outcome or status, at=ended_at)
+
+    def suspend_interview(self, interview_id: int) -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE interviews SET status = 'suspended' WHERE id = ?", (interview_id,))
+            self.log_event(interview_id, "suspend", None, None)
+
+    def resume_interview(self, interview_id: int) -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE interviews SET status = 'in_progress' WHERE id = ?", (interview_id,))
+            self.log_event(interview_id, "resume", None, None)
+
+    # -- answers ---------------------------------------------------------------------------------
+    def answers(self, interview_id: int) -> dict[str, StoredAnswer]:
+        rows = self.query("SELECT question, value, special FROM answers WHERE interview_id = ?", (interview_id,))
+        return {r[0]: StoredAnswer(decode(r[1]), r[2]) for r in rows}
+
+    def save_answer(self, interview_id: int, question: str, value: Any, special: str | None,
+                    actor: str | None = None, action: str | None = None, at: str | None = None) -> bool:
+        """Upsert one answer and audit the change; returns False when nothing changed."""
+        stamp = at or now()
+        new_value = encode(value)
+        with self.transaction() as conn:
+            row = conn.execute(
+                "SELECT value, special FROM answers WHERE interview_id = ? AND question = ?",
+                (interview_id, question),
+            ).fetchone()
+            if row is not None and row[0] == new_value and row[1] == special:
+                return False
+            conn.execute(
+                "INSERT INTO answers (interview_id, question, value, special, answered_at) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (interview_id, question) DO UPDATE SET value = excluded.value,"
+                " special = excluded.special, answered_at = excluded.answered_at",
+                (interview_id, question, new_value, special, stamp),
+            )
+            conn.execute(
+                "INSERT INTO audit_log (interview_id, question, action, old_value, old_special, new_value,"
+                " new_special, at, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (interview_id, question, action or ("answered" if row is None else "changed"),
+                 None if row is None else row[0], None if row is None else row[1], new_value, special,
+                 stamp, actor),
+            )
+        return True
+
+    def clear_answer(self, interview_id: int, question: str, reason: str, actor: str | None = None,
+                     at: str | None = None) -> bool:
+        with self.transaction() as conn:
+            row = conn.execute(
+                "SELECT value, special FROM answers WHERE interview_id = ? AND question = ?",
+                (interview_id, question),
+            ).fetchone()
+            if row is None:
+                return False
+            conn.execute("DELETE FROM answers WHERE interview_id = ? AND question = ?", (interview_id, question))
+            conn.execute(
+                "INSERT INTO audit_log (interview_id, question, action, old_value, old_special, at, actor)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (interview_id, question, reason, row[0], row[1], at or now(), actor),
+            )
+        return True
+
+    def audit(self, interview_id: int) -> list[sqlite3.Row]:
+        return self.query("SELECT * FROM audit_log WHERE interview_id = ? ORDER BY id", (interview_id,))
+
+    def log_event(self, interview_id: int, kind: str, question: str | None, detail: str | None,
+                  at: str | None = None) -> None:
+        """Paradata: what happened on screen and when (time per question, going back, notes)."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO interview_events (interview_id, at, kind, question, detail) VALUES (?, ?, ?, ?, ?)",
+                (interview_id, at or now(), kind, question, detail),
+            )
+
+    def events(self, interview_id: int) -> list[sqlite3.Row]:
+        return self.query("SELECT * FROM interview_events WHERE interview_id = ? ORDER BY id", (interview_id,))
+
+
+def _interview(row: sqlite3.Row) -> InterviewRow:
+    data = dict(row)
+    data["path"] = decode(data["path"]) or []
+    return InterviewRow(**data)
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies (BEGIN ... END;) whole."""
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements

@@ -1,0 +1,195 @@
+"""A study is a folder: `study.yaml`, `instruments/*.yaml`, `survey.db`, `exports/`.
+
+Plain text where people review and diff (the plan and the questionnaires), SQLite where answers
+must survive a crash. This module finds, creates, opens and checks such folders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from survey_tui.core.instrument import Instrument, Labels, SpecialCode, SpecialName
+from survey_tui.core.instrument_loader import load_instrument_file, load_instrument_text
+from survey_tui.core.problems import LoadError, Problem
+from survey_tui.core.store import InstrumentVersion, Store
+from survey_tui.core.yamlfile import read_yaml, validate_document, write_yaml_atomic
+
+STUDY_FILE = "study.yaml"
+DB_FILE = "survey.db"
+
+
+class StudyConfig(BaseModel):
+    """The top of `study.yaml`: who the study is for and how it speaks."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1)
+    client: str = ""
+    languages: list[str] = Field(default_factory=lambda: ["zh-TW", "en"], min_length=1)
+    default_language: str | None = None
+    created: date | None = None
+    description: str = ""
+    #: study-wide missing-value codes; instruments and questions may override them
+    special_codes: dict[SpecialName, SpecialCode] | None = None
+    #: consent is asked before an interview starts when a wording is given
+    consent: Labels | None = None
+
+    @property
+    def language(self) -> str:
+        return self.default_language or self.languages[0]
+
+
+@dataclass
+class Study:
+    root: Path
+    config: StudyConfig
+    problems: list[Problem] = field(default_factory=list)  # warnings found while opening
+
+    # -- paths -----------------------------------------------------------------------------------
+    @property
+    def study_file(self) -> Path:
+        return self.root / STUDY_FILE
+
+    @property
+    def instruments_dir(self) -> Path:
+        return self.root / "instruments"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.root / "exports"
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / DB_FILE
+
+    def store(self) -> Store:
+        return Store(self.db_path)
+
+    def instrument_files(self) -> list[Path]:
+        if not self.instruments_dir.is_dir():
+            return []
+        return sorted(p for p in self.instruments_dir.iterdir() if p.suffix in (".yaml", ".yml"))
+
+    def relative(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+    # -- instruments -----------------------------------------------------------------------------
+    def load_instruments(self) -> tuple[dict[str, Instrument], list[Problem]]:
+        """Every instrument file that loads cleanly, and every problem of those that do not."""
+        instruments: dict[str, Instrument] = {}
+        problems: list[Problem] = []
+        for path in self.instrument_files():
+            instrument, found = load_instrument_file(path, self.relative(path), self.config.special_codes)
+            problems.extend(found)
+            if instrument is None:
+                continue
+            if instrument.id in instruments:
+                problems.append(Problem(self.relative(path), f"instrument id '{instrument.id}' is used by "
+                                        "another file too", where="id"))
+                continue
+            instruments[instrument.id] = instrument
+        return instruments, problems
+
+    def load_instrument(self, instrument_id: str | None = None) -> Instrument:
+        instruments, problems = self.load_instruments()
+        errors = [p for p in problems if p.severity == "error"]
+        if instrument_id is None:
+            if len(instruments) == 1 and not errors:
+                return next(iter(instruments.values()))
+            if not instruments:
+                raise LoadError(errors or [Problem(self.relative(self.instruments_dir), "no instrument found")])
+            raise LoadError(errors or [Problem(self.relative(self.instruments_dir),
+                                               "several instruments: say which one")])
+        if instrument_id not in instruments:
+            raise LoadError(errors or [Problem(self.relative(self.instruments_dir),
+                                               f"no instrument with id '{instrument_id}'")])
+        return instruments[instrument_id]
+
+    def instrument_source(self, instrument_id: str) -> str:
+        for path in self.instrument_files():
+            instrument, _ = load_instrument_file(path, self.relative(path), self.config.special_codes)
+            if instrument is not None and instrument.id == instrument_id:
+                return path.read_bytes().decode("utf-8")
+        raise LoadError([Problem(self.relative(self.instruments_dir), f"no instrument '{instrument_id}'")])
+
+    def publish(self, instrument_id: str, note: str | None = None) -> InstrumentVersion:
+        """Freeze the instrument's current text as a numbered version in the store."""
+        source = self.instrument_source(instrument_id)
+        with self.store() as store:
+            return store.publish_instrument(instrument_id, source, note)
+
+    def instrument_for_version(self, version: InstrumentVersion) -> Instrument:
+        """The instrument exactly as it was published (not as the file reads today)."""
+        instrument, problems = load_instrument_text(
+            version.source, f"{version.instrument_id} v{version.version}", self.config.special_codes
+        )
+        if instrument is None:
+            raise LoadError(problems)
+        return instrument
+
+
+def find_study_root(start: Path) -> Path | None:
+    """The study folder at or above `start` (so commands work from any subfolder)."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / STUDY_FILE).is_file():
+            return folder
+    return None
+
+
+def load_study_config(root: Path) -> tuple[StudyConfig | None, list[Problem]]:
+    doc, problems = read_yaml(root / STUDY_FILE, STUDY_FILE)
+    if doc is None:
+        return None, problems
+    if not isinstance(doc.root, dict):
+        return None, [Problem(STUDY_FILE, "study.yaml must be a mapping with title:, client:, languages:")]
+    return validate_document(StudyConfig, doc)
+
+
+def open_study(root: Path) -> Study:
+    """Open a study folder or raise LoadError saying why it is not one."""
+    root = Path(root)
+    if not (root / STUDY_FILE).is_file():
+        raise LoadError([Problem(str(root), "this folder is not a study (no study.yaml)",
+                                 hint="run 'survey-tui init' here to start one, or 'survey-tui demo'")])
+    config, problems = load_study_config(root)
+    if config is None:
+        raise LoadError(problems)
+    return Study(root.resolve(), config, problems)
+
+
+def init_study(root: Path, title: str, client: str = "", languages: list[str] | None = None) -> Study:
+    """Start an empty study; refuses to overwrite an existing one."""
+    root = Path(root)
+    if (root / STUDY_FILE).exists():
+        raise LoadError([Problem(str(root / STUDY_FILE), "a study already exists here")])
+    config = StudyConfig(title=title, client=client, languages=languages or ["zh-TW", "en"],
+                         created=date.today())
+    for sub in ("instruments", "exports"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    write_yaml_atomic(root / STUDY_FILE, config.model_dump(mode="json", exclude_none=True, exclude_defaults=False))
+    study = Study(root.resolve(), config)
+    study.store().close()
+    return study
+
+
+def check_study(root: Path) -> list[Problem]:
+    """Every problem of the study's files at once (what `survey-tui check` prints)."""
+    try:
+        study = open_study(root)
+    except LoadError as exc:
+        return exc.problems
+    _, problems = study.load_instruments()
+    if not study.instrument_files():
+        problems.append(Problem("instruments/", "the study has no instrument yet", severity="warning"))
+    for lang in study.config.languages:
+        if not lang.strip():
+            problems.append(Problem(STUDY_FILE, "empty language tag", where="languages"))
+    return study.problems + problems

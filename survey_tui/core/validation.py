@@ -1,0 +1,172 @@
+"""Turn what an interviewer typed into a valid answer, or say in their language what is wrong.
+
+Both renderers (the Textual form and the plain prompts) hand raw input here, so a rule is enforced
+identically wherever an answer comes from. Nothing here touches the store: a rejected answer
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from survey_tui.core.answers import Answer, AnswerScope
+from survey_tui.core.instrument import Question, label_text
+from survey_tui.core.messages import message
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why an answer was refused; the renderer shows `message` and keeps the cursor on `field`."""
+
+    message: str
+    field: str | None = None  # a grid item name, when one row is at fault
+
+
+class Invalid(Exception):
+    def __init__(self, rejection: Rejection) -> None:
+        super().__init__(rejection.message)
+        self.rejection = rejection
+
+
+def _normalise(text: str) -> str:
+    """Full-width digits and punctuation from a CJK input method become ASCII."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def _code(question: Question, raw: Any, language: str) -> int:
+    codes = [c.code for c in question.choice_options]
+    try:
+        value = int(_normalise(raw)) if isinstance(raw, str) else int(raw)
+        if isinstance(raw, float) and raw != int(raw):
+            raise ValueError
+    except (TypeError, ValueError):
+        value = None
+    if value is None or value not in codes:
+        raise Invalid(Rejection(message(language=language, key="not_a_code", value=raw,
+                                        codes=_code_range(codes))))
+    return value
+
+
+def _code_range(codes: list[int]) -> str:
+    if codes and codes == list(range(codes[0], codes[0] + len(codes))) and len(codes) > 2:
+        return f"{codes[0]}-{codes[-1]}"
+    return ", ".join(str(c) for c in codes)
+
+
+def _empty(raw: Any) -> bool:
+    return raw is None or (isinstance(raw, str) and not raw.strip()) or raw in ([], {})
+
+
+def parse_answer(question: Question, raw: Any, language: str) -> Any:
+    """The typed value for `raw`, or None for no answer; raises Invalid with a message."""
+    qtype = question.type
+    if qtype == "note" or qtype == "calculate":
+        return None
+    if _empty(raw):
+        return None
+    if qtype in ("single", "scale"):
+        return _code(question, raw, language)
+    if qtype == "multi":
+        items = raw if isinstance(raw, list | tuple | set) else re.split(r"[\s,，、]+", _normalise(str(raw)))
+        codes = sorted({_code(question, item, language) for item in items if not _empty(item)})
+        exclusive = [c for c in question.choice_options if c.exclusive and c.code in codes]
+        if exclusive and len(codes) > 1:
+            label = label_text(exclusive[0].label, language)
+            raise Invalid(Rejection(message("exclusive", language, label=label)))
+        if question.max_selected is not None and len(codes) > question.max_selected:
+            raise Invalid(Rejection(message("too_many_selected", language, max=question.max_selected)))
+        return codes or None
+    if qtype == "grid":
+        if not isinstance(raw, dict):
+            raise Invalid(Rejection(message("not_a_code", language, value=raw, codes="")))
+        result: dict[str, int] = {}
+        for item in question.items or []:
+            if not _empty(raw.get(item.name)):
+                try:
+                    result[item.name] = _code(question, raw[item.name], language)
+                except Invalid as exc:
+                    raise Invalid(Rejection(exc.rejection.message, field=item.name)) from None
+        return result or None
+    if qtype == "numeric":
+        return _number(question, raw, language)
+    if qtype == "text":
+        text = str(raw)
+        if _CONTROL.search(text):
+            raise Invalid(Rejection(message("control_chars", language)))
+        text = text.strip()
+        if len(text) > question.max_length:
+            raise Invalid(Rejection(message("too_long", language, max=question.max_length, length=len(text))))
+        return text or None
+    if qtype == "date":
+        return _date(raw, language)
+    raise Invalid(Rejection(f"unsupported question type {qtype}"))
+
+
+def _number(question: Question, raw: Any, language: str) -> int | float:
+    if isinstance(raw, bool):
+        raise Invalid(Rejection(message("not_a_number", language, value=raw)))
+    if isinstance(raw, int | float):
+        number: float = raw
+    else:
+        text = _normalise(str(raw)).replace(",", "")
+        if _CONTROL.search(text) or not re.fullmatch(r"[-+]?(\d+(\.\d*)?|\.\d+)", text):
+            raise Invalid(Rejection(message("not_a_number", language, value=str(raw)[:40])))
+        number = float(text)
+    if question.decimals == 0:
+        if number != int(number):
+            raise Invalid(Rejection(message("not_integer", language)))
+        number = int(number)
+    elif round(number, question.decimals) != number:
+        raise Invalid(Rejection(message("too_many_decimals", language, decimals=question.decimals)))
+    if question.min is not None and number < question.min:
+        raise Invalid(Rejection(message("below_min", language, min=f"{question.min:g}")))
+    if question.max is not None and number > question.max:
+        raise Invalid(Rejection(message("above_max", language, max=f"{question.max:g}")))
+    return number
+
+
+def _date(raw: Any, language: str) -> str:
+    if isinstance(raw, date):
+        return raw.isoformat()
+    match = _DATE.match(_normalise(str(raw)))
+    try:
+        if not match:
+            raise ValueError
+        return date(int(match[1]), int(match[2]), int(match[3])).isoformat()
+    except ValueError:
+        raise Invalid(Rejection(message("not_a_date", language, value=str(raw)[:40]))) from None
+
+
+def validate(question: Question, raw: Any, scope: AnswerScope, language: str,
+             fallback: str | None = None) -> Answer | None:
+    """A valid Answer, None for a permitted blank, or Invalid with the message to show."""
+    value = parse_answer(question, raw, language)
+    if value is None:
+        if question.is_required and question.answerable:
+            raise Invalid(Rejection(message("required", language)))
+        return None
+    if question.type == "grid" and question.is_required:
+        missing = [item for item in question.items or [] if item.name not in value]
+        if missing:
+            names = "、".join(label_text(i.label, language, fallback) for i in missing[:3])
+            raise Invalid(Rejection(message("grid_missing", language, items=names), field=missing[0].name))
+    expr = question.constraint_expr
+    if expr is not None:
+        scope = AnswerScope(scope.instrument, {**scope.answers, question.name: Answer(value=value)})
+    if expr is not None and not expr.evaluate_bool(scope, self_value=value):
+        text = label_text(question.constraint_message, language, fallback) or message("constraint", language)
+        raise Invalid(Rejection(text))
+    return Answer(value=value)
+
+
+def special_answer(question: Question, special: str, language: str) -> Answer:
+    if special not in question.specials:
+        raise Invalid(Rejection(message("no_special", language, special=special.replace("_", " "))))
+    return Answer(special=special)

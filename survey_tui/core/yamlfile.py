@@ -1,0 +1,234 @@
+"""YAML files people review and diff: read with line numbers, validate with located messages, write atomically.
+
+ruamel.yaml's round-trip loader keeps the line of every key and item, so a pydantic error at
+``sections[2].questions[4].type`` can be reported at the line a researcher sees in their editor; the
+same loader writes files back with their comments and key order intact.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from survey_tui.core.problems import Problem
+
+M = TypeVar("M", bound=BaseModel)
+PathKey = str | int
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # never fold long CJK labels across lines
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.allow_unicode = True
+    return yaml
+
+
+def to_plain(node: Any) -> Any:
+    """ruamel's commented containers as plain dicts and lists (what pydantic and json expect)."""
+    if isinstance(node, dict):
+        return {str(k) if not isinstance(k, int | bool) else k: to_plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [to_plain(v) for v in node]
+    return node
+
+
+@dataclass
+class YamlDocument:
+    """A parsed YAML file that still knows the line of every node."""
+
+    file: str
+    root: Any
+
+    @property
+    def data(self) -> Any:
+        return to_plain(self.root)
+
+    def line_of(self, path: Sequence[PathKey]) -> int | None:
+        """The 1-based line of the deepest node of `path` that exists in the file."""
+        node, line = self.root, None
+        for key in path:
+            if isinstance(node, CommentedMap) and key in node:
+                pos = node.lc.key(key)
+                line = pos[0] + 1 if pos else line
+                node = node[key]
+            elif isinstance(node, CommentedSeq) and isinstance(key, int) and 0 <= key < len(node):
+                pos = node.lc.item(key)
+                line = pos[0] + 1 if pos else line
+                node = node[key]
+            elif isinstance(key, str) and not isinstance(node, CommentedMap | CommentedSeq):
+                break
+            else:
+                continue  # pydantic union tags such as 'list[Choice]' are not in the file
+        return line
+
+    def node(self, path: Sequence[PathKey]) -> Any:
+        node = self.root
+        for key in path:
+            try:
+                node = node[key]
+            except (KeyError, IndexError, TypeError):
+                return None
+        return node
+
+
+def read_yaml(path: Path, display_name: str | None = None) -> tuple[YamlDocument | None, list[Problem]]:
+    """Parse a YAML file; a decoding or syntax error becomes a located problem, never an exception."""
+    name = display_name or str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(name, f"cannot read the file: {exc.strerror or exc}")]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return None, [
+            Problem(name, "the file is not UTF-8 text", line=line, hint="save it as UTF-8 in your editor")
+        ]
+    return parse_yaml_text(text, name)
+
+
+def parse_yaml_text(text: str, name: str) -> tuple[YamlDocument | None, list[Problem]]:
+    try:
+        root = _yaml().load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        what = (exc.problem or exc.context or "invalid YAML").strip()
+        return None, [Problem(name, f"YAML syntax: {what}", line=line, hint="check indentation and quotes")]
+    except YAMLError as exc:
+        return None, [Problem(name, f"YAML syntax: {exc}")]
+    if root is None:
+        return None, [Problem(name, "the file is empty")]
+    return YamlDocument(name, root), []
+
+
+def format_path(path: Sequence[PathKey]) -> str:
+    out = ""
+    for key in path:
+        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
+    return out
+
+
+def _allowed_fields(model: type[BaseModel], path: Sequence[PathKey]) -> list[str]:
+    """Field names of the model at `path`, to suggest the right spelling of an unknown key."""
+    current: Any = model
+    for key in path[:-1]:
+        if isinstance(key, int):
+            continue
+        field = getattr(current, "model_fields", {}).get(key)
+        if field is None:
+            return []
+        current = _model_in(field.annotation)
+        if current is None:
+            return []
+    return list(getattr(current, "model_fields", {}))
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def validate_document(
+    model: type[M], doc: YamlDocument, where_of: Any = None
+) -> tuple[M | None, list[Problem]]:
+    """Validate with pydantic and translate every error to a located, plain-language problem.
+
+    `where_of(path)` may name the thing a path belongs to (e.g. the question name).
+    """
+    try:
+        return model.model_validate(doc.data), []
+    except ValidationError as exc:
+        problems = []
+        seen: set[tuple[Any, ...]] = set()
+        for err in exc.errors(include_url=False):
+            loc = tuple(k for k in err["loc"] if isinstance(k, int) or "[" not in str(k))
+            key = (loc, err["type"])
+            if key in seen:
+                continue
+            seen.add(key)
+            problems.append(_problem_from_error(model, doc, loc, err, where_of))
+        return None, problems
+
+
+def _problem_from_error(
+    model: type[BaseModel], doc: YamlDocument, loc: tuple[Any, ...], err: Any, where_of: Any
+) -> Problem:
+    kind = err["type"]
+    field = format_path(loc) or "(top level)"
+    hint = None
+    if kind == "extra_forbidden":
+        allowed = _allowed_fields(model, loc)
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        message = f"unknown field '{loc[-1]}'"
+        hint = f"did you mean '{close[0]}'?" if close else ("allowed: " + ", ".join(allowed) if allowed else None)
+    elif kind == "missing":
+        message = f"'{loc[-1]}' is required here"
+    elif kind == "literal_error":
+        message = f"{field}: {err['msg'].replace('Input should be', 'should be')}"
+        got = err.get("input")
+        if got is not None:
+            message += f", not {got!r}"
+    else:
+        msg = err["msg"].removeprefix("Value error, ")
+        message = f"{field}: {msg}"
+    where = where_of(loc) if where_of else None
+    return Problem(doc.file, message, line=doc.line_of(loc), where=where or field, hint=hint)
+
+
+def dump_yaml(data: Any) -> str:
+    buffer = io.StringIO()
+    _yaml().dump(data, buffer)
+    return buffer.getvalue()
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so a crash never leaves a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_yaml_atomic(path: Path, data: Any) -> None:
+    write_text_atomic(path, dump_yaml(data))

@@ -1,0 +1,87 @@
+"""The Textual app: one section per T1 step, a home dashboard, keys and the command palette.
+
+Sections are Textual *modes*: each keeps its own screen stack, so leaving the questionnaire to look at
+fieldwork and coming back finds the outline where it was. Only sections that exist are registered;
+later steps add themselves to `SECTIONS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from survey_tui.core.study import Study
+from survey_tui.tui.keymap import load_keymap
+from survey_tui.tui.screens.fieldwork import FieldworkScreen
+from survey_tui.tui.screens.home import HomeScreen
+from survey_tui.tui.screens.questionnaire import QuestionnaireScreen
+
+
+@dataclass(frozen=True)
+class Section:
+    """A part of the app for one step of the research process."""
+
+    mode: str
+    title: str
+    step: str  # the competency-standard step it serves, e.g. "T1.2"
+    key: str
+    help: str
+    screen: type[Screen]
+
+
+SECTIONS: list[Section] = [
+    Section("home", "Home", "T1", "h", "The study at a glance: plan, instruments, interviews", HomeScreen),
+    Section("questionnaire", "Questionnaire", "T1.2", "2",
+            "Instruments: outline, logic and check results", QuestionnaireScreen),
+    Section("fieldwork", "Fieldwork", "T1.4", "4", "Interviews by mode, status and outcome", FieldworkScreen),
+]
+
+
+class SurveyApp(App[None]):
+    """survey-tui's application; `study` is the open study folder."""
+
+    TITLE = "survey-tui"
+    CSS_PATH = "app.tcss"
+    BINDINGS = [
+        *[
+            Binding(s.key, f"section('{s.mode}')", s.title, id=f"section.{s.mode}", tooltip=f"{s.step}: {s.help}")
+            for s in SECTIONS
+        ],
+        Binding("ctrl+p", "command_palette", "Commands", id="app.commands", tooltip="Search every command"),
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave survey-tui (every answer is already saved)"),
+    ]
+
+    def __init__(self, study: Study, keymap_file: Path | None = None) -> None:
+        super().__init__()
+        self.study = study
+        self.sections = {s.mode: s for s in SECTIONS}
+        self.keymap_file = keymap_file
+        self.sub_title = study.config.title
+
+    def on_mount(self) -> None:
+        for section in SECTIONS:
+            self.add_mode(section.mode, section.screen)
+        keymap, problems = load_keymap(self.keymap_file)
+        if keymap:
+            self.set_keymap(keymap)
+        for problem in problems:
+            self.notify(str(problem), title="keymap", severity="warning", timeout=8)
+        self.switch_mode("home")
+
+    def action_section(self, mode: str) -> None:
+        if mode in self.sections and self.current_mode != mode:
+            self.switch_mode(mode)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        for section in SECTIONS:
+            yield SystemCommand(
+                f"{section.step} {section.title}", section.help,
+                lambda mode=section.mode: self.action_section(mode),  # type: ignore[misc]
+            )
+        yield from super().get_system_commands(screen)
+

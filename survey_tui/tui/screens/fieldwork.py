@@ -1,0 +1,62 @@
+"""Fieldwork (T1.4): every interview with its mode, interviewer, status, outcome and version."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from survey_tui.tui.messages import Loaded, LoadFailed
+
+COLUMNS = ("#", "Mode", "Interviewer", "Status", "Outcome", "Started", "Version", "Answers")
+QUERY = """
+SELECT i.id, i.mode, COALESCE(i.interviewer, '—'), i.status, COALESCE(i.outcome, '—'),
+       substr(i.started_at, 1, 16), v.instrument_id || ' v' || v.version,
+       (SELECT COUNT(*) FROM answers a WHERE a.interview_id = i.id)
+FROM interviews i JOIN instrument_versions v ON v.id = i.instrument_version_id
+ORDER BY i.id DESC LIMIT 500
+"""
+
+
+class FieldworkScreen(Screen[None]):
+    BINDINGS = [
+        Binding("r", "refresh", "Refresh", id="fieldwork.refresh", tooltip="Read the interviews again"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="fieldwork-summary")
+        yield DataTable(id="interview-list", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="fieldwork")
+    def load(self) -> None:
+        try:
+            with self.app.study.store() as store:  # type: ignore[attr-defined]
+                rows = [tuple(r) for r in store.query(QUERY)]
+                total = int(store.query("SELECT COUNT(*) FROM interviews")[0][0])
+        except Exception as exc:  # noqa: BLE001 - reported on screen
+            self.post_message(LoadFailed(str(exc)))
+            return
+        self.post_message(Loaded((rows, total)))
+
+    def on_load_failed(self, message: LoadFailed) -> None:
+        self.query_one("#fieldwork-summary", Static).update(f"[b red]{message.error}[/]")
+
+    def on_loaded(self, message: Loaded) -> None:
+        rows, total = message.data
+        table = self.query_one("#interview-list", DataTable)
+        table.clear(columns=True)
+        table.add_columns(*COLUMNS)
+        for row in rows:
+            table.add_row(*[str(v).replace("_", " ") for v in row])
+        shown = f"newest {len(rows)} of {total}" if total > len(rows) else f"{total}"
+        self.query_one("#fieldwork-summary", Static).update(f"Interviews: {shown}")

@@ -1,0 +1,114 @@
+"""Shared fixtures: small instruments written inline, and a ready demo study built once per run."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from survey_tui.core.instrument import Instrument
+from survey_tui.core.instrument_loader import load_instrument_text
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+SMALL = """
+id: small
+title: {zh-TW: 小問卷, en: Small}
+languages: [zh-TW, en]
+choice_lists:
+  yes_no:
+    - {code: 1, label: {zh-TW: 是, en: "Yes"}}
+    - {code: 2, label: {zh-TW: 否, en: "No"}}
+  brands:
+    - {code: 1, label: {zh-TW: 甲牌, en: Brand A}}
+    - {code: 2, label: {zh-TW: 乙牌, en: Brand B}}
+    - {code: 3, label: {zh-TW: 丙牌, en: Brand C}}
+    - {code: 97, label: {zh-TW: 都沒有, en: None of these}, exclusive: true, fixed: true}
+terminate:
+  - when: age < 15
+    outcome: screened_out
+sections:
+  - name: screener
+    label: {zh-TW: 過濾, en: Screener}
+    questions:
+      - name: age
+        type: numeric
+        label: {zh-TW: 您幾歲？, en: How old are you?}
+        min: 0
+        max: 120
+        special_codes: {dont_know: -8, refused: -9}
+      - name: drinks
+        type: single
+        label: {zh-TW: 您喝手搖飲嗎？, en: Do you drink bubble tea?}
+        choices: yes_no
+  - name: brands
+    label: {zh-TW: 品牌, en: Brands}
+    relevant: drinks = 1
+    questions:
+      - name: aware
+        type: multi
+        label: {zh-TW: 您聽過哪些品牌？, en: Which brands do you know?}
+        choices: brands
+      - name: favourite
+        type: single
+        label: {zh-TW: 最常買哪一個？, en: Which do you buy most?}
+        choices: brands
+        relevant: count_selected(aware) >= 1 and not selected(aware, 97)
+        constraint: selected(aware, .)
+        constraint_message: {zh-TW: 必須是聽過的品牌, en: Must be a brand you know}
+      - name: why
+        type: text
+        label: {zh-TW: "為什麼最常買{favourite}？", en: "Why {favourite} most?"}
+        required: false
+      - name: sat
+        type: grid
+        label: {zh-TW: 滿意度, en: Satisfaction}
+        items:
+          - {name: taste, label: {zh-TW: 口味, en: Taste}}
+          - {name: price, label: {zh-TW: 價格, en: Price}}
+        choices:
+          - {code: 1, label: {zh-TW: 不滿意, en: Dissatisfied}}
+          - {code: 2, label: {zh-TW: 普通, en: Neutral}}
+          - {code: 3, label: {zh-TW: 滿意, en: Satisfied}}
+  - name: end
+    label: {zh-TW: 結束, en: End}
+    questions:
+      - name: spend
+        type: numeric
+        label: {zh-TW: 每杯花多少錢？, en: Spend per cup?}
+        min: 20
+        max: 300
+        special_codes: {dont_know: -8, refused: -9}
+      - name: weekly
+        type: calculate
+        calculate: spend * 3
+      - name: visit
+        type: date
+        label: {zh-TW: 上次購買日期, en: Last purchase date}
+        constraint: . >= '2020-01-01'
+      - name: thanks
+        type: note
+        label: {zh-TW: "謝謝！您每週約花 {weekly} 元", en: "Thanks! About {weekly} a week"}
+"""
+
+
+def load_small(text: str = SMALL) -> Instrument:
+    instrument, problems = load_instrument_text(textwrap.dedent(text), "small.yaml")
+    assert instrument is not None, "\n".join(map(str, problems))
+    return instrument
+
+
+@pytest.fixture
+def small() -> Instrument:
+    return load_small()
+
+
+@pytest.fixture(scope="session")
+def demo_study_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo study, built once per test run (it drives the engine for every interview)."""
+    from survey_tui.demo.build import build_demo
+
+    target = tmp_path_factory.mktemp("demo") / "demo-study"
+    build_demo(target, interviews=120, seed=7)
+    return target

@@ -1,0 +1,104 @@
+"""The SQLite store: durability settings, immutability of published versions, migrations, permissions."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from survey_tui.core.store import MIGRATIONS, Store, StoreError
+
+
+def test_pragmas_for_durability(tmp_path: Path) -> None:
+    store = Store(tmp_path / "survey.db")
+    assert store.query("PRAGMA journal_mode")[0][0] == "wal"
+    assert store.query("PRAGMA synchronous")[0][0] == 2  # FULL
+    assert store.query("PRAGMA busy_timeout")[0][0] >= 5000
+    assert store.schema_version == len(MIGRATIONS)
+
+
+def test_database_file_is_private_to_its_owner(tmp_path: Path) -> None:
+    path = tmp_path / "survey.db"
+    store = Store(path)
+    store.publish_instrument("x", "text")
+    for file in (path, Path(f"{path}-wal")):
+        if file.exists():
+            assert stat.S_IMODE(file.stat().st_mode) & 0o077 == 0, file
+
+
+def test_published_versions_are_immutable_snapshots(tmp_path: Path) -> None:
+    store = Store(tmp_path / "survey.db")
+    v1 = store.publish_instrument("brand", "version one")
+    assert v1.version == 1 and len(v1.sha256) == 64
+    assert store.publish_instrument("brand", "version one").id == v1.id  # same text: same version
+    v2 = store.publish_instrument("brand", "version two")
+    assert v2.version == 2
+    with pytest.raises(sqlite3.IntegrityError, match="immutable"), store.transaction() as conn:
+        conn.execute("UPDATE instrument_versions SET source = 'tampered' WHERE id = ?", (v1.id,))
+    with pytest.raises(sqlite3.IntegrityError, match="immutable"), store.transaction() as conn:
+        conn.execute("DELETE FROM instrument_versions WHERE id = ?", (v1.id,))
+    assert store.version_by_id(v1.id).source == "version one"
+
+
+def test_answers_upsert_and_audit_old_and_new_values(tmp_path: Path) -> None:
+    store = Store(tmp_path / "survey.db")
+    version = store.publish_instrument("x", "t")
+    row = store.start_interview(version.id, mode="pilot")
+    assert store.save_answer(row.id, "q1", 3, None)
+    assert not store.save_answer(row.id, "q1", 3, None)  # unchanged: nothing written
+    assert store.save_answer(row.id, "q1", None, "dont_know")
+    assert store.answers(row.id)["q1"].special == "dont_know"
+    audit = store.audit(row.id)
+    assert [(a["action"], a["old_value"], a["new_value"], a["new_special"]) for a in audit] == [
+        ("answered", None, "3", None),
+        ("changed", "3", None, "dont_know"),
+    ]
+
+
+def test_a_failed_transaction_leaves_nothing_half_written(tmp_path: Path) -> None:
+    store = Store(tmp_path / "survey.db")
+    version = store.publish_instrument("x", "t")
+    row = store.start_interview(version.id)
+    with pytest.raises(RuntimeError), store.transaction():
+        store.save_answer(row.id, "q1", 1, None)
+        store.save_answer(row.id, "q2", 2, None)
+        raise RuntimeError("crash in the middle of a step")
+    assert store.answers(row.id) == {}
+    assert store.audit(row.id) == []
+
+
+def test_unknown_mode_is_refused(tmp_path: Path) -> None:
+    store = Store(tmp_path / "survey.db")
+    version = store.publish_instrument("x", "t")
+    with pytest.raises(StoreError, match="unknown interview mode"):
+        store.start_interview(version.id, mode="production")
+
+
+def test_forward_migration_keeps_data(tmp_path: Path) -> None:
+    path = tmp_path / "survey.db"
+    store = Store(path)
+    version = store.publish_instrument("x", "t")
+    row = store.start_interview(version.id)
+    store.save_answer(row.id, "q1", 1, None)
+    store.close()
+    newer = [*MIGRATIONS, "ALTER TABLE interviews ADD COLUMN supervisor TEXT;"]
+    store = Store(path, migrations=newer)
+    assert store.schema_version == len(newer)
+    assert store.answers(row.id)["q1"].value == 1
+    assert "supervisor" in [r[1] for r in store.query("PRAGMA table_info(interviews)")]
+
+
+def test_a_database_from_a_newer_version_is_refused_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "survey.db"
+    Store(path, migrations=[*MIGRATIONS, "CREATE TABLE later (x);"]).close()
+    with pytest.raises(StoreError, match="newer survey-tui"):
+        Store(path)
+
+
+def test_a_file_that_is_not_a_database_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "survey.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="not a usable survey database"):
+        Store(path)
