@@ -368,9 +368,7 @@ def _walk(node: Node) -> Iterator[Node]:
     match node:
         case Unary(operand=operand) | Not(operand=operand):
             yield from _walk(operand)
-        case (
-            Binary(left=left, right=right) | Compare(left=left, right=right) | Logical(left=left, right=right)
-        ):
+        case Binary(left=left, right=right) | Compare(left=left, right=right) | Logical(left=left, right=right):
             yield from _walk(left)
             yield from _walk(right)
         case Membership(operand=operand, items=items):
@@ -1117,7 +1115,9 @@ class _PolarsCompiler:
             if not isinstance(args[1], Literal):
                 raise ExpressionError(
                     "selected() with a computed code works in interviews, not in bulk filters",
-                    args[1].position, self.text)
+                    args[1].position,
+                    self.text,
+                )
             code = args[1].value
             return self.resolver.selected(name, code).fill_null(False), _Kind.BOOL  # type: ignore[arg-type]
         compiled = [self.compile(arg) for arg in args]

@@ -42,8 +42,14 @@ class _Compiler:
         self.defaults = defaults
         self.findings: list[Finding] = []
 
-    def add(self, path: Sequence[PathKey], where: str, message: str, hint: str | None = None,
-            severity: Severity = "error") -> None:
+    def add(
+        self,
+        path: Sequence[PathKey],
+        where: str,
+        message: str,
+        hint: str | None = None,
+        severity: Severity = "error",
+    ) -> None:
         self.findings.append(Finding(tuple(path), where, message, hint, severity))
 
     # -- main ------------------------------------------------------------------------------------
@@ -53,8 +59,11 @@ class _Compiler:
         specials.update(self.defaults or {})
         specials.update(ins.special_codes or {})
         if ins.default_language and ins.default_language not in ins.languages:
-            self.add(["default_language"], "instrument",
-                     f"default language '{ins.default_language}' is not among languages {ins.languages}")
+            self.add(
+                ["default_language"],
+                "instrument",
+                f"default language '{ins.default_language}' is not among languages {ins.languages}",
+            )
 
         questions: list[Question] = []
         by_name: dict[str, Question] = {}
@@ -66,8 +75,12 @@ class _Compiler:
             for qi, q in enumerate(section.questions):
                 path = ("sections", si, "questions", qi)
                 if q.name in by_name:
-                    self.add([*path, "name"], q.name, f"question name '{q.name}' is used twice",
-                             "every question needs its own name")
+                    self.add(
+                        [*path, "name"],
+                        q.name,
+                        f"question name '{q.name}' is used twice",
+                        "every question needs its own name",
+                    )
                     continue
                 q._section = section.name
                 q._required = ins.required_default if q.required is None else q.required
@@ -102,8 +115,9 @@ class _Compiler:
                     self.question(q, paths[q.name], specials)
 
         for ri, rule in enumerate(ins.terminate):
-            rule._when = self.expression(["terminate", ri, "when"], f"terminate[{ri}]", rule.when,
-                                         before=len(questions) + 1)
+            rule._when = self.expression(
+                ["terminate", ri, "when"], f"terminate[{ri}]", rule.when, before=len(questions) + 1
+            )
         for name, choices in ins.choice_lists.items():
             self.check_codes(["choice_lists", name], f"choice list {name}", [c.code for c in choices])
         return self.findings
@@ -113,14 +127,22 @@ class _Compiler:
         # choices
         if q.type in CHOICE_TYPES:
             if q.choices is None:
-                self.add([*path, "type"], q.name, f"a {q.type} question needs choices",
-                         "give a list under choices: or the name of a choice list")
+                self.add(
+                    [*path, "type"],
+                    q.name,
+                    f"a {q.type} question needs choices",
+                    "give a list under choices: or the name of a choice list",
+                )
                 q._choices = ()
             elif isinstance(q.choices, str):
                 if q.choices not in ins.choice_lists:
                     close = difflib.get_close_matches(q.choices, list(ins.choice_lists), n=1)
-                    self.add([*path, "choices"], q.name, f"unknown choice list '{q.choices}'",
-                             f"did you mean '{close[0]}'?" if close else "define it under choice_lists:")
+                    self.add(
+                        [*path, "choices"],
+                        q.name,
+                        f"unknown choice list '{q.choices}'",
+                        f"did you mean '{close[0]}'?" if close else "define it under choice_lists:",
+                    )
                     q._choices = ()
                 else:
                     q._choices = tuple(ins.choice_lists[q.choices])
@@ -136,8 +158,12 @@ class _Compiler:
         if q.type == "multi" and q.max_selected is not None and q.max_selected < 1:
             self.add([*path, "max_selected"], q.name, "max_selected must be at least 1")
         if isinstance(q.choices, list) and any(c.exclusive for c in q.choices) and q.type != "multi":
-            self.add([*path, "choices"], q.name, "exclusive choices only make sense in a multi question",
-                     severity="warning")
+            self.add(
+                [*path, "choices"],
+                q.name,
+                "exclusive choices only make sense in a multi question",
+                severity="warning",
+            )
         if q.type == "numeric" and q.min is not None and q.max is not None and q.min > q.max:
             self.add([*path, "min"], q.name, f"min {q.min:g} is greater than max {q.max:g}")
         if q.type == "calculate" and not q.calculate:
@@ -161,15 +187,21 @@ class _Compiler:
             codes = {c.code for c in q._choices}
             for sname, special in q._specials.items():
                 if special.code in codes:
-                    self.add([*path, "choices"], q.name,
-                             f"choice code {special.code} is also the {sname.replace('_', ' ')} code",
-                             "change the choice code or override special_codes on this question")
+                    self.add(
+                        [*path, "choices"],
+                        q.name,
+                        f"choice code {special.code} is also the {sname.replace('_', ' ')} code",
+                        "change the choice code or override special_codes on this question",
+                    )
                 if q.type == "numeric" and _in_range(special.code, q.min, q.max):
-                    self.add([*path, "special_codes"], q.name,
-                             f"the {sname.replace('_', ' ')} code {special.code} is a valid answer "
-                             f"in the range {q.min}..{q.max}",
-                             "set special_codes on this question to codes outside the range, e.g. -8/-9",
-                             severity="warning")
+                    self.add(
+                        [*path, "special_codes"],
+                        q.name,
+                        f"the {sname.replace('_', ' ')} code {special.code} is a valid answer "
+                        f"in the range {q.min}..{q.max}",
+                        "set special_codes on this question to codes outside the range, e.g. -8/-9",
+                        severity="warning",
+                    )
 
         # labels in every language
         for field_name in ("label", "hint", "constraint_message"):
@@ -177,8 +209,12 @@ class _Compiler:
             if labels and "*" not in labels:
                 missing = [lang for lang in ins.languages if not labels.get(lang)]
                 if missing:
-                    self.add([*path, field_name], q.name, f"{field_name} has no text for {', '.join(missing)}",
-                             severity="warning")
+                    self.add(
+                        [*path, field_name],
+                        q.name,
+                        f"{field_name} has no text for {', '.join(missing)}",
+                        severity="warning",
+                    )
             if labels:
                 for lang, text in labels.items():
                     self.piping([*path, field_name, lang], q.name, text, index)
@@ -198,8 +234,7 @@ class _Compiler:
             name = match.group(1)
             self.reference(path, owner, name, match.start() + 1, before, "piped into the label")
 
-    def expression(self, path: Sequence[PathKey], owner: str, text: str | None,
-                   before: int) -> Expression | None:
+    def expression(self, path: Sequence[PathKey], owner: str, text: str | None, before: int) -> Expression | None:
         if not text:
             return None
         try:
@@ -212,21 +247,30 @@ class _Compiler:
             ok &= self.reference(path, owner, ref.name, ref.position, before, f"in '{text}'")
         return expr if ok else None
 
-    def reference(self, path: Sequence[PathKey], owner: str, name: str, position: int, before: int,
-                  context: str) -> bool:
+    def reference(
+        self, path: Sequence[PathKey], owner: str, name: str, position: int, before: int, context: str
+    ) -> bool:
         ins = self.ins
         field = str(path[-1]) if not isinstance(path[-1], int) else "label"
         owner_q = ins.owner_of(name)
         if owner_q is None:
             known = list(ins._variables)
             close = difflib.get_close_matches(name, known, n=1)
-            self.add(path, owner, f"{field}: unknown name '{name}' at position {position} {context}",
-                     f"did you mean '{close[0]}'?" if close else "names must be questions of this instrument")
+            self.add(
+                path,
+                owner,
+                f"{field}: unknown name '{name}' at position {position} {context}",
+                f"did you mean '{close[0]}'?" if close else "names must be questions of this instrument",
+            )
             return False
         if ins.position(owner_q) >= before:
             later = "itself" if owner_q == owner else f"'{name}', which is asked later"
-            self.add(path, owner, f"{field}: refers to {later} (position {position} {context})",
-                     "logic can only use answers given before this point")
+            self.add(
+                path,
+                owner,
+                f"{field}: refers to {later} (position {position} {context})",
+                "logic can only use answers given before this point",
+            )
             return False
         return True
 
@@ -242,9 +286,7 @@ def _in_range(value: float, low: float | None, high: float | None) -> bool:
     return (low is None or value >= low) and (high is None or value <= high)
 
 
-def compile_instrument(
-    instrument: Instrument, defaults: dict[str, SpecialCode] | None = None
-) -> list[Finding]:
+def compile_instrument(instrument: Instrument, defaults: dict[str, SpecialCode] | None = None) -> list[Finding]:
     """Resolve and check a validated instrument in place; returns every finding (errors and warnings)."""
     return _Compiler(instrument, defaults).run()
 
@@ -328,8 +370,7 @@ def _check_without_broken_questions(
         if len(f.path) >= 4 and f.path[0] == "sections" and f.path[2] == "questions":
             name = f.where
             line = _line_of_question(doc, f.path, name)
-        found.append(Problem(doc.file, f.message, line if line else doc.line_of(f.path), f.where, f.hint,
-                             f.severity))
+        found.append(Problem(doc.file, f.message, line if line else doc.line_of(f.path), f.where, f.hint, f.severity))
     return [p for p in found if str(p) not in {str(s) for s in shape_problems}]
 
 

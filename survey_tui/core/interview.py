@@ -114,12 +114,16 @@ class InterviewEngine:
         language: str | None = None,
         seed: str = "",
         state: InterviewState | None = None,
+        stop_check: Callable[[AnswerScope], str | None] | None = None,
     ) -> None:
         self.instrument = instrument
         self.recorder: Recorder = recorder or NullRecorder()
         self.language = language or instrument.language
         self.fallback = instrument.language
         self.seed = seed
+        #: an outside rule checked after each answer like the terminate rules, e.g. a full quota cell:
+        #: returns an outcome ('quota_full') to end the interview, or None to go on
+        self.stop_check = stop_check
         state = state or InterviewState()
         self.answers: dict[str, Answer] = dict(state.answers)
         self.path: list[str] = list(state.path)
@@ -196,8 +200,7 @@ class InterviewEngine:
         if q.type == "multi":
             sep = "、" if self.language.startswith("zh") else ", "
             return sep.join(
-                label_text(c.label, self.language, self.fallback) for c in q.choice_options
-                if c.code in answer.value
+                label_text(c.label, self.language, self.fallback) for c in q.choice_options if c.code in answer.value
             )
         if isinstance(answer.value, float):
             return f"{answer.value:g}"
@@ -318,7 +321,7 @@ class InterviewEngine:
         for rule in self.instrument.terminate:
             if rule.when_expr is not None and rule.when_expr.evaluate_bool(scope):
                 return rule.outcome
-        return None
+        return self.stop_check(scope) if self.stop_check is not None else None
 
     def _first_unanswered(self) -> Question | None:
         """Where a fresh or position-less interview starts: the first relevant open question."""
@@ -349,8 +352,9 @@ class StoreRecorder:
     interviews carry realistic paradata.
     """
 
-    def __init__(self, store: Any, interview_id: int, actor: str | None = None,
-                 clock: Callable[[], str] | None = None) -> None:
+    def __init__(
+        self, store: Any, interview_id: int, actor: str | None = None, clock: Callable[[], str] | None = None
+    ) -> None:
         self.store = store
         self.interview_id = interview_id
         self.actor = actor
@@ -365,8 +369,9 @@ class StoreRecorder:
             yield
 
     def save(self, question: str, answer: Answer, action: str) -> None:
-        self.store.save_answer(self.interview_id, question, answer.value, answer.special, self.actor, action,
-                               at=self._at())
+        self.store.save_answer(
+            self.interview_id, question, answer.value, answer.special, self.actor, action, at=self._at()
+        )
 
     def clear(self, question: str, reason: str) -> None:
         self.store.clear_answer(self.interview_id, question, reason, self.actor, at=self._at())

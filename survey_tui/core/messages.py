@@ -3,23 +3,42 @@
 from __future__ import annotations
 
 MESSAGES: dict[str, dict[str, str]] = {
-    "required": {"en": "An answer is required (or use don't know / refused).",
-                 "zh-TW": "此題必答（或選擇不知道／拒答）。"},
-    "not_a_code": {"en": "{value} is not one of the codes ({codes}).", "zh-TW": "{value} 不是有效的選項代碼（{codes}）。"},
+    "required": {
+        "en": "An answer is required (or use don't know / refused).",
+        "zh-TW": "此題必答（或選擇不知道／拒答）。",
+    },
+    "not_a_code": {
+        "en": "{value} is not one of the codes ({codes}).",
+        "zh-TW": "{value} 不是有效的選項代碼（{codes}）。",
+    },
     "not_a_number": {"en": "'{value}' is not a number.", "zh-TW": "「{value}」不是數字。"},
     "not_integer": {"en": "Enter a whole number.", "zh-TW": "請輸入整數。"},
     "too_many_decimals": {"en": "At most {decimals} decimal places.", "zh-TW": "最多 {decimals} 位小數。"},
     "below_min": {"en": "The smallest allowed value is {min}.", "zh-TW": "最小值為 {min}。"},
     "above_max": {"en": "The largest allowed value is {max}.", "zh-TW": "最大值為 {max}。"},
-    "too_long": {"en": "At most {max} characters ({length} given).", "zh-TW": "最多 {max} 個字（目前 {length} 個）。"},
-    "control_chars": {"en": "The text contains control characters; retype it.",
-                      "zh-TW": "文字含有控制字元，請重新輸入。"},
-    "not_a_date": {"en": "'{value}' is not a date (YYYY-MM-DD).", "zh-TW": "「{value}」不是日期（YYYY-MM-DD）。"},
-    "exclusive": {"en": "'{label}' cannot be combined with other answers.", "zh-TW": "「{label}」不能與其他選項同時選擇。"},
+    "too_long": {
+        "en": "At most {max} characters ({length} given).",
+        "zh-TW": "最多 {max} 個字（目前 {length} 個）。",
+    },
+    "control_chars": {
+        "en": "The text contains control characters; retype it.",
+        "zh-TW": "文字含有控制字元，請重新輸入。",
+    },
+    "not_a_date": {
+        "en": "'{value}' is not a date (YYYY-MM-DD).",
+        "zh-TW": "「{value}」不是日期（YYYY-MM-DD）。",
+    },
+    "exclusive": {
+        "en": "'{label}' cannot be combined with other answers.",
+        "zh-TW": "「{label}」不能與其他選項同時選擇。",
+    },
     "too_many_selected": {"en": "Choose at most {max}.", "zh-TW": "最多選 {max} 項。"},
     "grid_missing": {"en": "Rate every row: {items}.", "zh-TW": "每一列都需作答：{items}。"},
     "constraint": {"en": "This answer is not allowed here.", "zh-TW": "此答案不符合條件。"},
-    "no_special": {"en": "'{special}' is not available for this question.", "zh-TW": "此題不可選「{special}」。"},
+    "no_special": {
+        "en": "'{special}' is not available for this question.",
+        "zh-TW": "此題不可選「{special}」。",
+    },
     "note": {"en": "This screen takes no answer.", "zh-TW": "此畫面不需作答。"},
 }
 

@@ -330,8 +330,16 @@ class Store:
             cur = conn.execute(
                 "INSERT INTO interviews (uuid, instrument_version_id, respondent_id, mode, interviewer, device,"
                 " language, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (key, instrument_version_id, respondent_id, mode, interviewer, socket.gethostname(), language,
-                 started_at or now()),
+                (
+                    key,
+                    instrument_version_id,
+                    respondent_id,
+                    mode,
+                    interviewer,
+                    socket.gethostname(),
+                    language,
+                    started_at or now(),
+                ),
             )
             interview_id = int(cur.lastrowid or 0)
             self.log_event(interview_id, "start", None, None, at=started_at)
@@ -368,8 +376,9 @@ class Store:
                 (current, encode(path), interview_id),
             )
 
-    def finish_interview(self, interview_id: int, status: str, outcome: str | None,
-                         ended_at: str | None = None) -> None:
+    def finish_interview(
+        self, interview_id: int, status: str, outcome: str | None, ended_at: str | None = None
+    ) -> None:
         if status not in INTERVIEW_STATUSES:
             raise StoreError(f"unknown interview status {status!r}")
         if outcome is not None and outcome not in OUTCOMES:
@@ -396,8 +405,16 @@ class Store:
         rows = self.query("SELECT question, value, special FROM answers WHERE interview_id = ?", (interview_id,))
         return {r[0]: StoredAnswer(decode(r[1]), r[2]) for r in rows}
 
-    def save_answer(self, interview_id: int, question: str, value: Any, special: str | None,
-                    actor: str | None = None, action: str | None = None, at: str | None = None) -> bool:
+    def save_answer(
+        self,
+        interview_id: int,
+        question: str,
+        value: Any,
+        special: str | None,
+        actor: str | None = None,
+        action: str | None = None,
+        at: str | None = None,
+    ) -> bool:
         """Upsert one answer and audit the change; returns False when nothing changed."""
         stamp = at or now()
         new_value = encode(value)
@@ -417,14 +434,23 @@ class Store:
             conn.execute(
                 "INSERT INTO audit_log (interview_id, question, action, old_value, old_special, new_value,"
                 " new_special, at, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (interview_id, question, action or ("answered" if row is None else "changed"),
-                 None if row is None else row[0], None if row is None else row[1], new_value, special,
-                 stamp, actor),
+                (
+                    interview_id,
+                    question,
+                    action or ("answered" if row is None else "changed"),
+                    None if row is None else row[0],
+                    None if row is None else row[1],
+                    new_value,
+                    special,
+                    stamp,
+                    actor,
+                ),
             )
         return True
 
-    def clear_answer(self, interview_id: int, question: str, reason: str, actor: str | None = None,
-                     at: str | None = None) -> bool:
+    def clear_answer(
+        self, interview_id: int, question: str, reason: str, actor: str | None = None, at: str | None = None
+    ) -> bool:
         with self.transaction() as conn:
             row = conn.execute(
                 "SELECT value, special FROM answers WHERE interview_id = ? AND question = ?",
@@ -443,8 +469,9 @@ class Store:
     def audit(self, interview_id: int) -> list[sqlite3.Row]:
         return self.query("SELECT * FROM audit_log WHERE interview_id = ? ORDER BY id", (interview_id,))
 
-    def log_event(self, interview_id: int, kind: str, question: str | None, detail: str | None,
-                  at: str | None = None) -> None:
+    def log_event(
+        self, interview_id: int, kind: str, question: str | None, detail: str | None, at: str | None = None
+    ) -> None:
         """Paradata: what happened on screen and when (time per question, going back, notes)."""
         with self.transaction() as conn:
             conn.execute(

@@ -91,8 +91,13 @@ class Study:
             if instrument is None:
                 continue
             if instrument.id in instruments:
-                problems.append(Problem(self.relative(path), f"instrument id '{instrument.id}' is used by "
-                                        "another file too", where="id"))
+                problems.append(
+                    Problem(
+                        self.relative(path),
+                        f"instrument id '{instrument.id}' is used by another file too",
+                        where="id",
+                    )
+                )
                 continue
             instruments[instrument.id] = instrument
         return instruments, problems
@@ -105,11 +110,13 @@ class Study:
                 return next(iter(instruments.values()))
             if not instruments:
                 raise LoadError(errors or [Problem(self.relative(self.instruments_dir), "no instrument found")])
-            raise LoadError(errors or [Problem(self.relative(self.instruments_dir),
-                                               "several instruments: say which one")])
+            raise LoadError(
+                errors or [Problem(self.relative(self.instruments_dir), "several instruments: say which one")]
+            )
         if instrument_id not in instruments:
-            raise LoadError(errors or [Problem(self.relative(self.instruments_dir),
-                                               f"no instrument with id '{instrument_id}'")])
+            raise LoadError(
+                errors or [Problem(self.relative(self.instruments_dir), f"no instrument with id '{instrument_id}'")]
+            )
         return instruments[instrument_id]
 
     def instrument_source(self, instrument_id: str) -> str:
@@ -157,8 +164,15 @@ def open_study(root: Path) -> Study:
     """Open a study folder or raise LoadError saying why it is not one."""
     root = Path(root)
     if not (root / STUDY_FILE).is_file():
-        raise LoadError([Problem(str(root), "this folder is not a study (no study.yaml)",
-                                 hint="run 'survey-tui init' here to start one, or 'survey-tui demo'")])
+        raise LoadError(
+            [
+                Problem(
+                    str(root),
+                    "this folder is not a study (no study.yaml)",
+                    hint="run 'survey-tui init' here to start one, or 'survey-tui demo'",
+                )
+            ]
+        )
     config, problems = load_study_config(root)
     if config is None:
         raise LoadError(problems)
@@ -170,8 +184,7 @@ def init_study(root: Path, title: str, client: str = "", languages: list[str] | 
     root = Path(root)
     if (root / STUDY_FILE).exists():
         raise LoadError([Problem(str(root / STUDY_FILE), "a study already exists here")])
-    config = StudyConfig(title=title, client=client, languages=languages or ["zh-TW", "en"],
-                         created=date.today())
+    config = StudyConfig(title=title, client=client, languages=languages or ["zh-TW", "en"], created=date.today())
     for sub in ("instruments", "exports"):
         (root / sub).mkdir(parents=True, exist_ok=True)
     write_yaml_atomic(root / STUDY_FILE, config.model_dump(mode="json", exclude_none=True, exclude_defaults=False))

@@ -34,8 +34,9 @@ class StudySummary:
     problems: list[Problem] = field(default_factory=list)
 
     def interviews(self, mode: str | None = None, status: str | None = None) -> int:
-        return sum(n for m, s, _, n in self.interview_counts
-                   if (mode is None or m == mode) and (status is None or s == status))
+        return sum(
+            n for m, s, _, n in self.interview_counts if (mode is None or m == mode) and (status is None or s == status)
+        )
 
 
 def summarise_study(study: Study) -> StudySummary:
@@ -50,18 +51,27 @@ def summarise_study(study: Study) -> StudySummary:
             ins_id = instrument.id if instrument else path.stem
             versions = store.versions(ins_id)
             digest = hashlib.sha256(path.read_bytes().decode("utf-8", "replace").encode("utf-8")).hexdigest()
-            instruments.append(InstrumentSummary(
-                id=ins_id, file=name,
-                questions=len(instrument.questions) if instrument else 0,
-                sections=len(instrument.sections) if instrument else 0,
-                errors=errors, warnings=len(found) - errors,
-                published=[(v.version, v.published_at[:10]) for v in versions],
-                draft_changed=bool(versions) and versions[-1].sha256 != digest,
-            ))
+            instruments.append(
+                InstrumentSummary(
+                    id=ins_id,
+                    file=name,
+                    questions=len(instrument.questions) if instrument else 0,
+                    sections=len(instrument.sections) if instrument else 0,
+                    errors=errors,
+                    warnings=len(found) - errors,
+                    published=[(v.version, v.published_at[:10]) for v in versions],
+                    draft_changed=bool(versions) and versions[-1].sha256 != digest,
+                )
+            )
         counts = store.interview_counts()
         respondents = int(store.query("SELECT COUNT(*) FROM respondents")[0][0])
     return StudySummary(
-        title=study.config.title, client=study.config.client, languages=list(study.config.languages),
-        root=str(study.root), instruments=instruments, interview_counts=counts, respondents=respondents,
+        title=study.config.title,
+        client=study.config.client,
+        languages=list(study.config.languages),
+        root=str(study.root),
+        instruments=instruments,
+        interview_counts=counts,
+        respondents=respondents,
         problems=problems,
     )

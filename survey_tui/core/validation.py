@@ -49,8 +49,7 @@ def _code(question: Question, raw: Any, language: str) -> int:
     except (TypeError, ValueError):
         value = None
     if value is None or value not in codes:
-        raise Invalid(Rejection(message(language=language, key="not_a_code", value=raw,
-                                        codes=_code_range(codes))))
+        raise Invalid(Rejection(message(language=language, key="not_a_code", value=raw, codes=_code_range(codes))))
     return value
 
 
@@ -144,8 +143,9 @@ def _date(raw: Any, language: str) -> str:
         raise Invalid(Rejection(message("not_a_date", language, value=str(raw)[:40]))) from None
 
 
-def validate(question: Question, raw: Any, scope: AnswerScope, language: str,
-             fallback: str | None = None) -> Answer | None:
+def validate(
+    question: Question, raw: Any, scope: AnswerScope, language: str, fallback: str | None = None
+) -> Answer | None:
     """A valid Answer, None for a permitted blank, or Invalid with the message to show."""
     value = parse_answer(question, raw, language)
     if value is None:

@@ -95,9 +95,7 @@ def read_yaml(path: Path, display_name: str | None = None) -> tuple[YamlDocument
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        return None, [
-            Problem(name, "the file is not UTF-8 text", line=line, hint="save it as UTF-8 in your editor")
-        ]
+        return None, [Problem(name, "the file is not UTF-8 text", line=line, hint="save it as UTF-8 in your editor")]
     return parse_yaml_text(text, name)
 
 
@@ -148,9 +146,7 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def validate_document(
-    model: type[M], doc: YamlDocument, where_of: Any = None
-) -> tuple[M | None, list[Problem]]:
+def validate_document(model: type[M], doc: YamlDocument, where_of: Any = None) -> tuple[M | None, list[Problem]]:
     """Validate with pydantic and translate every error to a located, plain-language problem.
 
     `where_of(path)` may name the thing a path belongs to (e.g. the question name).

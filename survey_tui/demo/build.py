@@ -35,12 +35,15 @@ description: >-
   Brand health of TeaTime against the leading hand-shaken drink chains in Taiwan, and the appeal of a
   low-sugar oat-milk tea with brown-sugar jelly (NT$75) before its launch in 2027.
 consent:
-  zh-TW: 本調查由市場調查公司執行，您的回答僅以整體統計呈現，個人資料依個人資料保護法保護，您可以隨時停止受訪。請問您同意接受訪問嗎？
+  zh-TW: {consent_zh}
   en: >-
     This survey is carried out by a market research agency. Your answers are only reported in aggregate and
     your personal data are protected under the Personal Data Protection Act. You may stop at any time.
     Do you agree to take part?
-"""
+""".format(
+    consent_zh="本調查由市場調查公司執行，您的回答僅以整體統計呈現，個人資料依個人資料保護法保護，"
+    "您可以隨時停止受訪。請問您同意接受訪問嗎？"
+)
 
 
 class DemoExistsError(Exception):
@@ -54,8 +57,15 @@ def bundled_instruments_dir() -> Path:
         candidate = parent / "instruments" / INSTRUMENT_FILE
         if candidate.is_file():
             return candidate.parent
-    raise LoadError([Problem(INSTRUMENT_FILE, "the demo questionnaire is missing from this installation",
-                             hint="install survey-tui from its source folder: pip install -e .")])
+    raise LoadError(
+        [
+            Problem(
+                INSTRUMENT_FILE,
+                "the demo questionnaire is missing from this installation",
+                hint="install survey-tui from its source folder: pip install -e .",
+            )
+        ]
+    )
 
 
 def build_demo(
@@ -82,25 +92,34 @@ def build_demo(
     source = (bundled_instruments_dir() / INSTRUMENT_FILE).read_text(encoding="utf-8")
     write_text_atomic(target / "instruments" / INSTRUMENT_FILE, source)
     study = open_study(target)
-    instrument = study.load_instrument()
     say(f"Study files written to {study.root}")
-    version = study.publish(instrument.id, note="Field version")
+    # The demo grows with each part of the tool; every step below leaves the study consistent.
+    version_id = demo_instrument_versions(study, say)
     with study.store() as store:
-        counts = capture_interviews(store, instrument, version.id, interviews, seed, mode="field")
+        instrument = study.instrument_for_version(store.version_by_id(version_id))
+        counts = capture_interviews(store, instrument, version_id, interviews, seed, mode="field")
     say("Interviews captured: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(counts.items())))
     return study
 
 
-def capture_interviews(store: Store, instrument: Instrument, version_id: int, count: int, seed: int,
-                       mode: str = "field") -> dict[str, int]:
+def demo_instrument_versions(study: Study, say: Callable[[str], None]) -> int:
+    """Publish the questionnaire; returns the id of the version that fieldwork uses."""
+    instrument = study.load_instrument()
+    version = study.publish(instrument.id, note="Field version")
+    say(f"Published {instrument.id} v{version.version}")
+    return version.id
+
+
+def capture_interviews(
+    store: Store, instrument: Instrument, version_id: int, count: int, seed: int, mode: str = "field"
+) -> dict[str, int]:
     """Drive the engine `count` times with synthetic respondents; returns interviews by outcome."""
     rng = random.Random(seed)
     counts: dict[str, int] = {}
     for index in range(count):
         persona = synthetic.make_persona(random.Random(rng.getrandbits(64)))
         interviewer = rng.choice(synthetic.INTERVIEWERS)
-        persona.careless = interviewer == synthetic.CARELESS_INTERVIEWER and rng.random() < 0.5 or \
-            rng.random() < 0.02
+        persona.careless = interviewer == synthetic.CARELESS_INTERVIEWER and rng.random() < 0.5 or rng.random() < 0.02
         if rng.random() < 0.04:
             persona.breaks_off_after = rng.randint(5, 20)
         suspend = index in (count - 1, count - 2)  # two interviews left half-way, to resume
@@ -109,10 +128,14 @@ def capture_interviews(store: Store, instrument: Instrument, version_id: int, co
         day = rng.randrange(FIELDWORK_DAYS)
         start = FIELDWORK_START + timedelta(days=day, minutes=rng.randrange(12 * 60))
         clock = synthetic.SimulatedClock(start)
-        row = store.start_interview(version_id, mode=mode, interviewer=interviewer,
-                                    language=instrument.language, started_at=clock.iso())
-        engine = InterviewEngine(instrument, StoreRecorder(store, row.id, interviewer, clock=clock.iso),
-                                 seed=row.uuid)
+        row = store.start_interview(
+            version_id,
+            mode=mode,
+            interviewer=interviewer,
+            language=instrument.language,
+            started_at=clock.iso(),
+        )
+        engine = InterviewEngine(instrument, StoreRecorder(store, row.id, interviewer, clock=clock.iso), seed=row.uuid)
         engine.start()
         outcome = run_persona(engine, persona, clock, stop_after=10 if suspend else persona.breaks_off_after)
         if suspend and outcome is None:
@@ -125,8 +148,12 @@ def capture_interviews(store: Store, instrument: Instrument, version_id: int, co
     return counts
 
 
-def run_persona(engine: InterviewEngine, persona: synthetic.Persona, clock: synthetic.SimulatedClock,
-                stop_after: int | None = None) -> str | None:
+def run_persona(
+    engine: InterviewEngine,
+    persona: synthetic.Persona,
+    clock: synthetic.SimulatedClock,
+    stop_after: int | None = None,
+) -> str | None:
     """Answer until the end; returns the outcome, or None when the respondent stopped part-way."""
     answered = 0
     while engine.current is not None:
@@ -138,8 +165,10 @@ def run_persona(engine: InterviewEngine, persona: synthetic.Persona, clock: synt
         kind, raw = synthetic.answer(view, persona)
         result = engine.submit_special(raw) if kind == "special" else engine.submit(raw)
         if not result.accepted:
-            raise RuntimeError(f"synthetic answer {raw!r} to {view.question.name} was refused: "
-                               f"{result.rejection.message if result.rejection else ''}")
+            raise RuntimeError(
+                f"synthetic answer {raw!r} to {view.question.name} was refused: "
+                f"{result.rejection.message if result.rejection else ''}"
+            )
         answered += 1
         if result.finished:
             return result.outcome

@@ -29,15 +29,48 @@ CLIENT = 1
 BRANDS = (1, 2, 3, 4, 5, 6, 7, 8, 9)
 BRAND_POPULARITY = {1: 0.0, 2: 0.92, 3: 0.85, 4: 0.8, 5: 0.7, 6: 0.6, 7: 0.45, 8: 0.55, 9: 0.4}
 
-TOP_OF_MIND = {1: ["茶語時光", "茶語", "TeaTime"], 2: ["50嵐", "五十嵐", "50 嵐"], 3: ["清心福全", "清心"],
-               4: ["CoCo", "coco都可", "都可"], 5: ["迷客夏", "milksha"], 6: ["可不可", "可不可熟成紅茶"],
-               7: ["大苑子"], 8: ["春水堂"], 9: ["茶湯會"]}
-WHY_MOST = ["離家近，很方便", "價格便宜又大杯", "珍珠很Q，口感好", "茶味比較濃", "店員態度很好", "有集點活動",
-            "出餐很快", "鮮奶茶很好喝", "可以調甜度冰塊", "習慣了，一直都買這家", "公司樓下就有", "水果茶很新鮮"]
-PROMOTER = ["茶很香，珍珠好吃", "品質穩定，每次都一樣好喝", "店員很親切", "App 點餐很方便不用排隊",
-            "價格合理，CP 值高", "用料實在，喝得出鮮奶"]
-DETRACTOR = ["等太久了", "太甜了，半糖還是很甜", "價格有點貴", "珍珠有時候太硬", "店面不太乾淨", "App 常常當機",
-             "冰塊太多"]
+TOP_OF_MIND = {
+    1: ["茶語時光", "茶語", "TeaTime"],
+    2: ["50嵐", "五十嵐", "50 嵐"],
+    3: ["清心福全", "清心"],
+    4: ["CoCo", "coco都可", "都可"],
+    5: ["迷客夏", "milksha"],
+    6: ["可不可", "可不可熟成紅茶"],
+    7: ["大苑子"],
+    8: ["春水堂"],
+    9: ["茶湯會"],
+}
+WHY_MOST = [
+    "離家近，很方便",
+    "價格便宜又大杯",
+    "珍珠很Q，口感好",
+    "茶味比較濃",
+    "店員態度很好",
+    "有集點活動",
+    "出餐很快",
+    "鮮奶茶很好喝",
+    "可以調甜度冰塊",
+    "習慣了，一直都買這家",
+    "公司樓下就有",
+    "水果茶很新鮮",
+]
+PROMOTER = [
+    "茶很香，珍珠好吃",
+    "品質穩定，每次都一樣好喝",
+    "店員很親切",
+    "App 點餐很方便不用排隊",
+    "價格合理，CP 值高",
+    "用料實在，喝得出鮮奶",
+]
+DETRACTOR = [
+    "等太久了",
+    "太甜了，半糖還是很甜",
+    "價格有點貴",
+    "珍珠有時候太硬",
+    "店面不太乾淨",
+    "App 常常當機",
+    "冰塊太多",
+]
 LIKE = ["低糖比較健康", "燕麥奶很適合乳糖不耐", "黑糖凍聽起來很好吃", "價格可以接受", "想試試看新口味"]
 DISLIKE = ["75 元太貴了", "不喜歡燕麥奶的味道", "黑糖凍熱量應該很高", "我比較喜歡原本的珍珠奶茶"]
 
@@ -94,14 +127,22 @@ def answer(view: QuestionView, p: Persona) -> tuple[str, Any]:
     r, q = p.rng, view.question
     name = q.name
     special_names = [s[0] for s in view.specials]
-    if "dont_know" in special_names and q.type in ("single", "scale", "text") and name not in ("d3_income",):
-        if r.random() < (0.12 if p.careless else 0.02):
-            return "special", "dont_know"
+    dk_rate = 0.12 if p.careless else 0.02
+    if (
+        "dont_know" in special_names
+        and q.type in ("single", "scale", "text")
+        and name != "d3_income"
+        and r.random() < dk_rate
+    ):
+        return "special", "dont_know"
     if name == "d3_income" and r.random() < 0.08:
         return "special", "refused"
     codes = [c.code for c in view.choices]
     fixed: dict[str, Any] = {
-        "s2": p.age, "s3": p.gender, "s4": p.region, "s5": 1 if p.buys else 2,
+        "s2": p.age,
+        "s3": p.gender,
+        "s4": p.region,
+        "s5": 1 if p.buys else 2,
         "s6": [r.choice([1, 2, 3])] if p.industry else [97],
         "a1_tom": r.choice(TOP_OF_MIND[r.choice(sorted(p.aware))]) if p.aware else "想不起來",
         "a2_aided": sorted(p.aware) or [97],
@@ -126,8 +167,9 @@ def answer(view: QuestionView, p: Persona) -> tuple[str, Any]:
     if name == "b4_sat":
         if p.careless:
             return "value", {item: 3 for item, _ in view.items}
-        return "value", {item: (p.taste if item == "taste" else _clip(round(r.gauss(3.6, 0.9)), 1, 5))
-                         for item, _ in view.items}
+        return "value", {
+            item: (p.taste if item == "taste" else _clip(round(r.gauss(3.6, 0.9)), 1, 5)) for item, _ in view.items
+        }
     if name == "b2_image":
         if p.careless:
             return "value", {item: 4 for item, _ in view.items}

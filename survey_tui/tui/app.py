@@ -36,8 +36,14 @@ class Section:
 
 SECTIONS: list[Section] = [
     Section("home", "Home", "T1", "h", "The study at a glance: plan, instruments, interviews", HomeScreen),
-    Section("questionnaire", "Questionnaire", "T1.2", "2",
-            "Instruments: outline, logic and check results", QuestionnaireScreen),
+    Section(
+        "questionnaire",
+        "Questionnaire",
+        "T1.2",
+        "2",
+        "Instruments: outline, logic and check results",
+        QuestionnaireScreen,
+    ),
     Section("fieldwork", "Fieldwork", "T1.4", "4", "Interviews by mode, status and outcome", FieldworkScreen),
 ]
 
@@ -80,8 +86,8 @@ class SurveyApp(App[None]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         for section in SECTIONS:
             yield SystemCommand(
-                f"{section.step} {section.title}", section.help,
+                f"{section.step} {section.title}",
+                section.help,
                 lambda mode=section.mode: self.action_section(mode),  # type: ignore[misc]
             )
         yield from super().get_system_commands(screen)
-

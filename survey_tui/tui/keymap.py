@@ -28,8 +28,13 @@ def load_keymap(path: Path | None = None) -> tuple[dict[str, str], list[Problem]
     keymap: dict[str, str] = {}
     for binding_id, key in data.items():
         if not isinstance(key, str) or not key.strip():
-            problems.append(Problem(str(path), f"'{binding_id}' needs a key such as 'f2' or 'ctrl+e'",
-                                    line=doc.line_of([binding_id])))
+            problems.append(
+                Problem(
+                    str(path),
+                    f"'{binding_id}' needs a key such as 'f2' or 'ctrl+e'",
+                    line=doc.line_of([binding_id]),
+                )
+            )
             continue
         keymap[str(binding_id)] = key.strip()
     return keymap, problems

@@ -22,8 +22,17 @@ def walk(engine: InterviewEngine, answers: dict) -> list[str]:
     return asked
 
 
-FULL = {"age": 30, "drinks": 1, "aware": [1, 2], "favourite": 2, "why": "好喝", "sat": {"taste": 3, "price": 2},
-        "spend": 60, "visit": "2026-10-01", "thanks": None}
+FULL = {
+    "age": 30,
+    "drinks": 1,
+    "aware": [1, 2],
+    "favourite": 2,
+    "why": "好喝",
+    "sat": {"taste": 3, "price": 2},
+    "spend": 60,
+    "visit": "2026-10-01",
+    "thanks": None,
+}
 
 
 def test_full_path_asks_every_relevant_question_in_order(small: Instrument) -> None:
@@ -63,8 +72,7 @@ def test_terminate_rule_ends_as_screened_out(small: Instrument) -> None:
         ("drinks", "", "required"),
     ],
 )
-def test_invalid_answers_are_rejected_with_a_message(small: Instrument, question: str, raw: str,
-                                                     fragment: str) -> None:
+def test_invalid_answers_are_rejected_with_a_message(small: Instrument, question: str, raw: str, fragment: str) -> None:
     engine = InterviewEngine(small, language="en")
     if question == "drinks":
         engine.submit(30)
@@ -127,8 +135,9 @@ def test_special_codes_are_accepted_and_read_as_missing(small: Instrument) -> No
 def test_special_codes_can_be_switched_off_per_question() -> None:
     from tests.conftest import SMALL, load_small
 
-    instrument = load_small(SMALL.replace("        choices: yes_no\n",
-                                          "        choices: yes_no\n        special_codes: false\n", 1))
+    instrument = load_small(
+        SMALL.replace("        choices: yes_no\n", "        choices: yes_no\n        special_codes: false\n", 1)
+    )
     engine = InterviewEngine(instrument, language="en")
     engine.submit(30)
     result = engine.submit_special("dont_know")
@@ -179,15 +188,17 @@ def test_progress_counts_the_current_path(small: Instrument) -> None:
 def test_randomised_choices_are_stable_per_interview_and_keep_fixed_ones() -> None:
     from tests.conftest import SMALL, load_small
 
-    instrument = load_small(SMALL.replace("        choices: brands\n", "        choices: brands\n"
-                                          "        randomize: true\n", 1))
+    instrument = load_small(
+        SMALL.replace("        choices: brands\n", "        choices: brands\n        randomize: true\n", 1)
+    )
     orders = set()
     for seed in range(30):
         engine = InterviewEngine(instrument, seed=f"s{seed}")
         order = [c.code for c in engine.ordered_choices(instrument.question("aware"))]
         assert order[-1] == 97  # fixed "none of these" stays last
-        assert order == [c.code for c in InterviewEngine(instrument, seed=f"s{seed}")
-                         .ordered_choices(instrument.question("aware"))]
+        assert order == [
+            c.code for c in InterviewEngine(instrument, seed=f"s{seed}").ordered_choices(instrument.question("aware"))
+        ]
         orders.add(tuple(order))
     assert len(orders) > 1
 

@@ -29,8 +29,10 @@ def test_yaml_syntax_error_is_located() -> None:
 
 def test_all_problems_are_reported_at_once_with_lines_and_question_names() -> None:
     text = SMALL.replace("type: single\n        label: {zh-TW: 您喝", "type: singel\n        label: {zh-TW: 您喝")
-    text = text.replace("      - name: why\n        type: text\n",
-                        "      - name: why\n        type: text\n        relevent: drinks = 1\n")
+    text = text.replace(
+        "      - name: why\n        type: text\n",
+        "      - name: why\n        type: text\n        relevent: drinks = 1\n",
+    )
     found = problems_of(text)
     assert len(found) == 2, found
     typo = next(p for p in found if "singel" in p)
@@ -38,17 +40,22 @@ def test_all_problems_are_reported_at_once_with_lines_and_question_names() -> No
     unknown = next(p for p in found if "relevent" in p)
     assert "did you mean 'relevant'" in unknown and "[why]" in unknown
     line = int(unknown.split(":")[1])
-    assert SMALL.splitlines()[line - 1].strip().startswith("- name: why") or "relevent" in \
-        textwrap.dedent(text).splitlines()[line - 1]
+    assert (
+        SMALL.splitlines()[line - 1].strip().startswith("- name: why")
+        or "relevent" in textwrap.dedent(text).splitlines()[line - 1]
+    )
 
 
 def test_semantic_errors_name_the_question_and_the_position_in_the_expression() -> None:
-    text = SMALL.replace("relevant: count_selected(aware) >= 1 and not selected(aware, 97)",
-                         "relevant: count_selected(awar) >= 1 and spend > 3")
+    text = SMALL.replace(
+        "relevant: count_selected(aware) >= 1 and not selected(aware, 97)",
+        "relevant: count_selected(awar) >= 1 and spend > 3",
+    )
     text = text.replace("calculate: spend * 3", "calculate: spend * (3")
     found = problems_of(text)
-    assert any("[favourite]" in p and "unknown name 'awar' at position 16" in p and "did you mean 'aware'" in p
-               for p in found), found
+    assert any(
+        "[favourite]" in p and "unknown name 'awar' at position 16" in p and "did you mean 'aware'" in p for p in found
+    ), found
     assert any("[favourite]" in p and "'spend', which is asked later" in p for p in found), found
     assert any("[weekly]" in p and "calculate" in p and "position" in p for p in found), found
 
@@ -61,7 +68,8 @@ def test_piping_a_later_answer_is_an_error() -> None:
 
 def test_unknown_choice_list_and_duplicate_codes() -> None:
     text = SMALL.replace("choices: yes_no", "choices: yesno").replace(
-        "- {code: 2, label: {zh-TW: 乙牌", "- {code: 1, label: {zh-TW: 乙牌")
+        "- {code: 2, label: {zh-TW: 乙牌", "- {code: 1, label: {zh-TW: 乙牌"
+    )
     found = problems_of(text)
     assert any("unknown choice list 'yesno'" in p and "did you mean 'yes_no'" in p for p in found), found
     assert any("choice code 1 appears twice" in p for p in found), found

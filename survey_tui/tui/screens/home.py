@@ -67,12 +67,16 @@ class HomeScreen(Screen[None]):
         if s.client:
             text.append(f"  ·  {s.client}")
         text.append(f"\nLanguages: {', '.join(s.languages)}   Folder: {s.root}")
-        text.append(f"\nRespondents: {s.respondents}   Interviews: {s.interviews()} "
-                    f"(field {s.interviews('field')}, pilot {s.interviews('pilot')})")
+        text.append(
+            f"\nRespondents: {s.respondents}   Interviews: {s.interviews()} "
+            f"(field {s.interviews('field')}, pilot {s.interviews('pilot')})"
+        )
         errors = [p for p in s.problems if p.severity == "error"]
         if errors:
-            text.append(f"\n{len(errors)} problem(s) in the study files — see Questionnaire (2) or "
-                        "run 'survey-tui check'", style="bold red")
+            text.append(
+                f"\n{len(errors)} problem(s) in the study files — see Questionnaire (2) or run 'survey-tui check'",
+                style="bold red",
+            )
         self.query_one("#study-card", Static).update(text)
 
     def _instruments(self, s: StudySummary) -> None:

@@ -27,8 +27,13 @@ class QuestionnaireData:
 
 class QuestionnaireScreen(Screen[None]):
     BINDINGS = [
-        Binding("l", "next_language", "Language", id="questionnaire.language",
-                tooltip="Show the outline in the study's next language"),
+        Binding(
+            "l",
+            "next_language",
+            "Language",
+            id="questionnaire.language",
+            tooltip="Show the outline in the study's next language",
+        ),
         Binding("r", "refresh", "Reload", id="questionnaire.reload", tooltip="Read the instrument files again"),
     ]
 
@@ -134,8 +139,10 @@ def question_detail(instrument: Instrument, q: Question) -> Table:
     for choice in q.choice_options:
         table.add_row(f"  {choice.code}", *[label_text(choice.label, lang) for lang in instrument.languages])
     for name, special in q.specials.items():
-        table.add_row(f"  {special.code}", *[f"{label_text(special.label, lang)} ({name})"
-                                            for lang in instrument.languages])
+        table.add_row(
+            f"  {special.code}",
+            *[f"{label_text(special.label, lang)} ({name})" for lang in instrument.languages],
+        )
     for field_name in ("relevant", "constraint", "calculate"):
         value = getattr(q, field_name)
         if value:

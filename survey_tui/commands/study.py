@@ -1,0 +1,167 @@
+"""Study commands: open the app, start a study, check its files, build the demo, publish an instrument."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from survey_tui.cli import has_terminal, print_problems, resolve_study
+from survey_tui.core.problems import LoadError
+from survey_tui.core.study import Study, check_study, find_study_root, init_study, open_study
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("open", help="open the app on a study (the default command)")
+    p.add_argument("study", nargs="?", help="study folder (default: the one around the current folder)")
+    p.set_defaults(handler=cmd_open)
+
+    p = sub.add_parser("init", help="start a new, empty study")
+    p.add_argument("dir", nargs="?", help="folder for the study (default: here)")
+    p.add_argument("--title")
+    p.add_argument("--client")
+    p.add_argument("--languages", help="comma-separated language tags, e.g. zh-TW,en")
+    p.set_defaults(handler=cmd_init)
+
+    p = sub.add_parser("check", help="check study.yaml and every instrument; exit 1 on errors")
+    p.add_argument("study", nargs="?")
+    p.set_defaults(handler=cmd_check)
+
+    p = sub.add_parser("demo", help="build the bubble-tea demo study and open it")
+    p.add_argument("dir", nargs="?", default="demo-study")
+    p.add_argument("--no-open", action="store_true", help="build only, do not open the app")
+    p.add_argument("--force", action="store_true", help="replace an existing demo study in DIR")
+    p.add_argument("--interviews", type=int, default=300, help="synthetic field interviews (default 300)")
+    p.add_argument("--seed", type=int, default=20261124)
+    p.set_defaults(handler=cmd_demo)
+
+    p = sub.add_parser("publish", help="freeze an instrument as its next version")
+    p.add_argument("instrument", nargs="?", help="instrument id (default: the only one)")
+    p.add_argument("--study")
+    p.add_argument("--note")
+    p.set_defaults(handler=cmd_publish)
+
+
+def cmd_open(args: argparse.Namespace) -> int:
+    target = Path(args.study) if args.study else (find_study_root(Path.cwd()) or Path.cwd())
+    if not (target / "study.yaml").is_file():
+        print(f"{target}: this folder is not a study (no study.yaml).", file=sys.stderr)
+        if not has_terminal():
+            print(
+                "Run 'survey-tui init DIR' to start one, or 'survey-tui demo' for a ready demo study.",
+                file=sys.stderr,
+            )
+            return 2
+        import questionary
+
+        if not questionary.confirm(f"Start a new study in {target}?", default=True).ask():
+            return 2
+        code = _init_interactive(target, argparse.Namespace(title=None, client=None, languages=None))
+        if code:
+            return code
+    try:
+        study = open_study(target)
+    except LoadError as exc:
+        print_problems(exc.problems)
+        return 1
+    return run_app(study)
+
+
+def run_app(study: Study) -> int:
+    from survey_tui.tui.app import SurveyApp
+
+    SurveyApp(study).run()
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    target = Path(args.dir or ".")
+    if (target / "study.yaml").exists():
+        print(f"{target}: a study already exists here; nothing changed.", file=sys.stderr)
+        return 1
+    return _init_interactive(target, args)
+
+
+def _init_interactive(target: Path, args: argparse.Namespace) -> int:
+    title, client, languages = args.title, args.client, args.languages
+    if title is None:
+        if not has_terminal():
+            print(
+                "survey-tui init: --title is required without a terminal "
+                "(e.g. --title 'Brand study' --client 'ACME' --languages zh-TW,en)",
+                file=sys.stderr,
+            )
+            return 2
+        import questionary
+
+        title = questionary.text("Study title:", validate=lambda t: bool(t.strip()) or "A title is needed").ask()
+        if title is None:
+            return 2
+        client = client if client is not None else (questionary.text("Client:").ask() or "")
+        if languages is None:
+            languages = questionary.text("Languages (comma-separated tags):", default="zh-TW,en").ask()
+    langs = [lang.strip() for lang in (languages or "zh-TW,en").split(",") if lang.strip()]
+    try:
+        study = init_study(target, title.strip(), (client or "").strip(), langs)
+    except LoadError as exc:
+        print_problems(exc.problems)
+        return 1
+    print(f"Started study '{study.config.title}' in {study.root}")
+    print("Next: add a questionnaire under instruments/, then 'survey-tui check' and 'survey-tui'.")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    root = Path(args.study) if args.study else find_study_root(Path.cwd())
+    if root is None:
+        print(f"{Path.cwd()}: no study here or in any parent folder", file=sys.stderr)
+        return 1
+    problems = check_study(root)
+    errors = [p for p in problems if p.severity == "error"]
+    print_problems(problems, sys.stdout)
+    warnings = len(problems) - len(errors)
+    if errors:
+        print(f"{len(errors)} error(s), {warnings} warning(s)")
+        return 1
+    print(f"ok: no errors ({warnings} warning(s))")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from survey_tui.demo.build import DemoExistsError, build_demo
+
+    target = Path(args.dir)
+    try:
+        study = build_demo(
+            target,
+            force=args.force,
+            interviews=args.interviews,
+            seed=args.seed,
+            progress=lambda text: print(text, flush=True),
+        )
+    except DemoExistsError as exc:
+        print(exc, file=sys.stderr)
+        if args.no_open or not has_terminal():
+            return 1
+        study = open_study(target)
+    except LoadError as exc:
+        print_problems(exc.problems)
+        return 1
+    if args.no_open:
+        return 0
+    if not has_terminal():
+        print(f"Demo study ready; no terminal to open the app in (run 'survey-tui {study.root}' from a terminal).")
+        return 0
+    return run_app(study)
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    try:
+        study = resolve_study(args.study)
+        instrument = study.load_instrument(args.instrument)
+        version = study.publish(instrument.id, args.note)
+    except LoadError as exc:
+        print_problems(exc.problems)
+        return 1
+    print(f"{version.instrument_id} v{version.version} ({version.sha256[:12]})")
+    return 0
