@@ -53,6 +53,8 @@ class SurveyApp(App[None]):
 
     TITLE = "survey-tui"
     CSS_PATH = "app.tcss"
+    #: screens get -narrow below 100 columns, so layouts can stack instead of squeezing
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         *[
             Binding(s.key, f"section('{s.mode}')", s.title, id=f"section.{s.mode}", tooltip=f"{s.step}: {s.help}")

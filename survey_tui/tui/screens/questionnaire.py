@@ -129,7 +129,7 @@ def question_detail(instrument: Instrument, q: Question) -> Table:
     table = Table(show_header=True, header_style="bold", expand=True, box=None, padding=(0, 1))
     table.add_column("", style="dim", no_wrap=True)
     for lang in instrument.languages:
-        table.add_column(lang, ratio=1)
+        table.add_column(lang, ratio=1, overflow="fold")  # CJK has no spaces: fold, never cut
     table.add_row("name", *[f"{q.name} ({q.type})"] + [""] * (len(instrument.languages) - 1))
     table.add_row("label", *[label_text(q.label, lang) for lang in instrument.languages])
     if q.hint:

@@ -1,0 +1,93 @@
+"""The command line as a user runs it: init without a terminal, check on clean and broken studies, demo."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from survey_tui.cli import main
+from survey_tui.core.study import open_study
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "survey_tui", *args], capture_output=True, text=True, cwd=cwd,
+                          stdin=subprocess.DEVNULL, timeout=120)
+
+
+def test_init_with_flags_creates_an_empty_study(tmp_path: Path) -> None:
+    target = tmp_path / "new-study"
+    assert main(["init", str(target), "--title", "品牌研究", "--client", "ACME", "--languages", "zh-TW,en,ja"]) == 0
+    study = open_study(target)
+    assert study.config.title == "品牌研究" and study.config.languages == ["zh-TW", "en", "ja"]
+    assert (target / "instruments").is_dir() and (target / "exports").is_dir() and (target / "survey.db").is_file()
+    assert main(["init", str(target), "--title", "again"]) == 1  # never overwrites a study
+
+
+def test_init_without_a_terminal_and_without_title_says_what_to_do(tmp_path: Path) -> None:
+    result = run("init", str(tmp_path / "s"))
+    assert result.returncode == 2 and "--title is required without a terminal" in result.stderr
+    assert not (tmp_path / "s" / "study.yaml").exists()
+
+
+def test_opening_a_folder_that_is_no_study_without_a_terminal(tmp_path: Path) -> None:
+    result = run(str(tmp_path))
+    assert result.returncode == 2
+    assert "not a study" in result.stderr and "survey-tui init" in result.stderr
+
+
+def test_check_on_the_demo_is_clean(demo_study_dir: Path) -> None:
+    result = run("check", str(demo_study_dir))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ok: no errors" in result.stdout
+
+
+def test_check_on_a_broken_copy_prints_located_errors(demo_study_dir: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(demo_study_dir, broken)
+    path = broken / "instruments" / "bubble_tea_brand_health.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("relevant: b5_nps >= 9", "relevant: b5_nsp >= 9", 1)
+    text = text.replace("type: scale", "type: scael", 1)
+    path.write_text(text, encoding="utf-8")
+    result = run("check", str(broken))
+    assert result.returncode == 1
+    lines = [line for line in result.stdout.splitlines() if ": error:" in line]
+    assert any("[b6_promoter_why]" in line and "unknown name 'b5_nsp'" in line and "did you mean 'b5_nps'" in line
+               and line.startswith("instruments/bubble_tea_brand_health.yaml:") for line in lines), lines
+    assert any("scael" in line for line in lines), lines
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_check_reports_a_broken_study_yaml(tmp_path: Path) -> None:
+    main(["init", str(tmp_path / "s"), "--title", "T"])
+    (tmp_path / "s" / "study.yaml").write_text("title: T\nlanguages: zh-TW, en\nclinet: X\n", encoding="utf-8")
+    result = run("check", str(tmp_path / "s"))
+    assert result.returncode == 1
+    assert "study.yaml:3" in result.stdout and "unknown field 'clinet'" in result.stdout
+    assert "did you mean 'client'" in result.stdout
+
+
+def test_demo_refuses_to_overwrite_without_force(demo_study_dir: Path) -> None:
+    result = run("demo", str(demo_study_dir), "--no-open")
+    assert result.returncode == 1 and "--force" in result.stderr
+
+
+def test_demo_study_has_real_interviews_that_obey_the_logic(demo_study_dir: Path) -> None:
+    study = open_study(demo_study_dir)
+    instrument = study.load_instrument()
+    assert len(instrument.questions) >= 25 and instrument.languages == ["zh-TW", "en"]
+    with study.store() as store:
+        completes = store.interviews(mode="field", status="completed")
+        assert len(completes) > 50
+        for row in completes[:20]:
+            answers = store.answers(row.id)
+            assert (answers["s2"].value >= 15) and answers["s5"].value == 1
+            if "b5_nps" in answers:  # NPS only asked of those who bought the client brand
+                assert 1 in answers["a3_ever"].value
+            assert ("b6_promoter_why" in answers) == (answers.get("b5_nps") is not None
+                                                      and answers["b5_nps"].value is not None
+                                                      and answers["b5_nps"].value >= 9)
+        outcomes = {r.outcome for r in store.interviews()}
+        assert {"complete", "screened_out"} <= outcomes
