@@ -120,7 +120,30 @@ class _Compiler:
             )
         for name, choices in ins.choice_lists.items():
             self.check_codes(["choice_lists", name], f"choice list {name}", [c.code for c in choices])
+            for ci, choice in enumerate(choices):
+                self.translations(["choice_lists", name, ci, "label"], f"choice list {name}", choice.label)
+                for lang, text in choice.label.items():
+                    self.piping(
+                        ["choice_lists", name, ci, "label", lang], f"choice list {name}", text, self._first_user(name)
+                    )
+        for si, section in enumerate(ins.sections):
+            self.translations(["sections", si, "label"], f"section {section.name}", section.label)
+        for ri, rule in enumerate(ins.terminate):
+            self.translations(["terminate", ri, "message"], f"terminate[{ri}]", rule.message)
         return self.findings
+
+    def _first_user(self, list_name: str) -> int:
+        """Piping in a shared list may only use answers given before its first use."""
+        users = [self.ins.position(q.name) for q in self.ins.questions if q.choices == list_name]
+        return min(users) if users else len(self.ins.questions)
+
+    def translations(self, path: Sequence[PathKey], where: str, labels: dict[str, str] | None) -> None:
+        """A text missing in one of the instrument's languages shows up blank to some interviewers."""
+        if not labels or "*" in labels:
+            return
+        missing = [lang for lang in self.ins.languages if not labels.get(lang)]
+        if missing:
+            self.add(path, where, f"{path[-1]} has no text for {', '.join(missing)}", severity="warning")
 
     def question(self, q: Question, path: tuple[PathKey, ...], specials: dict[str, SpecialCode]) -> None:
         ins, index = self.ins, self.ins.position(q.name)
@@ -206,21 +229,16 @@ class _Compiler:
         # labels in every language
         for field_name in ("label", "hint", "constraint_message"):
             labels = getattr(q, field_name)
-            if labels and "*" not in labels:
-                missing = [lang for lang in ins.languages if not labels.get(lang)]
-                if missing:
-                    self.add(
-                        [*path, field_name],
-                        q.name,
-                        f"{field_name} has no text for {', '.join(missing)}",
-                        severity="warning",
-                    )
+            self.translations([*path, field_name], q.name, labels)
             if labels:
                 for lang, text in labels.items():
                     self.piping([*path, field_name, lang], q.name, text, index)
         for ci, choice in enumerate(q.choices if isinstance(q.choices, list) else []):
+            self.translations([*path, "choices", ci, "label"], q.name, choice.label)
             for text in choice.label.values():
                 self.piping([*path, "choices", ci, "label"], q.name, text, index)
+        for ii, item in enumerate(q.items or []):
+            self.translations([*path, "items", ii, "label"], q.name, item.label)
 
         # expressions
         q._relevant = self.expression([*path, "relevant"], q.name, q.relevant, before=index)

@@ -98,3 +98,15 @@ def test_missing_translation_is_a_warning_not_an_error() -> None:
 def test_not_a_mapping_and_empty_file() -> None:
     assert "must be a mapping" in problems_of("- just\n- a list\n")[0]
     assert "empty" in problems_of("")[0]
+
+
+def test_missing_translations_are_found_in_choice_lists_grid_items_and_sections() -> None:
+    text = SMALL.replace('- {code: 2, label: {zh-TW: 否, en: "No"}}', "- {code: 2, label: {zh-TW: 否}}")
+    text = text.replace("- {name: price, label: {zh-TW: 價格, en: Price}}", "- {name: price, label: {en: Price}}")
+    text = text.replace("label: {zh-TW: 品牌, en: Brands}", "label: {zh-TW: 品牌}")
+    instrument, problems = load_instrument_text(text, "small.yaml")
+    assert instrument is not None and all(p.severity == "warning" for p in problems)
+    found = [str(p) for p in problems]
+    assert any("choice list yes_no" in p and "no text for en" in p for p in found), found
+    assert any("[sat]" in p and "no text for zh-TW" in p for p in found), found
+    assert any("section brands" in p and "no text for en" in p for p in found), found
