@@ -31,8 +31,10 @@ from survey_tui.core.store import Store  # noqa: E402
 
 
 def machine() -> str:
-    return (f"{platform.machine()} {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}")
+    return (
+        f"{platform.machine()} {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+    )
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -116,20 +118,30 @@ def main() -> None:
         ours, bare = bench_commit(folder, args.answers)
         med, p99 = statistics.median(ours) * 1000, percentile(ours, 99) * 1000
         bmed, bp99 = statistics.median(bare) * 1000, percentile(bare, 99) * 1000
-        print(f"answer commit (synchronous=FULL, n={args.answers}): median {med:.3f} ms, p99 {p99:.3f} ms "
-              f"[target p99 <= 2 ms: {'ok' if p99 <= 2 else 'MISSED'}]")
-        print(f"  baseline bare sqlite INSERT+COMMIT: median {bmed:.3f} ms, p99 {bp99:.3f} ms; "
-              f"ratio ours/bare median {med / bmed:.2f}x, p99 {p99 / bp99:.2f}x")
+        print(
+            f"answer commit (synchronous=FULL, n={args.answers}): median {med:.3f} ms, p99 {p99:.3f} ms "
+            f"[target p99 <= 2 ms: {'ok' if p99 <= 2 else 'MISSED'}]"
+        )
+        print(
+            f"  baseline bare sqlite INSERT+COMMIT: median {bmed:.3f} ms, p99 {bp99:.3f} ms; "
+            f"ratio ours/bare median {med / bmed:.2f}x, p99 {p99 / bp99:.2f}x"
+        )
         pure = bench_engine(folder, with_store=False)
         stored = bench_engine(folder, with_store=True)
         pm, sm = statistics.median(pure) * 1000, statistics.median(stored) * 1000
-        print(f"engine step, 200-question instrument ({len(pure)} steps): median {pm:.3f} ms, "
-              f"p99 {percentile(pure, 99) * 1000:.3f} ms [target median <= 5 ms: {'ok' if pm <= 5 else 'MISSED'}]")
-        print(f"  with the store (one durable transaction per step): median {sm:.3f} ms, "
-              f"p99 {percentile(stored, 99) * 1000:.3f} ms; ratio stored/pure {sm / pm:.1f}x")
+        print(
+            f"engine step, 200-question instrument ({len(pure)} steps): median {pm:.3f} ms, "
+            f"p99 {percentile(pure, 99) * 1000:.3f} ms [target median <= 5 ms: {'ok' if pm <= 5 else 'MISSED'}]"
+        )
+        print(
+            f"  with the store (one durable transaction per step): median {sm:.3f} ms, "
+            f"p99 {percentile(stored, 99) * 1000:.3f} ms; ratio stored/pure {sm / pm:.1f}x"
+        )
         start = bench_app_start(folder)
-        print(f"app start to first screen with data (300-interview demo): {start:.3f} s "
-              f"[target <= 1.0 s: {'ok' if start <= 1.0 else 'MISSED'}]")
+        print(
+            f"app start to first screen with data (300-interview demo): {start:.3f} s "
+            f"[target <= 1.0 s: {'ok' if start <= 1.0 else 'MISSED'}]"
+        )
 
 
 if __name__ == "__main__":

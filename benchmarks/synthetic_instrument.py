@@ -103,7 +103,7 @@ def scripted_answer(kind: str, index: int) -> Any:
     if kind == "single":
         return 1 + index % 5
     if kind == "multi":
-        return [1 + index % 8, 1 + (index + 3) % 8]
+        return sorted({1 + index % 8, 1 + (index + 3) % 8})
     if kind == "scale":
         return index % 11
     if kind == "numeric":

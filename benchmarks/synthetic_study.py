@@ -50,8 +50,10 @@ def main() -> None:
     args = parser.parse_args()
     start = time.perf_counter()
     make_synthetic_study(args.dir, args.respondents, args.questions)
-    print(f"{args.respondents} interviews x {args.questions} questions in {time.perf_counter() - start:.1f} s "
-          f"-> {args.dir}")
+    print(
+        f"{args.respondents} interviews x {args.questions} questions in {time.perf_counter() - start:.1f} s "
+        f"-> {args.dir}"
+    )
 
 
 if __name__ == "__main__":

@@ -19,6 +19,13 @@ Handler = Callable[[argparse.Namespace], int]
 
 COMMAND_MODULES: list[str] = [
     "survey_tui.commands.study",
+    "survey_tui.commands.respondents",
+    "survey_tui.commands.interview",
+    "survey_tui.commands.report",
+    "survey_tui.commands.export",
+    "survey_tui.commands.pilot",
+    "survey_tui.commands.xlsform",
+    "survey_tui.commands.tables",
 ]
 
 

@@ -91,3 +91,22 @@ def test_demo_study_has_real_interviews_that_obey_the_logic(demo_study_dir: Path
                                                       and answers["b5_nps"].value >= 9)
         outcomes = {r.outcome for r in store.interviews()}
         assert {"complete", "screened_out"} <= outcomes
+
+
+def test_publish_refuses_a_choice_code_that_changed_meaning(tmp_path: Path) -> None:
+    from tests.conftest import SMALL
+
+    target = tmp_path / "s"
+    assert main(["init", str(target), "--title", "T"]) == 0
+    path = target / "instruments" / "small.yaml"
+    path.write_text(SMALL, encoding="utf-8")
+    first = run("publish", "--study", str(target))
+    assert first.returncode == 0 and "small v1 published" in first.stdout
+    path.write_text(SMALL.replace("{code: 2, label: {zh-TW: 乙牌, en: Brand B}}",
+                                  "{code: 2, label: {zh-TW: 丁牌, en: Brand D}}"), encoding="utf-8")
+    refused = run("publish", "--study", str(target))
+    assert refused.returncode == 1 and "choice code 2" in refused.stderr and "丁牌" in refused.stderr
+    with open_study(target).store() as store:
+        assert [v.version for v in store.versions("small")] == [1]
+    allowed = run("publish", "--study", str(target), "--allow-code-reuse")
+    assert allowed.returncode == 0 and "small v2 published" in allowed.stdout

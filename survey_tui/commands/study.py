@@ -39,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("instrument", nargs="?", help="instrument id (default: the only one)")
     p.add_argument("--study")
     p.add_argument("--note")
+    p.add_argument("--allow-code-reuse", action="store_true", help="publish even if a choice code changed meaning")
     p.set_defaults(handler=cmd_publish)
 
 
@@ -156,12 +157,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
+    """Publishing refuses a choice code that changed meaning since an earlier version (unless allowed)."""
+    from survey_tui.core.versions import publish
+
     try:
         study = resolve_study(args.study)
         instrument = study.load_instrument(args.instrument)
-        version = study.publish(instrument.id, args.note)
+        result = publish(study, instrument.id, args.note, allow_code_reuse=args.allow_code_reuse)
     except LoadError as exc:
         print_problems(exc.problems)
         return 1
-    print(f"{version.instrument_id} v{version.version} ({version.sha256[:12]})")
+    for reuse in result.reuses:
+        print(f"warning: {reuse.message()}", file=sys.stderr)
+    v = result.version
+    state = "published" if result.new else "unchanged since"
+    print(f"{v.instrument_id} v{v.version} {state} ({v.sha256[:12]})")
     return 0

@@ -341,8 +341,15 @@ class Expression:
         return any(isinstance(node, SelfRef) for node in _walk(self.root))
 
     def evaluate(self, scope: Scope, self_value: object = None) -> object:
-        """Evaluate against one interview; ``self_value`` is what ``.`` stands for."""
-        return _Evaluator(scope, self_value).eval(self.root)
+        """Evaluate against one interview; ``self_value`` is what ``.`` stands for.
+
+        A result too large to compute (``10 ** 400``-sized arithmetic) is missing, like division by zero:
+        an interview must never stop on a calculation.
+        """
+        try:
+            return _Evaluator(scope, self_value).eval(self.root)
+        except OverflowError:
+            return None
 
     def evaluate_bool(self, scope: Scope, self_value: object = None) -> bool:
         """Evaluate as a condition: a strict ``bool``, ``None`` counting as false."""
@@ -480,8 +487,8 @@ class _Builder:
             args = (args[0], self.choice_code(args[1]))
         if function == "round" and len(args) == 2:
             digits = args[1]
-            if not (isinstance(digits, Literal) and type(digits.value) is int and digits.value >= 0):
-                raise self.error("digits of round() must be a non-negative whole number", digits.position)
+            if not (isinstance(digits, Literal) and type(digits.value) is int and 0 <= digits.value <= 15):
+                raise self.error("digits of round() must be a whole number from 0 to 15", digits.position)
         return Call(function, args, position)
 
     def choice_code(self, arg: Node) -> Literal:

@@ -112,9 +112,9 @@ class Question(_Model):
     calculate: str | None = None
     min: float | None = None
     max: float | None = None
-    decimals: int = 0
-    max_length: int = 2000
-    max_selected: int | None = None
+    decimals: int = Field(default=0, ge=0, le=10)
+    max_length: int = Field(default=2000, ge=1, le=100_000)
+    max_selected: int | None = Field(default=None, ge=1)
     randomize: bool = False
     #: per-question override of the special codes: a mapping such as {dont_know: 8} (null removes one),
     #: or false for none at all (a question where "don't know" makes no sense).
@@ -219,10 +219,16 @@ class TerminateRule(_Model):
     message: Labels | None = None
 
     _when: Expression | None = PrivateAttr(default=None)
+    _last: int = PrivateAttr(default=0)
 
     @property
     def when_expr(self) -> Expression | None:
         return self._when
+
+    @property
+    def last_position(self) -> int:
+        """The position of the last question the rule reads: it is checked only once that is reached."""
+        return self._last
 
 
 class Instrument(_Model):

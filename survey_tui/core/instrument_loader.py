@@ -118,6 +118,8 @@ class _Compiler:
             rule._when = self.expression(
                 ["terminate", ri, "when"], f"terminate[{ri}]", rule.when, before=len(questions) + 1
             )
+            if rule._when is not None:
+                rule._last = max((ins.position(ref.name) for ref in rule._when.references), default=0)
         for name, choices in ins.choice_lists.items():
             self.check_codes(["choice_lists", name], f"choice list {name}", [c.code for c in choices])
             for ci, choice in enumerate(choices):

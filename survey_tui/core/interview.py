@@ -31,6 +31,7 @@ class Recorder(Protocol):
     def position(self, current: str | None, path: list[str]) -> None: ...
     def event(self, kind: str, question: str | None, detail: str | None = None) -> None: ...
     def finish(self, status: str, outcome: str | None) -> None: ...
+    def reopen(self) -> None: ...  # an ended interview goes on (the interviewer went back)
 
 
 class NullRecorder:
@@ -52,6 +53,9 @@ class NullRecorder:
         pass
 
     def finish(self, status: str, outcome: str | None) -> None:
+        pass
+
+    def reopen(self) -> None:
         pass
 
 
@@ -84,6 +88,7 @@ class StepResult:
     rejection: Rejection | None = None
     finished: bool = False  # the interview ended (completed path or terminated)
     outcome: str | None = None
+    message: str = ""  # what to tell the respondent when a terminate rule ended the interview
 
 
 @dataclass
@@ -130,11 +135,10 @@ class InterviewEngine:
         self.current: Question | None = None
         self.at_end = False
         self.outcome: str | None = None
+        #: what a terminate rule asks the interviewer to say (shown on the end screen)
+        self.end_message = ""
         self._shown_at = time.monotonic()
-        if state.current and instrument.has_question(state.current):
-            self.current = instrument.question(state.current)
-        else:
-            self.current = self._first_unanswered()
+        self.current = self._resume_position(state)
         self.at_end = self.current is None
 
     # -- reading ---------------------------------------------------------------------------------
@@ -187,6 +191,12 @@ class InterviewEngine:
 
     def display_value(self, name: str) -> str:
         """An answer as words, for piping ("you said 50嵐 is your favourite")."""
+        owner = self.instrument.owner_of(name)
+        if owner is not None and owner != name:  # a grid item: the label of the code given on that row
+            grid = self.instrument.question(owner)
+            code = self.scope.value(name)
+            choice = grid.choice(code) if isinstance(code, int) else None
+            return label_text(choice.label, self.language, self.fallback) if choice else "___"
         answer = self.answers.get(name)
         if answer is None:
             return "___"
@@ -203,7 +213,7 @@ class InterviewEngine:
                 label_text(c.label, self.language, self.fallback) for c in q.choice_options if c.code in answer.value
             )
         if isinstance(answer.value, float):
-            return f"{answer.value:g}"
+            return f"{answer.value:.{q.decimals}f}"
         return "" if isinstance(answer.value, dict) else str(answer.value)
 
     def pipe(self, text: str) -> str:
@@ -241,7 +251,11 @@ class InterviewEngine:
         """Go to the previous question; its answer (and every later one) is kept."""
         if not self.path:
             return False
-        with self.recorder.batch():
+        with self._step():
+            if self.outcome is not None:  # e.g. a mistyped age screened the respondent out
+                self.outcome = None
+                self.end_message = ""
+                self.recorder.reopen()
             if self.current is not None:
                 self.recorder.event("back", self.current.name, None)
             self.current = self.instrument.question(self.path.pop())
@@ -263,21 +277,32 @@ class InterviewEngine:
         self.recorder.finish(status, outcome)
 
     # -- internals -------------------------------------------------------------------------------
+    @contextmanager
+    def _step(self) -> Iterator[None]:
+        """One step is all or nothing: if the store refuses it, memory goes back to where it was."""
+        saved = (dict(self.answers), list(self.path), self.current, self.at_end, self.outcome)
+        try:
+            with self.recorder.batch():
+                yield
+        except BaseException:
+            self.answers, self.path, self.current, self.at_end, self.outcome = saved
+            raise
+
     def _accept(self, q: Question, answer: Answer | None) -> StepResult:
-        with self.recorder.batch():
+        with self._step():
             self._record(q, answer, "answered")
-            self._recalculate()
-            self._clear_irrelevant()
+            self._update_derived()
             self.recorder.event("answer", q.name, f"{time.monotonic() - self._shown_at:.3f}")
-            terminate = self._terminated()
-            if terminate is not None:
-                self.path.append(q.name)
+            self.path.append(q.name)
+            rule = self._terminated(self.instrument.position(q.name))
+            if rule is not None:
+                outcome, text = rule
+                self.end_message = text
                 self.current = None
                 self.at_end = True
                 self.recorder.position(None, self.path)
-                self.finish(terminate)
-                return StepResult(True, finished=True, outcome=terminate)
-            self.path.append(q.name)
+                self.finish(outcome)
+                return StepResult(True, finished=True, outcome=outcome, message=text)
             self.current = next_question(self.instrument, self.instrument.position(q.name), self.scope)
             self.at_end = self.current is None
             self.recorder.position(self.current.name if self.current else None, self.path)
@@ -289,49 +314,62 @@ class InterviewEngine:
         if answer is None:
             if old is not None:
                 del self.answers[q.name]
-                self.recorder.clear(q.name, "blanked")
+                self.recorder.clear(q.name, "blanked" if action == "answered" else action)
             return
         if old != answer:
             self.answers[q.name] = answer
             self.recorder.save(q.name, answer, action if old is None else "changed")
 
-    def _recalculate(self) -> None:
+    def _update_derived(self) -> None:
+        """One forward pass: answers a change took off the path go (audited), calculations are redone.
+
+        Order matters: a calculation must never read an answer that this same change clears.
+        """
         for q in self.instrument.questions:
-            if q.type != "calculate" or q.calculate_expr is None:
+            if q.type != "calculate" and q.name not in self.answers:
                 continue
-            scope = self.scope
-            if not is_relevant(self.instrument, q, scope):
-                continue  # cleared by _clear_irrelevant
-            value = q.calculate_expr.evaluate(scope)
-            if isinstance(value, float) and value.is_integer() and q.decimals == 0:
-                value = int(value)
-            self._record(q, None if value is None else Answer(value=value), "calculated")
+            if not is_relevant(self.instrument, q, self.scope):
+                if q.name in self.answers:
+                    del self.answers[q.name]
+                    self.recorder.clear(q.name, "cleared_irrelevant")
+                continue
+            if q.type == "calculate" and q.calculate_expr is not None:
+                value = q.calculate_expr.evaluate(self.scope)
+                if isinstance(value, float) and value.is_integer() and q.decimals == 0:
+                    value = int(value)
+                self._record(q, None if value is None else Answer(value=value), "calculated")
 
-    def _clear_irrelevant(self) -> None:
-        """A changed answer can take later questions off the path: their answers go (audited)."""
-        if not self.answers:
-            return
-        for q in self.instrument.questions:
-            if q.name in self.answers and not is_relevant(self.instrument, q, self.scope):
-                del self.answers[q.name]
-                self.recorder.clear(q.name, "cleared_irrelevant")
-
-    def _terminated(self) -> str | None:
+    def _terminated(self, position: int) -> tuple[str, str] | None:
+        """A rule is only checked once every question it reads has been reached (unanswered is not "no")."""
         scope = self.scope
         for rule in self.instrument.terminate:
-            if rule.when_expr is not None and rule.when_expr.evaluate_bool(scope):
-                return rule.outcome
-        return self.stop_check(scope) if self.stop_check is not None else None
+            if rule.when_expr is None or rule.last_position > position:
+                continue
+            if rule.when_expr.evaluate_bool(scope):
+                return rule.outcome, self.pipe(label_text(rule.message, self.language, self.fallback))
+        outcome = self.stop_check(scope) if self.stop_check is not None else None
+        return (outcome, "") if outcome else None
 
-    def _first_unanswered(self) -> Question | None:
-        """Where a fresh or position-less interview starts: the first relevant open question."""
-        scope = self.scope
+    def _resume_position(self, state: InterviewState) -> Question | None:
+        """Where an interview (re)starts: its stored question if still on the path, else the next one.
+
+        A stored position of None with a path behind it means the interview had reached its end.
+        """
+        ins, scope = self.instrument, self.scope
+        if state.current and ins.has_question(state.current):
+            q = ins.question(state.current)
+            if is_relevant(ins, q, scope):
+                return q
+            return next_question(ins, ins.position(q.name), scope)
+        known = [name for name in self.path if ins.has_question(name)]
+        if known:
+            return next_question(ins, ins.position(known[-1]), scope)
         after = -1
-        while True:
-            q = next_question(self.instrument, after, scope)
+        while True:  # no position stored at all: the first relevant question without an answer
+            q = next_question(ins, after, scope)
             if q is None or q.name not in self.answers:
                 return q
-            after = self.instrument.position(q.name)
+            after = ins.position(q.name)
 
     def _shown(self) -> None:
         self._shown_at = time.monotonic()
@@ -340,8 +378,8 @@ class InterviewEngine:
 
     def start(self) -> None:
         """Mark the first screen as shown (paradata) and compute derived values."""
-        with self.recorder.batch():
-            self._recalculate()
+        with self._step():
+            self._update_derived()
             self._shown()
 
 
@@ -384,6 +422,9 @@ class StoreRecorder:
 
     def finish(self, status: str, outcome: str | None) -> None:
         self.store.finish_interview(self.interview_id, status, outcome, ended_at=self._at())
+
+    def reopen(self) -> None:
+        self.store.reopen_interview(self.interview_id, at=self._at())
 
 
 def state_from_store(store: Any, interview_id: int) -> InterviewState:

@@ -12,6 +12,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh-TW": "{value} 不是有效的選項代碼（{codes}）。",
     },
     "not_a_number": {"en": "'{value}' is not a number.", "zh-TW": "「{value}」不是數字。"},
+    "too_large": {"en": "That number is too large.", "zh-TW": "數字太大。"},
     "not_integer": {"en": "Enter a whole number.", "zh-TW": "請輸入整數。"},
     "too_many_decimals": {"en": "At most {decimals} decimal places.", "zh-TW": "最多 {decimals} 位小數。"},
     "below_min": {"en": "The smallest allowed value is {min}.", "zh-TW": "最小值為 {min}。"},

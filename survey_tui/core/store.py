@@ -14,6 +14,7 @@ import os
 import socket
 import sqlite3
 import threading
+import time
 import uuid as uuidlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -115,6 +116,122 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX events_by_interview ON interview_events (interview_id);
     """,
+    # T1.5 analysis: quality decisions (latest per interview wins; history kept) and open-end codes.
+    """
+    CREATE TABLE quality_decisions (
+        id INTEGER PRIMARY KEY,
+        interview_id INTEGER NOT NULL REFERENCES interviews(id),
+        decision TEXT NOT NULL CHECK (decision IN ('exclude', 'keep')),
+        reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+        flags TEXT,
+        at TEXT NOT NULL,
+        actor TEXT
+    );
+    CREATE INDEX quality_decisions_by_interview ON quality_decisions (interview_id, id);
+
+    CREATE TABLE open_end_codes (
+        interview_id INTEGER NOT NULL REFERENCES interviews(id),
+        question TEXT NOT NULL,
+        codes TEXT NOT NULL,
+        coder TEXT,
+        coded_at TEXT NOT NULL,
+        PRIMARY KEY (interview_id, question)
+    ) WITHOUT ROWID;
+    """,
+    # T1.3 respondents: recruitment lifecycle, consent and erasure (SQL lives in core/respondents.py).
+    """
+    ALTER TABLE respondents ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE respondents ADD COLUMN next_appointment TEXT;
+    ALTER TABLE respondents ADD COLUMN updated_at TEXT;
+    ALTER TABLE respondents ADD COLUMN source TEXT;
+    CREATE INDEX respondents_by_status ON respondents (status);
+    CREATE INDEX respondents_by_interviewer ON respondents (interviewer, next_appointment);
+    CREATE INDEX respondents_by_appointment ON respondents (next_appointment);
+    CREATE INDEX respondent_contacts_by_phone ON respondent_contacts (phone);
+    CREATE INDEX respondent_contacts_by_email ON respondent_contacts (email);
+    CREATE INDEX interviews_by_respondent ON interviews (respondent_id);
+
+    CREATE TABLE respondent_status_history (
+        id INTEGER PRIMARY KEY,
+        respondent_id TEXT NOT NULL REFERENCES respondents(id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        old_status TEXT,
+        new_status TEXT NOT NULL,
+        interviewer TEXT,
+        note TEXT
+    );
+    CREATE INDEX status_history_by_respondent ON respondent_status_history (respondent_id, id);
+
+    CREATE TABLE contact_attempts (
+        id INTEGER PRIMARY KEY,
+        respondent_id TEXT NOT NULL REFERENCES respondents(id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        interviewer TEXT,
+        result TEXT NOT NULL,
+        note TEXT
+    );
+    CREATE INDEX attempts_by_respondent ON contact_attempts (respondent_id);
+
+    CREATE TABLE appointments (
+        id INTEGER PRIMARY KEY,
+        respondent_id TEXT NOT NULL REFERENCES respondents(id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        interviewer TEXT,
+        note TEXT
+    );
+    CREATE INDEX appointments_by_respondent ON appointments (respondent_id);
+
+    CREATE TABLE consent_records (
+        id INTEGER PRIMARY KEY,
+        respondent_id TEXT NOT NULL REFERENCES respondents(id) ON DELETE CASCADE,
+        given INTEGER NOT NULL CHECK (given IN (0, 1)),
+        at TEXT NOT NULL,
+        wording_version TEXT NOT NULL,
+        interviewer TEXT
+    );
+    CREATE INDEX consent_by_respondent ON consent_records (respondent_id, id);
+
+    CREATE TABLE erasure_log (
+        id INTEGER PRIMARY KEY,
+        respondent_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        actor TEXT,
+        contacts_erased INTEGER NOT NULL,
+        interviews INTEGER NOT NULL,
+        answers_deleted INTEGER NOT NULL,
+        note TEXT
+    );
+
+    CREATE TABLE contact_imports (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        source TEXT NOT NULL,
+        encoding TEXT,
+        rule TEXT NOT NULL,
+        rows INTEGER NOT NULL,
+        imported INTEGER NOT NULL,
+        merged INTEGER NOT NULL,
+        skipped INTEGER NOT NULL,
+        bad INTEGER NOT NULL
+    );
+    """,
+    # T1.3 x T1.4: a consent record names the interview it was asked in (so a resumed interview knows it).
+    """
+    ALTER TABLE consent_records ADD COLUMN interview_id INTEGER REFERENCES interviews(id) ON DELETE SET NULL;
+    CREATE INDEX consent_by_interview ON consent_records (interview_id);
+    """,
+    # Published versions cannot be replaced (INSERT OR REPLACE skips the delete trigger, so inserts over an
+    # existing version are refused too), and audit rows cannot be rewritten. (They can be deleted: a
+    # respondent who withdraws may have their answers erased, and the erasure itself is logged.)
+    """
+    CREATE TRIGGER instrument_versions_no_replace BEFORE INSERT ON instrument_versions
+    WHEN EXISTS (SELECT 1 FROM instrument_versions WHERE id = NEW.id
+                 OR (instrument_id = NEW.instrument_id AND version = NEW.version))
+    BEGIN SELECT RAISE(ABORT, 'published instrument versions are immutable'); END;
+    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    """,
 ]
 
 
@@ -172,9 +289,13 @@ class StoredAnswer:
 def _create_private(path: Path) -> None:
     """Create the database file readable and writable by its owner only (it may hold personal data)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
+    try:
         fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
         os.close(fd)
+    except FileExistsError:  # another process created it first, or it exists: make sure it is private
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077 and path.stat().st_uid == os.getuid():
+            os.chmod(path, mode & 0o700)
 
 
 class Store:
@@ -189,7 +310,7 @@ class Store:
                 self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
             )
             self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = self._set_wal()
             if mode.lower() != "wal":
                 raise StoreError(f"{self.path}: cannot switch to WAL journaling (got {mode})")
             self._conn.execute("PRAGMA synchronous = FULL")
@@ -199,6 +320,17 @@ class Store:
         self._lock = threading.RLock()
         self._depth = 0
         self._migrate()
+
+    def _set_wal(self) -> str:
+        """Switching to WAL needs a moment alone with the file; another process opening it may hold it."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                return str(self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     # -- plumbing --------------------------------------------------------------------------------
     def close(self) -> None:
@@ -248,12 +380,13 @@ class Store:
             self._depth = 1
             try:
                 yield self._conn
+                self._conn.execute("COMMIT")
             except BaseException:
-                self._depth = 0
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:  # SQLite may already have rolled back
+                    self._conn.execute("ROLLBACK")
                 raise
-            self._depth = 0
-            self._conn.execute("COMMIT")
+            finally:
+                self._depth = 0
 
     def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -396,9 +529,24 @@ class Store:
             self.log_event(interview_id, "suspend", None, None)
 
     def resume_interview(self, interview_id: int) -> None:
+        """Only a suspended interview resumes; an ended one must be reopened on purpose."""
         with self.transaction() as conn:
-            conn.execute("UPDATE interviews SET status = 'in_progress' WHERE id = ?", (interview_id,))
+            cur = conn.execute(
+                "UPDATE interviews SET status = 'in_progress' WHERE id = ? AND status IN ('suspended', 'in_progress')",
+                (interview_id,),
+            )
+            if cur.rowcount != 1:
+                raise StoreError(f"interview {interview_id} has ended; it cannot be resumed")
             self.log_event(interview_id, "resume", None, None)
+
+    def reopen_interview(self, interview_id: int, at: str | None = None) -> None:
+        """An ended interview goes on (the interviewer went back over a mistyped screener answer)."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE interviews SET status = 'in_progress', outcome = NULL, ended_at = NULL WHERE id = ?",
+                (interview_id,),
+            )
+            self.log_event(interview_id, "reopen", None, None, at=at)
 
     # -- answers ---------------------------------------------------------------------------------
     def answers(self, interview_id: int) -> dict[str, StoredAnswer]:

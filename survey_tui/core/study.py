@@ -10,11 +10,25 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from survey_tui.core.instrument import Instrument, Labels, SpecialCode, SpecialName
 from survey_tui.core.instrument_loader import load_instrument_file, load_instrument_text
+from survey_tui.core.plan import (
+    AnalysisPlan,
+    Background,
+    Hypothesis,
+    Method,
+    Objective,
+    ReportFormat,
+    Source,
+    check_plan,
+    none_as_empty_list,
+    none_as_empty_mapping,
+)
 from survey_tui.core.problems import LoadError, Problem
+from survey_tui.core.quotas import Quota
+from survey_tui.core.screening import EligibilityCriterion
 from survey_tui.core.store import InstrumentVersion, Store
 from survey_tui.core.yamlfile import read_yaml, validate_document, write_yaml_atomic
 
@@ -37,6 +51,25 @@ class StudyConfig(BaseModel):
     special_codes: dict[SpecialName, SpecialCode] | None = None
     #: consent is asked before an interview starts when a wording is given
     consent: Labels | None = None
+    #: T1.3: which consent wording respondents heard (default: a fingerprint of `consent`)
+    consent_version: str | None = None
+    #: T1.3: conditions every respondent must meet (expressions over respondent attributes)
+    eligibility: list[EligibilityCriterion] = Field(default_factory=list)
+    #: T1.3: quota cells with targets (expressions over screener answers and attributes)
+    quotas: list[Quota] = Field(default_factory=list)
+    #: T1.1–T1.2: the study plan (see core/plan.py); all optional so a study started by `init` loads unchanged
+    background: Background = Field(default_factory=Background)
+    sources: list[Source] = Field(default_factory=list)
+    method: Method = Field(default_factory=Method)
+    report_format: ReportFormat = Field(default_factory=ReportFormat)
+    objectives: list[Objective] = Field(default_factory=list)
+    hypotheses: list[Hypothesis] = Field(default_factory=list)
+    analysis_plan: AnalysisPlan = Field(default_factory=AnalysisPlan)
+
+    _plan_lists = field_validator("sources", "objectives", "hypotheses", mode="before")(none_as_empty_list)
+    _plan_parts = field_validator("background", "method", "report_format", "analysis_plan", mode="before")(
+        none_as_empty_mapping
+    )
 
     @property
     def language(self) -> str:
@@ -199,10 +232,12 @@ def check_study(root: Path) -> list[Problem]:
         study = open_study(root)
     except LoadError as exc:
         return exc.problems
-    _, problems = study.load_instruments()
+    instruments, problems = study.load_instruments()
     if not study.instrument_files():
         problems.append(Problem("instruments/", "the study has no instrument yet", severity="warning"))
     for lang in study.config.languages:
         if not lang.strip():
             problems.append(Problem(STUDY_FILE, "empty language tag", where="languages"))
+    doc, _ = read_yaml(study.study_file, STUDY_FILE)  # again, for the lines of the plan's cross-checks
+    problems.extend(check_plan(study.config, instruments.values(), doc, STUDY_FILE))
     return study.problems + problems

@@ -7,10 +7,11 @@ changes nothing.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from survey_tui.core.answers import Answer, AnswerScope
@@ -19,6 +20,8 @@ from survey_tui.core.messages import message
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 _DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+#: digits with optional thousands separators in the right places (1,200 yes; 1,5 no) and decimals
+_NUMBER = re.compile(r"[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d*)?|[-+]?\.\d+")
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ def _code(question: Question, raw: Any, language: str) -> int:
         value = int(_normalise(raw)) if isinstance(raw, str) else int(raw)
         if isinstance(raw, float) and raw != int(raw):
             raise ValueError
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         value = None
     if value is None or value not in codes:
         raise Invalid(Rejection(message(language=language, key="not_a_code", value=raw, codes=_code_range(codes))))
@@ -96,7 +99,7 @@ def parse_answer(question: Question, raw: Any, language: str) -> Any:
     if qtype == "numeric":
         return _number(question, raw, language)
     if qtype == "text":
-        text = str(raw)
+        text = str(raw).replace("\r\n", "\n")  # pasted from Windows
         if _CONTROL.search(text):
             raise Invalid(Rejection(message("control_chars", language)))
         text = text.strip()
@@ -112,12 +115,19 @@ def _number(question: Question, raw: Any, language: str) -> int | float:
     if isinstance(raw, bool):
         raise Invalid(Rejection(message("not_a_number", language, value=raw)))
     if isinstance(raw, int | float):
+        if isinstance(raw, float) and not math.isfinite(raw):
+            raise Invalid(Rejection(message("not_a_number", language, value=raw)))
         number: float = raw
     else:
-        text = _normalise(str(raw)).replace(",", "")
-        if _CONTROL.search(text) or not re.fullmatch(r"[-+]?(\d+(\.\d*)?|\.\d+)", text):
+        text = _normalise(str(raw))
+        if _CONTROL.search(text) or not _NUMBER.fullmatch(text):
             raise Invalid(Rejection(message("not_a_number", language, value=str(raw)[:40])))
+        text = text.replace(",", "")
+        if len(text.lstrip("+-").replace(".", "").lstrip("0")) > 15:  # beyond what a double keeps exactly
+            raise Invalid(Rejection(message("too_large", language)))
         number = float(text)
+    if abs(number) >= 1e15:
+        raise Invalid(Rejection(message("too_large", language)))
     if question.decimals == 0:
         if number != int(number):
             raise Invalid(Rejection(message("not_integer", language)))
@@ -132,6 +142,8 @@ def _number(question: Question, raw: Any, language: str) -> int | float:
 
 
 def _date(raw: Any, language: str) -> str:
+    if isinstance(raw, datetime):
+        return raw.date().isoformat()
     if isinstance(raw, date):
         return raw.isoformat()
     match = _DATE.match(_normalise(str(raw)))

@@ -10,9 +10,11 @@ from __future__ import annotations
 import difflib
 import io
 import os
+import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -109,9 +111,60 @@ def parse_yaml_text(text: str, name: str) -> tuple[YamlDocument | None, list[Pro
         return None, [Problem(name, f"YAML syntax: {what}", line=line, hint="check indentation and quotes")]
     except YAMLError as exc:
         return None, [Problem(name, f"YAML syntax: {exc}")]
+    except ValueError as exc:  # ruamel builds dates while parsing: 2026-13-45 raises here
+        return None, [_bad_value_problem(text, name, exc)]
+    except RecursionError:
+        return None, [Problem(name, "the file is nested too deeply to be a questionnaire or plan")]
+    except Exception as exc:  # noqa: BLE001 - any other parser failure is a problem with the file, not a crash
+        return None, [Problem(name, f"cannot read the YAML: {exc}")]
     if root is None:
         return None, [Problem(name, "the file is empty")]
+    if _expanded_size(root) > MAX_NODES:
+        return None, [Problem(name, f"the file expands to more than {MAX_NODES:,} values (nested aliases?)",
+                              hint="write the values out instead of nesting &anchors and *aliases")]
     return YamlDocument(name, root), []
+
+
+#: far above any real questionnaire (the 200-question benchmark instrument has about 4,000 values)
+MAX_NODES = 1_000_000
+
+
+def _expanded_size(root: Any) -> int:
+    """How many values `to_plain` would build, counted without building them (aliases count each time)."""
+    memo: dict[int, int] = {}
+
+    def size(node: Any, depth: int) -> int:
+        if depth > 200:
+            return MAX_NODES + 1
+        if not isinstance(node, dict | list):
+            return 1
+        key = id(node)
+        if key not in memo:
+            children = node.values() if isinstance(node, dict) else node
+            total = 1
+            for child in children:
+                total += size(child, depth + 1)
+                if total > MAX_NODES:
+                    break
+            memo[key] = total
+        return memo[key]
+
+    return size(root, 0)
+
+
+_DATE_LIKE = re.compile(r"(?<![\w.-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\w.-])")
+
+
+def _bad_value_problem(text: str, name: str, exc: ValueError) -> Problem:
+    """A value the YAML parser could not build (an impossible date), located at its first line."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        for match in _DATE_LIKE.finditer(line.split("#", 1)[0]):
+            try:
+                date(*map(int, match.groups()))
+            except ValueError:
+                message = f"'{match.group(0)}' is not a real date ({exc})"
+                return Problem(name, message, line=number, hint="write dates as YYYY-MM-DD")
+    return Problem(name, f"invalid value: {exc}")
 
 
 def format_path(path: Sequence[PathKey]) -> str:

@@ -11,6 +11,7 @@ import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from survey_tui.core.instrument import Instrument
 from survey_tui.core.interview import InterviewEngine, StoreRecorder
@@ -19,6 +20,7 @@ from survey_tui.core.store import Store
 from survey_tui.core.study import Study, open_study
 from survey_tui.core.yamlfile import write_text_atomic
 from survey_tui.demo import synthetic
+from survey_tui.demo.plan_yaml import PLAN_YAML
 
 INSTRUMENT_FILE = "bubble_tea_brand_health.yaml"
 FIELDWORK_START = datetime(2026, 10, 5, 1, 0, tzinfo=UTC)  # 09:00 in Taipei
@@ -43,7 +45,7 @@ consent:
 """.format(
     consent_zh="本調查由市場調查公司執行，您的回答僅以整體統計呈現，個人資料依個人資料保護法保護，"
     "您可以隨時停止受訪。請問您同意接受訪問嗎？"
-)
+) + PLAN_YAML  # the study plan (T1.1–T1.2): sources, method, report format, objectives, hypotheses
 
 
 class DemoExistsError(Exception):
@@ -99,15 +101,103 @@ def build_demo(
         instrument = study.instrument_for_version(store.version_by_id(version_id))
         counts = capture_interviews(store, instrument, version_id, interviews, seed, mode="field")
     say("Interviews captured: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(counts.items())))
+    study = __import__("survey_tui.demo.respondents").demo.respondents.demo_respondents(study, random.Random(seed), say)
+    study = __import__("survey_tui.demo.analysis").demo.analysis.demo_analysis(study, say)  # T1.5
     return study
 
 
 def demo_instrument_versions(study: Study, say: Callable[[str], None]) -> int:
-    """Publish the questionnaire; returns the id of the version that fieldwork uses."""
+    """Pilot v1, revise, publish v2; returns the id of the version that fieldwork uses (v2).
+
+    v1 is the questionnaire as it went to the pilot: u8_own_cup asked about "BYOC" (jargon respondents did
+    not understand: many don't-knows and interviewer notes), and the image grid b2_image had an item
+    everyone agrees with (zero variance). v2, the bundled file, is the revision the pilot report justified.
+    """
+    from survey_tui.core.builder import InstrumentDraft
+    from survey_tui.core.versions import publish
+
     instrument = study.load_instrument()
-    version = study.publish(instrument.id, note="Field version")
-    say(f"Published {instrument.id} v{version.version}")
-    return version.id
+    path = study.instruments_dir / INSTRUMENT_FILE
+    revised = path.read_text(encoding="utf-8")
+    draft = InstrumentDraft.open(path)
+    draft.update_question(
+        "u8_own_cup",
+        {
+            "label": {
+                "zh-TW": "您購買手搖飲時，有 BYOC 的習慣嗎？",
+                "en": "Do you practise BYOC when you buy hand-shaken drinks?",
+            }
+        },
+    )
+    items = draft.question_data("b2_image")["items"]
+    items.append({"name": "tea", "label": {"zh-TW": "飲料是用茶葉沖泡的", "en": "Its drinks are made from tea"}})
+    draft.update_question("b2_image", {"items": items})
+    draft.save()
+    v1 = publish(study, instrument.id, note="Pilot version").version
+    say(f"Published {instrument.id} v{v1.version} (pilot)")
+    with study.store() as store:
+        counts = _capture_pilot(store, study.instrument_for_version(v1), v1.id, PILOT_INTERVIEWS, seed=1009)
+    say("Pilot interviews: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(counts.items())))
+    write_text_atomic(path, revised)
+    v2 = publish(study, instrument.id, note="Field version, revised after the pilot").version
+    say(f"Published {instrument.id} v{v2.version} (revised after the pilot: u8_own_cup reworded, b2_image.tea dropped)")
+    return v2.id
+
+
+PILOT_INTERVIEWS = 20
+PILOT_START = FIELDWORK_START - timedelta(days=12)
+PILOT_NOTES = ("受訪者問 BYOC 是什麼意思", "要解釋 BYOC＝自備環保杯才聽得懂", "受訪者聽不懂英文縮寫")
+
+
+def _pilot_answer(view: Any, persona: synthetic.Persona) -> tuple[str, Any, str | None]:
+    """The synthetic answer, with what the pilot revealed: jargon nobody understood, an item everyone agrees with."""
+    name, rng = view.question.name, persona.rng
+    if name == "u8_own_cup" and rng.random() < 0.45:
+        return "special", "dont_know", rng.choice(PILOT_NOTES) if rng.random() < 0.6 else None
+    kind, raw = synthetic.answer(view, persona)
+    if name == "b2_image" and kind == "value":
+        # one attitude behind the image items (a battery that holds together), and the item nobody disputes
+        attitude = rng.gauss(3.5, 0.9)
+        raw = {item: max(1, min(5, round(attitude + rng.gauss(0, 0.6)))) for item in raw} | {"tea": 5}
+    return kind, raw, None
+
+
+def _capture_pilot(store: Store, instrument: Instrument, version_id: int, count: int, seed: int) -> dict[str, int]:
+    rng = random.Random(seed)
+    counts: dict[str, int] = {}
+    for index in range(count):
+        persona = synthetic.make_persona(random.Random(rng.getrandbits(64)))
+        persona.age = max(persona.age, 16)
+        interviewer = synthetic.INTERVIEWERS[index % 3]  # the pilot team: three experienced interviewers
+        stop_after = 12 + index if index in (4, 13) else None  # two break-offs
+        clock = synthetic.SimulatedClock(PILOT_START + timedelta(days=index // 7, minutes=37 * index))
+        row = store.start_interview(
+            version_id, mode="pilot", interviewer=interviewer, language=instrument.language, started_at=clock.iso()
+        )
+        engine = InterviewEngine(instrument, StoreRecorder(store, row.id, interviewer, clock=clock.iso), seed=row.uuid)
+        engine.start()
+        outcome, answered = None, 0
+        while engine.current is not None:
+            if stop_after is not None and answered >= stop_after:
+                break
+            view = engine.view()
+            assert view is not None
+            clock.tick(synthetic.seconds_on(view, persona) * (3.0 if view.question.name == "u8_own_cup" else 1.0))
+            kind, raw, note = _pilot_answer(view, persona)
+            if note:
+                engine.note(note)
+            result = engine.submit_special(raw) if kind == "special" else engine.submit(raw)
+            if not result.accepted:
+                raise RuntimeError(f"pilot answer {raw!r} to {view.question.name} was refused")
+            answered += 1
+            if result.finished:
+                outcome = result.outcome
+                break
+        if outcome is None:
+            outcome = "complete" if engine.current is None else "break_off"
+            engine.finish(outcome)
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
 
 
 def capture_interviews(

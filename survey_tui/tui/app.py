@@ -17,9 +17,13 @@ from textual.screen import Screen
 
 from survey_tui.core.study import Study
 from survey_tui.tui.keymap import load_keymap
+from survey_tui.tui.screens.analysis import AnalysisScreen
+from survey_tui.tui.screens.export import ExportScreen
 from survey_tui.tui.screens.fieldwork import FieldworkScreen
 from survey_tui.tui.screens.home import HomeScreen
+from survey_tui.tui.screens.plan import PlanScreen
 from survey_tui.tui.screens.questionnaire import QuestionnaireScreen
+from survey_tui.tui.screens.respondents import RespondentsScreen
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,14 @@ class Section:
 SECTIONS: list[Section] = [
     Section("home", "Home", "T1", "h", "The study at a glance: plan, instruments, interviews", HomeScreen),
     Section(
+        "plan",
+        "Plan",
+        "T1.1",
+        "1",
+        "Desk research, method, report format, objectives, hypotheses, analysis plan",
+        PlanScreen,
+    ),
+    Section(
         "questionnaire",
         "Questionnaire",
         "T1.2",
@@ -44,7 +56,31 @@ SECTIONS: list[Section] = [
         "Instruments: outline, logic and check results",
         QuestionnaireScreen,
     ),
+    Section(
+        "respondents",
+        "Respondents",
+        "T1.3",
+        "3",
+        "Contact list import, screening, quotas, recruitment status, consent",
+        RespondentsScreen,
+    ),
     Section("fieldwork", "Fieldwork", "T1.4", "4", "Interviews by mode, status and outcome", FieldworkScreen),
+    Section(
+        "analysis",
+        "Analysis",
+        "T1.5",
+        "5",
+        "Quality review, banner tables with letters, open-end coding, hypothesis verdicts",
+        AnalysisScreen,
+    ),
+    Section(
+        "report",
+        "Report",
+        "T1.6",
+        "6",
+        "Export SPSS/Stata/CSV/Parquet/XLSX/Triple-S/codebook; report skeleton and stakeholder bundle",
+        ExportScreen,
+    ),
 ]
 
 
@@ -80,6 +116,11 @@ class SurveyApp(App[None]):
         for problem in problems:
             self.notify(str(problem), title="keymap", severity="warning", timeout=8)
         self.switch_mode("home")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A screen that takes every key (the interviewer form) must not lose them to app shortcuts:
+        a field interviewer typing 'q' or 'h' must not quit or leave the interview."""
+        return not (action in ("section", "quit") and getattr(self.screen, "TAKES_ALL_KEYS", False))
 
     def action_section(self, mode: str) -> None:
         if mode in self.sections and self.current_mode != mode:

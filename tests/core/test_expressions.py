@@ -413,8 +413,8 @@ def test_truthy() -> None:
         ("count_selected(.)", "first argument of count_selected() must be a question name", 16),
         ("selected('q', 1)", "first argument of selected() must be a question name", 10),
         ("selected(q, 'x')", "second argument of selected() must be a whole-number choice code", 13),
-        ("round(x, 1.5)", "digits of round() must be a non-negative whole number", 10),
-        ("round(x, -1)", "digits of round() must be a non-negative whole number", 10),
+        ("round(x, 1.5)", "digits of round() must be a whole number from 0 to 15", 10),
+        ("round(x, -1)", "digits of round() must be a whole number from 0 to 15", 10),
     ],
 )
 def test_error_messages_and_positions(text: str, message: str, position: int) -> None:
@@ -681,3 +681,9 @@ def test_selected_with_a_computed_code_works_in_interviews_but_not_in_bulk_filte
     assert not expr.evaluate_bool(DictScope({"known": [1, 2]}), self_value=3)
     with pytest.raises(ExpressionError, match="not in bulk filters"):
         expr.to_polars(WideFrameResolver(multi_codes={"known": [1, 2]}))
+
+
+def test_overflow_in_a_calculation_is_missing_not_a_crash() -> None:
+    assert parse_expression("n * 10 / 2").evaluate(DictScope({"n": 10**400})) is None
+    with pytest.raises(ExpressionError, match="from 0 to 15"):
+        parse_expression("round(n / 3, 400)")

@@ -110,3 +110,13 @@ def test_missing_translations_are_found_in_choice_lists_grid_items_and_sections(
     assert any("choice list yes_no" in p and "no text for en" in p for p in found), found
     assert any("[sat]" in p and "no text for zh-TW" in p for p in found), found
     assert any("section brands" in p and "no text for en" in p for p in found), found
+
+
+def test_alias_bombs_and_deep_nesting_are_refused_quickly() -> None:
+    bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n'
+    for i, name in enumerate("bcdefghij"):
+        prev = "abcdefghij"[i]
+        bomb += f"{name}: &{name} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"
+    found = problems_of(bomb)
+    assert "nested aliases" in found[0]
+    assert problems_of("x: " + "[" * 500 + "]" * 500 + "\n")  # reported, not a RecursionError

@@ -102,3 +102,59 @@ def test_a_file_that_is_not_a_database_is_reported(tmp_path: Path) -> None:
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError, match="not a usable survey database"):
         Store(path)
+
+
+def test_insert_or_replace_cannot_overwrite_a_published_version(tmp_path: Path) -> None:
+    store = Store(tmp_path / "survey.db")
+    v1 = store.publish_instrument("brand", "version one")
+    with pytest.raises(sqlite3.IntegrityError, match="immutable"), store.transaction() as conn:
+        conn.execute(
+            "INSERT OR REPLACE INTO instrument_versions (id, instrument_id, version, source, sha256, published_at)"
+            " VALUES (?, 'brand', 1, 'tampered', 'x', 'now')",
+            (v1.id,),
+        )
+    assert store.version_by_id(v1.id).source == "version one"
+
+
+def test_audit_rows_cannot_be_rewritten(tmp_path: Path) -> None:
+    store = Store(tmp_path / "survey.db")
+    version = store.publish_instrument("x", "t")
+    row = store.start_interview(version.id)
+    store.save_answer(row.id, "q1", 1, None)
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"), store.transaction() as conn:
+        conn.execute("UPDATE audit_log SET new_value = '2'")
+
+
+def test_a_failed_commit_leaves_the_store_usable(tmp_path: Path) -> None:
+    store = Store(tmp_path / "survey.db")
+    version = store.publish_instrument("x", "t")
+    row = store.start_interview(version.id)
+    with pytest.raises(sqlite3.IntegrityError), store.transaction() as conn:
+        conn.execute("PRAGMA defer_foreign_keys = ON")
+        conn.execute("INSERT INTO answers (interview_id, question, value, answered_at) VALUES (9999, 'q', '1', 'x')")
+    assert store.save_answer(row.id, "q1", 1, None)  # no "cannot start a transaction within a transaction"
+
+
+def test_an_existing_database_readable_by_others_is_made_private(tmp_path: Path) -> None:
+    path = tmp_path / "survey.db"
+    Store(path).close()
+    path.chmod(0o644)
+    Store(path).close()
+    assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0
+
+
+def test_several_processes_opening_a_new_database_at_once(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pathlib import Path; from survey_tui.core.store import Store\n"
+        "s = Store(Path(sys.argv[1])); v = s.publish_instrument('x', 't'); s.start_interview(v.id); print('ok')"
+    )
+    for trial in range(3):
+        path = tmp_path / f"race{trial}.db"
+        procs = [subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(5)]
+        outs = [p.communicate(timeout=120) for p in procs]
+        assert all(p.returncode == 0 for p in procs), [err for _, err in outs]
+        assert Store(path).query("SELECT COUNT(*) FROM interviews")[0][0] == 5

@@ -23,7 +23,38 @@ ORDER BY i.id DESC LIMIT 500
 class FieldworkScreen(Screen[None]):
     BINDINGS = [
         Binding("r", "refresh", "Refresh", id="fieldwork.refresh", tooltip="Read the interviews again"),
+        Binding("n", "new_interview('field')", "New interview", id="fieldwork.new", tooltip="Field interview"),
+        Binding("p", "new_interview('pilot')", "Pilot", id="fieldwork.pilot", tooltip="Capture a pilot interview"),
+        Binding("u", "resume_interview", "Resume", id="fieldwork.resume", tooltip="Resume the selected interview"),
     ]
+
+    def action_new_interview(self, mode: str) -> None:
+        from survey_tui.tui.screens.interview import StartScreen
+
+        self.app.push_screen(StartScreen(mode=mode), lambda _: self.action_refresh())
+
+    def action_resume_interview(self) -> None:
+        table = self.query_one("#interview-list", DataTable)
+        if table.row_count == 0:
+            return
+        interview_id = int(str(table.get_row_at(table.cursor_row)[0]))
+        self.resume(interview_id)
+
+    @work(thread=True, exclusive=True, group="fieldwork-resume")
+    def resume(self, interview_id: int) -> None:
+        from survey_tui.core.capture import CaptureError, resume_session
+
+        try:
+            session = resume_session(self.app.study, interview_id)  # type: ignore[attr-defined]
+        except CaptureError as exc:
+            self.app.call_from_thread(self.app.notify, str(exc), severity="warning")
+            return
+        self.app.call_from_thread(self._open_form, session)
+
+    def _open_form(self, session: object) -> None:
+        from survey_tui.tui.screens.interview import InterviewScreen
+
+        self.app.push_screen(InterviewScreen(session), lambda _: self.action_refresh())  # type: ignore[arg-type]
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -1,39 +1,446 @@
-"""Questionnaire (T1.2): each instrument as an outline, a question's texts in every language, its logic,
-and what `check` finds. (Editing, versions and the pilot come with the builder.)"""
+"""Questionnaire (T1.2): the builder. Outline, edit, preview, publish, versions and the pilot report.
+
+The outline is read from the instrument files as drafts (`core.builder.InstrumentDraft`), so a file with
+errors still shows and can be fixed here. Every edit is saved at once, atomically, with comments kept;
+logic fields are checked as they are typed. Publishing freezes the file as the next version after the
+code-reuse check; the pilot report's "revise" comes back here on the draft of the next version.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from rich.table import Table
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, Tree
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Footer, Header, Input, Label, Markdown, Select, Static, TextArea, Tree
 
+from survey_tui.core.builder import EditError, InstrumentDraft
 from survey_tui.core.instrument import Instrument, Question, label_text
-from survey_tui.core.problems import Problem
+from survey_tui.core.interview import InterviewEngine, NullRecorder
+from survey_tui.core.problems import LoadError, Problem
+from survey_tui.core.yamlfile import dump_yaml
 from survey_tui.tui.messages import Loaded, LoadFailed
+
+TYPES = ["single", "multi", "scale", "grid", "numeric", "text", "date", "note", "calculate"]
+LOGIC = ("relevant", "constraint", "calculate")
+
+
+@dataclass
+class DraftInfo:
+    path: Path
+    instrument_id: str
+    draft: InstrumentDraft
+    instrument: Instrument | None
+    problems: list[Problem]
+    status: str = ""
 
 
 @dataclass(frozen=True)
 class QuestionnaireData:
-    instruments: dict[str, Instrument]
-    problems: list[Problem]
+    drafts: list[DraftInfo]
+    problems: list[Problem] = field(default_factory=list)
+
+
+def read_drafts(study: Any) -> QuestionnaireData:
+    """Every instrument file as an editable draft, with its check results and version status."""
+    from survey_tui.core.versions import draft_status
+
+    drafts, problems = [], []
+    for path in study.instrument_files():
+        try:
+            draft = InstrumentDraft.open(path, study.config.special_codes)
+        except LoadError as exc:
+            problems.extend(exc.problems)
+            continue
+        draft.name = study.relative(path)
+        instrument, found = draft.check()
+        iid = str(draft.root.get("id") or path.stem)
+        info = DraftInfo(path, iid, draft, instrument, found)
+        try:
+            info.status = draft_status(study, iid).describe()
+        except LoadError:
+            info.status = "draft (has errors)"
+        drafts.append(info)
+        problems.extend(found)
+    return QuestionnaireData(drafts, problems)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Small dialogs
+# ---------------------------------------------------------------------------------------------------
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Yes / no with the consequences spelled out (delete, publish)."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+    ]
+
+    def __init__(self, title: str, body: str) -> None:
+        super().__init__(classes="builder-modal")
+        self.title_text, self.body = title, body
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="builder-dialog"):
+            yield Label(Text(self.title_text, style="bold"))
+            with VerticalScroll(classes="builder-body"):
+                yield Static(self.body)
+            with Horizontal(classes="builder-buttons"):
+                yield Button("Yes (y)", id="confirm-yes", variant="error")
+                yield Button("No (n)", id="confirm-no")
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)
+
+    @on(Button.Pressed)
+    def pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "confirm-yes")
+
+
+def _labels_of(value: Any, langs: list[str]) -> dict[str, str]:
+    if isinstance(value, dict):
+        return {lang: str(value.get(lang) or value.get("*") or "") for lang in langs}
+    return {lang: str(value or "") for lang in langs}
+
+
+def choices_to_text(choices: list[dict[str, Any]], langs: list[str]) -> str:
+    """One choice a line: `code | label per language | flags`, easy to type and to reorder."""
+    lines = []
+    for c in choices:
+        labels = _labels_of(c.get("label"), langs)
+        flags = [f for f in ("fixed", "exclusive") if c.get(f)]
+        lines.append(" | ".join([str(c.get("code")), *[labels[lang] for lang in langs], *flags]))
+    return "\n".join(lines)
+
+
+def text_to_choices(text: str, langs: list[str]) -> list[dict[str, Any]]:
+    out = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        cells = [c.strip() for c in line.split("|")]
+        try:
+            code = int(cells[0])
+        except ValueError:
+            raise EditError(f"choices line {number}: '{cells[0]}' is not a whole-number code") from None
+        labels = cells[1 : 1 + len(langs)]
+        flags = {f for f in cells[1 + len(langs) :] if f}
+        unknown = flags - {"fixed", "exclusive"}
+        if unknown:
+            raise EditError(f"choices line {number}: unknown flag '{sorted(unknown)[0]}' (use fixed or exclusive)")
+        if not any(labels):
+            raise EditError(f"choices line {number}: code {code} has no label")
+        entry: dict[str, Any] = {"code": code, "label": dict(zip(langs, labels, strict=False))}
+        entry.update({f: True for f in flags})
+        out.append(entry)
+    return out
+
+
+def items_to_text(items: list[dict[str, Any]], langs: list[str]) -> str:
+    return "\n".join(" | ".join([str(i.get("name")), *_labels_of(i.get("label"), langs).values()]) for i in items or [])
+
+
+def text_to_items(text: str, langs: list[str]) -> list[dict[str, Any]]:
+    out = []
+    for line in text.splitlines():
+        if line.strip():
+            cells = [c.strip() for c in line.split("|")]
+            out.append({"name": cells[0], "label": dict(zip(langs, cells[1 : 1 + len(langs)], strict=False))})
+    return out
+
+
+class QuestionForm(ModalScreen[dict[str, Any] | None]):
+    """Every field of a question; labels side by side per language; logic checked as it is typed."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="builder.form.save", priority=True),
+        Binding("escape", "cancel", "Cancel", id="builder.form.cancel"),
+    ]
+
+    def __init__(self, draft: InstrumentDraft, name: str) -> None:
+        super().__init__(classes="builder-modal")
+        self.draft, self.name_before = draft, name
+        self.langs = draft.languages
+        self.q = draft.question_data(name)
+        choices = self.q.get("choices")
+        self.list_name = choices if isinstance(choices, str) else None
+        if self.list_name:
+            self.choices = to_plain_list(draft.choice_list(self.list_name))
+        else:
+            self.choices = choices if isinstance(choices, list) else []
+
+    def compose(self) -> ComposeResult:
+        q, langs = self.q, self.langs
+        with VerticalScroll(classes="builder-dialog builder-form"):
+            yield Label(Text(f"Question {self.name_before}", style="bold"))
+            with Horizontal(classes="form-row"):
+                yield Label("name", classes="form-key")
+                yield Input(str(q.get("name", "")), id="f-name")
+                yield Label("type", classes="form-key")
+                yield Select([(t, t) for t in TYPES], value=q.get("type", "single"), allow_blank=False, id="f-type")
+                yield Label("required", classes="form-key")
+                yield Select(
+                    [("default", "default"), ("yes", "yes"), ("no", "no")],
+                    value={True: "yes", False: "no"}.get(q.get("required"), "default"),  # type: ignore[arg-type]
+                    allow_blank=False,
+                    id="f-required",
+                )
+            with Horizontal(classes="form-row"):
+                yield Label("", classes="form-key")
+                for lang in langs:
+                    yield Label(Text(lang, style="bold"), classes="form-lang")
+            for key in ("label", "hint", "constraint_message"):
+                labels = _labels_of(q.get(key), langs)
+                with Horizontal(classes="form-row"):
+                    yield Label(key.replace("constraint_message", "c. message"), classes="form-key")
+                    for i, lang in enumerate(langs):
+                        yield Input(labels[lang], id=f"f-{key}-{i}", placeholder=f"{key} ({lang})")
+            for key in LOGIC:
+                with Horizontal(classes="form-row"):
+                    yield Label(key, classes="form-key")
+                    yield Input(str(q.get(key) or ""), id=f"f-{key}", placeholder="e.g. s2 >= 18 and selected(a2, 1)")
+                yield Static("", id=f"e-{key}", classes="form-error")
+            with Horizontal(classes="form-row"):
+                yield Label("min", classes="form-key")
+                yield Input(_num(q.get("min")), id="f-min")
+                yield Label("max", classes="form-key")
+                yield Input(_num(q.get("max")), id="f-max")
+                yield Label("choice list", classes="form-key")
+                yield Input(self.list_name or "", id="f-list", placeholder="(inline choices)")
+            users = self.draft.list_users(self.list_name) if self.list_name else []
+            shared = f" — shared list '{self.list_name}', used by {len(users)} question(s)" if self.list_name else ""
+            yield Label(f"choices: code | {' | '.join(langs)} | fixed/exclusive{shared}")
+            yield TextArea(choices_to_text(self.choices, langs), id="f-choices", classes="form-area")
+            yield Label(f"grid items: name | {' | '.join(langs)}")
+            yield TextArea(items_to_text(q.get("items") or [], langs), id="f-items", classes="form-area")
+            yield Static("", id="f-error", classes="form-error")
+            yield Label(Text("ctrl+s save · esc cancel", style="dim"))
+
+    def on_mount(self) -> None:
+        for key in LOGIC:
+            self.check(key, self.query_one(f"#f-{key}", Input).value)
+
+    @on(Input.Changed)
+    def changed(self, event: Input.Changed) -> None:
+        key = (event.input.id or "").removeprefix("f-")
+        if key in LOGIC:
+            self.check(key, event.value)
+
+    def check(self, key: str, text: str) -> None:
+        """Syntax errors, unknown names and references to later questions, with the position."""
+        widget = self.query_one(f"#e-{key}", Static)
+        if not text.strip():
+            widget.update("")
+            return
+        try:
+            findings = self.draft.check_logic(self.name_before, key, text)
+        except EditError as exc:
+            widget.update(Text(str(exc), style="red"))
+            return
+        if not findings:
+            widget.update(Text("✓ ok", style="green"))
+            return
+        widget.update(Text("\n".join(f.message + (f" ({f.hint})" if f.hint else "") for f in findings), style="red"))
+
+    def values(self) -> tuple[dict[str, Any], str | None, list[dict[str, Any]] | None]:
+        """(question fields, named list or None, choices) from the form; raises EditError on bad input."""
+        langs = self.langs
+        get = lambda wid: self.query_one(wid, Input).value.strip()  # noqa: E731
+        values: dict[str, Any] = {"name": get("#f-name"), "type": self.query_one("#f-type", Select).value}
+        required = self.query_one("#f-required", Select).value
+        values["required"] = {"yes": True, "no": False}.get(str(required))
+        for key in ("label", "hint", "constraint_message"):
+            values[key] = {lang: get(f"#f-{key}-{i}") for i, lang in enumerate(langs)}
+        for key in LOGIC:
+            values[key] = get(f"#f-{key}") or None
+        for key in ("min", "max"):
+            text = get(f"#f-{key}")
+            try:
+                values[key] = None if not text else (int(text) if text.lstrip("-").isdigit() else float(text))
+            except ValueError:
+                raise EditError(f"{key} '{text}' is not a number") from None
+        qtype = str(values["type"])
+        list_name = get("#f-list") or None
+        choices = text_to_choices(self.query_one("#f-choices", TextArea).text, langs)
+        if qtype in ("single", "multi", "scale", "grid"):
+            values["choices"] = list_name if list_name else choices
+        else:
+            values["choices"] = None
+            choices = []
+        items = text_to_items(self.query_one("#f-items", TextArea).text, langs)
+        values["items"] = items if qtype == "grid" else None
+        return values, list_name, choices
+
+    def action_save(self) -> None:
+        try:
+            values, list_name, choices = self.values()
+        except EditError as exc:
+            self.query_one("#f-error", Static).update(Text(str(exc), style="bold red"))
+            return
+        self.dismiss({"values": values, "list": list_name, "choices": choices})
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def to_plain_list(seq: Any) -> list[dict[str, Any]]:
+    from survey_tui.core.yamlfile import to_plain
+
+    return to_plain(seq)
+
+
+def _num(value: Any) -> str:
+    if value is None:
+        return ""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+class PreviewScreen(ModalScreen[None]):
+    """The draft run through the interview engine with a NullRecorder: nothing is saved.
+
+    (A minimal renderer of `InterviewEngine.view()`; the interviewer form needs a stored session.)
+    """
+
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="builder.preview.close"),
+        Binding("pageup", "back", "Back", id="builder.preview.back"),
+        Binding("f8", "special('dont_know')", "Don't know", id="builder.preview.dk"),
+        Binding("f9", "special('refused')", "Refused", id="builder.preview.refused"),
+    ]
+
+    def __init__(self, instrument: Instrument, language: str) -> None:
+        super().__init__(classes="builder-modal")
+        self.engine = InterviewEngine(instrument, NullRecorder(), language=language, seed="preview")
+        self.engine.start()
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="builder-dialog"):
+            yield Label(Text("Preview — answers are not saved", style="bold yellow"))
+            yield Static("", id="pv-question")
+            yield Input(id="pv-answer", placeholder="code(s) separated by spaces, a number, text or YYYY-MM-DD")
+            yield Static("", id="pv-message")
+            yield Label(Text("enter answer · pgup back · f8 don't know · f9 refused · esc close", style="dim"))
+
+    def on_mount(self) -> None:
+        self.show()
+        self.query_one("#pv-answer", Input).focus()
+
+    def show(self, message: str = "") -> None:
+        view = self.engine.view()
+        if view is None:
+            outcome = self.engine.outcome or "complete"
+            self.query_one("#pv-question", Static).update(Text(f"End of the interview ({outcome}).", style="bold"))
+        else:
+            table = Table.grid(padding=(0, 1))
+            table.add_row(Text(f"{view.number}/{view.total} · {view.section} · {view.question.name}", style="dim"))
+            table.add_row(Text(view.label, style="bold"))
+            if view.hint:
+                table.add_row(Text(view.hint, style="italic"))
+            for name, label in view.items:
+                table.add_row(f"  [{name}] {label}")
+            for choice in view.choices:
+                table.add_row(f"  {choice.code:>3}  {choice.label}")
+            for _, code, label in view.specials:
+                table.add_row(Text(f"  {code:>3}  {label}", style="dim"))
+            self.query_one("#pv-question", Static).update(table)
+        self.query_one("#pv-message", Static).update(Text(message, style="red"))
+
+    @on(Input.Submitted, "#pv-answer")
+    def submitted(self, event: Input.Submitted) -> None:
+        view = self.engine.view()
+        if view is None:
+            return
+        raw = parse_preview_answer(view.question, event.value)
+        result = self.engine.submit(raw)
+        event.input.value = ""
+        self.show("" if result.accepted else (result.rejection.message if result.rejection else "refused"))
+
+    def action_back(self) -> None:
+        self.engine.back()
+        self.show()
+
+    def action_special(self, special: str) -> None:
+        result = self.engine.submit_special(special)
+        self.show("" if result.accepted else (result.rejection.message if result.rejection else ""))
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+def parse_preview_answer(q: Question, text: str) -> Any:
+    text = text.strip()
+    if q.type == "note":
+        return None
+    if q.type in ("single", "scale"):
+        return int(text) if text.lstrip("-").isdigit() else text
+    if q.type == "multi":
+        return [int(t) for t in text.replace(",", " ").split() if t.lstrip("-").isdigit()]
+    if q.type == "grid":
+        codes = [int(t) for t in text.replace(",", " ").split() if t.lstrip("-").isdigit()]
+        return {item.name: code for item, code in zip(q.items or [], codes, strict=False)}
+    return text
+
+
+class TextScreen(ModalScreen[str | None]):
+    """A long read: the version diff or the pilot report, with an action key."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="builder.text.close"),
+        Binding("R", "act('R')", "Revise", id="builder.text.revise", tooltip="Open the builder on the next draft"),
+    ]
+
+    def __init__(self, title: str, markdown: str, actions: dict[str, str] | None = None) -> None:
+        super().__init__(classes="builder-modal")
+        self.title_text, self.markdown, self.actions = title, markdown, actions or {}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "act":
+            return bool(parameters) and parameters[0] in self.actions
+        return True
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="builder-dialog builder-wide"):
+            yield Label(Text(self.title_text, style="bold"))
+            with VerticalScroll(classes="builder-body"):
+                yield Markdown(self.markdown, id="text-body")
+            yield Label(Text(" · ".join([f"{k} {v}" for k, v in self.actions.items()] + ["esc close"]), style="dim"))
+            yield Footer()
+
+    def action_act(self, key: str) -> None:
+        self.dismiss(key)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The builder
+# ---------------------------------------------------------------------------------------------------
 
 
 class QuestionnaireScreen(Screen[None]):
     BINDINGS = [
-        Binding(
-            "l",
-            "next_language",
-            "Language",
-            id="questionnaire.language",
-            tooltip="Show the outline in the study's next language",
-        ),
+        Binding("a", "add", "Add", id="builder.add", tooltip="Add a question after the highlighted one"),
+        Binding("e", "edit", "Edit", id="builder.edit", tooltip="Edit every field of the highlighted question"),
+        Binding("d", "duplicate", "Duplicate", id="builder.duplicate", tooltip="Copy the question below itself"),
+        Binding("ctrl+up,left_square_bracket", "move(-1)", "Up", id="builder.up", tooltip="Move the question up ([)"),
+        Binding("ctrl+down,right_square_bracket", "move(1)", "Down", id="builder.down", tooltip="Move it down (])"),
+        Binding("x,delete", "delete", "Delete", id="builder.delete", tooltip="Delete the question (asks first)"),
+        Binding("p", "preview", "Preview", id="builder.preview", tooltip="Run the draft without saving answers"),
+        Binding("P", "publish", "Publish", id="builder.publish", tooltip="Freeze the draft as the next version"),
+        Binding("v", "versions", "Versions", id="builder.versions", tooltip="What changed between versions"),
+        Binding("t", "pilot", "Pilot", id="builder.pilot", tooltip="Pilot report of the latest piloted version"),
+        Binding("n", "new_instrument", "New", id="builder.new", tooltip="Start an instrument file", show=False),
+        Binding("l", "next_language", "Language", id="questionnaire.language", tooltip="Next study language"),
         Binding("r", "refresh", "Reload", id="questionnaire.reload", tooltip="Read the instrument files again"),
     ]
 
@@ -41,6 +448,7 @@ class QuestionnaireScreen(Screen[None]):
         super().__init__()
         self.language_index = 0
         self.data: QuestionnaireData | None = None
+        self.select_after: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -48,12 +456,17 @@ class QuestionnaireScreen(Screen[None]):
             yield Tree("Instruments", id="outline")
             with VerticalScroll(id="question-detail", classes="card"):
                 yield Static("Loading…", id="detail")
+        yield Static("", id="builder-status")
         yield Static("", id="problems")
         yield Footer()
 
     @property
+    def study(self) -> Any:
+        return self.app.study  # type: ignore[attr-defined]
+
+    @property
     def language(self) -> str:
-        langs = self.app.study.config.languages  # type: ignore[attr-defined]
+        langs = self.study.config.languages
         return langs[self.language_index % len(langs)]
 
     def on_mount(self) -> None:
@@ -72,39 +485,71 @@ class QuestionnaireScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="questionnaire")
     def load(self) -> None:
         try:
-            instruments, problems = self.app.study.load_instruments()  # type: ignore[attr-defined]
+            data = read_drafts(self.study)
         except Exception as exc:  # noqa: BLE001 - reported on screen
             self.post_message(LoadFailed(str(exc)))
             return
-        self.post_message(Loaded(QuestionnaireData(instruments, problems)))
+        self.post_message(Loaded(data))
 
     def on_load_failed(self, message: LoadFailed) -> None:
         self.query_one("#detail", Static).update(Text(message.error, style="bold red"))
 
     def on_loaded(self, message: Loaded) -> None:
-        self.data = message.data
-        self._outline(self.data)
-        self._problems(self.data.problems)
+        if isinstance(message.data, QuestionnaireData):
+            self.data = message.data
+            self._outline(self.data)
+            self._problems(self.data.problems)
+            status = "  ".join(f"{d.instrument_id}: {d.status}" for d in self.data.drafts)
+            self.query_one("#builder-status", Static).update(Text(status or "no instrument yet (n: new)", style="bold"))
+        elif isinstance(message.data, tuple) and message.data and message.data[0] == "text":
+            _, title, body, actions = message.data
+            self.app.push_screen(TextScreen(title, body, actions), self._text_closed)
 
+    # -- outline ---------------------------------------------------------------------------------
     def _outline(self, data: QuestionnaireData) -> None:
         tree = self.query_one("#outline", Tree)
         tree.clear()
         tree.root.expand()
         lang = self.language
-        for instrument in data.instruments.values():
-            node = tree.root.add(f"{instrument.id} — {label_text(instrument.title, lang)}", expand=True)
-            for section in instrument.sections:
-                sec_label = label_text(section.label, lang) or section.name
-                marker = " ⤷" if section.relevant else ""
-                sec = node.add(f"[b]{section.name}[/b] {sec_label}{marker}", expand=True)
-                for q in section.questions:
-                    text = label_text(q.label, lang) or q.calculate or ""
+        target = None
+        for info in data.drafts:
+            raw = info.draft.root
+            title = label_text(_labels_of(raw.get("title"), [lang]), lang)
+            node = tree.root.add(Text(f"{info.instrument_id} — {title}"), expand=True, data=(info, None))
+            for section in raw.get("sections") or []:
+                sec_label = label_text(_labels_of(section.get("label"), [lang]), lang) or section.get("name")
+                marker = " ⤷" if section.get("relevant") else ""
+                sec = node.add(
+                    Text.assemble((str(section.get("name")), "bold"), f" {sec_label}{marker}"),
+                    expand=True,
+                    data=(info, None),
+                )
+                for q in section.get("questions") or []:
+                    text = label_text(_labels_of(q.get("label"), [lang]), lang) or str(q.get("calculate") or "")
                     short = text if len(text) <= 40 else text[:39] + "…"
-                    logic = " ⤷" if q.relevant else ""
-                    sec.add_leaf(f"{q.name} [dim]{q.type}[/dim] {short}{logic}", data=(instrument, q))
-        if not data.instruments:
-            tree.root.add_leaf("(no instrument loads — see the problems below)")
-        self.query_one("#detail", Static).update("Choose a question in the outline (↑↓, Enter).")
+                    logic = " ⤷" if q.get("relevant") else ""
+                    leaf = sec.add_leaf(
+                        Text.assemble(str(q.get("name")), " ", (str(q.get("type")), "dim"), f" {short}{logic}"),
+                        data=(info, str(q.get("name"))),
+                    )
+                    if q.get("name") == self.select_after:
+                        target = leaf
+        if not data.drafts:
+            tree.root.add_leaf("(no instrument yet: press n to start one)")
+        if target is not None:
+            self.call_after_refresh(self._select, target)
+            self._detail(*target.data)
+        else:
+            self.query_one("#detail", Static).update(
+                "Choose a question in the outline (↑↓). a add · e edit · p preview"
+            )
+        tree.focus()
+
+    def _select(self, node: Any) -> None:
+        tree = self.query_one("#outline", Tree)
+        tree.get_node_at_line(0)  # lays out the lines, so the node knows its line
+        tree.move_cursor(node)
+        tree.scroll_to_node(node)
 
     def _problems(self, problems: list[Problem]) -> None:
         widget = self.query_one("#problems", Static)
@@ -112,16 +557,279 @@ class QuestionnaireScreen(Screen[None]):
             widget.update(Text("check: no problems", style="green"))
             return
         text = Text()
-        for p in problems[:8]:
+        for p in problems[:6]:
             text.append(str(p) + "\n", style="red" if p.severity == "error" else "yellow")
-        if len(problems) > 8:
-            text.append(f"… and {len(problems) - 8} more: run 'survey-tui check'")
+        if len(problems) > 6:
+            text.append(f"… and {len(problems) - 6} more: run 'survey-tui check'")
         widget.update(text)
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
-        if event.node.data:
-            instrument, question = event.node.data
-            self.query_one("#detail", Static).update(question_detail(instrument, question))
+        if event.node.data and event.node.data[1]:
+            self._detail(*event.node.data)
+
+    def _detail(self, info: DraftInfo, name: str) -> None:
+        widget = self.query_one("#detail", Static)
+        if info.instrument is not None and info.instrument.has_question(name):
+            widget.update(question_detail(info.instrument, info.instrument.question(name)))
+        else:
+            try:
+                widget.update(Text(dump_yaml(info.draft.question_data(name))))
+            except EditError as exc:
+                widget.update(Text(str(exc), style="red"))
+
+    def current(self) -> tuple[DraftInfo | None, str | None]:
+        node = self.query_one("#outline", Tree).cursor_node
+        if node is None or not node.data:
+            if self.data and len(self.data.drafts) == 1:
+                return self.data.drafts[0], None
+            return None, None
+        return node.data
+
+    # -- editing ---------------------------------------------------------------------------------
+    def _save(self, info: DraftInfo, select: str | None, message: str) -> None:
+        try:
+            problems = info.draft.save()
+        except (LoadError, OSError) as exc:
+            self.notify(f"not saved: {exc}", severity="error")
+            return
+        errors = [p for p in problems if p.severity == "error"]
+        self.notify(message + (f" — {len(errors)} error(s) to fix before publishing" if errors else ""), timeout=4)
+        self.select_after = select
+        self.load()
+
+    def action_add(self) -> None:
+        info, name = self.current()
+        if info is None:
+            self.notify("choose an instrument in the outline first (n starts one)", severity="warning")
+            return
+        draft = info.draft
+        new_name, n = "q_new", 1
+        while new_name in draft.names():
+            n += 1
+            new_name = f"q_new{n}"
+        values = {"name": new_name, "type": "single", "label": dict.fromkeys(draft.languages, ""), "choices": []}
+        try:
+            if name:
+                draft.add_question(values, after=name)
+            else:
+                draft.add_question(values)
+        except EditError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self._open_form(info, new_name, created=True)
+
+    def action_edit(self) -> None:
+        info, name = self.current()
+        if info is None or name is None:
+            self.notify("highlight a question to edit", severity="warning")
+            return
+        self._open_form(info, name, created=False)
+
+    def _open_form(self, info: DraftInfo, name: str, created: bool) -> None:
+        def done(result: dict[str, Any] | None) -> None:
+            if result is None:
+                if created:
+                    info.draft.delete_question(name)
+                self.select_after = name if not created else None
+                return
+            try:
+                new_name = info.draft.update_question(name, result["values"])
+                named, choices = result["list"], result["choices"]
+                if named and choices and to_plain_list(info.draft.choice_list(named)) != choices:
+                    info.draft.set_choices(named, choices)
+            except EditError as exc:
+                self.notify(f"not saved: {exc}", severity="error", timeout=6)
+                if created:
+                    info.draft.delete_question(name)
+                return
+            self._save(info, new_name, f"{'added' if created else 'saved'} {new_name}")
+
+        self.app.push_screen(QuestionForm(info.draft, name), done)
+
+    def action_duplicate(self) -> None:
+        info, name = self.current()
+        if info is None or name is None:
+            return
+        try:
+            ref = info.draft.duplicate_question(name)
+        except EditError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self._save(info, ref.name, f"duplicated {name} as {ref.name}")
+
+    def action_move(self, delta: int) -> None:
+        info, name = self.current()
+        if info is None or name is None:
+            return
+        try:
+            info.draft.move_question(name, delta)
+        except EditError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        self._save(info, name, f"moved {name} {'up' if delta < 0 else 'down'}")
+
+    def action_delete(self) -> None:
+        info, name = self.current()
+        if info is None or name is None:
+            return
+        users = info.draft.references_to(name)
+        body = f"Delete question '{name}' from the draft?"
+        if users:
+            body += f"\n\nIts answer is used by: {', '.join(users)} — their logic will show errors until fixed."
+        body += "\n\nPublished versions keep it; only the draft changes."
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                info.draft.delete_question(name)
+                self._save(info, None, f"deleted {name}")
+
+        self.app.push_screen(ConfirmScreen("Delete question", body), done)
+
+    def action_new_instrument(self) -> None:
+        if self.data and self.data.drafts:
+            self.notify("this study already has an instrument; edit it here", severity="information")
+            return
+        from survey_tui.core.yamlfile import write_text_atomic
+
+        langs = self.study.config.languages
+        path = self.study.instruments_dir / "questionnaire.yaml"
+        title = {lang: self.study.config.title for lang in langs}
+        text = dump_yaml(
+            {
+                "id": "questionnaire",
+                "title": title,
+                "languages": langs,
+                "sections": [{"name": "main", "label": dict.fromkeys(langs, "Main"), "questions": []}],
+            }
+        )
+        write_text_atomic(path, text)
+        self.notify(f"started {self.study.relative(path)}")
+        self.load()
+
+    # -- preview, publish, versions, pilot --------------------------------------------------------
+    def action_preview(self) -> None:
+        info, _ = self.current()
+        if info is None:
+            return
+        if info.instrument is None:
+            errors = [p for p in info.problems if p.severity == "error"]
+            self.notify(f"fix {len(errors)} error(s) first: {errors[0] if errors else ''}", severity="error")
+            return
+        if not info.instrument.questions:
+            self.notify("the draft has no questions yet", severity="warning")
+            return
+        self.app.push_screen(PreviewScreen(info.instrument, self.language))
+
+    def action_publish(self) -> None:
+        info, _ = self.current()
+        if info is None:
+            return
+        self.publish_check(info)
+
+    @work(thread=True, exclusive=True, group="builder-publish")
+    def publish_check(self, info: DraftInfo) -> None:
+        from survey_tui.core.versions import diff_instruments, publish_checks
+
+        try:
+            instrument = self.study.load_instrument(info.instrument_id)
+            reuses = publish_checks(self.study, info.instrument_id)
+            with self.study.store() as store:
+                latest = store.latest_version(info.instrument_id)
+            lines = []
+            if latest is not None:
+                diff = diff_instruments(
+                    self.study.instrument_for_version(latest), instrument, f"v{latest.version}", "draft"
+                )
+                lines = diff.lines()
+        except LoadError as exc:
+            self.app.call_from_thread(self.notify, f"cannot publish: {exc.problems[0]}", severity="error", timeout=8)
+            return
+        number = 1 if latest is None else latest.version + 1
+        if latest is not None and not lines and latest.source == self.study.instrument_source(info.instrument_id):
+            self.app.call_from_thread(self.notify, f"no change since v{latest.version}: nothing to publish")
+            return
+        body = f"Freeze the draft of {info.instrument_id} as v{number}? It cannot be changed afterwards.\n\n"
+        body += "\n".join(lines[:40]) or "(first version)"
+        if reuses:
+            body += "\n\n⚠ CODE REUSE — exports would mix meanings:\n" + "\n".join(f"• {r.message()}" for r in reuses)
+            body += "\n\nPublish anyway?"
+        self.app.call_from_thread(self._confirm_publish, info, body, bool(reuses))
+
+    def _confirm_publish(self, info: DraftInfo, body: str, allow: bool) -> None:
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.do_publish(info, allow)
+
+        self.app.push_screen(ConfirmScreen("Publish", body), done)
+
+    @work(thread=True, exclusive=True, group="builder-publish")
+    def do_publish(self, info: DraftInfo, allow: bool) -> None:
+        from survey_tui.core.versions import publish
+
+        try:
+            result = publish(self.study, info.instrument_id, note="published in the builder", allow_code_reuse=allow)
+        except LoadError as exc:
+            self.app.call_from_thread(self.notify, f"not published: {exc.problems[0]}", severity="error", timeout=8)
+            return
+        self.app.call_from_thread(self.notify, f"published {info.instrument_id} v{result.version.version}")
+        self.load()
+
+    def action_versions(self) -> None:
+        info, _ = self.current()
+        if info is not None:
+            self.versions_view(info.instrument_id)
+
+    @work(thread=True, exclusive=True, group="builder-text")
+    def versions_view(self, instrument_id: str) -> None:
+        from survey_tui.core.versions import diff_versions, draft_status, interview_counts_by_version
+
+        try:
+            with self.study.store() as store:
+                versions = store.versions(instrument_id)
+            counts = interview_counts_by_version(self.study, instrument_id)
+            parts = [f"## {instrument_id}: {draft_status(self.study, instrument_id).describe()}", ""]
+            for v in versions:
+                modes = ", ".join(f"{m} {n}" for m, n in sorted(counts.get(v.version, {}).items())) or "no interviews"
+                parts.append(f"- **v{v.version}** {v.published_at[:10]} — {v.note or ''} ({modes})")
+            numbers = [v.version for v in versions]
+            for a, b in zip(numbers, numbers[1:], strict=False):
+                parts += ["", f"### v{a} → v{b}", "", diff_versions(self.study, instrument_id, a, b).markdown()]
+            if numbers:
+                try:
+                    parts += [
+                        "",
+                        f"### v{numbers[-1]} → draft",
+                        "",
+                        diff_versions(self.study, instrument_id, numbers[-1], "draft").markdown(),
+                    ]
+                except LoadError as exc:
+                    parts += ["", f"The draft has errors: {exc.problems[0]}"]
+        except LoadError as exc:
+            self.post_message(LoadFailed(str(exc.problems[0])))
+            return
+        self.post_message(Loaded(("text", "Versions", "\n".join(parts), {})))
+
+    def action_pilot(self) -> None:
+        self.pilot_view()
+
+    @work(thread=True, exclusive=True, group="builder-text")
+    def pilot_view(self) -> None:
+        from survey_tui.report.pilot_report import build_pilot_report
+
+        try:
+            path, text = build_pilot_report(self.study)
+        except LoadError as exc:
+            self.app.call_from_thread(self.notify, str(exc.problems[0]), severity="warning", timeout=6)
+            return
+        title = f"Pilot report (written to {self.study.relative(path)})"
+        self.post_message(Loaded(("text", title, text, {"R": "revise: edit the next draft"})))
+
+    def _text_closed(self, key: str | None) -> None:
+        if key == "R":
+            info, _ = self.current()
+            status = info.status if info else ""
+            self.notify(f"Revising: edits go to the {status or 'draft'}; publish (P) when ready", timeout=6)
+            self.query_one("#outline", Tree).focus()
 
 
 def question_detail(instrument: Instrument, q: Question) -> Table:
@@ -129,8 +837,9 @@ def question_detail(instrument: Instrument, q: Question) -> Table:
     table = Table(show_header=True, header_style="bold", expand=True, box=None, padding=(0, 1))
     table.add_column("", style="dim", no_wrap=True)
     for lang in instrument.languages:
-        table.add_column(lang, ratio=1, overflow="fold")  # CJK has no spaces: fold, never cut
-    table.add_row("name", *[f"{q.name} ({q.type})"] + [""] * (len(instrument.languages) - 1))
+        table.add_column(lang, ratio=1)
+    pad = [""] * (len(instrument.languages) - 1)
+    table.add_row("name", f"{q.name} ({q.type})", *pad)
     table.add_row("label", *[label_text(q.label, lang) for lang in instrument.languages])
     if q.hint:
         table.add_row("hint", *[label_text(q.hint, lang) for lang in instrument.languages])
@@ -143,9 +852,11 @@ def question_detail(instrument: Instrument, q: Question) -> Table:
             f"  {special.code}",
             *[f"{label_text(special.label, lang)} ({name})" for lang in instrument.languages],
         )
-    for field_name in ("relevant", "constraint", "calculate"):
+    for field_name in LOGIC:
         value = getattr(q, field_name)
         if value:
-            table.add_row(field_name, value, *[""] * (len(instrument.languages) - 1))
-    table.add_row("required", "yes" if q.is_required else "no", *[""] * (len(instrument.languages) - 1))
+            table.add_row(field_name, value, *pad)
+    if q.constraint_message:
+        table.add_row("c. message", *[label_text(q.constraint_message, lang) for lang in instrument.languages])
+    table.add_row("required", "yes" if q.is_required else "no", *pad)
     return table

@@ -1,0 +1,561 @@
+"""The analysis data file: stored answers as one wide polars frame, with metadata that travels with it.
+
+This is the data file the research design asks for (T1.5, P1.5.3): one row per interview, one column per
+variable, the way SPSS, Stata and Excel users expect it. Tables, quality review, hypothesis tests and the
+exports (SPSS/Stata/Triple-S/codebook) all start from a `Dataset`.
+
+Layout of `Dataset.frame`
+-------------------------
+* Interview columns first (`INTERVIEW_COLUMNS`): ``interview_id`` (Int64), ``uuid``, ``interviewer``,
+  ``mode``, ``language``, ``instrument_version`` (Int32, the version *number*), ``started_at``/``ended_at``
+  (Datetime, UTC) and ``duration_s`` (Float64 seconds). They are not `Variable`s; exports may keep them.
+* Then one column per `Variable`, in questionnaire order:
+
+  ===========  ======================================  =========================================
+  type         column(s)                               values
+  ===========  ======================================  =========================================
+  single       ``q``                                   Int32 choice code
+  scale        ``q``                                   Int32 choice code
+  multi        ``q_<code>`` per choice                 Int8 1 chosen / 0 not chosen
+               ``q_<special>`` per special code        Int8 1 when answered don't know/refused
+  grid         ``q_<item>`` per item                   Int32 choice code
+  numeric      ``q``                                   Int64 (Float64 when decimals > 0)
+  calculate    ``q``                                   Float64 (String when the formula gives text)
+  text         ``q``                                   String (a special answer reads as its code)
+  date         ``q``                                   Date (a special answer is null)
+  coded open   ``q_coded_<code>``                      Int8 0/1, a multi built from a code frame
+  ===========  ======================================  =========================================
+
+  Null means "not asked / no answer" (system missing). Don't know / refused keep their codes (e.g. 98,
+  99, or a question's own -8) in the column and are listed in `Variable.missing_codes`, so nothing is lost
+  and every table knows to treat them as missing. For a multi question a special answer sets its
+  ``q_98``-style column to 1 and leaves the choice columns null.
+
+`Variable` (frozen dataclass) carries: ``name`` (the column), ``question`` (the question it came from),
+``label`` and ``value_labels`` per language (``{"zh-TW": ..., "en": ...}``; use `Variable.label_in` /
+`Variable.value_label`), ``type`` (question type), ``measure`` (nominal / ordinal / scale, SPSS's
+vocabulary), ``missing_codes`` (code -> 'dont_know' | 'refused'), ``relevance`` (the question's relevant
+expression, for the codebook), ``instrument_versions`` it was asked in, and for split-out columns
+``choice_code`` (multi dichotomy) or ``item`` (grid row). `Dataset.questions()` groups variables back into
+questions; `Dataset.resolver()` gives the `WideFrameResolver` that lets filters written in our expression
+language run on the frame (`Dataset.filter`).
+
+Defaults of `load_dataset`: field interviews only, completed interviews only, current exclusions (see
+`quality`) removed, every published version of the instrument stacked (use ``version=`` for one), coded
+open ends (see `coding`) joined. Reading is one query of the long answers table and polars pivots, never a
+Python loop per interview, so a study with 100,000 interviews loads in seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import polars as pl
+
+from survey_tui.core.expressions import WideFrameResolver, parse_expression
+from survey_tui.core.instrument import Instrument, Question, label_text
+from survey_tui.core.store import InstrumentVersion, Store
+from survey_tui.core.study import Study
+
+Measure = Literal["nominal", "ordinal", "scale"]
+
+INTERVIEW_COLUMNS: tuple[str, ...] = (
+    "interview_id",
+    "uuid",
+    "interviewer",
+    "mode",
+    "language",
+    "instrument_version",
+    "started_at",
+    "ended_at",
+    "duration_s",
+)
+CODE_DTYPE = pl.Int32
+FLAG_DTYPE = pl.Int8
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One column of the data file and everything an analyst (or SPSS) needs to know about it."""
+
+    name: str
+    question: str
+    type: str
+    measure: Measure
+    label: dict[str, str] = field(default_factory=dict)
+    value_labels: dict[int, dict[str, str]] = field(default_factory=dict)
+    missing_codes: dict[int, str] = field(default_factory=dict)
+    relevance: str | None = None
+    instrument_versions: tuple[int, ...] = ()
+    choice_code: int | None = None  # multi dichotomy: the choice this 0/1 column stands for
+    item: str | None = None  # grid: the row name
+    question_label: dict[str, str] = field(default_factory=dict)
+
+    def label_in(self, language: str, fallback: str | None = "en") -> str:
+        return label_text(self.label, language, fallback) or self.name
+
+    def value_label(self, code: int, language: str, fallback: str | None = "en") -> str:
+        if code in self.value_labels:
+            return label_text(self.value_labels[code], language, fallback) or str(code)
+        return str(code)
+
+    @property
+    def is_coded(self) -> bool:
+        """Answers are choice codes (a table counts them) rather than amounts or text."""
+        return self.type in ("single", "scale", "grid")
+
+    def substantive_codes(self) -> list[int]:
+        return [code for code in self.value_labels if code not in self.missing_codes]
+
+
+@dataclass
+class Dataset:
+    """The wide frame plus its variables; immutable in spirit (methods return new datasets)."""
+
+    frame: pl.DataFrame
+    variables: dict[str, Variable]
+    instrument: Instrument
+    languages: list[str]
+    excluded: frozenset[int] = frozenset()
+    weight: str | None = None
+    #: question or variable -> net label -> codes (code-frame nets; tables add them as rows)
+    nets: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+
+    @property
+    def language(self) -> str:
+        return self.languages[0]
+
+    @property
+    def n(self) -> int:
+        return self.frame.height
+
+    def variable(self, name: str) -> Variable:
+        try:
+            return self.variables[name]
+        except KeyError:
+            raise KeyError(f"no variable {name!r} in the data file") from None
+
+    def questions(self) -> dict[str, list[Variable]]:
+        """Variables grouped by the question they came from, in order."""
+        grouped: dict[str, list[Variable]] = {}
+        for variable in self.variables.values():
+            grouped.setdefault(variable.question, []).append(variable)
+        return grouped
+
+    def multi_questions(self) -> dict[str, list[Variable]]:
+        return {q: vs for q, vs in self.questions().items() if vs[0].type == "multi"}
+
+    def resolver(self) -> WideFrameResolver:
+        """Lets expressions (filters, hypothesis conditions) run on this frame."""
+        multi_codes: dict[str, list[int]] = {}
+        specials: dict[str, dict[int, str]] = {}
+        for question, variables in self.questions().items():
+            if variables[0].type == "multi":
+                multi_codes[question] = [v.choice_code for v in variables if v.choice_code is not None]
+                specials[question] = dict(variables[0].missing_codes)
+            elif variables[0].type != "grid":
+                specials[question] = dict(variables[0].missing_codes)
+            for variable in variables:
+                if variable.type == "grid":
+                    specials[variable.name] = dict(variable.missing_codes)
+        return WideFrameResolver(multi_codes=multi_codes, special_codes=specials, schema=dict(self.frame.schema))
+
+    def filter_expr(self, text: str) -> pl.Expr:
+        """A filter in our expression language as a polars predicate (raises ExpressionError)."""
+        return parse_expression(text).to_polars_bool(self.resolver())
+
+    def filter(self, text: str | None) -> Dataset:
+        if not text:
+            return self
+        return replace(self, frame=self.frame.filter(self.filter_expr(text)))
+
+    def valid(self, name: str) -> pl.Expr:
+        """The column with don't know / refused codes turned into nulls (what a mean should see)."""
+        variable = self.variable(name)
+        column = pl.col(name)
+        if variable.missing_codes and self.frame.schema[name].is_numeric():
+            return pl.when(column.is_in(list(variable.missing_codes))).then(None).otherwise(column)
+        return column
+
+    def with_columns(self, frame: pl.DataFrame, variables: Iterable[Variable]) -> Dataset:
+        """Join extra per-interview columns (e.g. a coded open end) on interview_id."""
+        joined = self.frame.join(frame, on="interview_id", how="left")
+        merged = dict(self.variables)
+        for variable in variables:
+            merged[variable.name] = variable
+        return replace(self, frame=joined, variables=merged)
+
+    def coded_variable_names(self) -> list[str]:
+        """Variables whose answers are codes or 0/1 flags (what frequencies are run on)."""
+        return [v.name for v in self.variables.values() if v.type in ("single", "scale", "grid", "multi")]
+
+
+# -- metadata ----------------------------------------------------------------------------------------
+
+
+def _measure(question: Question) -> Measure:
+    if question.type in ("numeric", "calculate"):
+        return "scale"
+    if question.type in ("scale", "grid"):
+        return "ordinal"
+    return "nominal"
+
+
+def _special_map(question: Question) -> dict[int, str]:
+    return {special.code: name for name, special in question.specials.items()}
+
+
+def variables_for(instrument: Instrument, version: int = 0) -> list[Variable]:
+    """The data-file variables of an instrument, in questionnaire order."""
+    result: list[Variable] = []
+    for question in instrument.questions:
+        if question.type == "note":
+            continue
+        specials = _special_map(question)
+        special_labels = {s.code: dict(s.label) for s in question.specials.values()}
+        value_labels = {c.code: dict(c.label) for c in question.choice_options}
+        common = {
+            "question": question.name,
+            "type": question.type,
+            "relevance": question.relevant,
+            "instrument_versions": (version,) if version else (),
+            "question_label": dict(question.label),
+        }
+        if question.type == "multi":
+            for choice in question.choice_options:
+                label = {lang: f"{text}: {label_text(choice.label, lang)}" for lang, text in question.label.items()}
+                result.append(
+                    Variable(
+                        name=f"{question.name}_{choice.code}",
+                        measure="nominal",
+                        label=label or dict(choice.label),
+                        value_labels={
+                            1: {"zh-TW": "有選", "en": "Selected"},
+                            0: {"zh-TW": "未選", "en": "Not selected"},
+                        },
+                        choice_code=choice.code,
+                        **common,
+                    )
+                )
+            for code in specials:
+                label = {
+                    lang: f"{text}: {label_text(special_labels[code], lang)}" for lang, text in question.label.items()
+                }
+                result.append(
+                    Variable(
+                        name=f"{question.name}_{code}",
+                        measure="nominal",
+                        label=label,
+                        value_labels={1: dict(special_labels[code])},
+                        missing_codes={},
+                        **{**common, "type": "multi_special"},
+                    )
+                )
+        elif question.type == "grid":
+            for item in question.items or []:
+                label = {lang: f"{text}: {label_text(item.label, lang)}" for lang, text in question.label.items()}
+                result.append(
+                    Variable(
+                        name=f"{question.name}_{item.name}",
+                        measure="ordinal",
+                        label=label or dict(item.label),
+                        value_labels={**value_labels, **special_labels},
+                        missing_codes=specials,
+                        item=item.name,
+                        **common,
+                    )
+                )
+        else:
+            labels = {**value_labels, **special_labels} if question.type in ("single", "scale", "numeric") else {}
+            result.append(
+                Variable(
+                    name=question.name,
+                    measure=_measure(question),
+                    label=dict(question.label),
+                    value_labels=labels,
+                    missing_codes=specials if question.type != "date" else {},
+                    **common,
+                )
+            )
+    return result
+
+
+def _merge_versions(per_version: list[tuple[int, list[Variable]]]) -> dict[str, Variable]:
+    """Variables of several versions: newest metadata wins, versions asked are accumulated."""
+    merged: dict[str, Variable] = {}
+    for version, variables in sorted(per_version):
+        for variable in variables:
+            previous = merged.get(variable.name)
+            versions = (*previous.instrument_versions, version) if previous else (version,)
+            merged[variable.name] = replace(variable, instrument_versions=versions)
+    # keep the newest version's order, with dropped variables at the end
+    newest = [v.name for v in sorted(per_version)[-1][1]] if per_version else []
+    return {name: merged[name] for name in [*newest, *[n for n in merged if n not in newest]]}
+
+
+# -- reading -----------------------------------------------------------------------------------------
+
+
+INTERVIEWS_SQL = """
+SELECT i.id AS interview_id, i.uuid, i.interviewer, i.mode, i.language, v.version AS instrument_version,
+       i.started_at, i.ended_at
+FROM interviews i JOIN instrument_versions v ON v.id = i.instrument_version_id
+WHERE v.instrument_id = ? {where}
+ORDER BY i.id
+"""
+
+ANSWERS_SQL = """
+SELECT a.interview_id, a.question, a.value, a.special
+FROM answers a JOIN interviews i ON i.id = a.interview_id
+JOIN instrument_versions v ON v.id = i.instrument_version_id
+WHERE v.instrument_id = ? {where}
+"""
+
+
+def _where(mode: str | None, complete_only: bool, version: int | None) -> tuple[str, list[object]]:
+    clauses, params = [], []
+    if mode:
+        clauses.append("i.mode = ?")
+        params.append(mode)
+    if complete_only:
+        clauses.append("i.outcome = 'complete'")
+    if version is not None:
+        clauses.append("v.version = ?")
+        params.append(version)
+    return "".join(f" AND {c}" for c in clauses), params
+
+
+def _interview_frame(rows: list[tuple[object, ...]]) -> pl.DataFrame:
+    schema = {
+        "interview_id": pl.Int64,
+        "uuid": pl.String,
+        "interviewer": pl.String,
+        "mode": pl.String,
+        "language": pl.String,
+        "instrument_version": pl.Int32,
+        "started_at": pl.String,
+        "ended_at": pl.String,
+    }
+    frame = pl.DataFrame(rows, schema=schema, orient="row")
+    stamps = [
+        pl.col(c).str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%:z", time_zone="UTC", strict=False)
+        for c in ("started_at", "ended_at")
+    ]
+    frame = frame.with_columns(stamps)
+    return frame.with_columns(
+        ((pl.col("ended_at") - pl.col("started_at")).dt.total_microseconds() / 1e6).alias("duration_s")
+    )
+
+
+def _special_code_expr(specials: dict[int, str]) -> pl.Expr:
+    """The special name in the `special` column mapped to its code for this question."""
+    expr: pl.Expr = pl.lit(None, dtype=pl.Int64)
+    for code, name in specials.items():
+        expr = pl.when(pl.col("special") == name).then(pl.lit(code, dtype=pl.Int64)).otherwise(expr)
+    return expr
+
+
+def _scalar_columns(long: pl.DataFrame, questions: list[Question]) -> pl.DataFrame | None:
+    """single / scale / numeric / calculate / text / date answers pivoted to one column each."""
+    numeric = [q for q in questions if q.type in ("single", "scale", "numeric", "calculate")]
+    textual = [q for q in questions if q.type in ("text", "date")]
+    parts: list[pl.DataFrame] = []
+    if numeric:
+        code_of_special = pl.lit(None, dtype=pl.Float64)
+        for q in numeric:
+            for code, name in _special_map(q).items():
+                hit = (pl.col("question") == q.name) & (pl.col("special") == name)
+                code_of_special = pl.when(hit).then(pl.lit(float(code))).otherwise(code_of_special)
+        chunk = long.filter(pl.col("question").is_in([q.name for q in numeric])).with_columns(
+            pl.coalesce(code_of_special, pl.col("value").cast(pl.Float64, strict=False)).alias("x")
+        )
+        parts.append(chunk.pivot(on="question", index="interview_id", values="x", aggregate_function="first"))
+        # calculate values that are not numbers (text formulas)
+        texty = chunk.filter(pl.col("x").is_null() & pl.col("value").is_not_null() & (pl.col("value") != "null"))
+        if texty.height:
+            parts.append(
+                texty.with_columns(pl.col("value").str.json_path_match("$").alias("t"))
+                .pivot(on="question", index="interview_id", values="t", aggregate_function="first")
+                .rename(lambda c: c if c == "interview_id" else f"{c}__text")
+            )
+    if textual:
+        chunk = long.filter(pl.col("question").is_in([q.name for q in textual]))
+        special_text = pl.lit(None, dtype=pl.String)
+        for q in textual:
+            for code, name in _special_map(q).items():
+                hit = (pl.col("question") == q.name) & (pl.col("special") == name)
+                special_text = pl.when(hit).then(pl.lit(str(code))).otherwise(special_text)
+        chunk = chunk.with_columns(pl.coalesce(special_text, pl.col("value").str.json_path_match("$")).alias("t"))
+        parts.append(chunk.pivot(on="question", index="interview_id", values="t", aggregate_function="first"))
+    if not parts:
+        return None
+    result = parts[0]
+    for part in parts[1:]:
+        result = result.join(part, on="interview_id", how="full", coalesce=True)
+    return result
+
+
+def _multi_columns(long: pl.DataFrame, question: Question) -> pl.DataFrame:
+    rows = long.filter(pl.col("question") == question.name)
+    chosen = pl.col("value").str.json_decode(pl.List(pl.Int64))
+    specials = _special_map(question)
+    is_special = pl.col("special").is_not_null()
+    answered = pl.col("value").is_not_null() | is_special
+    exprs = [
+        pl.when(is_special | ~answered)
+        .then(None)
+        .otherwise(chosen.list.contains(c.code).cast(FLAG_DTYPE))
+        .cast(FLAG_DTYPE)
+        .alias(f"{question.name}_{c.code}")
+        for c in question.choice_options
+    ]
+    exprs += [
+        pl.when(answered)
+        .then((pl.col("special") == name).fill_null(False).cast(FLAG_DTYPE))
+        .cast(FLAG_DTYPE)
+        .alias(f"{question.name}_{code}")
+        for code, name in specials.items()
+    ]
+    return rows.select(pl.col("interview_id"), *exprs)
+
+
+def _grid_columns(long: pl.DataFrame, question: Question) -> pl.DataFrame:
+    rows = long.filter(pl.col("question") == question.name)
+    special_code = _special_code_expr(_special_map(question))
+    exprs = [
+        pl.coalesce(special_code, pl.col("value").str.json_path_match(f"$.{item.name}").cast(pl.Int64, strict=False))
+        .cast(CODE_DTYPE)
+        .alias(f"{question.name}_{item.name}")
+        for item in question.items or []
+    ]
+    return rows.select(pl.col("interview_id"), *exprs)
+
+
+def _cast_scalar(frame: pl.DataFrame, question: Question) -> list[pl.Expr]:
+    name = question.name
+    if name not in frame.columns:
+        dtype = {
+            "single": CODE_DTYPE,
+            "scale": CODE_DTYPE,
+            "numeric": pl.Int64 if question.decimals == 0 else pl.Float64,
+            "calculate": pl.Float64,
+            "text": pl.String,
+            "date": pl.Date,
+        }[question.type]
+        return [pl.lit(None, dtype=dtype).alias(name)]
+    if question.type in ("single", "scale"):
+        return [pl.col(name).cast(CODE_DTYPE)]
+    if question.type == "numeric":
+        if question.decimals == 0:
+            return [pl.col(name).round(0).cast(pl.Int64)]
+        return [pl.col(name).cast(pl.Float64)]
+    if question.type == "calculate":
+        if f"{name}__text" in frame.columns and frame[name].null_count() == frame.height:
+            return [pl.col(f"{name}__text").alias(name)]
+        return [pl.col(name).cast(pl.Float64)]
+    if question.type == "date":
+        return [pl.col(name).str.to_date("%Y-%m-%d", strict=False)]
+    return [pl.col(name).cast(pl.String)]
+
+
+def build_frame(
+    interviews: pl.DataFrame, long: pl.DataFrame, questions: Iterable[Question], variables: Iterable[Variable]
+) -> pl.DataFrame:
+    """Wide frame from the interview rows and long answers (interview_id, question, value, special)."""
+    questions = [q for q in questions if q.type != "note"]
+    frame = interviews
+    scalar = _scalar_columns(
+        long, [q for q in questions if q.type in ("single", "scale", "numeric", "calculate", "text", "date")]
+    )
+    if scalar is not None:
+        frame = frame.join(scalar, on="interview_id", how="left")
+    for question in questions:
+        if question.type == "multi":
+            frame = frame.join(_multi_columns(long, question), on="interview_id", how="left")
+        elif question.type == "grid":
+            frame = frame.join(_grid_columns(long, question), on="interview_id", how="left")
+    casts: list[pl.Expr] = []
+    for question in questions:
+        if question.type not in ("multi", "grid"):
+            casts.extend(_cast_scalar(frame, question))
+    frame = frame.with_columns(casts)
+    wanted = [*INTERVIEW_COLUMNS, *[v.name for v in variables]]
+    missing = [pl.lit(None, dtype=CODE_DTYPE).alias(n) for n in wanted if n not in frame.columns]
+    return frame.with_columns(missing).select(wanted)
+
+
+def load_dataset(
+    study: Study,
+    instrument_id: str | None = None,
+    *,
+    version: int | None = None,
+    mode: str | None = "field",
+    complete_only: bool = True,
+    apply_exclusions: bool = True,
+    include_coded: bool = True,
+    store: Store | None = None,
+) -> Dataset:
+    """Read the study's answers into a `Dataset` (see the module docstring for the defaults)."""
+    own = store is None
+    store = store or study.store()
+    try:
+        versions = store.versions(instrument_id)
+        if instrument_id is None:
+            ids = sorted({v.instrument_id for v in versions})
+            if len(ids) > 1:
+                raise ValueError(f"several instruments have data ({', '.join(ids)}): say which one")
+            if not ids:
+                instrument = study.load_instrument()
+                instrument_id = instrument.id
+                versions = []
+            else:
+                instrument_id = ids[0]
+        if version is not None:
+            versions = [v for v in versions if v.version == version]
+            if not versions:
+                raise ValueError(f"{instrument_id} has no published version {version}")
+        per_version = [(v.version, variables_for(study.instrument_for_version(v), v.version)) for v in versions]
+        instrument = study.instrument_for_version(versions[-1]) if versions else study.load_instrument(instrument_id)
+        variables = _merge_versions(per_version) if per_version else {v.name: v for v in variables_for(instrument)}
+        where, params = _where(mode, complete_only, version)
+        interview_rows = store.query(INTERVIEWS_SQL.format(where=where), (instrument_id, *params))
+        answer_rows = store.query(ANSWERS_SQL.format(where=where), (instrument_id, *params))
+        interviews = _interview_frame([tuple(r) for r in interview_rows])
+        long = pl.DataFrame(
+            [tuple(r) for r in answer_rows],
+            schema={"interview_id": pl.Int64, "question": pl.String, "value": pl.String, "special": pl.String},
+            orient="row",
+        )
+        frame = build_frame(interviews, long, _union_questions(study, versions, instrument), variables.values())
+        excluded: frozenset[int] = frozenset()
+        if apply_exclusions:
+            from survey_tui.analysis.quality import excluded_interviews
+
+            excluded = frozenset(excluded_interviews(store))
+            if excluded:
+                frame = frame.filter(~pl.col("interview_id").is_in(sorted(excluded)))
+        languages = list(dict.fromkeys([instrument.language, *instrument.languages]))
+        weight = next((name for name in ("weight", "wt") if name in variables), None)
+        dataset = Dataset(frame, variables, instrument, languages, excluded, weight)
+        if include_coded:
+            from survey_tui.analysis.coding import add_coded_variables
+
+            dataset = add_coded_variables(study, store, dataset)
+        return dataset
+    finally:
+        if own:
+            store.close()
+
+
+def _union_questions(study: Study, versions: list[InstrumentVersion], newest: Instrument) -> list[Question]:
+    """The newest version's questions, then questions only older versions asked (their data stay)."""
+    questions = list(newest.questions)
+    known = {q.name for q in questions}
+    for version in versions[:-1]:
+        for question in study.instrument_for_version(version).questions:
+            if question.name not in known:
+                known.add(question.name)
+                questions.append(question)
+    return questions

@@ -1,0 +1,368 @@
+"""Hypothesis tests (P1.6.1 groundwork): each plan hypothesis evaluated with its declared test.
+
+The plan (`survey_tui.core.plan.Hypothesis`) says what is measured (``outcome``, with ``codes`` for a
+share), which groups are compared (``groups`` expressions, or the codes of ``by``; for a correlation
+``by`` is the second variable), the base (``subset``), the expected direction and alpha. Every p-value
+comes from scipy: `chi2_contingency` (chi-square, and the pooled two-proportion z test, whose z^2 is the
+uncorrected 2x2 chi-square), `ttest_ind(equal_var=False)` (Welch), `binomtest` (share vs threshold) and
+`pearsonr` (correlation). Directional hypotheses (higher / lower) are tested one-sided in that direction;
+``no_difference`` is supported when the test is *not* significant (said as "not rejected", never proven).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from survey_tui.analysis.dataset import Dataset
+
+
+class GroupLike(Protocol):
+    label: str
+    when: str
+
+
+class HypothesisLike(Protocol):
+    """What the evaluation needs of a plan hypothesis (`survey_tui.core.plan.Hypothesis` fits)."""
+
+    id: str
+    statement: str
+    test: str
+    outcome: str
+    codes: list[int]
+    by: str | None
+    groups: Sequence[GroupLike]
+    subset: str | None
+    expected: str
+    alpha: float
+    threshold: float | None
+
+
+@dataclass
+class HypothesisResult:
+    id: str
+    statement: str
+    test: str
+    statistic: float | None
+    statistic_name: str
+    df: float | None
+    p_value: float | None
+    effect_size: float | None
+    effect_name: str
+    base: int
+    alpha: float
+    expected: str
+    verdict: str  # supported | not supported | not testable
+    explanation: str
+    table: list[list[str]] = field(default_factory=list)  # header row then rows
+    error: str | None = None
+
+    @property
+    def significant(self) -> bool:
+        return self.p_value is not None and self.p_value < self.alpha
+
+
+def _valid(dataset: Dataset, name: str) -> pl.Expr:
+    return dataset.valid(name).cast(pl.Float64)
+
+
+def _groups(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike) -> list[tuple[str, np.ndarray]]:
+    """(label, boolean mask) per compared group, from `groups` expressions or the codes of `by`."""
+    if h.groups:
+        resolver = dataset.resolver()
+        from survey_tui.core.expressions import parse_expression
+
+        masks = frame.select(
+            [
+                parse_expression(g.when).to_polars_bool(resolver).fill_null(False).alias(f"g{i}")
+                for i, g in enumerate(h.groups)
+            ]
+        )
+        return [(g.label, masks[f"g{i}"].to_numpy()) for i, g in enumerate(h.groups)]
+    if h.by:
+        variable = dataset.variable(h.by)
+        values = frame.select(_valid(dataset, h.by)).to_series().to_numpy()
+        codes = [c for c in variable.substantive_codes() if np.any(values == c)]
+        return [(variable.value_label(c, dataset.language), values == c) for c in codes]
+    raise ValueError(f"{h.id}: say which groups to compare (groups: or by:)")
+
+
+def _outcome_flag(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike) -> tuple[np.ndarray, np.ndarray]:
+    """(is 'yes', is valid) per interview for share tests."""
+    name = h.outcome
+    if name not in dataset.variables and name in dataset.multi_questions():
+        if len(h.codes) != 1:
+            raise ValueError(f"{h.id}: {name} is a multi question; give one code or name its column")
+        name = f"{name}_{h.codes[0]}"
+    variable = dataset.variable(name)
+    values = frame.select(_valid(dataset, name)).to_series().to_numpy()
+    valid = ~np.isnan(values)
+    if variable.type in ("multi",) and variable.choice_code is not None:
+        yes = values == 1
+    else:
+        if not h.codes:
+            raise ValueError(f"{h.id}: say which codes of {name} count (codes: [...])")
+        yes = np.isin(values, h.codes)
+    return yes & valid, valid
+
+
+def _alternative(expected: str) -> str:
+    return {"higher": "greater", "lower": "less"}.get(expected, "two-sided")
+
+
+def _verdict(h: HypothesisLike, p: float, direction_ok: bool) -> tuple[str, str]:
+    if h.expected == "no_difference":
+        if p >= h.alpha:
+            return "supported", f"no significant difference (p = {p:.3g} >= {h.alpha}); not rejected"
+        return "not supported", f"significant difference found (p = {p:.3g} < {h.alpha})"
+    if p < h.alpha and direction_ok:
+        return "supported", f"significant at alpha {h.alpha} (p = {p:.3g})"
+    if p < h.alpha:
+        return "not supported", f"significant, but in the other direction (p = {p:.3g})"
+    return "not supported", f"not significant at alpha {h.alpha} (p = {p:.3g})"
+
+
+def evaluate(dataset: Dataset, h: HypothesisLike) -> HypothesisResult:
+    """Run the hypothesis's test on the dataset; problems come back as a 'not testable' result."""
+    test = str(getattr(h.test, "value", h.test))
+    try:
+        frame = dataset.frame.filter(dataset.filter_expr(h.subset)) if h.subset else dataset.frame
+        runner = {
+            "difference_of_proportions": _proportions,
+            "chi_square": _chi_square,
+            "difference_of_means": _means,
+            "share_vs_threshold": _share,
+            "correlation": _correlation,
+        }[test]
+        return runner(dataset, frame, h, test)
+    except (KeyError, ValueError) as exc:
+        message = str(exc.args[0]) if exc.args else str(exc)
+        return HypothesisResult(
+            h.id,
+            h.statement,
+            test,
+            None,
+            "",
+            None,
+            None,
+            None,
+            "",
+            0,
+            h.alpha,
+            h.expected,
+            "not testable",
+            message,
+            error=message,
+        )
+
+
+def evaluate_all(dataset: Dataset, hypotheses: Sequence[HypothesisLike]) -> list[HypothesisResult]:
+    return [evaluate(dataset, h) for h in hypotheses]
+
+
+def _two_groups(groups: list[tuple[str, np.ndarray]], h: HypothesisLike) -> list[tuple[str, np.ndarray]]:
+    if len(groups) != 2:
+        raise ValueError(f"{h.id}: this test compares exactly two groups, found {len(groups)}")
+    return groups
+
+
+def _proportions(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str) -> HypothesisResult:
+    yes, valid = _outcome_flag(dataset, frame, h)
+    (la, ma), (lb, mb) = _two_groups(_groups(dataset, frame, h), h)
+    na, nb = int((ma & valid).sum()), int((mb & valid).sum())
+    xa, xb = int((ma & yes).sum()), int((mb & yes).sum())
+    if min(na, nb) == 0:
+        raise ValueError(f"{h.id}: a group has no valid answers")
+    pa, pb = xa / na, xb / nb
+    table = np.array([[xa, na - xa], [xb, nb - xb]])
+    chi2, p_two, _, _ = (
+        stats.chi2_contingency(table, correction=False) if 0 < xa + xb < na + nb else (0.0, 1.0, 1, None)
+    )
+    z = math.copysign(math.sqrt(chi2), pa - pb)
+    alternative = _alternative(h.expected)
+    p = float(p_two) if alternative == "two-sided" else float(stats.norm.sf(z if alternative == "greater" else -z))
+    h_effect = 2 * math.asin(math.sqrt(pa)) - 2 * math.asin(math.sqrt(pb))  # Cohen's h
+    verdict, why = _verdict(h, p, (pa > pb) if h.expected == "higher" else (pa < pb) if h.expected == "lower" else True)
+    rows = [
+        ["group", "yes", "base", "%"],
+        [la, str(xa), str(na), f"{100 * pa:.1f}"],
+        [lb, str(xb), str(nb), f"{100 * pb:.1f}"],
+    ]
+    return HypothesisResult(
+        h.id,
+        h.statement,
+        test,
+        z,
+        "z",
+        None,
+        p,
+        h_effect,
+        "Cohen's h",
+        na + nb,
+        h.alpha,
+        h.expected,
+        verdict,
+        why,
+        rows,
+    )
+
+
+def _chi_square(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str) -> HypothesisResult:
+    outcome = dataset.variable(h.outcome)
+    values = frame.select(_valid(dataset, h.outcome)).to_series().to_numpy()
+    codes = [c for c in outcome.substantive_codes() if np.any(values == c)]
+    groups = _groups(dataset, frame, h)
+    table = np.array([[int(((values == c) & mask).sum()) for c in codes] for _, mask in groups])
+    keep_rows, keep_cols = table.sum(axis=1) > 0, table.sum(axis=0) > 0
+    table = table[keep_rows][:, keep_cols]
+    if table.shape[0] < 2 or table.shape[1] < 2:
+        raise ValueError(f"{h.id}: needs at least two groups and two answer codes with data")
+    result = stats.chi2_contingency(table, correction=False)
+    n = int(table.sum())
+    cramers_v = math.sqrt(result.statistic / (n * (min(table.shape) - 1)))
+    verdict, why = _verdict(h, float(result.pvalue), True)
+    labels = [outcome.value_label(c, dataset.language) for c, k in zip(codes, keep_cols, strict=True) if k]
+    group_labels = [g for (g, _), k in zip(groups, keep_rows, strict=True) if k]
+    rows = [["group", *labels, "base"]] + [
+        [g, *map(str, r), str(int(r.sum()))] for g, r in zip(group_labels, table, strict=True)
+    ]
+    expected_min = float(result.expected_freq.min())
+    if expected_min < 5:
+        why += f"; smallest expected count {expected_min:.1f} < 5, read with care"
+    return HypothesisResult(
+        h.id,
+        h.statement,
+        test,
+        float(result.statistic),
+        "chi2",
+        float(result.dof),
+        float(result.pvalue),
+        cramers_v,
+        "Cramér's V",
+        n,
+        h.alpha,
+        h.expected,
+        verdict,
+        why,
+        rows,
+    )
+
+
+def _means(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str) -> HypothesisResult:
+    values = frame.select(_valid(dataset, h.outcome)).to_series().to_numpy()
+    (la, ma), (lb, mb) = _two_groups(_groups(dataset, frame, h), h)
+    a, b = values[ma & ~np.isnan(values)], values[mb & ~np.isnan(values)]
+    if len(a) < 2 or len(b) < 2:
+        raise ValueError(f"{h.id}: each group needs at least two valid answers")
+    alternative = _alternative(h.expected)
+    result = stats.ttest_ind(a, b, equal_var=False, alternative=alternative)
+    pooled_sd = math.sqrt(((len(a) - 1) * a.var(ddof=1) + (len(b) - 1) * b.var(ddof=1)) / (len(a) + len(b) - 2))
+    d = (a.mean() - b.mean()) / pooled_sd if pooled_sd > 0 else 0.0
+    direction = (
+        (a.mean() > b.mean()) if h.expected == "higher" else (a.mean() < b.mean()) if h.expected == "lower" else True
+    )
+    p = float(result.pvalue)
+    if h.expected == "no_difference":
+        p = float(stats.ttest_ind(a, b, equal_var=False).pvalue)
+    verdict, why = _verdict(h, p, direction)
+    rows = [["group", "n", "mean", "sd"]] + [
+        [lab, str(len(x)), f"{x.mean():.2f}", f"{x.std(ddof=1):.2f}"] for lab, x in ((la, a), (lb, b))
+    ]
+    return HypothesisResult(
+        h.id,
+        h.statement,
+        test,
+        float(result.statistic),
+        "t (Welch)",
+        float(result.df),
+        p,
+        float(d),
+        "Cohen's d",
+        len(a) + len(b),
+        h.alpha,
+        h.expected,
+        verdict,
+        why,
+        rows,
+    )
+
+
+def _share(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str) -> HypothesisResult:
+    if h.threshold is None:
+        raise ValueError(f"{h.id}: share_vs_threshold needs a threshold (0-1)")
+    yes, valid = _outcome_flag(dataset, frame, h)
+    k, n = int(yes.sum()), int(valid.sum())
+    if n == 0:
+        raise ValueError(f"{h.id}: no valid answers")
+    alternative = _alternative(h.expected)
+    result = stats.binomtest(k, n, p=h.threshold, alternative=alternative)
+    share = k / n
+    direction = (
+        share > h.threshold if h.expected == "higher" else share < h.threshold if h.expected == "lower" else True
+    )
+    verdict, why = _verdict(h, float(result.pvalue), direction)
+    rows = [
+        ["yes", "base", "share %", "threshold %"],
+        [str(k), str(n), f"{100 * share:.1f}", f"{100 * h.threshold:.1f}"],
+    ]
+    effect = 2 * math.asin(math.sqrt(share)) - 2 * math.asin(math.sqrt(h.threshold))
+    return HypothesisResult(
+        h.id,
+        h.statement,
+        test,
+        float(k),
+        "k (binomial)",
+        None,
+        float(result.pvalue),
+        effect,
+        "Cohen's h",
+        n,
+        h.alpha,
+        h.expected,
+        verdict,
+        why,
+        rows,
+    )
+
+
+def _correlation(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str) -> HypothesisResult:
+    if not h.by:
+        raise ValueError(f"{h.id}: a correlation needs a second variable (by:)")
+    both = (
+        frame.select(_valid(dataset, h.outcome).alias("y"), _valid(dataset, h.by).alias("x")).drop_nulls().drop_nans()
+    )
+    if both.height < 3:
+        raise ValueError(f"{h.id}: fewer than three interviews answered both variables")
+    x, y = both["x"].to_numpy(), both["y"].to_numpy()
+    result = stats.pearsonr(x, y, alternative=_alternative(h.expected))
+    r = float(result.statistic)
+    direction = r > 0 if h.expected == "higher" else r < 0 if h.expected == "lower" else True
+    verdict, why = _verdict(h, float(result.pvalue), direction)
+    rows = [
+        ["variable", "n", "mean", "sd"],
+        [h.outcome, str(len(y)), f"{y.mean():.2f}", f"{y.std(ddof=1):.2f}"],
+        [h.by, str(len(x)), f"{x.mean():.2f}", f"{x.std(ddof=1):.2f}"],
+    ]
+    return HypothesisResult(
+        h.id,
+        h.statement,
+        test,
+        r,
+        "Pearson r",
+        float(len(x) - 2),
+        float(result.pvalue),
+        r,
+        "r",
+        len(x),
+        h.alpha,
+        h.expected,
+        verdict,
+        why,
+        rows,
+    )

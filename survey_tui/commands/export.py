@@ -1,0 +1,65 @@
+"""`survey-tui export`: write the study's data for SPSS, Stata, Excel and other tools to exports/."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from survey_tui.cli import print_problems, resolve_study
+from survey_tui.core.problems import LoadError
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("export", help="write the data as SPSS, Stata, CSV, Parquet, XLSX, Triple-S and codebook")
+    p.add_argument("--study", help="study folder (default: the one around the current folder)")
+    p.add_argument(
+        "--format",
+        default="all",
+        help="comma-separated: sav,dta,csv,parquet,xlsx,sss,codebook or all (default: all)",
+    )
+    p.add_argument("--lang", help="language of labels, e.g. zh-TW or en (default: the study's)")
+    p.add_argument("--pilot", action="store_true", help="add pilot interviews (left out by default)")
+    p.add_argument(
+        "--include-contacts",
+        action="store_true",
+        help="also write a respondent file WITH contact data (name, phone, e-mail, address)",
+    )
+    p.add_argument("--keep-excluded", action="store_true", help="keep interviews excluded in the quality review")
+    p.add_argument("--bom", action="store_true", help="CSV with a byte-order mark (Excel on Chinese Windows)")
+    p.add_argument("--sss-version", choices=("3.0", "2.0"), default="3.0", help="Triple-S version (default 3.0)")
+    p.add_argument("--instrument", help="instrument id (default: the only one)")
+    p.set_defaults(handler=cmd_export)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from survey_tui.io.export import ExportError, ExportOptions, run_export
+
+    try:
+        study = resolve_study(args.study)
+        options = ExportOptions(
+            formats=ExportOptions.parse_formats(args.format),
+            language=args.lang,
+            pilot=args.pilot,
+            include_contacts=args.include_contacts,
+            keep_excluded=args.keep_excluded,
+            bom=args.bom,
+            sss_version=args.sss_version,
+            instrument_id=args.instrument,
+        )
+        result = run_export(study, options, progress=lambda text, fraction: print(f"[{fraction:4.0%}] {text}"))
+    except LoadError as exc:
+        print_problems(exc.problems)
+        return 1
+    except (ExportError, ValueError) as exc:
+        print(f"survey-tui export: {exc}", file=sys.stderr)
+        return 1
+    for entry in result.entries:
+        shape = f"{entry.rows} rows" if entry.rows is not None else ""
+        shape += f" x {entry.columns} columns" if entry.rows is not None and entry.columns is not None else ""
+        print(f"  {entry.file}  {shape}")
+    for text in result.filters:
+        print(f"  filter: {text}")
+    for warning in result.warnings:
+        print(f"WARNING: {warning}", file=sys.stderr)
+    print(f"Manifest: {study.relative(result.manifest)}")
+    return 0

@@ -1,0 +1,84 @@
+"""`survey-tui interview`: capture interviews in the form (default) or in plain prompts (--plain)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from survey_tui.cli import has_terminal, print_problems, resolve_study
+from survey_tui.core.capture import CaptureError, CaptureSession, open_for_respondent, resume_session, start_session
+from survey_tui.core.problems import LoadError
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("interview", help="capture interviews (the interviewer form, or --plain prompts)")
+    p.add_argument("--study", help="study folder (default: the one around the current folder)")
+    p.add_argument("--interviewer", help="your name, stored with every interview")
+    p.add_argument("--respondent", help="respondent id to interview (default: choose, or a walk-in)")
+    p.add_argument("--pilot", action="store_true", help="a pilot interview (kept apart from field data)")
+    p.add_argument("--plain", action="store_true", help="line-by-line prompts (SSH, screen readers)")
+    p.add_argument("--resume", type=int, metavar="ID", help="resume a suspended or interrupted interview")
+    p.add_argument("--language", help="interview language, e.g. zh-TW or en")
+    p.set_defaults(handler=cmd_interview)
+
+
+def _open(args: argparse.Namespace) -> CaptureSession:
+    study = resolve_study(args.study)
+    if args.resume is not None:
+        return resume_session(study, args.resume, interviewer=args.interviewer, language=args.language)
+    if args.respondent is not None:  # their open interview resumes; else a new one (if they may be interviewed)
+        return open_for_respondent(
+            study,
+            args.respondent,
+            interviewer=args.interviewer,
+            mode="pilot" if args.pilot else "field",
+            language=args.language,
+        )
+    return start_session(
+        study,
+        mode="pilot" if args.pilot else "field",
+        interviewer=args.interviewer,
+        respondent_id=args.respondent,
+        language=args.language,
+    )
+
+
+def cmd_interview(args: argparse.Namespace) -> int:
+    if not has_terminal():
+        print(
+            "survey-tui interview needs an interactive terminal (stdin and stdout are not one here).\n"
+            "Run it in a terminal window or over 'ssh -t HOST survey-tui interview --plain'; answers cannot be "
+            "piped in. Nothing was started or changed.",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        if args.plain:
+            from survey_tui.plain.interview import questionary_ask, run_plain, stdout_say
+
+            session = _open(args)
+            try:
+                outcome = run_plain(session, questionary_ask, stdout_say)
+            finally:
+                session.close()
+            return 0 if outcome else 1
+        from survey_tui.tui.interview_app import InterviewApp
+
+        study = resolve_study(args.study)
+        direct = args.resume is not None or args.respondent is not None
+        session = _open(args) if direct else None
+        InterviewApp(
+            study,
+            session=session,
+            interviewer=args.interviewer,
+            mode="pilot" if args.pilot else "field",
+            language=args.language,
+            once=direct,
+        ).run()
+        return 0
+    except CaptureError as exc:
+        print(f"survey-tui interview: {exc}", file=sys.stderr)
+        return 1
+    except LoadError as exc:
+        print_problems(exc.problems)
+        return 1

@@ -1,0 +1,80 @@
+"""`survey-tui report`: write a report to the study's `exports/` folder.
+
+Each kind of report is a mode of the one command (`--preliminary` today); `MODES` maps the mode to its
+writer, so the full report (T1.6) becomes the default mode without changing how the command is called.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from survey_tui.cli import print_problems, resolve_study
+from survey_tui.core.plan import check_plan
+from survey_tui.core.problems import LoadError
+from survey_tui.core.study import Study
+
+
+def _preliminary(study: Study, args: argparse.Namespace) -> int:
+    from survey_tui.report.preliminary import write_preliminary_report
+
+    instruments, _ = study.load_instruments()
+    problems = check_plan(study.config, instruments.values())
+    path = write_preliminary_report(study, path=Path(args.output) if args.output else None)
+    print(f"Preliminary report written to {path}")
+    if not study.config.report_format.approved:
+        print(f"note: the report format is {study.config.report_format.status}, not approved; the report says so")
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        print(f"note: the plan has {len(errors)} problem(s); run 'survey-tui check' to see them", file=sys.stderr)
+    return 0
+
+
+def _full(study: Study, args: argparse.Namespace) -> int:
+    from survey_tui.report.full_report import build_bundle, write_report
+
+    formats = tuple(f.strip() for f in (getattr(args, "format", None) or "md,docx").split(",") if f.strip())
+    unknown = [f for f in formats if f not in ("md", "docx")]
+    if unknown:
+        print(f"survey-tui report: unknown format {unknown[0]!r}; use md, docx or md,docx", file=sys.stderr)
+        return 2
+    lang = getattr(args, "lang", None)
+    for path in write_report(study, formats, lang):
+        print(f"Report skeleton written to {study.relative(path)}")
+    if getattr(args, "bundle", False):
+        bundle = build_bundle(study, lang)
+        print(f"Stakeholder bundle (report, tables, codebook, data without contact data): {study.relative(bundle)}")
+    return 0
+
+
+#: mode -> writer; the mode is chosen by the flags (none = "full")
+MODES: dict[str, Callable[[Study, argparse.Namespace], int]] = {"preliminary": _preliminary, "full": _full}
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("report", help="write a report to exports/ (--preliminary: desk research and plan)")
+    p.add_argument(
+        "--preliminary",
+        dest="mode",
+        action="store_const",
+        const="preliminary",
+        default="full",
+        help="the preliminary research report (P1.1.4) from the plan in study.yaml, as Markdown",
+    )
+    p.add_argument("--study", help="study folder (default: the one around the current folder)")
+    p.add_argument("--output", "-o", help="write here instead of exports/")
+    p.add_argument("--format", default="md,docx", help="full report: md, docx or md,docx (default both)")
+    p.add_argument("--lang", help="full report: language of labels (default: the study's)")
+    p.add_argument("--bundle", action="store_true", help="full report: also zip report, codebook and data")
+    p.set_defaults(handler=cmd_report)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    try:
+        study = resolve_study(args.study)
+    except LoadError as exc:
+        print_problems(exc.problems)
+        return 1
+    return MODES[args.mode](study, args)

@@ -1,0 +1,115 @@
+"""`survey-tui tables`: banner tables (or frequencies) of the study's data, written to exports/."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from survey_tui.cli import print_problems, resolve_study
+from survey_tui.core.expressions import ExpressionError
+from survey_tui.core.problems import LoadError
+from survey_tui.core.yamlfile import write_text_atomic
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "tables",
+        help="banner tables with significance letters (or --frequencies) to exports/",
+        description="Stubs x banner with Total, counts, column %%, letters, means, top-2 box, NPS and "
+        "small-base marks. Banner names are variables (s3) or plan banner ids (age).",
+    )
+    p.add_argument("--study", help="study folder (default: the one around the current folder)")
+    p.add_argument("--banner", help="comma-separated banner variables or plan banner ids (default: plan banners)")
+    p.add_argument("--stubs", help="comma-separated questions/variables (default: every coded and numeric one)")
+    p.add_argument("--format", choices=("md", "csv", "xlsx"), default="md")
+    p.add_argument("--filter", help='only interviews where this expression holds, e.g. "s4 = 1"')
+    p.add_argument("--lang", default=None, help="label language, e.g. zh-TW or en (default: the study's)")
+    p.add_argument("--level", type=int, choices=(90, 95, 99), default=95, help="confidence level of the letters")
+    p.add_argument("--bonferroni", action="store_true", help="correct the letters for multiple comparisons")
+    p.add_argument("--weight", help="weight variable (default: 'weight' when the data file has one)")
+    p.add_argument("--frequencies", action="store_true", help="frequencies (counts, %%, valid %%) instead")
+    p.add_argument("--out", help="file name inside exports/ (default: tables.<format>)")
+    p.set_defaults(handler=cmd_tables)
+
+
+def _names(text: str | None) -> list[str] | None:
+    return [n.strip() for n in text.split(",") if n.strip()] if text else None
+
+
+def cmd_tables(args: argparse.Namespace) -> int:
+    from survey_tui.analysis import tables as t
+    from survey_tui.analysis.dataset import load_dataset
+
+    try:
+        study = resolve_study(args.study)
+        dataset = load_dataset(study)
+    except LoadError as exc:
+        print_problems(exc.problems)
+        return 1
+    except ValueError as exc:
+        print(f"survey-tui tables: {exc}", file=sys.stderr)
+        return 1
+    language = args.lang or study.config.language
+    weight = args.weight or dataset.weight
+    try:
+        options = t.TableOptions(
+            level=args.level / 100, bonferroni=args.bonferroni, weight=weight, filter=args.filter, language=language
+        )
+        if weight and weight not in dataset.variables:
+            raise KeyError(f"no weight variable {weight!r}")
+        stubs = _names(args.stubs)
+        if args.frequencies:
+            text = _frequencies_text(t.frequencies(dataset, stubs, options), args.format, study.config.title)
+            banner_names: list[str] = []
+        else:
+            plan = list(study.config.analysis_plan.banners)
+            wanted = _names(args.banner) or [b.id for b in plan]
+            if not wanted:
+                raise KeyError("no banner given (--banner s3,s4) and the plan has no banners")
+            dataset, banner_names = t.plan_banners(dataset, plan, wanted)
+            tables = t.banner_tables(dataset, stubs, banner_names, options)
+            text = None
+    except ExpressionError as exc:
+        print(f"survey-tui tables: --filter: {exc}", file=sys.stderr)
+        return 1
+    except (KeyError, ValueError) as exc:
+        print(f"survey-tui tables: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 1
+    study.exports_dir.mkdir(exist_ok=True)
+    target = study.exports_dir / (args.out or f"{'frequencies' if args.frequencies else 'tables'}.{args.format}")
+    title = f"{study.config.title} ({dataset.n} interviews)"
+    if args.frequencies:
+        if args.format == "xlsx":
+            print("survey-tui tables: --frequencies writes md or csv", file=sys.stderr)
+            return 2
+        write_text_atomic(target, text or "")
+    elif args.format == "md":
+        write_text_atomic(target, t.tables_markdown(tables, title, language))
+    elif args.format == "csv":
+        write_text_atomic(target, "\ufeff" + t.tables_csv(tables))  # BOM so Excel reads the CJK labels right
+    else:
+        t.write_xlsx(tables, target, title)
+    what = "frequency tables" if args.frequencies else f"{len(tables)} tables by {', '.join(banner_names)}"
+    print(f"{what} of {dataset.n} interviews -> {study.relative(target)}")
+    return 0
+
+
+def _frequencies_text(frequencies: list, fmt: str, title: str) -> str:  # type: ignore[type-arg]
+    if fmt == "csv":
+        lines = ["\ufeffvariable,code,label,count,percent,valid_percent,missing"]
+        for f in frequencies:
+            for r in f.rows:
+                label = r.label.replace('"', '""')
+                valid = "" if r.valid_percent is None else f"{r.valid_percent:.4f}"
+                code = "" if r.code is None else r.code
+                lines.append(f'{f.variable},{code},"{label}",{r.count:g},{r.percent:.4f},{valid},{int(r.missing)}')
+        return "\n".join(lines) + "\n"
+    out = [f"# {title}", ""]
+    for f in frequencies:
+        out += [f"### {f.title}", "", "| Code | Label | n | % | Valid % |", "|---|---|---|---|---|"]
+        for r in f.rows:
+            valid = "" if r.valid_percent is None else f"{r.valid_percent:.1f}"
+            code = "" if r.code is None else r.code
+            out.append(f"| {code} | {r.label.replace('|', '/')} | {r.count:g} | {r.percent:.1f} | {valid} |")
+        out += ["", f"Base: {f.total:g} interviews, valid {f.valid:g}", ""]
+    return "\n".join(out)

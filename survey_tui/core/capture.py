@@ -1,0 +1,536 @@
+"""One interview being captured: start or resume it, record consent, suspend, break off, finish.
+
+Both renderers (the Textual form and the plain prompts) and the reliability test workers go through
+`CaptureSession`, so an interview is opened, versioned and closed the same way wherever it is
+taken. The instrument is always the version the interview was started with, read back from the
+store, never today's file.
+
+Respondents (T1.3) and capture meet here:
+
+- Consent has one record per person. A listed respondent's decision goes to `consent_records` (yes/no, time,
+  wording version, interviewer, and the interview it was asked in) through `respondents.record_consent`; a
+  walk-in has no respondent row (anonymous by design), so their decision is the interview's 'consent' event.
+  `consent_of` reads whichever applies.
+- The respondent's status follows the interview, in the same transaction as the interview's own change:
+  'in_progress' when it starts or resumes, then the outcome through `respondents.record_outcome` (complete ->
+  completed, screened out, quota full, break-off -> refused); a suspended interview leaves 'in_progress'; a
+  refused consent makes them 'refused'. Each change carries the interviewer.
+- Field interviews check the study's quotas after every answer (`quotas.QuotaChecker` with the respondent's
+  attributes), so a full cell ends the interview as 'quota_full'. Pilot and test interviews do not count
+  towards quotas, so quotas do not stop them either.
+- Withdrawn, completed, screened-out and quota-full respondents cannot be interviewed again (a clear
+  `CaptureError` says why); a respondent with an open interview gets that interview resumed, not a second one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from survey_tui.core import respondents as resp
+from survey_tui.core.answers import AnswerScope
+from survey_tui.core.instrument import Instrument, label_text
+from survey_tui.core.interview import InterviewEngine, StoreRecorder, state_from_store
+from survey_tui.core.problems import LoadError, Problem
+from survey_tui.core.quotas import QuotaChecker
+from survey_tui.core.store import InstrumentVersion, InterviewRow, Store, StoreError
+from survey_tui.core.study import Study
+
+RESUMABLE = ("in_progress", "suspended")
+
+OUTCOME_LABELS: dict[str, dict[str, str]] = {
+    "complete": {"en": "Complete", "zh-TW": "完成"},
+    "break_off": {"en": "Break-off", "zh-TW": "中途終止"},
+    "screened_out": {"en": "Screened out", "zh-TW": "不符資格（過濾終止）"},
+    "quota_full": {"en": "Quota full", "zh-TW": "配額已滿"},
+    "consent_refused": {"en": "Consent refused", "zh-TW": "拒絕受訪"},
+    "suspended": {"en": "Suspended (resume later)", "zh-TW": "暫停（稍後續訪）"},
+}
+
+
+def outcome_label(outcome: str, language: str) -> str:
+    texts = OUTCOME_LABELS.get(outcome, {"en": outcome})
+    return texts.get(language) or texts.get("en", outcome)
+
+
+class CaptureError(Exception):
+    """Why an interview cannot be started or resumed, in words an interviewer can act on."""
+
+
+#: respondent statuses that end their part in the study, with why they cannot be interviewed again
+_FINAL: dict[str, str] = {
+    "completed": "has already completed an interview (a second one would count twice)",
+    "screened_out": "was screened out (does not meet the study's conditions)",
+    "quota_full": "fell in a quota cell that was full",
+}
+
+
+def consent_wording_version(study: Study) -> str:
+    """Which consent wording the respondent heard: study.yaml's consent_version, else its fingerprint."""
+    return study.config.consent_version or resp.consent_version(study.config.consent)
+
+
+def open_interview_for(store: Store, respondent_id: str) -> int | None:
+    """The respondent's suspended or interrupted interview (newest), if there is one."""
+    rows = store.query(
+        "SELECT id FROM interviews WHERE respondent_id = ? AND status IN ('in_progress', 'suspended')"
+        " ORDER BY id DESC LIMIT 1",
+        (respondent_id,),
+    )
+    return int(rows[0][0]) if rows else None
+
+
+def check_respondent(store: Store, respondent_id: str, *, starting: bool = True) -> resp.Respondent:
+    """The respondent, if they can be interviewed now; otherwise a CaptureError saying why and what to do."""
+    try:
+        who = resp.get(store, respondent_id)
+    except resp.RespondentError as exc:
+        raise CaptureError(f"no respondent '{respondent_id}' in this study (see the Respondents section)") from exc
+    if who.status == "withdrawn":
+        raise CaptureError(
+            f"respondent {respondent_id} has withdrawn consent: they cannot be interviewed (their contact data "
+            "was erased; see the Respondents section)"
+        )
+    if not starting:
+        return who
+    if who.status in _FINAL:
+        raise CaptureError(f"respondent {respondent_id} {_FINAL[who.status]}; no new interview can be started")
+    if who.eligible is False:
+        reason = f" ({who.eligibility_reason})" if who.eligibility_reason else ""
+        raise CaptureError(
+            f"respondent {respondent_id} does not meet the study's eligibility criteria{reason}; correct the "
+            "record and re-screen in the Respondents section first"
+        )
+    open_id = open_interview_for(store, respondent_id)
+    if open_id is not None:
+        raise CaptureError(
+            f"respondent {respondent_id} already has interview #{open_id} open: resume it "
+            f"(survey-tui interview --resume {open_id}) instead of starting a second one"
+        )
+    return who
+
+
+class RespondentRecorder(StoreRecorder):
+    """A StoreRecorder that also makes the interview's outcome the respondent's status, atomically."""
+
+    def __init__(self, store: Any, interview_id: int, actor: str | None, respondent_id: str) -> None:
+        super().__init__(store, interview_id, actor)
+        self.respondent_id = respondent_id
+
+    def finish(self, status: str, outcome: str | None) -> None:
+        with self.store.transaction():
+            super().finish(status, outcome)
+            if outcome is not None:
+                resp.record_outcome(
+                    self.store, self.respondent_id, outcome, interviewer=self.actor, interview_id=self.interview_id
+                )
+
+
+def quota_checker(study: Study, store: Store, mode: str, respondent_id: str | None) -> QuotaChecker | None:
+    """The quota check a field interview runs after every answer (None: no quotas, or not a field interview)."""
+    if mode != "field" or not study.config.quotas:
+        return None
+    attributes = resp.get(store, respondent_id).attributes if respondent_id else None
+    return QuotaChecker(store, study.config.quotas, attributes)
+
+
+def latest_published(study: Study, store: Store, instrument_id: str | None = None) -> InstrumentVersion:
+    """The version new interviews use: the newest published version of the study's instrument."""
+    versions = store.versions(instrument_id)
+    if not versions:
+        what = f"instrument '{instrument_id}'" if instrument_id else "no instrument"
+        raise LoadError(
+            [
+                Problem(
+                    study.relative(study.db_path),
+                    f"{what} has been published yet, so there is nothing to interview with",
+                    hint="publish the questionnaire first: survey-tui publish (or the Questionnaire section)",
+                )
+            ]
+        )
+    ids = sorted({v.instrument_id for v in versions})
+    if instrument_id is None and len(ids) > 1:
+        raise LoadError(
+            [Problem(study.relative(study.db_path), f"several instruments are published ({', '.join(ids)}): say which")]
+        )
+    wanted = instrument_id or ids[0]
+    return max((v for v in versions if v.instrument_id == wanted), key=lambda v: v.version)
+
+
+@dataclass
+class CaptureSession:
+    """An open interview: its row, the exact instrument version, and the engine driving it."""
+
+    study: Study
+    store: Store
+    interview: InterviewRow
+    version: InstrumentVersion
+    instrument: Instrument
+    engine: InterviewEngine
+    consent_required: bool = False
+    consent: str | None = None  # 'given' | 'refused' | None (not asked yet / not required)
+    closed_outcome: str | None = None  # how the session ended: an outcome, 'suspended' or 'consent_refused'
+    owns_store: bool = False
+    languages: list[str] = field(default_factory=list)
+    interviewer: str | None = None  # who is taking it now (a resumed interview may change hands)
+    quota: QuotaChecker | None = None  # the field interview's quota check, if the study has quotas
+
+    @property
+    def respondent_id(self) -> str | None:
+        return self.interview.respondent_id
+
+    @property
+    def full_quota_cell(self) -> str | None:
+        """'quota: cell' that ended the interview as quota full (for the end screen), or None."""
+        if self.quota is None or self.quota.full_cell is None:
+            return None
+        name, cell = self.quota.full_cell
+        return f"{name}: {cell}"
+
+    @property
+    def interview_id(self) -> int:
+        return self.interview.id
+
+    @property
+    def needs_consent(self) -> bool:
+        return self.consent_required and self.consent is None
+
+    @property
+    def language(self) -> str:
+        return self.engine.language
+
+    def consent_text(self) -> str:
+        return label_text(self.study.config.consent, self.language, self.instrument.language)
+
+    def record_consent(self, given: bool) -> None:
+        """Store the respondent's decision; a refusal ends the interview before any question.
+
+        A listed respondent's consent goes to consent_records (with the wording version; a refusal makes them
+        'refused'); a walk-in's is the interview's 'consent' event. Either way in one transaction with the end.
+        """
+        decision = "given" if given else "refused"
+        with self.store.transaction():
+            if self.respondent_id is not None:
+                resp.record_consent(
+                    self.store,
+                    self.respondent_id,
+                    given,
+                    consent_wording_version(self.study),
+                    interviewer=self.interviewer,
+                    interview_id=self.interview_id,
+                )
+            else:
+                self.store.log_event(self.interview_id, "consent", None, decision)
+            if not given:
+                self.store.finish_interview(self.interview_id, "terminated", "break_off")
+                self.store.log_event(self.interview_id, "consent_refused", None, None)
+        self.consent = decision
+        if not given:
+            self.engine.outcome = "break_off"
+            self.closed_outcome = "consent_refused"
+
+    def set_language(self, language: str) -> None:
+        if language == self.engine.language:
+            return
+        self.engine.set_language(language)
+        current = self.engine.current.name if self.engine.current else None
+        self.store.log_event(self.interview_id, "language", current, language)
+
+    def next_language(self) -> str:
+        """The study language after the current one (the language-switch key cycles through them)."""
+        langs = self.languages or [self.engine.language]
+        index = langs.index(self.engine.language) if self.engine.language in langs else -1
+        return langs[(index + 1) % len(langs)]
+
+    def complete(self) -> None:
+        """Record a finished questionnaire (the engine has reached its end)."""
+        if not self.engine.finished:
+            self.engine.finish("complete")
+        self.closed_outcome = self.engine.outcome
+
+    def break_off(self) -> None:
+        """The respondent stopped for good: keep every answer given, record the break-off."""
+        if not self.engine.finished:
+            self.engine.finish("break_off")
+        self.closed_outcome = "break_off"
+
+    def suspend(self) -> None:
+        """Stop for now; `resume_session` reopens exactly here."""
+        if not self.engine.finished:
+            self.store.suspend_interview(self.interview_id)
+            self.closed_outcome = "suspended"
+
+    @property
+    def outcome(self) -> str | None:
+        return self.closed_outcome or self.engine.outcome
+
+    def close(self) -> None:
+        if self.owns_store:
+            self.store.close()
+
+
+def _engine(
+    instrument: Instrument,
+    store: Store,
+    row: InterviewRow,
+    actor: str | None,
+    language: str | None,
+    stop_check: Callable[[AnswerScope], str | None] | None,
+    resume: bool,
+) -> InterviewEngine:
+    state = state_from_store(store, row.id) if resume else None
+    lang = language or row.language or instrument.language
+    if lang not in instrument.languages:
+        lang = instrument.language
+    recorder = (
+        RespondentRecorder(store, row.id, actor, row.respondent_id)
+        if row.respondent_id is not None
+        else StoreRecorder(store, row.id, actor)
+    )
+    return InterviewEngine(
+        instrument,
+        recorder,
+        language=lang,
+        seed=row.uuid,
+        state=state,
+        stop_check=stop_check,
+    )
+
+
+def start_session(
+    study: Study,
+    *,
+    mode: str = "field",
+    interviewer: str | None = None,
+    respondent_id: str | None = None,
+    language: str | None = None,
+    instrument_id: str | None = None,
+    store: Store | None = None,
+    stop_check: Callable[[AnswerScope], str | None] | None = None,
+) -> CaptureSession:
+    """A new interview on the latest published version; consent (if required) is still to be asked.
+
+    With a respondent: they must be interviewable (`check_respondent`), the interviewer defaults to the one
+    they are assigned to, and they become 'in_progress' together with the new interview. `stop_check`
+    replaces the study's quota check (tests); by default a field interview gets it when there are quotas.
+    """
+    owns = store is None
+    store = store or study.store()
+    try:
+        version = latest_published(study, store, instrument_id)
+        instrument = study.instrument_for_version(version)
+        lang = language or study.config.language
+        if lang not in instrument.languages:
+            if language is not None:
+                raise CaptureError(
+                    f"language '{language}' is not one of the instrument's languages "
+                    f"({', '.join(instrument.languages)})"
+                )
+            lang = instrument.language
+        try:
+            with store.transaction():  # checked and started at once: two interviewers cannot both start them
+                if respondent_id is not None:
+                    interviewer = interviewer or check_respondent(store, respondent_id).interviewer
+                row = store.start_interview(version.id, mode, interviewer, respondent_id, lang)
+                if respondent_id is not None:
+                    _mark_in_progress(store, respondent_id, interviewer, f"interview #{row.id} started")
+        except StoreError as exc:
+            raise CaptureError(str(exc)) from exc
+        quota = quota_checker(study, store, mode, respondent_id) if stop_check is None else None
+        check = stop_check or (quota.stop_check if quota is not None else None)
+        engine = _engine(instrument, store, row, interviewer, lang, check, resume=False)
+        engine.start()
+    except BaseException:
+        if owns:
+            store.close()
+        raise
+    return CaptureSession(
+        study,
+        store,
+        row,
+        version,
+        instrument,
+        engine,
+        consent_required=bool(study.config.consent),
+        owns_store=owns,
+        languages=list(instrument.languages),
+        interviewer=interviewer,
+        quota=quota,
+    )
+
+
+def _mark_in_progress(store: Store, respondent_id: str, interviewer: str | None, note: str) -> None:
+    if resp.get(store, respondent_id).status != "in_progress":
+        resp.set_status(store, respondent_id, "in_progress", interviewer=interviewer, note=note)
+
+
+def resume_session(
+    study: Study,
+    interview_id: int,
+    *,
+    interviewer: str | None = None,
+    language: str | None = None,
+    store: Store | None = None,
+    stop_check: Callable[[AnswerScope], str | None] | None = None,
+) -> CaptureSession:
+    """Reopen a suspended or interrupted interview exactly where it stopped, with its path for going back."""
+    owns = store is None
+    store = store or study.store()
+    try:
+        try:
+            row = store.interview(interview_id)
+        except StoreError as exc:
+            raise CaptureError(f"no interview #{interview_id} in this study") from exc
+        if row.status not in RESUMABLE:
+            raise CaptureError(
+                f"interview #{interview_id} is {row.status} ({row.outcome or 'no outcome'}); only suspended or "
+                "interrupted interviews can be resumed"
+            )
+        if row.respondent_id is not None:
+            check_respondent(store, row.respondent_id, starting=False)
+        version = store.version_by_id(row.instrument_version_id)
+        instrument = study.instrument_for_version(version)
+        interviewer = interviewer or row.interviewer
+        with store.transaction():
+            store.resume_interview(row.id)
+            if row.respondent_id is not None:
+                _mark_in_progress(store, row.respondent_id, interviewer, f"interview #{row.id} resumed")
+        quota = quota_checker(study, store, row.mode, row.respondent_id) if stop_check is None else None
+        check = stop_check or (quota.stop_check if quota is not None else None)
+        engine = _engine(instrument, store, row, interviewer, language, check, resume=True)
+        engine.start()
+        consent = consent_of(store, row.id)
+    except BaseException:
+        if owns:
+            store.close()
+        raise
+    return CaptureSession(
+        study,
+        store,
+        store.interview(row.id),
+        version,
+        instrument,
+        engine,
+        consent_required=bool(study.config.consent),
+        consent=consent,
+        owns_store=owns,
+        languages=list(instrument.languages),
+        interviewer=interviewer,
+        quota=quota,
+    )
+
+
+def open_for_respondent(
+    study: Study,
+    respondent_id: str,
+    *,
+    interviewer: str | None = None,
+    mode: str = "field",
+    language: str | None = None,
+    store: Store | None = None,
+) -> CaptureSession:
+    """The Respondents section's 'start interview': resume their open interview, or start a new one."""
+    with study.store() as probe:
+        open_id = open_interview_for(probe, respondent_id)
+    if open_id is not None:
+        return resume_session(study, open_id, interviewer=interviewer, language=language, store=store)
+    return start_session(
+        study, mode=mode, interviewer=interviewer, respondent_id=respondent_id, language=language, store=store
+    )
+
+
+def consent_of(store: Store, interview_id: int) -> str | None:
+    """The consent decision recorded for an interview ('given' / 'refused'), or None.
+
+    A listed respondent's is in consent_records; a walk-in's (and one from before consent records named
+    their interview) is the interview's 'consent' event.
+    """
+    with contextlib.suppress(StoreError):
+        if store.interview(interview_id).respondent_id is not None:
+            given = resp.consent_for_interview(store, interview_id)
+            if given is not None:
+                return "given" if given else "refused"
+    rows = store.query(
+        "SELECT detail FROM interview_events WHERE interview_id = ? AND kind = 'consent' ORDER BY id DESC LIMIT 1",
+        (interview_id,),
+    )
+    return str(rows[0][0]) if rows else None
+
+
+@dataclass(frozen=True)
+class QuestionParadata:
+    """What happened on one question: time on screen, answer changes, going back from it, notes."""
+
+    question: str
+    seconds: float
+    changes: int
+    backs: int
+    notes: int
+
+
+def paradata(store: Store, interview_id: int) -> list[QuestionParadata]:
+    """Per-question paradata, from the event log and the audit log (nothing extra is stored)."""
+    seconds: dict[str, float] = {}
+    backs: dict[str, int] = {}
+    notes: dict[str, int] = {}
+    order: list[str] = []
+    for row in store.events(interview_id):
+        name = row["question"]
+        if name is None:
+            continue
+        if name not in order:
+            order.append(name)
+        kind = row["kind"]
+        if kind == "answer":
+            with contextlib.suppress(ValueError):
+                seconds[name] = seconds.get(name, 0.0) + float(row["detail"] or 0)
+        elif kind == "back":
+            backs[name] = backs.get(name, 0) + 1
+        elif kind == "note":
+            notes[name] = notes.get(name, 0) + 1
+    changes: dict[str, int] = {}
+    for row in store.audit(interview_id):
+        if row["action"] == "changed":
+            changes[row["question"]] = changes.get(row["question"], 0) + 1
+    return [
+        QuestionParadata(n, round(seconds.get(n, 0.0), 3), changes.get(n, 0), backs.get(n, 0), notes.get(n, 0))
+        for n in order
+    ]
+
+
+def resumable_interviews(store: Store, interviewer: str | None = None) -> list[dict[str, Any]]:
+    """Suspended or interrupted interviews (for the start list), newest first."""
+    sql = (
+        "SELECT id, respondent_id, mode, interviewer, status, current_question, started_at FROM interviews"
+        " WHERE status IN ('in_progress', 'suspended')"
+    )
+    params: tuple[Any, ...] = ()
+    if interviewer:
+        sql += " AND interviewer = ?"
+        params = (interviewer,)
+    return [dict(r) for r in store.query(sql + " ORDER BY id DESC LIMIT 200", params)]
+
+
+def assigned_respondents(store: Store, interviewer: str | None = None) -> list[dict[str, Any]]:
+    """The interviewer's to-do list: their own respondents still to interview, next appointment first.
+
+    Only statuses in `respondents.TO_INTERVIEW` (new, contacted, appointment, in progress), not found
+    ineligible, and without an open or completed interview (open ones are on the resume list). Refused and
+    unreachable people are not listed: start them deliberately from the Respondents section. Without a name
+    the list is everyone's (a supervisor's view).
+    """
+    marks = ", ".join("?" for _ in resp.TO_INTERVIEW)
+    sql = (
+        "SELECT r.id, r.status, r.interviewer, r.next_appointment FROM respondents r"
+        f" WHERE r.status IN ({marks}) AND COALESCE(r.eligible, 1) = 1"
+        " AND NOT EXISTS (SELECT 1 FROM interviews i WHERE i.respondent_id = r.id"
+        " AND i.status IN ('completed', 'in_progress', 'suspended'))"
+    )
+    params: tuple[Any, ...] = tuple(resp.TO_INTERVIEW)
+    if interviewer:
+        sql += " AND r.interviewer = ?"
+        params += (interviewer,)
+    order = " ORDER BY r.next_appointment IS NULL, r.next_appointment, r.rowid LIMIT 500"
+    return [dict(r) for r in store.query(sql + order, params)]

@@ -1,0 +1,241 @@
+"""Quotas (P1.3.3): cells over respondent attributes or screener answers, with targets and live counts.
+
+Declared in `study.yaml`; each dimension's levels are expressions over screener answers (e.g. `s3`) and
+respondent attributes (e.g. `gender`), answers first::
+
+    quotas:
+      - name: gender_age
+        label: {zh-TW: 性別 × 年齡, en: Gender × age}
+        dimensions:
+          - name: gender
+            levels:
+              - {label: 男, when: "coalesce(s3, gender) = 1"}
+              - {label: 女, when: "coalesce(s3, gender) = 2"}
+          - name: age
+            levels:
+              - {label: 15-29, when: "coalesce(s2, age) <= 29"}
+              - {label: 30-65, when: "coalesce(s2, age) >= 30"}
+        default_target: 50
+        targets: {"女 × 15-29": 60}
+
+A respondent's cell is the first matching level of every dimension. Completes are counted from completed
+field interviews (answers, plus the attributes of their respondent). `QuotaChecker.stop_check` plugs into
+`InterviewEngine(stop_check=...)`: as soon as the interview's cell is known and full, it ends the interview
+as 'quota_full'.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from survey_tui.core.expressions import Expression, Scope, WideFrameResolver, parse_expression
+from survey_tui.core.instrument import Labels, label_text
+from survey_tui.core.store import decode
+
+CELL_SEPARATOR = " × "
+
+
+class QuotaLevel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str = Field(min_length=1)
+    when: str = Field(min_length=1)
+
+    @field_validator("when")
+    @classmethod
+    def _parses(cls, text: str) -> str:
+        parse_expression(text)
+        return text
+
+    @property
+    def expression(self) -> Expression:
+        return parse_expression(self.when)
+
+
+class QuotaDimension(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    levels: list[QuotaLevel] = Field(min_length=1)
+
+
+class Quota(BaseModel):
+    """A grid of cells (the product of its dimensions' levels), each with a target of completes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    label: Labels | None = None
+    dimensions: list[QuotaDimension] = Field(min_length=1)
+    targets: dict[str, int] = Field(default_factory=dict)
+    default_target: int | None = None
+
+    @model_validator(mode="after")
+    def _targets_name_cells(self) -> Quota:
+        cells = {cell_key(c) for c in self.cells()}
+        unknown = [k for k in self.targets if k not in cells]
+        if unknown:
+            raise ValueError(
+                f"targets name cells that do not exist: {', '.join(unknown)} "
+                f"(cells are written like '{next(iter(sorted(cells)))}')"
+            )
+        return self
+
+    def cells(self) -> list[tuple[str, ...]]:
+        return list(itertools.product(*[[lv.label for lv in d.levels] for d in self.dimensions]))
+
+    def target(self, cell: tuple[str, ...]) -> int | None:
+        return self.targets.get(cell_key(cell), self.default_target)
+
+    def title(self, language: str) -> str:
+        return label_text(self.label, language) or self.name
+
+    def names(self) -> set[str]:
+        return {n for d in self.dimensions for lv in d.levels for n in lv.expression.names}
+
+    def cell_of(self, scope: Scope) -> tuple[str, ...] | None:
+        """The respondent's cell, or None while any dimension is still unknown."""
+        labels = []
+        for dimension in self.dimensions:
+            hit = next((lv.label for lv in dimension.levels if lv.expression.evaluate_bool(scope)), None)
+            if hit is None:
+                return None
+            labels.append(hit)
+        return tuple(labels)
+
+
+def cell_key(cell: Sequence[str]) -> str:
+    return CELL_SEPARATOR.join(cell)
+
+
+@dataclass(frozen=True)
+class CellCount:
+    quota: str
+    cell: tuple[str, ...]
+    target: int | None
+    completes: int
+
+    @property
+    def full(self) -> bool:
+        return self.target is not None and self.completes >= self.target
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.target is None else max(self.target - self.completes, 0)
+
+
+class LayeredScope:
+    """Answers first, then the respondent's attributes: a quota or screener can use either."""
+
+    def __init__(self, answers: Scope, attributes: Mapping[str, object] | None) -> None:
+        self.answers = answers
+        self.attributes = attributes or {}
+
+    def value(self, name: str) -> object | None:
+        value = self.answers.value(name)
+        return self.attributes.get(name) if value is None and self.answers.special(name) is None else value
+
+    def special(self, name: str) -> str | None:
+        return self.answers.special(name)
+
+
+def completes_frame(store: Any, names: set[str]) -> pl.DataFrame:
+    """One row per completed field interview with the named answers, falling back to respondent attributes."""
+    if not names:
+        return pl.DataFrame()
+    ordered = sorted(names)
+    marks = ", ".join("?" for _ in ordered)
+    interviews = store.query(
+        "SELECT i.id, r.attributes FROM interviews i LEFT JOIN respondents r ON r.id = i.respondent_id"
+        " WHERE i.mode = 'field' AND i.outcome = 'complete'"
+    )
+    rows: dict[int, dict[str, object]] = {}
+    for row in interviews:
+        attributes = decode(row[1]) or {}
+        rows[int(row[0])] = {n: _scalar(attributes.get(n)) for n in ordered}
+    answers = store.query(
+        "SELECT a.interview_id, a.question, a.value FROM answers a JOIN interviews i ON i.id = a.interview_id"
+        f" WHERE i.mode = 'field' AND i.outcome = 'complete' AND a.special IS NULL AND a.question IN ({marks})",
+        tuple(ordered),
+    )
+    for row in answers:
+        target = rows.get(int(row[0]))
+        if target is not None:
+            target[row[1]] = _scalar(decode(row[2]))
+    columns = {n: [r[n] for r in rows.values()] for n in ordered}
+    return pl.DataFrame(columns, schema={n: _dtype(columns[n]) for n in ordered}, strict=False)
+
+
+def _scalar(value: object) -> object:
+    return value if isinstance(value, int | float | str) and not isinstance(value, bool) else None
+
+
+def _dtype(values: list[object]) -> type[pl.DataType]:
+    present = [v for v in values if v is not None]
+    if present and all(isinstance(v, int) for v in present):
+        return pl.Int64
+    if present and all(isinstance(v, int | float) for v in present):
+        return pl.Float64
+    return pl.String if present else pl.Float64
+
+
+def quota_counts(store: Any, quotas: Sequence[Quota]) -> list[CellCount]:
+    """Every cell of every quota with its target and completes so far (the quota board)."""
+    names: set[str] = set()
+    for quota in quotas:
+        names |= quota.names()
+    frame = completes_frame(store, names)
+    result: list[CellCount] = []
+    for quota in quotas:
+        counts: dict[tuple[str, ...], int] = {}
+        if frame.height:
+            resolver = WideFrameResolver(schema=frame.schema)
+            labelled = frame.select(
+                [
+                    pl.coalesce(
+                        [pl.when(lv.expression.to_polars_bool(resolver)).then(pl.lit(lv.label)) for lv in d.levels]
+                    ).alias(f"__dim{i}")
+                    for i, d in enumerate(quota.dimensions)
+                ]
+            ).drop_nulls()
+            for row in labelled.group_by(labelled.columns).len().iter_rows():
+                counts[tuple(row[:-1])] = int(row[-1])
+        for cell in quota.cells():
+            result.append(CellCount(quota.name, cell, quota.target(cell), counts.get(cell, 0)))
+    return result
+
+
+class QuotaChecker:
+    """Builds the engine's `stop_check` for one respondent: 'quota_full' once their cell is full."""
+
+    def __init__(self, store: Any, quotas: Sequence[Quota], attributes: Mapping[str, object] | None = None) -> None:
+        self.store = store
+        self.quotas = list(quotas)
+        self.attributes = dict(attributes or {})
+        self.full_cell: tuple[str, str] | None = None  # (quota name, cell key) that ended the interview
+
+    def stop_check(self, answers: Scope) -> str | None:
+        scope = LayeredScope(answers, self.attributes)
+        for quota in self.quotas:
+            cell = quota.cell_of(scope)
+            if cell is None or quota.target(cell) is None:
+                continue
+            # live count, read now: another interviewer may have completed this cell a minute ago
+            count = next(c for c in quota_counts(self.store, [quota]) if c.cell == cell)
+            if count.full:
+                self.full_cell = (quota.name, cell_key(cell))
+                return "quota_full"
+        return None
+
+
+def stop_check_for(
+    store: Any, quotas: Sequence[Quota], attributes: Mapping[str, object] | None = None
+) -> Callable[[Scope], str | None] | None:
+    """The function to pass as `InterviewEngine(stop_check=...)`, or None when the study has no quotas."""
+    return QuotaChecker(store, quotas, attributes).stop_check if quotas else None

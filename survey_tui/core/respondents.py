@@ -1,0 +1,686 @@
+"""Respondents (T1.3, P1.4.4): recruitment records, their lifecycle, consent, and contact-data protection.
+
+A respondent is a row in `respondents` under a random pseudonymous id (``R`` + 10 base-32 characters,
+never derived from a name or number). What can identify a person -- name, phone, e-mail, address --
+lives only in `respondent_contacts`, and **this module is the only code that touches that table**
+(a test checks the source tree).
+
+API
+---
+Reading contact data
+    ``read_contacts(store, ids=None, *, purpose)`` is the single function that returns contact values.
+    `purpose` says why (recruitment list, dedupe, explicit export) and is mandatory so every call site is
+    greppable and reviewable.
+
+Exports (for the exports module and anything else that writes files)
+    ``respondents_for_export(store, *, include_contacts=False, columns=None)`` returns a
+    :class:`RespondentExport`: a polars frame keyed by the pseudonymous id with status, eligibility and
+    attributes. Asking for a contact column without ``include_contacts=True`` raises
+    :class:`ContactDataRefused`; with it, ``export.includes_contacts`` is true and ``export.notice`` is the
+    sentence the exporter must show (and write beside the file). ``guard_columns(columns, include_contacts)``
+    is the same check for code that builds its own column list. Response data (answers) must be joined on
+    the pseudonymous id only, never with this frame's contact columns.
+
+Lifecycle
+    ``set_status``, ``record_attempt`` (counts attempts), ``make_appointment``, ``assign``,
+    ``record_consent`` (before an interview starts), ``record_outcome`` (an interview's outcome becomes the
+    respondent's status), ``withdraw`` (erases contact data and free-text notes, logs the erasure, and
+    optionally deletes the anonymous answers). Every status change is kept in `respondent_status_history`
+    with time, interviewer and note.
+
+Listing
+    ``page(store, RespondentFilter(...), offset, limit)`` is a windowed query (LIMIT/OFFSET over indexed
+    columns) that a screen can call for 50 rows out of 100,000 without loading the rest.
+"""
+
+from __future__ import annotations
+
+import io
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from survey_tui.core.screening import EligibilityCriterion, screen_frame
+from survey_tui.core.store import Store, StoreError, decode, encode, now
+
+STATUSES: tuple[str, ...] = (
+    "new",
+    "contacted",
+    "appointment",
+    "in_progress",
+    "completed",
+    "screened_out",
+    "quota_full",
+    "refused",
+    "unreachable",
+    "withdrawn",
+)
+STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "new": ("新名單", "new"),
+    "contacted": ("已聯絡", "contacted"),
+    "appointment": ("已約訪", "appointment"),
+    "in_progress": ("訪問中", "in progress"),
+    "completed": ("已完訪", "completed"),
+    "screened_out": ("不符資格", "screened out"),
+    "quota_full": ("配額已滿", "quota full"),
+    "refused": ("拒訪", "refused"),
+    "unreachable": ("聯絡不上", "unreachable"),
+    "withdrawn": ("已撤回同意", "withdrawn"),
+}
+#: an interview's outcome, as the respondent's recruitment status. A break-off (the respondent stopped for
+#: good) counts with the refusals, as AAPOR's "refusals and break-offs" does, so it leaves the to-do list and
+#: enters the cooperation rate; a *suspended* interview keeps the respondent 'in_progress' until it resumes.
+OUTCOME_STATUS = {
+    "complete": "completed",
+    "screened_out": "screened_out",
+    "quota_full": "quota_full",
+    "break_off": "refused",
+}
+#: statuses a new interview may still start from (the rest are final: completed, screened out, quota full,
+#: withdrawn). 'refused' and 'unreachable' stay startable on purpose: refusal conversion, finally reached.
+STARTABLE = ("new", "contacted", "appointment", "in_progress", "refused", "unreachable")
+#: statuses an interviewer's to-do list shows (refused / unreachable people are started deliberately instead)
+TO_INTERVIEW = ("new", "contacted", "appointment", "in_progress")
+ATTEMPT_RESULTS = ("no_answer", "busy", "call_back", "reached", "wrong_number", "refused")
+CONTACT_FIELDS: tuple[str, ...] = ("name", "phone", "email", "address")
+#: attributes kept after a withdrawal (coarse demographics that quota accounting needs)
+KEPT_ON_WITHDRAWAL = ("gender", "age", "region")
+_CONTACT_TABLE = "respondent_contacts"
+_ALPHABET = np.array(list("0123456789ABCDEFGHJKMNPQRSTVWXYZ"))  # Crockford base 32: no I, L, O, U
+
+
+class RespondentError(StoreError):
+    """A recruitment action that cannot be done, said plainly."""
+
+
+class ContactDataRefused(PermissionError):
+    """An export asked for contact data without saying so explicitly."""
+
+
+# -- ids ---------------------------------------------------------------------------------------------
+def new_ids(count: int, taken: Iterable[str] = ()) -> list[str]:
+    """`count` fresh pseudonymous ids (random, 50 bits each), none of them in `taken`."""
+    rng = np.random.default_rng(secrets.randbits(128))
+    blocked = set(taken)
+    result: list[str] = []
+    while len(result) < count:
+        need = count - len(result)
+        digits = _ALPHABET[rng.integers(0, 32, size=(need, 10))]
+        candidates = np.char.add("R", digits.view(f"<U{10}").ravel()).tolist()
+        for candidate in candidates:
+            if candidate not in blocked:
+                blocked.add(candidate)
+                result.append(candidate)
+    return result
+
+
+def existing_ids(store: Store) -> set[str]:
+    return {r[0] for r in store.query("SELECT id FROM respondents")}
+
+
+# -- contact data: the only reader ---------------------------------------------------------------------
+def read_contacts(store: Store, ids: Sequence[str] | None = None, *, purpose: str) -> pl.DataFrame:
+    """Contact data (respondent_id, name, phone, email, address) for `ids` (all when None).
+
+    The ONLY function that returns contact values. `purpose` is required so each use is deliberate.
+    """
+    if not purpose.strip():
+        raise ContactDataRefused("say why contact data is read (purpose=...)")
+    sql = f"SELECT respondent_id, name, phone, email, address FROM {_CONTACT_TABLE}"
+    rows: list[Any] = []
+    if ids is None:
+        rows = store.query(sql)
+    else:
+        wanted = list(ids)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows += store.query(sql + f" WHERE respondent_id IN ({','.join('?' * len(chunk))})", tuple(chunk))
+    schema = {"respondent_id": pl.String, **{f: pl.String for f in CONTACT_FIELDS}}
+    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+
+
+def _insert_contacts(conn: Any, rows: Iterable[tuple[Any, ...]]) -> None:
+    conn.executemany(
+        f"INSERT INTO {_CONTACT_TABLE} (respondent_id, name, phone, email, address) VALUES (?, ?, ?, ?, ?)", rows
+    )
+
+
+def _fill_contacts(conn: Any, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Fill empty contact fields of existing respondents (a merge never overwrites what is there)."""
+    conn.executemany(
+        f"INSERT INTO {_CONTACT_TABLE} (respondent_id, name, phone, email, address) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (respondent_id) DO UPDATE SET name = COALESCE(name, excluded.name),"
+        " phone = COALESCE(phone, excluded.phone), email = COALESCE(email, excluded.email),"
+        " address = COALESCE(address, excluded.address)",
+        rows,
+    )
+
+
+# -- exports -----------------------------------------------------------------------------------------
+def guard_columns(columns: Iterable[str], include_contacts: bool) -> None:
+    """Refuse contact columns unless the user explicitly asked for them."""
+    asked = [c for c in columns if c in CONTACT_FIELDS]
+    if asked and not include_contacts:
+        raise ContactDataRefused(
+            f"contact data ({', '.join(asked)}) is left out of exports; ask for it explicitly "
+            "(include_contacts=True / --include-contacts) if the export really needs it"
+        )
+
+
+@dataclass(frozen=True)
+class RespondentExport:
+    frame: pl.DataFrame
+    includes_contacts: bool
+    notice: str | None  # what the exporter must say (and write beside the file) when contacts are included
+
+
+CONTACT_NOTICE = (
+    "此匯出檔含個人聯絡資料（姓名、電話、電子郵件、地址），請依個人資料保護法妥善保管。 / "
+    "This export contains personal contact data (name, phone, e-mail, address); protect it under the PDPA."
+)
+
+
+def respondents_for_export(
+    store: Store, *, include_contacts: bool = False, columns: Sequence[str] | None = None
+) -> RespondentExport:
+    """The respondent list for a file: pseudonymous unless `include_contacts` (then it says so)."""
+    if columns is not None:
+        guard_columns(columns, include_contacts)
+    frame = respondents_frame(store)
+    if include_contacts:
+        contacts = read_contacts(store, purpose="explicit export with contact data")
+        frame = frame.join(contacts, left_on="id", right_on="respondent_id", how="left")
+    if columns is not None:
+        frame = frame.select(["id", *[c for c in columns if c != "id"]])
+    return RespondentExport(frame, include_contacts, CONTACT_NOTICE if include_contacts else None)
+
+
+def respondents_frame(store: Store) -> pl.DataFrame:
+    """Every respondent (no contact data) with attributes spread into columns: screening and exports."""
+    rows = store.query(
+        "SELECT id, status, interviewer, eligible, eligibility_reason, attempts, next_appointment, attributes"
+        " FROM respondents ORDER BY rowid"
+    )
+    base = pl.DataFrame(
+        [tuple(r) for r in rows],
+        schema={
+            "id": pl.String,
+            "status": pl.String,
+            "interviewer": pl.String,
+            "eligible": pl.Int64,
+            "eligibility_reason": pl.String,
+            "attempts": pl.Int64,
+            "next_appointment": pl.String,
+            "attributes": pl.String,
+        },
+        orient="row",
+    )
+    if base.height == 0:
+        return base.drop("attributes")
+    ndjson = "\n".join(base["attributes"].fill_null("{}").to_list()).encode("utf-8")
+    attributes = pl.read_ndjson(io.BytesIO(ndjson), infer_schema_length=None)
+    clash = [c for c in attributes.columns if c in base.columns]
+    attributes = attributes.rename({c: f"attr_{c}" for c in clash})
+    return pl.concat([base.drop("attributes"), attributes], how="horizontal")
+
+
+# -- records -----------------------------------------------------------------------------------------
+@dataclass
+class Respondent:
+    id: str
+    status: str
+    interviewer: str | None
+    eligible: bool | None
+    eligibility_reason: str | None
+    attempts: int
+    next_appointment: str | None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+def get(store: Store, respondent_id: str) -> Respondent:
+    rows = store.query(
+        "SELECT id, status, interviewer, eligible, eligibility_reason, attempts, next_appointment, attributes"
+        " FROM respondents WHERE id = ?",
+        (respondent_id,),
+    )
+    if not rows:
+        raise RespondentError(f"no respondent {respondent_id}")
+    r = rows[0]
+    return Respondent(r[0], r[1], r[2], None if r[3] is None else bool(r[3]), r[4], int(r[5]), r[6], decode(r[7]) or {})
+
+
+def add(
+    store: Store,
+    attributes: dict[str, Any] | None = None,
+    contact: dict[str, str | None] | None = None,
+    *,
+    interviewer: str | None = None,
+    status: str = "new",
+    at: str | None = None,
+    respondent_id: str | None = None,
+) -> str:
+    """One respondent (e.g. recruited on the street); returns the pseudonymous id."""
+    _check_status(status)
+    rid = respondent_id or new_ids(1, existing_ids(store))[0]
+    stamp = at or now()
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO respondents (id, created_at, attributes, status, interviewer, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (rid, stamp, encode(attributes or {}), status, interviewer, stamp),
+        )
+        if contact and any(contact.get(f) for f in CONTACT_FIELDS):
+            _insert_contacts(conn, [(rid, *[contact.get(f) for f in CONTACT_FIELDS])])
+        _history(conn, rid, None, status, interviewer, "added", stamp)
+    return rid
+
+
+def _check_status(status: str) -> None:
+    if status not in STATUSES:
+        raise RespondentError(f"unknown respondent status {status!r}; use one of {', '.join(STATUSES)}")
+
+
+def _history(
+    conn: Any, rid: str, old: str | None, new: str, interviewer: str | None, note: str | None, at: str
+) -> None:
+    conn.execute(
+        "INSERT INTO respondent_status_history (respondent_id, at, old_status, new_status, interviewer, note)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (rid, at, old, new, interviewer, note),
+    )
+
+
+def set_status(
+    store: Store,
+    respondent_id: str,
+    status: str,
+    *,
+    interviewer: str | None = None,
+    note: str | None = None,
+    at: str | None = None,
+) -> None:
+    """Change the recruitment status and keep the change (time, interviewer, note) in the history."""
+    _check_status(status)
+    stamp = at or now()
+    with store.transaction() as conn:
+        old = get(store, respondent_id).status
+        if old == "withdrawn" and status != "withdrawn":
+            raise RespondentError(f"{respondent_id} withdrew consent; their status cannot change any more")
+        if status == "withdrawn" and old != "withdrawn":
+            raise RespondentError("use withdraw() so contact data is erased and the erasure logged")
+        conn.execute("UPDATE respondents SET status = ?, updated_at = ? WHERE id = ?", (status, stamp, respondent_id))
+        _history(conn, respondent_id, old, status, interviewer, note, stamp)
+
+
+def history(store: Store, respondent_id: str) -> list[Any]:
+    return store.query(
+        "SELECT at, old_status, new_status, interviewer, note FROM respondent_status_history"
+        " WHERE respondent_id = ? ORDER BY id",
+        (respondent_id,),
+    )
+
+
+def record_attempt(
+    store: Store,
+    respondent_id: str,
+    result: str,
+    *,
+    interviewer: str | None = None,
+    note: str | None = None,
+    at: str | None = None,
+) -> int:
+    """Log a contact attempt; returns the attempt count. A first attempt moves 'new' to 'contacted'."""
+    if result not in ATTEMPT_RESULTS:
+        raise RespondentError(f"unknown attempt result {result!r}; use one of {', '.join(ATTEMPT_RESULTS)}")
+    stamp = at or now()
+    with store.transaction() as conn:
+        current = get(store, respondent_id)
+        conn.execute(
+            "INSERT INTO contact_attempts (respondent_id, at, interviewer, result, note) VALUES (?, ?, ?, ?, ?)",
+            (respondent_id, stamp, interviewer, result, note),
+        )
+        conn.execute(
+            "UPDATE respondents SET attempts = attempts + 1, updated_at = ? WHERE id = ?", (stamp, respondent_id)
+        )
+        new_status = {"refused": "refused", "wrong_number": "unreachable"}.get(result)
+        if new_status is None and current.status == "new":
+            new_status = "contacted"
+        if new_status and new_status != current.status and current.status != "withdrawn":
+            set_status(store, respondent_id, new_status, interviewer=interviewer, note=f"attempt: {result}", at=stamp)
+    return current.attempts + 1
+
+
+def make_appointment(
+    store: Store,
+    respondent_id: str,
+    when: str,
+    *,
+    interviewer: str | None = None,
+    note: str | None = None,
+    at: str | None = None,
+) -> None:
+    """Book an interview time (ISO text, e.g. '2026-10-08T19:30'); the respondent's status becomes 'appointment'."""
+    when = when.strip()
+    if len(when) < 10 or when[4] != "-" or when[7] != "-":
+        raise RespondentError(f"appointment time {when!r} must look like 2026-10-08 19:30")
+    stamp = at or now()
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO appointments (respondent_id, at, created_at, interviewer, note) VALUES (?, ?, ?, ?, ?)",
+            (respondent_id, when, stamp, interviewer, note),
+        )
+        conn.execute(
+            "UPDATE respondents SET next_appointment = ?, interviewer = COALESCE(?, interviewer) WHERE id = ?",
+            (when, interviewer, respondent_id),
+        )
+        if get(store, respondent_id).status != "appointment":
+            set_status(
+                store, respondent_id, "appointment", interviewer=interviewer, note=f"appointment {when}", at=stamp
+            )
+
+
+def assign(store: Store, respondent_ids: Sequence[str], interviewer: str | None, *, at: str | None = None) -> int:
+    """Give respondents to an interviewer (None takes them back); returns how many changed."""
+    stamp = at or now()
+    with store.transaction() as conn:
+        changed = 0
+        for start in range(0, len(respondent_ids), 500):
+            chunk = list(respondent_ids[start : start + 500])
+            cur = conn.execute(
+                f"UPDATE respondents SET interviewer = ?, updated_at = ? WHERE id IN ({','.join('?' * len(chunk))})"
+                " AND status != 'withdrawn'",
+                (interviewer, stamp, *chunk),
+            )
+            changed += cur.rowcount
+    return changed
+
+
+def record_consent(
+    store: Store,
+    respondent_id: str,
+    given: bool,
+    wording_version: str,
+    *,
+    interviewer: str | None = None,
+    at: str | None = None,
+    interview_id: int | None = None,
+) -> None:
+    """The consent asked before an interview: yes/no, when, which wording (and in which interview).
+
+    A no means 'refused'. This table is the one record of a respondent's consent; the capture form writes
+    here (with `interview_id`) rather than in the interview's event log.
+    """
+    stamp = at or now()
+    with store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO consent_records (respondent_id, given, at, wording_version, interviewer, interview_id)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (respondent_id, int(given), stamp, wording_version, interviewer, interview_id),
+        )
+        if not given and get(store, respondent_id).status != "refused":
+            set_status(store, respondent_id, "refused", interviewer=interviewer, note="consent refused", at=stamp)
+
+
+def consent(store: Store, respondent_id: str) -> Any | None:
+    """The latest consent record (given, at, wording_version, interviewer), or None."""
+    rows = store.query(
+        "SELECT given, at, wording_version, interviewer FROM consent_records WHERE respondent_id = ?"
+        " ORDER BY id DESC LIMIT 1",
+        (respondent_id,),
+    )
+    return rows[0] if rows else None
+
+
+def has_consent(store: Store, respondent_id: str) -> bool:
+    latest = consent(store, respondent_id)
+    return bool(latest and latest[0])
+
+
+def consent_for_interview(store: Store, interview_id: int) -> bool | None:
+    """The consent decision recorded in one interview (True / False), or None when none was recorded."""
+    rows = store.query(
+        "SELECT given FROM consent_records WHERE interview_id = ? ORDER BY id DESC LIMIT 1", (interview_id,)
+    )
+    return bool(rows[0][0]) if rows else None
+
+
+def record_outcome(
+    store: Store,
+    respondent_id: str,
+    outcome: str,
+    *,
+    interviewer: str | None = None,
+    interview_id: int | None = None,
+    at: str | None = None,
+) -> None:
+    """An interview ended: its outcome becomes the respondent's status (complete -> completed, ...).
+
+    The appointment it kept is used up (cleared). A respondent who withdrew meanwhile keeps 'withdrawn' (the
+    erasure stands; the history says nothing new).
+    """
+    status = OUTCOME_STATUS.get(outcome)
+    if status is None:
+        return
+    with store.transaction() as conn:
+        if get(store, respondent_id).status == "withdrawn":
+            return
+        conn.execute("UPDATE respondents SET next_appointment = NULL WHERE id = ?", (respondent_id,))
+        which = f"interview #{interview_id}" if interview_id is not None else "interview"
+        set_status(store, respondent_id, status, interviewer=interviewer, note=f"{which}: {outcome}", at=at)
+
+
+@dataclass(frozen=True)
+class Erasure:
+    respondent_id: str
+    contacts_erased: bool
+    interviews: int
+    answers_deleted: bool
+
+
+def withdraw(
+    store: Store, respondent_id: str, *, delete_answers: bool, actor: str | None = None, note: str | None = None
+) -> Erasure:
+    """Consent withdrawn: erase contact data and free-text notes, log it, optionally delete the answers.
+
+    Kept: the pseudonymous id, status 'withdrawn', coarse demographics (gender, age, region), the consent
+    records and, unless `delete_answers`, the anonymous answers. An interview still open with them ends as a
+    break-off. Everything happens in one transaction.
+    """
+    stamp = at = now()
+    with store.transaction() as conn:
+        current = get(store, respondent_id)
+        erased = conn.execute(f"DELETE FROM {_CONTACT_TABLE} WHERE respondent_id = ?", (respondent_id,)).rowcount
+        kept = {k: v for k, v in current.attributes.items() if k in KEPT_ON_WITHDRAWAL}
+        conn.execute(
+            "UPDATE respondents SET status = 'withdrawn', attributes = ?, next_appointment = NULL, updated_at = ?"
+            " WHERE id = ?",
+            (encode(kept), stamp, respondent_id),
+        )
+        for table in ("contact_attempts", "appointments", "respondent_status_history"):
+            conn.execute(f"UPDATE {table} SET note = NULL WHERE respondent_id = ?", (respondent_id,))
+        interview_ids = [
+            int(r[0]) for r in conn.execute("SELECT id FROM interviews WHERE respondent_id = ?", (respondent_id,))
+        ]
+        for (open_id,) in conn.execute(
+            "SELECT id FROM interviews WHERE respondent_id = ? AND status IN ('in_progress', 'suspended')",
+            (respondent_id,),
+        ).fetchall():  # nobody may resume an interview with someone who withdrew: it ends as a break-off
+            store.finish_interview(int(open_id), "terminated", "break_off", ended_at=stamp)
+        if delete_answers and interview_ids:
+            marks = ",".join("?" * len(interview_ids))
+            for table in _tables_with_interview_id(conn):  # answers, audit, paradata, quality, codes, ...
+                conn.execute(f"DELETE FROM {table} WHERE interview_id IN ({marks})", tuple(interview_ids))
+            conn.execute(f"DELETE FROM interviews WHERE id IN ({marks})", tuple(interview_ids))
+        _history(conn, respondent_id, current.status, "withdrawn", actor, None, stamp)
+        conn.execute(
+            "INSERT INTO erasure_log (respondent_id, at, actor, contacts_erased, interviews, answers_deleted, note)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (respondent_id, at, actor, int(bool(erased)), len(interview_ids), int(delete_answers), note),
+        )
+    return Erasure(respondent_id, bool(erased), len(interview_ids), delete_answers)
+
+
+#: tables that name an interview but are kept when its answers go: the consent record is the proof of what the
+#: respondent agreed to (pseudonymous); its link to the deleted interview is cleared (ON DELETE SET NULL)
+_KEPT_WITH_INTERVIEW_ID = ("consent_records",)
+
+
+def _tables_with_interview_id(conn: Any) -> list[str]:
+    """Every table keyed to interviews, including ones later features add (so nothing is left behind)."""
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return [
+        t
+        for t in tables
+        if t not in _KEPT_WITH_INTERVIEW_ID
+        and any(c[1] == "interview_id" for c in conn.execute(f"PRAGMA table_info({t})"))
+    ]
+
+
+def erasure_log(store: Store) -> list[Any]:
+    return store.query("SELECT * FROM erasure_log ORDER BY id")
+
+
+# -- screening the whole list ------------------------------------------------------------------------
+def screen_all(store: Store, criteria: Sequence[EligibilityCriterion], language: str = "zh-TW") -> tuple[int, int]:
+    """Re-screen every respondent against the study's criteria (polars, all at once); (eligible, not)."""
+    frame = respondents_frame(store)
+    if frame.height == 0:
+        return 0, 0
+    screened = screen_frame(frame, criteria, language).select("id", "eligible", "eligibility_reason")
+    with store.transaction() as conn:
+        conn.executemany(
+            "UPDATE respondents SET eligible = ?, eligibility_reason = ? WHERE id = ?",
+            [(int(e), r, i) for i, e, r in screened.iter_rows()],
+        )
+    yes = int(screened["eligible"].sum())
+    return yes, screened.height - yes
+
+
+# -- the windowed list ---------------------------------------------------------------------------------
+SORTS: dict[str, str] = {
+    "added": "r.rowid",
+    "id": "r.id",
+    "status": "r.status, r.rowid",
+    "appointment": "r.next_appointment IS NULL, r.next_appointment, r.rowid",
+    "attempts": "r.attempts DESC, r.rowid",
+    "interviewer": "r.interviewer IS NULL, r.interviewer, r.rowid",
+}
+
+
+@dataclass(frozen=True)
+class RespondentFilter:
+    status: str | None = None
+    interviewer: str | None = None
+    eligible: bool | None = None
+    search: str = ""  # a pseudonymous id prefix, or part of a name / phone / e-mail
+    sort: str = "added"
+
+
+@dataclass(frozen=True)
+class PageRow:
+    id: str
+    status: str
+    interviewer: str | None
+    eligible: bool | None
+    eligibility_reason: str | None
+    attempts: int
+    next_appointment: str | None
+    attributes: dict[str, Any]
+    name: str | None
+    phone: str | None
+    email: str | None
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[PageRow]
+    total: int  # matching the filter
+    offset: int
+
+
+def _where(flt: RespondentFilter) -> tuple[str, list[Any]]:
+    clauses, params = ["1=1"], []  # type: ignore[var-annotated]
+    if flt.status:
+        clauses.append("r.status = ?")
+        params.append(flt.status)
+    if flt.interviewer:
+        clauses.append("r.interviewer = ?")
+        params.append(flt.interviewer)
+    if flt.eligible is not None:
+        clauses.append("r.eligible = ?")
+        params.append(int(flt.eligible))
+    term = flt.search.strip()
+    if term:
+        digits = "".join(ch for ch in term if ch.isdigit())
+        sub = [f"SELECT respondent_id FROM {_CONTACT_TABLE} WHERE name LIKE ? OR email LIKE ?"]
+        params_sub: list[Any] = [f"%{term}%", f"%{term.lower()}%"]
+        if len(digits) >= 3:
+            sub[0] += " OR phone LIKE ?"
+            params_sub.append(f"%{digits}%")
+        clauses.append(f"(r.id LIKE ? OR r.id IN ({sub[0]}))")
+        params += [f"{term.upper()}%", *params_sub]
+    return " AND ".join(clauses), params
+
+
+def page(store: Store, flt: RespondentFilter, offset: int = 0, limit: int = 50) -> Page:
+    """One window of the list: `limit` rows from `offset` plus the total (never the whole table)."""
+    where, params = _where(flt)
+    total = int(store.query(f"SELECT COUNT(*) FROM respondents r WHERE {where}", tuple(params))[0][0])
+    order = SORTS.get(flt.sort, SORTS["added"])
+    offset = max(0, min(offset, max(total - 1, 0)))
+    rows = store.query(
+        "SELECT r.id, r.status, r.interviewer, r.eligible, r.eligibility_reason, r.attempts, r.next_appointment,"
+        f" r.attributes FROM respondents r WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+        (*params, limit, offset),
+    )
+    contacts = {
+        row[0]: row for row in read_contacts(store, [r[0] for r in rows], purpose="recruitment list").iter_rows()
+    }
+    result = []
+    for r in rows:
+        c = contacts.get(r[0], (None, None, None, None, None))
+        result.append(
+            PageRow(
+                r[0],
+                r[1],
+                r[2],
+                None if r[3] is None else bool(r[3]),
+                r[4],
+                int(r[5]),
+                r[6],
+                decode(r[7]) or {},
+                c[1],
+                c[2],
+                c[3],
+            )
+        )
+    return Page(result, total, offset)
+
+
+def interviewers(store: Store) -> list[str]:
+    return [r[0] for r in store.query("SELECT DISTINCT interviewer FROM respondents WHERE interviewer IS NOT NULL")]
+
+
+def status_counts(store: Store) -> dict[str, int]:
+    return {r[0]: int(r[1]) for r in store.query("SELECT status, COUNT(*) FROM respondents GROUP BY status")}
+
+
+def mask_phone(phone: str | None) -> str:
+    """0912-***-678: enough to recognise on a list, not enough to copy."""
+    if not phone:
+        return ""
+    if len(phone) == 10 and phone.startswith("09"):
+        return f"{phone[:4]}-***-{phone[7:]}"
+    return phone[:3] + "*" * max(len(phone) - 5, 0) + phone[-2:]
+
+
+def consent_version(wording: dict[str, str] | None) -> str:
+    """A short fingerprint of the consent wording, so a record says which text the respondent heard."""
+    import hashlib
+
+    text = encode(dict(sorted((wording or {}).items()))) or ""
+    return "c-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]

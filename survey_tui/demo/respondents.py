@@ -1,0 +1,183 @@
+"""The demo's respondent list (T1.3): about 400 fictional people behind the synthetic interviews.
+
+Every field interview gets a respondent (gender, age and region from its screener answers, status from
+its outcome, consent recorded before it started); the rest of the list is still being worked: new,
+contacted, with appointments, refused, unreachable, and two who withdrew consent. Names are made up from
+common surnames and given-name characters; phones are random 09xx numbers and e-mails use example.com.
+The study gets eligibility criteria and a gender × age quota whose targets leave one cell full.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from survey_tui.core import respondents as resp
+from survey_tui.core.quotas import Quota, quota_counts
+from survey_tui.core.store import Store, decode
+from survey_tui.core.study import Study, open_study
+from survey_tui.core.yamlfile import write_text_atomic
+from survey_tui.demo import synthetic
+
+TOTAL = 400
+SURNAMES = "陳林黃張李王吳劉蔡楊許鄭謝洪郭邱曾廖賴徐周葉蘇莊呂江何蕭羅高"
+GIVEN = "怡君志明雅婷家豪淑芬建宏美玲俊傑佳穎宗翰欣怡冠宇詩涵承恩柏翰宜蓁品妤子晴"
+ROMAN = ("wang", "chen", "lin", "huang", "chang", "lee", "wu", "liu", "tsai", "yang", "hsu", "cheng")
+REGIONS = {1: "北部", 2: "中部", 3: "南部", 4: "東部及離島"}
+AGE_GROUPS = (("15-29", 15, 29), ("30-44", 30, 44), ("45-65", 45, 65))
+
+SCREENING_YAML = """
+# T1.3 who may take part, and how many completes each kind of respondent gets.
+eligibility:
+  - name: age_range
+    when: age >= 15 and age <= 65
+    reason: {zh-TW: 年齡不在 15–65 歲, en: aged outside 15–65}
+  - name: reachable_region
+    when: region != '海外'
+    reason: {zh-TW: 不在台灣居住, en: lives outside Taiwan}
+quotas:
+  - name: gender_age
+    label: {zh-TW: 性別 × 年齡, en: Gender × age}
+    dimensions:
+      - name: gender
+        levels:
+          - {label: 男, when: "coalesce(s3, gender) = 1"}
+          - {label: 女, when: "coalesce(s3, gender) = 2"}
+      - name: age
+        levels:
+"""
+
+
+def _quota_yaml(targets: dict[str, int]) -> str:
+    levels = "".join(
+        f'          - {{label: "{label}", when: "coalesce(s2, age) >= {lo} and coalesce(s2, age) <= {hi}"}}\n'
+        for label, lo, hi in AGE_GROUPS
+    )
+    lines = "".join(f'      "{cell}": {target}\n' for cell, target in targets.items())
+    return SCREENING_YAML + levels + "    targets:\n" + lines
+
+
+def _person(rng: random.Random, index: int) -> dict[str, str]:
+    name = rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, 2))
+    phone = "09" + "".join(str(rng.randrange(10)) for _ in range(8))
+    email = f"{rng.choice(ROMAN)}.{index:04d}@example.com"
+    return {"name": name, "phone": phone, "email": email}
+
+
+def demo_respondents(study: Study, rng: random.Random, say: Callable[[str], None] | None = None) -> Study:
+    """Add the respondent list, screening criteria and quotas to the demo; returns the reopened study."""
+    with study.store() as store:
+        interviews = store.query(
+            "SELECT id, interviewer, status, outcome, started_at FROM interviews WHERE mode = 'field' ORDER BY id"
+        )
+        wording = resp.consent_version(study.config.consent)
+        # targets: one cell exactly full, the others with room left
+        with store.transaction() as conn:
+            taken: set[str] = set()
+            for index, row in enumerate(interviews):
+                answers = {
+                    r[0]: decode(r[1])
+                    for r in conn.execute(
+                        "SELECT question, value FROM answers WHERE interview_id = ? AND question IN ('s2','s3','s4')",
+                        (row[0],),
+                    )
+                }
+                attributes = {
+                    "gender": answers.get("s3"),
+                    "age": answers.get("s2"),
+                    "region": REGIONS.get(answers.get("s4") or 0, "北部"),
+                }
+                started = datetime.fromisoformat(row[4])
+                stamp = (started - timedelta(days=rng.randint(2, 6))).isoformat()
+                rid = resp.new_ids(1, taken)[0]
+                taken.add(rid)
+                resp.add(store, attributes, _person(rng, index), interviewer=row[1], at=stamp, respondent_id=rid)
+                for attempt in range(rng.randint(0, 2)):
+                    resp.record_attempt(
+                        store, rid, "no_answer", interviewer=row[1], at=f"{stamp[:10]}T1{attempt}:00:00"
+                    )
+                resp.record_attempt(
+                    store, rid, "reached", interviewer=row[1], at=(started - timedelta(days=1)).isoformat()
+                )
+                resp.record_consent(store, rid, True, wording, interviewer=row[1], at=row[4], interview_id=row[0])
+                conn.execute("UPDATE interviews SET respondent_id = ? WHERE id = ?", (rid, row[0]))
+                status = resp.OUTCOME_STATUS.get(row[3] or "", "in_progress")
+                resp.set_status(store, rid, status, interviewer=row[1], note=f"interview {row[3] or row[2]}", at=row[4])
+            for index in range(len(interviews), max(TOTAL, len(interviews) + 60)):
+                _listed(store, rng, index, wording, taken)
+        withdrawn = store.query(  # refusals from the list (break-offs count as refused too, but keep their data)
+            "SELECT id FROM respondents r WHERE status = 'refused'"
+            " AND NOT EXISTS (SELECT 1 FROM interviews i WHERE i.respondent_id = r.id) ORDER BY rowid LIMIT 2"
+        )
+        for number, row in enumerate(withdrawn):
+            resp.withdraw(store, row[0], delete_answers=number == 1, actor="陳怡君", note="demo: asked to be removed")
+        draft = Quota(
+            name="gender_age",
+            dimensions=[
+                {
+                    "name": "gender",
+                    "levels": [
+                        {"label": "男", "when": "coalesce(s3, gender) = 1"},
+                        {"label": "女", "when": "coalesce(s3, gender) = 2"},
+                    ],
+                },
+                {
+                    "name": "age",
+                    "levels": [
+                        {"label": label, "when": f"coalesce(s2, age) >= {lo} and coalesce(s2, age) <= {hi}"}
+                        for label, lo, hi in AGE_GROUPS
+                    ],
+                },
+            ],
+        )
+        counts = quota_counts(store, [draft])
+    targets = {}
+    fullest = max(counts, key=lambda c: c.completes)
+    for cell in counts:
+        key = " × ".join(cell.cell)
+        targets[key] = cell.completes if cell is fullest else max(5, math.ceil(cell.completes * 1.3) + 3)
+    text = study.study_file.read_text(encoding="utf-8")
+    if "\nquotas:" not in text and "\neligibility:" not in text:
+        write_text_atomic(study.study_file, text.rstrip("\n") + "\n" + _quota_yaml(targets))
+    study = open_study(study.root)
+    with study.store() as store:
+        resp.screen_all(store, study.config.eligibility, study.config.language)
+        total = resp.status_counts(store)
+    if say:
+        say("Respondents: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(total.items())))
+    return study
+
+
+def _listed(store: Store, rng: random.Random, index: int, wording: str, taken: set[str]) -> None:
+    """A respondent on the list who has not been interviewed (yet)."""
+    age = rng.choice([rng.randint(15, 65)] * 9 + [rng.randint(66, 80)])
+    attributes = {
+        "gender": rng.choice([1, 2, 2, 1, 3]) if rng.random() > 0.02 else None,
+        "age": age,
+        "region": "海外" if rng.random() < 0.03 else rng.choice(list(REGIONS.values())),
+        "來源": rng.choice(["官網會員", "門市問卷", "社群廣告"]),
+    }
+    interviewer = rng.choice([*synthetic.INTERVIEWERS, None, None])
+    day = datetime(2026, 10, 1, 9, 0) + timedelta(days=rng.randrange(20), minutes=rng.randrange(600))
+    rid = resp.new_ids(1, taken)[0]
+    taken.add(rid)
+    resp.add(store, attributes, _person(rng, index), interviewer=interviewer, at=day.isoformat(), respondent_id=rid)
+    fate = rng.random()
+    if fate < 0.45:
+        return  # new
+    resp.record_attempt(store, rid, "no_answer", interviewer=interviewer, at=(day + timedelta(days=1)).isoformat())
+    if fate < 0.6:
+        return  # contacted
+    if fate < 0.78:
+        when = (day + timedelta(days=rng.randint(22, 30))).replace(hour=rng.choice([10, 14, 19, 20]), minute=0)
+        resp.make_appointment(store, rid, when.strftime("%Y-%m-%dT%H:%M"), interviewer=interviewer, note="晚上方便")
+    elif fate < 0.88:
+        resp.record_attempt(store, rid, "refused", interviewer=interviewer, note="沒興趣")
+        if rng.random() < 0.5:
+            resp.record_consent(store, rid, False, wording, interviewer=interviewer)
+    else:
+        for _ in range(3):
+            resp.record_attempt(store, rid, "no_answer", interviewer=interviewer)
+        resp.set_status(store, rid, "unreachable", interviewer=interviewer, note="三次未接")

@@ -1,0 +1,1 @@
+"""Data files for analysts and stakeholders: SPSS, Stata, CSV, Parquet, XLSX, Triple-S, codebooks."""

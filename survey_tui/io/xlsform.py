@@ -1,0 +1,1157 @@
+"""XLSForm both ways: the open questionnaire standard of ODK, KoboToolbox and SurveyCTO.
+
+Import reads the file with the XLSForm project's own parser (pyxform: .xlsx, .xls and its markdown
+tables), so aliases, old spellings ("select one from x") and `label::English (en)` columns mean what
+they mean everywhere else, then translates the result to our instrument: types, labels per language,
+choice lists with numeric codes, required, relevant/constraint/calculate translated to our expression
+language, groups as sections, table-list groups as grids. Whatever has no equivalent here (repeats,
+GPS and media widgets, unknown functions) is listed per row with a clear message — never silently
+dropped — and the rest is imported unless the user asks for strict mode.
+
+Export writes an .xlsx that pyxform converts without error, with the same questions, choices and logic.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from survey_tui.core.expressions import (
+    Binary,
+    Call,
+    Compare,
+    ExpressionError,
+    Literal,
+    Logical,
+    Membership,
+    Name,
+    Node,
+    Not,
+    SelfRef,
+    Unary,
+    parse_expression,
+)
+from survey_tui.core.instrument import Instrument, Question, label_text
+from survey_tui.core.instrument_loader import compile_instrument, load_instrument_text
+from survey_tui.core.problems import LoadError, Problem
+from survey_tui.core.yamlfile import dump_yaml, write_bytes_atomic, write_text_atomic
+
+SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".md")
+
+LANGUAGE_NAMES = {
+    "english": "en",
+    "chinese": "zh",
+    "traditional chinese": "zh-TW",
+    "simplified chinese": "zh-CN",
+    "french": "fr",
+    "francais": "fr",
+    "spanish": "es",
+    "espanol": "es",
+    "german": "de",
+    "deutsch": "de",
+    "portuguese": "pt",
+    "arabic": "ar",
+    "swahili": "sw",
+    "hindi": "hi",
+    "japanese": "ja",
+    "korean": "ko",
+    "russian": "ru",
+    "indonesian": "id",
+    "vietnamese": "vi",
+    "thai": "th",
+}
+TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+#: XLSForm metadata that survey-tui records by itself for every interview.
+METADATA = {
+    "start": "the interview's start time is recorded for every interview",
+    "end": "the interview's end time is recorded for every interview",
+    "today": "the interview date is recorded for every interview",
+    "deviceid": "the device is recorded for every interview",
+    "username": "the interviewer is recorded for every interview",
+    "audit": "paradata (time per question) are recorded for every interview",
+}
+UNSUPPORTED_TYPES = {
+    "geopoint": "GPS location widget",
+    "geotrace": "GPS trace widget",
+    "geoshape": "GPS shape widget",
+    "start-geopoint": "GPS location at start",
+    "osm": "OpenStreetMap widget",
+    "photo": "photo widget",
+    "image": "photo widget",
+    "audio": "audio recording widget",
+    "background-audio": "background audio recording",
+    "video": "video widget",
+    "file": "file upload widget",
+    "barcode": "barcode scanner widget",
+    "time": "time-of-day widget",
+    "dateTime": "date-and-time widget",
+    "datetime": "date-and-time widget",
+    "acknowledge": "acknowledge (OK button) widget",
+    "trigger": "acknowledge (OK button) widget",
+    "rank": "ranking widget",
+    "hidden": "hidden field",
+    "select one external": "external (CSV) choice list",
+    "select_one_from_file": "choice list from a file",
+    "select_multiple_from_file": "choice list from a file",
+    "xml-external": "external XML data",
+    "csv-external": "external CSV data",
+    "simserial": "SIM serial metadata",
+    "subscriberid": "subscriber id metadata",
+    "phonenumber": "phone number metadata",
+    "email": "e-mail metadata",
+}
+XLS_FUNCTIONS = {
+    "selected": "selected",
+    "count-selected": "count_selected",
+    "if": "if",
+    "round": "round",
+    "abs": "abs",
+    "min": "min",
+    "max": "max",
+    "coalesce": "coalesce",
+    "string-length": "length",
+    "not": "not",
+}
+
+
+class Unsupported(ValueError):
+    """An XLSForm construct with no equivalent in our expression language."""
+
+
+@dataclass
+class _Context:
+    """What translating one expression needs: names after renaming, and choice name -> code per question."""
+
+    renames: dict[str, str]
+    codes: dict[str, dict[str, int]]  # question -> {choice name: code}
+    self_name: str | None = None
+    dropped: set[str] = field(default_factory=set)  # questions that were left out of the import
+
+
+# ---------------------------------------------------------------------------------------------------
+# XLSForm expressions -> ours
+# ---------------------------------------------------------------------------------------------------
+
+_TOKEN = re.compile(
+    r"""\s+|(?P<ref>\$\{[^}]*\})|(?P<str>'[^']*'|"[^"]*")|(?P<num>\d+(?:\.\d+)?|\.\d+)"""
+    r"""|(?P<path>\.\.?/[A-Za-z_/][\w./-]*|/[A-Za-z_][\w./-]*)|(?P<dotdot>\.\.)|(?P<dot>\.)"""
+    r"""|(?P<op>!=|<=|>=|=|<|>|\+|-|\*|\||\(|\)|,)|(?P<word>[A-Za-z_][\w:.-]*)"""
+)
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    pos = 0
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if match is None:
+            raise Unsupported(f"the character {text[pos]!r} at position {pos + 1}")
+        pos = match.end()
+        if match.lastgroup is None:
+            continue
+        out.append((match.lastgroup, match.group(match.lastgroup)))
+    return out
+
+
+def translate_expression(text: str, ctx: _Context) -> str:
+    """`${q} = 'x'`, `selected(${q}, 'x')`, `count-selected`, and/or/not, arithmetic, `.` -> our language.
+
+    Raises `Unsupported` naming the construct (an unknown function, a repeat path, ...).
+    """
+    toks = _tokens(text)
+    names: list[str | None] = []  # the question each token refers to (for choice-name -> code)
+    out: list[str] = []
+    i = 0
+    while i < len(toks):
+        kind, value = toks[i]
+        nxt = toks[i + 1] if i + 1 < len(toks) else ("", "")
+        if kind in ("ref", "path", "dot"):
+            name = _ref_name(kind, value, ctx)
+            if kind == "dot" and ctx.self_name and out[-2:] in (["selected", "("], ["count_selected", "("]):
+                name = ctx.self_name  # selected(., 'x') in a constraint: this question's own answer
+            out.append(name)
+            names.append(ctx.self_name if kind == "dot" else name)
+        elif kind == "dotdot":
+            raise Unsupported("the parent path '..'")
+        elif kind == "word" and value.lower() in ("and", "or", "div", "mod"):
+            out.append({"div": "/", "mod": "%"}.get(value.lower(), value.lower()))
+            names.append(None)
+        elif kind == "word":
+            low = value.lower()
+            if nxt[1] == "(":
+                if low in ("true", "false") and i + 2 < len(toks) and toks[i + 2][1] == ")":
+                    out.append(low)
+                    names.append(None)
+                    i += 3
+                    continue
+                if low not in XLS_FUNCTIONS:
+                    raise Unsupported(f"the function {value}()")
+                out.append(XLS_FUNCTIONS[low])
+                names.append(None)
+            else:
+                raise Unsupported(f"the name '{value}' (XLSForm needs ${{{value}}} for a question)")
+        elif kind == "op" and value == "|":
+            raise Unsupported("the node-set union '|'")
+        else:
+            out.append(value)
+            names.append(None)
+        i += 1
+    _codes_for_strings(out, names, ctx)
+    translated = _join(out)
+    try:
+        return canonical(translated)
+    except ExpressionError as exc:
+        raise Unsupported(f"an expression our language cannot read ({exc.message})") from exc
+
+
+_PREC = {"or": 1, "and": 2, "not": 3, "compare": 4, "+": 5, "-": 5, "*": 6, "/": 6, "%": 6, "neg": 7}
+
+
+def canonical(text: str) -> str:
+    """An expression in our language written one standard way (minimal parentheses, `x in (...)`)."""
+    return _ours(parse_expression(text).root)
+
+
+def _or_chain(node: Node) -> list[Node]:
+    if isinstance(node, Logical) and node.op == "or":
+        return _or_chain(node.left) + _or_chain(node.right)
+    return [node]
+
+
+def _ours(node: Node, parent: int = 0) -> str:
+    prec, text = 8, ""
+    match node:
+        case Literal(value=value):
+            if value is None:
+                text = "null"
+            elif isinstance(value, bool):
+                text = "true" if value else "false"
+            elif isinstance(value, str):
+                text = "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+            elif isinstance(value, float):
+                text = f"{value:g}"
+            else:
+                text = str(value)
+        case Name(name=name):
+            text = name
+        case SelfRef():
+            text = "."
+        case Unary(operand=operand):
+            prec, text = 7, "-" + _ours(operand, 7)
+        case Not(operand=operand):
+            prec, text = 3, "not " + _ours(operand, 3)
+        case Binary(op=op, left=left, right=right):
+            prec = _PREC[op]
+            text = f"{_ours(left, prec)} {op} {_ours(right, prec + 1)}"
+        case Compare(op=op, left=left, right=right):
+            prec, text = 4, f"{_ours(left, 5)} {op} {_ours(right, 5)}"
+        case Logical(op=op, left=left, right=right):
+            leaves = _or_chain(node) if op == "or" else []
+            if (
+                len(leaves) >= 2
+                and all(
+                    isinstance(x, Compare) and x.op == "=" and isinstance(x.left, Name) and isinstance(x.right, Literal)
+                    for x in leaves
+                )
+                and len({x.left.name for x in leaves}) == 1  # type: ignore[union-attr]
+            ):
+                first = leaves[0]
+                assert isinstance(first, Compare)
+                items = ", ".join(_ours(x.right) for x in leaves)  # type: ignore[union-attr]
+                prec, text = 4, f"{_ours(first.left, 5)} in ({items})"
+            else:
+                prec = _PREC[op]
+                text = f"{_ours(left, prec)} {op} {_ours(right, prec + 1)}"
+        case Membership(operand=operand, items=items, negated=negated):
+            prec = 4
+            text = f"{_ours(operand, 5)} {'not in' if negated else 'in'} ({', '.join(_ours(i) for i in items)})"
+        case Call(function=function, args=args):
+            text = f"{function}({', '.join(_ours(a) for a in args)})"
+    return f"({text})" if prec < parent else text
+
+
+def _join(tokens: list[str]) -> str:
+    """Tokens back to text the way people write it: `selected(q, 1) and not (a > 2)`."""
+    text = ""
+    for i, token in enumerate(tokens):
+        prev = tokens[i - 1] if i else ""
+        if (
+            not text
+            or token in (")", ",")
+            or prev == "("
+            or token == "("
+            and prev in {*XLS_FUNCTIONS.values()} - {"not"}
+        ):
+            text += token
+        elif token == "-" and prev in ("(", ",", "=", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", "and", "or"):
+            text += " " + token
+        elif prev == "-" and i >= 2 and tokens[i - 2] in ("(", ",", "=", "!=", "<", "<=", ">", ">=", "and", "or"):
+            text += token
+        else:
+            text += " " + token
+    return text
+
+
+def _ref_name(kind: str, value: str, ctx: _Context) -> str:
+    if kind == "dot":
+        return "."
+    raw = value[2:-1] if kind == "ref" else value.rstrip("/").split("/")[-1]
+    if raw in ctx.dropped:
+        raise Unsupported(f"the question '{raw}', which was left out")
+    if kind == "path" and raw not in ctx.renames:
+        raise Unsupported(f"the path '{value}'")
+    return ctx.renames.get(raw, raw)
+
+
+def _codes_for_strings(out: list[str], names: list[str | None], ctx: _Context) -> None:
+    """A choice name compared with (or selected in) a coded question becomes its numeric code."""
+
+    def code_of(question: str | None, literal: str) -> str | None:
+        if question is None or question not in ctx.codes:
+            return None
+        choice = literal[1:-1]
+        if choice in ctx.codes[question]:
+            return str(ctx.codes[question][choice])
+        raise Unsupported(f"the choice '{choice}', which is not in the choices of '{question}'")
+
+    for i, token in enumerate(out):
+        if not (token.startswith("'") or token.startswith('"')):
+            continue
+        question = None
+        if i >= 2 and out[i - 1] in ("=", "!=") and names[i - 2] is not None:
+            question = names[i - 2]
+        elif i + 2 < len(out) and out[i + 1] in ("=", "!=") and names[i + 2] is not None:
+            question = names[i + 2]
+        elif i >= 3 and out[i - 1] == "," and out[i - 3] == "(" and out[i - 4 : i - 3] == ["selected"]:
+            question = names[i - 2]
+        if token in ("''", '""') and question is not None:
+            continue
+        code = code_of(question, token)
+        if code is not None:
+            out[i] = code
+    # `${q} = ''` / `${q} != ''`: unanswered / answered
+    for i, token in enumerate(out):
+        if token in ("''", '""') and i >= 2 and out[i - 1] in ("=", "!=") and names[i - 2] not in (None,):
+            name = out[i - 2]
+            out[i - 2] = ("not " if out[i - 1] == "=" else "") + f"answered({name})"
+            out[i - 1] = ""
+            out[i] = ""
+    out[:] = ["null" if t in ("''", '""') else t for t in out if t != ""]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Import
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    instrument_id: str
+    data: dict[str, Any]
+    problems: list[Problem] = field(default_factory=list)
+    questions: int = 0
+    source: str = ""
+
+    def yaml_text(self) -> str:
+        header = (
+            f"# Imported from the XLSForm {self.source} by survey-tui.\n"
+            "# Rows that could not be imported are listed by `survey-tui xlsform import`.\n"
+        )
+        return header + dump_yaml(self.data)
+
+    def write(self, path: Path) -> None:
+        write_text_atomic(path, self.yaml_text())
+
+
+def _language(name: str, default_tag: str | None) -> str:
+    if name == "default":
+        return default_tag or "*"
+    match = re.search(r"\(([^)]+)\)\s*$", name)
+    if match:
+        return match.group(1).strip()
+    if TAG.match(name) and (len(name) <= 3 or "-" in name):
+        return name
+    return LANGUAGE_NAMES.get(name.strip().lower(), re.sub(r"[^A-Za-z0-9-]+", "-", name.strip()).strip("-") or "*")
+
+
+def _labels(value: Any, default_tag: str | None) -> dict[str, str]:
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        out: dict[str, str] = {}
+        for lang, text in value.items():
+            if text not in (None, ""):
+                out[_language(str(lang), default_tag)] = str(text)
+        return out
+    return {default_tag or "*": str(value)} if str(value) else {}
+
+
+def _safe_name(name: str, taken: set[str]) -> str:
+    clean = re.sub(r"[^A-Za-z0-9_]", "_", name or "")
+    if not clean or not clean[0].isalpha():
+        clean = "q" + clean
+    clean = clean[:64]
+    base, n = clean, 1
+    while clean in taken:
+        n += 1
+        clean = f"{base[:60]}_{n}"
+    return clean
+
+
+class _Importer:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.file = path.name
+        self.problems: list[Problem] = []
+        self.rows: dict[str, int] = {}
+        self.renames: dict[str, str] = {}
+        self.codes: dict[str, dict[str, int]] = {}  # question -> choice name -> code
+        self.lists: dict[str, list[dict[str, Any]]] = {}
+        self.list_codes: dict[str, dict[str, int]] = {}
+        self.sections: list[dict[str, Any]] = []
+        self.pending: list[tuple[dict[str, Any], dict[str, Any], str]] = []  # (question, bind, xls name)
+        self.default_tag: str | None = None
+        self.languages: list[str] = []
+        self.dropped: set[str] = set()
+        self.form_choices: dict[str, list[dict[str, Any]]] = {}
+
+    def problem(self, name: str | None, message: str, severity: str = "warning") -> None:
+        row = self.rows.get(name or "")
+        self.problems.append(
+            Problem(f"{self.file} (survey sheet)", message, line=row, where=name, severity=severity)  # type: ignore[arg-type]
+        )
+
+    def read(self) -> dict[str, Any]:
+        from pyxform.errors import PyXFormError
+        from pyxform.xls2json import workbook_to_json
+        from pyxform.xls2json_backends import get_xlsform
+
+        if self.path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            raise LoadError(
+                [
+                    Problem(
+                        self.file,
+                        f"not an XLSForm file type ({self.path.suffix or 'no suffix'})",
+                        hint="give an .xlsx, .xls or pyxform markdown (.md) file",
+                    )
+                ]
+            )
+        try:
+            workbook = get_xlsform(str(self.path))
+            for index, row in enumerate(workbook.survey or []):
+                name = next((v for k, v in row.items() if str(k).lower() == "name"), None)
+                if name:
+                    self.rows.setdefault(str(name), index + 2)  # row 1 is the header
+            settings = (workbook.settings or [{}])[0] if workbook.settings else {}
+            self.default_tag = None
+            for key, value in settings.items():
+                if str(key).lower() == "default_language" and value:
+                    self.default_tag = _language(str(value), None)
+            return workbook_to_json(
+                workbook_dict=workbook,
+                form_name=None,
+                fallback_form_name=workbook.fallback_form_name,
+                default_language=None,
+                warnings=[],
+            )
+        except PyXFormError as exc:
+            raise LoadError([Problem(self.file, f"pyxform cannot read this form: {exc}")]) from exc
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise LoadError([Problem(self.file, f"cannot read this file as an XLSForm: {exc}")]) from exc
+
+    # -- structure -------------------------------------------------------------------------------
+    def run(self) -> ImportResult:
+        form = self.read()
+        self.form_choices = form.get("choices") or {}
+        children = [c for c in form.get("children", []) if not _is_meta(c)]
+        self.collect_names(children)
+        current: dict[str, Any] | None = None
+        for child in children:
+            kind = child.get("type")
+            if kind == "group" and not self.grid_of(child):
+                self.sections.append(self.section(child))
+                current = None
+                continue
+            if current is None:
+                current = {
+                    "name": _safe_name(f"part{len(self.sections) + 1}", self.section_names()),
+                    "label": {},
+                    "questions": [],
+                }
+                self.sections.append(current)
+            self.element(child, current, [])
+        self.sections = [s for s in self.sections if s["questions"]]
+        instrument_id = _safe_name(str(form.get("id_string") or self.path.stem).lower(), set())
+        title = _labels(form.get("title"), self.default_tag) or {"*": instrument_id}
+        langs = self.languages or [self.default_tag or "en"]
+        data: dict[str, Any] = {
+            "id": instrument_id,
+            "title": _label_value(title),
+            "languages": langs,
+            "default_language": self.default_tag if self.default_tag in langs else langs[0],
+            "required_default": False,
+        }
+        if self.lists:
+            data["choice_lists"] = self.lists
+        for section in self.sections:
+            if not section["label"]:
+                section.pop("label")
+            else:
+                section["label"] = _label_value(section["label"])
+        data["sections"] = self.sections
+        if any(code in (98, 99) for codes in self.list_codes.values() for code in codes.values()):
+            data["special_codes"] = {
+                "dont_know": {"code": -98, "label": {"*": "Don't know"}},
+                "refused": {"code": -99, "label": {"*": "Refused"}},
+            }
+            self.problem(None, "choice codes 98/99 are used by the form: don't know / refused are -98 / -99")
+        if not data["sections"]:
+            raise LoadError(
+                self.problems
+                + [Problem(self.file, "nothing in this form could be imported (see the rows above)", severity="error")]
+            )
+        self.translate_logic()
+        self.settle(data)
+        count = sum(len(s["questions"]) for s in data["sections"])
+        return ImportResult(instrument_id, data, self.problems, count, self.file)
+
+    def section_names(self) -> set[str]:
+        return {s["name"] for s in self.sections}
+
+    def collect_names(self, children: list[dict[str, Any]]) -> None:
+        taken: set[str] = set()
+        for node in _walk(children):
+            name = str(node.get("name") or "")
+            if name and node.get("type") not in ("group", "repeat", "loop"):
+                safe = _safe_name(name, taken)
+                taken.add(safe)
+                self.renames[name] = safe
+                if safe != name:
+                    self.problem(name, f"the name '{name}' became '{safe}' (letters, digits and _ only)")
+
+    def section(self, group: dict[str, Any]) -> dict[str, Any]:
+        name = _safe_name(str(group.get("name") or "section"), self.section_names())
+        section: dict[str, Any] = {"name": name, "label": self.labels(group.get("label")), "questions": []}
+        relevant = (group.get("bind") or {}).get("relevant")
+        if relevant:
+            section["_relevant"] = (relevant, str(group.get("name")))
+        self.unsupported_attributes(group, {"relevant"})
+        for child in group.get("children", []):
+            self.element(child, section, [])
+        return section
+
+    def element(self, node: dict[str, Any], section: dict[str, Any], relevants: list[str]) -> None:
+        kind = str(node.get("type") or "")
+        name = str(node.get("name") or "")
+        bind = node.get("bind") or {}
+        if kind in ("repeat", "loop"):
+            inner = [str(c.get("name")) for c in _walk(node.get("children", [])) if c.get("type") != "group"]
+            self.dropped.update(inner)
+            self.problem(
+                name,
+                f"{kind} '{name}' is not supported (survey-tui interviews have no repeating blocks); "
+                f"left out with its {len(inner)} question(s): {', '.join(inner) or '-'}",
+            )
+            return
+        if kind == "group":
+            grid = self.grid_of(node)
+            if grid:
+                self.add_grid(node, section, relevants)
+                return
+            inner_rel = list(relevants)
+            if bind.get("relevant"):
+                inner_rel.append(str(bind["relevant"]))
+            self.unsupported_attributes(node, {"relevant"})
+            for child in node.get("children", []):
+                self.element(child, section, inner_rel)
+            return
+        question = self.question(node, kind, name)
+        if question is None:
+            return
+        rels = list(relevants)
+        if bind.get("relevant"):
+            rels.append(str(bind["relevant"]))
+        self.pending.append((question, {**bind, "_relevants": rels}, name))
+        section["questions"].append(question)
+
+    def grid_of(self, group: dict[str, Any]) -> bool:
+        appearance = str((group.get("control") or {}).get("appearance") or "")
+        children = _grid_rows(group)
+        generated = len(children) < len(group.get("children") or [])
+        return (
+            ("table-list" in appearance or ("field-list" in appearance and generated))
+            and len(children) >= 2
+            and all(c.get("type") == "select one" for c in children)
+            and len({c.get("list_name") or c.get("itemset") for c in children}) == 1
+        )
+
+    def add_grid(self, group: dict[str, Any], section: dict[str, Any], relevants: list[str]) -> None:
+        xls_name = str(group.get("name"))
+        name = _safe_name(xls_name, {q["name"] for s in self.sections for q in s["questions"]})
+        children = _grid_rows(group)
+        list_name = self.choice_list(children[0])
+        items = []
+        for child in children:
+            child_name = self.renames.get(str(child.get("name")), str(child.get("name")))
+            item = child_name[len(name) + 1 :] if child_name.startswith(name + "_") else child_name
+            items.append({"name": item, "label": _label_value(self.labels(child.get("label")) or {"*": item})})
+            # references to a row of the grid keep working: grid_item is the row's variable
+            self.renames[str(child.get("name"))] = f"{name}_{item}"
+            self.codes[f"{name}_{item}"] = self.list_codes[list_name]
+            self.unsupported_attributes(child, {"required"})
+        header = next(
+            (c for c in group.get("children") or [] if str(c.get("name", "")).startswith("generated_table_list_label")),
+            {},
+        )  # pyxform moves a table-list group's label and hint to a generated note
+        question: dict[str, Any] = {
+            "name": name,
+            "type": "grid",
+            "label": _label_value(self.labels(group.get("label") or header.get("label")) or {"*": name}),
+            "choices": list_name,
+            "items": items,
+        }
+        hint = self.labels(group.get("hint") or header.get("hint"))
+        if hint:
+            question["hint"] = _label_value(hint)
+        if any(_truthy((c.get("bind") or {}).get("required")) for c in children):
+            question["required"] = True
+        bind = dict(group.get("bind") or {})
+        rels = list(relevants) + ([str(bind["relevant"])] if bind.get("relevant") else [])
+        self.rows.setdefault(xls_name, self.rows.get(str(children[0].get("name")), 0) - 1)
+        self.pending.append((question, {"_relevants": rels}, xls_name))
+        section["questions"].append(question)
+
+    def labels(self, value: Any) -> dict[str, str]:
+        labels = _labels(value, self.default_tag)
+        for lang in labels:
+            if lang != "*" and lang not in self.languages:
+                self.languages.append(lang)
+        return labels
+
+    def choice_list(self, node: dict[str, Any]) -> str:
+        xls_list = str(node.get("list_name") or node.get("itemset") or node.get("name"))
+        name = _safe_name(xls_list, set())
+        if name in self.lists:
+            return name
+        choices = node.get("choices") or self.form_choices.get(xls_list) or []
+        names = [str(c.get("name")) for c in choices]
+        numeric = all(re.fullmatch(r"-?\d{1,9}", n) for n in names) and len(set(map(int, names or ["0"]))) == len(names)
+        codes: dict[str, int] = {}
+        out = []
+        for index, choice in enumerate(choices):
+            cname = str(choice.get("name"))
+            code = int(cname) if numeric else index + 1
+            codes[cname] = code
+            entry: dict[str, Any] = {"code": code}
+            if not numeric:
+                entry["name"] = cname
+            entry["label"] = _label_value(self.labels(choice.get("label")) or {"*": cname})
+            out.append(entry)
+        self.lists[name] = out
+        self.list_codes[name] = codes
+        return name
+
+    def question(self, node: dict[str, Any], kind: str, name: str) -> dict[str, Any] | None:
+        if kind in METADATA or kind in UNSUPPORTED_TYPES or kind not in _TYPE_MAP:
+            self.dropped.add(name)
+        if kind in METADATA:
+            self.problem(name, f"'{kind}' metadata is not a question here: {METADATA[kind]}")
+            return None
+        if kind in UNSUPPORTED_TYPES or kind not in _TYPE_MAP:
+            what = UNSUPPORTED_TYPES.get(kind, f"question type '{kind}'")
+            self.problem(name, f"{what} is not supported; question '{name}' left out")
+            return None
+        our_type = _TYPE_MAP[kind]
+        control = node.get("control") or {}
+        appearance = str(control.get("appearance") or "")
+        if our_type == "single" and "likert" in appearance:
+            our_type = "scale"
+        q: dict[str, Any] = {"name": self.renames.get(name, name), "type": our_type}
+        label = self.labels(node.get("label"))
+        if label:
+            q["label"] = _label_value(label)
+        elif our_type not in ("note", "calculate"):
+            q["label"] = name
+            self.problem(name, f"question '{name}' has no label; its name is used as the label")
+        elif our_type == "note":
+            q["label"] = name
+        hint = self.labels(node.get("hint"))
+        if hint:
+            q["hint"] = _label_value(hint)
+        if our_type in ("single", "scale", "multi"):
+            list_name = self.choice_list(node)
+            q["choices"] = list_name
+            self.codes[q["name"]] = self.list_codes[list_name]
+            if not self.lists[list_name]:
+                self.problem(name, f"choice list '{list_name}' has no choices")
+        if kind == "decimal":
+            q["decimals"] = 2
+        if _truthy((node.get("parameters") or {}).get("randomize")):
+            q["randomize"] = True
+        if kind == "range":
+            params = node.get("parameters") or {}
+            for ours, theirs in (("min", "start"), ("max", "end")):
+                if params.get(theirs) not in (None, ""):
+                    q[ours] = float(params[theirs])
+            step = str(params.get("step") or "1")
+            if "." in step:
+                q["decimals"] = len(step.split(".")[1])
+        bind = node.get("bind") or {}
+        required = bind.get("required")
+        if _truthy(required):
+            q["required"] = True
+        elif required not in (None, "", "no", "false", "false()", "FALSE", "No"):
+            self.problem(name, f"required '{required}' (a condition) is not supported; the question is optional")
+        if node.get("choice_filter"):
+            self.problem(
+                name, f"choice_filter '{node['choice_filter']}' is not supported; every choice of the list is shown"
+            )
+        if control.get("jr:count") or kind.endswith("or_other"):
+            pass
+        self.unsupported_attributes(node, {"relevant", "constraint", "required", "calculate", "jr:constraintMsg"})
+        return q
+
+    def unsupported_attributes(self, node: dict[str, Any], handled: set[str]) -> None:
+        name = str(node.get("name") or "")
+        ignored = []
+        bind = node.get("bind") or {}
+        for key, value in bind.items():
+            if key not in handled and key not in ("jr:requiredMsg",) and value not in (None, "", "false", "false()"):
+                ignored.append(f"{key} '{value}'")
+        if bind.get("jr:requiredMsg"):
+            ignored.append("required message")
+        control = node.get("control") or {}
+        for key, value in control.items():
+            if key == "appearance" and any(
+                a in str(value) for a in ("likert", "table-list", "field-list", "minimal", "list-nolabel", "label")
+            ):
+                continue
+            ignored.append(f"{key} '{value}'")
+        for key in ("default", "media", "trigger", "parameters"):
+            value = node.get(key)
+            if key == "parameters" and isinstance(value, dict):
+                value = {k: v for k, v in value.items() if k != "randomize"} if node.get("type") != "range" else {}
+            if value:
+                ignored.append(key if key == "media" else f"{key} '{value}'")
+        if ignored:
+            self.problem(name, "ignored (no equivalent in survey-tui): " + ", ".join(ignored))
+
+    # -- logic -----------------------------------------------------------------------------------
+    def ctx(self, self_name: str | None) -> _Context:
+        return _Context(self.renames, self.codes, self_name, self.dropped)
+
+    def translate(self, text: str, xls_name: str, field_name: str, self_name: str | None) -> str | None:
+        try:
+            return translate_expression(str(text), self.ctx(self_name))
+        except Unsupported as exc:
+            self.problem(xls_name, f"{field_name} '{text}' uses {exc}, which survey-tui does not support; left out")
+            return None
+
+    def translate_logic(self) -> None:
+        for section in self.sections:
+            relevant = section.pop("_relevant", None)
+            if relevant:
+                translated = self.translate(relevant[0], relevant[1], "relevant", None)
+                if translated:
+                    section["relevant"] = translated
+        for question, bind, xls_name in self.pending:
+            name = question["name"]
+            parts = [self.translate(r, xls_name, "relevant", name) for r in bind.get("_relevants", [])]
+            parts = [p for p in parts if p]
+            if parts:
+                question["relevant"] = " and ".join(f"({p})" if len(parts) > 1 else p for p in parts)
+            constraint = bind.get("constraint")
+            if constraint and question["type"] == "numeric":
+                constraint = _peel_range(str(constraint), question)
+            if constraint and question["type"] == "multi":
+                peeled = re.match(
+                    r"^\s*count-selected\(\s*\.\s*\)\s*<=\s*(\d+)\s*(?:and\s+\((?P<rest>.*)\))?\s*$", str(constraint)
+                )
+                if peeled:
+                    question["max_selected"] = int(peeled.group(1))
+                    constraint = peeled.group("rest") or ""
+            if constraint:
+                translated = self.translate(constraint, xls_name, "constraint", name)
+                if translated:
+                    question["constraint"] = translated
+                    message = self.labels(bind.get("jr:constraintMsg"))
+                    if message:
+                        question["constraint_message"] = _label_value(message)
+            calculate = bind.get("calculate")
+            if question["type"] == "calculate":
+                translated = self.translate(calculate, xls_name, "calculation", name) if calculate else None
+                if translated:
+                    question["calculate"] = translated
+                else:
+                    question["_drop"] = True
+            elif calculate:
+                self.problem(
+                    xls_name, f"a default calculation '{calculate}' on a {question['type']} question is ignored"
+                )
+        for section in self.sections:
+            dropped = [q for q in section["questions"] if q.pop("_drop", False)]
+            for q in dropped:
+                section["questions"].remove(q)
+                self.problem(q["name"], f"calculate '{q['name']}' has no usable calculation; left out")
+
+    def settle(self, data: dict[str, Any]) -> None:
+        """Drop logic that does not hold in our model (references to later questions, ...), saying so."""
+        for _ in range(200):
+            try:
+                instrument = Instrument.model_validate(data)
+            except Exception as exc:  # noqa: BLE001 - pydantic's error, reported whole
+                raise LoadError(
+                    self.problems + [Problem(self.file, f"the imported instrument is invalid: {exc}")]
+                ) from exc
+            findings = [f for f in compile_instrument(instrument) if f.severity == "error"]
+            if not findings:
+                return
+            changed = False
+            for f in findings:
+                path = f.path
+                in_question = len(path) >= 5 and path[0] == "sections" and path[2] == "questions"
+                key = path[4] if in_question else None
+                match = re.search(r"(?:unknown name|refers to) '(\w+)'", f.message)
+                if in_question and key in ("relevant", "constraint", "calculate"):
+                    q = data["sections"][path[1]]["questions"][path[3]]
+                    if key not in q:
+                        continue
+                    self.problem(self._xls(q["name"]), f"{key} '{q[key]}' left out: {f.message}")
+                    q.pop(key)
+                    if key == "constraint":
+                        q.pop("constraint_message", None)
+                    if key == "calculate":
+                        data["sections"][path[1]]["questions"].remove(q)
+                    changed = True
+                    break
+                if in_question and match:
+                    q = data["sections"][path[1]]["questions"][path[3]]
+                    missing = match.group(1)
+                    self.problem(
+                        self._xls(q["name"]),
+                        f"the label pipes '{missing}', which is not imported: shown as [{missing}]",
+                    )
+                    _unpipe(q, missing)
+                    changed = True
+                    break
+                if len(path) >= 3 and path[0] == "sections" and path[2] == "relevant":
+                    section = data["sections"][path[1]]
+                    self.problem(section["name"], f"group relevant '{section.pop('relevant')}' left out: {f.message}")
+                    changed = True
+                    break
+            if not changed:
+                raise LoadError(
+                    self.problems + [Problem(self.file, f.message, where=f.where, hint=f.hint) for f in findings]
+                )
+
+    def _xls(self, name: str) -> str:
+        return next((k for k, v in self.renames.items() if v == name), name)
+
+
+_RANGE = re.compile(
+    r"^\s*(?:\.\s*>=\s*(?P<min>-?\d+(?:\.\d+)?))?\s*(?:(?<=\d)\s+and\s+)?"
+    r"(?:\.\s*<=\s*(?P<max>-?\d+(?:\.\d+)?))?\s*(?:and\s+\((?P<rest>.*)\))?\s*$"
+)
+
+
+def _peel_range(constraint: str, question: dict[str, Any]) -> str:
+    """`. >= 0 and . <= 120 and (rest)` (how numeric ranges are exported) -> min/max and the rest."""
+    match = _RANGE.match(constraint)
+    if not match or (match.group("min") is None and match.group("max") is None):
+        return constraint
+    for key in ("min", "max"):
+        if match.group(key) is not None:
+            value = float(match.group(key))
+            question[key] = int(value) if value.is_integer() else value
+    return match.group("rest") or ""
+
+
+def _unpipe(question: dict[str, Any], name: str) -> None:
+    """Replace `${name}` in every text of a question by plain `[name]`."""
+    pattern = re.compile(r"\$?\{" + re.escape(name) + r"\}")
+
+    def fix(value: Any) -> Any:
+        if isinstance(value, str):
+            return pattern.sub(f"[{name}]", value)
+        if isinstance(value, dict):
+            return {k: fix(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [fix(v) for v in value]
+        return value
+
+    for key in ("label", "hint", "constraint_message", "choices", "items"):
+        if key in question:
+            question[key] = fix(question[key])
+
+
+def _grid_rows(group: dict[str, Any]) -> list[dict[str, Any]]:
+    """A table-list group's rows, without the header rows pyxform generates for it."""
+    return [
+        c
+        for c in group.get("children") or []
+        if not str(c.get("name", "")).startswith(("generated_table_list_label", "reserved_name_for_field_list_labels"))
+    ]
+
+
+def _label_value(labels: dict[str, str]) -> Any:
+    return labels["*"] if set(labels) == {"*"} else labels
+
+
+def _truthy(value: Any) -> bool:
+    return str(value).strip().lower() in ("yes", "true", "true()", "1")
+
+
+def _is_meta(node: dict[str, Any]) -> bool:
+    """pyxform's own `meta` block (instanceID, entities): generated, not part of the questionnaire."""
+    return (
+        node.get("type") == "group"
+        and node.get("name") == "meta"
+        and (
+            bool((node.get("control") or {}).get("bodyless"))
+            or all(c.get("type") in ("calculate", "entity") for c in node.get("children", []))
+        )
+    )
+
+
+def _walk(children: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for child in children:
+        out.append(child)
+        if child.get("children"):
+            out.extend(_walk(child["children"]))
+    return out
+
+
+_TYPE_MAP = {
+    "select one": "single",
+    "select all that apply": "multi",
+    "integer": "numeric",
+    "int": "numeric",
+    "decimal": "numeric",
+    "range": "numeric",
+    "text": "text",
+    "string": "text",
+    "phone number": "text",
+    "date": "date",
+    "note": "note",
+    "calculate": "calculate",
+}
+
+
+def import_xlsform(path: Path) -> ImportResult:
+    """Read an XLSForm and build an instrument; raises LoadError only when nothing usable comes out."""
+    path = Path(path)
+    if not path.is_file():
+        raise LoadError([Problem(str(path), "no such file")])
+    result = _Importer(path).run()
+    text = result.yaml_text()
+    instrument, problems = load_instrument_text(text, f"{result.instrument_id}.yaml")
+    if instrument is None:
+        raise LoadError(result.problems + problems)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------------
+# Export
+# ---------------------------------------------------------------------------------------------------
+
+
+def _xls_expr(node: Node, ins: Instrument) -> str:
+    """Our expression tree as XPath the way XLSForm writes it."""
+    match node:
+        case Literal(value=value):
+            if value is None:
+                return "''"
+            if isinstance(value, bool):
+                return "true()" if value else "false()"
+            if isinstance(value, str):
+                return "'" + value.replace("'", "’") + "'"
+            return f"{value:g}" if isinstance(value, float) else str(value)
+        case Name(name=name):
+            return "${" + name + "}"
+        case SelfRef():
+            return "."
+        case Unary(operand=operand):
+            return f"-{_xls_expr(operand, ins)}"
+        case Not(operand=operand):
+            return f"not({_xls_expr(operand, ins)})"
+        case Binary(op=op, left=left, right=right):
+            xop = {"/": "div", "%": "mod"}.get(op, op)
+            return f"({_xls_expr(left, ins)} {xop} {_xls_expr(right, ins)})"
+        case Compare(op=op, left=left, right=right):
+            return f"{_xls_expr(left, ins)} {op} {_xls_expr(right, ins)}"
+        case Logical(op=op, left=left, right=right):
+            return f"({_xls_expr(left, ins)} {op} {_xls_expr(right, ins)})"
+        case Membership(operand=operand, items=items, negated=negated):
+            value = _xls_expr(operand, ins)
+            body = " or ".join(f"{value} = {_xls_expr(item, ins)}" for item in items)
+            return f"not({body})" if negated else f"({body})"
+        case Call(function=function, args=args):
+            xargs = [_xls_expr(a, ins) for a in args]
+            if function == "selected":
+                second = f"'{xargs[1]}'" if isinstance(args[1], Literal) else xargs[1]
+                return f"selected({xargs[0]}, {second})"
+            if function == "count_selected":
+                return f"count-selected({xargs[0]})"
+            if function == "answered":
+                return f"{xargs[0]} != ''"
+            if function in ("dont_know", "refused"):
+                raise Unsupported(f"{function}() (XLSForm has no don't know / refused codes)")
+            if function == "length":
+                return f"string-length({xargs[0]})"
+            return f"{function}({', '.join(xargs)})"
+    raise Unsupported(f"expression node {node!r}")  # pragma: no cover - every node kind is handled above
+
+
+def to_xlsform_expression(text: str, ins: Instrument) -> str:
+    return _xls_expr(parse_expression(text).root, ins)
+
+
+def xlsform_sheets(ins: Instrument) -> tuple[list[list[Any]], list[list[Any]], list[list[Any]], list[str]]:
+    """(survey rows, choices rows, settings rows, notes on what XLSForm cannot carry); first rows are headers."""
+    langs = list(ins.languages)
+    notes: list[str] = []
+    survey_header = (
+        ["type", "name"]
+        + [f"label::{lang}" for lang in langs]
+        + [f"hint::{lang}" for lang in langs]
+        + ["required", "relevant", "constraint"]
+        + [f"constraint_message::{lang}" for lang in langs]
+        + ["calculation", "appearance", "parameters"]
+    )
+    survey: list[list[Any]] = [survey_header]
+    choices: list[list[Any]] = [["list_name", "name"] + [f"label::{lang}" for lang in langs]]
+    written_lists: set[str] = set()
+
+    def labels(value: dict[str, str] | None) -> list[str]:
+        return [label_text(value, lang) if value else "" for lang in langs]
+
+    def row(**cells: Any) -> list[Any]:
+        out = []
+        for column in survey_header:
+            key = column.replace("::", "__").replace("-", "_")
+            out.append(cells.get(key, ""))
+        return out
+
+    def label_cells(prefix: str, value: dict[str, str] | None) -> dict[str, str]:
+        return {f"{prefix}__{lang.replace('-', '_')}": text for lang, text in zip(langs, labels(value), strict=True)}
+
+    def expr(text: str | None, where: str) -> str:
+        if not text:
+            return ""
+        try:
+            return to_xlsform_expression(text, ins)
+        except Unsupported as exc:
+            notes.append(f"{where}: '{text}' uses {exc}; left out of the XLSForm")
+            return ""
+
+    def list_for(q: Question) -> str:
+        name = q.choices if isinstance(q.choices, str) else f"{q.name}_choices"
+        if name not in written_lists:
+            written_lists.add(name)
+            for c in q.choice_options:
+                choices.append([name, str(c.code), *labels(c.label)])
+        return name
+
+    for rule in ins.terminate:
+        notes.append(f"terminate rule '{rule.when}' ({rule.outcome}) has no XLSForm equivalent; left out")
+    for section in ins.sections:
+        survey.append(
+            row(
+                type="begin_group",
+                name=section.name,
+                relevant=expr(section.relevant, section.name),
+                **label_cells("label", section.label),
+            )
+        )
+        for q in section.questions:
+            required = "yes" if q.is_required and q.answerable else ""
+            base = {
+                "name": q.name,
+                "relevant": expr(q.relevant, f"{q.name}.relevant"),
+                **label_cells("label", q.label),
+                **label_cells("hint", q.hint),
+            }
+            constraint_parts = []
+            if q.type == "numeric":
+                if q.min is not None:
+                    constraint_parts.append(f". >= {q.min:g}")
+                if q.max is not None:
+                    constraint_parts.append(f". <= {q.max:g}")
+            if q.type == "multi" and q.max_selected:
+                notes.append(f"{q.name}: max_selected {q.max_selected} written as a constraint")
+                constraint_parts.append(f"count-selected(.) <= {q.max_selected}")
+            own = expr(q.constraint, f"{q.name}.constraint")
+            if own:
+                constraint_parts.append(f"({own})" if constraint_parts else own)
+            constraint = " and ".join(constraint_parts)
+            messages = label_cells("constraint_message", q.constraint_message) if q.constraint_message else {}
+            if q.specials:
+                pass  # XLSForm has no don't know / refused codes; noted once below
+            if q.type == "grid":
+                survey.append(row(type="begin_group", appearance="table-list", **base))
+                list_name = list_for(q)
+                for item in q.items or []:
+                    survey.append(
+                        row(
+                            type=f"select_one {list_name}",
+                            name=f"{q.name}_{item.name}",
+                            required=required,
+                            **label_cells("label", item.label),
+                        )
+                    )
+                survey.append(row(type="end_group"))
+                continue
+            if q.type in ("single", "scale"):
+                kind = f"select_one {list_for(q)}"
+            elif q.type == "multi":
+                kind = f"select_multiple {list_for(q)}"
+            elif q.type == "numeric":
+                kind = "integer" if q.decimals == 0 else "decimal"
+            else:
+                kind = q.type
+            survey.append(
+                row(
+                    type=kind,
+                    required=required,
+                    constraint=constraint,
+                    calculation=expr(q.calculate, f"{q.name}.calculate") if q.type == "calculate" else "",
+                    appearance="likert" if q.type == "scale" else "",
+                    parameters="randomize=true" if q.randomize and q.type in ("single", "multi") else "",
+                    **messages,
+                    **base,
+                )
+            )
+        survey.append(row(type="end_group"))
+    if any(q.specials for q in ins.questions):
+        notes.append("don't know / refused codes have no XLSForm equivalent; left out")
+    settings = [
+        ["form_title", "form_id", "default_language"],
+        [label_text(ins.title, ins.language), ins.id, ins.language],
+    ]
+    return survey, choices, settings, notes
+
+
+def export_xlsform(ins: Instrument, path: Path) -> list[str]:
+    """Write `ins` as an XLSForm workbook (atomically); returns notes on what XLSForm could not carry."""
+    import io
+
+    from openpyxl import Workbook
+
+    survey, choices, settings, notes = xlsform_sheets(ins)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "survey"
+    for r in survey:
+        sheet.append(r)
+    for title, rows in (("choices", choices), ("settings", settings)):
+        ws = book.create_sheet(title)
+        for r in rows:
+            ws.append(r)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    write_bytes_atomic(Path(path), buffer.getvalue())
+    return notes

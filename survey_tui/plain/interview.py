@@ -1,0 +1,204 @@
+"""Plain prompt mode: one line of input per question, readable by a screen reader and over any SSH link.
+
+The loop only renders `InterviewEngine.view()` as text and turns a typed line into one engine call, so
+an answer is validated and stored exactly as in the Textual form. Prompts come from an injectable
+`ask` function: questionary in a terminal, a scripted list in tests.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable
+
+from survey_tui.core.capture import CaptureSession, outcome_label
+from survey_tui.core.interview import QuestionView
+
+Ask = Callable[[str], "str | None"]  # prompt text -> the typed line, None when the user pressed ctrl+c / ctrl+d
+Say = Callable[[str], None]
+
+TEXT: dict[str, dict[str, str]] = {
+    "help": {
+        "en": (
+            "Type the answer and press Enter. Choices: the code (several codes for a multi choice, e.g. 1 3 5; "
+            "one code per row for a grid, e.g. 3 2 4). Commands: < back, !dk don't know, !ref refused, "
+            "!note TEXT add a note, !lang switch language, !stop suspend, !break break off, ? this help."
+        ),
+        "zh-TW": (
+            "輸入答案後按 Enter。選項題輸入代碼（複選題可輸入多個，如 1 3 5；矩陣題每列一個代碼，如 3 2 4）。"
+            "指令：< 上一題，!dk 不知道，!ref 拒答，!note 文字 加註記，!lang 切換語言，"
+            "!stop 暫停，!break 中途終止，? 說明。"
+        ),
+    },
+    "consent": {"en": "Consent — 1 agrees, 2 refuses", "zh-TW": "同意受訪 — 1 同意，2 拒絕"},
+    "end": {
+        "en": "End of the questionnaire. Enter records it as complete; < goes back.",
+        "zh-TW": "問卷已結束。按 Enter 記錄為完成；輸入 < 回上一題。",
+    },
+    "ended": {"en": "Interview #{id} ended: {outcome}.", "zh-TW": "訪問 #{id} 已結束：{outcome}。"},
+    "quota_cell": {"en": "Full quota cell: {cell}", "zh-TW": "已滿的配額格：{cell}"},
+    "first": {"en": "This is the first question.", "zh-TW": "這是第一題。"},
+    "noted": {"en": "Note saved.", "zh-TW": "註記已儲存。"},
+    "language": {"en": "Language: {lang}", "zh-TW": "語言：{lang}"},
+    "grid_count": {
+        "en": "Give one code per row ({rows} rows), separated by spaces.",
+        "zh-TW": "每列輸入一個代碼（共 {rows} 列），以空白分隔。",
+    },
+}
+
+
+def t(key: str, language: str, **values: object) -> str:
+    texts = TEXT[key]
+    return (texts.get(language) or texts["en"]).format(**values)
+
+
+def render(view: QuestionView, language: str, progress: str) -> str:
+    """The question as plain lines: section and progress, label, hint, numbered choices and specials."""
+    lines = [f"[{view.section} · {progress}] {view.question.name}", view.label]
+    if view.hint:
+        lines.append(f"  ({view.hint})")
+    qtype = view.question.type
+    if view.items:
+        for index, (_, label) in enumerate(view.items, start=1):
+            lines.append(f"  row {index}: {label}")
+    for choice in view.choices:
+        lines.append(f"  {choice.code:>3}  {choice.label}")
+    for name, code, label in view.specials:
+        key = "!dk" if name == "dont_know" else "!ref"
+        lines.append(f"  {code:>3}  {label}  ({key})")
+    if qtype == "multi":
+        lines.append("  (1 3 5 …)")
+    if view.answer is not None:
+        shown = view.answer.special or view.answer.value
+        lines.append(f"  = {shown}")
+    return "\n".join(lines)
+
+
+def parse_line(view: QuestionView, line: str) -> object:
+    """A typed line as the raw value the engine validates (a grid line becomes {item: code})."""
+    qtype = view.question.type
+    if qtype == "grid":
+        parts = [p for p in re.split(r"[\s,，、]+", line.strip()) if p]
+        if len(parts) != len(view.items) and parts:
+            return _GridCount(len(view.items))
+        return {name: part for (name, _), part in zip(view.items, parts, strict=False)}
+    if qtype in ("single", "scale"):
+        text = line.strip()
+        specials = {str(code): name for name, code, _ in view.specials}
+        if text in specials and view.question.choice(int(text)) is None:
+            return _Special(specials[text])
+        return text
+    return line
+
+
+class _GridCount:
+    def __init__(self, rows: int) -> None:
+        self.rows = rows
+
+
+class _Special:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def run_plain(session: CaptureSession, ask: Ask, say: Say) -> str:
+    """Take the interview to its end (or a suspend); returns how it ended."""
+    engine = session.engine
+    lang = session.language
+    say(t("help", lang))
+    if session.needs_consent:
+        say(session.consent_text())
+        while True:
+            line = ask(t("consent", session.language) + " > ")
+            if line is None:
+                session.suspend()
+                return _ended(session, say)
+            line = line.strip()
+            if line == "!lang":
+                session.set_language(session.next_language())
+                say(session.consent_text())
+            elif line in ("1", "2"):
+                session.record_consent(line == "1")
+                if line == "2":
+                    return _ended(session, say)
+                break
+            else:
+                say("! " + t("consent", session.language))
+    while not engine.finished:
+        lang = session.language
+        view = engine.view()
+        if view is None:  # at the end of the path: confirm completion
+            line = ask(t("end", lang) + " > ")
+            if line is None:
+                session.suspend()
+                return _ended(session, say)
+            if line.strip() == "<":
+                engine.back()
+                continue
+            if line.strip() == "":
+                session.complete()
+                break
+            continue
+        progress = f"{view.number}/{view.total}"
+        say(render(view, lang, progress))
+        line = ask("> ")
+        if line is None:
+            session.suspend()
+            return _ended(session, say)
+        command = line.strip()
+        if command == "?":
+            say(t("help", lang))
+            continue
+        if command == "<":
+            if not engine.back():
+                say(t("first", lang))
+            continue
+        if command in ("!dk", "!ref"):
+            result = engine.submit_special("dont_know" if command == "!dk" else "refused")
+        elif command.startswith("!note"):
+            engine.note(command[5:].strip())
+            say(t("noted", lang))
+            continue
+        elif command == "!lang":
+            session.set_language(session.next_language())
+            say(t("language", session.language, lang=session.language))
+            continue
+        elif command == "!stop":
+            session.suspend()
+            return _ended(session, say)
+        elif command == "!break":
+            session.break_off()
+            return _ended(session, say)
+        else:
+            raw = parse_line(view, line)
+            if isinstance(raw, _GridCount):
+                say("! " + t("grid_count", lang, rows=raw.rows))
+                continue
+            result = engine.submit_special(raw.name) if isinstance(raw, _Special) else engine.submit(raw)
+        if not result.accepted and result.rejection is not None:
+            where = f" [{result.rejection.field}]" if result.rejection.field else ""
+            say(f"! {result.rejection.message}{where}")
+    if session.closed_outcome is None:
+        session.closed_outcome = engine.outcome
+    return _ended(session, say)
+
+
+def _ended(session: CaptureSession, say: Say) -> str:
+    outcome = session.outcome or "suspended"
+    say(t("ended", session.language, id=session.interview_id, outcome=outcome_label(outcome, session.language)))
+    if outcome == "quota_full" and session.full_quota_cell:
+        say(t("quota_cell", session.language, cell=session.full_quota_cell))
+    if session.engine.end_message:  # the terminate rule's words for the respondent
+        say(session.engine.end_message)
+    return outcome
+
+
+def questionary_ask(line: str) -> str | None:
+    """Ask through questionary (history, editing, screen-reader friendly plain text)."""
+    import questionary
+
+    return questionary.text(line, qmark="").ask()  # None on ctrl+c: the loop suspends, nothing is lost
+
+
+def stdout_say(text: str) -> None:
+    print(text, file=sys.stdout, flush=True)

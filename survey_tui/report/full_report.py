@@ -1,0 +1,572 @@
+"""The report skeleton (T1.6, P1.6.1-P1.6.3): every section filled from the study, text left to write.
+
+One `Report` (a list of sections made of headings, paragraphs, bullet lists, tables and placeholders) is
+rendered both as Markdown and as Word (.docx, what clients receive), so the two never disagree. Facts
+come from the plan (study.yaml), the store (versions, fieldwork dates, respondent statuses, quotas,
+exclusions) and the analysis modules (planned tables with significance letters, hypothesis tests).
+Whatever the study does not have yet is said in the section ("no quotas defined") instead of invented;
+the researcher's own words go where a clearly marked placeholder stands. `build_bundle` zips the report,
+tables, codebook and data (never contact data) for stakeholders.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from survey_tui.core.instrument import label_text
+from survey_tui.core.study import Study
+from survey_tui.core.yamlfile import write_text_atomic
+from survey_tui.io.atomic import atomic_path
+
+PLACEHOLDER = "✎ TO WRITE 待撰寫"
+
+
+@dataclass
+class Block:
+    kind: str  # heading | paragraph | bullets | table | placeholder | code
+    text: str = ""
+    level: int = 2
+    items: list[str] = field(default_factory=list)
+    header: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    title: str
+    blocks: list[Block] = field(default_factory=list)
+
+    def heading(self, text: str, level: int = 2) -> None:
+        self.blocks.append(Block("heading", text, level))
+
+    def para(self, text: str) -> None:
+        self.blocks.append(Block("paragraph", text))
+
+    def bullets(self, items: list[str]) -> None:
+        if items:
+            self.blocks.append(Block("bullets", items=items))
+
+    def table(self, header: list[str], rows: list[list[Any]]) -> None:
+        self.blocks.append(Block("table", header=header, rows=[[_s(c) for c in r] for r in rows]))
+
+    def todo(self, text: str) -> None:
+        self.blocks.append(Block("placeholder", text))
+
+    def missing(self, text: str) -> None:
+        self.blocks.append(Block("paragraph", f"(Not available yet: {text})"))
+
+    def headings(self) -> list[str]:
+        return [b.text for b in self.blocks if b.kind == "heading"]
+
+
+def _s(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) < 0.01 and value != 0 else f"{value:,.2f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+SECTIONS = (
+    "1. Executive summary 摘要",
+    "2. Background and desk research 背景與次級資料",
+    "3. Objectives and hypotheses 研究目的與假設",
+    "4. Method 研究方法",
+    "5. Data quality 資料品質",
+    "6. Sample profile 樣本結構",
+    "7. Results by objective 各研究目的之結果",
+    "8. Hypothesis verdicts 假設檢定結果",
+    "9. Conclusions 結論",
+    "10. Recommendations 建議",
+    "Appendix A. Questionnaire 問卷",
+    "Appendix B. Codebook 編碼簿",
+)
+
+
+def build_report(study: Study, language: str | None = None, today: date | None = None) -> Report:
+    """The whole skeleton; each section degrades to a plain 'not available' note on its own."""
+    cfg = study.config
+    language = language or cfg.language
+    report = Report(cfg.title)
+    context = _Context(study, language)
+    _cover(report, study, today or date.today())
+    steps: list[tuple[str, Callable[[Report, _Context], None]]] = [
+        (SECTIONS[0], lambda r, c: r.todo("The key findings and what the client should do, in one page (write last).")),
+        (SECTIONS[1], _background),
+        (SECTIONS[2], _objectives),
+        (SECTIONS[3], _method),
+        (SECTIONS[4], _quality),
+        (SECTIONS[5], _profile),
+        (SECTIONS[6], _results),
+        (SECTIONS[7], _hypotheses),
+        (SECTIONS[8], lambda r, c: r.todo("Answer each objective in turn, citing the tables and verdicts above.")),
+        (SECTIONS[9], lambda r, c: r.todo("What the client should do, for whom, and how to measure it.")),
+        (SECTIONS[10], _questionnaire),
+        (SECTIONS[11], _codebook),
+    ]
+    for title, fill in steps:
+        report.heading(title)
+        try:
+            fill(report, context)
+        except Exception as exc:  # noqa: BLE001 - one section failing must not lose the others
+            report.missing(f"this section could not be filled ({type(exc).__name__}: {exc})")
+    context.close()
+    return report
+
+
+class _Context:
+    """Things several sections need, loaded once and lazily."""
+
+    def __init__(self, study: Study, language: str) -> None:
+        self.study = study
+        self.language = language
+        self._dataset: Any = None
+        self._export: Any = None
+        self.store = study.store()
+
+    def close(self) -> None:
+        self.store.close()
+
+    @property
+    def dataset(self) -> Any:
+        if self._dataset is None:
+            from survey_tui.analysis.dataset import load_dataset
+
+            try:
+                self._dataset = load_dataset(self.study, store=self.store)
+            except ModuleNotFoundError:
+                self._dataset = load_dataset(self.study, store=self.store, include_coded=False)
+        return self._dataset
+
+    @property
+    def export(self) -> Any:
+        if self._export is None:
+            from survey_tui.io.meta import from_dataset
+
+            self._export = from_dataset(self.dataset, self.study.config.title)
+        return self._export
+
+
+def _cover(report: Report, study: Study, today: date) -> None:
+    cfg = study.config
+    fmt = cfg.report_format
+    report.heading(cfg.title, 1)
+    rows = [
+        ["Client 委託單位", cfg.client or "—"],
+        ["Date 日期", today.isoformat()],
+        ["Report format 報告格式", fmt.template or "—"],
+        [
+            "Format approval 格式核准",
+            fmt.status
+            + (f" by {fmt.approved_by}" if fmt.approved_by else "")
+            + (f" on {fmt.approved_on}" if fmt.approved_on else ""),
+        ],
+    ]
+    report.table(["", ""], rows)
+    if not fmt.approved:
+        report.para(f"⚠ The report format is {fmt.status}, not approved by the client yet.")
+
+
+def _background(report: Report, c: _Context) -> None:
+    cfg = c.study.config
+    if cfg.background.context or cfg.description:
+        report.para(cfg.background.context or cfg.description)
+    if cfg.background.decision:
+        report.para(f"Decision supported 支援之決策: {cfg.background.decision}")
+    if not cfg.sources:
+        report.missing("no desk-research sources in study.yaml (sources:)")
+    else:
+        report.table(
+            ["Source 來源", "Publisher", "Kind", "Reliability 可信度", "Findings 發現"],
+            [[s.title, s.publisher, s.kind, s.reliability, "; ".join(f.text for f in s.findings)] for s in cfg.sources],
+        )
+    report.todo("What the desk research already answers, and the gap this survey fills.")
+
+
+def _objectives(report: Report, c: _Context) -> None:
+    cfg = c.study.config
+    if not cfg.objectives:
+        report.missing("no objectives in study.yaml (objectives:)")
+    report.bullets([f"**{o.id}** {o.text}" for o in cfg.objectives])
+    if cfg.hypotheses:
+        report.table(
+            ["Hypothesis 假設", "Objective", "Statement", "Test", "Expected"],
+            [[h.id, h.objective, h.statement, str(h.test), h.expected_text()] for h in cfg.hypotheses],
+        )
+    else:
+        report.missing("no hypotheses in study.yaml (hypotheses:)")
+
+
+def _method(report: Report, c: _Context) -> None:
+    from survey_tui.core.plan import COLLECTION_MODES
+
+    cfg, store = c.study.config, c.store
+    m = cfg.method
+    report.bullets(
+        [
+            f"Approach 研究取向: {m.approach}",
+            "Mode 調查方式: " + (", ".join(COLLECTION_MODES.get(x, x) for x in m.modes) or "—"),
+            f"Target population 母體: {m.target_population or '—'}",
+            f"Sample design 抽樣設計: {m.sampling or '—'}; planned sample size 預計樣本數: {m.sample_size or '—'}",
+        ]
+    )
+    report.heading("Instrument versions 問卷版本", 3)
+    versions = store.versions()
+    if versions:
+        report.table(
+            ["Instrument", "Version", "Published", "Note"],
+            [[v.instrument_id, f"v{v.version}", v.published_at[:10], v.note or ""] for v in versions],
+        )
+    else:
+        report.missing("no instrument has been published")
+    report.heading("Changes after the pilot 試訪後修改", 3)
+    try:
+        from survey_tui.core.versions import changes_after_pilot
+
+        ids = sorted({v.instrument_id for v in versions})
+        diffs = [(i, changes_after_pilot(c.study, i)) for i in ids]
+        if not any(d for _, d in diffs):
+            report.para("No pilot interviews were followed by a new version (no changes after pilot to report).")
+        for _, diff in diffs:
+            if diff is not None:
+                report.bullets(diff.lines() or [f"No changes between {diff.old_label} and {diff.new_label}."])
+    except ModuleNotFoundError:
+        report.missing("the version comparison module is not installed")
+    report.heading("Fieldwork 執行期間", 3)
+    rows = store.query(
+        "SELECT mode, MIN(started_at), MAX(COALESCE(ended_at, started_at)), COUNT(*),"
+        " SUM(outcome = 'complete') FROM interviews GROUP BY mode ORDER BY mode"
+    )
+    if rows:
+        report.table(
+            ["Mode", "First 開始", "Last 結束", "Interviews 訪問數", "Completes 完訪數"],
+            [[r[0], (r[1] or "")[:10], (r[2] or "")[:10], r[3], r[4] or 0] for r in rows],
+        )
+    else:
+        report.missing("no interviews yet")
+    report.heading("Quotas achieved 配額達成", 3)
+    if cfg.quotas:
+        from survey_tui.core.quotas import quota_counts
+
+        cells = quota_counts(store, cfg.quotas)
+        report.table(
+            ["Quota", "Cell", "Target 目標", "Completes 完成", "Achieved 達成率"],
+            [
+                [
+                    q.quota,
+                    " × ".join(q.cell),
+                    q.target,
+                    q.completes,
+                    f"{100 * q.completes / q.target:.0f}%" if q.target else "—",
+                ]
+                for q in cells
+            ],
+        )
+    else:
+        report.missing("no quotas defined in study.yaml (quotas:)")
+    report.heading("Response and cooperation rates 回應率與合作率", 3)
+    _rates(report, store)
+    report.todo("Describe anything in fieldwork that affects how the results should be read.")
+
+
+def _rates(report: Report, store: Any) -> None:
+    try:
+        from survey_tui.core.respondents import status_counts
+
+        counts = status_counts(store)
+    except ModuleNotFoundError:
+        counts = {}
+    if counts and sum(counts.values()):
+        done = counts.get("completed", 0)
+        refused = counts.get("refused", 0)
+        ineligible = counts.get("screened_out", 0) + counts.get("quota_full", 0)
+        eligible_or_unknown = sum(counts.values()) - ineligible - counts.get("withdrawn", 0)
+        report.table(["Status 狀態", "Respondents 人數"], sorted(counts.items()))
+        rr = 100 * done / eligible_or_unknown if eligible_or_unknown else None
+        coop = 100 * done / (done + refused) if done + refused else None
+        report.bullets(
+            [
+                "Response rate 回應率 = completed / (all respondents − screened out − quota full − withdrawn) = "
+                + (f"{rr:.1f}%" if rr is not None else "—"),
+                "Cooperation rate 合作率 = completed / (completed + refused) = "
+                + (f"{coop:.1f}%" if coop is not None else "—"),
+            ]
+        )
+        return
+    rows = store.query("SELECT outcome, COUNT(*) FROM interviews WHERE mode = 'field' GROUP BY outcome")
+    outcomes = {r[0] or "unfinished": int(r[1]) for r in rows}
+    report.missing("no respondent list (T1.3), so rates are computed from interview outcomes only")
+    if outcomes:
+        report.table(["Outcome 結果", "Interviews 訪問數"], sorted(outcomes.items()))
+        started = sum(outcomes.values()) - outcomes.get("screened_out", 0)
+        if started:
+            report.bullets(
+                [
+                    f"Completion rate 完訪率 = complete / (started − screened out) = "
+                    f"{100 * outcomes.get('complete', 0) / started:.1f}%"
+                ]
+            )
+
+
+def _quality(report: Report, c: _Context) -> None:
+    from survey_tui.analysis.quality import latest_decisions
+
+    decisions = latest_decisions(c.store)
+    excluded = {i: reason for i, (d, reason) in decisions.items() if d == "exclude"}
+    n = c.dataset.n
+    report.para(f"{n} completed field interviews are analysed; {len(excluded)} were excluded in the quality review.")
+    if excluded:
+        report.table(["Interview 訪問", "Reason 原因"], sorted(excluded.items()))
+    report.todo("Say how the checks (speeding, straight-lining, don't-know rates, duplicates) were applied.")
+
+
+def _profile(report: Report, c: _Context) -> None:
+    from survey_tui.io.flat import frequency_table
+
+    data = c.export
+    instrument = c.dataset.instrument
+    sections = [instrument.sections[0], instrument.sections[-1]] if len(instrument.sections) > 1 else []
+    names = [q.name for s in sections for q in s.questions if q.type in ("single", "scale")]
+    names = [n for n in names if n in data.frame.columns]
+    if not names:
+        report.missing("no screener or demographic single-choice questions to profile")
+    for name in names:
+        var = data.variable(name)
+        report.heading(f"{name} {var.label_in(c.language)}", 3)
+        table = frequency_table(data, name, c.language)
+        report.table(["Code", "Label", "n", "%"], [[r[0], r[1], r[2], r[3]] for r in table.iter_rows()])
+
+
+def _results(report: Report, c: _Context) -> None:
+    cfg = c.study.config
+    plan = cfg.analysis_plan
+    if not cfg.objectives:
+        report.missing("no objectives in study.yaml")
+        return
+    from survey_tui.analysis.tables import TableOptions, banner_tables, table_markdown
+
+    banners = {b.id: b for b in plan.banners}
+    for objective in cfg.objectives:
+        report.heading(f"{objective.id} {objective.text}", 3)
+        planned = [t for t in plan.tables if t.objective == objective.id]
+        if not planned:
+            report.missing(f"no table planned for {objective.id} (analysis_plan.tables)")
+        for t in planned:
+            ids = t.banners or list(banners)
+            variables = [banners[i].variable for i in ids if i in banners and banners[i].variable]
+            tables = banner_tables(c.dataset, t.stub, variables, TableOptions(filter=t.filter, language=c.language))
+            report.para(f"Table {t.id}: {t.title or ', '.join(t.stub)}")
+            for table in tables:
+                report.blocks.append(Block("code", table_markdown(table, c.language)))
+        report.todo(f"What these tables say about {objective.id}.")
+
+
+def _hypotheses(report: Report, c: _Context) -> None:
+    cfg = c.study.config
+    if not cfg.hypotheses:
+        report.missing("no hypotheses in study.yaml")
+        return
+    from survey_tui.analysis.hypotheses import evaluate_all
+
+    results = evaluate_all(c.dataset, cfg.hypotheses)
+    report.table(
+        ["Hypothesis", "Test", "Statistic", "p", "Effect", "Base n", "Verdict 結論"],
+        [
+            [
+                r.id,
+                r.test,
+                f"{r.statistic_name} = {_s(r.statistic)}" + (f" (df {_s(r.df)})" if r.df else ""),
+                _s(r.p_value),
+                f"{r.effect_name} = {_s(r.effect_size)}" if r.effect_size is not None else "—",
+                r.base,
+                r.verdict,
+            ]
+            for r in results
+        ],
+    )
+    report.bullets([f"**{r.id}** {r.statement}: {r.explanation}" for r in results])
+
+
+def _questionnaire(report: Report, c: _Context) -> None:
+    instruments, _ = c.study.load_instruments()
+    if not instruments:
+        report.missing("no instrument")
+    for instrument in instruments.values():
+        for lang in instrument.languages:
+            report.heading(f"{label_text(instrument.title, lang) or instrument.id} ({lang})", 3)
+            items = []
+            for q in instrument.questions:
+                text = label_text(q.label, lang, "en")
+                line = f"**{q.name}** [{q.type}] {text}"
+                if q.choice_options:
+                    line += " — " + "; ".join(
+                        f"{ch.code} {label_text(ch.label, lang, 'en')}" for ch in q.choice_options
+                    )
+                if q.items:
+                    line += " — items: " + "; ".join(label_text(i.label, lang, "en") for i in q.items)
+                items.append(line)
+            report.bullets(items)
+
+
+def _codebook(report: Report, c: _Context) -> None:
+    data = c.export
+    report.para(
+        "The full codebook (values, missing codes, relevance per variable) is in the export folder "
+        "(`*_codebook.md` / `.html`); the variables are:"
+    )
+    report.table(
+        ["Variable", "Label", "Type", "Measure", "Missing codes"],
+        [
+            [
+                v.name,
+                v.label_in(c.language),
+                v.kind,
+                v.measure,
+                ", ".join(f"{k}={n}" for k, n in sorted(v.missing.items())),
+            ]
+            for v in data.variables
+        ],
+    )
+
+
+# -- rendering -------------------------------------------------------------------------------------
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(report: Report) -> str:
+    out: list[str] = []
+    for b in report.blocks:
+        if b.kind == "heading":
+            out += ["#" * b.level + " " + b.text, ""]
+        elif b.kind == "paragraph":
+            out += [b.text, ""]
+        elif b.kind == "placeholder":
+            out += [f"> **[{PLACEHOLDER}]** {b.text}", ""]
+        elif b.kind == "bullets":
+            out += [f"- {item}" for item in b.items] + [""]
+        elif b.kind == "code":
+            out += [b.text.replace("### ", "#### ", 1), ""]
+        elif b.kind == "table":
+            header = b.header if any(b.header) else [" "] * len(b.header)
+            out.append("| " + " | ".join(_md_cell(h) for h in header) + " |")
+            out.append("|" + "---|" * len(header))
+            out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in b.rows]
+            out.append("")
+    return "\n".join(out)
+
+
+def write_docx(report: Report, path: Path) -> None:
+    from docx import Document
+    from docx.enum.text import WD_COLOR_INDEX
+    from docx.oxml.ns import qn
+
+    doc = Document()
+    style = doc.styles["Normal"]
+    style.font.name = "Microsoft JhengHei"
+    style.element.rPr.rFonts.set(qn("w:eastAsia"), "Microsoft JhengHei")  # Traditional Chinese font
+    for b in report.blocks:
+        if b.kind == "heading":
+            doc.add_heading(b.text, level=min(b.level - 1, 3) if b.level > 1 else 0)
+        elif b.kind == "paragraph":
+            _rich(doc.add_paragraph(), b.text)
+        elif b.kind == "placeholder":
+            p = doc.add_paragraph()
+            run = p.add_run(f"[{PLACEHOLDER}] ")
+            run.bold = True
+            run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+            note = p.add_run(b.text)
+            note.italic = True
+            note.font.highlight_color = WD_COLOR_INDEX.YELLOW
+        elif b.kind == "bullets":
+            for item in b.items:
+                _rich(doc.add_paragraph(style="List Bullet"), item)
+        elif b.kind == "code":
+            _markdown_table(doc, b.text)
+        elif b.kind == "table":
+            _table(doc, b.header, b.rows)
+    with atomic_path(path) as tmp:
+        doc.save(str(tmp))
+
+
+def _rich(paragraph: Any, text: str) -> None:
+    """**bold** spans as bold runs; everything else as plain text."""
+    for i, part in enumerate(text.split("**")):
+        if part:
+            paragraph.add_run(part).bold = i % 2 == 1
+
+
+def _table(doc: Any, header: list[str], rows: list[list[str]]) -> None:
+    has_header = any(header)
+    table = doc.add_table(rows=len(rows) + int(has_header), cols=len(header) or 1)
+    table.style = "Table Grid"
+    offset = 0
+    if has_header:
+        for i, text in enumerate(header):
+            table.cell(0, i).text = text
+            for run in table.cell(0, i).paragraphs[0].runs:
+                run.bold = True
+        offset = 1
+    for r, row in enumerate(rows):
+        for i, text in enumerate(row):
+            table.cell(r + offset, i).text = text
+
+
+def _markdown_table(doc: Any, text: str) -> None:
+    """A banner table rendered by `analysis.tables` (markdown) as a Word table with its notes."""
+    rows: list[list[str]] = []
+    for line in text.splitlines():
+        if line.startswith("### "):
+            doc.add_paragraph(line[4:]).runs[0].bold = True
+        elif line.startswith("|") and not line.startswith("|---"):
+            rows.append([cell.strip().replace("\\|", "|").replace("**", "") for cell in line.strip("|").split(" | ")])
+        elif line.strip() and not line.startswith("|"):
+            if rows:
+                _table(doc, rows[0], rows[1:])
+                rows = []
+            doc.add_paragraph(line)
+    if rows:
+        _table(doc, rows[0], rows[1:])
+
+
+# -- files -------------------------------------------------------------------------------------------
+def write_report(study: Study, formats: tuple[str, ...] = ("md", "docx"), language: str | None = None) -> list[Path]:
+    report = build_report(study, language)
+    paths: list[Path] = []
+    if "md" in formats:
+        path = study.exports_dir / "report.md"
+        write_text_atomic(path, to_markdown(report))
+        paths.append(path)
+    if "docx" in formats:
+        path = study.exports_dir / "report.docx"
+        write_docx(report, path)
+        paths.append(path)
+    return paths
+
+
+def build_bundle(
+    study: Study, language: str | None = None, progress: Callable[[str, float], None] | None = None
+) -> Path:
+    """report + tables + codebook + data (sav, csv, xlsx; never contact data) in one zip for stakeholders."""
+    from survey_tui.io.export import ExportOptions, run_export
+
+    say = progress or (lambda text, fraction: None)
+    say("Writing the report", 0.1)
+    files = write_report(study, ("md", "docx"), language)
+    say("Exporting data without contact data", 0.4)
+    result = run_export(
+        study, ExportOptions(formats=("sav", "csv", "xlsx", "codebook"), language=language, include_contacts=False)
+    )
+    files += [study.root / e.file for e in result.entries] + [result.manifest]
+    say("Zipping", 0.9)
+    target = study.exports_dir / "stakeholder_bundle.zip"
+    with atomic_path(target) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in files:
+            archive.write(path, arcname=path.name)
+    say("Done", 1.0)
+    return target

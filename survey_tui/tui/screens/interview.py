@@ -1,0 +1,726 @@
+"""The interviewer form (T1.4): one question per screen, keyboard only, every answer committed at once.
+
+The engine decides everything (routing, validation, storage); this screen only renders
+`InterviewEngine.view()` and turns keys into `submit` / `submit_special` / `back` / `note` calls.
+Digits choose codes and a single choice moves on by itself when the digits typed can only mean one
+code (with codes 1 and 10, "1" waits for Enter or another digit — never for a timer).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import events, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from survey_tui.core.capture import (
+    CaptureSession,
+    assigned_respondents,
+    outcome_label,
+    resumable_interviews,
+    resume_session,
+    start_session,
+)
+from survey_tui.core.interview import QuestionView
+from survey_tui.tui.messages import Loaded, LoadFailed
+
+UI: dict[str, dict[str, str]] = {
+    "consent_title": {"en": "Consent", "zh-TW": "受訪同意"},
+    "agree": {"en": "Agrees to take part", "zh-TW": "同意受訪"},
+    "refuse": {"en": "Refuses", "zh-TW": "拒絕受訪"},
+    "end": {
+        "en": "End of the questionnaire. Enter records the interview as complete; PgUp goes back.",
+        "zh-TW": "問卷已結束。按 Enter 記錄為完成訪問；PgUp 回上一題。",
+    },
+    "done": {
+        "en": "Interview #{id} ended: {outcome}. Press Enter to close.",
+        "zh-TW": "訪問 #{id} 已結束：{outcome}。按 Enter 關閉。",
+    },
+    "current": {"en": "Current answer: {value}", "zh-TW": "目前答案：{value}"},
+    "first": {"en": "This is the first question.", "zh-TW": "這是第一題。"},
+    "noted": {"en": "Note saved.", "zh-TW": "註記已儲存。"},
+    "not_code": {"en": "{value} is not a code here.", "zh-TW": "{value} 不是本題的代碼。"},
+    "typed": {"en": "Typed: {value} (Enter to confirm)", "zh-TW": "已輸入：{value}（按 Enter 確認）"},
+    "pilot": {"en": "PILOT", "zh-TW": "試訪"},
+    "quota_cell": {"en": "Full quota cell: {cell}", "zh-TW": "已滿的配額格：{cell}"},
+}
+
+
+def ui(key: str, language: str, **values: object) -> str:
+    texts = UI[key]
+    return (texts.get(language) or texts["en"]).format(**values)
+
+
+def current_interviewer(app: object) -> str | None:
+    """The interviewer last named in this app (the start list's name field, or the Respondents section)."""
+    return getattr(app, "interviewer", None) or None
+
+
+def remember_interviewer(app: object, name: str | None) -> None:
+    """Keep the name for the next interview started in this app (SurveyApp has no field for it)."""
+    if name:
+        app.interviewer = name  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Option:
+    code: int
+    label: str
+    special: str | None = None  # 'dont_know' / 'refused' for the special rows
+
+
+class ChoiceBoard(Static, can_focus=True):
+    """Numbered choices (single, scale, multi, consent) or a grid (rows × one shared scale).
+
+    Keys: digits pick a code, up/down move, space toggles in a multi choice. The board posts
+    `ChoiceBoard.Picked` when a single choice is unambiguous; Enter is the screen's.
+    """
+
+    DEFAULT_CSS = """
+    ChoiceBoard { height: auto; padding: 0 1; }
+    ChoiceBoard:focus { background: $boost; }
+    """
+
+    class Picked(Message):
+        """A single choice (or consent) was chosen by its code."""
+
+        def __init__(self, option: Option) -> None:
+            super().__init__()
+            self.option = option
+
+    class Problem(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__("", **kwargs)  # type: ignore[arg-type]
+        self.kind = "single"
+        self.options: list[Option] = []
+        self.items: list[tuple[str, str]] = []
+        self.cursor: int | None = None
+        self.checked: set[int] = set()
+        self.grid: dict[str, int] = {}
+        self.buffer = ""
+        self.language = "en"
+
+    def load(
+        self,
+        kind: str,
+        options: list[Option],
+        items: list[tuple[str, str]] | None = None,
+        value: object = None,
+        language: str = "en",
+    ) -> None:
+        self.kind, self.options, self.items = kind, options, items or []
+        self.buffer, self.language = "", language
+        self.checked = set(value) if kind == "multi" and isinstance(value, list) else set()
+        self.grid = dict(value) if kind == "grid" and isinstance(value, dict) else {}
+        self.cursor = None
+        if kind == "grid":
+            self.cursor = 0
+        elif isinstance(value, int):
+            self.cursor = next((i for i, o in enumerate(options) if o.code == value and not o.special), None)
+        elif kind == "multi" and options:
+            self.cursor = 0
+        self.redraw()
+
+    # -- keys ------------------------------------------------------------------------------------
+    def _codes(self) -> list[Option]:
+        if self.kind == "grid":
+            return [o for o in self.options if o.special is None]
+        return [o for o in self.options if o.code >= 0]
+
+    def on_key(self, event: events.Key) -> None:
+        key = event.key
+        if event.character and event.character.isdigit() and len(event.character) == 1:
+            event.stop()
+            self.type_digit(event.character)
+        elif key == "backspace" and self.buffer:
+            event.stop()
+            self.buffer = self.buffer[:-1]
+            self.redraw()
+        elif key == "up":
+            event.stop()
+            self.move(-1)
+        elif key == "down":
+            event.stop()
+            self.move(1)
+        elif key == "space" and self.kind == "multi":
+            event.stop()
+            self.toggle()
+
+    def move(self, step: int) -> None:
+        size = len(self.items) if self.kind == "grid" else len(self.options)
+        if size:
+            self.cursor = 0 if self.cursor is None else (self.cursor + step) % size
+            self.buffer = ""
+            self.redraw()
+
+    def type_digit(self, digit: str) -> None:
+        self.buffer += digit
+        codes = self._codes()
+        prefix = [o for o in codes if str(o.code).startswith(self.buffer)]
+        exact = next((o for o in codes if str(o.code) == self.buffer), None)
+        if not prefix:
+            bad, self.buffer = self.buffer, ""
+            self.post_message(self.Problem(ui("not_code", self.language, value=bad)))
+            self.redraw()
+            return
+        if exact is not None and self.kind != "grid":
+            self.cursor = self.options.index(exact)
+        if exact is not None and len(prefix) == 1:
+            self.commit_buffer()
+        self.redraw()
+
+    def commit_buffer(self) -> bool:
+        """Act on the digits typed so far if they are a code; True when they were."""
+        codes = self._codes()
+        exact = next((o for o in codes if str(o.code) == self.buffer), None)
+        self.buffer = ""
+        if exact is None:
+            return False
+        if self.kind == "grid":
+            if self.cursor is not None and self.items:
+                self.grid[self.items[self.cursor][0]] = exact.code
+                self.cursor = min(self.cursor + 1, len(self.items) - 1)
+        elif self.kind == "multi":
+            self.cursor = self.options.index(exact)
+            if exact.special is not None:
+                self.post_message(self.Picked(exact))
+        else:
+            self.cursor = self.options.index(exact)
+            self.post_message(self.Picked(exact))
+        self.redraw()
+        return True
+
+    def toggle(self) -> None:
+        if self.buffer:
+            codes = self._codes()
+            exact = next((o for o in codes if str(o.code) == self.buffer), None)
+            self.buffer = ""
+            if exact is None:
+                return
+            self.cursor = self.options.index(exact)
+        if self.cursor is None:
+            return
+        option = self.options[self.cursor]
+        if option.special is not None:
+            self.post_message(self.Picked(option))
+            return
+        self.checked ^= {option.code}
+        self.redraw()
+
+    def value(self) -> object:
+        """What Enter submits for this board (the engine validates it)."""
+        if self.kind == "multi":
+            return sorted(self.checked)
+        if self.kind == "grid":
+            return dict(self.grid)
+        return None
+
+    # -- drawing ---------------------------------------------------------------------------------
+    def redraw(self) -> None:
+        """The board's content is recomputed from its state on every change."""
+        self.update(self.draw())
+
+    def draw(self) -> Text:
+        text = Text()
+        if self.kind == "grid":
+            legend = "  ".join(f"{o.code} {o.label}" for o in self.options if o.special is None)
+            text.append(legend + "\n", style="dim")
+            width = max((len(label) for _, label in self.items), default=0)
+            labels = {o.code: o.label for o in self.options}
+            for index, (name, label) in enumerate(self.items):
+                here = index == self.cursor
+                code = self.grid.get(name)
+                mark = "▸ " if here else "  "
+                text.append(mark + label.ljust(width) + "  ", style="bold" if here else "")
+                if code is not None:
+                    text.append(f"[{code}] {labels.get(code, '')}", style="green")
+                elif here and self.buffer:
+                    text.append(f"[{self.buffer}_]", style="yellow")
+                else:
+                    text.append("[ ]", style="dim")
+                text.append("\n")
+        else:
+            for index, option in enumerate(self.options):
+                here = index == self.cursor
+                box = ""
+                if self.kind == "multi" and option.special is None:
+                    box = "[x] " if option.code in self.checked else "[ ] "
+                style = "reverse" if here else ("dim" if option.special else "")
+                text.append(("▸ " if here else "  ") + f"{option.code:>3}  " + box + option.label, style=style)
+                text.append("\n")
+            if self.buffer:
+                text.append(ui("typed", self.language, value=self.buffer), style="yellow")
+        text.rstrip()
+        return text
+
+
+class NoteScreen(ModalScreen[str | None]):
+    """The interviewer's remark on the current question."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="interview.note.cancel")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="iv-modal"):
+            yield Static("Note / 註記 (Enter saves, Esc cancels)")
+            yield Input(id="note-input")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class StopScreen(ModalScreen[str | None]):
+    """Stop the interview: suspend (resume later) or record a break-off."""
+
+    BINDINGS = [
+        Binding("s", "choose('suspend')", "Suspend", id="interview.stop.suspend"),
+        Binding("b", "choose('break_off')", "Break off", id="interview.stop.break_off"),
+        Binding("escape", "choose('')", "Continue", id="interview.stop.cancel"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="iv-modal"):
+            yield Static(
+                "Stop the interview / 停止訪問\n\n"
+                "  s  Suspend — resume later where it stopped / 暫停，稍後續訪\n"
+                "  b  Break off — the respondent stopped / 中途終止\n"
+                "  Esc  Continue the interview / 繼續訪問"
+            )
+
+    def action_choose(self, choice: str) -> None:
+        self.dismiss(choice or None)
+
+
+HELP_KEYS: list[tuple[str, str]] = [
+    ("0-9", "choose a code (a single choice moves on when the code is unambiguous) / 輸入代碼"),
+    ("↑ ↓", "move between choices or grid rows / 移動"),
+    ("space", "tick / untick in a multi choice / 複選勾選"),
+    ("Enter", "accept and go on / 確認並下一題"),
+    ("PgUp", "back to the previous question (answers kept) / 上一題"),
+    ("F8", "don't know / 不知道"),
+    ("F9", "refused / 拒答"),
+    ("F2", "note on this question / 註記"),
+    ("F4", "switch language / 切換語言"),
+    ("F10", "stop: suspend or break off / 暫停或中途終止"),
+    ("F1 ?", "this help / 說明"),
+]
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,f1,question_mark,enter", "close", "Close", id="interview.help.close")]
+
+    def compose(self) -> ComposeResult:
+        lines = "\n".join(f"  {key:<7} {text}" for key, text in HELP_KEYS)
+        with Vertical(classes="iv-modal"):
+            yield Static("Interview keys / 訪問按鍵\n\n" + lines + "\n\nEsc closes / Esc 關閉")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class InterviewScreen(Screen[str | None]):
+    """One interview: consent, the questions, the end screen; dismisses with how it ended."""
+
+    #: app shortcuts (sections, quit) are off while an interview is on screen
+    TAKES_ALL_KEYS = True
+
+    BINDINGS = [
+        Binding("enter", "next", "Next", id="interview.next", tooltip="Accept the answer and go on"),
+        Binding("pageup", "back", "Back", id="interview.back", tooltip="Previous question; answers are kept"),
+        Binding("f8", "special('dont_know')", "Don't know", id="interview.dont_know", priority=True),
+        Binding("f9", "special('refused')", "Refused", id="interview.refused", priority=True),
+        Binding("f2", "note", "Note", id="interview.note", priority=True),
+        Binding("f4", "language", "Language", id="interview.language", priority=True),
+        Binding("f10", "stop", "Stop", id="interview.stop", priority=True, tooltip="Suspend or break off"),
+        Binding("f1", "help", "Help", id="interview.help", priority=True),
+        Binding("question_mark", "help", "Help", id="interview.help_q", show=False),
+    ]
+
+    def __init__(self, session: CaptureSession) -> None:
+        super().__init__()
+        self.session = session
+        self.started = time.monotonic()
+        self.stage = "question"
+        self.view: QuestionView | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="iv-status")
+        with VerticalScroll(id="iv-body"):
+            yield Static("", id="iv-label")
+            yield Static("", id="iv-hint")
+            yield ChoiceBoard(id="iv-board")
+            yield Input(id="iv-input")
+        yield Static("", id="iv-message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.update_status)
+        self.show()
+
+    # -- rendering -------------------------------------------------------------------------------
+    @property
+    def lang(self) -> str:
+        return self.session.language
+
+    def update_status(self) -> None:
+        engine = self.session.engine
+        seconds = int(time.monotonic() - self.started)
+        parts = []
+        if self.view is not None:
+            progress = engine.progress()
+            parts += [self.view.section, f"{self.view.number}/{self.view.total}", f"{progress.percent}%"]
+        parts.append(f"#{self.session.interview_id}")
+        if self.session.respondent_id:
+            parts.append(self.session.respondent_id)
+        parts += [f"{seconds // 60:02d}:{seconds % 60:02d}", self.lang]
+        if self.session.interview.mode == "pilot":
+            parts.append(ui("pilot", self.lang))
+        self.query_one("#iv-status", Static).update(" · ".join(parts))
+
+    def say(self, text: str, error: bool = False) -> None:
+        widget = self.query_one("#iv-message", Static)
+        widget.update(Text(text, style="bold red" if error else "green"))
+
+    def show(self, message: str = "") -> None:
+        """Draw the current stage from the engine's state (the single source of truth)."""
+        session, engine = self.session, self.session.engine
+        board = self.query_one(ChoiceBoard)
+        field = self.query_one("#iv-input", Input)
+        label = self.query_one("#iv-label", Static)
+        hint = self.query_one("#iv-hint", Static)
+        self.view = None
+        hint.update("")
+        if session.outcome is not None and (engine.finished or session.closed_outcome):
+            self.stage = "done"
+            text = ui("done", self.lang, id=session.interview_id, outcome=outcome_label(session.outcome, self.lang))
+            if session.outcome == "quota_full" and session.full_quota_cell:
+                text += "\n" + ui("quota_cell", self.lang, cell=session.full_quota_cell)
+            if engine.end_message:  # the terminate rule's words for the respondent
+                text += "\n\n" + engine.end_message
+            label.update(Text(text, style="bold"))
+            board.display = field.display = False
+        elif session.needs_consent:
+            self.stage = "consent"
+            label.update(Text(session.consent_text(), style="bold"))
+            hint.update(ui("consent_title", self.lang))
+            board.load(
+                "single", [Option(1, ui("agree", self.lang)), Option(2, ui("refuse", self.lang))], language=self.lang
+            )
+            board.display, field.display = True, False
+            board.focus()
+        elif engine.current is None:
+            self.stage = "end"
+            label.update(Text(ui("end", self.lang), style="bold"))
+            board.display = field.display = False
+        else:
+            self.stage = "question"
+            view = engine.view()
+            assert view is not None
+            self.view = view
+            q = view.question
+            label.update(Text(view.label, style="bold"))
+            hint.update(Text(view.hint, style="italic"))
+            value = view.answer.value if view.answer and view.answer.special is None else None
+            if q.type in ("single", "scale", "multi", "grid"):
+                options = [Option(c.code, c.label) for c in view.choices]
+                if q.type != "grid":
+                    options += [Option(code, lbl, name) for name, code, lbl in view.specials]
+                board.load(q.type, options, list(view.items), value, self.lang)
+                board.display, field.display = True, False
+                board.focus()
+            elif q.type == "note":
+                board.display = field.display = False
+                self.set_focus(None)
+            else:
+                field.value = "" if value is None else (f"{value:g}" if isinstance(value, float) else str(value))
+                field.placeholder = "YYYY-MM-DD" if q.type == "date" else ""
+                board.display, field.display = False, True
+                field.focus()
+            if not message and view.answer is not None and view.answer.special is not None:
+                special = next((lbl for n, _, lbl in view.specials if n == view.answer.special), view.answer.special)
+                message = ui("current", self.lang, value=special)
+        self.say(message)
+        self.update_status()
+
+    # -- acting ----------------------------------------------------------------------------------
+    def _result(self, result: object) -> None:
+        accepted = getattr(result, "accepted", False)
+        if accepted:
+            self.show()
+            return
+        rejection = getattr(result, "rejection", None)
+        text = rejection.message if rejection is not None else "?"
+        board = self.query_one(ChoiceBoard)
+        if rejection is not None and rejection.field and board.kind == "grid":
+            names = [name for name, _ in board.items]
+            if rejection.field in names:
+                board.cursor = names.index(rejection.field)
+                board.redraw()
+        self.say(text, error=True)  # the cursor stays where the fix is needed
+
+    def action_next(self) -> None:
+        engine = self.session.engine
+        board = self.query_one(ChoiceBoard)
+        if self.stage == "done":
+            self.dismiss(self.session.outcome)
+            return
+        if self.stage == "end":
+            self.session.complete()
+            self.show()
+            return
+        if self.stage == "consent":
+            if board.buffer:
+                board.commit_buffer()
+            elif board.cursor is not None:
+                self.on_choice_board_picked(ChoiceBoard.Picked(board.options[board.cursor]))
+            return
+        if self.view is None:
+            return
+        qtype = self.view.question.type
+        if qtype == "note":
+            self._result(engine.submit(None))
+        elif qtype in ("single", "scale"):
+            if board.buffer:
+                typed = board.buffer
+                if not board.commit_buffer():
+                    self.say(ui("not_code", self.lang, value=typed), error=True)
+                return
+            option = board.options[board.cursor] if board.cursor is not None else None
+            if option is not None and option.special:
+                self._result(engine.submit_special(option.special))
+            else:
+                self._result(engine.submit(None if option is None else option.code))
+        elif qtype == "grid" and board.buffer:
+            typed = board.buffer
+            if board.commit_buffer():
+                self.say("")
+            else:
+                self.say(ui("not_code", self.lang, value=typed), error=True)
+        elif qtype in ("multi", "grid"):
+            if board.buffer:
+                board.toggle()
+            self._result(engine.submit(board.value()))
+        else:
+            self._result(engine.submit(self.query_one("#iv-input", Input).value))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_next()
+
+    def on_choice_board_picked(self, message: ChoiceBoard.Picked) -> None:
+        option = message.option
+        if self.stage == "consent":
+            self.session.record_consent(option.code == 1)
+            self.show()
+            return
+        if self.stage != "question":
+            return
+        if option.special is not None:
+            self._result(self.session.engine.submit_special(option.special))
+        else:
+            self._result(self.session.engine.submit(option.code))
+
+    def on_choice_board_problem(self, message: ChoiceBoard.Problem) -> None:
+        self.say(message.text, error=True)
+
+    def action_back(self) -> None:
+        if self.stage not in ("question", "end"):
+            return
+        if self.session.engine.back():
+            self.show()
+        else:
+            self.say(ui("first", self.lang), error=True)
+
+    def action_special(self, special: str) -> None:
+        if self.stage == "question":
+            self._result(self.session.engine.submit_special(special))
+
+    def action_language(self) -> None:
+        if self.stage == "done":
+            return
+        board = self.query_one(ChoiceBoard)
+        kept = (board.kind, set(board.checked), dict(board.grid), board.cursor)
+        self.session.set_language(self.session.next_language())
+        self.show()
+        if board.kind == kept[0]:  # ticks not yet submitted survive the switch
+            board.checked, board.grid, board.cursor = kept[1], kept[2], kept[3]
+            board.redraw()
+
+    def action_note(self) -> None:
+        if self.stage != "question":
+            return
+
+        def saved(text: str | None) -> None:
+            if text:
+                self.session.engine.note(text)
+                self.say(ui("noted", self.lang))
+
+        self.app.push_screen(NoteScreen(), saved)
+
+    def action_stop(self) -> None:
+        if self.stage == "done":
+            return
+
+        def chosen(choice: str | None) -> None:
+            if choice == "suspend":
+                self.session.suspend()
+            elif choice == "break_off":
+                self.session.break_off()
+            self.show()
+
+        self.app.push_screen(StopScreen(), chosen)
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen())
+
+    def on_unmount(self) -> None:
+        self.session.close()
+
+
+class StartScreen(Screen[None]):
+    """Pick who to interview: a walk-in, an assigned respondent, or a suspended interview to resume."""
+
+    BINDINGS = [
+        Binding("enter", "start", "Start", id="interview.start.go", tooltip="Start or resume the selected row"),
+        Binding("m", "mode", "Field/Pilot", id="interview.start.mode", tooltip="Switch between field and pilot"),
+        Binding("f4", "language", "Language", id="interview.start.language"),
+        Binding("escape", "leave", "Close", id="interview.start.leave"),
+    ]
+
+    def __init__(self, interviewer: str | None = None, mode: str = "field", language: str | None = None) -> None:
+        super().__init__()
+        self.interviewer = interviewer
+        self.mode = mode
+        self.language = language
+        self.rows: list[tuple[str, object]] = []
+
+    def compose(self) -> ComposeResult:
+        self.interviewer = self.interviewer or current_interviewer(self.app)
+        yield Static("", id="iv-start-title")
+        yield Input(value=self.interviewer or "", placeholder="Interviewer / 訪員姓名", id="iv-interviewer")
+        yield DataTable(id="iv-start-list", cursor_type="row")
+        yield Static("", id="iv-message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+        self.query_one(DataTable).focus()
+
+    def on_screen_resume(self) -> None:
+        self.load()
+
+    def update_title(self) -> None:
+        study = self.app.study  # type: ignore[attr-defined]
+        lang = self.language or study.config.language
+        self.query_one("#iv-start-title", Static).update(
+            Text(f"{study.config.title} — new interview · mode: {self.mode} · language: {lang}", style="bold")
+        )
+
+    @work(thread=True, exclusive=True, group="interview-start")
+    def load(self) -> None:
+        try:
+            with self.app.study.store() as store:  # type: ignore[attr-defined]
+                walk_ins = resumable_interviews(store, self.interviewer or None)  # their own when named
+                respondents = assigned_respondents(store, self.interviewer or None)
+        except Exception as exc:  # noqa: BLE001 - shown on screen
+            self.post_message(LoadFailed(str(exc)))
+            return
+        self.post_message(Loaded(("list", walk_ins, respondents)))
+
+    def on_loaded(self, message: Loaded) -> None:
+        data = message.data
+        if data[0] == "session":
+            self.app.push_screen(InterviewScreen(data[1]))
+            return
+        _, resumable, respondents = data
+        self.update_title()
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        table.add_columns("Start", "Who", "Status", "Interviewer", "Appointment / at question")
+        self.rows = [("walk_in", None)]
+        table.add_row("New", "Walk-in (anonymous) / 路訪受訪者", "", "", "")
+        for r in resumable:  # unfinished interviews first: someone is waiting to finish them
+            self.rows.append(("resume", r["id"]))
+            who = f"#{r['id']} {r['respondent_id'] or 'walk-in'} ({r['mode']})"
+            table.add_row(
+                "Resume",
+                who,
+                str(r["status"]).replace("_", " "),
+                r["interviewer"] or "—",
+                str(r["current_question"] or "end"),
+            )
+        for r in respondents:  # the interviewer's own, next appointment first
+            self.rows.append(("respondent", r["id"]))
+            when = str(r["next_appointment"] or "").replace("T", " ")[:16]
+            table.add_row("New", str(r["id"]), str(r["status"]).replace("_", " "), r["interviewer"] or "—", when)
+
+    def on_load_failed(self, message: LoadFailed) -> None:
+        self.query_one("#iv-message", Static).update(Text(message.error, style="bold red"))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.interviewer = event.value.strip() or None
+        remember_interviewer(self.app, self.interviewer)
+        self.query_one(DataTable).focus()
+        self.load()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_start()
+
+    def action_start(self) -> None:
+        table = self.query_one(DataTable)
+        if not self.rows or table.cursor_row is None or table.cursor_row >= len(self.rows):
+            return
+        self.interviewer = self.query_one("#iv-interviewer", Input).value.strip() or None
+        remember_interviewer(self.app, self.interviewer)
+        kind, key = self.rows[table.cursor_row]
+        self.open_session(kind, key)
+
+    @work(thread=True, exclusive=True, group="interview-open")
+    def open_session(self, kind: str, key: object) -> None:
+        study = self.app.study  # type: ignore[attr-defined]
+        try:
+            if kind == "resume":
+                session = resume_session(study, int(key), interviewer=self.interviewer)  # type: ignore[call-overload]
+            else:
+                session = start_session(
+                    study,
+                    mode=self.mode,
+                    interviewer=self.interviewer,
+                    respondent_id=str(key) if kind == "respondent" else None,
+                    language=self.language,
+                )
+        except Exception as exc:  # noqa: BLE001 - shown on screen
+            self.post_message(LoadFailed(str(exc)))
+            return
+        self.post_message(Loaded(("session", session)))
+
+    def action_mode(self) -> None:
+        self.mode = "pilot" if self.mode == "field" else "field"
+        self.update_title()
+
+    def action_language(self) -> None:
+        langs = self.app.study.config.languages  # type: ignore[attr-defined]
+        current = self.language or self.app.study.config.language  # type: ignore[attr-defined]
+        self.language = langs[(langs.index(current) + 1) % len(langs)] if current in langs else langs[0]
+        self.update_title()
+
+    def action_leave(self) -> None:
+        if len(self.app.screen_stack) > 1 and not getattr(self.app, "is_interview_app", False):
+            self.dismiss(None)
+        else:
+            self.app.exit()

@@ -1,0 +1,681 @@
+"""Respondents (T1.3): the recruitment list, its actions, contact-list import and the quota board.
+
+The list is a window: each refresh reads one page (50 rows) with `respondents.page`, so 100,000
+respondents cost the same as 400. Every read and write runs in a worker thread and comes back as a
+message; widgets are only touched on the app's thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, DataTable, Footer, Header, Input, Label, OptionList, Select, Static
+
+from survey_tui.core import respondents as resp
+from survey_tui.core.quotas import cell_key, quota_counts
+from survey_tui.tui.messages import Loaded, LoadFailed
+
+PAGE_SIZE = 50
+COLUMNS = ("ID", "Status", "Interviewer", "Eligible", "Attempts", "Appointment", "Name", "Phone", "Gender", "Age")
+GENDER = {1: "男", 2: "女", 3: "其他"}
+ELIGIBILITY = (("eligible / 符合", "yes"), ("not eligible / 不符合", "no"))
+
+
+def status_label(status: str) -> str:
+    zh, en = resp.STATUS_LABELS.get(status, (status, status))
+    return f"{zh} {en}"
+
+
+class StartInterview(Message):
+    """Ask whoever runs interviews (the capture form) to start one for this respondent."""
+
+    def __init__(self, respondent_id: str) -> None:
+        super().__init__()
+        self.respondent_id = respondent_id
+
+
+@dataclass
+class Acted:
+    text: str
+
+
+# -- modals ----------------------------------------------------------------------------------------------
+class PickScreen(ModalScreen[tuple[str, str] | None]):
+    """Pick one option and add a note: status changes and contact attempts."""
+
+    BINDINGS = [Binding("escape", "dismiss_none", "Cancel")]
+
+    def __init__(self, title: str, options: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.options = options
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="respondents-modal"):
+            yield Label(self.title_text)
+            yield OptionList(*[label for _, label in self.options], id="pick-options")
+            yield Input(placeholder="note (optional) / 備註", id="pick-note")
+            yield Label("↑↓ choose · enter confirm · esc cancel", classes="dim")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        note = self.query_one("#pick-note", Input).value
+        self.dismiss((self.options[event.option_index][0], note))
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+
+class AskScreen(ModalScreen[str | None]):
+    """One line of text: an appointment time, an interviewer's name."""
+
+    BINDINGS = [Binding("escape", "dismiss_none", "Cancel")]
+
+    def __init__(self, title: str, placeholder: str, value: str = "") -> None:
+        super().__init__()
+        self.title_text, self.placeholder, self.value = title, placeholder, value
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="respondents-modal"):
+            yield Label(self.title_text)
+            yield Input(value=self.value, placeholder=self.placeholder, id="ask-input")
+            yield Label("enter confirm · esc cancel", classes="dim")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip())
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+
+class WithdrawScreen(ModalScreen[bool | None]):
+    """Withdrawal erases contact data; the user chooses what happens to the anonymous answers."""
+
+    BINDINGS = [Binding("escape", "dismiss_none", "Cancel")]
+
+    def __init__(self, respondent_id: str) -> None:
+        super().__init__()
+        self.respondent_id = respondent_id
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="respondents-modal"):
+            yield Label(
+                f"{self.respondent_id} withdraws consent / 撤回同意\n"
+                "Their name, phone, e-mail, address and notes are erased and the erasure logged."
+            )
+            yield Button("Erase contacts, keep anonymous answers", id="keep", variant="warning")
+            yield Button("Erase contacts and delete answers", id="delete", variant="error")
+            yield Button("Cancel", id="cancel")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(None if event.button.id == "cancel" else event.button.id == "delete")
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+
+class QuotaBoardScreen(ModalScreen[None]):
+    """Targets and completes per quota cell, read live from the store."""
+
+    BINDINGS = [Binding("escape,b", "close", "Close"), Binding("r", "reload", "Refresh")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="respondents-modal wide"):
+            yield Label("Quota board / 配額 (completes of field interviews)", id="quota-title")
+            yield DataTable(id="quota-table", cursor_type="row", zebra_stripes=True)
+            yield Label("r refresh · esc close", classes="dim")
+
+    def on_mount(self) -> None:
+        self.action_reload()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_reload(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="quota-board")
+    def load(self) -> None:
+        study = self.app.study  # type: ignore[attr-defined]
+        try:
+            with study.store() as store:
+                cells = quota_counts(store, study.config.quotas)
+        except Exception as exc:  # noqa: BLE001 - shown on screen
+            self.post_message(LoadFailed(str(exc)))
+            return
+        self.post_message(Loaded(cells))
+
+    def on_loaded(self, message: Loaded) -> None:
+        message.stop()
+        table = self.query_one("#quota-table", DataTable)
+        table.clear(columns=True)
+        table.add_columns("Quota", "Cell", "Target", "Completes", "Remaining", "")
+        if not message.data:
+            self.query_one("#quota-title", Label).update("No quotas in study.yaml (add a quotas: list)")
+        for c in message.data:
+            bar = "█" * min(20, round(20 * c.completes / c.target)) if c.target else ""
+            table.add_row(
+                c.quota,
+                cell_key(c.cell),
+                "—" if c.target is None else str(c.target),
+                str(c.completes),
+                "FULL 已滿" if c.full else ("—" if c.remaining is None else str(c.remaining)),
+                bar,
+            )
+
+    def on_load_failed(self, message: LoadFailed) -> None:
+        message.stop()
+        self.query_one("#quota-title", Label).update(f"[b red]{message.error}[/]")
+
+
+class ImportScreen(ModalScreen[str | None]):
+    """Import a contact list: path, encoding, duplicate rule; preview the mapping and report; confirm."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss_none", "Cancel"),
+        Binding("f", "cycle_field", "Change field", tooltip="Map the selected column to another field"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.raw: Any = None
+        self.mapping: dict[str, str] = {}
+        self.plan: Any = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="respondents-modal wide"):
+            yield Label("Import a contact list (CSV / XLSX) / 匯入名單")
+            with Horizontal(classes="import-row"):
+                yield Input(placeholder="file path, e.g. ~/名單.csv", id="import-path")
+                yield Input(placeholder="encoding (auto)", id="import-encoding")
+                yield Select(
+                    [("duplicates: merge", "merge"), ("duplicates: skip", "skip")],
+                    value="merge",
+                    allow_blank=False,
+                    id="import-rule",
+                )
+            yield DataTable(id="import-mapping", cursor_type="row")
+            yield Static("", id="import-report")
+            with Horizontal(classes="import-row"):
+                yield Button("Preview", id="preview", variant="primary")
+                yield Button("Import", id="commit", variant="success", disabled=True)
+                yield Button("Cancel", id="cancel")
+            yield Label(
+                "enter on path: preview · f: change a column's field · nothing is written before Import", classes="dim"
+            )
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.preview(reset=True)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "cancel":
+            self.dismiss(None)
+        elif event.button.id == "preview":
+            self.preview(reset=self.raw is None)
+        elif event.button.id == "commit":
+            self.commit()
+
+    def action_cycle_field(self) -> None:
+        from survey_tui.io.contact_import import ATTRIBUTE, FIELDS, IGNORE
+
+        table = self.query_one("#import-mapping", DataTable)
+        if not self.mapping or table.row_count == 0:
+            return
+        header = list(self.mapping)[table.cursor_row]
+        order = [*FIELDS, ATTRIBUTE, IGNORE]
+        current = self.mapping[header]
+        self.mapping[header] = order[(order.index(current) + 1) % len(order)]
+        self.show_mapping()
+        self.query_one("#commit", Button).disabled = True
+        self.query_one("#import-report", Static).update("mapping changed: press Preview again")
+
+    def show_mapping(self) -> None:
+        table = self.query_one("#import-mapping", DataTable)
+        row = table.cursor_row
+        table.clear(columns=True)
+        table.add_columns("Column in file", "→ field", "First values")
+        for header, target in self.mapping.items():
+            sample = ", ".join(str(v) for v in self.raw.frame[header].head(3).to_list() if v is not None)
+            table.add_row(header, target, sample[:60])
+        if table.row_count:
+            table.move_cursor(row=min(row, table.row_count - 1))
+
+    @work(thread=True, exclusive=True, group="import")
+    def preview(self, reset: bool = False) -> None:
+        from survey_tui.io.contact_import import ImportFailed, _existing_keys, guess_mapping, prepare_import
+        from survey_tui.io.contact_import import read_contact_file as read
+
+        study = self.app.study  # type: ignore[attr-defined]
+        path = Path(self.query_one("#import-path", Input).value.strip()).expanduser()
+        encoding = self.query_one("#import-encoding", Input).value.strip() or None
+        rule = self.query_one("#import-rule", Select).value
+        try:
+            if reset or self.raw is None:
+                self.raw = read(path, encoding)
+                self.mapping = guess_mapping(self.raw.frame.columns)
+            with study.store() as store:
+                plan = prepare_import(
+                    self.raw,
+                    self.mapping,
+                    existing=_existing_keys(store),
+                    rule=str(rule),
+                    criteria=study.config.eligibility,
+                    language=study.config.language,
+                )
+        except ImportFailed as exc:
+            self.post_message(LoadFailed("\n".join(str(p) for p in exc.problems) + "\nnothing will be imported"))
+            return
+        self.post_message(Loaded(("preview", plan)))
+
+    @work(thread=True, exclusive=True, group="import")
+    def commit(self) -> None:
+        from survey_tui.io.contact_import import commit_import
+
+        study = self.app.study  # type: ignore[attr-defined]
+        try:
+            with study.store() as store:
+                result = commit_import(store, self.plan)
+        except Exception as exc:  # noqa: BLE001 - the transaction rolled back; say so
+            self.post_message(LoadFailed(f"import failed, nothing imported: {exc}"))
+            return
+        self.post_message(Loaded(("done", result)))
+
+    def on_loaded(self, message: Loaded) -> None:
+        message.stop()
+        kind, data = message.data
+        if kind == "preview":
+            self.plan = data
+            self.show_mapping()
+            self.query_one("#import-report", Static).update("\n".join(data.report_lines(limit=8)))
+            self.query_one("#commit", Button).disabled = data.new.height == 0 and data.merges.height == 0
+        else:
+            self.dismiss(f"imported {data.imported}, merged {data.merged}, skipped {data.skipped}, bad rows {data.bad}")
+
+    def on_load_failed(self, message: LoadFailed) -> None:
+        message.stop()
+        self.query_one("#import-report", Static).update(f"[b red]{message.error}[/]")
+        self.query_one("#commit", Button).disabled = True
+
+
+# -- the section --------------------------------------------------------------------------------------------
+SORT_ORDER = ("added", "status", "appointment", "attempts", "interviewer", "id")
+
+
+class RespondentsScreen(Screen[None]):
+    BINDINGS = [
+        Binding(
+            "right_square_bracket", "page(1)", "Next page", id="respondents.next_page", tooltip="Next 50 respondents"
+        ),
+        Binding("left_square_bracket", "page(-1)", "Prev page", id="respondents.prev_page", tooltip="Previous 50"),
+        Binding("slash", "search", "Search", id="respondents.search", tooltip="Search id, name, phone or e-mail"),
+        Binding("o", "sort", "Sort", id="respondents.sort", tooltip="Cycle the sort order"),
+        Binding("s", "status", "Status", id="respondents.status", tooltip="Change the selected respondent's status"),
+        Binding("t", "attempt", "Attempt", id="respondents.attempt", tooltip="Log a contact attempt"),
+        Binding("a", "appointment", "Appointment", id="respondents.appointment", tooltip="Book an interview time"),
+        Binding("i", "assign", "Assign", id="respondents.assign", tooltip="Assign to an interviewer"),
+        Binding("w", "withdraw", "Withdraw", id="respondents.withdraw", tooltip="Consent withdrawn: erase contacts"),
+        Binding("m", "import", "Import", id="respondents.import", tooltip="Import a CSV/XLSX contact list"),
+        Binding("b", "quotas", "Quotas", id="respondents.quotas", tooltip="Quota board: targets and completes"),
+        Binding("e", "screen", "Screen", id="respondents.screen", tooltip="Re-screen everyone against eligibility"),
+        Binding(
+            "enter",
+            "start_interview",
+            "Interview",
+            id="respondents.interview",
+            tooltip="Interview this respondent: the interviewer form (resumes their open interview if any)",
+            show=False,
+        ),
+        Binding("r", "refresh", "Refresh", id="respondents.refresh", tooltip="Read the list again"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.page_offset = 0
+        self.page_total = 0
+        self.flt = resp.RespondentFilter()
+        self.page_rows: list[resp.PageRow] = []
+        self.opening = False  # an interview is being opened (Enter twice must not start two)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="respondents-filters"):
+            yield Select([(status_label(s), s) for s in resp.STATUSES], prompt="any status", id="filter-status")
+            yield Select([], prompt="any interviewer", id="filter-interviewer")
+            yield Select(list(ELIGIBILITY), prompt="any eligibility", id="filter-eligible")
+            yield Input(placeholder="/ search id, name, phone, e-mail", id="filter-search")
+        yield Static("", id="respondents-summary")
+        with Horizontal(id="respondents-body"):
+            yield DataTable(id="respondent-list", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="respondent-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#respondent-list", DataTable)
+        table.add_columns(*COLUMNS)
+        self.load_interviewers()
+        self.action_refresh()
+
+    # -- loading ------------------------------------------------------------------------------------------
+    def action_refresh(self) -> None:
+        self.load(self.flt, self.page_offset)
+
+    @work(thread=True, exclusive=True, group="respondents-page")
+    def load(self, flt: resp.RespondentFilter, offset: int) -> None:
+        try:
+            with self.app.study.store() as store:  # type: ignore[attr-defined]
+                window = resp.page(store, flt, offset, PAGE_SIZE)
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(LoadFailed(str(exc)))
+            return
+        self.post_message(Loaded(("page", flt, window)))
+
+    @work(thread=True, group="respondents-meta")
+    def load_interviewers(self) -> None:
+        try:
+            with self.app.study.store() as store:  # type: ignore[attr-defined]
+                names = sorted(resp.interviewers(store))
+        except Exception:  # noqa: BLE001 - the filter just stays empty
+            return
+        self.post_message(Loaded(("interviewers", names)))
+
+    def on_loaded(self, message: Loaded) -> None:
+        kind = message.data[0]
+        if kind == "interviewers":
+            select = self.query_one("#filter-interviewer", Select)
+            select.set_options([(n, n) for n in message.data[1]])
+            return
+        if kind == "acted":
+            self.notify(message.data[1], title="Respondents")
+            self.action_refresh()
+            return
+        _, flt, window = message.data
+        if flt != self.flt:
+            return  # an older request; a newer one is on its way
+        self.page_rows, self.page_total, self.page_offset = window.rows, window.total, window.offset
+        table = self.query_one("#respondent-list", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for r in self.page_rows:
+            table.add_row(
+                r.id,
+                resp.STATUS_LABELS.get(r.status, (r.status,))[0],
+                r.interviewer or "—",
+                {True: "✓", False: "✗", None: "?"}[r.eligible],
+                str(r.attempts),
+                (r.next_appointment or "").replace("T", " ")[:16],
+                r.name or "",
+                resp.mask_phone(r.phone),
+                GENDER.get(r.attributes.get("gender"), "") if isinstance(r.attributes.get("gender"), int) else "",
+                str(r.attributes.get("age") or ""),
+                key=r.id,
+            )
+        if self.page_rows:
+            table.move_cursor(row=min(max(cursor, 0), len(self.page_rows) - 1))
+        first = self.page_offset + 1 if self.page_total else 0
+        last = self.page_offset + len(self.page_rows)
+        self.query_one("#respondents-summary", Static).update(
+            f"Respondents {first}–{last} of {self.page_total:,} · sort: {self.flt.sort} · "
+            "enter: start interview · b: quota board · m: import"
+        )
+        self.show_detail()
+
+    def on_load_failed(self, message: LoadFailed) -> None:
+        self.query_one("#respondents-summary", Static).update(f"[b red]{message.error}[/]")
+
+    # -- filters ------------------------------------------------------------------------------------------
+    def _set_filter(self, **changes: Any) -> None:
+        values = {**self.flt.__dict__, **changes}
+        self.flt = resp.RespondentFilter(**values)
+        self.page_offset = 0
+        self.action_refresh()
+
+    @on(Select.Changed, "#filter-status")
+    def _status_filter(self, event: Select.Changed) -> None:
+        self._set_filter(status=None if event.value is Select.BLANK else event.value)
+
+    @on(Select.Changed, "#filter-interviewer")
+    def _interviewer_filter(self, event: Select.Changed) -> None:
+        self._set_filter(interviewer=None if event.value is Select.BLANK else event.value)
+
+    @on(Select.Changed, "#filter-eligible")
+    def _eligible_filter(self, event: Select.Changed) -> None:
+        self._set_filter(eligible=None if event.value is Select.BLANK else event.value == "yes")
+
+    @on(Input.Changed, "#filter-search")
+    def _search(self, event: Input.Changed) -> None:
+        self._set_filter(search=event.value)
+
+    @on(Input.Submitted, "#filter-search")
+    def _search_done(self) -> None:
+        self.query_one("#respondent-list", DataTable).focus()
+
+    def action_search(self) -> None:
+        self.query_one("#filter-search", Input).focus()
+
+    def action_sort(self) -> None:
+        nxt = SORT_ORDER[(SORT_ORDER.index(self.flt.sort) + 1) % len(SORT_ORDER)]
+        self._set_filter(sort=nxt)
+
+    def action_page(self, step: int) -> None:
+        target = self.page_offset + step * PAGE_SIZE
+        if 0 <= target < max(self.page_total, 1):
+            self.page_offset = target
+            self.action_refresh()
+
+    # -- the selected respondent ------------------------------------------------------------------------------
+    def current_respondent(self) -> resp.PageRow | None:
+        table = self.query_one("#respondent-list", DataTable)
+        if not self.page_rows or table.cursor_row < 0 or table.cursor_row >= len(self.page_rows):
+            return None
+        return self.page_rows[table.cursor_row]
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_detail()
+
+    def show_detail(self) -> None:
+        r = self.current_respondent()
+        detail = self.query_one("#respondent-detail", Static)
+        if r is None:
+            detail.update("No respondent matches." if not self.page_total else "")
+            return
+        attrs = "\n".join(f"  {k}: {v}" for k, v in r.attributes.items() if v is not None)
+        detail.update(
+            f"[b]{r.id}[/b]  {status_label(r.status)}\n"
+            f"{r.name or '—'}\n{r.phone or '—'}\n{r.email or '—'}\n"
+            f"interviewer: {r.interviewer or '—'}\nattempts: {r.attempts}\n"
+            f"appointment: {(r.next_appointment or '—').replace('T', ' ')}\n"
+            f"eligible: {'yes' if r.eligible else 'no' if r.eligible is False else '?'}"
+            + (f"\n  {r.eligibility_reason}" if r.eligibility_reason else "")
+            + (f"\nattributes:\n{attrs}" if attrs else "")
+        )
+
+    def _need_selected(self) -> resp.PageRow | None:
+        r = self.current_respondent()
+        if r is None:
+            self.notify("Select a respondent first", severity="warning")
+        return r
+
+    @work(thread=True, group="respondents-act")
+    def act(self, what: str, respondent_id: str, *args: Any) -> None:
+        """Run one recruitment action in the store, then refresh the page."""
+        try:
+            with self.app.study.store() as store:  # type: ignore[attr-defined]
+                if what == "status":
+                    status, note = args
+                    resp.set_status(store, respondent_id, status, note=note or None)
+                    text = f"{respondent_id}: {status_label(status)}"
+                elif what == "attempt":
+                    result, note = args
+                    count = resp.record_attempt(store, respondent_id, result, note=note or None)
+                    text = f"{respondent_id}: attempt {count} ({result})"
+                elif what == "appointment":
+                    resp.make_appointment(store, respondent_id, args[0])
+                    text = f"{respondent_id}: appointment {args[0]}"
+                elif what == "assign":
+                    resp.assign(store, [respondent_id], args[0] or None)
+                    text = f"{respondent_id}: assigned to {args[0] or 'nobody'}"
+                elif what == "withdraw":
+                    erasure = resp.withdraw(store, respondent_id, delete_answers=args[0])
+                    kept = "answers deleted" if erasure.answers_deleted else "anonymous answers kept"
+                    text = f"{respondent_id}: contact data erased, {kept} (logged)"
+                else:
+                    study = self.app.study  # type: ignore[attr-defined]
+                    yes, no = resp.screen_all(store, study.config.eligibility, study.config.language)
+                    text = f"screened: eligible {yes}, not eligible {no}"
+        except Exception as exc:  # noqa: BLE001 - said on screen, nothing half-written (one transaction)
+            self.post_message(LoadFailed(str(exc)))
+            return
+        self.post_message(Loaded(("acted", text)))
+        if what == "assign":
+            self.load_interviewers()
+
+    def action_status(self) -> None:
+        r = self._need_selected()
+        if r is None:
+            return
+        options = [(s, status_label(s)) for s in resp.STATUSES if s not in ("withdrawn", r.status)]
+
+        def done(result: tuple[str, str] | None) -> None:
+            if result:
+                self.act("status", r.id, *result)
+
+        self.app.push_screen(PickScreen(f"New status for {r.id} (now {status_label(r.status)})", options), done)
+
+    def action_attempt(self) -> None:
+        r = self._need_selected()
+        if r is None:
+            return
+
+        def done(result: tuple[str, str] | None) -> None:
+            if result:
+                self.act("attempt", r.id, *result)
+
+        options = [(a, a.replace("_", " ")) for a in resp.ATTEMPT_RESULTS]
+        self.app.push_screen(PickScreen(f"Contact attempt for {r.id}", options), done)
+
+    def action_appointment(self) -> None:
+        r = self._need_selected()
+        if r is None:
+            return
+
+        def done(value: str | None) -> None:
+            if value:
+                self.act("appointment", r.id, value.replace(" ", "T", 1))
+
+        self.app.push_screen(AskScreen(f"Appointment for {r.id}", "2026-10-08 19:30", r.next_appointment or ""), done)
+
+    def action_assign(self) -> None:
+        r = self._need_selected()
+        if r is None:
+            return
+
+        def done(value: str | None) -> None:
+            if value is not None:
+                self.act("assign", r.id, value)
+
+        self.app.push_screen(
+            AskScreen(f"Assign {r.id} to interviewer (empty: nobody)", "陳怡君", r.interviewer or ""), done
+        )
+
+    def action_withdraw(self) -> None:
+        r = self._need_selected()
+        if r is None:
+            return
+
+        def done(delete: bool | None) -> None:
+            if delete is not None:
+                self.act("withdraw", r.id, delete)
+
+        self.app.push_screen(WithdrawScreen(r.id), done)
+
+    def action_screen(self) -> None:
+        self.act("screen", "")
+
+    def action_import(self) -> None:
+        def done(text: str | None) -> None:
+            if text:
+                self.notify(text, title="Import")
+                self.load_interviewers()
+                self.action_refresh()
+
+        self.app.push_screen(ImportScreen(), done)
+
+    def action_quotas(self) -> None:
+        self.app.push_screen(QuotaBoardScreen())
+
+    def action_start_interview(self) -> None:
+        r = self._need_selected()
+        if r is None:
+            return
+        self.post_message(StartInterview(r.id))
+
+    def on_start_interview(self, message: StartInterview) -> None:
+        """Open the interviewer form (the Fieldwork section's screen) for this respondent.
+
+        The interviewer is the one the respondent is assigned to, else the one last named in this app, else
+        asked for. An open interview of theirs is resumed; a respondent who cannot be interviewed (withdrawn,
+        completed, ...) gets the reason on screen and nothing is started.
+        """
+        from survey_tui.tui.screens.interview import current_interviewer, remember_interviewer
+
+        message.stop()
+        rid = message.respondent_id
+        row = next((r for r in self.page_rows if r.id == rid), None)
+        if row is not None and row.status == "withdrawn":
+            self.notify(
+                f"{rid} has withdrawn consent: they cannot be interviewed.", title="Interview", severity="error"
+            )
+            return
+        interviewer = (row.interviewer if row else None) or current_interviewer(self.app)
+        if interviewer:
+            self.open_interview(rid, interviewer)
+            return
+
+        def named(value: str | None) -> None:
+            if value:
+                remember_interviewer(self.app, value)
+                self.open_interview(rid, value)
+
+        self.app.push_screen(AskScreen(f"Who interviews {rid}? / 訪員姓名", "陳怡君"), named)
+
+    def open_interview(self, respondent_id: str, interviewer: str) -> None:
+        if self.opening:
+            return
+        self.opening = True
+        self._open_interview(respondent_id, interviewer)
+
+    @work(thread=True, group="respondents-interview")
+    def _open_interview(self, respondent_id: str, interviewer: str) -> None:
+        from survey_tui.core.capture import CaptureError, open_for_respondent
+        from survey_tui.core.problems import LoadError
+
+        try:
+            session = open_for_respondent(self.app.study, respondent_id, interviewer=interviewer)  # type: ignore[attr-defined]
+        except (CaptureError, LoadError) as exc:
+            text = "\n".join(map(str, exc.problems)) if isinstance(exc, LoadError) else str(exc)
+            self.app.call_from_thread(self._not_opened, text)
+            return
+        self.app.call_from_thread(self._open_form, session)
+
+    def _not_opened(self, text: str) -> None:
+        self.opening = False
+        self.notify(text, title="Interview", severity="error", timeout=10)
+
+    def _open_form(self, session: Any) -> None:
+        from survey_tui.tui.screens.interview import InterviewScreen
+
+        self.opening = False
+        self.app.push_screen(InterviewScreen(session), lambda _: self.action_refresh())
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_start_interview()

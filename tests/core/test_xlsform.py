@@ -1,0 +1,134 @@
+"""XLSForm both ways: the real forms of the shared corpus, expression translation, export -> pyxform -> import."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from survey_tui.core.instrument_loader import load_instrument, load_instrument_text
+from survey_tui.core.problems import LoadError
+from survey_tui.core.versions import diff_instruments
+from survey_tui.io.xlsform import Unsupported, _Context, canonical, export_xlsform, import_xlsform, translate_expression
+from tests.conftest import SHARED, SMALL
+
+CORPUS = SHARED / "corpus" / "xlsforms"
+FORMS = (
+    sorted(p for p in CORPUS.glob("*") if p.suffix in (".xlsx", ".xls", ".md") and p.name != "README.md")
+    if (CORPUS.is_dir())
+    else []
+)
+DEMO = Path(__file__).resolve().parents[2] / "instruments" / "bubble_tea_brand_health.yaml"
+
+
+@pytest.mark.skipif(not FORMS, reason="shared XLSForm corpus not present")
+@pytest.mark.parametrize("form", FORMS, ids=lambda p: p.name)
+def test_every_corpus_form_imports_or_names_what_is_unsupported(form: Path) -> None:
+    try:
+        result = import_xlsform(form)
+    except LoadError as exc:
+        errors = exc.errors
+        assert errors, "a refused import must say why"
+        assert all(p.message for p in exc.problems)
+        # the only form that cannot be imported is all inside a repeat: the message must say so
+        assert any("repeat" in p.message for p in exc.problems), [str(p) for p in exc.problems]
+        return
+    instrument, problems = load_instrument_text(result.yaml_text(), f"{form.name}.yaml")
+    assert instrument is not None, [str(p) for p in problems]
+    assert result.questions == len(instrument.questions) > 0
+    for problem in result.problems:
+        assert problem.file.startswith(form.name) and problem.message
+        assert problem.where, str(problem)  # every note names the row's question or group
+
+
+@pytest.mark.skipif(not FORMS, reason="shared XLSForm corpus not present")
+def test_spec_form_languages_labels_and_logic() -> None:
+    result = import_xlsform(CORPUS / "pyxform__xlsform_spec_test.xlsx")
+    text = result.yaml_text()
+    instrument, _ = load_instrument_text(text, "spec.yaml")
+    assert instrument is not None
+    assert "zh" in instrument.languages and "en" in instrument.languages  # label::english, label::chinese
+    address = instrument.question("address")
+    assert address.label == {"en": "Enter an address", "zh": "您好"}
+    everything = instrument.section_of("my_name")
+    assert everything.relevant == "not selected(skip_to_end, 1)"  # not(selected(${skip_to_end}, 'yes'))
+    assert instrument.question("a_decimal").constraint == ". <= a_integer"
+    messages = {p.where: p.message for p in result.problems}
+    assert "repeat 'repeat_test' is not supported" in messages["repeat_test"]
+    assert "regex()" in messages["email_note"]
+
+
+@pytest.mark.skipif(not FORMS, reason="shared XLSForm corpus not present")
+def test_table_list_groups_become_grids_and_repeats_are_listed() -> None:
+    widgets = load_instrument_text(import_xlsform(CORPUS / "pyxform__widgets.xls").yaml_text(), "w.yaml")[0]
+    assert widgets is not None and any(q.type == "grid" for q in widgets.questions)
+    with pytest.raises(LoadError) as caught:
+        import_xlsform(CORPUS / "pyxform__tutorial.xls")
+    assert "repeat 'member' is not supported" in str(caught.value)
+
+
+def test_expression_translation() -> None:
+    ctx = _Context(renames={"q": "q", "n": "n", "t": "t"}, codes={"q": {"yes": 1, "no": 2, "dk": 8}})
+    assert translate_expression("${q} = 'yes'", ctx) == "q = 1"
+    assert translate_expression("'no' != ${q}", ctx) == "2 != q"
+    assert translate_expression("selected(${q}, 'dk') or count-selected(${q}) > 1", ctx) == (
+        "selected(q, 8) or count_selected(q) > 1"
+    )
+    assert translate_expression("not(${n} div 2 > 3 and ${n} mod 2 = 0)", ctx) == "not (n / 2 > 3 and n % 2 = 0)"
+    assert translate_expression(". >= 18 and . <= 99", ctx) == ". >= 18 and . <= 99"
+    assert translate_expression("${t} != ''", ctx) == "answered(t)"
+    assert translate_expression("${q} = 'yes' or ${q} = 'no'", ctx) == "q in (1, 2)"
+    assert translate_expression("string-length(${t}) > 3", ctx) == "length(t) > 3"
+    for bad, named in (("today() > ${n}", "today()"), ("${q} = 'maybe'", "'maybe'"), ("/data/x = 1", "/data/x")):
+        with pytest.raises(Unsupported, match=named.replace("(", r"\(").replace(")", r"\)")):
+            translate_expression(bad, ctx)
+
+
+def test_export_converts_with_pyxform_and_round_trips(tmp_path: Path) -> None:
+    from pyxform.xls2xform import convert
+
+    original = load_instrument(DEMO)
+    target = tmp_path / "bt.xlsx"
+    notes = export_xlsform(original, target)
+    assert any("terminate rule" in n for n in notes)  # what XLSForm cannot carry is said, not dropped
+    result = convert(str(target))
+    assert "<h:html" in result.xform and "b4_sat_taste" in result.xform
+    back = import_xlsform(target)
+    assert back.problems == []
+    imported = load_instrument_text(back.yaml_text(), "back.yaml")[0]
+    assert imported is not None
+    assert [q.name for q in imported.questions] == [q.name for q in original.questions]
+    for q in original.questions:
+        other = imported.question(q.name)
+        assert other.type == q.type, q.name
+        assert other.label == q.label, q.name
+        assert [(c.code, c.label) for c in other.choice_options] == [(c.code, c.label) for c in q.choice_options]
+        assert [(i.name, i.label) for i in other.items or []] == [(i.name, i.label) for i in q.items or []]
+        for field in ("relevant", "calculate"):
+            mine = getattr(q, field)
+            assert getattr(other, field) == (canonical(mine) if mine else None), (q.name, field)
+        assert (other.min, other.max) == (q.min, q.max)
+    diff = diff_instruments(original, imported)
+    fields = {c.field.split("[")[0] for changes in diff.changed.values() for c in changes}
+    # the only differences are what XLSForm has no place for
+    assert fields <= {"special codes", "choice 97 exclusive", "constraint"}, fields
+
+
+def test_cli_strict_mode_and_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from survey_tui.cli import main
+
+    instrument_file = tmp_path / "small.yaml"
+    instrument_file.write_text(textwrap.dedent(SMALL), encoding="utf-8")
+    xlsx = tmp_path / "small.xlsx"
+    assert main(["xlsform", "export", str(instrument_file), "-o", str(xlsx)]) == 0
+    assert xlsx.is_file()
+    out = tmp_path / "back.yaml"
+    assert main(["xlsform", "import", str(xlsx), "-o", str(out)]) == 0
+    assert load_instrument(out).has_question("favourite")
+    if FORMS:
+        strict_target = tmp_path / "strict.yaml"
+        assert main(["xlsform", "import", str(CORPUS / "pyxform__loop.md"), "--strict", "-o", str(strict_target)]) == 1
+        assert not strict_target.exists()
+        assert "loop 'loop_toilet_types' is not supported" in capsys.readouterr().err
+    assert main(["xlsform", "import", str(tmp_path / "missing.xlsx")]) == 1

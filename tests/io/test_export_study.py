@@ -1,0 +1,111 @@
+"""The demo study exported end to end: every format, the manifest, filters, contacts, the command."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pyreadstat
+import pytest
+
+from survey_tui.analysis.dataset import load_dataset
+from survey_tui.cli import main
+from survey_tui.core.study import open_study
+from survey_tui.io.export import ExportError, ExportOptions, run_export, sha256_of
+
+
+@pytest.fixture
+def study_dir(demo_study_dir: Path, tmp_path: Path) -> Path:
+    """A private copy: exports and exclusions here must not leak into other tests."""
+    target = tmp_path / "study"
+    shutil.copytree(demo_study_dir, target, ignore=shutil.ignore_patterns("exports"))
+    return target
+
+
+def test_every_format_is_written_and_the_manifest_checks_out(study_dir: Path) -> None:
+    study = open_study(study_dir)
+    result = run_export(study, ExportOptions())
+    manifest = json.loads(result.manifest.read_text("utf-8"))
+    formats = {entry["format"] for entry in manifest["files"]}
+    assert {"sav", "sps", "dta", "do", "csv", "parquet", "xlsx", "sss", "sss-data", "codebook"} <= formats
+    for entry in manifest["files"]:
+        path = study_dir / entry["file"]
+        assert path.stat().st_size == entry["bytes"] and sha256_of(path) == entry["sha256"]
+    assert manifest["contains_contact_data"] is False and manifest["warnings"] == []
+    assert not list((study_dir / "exports").glob(".*.tmp"))
+    # the .sav holds the same rows and values as the data set, with zh-TW labels and user-missing codes
+    dataset = load_dataset(study)
+    frame, info = pyreadstat.read_sav(
+        str(study_dir / "exports/bubble_tea_brand_health.sav"), user_missing=True, output_format="polars"
+    )
+    assert frame.height == dataset.n == manifest["rows"]
+    assert frame["interview_id"].cast(pl.Int64).to_list() == dataset.frame["interview_id"].to_list()
+    assert frame["u2_spend"].to_list() == dataset.frame["u2_spend"].cast(pl.Float64).to_list()
+    assert info.variable_value_labels["a4_bumo"][1.0] == "茶語時光"
+    assert dict(zip(info.column_names, info.column_labels, strict=True))["s2"] == "請問您今年幾歲？"
+    assert sorted(r["lo"] for r in info.missing_ranges["u2_spend"]) == [-9, -8]
+    assert info.variable_measure["b5_nps"] == "ordinal" and info.variable_measure["u3_cups"] == "scale"
+    sps = (study_dir / "exports/bubble_tea_brand_health.sps").read_text("utf-8")
+    assert "/MDGROUP NAME=$a2_aided" in sps
+    # the other files agree on rows
+    assert pl.read_parquet(study_dir / "exports/bubble_tea_brand_health.parquet").height == frame.height
+    assert pl.read_csv(study_dir / "exports/bubble_tea_brand_health_codes.csv").height == frame.height
+    dta, _ = pyreadstat.read_dta(str(study_dir / "exports/bubble_tea_brand_health.dta"), output_format="polars")
+    assert dta.height == frame.height
+    dat = (study_dir / "exports/bubble_tea_brand_health.dat").read_text("utf-8").splitlines()
+    assert len(dat) == frame.height and len({len(line) for line in dat}) == 1
+
+
+def test_pilot_only_on_request_and_exclusions_applied_unless_kept(study_dir: Path) -> None:
+    study = open_study(study_dir)
+    field = run_export(study, ExportOptions(formats=("parquet",)))
+    frame = pl.read_parquet(study_dir / "exports/bubble_tea_brand_health.parquet")
+    assert set(frame["mode"]) == {"field"}
+    with_pilot = run_export(study, ExportOptions(formats=("parquet",), pilot=True))
+    both = pl.read_parquet(study_dir / "exports/bubble_tea_brand_health_with_pilot.parquet")
+    assert set(both["mode"]) == {"field", "pilot"} and with_pilot.rows > field.rows
+    kept = run_export(study, ExportOptions(formats=("parquet",), keep_excluded=True))
+    with study.store() as store:
+        from survey_tui.analysis.quality import excluded_interviews
+
+        excluded = excluded_interviews(store)
+    assert excluded, "the demo excludes speeders"
+    assert kept.rows > field.rows
+    assert not set(frame["interview_id"]) & excluded
+    assert any("excluded in the quality review left out" in f for f in field.filters)
+
+
+def test_contacts_only_with_the_flag_and_then_a_warning(study_dir: Path) -> None:
+    study = open_study(study_dir)
+    plain = run_export(study, ExportOptions(formats=("csv",)))
+    assert not any("CONTACTS" in e.file for e in plain.entries)
+    for entry in plain.entries:
+        text = (study_dir / entry.file).read_text("utf-8")
+        assert "@" not in text  # no e-mail address reaches a data file
+    result = run_export(study, ExportOptions(formats=("csv",), include_contacts=True))
+    manifest = json.loads(result.manifest.read_text("utf-8"))
+    assert manifest["contains_contact_data"] is True
+    assert any("CONTACT DATA" in w for w in manifest["warnings"])
+    contacts = next(e for e in result.entries if e.format == "contacts")
+    frame = pl.read_csv(study_dir / contacts.file)
+    assert {"interview_id", "respondent_id", "phone"} <= set(frame.columns) and frame.height > 0
+
+
+def test_bad_options_are_refused_clearly(study_dir: Path) -> None:
+    study = open_study(study_dir)
+    with pytest.raises(ExportError, match="unknown format 'spss'"):
+        ExportOptions.parse_formats("sav,spss")
+    with pytest.raises(ExportError, match="language 'fr'"):
+        run_export(study, ExportOptions(language="fr"))
+
+
+def test_export_command(study_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["export", "--study", str(study_dir), "--format", "sav,sss", "--lang", "en", "--bom"])
+    out = capsys.readouterr().out
+    assert code == 0 and "bubble_tea_brand_health.sav" in out and "Manifest:" in out
+    _, info = pyreadstat.read_sav(str(study_dir / "exports/bubble_tea_brand_health.sav"), metadataonly=True)
+    assert info.variable_value_labels["a4_bumo"][1.0] == "TeaTime"
+    assert main(["export", "--study", str(study_dir), "--format", "pdf"]) == 1
+    assert "unknown format 'pdf'" in capsys.readouterr().err
