@@ -44,7 +44,12 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
-def message(key: str, language: str, **values: object) -> str:
-    texts = MESSAGES[key]
+def localise(catalog: dict[str, dict[str, str]], key: str, language: str, **values: object) -> str:
+    """A text from a {key: {language: text}} catalog in `language` (or its base language, else English)."""
+    texts = catalog[key]
     text = texts.get(language) or texts.get(language.split("-")[0]) or texts["en"]
     return text.format(**values)
+
+
+def message(key: str, language: str, **values: object) -> str:
+    return localise(MESSAGES, key, language, **values)

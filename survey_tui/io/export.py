@@ -21,10 +21,10 @@ from typing import Any
 
 import polars as pl
 
+from survey_tui.core.atomic import atomic_path
 from survey_tui.core.study import Study
 from survey_tui.core.yamlfile import write_text_atomic
 from survey_tui.io import codebook, flat, spss, stata, triple_s
-from survey_tui.io.atomic import atomic_path
 from survey_tui.io.meta import ExportData, from_dataset
 
 FORMATS: tuple[str, ...] = ("sav", "dta", "csv", "parquet", "xlsx", "sss", "codebook")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from survey_tui.io.atomic import atomic_path
+from survey_tui.core.atomic import atomic_path
 from survey_tui.io.meta import ExportData
 
 EXCEL_MAX_ROWS = 1_048_575  # one row is the header

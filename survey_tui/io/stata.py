@@ -13,8 +13,8 @@ from pathlib import Path
 import polars as pl
 import pyreadstat
 
+from survey_tui.core.atomic import atomic_path
 from survey_tui.core.yamlfile import write_text_atomic
-from survey_tui.io.atomic import atomic_path
 from survey_tui.io.meta import ExportData, stata_names
 
 #: extended missing letter per special answer

@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import polars as pl
 
-from survey_tui.io.atomic import atomic_path
+from survey_tui.core.atomic import atomic_path
 from survey_tui.io.meta import ExportData, ExportVariable
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from survey_tui.core.capture import CaptureSession, outcome_label
 from survey_tui.core.interview import QuestionView
+from survey_tui.core.messages import localise
 
 Ask = Callable[[str], "str | None"]  # prompt text -> the typed line, None when the user pressed ctrl+c / ctrl+d
 Say = Callable[[str], None]
@@ -48,8 +49,7 @@ TEXT: dict[str, dict[str, str]] = {
 
 
 def t(key: str, language: str, **values: object) -> str:
-    texts = TEXT[key]
-    return (texts.get(language) or texts["en"]).format(**values)
+    return localise(TEXT, key, language, **values)
 
 
 def render(view: QuestionView, language: str, progress: str) -> str:

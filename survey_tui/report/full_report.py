@@ -18,10 +18,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from survey_tui.core.atomic import atomic_path
 from survey_tui.core.instrument import label_text
 from survey_tui.core.study import Study
 from survey_tui.core.yamlfile import write_text_atomic
-from survey_tui.io.atomic import atomic_path
 
 PLACEHOLDER = "✎ TO WRITE 待撰寫"
 

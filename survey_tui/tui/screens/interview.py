@@ -29,6 +29,7 @@ from survey_tui.core.capture import (
     start_session,
 )
 from survey_tui.core.interview import QuestionView
+from survey_tui.core.messages import localise
 from survey_tui.tui.messages import Loaded, LoadFailed
 
 UI: dict[str, dict[str, str]] = {
@@ -54,8 +55,7 @@ UI: dict[str, dict[str, str]] = {
 
 
 def ui(key: str, language: str, **values: object) -> str:
-    texts = UI[key]
-    return (texts.get(language) or texts["en"]).format(**values)
+    return localise(UI, key, language, **values)
 
 
 def current_interviewer(app: object) -> str | None:

@@ -48,6 +48,7 @@ from survey_tui.core.plan_store import PlanStore, yaml_ready
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.study import StudyConfig
 from survey_tui.core.yamlfile import dump_yaml, parse_yaml_text
+from survey_tui.tui.render import problems_text
 from survey_tui.tui.screens.plan_forms import ConfirmScreen, FormField, FormScreen, SampleSizeScreen
 
 TABS = ("overview", "sources", "objectives", "hypotheses", "analysis")
@@ -495,16 +496,7 @@ class PlanScreen(Screen[None]):
         self.query_one("#plan-overview", Static).update(text)
 
     def _problems(self, problems: list[Problem]) -> None:
-        widget = self.query_one("#plan-problems", Static)
-        if not problems:
-            widget.update(Text("plan check: no problems", style="green"))
-            return
-        text = Text()
-        for p in problems[:6]:
-            text.append(str(p) + "\n", style="red" if p.severity == "error" else "yellow")
-        if len(problems) > 6:
-            text.append(f"… and {len(problems) - 6} more: run 'survey-tui check'")
-        widget.update(text)
+        self.query_one("#plan-problems", Static).update(problems_text(problems, "plan check: no problems"))
 
     # -- actions -------------------------------------------------------------------------------------
     def action_tab(self, step: int) -> None:

@@ -27,6 +27,7 @@ from survey_tui.core.interview import InterviewEngine, NullRecorder
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.yamlfile import dump_yaml
 from survey_tui.tui.messages import Loaded, LoadFailed
+from survey_tui.tui.render import problems_text
 
 TYPES = ["single", "multi", "scale", "grid", "numeric", "text", "date", "note", "calculate"]
 LOGIC = ("relevant", "constraint", "calculate")
@@ -552,16 +553,7 @@ class QuestionnaireScreen(Screen[None]):
         tree.scroll_to_node(node)
 
     def _problems(self, problems: list[Problem]) -> None:
-        widget = self.query_one("#problems", Static)
-        if not problems:
-            widget.update(Text("check: no problems", style="green"))
-            return
-        text = Text()
-        for p in problems[:6]:
-            text.append(str(p) + "\n", style="red" if p.severity == "error" else "yellow")
-        if len(problems) > 6:
-            text.append(f"… and {len(problems) - 6} more: run 'survey-tui check'")
-        widget.update(text)
+        self.query_one("#problems", Static).update(problems_text(problems, "check: no problems"))
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
         if event.node.data and event.node.data[1]:
