@@ -3,6 +3,11 @@
 Run: PYTHONPATH=. python benchmarks/bench_capture.py [N_QUESTIONS]
 Targets (issue T1.4): keystroke->render median <= 30 ms; answer commit p99 <= 2 ms. Baseline for the
 ratios is the target itself (ratio < 1 is within target).
+
+Keystroke latency is timed inside the app: from just before Pilot posts the key to the moment the screen
+has been painted with the next question (`call_after_refresh` after the form redraws). Pilot's own
+press-and-wait-for-idle round trip is printed beside it; it includes the test harness's idle waiting
+(about 85 ms here even for a key the form ignores), which no interviewer experiences.
 """
 
 from __future__ import annotations
@@ -39,22 +44,34 @@ def keys_for(kind: str, index: int) -> tuple[list[str], str | None]:
     if kind == "multi":
         keys = [k for code in value for k in (str(code), "space")]
         return [*keys, "enter"], None
-    if kind == "scale":
-        return [*str(value), "enter"], None
+    if kind == "scale":  # 0-10 plus the special codes 98/99: Enter only when the digits are ambiguous (1 vs 10)
+        codes = [*range(11), 98, 99]
+        ambiguous = any(str(c).startswith(str(value)) and c != value for c in codes)
+        return [*str(value), *(["enter"] if ambiguous else [])], None
     if kind == "grid":
         return [str(v) for v in value.values()], None
     return ["enter"], str(value)
 
 
-async def keystroke_bench(study, n: int) -> list[float]:  # type: ignore[no-untyped-def]
+async def keystroke_bench(study, n: int) -> tuple[list[float], list[float]]:  # type: ignore[no-untyped-def]
     from textual.widgets import Input, Static
 
     from survey_tui.tui.interview_app import InterviewApp
+    from survey_tui.tui.screens.interview import InterviewScreen
 
     session = start_session(study, interviewer="bench")
     app = InterviewApp(study, session=session, once=True)
     app.animation_level = "none"
     timings: list[float] = []
+    in_app: list[float] = []  # key posted -> the next question painted on screen, timed inside the app
+    painted: list[float] = []
+    show = InterviewScreen.show
+
+    def show_and_mark(self, message: str = "") -> None:  # type: ignore[no-untyped-def]
+        show(self, message)
+        self.call_after_refresh(lambda: painted.append(time.perf_counter()))
+
+    InterviewScreen.show = show_and_mark  # type: ignore[method-assign]
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         idle: list[float] = []
@@ -78,13 +95,22 @@ async def keystroke_bench(study, n: int) -> list[float]:  # type: ignore[no-unty
             if len(keys) > 1:
                 await pilot.press(*keys[:-1])
             before = q.name
+            painted.clear()
             start = time.perf_counter()
             await pilot.press(keys[-1])
             await pilot.pause()
-            label = str(app.screen.query_one("#iv-label", Static).render())
             timings.append((time.perf_counter() - start) * 1000)
+            for _ in range(200):  # the paint can land after Pilot's idle wait returns
+                if painted:
+                    break
+                await asyncio.sleep(0.005)
+            if not painted:
+                print("no paint for", q.name, q.type, keys)
+                continue
+            in_app.append((painted[0] - start) * 1000)
+            label = str(app.screen.query_one("#iv-label", Static).render())
             assert session.engine.current is None or session.engine.current.name != before, label
-    return timings
+    return timings, in_app
 
 
 def commit_bench(study, n: int) -> list[float]:  # type: ignore[no-untyped-def]
@@ -117,15 +143,17 @@ def main() -> None:
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     with tempfile.TemporaryDirectory() as tmp:
         study = make_study(Path(tmp) / "bench", n)
-        keys = asyncio.run(keystroke_bench(study, n))
+        keys, in_app = asyncio.run(keystroke_bench(study, n))
         harness, keys = keys[0], keys[1:]
-        median = statistics.median(keys)
-        print(f"Pilot harness, key the form ignores: median {harness:.1f} ms")
+        median = statistics.median(in_app)
         print(
-            f"keystroke -> next question rendered ({len(keys)} questions): median {median:.1f} ms, "
-            f"p95 {pct(keys, 95):.1f} ms  (target 30 ms, ratio {median / 30:.2f})"
+            f"keystroke -> next question painted, timed in the app ({len(in_app)} questions): median {median:.1f} ms,"
+            f" p95 {pct(in_app, 95):.1f} ms  (target 30 ms, ratio {median / 30:.2f})"
         )
-        print(f"  net of the harness: median {median - harness:.1f} ms (ratio {(median - harness) / 30:.2f})")
+        print(
+            f"  as Pilot sees it (press + wait until idle): median {statistics.median(keys):.1f} ms; "
+            f"the harness alone on a key the form ignores: {harness:.1f} ms"
+        )
         commits = commit_bench(study, 1000)
         p99 = pct(commits, 99)
         print(
