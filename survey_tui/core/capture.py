@@ -43,7 +43,7 @@ RESUMABLE = ("in_progress", "suspended")
 OUTCOME_LABELS: dict[str, dict[str, str]] = {
     "complete": {"en": "Complete", "zh-TW": "完成"},
     "break_off": {"en": "Break-off", "zh-TW": "中途終止"},
-    "screened_out": {"en": "Screened out", "zh-TW": "不符資格（過濾終止）"},
+    "screened_out": {"en": "Screened out", "zh-TW": "篩選未通過（過濾終止）"},
     "quota_full": {"en": "Quota full", "zh-TW": "配額已滿"},
     "consent_refused": {"en": "Consent refused", "zh-TW": "拒絕受訪"},
     "suspended": {"en": "Suspended (resume later)", "zh-TW": "暫停（稍後續訪）"},
@@ -192,6 +192,15 @@ class CaptureSession:
     @property
     def interview_id(self) -> int:
         return self.interview.id
+
+    @property
+    def mode(self) -> str:
+        return self.interview.mode
+
+    @property
+    def preview(self) -> bool:
+        """Always False: a stored interview (the builder's preview is a `preview.PreviewSession`)."""
+        return False
 
     @property
     def needs_consent(self) -> bool:

@@ -356,42 +356,85 @@ def _load_document(
 def _check_without_broken_questions(
     doc: YamlDocument, shape_problems: list[Problem], defaults: dict[str, SpecialCode] | None
 ) -> list[Problem]:
-    """Shape errors in some questions must not hide logic errors in the others: check the rest too.
+    """Shape errors in some parts must not hide logic errors in the others: check the rest too.
 
-    Questions that failed validation are left out (and names that referred to them are not reported
-    again as unknown), so one run still lists every problem of the file.
+    The broken parts (questions, choice lists, terminate rules, section or top-level fields) are left out,
+    and names that referred to them are not reported again as unknown, so one run lists every problem.
     """
     data = doc.data
-    broken: set[tuple[int, int]] = set()
-    broken_names: set[str] = set()
     try:
         Instrument.model_validate(data)
+        return []
     except Exception as exc:  # noqa: BLE001 - pydantic's ValidationError; we only read its locations
         errors = getattr(exc, "errors", lambda **_: [])(include_url=False)
-        for err in errors:
-            loc = err["loc"]
-            if len(loc) >= 4 and loc[0] == "sections" and loc[2] == "questions":
-                broken.add((int(loc[1]), int(loc[3])))
-    if not broken:
+    missing_names = _prune(data, errors)
+    if missing_names is None:
         return []
-    for si, qi in sorted(broken, reverse=True):
-        question = data["sections"][si]["questions"].pop(qi)
-        if isinstance(question, dict) and isinstance(question.get("name"), str):
-            broken_names.add(question["name"])
     try:
         instrument = Instrument.model_validate(data)
-    except Exception:  # noqa: BLE001 - still broken elsewhere (top-level shape): shape problems say it
+    except Exception:  # noqa: BLE001 - still broken: the shape problems already say where
         return []
     found = []
     for f in compile_instrument(instrument, defaults):
-        if any(f"'{name}'" in f.message for name in broken_names):
+        if any(f"'{name}'" in f.message for name in missing_names):
             continue
         line = None
         if len(f.path) >= 4 and f.path[0] == "sections" and f.path[2] == "questions":
-            name = f.where
-            line = _line_of_question(doc, f.path, name)
+            line = _line_of_question(doc, f.path, f.where)
         found.append(Problem(doc.file, f.message, line if line else doc.line_of(f.path), f.where, f.hint, f.severity))
     return [p for p in found if str(p) not in {str(s) for s in shape_problems}]
+
+
+def _prune(data: dict, errors: list) -> set[str] | None:  # type: ignore[type-arg]
+    """Remove the parts pydantic refused; the names that went with them, or None when nothing sensible is left."""
+    questions: set[tuple[int, int]] = set()
+    rules: set[int] = set()
+    lists: set[str] = set()
+    section_fields: set[tuple[int, str]] = set()
+    top_fields: set[str] = set()
+    for err in errors:
+        loc = tuple(k for k in err["loc"] if isinstance(k, int) or "[" not in str(k))
+        if not loc:
+            return None
+        head = loc[0]
+        if head == "sections" and len(loc) >= 4 and loc[2] == "questions" and isinstance(loc[3], int):
+            questions.add((int(loc[1]), int(loc[3])))
+        elif head == "sections" and len(loc) >= 3 and isinstance(loc[1], int):
+            section_fields.add((loc[1], str(loc[2])))
+        elif head == "choice_lists" and len(loc) >= 2:
+            lists.add(str(loc[1]))
+        elif head == "terminate" and len(loc) >= 2 and isinstance(loc[1], int):
+            rules.add(loc[1])
+        elif len(loc) == 1 and head not in ("sections", "id"):
+            top_fields.add(str(head))
+        else:
+            return None
+    missing: set[str] = set(lists)
+    try:
+        for si, qi in sorted(questions, reverse=True):
+            question = data["sections"][si]["questions"].pop(qi)
+            if isinstance(question, dict) and isinstance(question.get("name"), str):
+                missing.add(question["name"])
+                for item in question.get("items") or []:
+                    if isinstance(item, dict) and isinstance(item.get("name"), str):
+                        missing.add(f"{question['name']}_{item['name']}")
+        for si, field_name in section_fields:
+            section = data["sections"][si]
+            if field_name == "name":
+                section["name"] = f"section_{si + 1}"
+            elif field_name == "questions":
+                section["questions"] = []
+            else:
+                section.pop(field_name, None)
+        for name in lists:
+            data["choice_lists"].pop(name, None)
+        for ri in sorted(rules, reverse=True):
+            data["terminate"].pop(ri)
+        for key in top_fields:
+            data.pop(key, None)
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return None
+    return missing
 
 
 def _line_of_question(doc: YamlDocument, path: tuple[PathKey, ...], name: str) -> int | None:

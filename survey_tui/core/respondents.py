@@ -65,7 +65,7 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     "appointment": ("已約訪", "appointment"),
     "in_progress": ("訪問中", "in progress"),
     "completed": ("已完訪", "completed"),
-    "screened_out": ("不符資格", "screened out"),
+    "screened_out": ("篩選未通過", "screened out"),
     "quota_full": ("配額已滿", "quota full"),
     "refused": ("拒訪", "refused"),
     "unreachable": ("聯絡不上", "unreachable"),

@@ -23,6 +23,21 @@ class InstrumentSummary:
 
 
 @dataclass(frozen=True)
+class PlanSummary:
+    """How far the plan is (T1.1–T1.2): what the researcher has recorded, and the format's approval."""
+
+    sources: int
+    objectives: int
+    hypotheses: int
+    planned_tables: int
+    report_status: str
+    approved_by: str
+    approved_on: str
+    sample_size: int | None
+    plan_problems: int
+
+
+@dataclass(frozen=True)
 class StudySummary:
     title: str
     client: str
@@ -31,6 +46,7 @@ class StudySummary:
     instruments: list[InstrumentSummary]
     interview_counts: list[tuple[str, str, str | None, int]]  # mode, status, outcome, n
     respondents: int
+    plan: PlanSummary | None = None
     problems: list[Problem] = field(default_factory=list)
 
     def interviews(self, mode: str | None = None, status: str | None = None) -> int:
@@ -65,13 +81,27 @@ def summarise_study(study: Study) -> StudySummary:
             )
         counts = store.interview_counts()
         respondents = int(store.query("SELECT COUNT(*) FROM respondents")[0][0])
+    config = study.config
+    fmt = config.report_format
+    plan = PlanSummary(
+        sources=len(config.sources),
+        objectives=len(config.objectives),
+        hypotheses=len(config.hypotheses),
+        planned_tables=len(config.analysis_plan.tables),
+        report_status=fmt.status,
+        approved_by=fmt.approved_by,
+        approved_on=fmt.approved_on.isoformat() if fmt.approved_on else "",
+        sample_size=config.method.sample_size,
+        plan_problems=sum(p.file == "study.yaml" for p in problems),
+    )
     return StudySummary(
-        title=study.config.title,
-        client=study.config.client,
-        languages=list(study.config.languages),
+        title=config.title,
+        client=config.client,
+        languages=list(config.languages),
         root=str(study.root),
         instruments=instruments,
         interview_counts=counts,
         respondents=respondents,
+        plan=plan,
         problems=problems,
     )

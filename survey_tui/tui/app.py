@@ -96,7 +96,6 @@ class SurveyApp(App[None]):
             Binding(s.key, f"section('{s.mode}')", s.title, id=f"section.{s.mode}", tooltip=f"{s.step}: {s.help}")
             for s in SECTIONS
         ],
-        Binding("ctrl+p", "command_palette", "Commands", id="app.commands", tooltip="Search every command"),
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave survey-tui (every answer is already saved)"),
     ]
 

@@ -120,3 +120,14 @@ def test_alias_bombs_and_deep_nesting_are_refused_quickly() -> None:
     found = problems_of(bomb)
     assert "nested aliases" in found[0]
     assert problems_of("x: " + "[" * 500 + "]" * 500 + "\n")  # reported, not a RecursionError
+
+
+def test_shape_errors_outside_questions_do_not_hide_logic_errors() -> None:
+    text = SMALL.replace("  yes_no:\n    - {code: 1,", "  yes_no:\n    - {cod: 1,")  # a typo in a choice list
+    text = text.replace("label: {zh-TW: 品牌, en: Brands}", "label: {zh-TW: 品牌, en: Brands}\n    relevnt: x")
+    text = text.replace("calculate: spend * 3", "calculate: spendd * 3")  # a logic error elsewhere
+    found = problems_of(text)
+    assert any("unknown field 'cod'" in p for p in found), found
+    assert any("unknown field 'relevnt'" in p for p in found), found
+    assert any("[weekly]" in p and "unknown name 'spendd'" in p for p in found), found
+    assert not any("unknown choice list 'yes_no'" in p for p in found), found  # not reported twice

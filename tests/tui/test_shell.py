@@ -34,7 +34,10 @@ async def test_dashboard_shows_the_real_interview_counts(demo_study_dir: Path) -
         instruments = table_rows(app.screen.query_one("#instruments", DataTable))
         assert instruments[0][0] == "bubble_tea_brand_health" and instruments[0][2].startswith("v1")
         card = str(app.screen.query_one("#study-card", Static).render())
+        config = open_study(demo_study_dir).config
         assert "茶語時光" in card
+        assert f"{len(config.sources)} sources, {len(config.objectives)} objectives" in card
+        assert ("approved by" in card) == (config.report_format.status == "approved")
 
 
 async def test_section_keys_and_footer_descriptions(demo_study_dir: Path) -> None:

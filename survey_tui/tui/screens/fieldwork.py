@@ -88,6 +88,7 @@ class FieldworkScreen(Screen[None]):
         table.clear(columns=True)
         table.add_columns(*COLUMNS)
         for row in rows:
-            table.add_row(*[str(v).replace("_", " ") for v in row])
+            # status and outcome read as words ("screened out"); ids such as the instrument's stay as they are
+            table.add_row(*[str(v).replace("_", " ") if i in (3, 4) else str(v) for i, v in enumerate(row)])
         shown = f"newest {len(rows)} of {total}" if total > len(rows) else f"{total}"
         self.query_one("#fieldwork-summary", Static).update(f"Interviews: {shown}")

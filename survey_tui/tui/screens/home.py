@@ -67,10 +67,23 @@ class HomeScreen(Screen[None]):
         if s.client:
             text.append(f"  ·  {s.client}")
         text.append(f"\nLanguages: {', '.join(s.languages)}   Folder: {s.root}")
+        completes = s.interviews("field", "completed")
+        target = f" of {s.plan.sample_size} planned" if s.plan and s.plan.sample_size else ""
         text.append(
             f"\nRespondents: {s.respondents}   Interviews: {s.interviews()} "
-            f"(field {s.interviews('field')}, pilot {s.interviews('pilot')})"
+            f"(field {s.interviews('field')}, pilot {s.interviews('pilot')}); "
+            f"completed in the field: {completes}{target}"
         )
+        if s.plan is not None:
+            p = s.plan
+            text.append(
+                f"\nPlan: {p.sources} sources, {p.objectives} objectives, {p.hypotheses} hypotheses, "
+                f"{p.planned_tables} planned tables.  Report format: "
+            )
+            if p.report_status == "approved":
+                text.append(f"approved by {p.approved_by or '?'} on {p.approved_on or '?'}", style="green")
+            else:
+                text.append(p.report_status.replace("_", " ") + " (not approved)", style="bold yellow")
         errors = [p for p in s.problems if p.severity == "error"]
         if errors:
             text.append(
