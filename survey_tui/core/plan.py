@@ -288,8 +288,7 @@ def none_as_empty_mapping(value: Any) -> Any:
 
 
 class PlanFields(_Model):
-    """The plan's part of `study.yaml` on its own (StudyConfig declares the same fields after the study's
-    own, so `init` writes them below the title); `check_plan` accepts either."""
+    """The plan's part of `study.yaml` (StudyConfig inherits it); `check_plan` accepts either."""
 
     background: Background = Field(default_factory=Background)
     sources: list[Source] = Field(default_factory=list)

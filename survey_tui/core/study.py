@@ -10,22 +10,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from survey_tui.core.instrument import Instrument, Labels, SpecialCode, SpecialName
 from survey_tui.core.instrument_loader import load_instrument_file, load_instrument_text
-from survey_tui.core.plan import (
-    AnalysisPlan,
-    Background,
-    Hypothesis,
-    Method,
-    Objective,
-    ReportFormat,
-    Source,
-    check_plan,
-    none_as_empty_list,
-    none_as_empty_mapping,
-)
+from survey_tui.core.plan import PlanFields, check_plan
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.quotas import Quota
 from survey_tui.core.screening import EligibilityCriterion
@@ -36,8 +25,8 @@ STUDY_FILE = "study.yaml"
 DB_FILE = "survey.db"
 
 
-class StudyConfig(BaseModel):
-    """The top of `study.yaml`: who the study is for and how it speaks."""
+class StudySettings(BaseModel):
+    """Who the study is for, how it speaks, and how respondents are recruited."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -57,19 +46,16 @@ class StudyConfig(BaseModel):
     eligibility: list[EligibilityCriterion] = Field(default_factory=list)
     #: T1.3: quota cells with targets (expressions over screener answers and attributes)
     quotas: list[Quota] = Field(default_factory=list)
-    #: T1.1–T1.2: the study plan (see core/plan.py); all optional so a study started by `init` loads unchanged
-    background: Background = Field(default_factory=Background)
-    sources: list[Source] = Field(default_factory=list)
-    method: Method = Field(default_factory=Method)
-    report_format: ReportFormat = Field(default_factory=ReportFormat)
-    objectives: list[Objective] = Field(default_factory=list)
-    hypotheses: list[Hypothesis] = Field(default_factory=list)
-    analysis_plan: AnalysisPlan = Field(default_factory=AnalysisPlan)
 
-    _plan_lists = field_validator("sources", "objectives", "hypotheses", mode="before")(none_as_empty_list)
-    _plan_parts = field_validator("background", "method", "report_format", "analysis_plan", mode="before")(
-        none_as_empty_mapping
-    )
+
+class StudyConfig(PlanFields, StudySettings):
+    """All of `study.yaml`: the settings above, then the plan (T1.1–T1.2, see core/plan.py).
+
+    The plan's fields come after the settings (pydantic orders inherited fields from the last base
+    first), so `init` writes the title at the top; every plan part is optional.
+    """
+
+    model_config = ConfigDict(extra="forbid")
 
     @property
     def language(self) -> str:
