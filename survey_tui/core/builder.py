@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import CommentMark
+from ruamel.yaml.tokens import CommentToken
 
-from survey_tui.core.instrument import NAME_PATTERN, Instrument, SpecialCode
+from survey_tui.core.instrument import NAME_PATTERN, SPECIAL_NAMES, Instrument, SpecialCode, _default_specials
 from survey_tui.core.instrument_loader import Finding, compile_instrument, load_instrument_text
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.yamlfile import dump_yaml, parse_yaml_text, to_plain, write_text_atomic
@@ -45,11 +47,35 @@ QUESTION_KEYS = (
     "special_codes",
 )
 CHOICE_KEYS = ("code", "name", "fixed", "exclusive", "label")
+SECTION_KEYS = ("name", "label", "relevant", "questions")
 LOGIC_FIELDS = ("relevant", "constraint", "calculate")
+INSTRUMENT_KEYS = (
+    "id",
+    "title",
+    "languages",
+    "default_language",
+    "required_default",
+    "special_codes",
+    "choice_lists",
+    "terminate",
+    "sections",
+)
+#: The instrument's own fields that the settings form edits (id stays: published versions are keyed by it).
+SETTINGS_FIELDS = ("title", "languages", "default_language", "required_default", "special_codes")
+TERMINATE_KEYS = ("when", "outcome", "message")
+OUTCOMES = ("screened_out", "quota_full")
 
 
 class EditError(ValueError):
     """An edit that cannot be made (unknown question, duplicate name, ...), said plainly."""
+
+
+class EditRefused(EditError):
+    """An edit that would make the instrument wrong: the draft is put back as it was, the problems say why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems))
 
 
 @dataclass(frozen=True)
@@ -352,15 +378,108 @@ class InstrumentDraft:
         return found
 
     # -- sections --------------------------------------------------------------------------------
-    def add_section(self, name: str, label: dict[str, str], after: int | None = None) -> int:
-        if not NAME_PATTERN.match(name):
+    def section(self, index: int) -> CommentedMap:
+        return self.sections[self._section_index(index)]
+
+    def section_data(self, index: int) -> dict[str, Any]:
+        """A section's own fields (name, label, relevant), without its questions."""
+        data = to_plain(self.section(index))
+        data.pop("questions", None)
+        return data
+
+    def section_of(self, name: str) -> int:
+        """The index of the section holding question `name`."""
+        return self.find(name).section
+
+    def _validate_section_name(self, name: str, ignore: str | None = None) -> None:
+        if not NAME_PATTERN.match(name or ""):
             raise EditError(f"section name {name!r} must start with a letter and use only letters, digits and _")
-        if any(s.get("name") == name for s in self.sections):
+        if name != ignore and any(s.get("name") == name for s in self.sections):
             raise EditError(f"section name '{name}' is already used")
+
+    def add_section(self, name: str, label: dict[str, str], after: int | None = None) -> int:
+        """A new, empty section after section `after` (default: at the end); returns its index.
+
+        The comments between sections (a header before the next one) stay with the section they introduce.
+        """
+        self._validate_section_name(name)
         node = _ordered({"name": name, "label": labels_node(label), "questions": CommentedSeq()}, ("name", "label"))
-        index = len(self.sections) if after is None else after + 1
+        index = len(self.sections) if after is None else self._section_index(after) + 1
+        tails = _Tails(self.sections)
         self.sections.insert(index, node)
+        tokens = list(tails.tokens)
+        # the comment after the previous section introduces the next one (or ends the file): it moves to the
+        # new section, and the previous one ends with a blank line
+        tokens.insert(max(index - 1, 0), tails.blank or _blank_line())
+        tails.restore(tokens)
         return index
+
+    def update_section(self, index: int, values: dict[str, Any]) -> str:
+        """Set a section's name, label and relevant (None or '' removes relevant); returns its name afterwards.
+
+        Keys already there keep their place and the comments inside; a new key goes in canonical order.
+        """
+        node = self.section(index)
+        old_name = str(node.get("name", ""))
+        new_name = str(values.get("name", old_name))
+        if new_name != old_name:
+            self._validate_section_name(new_name, ignore=old_name)
+        prepared: dict[str, Any] = {}
+        for key, value in values.items():
+            if key == "questions":
+                raise EditError("a section's questions are edited one by one, not through the section")
+            if key == "label" and isinstance(value, dict):
+                prepared[key] = labels_node(value) if any(value.values()) else None
+            else:
+                prepared[key] = value if value != "" else None
+        for key, value in prepared.items():
+            if value is None:
+                if key in node:
+                    del node[key]
+                continue
+            if key in node:
+                if to_plain(node[key]) == to_plain(value):
+                    continue
+                if isinstance(node[key], CommentedMap) and isinstance(value, CommentedMap):
+                    _update_map(node[key], value)
+                else:
+                    node[key] = value
+            else:
+                node.insert(_insert_position(node, key, SECTION_KEYS), key, value)
+        return new_name
+
+    def delete_section(self, index: int) -> dict[str, Any]:
+        """Remove an empty section (move or delete its questions first); the instrument keeps at least one."""
+        si = self._section_index(index)
+        node = self.sections[si]
+        questions = node.get("questions") or []
+        if questions:
+            raise EditError(
+                f"section '{node.get('name')}' still has {len(questions)} question(s): move or delete them first"
+            )
+        if len(self.sections) == 1:
+            raise EditError("an instrument needs at least one section")
+        tails = _Tails(self.sections)
+        self.sections.pop(si)
+        tokens = list(tails.tokens)
+        # the comment before the section (the previous one's tail) was its header and goes with it; the
+        # comment after it introduces the next section and stays
+        del tokens[max(si - 1, 0)]
+        tails.restore(tokens)
+        return to_plain(node)
+
+    def check_section_logic(self, index: int, text: str) -> list[Finding]:
+        """Findings for a section's `relevant` as if it read `text` (validation as the researcher types)."""
+        si = self._section_index(index)
+        data = to_plain(self.root)
+        data["sections"][si]["relevant"] = text or None
+        try:
+            instrument = Instrument.model_validate(data)
+        except ValidationError as exc:
+            name = str(data["sections"][si].get("name"))
+            return [Finding((), name, f"the instrument has shape errors: {exc.error_count()} (save to see them)")]
+        findings = compile_instrument(instrument, self.defaults)
+        return [f for f in findings if f.path[:3] == ("sections", si, "relevant")]
 
     # -- choices ---------------------------------------------------------------------------------
     def _choices_of(self, owner: str) -> CommentedSeq:
@@ -434,6 +553,264 @@ class InstrumentDraft:
         node = seq.pop(index)
         seq.insert(target, node)
 
+    # -- the instrument's own fields ---------------------------------------------------------------
+    def _errors(self) -> tuple[set[tuple[str | None, str]], list[Problem]]:
+        _, problems = self.check()
+        return {(p.where, p.message) for p in problems if p.severity == "error"}, problems
+
+    def _guarded(self, keys: tuple[str, ...], change: Callable[[], Any]) -> Any:
+        """Make `change` to the top-level `keys`; if it brings new errors, put them back and refuse it."""
+        before = {key: copy.deepcopy(self.root[key]) for key in keys if key in self.root}
+        known, _ = self._errors()
+        try:
+            result = change()
+        except Exception:
+            self._restore(keys, before)
+            raise
+        _, problems = self.check()
+        new = [p for p in problems if p.severity == "error" and (p.where, p.message) not in known]
+        if new:
+            self._restore(keys, before)
+            raise EditRefused(new)
+        return result
+
+    def _restore(self, keys: tuple[str, ...], before: dict[str, Any]) -> None:
+        for key in keys:
+            if key in before:
+                self.root[key] = before[key]
+            elif key in self.root:
+                self._set_top(key, None)  # its header comment goes back where it was
+
+    def _set_top(self, key: str, value: Any) -> None:
+        """Set a top-level key in place (its comments stay); None removes it; a new key goes in canonical order."""
+        root = self.root
+        if value is None:
+            if key in root:
+                keys = list(root.keys())
+                tail = _key_tail(root, key)
+                del root[key]
+                at = keys.index(key)
+                if tail is not None and at > 0:  # the header comment after it stays for what follows
+                    _set_key_tail(root, keys[at - 1], tail)
+            return
+        if key in root:
+            if to_plain(root[key]) == to_plain(value):
+                return
+            if isinstance(root[key], CommentedMap) and isinstance(value, CommentedMap):
+                _update_map(root[key], value)
+            else:
+                root[key] = value
+        else:
+            pos = _insert_position(root, key, INSTRUMENT_KEYS)
+            prev = list(root.keys())[pos - 1] if pos > 0 else None
+            root.insert(pos, key, value)
+            if prev is not None:  # a header comment after the previous key introduces what followed it
+                tail = _key_tail(root, prev)
+                if tail is not None and not _is_blank(tail):
+                    _set_key_tail(root, prev, None)
+                    _set_key_tail(root, key, tail)
+
+    def settings_data(self) -> dict[str, Any]:
+        """Title, languages, default language, required default and the instrument's own special codes."""
+        data = to_plain(self.root)
+        title = data.get("title")
+        return {
+            "id": data.get("id"),
+            "title": title if isinstance(title, dict) else ({"*": title} if title else {}),
+            "languages": self.languages,
+            "default_language": data.get("default_language"),
+            "required_default": data.get("required_default", True),
+            "special_codes": data.get("special_codes") or None,
+        }
+
+    def effective_special_codes(self) -> dict[str, dict[str, Any]]:
+        """The don't know / refused codes questions get: built-in, then the study's, then this instrument's."""
+        specials: dict[str, Any] = {k: v.model_dump() for k, v in _default_specials().items()}
+        specials.update({k: v.model_dump() for k, v in (self.defaults or {}).items()})
+        own = self.root.get("special_codes")
+        if isinstance(own, dict):
+            specials.update(to_plain(own))
+        return specials
+
+    def update_settings(self, values: dict[str, Any]) -> None:
+        """Set instrument fields (None removes an optional one); refused with located problems if it breaks
+        the instrument (a default language that is not among the languages, a special code that clashes with
+        a choice code, ...), in which case the draft stays as it was."""
+        prepared: dict[str, Any] = {}
+        for key, value in values.items():
+            if key not in SETTINGS_FIELDS:
+                raise EditError(f"'{key}' is not an instrument setting (editable: {', '.join(SETTINGS_FIELDS)})")
+            if key == "title":
+                if isinstance(value, dict):
+                    prepared[key] = labels_node(value) if any(value.values()) else None
+                else:
+                    prepared[key] = value or None
+            elif key == "languages":
+                prepared[key] = self._languages_node(value)
+            elif key == "required_default":
+                if not isinstance(value, bool):
+                    raise EditError("required_default must be true or false")
+                prepared[key] = value
+            elif key == "special_codes":
+                prepared[key] = self._specials_node(value)
+            else:
+                prepared[key] = value or None
+        if "title" in prepared and prepared["title"] is None:
+            raise EditError("an instrument needs a title")
+
+        def change() -> None:
+            for key, value in prepared.items():
+                self._set_top(key, value)
+
+        self._guarded(tuple(prepared), change)
+
+    @staticmethod
+    def _languages_node(value: Any) -> CommentedSeq:
+        langs = [str(x).strip() for x in (value or []) if str(x).strip()]
+        if not langs:
+            raise EditError("an instrument needs at least one language, e.g. zh-TW")
+        dup = next((x for x in langs if langs.count(x) > 1), None)
+        if dup:
+            raise EditError(f"language '{dup}' is listed twice")
+        bad = next((x for x in langs if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", x)), None)
+        if bad:
+            raise EditError(f"language {bad!r} is not a language tag such as zh-TW or en")
+        node = CommentedSeq(langs)
+        node.fa.set_flow_style()
+        return node
+
+    @staticmethod
+    def _specials_node(value: Any) -> CommentedMap | None:
+        """The instrument's override of the study-wide codes; empty means: use the study's."""
+        if not value:
+            return None
+        node = CommentedMap()
+        for sname in SPECIAL_NAMES:
+            spec = value.get(sname)
+            if spec is None:
+                continue
+            code = spec.get("code")
+            if isinstance(code, bool) or not isinstance(code, int):
+                raise EditError(f"special_codes.{sname}: the code must be a whole number, e.g. 98")
+            node[sname] = _ordered({"code": code, "label": labels_node(spec.get("label") or {})}, ("code", "label"))
+        unknown = set(value) - set(SPECIAL_NAMES)
+        if unknown:
+            raise EditError(f"special_codes: unknown kind {sorted(unknown)} (known: {', '.join(SPECIAL_NAMES)})")
+        codes = [n["code"] for n in node.values()]
+        if len(set(codes)) != len(codes):
+            raise EditError(f"special_codes: don't know and refused cannot share code {codes[0]}")
+        return node or None
+
+    # -- terminate rules -------------------------------------------------------------------------
+    def terminate_rules(self) -> list[dict[str, Any]]:
+        rules = self.root.get("terminate")
+        return to_plain(rules) if isinstance(rules, list) else []
+
+    def _terminate_node(self, values: dict[str, Any]) -> CommentedMap:
+        when = str(values.get("when") or "").strip()
+        if not when:
+            raise EditError("a terminate rule needs a 'when' condition, e.g. s2 < 15")
+        outcome = values.get("outcome") or "screened_out"
+        if outcome not in OUTCOMES:
+            raise EditError(f"outcome must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
+        message = values.get("message")
+        if isinstance(message, dict):
+            message = labels_node(message) if any(message.values()) else None
+        return _ordered({"when": when, "outcome": outcome, "message": message or None}, TERMINATE_KEYS)
+
+    def _terminate_seq(self) -> CommentedSeq:
+        rules = self.root.get("terminate")
+        if not isinstance(rules, list):
+            rules = CommentedSeq()
+            self._set_top("terminate", rules)
+        return rules
+
+    def _rule_index(self, index: int) -> int:
+        count = len(self.terminate_rules())
+        if not 0 <= index < count:
+            raise EditError(f"no terminate rule number {index + 1} (there are {count})")
+        return index
+
+    def check_terminate(self, text: str, index: int | None = None) -> list[Finding]:
+        """Findings for a rule's `when` as if it read `text` (index None: a new rule at the end)."""
+        data = to_plain(self.root)
+        rules = data.get("terminate") if isinstance(data.get("terminate"), list) else []
+        data["terminate"] = rules
+        if index is None:
+            rules.append({"when": text})
+            index = len(rules) - 1
+        else:
+            rules[self._rule_index(index)]["when"] = text
+        try:
+            instrument = Instrument.model_validate(data)
+        except ValidationError as exc:
+            return [Finding((), f"terminate[{index}]", f"the instrument has shape errors: {exc.error_count()}")]
+        findings = compile_instrument(instrument, self.defaults)
+        return [f for f in findings if f.path[:3] == ("terminate", index, "when")]
+
+    def add_terminate(self, values: dict[str, Any], index: int | None = None) -> int:
+        """A new rule at `index` (default: the end); refused if its condition does not compile."""
+        node = self._terminate_node(values)
+
+        def change() -> int:
+            rules = self._terminate_seq()
+            at = len(rules) if index is None else max(0, min(index, len(rules)))
+            tails = _Tails(rules)
+            rules.insert(at, node)
+            tokens = list(tails.tokens)
+            if at == len(tokens) and tokens:  # the comment after the last rule stays at the end of the list
+                tokens[-1:] = [tokens[-2] if len(tokens) > 1 else None, tokens[-1]]
+            else:
+                tokens.insert(at, None)
+            tails.restore(tokens)
+            return at
+
+        return self._guarded(("terminate",), change)
+
+    def update_terminate(self, index: int, values: dict[str, Any]) -> None:
+        """Change a rule's when / outcome / message in place; refused if the condition does not compile."""
+        index = self._rule_index(index)
+        fresh = self._terminate_node({**self.terminate_rules()[index], **values})
+
+        def change() -> None:
+            node = self.root["terminate"][index]
+            tail = _get_tail(node)
+            for key in [k for k in node if k not in fresh]:
+                del node[key]
+            for key, value in fresh.items():
+                if key in node:
+                    if to_plain(node[key]) == to_plain(value):
+                        continue
+                    if isinstance(node[key], CommentedMap) and isinstance(value, CommentedMap):
+                        _update_map(node[key], value)
+                    else:
+                        node[key] = value
+                else:
+                    node.insert(_insert_position(node, key, TERMINATE_KEYS), key, value)
+            _set_tail(node, tail)
+
+        self._guarded(("terminate",), change)
+
+    def delete_terminate(self, index: int) -> dict[str, Any]:
+        """Remove a rule; the comment after the last rule stays at the end of the list."""
+        index = self._rule_index(index)
+        rules = self.root["terminate"]
+        tails = _Tails(rules)
+        node = rules.pop(index)
+        tokens = list(tails.tokens)
+        if index == len(tokens) - 1 and len(tokens) > 1:
+            tokens[-2:] = [tokens[-1]]
+        else:
+            del tokens[index]
+        tails.restore(tokens)
+        if not rules:  # the list goes; the comment (or blank line) after it stays before what follows
+            keys = list(self.root.keys())
+            at = keys.index("terminate")
+            del self.root["terminate"]
+            if at > 0 and tails.tokens[-1] is not None and _key_tail(self.root, keys[at - 1]) is None:
+                _set_key_tail(self.root, keys[at - 1], tails.tokens[-1])
+        return to_plain(node)
+
     # -- saving ----------------------------------------------------------------------------------
     def save(self, path: Path | None = None) -> list[Problem]:
         """Write the file atomically; returns the draft's problems (a draft may be saved with errors)."""
@@ -484,6 +861,29 @@ def _set_tail(node: Any, token: Any) -> None:
     else:
         entry = container.ca.items.setdefault(key, [None, None])
         entry[0] = token
+
+
+def _key_tail(root: CommentedMap, key: str) -> Any:
+    """The comment after a top-level key: inside its value when that is a block, else on the key itself."""
+    value = root[key]
+    if _tail_holder(value) is not None:
+        return _get_tail(value)
+    entry = root.ca.items.get(key)
+    return entry[2] if entry and len(entry) > 2 else None
+
+
+def _set_key_tail(root: CommentedMap, key: str, token: Any) -> None:
+    value = root[key]
+    if _tail_holder(value) is not None:
+        _set_tail(value, token)
+        return
+    entry = root.ca.items.setdefault(key, [None, None, None, None])
+    entry[2] = token
+
+
+def _blank_line() -> CommentToken:
+    """A blank line after a node, for lists whose entries are all separated by comments so far."""
+    return CommentToken("\n\n", CommentMark(0), None)
 
 
 def _is_blank(token: Any) -> bool:

@@ -33,6 +33,7 @@ from survey_tui.core import respondents as resp
 from survey_tui.core.answers import AnswerScope
 from survey_tui.core.instrument import Instrument, label_text
 from survey_tui.core.interview import InterviewEngine, StoreRecorder, state_from_store
+from survey_tui.core.preview import SessionEnding
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.quotas import QuotaChecker
 from survey_tui.core.store import InstrumentVersion, InterviewRow, Store, StoreError
@@ -160,7 +161,7 @@ def latest_published(study: Study, store: Store, instrument_id: str | None = Non
 
 
 @dataclass
-class CaptureSession:
+class CaptureSession(SessionEnding):
     """An open interview: its row, the exact instrument version, and the engine driving it."""
 
     study: Study
@@ -246,24 +247,6 @@ class CaptureSession:
         self.engine.set_language(language)
         current = self.engine.current.name if self.engine.current else None
         self.store.log_event(self.interview_id, "language", current, language)
-
-    def next_language(self) -> str:
-        """The study language after the current one (the language-switch key cycles through them)."""
-        langs = self.languages or [self.engine.language]
-        index = langs.index(self.engine.language) if self.engine.language in langs else -1
-        return langs[(index + 1) % len(langs)]
-
-    def complete(self) -> None:
-        """Record a finished questionnaire (the engine has reached its end)."""
-        if not self.engine.finished:
-            self.engine.finish("complete")
-        self.closed_outcome = self.engine.outcome
-
-    def break_off(self) -> None:
-        """The respondent stopped for good: keep every answer given, record the break-off."""
-        if not self.engine.finished:
-            self.engine.finish("break_off")
-        self.closed_outcome = "break_off"
 
     def suspend(self) -> None:
         """Stop for now; `resume_session` reopens exactly here."""

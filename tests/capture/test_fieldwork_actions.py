@@ -6,14 +6,16 @@ from pathlib import Path
 
 from textual.widgets import DataTable
 
-from survey_tui.core.capture import start_session
+from survey_tui.core.capture import CaptureSession, start_session
 from survey_tui.core.store import Store
+from survey_tui.core.study import Study
 from survey_tui.tui.app import SurveyApp
 from survey_tui.tui.screens.interview import InterviewScreen, StartScreen
 from tests.capture.helpers import make_study
 
 
-async def test_fieldwork_starts_and_resumes_interviews(tmp_path: Path) -> None:
+def suspended_interview_app(tmp_path: Path) -> tuple[Study, CaptureSession, SurveyApp]:
+    """A study with one field interview suspended after its first answer, and the app on it."""
     study = make_study(tmp_path / "s", consent=False)
     first = start_session(study, interviewer="amy")
     first.engine.submit("30")
@@ -21,6 +23,11 @@ async def test_fieldwork_starts_and_resumes_interviews(tmp_path: Path) -> None:
     first.close()
     app = SurveyApp(study, keymap_file=tmp_path / "none.yaml")
     app.animation_level = "none"
+    return study, first, app
+
+
+async def test_fieldwork_starts_and_resumes_interviews(tmp_path: Path) -> None:
+    study, first, app = suspended_interview_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("4")
         await app.workers.wait_for_complete()
@@ -53,13 +60,7 @@ async def test_fieldwork_starts_and_resumes_interviews(tmp_path: Path) -> None:
 
 
 async def test_app_shortcuts_cannot_interrupt_an_interview(tmp_path: Path) -> None:
-    study = make_study(tmp_path / "s", consent=False)
-    first = start_session(study, interviewer="amy")
-    first.engine.submit("30")
-    first.suspend()
-    first.close()
-    app = SurveyApp(study, keymap_file=tmp_path / "none.yaml")
-    app.animation_level = "none"
+    _, _, app = suspended_interview_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("4")
         await app.workers.wait_for_complete()

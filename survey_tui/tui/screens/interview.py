@@ -30,6 +30,7 @@ from survey_tui.core.capture import (
 )
 from survey_tui.core.interview import QuestionView
 from survey_tui.core.messages import localise
+from survey_tui.core.preview import InterviewSession
 from survey_tui.tui.messages import Loaded, LoadFailed
 
 UI: dict[str, dict[str, str]] = {
@@ -50,6 +51,13 @@ UI: dict[str, dict[str, str]] = {
     "not_code": {"en": "{value} is not a code here.", "zh-TW": "{value} 不是本題的代碼。"},
     "typed": {"en": "Typed: {value} (Enter to confirm)", "zh-TW": "已輸入：{value}（按 Enter 確認）"},
     "pilot": {"en": "PILOT", "zh-TW": "試訪"},
+    "preview": {"en": "PREVIEW — NOTHING SAVED", "zh-TW": "PREVIEW — NOTHING SAVED 預覽不儲存"},
+    "preview_done": {
+        "en": "Preview ended: {outcome}. Nothing was saved. Press Enter to close.",
+        "zh-TW": "預覽已結束：{outcome}。沒有儲存任何資料。按 Enter 關閉。",
+    },
+    "stopped": {"en": "stopped", "zh-TW": "已停止"},
+    "preview_note": {"en": "Preview: the note is not saved.", "zh-TW": "預覽：註記不會儲存。"},
     "quota_cell": {"en": "Full quota cell: {cell}", "zh-TW": "已滿的配額格：{cell}"},
 }
 
@@ -316,6 +324,7 @@ HELP_KEYS: list[tuple[str, str]] = [
     ("F4", "switch language / 切換語言"),
     ("F10", "stop: suspend or break off / 暫停或中途終止"),
     ("F1 ?", "this help / 說明"),
+    ("Esc", "close a builder preview (nothing is saved) / 關閉預覽"),
 ]
 
 
@@ -332,7 +341,11 @@ class HelpScreen(ModalScreen[None]):
 
 
 class InterviewScreen(Screen[str | None]):
-    """One interview: consent, the questions, the end screen; dismisses with how it ended."""
+    """One interview: consent, the questions, the end screen; dismisses with how it ended.
+
+    The session is a stored `CaptureSession` or the builder's `PreviewSession` (same keys, same drawing,
+    nothing stored; Esc also closes a preview).
+    """
 
     #: app shortcuts (sections, quit) are off while an interview is on screen
     TAKES_ALL_KEYS = True
@@ -347,9 +360,10 @@ class InterviewScreen(Screen[str | None]):
         Binding("f10", "stop", "Stop", id="interview.stop", priority=True, tooltip="Suspend or break off"),
         Binding("f1", "help", "Help", id="interview.help", priority=True),
         Binding("question_mark", "help", "Help", id="interview.help_q", show=False),
+        Binding("escape", "close_preview", "Close preview", id="interview.preview.close"),
     ]
 
-    def __init__(self, session: CaptureSession) -> None:
+    def __init__(self, session: CaptureSession | InterviewSession) -> None:
         super().__init__()
         self.session = session
         self.started = time.monotonic()
@@ -375,20 +389,31 @@ class InterviewScreen(Screen[str | None]):
     def lang(self) -> str:
         return self.session.language
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "close_preview":
+            return self.session.preview  # a real interview ends only through F10 or its end screen
+        return True
+
     def update_status(self) -> None:
         engine = self.session.engine
         seconds = int(time.monotonic() - self.started)
         parts = []
+        if self.session.preview:
+            parts.append(ui("preview", self.lang))
         if self.view is not None:
             progress = engine.progress()
             parts += [self.view.section, f"{self.view.number}/{self.view.total}", f"{progress.percent}%"]
-        parts.append(f"#{self.session.interview_id}")
+        if self.session.interview_id is not None:
+            parts.append(f"#{self.session.interview_id}")
         if self.session.respondent_id:
             parts.append(self.session.respondent_id)
         parts += [f"{seconds // 60:02d}:{seconds % 60:02d}", self.lang]
-        if self.session.interview.mode == "pilot":
+        if self.session.mode == "pilot":
             parts.append(ui("pilot", self.lang))
-        self.query_one("#iv-status", Static).update(" · ".join(parts))
+        status = Text(" · ".join(parts))
+        if self.session.preview:
+            status.stylize("bold black on yellow", 0, len(parts[0]))
+        self.query_one("#iv-status", Static).update(status)
 
     def say(self, text: str, error: bool = False) -> None:
         widget = self.query_one("#iv-message", Static)
@@ -405,7 +430,12 @@ class InterviewScreen(Screen[str | None]):
         hint.update("")
         if session.outcome is not None and (engine.finished or session.closed_outcome):
             self.stage = "done"
-            text = ui("done", self.lang, id=session.interview_id, outcome=outcome_label(session.outcome, self.lang))
+            outcome = outcome_label(session.outcome, self.lang)
+            if session.preview:  # nothing to resume: a suspended preview simply stopped
+                stopped = ui("stopped", self.lang) if session.outcome == "suspended" else outcome
+                text = ui("preview_done", self.lang, outcome=stopped)
+            else:
+                text = ui("done", self.lang, id=session.interview_id, outcome=outcome)
             if session.outcome == "quota_full" and session.full_quota_cell:
                 text += "\n" + ui("quota_cell", self.lang, cell=session.full_quota_cell)
             if engine.end_message:  # the terminate rule's words for the respondent
@@ -566,7 +596,7 @@ class InterviewScreen(Screen[str | None]):
         def saved(text: str | None) -> None:
             if text:
                 self.session.engine.note(text)
-                self.say(ui("noted", self.lang))
+                self.say(ui("preview_note" if self.session.preview else "noted", self.lang))
 
         self.app.push_screen(NoteScreen(), saved)
 
@@ -585,6 +615,11 @@ class InterviewScreen(Screen[str | None]):
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())
+
+    def action_close_preview(self) -> None:
+        """Leave a preview at once (there is nothing to suspend or record)."""
+        if self.session.preview:
+            self.dismiss(self.session.outcome)
 
     def on_unmount(self) -> None:
         self.session.close()

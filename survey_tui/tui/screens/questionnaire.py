@@ -2,8 +2,10 @@
 
 The outline is read from the instrument files as drafts (`core.builder.InstrumentDraft`), so a file with
 errors still shows and can be fixed here. Every edit is saved at once, atomically, with comments kept;
-logic fields are checked as they are typed. Publishing freezes the file as the next version after the
-code-reuse check; the pilot report's "revise" comes back here on the draft of the next version.
+logic fields are checked as they are typed. The preview runs the draft through the interviewer form
+(`InterviewScreen` on a `PreviewSession`), so it looks exactly like fieldwork and stores nothing.
+Publishing freezes the file as the next version after the code-reuse check; the pilot report's "revise"
+comes back here on the draft of the next version.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -23,11 +26,12 @@ from textual.widgets import Button, Footer, Header, Input, Label, Markdown, Sele
 
 from survey_tui.core.builder import EditError, InstrumentDraft
 from survey_tui.core.instrument import Instrument, Question, label_text
-from survey_tui.core.interview import InterviewEngine, NullRecorder
+from survey_tui.core.preview import PreviewSession
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.yamlfile import dump_yaml
 from survey_tui.tui.messages import Loaded, LoadFailed
 from survey_tui.tui.render import problems_text
+from survey_tui.tui.screens.instrument_forms import SettingsForm, TerminateRulesScreen
 
 TYPES = ["single", "multi", "scale", "grid", "numeric", "text", "date", "note", "calculate"]
 LOGIC = ("relevant", "constraint", "calculate")
@@ -217,6 +221,28 @@ class QuestionForm(ModalScreen[dict[str, Any] | None]):
                 yield Input(_num(q.get("max")), id="f-max")
                 yield Label("choice list", classes="form-key")
                 yield Input(self.list_name or "", id="f-list", placeholder="(inline choices)")
+            with Horizontal(classes="form-row"):
+                yield Label("decimals", classes="form-key")
+                yield Input(_num(q.get("decimals")), id="f-decimals", placeholder="0")
+                yield Label("max length", classes="form-key")
+                yield Input(_num(q.get("max_length")), id="f-max_length", placeholder="2000")
+                yield Label("max selected", classes="form-key")
+                yield Input(_num(q.get("max_selected")), id="f-max_selected", placeholder="(any)")
+            with Horizontal(classes="form-row"):
+                yield Label("randomize", classes="form-key")
+                yield Select(
+                    [("no", "no"), ("yes", "yes")],
+                    value="yes" if q.get("randomize") else "no",
+                    allow_blank=False,
+                    id="f-randomize",
+                )
+                yield Label("DK / refused", classes="form-key")
+                specials = q.get("special_codes")
+                options = [("study codes", "default"), ("not offered", "off")]
+                if isinstance(specials, dict):  # per-question codes written by hand: kept as they are
+                    options.append((f"custom {specials}", "custom"))
+                current = "off" if specials is False else ("custom" if isinstance(specials, dict) else "default")
+                yield Select(options, value=current, allow_blank=False, id="f-special_codes")
             users = self.draft.list_users(self.list_name) if self.list_name else []
             shared = f" — shared list '{self.list_name}', used by {len(users)} question(s)" if self.list_name else ""
             yield Label(f"choices: code | {' | '.join(langs)} | fixed/exclusive{shared}")
@@ -269,6 +295,15 @@ class QuestionForm(ModalScreen[dict[str, Any] | None]):
                 values[key] = None if not text else (int(text) if text.lstrip("-").isdigit() else float(text))
             except ValueError:
                 raise EditError(f"{key} '{text}' is not a number") from None
+        for key in ("decimals", "max_length", "max_selected"):
+            text = get(f"#f-{key}")
+            if text and not text.isdigit():
+                raise EditError(f"{key.replace('_', ' ')} '{text}' is not a whole number")
+            values[key] = int(text) if text else None
+        values["randomize"] = True if self.query_one("#f-randomize", Select).value == "yes" else None
+        specials = self.query_one("#f-special_codes", Select).value
+        if specials != "custom":
+            values["special_codes"] = False if specials == "off" else None
         qtype = str(values["type"])
         list_name = get("#f-list") or None
         choices = text_to_choices(self.query_one("#f-choices", TextArea).text, langs)
@@ -293,6 +328,84 @@ class QuestionForm(ModalScreen[dict[str, Any] | None]):
         self.dismiss(None)
 
 
+class SectionForm(ModalScreen[dict[str, Any] | None]):
+    """A section's fields: name, label per language side by side, relevant checked as it is typed."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="builder.section.save", priority=True),
+        Binding("escape", "cancel", "Cancel", id="builder.section.cancel"),
+    ]
+
+    def __init__(self, draft: InstrumentDraft, index: int) -> None:
+        super().__init__(classes="builder-modal")
+        self.draft, self.index = draft, index
+        self.langs = draft.languages
+        self.data = draft.section_data(index)
+
+    def compose(self) -> ComposeResult:
+        data, langs = self.data, self.langs
+        count = len(self.draft.section(self.index).get("questions") or [])
+        with VerticalScroll(classes="builder-dialog builder-form"):
+            yield Label(Text(f"Section {data.get('name')} ({count} question(s))", style="bold"))
+            with Horizontal(classes="form-row"):
+                yield Label("name", classes="form-key")
+                yield Input(str(data.get("name", "")), id="s-name")
+            with Horizontal(classes="form-row"):
+                yield Label("", classes="form-key")
+                for lang in langs:
+                    yield Label(Text(lang, style="bold"), classes="form-lang")
+            labels = _labels_of(data.get("label"), langs)
+            with Horizontal(classes="form-row"):
+                yield Label("label", classes="form-key")
+                for i, lang in enumerate(langs):
+                    yield Input(labels[lang], id=f"s-label-{i}", placeholder=f"label ({lang})")
+            with Horizontal(classes="form-row"):
+                yield Label("relevant", classes="form-key")
+                yield Input(str(data.get("relevant") or ""), id="s-relevant", placeholder="e.g. s5 = 1 (whole section)")
+            yield Static("", id="e-relevant", classes="form-error")
+            yield Static("", id="s-error", classes="form-error")
+            yield Label(Text("ctrl+s save · esc cancel", style="dim"))
+
+    def on_mount(self) -> None:
+        self.check(self.query_one("#s-relevant", Input).value)
+        self.query_one("#s-name", Input).focus()
+
+    @on(Input.Changed, "#s-relevant")
+    def changed(self, event: Input.Changed) -> None:
+        self.check(event.value)
+
+    def check(self, text: str) -> None:
+        """Syntax errors, unknown names and references to later questions, with the position."""
+        widget = self.query_one("#e-relevant", Static)
+        if not text.strip():
+            widget.update("")
+            return
+        try:
+            findings = self.draft.check_section_logic(self.index, text)
+        except EditError as exc:
+            widget.update(Text(str(exc), style="red"))
+            return
+        if not findings:
+            widget.update(Text("✓ ok", style="green"))
+            return
+        widget.update(Text("\n".join(f.message + (f" ({f.hint})" if f.hint else "") for f in findings), style="red"))
+
+    def action_save(self) -> None:
+        get = lambda wid: self.query_one(wid, Input).value.strip()  # noqa: E731
+        values: dict[str, Any] = {
+            "name": get("#s-name"),
+            "label": {lang: get(f"#s-label-{i}") for i, lang in enumerate(self.langs)},
+            "relevant": get("#s-relevant") or None,
+        }
+        if not values["name"]:
+            self.query_one("#s-error", Static).update(Text("a section needs a name", style="bold red"))
+            return
+        self.dismiss(values)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 def to_plain_list(seq: Any) -> list[dict[str, Any]]:
     from survey_tui.core.yamlfile import to_plain
 
@@ -303,92 +416,6 @@ def _num(value: Any) -> str:
     if value is None:
         return ""
     return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-class PreviewScreen(ModalScreen[None]):
-    """The draft run through the interview engine with a NullRecorder: nothing is saved.
-
-    (A minimal renderer of `InterviewEngine.view()`; the interviewer form needs a stored session.)
-    """
-
-    BINDINGS = [
-        Binding("escape", "close", "Close", id="builder.preview.close"),
-        Binding("pageup", "back", "Back", id="builder.preview.back"),
-        Binding("f8", "special('dont_know')", "Don't know", id="builder.preview.dk"),
-        Binding("f9", "special('refused')", "Refused", id="builder.preview.refused"),
-    ]
-
-    def __init__(self, instrument: Instrument, language: str) -> None:
-        super().__init__(classes="builder-modal")
-        self.engine = InterviewEngine(instrument, NullRecorder(), language=language, seed="preview")
-        self.engine.start()
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="builder-dialog"):
-            yield Label(Text("Preview — answers are not saved", style="bold yellow"))
-            yield Static("", id="pv-question")
-            yield Input(id="pv-answer", placeholder="code(s) separated by spaces, a number, text or YYYY-MM-DD")
-            yield Static("", id="pv-message")
-            yield Label(Text("enter answer · pgup back · f8 don't know · f9 refused · esc close", style="dim"))
-
-    def on_mount(self) -> None:
-        self.show()
-        self.query_one("#pv-answer", Input).focus()
-
-    def show(self, message: str = "") -> None:
-        view = self.engine.view()
-        if view is None:
-            outcome = self.engine.outcome or "complete"
-            self.query_one("#pv-question", Static).update(Text(f"End of the interview ({outcome}).", style="bold"))
-        else:
-            table = Table.grid(padding=(0, 1))
-            table.add_row(Text(f"{view.number}/{view.total} · {view.section} · {view.question.name}", style="dim"))
-            table.add_row(Text(view.label, style="bold"))
-            if view.hint:
-                table.add_row(Text(view.hint, style="italic"))
-            for name, label in view.items:
-                table.add_row(f"  [{name}] {label}")
-            for choice in view.choices:
-                table.add_row(f"  {choice.code:>3}  {choice.label}")
-            for _, code, label in view.specials:
-                table.add_row(Text(f"  {code:>3}  {label}", style="dim"))
-            self.query_one("#pv-question", Static).update(table)
-        self.query_one("#pv-message", Static).update(Text(message, style="red"))
-
-    @on(Input.Submitted, "#pv-answer")
-    def submitted(self, event: Input.Submitted) -> None:
-        view = self.engine.view()
-        if view is None:
-            return
-        raw = parse_preview_answer(view.question, event.value)
-        result = self.engine.submit(raw)
-        event.input.value = ""
-        self.show("" if result.accepted else (result.rejection.message if result.rejection else "refused"))
-
-    def action_back(self) -> None:
-        self.engine.back()
-        self.show()
-
-    def action_special(self, special: str) -> None:
-        result = self.engine.submit_special(special)
-        self.show("" if result.accepted else (result.rejection.message if result.rejection else ""))
-
-    def action_close(self) -> None:
-        self.dismiss(None)
-
-
-def parse_preview_answer(q: Question, text: str) -> Any:
-    text = text.strip()
-    if q.type == "note":
-        return None
-    if q.type in ("single", "scale"):
-        return int(text) if text.lstrip("-").isdigit() else text
-    if q.type == "multi":
-        return [int(t) for t in text.replace(",", " ").split() if t.lstrip("-").isdigit()]
-    if q.type == "grid":
-        codes = [int(t) for t in text.replace(",", " ").split() if t.lstrip("-").isdigit()]
-        return {item.name: code for item, code in zip(q.items or [], codes, strict=False)}
-    return text
 
 
 class TextScreen(ModalScreen[str | None]):
@@ -435,7 +462,11 @@ class QuestionnaireScreen(Screen[None]):
         Binding("d", "duplicate", "Duplicate", id="builder.duplicate", tooltip="Copy the question below itself"),
         Binding("ctrl+up,left_square_bracket", "move(-1)", "Up", id="builder.up", tooltip="Move the question up ([)"),
         Binding("ctrl+down,right_square_bracket", "move(1)", "Down", id="builder.down", tooltip="Move it down (])"),
-        Binding("x,delete", "delete", "Delete", id="builder.delete", tooltip="Delete the question (asks first)"),
+        Binding("x,delete", "delete", "Delete", id="builder.delete", tooltip="Delete the question or empty section"),
+        Binding("s", "edit_section", "Section", id="builder.section.edit", tooltip="Edit the section's fields"),
+        Binding("S", "add_section", "Add section", id="builder.section.add", tooltip="Add a section after this one"),
+        Binding("i", "settings", "Settings", id="builder.settings", tooltip="Title, languages, special codes"),
+        Binding("T", "terminate", "Terminate", id="builder.terminate", tooltip="Screen-out and quota-full rules"),
         Binding("p", "preview", "Preview", id="builder.preview", tooltip="Run the draft without saving answers"),
         Binding("P", "publish", "Publish", id="builder.publish", tooltip="Freeze the draft as the next version"),
         Binding("v", "versions", "Versions", id="builder.versions", tooltip="What changed between versions"),
@@ -450,6 +481,9 @@ class QuestionnaireScreen(Screen[None]):
         self.language_index = 0
         self.data: QuestionnaireData | None = None
         self.select_after: str | None = None
+        #: outline node id -> (draft, section index) for the section rows
+        self.section_nodes: dict[int, tuple[DraftInfo, int]] = {}
+        self.select_section: tuple[str, int] | None = None  # (instrument id, section index) to highlight
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -513,11 +547,13 @@ class QuestionnaireScreen(Screen[None]):
         tree.root.expand()
         lang = self.language
         target = None
+        section_target = None
+        self.section_nodes = {}
         for info in data.drafts:
             raw = info.draft.root
             title = label_text(_labels_of(raw.get("title"), [lang]), lang)
             node = tree.root.add(Text(f"{info.instrument_id} — {title}"), expand=True, data=(info, None))
-            for section in raw.get("sections") or []:
+            for si, section in enumerate(raw.get("sections") or []):
                 sec_label = label_text(_labels_of(section.get("label"), [lang]), lang) or section.get("name")
                 marker = " ⤷" if section.get("relevant") else ""
                 sec = node.add(
@@ -525,6 +561,9 @@ class QuestionnaireScreen(Screen[None]):
                     expand=True,
                     data=(info, None),
                 )
+                self.section_nodes[sec.id] = (info, si)
+                if self.select_section == (info.instrument_id, si):
+                    section_target = sec
                 for q in section.get("questions") or []:
                     text = label_text(_labels_of(q.get("label"), [lang]), lang) or str(q.get("calculate") or "")
                     short = text if len(text) <= 40 else text[:39] + "…"
@@ -537,12 +576,16 @@ class QuestionnaireScreen(Screen[None]):
                         target = leaf
         if not data.drafts:
             tree.root.add_leaf("(no instrument yet: press n to start one)")
-        if target is not None:
+        if target is None and section_target is not None:
+            self.call_after_refresh(self._select, section_target)
+            self._section_detail(*self.section_nodes[section_target.id])
+        elif target is not None:
             self.call_after_refresh(self._select, target)
             self._detail(*target.data)
         else:
             self.query_one("#detail", Static).update(
-                "Choose a question in the outline (↑↓). a add · e edit · p preview"
+                "Choose a question or section in the outline (↑↓). a add · e edit · s section · S new section"
+                " · p preview"
             )
         tree.focus()
 
@@ -558,6 +601,42 @@ class QuestionnaireScreen(Screen[None]):
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
         if event.node.data and event.node.data[1]:
             self._detail(*event.node.data)
+        elif event.node.id in self.section_nodes:
+            self._section_detail(*self.section_nodes[event.node.id])
+
+    def _section_detail(self, info: DraftInfo, index: int) -> None:
+        """The section's labels side by side and its relevant (s edits them)."""
+        try:
+            data = info.draft.section_data(index)
+            count = len(info.draft.section(index).get("questions") or [])
+        except EditError as exc:
+            self.query_one("#detail", Static).update(Text(str(exc), style="red"))
+            return
+        langs = info.draft.languages
+        head = Text.assemble(("section ", "dim"), (str(data.get("name")), "bold"), f"  {count} question(s)\n")
+        head.append_text(Text.assemble(("relevant ", "dim"), str(data.get("relevant") or "(always asked)")))
+        table = Table(show_header=True, header_style="bold", expand=True, box=None, padding=(0, 1))
+        table.add_column("", style="dim", no_wrap=True)
+        for lang in langs:
+            table.add_column(lang, ratio=1)
+        table.add_row("label", *_labels_of(data.get("label"), langs).values())
+        keys = Text("s edit · S add a section after it · x delete (empty sections only)", style="dim")
+        self.query_one("#detail", Static).update(Group(head, Text(""), table, Text(""), keys))
+
+    def current_section(self) -> tuple[DraftInfo | None, int | None]:
+        """The highlighted section, or the section of the highlighted question."""
+        node = self.query_one("#outline", Tree).cursor_node
+        if node is not None and node.id in self.section_nodes:
+            return self.section_nodes[node.id]
+        info, name = self.current()
+        if info is None:
+            return None, None
+        if name is None:
+            return info, None
+        try:
+            return info, info.draft.section_of(name)
+        except EditError:
+            return info, None
 
     def _detail(self, info: DraftInfo, name: str) -> None:
         widget = self.query_one("#detail", Static)
@@ -578,7 +657,8 @@ class QuestionnaireScreen(Screen[None]):
         return node.data
 
     # -- editing ---------------------------------------------------------------------------------
-    def _save(self, info: DraftInfo, select: str | None, message: str) -> None:
+    def _save(self, info: DraftInfo, select: str | None, message: str, section: int | None = None) -> None:
+        self.select_section = (info.instrument_id, section) if section is not None else None
         try:
             problems = info.draft.save()
         except (LoadError, OSError) as exc:
@@ -611,6 +691,10 @@ class QuestionnaireScreen(Screen[None]):
         self._open_form(info, new_name, created=True)
 
     def action_edit(self) -> None:
+        node = self.query_one("#outline", Tree).cursor_node
+        if node is not None and node.id in self.section_nodes:  # e on a section row edits the section
+            self._open_section_form(*self.section_nodes[node.id], created=False)
+            return
         info, name = self.current()
         if info is None or name is None:
             self.notify("highlight a question to edit", severity="warning")
@@ -661,6 +745,10 @@ class QuestionnaireScreen(Screen[None]):
         self._save(info, name, f"moved {name} {'up' if delta < 0 else 'down'}")
 
     def action_delete(self) -> None:
+        node = self.query_one("#outline", Tree).cursor_node
+        if node is not None and node.id in self.section_nodes:
+            self._delete_section(*self.section_nodes[node.id])
+            return
         info, name = self.current()
         if info is None or name is None:
             return
@@ -676,6 +764,108 @@ class QuestionnaireScreen(Screen[None]):
                 self._save(info, None, f"deleted {name}")
 
         self.app.push_screen(ConfirmScreen("Delete question", body), done)
+
+    # -- sections --------------------------------------------------------------------------------
+    def action_edit_section(self) -> None:
+        info, index = self.current_section()
+        if info is None or index is None:
+            self.notify("highlight a section (or one of its questions) to edit it", severity="warning")
+            return
+        self._open_section_form(info, index, created=False)
+
+    def action_add_section(self) -> None:
+        info, index = self.current_section()
+        if info is None:
+            self.notify("choose an instrument in the outline first (n starts one)", severity="warning")
+            return
+        draft = info.draft
+        try:
+            used = {str(s.get("name")) for s in draft.sections}
+        except EditError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        name, n = "section_new", 1
+        while name in used:
+            n += 1
+            name = f"section_new{n}"
+        try:
+            new_index = draft.add_section(name, dict.fromkeys(draft.languages, ""), after=index)
+        except EditError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self._open_section_form(info, new_index, created=True)
+
+    def _open_section_form(self, info: DraftInfo, index: int, created: bool) -> None:
+        def done(values: dict[str, Any] | None) -> None:
+            if values is None:
+                if created:
+                    info.draft.delete_section(index)
+                return
+            try:
+                name = info.draft.update_section(index, values)
+            except EditError as exc:
+                self.notify(f"not saved: {exc}", severity="error", timeout=6)
+                if created:
+                    info.draft.delete_section(index)
+                return
+            self._save(info, None, f"{'added' if created else 'saved'} section {name}", section=index)
+
+        self.app.push_screen(SectionForm(info.draft, index), done)
+
+    def _delete_section(self, info: DraftInfo, index: int) -> None:
+        section = info.draft.section(index)
+        name = section.get("name")
+        count = len(section.get("questions") or [])
+        if count:
+            self.notify(
+                f"section {name} still has {count} question(s): move ([ ]) or delete them first", severity="warning"
+            )
+            return
+        if len(info.draft.sections) == 1:
+            self.notify("an instrument needs at least one section", severity="warning")
+            return
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                try:
+                    info.draft.delete_section(index)
+                except EditError as exc:
+                    self.notify(str(exc), severity="error")
+                    return
+                self._save(info, None, f"deleted section {name}", section=max(index - 1, 0))
+
+        body = (
+            f"Delete the empty section '{name}' from the draft?\n\nPublished versions keep it; only the draft changes."
+        )
+        self.app.push_screen(ConfirmScreen("Delete section", body), done)
+
+    def _instrument_info(self) -> DraftInfo | None:
+        info, _ = self.current_section()
+        if info is None:
+            self.notify("choose an instrument in the outline first (n starts one)", severity="warning")
+        return info
+
+    def action_settings(self) -> None:
+        info = self._instrument_info()
+        if info is None:
+            return
+
+        def done(message: str | None) -> None:
+            if message:
+                self._save(info, None, message)
+
+        self.app.push_screen(SettingsForm(info.draft), done)
+
+    def action_terminate(self) -> None:
+        info = self._instrument_info()
+        if info is None:
+            return
+
+        def done(changed: bool | None) -> None:
+            if changed:
+                self.load()
+
+        self.app.push_screen(TerminateRulesScreen(info.draft, self.language), done)
 
     def action_new_instrument(self) -> None:
         if self.data and self.data.drafts:
@@ -710,7 +900,10 @@ class QuestionnaireScreen(Screen[None]):
         if not info.instrument.questions:
             self.notify("the draft has no questions yet", severity="warning")
             return
-        self.app.push_screen(PreviewScreen(info.instrument, self.language))
+        from survey_tui.tui.screens.interview import InterviewScreen
+
+        # the interviewer form itself, on a session that keeps nothing (no store is even opened)
+        self.app.push_screen(InterviewScreen(PreviewSession.open(info.instrument, self.language)))
 
     def action_publish(self) -> None:
         info, _ = self.current()
