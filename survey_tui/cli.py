@@ -17,15 +17,15 @@ from survey_tui.core.study import Study, find_study_root, open_study
 
 Handler = Callable[[argparse.Namespace], int]
 
-COMMAND_MODULES: list[str] = [
+COMMAND_MODULES: list[str] = [  # in the order of a study: set up, questionnaire, recruit, collect, analyse, report
     "survey_tui.commands.study",
+    "survey_tui.commands.xlsform",
+    "survey_tui.commands.pilot",
     "survey_tui.commands.respondents",
     "survey_tui.commands.interview",
-    "survey_tui.commands.report",
-    "survey_tui.commands.export",
-    "survey_tui.commands.pilot",
-    "survey_tui.commands.xlsform",
     "survey_tui.commands.tables",
+    "survey_tui.commands.export",
+    "survey_tui.commands.report",
 ]
 
 
