@@ -255,8 +255,14 @@ def _choice_label(v: Variable, language: str) -> str:
 
 
 def _default_stubs(dataset: Dataset) -> list[str]:
+    """Every tabulable variable that has data in this selection (an item an earlier version dropped has none)."""
+    frame = dataset.frame
+    empty = {name for name in frame.columns if frame[name].null_count() == frame.height}
     names: list[str] = []
-    for question, variables in dataset.questions().items():
+    for question, all_variables in dataset.questions().items():
+        variables = [v for v in all_variables if v.name not in empty]
+        if not variables:
+            continue
         kind = variables[0].type
         if kind in ("single", "scale", "multi"):
             names.append(question)
