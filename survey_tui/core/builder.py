@@ -281,18 +281,7 @@ class InstrumentDraft:
             if key not in fresh and key in node:
                 del node[key]
         for key, value in fresh.items():
-            if key in node:
-                if to_plain(node[key]) == to_plain(value):
-                    continue
-                if isinstance(node[key], CommentedMap) and isinstance(value, CommentedMap):
-                    _update_map(node[key], value)  # keeps block style and the comments inside
-                else:
-                    tail = _get_tail(node)
-                    node[key] = value
-                    _set_tail(node, tail)
-            else:
-                position = _insert_position(node, key, QUESTION_KEYS)
-                node.insert(position, key, value)
+            _set_key(node, key, value, QUESTION_KEYS)
         return new_name
 
     def duplicate_question(self, name: str, new_name: str | None = None) -> QuestionRef:
@@ -437,15 +426,7 @@ class InstrumentDraft:
                 if key in node:
                     del node[key]
                 continue
-            if key in node:
-                if to_plain(node[key]) == to_plain(value):
-                    continue
-                if isinstance(node[key], CommentedMap) and isinstance(value, CommentedMap):
-                    _update_map(node[key], value)
-                else:
-                    node[key] = value
-            else:
-                node.insert(_insert_position(node, key, SECTION_KEYS), key, value)
+            _set_key(node, key, value, SECTION_KEYS)
         return new_name
 
     def delete_section(self, index: int) -> dict[str, Any]:
@@ -594,12 +575,7 @@ class InstrumentDraft:
                     _set_key_tail(root, keys[at - 1], tail)
             return
         if key in root:
-            if to_plain(root[key]) == to_plain(value):
-                return
-            if isinstance(root[key], CommentedMap) and isinstance(value, CommentedMap):
-                _update_map(root[key], value)
-            else:
-                root[key] = value
+            _set_key(root, key, value, INSTRUMENT_KEYS)
         else:
             pos = _insert_position(root, key, INSTRUMENT_KEYS)
             prev = list(root.keys())[pos - 1] if pos > 0 else None
@@ -778,15 +754,7 @@ class InstrumentDraft:
             for key in [k for k in node if k not in fresh]:
                 del node[key]
             for key, value in fresh.items():
-                if key in node:
-                    if to_plain(node[key]) == to_plain(value):
-                        continue
-                    if isinstance(node[key], CommentedMap) and isinstance(value, CommentedMap):
-                        _update_map(node[key], value)
-                    else:
-                        node[key] = value
-                else:
-                    node.insert(_insert_position(node, key, TERMINATE_KEYS), key, value)
+                _set_key(node, key, value, TERMINATE_KEYS)
             _set_tail(node, tail)
 
         self._guarded(("terminate",), change)
@@ -902,6 +870,22 @@ class _Tails:
     def restore(self, tokens: list[Any]) -> None:
         for node, token in zip(self.seq, tokens, strict=False):
             _set_tail(node, token)
+
+
+def _set_key(node: CommentedMap, key: str, value: Any, order: tuple[str, ...]) -> None:
+    """Set one key as a person editing the file would: an unchanged value is left alone, a nested map is
+    updated in place (block style and the comments inside kept), a new key goes in canonical order, and
+    the comment after the mapping's last key stays where it was."""
+    if key not in node:
+        node.insert(_insert_position(node, key, order), key, value)
+    elif to_plain(node[key]) == to_plain(value):
+        return
+    elif isinstance(node[key], CommentedMap) and isinstance(value, CommentedMap):
+        _update_map(node[key], value)
+    else:
+        tail = _get_tail(node)
+        node[key] = value
+        _set_tail(node, tail)
 
 
 def _update_map(target: CommentedMap, values: CommentedMap) -> None:

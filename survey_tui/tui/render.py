@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rich.text import Text
 
+from survey_tui.core.builder import EditError
+from survey_tui.core.instrument_loader import Finding
 from survey_tui.core.problems import Problem
 
 
@@ -19,3 +21,16 @@ def problems_text(problems: Sequence[Problem], clean: str, limit: int = 6) -> Te
     if len(problems) > limit:
         text.append(f"… and {len(problems) - limit} more: run 'survey-tui check'")
     return text
+
+
+def logic_feedback(text: str, run_check: Callable[[str], Sequence[Finding]], blank: str | Text = "") -> str | Text:
+    """What a logic field says as the researcher types: ✓ ok, or each finding with its position and hint."""
+    if not text.strip():
+        return blank
+    try:
+        findings = run_check(text)
+    except EditError as exc:
+        return Text(str(exc), style="red")
+    if not findings:
+        return Text("✓ ok", style="green")
+    return Text("\n".join(f.message + (f" ({f.hint})" if f.hint else "") for f in findings), style="red")

@@ -22,6 +22,7 @@ from textual.widgets import Checkbox, DataTable, Input, Label, Select, Static
 from survey_tui.core.builder import OUTCOMES, EditError, InstrumentDraft
 from survey_tui.core.instrument import SPECIAL_NAMES
 from survey_tui.core.problems import LoadError
+from survey_tui.tui.render import logic_feedback
 
 
 def _labels(value: Any, langs: list[str]) -> dict[str, str]:
@@ -201,19 +202,9 @@ class TerminateForm(ModalScreen[str | None]):
 
     def check(self, text: str) -> None:
         """Syntax errors and unknown names, with the position, as the researcher types."""
-        widget = self.query_one("#e-when", Static)
-        if not text.strip():
-            widget.update(Text("a rule needs a condition", style="dim"))
-            return
-        try:
-            findings = self.draft.check_terminate(text, self.index)
-        except EditError as exc:
-            widget.update(Text(str(exc), style="red"))
-            return
-        if not findings:
-            widget.update(Text("✓ ok", style="green"))
-            return
-        widget.update(Text("\n".join(f.message + (f" ({f.hint})" if f.hint else "") for f in findings), style="red"))
+        check = lambda t: self.draft.check_terminate(t, self.index)  # noqa: E731
+        blank = Text("a rule needs a condition", style="dim")
+        self.query_one("#e-when", Static).update(logic_feedback(text, check, blank))
 
     def action_save(self) -> None:
         get = lambda wid: self.query_one(wid, Input).value.strip()  # noqa: E731

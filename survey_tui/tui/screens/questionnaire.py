@@ -30,7 +30,7 @@ from survey_tui.core.preview import PreviewSession
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.yamlfile import dump_yaml
 from survey_tui.tui.messages import Loaded, LoadFailed
-from survey_tui.tui.render import problems_text
+from survey_tui.tui.render import logic_feedback, problems_text
 from survey_tui.tui.screens.instrument_forms import SettingsForm, TerminateRulesScreen
 
 TYPES = ["single", "multi", "scale", "grid", "numeric", "text", "date", "note", "calculate"]
@@ -264,19 +264,8 @@ class QuestionForm(ModalScreen[dict[str, Any] | None]):
 
     def check(self, key: str, text: str) -> None:
         """Syntax errors, unknown names and references to later questions, with the position."""
-        widget = self.query_one(f"#e-{key}", Static)
-        if not text.strip():
-            widget.update("")
-            return
-        try:
-            findings = self.draft.check_logic(self.name_before, key, text)
-        except EditError as exc:
-            widget.update(Text(str(exc), style="red"))
-            return
-        if not findings:
-            widget.update(Text("✓ ok", style="green"))
-            return
-        widget.update(Text("\n".join(f.message + (f" ({f.hint})" if f.hint else "") for f in findings), style="red"))
+        check = lambda t: self.draft.check_logic(self.name_before, key, t)  # noqa: E731
+        self.query_one(f"#e-{key}", Static).update(logic_feedback(text, check))
 
     def values(self) -> tuple[dict[str, Any], str | None, list[dict[str, Any]] | None]:
         """(question fields, named list or None, choices) from the form; raises EditError on bad input."""
@@ -376,19 +365,8 @@ class SectionForm(ModalScreen[dict[str, Any] | None]):
 
     def check(self, text: str) -> None:
         """Syntax errors, unknown names and references to later questions, with the position."""
-        widget = self.query_one("#e-relevant", Static)
-        if not text.strip():
-            widget.update("")
-            return
-        try:
-            findings = self.draft.check_section_logic(self.index, text)
-        except EditError as exc:
-            widget.update(Text(str(exc), style="red"))
-            return
-        if not findings:
-            widget.update(Text("✓ ok", style="green"))
-            return
-        widget.update(Text("\n".join(f.message + (f" ({f.hint})" if f.hint else "") for f in findings), style="red"))
+        check = lambda t: self.draft.check_section_logic(self.index, t)  # noqa: E731
+        self.query_one("#e-relevant", Static).update(logic_feedback(text, check))
 
     def action_save(self) -> None:
         get = lambda wid: self.query_one(wid, Input).value.strip()  # noqa: E731
