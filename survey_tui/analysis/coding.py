@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from survey_tui.analysis.dataset import Dataset, Variable
 from survey_tui.core.instrument import Labels, label_text
-from survey_tui.core.problems import LoadError, Problem
+from survey_tui.core.problems import Problem
 from survey_tui.core.store import Store, now
 from survey_tui.core.study import Study
 from survey_tui.core.yamlfile import read_yaml, validate_document, write_yaml_atomic
@@ -75,9 +75,6 @@ class CodeFrame(BaseModel):
             if unknown:
                 raise ValueError(f"net {label_text(net.label, 'en')!r} uses unknown code(s) {unknown}")
         return self
-
-    def code_labels(self) -> dict[int, dict[str, str]]:
-        return {c.code: dict(c.label) for c in self.codes}
 
     def net_map(self, language: str) -> dict[str, list[int]]:
         return {label_text(n.label, language, "en"): list(n.codes) for n in self.nets}
@@ -205,11 +202,3 @@ def add_coded_variables(study: Study, store: Store, dataset: Dataset) -> Dataset
     return dataset
 
 
-def require_frame(study: Study, question: str) -> CodeFrame:
-    frames, problems = load_code_frames(study)
-    if question not in frames:
-        raise LoadError(
-            [p for p in problems if question in p.file]
-            or [Problem(f"{CODEFRAME_DIR}/{question}.yaml", f"no code frame for {question} yet")]
-        )
-    return frames[question]

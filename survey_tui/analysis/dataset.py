@@ -187,10 +187,6 @@ class Dataset:
             merged[variable.name] = variable
         return replace(self, frame=joined, variables=merged)
 
-    def coded_variable_names(self) -> list[str]:
-        """Variables whose answers are codes or 0/1 flags (what frequencies are run on)."""
-        return [v.name for v in self.variables.values() if v.type in ("single", "scale", "grid", "multi")]
-
 
 # -- metadata ----------------------------------------------------------------------------------------
 

@@ -72,10 +72,6 @@ class ItemStats:
     dont_know: int
     refused: int
 
-    @property
-    def missing_rate(self) -> float:
-        return (self.dont_know + self.refused) / self.asked if self.asked else 0.0
-
 
 @dataclass
 class QualityReport:

@@ -15,10 +15,6 @@ class Answer:
     value: Any = None  # int (single/scale), list[int] (multi), dict[item, int] (grid), int|float, str
     special: str | None = None  # 'dont_know' | 'refused'
 
-    @property
-    def is_substantive(self) -> bool:
-        return self.special is None and self.value not in (None, "", [], {})
-
 
 class AnswerScope:
     """What an expression sees: substantive values by name, grid items as `grid_item` variables.

@@ -9,8 +9,6 @@ interview engine never parses text while an interviewer waits.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator
@@ -275,27 +273,3 @@ class Instrument(_Model):
     def owner_of(self, variable: str) -> str | None:
         """The question a name in an expression belongs to (a grid item's variable -> its grid)."""
         return self._variables.get(variable)
-
-    def iter_expressions(self) -> Iterator[tuple[str, str, str]]:
-        """(owner, field, text) for every expression, for checks and the builder."""
-        for rule_index, rule in enumerate(self.terminate):
-            yield f"terminate[{rule_index}]", "when", rule.when
-        for section in self.sections:
-            if section.relevant:
-                yield section.name, "relevant", section.relevant
-            for q in section.questions:
-                for field_name in ("relevant", "constraint", "calculate"):
-                    text = getattr(q, field_name)
-                    if text:
-                        yield q.name, field_name, text
-
-
-@dataclass(frozen=True)
-class ExpressionSite:
-    """Where an expression lives, for messages: 'q12.relevant'."""
-
-    owner: str
-    field: str
-
-    def __str__(self) -> str:
-        return f"{self.owner}.{self.field}"

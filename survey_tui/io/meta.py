@@ -97,16 +97,6 @@ class ExportData:
         return sets
 
 
-# -- measures ------------------------------------------------------------------------------------
-def measure_for(kind: str) -> Measure:
-    """SPSS measurement level from the question type: scales and grids are ordered, numbers are scale."""
-    if kind in ("scale", "grid"):
-        return "ordinal"
-    if kind in ("numeric", "calculate"):
-        return "scale"
-    return "nominal"
-
-
 # -- legal names per target ----------------------------------------------------------------------
 SPSS_RESERVED = frozenset({"ALL", "AND", "BY", "EQ", "GE", "GT", "LE", "LT", "NE", "NOT", "OR", "TO", "WITH"})
 STATA_RESERVED = frozenset(
