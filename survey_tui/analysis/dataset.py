@@ -92,6 +92,8 @@ class Variable:
     choice_code: int | None = None  # multi dichotomy: the choice this 0/1 column stands for
     item: str | None = None  # grid: the row name
     question_label: dict[str, str] = field(default_factory=dict)
+    #: codes of choices marked ``missing: true`` (not applicable): answers, but never in a base or a mean
+    na_codes: tuple[int, ...] = ()
 
     def label_in(self, language: str, fallback: str | None = "en") -> str:
         return label_text(self.label, language, fallback) or self.name
@@ -107,7 +109,12 @@ class Variable:
         return self.type in ("single", "scale", "grid")
 
     def substantive_codes(self) -> list[int]:
-        return [code for code in self.value_labels if code not in self.missing_codes]
+        return [code for code in self.value_labels if code not in self.missing_codes and code not in self.na_codes]
+
+    @property
+    def user_missing(self) -> list[int]:
+        """Every code a data file declares user-missing: don't know / refused and not-applicable choices."""
+        return [*self.missing_codes, *(c for c in self.na_codes if c not in self.missing_codes)]
 
 
 @dataclass
@@ -175,8 +182,8 @@ class Dataset:
         """The column with don't know / refused codes turned into nulls (what a mean should see)."""
         variable = self.variable(name)
         column = pl.col(name)
-        if variable.missing_codes and self.frame.schema[name].is_numeric():
-            return pl.when(column.is_in(list(variable.missing_codes))).then(None).otherwise(column)
+        if variable.user_missing and self.frame.schema[name].is_numeric():
+            return pl.when(column.is_in(variable.user_missing)).then(None).otherwise(column)
         return column
 
     def with_columns(self, frame: pl.DataFrame, variables: Iterable[Variable]) -> Dataset:
@@ -212,6 +219,7 @@ def variables_for(instrument: Instrument, version: int = 0) -> list[Variable]:
         specials = _special_map(question)
         special_labels = {s.code: dict(s.label) for s in question.specials.values()}
         value_labels = {c.code: dict(c.label) for c in question.choice_options}
+        na_codes = tuple(c.code for c in question.choice_options if c.missing)
         common = {
             "question": question.name,
             "type": question.type,
@@ -259,6 +267,7 @@ def variables_for(instrument: Instrument, version: int = 0) -> list[Variable]:
                         label=label or dict(item.label),
                         value_labels={**value_labels, **special_labels},
                         missing_codes=specials,
+                        na_codes=na_codes,
                         item=item.name,
                         **common,
                     )
@@ -272,6 +281,7 @@ def variables_for(instrument: Instrument, version: int = 0) -> list[Variable]:
                     label=dict(question.label),
                     value_labels=labels,
                     missing_codes=specials if question.type != "date" else {},
+                    na_codes=na_codes if question.type in ("single", "scale", "numeric") else (),
                     **common,
                 )
             )

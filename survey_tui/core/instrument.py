@@ -64,6 +64,9 @@ class Choice(_Model):
     name: str | None = None  # original XLSForm choice name, kept when codes were assigned on import
     fixed: bool = False  # stays in place when choices are randomised ("Other", "None of these")
     exclusive: bool = False  # multi only: cannot be combined with other choices ("None of these")
+    #: "not applicable" (e.g. 97 "not used"): a real answer on the form, but out of every base, mean and
+    #: scale statistic, and user-missing in the data files.
+    missing: bool = False
 
 
 class GridItem(_Model):
