@@ -183,7 +183,8 @@ class Dataset:
         variable = self.variable(name)
         column = pl.col(name)
         if variable.user_missing and self.frame.schema[name].is_numeric():
-            return pl.when(column.is_in(variable.user_missing)).then(None).otherwise(column)
+            codes = pl.Series(variable.user_missing).cast(self.frame.schema[name])
+            return pl.when(column.is_in(codes.implode())).then(None).otherwise(column)
         return column
 
     def with_columns(self, frame: pl.DataFrame, variables: Iterable[Variable]) -> Dataset:

@@ -5,8 +5,15 @@ share), which groups are compared (``groups`` expressions, or the codes of ``by`
 ``by`` is the second variable), the base (``subset``), the expected direction and alpha. Every p-value
 comes from scipy: `chi2_contingency` (chi-square, and the pooled two-proportion z test, whose z^2 is the
 uncorrected 2x2 chi-square), `ttest_ind(equal_var=False)` (Welch), `binomtest` (share vs threshold) and
-`pearsonr` (correlation). Directional hypotheses (higher / lower) are tested one-sided in that direction;
-``no_difference`` is supported when the test is *not* significant (said as "not rejected", never proven).
+`pearsonr` (correlation). Directional hypotheses (higher / lower) are tested one-sided in that
+direction, and every result says so (`HypothesisResult.sided`); ``different`` and ``no_difference``
+are two-sided. Verdicts are worded by the hypothesis's direction: a directional or "different"
+hypothesis is "supported" or "not supported"; a "no difference" hypothesis is only ever "not
+rejected" (no significant difference: nothing is proven) or "rejected", never "supported".
+
+Bases follow `survey_tui.analysis.base` (the same rule as the tables): substantive answers by default,
+don't know / refused inside the base for a share when the rule says "total asked", not-applicable codes
+never; so the base a verdict quotes is the base of the table it comes from.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from survey_tui.analysis.base import DEFAULT_RULE, BaseRule
 from survey_tui.analysis.dataset import Dataset
 
 
@@ -58,7 +66,7 @@ class HypothesisResult:
     base: int
     alpha: float
     expected: str
-    verdict: str  # supported | not supported | not testable
+    verdict: str  # supported | not supported | not rejected | rejected | not testable
     explanation: str
     table: list[list[str]] = field(default_factory=list)  # header row then rows
     error: str | None = None
@@ -66,6 +74,15 @@ class HypothesisResult:
     @property
     def significant(self) -> bool:
         return self.p_value is not None and self.p_value < self.alpha
+
+    @property
+    def sided(self) -> str:
+        """ "one-sided" for a higher / lower hypothesis (the p-value is in that direction), else "two-sided"."""
+        return "one-sided" if self.expected in ("higher", "lower") else "two-sided"
+
+    @property
+    def p_text(self) -> str:
+        return "—" if self.p_value is None else f"{self.p_value:.3g} ({self.sided})"
 
 
 def _valid(dataset: Dataset, name: str) -> pl.Expr:
@@ -93,8 +110,10 @@ def _groups(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike) -> list[tu
     raise ValueError(f"{h.id}: say which groups to compare (groups: or by:)")
 
 
-def _outcome_flag(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike) -> tuple[np.ndarray, np.ndarray]:
-    """(is 'yes', is valid) per interview for share tests."""
+def _outcome_flag(
+    dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, rule: BaseRule = DEFAULT_RULE
+) -> tuple[np.ndarray, np.ndarray]:
+    """(is 'yes', is in the base) per interview for share tests, the base as `rule` decides."""
     name = h.outcome
     if name not in dataset.variables and name in dataset.multi_questions():
         if len(h.codes) != 1:
@@ -103,6 +122,9 @@ def _outcome_flag(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike) -> t
     variable = dataset.variable(name)
     values = frame.select(_valid(dataset, name)).to_series().to_numpy()
     valid = ~np.isnan(values)
+    if rule.dk_in_base and variable.missing_codes:
+        raw = frame.get_column(name).cast(pl.Float64).to_numpy()
+        valid = valid | np.isin(raw, list(variable.missing_codes))
     if variable.type in ("multi",) and variable.choice_code is not None:
         yes = values == 1
     else:
@@ -117,18 +139,22 @@ def _alternative(expected: str) -> str:
 
 
 def _verdict(h: HypothesisLike, p: float, direction_ok: bool) -> tuple[str, str]:
+    sided = "one-sided" if h.expected in ("higher", "lower") else "two-sided"
     if h.expected == "no_difference":
         if p >= h.alpha:
-            return "supported", f"no significant difference (p = {p:.3g} >= {h.alpha}); not rejected"
-        return "not supported", f"significant difference found (p = {p:.3g} < {h.alpha})"
+            return "not rejected", (
+                f"no significant difference (p = {p:.3g} >= {h.alpha}, {sided}); the data do not contradict it, "
+                "which does not prove it"
+            )
+        return "rejected", f"significant difference found (p = {p:.3g} < {h.alpha}, {sided})"
     if p < h.alpha and direction_ok:
-        return "supported", f"significant at alpha {h.alpha} (p = {p:.3g})"
+        return "supported", f"significant at alpha {h.alpha} (p = {p:.3g}, {sided})"
     if p < h.alpha:
-        return "not supported", f"significant, but in the other direction (p = {p:.3g})"
-    return "not supported", f"not significant at alpha {h.alpha} (p = {p:.3g})"
+        return "not supported", f"significant, but in the other direction (p = {p:.3g}, {sided})"
+    return "not supported", f"not significant at alpha {h.alpha} (p = {p:.3g}, {sided})"
 
 
-def evaluate(dataset: Dataset, h: HypothesisLike) -> HypothesisResult:
+def evaluate(dataset: Dataset, h: HypothesisLike, rule: BaseRule = DEFAULT_RULE) -> HypothesisResult:
     """Run the hypothesis's test on the dataset; problems come back as a 'not testable' result."""
     test = str(getattr(h.test, "value", h.test))
     try:
@@ -140,7 +166,7 @@ def evaluate(dataset: Dataset, h: HypothesisLike) -> HypothesisResult:
             "share_vs_threshold": _share,
             "correlation": _correlation,
         }[test]
-        return runner(dataset, frame, h, test)
+        return runner(dataset, frame, h, test, rule)
     except (KeyError, ValueError) as exc:
         message = str(exc.args[0]) if exc.args else str(exc)
         return HypothesisResult(
@@ -162,8 +188,10 @@ def evaluate(dataset: Dataset, h: HypothesisLike) -> HypothesisResult:
         )
 
 
-def evaluate_all(dataset: Dataset, hypotheses: Sequence[HypothesisLike]) -> list[HypothesisResult]:
-    return [evaluate(dataset, h) for h in hypotheses]
+def evaluate_all(
+    dataset: Dataset, hypotheses: Sequence[HypothesisLike], rule: BaseRule = DEFAULT_RULE
+) -> list[HypothesisResult]:
+    return [evaluate(dataset, h, rule) for h in hypotheses]
 
 
 def _two_groups(groups: list[tuple[str, np.ndarray]], h: HypothesisLike) -> list[tuple[str, np.ndarray]]:
@@ -172,8 +200,10 @@ def _two_groups(groups: list[tuple[str, np.ndarray]], h: HypothesisLike) -> list
     return groups
 
 
-def _proportions(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str) -> HypothesisResult:
-    yes, valid = _outcome_flag(dataset, frame, h)
+def _proportions(
+    dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str, rule: BaseRule = DEFAULT_RULE
+) -> HypothesisResult:
+    yes, valid = _outcome_flag(dataset, frame, h, rule)
     (la, ma), (lb, mb) = _two_groups(_groups(dataset, frame, h), h)
     na, nb = int((ma & valid).sum()), int((mb & valid).sum())
     xa, xb = int((ma & yes).sum()), int((mb & yes).sum())
@@ -213,7 +243,9 @@ def _proportions(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test:
     )
 
 
-def _chi_square(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str) -> HypothesisResult:
+def _chi_square(
+    dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str, rule: BaseRule = DEFAULT_RULE
+) -> HypothesisResult:
     outcome = dataset.variable(h.outcome)
     values = frame.select(_valid(dataset, h.outcome)).to_series().to_numpy()
     codes = [c for c in outcome.substantive_codes() if np.any(values == c)]
@@ -254,7 +286,9 @@ def _chi_square(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: 
     )
 
 
-def _means(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str) -> HypothesisResult:
+def _means(
+    dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str, rule: BaseRule = DEFAULT_RULE
+) -> HypothesisResult:
     values = frame.select(_valid(dataset, h.outcome)).to_series().to_numpy()
     (la, ma), (lb, mb) = _two_groups(_groups(dataset, frame, h), h)
     a, b = values[ma & ~np.isnan(values)], values[mb & ~np.isnan(values)]
@@ -293,10 +327,12 @@ def _means(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str) 
     )
 
 
-def _share(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str) -> HypothesisResult:
+def _share(
+    dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str, rule: BaseRule = DEFAULT_RULE
+) -> HypothesisResult:
     if h.threshold is None:
         raise ValueError(f"{h.id}: share_vs_threshold needs a threshold (0-1)")
-    yes, valid = _outcome_flag(dataset, frame, h)
+    yes, valid = _outcome_flag(dataset, frame, h, rule)
     k, n = int(yes.sum()), int(valid.sum())
     if n == 0:
         raise ValueError(f"{h.id}: no valid answers")
@@ -331,7 +367,9 @@ def _share(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str) 
     )
 
 
-def _correlation(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str) -> HypothesisResult:
+def _correlation(
+    dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str, rule: BaseRule = DEFAULT_RULE
+) -> HypothesisResult:
     if not h.by:
         raise ValueError(f"{h.id}: a correlation needs a second variable (by:)")
     both = (
