@@ -69,7 +69,7 @@ def effective_base(weights: np.ndarray) -> float:
     w = np.asarray(weights, dtype=np.float64)
     w = w[np.isfinite(w)]
     squares = float(np.dot(w, w))
-    return math.fsum(w) ** 2 / squares if squares > 0 else 0.0
+    return float(w.sum()) ** 2 / squares if squares > 0 else 0.0
 
 
 def weighting_efficiency(weights: np.ndarray) -> float:
@@ -252,6 +252,10 @@ def _dimension_cells(
                 )
             ]
         codes = list(dim.targets)
+        column = frame.get_column(name)
+        fast = _cells_by_lookup(column, codes)
+        if fast is not None:
+            return _empty_codes(fast, codes, name, path, at)
         mapped = frame.select(
             pl.col(name).cast(pl.Int64, strict=False).replace_strict(codes, list(range(len(codes))), default=None)
         ).to_series()
@@ -268,19 +272,7 @@ def _dimension_cells(
                     hint = f"add a target for code {code}, or merge it into a cell with groups:"
                 problems.append(at.problem([*path, "targets"], message, hint=hint))
             return None, problems
-        cells = mapped.to_numpy().astype(np.int64, copy=False)
-        counts = np.bincount(cells, minlength=len(codes))
-        for code, count in zip(codes, counts, strict=True):
-            if count == 0:
-                problems.append(
-                    at.problem(
-                        [*path, "targets", code],
-                        f"code {code} of {name} has a target but no interview in the weighted sample",
-                        hint="an empty cell cannot be weighted up: merge it with another using groups:, "
-                        "or drop its target",
-                    )
-                )
-        return (None if problems else cells), problems
+        return _empty_codes(mapped.to_numpy().astype(np.int64, copy=False), codes, name, path, at)
 
     members = []
     for j, group in enumerate(dim.groups):
@@ -327,6 +319,38 @@ def _dimension_cells(
     return np.argmax(matrix, axis=1).astype(np.int64), []
 
 
+def _cells_by_lookup(column: pl.Series, codes: list[int]) -> np.ndarray | None:
+    """Cells through a lookup table when every value is a small code with a target (the usual case, fast);
+    None sends the column to the general path, which also names the stray values."""
+    if column.null_count() or not column.dtype.is_integer() or min(codes) < 0:
+        return None
+    values = column.to_numpy()
+    top = max(codes)
+    if top > 1_000_000 or values.min() < 0 or values.max() > top:
+        return None
+    lookup = np.full(top + 1, -1, dtype=np.int64)
+    lookup[codes] = np.arange(len(codes))
+    cells = lookup[values]
+    return None if (cells < 0).any() else cells
+
+
+def _empty_codes(
+    cells: np.ndarray, codes: list[int], name: str, path: list[str | int], at: _Locator
+) -> tuple[np.ndarray | None, list[Problem]]:
+    """The cells, or a problem for every code with a target that no interview has."""
+    counts = np.bincount(cells, minlength=len(codes))
+    problems = [
+        at.problem(
+            [*path, "targets", code],
+            f"code {code} of {name} has a target but no interview in the weighted sample",
+            hint="an empty cell cannot be weighted up: merge it with another using groups:, or drop its target",
+        )
+        for code, count in zip(codes, counts, strict=True)
+        if count == 0
+    ]
+    return (None if problems else cells), problems
+
+
 def data_problems(
     frame: pl.DataFrame,
     config: WeightingConfig,
@@ -365,7 +389,7 @@ def weigh_frame(
         raise LoadError(problems)
     targets = [[share for _, share in dim.cell_targets()] for dim in config.dimensions]
     weights, iterations = rake(cells, targets, max_iterations=config.max_iterations, cap=config.cap)
-    total = math.fsum(weights)
+    total = float(weights.sum())
     results: list[CellResult] = []
     for dim, dim_cells, shares in zip(config.dimensions, cells, targets, strict=True):
         achieved = np.bincount(dim_cells, weights=weights, minlength=len(shares)) / total * 100

@@ -146,6 +146,20 @@ def test_rake_by_hand() -> None:
         WeightCaps.model_validate({})
 
 
+def test_stray_codes_and_missing_answers_are_named() -> None:
+    frame = pl.DataFrame({"q": pl.Series([1, 3, 3, 2, None, 1], dtype=pl.Int32)})
+    config = WeightingConfig.model_validate({"dimensions": [{"variable": "q", "targets": {1: 50, 3: 50}}]})
+    with pytest.raises(LoadError) as caught:
+        weigh_frame(frame, config)
+    messages = [p.message for p in caught.value.problems]
+    assert any("1 interview(s) have q = 2, which has no target" in m for m in messages), messages
+    assert any("1 interview(s) have no answer to q" in m for m in messages), messages
+    # codes need not be 1..k: 10 and 30 are cells 0 and 1
+    sparse = pl.DataFrame({"q": pl.Series([10, 30, 30, 30], dtype=pl.Int32)})
+    config = WeightingConfig.model_validate({"dimensions": [{"variable": "q", "targets": {10: 50, 30: 50}}]})
+    np.testing.assert_allclose(weigh_frame(sparse, config).weights, [2.0, 2 / 3, 2 / 3, 2 / 3], rtol=1e-12)
+
+
 # -- bad targets: located messages, nothing written ------------------------------------------------------
 
 
