@@ -31,7 +31,7 @@ import contextlib
 import io
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -217,7 +217,6 @@ class WeightingResult:
     weights: np.ndarray
     report: WeightingReport
     interview_ids: np.ndarray | None = None
-    problems: list[Problem] = field(default_factory=list)
 
 
 # -- from a frame: cells, checks, raking, report ------------------------------------------------------
