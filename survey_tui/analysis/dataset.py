@@ -503,8 +503,13 @@ def load_dataset(
     apply_exclusions: bool = True,
     include_coded: bool = True,
     store: Store | None = None,
+    weighting: bool = True,
 ) -> Dataset:
-    """Read the study's answers into a `Dataset` (see the module docstring for the defaults)."""
+    """Read the study's answers into a `Dataset` (see the module docstring for the defaults).
+
+    With `weighting` (the default) a study with `weighting:` targets gets its weight as a variable,
+    computed on the default selection (see `analysis.weighting`); bad targets raise LoadError.
+    """
     own = store is None
     store = store or study.store()
     try:
@@ -550,6 +555,11 @@ def load_dataset(
             from survey_tui.analysis.coding import add_coded_variables
 
             dataset = add_coded_variables(study, store, dataset)
+        if weighting and study.config.weighting is not None:
+            from survey_tui.analysis.weighting import attach_weight
+
+            standard = version is None and mode == "field" and complete_only and apply_exclusions
+            dataset = attach_weight(study, dataset, standard=standard, store=store)
         return dataset
     finally:
         if own:

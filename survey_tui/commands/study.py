@@ -118,6 +118,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"{Path.cwd()}: no study here or in any parent folder", file=sys.stderr)
         return 1
     problems = check_study(root)
+    if not any(p.severity == "error" for p in problems):  # the data's side of the weighting targets
+        from survey_tui.analysis.weighting import weighting_problems
+
+        problems += weighting_problems(open_study(root))
     errors = [p for p in problems if p.severity == "error"]
     print_problems(problems, sys.stdout)
     warnings = len(problems) - len(errors)

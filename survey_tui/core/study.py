@@ -20,6 +20,7 @@ from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.quotas import Quota
 from survey_tui.core.screening import EligibilityCriterion
 from survey_tui.core.store import InstrumentVersion, Store
+from survey_tui.core.weighting import WeightingConfig, check_weighting
 from survey_tui.core.yamlfile import read_yaml, validate_document, write_yaml_atomic
 
 STUDY_FILE = "study.yaml"
@@ -47,6 +48,8 @@ class StudySettings(BaseModel):
     eligibility: list[EligibilityCriterion] = Field(default_factory=list)
     #: T1.3: quota cells with targets (expressions over screener answers and attributes)
     quotas: list[Quota] = Field(default_factory=list)
+    #: T1.5: RIM weighting targets (see core/weighting.py); the weight joins the data file
+    weighting: WeightingConfig | None = None
 
 
 class StudyConfig(PlanFields, StudySettings):
@@ -227,6 +230,7 @@ def check_study(root: Path) -> list[Problem]:
             problems.append(Problem(STUDY_FILE, "empty language tag", where="languages"))
     doc, _ = read_yaml(study.study_file, STUDY_FILE)  # again, for the lines of the plan's cross-checks
     problems.extend(check_plan(study.config, instruments.values(), doc, STUDY_FILE))
+    problems.extend(check_weighting(study.config.weighting, instruments.values(), doc, STUDY_FILE))
     problems.extend(check_tab_plans(study, instruments.values()))
     return study.problems + problems
 

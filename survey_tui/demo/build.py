@@ -50,6 +50,30 @@ consent:
     + PLAN_YAML
 )  # the study plan (T1.1–T1.2): sources, method, report format, objectives, hypotheses
 
+#: T1.5 RIM weighting of the demo to population shares of residents aged 15–65 (illustrative figures in the
+#: shape of the household-register statistics).
+WEIGHTING_YAML = """
+# -- T1.5 weighting: RIM (raking) to gender x age group x region; 'survey-tui weight' shows the report ------
+weighting:
+  name: weight
+  dimensions:
+    - name: gender            # 'other' (a few %) joins women so the cell never runs empty in a small sample
+      groups:
+        - {label: 男性 male, when: s3 = 1, target: 49.3}
+        - {label: 女性及其他 female and other, when: "s3 in (2, 3)", target: 50.7}
+    - name: age_group
+      groups:
+        - {label: 15–29, when: s2 < 30, target: 24.0}
+        - {label: 30–44, when: s2 >= 30 and s2 < 45, target: 33.0}
+        - {label: 45–65, when: s2 >= 45, target: 43.0}
+    - variable: s4
+      targets: {1: 45.7, 2: 24.7, 3: 26.2, 4: 3.4}
+  cap: {min: 0.3, max: 3.0}
+  max_iterations: 100
+  tolerance: 1e-6
+"""
+STUDY_YAML += WEIGHTING_YAML
+
 
 class DemoExistsError(Exception):
     pass

@@ -18,6 +18,8 @@ import polars as pl
 from survey_tui.core.instrument import label_text
 
 Measure = Literal["nominal", "ordinal", "scale"]
+#: a RIM weight (kind "weight") keeps this many decimals in fixed-width files and SPSS's display format
+WEIGHT_DECIMALS = 6
 
 #: Interview-level columns every export starts with (no contact data among them).
 ID_LABELS: dict[str, dict[str, str]] = {
@@ -215,6 +217,7 @@ def from_dataset(dataset: Any, title: str = "", filters: list[str] | None = None
                 relevance=meta.relevance,
                 version=versions or None,
                 choice_code=meta.choice_code,
+                decimals=WEIGHT_DECIMALS if meta.type == "weight" else 0,
             )
         )
     if fixes:

@@ -40,7 +40,7 @@ def _display_width(var: ExportVariable, dtype: pl.DataType) -> int:
         return 11
     if var.kind == "multi":
         return 6
-    return 8 if var.kind in ("numeric", "calculate", "id") else 6
+    return 8 if var.kind in ("numeric", "calculate", "id", "weight") else 6
 
 
 def build_meta(data: ExportData, language: str) -> SpssMeta:
@@ -59,7 +59,7 @@ def build_meta(data: ExportData, language: str) -> SpssMeta:
             codes = sorted(var.missing)
             if codes:
                 missing[name] = _missing_spec(codes)
-            if var.kind in ("numeric", "calculate"):  # whole numbers show as 60, not 60.00
+            if var.kind in ("numeric", "calculate", "weight"):  # whole numbers show as 60, not 60.00
                 formats[name] = f"F10.{var.decimals}"
         measures[name] = var.measure if numeric or dtype == pl.Date else "nominal"
         widths[name] = _display_width(var, dtype)
