@@ -85,6 +85,13 @@ class HypothesisResult:
         return "—" if self.p_value is None else f"{self.p_value:.3g} ({self.sided})"
 
 
+def _weights(dataset: Dataset, frame: pl.DataFrame) -> np.ndarray | None:
+    """The study's weight per interview (None when the data are unweighted), as the tables use it."""
+    if not dataset.weight or dataset.weight not in frame.columns:
+        return None
+    return frame.get_column(dataset.weight).cast(pl.Float64).fill_null(0.0).to_numpy()
+
+
 def _valid(dataset: Dataset, name: str) -> pl.Expr:
     return dataset.valid(name).cast(pl.Float64)
 
@@ -209,27 +216,39 @@ def _proportions(
     xa, xb = int((ma & yes).sum()), int((mb & yes).sum())
     if min(na, nb) == 0:
         raise ValueError(f"{h.id}: a group has no valid answers")
-    pa, pb = xa / na, xb / nb
-    table = np.array([[xa, na - xa], [xb, nb - xb]])
-    chi2, p_two, _, _ = (
-        stats.chi2_contingency(table, correction=False) if 0 < xa + xb < na + nb else (0.0, 1.0, 1, None)
-    )
-    z = math.copysign(math.sqrt(chi2), pa - pb)
+    w = _weights(dataset, frame)
+    if w is None:
+        pa, pb = xa / na, xb / nb
+        table = np.array([[xa, na - xa], [xb, nb - xb]])
+        chi2, p_two, _, _ = (
+            stats.chi2_contingency(table, correction=False) if 0 < xa + xb < na + nb else (0.0, 1.0, 1, None)
+        )
+        z = math.copysign(math.sqrt(chi2), pa - pb)
+        shown = [(la, str(xa), str(na), pa), (lb, str(xb), str(nb), pb)]
+    else:  # weighted shares, tested on effective bases exactly as the table letters are
+        from survey_tui.analysis.significance import proportion_test
+
+        sums = [
+            (float(w[m & yes].sum()), float(w[m & valid].sum()), float((w[m & valid] ** 2).sum())) for m in (ma, mb)
+        ]
+        (wxa, wna, qa), (wxb, wnb, qb) = sums
+        pa, pb = wxa / wna, wxb / wnb
+        z_arr, p_arr = proportion_test(np.array(wxa), wna, qa, np.array(wxb), wnb, qb)
+        z, p_two = float(z_arr), float(p_arr)
+        shown = [(la, f"{wxa:.1f}", f"{wna:.1f} ({na})", pa), (lb, f"{wxb:.1f}", f"{wnb:.1f} ({nb})", pb)]
     alternative = _alternative(h.expected)
     p = float(p_two) if alternative == "two-sided" else float(stats.norm.sf(z if alternative == "greater" else -z))
     h_effect = 2 * math.asin(math.sqrt(pa)) - 2 * math.asin(math.sqrt(pb))  # Cohen's h
     verdict, why = _verdict(h, p, (pa > pb) if h.expected == "higher" else (pa < pb) if h.expected == "lower" else True)
-    rows = [
-        ["group", "yes", "base", "%"],
-        [la, str(xa), str(na), f"{100 * pa:.1f}"],
-        [lb, str(xb), str(nb), f"{100 * pb:.1f}"],
+    rows = [["group", "yes", "base" if w is None else "base weighted (unweighted)", "%"]] + [
+        [label, x, n, f"{100 * share:.1f}"] for label, x, n, share in shown
     ]
     return HypothesisResult(
         h.id,
         h.statement,
         test,
         z,
-        "z",
+        "z" if w is None else "z (effective base)",
         None,
         p,
         h_effect,
@@ -264,6 +283,8 @@ def _chi_square(
     rows = [["group", *labels, "base"]] + [
         [g, *map(str, r), str(int(r.sum()))] for g, r in zip(group_labels, table, strict=True)
     ]
+    if _weights(dataset, frame) is not None:
+        why += "; on unweighted counts (a weighted chi-square needs a design correction)"
     expected_min = float(result.expected_freq.min())
     if expected_min < 5:
         why += f"; smallest expected count {expected_min:.1f} < 5, read with care"
@@ -295,6 +316,9 @@ def _means(
     if len(a) < 2 or len(b) < 2:
         raise ValueError(f"{h.id}: each group needs at least two valid answers")
     alternative = _alternative(h.expected)
+    w = _weights(dataset, frame)
+    if w is not None:
+        return _weighted_means(h, test, (la, values, ma, w), (lb, values, mb, w), alternative)
     result = stats.ttest_ind(a, b, equal_var=False, alternative=alternative)
     pooled_sd = math.sqrt(((len(a) - 1) * a.var(ddof=1) + (len(b) - 1) * b.var(ddof=1)) / (len(a) + len(b) - 2))
     d = (a.mean() - b.mean()) / pooled_sd if pooled_sd > 0 else 0.0
@@ -327,6 +351,56 @@ def _means(
     )
 
 
+def _weighted_means(
+    h: HypothesisLike,
+    test: str,
+    first: tuple[str, np.ndarray, np.ndarray, np.ndarray],
+    second: tuple[str, np.ndarray, np.ndarray, np.ndarray],
+    alternative: str,
+) -> HypothesisResult:
+    """Welch's t on weighted means and SDs with effective bases (the table's mean letters, one pair)."""
+    from survey_tui.analysis.significance import mean_test
+
+    stats_ = []
+    for label, values, mask, w in (first, second):
+        keep = mask & ~np.isnan(values)
+        x, wt = values[keep], w[keep]
+        total = float(wt.sum())
+        mean = float((wt * x).sum() / total)
+        var = float(((wt * x * x).sum() - total * mean * mean) / (total - 1)) if total > 1 else 0.0
+        stats_.append((label, mean, math.sqrt(max(var, 0.0)), total, float((wt * wt).sum()), int(keep.sum())))
+    (la, ma_, sa, wa, qa, na), (lb, mb_, sb, wb, qb, nb) = stats_
+    t_arr, p_arr = mean_test(np.array(ma_), np.array(sa), wa, qa, np.array(mb_), np.array(sb), wb, qb)
+    t, p_two = float(t_arr), float(p_arr)
+    if alternative == "two-sided" or h.expected == "no_difference":
+        p = p_two
+    else:
+        p = p_two / 2 if (t > 0) == (alternative == "greater") else 1 - p_two / 2
+    direction = (ma_ > mb_) if h.expected == "higher" else (ma_ < mb_) if h.expected == "lower" else True
+    verdict, why = _verdict(h, p, direction)
+    pooled = math.sqrt((sa * sa + sb * sb) / 2)
+    rows = [["group", "base weighted (unweighted)", "mean", "sd"]] + [
+        [label, f"{total:.1f} ({n})", f"{mean:.2f}", f"{sd:.2f}"] for label, mean, sd, total, _, n in stats_
+    ]
+    return HypothesisResult(
+        h.id,
+        h.statement,
+        test,
+        t,
+        "t (Welch, effective bases)",
+        None,
+        p,
+        (ma_ - mb_) / pooled if pooled > 0 else 0.0,
+        "Cohen's d",
+        na + nb,
+        h.alpha,
+        h.expected,
+        verdict,
+        why + "; weighted",
+        rows,
+    )
+
+
 def _share(
     dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str, rule: BaseRule = DEFAULT_RULE
 ) -> HypothesisResult:
@@ -337,6 +411,41 @@ def _share(
     if n == 0:
         raise ValueError(f"{h.id}: no valid answers")
     alternative = _alternative(h.expected)
+    w = _weights(dataset, frame)
+    if w is not None:  # weighted share against the threshold, normal approximation on the effective base
+        from survey_tui.analysis.significance import effective_base
+
+        wk, wn = float(w[yes].sum()), float(w[valid].sum())
+        share = wk / wn
+        e = effective_base(w[valid])
+        z = (share - h.threshold) / math.sqrt(h.threshold * (1 - h.threshold) / e)
+        p = {"greater": stats.norm.sf(z), "less": stats.norm.cdf(z)}.get(alternative, 2 * stats.norm.sf(abs(z)))
+        direction = (
+            share > h.threshold if h.expected == "higher" else share < h.threshold if h.expected == "lower" else True
+        )
+        verdict, why = _verdict(h, float(p), direction)
+        rows = [
+            ["yes (weighted)", "base weighted (unweighted)", "share %", "threshold %"],
+            [f"{wk:.1f}", f"{wn:.1f} ({n})", f"{100 * share:.1f}", f"{100 * h.threshold:.1f}"],
+        ]
+        effect = 2 * math.asin(math.sqrt(share)) - 2 * math.asin(math.sqrt(h.threshold))
+        return HypothesisResult(
+            h.id,
+            h.statement,
+            test,
+            z,
+            "z (effective base)",
+            None,
+            float(p),
+            effect,
+            "Cohen's h",
+            n,
+            h.alpha,
+            h.expected,
+            verdict,
+            why + f"; weighted, effective base {e:.1f}",
+            rows,
+        )
     result = stats.binomtest(k, n, p=h.threshold, alternative=alternative)
     share = k / n
     direction = (

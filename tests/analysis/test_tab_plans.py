@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -37,8 +38,9 @@ def test_the_demo_tab_plan_runs_every_table(demo_study_dir: Path) -> None:
     over30 = data.frame.filter(data.frame["s2"] >= 30)
     column = [c for c in t1.columns if c.part == "generations"]
     in_base = data.frame["u1_freq"].is_in([1, 2, 3, 4, 5])
-    assert column[0].base == data.frame.filter((data.frame["s2"] < 40) & in_base).height <= under40.height
-    assert column[1].base == data.frame.filter((data.frame["s2"] >= 30) & in_base).height <= over30.height
+    assert column[0].unweighted == data.frame.filter((data.frame["s2"] < 40) & in_base).height <= under40.height
+    assert column[1].unweighted == data.frame.filter((data.frame["s2"] >= 30) & in_base).height <= over30.height
+    assert t1.weight == "weight" and any("Weight: weight" in line for line in t1.footnote())
     assert "generations" not in t1.overlapping and any("世代" in o or "Generations" in o for o in t1.overlapping)
     # a net of nets is the union of the nets it names
     t8 = by_id["T8"]
@@ -94,13 +96,20 @@ def test_tables_plan_command_writes_every_format(study_copy: Path, capsys: pytes
 
 
 def test_verdicts_and_tables_share_their_bases(demo_study_dir: Path) -> None:
-    """H6 (share of top-2 intent) quotes the same count and base as the table's Total column."""
+    """H6 (share of top-2 intent) quotes the same weighted count, share and base as the table's Total."""
     study = open_study(demo_study_dir)
     data = load_dataset(study)
+    assert data.weight == "weight"  # the demo is weighted to gender x age x region
     result = {r.id: r for r in evaluate_all(data, study.config.hypotheses)}["H6"]
-    table = banner_tables(data, ["n2_intent"], ["s3"], TableOptions(language="en"))[0]
-    yes, base = (int(x) for x in result.table[1][:2])
-    assert yes == table.row("top2").counts[0] and base == table.columns[0].base == result.base
+    table = banner_tables(data, ["n2_intent"], ["s3"], TableOptions(language="en", weight=data.weight))[0]
+    yes, base, share = result.table[1][0], result.table[1][1], result.table[1][2]
+    assert float(yes) == pytest.approx(table.row("top2").counts[0], abs=0.05)
+    assert base == f"{table.columns[0].base:.1f} ({table.columns[0].unweighted})"
+    assert float(share) == pytest.approx(table.row("top2").values[0], abs=0.05)
+    assert result.base == table.columns[0].unweighted
+    unweighted = banner_tables(data, ["n2_intent"], ["s3"], TableOptions(language="en"))[0]
+    plain = evaluate_all(replace(data, weight=None), [study.config.hypotheses[-1]])[0]
+    assert [int(x) for x in plain.table[1][:2]] == [unweighted.row("top2").counts[0], unweighted.columns[0].base]
 
 
 def test_every_table_number_in_the_report_is_the_engine_s(demo_study_dir: Path, tmp_path: Path) -> None:
