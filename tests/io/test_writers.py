@@ -12,7 +12,7 @@ import pytest
 from lxml import etree
 
 from survey_tui.io import codebook, flat, spss, stata, triple_s
-from survey_tui.io.meta import ExportData, spss_names, stata_names
+from survey_tui.io.meta import ExportData, ExportVariable, spss_names, stata_names
 from tests.io.sample import LONG, sample_data
 
 # The element structure of the Triple-S XML standard (2.0 / 3.0 metadata file), as a DTD.
@@ -153,12 +153,34 @@ def test_dta_round_trip(data: ExportData, tmp_path: Path) -> None:
     frame, info = pyreadstat.read_dta(str(path), output_format="polars")
     short = meta.names[LONG]
     assert len(short) <= 32 and short in frame.columns
-    assert info.variable_value_labels["brand"] == {1: "茶語時光", 2: "50嵐", 98: "不知道"}
+    assert info.variable_value_labels["brand"] == {1: "茶語時光", 2: "50嵐", "a": "不知道", "b": "refused"}
     assert dict(zip(info.column_names, info.column_labels, strict=True))["brand"] == "最常買的品牌"
-    assert frame["brand"].to_list() == [1, 2, 98, None]
+    # don't know / refused are Stata extended missing (.a / .b): a plain read sees them as missing
+    assert frame["brand"].to_list() == [1, 2, None, None]
+    assert frame["spend"].to_list() == [55.5, None, 120.25, None]
     assert frame["why"].to_list()[0] == "珍珠很Q"
+    kept, info = pyreadstat.read_dta(str(path), user_missing=True)
+    assert kept["brand"].tolist()[:3] == [1, 2, "a"] and kept["spend"].tolist()[1] == "a"
+    assert "a" in info.missing_user_values["brand"]
     do = stata.do_file(meta, "d.dta")
-    assert "mvdecode brand, mv(98=.a \\ 99=.b)" in do and "mvdecode spend, mv(-9=.b \\ -8=.a)" in do
+    assert "mvencode brand, mv(.a=98 \\ .b=99)" in do and "mvencode spend, mv(.b=-9 \\ .a=-8)" in do
+
+
+def test_stata_mean_excludes_dont_know_and_refused(tmp_path: Path) -> None:
+    """A mean computed from the .dta with pyreadstat's missing handling leaves 98 / 99 out."""
+    frame = pl.DataFrame({"u1": pl.Series([1, 3, 98, 5, 99, 3], dtype=pl.Int32)})
+    var = ExportVariable(
+        "u1",
+        "single",
+        {"en": "Frequency"},
+        question="u1",
+        value_labels={"en": {1: "low", 5: "high", 98: "Don't know", 99: "Refused"}},
+        missing={98: "dont_know", 99: "refused"},
+    )
+    stata.write_dta(ExportData(frame, [var]), tmp_path / "m.dta", "en")
+    read, _ = pyreadstat.read_dta(str(tmp_path / "m.dta"))
+    assert read["u1"].mean() == pytest.approx((1 + 3 + 5 + 3) / 4)
+    assert read["u1"].isna().sum() == 2
 
 
 @pytest.mark.parametrize("bom", [False, True])
