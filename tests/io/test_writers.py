@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from io import StringIO
 from pathlib import Path
 
 import polars as pl
@@ -15,38 +14,9 @@ from survey_tui.io import codebook, flat, spss, stata, triple_s
 from survey_tui.io.meta import ExportData, ExportVariable, spss_names, stata_names
 from tests.io.sample import LONG, sample_data
 
-# The element structure of the Triple-S XML standard (2.0 / 3.0 metadata file), as a DTD.
-SSS_DTD = """
-<!ELEMENT sss (date?, time?, origin?, user?, survey)>
-<!ATTLIST sss version CDATA #REQUIRED languages CDATA #IMPLIED modes CDATA #IMPLIED>
-<!ELEMENT date (#PCDATA)>
-<!ELEMENT time (#PCDATA)>
-<!ELEMENT origin (#PCDATA)>
-<!ELEMENT user (#PCDATA)>
-<!ELEMENT survey (name?, version?, title?, record)>
-<!ELEMENT name (#PCDATA)>
-<!ELEMENT version (#PCDATA)>
-<!ELEMENT title (#PCDATA | text)*>
-<!ELEMENT text (#PCDATA)>
-<!ATTLIST text xml:lang CDATA #IMPLIED mode CDATA #IMPLIED>
-<!ELEMENT record (variable+)>
-<!ATTLIST record ident CDATA #REQUIRED href CDATA #IMPLIED format (fixed | csv) "fixed" skip CDATA #IMPLIED>
-<!ELEMENT variable (name, label, position, spread?, (values | size)?)>
-<!ATTLIST variable ident CDATA #REQUIRED
-    type (single | multiple | quantity | character | logical | date | time) #REQUIRED
-    use (serial | weight) #IMPLIED format (numeric | literal) #IMPLIED>
-<!ELEMENT label (#PCDATA | text)*>
-<!ELEMENT position EMPTY>
-<!ATTLIST position start CDATA #REQUIRED finish CDATA #IMPLIED>
-<!ELEMENT spread EMPTY>
-<!ATTLIST spread subfields CDATA #REQUIRED width CDATA #IMPLIED>
-<!ELEMENT size (#PCDATA)>
-<!ELEMENT values (range?, value*)>
-<!ELEMENT range EMPTY>
-<!ATTLIST range from CDATA #REQUIRED to CDATA #REQUIRED>
-<!ELEMENT value (#PCDATA | text)*>
-<!ATTLIST value code CDATA #REQUIRED score CDATA #IMPLIED>
-"""
+# The Triple-S standard's own DTDs (shared test data beside the repository).
+TRIPLE_S = Path(__file__).resolve().parents[2] / ".." / "shared" / "standards" / "triple-s"
+SSS_DTDS = {"3.0": TRIPLE_S / "sss_v30.dtd", "2.0": TRIPLE_S / "sss_v20.nocomments.dtd"}
 
 
 @pytest.fixture
@@ -238,17 +208,21 @@ def _parse_fixed(layout: list[triple_s.SssVariable], line: str) -> dict[str, str
 @pytest.mark.parametrize("version", ["3.0", "2.0"])
 def test_triple_s_validates_against_the_standard_structure(data: ExportData, tmp_path: Path, version: str) -> None:
     sss, dat = tmp_path / "d.sss", tmp_path / "d.dat"
+    if not SSS_DTDS[version].exists():
+        pytest.skip("the Triple-S DTDs (shared/standards/triple-s) are not beside the repository")
     layout = triple_s.write_triple_s(data, sss, dat, version)
     doc = etree.parse(str(sss))
-    dtd = etree.DTD(StringIO(SSS_DTD))
+    dtd = etree.DTD(str(SSS_DTDS[version]))
     assert dtd.validate(doc), dtd.error_log.filter_from_errors()
+    record = doc.getroot().find("survey/record")
+    assert record.get("encoding") == ("UTF-8" if version == "3.0" else None)
     root = doc.getroot()
     assert root.get("version") == version and root.get("languages") == "zh-TW en"
     assert doc.docinfo.encoding == "UTF-8"
     variables = root.findall("survey/record/variable")
     types = {v.findtext("name"): v.get("type") for v in variables}
     assert types["brand"] == "single" and types["aware"] == "multiple"
-    assert types["spend"] == "quantity" and types["why"] == "character" and types["visit"] == "character"
+    assert types["spend"] == "quantity" and types["why"] == "character" and types["visit"] == "date"
     assert "aware_1" not in types and "aware_98" not in types
     # positions are contiguous and the data lines are exactly as long as the last finish
     ends = 0
@@ -271,7 +245,9 @@ def test_triple_s_validates_against_the_standard_structure(data: ExportData, tmp
     assert spend.find("values/range").get("to") == "120.25"
     assert {v.get("code") for v in spend.findall("values/value")} == {"-8", "-9"}
     assert fields[0]["why"].rstrip() == "珍珠很Q" and fields[3]["why"].rstrip() == "line break"
-    assert fields[2]["visit"] == "2026-10-03"
+    assert fields[2]["visit"] == "20261003" and fields[1]["visit"] == " " * 8  # Triple-S date YYYYMMDD
+    visit = next(v for v in variables if v.findtext("name") == "visit")
+    assert visit.find("values/range").attrib == {"from": "20261001", "to": "20261004"}
 
 
 def test_codebook_lists_every_variable_in_every_language(data: ExportData) -> None:
