@@ -4,8 +4,8 @@ Stata marks missing values as `.a`-`.z` rather than listing codes. The codes a q
 (98 don't know, 99 refused, -8 ..., and choices marked not applicable) are written as extended missing
 values, `.a` don't know, `.b` refused, `.c` not applicable (further special answers `.d` on), each with
 its value label, so a mean in Stata or R (haven) leaves them out without running anything. pyreadstat
-writes extended missing values only from object columns holding the letter, so just those columns are
-turned into object arrays (numpy, never a Python loop per row). The companion do-file lists which code
+writes extended missing values only from object columns holding the letter, so just those columns become
+polars object columns (numpy masks, no Python loop per row). The companion do-file lists which code
 became which letter, so nothing is lost. Names and labels over Stata's limits are made to fit and listed
 in `StataMeta.changes`.
 """
@@ -100,16 +100,16 @@ def stata_frame(data: ExportData, meta: StataMeta) -> pl.DataFrame:
     return frame.with_columns(casts) if casts else frame
 
 
-def _with_letters(frame: pl.DataFrame, meta: StataMeta) -> object:
-    """A pandas frame with each missing code replaced by its letter (what pyreadstat writes as `.a`...)."""
-    pandas = frame.to_pandas()
+def _with_letters(frame: pl.DataFrame, meta: StataMeta) -> pl.DataFrame:
+    """Each missing code replaced by its letter in an object column (what pyreadstat writes as `.a`...)."""
+    columns = []
     for name, codes in meta.missing.items():
         column = frame[name]
         values = np.array(column.to_list(), dtype=object)
         for code, letter in codes.items():
             values[(column == code).fill_null(False).to_numpy()] = letter
-        pandas[name] = values
-    return pandas
+        columns.append(pl.Series(name, values, dtype=pl.Object))
+    return frame.with_columns(columns)
 
 
 def write_dta(data: ExportData, path: Path, language: str) -> StataMeta:

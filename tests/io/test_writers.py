@@ -259,3 +259,23 @@ def test_codebook_lists_every_variable_in_every_language(data: ExportData) -> No
     assert "| 98 (missing) | 不知道 | Don't know |" in md
     assert "Asked when: `drinks = 1`" in md and "Instrument version: v1" in md
     assert "<td>茶語時光</td><td>TeaTime</td>" in html
+
+
+def test_long_labels_are_cut_at_a_character_and_reported(tmp_path: Path) -> None:
+    """A 149-byte Chinese value label (over SPSS's 120) is shortened whole-character and listed, never silently."""
+    text = "非常同意這個品牌的珍珠奶茶口味與價格都很適合每天喝" * 2  # 48 characters
+    text = text[: 149 // 3] + "ab"  # 49 CJK characters + 2 ASCII = 149 bytes
+    assert len(text.encode("utf-8")) == 149
+    frame = pl.DataFrame({"q": pl.Series([1, 2], dtype=pl.Int32)})
+    var = ExportVariable("q", "single", {"zh-TW": "題" * 100}, question="q", value_labels={"zh-TW": {1: text}})
+    data = ExportData(frame, [var], languages=["zh-TW"])
+    meta = spss.write_sav(data, tmp_path / "l.sav", "zh-TW")
+    _, info = pyreadstat.read_sav(str(tmp_path / "l.sav"), metadataonly=True)
+    kept = info.variable_value_labels["q"][1.0]
+    assert text.startswith(kept) and len(kept.encode("utf-8")) == 120  # 40 whole characters
+    assert info.column_labels[0] == "題" * 85  # 255 bytes: the 256-byte limit without half a character
+    reported = {c["what"].split(" shortened")[0]: c for c in meta.changes}
+    assert reported["value label 1"]["full"] == text and "149 to 120 bytes" in reported["value label 1"]["what"]
+    assert reported["variable label"]["full"] == "題" * 100
+    book = codebook.codebook_markdown(data, [{"file": "l.sav", **c} for c in meta.changes])
+    assert text in book and "Export report" in book
