@@ -7,6 +7,10 @@ notes. It cannot write multiple-response sets, so `sav_mrsets` adds their record
 MRSETS and restates labels and levels (running it on the .sav is idempotent). Labels over SPSS's byte
 limits are shortened at a character boundary and every shortening or renaming is listed in
 `SpssMeta.changes` (the export report in the manifest). Nothing is done row by row in Python here.
+
+Text don't know / refused are declared in the long-string missing-values record as the format defines
+it (one value length, then the values); PSPP 1.6 expects a length before each value, warns and drops
+that record when a variable has two codes, so the .sps restates them.
 """
 
 from __future__ import annotations
@@ -208,6 +212,7 @@ def sps_syntax(data: ExportData, meta: SpssMeta, language: str, sav_name: str) -
         "* Encoding: UTF-8.",
         f"* survey-tui companion syntax for {sav_name}: run it with the data set open.",
         "* The .sav already holds these sets and labels; this restates them for tools that read syntax only.",
+        "* (PSPP 1.6 cannot read two missing values of a long text variable from a .sav: run this to get them.)",
         "",
     ]
     if meta.mrsets:

@@ -31,7 +31,8 @@ def test_pspp_reads_the_demo_sav_with_labels_and_missing_codes(demo_study_dir: P
     syntax.write_text(
         f"GET FILE='{study_dir / sav.file}'.\n"
         "DISPLAY DICTIONARY /VARIABLES=s3 u1_freq u2_spend.\n"
-        "FREQUENCIES /VARIABLES=s3.\n",
+        "FREQUENCIES /VARIABLES=s3.\n"
+        "MRSETS /DISPLAY NAME=ALL.\n",
         encoding="utf-8",
     )
     out = subprocess.run([PSPP, "-O", "format=txt", str(syntax)], capture_output=True, text=True, timeout=120)
@@ -42,6 +43,11 @@ def test_pspp_reads_the_demo_sav_with_labels_and_missing_codes(demo_study_dir: P
     assert "-9; -8" in text  # per-question special codes on u2_spend
     assert "Nominal" in text and "Scale" in text  # measure levels
     assert "F10.0" in text  # whole-number spend shows without decimals
+    # the multiple-response sets are in the .sav itself (no syntax run): one per multi and coded open end
+    _, info = pyreadstat.read_sav(str(study_dir / sav.file), metadataonly=True)
+    sets = text.split("Multiple Response Sets")[1]
+    assert info.mr_sets and all(f"${name}" in sets for name in info.mr_sets)
+    assert "$a2_aided" in sets and "$a5_why_coded" in sets and "[a4_bumo]" in sets  # piping as a name
 
 
 def _pspp(tmp_path: Path, syntax: str) -> str:
