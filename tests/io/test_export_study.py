@@ -109,3 +109,28 @@ def test_export_command(study_dir: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert info.variable_value_labels["a4_bumo"][1.0] == "TeaTime"
     assert main(["export", "--study", str(study_dir), "--format", "pdf"]) == 1
     assert "unknown format 'pdf'" in capsys.readouterr().err
+
+
+def test_pilot_export_keeps_the_grid_item_only_the_pilot_version_asked(study_dir: Path) -> None:
+    """b2_image_tea was dropped in v2: its pilot answers in the store reach the CSV and the .sav."""
+    study = open_study(study_dir)
+    run_export(study, ExportOptions(formats=("csv", "sav"), pilot=True))
+    codes = pl.read_csv(study_dir / "exports/bubble_tea_brand_health_with_pilot_codes.csv", infer_schema_length=None)
+    with study.store() as store:
+        from survey_tui.analysis.quality import excluded_interviews
+
+        excluded = excluded_interviews(store)
+        rows = store.query(
+            "SELECT a.interview_id, a.value FROM answers a JOIN interviews i ON i.id = a.interview_id"
+            " WHERE a.question = 'b2_image' AND i.outcome = 'complete' AND i.mode IN ('field', 'pilot')"
+        )
+    stored = {
+        r[0]: json.loads(r[1])["tea"] for r in rows if r[1] and r[0] not in excluded and "tea" in json.loads(r[1])
+    }
+    assert stored, "the demo's pilot answered b2_image tea"
+    exported = dict(
+        codes.filter(pl.col("b2_image_tea").is_not_null()).select("interview_id", "b2_image_tea").iter_rows()
+    )
+    assert exported == stored
+    frame, _ = pyreadstat.read_sav(str(study_dir / "exports/bubble_tea_brand_health_with_pilot.sav"))
+    assert int(frame["b2_image_tea"].notna().sum()) == len(stored)
