@@ -181,6 +181,14 @@ def _unpiped(labels: dict[str, str]) -> dict[str, str]:
     return {lang: unpiped(text) for lang, text in labels.items()}
 
 
+def _is_flag(column: pl.Series, meta: Any) -> bool:
+    """A calculated 0/1 indicator (e.g. heavy_user) is a category, not an amount."""
+    if meta.type != "calculate" or not column.dtype.is_numeric():
+        return False
+    values = column.drop_nulls().unique()
+    return values.len() > 0 and bool(values.cast(pl.Float64).is_in([0.0, 1.0]).all())
+
+
 def _missing_of(meta: Any) -> dict[int, str]:
     """Every code a file declares missing: don't know / refused by name, `missing: true` choices as not_applicable."""
     missing = dict(meta.missing_codes)
@@ -227,7 +235,7 @@ def from_dataset(dataset: Any, title: str = "", filters: list[str] | None = None
                 label=_unpiped(meta.label) or {lang: name for lang in languages},
                 question=meta.question,
                 question_text=_unpiped(getattr(meta, "question_label", {}) or {}),
-                measure="nominal" if set(meta.value_labels) == {0, 1} else meta.measure,
+                measure="nominal" if set(meta.value_labels) == {0, 1} or _is_flag(frame[name], meta) else meta.measure,
                 value_labels=per_lang,
                 missing=_missing_of(meta),
                 relevance=meta.relevance,
