@@ -4,9 +4,14 @@ pyreadstat (ReadStat) cannot write multiple-response sets, but a .sav can hold t
 (record type 7, subtype 7) in the dictionary, before the dictionary termination record (type 999). The
 layout follows PSPP's "System File Format" appendix: each set is one line,
 ``$name=D<len> <counted value> <len> <label> <short names, lower case>``. The dictionary is read only as
-far as the termination record (the variable records give the short names the set line must use); the
-data that follow are copied as a stream (`os.copy_file_range` where the platform has it), so adding the
-sets costs one sequential copy of the file and never reads it into memory.
+far as the termination record (the variable records give the short names the set line must use).
+
+No copy of the data is needed: `write_sav` asks pyreadstat for `reserve_lines(sets)` extra document
+(note) lines, and `fill_reserved` then rewrites the dictionary tail in place, in the same number of
+bytes: the document record without the placeholder lines, the extension records as they were, the sets
+record (padded with the leading line feeds the format allows) and the termination record. Everything
+after it, the data, stays where it is. `add_mrsets` (a streamed copy with the record inserted) is the
+fallback for a file written without the reserve.
 """
 
 from __future__ import annotations
@@ -48,8 +53,21 @@ def mrsets_payload(sets: list[MrSet], short_names: dict[str, str]) -> bytes:
     return "".join(lines).encode("utf-8")
 
 
-def _dictionary(handle: object) -> tuple[str, int, dict[str, str]]:
-    """(byte order, offset of the termination record, long name -> short name) of an open .sav file."""
+RESERVED_NOTE = "(reserved for the multiple-response sets record)"
+
+
+def reserve_lines(sets: list[MrSet]) -> int:
+    """80-byte document lines enough to hold the sets record, whatever short names the writer picks."""
+    bound = 16 + sum(
+        len(f"${m.name}=D{_counted(str(m.counted))} {_counted(m.label)} \n".encode()) + 9 * len(m.variables)
+        for m in sets
+    )
+    return -(-bound // 80)
+
+
+def _dictionary(handle: object) -> tuple[str, int, dict[str, str], tuple[int, int] | None]:
+    """(byte order, offset of the termination record, long name -> short name, (offset, lines) of the
+    document record) of an open .sav file."""
     read = handle.read  # type: ignore[attr-defined]
     header = read(HEADER_BYTES)
     if len(header) < HEADER_BYTES or header[:4] not in (b"$FL2", b"$FL3"):
@@ -65,6 +83,7 @@ def _dictionary(handle: object) -> tuple[str, int, dict[str, str]]:
         return struct.unpack(f"{order}{count}i", raw)
 
     offset = HEADER_BYTES
+    document: tuple[int, int] | None = None
     short: list[str] = []
     long_names: dict[str, str] = {}
     while True:
@@ -98,6 +117,7 @@ def _dictionary(handle: object) -> tuple[str, int, dict[str, str]]:
             (count,) = ints(1)
             read(80 * count)
             size = 8 + 80 * count
+            document = (offset, count)
         elif rec_type == 7:
             subtype, elem, count = ints(3)
             body = read(elem * count)
@@ -108,7 +128,7 @@ def _dictionary(handle: object) -> tuple[str, int, dict[str, str]]:
                         s, long = pair.split("=", 1)
                         long_names[s.upper()] = long
         elif rec_type == 999:
-            return order, offset, {long_names.get(s.upper(), s): s for s in short}
+            return order, offset, {long_names.get(s.upper(), s): s for s in short}, document
         else:
             raise SavFormatError(f"unexpected record type {rec_type} in the system file dictionary")
         offset += size
@@ -138,7 +158,7 @@ def _copy_rest(src: object, dst: object, offset: int, total: int) -> None:
 def add_mrsets(source: Path, target: Path, sets: list[MrSet]) -> None:
     """Write `source` to `target` with the sets' record inserted before the dictionary termination record."""
     with open(source, "rb") as src:
-        order, end, short_names = _dictionary(src)
+        order, end, short_names, _ = _dictionary(src)
         unknown = [v for s in sets for v in s.variables if v not in short_names]
         if unknown:
             raise SavFormatError(f"multiple-response set variable {unknown[0]!r} is not in the file")
@@ -152,3 +172,39 @@ def add_mrsets(source: Path, target: Path, sets: list[MrSet]) -> None:
             dst.write(record)
             dst.flush()
             _copy_rest(src, dst, end, total)
+
+
+def fill_reserved(path: Path, sets: list[MrSet], reserved: int) -> bool:
+    """Put the sets record into the `reserved` placeholder note lines, in place; False if they are not there."""
+    with open(path, "r+b") as handle:
+        order, end, short_names, document = _dictionary(handle)
+        if document is None or document[1] < reserved:
+            return False
+        start, lines = document
+        handle.seek(start + 8)
+        notes = handle.read(80 * lines)
+        tail = notes[80 * (lines - reserved) :]
+        if tail != RESERVED_NOTE.encode("ascii").ljust(80) * reserved:
+            return False
+        extensions = handle.read(end - start - 8 - 80 * lines)
+        unknown = [v for s in sets for v in s.variables if v not in short_names]
+        if unknown:
+            raise SavFormatError(f"multiple-response set variable {unknown[0]!r} is not in the file")
+        body = mrsets_payload(sets, short_names)
+        room = 80 * reserved - 16
+        if len(body) > room:
+            return False
+        kept = lines - reserved
+        block = b"".join(
+            [
+                struct.pack(f"{order}2i", 6, kept) + notes[: 80 * kept] if kept else b"",
+                extensions,
+                struct.pack(f"{order}4i", 7, 7, 1, room) + b"\n" * (room - len(body)) + body,
+            ]
+        )
+        if not kept:  # a document record of no lines is not allowed: give its 8 bytes to the padding
+            block = extensions + struct.pack(f"{order}4i", 7, 7, 1, room + 8) + b"\n" * (room + 8 - len(body)) + body
+        assert len(block) == end - start, (len(block), end - start)
+        handle.seek(start)
+        handle.write(block)
+    return True

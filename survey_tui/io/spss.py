@@ -2,9 +2,10 @@
 
 pyreadstat writes variable and value labels (UTF-8, so Chinese stays intact), user-missing codes (numeric
 and, for open ends, the don't know / refused strings), measure levels, display widths, the file label and
-notes. It cannot write multiple-response sets, so `sav_mrsets` adds their record to the file afterwards
-(one dichotomy set per multi question and coded open end); the companion syntax defines them again with
-MRSETS and restates labels and levels (running it on the .sav is idempotent). Labels over SPSS's byte
+notes. It cannot write multiple-response sets, so `sav_mrsets` writes their record into room reserved in
+the file's dictionary (one dichotomy set per multi question and coded open end; no copy of the data);
+the companion syntax defines them again with MRSETS and restates labels and levels (running it on the
+.sav is idempotent). Labels over SPSS's byte
 limits are shortened at a character boundary and every shortening or renaming is listed in
 `SpssMeta.changes` (the export report in the manifest). Nothing is done row by row in Python here.
 
@@ -24,7 +25,7 @@ import pyreadstat
 from survey_tui.core.atomic import atomic_path
 from survey_tui.core.yamlfile import write_text_atomic
 from survey_tui.io.meta import ExportData, ExportVariable, spss_names
-from survey_tui.io.sav_mrsets import MrSet, add_mrsets
+from survey_tui.io.sav_mrsets import RESERVED_NOTE, MrSet, add_mrsets, fill_reserved, reserve_lines
 
 VARIABLE_LABEL_BYTES = 256
 VALUE_LABEL_BYTES = 120
@@ -164,14 +165,15 @@ def write_sav(
     """Write `data` to `path` atomically (temp file in the same folder, then rename)."""
     meta = build_meta(data, language)
     frame = data.frame.rename(meta.names) if any(k != v for k, v in meta.names.items()) else data.frame
+    reserved = reserve_lines(meta.mrsets) if meta.mrsets else 0
     with atomic_path(Path(path)) as tmp:
-        raw = tmp.with_name(tmp.name + ".raw") if meta.mrsets else tmp
-        try:
-            _write_raw(frame, raw, data, meta, exported_at, row_compress, file_label)
-            if meta.mrsets:
+        _write_raw(frame, tmp, data, meta, exported_at, row_compress, file_label, reserved)
+        if meta.mrsets and not fill_reserved(tmp, meta.mrsets, reserved):
+            raw = tmp.with_name(tmp.name + ".raw")  # the writer did not keep the reserve: insert by copying
+            try:
+                tmp.replace(raw)
                 add_mrsets(raw, tmp, meta.mrsets)
-        finally:
-            if raw != tmp:
+            finally:
                 raw.unlink(missing_ok=True)
     return meta
 
@@ -184,15 +186,16 @@ def _write_raw(
     exported_at: str,
     row_compress: bool,
     file_label: str | None,
+    reserved: int = 0,
 ) -> None:
-    """Everything pyreadstat can write itself."""
+    """Everything pyreadstat can write itself, plus `reserved` placeholder notes for the sets record."""
     pyreadstat.write_sav(
         frame,
         target,
         file_label=clip_bytes(file_label if file_label is not None else data.title, 64),
         column_labels=meta.column_labels,
         row_compress=row_compress,
-        note=file_notes(data, exported_at),
+        note=file_notes(data, exported_at) + [RESERVED_NOTE] * reserved,
         variable_value_labels=meta.value_labels or None,
         missing_ranges=meta.missing_ranges or None,
         variable_display_width=meta.widths,

@@ -51,6 +51,16 @@ def test_sav_round_trip_keeps_labels_missing_measures_and_data(data: ExportData,
     assert info.file_label == "茶語時光 品牌健康度調查"
     assert any("bubble" in note and "v1" in note for note in info.notes)
     assert any("field interviews only" in note for note in info.notes)
+    assert not any("reserved" in note for note in info.notes)  # the placeholder lines became the sets record
+    assert info.mr_sets == {
+        "aware": {
+            "type": "D",
+            "is_dichotomy": True,
+            "counted_value": 1,
+            "label": "聽過哪些？",
+            "variable_list": ["aware_1", "aware_2"],
+        }
+    }
     labels = dict(zip(info.column_names, info.column_labels, strict=True))
     assert labels["brand"] == "最常買的品牌" and labels["why"] == "原因"
     assert info.variable_value_labels["brand"] == {1.0: "茶語時光", 2.0: "50嵐", 98.0: "不知道"}
@@ -279,3 +289,29 @@ def test_long_labels_are_cut_at_a_character_and_reported(tmp_path: Path) -> None
     assert reported["variable label"]["full"] == "題" * 100
     book = codebook.codebook_markdown(data, [{"file": "l.sav", **c} for c in meta.changes])
     assert text in book and "Export report" in book
+
+
+def test_sets_record_is_inserted_by_a_streamed_copy_when_no_room_was_reserved(tmp_path: Path) -> None:
+    """A file pyreadstat wrote on its own gets the sets by the fallback copy; data and other metadata stay."""
+    from survey_tui.io.sav_mrsets import MrSet, add_mrsets, fill_reserved
+
+    frame = pl.DataFrame({"id": [1, 2, 3], "a_very_long_multi_choice_name_1": [1, 0, 1], "m_2": [0, 1, 1]})
+    raw, out = tmp_path / "raw.sav", tmp_path / "out.sav"
+    pyreadstat.write_sav(frame, str(raw), column_labels={"m_2": "品牌：50嵐"}, row_compress=True)
+    sets = [MrSet("m", "聽過哪些？" * 30, ["a_very_long_multi_choice_name_1", "m_2"])]
+    assert fill_reserved(raw, sets, 3) is False  # nothing reserved: the file is left as it was
+    add_mrsets(raw, out, sets)
+    back, info = pyreadstat.read_sav(str(out), output_format="polars")
+    assert info.mr_sets["m"]["variable_list"] == ["a_very_long_multi_choice_name_1", "m_2"]
+    assert info.mr_sets["m"]["label"] == "聽過哪些？" * 30
+    assert back.equals(pyreadstat.read_sav(str(raw), output_format="polars")[0])
+    assert info.column_labels == [None, None, "品牌：50嵐"]
+    assert out.stat().st_size == raw.stat().st_size + 16 + len(mrsets_body(sets, raw))
+
+
+def mrsets_body(sets: list, path: Path) -> bytes:  # type: ignore[type-arg]
+    from survey_tui.io.sav_mrsets import _dictionary, mrsets_payload
+
+    with open(path, "rb") as handle:
+        short = _dictionary(handle)[2]
+    return mrsets_payload(sets, short)
