@@ -50,6 +50,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from difflib import SequenceMatcher
 from typing import Literal
 
 import polars as pl
@@ -338,34 +339,13 @@ def _merge_versions(per_version: list[tuple[int, list[Variable]]]) -> dict[str, 
 
 
 def _moved_questions(before: list[Variable], after: list[Variable]) -> set[str]:
-    """Questions both versions ask whose place changed: those outside the longest run kept in order."""
+    """Questions both versions ask whose place changed: those outside the blocks kept in the same order."""
     old = list(dict.fromkeys(v.question for v in before))
     new = [q for q in dict.fromkeys(v.question for v in after) if q in old]
-    ranks = [old.index(q) for q in new]
-    # longest increasing subsequence of the old positions, in the new order (patience sorting)
-    tails: list[int] = []
-    parent: list[int] = [-1] * len(ranks)
-    tail_index: list[int] = []
-    for i, rank in enumerate(ranks):
-        lo, hi = 0, len(tails)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if tails[mid] < rank:
-                lo = mid + 1
-            else:
-                hi = mid
-        if lo == len(tails):
-            tails.append(rank)
-            tail_index.append(i)
-        else:
-            tails[lo] = rank
-            tail_index[lo] = i
-        parent[i] = tail_index[lo - 1] if lo else -1
-    kept, k = set(), tail_index[-1] if tail_index else -1
-    while k >= 0:
-        kept.add(new[k])
-        k = parent[k]
-    return {q for q in new if q not in kept}
+    old = [q for q in old if q in new]
+    matcher = SequenceMatcher(a=old, b=new, autojunk=False)
+    kept = {new[block.b + k] for block in matcher.get_matching_blocks() for k in range(block.size)}
+    return set(new) - kept
 
 
 def _changes(old: Variable, new: Variable, version: int) -> list[str]:

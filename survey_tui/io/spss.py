@@ -87,7 +87,11 @@ def build_meta(data: ExportData, language: str) -> SpssMeta:
             elif dtype.is_integer():  # ids, codes and 0/1 flags have no decimals
                 formats[name] = f"F{max(_digits(data.frame[var.name]), 1 if dtype == pl.Int8 else 8)}.0"
         elif dtype == pl.String and codes:  # don't know / refused given as text: string user-missing
-            missing[name] = [str(code) for code in codes[:3]]
+            # the file's width is the longest answer; a code longer than that cannot occur in the column
+            width = data.frame[var.name].str.len_bytes().max() or 1
+            fitting = [str(code) for code in codes if len(str(code)) <= width][:3]  # type: ignore[operator]
+            if fitting:
+                missing[name] = fitting
         measures[name] = var.measure if numeric or dtype == pl.Date else "nominal"
         if dtype.is_integer() and _is_flag(var):
             measures[name] = "nominal"

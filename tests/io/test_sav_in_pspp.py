@@ -32,12 +32,14 @@ def test_pspp_reads_the_demo_sav_with_labels_and_missing_codes(demo_study_dir: P
         f"GET FILE='{study_dir / sav.file}'.\n"
         "DISPLAY DICTIONARY /VARIABLES=s3 u1_freq u2_spend.\n"
         "FREQUENCIES /VARIABLES=s3.\n"
-        "MRSETS /DISPLAY NAME=ALL.\n",
+        "MRSETS /DISPLAY NAME=ALL.\n"
+        f"INCLUDE FILE='{study_dir / sav.file.replace('.sav', '.sps')}'.\n",
         encoding="utf-8",
     )
     out = subprocess.run([PSPP, "-O", "format=txt", str(syntax)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     text = out.stdout
+    assert "error:" not in text  # the companion syntax runs clean on the file
     assert "請問您的性別是" in text and "女性" in text  # variable and value labels, Chinese intact
     assert "98; 99" in text  # don't know / refused declared user-missing on u1_freq
     assert "-9; -8" in text  # per-question special codes on u2_spend
