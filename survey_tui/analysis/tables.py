@@ -136,7 +136,10 @@ def _expand(dataset: Dataset, names: Sequence[str]) -> list[tuple[str, list[Vari
         elif name in questions and questions[name][0].type == "multi":
             result.append((name, list(questions[name])))
         elif name in questions and questions[name][0].type == "grid":
-            result.extend((v.name, [v]) for v in questions[name])
+            # an item no interview of this selection was asked (dropped in a later version) is left out
+            frame = dataset.frame
+            items = [v for v in questions[name] if frame.get_column(v.name).null_count() < frame.height]
+            result.extend((v.name, [v]) for v in items or questions[name])
         elif name in dataset.variables:
             result.append((name, [dataset.variables[name]]))
         else:
