@@ -380,6 +380,8 @@ class InterviewEngine:
         """Mark the first screen as shown (paradata) and compute derived values."""
         with self._step():
             self._update_derived()
+            if self.current is not None and not self.path:  # the row says where a fresh interview stands
+                self.recorder.position(self.current.name, self.path)
             self._shown()
 
 

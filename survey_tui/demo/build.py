@@ -26,7 +26,8 @@ INSTRUMENT_FILE = "bubble_tea_brand_health.yaml"
 FIELDWORK_START = datetime(2026, 10, 5, 1, 0, tzinfo=UTC)  # 09:00 in Taipei
 FIELDWORK_DAYS = 21
 
-STUDY_YAML = """\
+STUDY_YAML = (
+    """\
 # The study plan: what the study is for, who it is for, and how it speaks.
 title: 茶語時光 品牌健康度暨新品概念調查 2026
 client: 茶語時光 TeaTime 股份有限公司
@@ -43,9 +44,11 @@ consent:
     your personal data are protected under the Personal Data Protection Act. You may stop at any time.
     Do you agree to take part?
 """.format(
-    consent_zh="本調查由市場調查公司執行，您的回答僅以整體統計呈現，個人資料依個人資料保護法保護，"
-    "您可以隨時停止受訪。請問您同意接受訪問嗎？"
-) + PLAN_YAML  # the study plan (T1.1–T1.2): sources, method, report format, objectives, hypotheses
+        consent_zh="本調查由市場調查公司執行，您的回答僅以整體統計呈現，個人資料依個人資料保護法保護，"
+        "您可以隨時停止受訪。請問您同意接受訪問嗎？"
+    )
+    + PLAN_YAML
+)  # the study plan (T1.1–T1.2): sources, method, report format, objectives, hypotheses
 
 
 class DemoExistsError(Exception):

@@ -66,7 +66,7 @@ async def test_preview_runs_the_interviewer_form_without_saving(demo_study_dir: 
         await pilot.press("2")  # s3: a single choice moves on by itself
         await pilot.press("1")  # s4
         await pilot.press("1")  # s5
-        for key in ("9", "7", "space", "enter"):  # s6 multi: 97 none of these
+        for key in ("9", "7", "enter"):  # s6 multi: 97 none of these (one key per code)
             await pilot.press(key)
         await pilot.pause()
         assert engine.current is not None and engine.current.name == "a1_tom"
