@@ -4,11 +4,41 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
 from survey_tui.core.builder import EditError
 from survey_tui.core.instrument_loader import Finding
 from survey_tui.core.problems import Problem
+
+
+def cells(text: str) -> int:
+    """Columns `text` takes on a terminal (CJK and full-width characters are 2), unlike len()."""
+    return cell_len(text)
+
+
+def fit(text: str, width: int, align: str = "left") -> str:
+    """`text` padded (or cut with "…") to exactly `width` display columns, for tables, grids and bars.
+
+    Padding counts display cells, so a row of Chinese labels lines up with a row of English ones.
+    """
+    if width <= 0:
+        return ""
+    size = cell_len(text)
+    if size > width:
+        return set_cell_size(text, width - 1) + "…"
+    pad = " " * (width - size)
+    if align == "right":
+        return pad + text
+    if align == "center":
+        left = len(pad) // 2
+        return pad[:left] + text + pad[left:]
+    return text + pad
+
+
+def widest(texts: Sequence[str]) -> int:
+    """The display width of the widest text (0 for none): the column width that fits them all."""
+    return max((cell_len(t) for t in texts), default=0)
 
 
 def problems_text(problems: Sequence[Problem], clean: str, limit: int = 6) -> Text:

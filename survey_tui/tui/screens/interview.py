@@ -35,6 +35,7 @@ from survey_tui.core.interview import QuestionView
 from survey_tui.core.messages import localise
 from survey_tui.core.preview import InterviewSession
 from survey_tui.tui.messages import Loaded, LoadFailed
+from survey_tui.tui.render import fit, widest
 
 #: how long a code that could still grow ("1" among 1 and 10) waits for its second digit, in seconds
 DIGIT_PAUSE = 0.8
@@ -287,13 +288,13 @@ class ChoiceBoard(Static, can_focus=True):
         if self.kind == "grid":
             legend = "  ".join(f"{o.code} {o.label}" for o in self.options if o.special is None)
             text.append(legend + "\n", style="dim")
-            width = max((len(label) for _, label in self.items), default=0)
+            width = widest([label for _, label in self.items])  # display cells: CJK rows line up
             labels = {o.code: o.label for o in self.options}
             for index, (name, label) in enumerate(self.items):
                 here = index == self.cursor
                 code = self.grid.get(name)
                 mark = "▸ " if here else "  "
-                text.append(mark + label.ljust(width) + "  ", style="bold" if here else "")
+                text.append(mark + fit(label, width) + "  ", style="bold" if here else "")
                 if code is not None:
                     text.append(f"[{code}] {labels.get(code, '')}", style="green")
                 elif here and self.buffer:

@@ -30,7 +30,7 @@ from survey_tui.core.preview import PreviewSession
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.yamlfile import dump_yaml
 from survey_tui.tui.messages import Loaded, LoadFailed
-from survey_tui.tui.render import logic_feedback, problems_text
+from survey_tui.tui.render import cells, fit, logic_feedback, problems_text
 from survey_tui.tui.screens.instrument_forms import SettingsForm, TerminateRulesScreen
 
 TYPES = ["single", "multi", "scale", "grid", "numeric", "text", "date", "note", "calculate"]
@@ -544,7 +544,7 @@ class QuestionnaireScreen(Screen[None]):
                     section_target = sec
                 for q in section.get("questions") or []:
                     text = label_text(_labels_of(q.get("label"), [lang]), lang) or str(q.get("calculate") or "")
-                    short = text if len(text) <= 40 else text[:39] + "…"
+                    short = text if cells(text) <= 40 else fit(text, 40)  # display width, not len()
                     logic = " ⤷" if q.get("relevant") else ""
                     leaf = sec.add_leaf(
                         Text.assemble(str(q.get("name")), " ", (str(q.get("type")), "dim"), f" {short}{logic}"),
@@ -596,7 +596,7 @@ class QuestionnaireScreen(Screen[None]):
         table = Table(show_header=True, header_style="bold", expand=True, box=None, padding=(0, 1))
         table.add_column("", style="dim", no_wrap=True)
         for lang in langs:
-            table.add_column(lang, ratio=1)
+            table.add_column(lang, ratio=1, overflow="fold")  # CJK has no spaces to wrap at: fold, never cut
         table.add_row("label", *_labels_of(data.get("label"), langs).values())
         keys = Text("s edit · S add a section after it · x delete (empty sections only)", style="dim")
         self.query_one("#detail", Static).update(Group(head, Text(""), table, Text(""), keys))
@@ -1000,7 +1000,7 @@ def question_detail(instrument: Instrument, q: Question) -> Table:
     table = Table(show_header=True, header_style="bold", expand=True, box=None, padding=(0, 1))
     table.add_column("", style="dim", no_wrap=True)
     for lang in instrument.languages:
-        table.add_column(lang, ratio=1)
+        table.add_column(lang, ratio=1, overflow="fold")  # CJK has no spaces to wrap at: fold, never cut
     pad = [""] * (len(instrument.languages) - 1)
     table.add_row("name", f"{q.name} ({q.type})", *pad)
     table.add_row("label", *[label_text(q.label, lang) for lang in instrument.languages])
