@@ -7,7 +7,7 @@ from pathlib import Path
 from textual.widgets import DataTable, Footer, Static, Tree
 
 from survey_tui.core.study import open_study
-from survey_tui.tui.app import SurveyApp
+from survey_tui.tui.app import SECTIONS, SurveyApp
 
 
 def make_app(study_dir: Path, keymap: Path | None = None) -> SurveyApp:
@@ -102,3 +102,51 @@ async def test_small_terminal_still_shows_the_dashboard(demo_study_dir: Path) ->
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.screen.query_one("#interviews", DataTable).row_count >= 3
+
+
+async def palette_run(app: SurveyApp, pilot, query: str) -> None:  # type: ignore[no-untyped-def]
+    """Type `query` in the command palette and take its first hit."""
+    from textual.command import CommandPalette
+
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    assert isinstance(app.screen, CommandPalette)
+    await pilot.press(*query)
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.press("enter")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_palette_lists_every_section_action_with_its_key(demo_study_dir: Path) -> None:
+    from survey_tui.tui.commands import section_commands
+
+    app = make_app(demo_study_dir)
+    async with app.run_test(size=(120, 40)):
+        commands = list(section_commands(app))
+        titles = {c.title for c in commands}
+        for wanted in ("Questionnaire: Publish", "Questionnaire: Preview", "Questionnaire: Versions",
+                       "Report: Export", "Report: Report", "Fieldwork: New interview", "Respondents: Import",
+                       "Analysis: Tables"):  # fmt: skip
+            assert wanted in titles, wanted
+        described = sum(len([b for b in s.screen.BINDINGS if getattr(b, "description", "")]) for s in SECTIONS)
+        assert len(commands) == described  # every described key of every section, none invented
+        publish = next(c for c in commands if c.title == "Questionnaire: Publish")
+        assert publish.key == "P" and "version" in publish.help
+
+
+async def test_palette_finds_and_runs_section_actions(demo_study_dir: Path) -> None:
+    from survey_tui.tui.screens.interview import StartScreen
+
+    app = make_app(demo_study_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await palette_run(app, pilot, "new interview")
+        assert app.current_mode == "fieldwork"
+        assert isinstance(app.screen, StartScreen)  # the action ran, as the key n would
+        await pilot.press("escape")
+        await pilot.pause()
+        await palette_run(app, pilot, "quota board")  # found by its description
+        assert app.current_mode == "respondents"
+        assert len(app.screen_stack) == 2  # the quota board opened over the section
