@@ -100,6 +100,7 @@ class SurveyApp(App[None]):
             for s in SECTIONS
         ],
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave survey-tui (every answer is already saved)"),
+        Binding("question_mark", "keys", "Keys", id="app.keys", tooltip="Every key of this screen, described"),
     ]
 
     def __init__(self, study: Study, keymap_file: Path | None = None) -> None:
@@ -125,6 +126,13 @@ class SurveyApp(App[None]):
         """A screen that takes every key (the interviewer form) must not lose them to app shortcuts:
         a field interviewer typing 'q' or 'h' must not quit or leave the interview."""
         return not (action in ("section", "quit") and getattr(self.screen, "TAKES_ALL_KEYS", False))
+
+    def action_keys(self) -> None:
+        """`?`: the overlay with every key of the screen (the footer shows only what fits)."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
 
     def action_section(self, mode: str) -> None:
         if mode in self.sections and self.current_mode != mode:

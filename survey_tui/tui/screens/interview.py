@@ -21,7 +21,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from survey_tui.core.capture import (
     CaptureSession,
@@ -34,6 +34,7 @@ from survey_tui.core.capture import (
 from survey_tui.core.interview import QuestionView
 from survey_tui.core.messages import localise
 from survey_tui.core.preview import InterviewSession
+from survey_tui.tui.footer import FittingFooter
 from survey_tui.tui.messages import Loaded, LoadFailed
 from survey_tui.tui.render import fit, widest
 
@@ -395,14 +396,15 @@ class InterviewScreen(Screen[str | None]):
     TAKES_ALL_KEYS = True
 
     BINDINGS = [
+        # by importance: the footer shows the first ones that fit, F1 lists them all
         Binding("enter", "next", "Next", id="interview.next", tooltip="Accept the answer and go on"),
         Binding("pageup", "back", "Back", id="interview.back", tooltip="Previous question; answers are kept"),
         Binding("f8", "special('dont_know')", "Don't know", id="interview.dont_know", priority=True),
         Binding("f9", "special('refused')", "Refused", id="interview.refused", priority=True),
+        Binding("f1", "help", "Help", id="interview.help", priority=True),
+        Binding("f10", "stop", "Stop", id="interview.stop", priority=True, tooltip="Suspend or break off"),
         Binding("f2", "note", "Note", id="interview.note", priority=True),
         Binding("f4", "language", "Language", id="interview.language", priority=True),
-        Binding("f10", "stop", "Stop", id="interview.stop", priority=True, tooltip="Suspend or break off"),
-        Binding("f1", "help", "Help", id="interview.help", priority=True),
         Binding("question_mark", "help", "Help", id="interview.help_q", show=False),
         Binding("escape", "close_preview", "Close preview", id="interview.preview.close"),
     ]
@@ -423,7 +425,7 @@ class InterviewScreen(Screen[str | None]):
             yield ChoiceBoard(id="iv-board")
             yield Input(id="iv-input")
             yield Static("", id="iv-message")  # right under the answer, where the interviewer is looking
-        yield Footer()
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.update_status)
@@ -724,7 +726,7 @@ class StartScreen(Screen[None]):
         yield Input(value=self.interviewer or "", placeholder="Interviewer / 訪員姓名", id="iv-interviewer")
         yield DataTable(id="iv-start-list", cursor_type="row")
         yield Static("", id="iv-message")
-        yield Footer()
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self.load()

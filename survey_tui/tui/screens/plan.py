@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 
 from survey_tui.core.plan import (
     APPROACHES,
@@ -48,6 +48,7 @@ from survey_tui.core.plan_store import PlanStore, yaml_ready
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.study import StudyConfig
 from survey_tui.core.yamlfile import dump_yaml, parse_yaml_text
+from survey_tui.tui.footer import FittingFooter
 from survey_tui.tui.render import problems_text
 from survey_tui.tui.screens.plan_forms import ConfirmScreen, FormField, FormScreen, SampleSizeScreen
 
@@ -310,7 +311,7 @@ class PlanScreen(Screen[None]):
                 yield Static("", id="plan-banners")
                 yield DataTable(id="plan-tables", cursor_type="row", zebra_stripes=True)
         yield Static("", id="plan-problems")
-        yield Footer()
+        yield FittingFooter()
 
     @property
     def store(self) -> PlanStore:

@@ -22,13 +22,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Header, Input, Label, Markdown, Select, Static, TextArea, Tree
+from textual.widgets import Button, Header, Input, Label, Markdown, Select, Static, TextArea, Tree
 
 from survey_tui.core.builder import EditError, InstrumentDraft
 from survey_tui.core.instrument import Instrument, Question, label_text
 from survey_tui.core.preview import PreviewSession
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.yamlfile import dump_yaml
+from survey_tui.tui.footer import FittingFooter
 from survey_tui.tui.messages import Loaded, LoadFailed
 from survey_tui.tui.render import cells, fit, logic_feedback, problems_text
 from survey_tui.tui.screens.instrument_forms import SettingsForm, TerminateRulesScreen
@@ -419,7 +420,7 @@ class TextScreen(ModalScreen[str | None]):
             with VerticalScroll(classes="builder-body"):
                 yield Markdown(self.markdown, id="text-body")
             yield Label(Text(" · ".join([f"{k} {v}" for k, v in self.actions.items()] + ["esc close"]), style="dim"))
-            yield Footer()
+            yield FittingFooter()
 
     def action_act(self, key: str) -> None:
         self.dismiss(key)
@@ -435,20 +436,20 @@ class TextScreen(ModalScreen[str | None]):
 
 class QuestionnaireScreen(Screen[None]):
     BINDINGS = [
+        Binding("p", "preview", "Preview", id="builder.preview", tooltip="Run the draft without saving answers"),
+        Binding("P", "publish", "Publish", id="builder.publish", tooltip="Freeze the draft as the next version"),
         Binding("a", "add", "Add", id="builder.add", tooltip="Add a question after the highlighted one"),
         Binding("e", "edit", "Edit", id="builder.edit", tooltip="Edit every field of the highlighted question"),
+        Binding("v", "versions", "Versions", id="builder.versions", tooltip="What changed between versions"),
+        Binding("t", "pilot", "Pilot", id="builder.pilot", tooltip="Pilot report of the latest piloted version"),
         Binding("d", "duplicate", "Duplicate", id="builder.duplicate", tooltip="Copy the question below itself"),
-        Binding("ctrl+up,left_square_bracket", "move(-1)", "Up", id="builder.up", tooltip="Move the question up ([)"),
-        Binding("ctrl+down,right_square_bracket", "move(1)", "Down", id="builder.down", tooltip="Move it down (])"),
         Binding("x,delete", "delete", "Delete", id="builder.delete", tooltip="Delete the question or empty section"),
         Binding("s", "edit_section", "Section", id="builder.section.edit", tooltip="Edit the section's fields"),
         Binding("S", "add_section", "Add section", id="builder.section.add", tooltip="Add a section after this one"),
         Binding("i", "settings", "Settings", id="builder.settings", tooltip="Title, languages, special codes"),
         Binding("T", "terminate", "Terminate", id="builder.terminate", tooltip="Screen-out and quota-full rules"),
-        Binding("p", "preview", "Preview", id="builder.preview", tooltip="Run the draft without saving answers"),
-        Binding("P", "publish", "Publish", id="builder.publish", tooltip="Freeze the draft as the next version"),
-        Binding("v", "versions", "Versions", id="builder.versions", tooltip="What changed between versions"),
-        Binding("t", "pilot", "Pilot", id="builder.pilot", tooltip="Pilot report of the latest piloted version"),
+        Binding("ctrl+up,left_square_bracket", "move(-1)", "Up", id="builder.up", tooltip="Move the question up ([)"),
+        Binding("ctrl+down,right_square_bracket", "move(1)", "Down", id="builder.down", tooltip="Move it down (])"),
         Binding("n", "new_instrument", "New", id="builder.new", tooltip="Start an instrument file", show=False),
         Binding("l", "next_language", "Language", id="questionnaire.language", tooltip="Next study language"),
         Binding("r", "refresh", "Reload", id="questionnaire.reload", tooltip="Read the instrument files again"),
@@ -471,7 +472,7 @@ class QuestionnaireScreen(Screen[None]):
                 yield Static("Loading…", id="detail")
         yield Static("", id="builder-status")
         yield Static("", id="problems")
-        yield Footer()
+        yield FittingFooter()
 
     @property
     def study(self) -> Any:
