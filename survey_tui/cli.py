@@ -7,11 +7,13 @@ Commands live in `survey_tui/commands/`, one module per area, each with `registe
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from survey_tui import __version__
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.study import Study, find_study_root, open_study
 
@@ -62,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Market research in the terminal: plan, questionnaire, respondents, fieldwork, "
         "analysis and report. With no command, opens the app on the study here (or STUDY).",
     )
+    parser.add_argument("--version", action="version", version=f"survey-tui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -72,6 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     known = set(parser._subparsers._group_actions[0].choices) if parser._subparsers else set()  # type: ignore[union-attr]
+    if argv and argv[0] not in known and not argv[0].startswith("-") and not Path(argv[0]).exists():
+        return unknown_command(argv[0], sorted(known))
     if not argv or (argv[0] not in known and not argv[0].startswith("-")):
         argv = ["open", *argv]
     args = parser.parse_args(argv)
@@ -86,6 +91,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; nothing half-written (every answer is saved as it is given)", file=sys.stderr)
         return 130
+
+
+def unknown_command(word: str, known: list[str]) -> int:
+    """A first word that is neither a command nor an existing folder: say so, with the nearest command."""
+    close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
+    hint = f"did you mean 'survey-tui {close[0]}'?" if close else "'survey-tui --help' lists the commands"
+    print(f"survey-tui: '{word}' is not a command, nor a study folder; {hint}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

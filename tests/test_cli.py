@@ -125,3 +125,15 @@ def test_publish_refuses_a_choice_code_that_changed_meaning(tmp_path: Path) -> N
         assert [v.version for v in store.versions("small")] == [1]
     allowed = run("publish", "--study", str(target), "--allow-code-reuse")
     assert allowed.returncode == 0 and "small v2 published" in allowed.stdout
+
+
+def test_version_and_did_you_mean_for_a_mistyped_command(tmp_path: Path) -> None:
+    from survey_tui import __version__
+
+    version = run("--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"survey-tui {__version__}"
+    typo = run("tabels", cwd=tmp_path)
+    assert typo.returncode == 2 and "did you mean 'survey-tui tables'" in typo.stderr
+    assert "not a study" not in typo.stderr  # a mistyped command is not taken for a folder
+    bogus = run("bogus-cmd", cwd=tmp_path)
+    assert bogus.returncode == 2 and "is not a command" in bogus.stderr and "--help" in bogus.stderr

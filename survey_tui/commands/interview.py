@@ -54,7 +54,10 @@ def cmd_interview(args: argparse.Namespace) -> int:
         return 2
     try:
         if args.plain:
-            from survey_tui.plain.interview import questionary_ask, run_plain, stdout_say
+            from survey_tui.plain.interview import ask_interviewer, questionary_ask, run_plain, stdout_say
+
+            if not args.interviewer and args.resume is None:  # every interview is signed, as in the form
+                args.interviewer = ask_interviewer(questionary_ask)
 
             session = _open(args)
             try:

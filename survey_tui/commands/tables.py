@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "tables",
         help="banner tables with significance letters (or --frequencies) to exports/",
-        description="Stubs x banner with Total, counts, column %%, letters, means, top-2 box, NPS and "
+        description="Stubs x banner with Total, counts, column %, letters, means, top-2 box, NPS and "
         "small-base marks. Banner names are variables (s3) or plan banner ids (age).",
     )
     p.add_argument("--study", help="study folder (default: the one around the current folder)")

@@ -227,3 +227,45 @@ async def test_elapsed_time_goes_on_across_resume(tmp_path: Path) -> None:
         assert isinstance(app.screen, InterviewScreen)
         status = str(app.screen.query_one("#iv-status", Static).render())
         assert "01:2" in status  # 80 s and more, never 00:00
+
+
+async def test_choices_ruled_out_by_an_earlier_answer_are_not_listed(tmp_path: Path) -> None:
+    from tests.core.test_choice_filter import FILTERED
+
+    study = make_study(tmp_path / "s", consent=False, instrument=FILTERED)
+    app, session = form(study, language="en")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("3", "0", "enter", "1")
+        await until(pilot, lambda: current(app) == "aware")
+        await pilot.press("1", "3", "enter")  # heard of brands A and C
+        await until(pilot, lambda: current(app) == "favourite")
+        board = app.screen.query_one(ChoiceBoard)
+        assert [o.code for o in board.options if o.special is None] == [1, 3]
+        assert "Brand B" not in board.draw().plain
+        await pilot.press("2")  # brand B is not offered: a message, nothing stored
+        await until(pilot, lambda: "2" in message(app))
+        assert current(app) == "favourite"
+        await pilot.press("3")
+        await until(pilot, lambda: current(app) == "why")
+    with Store(study.db_path) as store:
+        assert store.answers(session.interview_id)["favourite"].value == 3  # type: ignore[attr-defined]
+
+
+def test_plain_enter_keeps_a_revisited_answer_and_stop_says_how_to_resume(tmp_path: Path) -> None:
+    from survey_tui.plain.interview import ask_interviewer, run_plain
+
+    study = make_study(tmp_path / "s", consent=False)
+    session = start_session(study, interviewer=ask_interviewer(lambda prompt: " amy "), language="en")
+    lines = iter(["!dk", "<", "", "1", "<", "", "!stop"])  # age don't know, back, Enter; drinks yes, back, Enter
+    said: list[str] = []
+    outcome = run_plain(session, lambda prompt: next(lines, None), said.append)
+    assert outcome == "suspended"
+    assert not [s for s in said if s.startswith("!")], said  # Enter was never refused
+    assert f"survey-tui interview --resume {session.interview_id}" in said[-1]
+    with Store(study.db_path) as store:
+        answers = store.answers(session.interview_id)
+        assert answers["age"].special == "dont_know" and answers["drinks"].value == 1
+        assert store.interview(session.interview_id).current_question == "aware"
+        assert store.interview(session.interview_id).interviewer == "amy"
+    session.close()

@@ -109,6 +109,7 @@ async def test_add_a_hypothesis_and_see_cross_check_problems(plan_study: Path) -
         await pilot.press("a")
         await until(pilot, lambda: isinstance(app.screen, FormScreen))
         form = app.screen
+        assert form.form_title == "Add hypothesis"  # not "hypothese"
         assert form.query_one("#f-id", Input).value == "H7"
         form.query_one("#f-statement", Input).value = "30 歲以下每週喝的杯數較多"
         form.query_one("#f-objective", Select).value = "O1"
@@ -181,7 +182,6 @@ async def test_plan_screen_fits_a_small_terminal(plan_study: Path) -> None:
         await pilot.press("]", "]", "]", "a")
         await until(pilot, lambda: isinstance(app.screen, FormScreen))
         app.screen.query_one("#f-threshold", Input).focus()  # the last fields scroll into reach
-        await pilot.pause()
-        assert app.screen.query_one("#f-threshold", Input).region.bottom <= 24
+        await until(pilot, lambda: 0 < app.screen.query_one("#f-threshold", Input).region.bottom <= 24)
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is screen)

@@ -134,6 +134,14 @@ def build_source(v: dict[str, str]) -> Source:
     )
 
 
+#: one of each plan list, for titles ("Add hypothesis", not "Add hypothese")
+SINGULAR = {"sources": "source", "objectives": "objective", "hypotheses": "hypothesis"}
+
+
+def singular(section: str) -> str:
+    return SINGULAR.get(section, section.removesuffix("s"))
+
+
 def hypothesis_values(h: Hypothesis) -> dict[str, str]:
     return {
         "id": h.id,
@@ -548,7 +556,7 @@ class PlanScreen(Screen[None]):
 
     def _open_item(self, section: str, item_id: str | None) -> None:
         config = self.config
-        title = ("Edit " if item_id else "Add ") + section[:-1]
+        title = ("Edit " if item_id else "Add ") + singular(section)
         items: dict[str, Any] = {i.id: i for i in getattr(config, section)}
         current = items.get(item_id) if item_id else None
         if section == "sources":
@@ -586,7 +594,9 @@ class PlanScreen(Screen[None]):
 
         def saved(item: Any) -> None:
             if item is not None:
-                self.save(f"{section[:-1]} {item.id}", lambda store: store.upsert(section, item, replace_id=item_id))
+                self.save(
+                    f"{singular(section)} {item.id}", lambda store: store.upsert(section, item, replace_id=item_id)
+                )
 
         self.app.push_screen(FormScreen(title, fields, values, build), saved)
 
@@ -602,7 +612,7 @@ class PlanScreen(Screen[None]):
             if yes:
                 self.save(f"(removed {item_id})", lambda store: store.remove(section, item_id))
 
-        self.app.push_screen(ConfirmScreen(f"Remove {section[:-1]} {item_id} from study.yaml?"), answered)
+        self.app.push_screen(ConfirmScreen(f"Remove {singular(section)} {item_id} from study.yaml?"), answered)
 
     def _edit_part(
         self,
