@@ -49,7 +49,7 @@ from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.study import StudyConfig
 from survey_tui.core.yamlfile import dump_yaml, parse_yaml_text
 from survey_tui.tui.footer import FittingFooter
-from survey_tui.tui.render import problems_text
+from survey_tui.tui.render import fit, problems_text
 from survey_tui.tui.screens.plan_forms import ConfirmScreen, FormField, FormScreen, SampleSizeScreen
 
 TABS = ("overview", "sources", "objectives", "hypotheses", "analysis")
@@ -266,11 +266,13 @@ ANALYSIS_FIELDS = [
 ]
 
 
-def hypothesis_fields(objective_ids: list[str]) -> list[FormField]:
+def hypothesis_fields(objectives: list[tuple[str, str]]) -> list[FormField]:
+    """The hypothesis form; `objectives` are (id, text), so the picker says what each objective is."""
+    choices = tuple((f"{oid} — {fit(text, 48).rstrip()}" if text else oid, oid) for oid, text in objectives)
     return [
         FormField("id", "ID", placeholder="H7"),
         FormField("statement", "Statement"),
-        FormField("objective", "Objective it serves", "select", tuple((o, o) for o in objective_ids)),
+        FormField("objective", "Objective it serves", "select", choices),
         FormField("test", "Test", "select", tuple((TEST_LABELS[t], t.value) for t in TestKind)),
         FormField("outcome", "Outcome variable", placeholder="u1_freq, b4_sat_taste, a2_aided_1"),
         FormField("codes", "Codes counted", placeholder="1, 2, 3", help="for proportions and shares"),
@@ -579,7 +581,8 @@ class PlanScreen(Screen[None]):
             if not objective_ids:
                 self.notify("Add an objective first: every hypothesis serves one", severity="warning", timeout=4)
                 return
-            fields, build = hypothesis_fields(objective_ids), build_hypothesis
+            fields = hypothesis_fields([(o.id, o.text) for o in config.objectives])
+            build = build_hypothesis
             values = (
                 hypothesis_values(current)
                 if current
