@@ -203,3 +203,30 @@ async def test_interview_footer_keeps_help_at_80_columns(tmp_path: Path) -> None
         keys = footer_keys(app)  # type: ignore[arg-type]
         assert {"enter", "pageup", "f8", "f9", "f1", "f10"} <= {k for k, _, _ in keys}
         assert all(right <= 80 for _, _, right in keys)
+
+
+async def test_home_reads_the_study_again_when_shown(tmp_path: Path) -> None:
+    from survey_tui.core.capture import start_session
+    from tests.capture.helpers import make_study
+
+    study = make_study(tmp_path / "s", consent=False)
+    app = make_app(study.root)
+
+    def interviews() -> int:
+        rows = table_rows(app.screen.query_one("#interviews", DataTable))
+        return sum(int(r[3]) for r in rows if r[3].isdigit())
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        before = interviews()
+        start_session(study, interviewer="amy").close()  # data changes behind the screen's back
+        await pilot.press("4")
+        await app.workers.wait_for_complete()
+        await pilot.press("h")  # back home: no 'r' needed
+        for _ in range(100):
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            if interviews() == before + 1:
+                break
+        assert interviews() == before + 1

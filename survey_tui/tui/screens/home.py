@@ -39,6 +39,10 @@ class HomeScreen(Screen[None]):
         self.query_one("#sections-card", Static).border_title = "Sections"
         self.action_refresh()
 
+    def on_screen_resume(self) -> None:
+        """Coming back to Home (from a section, or after an interview) reads the study again: never stale."""
+        self.load_summary()
+
     def action_refresh(self) -> None:
         self.load_summary()
 
