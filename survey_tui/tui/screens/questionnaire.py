@@ -869,7 +869,7 @@ class QuestionnaireScreen(Screen[None]):
 
     # -- preview, publish, versions, pilot --------------------------------------------------------
     def action_preview(self) -> None:
-        info, _ = self.current()
+        info, name = self.current()
         if info is None:
             return
         if info.instrument is None:
@@ -881,8 +881,17 @@ class QuestionnaireScreen(Screen[None]):
             return
         from survey_tui.tui.screens.interview import InterviewScreen
 
-        # the interviewer form itself, on a session that keeps nothing (no store is even opened)
-        self.app.push_screen(InterviewScreen(PreviewSession.open(info.instrument, self.language)))
+        # the interviewer form itself, on a session that keeps nothing (no store is even opened); it starts
+        # at the highlighted question, the questions before it answered by a quick path PgUp can change
+        start = name if name is not None and name in {q.name for q in info.instrument.questions} else None
+        session = PreviewSession.open(info.instrument, self.language, start_at=start)
+        if start is not None and session.stopped_at is None and session.engine.path:
+            self.notify(f"{len(session.engine.path)} earlier answers filled in by a quick path; PgUp changes them")
+        elif start is not None and session.stopped_at is not None:
+            self.notify(
+                f"no quick path reaches {start}: the preview starts at {session.stopped_at}", severity="warning"
+            )
+        self.app.push_screen(InterviewScreen(session))
 
     def action_publish(self) -> None:
         info, _ = self.current()
