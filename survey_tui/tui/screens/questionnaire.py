@@ -897,6 +897,8 @@ class QuestionnaireScreen(Screen[None]):
         info, _ = self.current()
         if info is None:
             return
+        # checks and the version diff take seconds on a large instrument: say at once that it is working
+        self.notify(f"Checking {info.instrument_id} against its last version…", timeout=3)
         self.publish_check(info)
 
     @work(thread=True, exclusive=True, group="builder-publish")
@@ -931,6 +933,7 @@ class QuestionnaireScreen(Screen[None]):
     def _confirm_publish(self, info: DraftInfo, body: str, allow: bool) -> None:
         def done(yes: bool | None) -> None:
             if yes:
+                self.notify(f"Publishing {info.instrument_id}…", timeout=3)
                 self.do_publish(info, allow)
 
         self.app.push_screen(ConfirmScreen("Publish", body), done)
