@@ -409,7 +409,7 @@ class RespondentsScreen(Screen[None]):
         for r in self.page_rows:
             table.add_row(
                 r.id,
-                resp.STATUS_LABELS.get(r.status, (r.status,))[0],
+                resp.STATUS_LABELS.get(r.status, (r.status, r.status))[1],  # the screen's language (English)
                 r.interviewer or "—",
                 {True: "✓", False: "✗", None: "?"}[r.eligible],
                 str(r.attempts),
