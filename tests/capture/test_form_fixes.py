@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
+from wcwidth import wcswidth
 
 from survey_tui.core.capture import resumable_interviews, resume_session, start_session, time_spent
 from survey_tui.core.store import Store
@@ -205,6 +206,20 @@ async def test_start_list_focuses_the_name_and_shows_where_interviews_stopped(tm
         table = app.screen.query_one(DataTable)
         await until(pilot, lambda: table.row_count == 2)
         assert table.get_row_at(1)[-1] == "age"
+        await pilot.press(*"amy", "enter")  # name, then the list
+        await until(pilot, lambda: app.focused is table)
+        await pilot.press("enter")  # a walk-in
+        await until(pilot, lambda: isinstance(app.screen, InterviewScreen))
+        await pilot.press("f10")
+        await pilot.pause()
+        await pilot.press("s")  # suspend it
+        await until(pilot, lambda: app.screen.stage == "done")  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, StartScreen) and table.row_count == 3)
+        for index, column in enumerate(table.ordered_columns):  # no column collapsed to its header
+            cells = [str(table.get_row_at(r)[index]) for r in range(table.row_count)]
+            assert column.width >= max(wcswidth(c) for c in cells), (column.label, cells)
+        assert "f8" not in {k.key for k in app.screen.query("FooterKey")}  # the form's keys are gone
 
 
 async def test_elapsed_time_goes_on_across_resume(tmp_path: Path) -> None:

@@ -703,6 +703,9 @@ class InterviewScreen(Screen[str | None]):
         self.session.close()
 
 
+START_COLUMNS = ("Start", "Who", "Status", "Interviewer", "Appointment / at question")
+
+
 class StartScreen(Screen[None]):
     """Pick who to interview: a walk-in, an assigned respondent, or a suspended interview to resume."""
 
@@ -763,25 +766,24 @@ class StartScreen(Screen[None]):
             return
         _, resumable, respondents = data
         self.update_title()
-        table = self.query_one(DataTable)
-        table.clear(columns=True)
-        table.add_columns("Start", "Who", "Status", "Interviewer", "Appointment / at question")
+        rows: list[tuple[str, ...]] = [("New", "Walk-in (anonymous) / 路訪受訪者", "", "", "")]
         self.rows = [("walk_in", None)]
-        table.add_row("New", "Walk-in (anonymous) / 路訪受訪者", "", "", "")
         for r in resumable:  # unfinished interviews first: someone is waiting to finish them
             self.rows.append(("resume", r["id"]))
             who = f"#{r['id']} {r['respondent_id'] or 'walk-in'} ({r['mode']})"
-            table.add_row(
-                "Resume",
-                who,
-                str(r["status"]).replace("_", " "),
-                r["interviewer"] or "—",
-                str(r["current_question"] or "end"),
-            )
+            status = str(r["status"]).replace("_", " ")
+            rows.append(("Resume", who, status, r["interviewer"] or "—", str(r["current_question"] or "end")))
         for r in respondents:  # the interviewer's own, next appointment first
             self.rows.append(("respondent", r["id"]))
             when = str(r["next_appointment"] or "").replace("T", " ")[:16]
-            table.add_row("New", str(r["id"]), str(r["status"]).replace("_", " "), r["interviewer"] or "—", when)
+            rows.append(("New", str(r["id"]), str(r["status"]).replace("_", " "), r["interviewer"] or "—", when))
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        # widths measured here by display cells, so the columns never collapse to their headers when the list
+        # is rebuilt while the screen is coming back from an interview
+        for index, header in enumerate(START_COLUMNS):
+            table.add_column(header, width=widest([header, *(row[index] for row in rows)]))
+        table.add_rows(rows)
 
     def on_load_failed(self, message: LoadFailed) -> None:
         self.query_one("#iv-message", Static).update(Text(message.error, style="bold red"))
