@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 from rich.cells import cell_len, set_cell_size
@@ -34,6 +35,31 @@ def fit(text: str, width: int, align: str = "left") -> str:
         left = len(pad) // 2
         return pad[:left] + text + pad[left:]
     return text + pad
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """`text` broken into lines of at most `width` display cells: at spaces where it has them, anywhere in
+    CJK text (which has none), never cutting a word that fits on a line of its own."""
+    if width <= 0 or cell_len(text) <= width:
+        return [text]
+    lines: list[str] = []
+    line = ""
+    for word in re.split(r"(?<=\s)", text):  # words keep their trailing space
+        if cell_len(line + word.rstrip()) <= width:
+            line += word
+            continue
+        if line.strip():
+            lines.append(line.rstrip())
+            line = ""
+        while cell_len(word.rstrip()) > width:  # a run longer than a line (CJK): fold it by cells
+            head = set_cell_size(word, width).rstrip()
+            head = head if cell_len(head) <= width else head[:-1]
+            lines.append(head)
+            word = word[len(head) :]
+        line = word
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines or [text]
 
 
 def widest(texts: Sequence[str]) -> int:

@@ -83,3 +83,45 @@ def test_builder_detail_wraps_cjk_labels_instead_of_cutting() -> None:
     label = instrument.question("sat")
     for text in (label.label["zh-TW"], label.hint["zh-TW"]):  # every character is shown, to the last
         assert all(ch in shown for ch in text if not ch.isspace()), text
+
+
+LONG = """
+id: long
+title: {zh-TW: 長, en: Long}
+languages: [zh-TW, en]
+sections:
+  - name: main
+    questions:
+      - name: region
+        type: single
+        label: {zh-TW: 您住在哪一區？, en: Which region?}
+        special_codes: false
+        choices:
+          - {code: 1, label: {zh-TW: 北部, en: North}}
+          - code: 4
+            label:
+              zh-TW: 東部及離島（花蓮縣、臺東縣、澎湖縣、金門縣、連江縣，以及其他未列出的外島地區與偏遠鄉鎮）
+              en: East and outlying islands (Hualien, Taitung, Penghu, Kinmen, Lienchiang and the other islands)
+"""
+
+
+@pytest.mark.parametrize("language", ["zh-TW", "en"])
+async def test_long_choice_labels_wrap_under_themselves_at_80_columns(tmp_path: Path, language: str) -> None:
+    study = make_study(tmp_path / "s", consent=False, instrument=LONG)
+    session = start_session(study, interviewer="amy", language=language)
+    app = InterviewApp(study, session=session, once=True)
+    app.animation_level = "none"
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        board = app.screen.query_one(ChoiceBoard)
+        lines = board.draw().plain.splitlines()
+        label = session.engine.view().choices[1].label  # type: ignore[union-attr]
+        start = next(i for i, line in enumerate(lines) if line.lstrip("▸ ").startswith("4  "))
+        column = wcswidth(lines[start][: lines[start].index("4  ") + 3])  # where the label starts
+        rest = lines[start + 1 :]
+        assert rest, "the long label was not wrapped"
+        for line in rest:
+            assert wcswidth(line) <= board.content_size.width  # nothing runs past the board
+            assert line[:column].strip() == "" and line[column] != " "  # under the label, not the codes
+        shown = "".join(part.strip() for part in [lines[start][column:], *rest])
+        assert shown.replace(" ", "") == label.replace(" ", "")  # every character, in order, none cut

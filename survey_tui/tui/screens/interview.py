@@ -36,7 +36,7 @@ from survey_tui.core.messages import localise
 from survey_tui.core.preview import InterviewSession
 from survey_tui.tui.footer import FittingFooter
 from survey_tui.tui.messages import Loaded, LoadFailed
-from survey_tui.tui.render import fit, widest
+from survey_tui.tui.render import cells, fit, widest, wrap
 
 #: how long a code that could still grow ("1" among 1 and 10) waits for its second digit, in seconds
 DIGIT_PAUSE = 0.8
@@ -280,6 +280,14 @@ class ChoiceBoard(Static, can_focus=True):
         return None
 
     # -- drawing ---------------------------------------------------------------------------------
+    def _label_width(self, prefix: int) -> int:
+        """Cells left for a choice label after its code and box (the board's width less its padding)."""
+        width = self.content_size.width or max(self.app.size.width - 4, 20)
+        return max(width - prefix, 10)
+
+    def on_resize(self) -> None:
+        self.redraw()
+
     def redraw(self) -> None:
         """The board's content is recomputed from its state on every change."""
         self.update(self.draw())
@@ -310,7 +318,11 @@ class ChoiceBoard(Static, can_focus=True):
                 if self.kind == "multi" and option.special is None:
                     box = "[x] " if option.code in self.checked else "[ ] "
                 style = "reverse" if here else ("dim" if option.special else "")
-                text.append(("▸ " if here else "  ") + f"{option.code:>3}  " + box + option.label, style=style)
+                prefix = ("▸ " if here else "  ") + f"{option.code:>3}  " + box
+                lines = wrap(option.label, self._label_width(cells(prefix)))
+                text.append(prefix + lines[0], style=style)
+                for more in lines[1:]:  # a long label wraps under itself, not under the codes
+                    text.append("\n" + " " * cells(prefix) + more, style=style)
                 text.append("\n")
             if self.buffer:
                 text.append(ui("typed", self.language, value=self.buffer), style="yellow")
