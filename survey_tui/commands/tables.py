@@ -15,13 +15,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "tables",
         help="banner tables with significance letters (or --frequencies) to exports/",
-        description="Stubs x banner with Total, counts, column %%, letters, means, top-2 box, NPS and "
+        description="Stubs x banner with Total, counts, column %, letters, means, top-2 box, NPS and "
         "small-base marks. Banner names are variables (s3) or plan banner ids (age).",
     )
     p.add_argument("--study", help="study folder (default: the one around the current folder)")
     p.add_argument("--banner", help="comma-separated banner variables or plan banner ids (default: plan banners)")
     p.add_argument("--stubs", help="comma-separated questions/variables (default: every coded and numeric one)")
-    p.add_argument("--format", choices=("md", "csv", "xlsx"), default="md")
+    p.add_argument("--format", choices=("md", "csv", "xlsx"), default="md", help="file format (default md)")
     p.add_argument("--filter", help='only interviews where this expression holds, e.g. "s4 = 1"')
     p.add_argument("--lang", default=None, help="label language, e.g. zh-TW or en (default: the study's)")
     p.add_argument("--level", type=int, choices=(90, 95, 99), default=95, help="confidence level of the letters")
@@ -38,7 +38,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--tables", help="with --plan: only these table ids, comma-separated")
     p.add_argument("--weight", help="weight variable (default: 'weight' when the data file has one)")
     p.add_argument("--frequencies", action="store_true", help="frequencies (counts, %%, valid %%) instead")
-    p.add_argument("--out", help="file name inside exports/ (default: tables.<format>)")
+    p.add_argument(
+        "-o",
+        "--output",
+        dest="out",
+        metavar="FILE",
+        help="file name inside exports/ (default: tables.<format>; was --out)",
+    )
     p.set_defaults(handler=cmd_tables)
 
 

@@ -110,6 +110,9 @@ class Question(_Model):
     relevant: str | None = None
     constraint: str | None = None
     constraint_message: Labels | None = None
+    #: XLSForm's choice_filter: only the choices for which it holds are offered, '.' being the choice's
+    #: code, e.g. "selected(a2_aided, .)" carries forward the brands heard of
+    choice_filter: str | None = None
     calculate: str | None = None
     min: float | None = None
     max: float | None = None
@@ -123,6 +126,7 @@ class Question(_Model):
 
     _relevant: Expression | None = PrivateAttr(default=None)
     _constraint: Expression | None = PrivateAttr(default=None)
+    _choice_filter: Expression | None = PrivateAttr(default=None)
     _calculate: Expression | None = PrivateAttr(default=None)
     _choices: tuple[Choice, ...] = PrivateAttr(default=())
     _specials: dict[str, SpecialCode] = PrivateAttr(default_factory=dict)
@@ -156,6 +160,10 @@ class Question(_Model):
     @property
     def constraint_expr(self) -> Expression | None:
         return self._constraint
+
+    @property
+    def choice_filter_expr(self) -> Expression | None:
+        return self._choice_filter
 
     @property
     def calculate_expr(self) -> Expression | None:

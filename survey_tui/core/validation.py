@@ -169,6 +169,12 @@ def validate(
         if missing:
             names = "、".join(label_text(i.label, language, fallback) for i in missing[:3])
             raise Invalid(Rejection(message("grid_missing", language, items=names), field=missing[0].name))
+    allowed = question.choice_filter_expr
+    if allowed is not None and question.type in ("single", "multi", "scale"):
+        codes = value if isinstance(value, list) else [value]
+        ruled_out = [c for c in codes if not allowed.evaluate_bool(scope, self_value=c)]
+        if ruled_out:  # an earlier answer rules the choice out (choice_filter)
+            raise Invalid(Rejection(message("filtered_out", language, value=ruled_out[0])))
     expr = question.constraint_expr
     if expr is not None:
         scope = AnswerScope(scope.instrument, {**scope.answers, question.name: Answer(value=value)})

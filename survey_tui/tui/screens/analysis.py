@@ -19,7 +19,6 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import (
     DataTable,
-    Footer,
     Header,
     Input,
     Label,
@@ -43,6 +42,7 @@ from survey_tui.analysis.coding import (
 from survey_tui.analysis.dataset import load_dataset
 from survey_tui.analysis.hypotheses import evaluate_all
 from survey_tui.core.problems import LoadError
+from survey_tui.tui.footer import FittingFooter
 
 DEFAULT_TAB_PLAN = """\
 # A tab plan: banners, the default banner and the tables (see the README).
@@ -199,7 +199,7 @@ class AnalysisScreen(Screen[None]):
             with TabPane("Hypotheses", id="tab-hypotheses"):
                 yield DataTable(id="hypothesis-table", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="hypothesis-detail")
-        yield Footer()
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self.query_one("#tables-progress", ProgressBar).update(total=1, progress=0)
