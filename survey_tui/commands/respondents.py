@@ -139,4 +139,18 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
         erasure = resp.withdraw(store, args.respondent, delete_answers=args.delete_answers, actor=args.actor)
     kept = "deleted" if erasure.answers_deleted else "kept (anonymous)"
     print(f"{erasure.respondent_id}: contact data erased; {erasure.interviews} interviews, answers {kept}; logged")
+    if not erasure.traces_cleared:
+        print(
+            "warning: another program has the study open, so the database's write-ahead log (survey.db-wal) may "
+            "still hold the erased values until it closes; run the withdrawal again afterwards to clear it",
+            file=sys.stderr,
+        )
+    holding = resp.files_holding(study.exports_dir, erasure.erased_values)
+    if holding:
+        print(
+            f"{len(holding)} earlier export(s) still hold this respondent's data; delete or re-export them:",
+            file=sys.stderr,
+        )
+        for path in holding:
+            print(f"  {study.relative(path)}", file=sys.stderr)
     return 0

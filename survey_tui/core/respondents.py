@@ -35,10 +35,12 @@ Listing
 
 from __future__ import annotations
 
+import contextlib
 import io
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -479,6 +481,54 @@ class Erasure:
     contacts_erased: bool
     interviews: int
     answers_deleted: bool
+    #: the WAL was checkpointed and truncated, so no old page image still holds the erased values
+    traces_cleared: bool = False
+    #: the erased values themselves, only to look for them in earlier exports (never printed)
+    erased_values: tuple[str, ...] = field(default=(), repr=False)
+
+
+def _personal_values(store: Store, respondent_id: str, current: Respondent) -> tuple[str, ...]:
+    """What identifies the respondent and is erased: contact fields and the attributes not kept."""
+    rows = store.query(
+        f"SELECT name, phone, email, address FROM {_CONTACT_TABLE} WHERE respondent_id = ?", (respondent_id,)
+    )
+    values = [str(v) for r in rows for v in r if v is not None]
+    values += [str(v) for k, v in current.attributes.items() if k not in KEPT_ON_WITHDRAWAL and isinstance(v, str)]
+    return tuple(v for v in dict.fromkeys(v.strip() for v in values) if len(v) >= 3)
+
+
+#: files larger than this are not searched for a withdrawn respondent (they are named as unchecked)
+MAX_SEARCHED_BYTES = 512 * 1024 * 1024
+
+
+def files_holding(folder: Path, values: Sequence[str]) -> list[Path]:
+    """Files under `folder` (and members of zip-based files: xlsx, docx, bundles) that contain any of
+    `values` in UTF-8, UTF-16 or Big5, so a withdrawal can name the earlier exports still holding them."""
+    import zipfile
+
+    needles: set[bytes] = set()
+    for value in values:
+        for codec in ("utf-8", "utf-16-le", "utf-16-be", "cp950"):
+            with contextlib.suppress(UnicodeError):
+                needles.add(value.encode(codec))
+    found: list[Path] = []
+    if not needles or not folder.is_dir():
+        return found
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        try:
+            if path.stat().st_size > MAX_SEARCHED_BYTES:
+                found.append(path)
+                continue
+            blobs = [path.read_bytes()]
+            if zipfile.is_zipfile(path):
+                with zipfile.ZipFile(path) as archive:
+                    blobs += [archive.read(m) for m in archive.namelist()]
+        except (OSError, zipfile.BadZipFile, RuntimeError, ValueError):
+            found.append(path)  # cannot be searched: name it rather than say it is clean
+            continue
+        if any(n in blob for blob in blobs for n in needles):
+            found.append(path)
+    return found
 
 
 def withdraw(
@@ -491,6 +541,8 @@ def withdraw(
     break-off. Everything happens in one transaction.
     """
     stamp = at = now()
+    current = get(store, respondent_id)
+    values = _personal_values(store, respondent_id, current) + ((respondent_id,) if delete_answers else ())
     with store.transaction() as conn:
         current = get(store, respondent_id)
         erased = conn.execute(f"DELETE FROM {_CONTACT_TABLE} WHERE respondent_id = ?", (respondent_id,)).rowcount
@@ -521,7 +573,8 @@ def withdraw(
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (respondent_id, at, actor, int(bool(erased)), len(interview_ids), int(delete_answers), note),
         )
-    return Erasure(respondent_id, bool(erased), len(interview_ids), delete_answers)
+    cleared = False if store.in_transaction else store.erase_traces()  # an outer transaction clears it later
+    return Erasure(respondent_id, bool(erased), len(interview_ids), delete_answers, cleared, values)
 
 
 #: tables that name an interview but are kept when its answers go: the consent record is the proof of what the

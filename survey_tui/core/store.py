@@ -490,6 +490,10 @@ class Store:
         self.close()
 
     @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+    @property
     def schema_version(self) -> int:
         return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
 

@@ -165,12 +165,14 @@ def test_a_study_that_cannot_be_written_is_still_read(
     import survey_tui.core.store as store_module
 
     db = study_copy / "survey.db"
+    with Store(db) as store:
+        rid = store.query("SELECT id FROM respondents WHERE status = 'completed' LIMIT 1")[0][0]
     before = _digest(db)
     monkeypatch.setattr(store_module, "_writable", lambda path: False)
     monkeypatch.setattr(store_module.os, "access", lambda path, mode: False)
     assert main(["respondents", "list", "--study", str(study_copy)]) == 0
     assert "respondents" in capsys.readouterr().out
-    assert main(["respondents", "withdraw", "R0001", "--study", str(study_copy)]) == 1
+    assert main(["respondents", "withdraw", rid, "--study", str(study_copy)]) == 1
     assert "read-only" in capsys.readouterr().err
     assert _digest(db) == before
 
