@@ -17,7 +17,6 @@ over one Int32 column, not 240 cross-tabulations. Means and standard deviations 
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -791,8 +790,10 @@ CSV_HEADER = [
 
 def tables_csv(tables: Sequence[StubTable]) -> str:
     """Tidy long CSV (one line per cell): easy to pivot in Excel or read into R/pandas."""
+    from survey_tui.io.cells import csv_writer
+
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(CSV_HEADER)
     for table in tables:
         for row in table.rows:
@@ -824,7 +825,9 @@ def write_xlsx(tables: Sequence[StubTable], path: Path, title: str) -> None:
     import xlsxwriter
 
     tmp = path.with_name(path.name + ".tmp")
-    book = xlsxwriter.Workbook(str(tmp))
+    from survey_tui.io.cells import XLSX_OPTIONS
+
+    book = xlsxwriter.Workbook(str(tmp), XLSX_OPTIONS)
     try:
         sheet = book.add_worksheet("Tables")
         bold = book.add_format({"bold": True})

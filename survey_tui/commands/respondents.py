@@ -8,6 +8,7 @@ from pathlib import Path
 
 from survey_tui.cli import resolve_study
 from survey_tui.core import respondents as resp
+from survey_tui.core.problems import escape_controls
 from survey_tui.core.quotas import cell_key, quota_counts
 
 
@@ -67,7 +68,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             column, _, target = item.partition("=")
             mapping[column.strip()] = target.strip()
         check_mapping(mapping, raw.frame.columns, raw.source)
-        print("columns: " + ", ".join(f"{h} -> {t}" for h, t in mapping.items()))
+        print(escape_controls("columns: " + ", ".join(f"{h} -> {t}" for h, t in mapping.items())))
         with study.store() as store:
             from survey_tui.io.contact_import import _existing_keys
 
@@ -80,7 +81,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 language=study.config.language,
             )
             for line in plan.report_lines():
-                print(line)
+                print(escape_controls(line))
             if args.strict and plan.bad.height:
                 print(f"nothing imported: {plan.bad.height} bad rows and --strict", file=sys.stderr)
                 return 1

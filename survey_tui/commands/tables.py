@@ -76,7 +76,7 @@ def cmd_tables(args: argparse.Namespace) -> int:
         print(f"survey-tui tables: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 1
     study.exports_dir.mkdir(exist_ok=True)
-    target = study.exports_dir / (args.out or f"{'frequencies' if args.frequencies else 'tables'}.{args.format}")
+    target = study.export_target(args.out or f"{'frequencies' if args.frequencies else 'tables'}.{args.format}")
     title = f"{study.config.title} ({dataset.n} interviews)"
     if args.frequencies:
         if args.format == "xlsx":
@@ -95,11 +95,13 @@ def cmd_tables(args: argparse.Namespace) -> int:
 
 
 def _frequencies_text(frequencies: list, fmt: str, title: str) -> str:  # type: ignore[type-arg]
+    from survey_tui.io.cells import csv_text
+
     if fmt == "csv":
         lines = ["\ufeffvariable,code,label,count,percent,valid_percent,missing"]
         for f in frequencies:
             for r in f.rows:
-                label = r.label.replace('"', '""')
+                label = csv_text(r.label).replace('"', '""')
                 valid = "" if r.valid_percent is None else f"{r.valid_percent:.4f}"
                 code = "" if r.code is None else r.code
                 lines.append(f'{f.variable},{code},"{label}",{r.count:g},{r.percent:.4f},{valid},{int(r.missing)}')

@@ -93,6 +93,25 @@ class Study:
             return []
         return sorted(p for p in self.instruments_dir.iterdir() if p.suffix in (".yaml", ".yml"))
 
+    def export_target(self, name: str) -> Path:
+        """Where an output named on the command line goes: inside exports/ (a relative name that climbs out
+        of it with '..' is refused), or exactly there when the user gives an absolute path."""
+        given = Path(name)
+        if given.is_absolute():
+            return given
+        target = (self.exports_dir / given).resolve()
+        if not target.is_relative_to(self.exports_dir.resolve()):
+            raise LoadError(
+                [
+                    Problem(
+                        name,
+                        "this output name leads outside the study's exports/ folder",
+                        hint="give a file name inside exports/, or an absolute path to write elsewhere on purpose",
+                    )
+                ]
+            )
+        return target
+
     def relative(self, path: Path) -> str:
         try:
             return str(path.relative_to(self.root))

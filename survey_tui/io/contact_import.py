@@ -212,9 +212,13 @@ class _NotUtf8(Exception):
 
 
 def _parse_csv(payload: bytes, source: str) -> pl.DataFrame:
+    if b"\r" in payload and b"\n" not in payload:  # Excel's "CSV (Macintosh)": CR-only line ends
+        payload = payload.replace(b"\r", b"\n")
     try:
         return pl.read_csv(io.BytesIO(payload), infer_schema=False, truncate_ragged_lines=True)
-    except Exception as exc:  # noqa: BLE001 - any parser failure is a fatal, reported problem
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: B036 - any parser failure (a polars panic too) is a reported problem
         if "utf-8" in str(exc).lower() or "utf8" in str(exc).lower():
             raise _NotUtf8 from exc
         raise ImportFailed([Problem(source, f"not a readable CSV file: {exc}")]) from exc
@@ -526,11 +530,15 @@ def prepare_import(
 _CHECKS: tuple[tuple[pl.Expr, pl.Expr], ...] = (
     (
         pl.col("_phone_raw").is_not_null() & ~pl.col("phone").str.contains(PHONE_PATTERN).fill_null(False),
-        pl.format("phone '{}' is not a Taiwan mobile (09xx-xxx-xxx) or landline number", "_phone_raw"),
+        # contact values are never printed: the message gives the shape of the value, not the value
+        pl.format(
+            "phone ({} characters) is not a Taiwan mobile (09xx-xxx-xxx) or landline number",
+            pl.col("_phone_raw").str.len_chars(),
+        ),
     ),
     (
         pl.col("_email_raw").is_not_null() & ~pl.col("email").str.contains(EMAIL_PATTERN).fill_null(False),
-        pl.format("e-mail '{}' is not an address", "_email_raw"),
+        pl.format("e-mail ({} characters) is not an address", pl.col("_email_raw").str.len_chars()),
     ),
     (
         pl.col("_age_raw").is_not_null() & pl.col("age").is_null(),

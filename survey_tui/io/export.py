@@ -25,6 +25,7 @@ from survey_tui.core.atomic import atomic_path
 from survey_tui.core.study import Study
 from survey_tui.core.yamlfile import write_text_atomic
 from survey_tui.io import codebook, flat, spss, stata, triple_s
+from survey_tui.io.cells import csv_frame
 from survey_tui.io.meta import ExportData, from_dataset
 
 FORMATS: tuple[str, ...] = ("sav", "dta", "csv", "parquet", "xlsx", "sss", "codebook")
@@ -224,5 +225,5 @@ def _write_contacts(study: Study, dataset: Any, path: Path, options: ExportOptio
     link = pl.DataFrame([tuple(r) for r in links], schema={"interview_id": pl.Int64, "id": pl.String}, orient="row")
     frame = link.join(export.frame, on="id", how="inner").rename({"id": "respondent_id"})
     with atomic_path(path) as tmp:
-        frame.write_csv(tmp, include_bom=options.bom)
+        csv_frame(frame).write_csv(tmp, include_bom=options.bom)
     return path, frame.height, export.notice or ""

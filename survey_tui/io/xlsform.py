@@ -1141,6 +1141,8 @@ def export_xlsform(ins: Instrument, path: Path) -> list[str]:
 
     from openpyxl import Workbook
 
+    from survey_tui.io.cells import openpyxl_as_text
+
     survey, choices, settings, notes = xlsform_sheets(ins)
     book = Workbook()
     sheet = book.active
@@ -1151,6 +1153,8 @@ def export_xlsform(ins: Instrument, path: Path) -> list[str]:
         ws = book.create_sheet(title)
         for r in rows:
             ws.append(r)
+    for each in book.worksheets:
+        openpyxl_as_text(each)
     buffer = io.BytesIO()
     book.save(buffer)
     write_bytes_atomic(Path(path), buffer.getvalue())
