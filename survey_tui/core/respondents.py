@@ -91,6 +91,8 @@ ATTEMPT_RESULTS = ("no_answer", "busy", "call_back", "reached", "wrong_number", 
 CONTACT_FIELDS: tuple[str, ...] = ("name", "phone", "email", "address")
 #: attributes kept after a withdrawal (coarse demographics that quota accounting needs)
 KEPT_ON_WITHDRAWAL = ("gender", "age", "region")
+#: the contact-store column holding the other personal fields of an import (JSON: column -> value)
+PERSONAL = "personal"
 _CONTACT_TABLE = "respondent_contacts"
 _ALPHABET = np.array(list("0123456789ABCDEFGHJKMNPQRSTVWXYZ"))  # Crockford base 32: no I, L, O, U
 
@@ -132,7 +134,7 @@ def read_contacts(store: Store, ids: Sequence[str] | None = None, *, purpose: st
     """
     if not purpose.strip():
         raise ContactDataRefused("say why contact data is read (purpose=...)")
-    sql = f"SELECT respondent_id, name, phone, email, address FROM {_CONTACT_TABLE}"
+    sql = f"SELECT respondent_id, name, phone, email, address, personal FROM {_CONTACT_TABLE}"
     rows: list[Any] = []
     if ids is None:
         rows = store.query(sql)
@@ -141,23 +143,27 @@ def read_contacts(store: Store, ids: Sequence[str] | None = None, *, purpose: st
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             rows += store.query(sql + f" WHERE respondent_id IN ({','.join('?' * len(chunk))})", tuple(chunk))
-    schema = {"respondent_id": pl.String, **{f: pl.String for f in CONTACT_FIELDS}}
+    schema = {"respondent_id": pl.String, **{f: pl.String for f in CONTACT_FIELDS}, PERSONAL: pl.String}
     return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
 
 
-def _insert_contacts(conn: Any, rows: Iterable[tuple[Any, ...]]) -> None:
-    conn.executemany(
-        f"INSERT INTO {_CONTACT_TABLE} (respondent_id, name, phone, email, address) VALUES (?, ?, ?, ?, ?)", rows
-    )
+def _insert_contacts(conn: Any, rows: Iterable[tuple[Any, ...]], *, personal: bool = False) -> None:
+    """Rows of (respondent_id, name, phone, email, address[, personal JSON])."""
+    columns = f"respondent_id, name, phone, email, address{', personal' if personal else ''}"
+    marks = ", ".join("?" * (6 if personal else 5))
+    conn.executemany(f"INSERT INTO {_CONTACT_TABLE} ({columns}) VALUES ({marks})", rows)
 
 
-def _fill_contacts(conn: Any, rows: Iterable[tuple[Any, ...]]) -> None:
+def _fill_contacts(conn: Any, rows: Iterable[tuple[Any, ...]], *, personal: bool = False) -> None:
     """Fill empty contact fields of existing respondents (a merge never overwrites what is there)."""
+    columns = f"respondent_id, name, phone, email, address{', personal' if personal else ''}"
+    marks = ", ".join("?" * (6 if personal else 5))
     conn.executemany(
-        f"INSERT INTO {_CONTACT_TABLE} (respondent_id, name, phone, email, address) VALUES (?, ?, ?, ?, ?)"
+        f"INSERT INTO {_CONTACT_TABLE} ({columns}) VALUES ({marks})"
         " ON CONFLICT (respondent_id) DO UPDATE SET name = COALESCE(name, excluded.name),"
         " phone = COALESCE(phone, excluded.phone), email = COALESCE(email, excluded.email),"
-        " address = COALESCE(address, excluded.address)",
+        " address = COALESCE(address, excluded.address)"
+        + (", personal = COALESCE(personal, excluded.personal)" if personal else ""),
         rows,
     )
 
@@ -490,9 +496,12 @@ class Erasure:
 def _personal_values(store: Store, respondent_id: str, current: Respondent) -> tuple[str, ...]:
     """What identifies the respondent and is erased: contact fields and the attributes not kept."""
     rows = store.query(
-        f"SELECT name, phone, email, address FROM {_CONTACT_TABLE} WHERE respondent_id = ?", (respondent_id,)
+        f"SELECT name, phone, email, address, personal FROM {_CONTACT_TABLE} WHERE respondent_id = ?",
+        (respondent_id,),
     )
-    values = [str(v) for r in rows for v in r if v is not None]
+    values = [str(v) for r in rows for v in tuple(r)[:4] if v is not None]
+    for r in rows:
+        values += [str(v) for v in (decode(r[4]) or {}).values() if v is not None]
     values += [str(v) for k, v in current.attributes.items() if k not in KEPT_ON_WITHDRAWAL and isinstance(v, str)]
     return tuple(v for v in dict.fromkeys(v.strip() for v in values) if len(v) >= 3)
 

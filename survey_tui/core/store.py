@@ -232,6 +232,11 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     """,
+    # Personal fields beyond name/phone/e-mail/address (national ID, LINE id, birthday, notes, and any column
+    # not confirmed as non-identifying) live with the contact data, as one JSON object, never in attributes.
+    """
+    ALTER TABLE respondent_contacts ADD COLUMN personal TEXT;
+    """,
 ]
 
 
@@ -357,8 +362,9 @@ class Store:
             raise StoreError(f"{self.path}: not a usable survey database ({exc}); {RESTORE_HINT}") from exc
         try:
             self._check_contents()
-            if self.schema_version == len(self._migrations):
-                self._check_schema()  # before the first write (switching to WAL writes the header)
+            current = self.schema_version
+            if current <= len(self._migrations):
+                self._check_schema(current)  # before the first write (switching to WAL writes the header)
             if not self.readonly:
                 mode = self._set_wal()
                 if mode.lower() != "wal":
@@ -443,9 +449,16 @@ class Store:
         if rows != ["ok"]:
             raise StoreError(f"{self.path}: the study database is damaged ({'; '.join(rows)}); {RESTORE_HINT}")
 
-    def _check_schema(self) -> None:
-        expected = _expected_schema(self._migrations)
+    def _check_schema(self, version: int | None = None) -> None:
+        """The tables and columns the schema version promises are there (a foreign or mangled file is not
+        migrated into a survey database); `version` defaults to the latest."""
+        expected = _expected_schema(self._migrations[: len(self._migrations) if version is None else version])
         found = _schema_of(self._conn)
+        if version == 0 and found:
+            raise StoreError(
+                f"{self.path}: holds tables of another program ({', '.join(sorted(found)[:3])}), not a survey "
+                f"database; {RESTORE_HINT}"
+            )
         missing = [t for t in expected if t not in found]
         short = [f"{t}.{c}" for t in expected if t in found for c in sorted(expected[t] - found[t])]
         if missing or short:

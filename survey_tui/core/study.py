@@ -46,6 +46,10 @@ class StudySettings(BaseModel):
     eligibility: list[EligibilityCriterion] = Field(default_factory=list)
     #: T1.3: quota cells with targets (expressions over screener answers and attributes)
     quotas: list[Quota] = Field(default_factory=list)
+    #: how each imported contact-list column was classified (name, phone, email, address, personal: kept in
+    #: the protected contact store; gender, age, region, attribute: respondent attributes; ignore), written by
+    #: `respondents import` so the record shows which columns were treated as personal data
+    contact_fields: dict[str, str] = Field(default_factory=dict)
 
 
 class StudyConfig(PlanFields, StudySettings):
