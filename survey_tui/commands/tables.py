@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from survey_tui.cli import print_problems, resolve_study
 from survey_tui.core.expressions import ExpressionError
@@ -32,6 +33,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(handler=cmd_tables)
 
 
+def _check_filter_names(text: str, dataset: Any) -> None:
+    """Every name in --filter is a variable of the data (else a located message, not a polars error)."""
+    from survey_tui.core.expressions import parse_expression
+
+    columns = set(dataset.frame.columns) | set(dataset.variables)
+    for ref in parse_expression(text).references:
+        if ref.name not in columns and not any(c.startswith(ref.name + "_") for c in columns):
+            raise ExpressionError(f"unknown name {ref.name!r}", ref.position, text)
+
+
 def _names(text: str | None) -> list[str] | None:
     return [n.strip() for n in text.split(",") if n.strip()] if text else None
 
@@ -57,6 +68,8 @@ def cmd_tables(args: argparse.Namespace) -> int:
         )
         if weight and weight not in dataset.variables:
             raise KeyError(f"no weight variable {weight!r}")
+        if args.filter:
+            _check_filter_names(args.filter, dataset)
         stubs = _names(args.stubs)
         if args.frequencies:
             text = _frequencies_text(t.frequencies(dataset, stubs, options), args.format, study.config.title)
@@ -74,6 +87,12 @@ def cmd_tables(args: argparse.Namespace) -> int:
         return 1
     except (KeyError, ValueError) as exc:
         print(f"survey-tui tables: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        if not type(exc).__module__.startswith("polars") or not args.filter:
+            raise
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        print(f"survey-tui tables: --filter {args.filter!r} cannot be evaluated on the data: {first}", file=sys.stderr)
         return 1
     study.exports_dir.mkdir(exist_ok=True)
     target = study.export_target(args.out or f"{'frequencies' if args.frequencies else 'tables'}.{args.format}")
