@@ -28,6 +28,7 @@ COMMAND_MODULES: list[str] = [  # in the order of a study: set up, questionnaire
     "survey_tui.commands.tables",
     "survey_tui.commands.export",
     "survey_tui.commands.report",
+    "survey_tui.commands.privacy",
 ]
 
 

@@ -237,6 +237,27 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE respondent_contacts ADD COLUMN personal TEXT;
     """,
+    # PDPA on record (SQL in core/pdpa.py): data-subject requests with their due dates, and retention purges.
+    """
+    CREATE TABLE data_subject_requests (
+        id INTEGER PRIMARY KEY,
+        respondent_id TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('inquiry', 'copy', 'correction', 'stop', 'deletion')),
+        received_on TEXT NOT NULL,
+        due_on TEXT NOT NULL,
+        outcome TEXT CHECK (outcome IN ('done', 'refused', 'extended')),
+        closed_at TEXT,
+        note TEXT,
+        logged_at TEXT NOT NULL
+    );
+    CREATE TABLE retention_purges (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        retention_until TEXT NOT NULL,
+        contacts_erased INTEGER NOT NULL,
+        actor TEXT
+    );
+    """,
 ]
 
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from survey_tui.core.instrument import Instrument, Labels, SpecialCode, SpecialName
 from survey_tui.core.instrument_loader import load_instrument_file, load_instrument_text
+from survey_tui.core.pdpa import PrivacyNotice
 from survey_tui.core.plan import PlanFields, check_plan
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.quotas import Quota
@@ -50,6 +51,12 @@ class StudySettings(BaseModel):
     #: the protected contact store; gender, age, region, attribute: respondent attributes; ignore), written by
     #: `respondents import` so the record shows which columns were treated as personal data
     contact_fields: dict[str, str] = Field(default_factory=dict)
+    #: PDPA Art. 8: what respondents are told before they consent (shown on the consent screen)
+    privacy_notice: PrivacyNotice | None = None
+    #: contact data is purged after this date (`survey-tui privacy purge`), and the purge logged
+    retention_until: date | None = None
+    #: who may read contact data (named in the privacy report)
+    contact_readers: list[str] = Field(default_factory=list)
 
 
 class StudyConfig(PlanFields, StudySettings):
