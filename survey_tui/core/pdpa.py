@@ -133,14 +133,9 @@ def purge_expired(
     today = today or date.today()
     if retention_until is None or today <= retention_until:
         return 0
-    with store.transaction() as conn:
-        count = conn.execute("DELETE FROM respondent_contacts").rowcount
-        conn.execute(
-            "INSERT INTO retention_purges (at, retention_until, contacts_erased, actor) VALUES (?, ?, ?, ?)",
-            (now(), retention_until.isoformat(), count, actor),
-        )
-    store.erase_traces()
-    return count
+    from survey_tui.core import respondents as resp  # the only module that touches contact data
+
+    return resp.purge_contacts(store, retention_until.isoformat(), actor=actor)
 
 
 # -- the evidence --------------------------------------------------------------------------------------
@@ -193,7 +188,9 @@ def report_markdown(
     purges = store.query("SELECT at, retention_until, contacts_erased, actor FROM retention_purges ORDER BY id")
     for at, until, count, actor in purges:
         out.append(f"- purged {at[:19]}: {count} contact records (retention date {until}, by {actor or '-'})")
-    remaining = store.query("SELECT COUNT(*) FROM respondent_contacts")[0][0]
+    from survey_tui.core import respondents as resp
+
+    remaining = resp.contact_count(store)
     out += [f"Contact records held now: {remaining}", ""]
     out += ["## Who may read contact data", ""]
     out += [f"- {name}" for name in contact_readers] or ["No one is named (contact_readers in study.yaml)."]

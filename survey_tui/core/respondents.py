@@ -602,6 +602,22 @@ def _tables_with_interview_id(conn: Any) -> list[str]:
     ]
 
 
+def purge_contacts(store: Store, retention_until: str, *, actor: str | None = None) -> int:
+    """The retention purge (core/pdpa.py decides when): every contact record erased, logged, traces cleared."""
+    with store.transaction() as conn:
+        count = conn.execute(f"DELETE FROM {_CONTACT_TABLE}").rowcount
+        conn.execute(
+            "INSERT INTO retention_purges (at, retention_until, contacts_erased, actor) VALUES (?, ?, ?, ?)",
+            (now(), retention_until, count, actor),
+        )
+    store.erase_traces()
+    return count
+
+
+def contact_count(store: Store) -> int:
+    return int(store.query(f"SELECT COUNT(*) FROM {_CONTACT_TABLE}")[0][0])
+
+
 def erasure_log(store: Store) -> list[Any]:
     return store.query("SELECT * FROM erasure_log ORDER BY id")
 
