@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import errno
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from survey_tui import __version__
-from survey_tui.core.problems import LoadError, Problem
+from survey_tui.core.problems import LoadError, Problem, escape_controls
 from survey_tui.core.study import Study, find_study_root, open_study
 
 Handler = Callable[[argparse.Namespace], int]
@@ -29,12 +31,83 @@ COMMAND_MODULES: list[str] = [  # in the order of a study: set up, questionnaire
     "survey_tui.commands.tables",
     "survey_tui.commands.export",
     "survey_tui.commands.report",
+    "survey_tui.commands.privacy",
 ]
 
 
 def print_problems(problems: Sequence[Problem], stream=None) -> None:  # type: ignore[no-untyped-def]
     for problem in problems:
         print(problem, file=stream or sys.stderr)
+
+
+#: argparse destinations that name the file or folder a command works on, most specific first
+_PLACE_ARGS = ("file", "output", "out", "instrument", "dir", "study")
+
+
+def _command_name(args: argparse.Namespace) -> str:
+    words = [args.command] + [
+        v for k, v in sorted(vars(args).items()) if k.endswith(("_command", "_action")) and isinstance(v, str)
+    ]
+    return "survey-tui " + " ".join(words)
+
+
+def _place(args: argparse.Namespace, exc: BaseException) -> str:
+    """The file the failure is about: the one the exception names, else the command's own file argument."""
+    for candidate in (getattr(exc, "filename", None), *(getattr(args, a, None) for a in _PLACE_ARGS)):
+        if isinstance(candidate, str | os.PathLike) and str(candidate):
+            return str(candidate)
+    return str(Path.cwd())
+
+
+def _position(exc: BaseException) -> str:
+    """Line and column where a parser says it stopped (lxml's XMLSyntaxError, yaml marks, csv errors)."""
+    line = getattr(exc, "lineno", None)
+    position = getattr(exc, "position", None)
+    if isinstance(position, tuple) and len(position) == 2:
+        return f":{position[0]}:{position[1]}"
+    return f":{line}" if isinstance(line, int) and line > 0 else ""
+
+
+_OS_WORDS = {
+    errno.ENOSPC: "the disk is full; nothing was half-written, free some space and run it again",
+    errno.EDQUOT: "the disk quota is used up; nothing was half-written",
+    errno.EACCES: "permission denied (the file or its folder is read-only for you)",
+    errno.EPERM: "permission denied",
+    errno.EROFS: "the file system is read-only",
+    errno.ENOTDIR: "a part of this path is a file, not a folder",
+    errno.EISDIR: "this is a folder, where a file was expected",
+    errno.EEXIST: "this already exists (and is not what was expected here)",
+    errno.ENOENT: "no such file or folder",
+    errno.ENAMETOOLONG: "the name is too long for the file system",
+}
+
+
+def describe_failure(args: argparse.Namespace, exc: BaseException) -> str:
+    """One located line for any failure a command did not turn into a Problem itself (a third-party parser
+    or writer, the file system, SQLite), so no input ever ends in a traceback."""
+    from survey_tui.core.store import StoreError  # the store module is light (stdlib only)
+
+    command = _command_name(args)
+    if isinstance(exc, StoreError):
+        return escape_controls(f"{command}: {exc}")
+    place = _place(args, exc)
+    if isinstance(exc, OSError) and exc.errno in _OS_WORDS:
+        return escape_controls(f"{command}: {place}: {_OS_WORDS[exc.errno]}")
+    if type(exc).__module__ == "sqlite3" or type(exc).__module__.startswith("sqlite3."):
+        return escape_controls(f"{command}: {place}: the study database failed: {exc}")
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    detail = detail if len(detail) <= 300 else detail[:300] + "..."
+    what = type(exc).__name__ + (f": {detail}" if detail else "")
+    return escape_controls(f"{command}: {place}{_position(exc)}: cannot be processed ({what}); nothing was changed")
+
+
+def _silence_stdout() -> None:
+    """The reader of our output went away (`| head`): stop writing to it, quietly (Python's recommended way)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def resolve_study(given: str | None) -> Study:
@@ -161,14 +234,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    previous_umask = os.umask(0o077)  # every file and folder the tool writes is its owner's only
     try:
-        return int(args.handler(args))
+        code = int(args.handler(args))
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
     except LoadError as exc:
         print_problems(exc.problems)
         return 1
     except KeyboardInterrupt:
         print("interrupted; nothing half-written (every answer is saved as it is given)", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        _silence_stdout()
+        return 141  # as a shell reports a command stopped by SIGPIPE
+    except (SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # noqa: B036 - polars panics derive from BaseException
+        if os.environ.get("SURVEY_TUI_DEBUG"):
+            raise
+        print(describe_failure(args, exc), file=sys.stderr)
+        return 1
+    finally:
+        os.umask(previous_umask)
 
 
 def unknown_command(word: str, known: list[str]) -> int:

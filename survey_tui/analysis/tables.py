@@ -18,7 +18,6 @@ additive). Frequencies use one parallel polars select of ``(col == code).sum()``
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -1134,8 +1133,10 @@ CSV_HEADER = [
 
 def tables_csv(tables: Sequence[StubTable]) -> str:
     """Tidy long CSV (one line per cell): easy to pivot in Excel or read into R/pandas."""
+    from survey_tui.io.cells import csv_writer
+
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(CSV_HEADER)
     for table in tables:
         for row in table.rows:
@@ -1171,7 +1172,9 @@ def write_xlsx(tables: Sequence[StubTable], path: Path, title: str, language: st
     import xlsxwriter
 
     tmp = path.with_name(path.name + ".tmp")
-    book = xlsxwriter.Workbook(str(tmp))
+    from survey_tui.io.cells import XLSX_OPTIONS
+
+    book = xlsxwriter.Workbook(str(tmp), XLSX_OPTIONS)
     try:
         sheet = book.add_worksheet("Tables")
         bold = book.add_format({"bold": True})

@@ -70,8 +70,11 @@ _FINAL: dict[str, str] = {
 
 
 def consent_wording_version(study: Study) -> str:
-    """Which consent wording the respondent heard: study.yaml's consent_version, else its fingerprint."""
-    return study.config.consent_version or resp.consent_version(study.config.consent)
+    """Which consent wording the respondent heard: study.yaml's consent_version, else its fingerprint; with
+    the version of the PDPA notice shown beside it when the study has one."""
+    wording = study.config.consent_version or resp.consent_version(study.config.consent)
+    notice = study.config.privacy_notice
+    return f"{wording}; notice {notice.version}" if notice else wording
 
 
 def open_interview_for(store: Store, respondent_id: str) -> int | None:
@@ -215,7 +218,14 @@ class CaptureSession(SessionEnding):
         return self.engine.language
 
     def consent_text(self) -> str:
-        return label_text(self.study.config.consent, self.language, self.instrument.language)
+        """The consent wording, then the PDPA Art. 8 notice items when the study has a notice."""
+        text = label_text(self.study.config.consent, self.language, self.instrument.language)
+        notice = self.study.config.privacy_notice
+        if notice is None:
+            return text
+        from survey_tui.core.pdpa import notice_lines
+
+        return "\n".join([text, "", *notice_lines(notice, self.language, self.instrument.language)])
 
     def record_consent(self, given: bool) -> None:
         """Store the respondent's decision; a refusal ends the interview before any question.

@@ -107,7 +107,7 @@ def parse_answer(question: Question, raw: Any, language: str) -> Any:
             raise Invalid(Rejection(message("too_long", language, max=question.max_length, length=len(text))))
         return text or None
     if qtype == "date":
-        return _date(raw, language)
+        return _date_in_bounds(question, _date(raw, language), language)
     raise Invalid(Rejection(f"unsupported question type {qtype}"))
 
 
@@ -139,6 +139,34 @@ def _number(question: Question, raw: Any, language: str) -> int | float:
     if question.max is not None and number > question.max:
         raise Invalid(Rejection(message("above_max", language, max=f"{question.max:g}")))
     return number
+
+
+DEFAULT_EARLIEST = date(1900, 1, 1)
+DEFAULT_LATEST = date(2100, 12, 31)
+#: names and labels that ask for a birth date: such a date cannot lie in the future
+_BIRTH = re.compile(r"birth|dob|生日|出生", re.IGNORECASE)
+
+
+def date_bounds(question: Question, today: date | None = None) -> tuple[date, date]:
+    """The accepted range of a date question: its own min_date/max_date, else plausible defaults."""
+    today = today or date.today()
+
+    def resolve(bound: str | None, default: date) -> date:
+        return default if bound is None else today if bound == "today" else date.fromisoformat(bound)
+
+    texts = " ".join([question.name, *question.label.values()])
+    latest_default = min(today, DEFAULT_LATEST) if _BIRTH.search(texts) else DEFAULT_LATEST
+    return resolve(question.min_date, DEFAULT_EARLIEST), resolve(question.max_date, latest_default)
+
+
+def _date_in_bounds(question: Question, iso: str, language: str) -> str:
+    earliest, latest = date_bounds(question)
+    value = date.fromisoformat(iso)
+    if value < earliest:
+        raise Invalid(Rejection(message("below_min", language, min=earliest.isoformat())))
+    if value > latest:
+        raise Invalid(Rejection(message("above_max", language, max=latest.isoformat())))
+    return iso
 
 
 def _date(raw: Any, language: str) -> str:

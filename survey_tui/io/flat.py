@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from survey_tui.core.atomic import atomic_path
+from survey_tui.io.cells import XLSX_OPTIONS, csv_frame
 from survey_tui.io.meta import ExportData
 
 EXCEL_MAX_ROWS = 1_048_575  # one row is the header
@@ -20,7 +21,7 @@ EXCEL_MAX_ROWS = 1_048_575  # one row is the header
 
 def write_csv_codes(data: ExportData, path: Path, *, bom: bool = False) -> None:
     with atomic_path(Path(path)) as tmp:
-        data.frame.write_csv(tmp, include_bom=bom)
+        csv_frame(data.frame).write_csv(tmp, include_bom=bom)
 
 
 def labelled_frame(data: ExportData, language: str) -> pl.DataFrame:
@@ -43,7 +44,7 @@ def labelled_frame(data: ExportData, language: str) -> pl.DataFrame:
 
 def write_csv_labels(data: ExportData, path: Path, language: str, *, bom: bool = False) -> None:
     with atomic_path(Path(path)) as tmp:
-        labelled_frame(data, language).write_csv(tmp, include_bom=bom)
+        csv_frame(labelled_frame(data, language)).write_csv(tmp, include_bom=bom)
 
 
 def variable_sheet(data: ExportData, language: str) -> pl.DataFrame:
@@ -134,7 +135,7 @@ def write_xlsx(data: ExportData, path: Path, language: str) -> list[str]:
 
     notes: list[str] = []
     with atomic_path(Path(path)) as tmp:
-        workbook = xlsxwriter.Workbook(str(tmp), {"strings_to_urls": False})
+        workbook = xlsxwriter.Workbook(str(tmp), XLSX_OPTIONS)
         frame = data.frame
         if frame.height > EXCEL_MAX_ROWS:
             notes.append(f"Data sheet holds the first {EXCEL_MAX_ROWS:,} of {frame.height:,} rows (Excel's limit)")
