@@ -748,7 +748,7 @@ def banner_tables(
     coded = [
         vs[0].name for _, vs in stub_specs if len(vs) == 1 and vs[0].is_coded and frame.schema[vs[0].name].is_numeric()
     ]
-    ranges = _stub_ranges(frame, data, coded)
+    slot_codes = _stub_slots(frame, data, coded)
     frame = frame.with_columns(pl.Series("__key0", spec.keys[0].key))
     tables: list[StubTable] = []
     batch = 8
@@ -757,18 +757,21 @@ def banner_tables(
         index_exprs = []
         for _, variables in chunk:
             v = variables[0]
-            if v.name in ranges:
-                lo, hi = ranges[v.name]
-                slots = hi - lo + 2
-                slot = (pl.col(v.name).cast(pl.Int32) - lo).fill_null(slots - 1)
+            if v.name in slot_codes:
+                codes = slot_codes[v.name]
+                if codes == list(range(codes[0], codes[-1] + 1)):  # a dense run: arithmetic is enough
+                    slot = (pl.col(v.name).cast(pl.Int32) - codes[0]).fill_null(len(codes))
+                else:  # 1-5 and 98/99: a slot per code, not 99 slots
+                    slot = pl.col(v.name).replace_strict(codes, list(range(len(codes))), default=len(codes))
+                    slot = slot.cast(pl.Int32).fill_null(len(codes))
                 index_exprs.append((slot * spec.keys[0].combos + pl.col("__key0")).alias(v.name))
         indexed = frame.select(index_exprs) if index_exprs else None
         for name, variables in chunk:
             v = variables[0]
-            if v.name in ranges:
+            if v.name in slot_codes:
                 assert indexed is not None
-                lo, hi = ranges[v.name]
-                table = _coded_table(data, v, indexed.get_column(v.name).to_numpy(), lo, hi, spec, weights, options)
+                index = indexed.get_column(v.name).to_numpy()
+                table = _coded_table(data, v, index, slot_codes[v.name], spec, weights, options)
             elif v.type in ("multi", "multi_special"):
                 table = _multi_table(data, frame, name, variables, spec, weights, options)
             elif frame.schema[v.name].is_numeric():
@@ -786,17 +789,32 @@ def banner_tables(
     return tables
 
 
-def _stub_ranges(frame: pl.DataFrame, data: Dataset, names: list[str]) -> dict[str, tuple[int, int]]:
+def _stub_slots(frame: pl.DataFrame, data: Dataset, names: list[str]) -> dict[str, list[int]]:
+    """The codes each coded stub is counted by, in slot order (the slot after them holds "no answer").
+
+    A dense run from the smallest to the largest code when that is short (one min/max pass); the codes
+    themselves (labelled and found) when the run would be mostly empty, as 1-5 with 98/99 is.
+    """
     if not names:
         return {}
     row = frame.select(
         [e for n in names for e in (pl.col(n).min().alias(f"{n}|lo"), pl.col(n).max().alias(f"{n}|hi"))]
     ).row(0, named=True)
-    result = {}
+    result: dict[str, list[int]] = {}
+    sparse: list[str] = []
     for n in names:
-        labelled = list(data.variable(n).value_labels)
-        found = [c for c in (row[f"{n}|lo"], row[f"{n}|hi"]) if c is not None]
-        result[n] = (int(min(labelled + found)), int(max(labelled + found)))
+        labelled = [int(c) for c in data.variable(n).value_labels]
+        found = [int(c) for c in (row[f"{n}|lo"], row[f"{n}|hi"]) if c is not None]
+        lo, hi = min(labelled + found), max(labelled + found)
+        if hi - lo + 1 <= 2 * len(labelled) + 8:
+            result[n] = list(range(lo, hi + 1))
+        else:
+            sparse.append(n)
+    if sparse:
+        present = frame.select([pl.col(n).drop_nulls().unique().implode() for n in sparse]).row(0, named=True)
+        for n in sparse:
+            labelled = {int(c) for c in data.variable(n).value_labels}
+            result[n] = sorted(labelled | {int(c) for c in present[n]})
     return result
 
 
@@ -817,23 +835,23 @@ def _coded_table(
     data: Dataset,
     v: Variable,
     index: np.ndarray,
-    lo: int,
-    hi: int,
+    codes: list[int],
     banner: Banner,
     weights: np.ndarray | None,
     options: TableOptions,
 ) -> StubTable:
     language, rule = options.language, options.rule
-    slots = hi - lo + 2
+    slots = len(codes) + 1
+    slot_of = {code: i for i, code in enumerate(codes)}
     counts = _bincounts(banner, index, slots, None, weights)
     eye = np.eye(slots)
     total_u = counts.columns("u", eye)[:, 0]
-    present = [lo + i for i in range(slots - 1) if total_u[i] > 0]
+    present = [code for i, code in enumerate(codes) if total_u[i] > 0]
     outside = rule.outside_codes(v)
     in_base = [c for c in rule.base_codes(v)] + sorted(
         c for c in present if c not in v.value_labels and c not in outside
     )
-    base_row = eye[[c - lo for c in in_base]].sum(axis=0, keepdims=True) if in_base else np.zeros((1, slots))
+    base_row = eye[[slot_of[c] for c in in_base]].sum(axis=0, keepdims=True) if in_base else np.zeros((1, slots))
     bases = _Bases(
         counts.columns("w", base_row)[0], counts.columns("u", base_row)[0], counts.columns("q", base_row)[0], base_row
     )
@@ -841,7 +859,8 @@ def _coded_table(
     testable = np.array([c.testable for c in columns])
 
     def row_of(codes: Sequence[int]) -> np.ndarray:
-        return eye[[c - lo for c in codes if lo <= c <= hi]].sum(axis=0) if codes else np.zeros(slots)
+        found = [slot_of[c] for c in codes if c in slot_of]
+        return eye[found].sum(axis=0) if found else np.zeros(slots)
 
     meta: list[tuple[str, str, int | None]] = []
     combos: list[np.ndarray] = []
@@ -881,7 +900,7 @@ def _coded_table(
     if v.measure in ("ordinal", "scale") and len(points) >= 3:
         x = np.zeros(slots)
         for p in points:
-            x[p - lo] = p
+            x[slot_of[p]] = p
         rows_n = row_of(points)[None, :]
         by_point = counts.columns("w", np.stack([row_of([p]) for p in points]))
         rows.extend(
