@@ -528,7 +528,7 @@ def _pairs(banner: Banner, testable: np.ndarray) -> list[tuple[list[tuple[int, i
 
 def _letters_from(
     banner: Banner,
-    pvalues_of: Callable[[int, int], tuple[np.ndarray, np.ndarray]],
+    pvalues_of: Callable[[list[tuple[int, int]]], tuple[np.ndarray, np.ndarray]],
     rows: int,
     testable: np.ndarray,
     options: TableOptions,
@@ -539,9 +539,7 @@ def _letters_from(
     for pairs, tested, _ in _pairs(banner, testable):
         if not pairs:
             continue
-        stats_ = [pvalues_of(i, j) for i, j in pairs]
-        statistic = np.stack([s for s, _ in stats_], axis=1)
-        pvalues = np.stack([p for _, p in stats_], axis=1)
+        statistic, pvalues = pvalues_of(pairs)
         hits = significant(pvalues, np.array(tested)[None, :], options.alpha, options.correction)
         for r in range(rows):
             for k in np.nonzero(hits[r])[0]:
@@ -556,7 +554,7 @@ def _letters_from(
 
 def _total_marks(
     banner: Banner,
-    pvalues_of: Callable[[int, int], tuple[np.ndarray, np.ndarray]],
+    pvalues_of: Callable[[list[tuple[int, int]]], tuple[np.ndarray, np.ndarray]],
     rows: int,
     testable: np.ndarray,
     options: TableOptions,
@@ -567,9 +565,7 @@ def _total_marks(
     columns = list(range(1, banner.width))
     if not columns:
         return marks
-    stats_ = [pvalues_of(0, j) for j in columns]
-    statistic = np.stack([s for s, _ in stats_], axis=1)
-    pvalues = np.stack([p for _, p in stats_], axis=1)
+    statistic, pvalues = pvalues_of([(0, j) for j in columns])
     tested = np.array([bool(testable[0] and testable[j]) for j in columns])[None, :]
     hits = significant(pvalues, tested, options.alpha, options.correction)
     for r in range(rows):
@@ -583,11 +579,14 @@ def _proportion_letters(
 ) -> tuple[list[list[str]], list[list[str]]]:
     x = counts.columns("w", rows)
 
-    def test(i: int, j: int) -> tuple[np.ndarray, np.ndarray]:
-        q_o = counts.overlap("q", bases.row, i, j)
-        return proportion_test(
-            x[:, i], bases.w[i], bases.q[i], x[:, j], bases.w[j], bases.q[j], 0.0 if q_o is None else float(q_o[0])
-        )
+    def test(pairs: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+        """Every pair of a group in one vectorised call ([rows, pairs]); overlaps looked up per pair."""
+        i, j = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+        q_o = np.zeros(len(pairs))
+        for k, (a, b) in enumerate(pairs):
+            shared = counts.overlap("q", bases.row, a, b)
+            q_o[k] = 0.0 if shared is None else float(shared[0])
+        return proportion_test(x[:, i], bases.w[i], bases.q[i], x[:, j], bases.w[j], bases.q[j], q_o)
 
     n = rows.shape[0]
     return (
@@ -619,43 +618,37 @@ def _mean_rows(
     m = _moments(counts, rows_n, rows_x, rows_xx)
     sd = np.nan_to_num(m["sd"])
 
-    def test(i: int, j: int) -> tuple[np.ndarray, np.ndarray]:
-        w_o = counts.overlap("w", rows_n, i, j)
-        if w_o is None or w_o[0] <= 1:
-            t, p = mean_test(
-                m["mean"][i],
-                sd[i],
-                m["n"][i],
-                m["q"][i],
-                m["mean"][j],
-                sd[j],
-                m["n"][j],
-                m["q"][j],
-                equal_var=options.equal_variance,
-            )
-        else:
-            sx_o = counts.overlap("w", rows_x, i, j)
-            sxx_o = counts.overlap("w", rows_xx, i, j)
-            q_o = counts.overlap("q", rows_n, i, j)
-            assert sx_o is not None and sxx_o is not None and q_o is not None
-            n_o = w_o[0]
+    def test(pairs: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+        i, j = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+        w_o, q_o, s_o = np.zeros(len(pairs)), np.zeros(len(pairs)), np.zeros(len(pairs))
+        for k, (a, b) in enumerate(pairs):
+            shared = counts.overlap("w", rows_n, a, b)
+            if shared is None or shared[0] <= 1:
+                continue
+            sx_o = counts.overlap("w", rows_x, a, b)
+            sxx_o = counts.overlap("w", rows_xx, a, b)
+            q = counts.overlap("q", rows_n, a, b)
+            assert sx_o is not None and sxx_o is not None and q is not None
+            n_o = shared[0]
             mean_o = sx_o[0] / n_o
-            s_o = np.sqrt(max((sxx_o[0] - n_o * mean_o * mean_o) / (n_o - 1), 0.0))
-            t, p = mean_test(
-                m["mean"][i],
-                sd[i],
-                m["n"][i],
-                m["q"][i],
-                m["mean"][j],
-                sd[j],
-                m["n"][j],
-                m["q"][j],
-                q_o=q_o[0],
-                s_o=s_o,
-                w_o=n_o,
-                equal_var=options.equal_variance,
-            )
-        return np.atleast_1d(t), np.atleast_1d(p)
+            w_o[k], q_o[k] = n_o, q[0]
+            s_o[k] = np.sqrt(max((sxx_o[0] - n_o * mean_o * mean_o) / (n_o - 1), 0.0))
+        mean, n, q_all = m["mean"], m["n"], m["q"]
+        t, p = mean_test(
+            mean[i],
+            sd[i],
+            n[i],
+            q_all[i],
+            mean[j],
+            sd[j],
+            n[j],
+            q_all[j],
+            q_o=q_o,
+            s_o=s_o,
+            w_o=w_o,
+            equal_var=options.equal_variance,
+        )
+        return np.atleast_2d(t), np.atleast_2d(p)
 
     letters = _letters_from(counts.banner, test, 1, testable, options)[0]
     marks = _total_marks(counts.banner, test, 1, testable, options)[0]
