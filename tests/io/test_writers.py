@@ -161,6 +161,11 @@ def test_stata_mean_excludes_dont_know_and_refused(tmp_path: Path) -> None:
     read, _ = pyreadstat.read_dta(str(tmp_path / "m.dta"))
     assert read["u1"].mean() == pytest.approx((1 + 3 + 5 + 3) / 4)
     assert read["u1"].isna().sum() == 2
+    # a column whose first answer is a missing code (the demo's u2_spend once was)
+    first = ExportData(pl.DataFrame({"u1": pl.Series([98, 3, None, 5], dtype=pl.Int32)}), [var])
+    stata.write_dta(first, tmp_path / "f.dta", "en")
+    read, _ = pyreadstat.read_dta(str(tmp_path / "f.dta"))
+    assert read["u1"].mean() == pytest.approx(4.0) and read["u1"].isna().sum() == 2
 
 
 @pytest.mark.parametrize("bom", [False, True])
