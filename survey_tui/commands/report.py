@@ -42,7 +42,8 @@ def _full(study: Study, args: argparse.Namespace) -> int:
         return 2
     lang = getattr(args, "lang", None)
     for path in write_report(study, formats, lang):
-        print(f"Report skeleton written to {study.relative(path)}")
+        what = "List beside the report" if path.suffix == ".csv" else "Report skeleton"
+        print(f"{what} written to {study.relative(path)}")
     if getattr(args, "bundle", False):
         bundle = build_bundle(study, lang)
         print(f"Stakeholder bundle (report, tables, codebook, data without contact data): {study.relative(bundle)}")
