@@ -28,7 +28,17 @@ BASE_INTERVIEWS = 300
 
 def make_scale_study(target: Path, completes: int, seed: int = 20261124) -> Study:
     """A demo study with exactly `completes` completed field interviews (plus the demo's others)."""
+    build_base(target, seed)
+    return add_completes(target, completes, seed)
+
+
+def build_base(target: Path, seed: int = 20261124) -> None:
+    """The demo study the copies are made from (copy its folder to make several sizes from one)."""
     build_demo(target, interviews=BASE_INTERVIEWS, seed=seed)
+
+
+def add_completes(target: Path, completes: int, seed: int = 20261124) -> Study:
+    """Copies of the study's completed field interviews until there are exactly `completes` of them."""
     study = open_study(target)
     conn = sqlite3.connect(study.db_path)
     try:
