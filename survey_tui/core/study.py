@@ -164,7 +164,7 @@ class Study:
         cached = self._published.get(key)
         if cached is None:
             instrument, problems = load_instrument_text(
-                version.source, f"{version.instrument_id} v{version.version}", self.config.special_codes
+                version.source, f"{version.instrument_id} v{version.version}", self.config.special_codes, cache=True
             )
             if instrument is None:
                 raise LoadError(problems)
