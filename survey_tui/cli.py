@@ -11,9 +11,12 @@ import importlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from survey_tui.core.problems import LoadError, Problem
-from survey_tui.core.study import Study, find_study_root, open_study
+
+if TYPE_CHECKING:
+    from survey_tui.core.study import Study
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -36,6 +39,8 @@ def print_problems(problems: Sequence[Problem], stream=None) -> None:  # type: i
 
 def resolve_study(given: str | None) -> Study:
     """The study named on the command line, else the one around the current directory."""
+    from survey_tui.core.study import find_study_root, open_study  # here, so --help imports no model
+
     if given:
         return open_study(Path(given))
     root = find_study_root(Path.cwd())

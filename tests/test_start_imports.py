@@ -53,3 +53,13 @@ def test_the_probe_sees_a_library_imported_on_first_use() -> None:
         "parse_expression('a > 1').to_polars(WideFrameResolver({}))"
     )
     assert heavy_modules_after(body) == ["polars"]
+
+
+def test_help_does_not_even_load_the_study_models() -> None:
+    """--help only lists commands: no pydantic models, YAML parser or expression grammar behind it."""
+    code = (
+        "import sys\nfrom survey_tui.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print('LOADED:' + ','.join(sorted({n.split('.')[0] for n in sys.modules} & {'pydantic', 'ruamel', 'lark'})))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert next(x for x in out.splitlines() if x.startswith("LOADED:")) == "LOADED:"

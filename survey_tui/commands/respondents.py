@@ -4,11 +4,27 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from survey_tui.cli import resolve_study
-from survey_tui.core import respondents as resp
-from survey_tui.core.quotas import cell_key, quota_counts
+from survey_tui.core.lazy import lazy
+
+if TYPE_CHECKING:
+    from survey_tui.core import respondents as resp
+else:
+    resp = lazy("survey_tui.core.respondents")  # imported when a respondents command runs, not for --help
+
+
+class _Statuses:
+    """`resp.STATUSES` for argparse's choices, read only when a value is checked or the action's help shown."""
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(resp.STATUSES)
+
+    def __contains__(self, value: object) -> bool:
+        return value in resp.STATUSES
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -27,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     q = rsub.add_parser("list", help="list respondents (no contact data unless --show-contacts)")
     q.add_argument("--study")
-    q.add_argument("--status", choices=resp.STATUSES)
+    q.add_argument("--status", choices=_Statuses(), metavar="STATUS")
     q.add_argument("--interviewer")
     q.add_argument("--limit", type=int, default=50)
     q.add_argument("--show-contacts", action="store_true")
@@ -120,6 +136,8 @@ def cmd_screen(args: argparse.Namespace) -> int:
 
 
 def cmd_quotas(args: argparse.Namespace) -> int:
+    from survey_tui.core.quotas import cell_key, quota_counts
+
     study = resolve_study(args.study)
     if not study.config.quotas:
         print("the study has no quotas (add quotas: to study.yaml)")

@@ -6,9 +6,8 @@ import argparse
 import sys
 
 from survey_tui.cli import print_problems, resolve_study
-from survey_tui.core.expressions import ExpressionError
+from survey_tui.core.atomic import write_text_atomic
 from survey_tui.core.problems import LoadError
-from survey_tui.core.yamlfile import write_text_atomic
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -39,6 +38,7 @@ def _names(text: str | None) -> list[str] | None:
 def cmd_tables(args: argparse.Namespace) -> int:
     from survey_tui.analysis import tables as t
     from survey_tui.analysis.dataset import load_dataset
+    from survey_tui.core.expressions import ExpressionError
 
     try:
         study = resolve_study(args.study)
