@@ -26,6 +26,7 @@ COMMAND_MODULES: list[str] = [  # in the order of a study: set up, questionnaire
     "survey_tui.commands.pilot",
     "survey_tui.commands.respondents",
     "survey_tui.commands.interview",
+    "survey_tui.commands.weighting",
     "survey_tui.commands.tables",
     "survey_tui.commands.export",
     "survey_tui.commands.report",

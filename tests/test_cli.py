@@ -12,8 +12,14 @@ from survey_tui.core.study import open_study
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "survey_tui", *args], capture_output=True, text=True, cwd=cwd,
-                          stdin=subprocess.DEVNULL, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "survey_tui", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
 
 
 def test_init_with_flags_creates_an_empty_study(tmp_path: Path) -> None:
@@ -54,8 +60,13 @@ def test_check_on_a_broken_copy_prints_located_errors(demo_study_dir: Path, tmp_
     result = run("check", str(broken))
     assert result.returncode == 1
     lines = [line for line in result.stdout.splitlines() if ": error:" in line]
-    assert any("[b6_promoter_why]" in line and "unknown name 'b5_nsp'" in line and "did you mean 'b5_nps'" in line
-               and line.startswith("instruments/bubble_tea_brand_health.yaml:") for line in lines), lines
+    assert any(
+        "[b6_promoter_why]" in line
+        and "unknown name 'b5_nsp'" in line
+        and "did you mean 'b5_nps'" in line
+        and line.startswith("instruments/bubble_tea_brand_health.yaml:")
+        for line in lines
+    ), lines
     assert any("scael" in line for line in lines), lines
     assert "Traceback" not in result.stdout + result.stderr
 
@@ -86,9 +97,11 @@ def test_demo_study_has_real_interviews_that_obey_the_logic(demo_study_dir: Path
             assert (answers["s2"].value >= 15) and answers["s5"].value == 1
             if "b5_nps" in answers:  # NPS only asked of those who bought the client brand
                 assert 1 in answers["a3_ever"].value
-            assert ("b6_promoter_why" in answers) == (answers.get("b5_nps") is not None
-                                                      and answers["b5_nps"].value is not None
-                                                      and answers["b5_nps"].value >= 9)
+            assert ("b6_promoter_why" in answers) == (
+                answers.get("b5_nps") is not None
+                and answers["b5_nps"].value is not None
+                and answers["b5_nps"].value >= 9
+            )
         outcomes = {r.outcome for r in store.interviews()}
         assert {"complete", "screened_out"} <= outcomes
 
@@ -102,8 +115,10 @@ def test_publish_refuses_a_choice_code_that_changed_meaning(tmp_path: Path) -> N
     path.write_text(SMALL, encoding="utf-8")
     first = run("publish", "--study", str(target))
     assert first.returncode == 0 and "small v1 published" in first.stdout
-    path.write_text(SMALL.replace("{code: 2, label: {zh-TW: 乙牌, en: Brand B}}",
-                                  "{code: 2, label: {zh-TW: 丁牌, en: Brand D}}"), encoding="utf-8")
+    path.write_text(
+        SMALL.replace("{code: 2, label: {zh-TW: 乙牌, en: Brand B}}", "{code: 2, label: {zh-TW: 丁牌, en: Brand D}}"),
+        encoding="utf-8",
+    )
     refused = run("publish", "--study", str(target))
     assert refused.returncode == 1 and "choice code 2" in refused.stderr and "丁牌" in refused.stderr
     with open_study(target).store() as store:

@@ -36,8 +36,15 @@ def test_help_imports_no_heavy_library() -> None:
     assert heavy_modules_after(body) == []
 
 
-def test_check_on_the_demo_imports_no_heavy_library(demo_study_dir: Path) -> None:
-    body = f"from survey_tui.cli import main\nassert main(['check', {str(demo_study_dir)!r}]) == 0"
+def test_check_imports_no_heavy_library_without_weighting_targets(tmp_path: Path) -> None:
+    """check reads only YAML, unless the study sets weighting targets (only the data can check those)."""
+    from survey_tui.core.study import init_study
+    from tests.conftest import SMALL
+
+    study = init_study(tmp_path / "s", "Study", "Client")
+    (study.instruments_dir / "small.yaml").write_text(SMALL, encoding="utf-8")
+    assert study.config.weighting is None
+    body = f"from survey_tui.cli import main\nassert main(['check', {str(study.root)!r}]) == 0"
     assert heavy_modules_after(body) == []
 
 

@@ -200,5 +200,3 @@ def add_coded_variables(study: Study, store: Store, dataset: Dataset) -> Dataset
         dataset = dataset.with_columns(pl.DataFrame(columns), variables)
         dataset.nets = {**dataset.nets, question + SUFFIX: frame.net_map(dataset.language)}
     return dataset
-
-

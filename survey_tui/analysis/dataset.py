@@ -50,6 +50,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from difflib import SequenceMatcher
 from typing import Literal
 
 import polars as pl
@@ -94,6 +95,8 @@ class Variable:
     question_label: dict[str, str] = field(default_factory=dict)
     #: codes of choices marked ``missing: true`` (not applicable): answers, but never in a base or a mean
     na_codes: tuple[int, ...] = ()
+    #: how the variable changed across the instrument versions it spans ("v2: label changed", ...)
+    history: tuple[str, ...] = ()
 
     def label_in(self, language: str, fallback: str | None = "en") -> str:
         return label_text(self.label, language, fallback) or self.name
@@ -183,7 +186,8 @@ class Dataset:
         variable = self.variable(name)
         column = pl.col(name)
         if variable.user_missing and self.frame.schema[name].is_numeric():
-            return pl.when(column.is_in(variable.user_missing)).then(None).otherwise(column)
+            codes = pl.Series(variable.user_missing).cast(self.frame.schema[name])
+            return pl.when(column.is_in(codes.implode())).then(None).otherwise(column)
         return column
 
     def with_columns(self, frame: pl.DataFrame, variables: Iterable[Variable]) -> Dataset:
@@ -289,16 +293,80 @@ def variables_for(instrument: Instrument, version: int = 0) -> list[Variable]:
 
 
 def _merge_versions(per_version: list[tuple[int, list[Variable]]]) -> dict[str, Variable]:
-    """Variables of several versions: newest metadata wins, versions asked are accumulated."""
+    """The union of several versions' variables: every question and item any version asked.
+
+    The newest version that has a variable gives its label and value labels (codes only older versions
+    had keep their old labels), the versions that asked it are accumulated, and `history` says what
+    changed from one version to the next. Order is the newest version's, a variable only older versions
+    had placed after the last variable of its question (or at the end when the whole question is gone).
+    """
+    ordered = sorted(per_version)
     merged: dict[str, Variable] = {}
-    for version, variables in sorted(per_version):
+    history: dict[str, list[str]] = {}
+    all_versions = [version for version, _ in ordered]
+    for version, variables in ordered:
+        present = {v.name for v in variables}
+        for name, previous in merged.items():
+            if name not in present and previous.instrument_versions[-1:] == (
+                all_versions[all_versions.index(version) - 1],
+            ):
+                history[name].append(f"v{version}: not asked (dropped)")
         for variable in variables:
             previous = merged.get(variable.name)
-            versions = (*previous.instrument_versions, version) if previous else (version,)
-            merged[variable.name] = replace(variable, instrument_versions=versions)
-    # keep the newest version's order, with dropped variables at the end
-    newest = [v.name for v in sorted(per_version)[-1][1]] if per_version else []
-    return {name: merged[name] for name in [*newest, *[n for n in merged if n not in newest]]}
+            if previous is None:
+                merged[variable.name] = replace(variable, instrument_versions=(version,))
+                history[variable.name] = [f"v{version}: added"] if version != all_versions[0] else []
+                continue
+            history[variable.name] += _changes(previous, variable, version)
+            merged[variable.name] = replace(
+                variable,
+                instrument_versions=(*previous.instrument_versions, version),
+                value_labels={**previous.value_labels, **variable.value_labels},
+                missing_codes={**previous.missing_codes, **variable.missing_codes},
+                na_codes=tuple(dict.fromkeys((*previous.na_codes, *variable.na_codes))),
+            )
+    for (_, before), (version, after) in zip(ordered, ordered[1:], strict=False):
+        for question in _moved_questions(before, after):
+            for variable in after:
+                if variable.question == question:
+                    history[variable.name].append(f"v{version}: moved in the questionnaire")
+    order = [v.name for v in ordered[-1][1]] if ordered else []
+    for name, variable in merged.items():
+        if name in order:
+            continue
+        same = [i for i, other in enumerate(order) if merged[other].question == variable.question]
+        order.insert(same[-1] + 1 if same else len(order), name)
+    return {name: replace(merged[name], history=tuple(history.get(name, ()))) for name in order}
+
+
+def _moved_questions(before: list[Variable], after: list[Variable]) -> set[str]:
+    """Questions both versions ask whose place changed: those outside the blocks kept in the same order."""
+    old = list(dict.fromkeys(v.question for v in before))
+    new = [q for q in dict.fromkeys(v.question for v in after) if q in old]
+    old = [q for q in old if q in new]
+    matcher = SequenceMatcher(a=old, b=new, autojunk=False)
+    kept = {new[block.b + k] for block in matcher.get_matching_blocks() for k in range(block.size)}
+    return set(new) - kept
+
+
+def _changes(old: Variable, new: Variable, version: int) -> list[str]:
+    """What differs between two versions of one variable, for the codebook."""
+    out = []
+    if old.label != new.label:
+        out.append(f"v{version}: label changed (was {label_text(old.label, next(iter(old.label), 'en'))!r})")
+    added = sorted(set(new.value_labels) - set(old.value_labels))
+    dropped = sorted(set(old.value_labels) - set(new.value_labels))
+    relabelled = sorted(
+        c for c in set(old.value_labels) & set(new.value_labels) if old.value_labels[c] != new.value_labels[c]
+    )
+    if added:
+        out.append(f"v{version}: codes added {', '.join(map(str, added))}")
+    if dropped:
+        out.append(f"v{version}: codes dropped {', '.join(map(str, dropped))} (their labels kept)")
+    for code in relabelled:
+        was = label_text(old.value_labels[code], next(iter(old.value_labels[code]), "en"))
+        out.append(f"v{version}: code {code} relabelled (was {was!r})")
+    return out
 
 
 # -- reading -----------------------------------------------------------------------------------------
@@ -405,7 +473,7 @@ def _scalar_columns(long: pl.DataFrame, questions: list[Question]) -> pl.DataFra
     return result
 
 
-def _multi_columns(long: pl.DataFrame, question: Question) -> pl.DataFrame:
+def _multi_columns(long: pl.DataFrame, question: Question, codes: list[int]) -> pl.DataFrame:
     rows = long.filter(pl.col("question") == question.name)
     chosen = pl.col("value").str.json_decode(pl.List(pl.Int64))
     specials = _special_map(question)
@@ -414,10 +482,10 @@ def _multi_columns(long: pl.DataFrame, question: Question) -> pl.DataFrame:
     exprs = [
         pl.when(is_special | ~answered)
         .then(None)
-        .otherwise(chosen.list.contains(c.code).cast(FLAG_DTYPE))
+        .otherwise(chosen.list.contains(code).cast(FLAG_DTYPE))
         .cast(FLAG_DTYPE)
-        .alias(f"{question.name}_{c.code}")
-        for c in question.choice_options
+        .alias(f"{question.name}_{code}")
+        for code in codes
     ]
     exprs += [
         pl.when(answered)
@@ -429,14 +497,14 @@ def _multi_columns(long: pl.DataFrame, question: Question) -> pl.DataFrame:
     return rows.select(pl.col("interview_id"), *exprs)
 
 
-def _grid_columns(long: pl.DataFrame, question: Question) -> pl.DataFrame:
+def _grid_columns(long: pl.DataFrame, question: Question, items: list[str]) -> pl.DataFrame:
     rows = long.filter(pl.col("question") == question.name)
     special_code = _special_code_expr(_special_map(question))
     exprs = [
-        pl.coalesce(special_code, pl.col("value").str.json_path_match(f"$.{item.name}").cast(pl.Int64, strict=False))
+        pl.coalesce(special_code, pl.col("value").str.json_path_match(f"$.{item}").cast(pl.Int64, strict=False))
         .cast(CODE_DTYPE)
-        .alias(f"{question.name}_{item.name}")
-        for item in question.items or []
+        .alias(f"{question.name}_{item}")
+        for item in items
     ]
     return rows.select(pl.col("interview_id"), *exprs)
 
@@ -471,8 +539,20 @@ def _cast_scalar(frame: pl.DataFrame, question: Question) -> list[pl.Expr]:
 def build_frame(
     interviews: pl.DataFrame, long: pl.DataFrame, questions: Iterable[Question], variables: Iterable[Variable]
 ) -> pl.DataFrame:
-    """Wide frame from the interview rows and long answers (interview_id, question, value, special)."""
+    """Wide frame from the interview rows and long answers (interview_id, question, value, special).
+
+    Grid items and multi choices come from `variables` (the union over versions), so an item or choice
+    only an older version asked still gets its column and its answers.
+    """
     questions = [q for q in questions if q.type != "note"]
+    variables = list(variables)
+    items: dict[str, list[str]] = {}
+    codes: dict[str, list[int]] = {}
+    for variable in variables:
+        if variable.item is not None:
+            items.setdefault(variable.question, []).append(variable.item)
+        if variable.type == "multi" and variable.choice_code is not None:
+            codes.setdefault(variable.question, []).append(variable.choice_code)
     frame = interviews
     scalar = _scalar_columns(
         long, [q for q in questions if q.type in ("single", "scale", "numeric", "calculate", "text", "date")]
@@ -481,9 +561,11 @@ def build_frame(
         frame = frame.join(scalar, on="interview_id", how="left")
     for question in questions:
         if question.type == "multi":
-            frame = frame.join(_multi_columns(long, question), on="interview_id", how="left")
+            chosen = codes.get(question.name, [c.code for c in question.choice_options])
+            frame = frame.join(_multi_columns(long, question, chosen), on="interview_id", how="left")
         elif question.type == "grid":
-            frame = frame.join(_grid_columns(long, question), on="interview_id", how="left")
+            rows = items.get(question.name, [item.name for item in question.items or []])
+            frame = frame.join(_grid_columns(long, question, rows), on="interview_id", how="left")
     casts: list[pl.Expr] = []
     for question in questions:
         if question.type not in ("multi", "grid"):
@@ -504,8 +586,13 @@ def load_dataset(
     apply_exclusions: bool = True,
     include_coded: bool = True,
     store: Store | None = None,
+    weighting: bool = True,
 ) -> Dataset:
-    """Read the study's answers into a `Dataset` (see the module docstring for the defaults)."""
+    """Read the study's answers into a `Dataset` (see the module docstring for the defaults).
+
+    With `weighting` (the default) a study with `weighting:` targets gets its weight as a variable,
+    computed on the default selection (see `analysis.weighting`); bad targets raise LoadError.
+    """
     own = store is None
     store = store or study.store()
     try:
@@ -548,6 +635,11 @@ def load_dataset(
             from survey_tui.analysis.coding import add_coded_variables
 
             dataset = add_coded_variables(study, store, dataset)
+        if weighting and study.config.weighting is not None:
+            from survey_tui.analysis.weighting import attach_weight
+
+            standard = version is None and mode == "field" and complete_only and apply_exclusions
+            dataset = attach_weight(study, dataset, standard=standard, store=store)
         return dataset
     finally:
         if own:

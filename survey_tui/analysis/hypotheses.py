@@ -5,8 +5,15 @@ share), which groups are compared (``groups`` expressions, or the codes of ``by`
 ``by`` is the second variable), the base (``subset``), the expected direction and alpha. Every p-value
 comes from scipy: `chi2_contingency` (chi-square, and the pooled two-proportion z test, whose z^2 is the
 uncorrected 2x2 chi-square), `ttest_ind(equal_var=False)` (Welch), `binomtest` (share vs threshold) and
-`pearsonr` (correlation). Directional hypotheses (higher / lower) are tested one-sided in that direction;
-``no_difference`` is supported when the test is *not* significant (said as "not rejected", never proven).
+`pearsonr` (correlation). Directional hypotheses (higher / lower) are tested one-sided in that
+direction, and every result says so (`HypothesisResult.sided`); ``different`` and ``no_difference``
+are two-sided. Verdicts are worded by the hypothesis's direction: a directional or "different"
+hypothesis is "supported" or "not supported"; a "no difference" hypothesis is only ever "not
+rejected" (no significant difference: nothing is proven) or "rejected", never "supported".
+
+Bases follow `survey_tui.analysis.base` (the same rule as the tables): substantive answers by default,
+don't know / refused inside the base for a share when the rule says "total asked", not-applicable codes
+never; so the base a verdict quotes is the base of the table it comes from.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from survey_tui.analysis.base import DEFAULT_RULE, BaseRule
 from survey_tui.analysis.dataset import Dataset
 
 
@@ -58,7 +66,7 @@ class HypothesisResult:
     base: int
     alpha: float
     expected: str
-    verdict: str  # supported | not supported | not testable
+    verdict: str  # supported | not supported | not rejected | rejected | not testable
     explanation: str
     table: list[list[str]] = field(default_factory=list)  # header row then rows
     error: str | None = None
@@ -66,6 +74,22 @@ class HypothesisResult:
     @property
     def significant(self) -> bool:
         return self.p_value is not None and self.p_value < self.alpha
+
+    @property
+    def sided(self) -> str:
+        """ "one-sided" for a higher / lower hypothesis (the p-value is in that direction), else "two-sided"."""
+        return "one-sided" if self.expected in ("higher", "lower") else "two-sided"
+
+    @property
+    def p_text(self) -> str:
+        return "—" if self.p_value is None else f"{self.p_value:.3g} ({self.sided})"
+
+
+def _weights(dataset: Dataset, frame: pl.DataFrame) -> np.ndarray | None:
+    """The study's weight per interview (None when the data are unweighted), as the tables use it."""
+    if not dataset.weight or dataset.weight not in frame.columns:
+        return None
+    return frame.get_column(dataset.weight).cast(pl.Float64).fill_null(0.0).to_numpy()
 
 
 def _valid(dataset: Dataset, name: str) -> pl.Expr:
@@ -93,8 +117,10 @@ def _groups(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike) -> list[tu
     raise ValueError(f"{h.id}: say which groups to compare (groups: or by:)")
 
 
-def _outcome_flag(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike) -> tuple[np.ndarray, np.ndarray]:
-    """(is 'yes', is valid) per interview for share tests."""
+def _outcome_flag(
+    dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, rule: BaseRule = DEFAULT_RULE
+) -> tuple[np.ndarray, np.ndarray]:
+    """(is 'yes', is in the base) per interview for share tests, the base as `rule` decides."""
     name = h.outcome
     if name not in dataset.variables and name in dataset.multi_questions():
         if len(h.codes) != 1:
@@ -103,6 +129,9 @@ def _outcome_flag(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike) -> t
     variable = dataset.variable(name)
     values = frame.select(_valid(dataset, name)).to_series().to_numpy()
     valid = ~np.isnan(values)
+    if rule.dk_in_base and variable.missing_codes:
+        raw = frame.get_column(name).cast(pl.Float64).to_numpy()
+        valid = valid | np.isin(raw, list(variable.missing_codes))
     if variable.type in ("multi",) and variable.choice_code is not None:
         yes = values == 1
     else:
@@ -117,18 +146,22 @@ def _alternative(expected: str) -> str:
 
 
 def _verdict(h: HypothesisLike, p: float, direction_ok: bool) -> tuple[str, str]:
+    sided = "one-sided" if h.expected in ("higher", "lower") else "two-sided"
     if h.expected == "no_difference":
         if p >= h.alpha:
-            return "supported", f"no significant difference (p = {p:.3g} >= {h.alpha}); not rejected"
-        return "not supported", f"significant difference found (p = {p:.3g} < {h.alpha})"
+            return "not rejected", (
+                f"no significant difference (p = {p:.3g} >= {h.alpha}, {sided}); the data do not contradict it, "
+                "which does not prove it"
+            )
+        return "rejected", f"significant difference found (p = {p:.3g} < {h.alpha}, {sided})"
     if p < h.alpha and direction_ok:
-        return "supported", f"significant at alpha {h.alpha} (p = {p:.3g})"
+        return "supported", f"significant at alpha {h.alpha} (p = {p:.3g}, {sided})"
     if p < h.alpha:
-        return "not supported", f"significant, but in the other direction (p = {p:.3g})"
-    return "not supported", f"not significant at alpha {h.alpha} (p = {p:.3g})"
+        return "not supported", f"significant, but in the other direction (p = {p:.3g}, {sided})"
+    return "not supported", f"not significant at alpha {h.alpha} (p = {p:.3g}, {sided})"
 
 
-def evaluate(dataset: Dataset, h: HypothesisLike) -> HypothesisResult:
+def evaluate(dataset: Dataset, h: HypothesisLike, rule: BaseRule = DEFAULT_RULE) -> HypothesisResult:
     """Run the hypothesis's test on the dataset; problems come back as a 'not testable' result."""
     test = str(getattr(h.test, "value", h.test))
     try:
@@ -140,7 +173,7 @@ def evaluate(dataset: Dataset, h: HypothesisLike) -> HypothesisResult:
             "share_vs_threshold": _share,
             "correlation": _correlation,
         }[test]
-        return runner(dataset, frame, h, test)
+        return runner(dataset, frame, h, test, rule)
     except (KeyError, ValueError) as exc:
         message = str(exc.args[0]) if exc.args else str(exc)
         return HypothesisResult(
@@ -162,8 +195,10 @@ def evaluate(dataset: Dataset, h: HypothesisLike) -> HypothesisResult:
         )
 
 
-def evaluate_all(dataset: Dataset, hypotheses: Sequence[HypothesisLike]) -> list[HypothesisResult]:
-    return [evaluate(dataset, h) for h in hypotheses]
+def evaluate_all(
+    dataset: Dataset, hypotheses: Sequence[HypothesisLike], rule: BaseRule = DEFAULT_RULE
+) -> list[HypothesisResult]:
+    return [evaluate(dataset, h, rule) for h in hypotheses]
 
 
 def _two_groups(groups: list[tuple[str, np.ndarray]], h: HypothesisLike) -> list[tuple[str, np.ndarray]]:
@@ -172,34 +207,48 @@ def _two_groups(groups: list[tuple[str, np.ndarray]], h: HypothesisLike) -> list
     return groups
 
 
-def _proportions(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str) -> HypothesisResult:
-    yes, valid = _outcome_flag(dataset, frame, h)
+def _proportions(
+    dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str, rule: BaseRule = DEFAULT_RULE
+) -> HypothesisResult:
+    yes, valid = _outcome_flag(dataset, frame, h, rule)
     (la, ma), (lb, mb) = _two_groups(_groups(dataset, frame, h), h)
     na, nb = int((ma & valid).sum()), int((mb & valid).sum())
     xa, xb = int((ma & yes).sum()), int((mb & yes).sum())
     if min(na, nb) == 0:
         raise ValueError(f"{h.id}: a group has no valid answers")
-    pa, pb = xa / na, xb / nb
-    table = np.array([[xa, na - xa], [xb, nb - xb]])
-    chi2, p_two, _, _ = (
-        stats.chi2_contingency(table, correction=False) if 0 < xa + xb < na + nb else (0.0, 1.0, 1, None)
-    )
-    z = math.copysign(math.sqrt(chi2), pa - pb)
+    w = _weights(dataset, frame)
+    if w is None:
+        pa, pb = xa / na, xb / nb
+        table = np.array([[xa, na - xa], [xb, nb - xb]])
+        chi2, p_two, _, _ = (
+            stats.chi2_contingency(table, correction=False) if 0 < xa + xb < na + nb else (0.0, 1.0, 1, None)
+        )
+        z = math.copysign(math.sqrt(chi2), pa - pb)
+        shown = [(la, str(xa), str(na), pa), (lb, str(xb), str(nb), pb)]
+    else:  # weighted shares, tested on effective bases exactly as the table letters are
+        from survey_tui.analysis.significance import proportion_test
+
+        sums = [
+            (float(w[m & yes].sum()), float(w[m & valid].sum()), float((w[m & valid] ** 2).sum())) for m in (ma, mb)
+        ]
+        (wxa, wna, qa), (wxb, wnb, qb) = sums
+        pa, pb = wxa / wna, wxb / wnb
+        z_arr, p_arr = proportion_test(np.array(wxa), wna, qa, np.array(wxb), wnb, qb)
+        z, p_two = float(z_arr), float(p_arr)
+        shown = [(la, f"{wxa:.1f}", f"{wna:.1f} ({na})", pa), (lb, f"{wxb:.1f}", f"{wnb:.1f} ({nb})", pb)]
     alternative = _alternative(h.expected)
     p = float(p_two) if alternative == "two-sided" else float(stats.norm.sf(z if alternative == "greater" else -z))
     h_effect = 2 * math.asin(math.sqrt(pa)) - 2 * math.asin(math.sqrt(pb))  # Cohen's h
     verdict, why = _verdict(h, p, (pa > pb) if h.expected == "higher" else (pa < pb) if h.expected == "lower" else True)
-    rows = [
-        ["group", "yes", "base", "%"],
-        [la, str(xa), str(na), f"{100 * pa:.1f}"],
-        [lb, str(xb), str(nb), f"{100 * pb:.1f}"],
+    rows = [["group", "yes", "base" if w is None else "base weighted (unweighted)", "%"]] + [
+        [label, x, n, f"{100 * share:.1f}"] for label, x, n, share in shown
     ]
     return HypothesisResult(
         h.id,
         h.statement,
         test,
         z,
-        "z",
+        "z" if w is None else "z (effective base)",
         None,
         p,
         h_effect,
@@ -213,7 +262,9 @@ def _proportions(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test:
     )
 
 
-def _chi_square(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str) -> HypothesisResult:
+def _chi_square(
+    dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str, rule: BaseRule = DEFAULT_RULE
+) -> HypothesisResult:
     outcome = dataset.variable(h.outcome)
     values = frame.select(_valid(dataset, h.outcome)).to_series().to_numpy()
     codes = [c for c in outcome.substantive_codes() if np.any(values == c)]
@@ -232,6 +283,8 @@ def _chi_square(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: 
     rows = [["group", *labels, "base"]] + [
         [g, *map(str, r), str(int(r.sum()))] for g, r in zip(group_labels, table, strict=True)
     ]
+    if _weights(dataset, frame) is not None:
+        why += "; on unweighted counts (a weighted chi-square needs a design correction)"
     expected_min = float(result.expected_freq.min())
     if expected_min < 5:
         why += f"; smallest expected count {expected_min:.1f} < 5, read with care"
@@ -254,13 +307,18 @@ def _chi_square(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: 
     )
 
 
-def _means(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str) -> HypothesisResult:
+def _means(
+    dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str, rule: BaseRule = DEFAULT_RULE
+) -> HypothesisResult:
     values = frame.select(_valid(dataset, h.outcome)).to_series().to_numpy()
     (la, ma), (lb, mb) = _two_groups(_groups(dataset, frame, h), h)
     a, b = values[ma & ~np.isnan(values)], values[mb & ~np.isnan(values)]
     if len(a) < 2 or len(b) < 2:
         raise ValueError(f"{h.id}: each group needs at least two valid answers")
     alternative = _alternative(h.expected)
+    w = _weights(dataset, frame)
+    if w is not None:
+        return _weighted_means(h, test, (la, values, ma, w), (lb, values, mb, w), alternative)
     result = stats.ttest_ind(a, b, equal_var=False, alternative=alternative)
     pooled_sd = math.sqrt(((len(a) - 1) * a.var(ddof=1) + (len(b) - 1) * b.var(ddof=1)) / (len(a) + len(b) - 2))
     d = (a.mean() - b.mean()) / pooled_sd if pooled_sd > 0 else 0.0
@@ -293,14 +351,101 @@ def _means(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str) 
     )
 
 
-def _share(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str) -> HypothesisResult:
+def _weighted_means(
+    h: HypothesisLike,
+    test: str,
+    first: tuple[str, np.ndarray, np.ndarray, np.ndarray],
+    second: tuple[str, np.ndarray, np.ndarray, np.ndarray],
+    alternative: str,
+) -> HypothesisResult:
+    """Welch's t on weighted means and SDs with effective bases (the table's mean letters, one pair)."""
+    from survey_tui.analysis.significance import mean_test
+
+    stats_ = []
+    for label, values, mask, w in (first, second):
+        keep = mask & ~np.isnan(values)
+        x, wt = values[keep], w[keep]
+        total = float(wt.sum())
+        mean = float((wt * x).sum() / total)
+        var = float(((wt * x * x).sum() - total * mean * mean) / (total - 1)) if total > 1 else 0.0
+        stats_.append((label, mean, math.sqrt(max(var, 0.0)), total, float((wt * wt).sum()), int(keep.sum())))
+    (la, ma_, sa, wa, qa, na), (lb, mb_, sb, wb, qb, nb) = stats_
+    t_arr, p_arr = mean_test(np.array(ma_), np.array(sa), wa, qa, np.array(mb_), np.array(sb), wb, qb)
+    t, p_two = float(t_arr), float(p_arr)
+    if alternative == "two-sided" or h.expected == "no_difference":
+        p = p_two
+    else:
+        p = p_two / 2 if (t > 0) == (alternative == "greater") else 1 - p_two / 2
+    direction = (ma_ > mb_) if h.expected == "higher" else (ma_ < mb_) if h.expected == "lower" else True
+    verdict, why = _verdict(h, p, direction)
+    pooled = math.sqrt((sa * sa + sb * sb) / 2)
+    rows = [["group", "base weighted (unweighted)", "mean", "sd"]] + [
+        [label, f"{total:.1f} ({n})", f"{mean:.2f}", f"{sd:.2f}"] for label, mean, sd, total, _, n in stats_
+    ]
+    return HypothesisResult(
+        h.id,
+        h.statement,
+        test,
+        t,
+        "t (Welch, effective bases)",
+        None,
+        p,
+        (ma_ - mb_) / pooled if pooled > 0 else 0.0,
+        "Cohen's d",
+        na + nb,
+        h.alpha,
+        h.expected,
+        verdict,
+        why + "; weighted",
+        rows,
+    )
+
+
+def _share(
+    dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str, rule: BaseRule = DEFAULT_RULE
+) -> HypothesisResult:
     if h.threshold is None:
         raise ValueError(f"{h.id}: share_vs_threshold needs a threshold (0-1)")
-    yes, valid = _outcome_flag(dataset, frame, h)
+    yes, valid = _outcome_flag(dataset, frame, h, rule)
     k, n = int(yes.sum()), int(valid.sum())
     if n == 0:
         raise ValueError(f"{h.id}: no valid answers")
     alternative = _alternative(h.expected)
+    w = _weights(dataset, frame)
+    if w is not None:  # weighted share against the threshold, normal approximation on the effective base
+        from survey_tui.analysis.significance import effective_base
+
+        wk, wn = float(w[yes].sum()), float(w[valid].sum())
+        share = wk / wn
+        e = effective_base(w[valid])
+        z = (share - h.threshold) / math.sqrt(h.threshold * (1 - h.threshold) / e)
+        p = {"greater": stats.norm.sf(z), "less": stats.norm.cdf(z)}.get(alternative, 2 * stats.norm.sf(abs(z)))
+        direction = (
+            share > h.threshold if h.expected == "higher" else share < h.threshold if h.expected == "lower" else True
+        )
+        verdict, why = _verdict(h, float(p), direction)
+        rows = [
+            ["yes (weighted)", "base weighted (unweighted)", "share %", "threshold %"],
+            [f"{wk:.1f}", f"{wn:.1f} ({n})", f"{100 * share:.1f}", f"{100 * h.threshold:.1f}"],
+        ]
+        effect = 2 * math.asin(math.sqrt(share)) - 2 * math.asin(math.sqrt(h.threshold))
+        return HypothesisResult(
+            h.id,
+            h.statement,
+            test,
+            z,
+            "z (effective base)",
+            None,
+            float(p),
+            effect,
+            "Cohen's h",
+            n,
+            h.alpha,
+            h.expected,
+            verdict,
+            why + f"; weighted, effective base {e:.1f}",
+            rows,
+        )
     result = stats.binomtest(k, n, p=h.threshold, alternative=alternative)
     share = k / n
     direction = (
@@ -331,7 +476,9 @@ def _share(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str) 
     )
 
 
-def _correlation(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str) -> HypothesisResult:
+def _correlation(
+    dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str, rule: BaseRule = DEFAULT_RULE
+) -> HypothesisResult:
     if not h.by:
         raise ValueError(f"{h.id}: a correlation needs a second variable (by:)")
     both = (

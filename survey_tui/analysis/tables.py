@@ -1,42 +1,49 @@
-"""Frequencies and banner tables with significance letters (T1.5, P1.5.2 / P1.5.5).
+"""Frequencies and banner tables with significance letters (T1.5, P1.5.2 / P1.5.5): the table engine.
 
-Banner tables put many stubs (rows: one question each) against banner variables (columns: a Total plus
-one column per code of each banner variable). Cells hold counts and column percentages; letters mark the
-columns a cell is significantly higher than (column-proportion z-test, pooled, two-sided; means use
-Welch's t-test), at 95 % by default, 90 or 99 on request, with an optional Bonferroni correction over the
-column pairs of each banner variable. p-values come from scipy.
+Every table, chart, report line and hypothesis verdict reads its numbers from here, with its base from
+`survey_tui.analysis.base` (one rule: substantive answers by default, don't know / refused as rows outside
+the base) and its columns from `survey_tui.analysis.banner` (single, multi-coded, overlapping and nested
+banner parts). Letters come from `survey_tui.analysis.significance`: column proportions (pooled z) and
+column means (Welch t, or pooled t), between the columns of each banner group, corrected for shared
+respondents, on effective bases under a weight, with none / Bonferroni / Holm / Benjamini-Hochberg
+corrections. No letters are given against a column under the minimum test base (30 by default), and
+columns under the small-base threshold (100) are flagged. Every table carries a footnote that says its
+base, test, level, correction, weight and filter.
 
-How it is fast: every interview gets one integer *banner key* (its combination of banner codes). Each
-stub is counted once against that key (`numpy.bincount` on a polars-built combined index: stub code x
-key), and every banner column's counts are then a matrix product of that small count table with a
-key->column membership matrix. So 80 stubs x 3 banner variables over a million interviews is 80 passes
-over one Int32 column, not 240 cross-tabulations. Means and standard deviations come from the same pass
-(sums of weights, x and x^2 per key are additive). Frequencies use one parallel polars select of
-``(col == code).sum()`` for all variables at once.
+How it is fast: each stub is counted once per banner key with `numpy.bincount` (stub code x key), and
+every column's counts, bases, sums of squared weights and overlaps are matrix products of that small
+count table (see `banner`). Means and SDs come from the same pass (sums of weights, x and x^2 are
+additive). Frequencies use one parallel polars select of ``(col == code).sum()`` for all variables.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 from pathlib import Path
 
 import numpy as np
 import polars as pl
-from scipy import stats
 
+from survey_tui.analysis.banner import Banner, BannerSpec, GroupSpec, build_banner
+from survey_tui.analysis.base import BaseRule
 from survey_tui.analysis.dataset import Dataset, Variable
+from survey_tui.analysis.significance import CORRECTION_NAMES, CORRECTIONS, mean_test, proportion_test, significant
 
-SMALL_BASE = 30
+SMALL_BASE = 100
+MIN_TEST_BASE = 30
 LEVELS = (0.90, 0.95, 0.99)
 TEXT = {
     "total": {"en": "Total", "zh-TW": "總計"},
     "base": {"en": "Base", "zh-TW": "樣本數"},
+    "base_unweighted": {"en": "Base (unweighted)", "zh-TW": "樣本數（未加權）"},
+    "base_weighted": {"en": "Base (weighted)", "zh-TW": "樣本數（加權）"},
     "mean": {"en": "Mean", "zh-TW": "平均數"},
     "sd": {"en": "Std. deviation", "zh-TW": "標準差"},
+    "median": {"en": "Median", "zh-TW": "中位數"},
     "top2": {"en": "Top 2 box", "zh-TW": "前兩項（T2B）"},
     "bottom2": {"en": "Bottom 2 box", "zh-TW": "後兩項（B2B）"},
     "promoters": {"en": "Promoters (9-10)", "zh-TW": "推薦者（9-10）"},
@@ -44,7 +51,8 @@ TEXT = {
     "detractors": {"en": "Detractors (0-6)", "zh-TW": "批評者（0-6）"},
     "nps": {"en": "NPS", "zh-TW": "淨推薦值 NPS"},
     "system_missing": {"en": "Not asked / no answer", "zh-TW": "未問／無回答"},
-    "small": {"en": "small base (< 30)", "zh-TW": "樣本數小於 30"},
+    "outside": {"en": "outside the base", "zh-TW": "不計入樣本數"},
+    "small": {"en": "small base (< {n})", "zh-TW": "樣本數小於 {n}"},
 }
 
 
@@ -55,23 +63,40 @@ def tr(key: str, language: str) -> str:
 
 @dataclass(frozen=True)
 class TableOptions:
-    """What the researcher chose for a run of tables."""
+    """What the researcher chose for a run of tables (a tab plan sets these per table)."""
 
     level: float = 0.95
-    bonferroni: bool = False
+    correction: str = "none"  # none | bonferroni | holm | bh
+    bonferroni: bool = False  # shorthand for correction="bonferroni"
     weight: str | None = None
     filter: str | None = None
     language: str = "zh-TW"
     small_base: int = SMALL_BASE
+    min_test_base: int = MIN_TEST_BASE
+    dk_in_base: bool = False  # "total asked": don't know / refused inside the base
+    equal_variance: bool = False  # pooled t for means instead of Welch
+    compare_total: bool = False  # also test each column against Total (marks ▲ / ▼)
     nets: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # stub -> net label -> codes
+    sort: str = "none"  # none | descending | ascending (code rows by the Total column)
+    hide_below: float | None = None  # hide code rows whose Total count is under this
 
     def __post_init__(self) -> None:
         if not any(abs(self.level - level) < 1e-9 for level in LEVELS):
             raise ValueError(f"significance level must be one of 90, 95 or 99 %, not {self.level:.0%}")
+        if self.bonferroni and self.correction == "none":
+            object.__setattr__(self, "correction", "bonferroni")
+        if self.correction not in CORRECTIONS:
+            raise ValueError(f"unknown correction {self.correction!r}; use one of {', '.join(CORRECTIONS)}")
+        if self.sort not in ("none", "descending", "ascending"):
+            raise ValueError(f"sort must be none, descending or ascending, not {self.sort!r}")
 
     @property
     def alpha(self) -> float:
         return round(1 - self.level, 10)
+
+    @property
+    def rule(self) -> BaseRule:
+        return BaseRule(dk_in_base=self.dk_in_base)
 
 
 # -- frequencies ---------------------------------------------------------------------------------------
@@ -82,8 +107,8 @@ class FrequencyRow:
     code: int | None
     label: str
     count: float
-    percent: float
-    valid_percent: float | None  # None for missing rows
+    percent: float  # of every interview in the selection
+    valid_percent: float | None  # of the base; None for rows outside it
     missing: bool = False
 
 
@@ -93,8 +118,8 @@ class Frequency:
     title: str
     rows: list[FrequencyRow]
     total: float  # every interview in the (filtered) dataset
-    valid: float  # base of the valid %: substantive answers
-    multi: bool = False  # rows are choices of a multi question (percent of those answering)
+    valid: float  # the base: substantive answers (see `base`)
+    multi: bool = False  # rows are choices of a multi question (valid % of those answering)
 
     @property
     def missing(self) -> float:
@@ -109,7 +134,7 @@ def _expand(dataset: Dataset, names: Sequence[str]) -> list[tuple[str, list[Vari
         if name in dataset.variables and dataset.variables[name].type not in ("multi", "multi_special"):
             result.append((name, [dataset.variables[name]]))
         elif name in questions and questions[name][0].type == "multi":
-            result.append((name, [v for v in questions[name] if v.type == "multi"]))
+            result.append((name, list(questions[name])))
         elif name in questions and questions[name][0].type == "grid":
             result.extend((v.name, [v]) for v in questions[name])
         elif name in dataset.variables:
@@ -119,55 +144,60 @@ def _expand(dataset: Dataset, names: Sequence[str]) -> list[tuple[str, list[Vari
     return result
 
 
-def _codes_of(variable: Variable) -> list[int]:
-    return list(variable.value_labels)
-
-
-def _weights(frame: pl.DataFrame, weight: str | None) -> pl.Expr:
+def _weights(weight: str | None) -> pl.Expr:
     return pl.col(weight).cast(pl.Float64).fill_null(0.0) if weight else pl.lit(1.0)
+
+
+def _multi_parts(variables: list[Variable]) -> tuple[list[Variable], list[Variable]]:
+    """(choice columns, special-answer columns) of a multi question."""
+    return [v for v in variables if v.type == "multi"], [v for v in variables if v.type == "multi_special"]
+
+
+def multi_base_expr(variables: list[Variable]) -> pl.Expr:
+    """A multi question's base: answered with at least a choice (not a don't know / refused)."""
+    choices, _ = _multi_parts(variables)
+    answered = pl.any_horizontal([pl.col(v.name).is_not_null() for v in choices]) if choices else pl.lit(False)
+    return answered.fill_null(False)
 
 
 def frequencies(
     dataset: Dataset, names: Sequence[str] | None = None, options: TableOptions | None = None
 ) -> list[Frequency]:
-    """Counts, % and valid % per code, with bases, for each named question/variable (default: all coded)."""
+    """Counts, % of all and % of the base per code, for each named question/variable (default: all)."""
     options = options or TableOptions()
-    language = options.language
+    language, rule = options.language, options.rule
     data = dataset.filter(options.filter)
     frame = data.frame
     names = list(names) if names is not None else _default_stubs(data)
     specs = _expand(data, names)
     weighted = options.weight is not None
-    w = _weights(frame, options.weight)
+    w = _weights(options.weight)
+
+    def total_of(condition: pl.Expr, alias: str) -> pl.Expr:
+        return (condition.cast(pl.Float64) * w if weighted else condition).sum().alias(alias)
+
     exprs: list[pl.Expr] = []
     plan: list[tuple[str, list[Variable], list[int]]] = []
     schema = frame.schema
-    literals: dict[int, pl.Expr] = {}  # one literal per code value, shared by all variables
     known_nonnull: dict[str, int] = {}
     for name, variables in specs:
-        if len(variables) > 1 or variables[0].type == "multi":  # multi: one 0/1 column per choice
-            for v in variables:
-                exprs.append(
-                    ((pl.col(v.name) == 1).cast(pl.Float64) * w if weighted else pl.col(v.name) == 1)
-                    .sum()
-                    .alias(f"{v.name}|1")
+        if variables[0].type in ("multi", "multi_special"):
+            choices, specials = _multi_parts(variables)
+            exprs += [total_of((pl.col(v.name) == 1).fill_null(False), f"{v.name}|1") for v in choices + specials]
+            exprs.append(total_of(multi_base_expr(variables), f"{name}|base"))
+            exprs.append(
+                total_of(
+                    pl.any_horizontal([pl.col(v.name).is_not_null() for v in choices + specials]).fill_null(False),
+                    f"{name}|answered",
                 )
-            answered = pl.any_horizontal([pl.col(v.name).is_not_null() for v in variables])
-            exprs.append((answered.cast(pl.Float64) * w if weighted else answered).sum().alias(f"{name}|answered"))
+            )
             plan.append((name, variables, []))
             continue
         v = variables[0]
-        codes = _codes_of(v) if schema[v.name].is_numeric() else []
-        column = pl.col(v.name)
-        for code in codes:
-            literal = literals.get(code)
-            if literal is None:
-                literal = literals[code] = pl.lit(code)
-            hit = column == literal
-            exprs.append((hit.cast(pl.Float64) * w if weighted else hit).sum().alias(f"{v.name}|{code}"))
+        codes = list(v.value_labels) if schema[v.name].is_numeric() else []
+        exprs += [total_of(pl.col(v.name) == code, f"{v.name}|{code}") for code in codes]
         if weighted:
-            nonnull = column.is_not_null()
-            exprs.append((nonnull.cast(pl.Float64) * w).sum().alias(f"{v.name}|nonnull"))
+            exprs.append(total_of(pl.col(v.name).is_not_null(), f"{v.name}|nonnull"))
         else:  # null counts are column metadata: no pass over the data
             known_nonnull[f"{v.name}|nonnull"] = frame.height - frame.get_column(v.name).null_count()
         plan.append((name, variables, codes))
@@ -176,33 +206,47 @@ def frequencies(
     result: list[Frequency] = []
     for name, variables, codes in plan:
         first = variables[0]
-        if len(variables) > 1 or first.type == "multi":
+        if first.type in ("multi", "multi_special"):
+            choices, specials = _multi_parts(variables)
+            base = float(totals[f"{name}|base"])
             answered = float(totals[f"{name}|answered"])
             rows = [
                 FrequencyRow(
                     v.choice_code,
-                    _choice_label(v, language),
+                    choice_label(v, language),
                     float(totals[f"{v.name}|1"]),
-                    _pct(float(totals[f"{v.name}|1"]), answered),
-                    _pct(float(totals[f"{v.name}|1"]), answered),
+                    _pct(float(totals[f"{v.name}|1"]), total),
+                    _pct(float(totals[f"{v.name}|1"]), base),
                 )
-                for v in variables
+                for v in choices
+            ]
+            rows += [
+                FrequencyRow(
+                    None,
+                    choice_label(v, language),
+                    float(totals[f"{v.name}|1"]),
+                    _pct(float(totals[f"{v.name}|1"]), total),
+                    None,
+                    True,
+                )
+                for v in specials
             ]
             rows.append(
                 FrequencyRow(
                     None, tr("system_missing", language), total - answered, _pct(total - answered, total), None, True
                 )
             )
-            result.append(Frequency(name, _question_title(first, language), rows, total, answered, multi=True))
+            result.append(Frequency(name, _question_title(first, language), rows, total, base, multi=True))
             continue
-        counts = {code: float(totals[f"{first.name}|{code}"]) for code in codes}
+        counts: dict = {code: float(totals[f"{first.name}|{code}"]) for code in codes}  # type: ignore[type-arg]
         nonnull = float(totals[f"{first.name}|nonnull"])
         if sum(counts.values()) + 1e-9 < nonnull:  # codes without a label, or a text/date variable
             counts = _value_counts(frame, first.name, options.weight, counts)
-        valid = sum(c for code, c in counts.items() if code not in first.missing_codes)
+        outside = set(rule.outside_codes(first))
+        valid = sum(c for code, c in counts.items() if code not in outside)
         rows = []
         for code, count in counts.items():
-            missing = code in first.missing_codes
+            missing = code in outside
             if count == 0 and code not in first.value_labels:
                 continue
             rows.append(
@@ -248,10 +292,14 @@ def _question_title(v: Variable, language: str) -> str:
     return f"{v.question} {label_text(v.question_label, language, 'en') or v.question}"
 
 
-def _choice_label(v: Variable, language: str) -> str:
+def choice_label(v: Variable, language: str) -> str:
+    """The choice's own label of a multi dichotomy (its variable label is "question: choice")."""
     label = v.label_in(language)
     question = _question_title(v, language).split(" ", 1)[-1]
     return label[len(question) + 2 :] if label.startswith(question + ": ") else label
+
+
+_choice_label = choice_label
 
 
 def _default_stubs(dataset: Dataset) -> list[str]:
@@ -282,19 +330,25 @@ class BannerColumn:
     code: int | None
     label: str
     letter: str
-    base: float  # weighted
+    base: float  # weighted (the count when unweighted)
     unweighted: int
-    small: bool
+    small: bool  # under the small-base threshold: flagged
+    effective: float = 0.0  # Kish effective base (the count when unweighted)
+    testable: bool = True  # at or over the minimum test base: takes part in the letters
+    part: str | None = None  # the banner part (group of columns) it belongs to
 
 
 @dataclass
 class TableRow:
-    kind: str  # code | missing | net | top2 | bottom2 | promoters | passives | detractors | nps | mean | sd
+    #: code | net | top2 | bottom2 | promoters | passives | detractors | nps | mean | sd | median | missing
+    #: ("missing": a row outside the base, e.g. don't know, counted but given no percentage)
+    kind: str
     label: str
     code: int | None
-    counts: np.ndarray | None  # per column (weighted); None for mean/sd/nps
-    values: np.ndarray  # column % (0-100), or the mean / sd / NPS
+    counts: np.ndarray | None  # per column (weighted); None for mean/sd/median/nps
+    values: np.ndarray  # column % (0-100) of the base, or the statistic; NaN outside the base
     letters: list[str]
+    total_marks: list[str] = field(default_factory=list)  # ▲ / ▼ against Total (compare_total)
 
 
 @dataclass
@@ -308,6 +362,12 @@ class StubTable:
     weight: str | None = None
     level: float = 0.95
     bonferroni: bool = False
+    correction: str = "none"
+    base_rule: str = ""  # who is in the base, in words
+    test: str = ""  # which tests made the letters, in words
+    overlapping: list[str] = field(default_factory=list)  # banner parts whose columns share respondents
+    options: TableOptions | None = None
+    id: str | None = None  # the tab plan table this came from
 
     def row(self, kind: str, code: int | None = None) -> TableRow:
         for row in self.rows:
@@ -320,6 +380,32 @@ class StubTable:
             if column.variable == variable and column.code == code:
                 return index
         raise KeyError(f"no banner column {variable}={code}")
+
+    @property
+    def weighted(self) -> bool:
+        return self.weight is not None
+
+    def footnote(self, language: str = "en") -> list[str]:
+        """Base, test, level, correction, weight and filter: what a reader needs to trust the letters."""
+        opts = self.options or TableOptions()
+        lines = [f"Base: {self.base_rule}."]
+        if self.weighted:
+            lines.append(f"Weight: {self.weight}; weighted and unweighted bases shown; tests use effective bases.")
+        else:
+            lines.append("Unweighted.")
+        lines.append(
+            f"Letters: {self.test} at {self.level:.0%}, two-sided, {CORRECTION_NAMES[self.correction]}; "
+            f"a letter marks the column this one is higher than. No tests against columns under "
+            f"{opts.min_test_base}; * marks a base under {opts.small_base}."
+        )
+        if opts.compare_total:
+            lines.append("▲ / ▼: significantly higher / lower than Total (overlap-corrected).")
+        if self.overlapping:
+            lines.append(
+                f"Columns of {', '.join(self.overlapping)} share respondents; their tests are overlap-corrected."
+            )
+        lines.append(f"Filter: {self.filter}." if self.filter else "Filter: none.")
+        return lines
 
 
 def letters_for(count: int) -> list[str]:
@@ -336,147 +422,10 @@ def letters_for(count: int) -> list[str]:
     return result
 
 
-@dataclass
-class _Banner:
-    columns: list[BannerColumn]
-    membership: np.ndarray  # [combos, columns] 0/1
-    groups: list[list[int]]  # column indexes per banner variable (for the tests)
-    key: np.ndarray  # int32 per interview
-    combos: int
-
-
-def _banner_codes(frame: pl.DataFrame, variable: Variable) -> list[int]:
-    labelled = [c for c in variable.value_labels if c not in variable.missing_codes]
-    present = frame.get_column(variable.name).drop_nulls().unique().to_list()
-    extra = sorted(c for c in present if c not in labelled and c not in variable.missing_codes)
-    return labelled + extra
-
-
-def _build_banner(
-    data: Dataset, frame: pl.DataFrame, banner: Sequence[str], weights: np.ndarray | None, options: TableOptions
-) -> _Banner:
-    language = options.language
-    specs: list[tuple[Variable, list[int]]] = []
-    for name in banner:
-        variable = data.variable(name)
-        if variable.type in ("multi", "multi_special") or not frame.schema[name].is_numeric():
-            raise ValueError(f"banner variable {name!r} must be single-coded (single, scale or a grid item)")
-        specs.append((variable, _banner_codes(frame, variable)))
-    strides, combos = [], 1
-    for _, codes in reversed(specs):
-        strides.insert(0, combos)
-        combos *= len(codes) + 1
-    if combos > 2**31 - 1:
-        raise ValueError("too many banner columns at once; use fewer banner variables")
-    parts = [
-        pl.col(v.name)
-        .replace_strict(codes, list(range(len(codes))), default=len(codes), return_dtype=pl.Int32)
-        .fill_null(len(codes))
-        * stride
-        for (v, codes), stride in zip(specs, strides, strict=True)
-    ]
-    key_expr = pl.sum_horizontal(parts).cast(pl.Int32) if parts else pl.lit(0, dtype=pl.Int32)
-    key = frame.select(key_expr.alias("k")).get_column("k").to_numpy()
-    unweighted = np.bincount(key, minlength=combos).astype(np.float64)
-    weighted = np.bincount(key, weights=weights, minlength=combos) if weights is not None else unweighted
-    combo_ids = np.arange(combos)
-    columns_member = [np.ones(combos)]
-    meta: list[tuple[str | None, int | None, str]] = [(None, None, tr("total", language))]
-    groups: list[list[int]] = []
-    for (variable, codes), stride in zip(specs, strides, strict=True):
-        digit = (combo_ids // stride) % (len(codes) + 1)
-        group = []
-        for index, code in enumerate(codes):
-            columns_member.append((digit == index).astype(np.float64))
-            meta.append((variable.name, code, variable.value_label(code, language)))
-            group.append(len(meta) - 1)
-        groups.append(group)
-    membership = np.stack(columns_member, axis=1)
-    bases_w = weighted @ membership
-    bases_u = unweighted @ membership
-    letters = [""] + letters_for(len(meta) - 1)
-    columns = [
-        BannerColumn(var, code, label, letters[i], float(bases_w[i]), int(bases_u[i]), bases_u[i] < options.small_base)
-        for i, (var, code, label) in enumerate(meta)
-    ]
-    return _Banner(columns, membership, groups, key, combos)
-
-
-def _prop_letters(
-    counts: np.ndarray, bases: np.ndarray, groups: list[list[int]], options: TableOptions
-) -> list[list[str]]:
-    """Letters per [row][column]: column i gets column j's letter when p_i > p_j significantly.
-
-    Two-sided z-test of two column proportions with the pooled proportion (as SPSS's "compare column
-    proportions" without continuity correction); Bonferroni divides alpha by the pairs in the group.
-    """
-    rows, cols = counts.shape
-    letters = [["" for _ in range(cols)] for _ in range(rows)]
-    for group in groups:
-        pairs = list(combinations(group, 2))
-        if not pairs:
-            continue
-        alpha = options.alpha / len(pairs) if options.bonferroni else options.alpha
-        i_idx = np.array([p[0] for p in pairs])
-        j_idx = np.array([p[1] for p in pairs])
-        n_i, n_j = bases[i_idx], bases[j_idx]
-        x_i, x_j = counts[:, i_idx], counts[:, j_idx]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            p_i, p_j = x_i / n_i, x_j / n_j
-            pooled = (x_i + x_j) / (n_i + n_j)
-            se = np.sqrt(pooled * (1 - pooled) * (1 / n_i + 1 / n_j))
-            z = (p_i - p_j) / se
-        valid = np.isfinite(z) & (se > 0) & (n_i >= 2) & (n_j >= 2)
-        pvalues = 2 * stats.norm.sf(np.abs(np.where(valid, z, 0.0)))
-        significant = valid & (pvalues < alpha)
-        _assign(letters, significant, z > 0, i_idx, j_idx, group)
-    return letters
-
-
-def _assign(
-    letters: list[list[str]],
-    significant: np.ndarray,
-    i_higher: np.ndarray,
-    i_idx: np.ndarray,
-    j_idx: np.ndarray,
-    group: list[int],
-) -> None:
-    all_letters = letters_for(max(group) + 1) if group else []
-    rows, pairs = significant.shape
-    for r in range(rows):
-        for k in np.nonzero(significant[r])[0]:
-            i, j = int(i_idx[k]), int(j_idx[k])
-            winner, loser = (i, j) if i_higher[r, k] else (j, i)
-            letters[r][winner] += all_letters[loser - 1]
-    for row in letters:
-        for c in group:
-            row[c] = "".join(sorted(row[c], key=lambda s: (len(s), s)))
-
-
-def _mean_letters(
-    n: np.ndarray, mean: np.ndarray, sd: np.ndarray, groups: list[list[int]], options: TableOptions
-) -> list[str]:
-    """Welch t-tests between the columns of each banner variable (scipy.stats.ttest_ind_from_stats)."""
-    letters = [["" for _ in range(len(n))]]
-    for group in groups:
-        pairs = [(i, j) for i, j in combinations(group, 2) if n[i] >= 2 and n[j] >= 2 and (sd[i] > 0 or sd[j] > 0)]
-        if not pairs:
-            continue
-        all_pairs = len(list(combinations(group, 2)))
-        alpha = options.alpha / all_pairs if options.bonferroni else options.alpha
-        i_idx = np.array([p[0] for p in pairs])
-        j_idx = np.array([p[1] for p in pairs])
-        result = stats.ttest_ind_from_stats(
-            mean[i_idx], sd[i_idx], n[i_idx], mean[j_idx], sd[j_idx], n[j_idx], equal_var=False
-        )
-        significant = (np.asarray(result.pvalue) < alpha)[None, :]
-        _assign(letters, significant, (np.asarray(result.statistic) > 0)[None, :], i_idx, j_idx, group)
-    return letters[0]
-
-
 def scale_points(variable: Variable) -> list[int]:
     """The contiguous run of codes that forms the scale (1-5, 0-10), leaving 96/97-style extra codes out."""
-    codes = sorted(c for c in variable.value_labels if c not in variable.missing_codes)
+    outside = set(variable.missing_codes) | set(variable.na_codes)
+    codes = sorted(c for c in variable.value_labels if c not in outside)
     if not codes:
         return []
     run = [codes[0]]
@@ -487,78 +436,379 @@ def scale_points(variable: Variable) -> list[int]:
     return run
 
 
-def _stub_minmax(frame: pl.DataFrame, names: list[str]) -> dict[str, tuple[int, int]]:
-    if not names:
-        return {}
-    row = frame.select(
-        [e for n in names for e in (pl.col(n).min().alias(f"{n}|lo"), pl.col(n).max().alias(f"{n}|hi"))]
-    ).row(0, named=True)
-    return {n: (row[f"{n}|lo"], row[f"{n}|hi"]) for n in names}
+def data_nets(data: Dataset, name: str) -> dict[str, list[int]]:
+    """Nets that travel with the data (e.g. a code frame's nets for a coded open end)."""
+    return data.nets.get(name, {})
+
+
+class _Counts:
+    """One stub counted against every banner key: raw [rows, combos] sums of w, 1 and w^2 per key."""
+
+    def __init__(self, banner: Banner, raw_w: list[np.ndarray], raw_u: list[np.ndarray], raw_q: list[np.ndarray]):
+        self.banner, self.raw_w, self.raw_u, self.raw_q = banner, raw_w, raw_u, raw_q
+
+    def columns(self, which: str, rows: np.ndarray) -> np.ndarray:
+        """``rows`` (a [R', slots] combination of the raw rows) per banner column: [R', columns]."""
+        raw = {"w": self.raw_w, "u": self.raw_u, "q": self.raw_q}[which]
+        out = np.zeros((rows.shape[0], self.banner.width))
+        for key, part in zip(self.banner.keys, raw, strict=True):
+            out[:, key.columns] = rows @ part @ key.membership
+        return out
+
+    def overlap(self, which: str, rows: np.ndarray, i: int, j: int) -> np.ndarray | None:
+        """The same sums over respondents in both columns i and j; None when they share nobody."""
+        if i == 0:  # Total holds everyone: the overlap is column j itself
+            return self.columns(which, rows)[:, j]
+        found = self.banner.overlap_membership(i, j)
+        if found is None:
+            return None
+        k, both = found
+        raw = {"w": self.raw_w, "u": self.raw_u, "q": self.raw_q}[which][k]
+        return rows @ raw @ both
+
+
+def _bincounts(
+    banner: Banner, index: np.ndarray | None, slots: int, vectors: np.ndarray | None, weights: np.ndarray | None
+) -> _Counts:
+    """Count a stub: ``index`` (slot per respondent) or ``vectors`` ([rows, respondents] indicators/values)."""
+    raw_w, raw_u, raw_q = [], [], []
+    for k, key in enumerate(banner.keys):
+        if index is not None:
+            # the first key's combined index comes from polars (slot * combos + key, in parallel)
+            combined = index if k == 0 else (index // banner.keys[0].combos) * key.combos + key.key
+            size = slots * key.combos
+            u = np.bincount(combined, minlength=size).reshape(slots, key.combos).astype(np.float64)
+            if weights is None:
+                raw_w.append(u)
+                raw_u.append(u)
+                raw_q.append(u)
+                continue
+            raw_u.append(u)
+            raw_w.append(np.bincount(combined, weights=weights, minlength=size).reshape(slots, key.combos))
+            raw_q.append(np.bincount(combined, weights=weights * weights, minlength=size).reshape(slots, key.combos))
+        else:
+            assert vectors is not None
+            u = np.stack([np.bincount(key.key, weights=v, minlength=key.combos) for v in vectors])
+            if weights is None:
+                raw_w.append(u)
+                raw_u.append(u)
+                raw_q.append(u)
+                continue
+            raw_u.append(u)
+            raw_w.append(np.stack([np.bincount(key.key, weights=v * weights, minlength=key.combos) for v in vectors]))
+            raw_q.append(
+                np.stack([np.bincount(key.key, weights=v * weights * weights, minlength=key.combos) for v in vectors])
+            )
+    return _Counts(banner, raw_w, raw_u, raw_q)
+
+
+@dataclass
+class _Bases:
+    w: np.ndarray  # weighted base per column
+    u: np.ndarray  # unweighted
+    q: np.ndarray  # sum of squared weights
+    row: np.ndarray  # the base as a combination of raw rows [1, slots]
+
+    @property
+    def effective(self) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.q > 0, self.w * self.w / np.where(self.q > 0, self.q, 1), 0.0)
+
+
+def _pairs(banner: Banner, testable: np.ndarray) -> list[tuple[list[tuple[int, int]], list[bool], bool]]:
+    """Per test group: its column pairs, which of them are tested, and whether the group overlaps."""
+    result = []
+    for group, overlapping in banner.test_groups:
+        pairs = list(combinations(group, 2))
+        result.append((pairs, [bool(testable[i] and testable[j]) for i, j in pairs], overlapping))
+    return result
+
+
+def _letters_from(
+    banner: Banner,
+    pvalues_of: Callable[[int, int], tuple[np.ndarray, np.ndarray]],
+    rows: int,
+    testable: np.ndarray,
+    options: TableOptions,
+) -> list[list[str]]:
+    """Letters per [row][column] from a pairwise test (returns the statistic and p-values per row)."""
+    letters = [["" for _ in range(banner.width)] for _ in range(rows)]
+    all_letters = [""] + letters_for(banner.width - 1)
+    for pairs, tested, _ in _pairs(banner, testable):
+        if not pairs:
+            continue
+        stats_ = [pvalues_of(i, j) for i, j in pairs]
+        statistic = np.stack([s for s, _ in stats_], axis=1)
+        pvalues = np.stack([p for _, p in stats_], axis=1)
+        hits = significant(pvalues, np.array(tested)[None, :], options.alpha, options.correction)
+        for r in range(rows):
+            for k in np.nonzero(hits[r])[0]:
+                i, j = pairs[k]
+                winner, loser = (i, j) if statistic[r, k] > 0 else (j, i)
+                letters[r][winner] += all_letters[loser]
+    for row in letters:
+        for c in range(len(row)):
+            row[c] = "".join(sorted(row[c], key=lambda s: (len(s), s)))
+    return letters
+
+
+def _total_marks(
+    banner: Banner,
+    pvalues_of: Callable[[int, int], tuple[np.ndarray, np.ndarray]],
+    rows: int,
+    testable: np.ndarray,
+    options: TableOptions,
+) -> list[list[str]]:
+    marks = [["" for _ in range(banner.width)] for _ in range(rows)]
+    if not options.compare_total:
+        return marks
+    columns = list(range(1, banner.width))
+    if not columns:
+        return marks
+    stats_ = [pvalues_of(0, j) for j in columns]
+    statistic = np.stack([s for s, _ in stats_], axis=1)
+    pvalues = np.stack([p for _, p in stats_], axis=1)
+    tested = np.array([bool(testable[0] and testable[j]) for j in columns])[None, :]
+    hits = significant(pvalues, tested, options.alpha, options.correction)
+    for r in range(rows):
+        for k in np.nonzero(hits[r])[0]:
+            marks[r][columns[k]] = "▼" if statistic[r, k] > 0 else "▲"  # statistic is Total minus column
+    return marks
+
+
+def _proportion_letters(
+    counts: _Counts, rows: np.ndarray, bases: _Bases, testable: np.ndarray, options: TableOptions
+) -> tuple[list[list[str]], list[list[str]]]:
+    x = counts.columns("w", rows)
+
+    def test(i: int, j: int) -> tuple[np.ndarray, np.ndarray]:
+        q_o = counts.overlap("q", bases.row, i, j)
+        return proportion_test(
+            x[:, i], bases.w[i], bases.q[i], x[:, j], bases.w[j], bases.q[j], 0.0 if q_o is None else float(q_o[0])
+        )
+
+    n = rows.shape[0]
+    return (
+        _letters_from(counts.banner, test, n, testable, options),
+        _total_marks(counts.banner, test, n, testable, options),
+    )
+
+
+def _moments(counts: _Counts, rows_n: np.ndarray, rows_x: np.ndarray, rows_xx: np.ndarray) -> dict[str, np.ndarray]:
+    n = counts.columns("w", rows_n)[0]
+    sx = counts.columns("w", rows_x)[0]
+    sxx = counts.columns("w", rows_xx)[0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.where(n > 0, sx / np.where(n > 0, n, 1), np.nan)
+        var = np.where(n > 1, (sxx - n * mean * mean) / np.where(n > 1, n - 1, 1), np.nan)
+    return {"n": n, "mean": mean, "sd": np.sqrt(np.clip(var, 0, None)), "q": counts.columns("q", rows_n)[0]}
+
+
+def _mean_rows(
+    counts: _Counts,
+    rows_n: np.ndarray,
+    rows_x: np.ndarray,
+    rows_xx: np.ndarray,
+    testable: np.ndarray,
+    options: TableOptions,
+    median: np.ndarray | None = None,
+) -> list[TableRow]:
+    language = options.language
+    m = _moments(counts, rows_n, rows_x, rows_xx)
+    sd = np.nan_to_num(m["sd"])
+
+    def test(i: int, j: int) -> tuple[np.ndarray, np.ndarray]:
+        w_o = counts.overlap("w", rows_n, i, j)
+        if w_o is None or w_o[0] <= 1:
+            t, p = mean_test(
+                m["mean"][i],
+                sd[i],
+                m["n"][i],
+                m["q"][i],
+                m["mean"][j],
+                sd[j],
+                m["n"][j],
+                m["q"][j],
+                equal_var=options.equal_variance,
+            )
+        else:
+            sx_o = counts.overlap("w", rows_x, i, j)
+            sxx_o = counts.overlap("w", rows_xx, i, j)
+            q_o = counts.overlap("q", rows_n, i, j)
+            assert sx_o is not None and sxx_o is not None and q_o is not None
+            n_o = w_o[0]
+            mean_o = sx_o[0] / n_o
+            s_o = np.sqrt(max((sxx_o[0] - n_o * mean_o * mean_o) / (n_o - 1), 0.0))
+            t, p = mean_test(
+                m["mean"][i],
+                sd[i],
+                m["n"][i],
+                m["q"][i],
+                m["mean"][j],
+                sd[j],
+                m["n"][j],
+                m["q"][j],
+                q_o=q_o[0],
+                s_o=s_o,
+                w_o=n_o,
+                equal_var=options.equal_variance,
+            )
+        return np.atleast_1d(t), np.atleast_1d(p)
+
+    letters = _letters_from(counts.banner, test, 1, testable, options)[0]
+    marks = _total_marks(counts.banner, test, 1, testable, options)[0]
+    width = counts.banner.width
+    rows = [TableRow("mean", tr("mean", language), None, None, m["mean"], letters, marks)]
+    rows.append(TableRow("sd", tr("sd", language), None, None, m["sd"], [""] * width, [""] * width))
+    if median is not None:
+        rows.append(TableRow("median", tr("median", language), None, None, median, [""] * width, [""] * width))
+    return rows
+
+
+def _columns_with_bases(banner: Banner, bases: _Bases, options: TableOptions) -> list[BannerColumn]:
+    letters = [""] + letters_for(banner.width - 1)
+    effective = bases.effective
+    columns = []
+    for i, (variable, code, label, part) in enumerate(banner.meta):
+        columns.append(
+            BannerColumn(
+                variable,
+                code,
+                label,
+                letters[i],
+                float(bases.w[i]),
+                int(round(bases.u[i])),
+                bool(bases.u[i] < options.small_base),
+                float(effective[i]),
+                bool(bases.u[i] >= options.min_test_base),
+                None if part is None else banner.parts[part].id,
+            )
+        )
+    return columns
+
+
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    """The weighted 50th percentile: the smallest value whose cumulative weight reaches half (the mean of
+    the two middle values when half falls exactly between them, as the unweighted median does)."""
+    keep = weights > 0
+    if not keep.any():
+        return float("nan")
+    order = np.argsort(values[keep], kind="stable")
+    x, w = values[keep][order], weights[keep][order]
+    cum = np.cumsum(w)
+    half = cum[-1] / 2
+    k = int(np.searchsorted(cum, half - 1e-9 * cum[-1]))
+    if abs(cum[k] - half) <= 1e-9 * cum[-1] and k + 1 < len(x):
+        return float((x[k] + x[k + 1]) / 2)
+    return float(x[k])
+
+
+def _median_from_counts(points: list[int], by_point: np.ndarray) -> np.ndarray:
+    """Median per column from a [points, columns] count table (same rule as `_weighted_median`)."""
+    x = np.array(points, dtype=np.float64)
+    result = np.full(by_point.shape[1], np.nan)
+    for c in range(by_point.shape[1]):
+        if by_point[:, c].sum() > 0:
+            result[c] = _weighted_median(x, by_point[:, c])
+    return result
+
+
+def _base_rule_text(options: TableOptions, what: str = "") -> str:
+    text = options.rule.describe(options.language if options.language in ("en", "zh-TW") else "en")
+    return f"{text}{what}"
+
+
+def _test_text(options: TableOptions, means: bool) -> str:
+    text = "column proportions (pooled z)"
+    if means:
+        text += "; column means (" + ("pooled t" if options.equal_variance else "Welch t") + ")"
+    return text
 
 
 def banner_tables(
     dataset: Dataset,
     stubs: Sequence[str] | None,
-    banner: Sequence[str],
+    banner: Sequence[str | BannerSpec],
     options: TableOptions | None = None,
     progress=None,
 ) -> list[StubTable]:  # type: ignore[no-untyped-def]
-    """Every stub against the banner (Total + each code of each banner variable), with letters."""
+    """Every stub against the banner (Total + each column of each banner part), with letters."""
     options = options or TableOptions()
     data = dataset.filter(options.filter)
     frame = data.frame
     weight = options.weight
+    if weight and weight not in frame.columns:
+        raise KeyError(f"no weight variable {weight!r} in the data file")
     weights = frame.get_column(weight).cast(pl.Float64).fill_null(0.0).to_numpy() if weight else None
-    spec = _build_banner(data, frame, banner, weights, options)
-    frame = frame.with_columns(pl.Series("__banner_key", spec.key))
-    specs = _expand(data, list(stubs) if stubs is not None else _default_stubs(data))
+    specs = [b if isinstance(b, BannerSpec) else BannerSpec(id=b, variable=b) for b in banner]
+    spec = build_banner(data, frame, specs, options.language, tr("total", options.language))
+    stub_specs = _expand(data, list(stubs) if stubs is not None else _default_stubs(data))
     coded = [
-        vs[0].name
-        for _, vs in specs
-        if len(vs) == 1 and vs[0].type != "multi" and frame.schema[vs[0].name].is_numeric() and vs[0].value_labels
+        vs[0].name for _, vs in stub_specs if len(vs) == 1 and vs[0].is_coded and frame.schema[vs[0].name].is_numeric()
     ]
-    ranges = _stub_minmax(frame, coded)
+    ranges = _stub_ranges(frame, data, coded)
+    frame = frame.with_columns(pl.Series("__key0", spec.keys[0].key))
     tables: list[StubTable] = []
     batch = 8
-    for start in range(0, len(specs), batch):
-        chunk = specs[start : start + batch]
+    for start in range(0, len(stub_specs), batch):
+        chunk = stub_specs[start : start + batch]
         index_exprs = []
         for _, variables in chunk:
             v = variables[0]
             if v.name in ranges:
                 lo, hi = ranges[v.name]
-                lo = min([c for c in v.value_labels] + ([lo] if lo is not None else []))
-                hi = max([c for c in v.value_labels] + ([hi] if hi is not None else []))
                 slots = hi - lo + 2
-                index_exprs.append(
-                    (
-                        (pl.col(v.name).cast(pl.Int32) - lo).fill_null(slots - 1) * spec.combos + pl.col("__banner_key")
-                    ).alias(v.name)
-                )
+                slot = (pl.col(v.name).cast(pl.Int32) - lo).fill_null(slots - 1)
+                index_exprs.append((slot * spec.keys[0].combos + pl.col("__key0")).alias(v.name))
         indexed = frame.select(index_exprs) if index_exprs else None
         for name, variables in chunk:
             v = variables[0]
             if v.name in ranges:
-                lo = min([c for c in v.value_labels] + ([ranges[v.name][0]] if ranges[v.name][0] is not None else []))
-                hi = max([c for c in v.value_labels] + ([ranges[v.name][1]] if ranges[v.name][1] is not None else []))
                 assert indexed is not None
-                tables.append(
-                    _coded_table(data, v, indexed.get_column(v.name).to_numpy(), lo, hi, spec, weights, options)
-                )
-            elif len(variables) > 1 or v.type == "multi":
-                tables.append(_multi_table(data, frame, name, variables, spec, weights, options))
+                lo, hi = ranges[v.name]
+                table = _coded_table(data, v, indexed.get_column(v.name).to_numpy(), lo, hi, spec, weights, options)
+            elif v.type in ("multi", "multi_special"):
+                table = _multi_table(data, frame, name, variables, spec, weights, options)
             elif frame.schema[v.name].is_numeric():
-                tables.append(_numeric_table(data, frame, v, spec, weights, options))
+                table = _numeric_table(data, frame, v, spec, weights, options)
+            else:
+                continue
+            table.filter, table.weight, table.level = options.filter, weight, options.level
+            table.correction, table.bonferroni = options.correction, options.correction == "bonferroni"
+            table.overlapping = [p.label or p.id for p in spec.parts if not p.exclusive]
+            table.options = options
+            table.rows = [r for r in table.rows if r.kind != "missing" or (r.counts is not None and r.counts[0] > 0)]
+            tables.append(_arrange(table, options))
         if progress is not None:
-            progress(min(len(specs), start + batch), len(specs))
-    for table in tables:
-        table.filter, table.weight, table.level, table.bonferroni = (
-            options.filter,
-            weight,
-            options.level,
-            options.bonferroni,
-        )
+            progress(min(len(stub_specs), start + batch), len(stub_specs))
     return tables
+
+
+def _stub_ranges(frame: pl.DataFrame, data: Dataset, names: list[str]) -> dict[str, tuple[int, int]]:
+    if not names:
+        return {}
+    row = frame.select(
+        [e for n in names for e in (pl.col(n).min().alias(f"{n}|lo"), pl.col(n).max().alias(f"{n}|hi"))]
+    ).row(0, named=True)
+    result = {}
+    for n in names:
+        labelled = list(data.variable(n).value_labels)
+        found = [c for c in (row[f"{n}|lo"], row[f"{n}|hi"]) if c is not None]
+        result[n] = (int(min(labelled + found)), int(max(labelled + found)))
+    return result
+
+
+def _arrange(table: StubTable, options: TableOptions) -> StubTable:
+    """Sort code rows by the Total column and hide small ones, as the tab plan asks."""
+    if options.sort == "none" and options.hide_below is None:
+        return table
+    codes = [r for r in table.rows if r.kind == "code"]
+    if options.hide_below is not None:
+        codes = [r for r in codes if r.counts is not None and r.counts[0] >= options.hide_below]
+    if options.sort != "none":
+        codes.sort(key=lambda r: r.values[0], reverse=options.sort == "descending")
+    rest = [r for r in table.rows if r.kind != "code"]
+    return replace(table, rows=codes + rest)
 
 
 def _coded_table(
@@ -567,109 +817,108 @@ def _coded_table(
     index: np.ndarray,
     lo: int,
     hi: int,
-    spec: _Banner,
+    banner: Banner,
     weights: np.ndarray | None,
     options: TableOptions,
 ) -> StubTable:
-    language = options.language
+    language, rule = options.language, options.rule
     slots = hi - lo + 2
-    raw = np.bincount(index, weights=weights, minlength=slots * spec.combos).reshape(slots, spec.combos)
-    raw_u = (
-        np.bincount(index, minlength=slots * spec.combos).reshape(slots, spec.combos) if weights is not None else raw
+    counts = _bincounts(banner, index, slots, None, weights)
+    eye = np.eye(slots)
+    total_u = counts.columns("u", eye)[:, 0]
+    present = [lo + i for i in range(slots - 1) if total_u[i] > 0]
+    outside = rule.outside_codes(v)
+    in_base = [c for c in rule.base_codes(v)] + sorted(
+        c for c in present if c not in v.value_labels and c not in outside
     )
-    by_code = raw[:-1] @ spec.membership  # [codes lo..hi, columns]
-    by_code_u = raw_u[:-1] @ spec.membership
-    bases = by_code.sum(axis=0)
-    bases_u = by_code_u.sum(axis=0)
-    columns = _with_bases(spec.columns, bases, bases_u, options)
-    present = [lo + i for i in range(slots - 1) if by_code_u[i].sum() > 0]
-    order = [c for c in v.value_labels if c not in v.missing_codes] + sorted(
-        c for c in present if c not in v.value_labels
+    base_row = eye[[c - lo for c in in_base]].sum(axis=0, keepdims=True) if in_base else np.zeros((1, slots))
+    bases = _Bases(
+        counts.columns("w", base_row)[0], counts.columns("u", base_row)[0], counts.columns("q", base_row)[0], base_row
     )
-    order += [c for c in v.missing_codes if c in v.value_labels or c in present]
-    rows_counts, rows_meta = [], []
-    for code in order:
-        rows_counts.append(by_code[code - lo])
-        rows_meta.append(("missing" if code in v.missing_codes else "code", v.value_label(code, language), code))
+    columns = _columns_with_bases(banner, bases, options)
+    testable = np.array([c.testable for c in columns])
+
+    def row_of(codes: Sequence[int]) -> np.ndarray:
+        return eye[[c - lo for c in codes if lo <= c <= hi]].sum(axis=0) if codes else np.zeros(slots)
+
+    meta: list[tuple[str, str, int | None]] = []
+    combos: list[np.ndarray] = []
+    for code in in_base:
+        meta.append(("code", v.value_label(code, language), code))
+        combos.append(row_of([code]))
     for label, codes in {**data_nets(data, v.name), **options.nets.get(v.name, {})}.items():
-        rows_counts.append(sum((by_code[c - lo] for c in codes if lo <= c <= hi), np.zeros(len(columns))))
-        rows_meta.append(("net", label, None))
+        meta.append(("net", label, None))
+        combos.append(row_of([c for c in codes if c in in_base]))
     points = scale_points(v)
     nps = points == list(range(0, 11))
     if v.type in ("scale", "grid") and 4 <= len(points) <= 7:
-        rows_counts.append(by_code[points[-1] - lo] + by_code[points[-2] - lo])
-        rows_meta.append(("top2", tr("top2", language), None))
-        rows_counts.append(by_code[points[0] - lo] + by_code[points[1] - lo])
-        rows_meta.append(("bottom2", tr("bottom2", language), None))
+        meta += [("top2", tr("top2", language), None), ("bottom2", tr("bottom2", language), None)]
+        combos += [row_of(points[-2:]), row_of(points[:2])]
     if nps:
         for kind, codes in (("promoters", [9, 10]), ("passives", [7, 8]), ("detractors", list(range(7)))):
-            rows_counts.append(sum(by_code[c - lo] for c in codes))
-            rows_meta.append((kind, tr(kind, language), None))
-    counts = np.array(rows_counts) if rows_counts else np.zeros((0, len(columns)))
-    rows = _percent_rows(counts, rows_meta, bases, spec, options)
+            meta.append((kind, tr(kind, language), None))
+            combos.append(row_of(codes))
+    rows_matrix = np.stack(combos) if combos else np.zeros((0, slots))
+    values_w = counts.columns("w", rows_matrix) if len(combos) else np.zeros((0, banner.width))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = np.where(bases.w > 0, 100.0 * values_w / np.where(bases.w > 0, bases.w, 1), 0.0)
+    if len(combos):
+        letters, marks = _proportion_letters(counts, rows_matrix, bases, testable, options)
+    else:
+        letters, marks = [], []
+    rows = [
+        TableRow(kind, label, code, values_w[i], pct[i], letters[i], marks[i])
+        for i, (kind, label, code) in enumerate(meta)
+    ]
     if nps:
-        promoters, detractors = rows[-3].values, rows[-1].values
-        rows.append(TableRow("nps", tr("nps", language), None, None, promoters - detractors, [""] * len(columns)))
-    if v.measure in ("ordinal", "scale") and len(points) >= 3:
-        rows.extend(_mean_rows(by_code, by_code_u, lo, points, spec, options))
-    return StubTable(v.name, _variable_title(v, language), columns, rows, tr("base", language))
-
-
-def data_nets(data: Dataset, name: str) -> dict[str, list[int]]:
-    """Nets that travel with the data (e.g. a code frame's nets for a coded open end)."""
-    return data.nets.get(name, {})
-
-
-def _with_bases(
-    columns: list[BannerColumn], bases: np.ndarray, bases_u: np.ndarray, options: TableOptions
-) -> list[BannerColumn]:
-    return [
-        BannerColumn(
-            c.variable,
-            c.code,
-            c.label,
-            c.letter,
-            float(bases[i]),
-            int(round(bases_u[i])),
-            bases_u[i] < options.small_base,
+        promoters, detractors = pct[-3], pct[-1]
+        width = banner.width
+        rows.append(
+            TableRow("nps", tr("nps", language), None, None, promoters - detractors, [""] * width, [""] * width)
         )
-        for i, c in enumerate(columns)
-    ]
-
-
-def _percent_rows(
-    counts: np.ndarray, meta: list[tuple[str, str, int | None]], bases: np.ndarray, spec: _Banner, options: TableOptions
-) -> list[TableRow]:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pct = np.where(bases > 0, 100.0 * counts / np.where(bases > 0, bases, 1), 0.0)
-    letters = _prop_letters(counts, bases, spec.groups, options) if len(counts) else []
-    return [TableRow(kind, label, code, counts[i], pct[i], letters[i]) for i, (kind, label, code) in enumerate(meta)]
-
-
-def _mean_rows(
-    by_code: np.ndarray, by_code_u: np.ndarray, lo: int, points: list[int], spec: _Banner, options: TableOptions
-) -> list[TableRow]:
-    idx = np.array([p - lo for p in points])
-    x = np.array(points, dtype=np.float64)[:, None]
-    w = by_code[idx]
-    n = w.sum(axis=0)
-    n_u = by_code_u[idx].sum(axis=0)
-    return _stat_rows(n, (w * x).sum(axis=0), (w * x * x).sum(axis=0), n_u, spec, options)
-
-
-def _stat_rows(
-    n: np.ndarray, sx: np.ndarray, sxx: np.ndarray, n_u: np.ndarray, spec: _Banner, options: TableOptions
-) -> list[TableRow]:
-    language = options.language
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean = np.where(n > 0, sx / np.where(n > 0, n, 1), np.nan)
-        var = np.where(n > 1, (sxx - n * mean * mean) / np.where(n > 1, n - 1, 1), np.nan)
-    sd = np.sqrt(np.clip(var, 0, None))
-    letters = _mean_letters(n_u if not np.allclose(n, n_u) else n, mean, np.nan_to_num(sd), spec.groups, options)
-    return [
-        TableRow("mean", tr("mean", language), None, None, mean, letters),
-        TableRow("sd", tr("sd", language), None, None, sd, [""] * len(mean)),
-    ]
+    if v.measure in ("ordinal", "scale") and len(points) >= 3:
+        x = np.zeros(slots)
+        for p in points:
+            x[p - lo] = p
+        rows_n = row_of(points)[None, :]
+        by_point = counts.columns("w", np.stack([row_of([p]) for p in points]))
+        rows.extend(
+            _mean_rows(
+                counts,
+                rows_n,
+                (rows_n * x),
+                (rows_n * x * x),
+                testable,
+                options,
+                median=_median_from_counts(points, by_point),
+            )
+        )
+    shown_outside = [c for c in outside if c in present]
+    if shown_outside:
+        outside_rows = np.stack([row_of([c]) for c in shown_outside])
+        outside_w = counts.columns("w", outside_rows)
+        for i, code in enumerate(shown_outside):
+            label = f"{v.value_label(code, language)} ({tr('outside', language)})"
+            rows.append(
+                TableRow(
+                    "missing",
+                    label,
+                    code,
+                    outside_w[i],
+                    np.full(banner.width, np.nan),
+                    [""] * banner.width,
+                    [""] * banner.width,
+                )
+            )
+    return StubTable(
+        v.name,
+        _variable_title(v, language),
+        columns,
+        rows,
+        tr("base", language),
+        base_rule=_base_rule_text(options),
+        test=_test_text(options, any(r.kind == "mean" for r in rows)),
+    )
 
 
 def _multi_table(
@@ -677,91 +926,178 @@ def _multi_table(
     frame: pl.DataFrame,
     name: str,
     variables: list[Variable],
-    spec: _Banner,
+    banner: Banner,
     weights: np.ndarray | None,
     options: TableOptions,
 ) -> StubTable:
     language = options.language
-    choice_vars = [v for v in variables if v.type == "multi"]
-    answered = (
-        frame.select(pl.any_horizontal([pl.col(v.name).is_not_null() for v in choice_vars]).cast(pl.Float64))
-        .to_series()
-        .to_numpy()
+    choices, specials = _multi_parts(variables)
+    base_flag = frame.select(multi_base_expr(variables).cast(pl.Float64)).to_series().to_numpy()
+    chosen = (
+        frame.select([(pl.col(v.name) == 1).fill_null(False).cast(pl.Float64) for v in choices]).to_numpy().T
+        if choices
+        else np.zeros((0, frame.height))
     )
-    w = weights if weights is not None else 1.0
-    per_combo_base = np.bincount(spec.key, weights=answered * w, minlength=spec.combos)
-    per_combo_base_u = np.bincount(spec.key, weights=answered, minlength=spec.combos)
-    bases = per_combo_base @ spec.membership
-    bases_u = per_combo_base_u @ spec.membership
-    columns = _with_bases(spec.columns, bases, bases_u, options)
-    chosen = frame.select([(pl.col(v.name) == 1).fill_null(False).cast(pl.Float64) for v in choice_vars]).to_numpy()
-    counts, meta = [], []
-    for i, v in enumerate(choice_vars):
-        counts.append(np.bincount(spec.key, weights=chosen[:, i] * w, minlength=spec.combos) @ spec.membership)
-        meta.append(("code", _choice_label(v, language), v.choice_code))
-    by_code = {v.choice_code: i for i, v in enumerate(choice_vars)}
+    meta: list[tuple[str, str, int | None]] = [("code", choice_label(v, language), v.choice_code) for v in choices]
+    vectors = [*chosen]
+    by_code = {v.choice_code: i for i, v in enumerate(choices)}
     for label, codes in {**data_nets(data, name), **options.nets.get(name, {})}.items():
         cols = [by_code[c] for c in codes if c in by_code]
-        anyof = chosen[:, cols].max(axis=1) if cols else np.zeros(len(chosen))
-        counts.append(np.bincount(spec.key, weights=anyof * w, minlength=spec.combos) @ spec.membership)
+        vectors.append(chosen[cols].max(axis=0) if cols else np.zeros(frame.height))
         meta.append(("net", label, None))
-    rows = _percent_rows(np.array(counts), meta, bases, spec, options)
-    return StubTable(name, _question_title(choice_vars[0], language), columns, rows, tr("base", language))
+    in_base_rows = len(vectors)
+    special_flags = (
+        frame.select([(pl.col(v.name) == 1).fill_null(False).cast(pl.Float64) for v in specials]).to_numpy().T
+        if specials
+        else np.zeros((0, frame.height))
+    )
+    if options.dk_in_base and len(special_flags):
+        base_flag = np.maximum(base_flag, special_flags.max(axis=0))
+    for v, flag in zip(specials, special_flags, strict=True):
+        vectors.append(flag)
+        label = choice_label(v, language)
+        meta.append(
+            (
+                "code" if options.dk_in_base else "missing",
+                label if options.dk_in_base else f"{label} ({tr('outside', language)})",
+                None,
+            )
+        )
+    vectors.append(base_flag)
+    counts = _bincounts(banner, None, 0, np.stack(vectors), weights)
+    eye = np.eye(len(vectors))
+    base_row = eye[-1:]
+    bases = _Bases(
+        counts.columns("w", base_row)[0], counts.columns("u", base_row)[0], counts.columns("q", base_row)[0], base_row
+    )
+    columns = _columns_with_bases(banner, bases, options)
+    testable = np.array([c.testable for c in columns])
+    tested_rows = in_base_rows + (len(specials) if options.dk_in_base else 0)
+    rows_matrix = eye[:tested_rows]
+    values_w = counts.columns("w", eye[:-1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pct = np.where(bases.w > 0, 100.0 * values_w / np.where(bases.w > 0, bases.w, 1), 0.0)
+    letters, marks = _proportion_letters(counts, rows_matrix, bases, testable, options) if tested_rows else ([], [])
+    rows = []
+    width = banner.width
+    for i, (kind, label, code) in enumerate(meta):
+        if i < tested_rows:
+            rows.append(TableRow(kind, label, code, values_w[i], pct[i], letters[i], marks[i]))
+        else:
+            rows.append(TableRow(kind, label, code, values_w[i], np.full(width, np.nan), [""] * width, [""] * width))
+    return StubTable(
+        name,
+        _question_title(variables[0], language),
+        columns,
+        rows,
+        tr("base", language),
+        base_rule=_base_rule_text(options),
+        test=_test_text(options, False),
+    )
 
 
 def _numeric_table(
-    data: Dataset, frame: pl.DataFrame, v: Variable, spec: _Banner, weights: np.ndarray | None, options: TableOptions
+    data: Dataset, frame: pl.DataFrame, v: Variable, banner: Banner, weights: np.ndarray | None, options: TableOptions
 ) -> StubTable:
+    language = options.language
     values = frame.select(data.valid(v.name).cast(pl.Float64)).to_series().to_numpy()
     present = ~np.isnan(values)
     x = np.where(present, values, 0.0)
-    w = (weights if weights is not None else np.ones(len(x))) * present
-    n = np.bincount(spec.key, weights=w, minlength=spec.combos) @ spec.membership
-    n_u = np.bincount(spec.key, weights=present.astype(np.float64), minlength=spec.combos) @ spec.membership
-    sx = np.bincount(spec.key, weights=w * x, minlength=spec.combos) @ spec.membership
-    sxx = np.bincount(spec.key, weights=w * x * x, minlength=spec.combos) @ spec.membership
-    columns = _with_bases(spec.columns, n, n_u, options)
-    rows = _stat_rows(n, sx, sxx, n_u, spec, options)
-    return StubTable(v.name, _variable_title(v, options.language), columns, rows, tr("base", options.language))
+    raw = frame.get_column(v.name).cast(pl.Float64).to_numpy()
+    outside_codes = [c for c in v.user_missing if np.any(raw == c)]
+    vectors = [present.astype(np.float64), x, x * x, *[(raw == c).astype(np.float64) for c in outside_codes]]
+    counts = _bincounts(banner, None, 0, np.stack(vectors), weights)
+    eye = np.eye(len(vectors))
+    bases = _Bases(
+        counts.columns("w", eye[:1])[0], counts.columns("u", eye[:1])[0], counts.columns("q", eye[:1])[0], eye[:1]
+    )
+    columns = _columns_with_bases(banner, bases, options)
+    testable = np.array([c.testable for c in columns])
+    w = weights if weights is not None else np.ones(len(x))
+    median = np.full(banner.width, np.nan)
+    for c in range(banner.width):
+        mask = present & _in_column(banner, c)
+        if mask.any():
+            median[c] = _weighted_median(values[mask], w[mask])
+    rows = _mean_rows(counts, eye[0:1], eye[1:2], eye[2:3], testable, options, median=median)
+    if outside_codes:
+        outside_w = counts.columns("w", eye[3:])
+        for i, code in enumerate(outside_codes):
+            label = f"{v.value_label(code, language)} ({tr('outside', language)})"
+            rows.append(
+                TableRow(
+                    "missing",
+                    label,
+                    code,
+                    outside_w[i],
+                    np.full(banner.width, np.nan),
+                    [""] * banner.width,
+                    [""] * banner.width,
+                )
+            )
+    return StubTable(
+        v.name,
+        _variable_title(v, language),
+        columns,
+        rows,
+        tr("base", language),
+        base_rule=_base_rule_text(options),
+        test=_test_text(options, True).replace("column proportions (pooled z); ", ""),
+    )
+
+
+def _in_column(banner: Banner, column: int) -> np.ndarray:
+    for key in banner.keys:
+        if column in key.columns:
+            return key.membership[:, key.columns.index(column)][key.key] > 0
+    raise KeyError(column)
 
 
 # -- rendering -----------------------------------------------------------------------------------------
 
 
-def _value_text(row: TableRow, index: int) -> str:
+def value_text(row: TableRow, index: int) -> str:
+    """A cell as printed: the % (or statistic) with its letters; "—" outside the base."""
     value = row.values[index]
-    if row.kind in ("mean", "sd"):
+    if row.kind in ("mean", "sd", "median"):
         text = "—" if np.isnan(value) else f"{value:.2f}"
     elif row.kind == "nps":
-        text = f"{value:+.1f}"
+        text = "—" if np.isnan(value) else f"{value:+.1f}"
+    elif np.isnan(value):
+        text = "—"
     else:
         text = f"{value:.1f}%"
-    letters = row.letters[index]
-    return f"{text} {letters}".strip()
+    mark = row.total_marks[index] if row.total_marks else ""
+    return f"{text}{mark} {row.letters[index]}".strip()
+
+
+_value_text = value_text
+
+
+def base_rows(table: StubTable, language: str) -> list[tuple[str, list[str]]]:
+    """The base line(s) of a table: weighted and unweighted when a weight is applied."""
+    small = [" *" if c.small else "" for c in table.columns]
+    if table.weighted:
+        return [
+            (tr("base_weighted", language), [f"{c.base:.1f}{s}" for c, s in zip(table.columns, small, strict=True)]),
+            (tr("base_unweighted", language), [f"{c.unweighted}" for c in table.columns]),
+        ]
+    return [(table.base_label, [f"{c.base:.0f}{s}" for c, s in zip(table.columns, small, strict=True)])]
 
 
 def table_markdown(table: StubTable, language: str = "zh-TW") -> str:
-    """One stub as a markdown table: % with letters, counts underneath, bases and small-base marks."""
+    """One stub as a markdown table: % with letters, counts underneath, bases and the footnote."""
     head = ["", *[f"{c.label} ({c.letter})" if c.letter else c.label for c in table.columns]]
     lines = [f"### {table.title}", ""]
-    if table.filter:
-        lines += [f"Filter: `{table.filter}`", ""]
     lines += ["| " + " | ".join(_md(h) for h in head) + " |", "|" + "---|" * len(head)]
-    bases = [f"{c.base:.0f}{' *' if c.small else ''}" for c in table.columns]
-    lines.append("| " + " | ".join([f"**{table.base_label}**", *bases]) + " |")
+    for label, cells in base_rows(table, language):
+        lines.append("| " + " | ".join([f"**{_md(label)}**", *cells]) + " |")
     for row in table.rows:
-        cells = [_value_text(row, i) for i in range(len(table.columns))]
+        cells = [value_text(row, i) for i in range(len(table.columns))]
         lines.append("| " + " | ".join([_md(row.label), *cells]) + " |")
         if row.counts is not None:
             lines.append("| " + " | ".join(["", *[f"{c:.0f}" for c in row.counts]]) + " |")
-    notes = [
-        f"Letters: column is higher than the lettered column at {table.level:.0%}"
-        + (" (Bonferroni)" if table.bonferroni else "")
-        + "."
-    ]
-    if any(c.small for c in table.columns):
-        notes.append(f"* {tr('small', language)}")
-    return "\n".join([*lines, "", *notes, ""])
+    return "\n".join([*lines, "", *[f"{line}  " for line in table.footnote(language)], ""])
 
 
 def _md(text: str) -> str:
@@ -773,6 +1109,7 @@ def tables_markdown(tables: Sequence[StubTable], title: str, language: str = "zh
 
 
 CSV_HEADER = [
+    "table",
     "stub",
     "row_kind",
     "row_label",
@@ -785,7 +1122,10 @@ CSV_HEADER = [
     "value",
     "letters",
     "base",
+    "base_unweighted",
+    "base_effective",
     "small_base",
+    "tested",
 ]
 
 
@@ -801,6 +1141,7 @@ def tables_csv(tables: Sequence[StubTable]) -> str:
                 value = "" if np.isnan(row.values[i]) else f"{row.values[i]:.4f}"
                 writer.writerow(
                     [
+                        table.id or table.stub,
                         table.stub,
                         row.kind,
                         row.label,
@@ -813,14 +1154,17 @@ def tables_csv(tables: Sequence[StubTable]) -> str:
                         value,
                         row.letters[i],
                         f"{column.base:.4g}",
+                        column.unweighted,
+                        f"{column.effective:.4g}",
                         int(column.small),
+                        int(column.testable),
                     ]
                 )
     return out.getvalue()
 
 
-def write_xlsx(tables: Sequence[StubTable], path: Path, title: str) -> None:
-    """All stubs on one sheet, each with its banner header, % with letters and counts."""
+def write_xlsx(tables: Sequence[StubTable], path: Path, title: str, language: str = "zh-TW") -> None:
+    """All stubs on one sheet, each with its banner header, bases, % with letters, counts and footnote."""
     import xlsxwriter
 
     tmp = path.with_name(path.name + ".tmp")
@@ -830,31 +1174,41 @@ def write_xlsx(tables: Sequence[StubTable], path: Path, title: str) -> None:
         bold = book.add_format({"bold": True})
         pct = book.add_format({"num_format": "0.0"})
         small = book.add_format({"font_color": "#C00000"})
-        sheet.write(0, 0, title, bold)
+        note = book.add_format({"italic": True, "font_color": "#595959"})
+        sheet.write_string(0, 0, title, bold)
         r = 2
         for table in tables:
-            sheet.write(r, 0, table.title, bold)
+            sheet.write_string(r, 0, table.title, bold)
             r += 1
             for i, c in enumerate(table.columns):
-                sheet.write(r, 1 + 2 * i, f"{c.label} ({c.letter})" if c.letter else c.label, bold)
+                sheet.write_string(r, 1 + 2 * i, f"{c.label} ({c.letter})" if c.letter else c.label, bold)
             r += 1
-            sheet.write(r, 0, table.base_label, bold)
-            for i, c in enumerate(table.columns):
-                sheet.write_number(r, 1 + 2 * i, round(c.base, 2), small if c.small else None)
-            r += 1
+            base_lines = [("w", table.base_label if not table.weighted else tr("base_weighted", language))]
+            if table.weighted:
+                base_lines.append(("u", tr("base_unweighted", language)))
+            for which, label in base_lines:
+                sheet.write_string(r, 0, label, bold)
+                for i, c in enumerate(table.columns):
+                    value = c.base if which == "w" else float(c.unweighted)
+                    sheet.write_number(r, 1 + 2 * i, round(value, 2), small if c.small else None)
+                r += 1
             for row in table.rows:
-                sheet.write(r, 0, row.label)
+                sheet.write_string(r, 0, row.label)
                 for i in range(len(table.columns)):
                     value = row.values[i]
                     if not np.isnan(value):
                         sheet.write_number(r, 1 + 2 * i, float(value), pct)
-                    if row.letters[i]:
-                        sheet.write(r, 2 + 2 * i, row.letters[i])
+                    tag = (row.total_marks[i] if row.total_marks else "") + row.letters[i]
+                    if tag:
+                        sheet.write_string(r, 2 + 2 * i, tag)
                 r += 1
                 if row.counts is not None:
                     for i in range(len(table.columns)):
                         sheet.write_number(r, 1 + 2 * i, float(row.counts[i]))
                     r += 1
+            for line in table.footnote(language):
+                sheet.write_string(r, 0, line, note)
+                r += 1
             r += 1
         sheet.set_column(0, 0, 36)
     finally:
@@ -862,45 +1216,28 @@ def write_xlsx(tables: Sequence[StubTable], path: Path, title: str) -> None:
     tmp.replace(path)
 
 
-def add_group_banner(dataset: Dataset, name: str, label: str, groups: Sequence[tuple[str, str]]) -> Dataset:
-    """A banner variable from expression-defined groups (a plan banner such as age bands): code i+1 for
-    the first group whose expression holds, null for none."""
-    from survey_tui.core.expressions import parse_expression
-
-    resolver = dataset.resolver()
-    expr: pl.Expr = pl.lit(None, dtype=pl.Int32)
-    for index, (_, when) in reversed(list(enumerate(groups))):
-        condition = parse_expression(when).to_polars_bool(resolver).fill_null(False)
-        expr = pl.when(condition).then(pl.lit(index + 1, dtype=pl.Int32)).otherwise(expr)
-    column = dataset.frame.select(pl.col("interview_id"), expr.alias(name))
-    variable = Variable(
-        name=name,
-        question=name,
-        type="single",
-        measure="nominal",
-        label={"*": label},
-        value_labels={i + 1: {"*": text} for i, (text, _) in enumerate(groups)},
-    )
-    return dataset.with_columns(column, [variable])
-
-
-def plan_banners(dataset: Dataset, banners: Sequence[object], wanted: Sequence[str]) -> tuple[Dataset, list[str]]:
-    """Resolve banner names: a variable of the data file, or the id of a plan banner (variable or groups)."""
+def plan_banners(
+    dataset: Dataset, banners: Sequence[object], wanted: Sequence[str]
+) -> tuple[Dataset, list[BannerSpec]]:
+    """Resolve banner names: a variable (or multi question) of the data file, or the id of a plan banner
+    (a variable or expression groups, which may overlap)."""
     by_id = {getattr(b, "id", ""): b for b in banners}
-    names: list[str] = []
+    specs: list[BannerSpec] = []
+    questions = dataset.questions()
     for name in wanted:
-        if name in dataset.variables:
-            names.append(name)
+        if name in dataset.variables or name in questions:
+            specs.append(BannerSpec(id=name, variable=name))
             continue
         banner = by_id.get(name)
         if banner is None:
             raise KeyError(f"no variable or plan banner named {name!r}")
-        variable = getattr(banner, "variable", None)
-        if variable:
-            names.append(variable)
-            continue
-        groups = [(g.label, g.when) for g in getattr(banner, "groups", [])]
-        column = f"banner_{name}"
-        dataset = add_group_banner(dataset, column, getattr(banner, "label", "") or name, groups)
-        names.append(column)
-    return dataset, names
+        specs.append(banner_spec_of(banner))
+    return dataset, specs
+
+
+def banner_spec_of(banner: object) -> BannerSpec:
+    """A plan banner (`core.plan.Banner` or a tab plan banner) as a `BannerSpec`."""
+    variable = getattr(banner, "variable", None)
+    groups = tuple(GroupSpec(g.label, g.when) for g in getattr(banner, "groups", []) or [])
+    label = getattr(banner, "label", "") or ""
+    return BannerSpec(id=banner.id, label=label if isinstance(label, str) else "", variable=variable, groups=groups)

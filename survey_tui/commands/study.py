@@ -120,13 +120,19 @@ def _init_interactive(target: Path, args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from survey_tui.core.study import check_study, find_study_root
+    from survey_tui.core.study import check_study, find_study_root, open_study
 
     root = Path(args.study) if args.study else find_study_root(Path.cwd())
     if root is None:
         print(f"{Path.cwd()}: no study here or in any parent folder", file=sys.stderr)
         return 1
     problems = check_study(root)
+    if not any(p.severity == "error" for p in problems):  # the data's side of the weighting targets
+        study = open_study(root)
+        if study.config.weighting is not None:  # only then does check read the data (polars, the store)
+            from survey_tui.analysis.weighting import weighting_problems
+
+            problems += weighting_problems(study)
     errors = [p for p in problems if p.severity == "error"]
     print_problems(problems, sys.stdout)
     warnings = len(problems) - len(errors)

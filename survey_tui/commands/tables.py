@@ -24,7 +24,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--filter", help='only interviews where this expression holds, e.g. "s4 = 1"')
     p.add_argument("--lang", default=None, help="label language, e.g. zh-TW or en (default: the study's)")
     p.add_argument("--level", type=int, choices=(90, 95, 99), default=95, help="confidence level of the letters")
-    p.add_argument("--bonferroni", action="store_true", help="correct the letters for multiple comparisons")
+    p.add_argument("--bonferroni", action="store_true", help="shorthand for --correction bonferroni")
+    p.add_argument(
+        "--correction",
+        choices=("none", "bonferroni", "holm", "bh"),
+        default=None,
+        help="multiple-comparison correction over the column pairs of each banner group",
+    )
+    p.add_argument("--total-asked", action="store_true", help="put don't know / refused inside the base")
+    p.add_argument("--min-test-base", type=int, default=None, help="no letters against smaller columns (30)")
+    p.add_argument("--plan", help="a tab plan (tabs/main.yaml): run its tables with their own options")
+    p.add_argument("--tables", help="with --plan: only these table ids, comma-separated")
     p.add_argument("--weight", help="weight variable (default: 'weight' when the data file has one)")
     p.add_argument("--frequencies", action="store_true", help="frequencies (counts, %%, valid %%) instead")
     p.add_argument("--out", help="file name inside exports/ (default: tables.<format>)")
@@ -51,11 +61,19 @@ def cmd_tables(args: argparse.Namespace) -> int:
         return 1
     language = args.lang or study.config.language
     weight = args.weight or dataset.weight
+    if args.plan and not args.frequencies:
+        return _run_plan(args, study, dataset, language)
     try:
         options = t.TableOptions(
-            level=args.level / 100, bonferroni=args.bonferroni, weight=weight, filter=args.filter, language=language
+            level=args.level / 100,
+            correction=args.correction or ("bonferroni" if args.bonferroni else "none"),
+            weight=weight,
+            filter=args.filter,
+            language=language,
+            dk_in_base=args.total_asked,
+            **({"min_test_base": args.min_test_base} if args.min_test_base else {}),
         )
-        if weight and weight not in dataset.variables:
+        if weight and weight not in dataset.variables and weight not in dataset.frame.columns:
             raise KeyError(f"no weight variable {weight!r}")
         stubs = _names(args.stubs)
         if args.frequencies:
@@ -75,22 +93,76 @@ def cmd_tables(args: argparse.Namespace) -> int:
     except (KeyError, ValueError) as exc:
         print(f"survey-tui tables: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 1
-    study.exports_dir.mkdir(exist_ok=True)
-    target = study.exports_dir / (args.out or f"{'frequencies' if args.frequencies else 'tables'}.{args.format}")
+    target = _target(study, args, "frequencies" if args.frequencies else "tables")
     title = f"{study.config.title} ({dataset.n} interviews)"
     if args.frequencies:
         if args.format == "xlsx":
             print("survey-tui tables: --frequencies writes md or csv", file=sys.stderr)
             return 2
         write_text_atomic(target, text or "")
-    elif args.format == "md":
+    else:
+        _write(tables, args.format, target, title, language)
+    what = (
+        "frequency tables" if args.frequencies else f"{len(tables)} tables by {', '.join(b.id for b in banner_names)}"
+    )
+    print(f"{what} of {dataset.n} interviews -> {study.relative(target)}")
+    return 0
+
+
+def _target(study, args: argparse.Namespace, stem: str):  # type: ignore[no-untyped-def]
+    study.exports_dir.mkdir(exist_ok=True)
+    return study.exports_dir / (args.out or f"{stem}.{args.format}")
+
+
+def _write(tables: list, fmt: str, target, title: str, language: str) -> None:  # type: ignore[no-untyped-def,type-arg]
+    from survey_tui.analysis import tables as t
+
+    if fmt == "md":
         write_text_atomic(target, t.tables_markdown(tables, title, language))
-    elif args.format == "csv":
+    elif fmt == "csv":
         write_text_atomic(target, "\ufeff" + t.tables_csv(tables))  # BOM so Excel reads the CJK labels right
     else:
-        t.write_xlsx(tables, target, title)
-    what = "frequency tables" if args.frequencies else f"{len(tables)} tables by {', '.join(banner_names)}"
-    print(f"{what} of {dataset.n} interviews -> {study.relative(target)}")
+        t.write_xlsx(tables, target, title, language)
+
+
+def _run_plan(args: argparse.Namespace, study, dataset, language: str) -> int:  # type: ignore[no-untyped-def]
+    """`tables --plan tabs/main.yaml`: every planned table with the plan's own options."""
+    from pathlib import Path
+
+    from survey_tui.analysis.tabplan import run_plan
+    from survey_tui.core.expressions import ExpressionError
+    from survey_tui.core.tabplan import check_tab_plan, load_tab_plan
+
+    path = Path(args.plan)
+    if not path.is_absolute() and not path.exists():
+        path = study.root / args.plan
+    if not path.is_file():
+        print(f"survey-tui tables: no tab plan at {args.plan}", file=sys.stderr)
+        return 1
+    display = study.relative(path) if path.resolve().is_relative_to(study.root) else str(path)
+    plan, doc, problems = load_tab_plan(path, display)
+    if plan is not None and not any(p.severity == "error" for p in problems):
+        instruments, _ = study.load_instruments()
+        weighting = getattr(study.config, "weighting", None)
+        weights = [getattr(weighting, "name", "weight")] if weighting else []
+        weights += [c for c in dataset.frame.columns if c == dataset.weight]
+        problems += check_tab_plan(plan, instruments.values(), doc, display, weights)
+    errors = [p for p in problems if p.severity == "error"]
+    if plan is None or errors:
+        print_problems(problems)
+        return 1
+    try:
+        tables = run_plan(plan, dataset, language, _names(args.tables))
+    except ExpressionError as exc:
+        print(f"survey-tui tables: {exc}", file=sys.stderr)
+        return 1
+    except (KeyError, ValueError) as exc:
+        print(f"survey-tui tables: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 1
+    target = _target(study, args, path.stem)
+    title = plan.title_in(language) or study.config.title
+    _write(tables, args.format, target, f"{title} ({dataset.n} interviews)", language)
+    print(f"{len(tables)} tables of {len(plan.tables)} planned of {dataset.n} interviews -> {study.relative(target)}")
     return 0
 
 

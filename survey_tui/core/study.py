@@ -6,6 +6,7 @@ must survive a crash. This module finds, creates, opens and checks such folders.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,6 +20,7 @@ from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.quotas import Quota
 from survey_tui.core.screening import EligibilityCriterion
 from survey_tui.core.store import InstrumentVersion, Store
+from survey_tui.core.weighting import WeightingConfig, check_weighting
 from survey_tui.core.yamlfile import read_yaml, validate_document, write_yaml_atomic
 
 STUDY_FILE = "study.yaml"
@@ -46,6 +48,8 @@ class StudySettings(BaseModel):
     eligibility: list[EligibilityCriterion] = Field(default_factory=list)
     #: T1.3: quota cells with targets (expressions over screener answers and attributes)
     quotas: list[Quota] = Field(default_factory=list)
+    #: T1.5: RIM weighting targets (see core/weighting.py); the weight joins the data file
+    weighting: WeightingConfig | None = None
 
 
 class StudyConfig(PlanFields, StudySettings):
@@ -237,4 +241,23 @@ def check_study(root: Path) -> list[Problem]:
             problems.append(Problem(STUDY_FILE, "empty language tag", where="languages"))
     doc, _ = read_yaml(study.study_file, STUDY_FILE)  # again, for the lines of the plan's cross-checks
     problems.extend(check_plan(study.config, instruments.values(), doc, STUDY_FILE))
+    problems.extend(check_weighting(study.config.weighting, instruments.values(), doc, STUDY_FILE))
+    problems.extend(check_tab_plans(study, instruments.values()))
     return study.problems + problems
+
+
+def check_tab_plans(study: Study, instruments: Iterable[Instrument]) -> list[Problem]:
+    """Every tab plan in tabs/: its schema, then its names and expressions against the instruments."""
+    from survey_tui.core.tabplan import check_tab_plan, load_tab_plan, tab_plan_files
+
+    problems: list[Problem] = []
+    instruments = list(instruments)
+    weighting = getattr(study.config, "weighting", None)
+    weights = [getattr(weighting, "name", "weight")] if weighting else []
+    for path in tab_plan_files(study.root):
+        display = study.relative(path)
+        plan, doc, found = load_tab_plan(path, display)
+        problems.extend(found)
+        if plan is not None and not any(p.severity == "error" for p in found):
+            problems.extend(check_tab_plan(plan, instruments, doc, display, weights))
+    return problems

@@ -183,8 +183,13 @@ def _parse_yaml_text(text: str, name: str) -> tuple[YamlDocument | None, list[Pr
     if root is None:
         return None, [Problem(name, "the file is empty")]
     if _expanded_size(root) > MAX_NODES:
-        return None, [Problem(name, f"the file expands to more than {MAX_NODES:,} values (nested aliases?)",
-                              hint="write the values out instead of nesting &anchors and *aliases")]
+        return None, [
+            Problem(
+                name,
+                f"the file expands to more than {MAX_NODES:,} values (nested aliases?)",
+                hint="write the values out instead of nesting &anchors and *aliases",
+            )
+        ]
     return YamlDocument(name, root), []
 
 

@@ -26,7 +26,8 @@ INSTRUMENT_FILE = "bubble_tea_brand_health.yaml"
 FIELDWORK_START = datetime(2026, 10, 5, 1, 0, tzinfo=UTC)  # 09:00 in Taipei
 FIELDWORK_DAYS = 21
 
-STUDY_YAML = """\
+STUDY_YAML = (
+    """\
 # The study plan: what the study is for, who it is for, and how it speaks.
 title: 茶語時光 品牌健康度暨新品概念調查 2026
 client: 茶語時光 TeaTime 股份有限公司
@@ -43,9 +44,35 @@ consent:
     your personal data are protected under the Personal Data Protection Act. You may stop at any time.
     Do you agree to take part?
 """.format(
-    consent_zh="本調查由市場調查公司執行，您的回答僅以整體統計呈現，個人資料依個人資料保護法保護，"
-    "您可以隨時停止受訪。請問您同意接受訪問嗎？"
-) + PLAN_YAML  # the study plan (T1.1–T1.2): sources, method, report format, objectives, hypotheses
+        consent_zh="本調查由市場調查公司執行，您的回答僅以整體統計呈現，個人資料依個人資料保護法保護，"
+        "您可以隨時停止受訪。請問您同意接受訪問嗎？"
+    )
+    + PLAN_YAML
+)  # the study plan (T1.1–T1.2): sources, method, report format, objectives, hypotheses
+
+#: T1.5 RIM weighting of the demo to population shares of residents aged 15–65 (illustrative figures in the
+#: shape of the household-register statistics).
+WEIGHTING_YAML = """
+# -- T1.5 weighting: RIM (raking) to gender x age group x region; 'survey-tui weight' shows the report ------
+weighting:
+  name: weight
+  dimensions:
+    - name: gender            # 'other' (a few %) joins women so the cell never runs empty in a small sample
+      groups:
+        - {label: 男性 male, when: s3 = 1, target: 49.3}
+        - {label: 女性及其他 female and other, when: "s3 in (2, 3)", target: 50.7}
+    - name: age_group
+      groups:
+        - {label: 15–29, when: s2 < 30, target: 24.0}
+        - {label: 30–44, when: s2 >= 30 and s2 < 45, target: 33.0}
+        - {label: 45–65, when: s2 >= 45, target: 43.0}
+    - variable: s4
+      targets: {1: 45.7, 2: 24.7, 3: 26.2, 4: 3.4}
+  cap: {min: 0.3, max: 3.0}
+  max_iterations: 100
+  tolerance: 1e-6
+"""
+STUDY_YAML += WEIGHTING_YAML
 
 
 class DemoExistsError(Exception):
@@ -93,6 +120,9 @@ def build_demo(
     write_text_atomic(target / "study.yaml", STUDY_YAML)
     source = (bundled_instruments_dir() / INSTRUMENT_FILE).read_text(encoding="utf-8")
     write_text_atomic(target / "instruments" / INSTRUMENT_FILE, source)
+    from survey_tui.demo.tabs_yaml import TAB_PLAN_YAML
+
+    write_text_atomic(target / "tabs" / "main.yaml", TAB_PLAN_YAML)
     study = open_study(target)
     say(f"Study files written to {study.root}")
     # The demo grows with each part of the tool; every step below leaves the study consistent.

@@ -8,6 +8,16 @@ from html import escape
 
 from survey_tui.io.meta import ExportData, ExportVariable
 
+#: How each format carries don't know / refused / not applicable (codebook, manifest).
+MISSING_CONVENTION: dict[str, str] = {
+    "sav": "user-missing values: the codes listed under 'Missing codes' (text answers: the code as a string)",
+    "dta": "extended missing values .a don't know, .b refused, .c not applicable, each with its value label",
+    "csv": "the code itself (e.g. 98, 99, 97) in the column; an empty cell is not asked / no answer",
+    "parquet": "the code itself in the column, listed per variable in the file metadata (survey_tui.variables"
+    " -> missing); null is not asked / no answer",
+    "sss": "the code itself, declared as a special value of the variable",
+}
+
 
 def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
@@ -18,7 +28,7 @@ def _values(var: ExportVariable, languages: list[str]) -> list[tuple[int, list[s
     return [(code, [var.values_in(lang).get(code, "") for lang in languages]) for code in codes]
 
 
-def codebook_markdown(data: ExportData) -> str:
+def codebook_markdown(data: ExportData, report: list[dict[str, str]] | None = None) -> str:
     langs = data.languages
     lines = [
         f"# Codebook — {data.title}",
@@ -28,6 +38,11 @@ def codebook_markdown(data: ExportData) -> str:
         f"- Languages: {', '.join(langs)}",
     ]
     lines += [f"- Filter: {f}" for f in data.filters]
+    lines += ["", "## Missing values", ""]
+    lines += [f"- {fmt}: {text}" for fmt, text in MISSING_CONVENTION.items()]
+    if report:
+        lines += ["", "## Export report (names and labels changed to fit a format; full text here)", ""]
+        lines += [f"- {r['file']} `{r['variable']}`: {r['what']}; full: {_md(r['full'])}" for r in report]
     lines.append("")
     lines.append("| Variable | " + " | ".join(f"Label ({lang})" for lang in langs) + " | Type | Measure |")
     lines.append("|---|" + "---|" * len(langs) + "---|---|")
@@ -52,6 +67,7 @@ def codebook_markdown(data: ExportData) -> str:
             lines.append(f"- Asked when: `{var.relevance}`")
         if var.version:
             lines.append(f"- Instrument version: {var.version}")
+        lines += [f"  - {_md(change)}" for change in var.history]
         values = _values(var, langs)
         if values:
             lines.append("")
@@ -64,7 +80,7 @@ def codebook_markdown(data: ExportData) -> str:
     return "\n".join(lines)
 
 
-def codebook_html(data: ExportData) -> str:
+def codebook_html(data: ExportData, report: list[dict[str, str]] | None = None) -> str:
     langs = data.languages
     out = [
         "<!DOCTYPE html>",
@@ -79,6 +95,17 @@ def codebook_html(data: ExportData) -> str:
     ]
     if data.filters:
         out.append("<ul>" + "".join(f"<li>{escape(f)}</li>" for f in data.filters) + "</ul>")
+    out.append("<h2>Missing values</h2><ul>")
+    out += [f"<li>{escape(fmt)}: {escape(text)}</li>" for fmt, text in MISSING_CONVENTION.items()]
+    out.append("</ul>")
+    if report:
+        out.append("<h2>Export report</h2><ul>")
+        out += [
+            f"<li>{escape(r['file'])} <code>{escape(r['variable'])}</code>: {escape(r['what'])}; "
+            f"full: {escape(r['full'])}</li>"
+            for r in report
+        ]
+        out.append("</ul>")
     for var in data.variables:
         out.append(f'<h2 id="{escape(var.name)}"><code>{escape(var.name)}</code></h2><table>')
         for lang in langs:
@@ -93,7 +120,8 @@ def codebook_html(data: ExportData) -> str:
         if var.relevance:
             out.append(f"<tr><th>Asked when</th><td><code>{escape(var.relevance)}</code></td></tr>")
         if var.version:
-            out.append(f"<tr><th>Instrument version</th><td>{escape(var.version)}</td></tr>")
+            history = "".join(f"<br>{escape(change)}" for change in var.history)
+            out.append(f"<tr><th>Instrument version</th><td>{escape(var.version)}{history}</td></tr>")
         out.append("</table>")
         values = _values(var, langs)
         if values:

@@ -144,17 +144,20 @@ def run_export(
     rows, cols = data.frame.height, data.frame.width
     steps = [f for f in FORMATS if f in options.formats]
     warnings: list[str] = []
+    report: list[dict[str, str]] = []  # every renaming or shortening a format forced (full text kept)
     for index, fmt in enumerate(steps):
         say(f"Writing {FORMAT_HELP[fmt]}", index / max(len(steps), 1))
         if fmt == "sav":
             path = folder / f"{base}.sav"
             meta = spss.write_sav(data, path, language, exported_at=exported_at)
+            report += [{"file": path.name, **change} for change in meta.changes]
             sps = folder / f"{base}.sps"
             spss.write_sps(data, meta, sps, language, path.name)
             written += [(path, "sav", rows, cols), (sps, "sps", None, None)]
         elif fmt == "dta":
             path = folder / f"{base}.dta"
             smeta = stata.write_dta(data, path, language)
+            report += [{"file": path.name, **change} for change in smeta.changes]
             do = folder / f"{base}.do"
             stata.write_do(smeta, do, path.name)
             written += [(path, "dta", rows, cols), (do, "do", None, None)]
@@ -180,8 +183,8 @@ def run_export(
         elif fmt == "codebook":
             md = folder / f"{base}_codebook.md"
             html = folder / f"{base}_codebook.html"
-            write_text_atomic(md, codebook.codebook_markdown(data))
-            write_text_atomic(html, codebook.codebook_html(data))
+            write_text_atomic(md, codebook.codebook_markdown(data, report))
+            write_text_atomic(html, codebook.codebook_html(data, report))
             written += [(md, "codebook", None, len(data.variables)), (html, "codebook", None, len(data.variables))]
     if options.include_contacts:
         say("Writing the respondent file with contact data", 0.95)
@@ -202,6 +205,8 @@ def run_export(
         "filters": data.filters,
         "contains_contact_data": options.include_contacts,
         "warnings": warnings,
+        "missing_values": codebook.MISSING_CONVENTION,
+        "export_report": report,
         "files": [asdict(e) for e in entries],
     }
     write_text_atomic(manifest, json.dumps(document, ensure_ascii=False, indent=2) + "\n")

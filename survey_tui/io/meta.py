@@ -15,9 +15,11 @@ from typing import Any, Literal
 
 import polars as pl
 
-from survey_tui.core.instrument import label_text
+from survey_tui.core.instrument import PIPE_PATTERN, label_text
 
 Measure = Literal["nominal", "ordinal", "scale"]
+#: a RIM weight (kind "weight") keeps this many decimals in fixed-width files and SPSS's display format
+WEIGHT_DECIMALS = 6
 
 #: Interview-level columns every export starts with (no contact data among them).
 ID_LABELS: dict[str, dict[str, str]] = {
@@ -50,6 +52,7 @@ class ExportVariable:
     version: str | None = None
     choice_code: int | None = None  # multi dichotomies: the choice this 0/1 column stands for
     decimals: int = 0
+    history: list[str] = field(default_factory=list)  # how the question changed across instrument versions
 
     def label_in(self, language: str) -> str:
         return label_text(self.label, language, "en") or self.name
@@ -171,6 +174,31 @@ def stata_names(names: Iterable[str], limit: int = 32) -> dict[str, str]:
 
 
 # -- from the analysis data set ----------------------------------------------------------------
+def unpiped(text: str) -> str:
+    """Piping (`{a4_bumo}`) shown as the piped question's name in brackets: a label reads `[a4_bumo]`."""
+    return PIPE_PATTERN.sub(lambda match: f"[{match.group(1)}]", text)
+
+
+def _unpiped(labels: dict[str, str]) -> dict[str, str]:
+    return {lang: unpiped(text) for lang, text in labels.items()}
+
+
+def _is_flag(column: pl.Series, meta: Any) -> bool:
+    """A calculated 0/1 indicator (e.g. heavy_user) is a category, not an amount."""
+    if meta.type != "calculate" or not column.dtype.is_numeric():
+        return False
+    values = column.drop_nulls().unique()
+    return values.len() > 0 and bool(values.cast(pl.Float64).is_in([0.0, 1.0]).all())
+
+
+def _missing_of(meta: Any) -> dict[int, str]:
+    """Every code a file declares missing: don't know / refused by name, `missing: true` choices as not_applicable."""
+    missing = dict(meta.missing_codes)
+    for code in getattr(meta, "na_codes", ()):
+        missing.setdefault(code, "not_applicable")
+    return missing
+
+
 def from_dataset(dataset: Any, title: str = "", filters: list[str] | None = None) -> ExportData:
     """An `analysis.dataset.Dataset` as export data: value labels regrouped per language, times made naive UTC.
 
@@ -199,22 +227,24 @@ def from_dataset(dataset: Any, title: str = "", filters: list[str] | None = None
             for lang in {*languages, *texts}:
                 text = label_text(texts, lang, "en")
                 if text:
-                    per_lang.setdefault(lang, {})[int(code)] = text
+                    per_lang.setdefault(lang, {})[int(code)] = unpiped(text)
         versions = ", ".join(f"v{v}" for v in meta.instrument_versions)
         kind = meta.type if meta.type != "multi" or meta.choice_code is not None else "multi_special"
         variables.append(
             ExportVariable(
                 name=name,
                 kind=kind,
-                label=dict(meta.label) or {lang: name for lang in languages},
+                label=_unpiped(meta.label) or {lang: name for lang in languages},
                 question=meta.question,
-                question_text=dict(getattr(meta, "question_label", {}) or {}),
-                measure=meta.measure,
+                question_text=_unpiped(getattr(meta, "question_label", {}) or {}),
+                measure="nominal" if set(meta.value_labels) == {0, 1} or _is_flag(frame[name], meta) else meta.measure,
                 value_labels=per_lang,
-                missing=dict(meta.missing_codes),
+                missing=_missing_of(meta),
                 relevance=meta.relevance,
                 version=versions or None,
                 choice_code=meta.choice_code,
+                decimals=WEIGHT_DECIMALS if meta.type == "weight" else 0,
+                history=list(getattr(meta, "history", ())),
             )
         )
     if fixes:

@@ -1,10 +1,12 @@
 """Triple-S XML, the market-research interchange standard: a metadata file (.sss) and a fixed-width data file.
 
 Version 3.0 (the default) is written in UTF-8 with `<text xml:lang>` labels in every language of the
-study; version 2.0 has the same shape. Types: `single` (one code; grid items are singles too),
+study and says so on its record (`encoding="UTF-8"`; the standard's default is Windows-1252); version
+2.0 has the same shape. Types: `single` (one code; grid items are singles too),
 `multiple` (spread format: up to one sub-field per category, holding the chosen codes, zero-filled),
-`quantity` (numbers with a `<range>`; don't know / refused as special `<value>`s) and `character`
-(open ends and dates). Positions count characters of the data line (1-based, inclusive); the data file
+`quantity` (numbers with a `<range>`; don't know / refused as special `<value>`s), `date` (YYYYMMDD)
+and `time` (HHMMSS) with their ranges (a timestamp becomes a date and a time variable), and `character`
+(open ends). Positions count characters of the data line (1-based, inclusive); the data file
 is UTF-8 with one record per line. Columns are built with polars string expressions, never row by row.
 """
 
@@ -36,6 +38,7 @@ class SssVariable:
     subwidth: int = 0
     columns: list[str] = field(default_factory=list)  # source columns
     use: str | None = None
+    part: str | None = None  # date / time: which part of a Date or Datetime column
 
     @property
     def finish(self) -> int:
@@ -139,6 +142,34 @@ def plan_layout(data: ExportData) -> list[SssVariable]:
                     use=use,
                 )
             )
+        elif dtype == pl.Date or isinstance(dtype, pl.Datetime):
+            handled.add(var.name)
+            column = frame[var.name].drop_nulls()
+            parts = [("date", "%Y%m%d", "")] + ([("time", "%H%M%S", "_time")] if dtype != pl.Date else [])
+            for kind, pattern, suffix in parts:
+                texts = column.dt.strftime(pattern)  # both forms sort like the values they stand for
+                empty = "19700101" if kind == "date" else "000000"
+                lo = texts.min() if texts.len() else empty
+                hi = texts.max() if texts.len() else empty
+                text = label if kind == "date" else {lang: f"{label[lang]} (time)" for lang in langs}
+                out.append(
+                    SssVariable(
+                        len(out) + 1,
+                        _name(var.name) + suffix,
+                        kind,
+                        text,
+                        start,
+                        8 if kind == "date" else 6,
+                        range=(lo, hi),
+                        columns=[var.name],
+                        part=pattern,
+                    )
+                )
+                if kind == "date" and len(parts) > 1:
+                    start += 8
+            if len(parts) > 1:
+                start += 6
+                continue
         else:
             handled.add(var.name)
             longest = frame.select(_as_text(pl.col(var.name), dtype).str.len_chars().max()).item()
@@ -185,6 +216,8 @@ def _field(data: ExportData, var: SssVariable) -> pl.Expr:
         return joined.fill_null("").str.pad_end(var.width, "0")
     column = var.columns[0]
     dtype = schema[column]
+    if var.type in ("date", "time"):
+        return pl.col(column).dt.strftime(var.part or "%Y%m%d").fill_null(" " * var.width)
     if var.type == "single":
         return pl.col(column).cast(pl.Int64).cast(pl.String).str.pad_start(var.width, " ").fill_null(" " * var.width)
     if var.type == "quantity":
@@ -228,7 +261,8 @@ def sss_xml(
         f"    <name>{escape(_name(data.instrument_id or 'survey'))}</name>",
         f"    <version>{escape(', '.join(data.versions) or '1')}</version>",
         _text_block("title", title, "    "),
-        f'    <record ident="A" href={quoteattr(data_name)} format="fixed">',
+        f'    <record ident="A" href={quoteattr(data_name)} format="fixed"'
+        + (' encoding="UTF-8">' if version == "3.0" else ">"),
     ]
     for var in layout:
         use = f" use={quoteattr(var.use)}" if var.use else ""

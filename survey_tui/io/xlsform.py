@@ -1010,20 +1010,31 @@ def to_xlsform_expression(text: str, ins: Instrument) -> str:
     return _xls_expr(parse_expression(text).root, ins)
 
 
+#: language tag -> the name XLSForm puts before it (`label::Chinese (zh-TW)`, pyxform's preferred form)
+TAG_NAMES = {tag: name.title() for name, tag in LANGUAGE_NAMES.items() if name.isascii() and " " not in name}
+TAG_NAMES.update({"zh-TW": "Chinese", "zh-CN": "Chinese", "zh-HK": "Chinese", "en": "English"})
+
+
+def xlsform_language(tag: str) -> str:
+    """A language column suffix XLSForm-style: a name and the machine-readable code in brackets."""
+    return f"{TAG_NAMES.get(tag, TAG_NAMES.get(tag.split('-')[0], tag))} ({tag})"
+
+
 def xlsform_sheets(ins: Instrument) -> tuple[list[list[Any]], list[list[Any]], list[list[Any]], list[str]]:
     """(survey rows, choices rows, settings rows, notes on what XLSForm cannot carry); first rows are headers."""
     langs = list(ins.languages)
+    names = {lang: xlsform_language(lang) for lang in langs}
     notes: list[str] = []
     survey_header = (
         ["type", "name"]
-        + [f"label::{lang}" for lang in langs]
-        + [f"hint::{lang}" for lang in langs]
+        + [f"label::{names[lang]}" for lang in langs]
+        + [f"hint::{names[lang]}" for lang in langs]
         + ["required", "relevant", "constraint"]
-        + [f"constraint_message::{lang}" for lang in langs]
+        + [f"constraint_message::{names[lang]}" for lang in langs]
         + ["calculation", "appearance", "parameters"]
     )
     survey: list[list[Any]] = [survey_header]
-    choices: list[list[Any]] = [["list_name", "name"] + [f"label::{lang}" for lang in langs]]
+    choices: list[list[Any]] = [["list_name", "name"] + [f"label::{names[lang]}" for lang in langs]]
     written_lists: set[str] = set()
 
     def labels(value: dict[str, str] | None) -> list[str]:
@@ -1032,12 +1043,11 @@ def xlsform_sheets(ins: Instrument) -> tuple[list[list[Any]], list[list[Any]], l
     def row(**cells: Any) -> list[Any]:
         out = []
         for column in survey_header:
-            key = column.replace("::", "__").replace("-", "_")
-            out.append(cells.get(key, ""))
+            out.append(cells.get(column, ""))
         return out
 
     def label_cells(prefix: str, value: dict[str, str] | None) -> dict[str, str]:
-        return {f"{prefix}__{lang.replace('-', '_')}": text for lang, text in zip(langs, labels(value), strict=True)}
+        return {f"{prefix}::{names[lang]}": text for lang, text in zip(langs, labels(value), strict=True)}
 
     def expr(text: str | None, where: str) -> str:
         if not text:
@@ -1054,6 +1064,22 @@ def xlsform_sheets(ins: Instrument) -> tuple[list[list[Any]], list[list[Any]], l
             written_lists.add(name)
             for c in q.choice_options:
                 choices.append([name, str(c.code), *labels(c.label)])
+                text = label_text(c.label, ins.language) or str(c.code)
+                if c.exclusive:
+                    notes.append(
+                        f"{name}: choice {c.code} '{text}' is exclusive (cannot be combined with other choices);"
+                        " XLSForm has no such flag, left out"
+                    )
+                if c.fixed:
+                    notes.append(
+                        f"{name}: choice {c.code} '{text}' stays in place when choices are randomised;"
+                        " XLSForm has no such flag, left out"
+                    )
+                if c.missing:
+                    notes.append(
+                        f"{name}: choice {c.code} '{text}' is not applicable (out of every base and mean);"
+                        " XLSForm has no such flag, left out"
+                    )
         return name
 
     for rule in ins.terminate:
@@ -1130,7 +1156,7 @@ def xlsform_sheets(ins: Instrument) -> tuple[list[list[Any]], list[list[Any]], l
         notes.append("don't know / refused codes have no XLSForm equivalent; left out")
     settings = [
         ["form_title", "form_id", "default_language"],
-        [label_text(ins.title, ins.language), ins.id, ins.language],
+        [label_text(ins.title, ins.language), ins.id, xlsform_language(ins.language)],
     ]
     return survey, choices, settings, notes
 

@@ -144,6 +144,26 @@ class _Context:
         self.store.close()
 
     @property
+    def tab_plan(self) -> Any:
+        """The study's tab plans (tabs/*.yaml, in file order), else its analysis_plan read as one."""
+        from survey_tui.core.tabplan import TabPlan, from_analysis_plan, read_tab_plan, tab_plan_files
+
+        files = tab_plan_files(self.study.root)
+        if not files:
+            return from_analysis_plan(self.study.config.analysis_plan)
+        plans = [read_tab_plan(f, self.study.relative(f)) for f in files]
+        if len(plans) == 1:
+            return plans[0]
+        banners = {b.id: b for p in plans for b in p.banners}
+        return TabPlan(
+            title=plans[0].title,
+            defaults=plans[0].defaults,
+            banners=list(banners.values()),
+            banner=plans[0].banner,
+            tables=[t.model_copy(update={"banner": t.banner or p.banner}) for p in plans for t in p.tables],
+        )
+
+    @property
     def dataset(self) -> Any:
         if self._dataset is None:
             from survey_tui.analysis.dataset import load_dataset
@@ -345,41 +365,53 @@ def _quality(report: Report, c: _Context) -> None:
 
 
 def _profile(report: Report, c: _Context) -> None:
-    from survey_tui.io.flat import frequency_table
+    from survey_tui.analysis.tables import TableOptions, frequencies
 
-    data = c.export
     instrument = c.dataset.instrument
     sections = [instrument.sections[0], instrument.sections[-1]] if len(instrument.sections) > 1 else []
     names = [q.name for s in sections for q in s.questions if q.type in ("single", "scale")]
-    names = [n for n in names if n in data.frame.columns]
+    names = [n for n in names if n in c.dataset.variables]
     if not names:
         report.missing("no screener or demographic single-choice questions to profile")
-    for name in names:
-        var = data.variable(name)
-        report.heading(f"{name} {var.label_in(c.language)}", 3)
-        table = frequency_table(data, name, c.language)
-        report.table(["Code", "Label", "n", "%"], [[r[0], r[1], r[2], r[3]] for r in table.iter_rows()])
+        return
+    options = TableOptions(language=c.language, weight=c.dataset.weight)
+    for freq in frequencies(c.dataset, names, options):
+        report.heading(freq.title, 3)
+        report.table(
+            ["Code", "Label", "n", "%", "Valid % 有效百分比"],
+            [
+                [
+                    "" if r.code is None else str(r.code),
+                    r.label,
+                    f"{r.count:.0f}",
+                    f"{r.percent:.1f}",
+                    "—" if r.valid_percent is None else f"{r.valid_percent:.1f}",
+                ]
+                for r in freq.rows
+            ],
+        )
+        report.para(
+            f"Base 樣本數: {freq.valid:.0f} of {freq.total:.0f} ({'weighted' if options.weight else 'unweighted'})."
+        )
 
 
 def _results(report: Report, c: _Context) -> None:
     cfg = c.study.config
-    plan = cfg.analysis_plan
     if not cfg.objectives:
         report.missing("no objectives in study.yaml")
         return
-    from survey_tui.analysis.tables import TableOptions, banner_tables, table_markdown
+    from survey_tui.analysis.tables import table_markdown
+    from survey_tui.analysis.tabplan import run_table
 
-    banners = {b.id: b for b in plan.banners}
+    plan = c.tab_plan
     for objective in cfg.objectives:
         report.heading(f"{objective.id} {objective.text}", 3)
         planned = [t for t in plan.tables if t.objective == objective.id]
         if not planned:
-            report.missing(f"no table planned for {objective.id} (analysis_plan.tables)")
+            report.missing(f"no table planned for {objective.id} (tabs/*.yaml or analysis_plan.tables)")
         for t in planned:
-            ids = t.banners or list(banners)
-            variables = [banners[i].variable for i in ids if i in banners and banners[i].variable]
-            tables = banner_tables(c.dataset, t.stub, variables, TableOptions(filter=t.filter, language=c.language))
-            report.para(f"Table {t.id}: {t.title or ', '.join(t.stub)}")
+            tables = run_table(plan, t, c.dataset, c.language)
+            report.para(f"Table {t.id}: {label_text(t.title, c.language, 'en') or ', '.join(t.stub)}")
             for table in tables:
                 report.blocks.append(Block("code", table_markdown(table, c.language)))
         report.todo(f"What these tables say about {objective.id}.")
@@ -394,13 +426,13 @@ def _hypotheses(report: Report, c: _Context) -> None:
 
     results = evaluate_all(c.dataset, cfg.hypotheses)
     report.table(
-        ["Hypothesis", "Test", "Statistic", "p", "Effect", "Base n", "Verdict 結論"],
+        ["Hypothesis", "Test", "Statistic", "p (sides)", "Effect", "Base n", "Verdict 結論"],
         [
             [
                 r.id,
                 r.test,
                 f"{r.statistic_name} = {_s(r.statistic)}" + (f" (df {_s(r.df)})" if r.df else ""),
-                _s(r.p_value),
+                f"{_s(r.p_value)} ({r.sided})" if r.p_value is not None else "—",
                 f"{r.effect_name} = {_s(r.effect_size)}" if r.effect_size is not None else "—",
                 r.base,
                 r.verdict,

@@ -97,7 +97,9 @@ def test_planted_effects_and_hypothesis_verdicts(full_demo: Path) -> None:
     for planted in ("H1", "H2", "H3", "H5"):  # under-30 frequency, north awareness, women intent, NPS~taste
         assert results[planted].significant and results[planted].verdict == "supported", results[planted]
     assert not results["H4"].significant  # no gender effect on NPS was planted
-    assert results["H4"].verdict == "supported"
+    assert results["H4"].verdict == "not rejected"  # a null that stands is never "supported"
+    assert results["H4"].sided == "two-sided" and results["H1"].sided == "one-sided"
+    assert "one-sided" in results["H1"].explanation
     # the same effects show as letters in the banner tables
     north = banner_tables(data, ["a2_aided"], ["s4"], TableOptions(language="en"))[0]
     north_col = north.column_index("s4", 1)

@@ -100,7 +100,11 @@ def test_top2_nps_and_small_base() -> None:
     promoters, detractors = 16 / 40 * 100, 16 / 40 * 100  # 10, 9, 9, 10 and 6, 5, 0, 3 of every ten
     assert table.row("promoters").values[total] == pytest.approx(promoters)
     assert table.row("nps").values[total] == pytest.approx(promoters - detractors)
-    assert all(c.small for c in table.columns[1:]) and not table.columns[total].small
+    # columns of 20 are flagged (< 100) and, under the minimum test base of 30, take no part in the letters
+    assert all(c.small for c in table.columns) and not any(c.testable for c in table.columns[1:])
+    assert table.columns[total].testable and not any(r.letters[1] or r.letters[2] for r in table.rows)
+    at30 = banner_tables(data, ["nps"], ["g"], TableOptions(language="en", small_base=30))[0]
+    assert all(c.small for c in at30.columns[1:]) and not at30.columns[total].small
 
 
 def test_frequencies_valid_percent_excludes_dont_know() -> None:

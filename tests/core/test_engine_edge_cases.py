@@ -93,8 +93,9 @@ def test_an_interview_that_reached_its_end_resumes_at_its_end(tmp_path: Path) ->
     for raw in (None, 1, [1], 5, None):
         assert engine.submit(raw).accepted
     assert engine.at_end
-    resumed = InterviewEngine(instrument, StoreRecorder(store, interview_id),
-                              state=state_from_store(store, interview_id))
+    resumed = InterviewEngine(
+        instrument, StoreRecorder(store, interview_id), state=state_from_store(store, interview_id)
+    )
     assert resumed.current is None and resumed.at_end
     assert resumed.back() and resumed.current.name == "bye"
 
@@ -105,8 +106,9 @@ def test_a_stored_position_that_left_the_path_moves_to_the_next_relevant_questio
     for raw in (None, 2, [1]):
         engine.submit(raw)
     store.set_position(interview_id, "q3", ["intro", "q1", "q2"])  # q3 is not relevant when q1 = 2
-    resumed = InterviewEngine(instrument, StoreRecorder(store, interview_id),
-                              state=state_from_store(store, interview_id))
+    resumed = InterviewEngine(
+        instrument, StoreRecorder(store, interview_id), state=state_from_store(store, interview_id)
+    )
     assert resumed.current.name == "bye"
 
 

@@ -153,8 +153,12 @@ def test_several_processes_opening_a_new_database_at_once(tmp_path: Path) -> Non
     )
     for trial in range(3):
         path = tmp_path / f"race{trial}.db"
-        procs = [subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True) for _ in range(5)]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+            for _ in range(5)
+        ]
         outs = [p.communicate(timeout=120) for p in procs]
         assert all(p.returncode == 0 for p in procs), [err for _, err in outs]
         assert Store(path).query("SELECT COUNT(*) FROM interviews")[0][0] == 5

@@ -86,13 +86,23 @@ def test_expression_translation() -> None:
 
 
 def test_export_converts_with_pyxform_and_round_trips(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
     from pyxform.xls2xform import convert
 
     original = load_instrument(DEMO)
     target = tmp_path / "bt.xlsx"
     notes = export_xlsform(original, target)
     assert any("terminate rule" in n for n in notes)  # what XLSForm cannot carry is said, not dropped
+    flagged = [(c.code, c.exclusive, c.fixed) for q in original.questions for c in q.choice_options]
+    assert any(e for _, e, _ in flagged) and any(f for _, _, f in flagged)
+    assert any("is exclusive" in n for n in notes) and any("stays in place" in n for n in notes)
     result = convert(str(target))
+    # every language column is "Name (code)"; pyxform's check knows only bare IANA primary subtags, so the
+    # region-tagged zh-TW (needed to tell Traditional from Simplified Chinese) is the one it may still flag
+    flagged_languages = [w for w in result.warnings if "machine-readable" in w]
+    assert all("English" not in w and "zh-TW" in w for w in flagged_languages), result.warnings
+    header = [cell.value for cell in next(iter(load_workbook(target)["survey"].rows))]
+    assert "label::Chinese (zh-TW)" in header and "label::English (en)" in header
     assert "<h:html" in result.xform and "b4_sat_taste" in result.xform
     back = import_xlsform(target)
     assert back.problems == []

@@ -47,6 +47,22 @@ def test_every_format_is_written_and_the_manifest_checks_out(study_dir: Path) ->
     assert dict(zip(info.column_names, info.column_labels, strict=True))["s2"] == "請問您今年幾歲？"
     assert sorted(r["lo"] for r in info.missing_ranges["u2_spend"]) == [-9, -8]
     assert info.variable_measure["b5_nps"] == "ordinal" and info.variable_measure["u3_cups"] == "scale"
+    assert info.variable_measure["heavy_user"] == "nominal" and info.variable_measure["a2_aided_1"] == "nominal"
+    assert info.original_variable_types["interview_id"] == "F8.0"  # ids are whole numbers
+    # the sets are in the .sav itself, the same ones the .sps defines
+    assert set(info.mr_sets) == {line.split("$")[1].split()[0] for line in sps_lines(study_dir) if "/MDGROUP" in line}
+    assert info.mr_sets["a2_aided"]["counted_value"] == 1 and "a2_aided_98" not in str(info.mr_sets)
+    # text don't know / refused and not-applicable choices are user-missing, as the codebook says
+    assert [r["lo"] for r in info.missing_ranges["a5_why"]] == ["98", "99"]
+    na = {c: v.na_codes for c, v in dataset.variables.items() if v.na_codes}
+    assert na, "the demo marks a choice not applicable"
+    for name, codes in na.items():
+        assert set(codes) <= {r["lo"] for r in info.missing_ranges[name]}, name
+    # Stata: don't know / refused are extended missing, so a plain mean leaves them out
+    dta_frame, _ = pyreadstat.read_dta(str(study_dir / "exports/bubble_tea_brand_health.dta"))
+    valid = dataset.frame.select(dataset.valid("u1_freq").alias("v"))["v"]
+    assert dta_frame["u1_freq"].mean() == pytest.approx(valid.mean())
+    assert dta_frame["u1_freq"].notna().sum() == valid.drop_nulls().len()
     sps = (study_dir / "exports/bubble_tea_brand_health.sps").read_text("utf-8")
     assert "/MDGROUP NAME=$a2_aided" in sps
     # the other files agree on rows
@@ -56,6 +72,10 @@ def test_every_format_is_written_and_the_manifest_checks_out(study_dir: Path) ->
     assert dta.height == frame.height
     dat = (study_dir / "exports/bubble_tea_brand_health.dat").read_text("utf-8").splitlines()
     assert len(dat) == frame.height and len({len(line) for line in dat}) == 1
+
+
+def sps_lines(study_dir: Path) -> list[str]:
+    return (study_dir / "exports/bubble_tea_brand_health.sps").read_text("utf-8").splitlines()
 
 
 def test_pilot_only_on_request_and_exclusions_applied_unless_kept(study_dir: Path) -> None:
@@ -109,3 +129,28 @@ def test_export_command(study_dir: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert info.variable_value_labels["a4_bumo"][1.0] == "TeaTime"
     assert main(["export", "--study", str(study_dir), "--format", "pdf"]) == 1
     assert "unknown format 'pdf'" in capsys.readouterr().err
+
+
+def test_pilot_export_keeps_the_grid_item_only_the_pilot_version_asked(study_dir: Path) -> None:
+    """b2_image_tea was dropped in v2: its pilot answers in the store reach the CSV and the .sav."""
+    study = open_study(study_dir)
+    run_export(study, ExportOptions(formats=("csv", "sav"), pilot=True))
+    codes = pl.read_csv(study_dir / "exports/bubble_tea_brand_health_with_pilot_codes.csv", infer_schema_length=None)
+    with study.store() as store:
+        from survey_tui.analysis.quality import excluded_interviews
+
+        excluded = excluded_interviews(store)
+        rows = store.query(
+            "SELECT a.interview_id, a.value FROM answers a JOIN interviews i ON i.id = a.interview_id"
+            " WHERE a.question = 'b2_image' AND i.outcome = 'complete' AND i.mode IN ('field', 'pilot')"
+        )
+    stored = {
+        r[0]: json.loads(r[1])["tea"] for r in rows if r[1] and r[0] not in excluded and "tea" in json.loads(r[1])
+    }
+    assert stored, "the demo's pilot answered b2_image tea"
+    exported = dict(
+        codes.filter(pl.col("b2_image_tea").is_not_null()).select("interview_id", "b2_image_tea").iter_rows()
+    )
+    assert exported == stored
+    frame, _ = pyreadstat.read_sav(str(study_dir / "exports/bubble_tea_brand_health_with_pilot.sav"))
+    assert int(frame["b2_image_tea"].notna().sum()) == len(stored)

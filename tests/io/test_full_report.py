@@ -36,7 +36,8 @@ def test_markdown_has_every_section_filled_from_the_study(study_dir: Path) -> No
     assert "speeder" in md  # exclusions and why
     for h in study.config.hypotheses:
         assert f"| {h.id} |" in md
-    assert "Letters: column is higher" in md  # planned tables with significance letters
+    assert "a letter marks the column this one is higher than" in md  # planned tables with their footnote
+    assert "Base:" in md and "two-sided" in md
     assert "珍奶研究" in md and "Bubble Tea Study" in md  # questionnaire in each language
     assert "| u2_spend |" in md  # codebook appendix
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from io import StringIO
 from pathlib import Path
 
 import polars as pl
@@ -12,41 +11,12 @@ import pytest
 from lxml import etree
 
 from survey_tui.io import codebook, flat, spss, stata, triple_s
-from survey_tui.io.meta import ExportData, spss_names, stata_names
+from survey_tui.io.meta import ExportData, ExportVariable, spss_names, stata_names
 from tests.io.sample import LONG, sample_data
 
-# The element structure of the Triple-S XML standard (2.0 / 3.0 metadata file), as a DTD.
-SSS_DTD = """
-<!ELEMENT sss (date?, time?, origin?, user?, survey)>
-<!ATTLIST sss version CDATA #REQUIRED languages CDATA #IMPLIED modes CDATA #IMPLIED>
-<!ELEMENT date (#PCDATA)>
-<!ELEMENT time (#PCDATA)>
-<!ELEMENT origin (#PCDATA)>
-<!ELEMENT user (#PCDATA)>
-<!ELEMENT survey (name?, version?, title?, record)>
-<!ELEMENT name (#PCDATA)>
-<!ELEMENT version (#PCDATA)>
-<!ELEMENT title (#PCDATA | text)*>
-<!ELEMENT text (#PCDATA)>
-<!ATTLIST text xml:lang CDATA #IMPLIED mode CDATA #IMPLIED>
-<!ELEMENT record (variable+)>
-<!ATTLIST record ident CDATA #REQUIRED href CDATA #IMPLIED format (fixed | csv) "fixed" skip CDATA #IMPLIED>
-<!ELEMENT variable (name, label, position, spread?, (values | size)?)>
-<!ATTLIST variable ident CDATA #REQUIRED
-    type (single | multiple | quantity | character | logical | date | time) #REQUIRED
-    use (serial | weight) #IMPLIED format (numeric | literal) #IMPLIED>
-<!ELEMENT label (#PCDATA | text)*>
-<!ELEMENT position EMPTY>
-<!ATTLIST position start CDATA #REQUIRED finish CDATA #IMPLIED>
-<!ELEMENT spread EMPTY>
-<!ATTLIST spread subfields CDATA #REQUIRED width CDATA #IMPLIED>
-<!ELEMENT size (#PCDATA)>
-<!ELEMENT values (range?, value*)>
-<!ELEMENT range EMPTY>
-<!ATTLIST range from CDATA #REQUIRED to CDATA #REQUIRED>
-<!ELEMENT value (#PCDATA | text)*>
-<!ATTLIST value code CDATA #REQUIRED score CDATA #IMPLIED>
-"""
+# The Triple-S standard's own DTDs (shared test data beside the repository).
+TRIPLE_S = Path(__file__).resolve().parents[2] / ".." / "shared" / "standards" / "triple-s"
+SSS_DTDS = {"3.0": TRIPLE_S / "sss_v30.dtd", "2.0": TRIPLE_S / "sss_v20.nocomments.dtd"}
 
 
 @pytest.fixture
@@ -81,6 +51,16 @@ def test_sav_round_trip_keeps_labels_missing_measures_and_data(data: ExportData,
     assert info.file_label == "茶語時光 品牌健康度調查"
     assert any("bubble" in note and "v1" in note for note in info.notes)
     assert any("field interviews only" in note for note in info.notes)
+    assert not any("reserved" in note for note in info.notes)  # the placeholder lines became the sets record
+    assert info.mr_sets == {
+        "aware": {
+            "type": "D",
+            "is_dichotomy": True,
+            "counted_value": 1,
+            "label": "聽過哪些？",
+            "variable_list": ["aware_1", "aware_2"],
+        }
+    }
     labels = dict(zip(info.column_names, info.column_labels, strict=True))
     assert labels["brand"] == "最常買的品牌" and labels["why"] == "原因"
     assert info.variable_value_labels["brand"] == {1.0: "茶語時光", 2.0: "50嵐", 98.0: "不知道"}
@@ -153,12 +133,34 @@ def test_dta_round_trip(data: ExportData, tmp_path: Path) -> None:
     frame, info = pyreadstat.read_dta(str(path), output_format="polars")
     short = meta.names[LONG]
     assert len(short) <= 32 and short in frame.columns
-    assert info.variable_value_labels["brand"] == {1: "茶語時光", 2: "50嵐", 98: "不知道"}
+    assert info.variable_value_labels["brand"] == {1: "茶語時光", 2: "50嵐", "a": "不知道", "b": "refused"}
     assert dict(zip(info.column_names, info.column_labels, strict=True))["brand"] == "最常買的品牌"
-    assert frame["brand"].to_list() == [1, 2, 98, None]
+    # don't know / refused are Stata extended missing (.a / .b): a plain read sees them as missing
+    assert frame["brand"].to_list() == [1, 2, None, None]
+    assert frame["spend"].to_list() == [55.5, None, 120.25, None]
     assert frame["why"].to_list()[0] == "珍珠很Q"
+    kept, info = pyreadstat.read_dta(str(path), user_missing=True)
+    assert kept["brand"].tolist()[:3] == [1, 2, "a"] and kept["spend"].tolist()[1] == "a"
+    assert "a" in info.missing_user_values["brand"]
     do = stata.do_file(meta, "d.dta")
-    assert "mvdecode brand, mv(98=.a \\ 99=.b)" in do and "mvdecode spend, mv(-9=.b \\ -8=.a)" in do
+    assert "mvencode brand, mv(.a=98 \\ .b=99)" in do and "mvencode spend, mv(.b=-9 \\ .a=-8)" in do
+
+
+def test_stata_mean_excludes_dont_know_and_refused(tmp_path: Path) -> None:
+    """A mean computed from the .dta with pyreadstat's missing handling leaves 98 / 99 out."""
+    frame = pl.DataFrame({"u1": pl.Series([1, 3, 98, 5, 99, 3], dtype=pl.Int32)})
+    var = ExportVariable(
+        "u1",
+        "single",
+        {"en": "Frequency"},
+        question="u1",
+        value_labels={"en": {1: "low", 5: "high", 98: "Don't know", 99: "Refused"}},
+        missing={98: "dont_know", 99: "refused"},
+    )
+    stata.write_dta(ExportData(frame, [var]), tmp_path / "m.dta", "en")
+    read, _ = pyreadstat.read_dta(str(tmp_path / "m.dta"))
+    assert read["u1"].mean() == pytest.approx((1 + 3 + 5 + 3) / 4)
+    assert read["u1"].isna().sum() == 2
 
 
 @pytest.mark.parametrize("bom", [False, True])
@@ -216,17 +218,21 @@ def _parse_fixed(layout: list[triple_s.SssVariable], line: str) -> dict[str, str
 @pytest.mark.parametrize("version", ["3.0", "2.0"])
 def test_triple_s_validates_against_the_standard_structure(data: ExportData, tmp_path: Path, version: str) -> None:
     sss, dat = tmp_path / "d.sss", tmp_path / "d.dat"
+    if not SSS_DTDS[version].exists():
+        pytest.skip("the Triple-S DTDs (shared/standards/triple-s) are not beside the repository")
     layout = triple_s.write_triple_s(data, sss, dat, version)
     doc = etree.parse(str(sss))
-    dtd = etree.DTD(StringIO(SSS_DTD))
+    dtd = etree.DTD(str(SSS_DTDS[version]))
     assert dtd.validate(doc), dtd.error_log.filter_from_errors()
+    record = doc.getroot().find("survey/record")
+    assert record.get("encoding") == ("UTF-8" if version == "3.0" else None)
     root = doc.getroot()
     assert root.get("version") == version and root.get("languages") == "zh-TW en"
     assert doc.docinfo.encoding == "UTF-8"
     variables = root.findall("survey/record/variable")
     types = {v.findtext("name"): v.get("type") for v in variables}
     assert types["brand"] == "single" and types["aware"] == "multiple"
-    assert types["spend"] == "quantity" and types["why"] == "character" and types["visit"] == "character"
+    assert types["spend"] == "quantity" and types["why"] == "character" and types["visit"] == "date"
     assert "aware_1" not in types and "aware_98" not in types
     # positions are contiguous and the data lines are exactly as long as the last finish
     ends = 0
@@ -249,7 +255,9 @@ def test_triple_s_validates_against_the_standard_structure(data: ExportData, tmp
     assert spend.find("values/range").get("to") == "120.25"
     assert {v.get("code") for v in spend.findall("values/value")} == {"-8", "-9"}
     assert fields[0]["why"].rstrip() == "珍珠很Q" and fields[3]["why"].rstrip() == "line break"
-    assert fields[2]["visit"] == "2026-10-03"
+    assert fields[2]["visit"] == "20261003" and fields[1]["visit"] == " " * 8  # Triple-S date YYYYMMDD
+    visit = next(v for v in variables if v.findtext("name") == "visit")
+    assert visit.find("values/range").attrib == {"from": "20261001", "to": "20261004"}
 
 
 def test_codebook_lists_every_variable_in_every_language(data: ExportData) -> None:
@@ -278,3 +286,49 @@ def test_a_streamed_xlsx_holds_the_same_cells_as_the_normal_one(data: ExportData
         a_rows = [r for r in a_book[sheet].iter_rows(values_only=True) if any(v is not None for v in r)]
         b_rows = [r for r in b_book[sheet].iter_rows(values_only=True) if any(v is not None for v in r)]
         assert b_rows == a_rows, sheet
+
+
+def test_long_labels_are_cut_at_a_character_and_reported(tmp_path: Path) -> None:
+    """A 149-byte Chinese value label (over SPSS's 120) is shortened whole-character and listed, never silently."""
+    text = "非常同意這個品牌的珍珠奶茶口味與價格都很適合每天喝" * 2  # 48 characters
+    text = text[: 149 // 3] + "ab"  # 49 CJK characters + 2 ASCII = 149 bytes
+    assert len(text.encode("utf-8")) == 149
+    frame = pl.DataFrame({"q": pl.Series([1, 2], dtype=pl.Int32)})
+    var = ExportVariable("q", "single", {"zh-TW": "題" * 100}, question="q", value_labels={"zh-TW": {1: text}})
+    data = ExportData(frame, [var], languages=["zh-TW"])
+    meta = spss.write_sav(data, tmp_path / "l.sav", "zh-TW")
+    _, info = pyreadstat.read_sav(str(tmp_path / "l.sav"), metadataonly=True)
+    kept = info.variable_value_labels["q"][1.0]
+    assert text.startswith(kept) and len(kept.encode("utf-8")) == 120  # 40 whole characters
+    assert info.column_labels[0] == "題" * 85  # 255 bytes: the 256-byte limit without half a character
+    reported = {c["what"].split(" shortened")[0]: c for c in meta.changes}
+    assert reported["value label 1"]["full"] == text and "149 to 120 bytes" in reported["value label 1"]["what"]
+    assert reported["variable label"]["full"] == "題" * 100
+    book = codebook.codebook_markdown(data, [{"file": "l.sav", **c} for c in meta.changes])
+    assert text in book and "Export report" in book
+
+
+def test_sets_record_is_inserted_by_a_streamed_copy_when_no_room_was_reserved(tmp_path: Path) -> None:
+    """A file pyreadstat wrote on its own gets the sets by the fallback copy; data and other metadata stay."""
+    from survey_tui.io.sav_mrsets import MrSet, add_mrsets, fill_reserved
+
+    frame = pl.DataFrame({"id": [1, 2, 3], "a_very_long_multi_choice_name_1": [1, 0, 1], "m_2": [0, 1, 1]})
+    raw, out = tmp_path / "raw.sav", tmp_path / "out.sav"
+    pyreadstat.write_sav(frame, str(raw), column_labels={"m_2": "品牌：50嵐"}, row_compress=True)
+    sets = [MrSet("m", "聽過哪些？" * 30, ["a_very_long_multi_choice_name_1", "m_2"])]
+    assert fill_reserved(raw, sets, 3) is False  # nothing reserved: the file is left as it was
+    add_mrsets(raw, out, sets)
+    back, info = pyreadstat.read_sav(str(out), output_format="polars")
+    assert info.mr_sets["m"]["variable_list"] == ["a_very_long_multi_choice_name_1", "m_2"]
+    assert info.mr_sets["m"]["label"] == "聽過哪些？" * 30
+    assert back.equals(pyreadstat.read_sav(str(raw), output_format="polars")[0])
+    assert info.column_labels == [None, None, "品牌：50嵐"]
+    assert out.stat().st_size == raw.stat().st_size + 16 + len(mrsets_body(sets, raw))
+
+
+def mrsets_body(sets: list, path: Path) -> bytes:  # type: ignore[type-arg]
+    from survey_tui.io.sav_mrsets import _dictionary, mrsets_payload
+
+    with open(path, "rb") as handle:
+        short = _dictionary(handle)[2]
+    return mrsets_payload(sets, short)

@@ -23,8 +23,9 @@ def table_rows(table: DataTable) -> list[list[str]]:
 async def test_dashboard_shows_the_real_interview_counts(demo_study_dir: Path) -> None:
     app = make_app(demo_study_dir)
     with open_study(demo_study_dir).store() as store:
-        expected = {(m, s.replace("_", " "), (o or "—").replace("_", " ")): n
-                    for m, s, o, n in store.interview_counts()}
+        expected = {
+            (m, s.replace("_", " "), (o or "—").replace("_", " ")): n for m, s, o, n in store.interview_counts()
+        }
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
