@@ -42,7 +42,7 @@ def keys_for(kind: str, index: int) -> tuple[list[str], str | None]:
     if kind == "single":
         return [str(value)], None
     if kind == "multi":
-        keys = [k for code in value for k in (str(code), "space")]
+        keys = [k for code in value for k in str(code)]  # a digit ticks its code: one key per code
         return [*keys, "enter"], None
     if kind == "scale":  # 0-10 plus the special codes 98/99: Enter only when the digits are ambiguous (1 vs 10)
         codes = [*range(11), 98, 99]

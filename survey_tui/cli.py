@@ -7,13 +7,17 @@ Commands live in `survey_tui/commands/`, one module per area, each with `registe
 from __future__ import annotations
 
 import argparse
+import difflib
+import errno
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from survey_tui.core.problems import LoadError, Problem
+from survey_tui import __version__
+from survey_tui.core.problems import LoadError, Problem, escape_controls
 
 if TYPE_CHECKING:
     from survey_tui.core.study import Study
@@ -30,12 +34,83 @@ COMMAND_MODULES: list[str] = [  # in the order of a study: set up, questionnaire
     "survey_tui.commands.tables",
     "survey_tui.commands.export",
     "survey_tui.commands.report",
+    "survey_tui.commands.privacy",
 ]
 
 
 def print_problems(problems: Sequence[Problem], stream=None) -> None:  # type: ignore[no-untyped-def]
     for problem in problems:
         print(problem, file=stream or sys.stderr)
+
+
+#: argparse destinations that name the file or folder a command works on, most specific first
+_PLACE_ARGS = ("file", "output", "out", "instrument", "dir", "study")
+
+
+def _command_name(args: argparse.Namespace) -> str:
+    words = [args.command] + [
+        v for k, v in sorted(vars(args).items()) if k.endswith(("_command", "_action")) and isinstance(v, str)
+    ]
+    return "survey-tui " + " ".join(words)
+
+
+def _place(args: argparse.Namespace, exc: BaseException) -> str:
+    """The file the failure is about: the one the exception names, else the command's own file argument."""
+    for candidate in (getattr(exc, "filename", None), *(getattr(args, a, None) for a in _PLACE_ARGS)):
+        if isinstance(candidate, str | os.PathLike) and str(candidate):
+            return str(candidate)
+    return str(Path.cwd())
+
+
+def _position(exc: BaseException) -> str:
+    """Line and column where a parser says it stopped (lxml's XMLSyntaxError, yaml marks, csv errors)."""
+    line = getattr(exc, "lineno", None)
+    position = getattr(exc, "position", None)
+    if isinstance(position, tuple) and len(position) == 2:
+        return f":{position[0]}:{position[1]}"
+    return f":{line}" if isinstance(line, int) and line > 0 else ""
+
+
+_OS_WORDS = {
+    errno.ENOSPC: "the disk is full; nothing was half-written, free some space and run it again",
+    errno.EDQUOT: "the disk quota is used up; nothing was half-written",
+    errno.EACCES: "permission denied (the file or its folder is read-only for you)",
+    errno.EPERM: "permission denied",
+    errno.EROFS: "the file system is read-only",
+    errno.ENOTDIR: "a part of this path is a file, not a folder",
+    errno.EISDIR: "this is a folder, where a file was expected",
+    errno.EEXIST: "this already exists (and is not what was expected here)",
+    errno.ENOENT: "no such file or folder",
+    errno.ENAMETOOLONG: "the name is too long for the file system",
+}
+
+
+def describe_failure(args: argparse.Namespace, exc: BaseException) -> str:
+    """One located line for any failure a command did not turn into a Problem itself (a third-party parser
+    or writer, the file system, SQLite), so no input ever ends in a traceback."""
+    from survey_tui.core.store import StoreError  # the store module is light (stdlib only)
+
+    command = _command_name(args)
+    if isinstance(exc, StoreError):
+        return escape_controls(f"{command}: {exc}")
+    place = _place(args, exc)
+    if isinstance(exc, OSError) and exc.errno in _OS_WORDS:
+        return escape_controls(f"{command}: {place}: {_OS_WORDS[exc.errno]}")
+    if type(exc).__module__ == "sqlite3" or type(exc).__module__.startswith("sqlite3."):
+        return escape_controls(f"{command}: {place}: the study database failed: {exc}")
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    detail = detail if len(detail) <= 300 else detail[:300] + "..."
+    what = type(exc).__name__ + (f": {detail}" if detail else "")
+    return escape_controls(f"{command}: {place}{_position(exc)}: cannot be processed ({what}); nothing was changed")
+
+
+def _silence_stdout() -> None:
+    """The reader of our output went away (`| head`): stop writing to it, quietly (Python's recommended way)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def resolve_study(given: str | None) -> Study:
@@ -68,30 +143,139 @@ def build_parser() -> argparse.ArgumentParser:
         description="Market research in the terminal: plan, questionnaire, respondents, fieldwork, "
         "analysis and report. With no command, opens the app on the study here (or STUDY).",
     )
+    parser.add_argument("--version", action="version", version=f"survey-tui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
+    _describe(parser, [])
     return parser
 
 
+#: an example for every command's --help (real invocations on a study folder)
+EXAMPLES: dict[str, str] = {
+    "open": "survey-tui open brand-study",
+    "init": "survey-tui init brand-study --title '品牌健康度調查' --client ACME --languages zh-TW,en",
+    "check": "survey-tui check brand-study",
+    "demo": "survey-tui demo /tmp/demo-study --no-open",
+    "publish": "survey-tui publish --study brand-study --note 'after the pilot'",
+    "xlsform": "survey-tui xlsform import form.xlsx --study brand-study",
+    "xlsform import": "survey-tui xlsform import form.xlsx --study brand-study -o questionnaire.yaml",
+    "xlsform export": "survey-tui xlsform export bubble_tea_brand_health --study brand-study -o form.xlsx",
+    "versions": "survey-tui versions --study brand-study --diff 1 2",
+    "pilot-report": "survey-tui pilot-report --study brand-study",
+    "respondents": "survey-tui respondents list --study brand-study --status appointment",
+    "respondents import": "survey-tui respondents import contacts.csv --study brand-study --dry-run",
+    "respondents list": "survey-tui respondents list --study brand-study --interviewer 林志明 --limit 20",
+    "respondents screen": "survey-tui respondents screen --study brand-study",
+    "respondents quotas": "survey-tui respondents quotas --study brand-study",
+    "respondents withdraw": "survey-tui respondents withdraw R7B8P0BRGAK --study brand-study --actor amy",
+    "interview": "survey-tui interview --study brand-study --interviewer amy --lang zh-TW",
+    "tables": "survey-tui tables --study brand-study --plan tabs/main.yaml --format xlsx",
+    "weight": "survey-tui weight --study brand-study",
+    "privacy": "survey-tui privacy report --study brand-study",
+    "privacy report": "survey-tui privacy report --study brand-study --lang en",
+    "privacy request": "survey-tui privacy request R7B8P0BRGAK copy --study brand-study --note 'by e-mail'",
+    "privacy close": "survey-tui privacy close 1 done --study brand-study",
+    "privacy purge": "survey-tui privacy purge --study brand-study --actor amy",
+    "export": "survey-tui export --study brand-study --format sav,csv --lang en",
+    "report": "survey-tui report --study brand-study --format md,docx --bundle",
+}
+
+#: descriptions for options their modules left without one
+OPTION_HELP: dict[str, str] = {
+    "study": "study folder (default: the one around the current folder)",
+    "dir": "folder to create (default: the current folder)",
+    "title": "the study's title, e.g. '品牌健康度調查' (asked when there is a terminal)",
+    "client": "who the study is for (asked when there is a terminal)",
+    "seed": "random seed, so the same demo is generated every time",
+    "note": "why this version is published (kept with the version)",
+    "xlsform_action": "import an XLSForm into an instrument, or export one",
+    "respondents_command": "what to do with the contact list",
+    "instrument": "instrument id (default: the study's only instrument)",
+    "file": "the CSV or XLSX file to read",
+    "on_duplicate": "a row matching an existing respondent: merge into it, or skip it",
+    "status": "only respondents with this status",
+    "interviewer": "only respondents assigned to this interviewer",
+    "limit": "at most this many rows",
+    "show_contacts": "show names, phones and e-mail unmasked (personal data: take care)",
+    "respondent": "the respondent id",
+    "actor": "who records this, kept in the audit trail",
+}
+
+#: old option spellings still accepted for a while, with a note: {command: {old: new}}
+DEPRECATED: dict[str, dict[str, str]] = {"tables": {"--out": "--output"}, "interview": {"--language": "--lang"}}
+
+
+def _describe(parser: argparse.ArgumentParser, path: list[str]) -> None:
+    """Give every command an example and every option a description (recursing into sub-commands)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                _describe(child, [*path, name])
+        elif not action.help and action.dest != "help":
+            action.help = OPTION_HELP.get(action.dest, action.dest.replace("_", " "))
+    example = EXAMPLES.get(" ".join(path))
+    if example:
+        parser.epilog = f"example:\n  {example}"
+        parser.formatter_class = argparse.RawDescriptionHelpFormatter
+
+
+def _undeprecate(argv: list[str]) -> list[str]:
+    """Old spellings of options become the new ones, with a note on stderr (they keep working for now)."""
+    renames = DEPRECATED.get(argv[0], {}) if argv else {}
+    out = []
+    for token in argv:
+        old = next((o for o in renames if token == o or token.startswith(o + "=")), None)
+        if old is not None:
+            print(f"note: '{old}' is now '{renames[old]}' (the old spelling still works for now)", file=sys.stderr)
+            token = renames[old] + token[len(old) :]
+        out.append(token)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = _undeprecate(list(sys.argv[1:] if argv is None else argv))
     parser = build_parser()
     known = set(parser._subparsers._group_actions[0].choices) if parser._subparsers else set()  # type: ignore[union-attr]
+    if argv and argv[0] not in known and not argv[0].startswith("-") and not Path(argv[0]).exists():
+        return unknown_command(argv[0], sorted(known))
     if not argv or (argv[0] not in known and not argv[0].startswith("-")):
         argv = ["open", *argv]
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
+    previous_umask = os.umask(0o077)  # every file and folder the tool writes is its owner's only
     try:
-        return int(args.handler(args))
+        code = int(args.handler(args))
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
     except LoadError as exc:
         print_problems(exc.problems)
         return 1
     except KeyboardInterrupt:
         print("interrupted; nothing half-written (every answer is saved as it is given)", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        _silence_stdout()
+        return 141  # as a shell reports a command stopped by SIGPIPE
+    except (SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # noqa: B036 - polars panics derive from BaseException
+        if os.environ.get("SURVEY_TUI_DEBUG"):
+            raise
+        print(describe_failure(args, exc), file=sys.stderr)
+        return 1
+    finally:
+        os.umask(previous_umask)
+
+
+def unknown_command(word: str, known: list[str]) -> int:
+    """A first word that is neither a command nor an existing folder: say so, with the nearest command."""
+    close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
+    hint = f"did you mean 'survey-tui {close[0]}'?" if close else "'survey-tui --help' lists the commands"
+    print(f"survey-tui: '{word}' is not a command, nor a study folder; {hint}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -125,3 +125,54 @@ def test_publish_refuses_a_choice_code_that_changed_meaning(tmp_path: Path) -> N
         assert [v.version for v in store.versions("small")] == [1]
     allowed = run("publish", "--study", str(target), "--allow-code-reuse")
     assert allowed.returncode == 0 and "small v2 published" in allowed.stdout
+
+
+def test_version_and_did_you_mean_for_a_mistyped_command(tmp_path: Path) -> None:
+    from survey_tui import __version__
+
+    version = run("--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"survey-tui {__version__}"
+    typo = run("tabels", cwd=tmp_path)
+    assert typo.returncode == 2 and "did you mean 'survey-tui tables'" in typo.stderr
+    assert "not a study" not in typo.stderr  # a mistyped command is not taken for a folder
+    bogus = run("bogus-cmd", cwd=tmp_path)
+    assert bogus.returncode == 2 and "is not a command" in bogus.stderr and "--help" in bogus.stderr
+
+
+def test_every_command_has_an_example_that_parses_and_every_option_a_description() -> None:
+    import argparse
+    import shlex
+
+    from survey_tui.cli import build_parser
+
+    parser = build_parser()
+    seen: list[str] = []
+
+    def walk(p: argparse.ArgumentParser, path: list[str]) -> None:
+        children = [a for a in p._actions if isinstance(a, argparse._SubParsersAction)]
+        for action in p._actions:
+            if not isinstance(action, argparse._SubParsersAction) and action.dest != "help":
+                assert action.help, (path, action.dest)
+        for action in children:
+            for name, child in action.choices.items():
+                walk(child, [*path, name])
+        if path:
+            seen.append(" ".join(path))
+            text = p.format_help()
+            assert "example:\n  survey-tui " + " ".join(path) in text, path
+            example = text.split("example:\n  ", 1)[1].strip()
+            args = parser.parse_args(shlex.split(example)[1:])  # a real invocation, not prose
+            assert args.command == path[0]
+
+    walk(parser, [])
+    assert {"tables", "export", "interview", "respondents import", "xlsform export"} <= set(seen)
+    assert "%%" not in parser._subparsers._group_actions[0].choices["tables"].format_help()  # type: ignore[union-attr]
+
+
+def test_old_option_spellings_still_work_with_a_note(capsys) -> None:  # type: ignore[no-untyped-def]
+    from survey_tui.cli import _undeprecate
+
+    assert _undeprecate(["tables", "--out", "t.xlsx"]) == ["tables", "--output", "t.xlsx"]
+    assert _undeprecate(["interview", "--language=en"]) == ["interview", "--lang=en"]
+    assert "'--out' is now '--output'" in capsys.readouterr().err
+    assert _undeprecate(["export", "--lang", "en"]) == ["export", "--lang", "en"]  # nothing else is touched

@@ -309,7 +309,7 @@ def _describe_coded(stats: ItemStats, q: Question, values: list[Any], lang: str)
     """Counts per code; floor/ceiling on the scale's end points; zero variance when everyone agrees."""
     codes = [v for v in values if isinstance(v, int)]
     stats.answered = len(codes)
-    scale = [c.code for c in q.choice_options if not c.fixed]
+    scale = [c.code for c in q.choice_options if not c.fixed and not c.missing]  # "not applicable" is no point
     for choice in q.choice_options:
         stats.distribution.append((f"{choice.code} {label_text(choice.label, lang)}", codes.count(choice.code)))
     if len(codes) >= 2 and len(set(codes)) == 1:
@@ -334,7 +334,8 @@ def _rate_flags(stats: ItemStats) -> None:
 def _grid_stats(q: Question, rows: list[tuple[Any, str | None]], lang: str) -> GridStats:
     """Reliability of a battery over respondents who rated every item on the scale (not 'not applicable')."""
     names = [item.name for item in q.items or []]
-    scale = {c.code for c in q.choice_options if not c.fixed}
+    # the scale's points only: a fixed choice or one marked missing ("not applicable", 97) is no rating
+    scale = {c.code for c in q.choice_options if not c.fixed and not c.missing}
     matrix: list[list[float]] = []
     for value, special in rows:
         if special or not isinstance(value, dict):

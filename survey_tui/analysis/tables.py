@@ -18,7 +18,6 @@ additive). Frequencies use one parallel polars select of ``(col == code).sum()``
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -136,7 +135,10 @@ def _expand(dataset: Dataset, names: Sequence[str]) -> list[tuple[str, list[Vari
         elif name in questions and questions[name][0].type == "multi":
             result.append((name, list(questions[name])))
         elif name in questions and questions[name][0].type == "grid":
-            result.extend((v.name, [v]) for v in questions[name])
+            # an item no interview of this selection was asked (dropped in a later version) is left out
+            frame = dataset.frame
+            items = [v for v in questions[name] if frame.get_column(v.name).null_count() < frame.height]
+            result.extend((v.name, [v]) for v in items or questions[name])
         elif name in dataset.variables:
             result.append((name, [dataset.variables[name]]))
         else:
@@ -1131,8 +1133,10 @@ CSV_HEADER = [
 
 def tables_csv(tables: Sequence[StubTable]) -> str:
     """Tidy long CSV (one line per cell): easy to pivot in Excel or read into R/pandas."""
+    from survey_tui.io.cells import csv_writer
+
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(CSV_HEADER)
     for table in tables:
         for row in table.rows:
@@ -1168,7 +1172,9 @@ def write_xlsx(tables: Sequence[StubTable], path: Path, title: str, language: st
     import xlsxwriter
 
     tmp = path.with_name(path.name + ".tmp")
-    book = xlsxwriter.Workbook(str(tmp))
+    from survey_tui.io.cells import XLSX_OPTIONS
+
+    book = xlsxwriter.Workbook(str(tmp), XLSX_OPTIONS)
     try:
         sheet = book.add_worksheet("Tables")
         bold = book.add_format({"bold": True})

@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--pilot", action="store_true", help="a pilot interview (kept apart from field data)")
     p.add_argument("--plain", action="store_true", help="line-by-line prompts (SSH, screen readers)")
     p.add_argument("--resume", type=int, metavar="ID", help="resume a suspended or interrupted interview")
-    p.add_argument("--language", help="interview language, e.g. zh-TW or en")
+    p.add_argument("--lang", dest="language", help="interview language, e.g. zh-TW or en (was --language)")
     p.set_defaults(handler=cmd_interview)
 
 
@@ -61,7 +61,10 @@ def cmd_interview(args: argparse.Namespace) -> int:
         return 2
     try:
         if args.plain:
-            from survey_tui.plain.interview import questionary_ask, run_plain, stdout_say
+            from survey_tui.plain.interview import ask_interviewer, questionary_ask, run_plain, stdout_say
+
+            if not args.interviewer and args.resume is None:  # every interview is signed, as in the form
+                args.interviewer = ask_interviewer(questionary_ask)
 
             session = _open(args)
             try:

@@ -4,27 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from survey_tui.cli import resolve_study
-from survey_tui.core.lazy import lazy
+from survey_tui.core.lazy import LazyChoices, lazy
+from survey_tui.core.problems import escape_controls
 
 if TYPE_CHECKING:
     from survey_tui.core import respondents as resp
+    from survey_tui.core.study import Study
 else:
     resp = lazy("survey_tui.core.respondents")  # imported when a respondents command runs, not for --help
-
-
-class _Statuses:
-    """`resp.STATUSES` for argparse's choices, read only when a value is checked or the action's help shown."""
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(resp.STATUSES)
-
-    def __contains__(self, value: object) -> bool:
-        return value in resp.STATUSES
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -36,14 +27,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     q.add_argument("--study")
     q.add_argument("--encoding", help="e.g. utf-8, big5, cp950 (default: detect)")
     q.add_argument("--on-duplicate", choices=("merge", "skip"), default="merge")
-    q.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD", help="override the guessed mapping")
+    q.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="COLUMN=FIELD",
+        help="override the guessed mapping; COLUMN=attribute confirms a column identifies no one (else it is "
+        "kept as personal data in the protected contact store)",
+    )
     q.add_argument("--strict", action="store_true", help="import nothing when any row is bad")
     q.add_argument("--dry-run", action="store_true", help="show the report, write nothing")
     q.set_defaults(handler=cmd_import)
 
     q = rsub.add_parser("list", help="list respondents (no contact data unless --show-contacts)")
     q.add_argument("--study")
-    q.add_argument("--status", choices=_Statuses(), metavar="STATUS")
+    q.add_argument("--status", choices=LazyChoices("survey_tui.core.respondents", "STATUSES"), metavar="STATUS")
     q.add_argument("--interviewer")
     q.add_argument("--limit", type=int, default=50)
     q.add_argument("--show-contacts", action="store_true")
@@ -67,8 +65,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def cmd_import(args: argparse.Namespace) -> int:
     from survey_tui.io.contact_import import (
+        ATTRIBUTE,
         ImportFailed,
         check_mapping,
+        classify_columns,
         commit_import,
         guess_mapping,
         prepare_import,
@@ -79,11 +79,17 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         raw = read_contact_file(Path(args.file), args.encoding)
         mapping = guess_mapping(raw.frame.columns)
+        confirmed: set[str] = set()
         for item in args.map:
             column, _, target = item.partition("=")
             mapping[column.strip()] = target.strip()
+            if target.strip() == ATTRIBUTE:
+                confirmed.add(column.strip())
         check_mapping(mapping, raw.frame.columns, raw.source)
-        print("columns: " + ", ".join(f"{h} -> {t}" for h, t in mapping.items()))
+        unconfirmed: set[str] = set()
+        mapping = classify_columns(raw.frame, mapping, confirmed, unconfirmed)
+        for line in _classification_lines(mapping, unconfirmed):
+            print(escape_controls(line))
         with study.store() as store:
             from survey_tui.io.contact_import import _existing_keys
 
@@ -96,7 +102,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 language=study.config.language,
             )
             for line in plan.report_lines():
-                print(line)
+                print(escape_controls(line))
             if args.strict and plan.bad.height:
                 print(f"nothing imported: {plan.bad.height} bad rows and --strict", file=sys.stderr)
                 return 1
@@ -104,6 +110,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 print("dry run: nothing imported")
                 return 0
             result = commit_import(store, plan)
+        _record_classification(study, mapping)
     except ImportFailed as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -111,6 +118,38 @@ def cmd_import(args: argparse.Namespace) -> int:
         return 1
     print(f"imported {result.imported}, merged {result.merged}, skipped {result.skipped}, bad rows {result.bad}")
     return 0
+
+
+_PROTECTED = {"name", "phone", "email", "address", "personal"}
+
+
+def _classification_lines(mapping: dict[str, str], unconfirmed: set[str]) -> list[str]:
+    """The import preview: where each column goes, and which ones are personal data."""
+    lines = ["columns:"]
+    for column, target in mapping.items():
+        if target in _PROTECTED:
+            where = "personal data, protected contact store"
+            if column in unconfirmed:
+                where += f"; not confirmed as non-identifying: --map {column}=attribute makes it an attribute"
+        elif target == "ignore":
+            where = "not imported"
+        else:
+            where = "respondent attribute"
+        lines.append(f"  {column} -> {target} ({where})")
+    return lines
+
+
+def _record_classification(study: Study, mapping: dict[str, str]) -> None:
+    """study.yaml keeps how every imported column was classified (contact_fields), comments kept."""
+    from survey_tui.core.yamlfile import read_yaml, write_yaml_atomic
+
+    doc, _ = read_yaml(study.study_file)
+    if doc is None or not isinstance(doc.root, dict):
+        return
+    fields = doc.root.get("contact_fields") or {}
+    fields.update(mapping)
+    doc.root["contact_fields"] = fields
+    write_yaml_atomic(study.study_file, doc.root)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -157,4 +196,18 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
         erasure = resp.withdraw(store, args.respondent, delete_answers=args.delete_answers, actor=args.actor)
     kept = "deleted" if erasure.answers_deleted else "kept (anonymous)"
     print(f"{erasure.respondent_id}: contact data erased; {erasure.interviews} interviews, answers {kept}; logged")
+    if not erasure.traces_cleared:
+        print(
+            "warning: another program has the study open, so the database's write-ahead log (survey.db-wal) may "
+            "still hold the erased values until it closes; run the withdrawal again afterwards to clear it",
+            file=sys.stderr,
+        )
+    holding = resp.files_holding(study.exports_dir, erasure.erased_values)
+    if holding:
+        print(
+            f"{len(holding)} earlier export(s) still hold this respondent's data; delete or re-export them:",
+            file=sys.stderr,
+        )
+        for path in holding:
+            print(f"  {study.relative(path)}", file=sys.stderr)
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from survey_tui.cli import print_problems, resolve_study
 from survey_tui.core.atomic import write_text_atomic
@@ -14,13 +15,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "tables",
         help="banner tables with significance letters (or --frequencies) to exports/",
-        description="Stubs x banner with Total, counts, column %%, letters, means, top-2 box, NPS and "
+        description="Stubs x banner with Total, counts, column %, letters, means, top-2 box, NPS and "
         "small-base marks. Banner names are variables (s3) or plan banner ids (age).",
     )
     p.add_argument("--study", help="study folder (default: the one around the current folder)")
     p.add_argument("--banner", help="comma-separated banner variables or plan banner ids (default: plan banners)")
     p.add_argument("--stubs", help="comma-separated questions/variables (default: every coded and numeric one)")
-    p.add_argument("--format", choices=("md", "csv", "xlsx"), default="md")
+    p.add_argument("--format", choices=("md", "csv", "xlsx"), default="md", help="file format (default md)")
     p.add_argument("--filter", help='only interviews where this expression holds, e.g. "s4 = 1"')
     p.add_argument("--lang", default=None, help="label language, e.g. zh-TW or en (default: the study's)")
     p.add_argument("--level", type=int, choices=(90, 95, 99), default=95, help="confidence level of the letters")
@@ -37,8 +38,24 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--tables", help="with --plan: only these table ids, comma-separated")
     p.add_argument("--weight", help="weight variable (default: 'weight' when the data file has one)")
     p.add_argument("--frequencies", action="store_true", help="frequencies (counts, %%, valid %%) instead")
-    p.add_argument("--out", help="file name inside exports/ (default: tables.<format>)")
+    p.add_argument(
+        "-o",
+        "--output",
+        dest="out",
+        metavar="FILE",
+        help="file name inside exports/ (default: tables.<format>; was --out)",
+    )
     p.set_defaults(handler=cmd_tables)
+
+
+def _check_filter_names(text: str, dataset: Any) -> None:
+    """Every name in --filter is a variable of the data (else a located message, not a polars error)."""
+    from survey_tui.core.expressions import ExpressionError, parse_expression
+
+    columns = set(dataset.frame.columns) | set(dataset.variables)
+    for ref in parse_expression(text).references:
+        if ref.name not in columns and not any(c.startswith(ref.name + "_") for c in columns):
+            raise ExpressionError(f"unknown name {ref.name!r}", ref.position, text)
 
 
 def _names(text: str | None) -> list[str] | None:
@@ -75,6 +92,8 @@ def cmd_tables(args: argparse.Namespace) -> int:
         )
         if weight and weight not in dataset.variables and weight not in dataset.frame.columns:
             raise KeyError(f"no weight variable {weight!r}")
+        if args.filter:
+            _check_filter_names(args.filter, dataset)
         stubs = _names(args.stubs)
         if args.frequencies:
             text = _frequencies_text(t.frequencies(dataset, stubs, options), args.format, study.config.title)
@@ -93,6 +112,12 @@ def cmd_tables(args: argparse.Namespace) -> int:
     except (KeyError, ValueError) as exc:
         print(f"survey-tui tables: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 1
+    except Exception as exc:
+        if not type(exc).__module__.startswith("polars") or not args.filter:
+            raise
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        print(f"survey-tui tables: --filter {args.filter!r} cannot be evaluated on the data: {first}", file=sys.stderr)
+        return 1
     target = _target(study, args, "frequencies" if args.frequencies else "tables")
     title = f"{study.config.title} ({dataset.n} interviews)"
     if args.frequencies:
@@ -110,8 +135,9 @@ def cmd_tables(args: argparse.Namespace) -> int:
 
 
 def _target(study, args: argparse.Namespace, stem: str):  # type: ignore[no-untyped-def]
+    """Inside exports/ unless an absolute path is named (a name climbing out with '..' is refused)."""
     study.exports_dir.mkdir(exist_ok=True)
-    return study.exports_dir / (args.out or f"{stem}.{args.format}")
+    return study.export_target(args.out or f"{stem}.{args.format}")
 
 
 def _write(tables: list, fmt: str, target, title: str, language: str) -> None:  # type: ignore[no-untyped-def,type-arg]
@@ -167,11 +193,13 @@ def _run_plan(args: argparse.Namespace, study, dataset, language: str) -> int:  
 
 
 def _frequencies_text(frequencies: list, fmt: str, title: str) -> str:  # type: ignore[type-arg]
+    from survey_tui.io.cells import csv_text
+
     if fmt == "csv":
         lines = ["\ufeffvariable,code,label,count,percent,valid_percent,missing"]
         for f in frequencies:
             for r in f.rows:
-                label = r.label.replace('"', '""')
+                label = csv_text(r.label).replace('"', '""')
                 valid = "" if r.valid_percent is None else f"{r.valid_percent:.4f}"
                 code = "" if r.code is None else r.code
                 lines.append(f'{f.variable},{code},"{label}",{r.count:g},{r.percent:.4f},{valid},{int(r.missing)}')

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from survey_tui.core import respondents as resp
@@ -69,8 +70,11 @@ _FINAL: dict[str, str] = {
 
 
 def consent_wording_version(study: Study) -> str:
-    """Which consent wording the respondent heard: study.yaml's consent_version, else its fingerprint."""
-    return study.config.consent_version or resp.consent_version(study.config.consent)
+    """Which consent wording the respondent heard: study.yaml's consent_version, else its fingerprint; with
+    the version of the PDPA notice shown beside it when the study has one."""
+    wording = study.config.consent_version or resp.consent_version(study.config.consent)
+    notice = study.config.privacy_notice
+    return f"{wording}; notice {notice.version}" if notice else wording
 
 
 def open_interview_for(store: Store, respondent_id: str) -> int | None:
@@ -177,6 +181,8 @@ class CaptureSession(SessionEnding):
     languages: list[str] = field(default_factory=list)
     interviewer: str | None = None  # who is taking it now (a resumed interview may change hands)
     quota: QuotaChecker | None = None  # the field interview's quota check, if the study has quotas
+    #: seconds already spent in earlier sittings of a resumed interview, so the form's clock goes on
+    elapsed_before: float = 0.0
 
     @property
     def respondent_id(self) -> str | None:
@@ -212,7 +218,14 @@ class CaptureSession(SessionEnding):
         return self.engine.language
 
     def consent_text(self) -> str:
-        return label_text(self.study.config.consent, self.language, self.instrument.language)
+        """The consent wording, then the PDPA Art. 8 notice items when the study has a notice."""
+        text = label_text(self.study.config.consent, self.language, self.instrument.language)
+        notice = self.study.config.privacy_notice
+        if notice is None:
+            return text
+        from survey_tui.core.pdpa import notice_lines
+
+        return "\n".join([text, "", *notice_lines(notice, self.language, self.instrument.language)])
 
     def record_consent(self, given: bool) -> None:
         """Store the respondent's decision; a refusal ends the interview before any question.
@@ -385,6 +398,7 @@ def resume_session(
         version = store.version_by_id(row.instrument_version_id)
         instrument = study.instrument_for_version(version)
         interviewer = interviewer or row.interviewer
+        spent = time_spent(store, row.id)
         with store.transaction():
             store.resume_interview(row.id)
             if row.respondent_id is not None:
@@ -411,6 +425,7 @@ def resume_session(
         languages=list(instrument.languages),
         interviewer=interviewer,
         quota=quota,
+        elapsed_before=spent,
     )
 
 
@@ -490,6 +505,36 @@ def paradata(store: Store, interview_id: int) -> list[QuestionParadata]:
         QuestionParadata(n, round(seconds.get(n, 0.0), 3), changes.get(n, 0), backs.get(n, 0), notes.get(n, 0))
         for n in order
     ]
+
+
+def time_spent(store: Store, interview_id: int) -> float:
+    """Seconds the interview has been open across its sittings, from the event log.
+
+    A sitting starts at the 'start' or 'resume' event and lasts until its last event (a 'suspend', or the
+    last answer of a sitting that was interrupted), so time spent suspended never counts.
+    """
+    total = 0.0
+    begun: datetime | None = None
+    last: datetime | None = None
+    for row in store.events(interview_id):
+        try:
+            at = datetime.fromisoformat(str(row["at"]))
+        except ValueError:
+            continue
+        if at.tzinfo is None:  # a simulated clock may write naive times: read them as UTC
+            at = at.replace(tzinfo=UTC)
+        if row["kind"] in ("start", "resume"):
+            if begun is not None and last is not None:
+                total += (last - begun).total_seconds()
+            begun = last = at
+        elif begun is not None:
+            last = at
+            if row["kind"] == "suspend":
+                total += (last - begun).total_seconds()
+                begun = last = None
+    if begun is not None and last is not None:
+        total += (last - begun).total_seconds()
+    return max(total, 0.0)
 
 
 def resumable_interviews(store: Store, interviewer: str | None = None) -> list[dict[str, Any]]:

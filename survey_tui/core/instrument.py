@@ -110,9 +110,16 @@ class Question(_Model):
     relevant: str | None = None
     constraint: str | None = None
     constraint_message: Labels | None = None
+    #: XLSForm's choice_filter: only the choices for which it holds are offered, '.' being the choice's
+    #: code, e.g. "selected(a2_aided, .)" carries forward the brands heard of
+    choice_filter: str | None = None
     calculate: str | None = None
     min: float | None = None
     max: float | None = None
+    #: date questions: the earliest and latest accepted date (YYYY-MM-DD or "today"); by default 1900-01-01
+    #: to 2100-12-31, and no later than today for a birth date (see validation.date_bounds)
+    min_date: str | None = None
+    max_date: str | None = None
     decimals: int = Field(default=0, ge=0, le=10)
     max_length: int = Field(default=2000, ge=1, le=100_000)
     max_selected: int | None = Field(default=None, ge=1)
@@ -123,11 +130,24 @@ class Question(_Model):
 
     _relevant: Expression | None = PrivateAttr(default=None)
     _constraint: Expression | None = PrivateAttr(default=None)
+    _choice_filter: Expression | None = PrivateAttr(default=None)
     _calculate: Expression | None = PrivateAttr(default=None)
     _choices: tuple[Choice, ...] = PrivateAttr(default=())
     _specials: dict[str, SpecialCode] = PrivateAttr(default_factory=dict)
     _section: str = PrivateAttr(default="")
     _required: bool = PrivateAttr(default=False)
+
+    @field_validator("min_date", "max_date")
+    @classmethod
+    def _valid_bound(cls, value: str | None) -> str | None:
+        if value is None or value == "today":
+            return value
+        from datetime import date
+
+        try:
+            return date.fromisoformat(str(value)).isoformat()
+        except ValueError:
+            raise ValueError(f"{value!r} is not a date (YYYY-MM-DD) or 'today'") from None
 
     @field_validator("name")
     @classmethod
@@ -156,6 +176,10 @@ class Question(_Model):
     @property
     def constraint_expr(self) -> Expression | None:
         return self._constraint
+
+    @property
+    def choice_filter_expr(self) -> Expression | None:
+        return self._choice_filter
 
     @property
     def calculate_expr(self) -> Expression | None:

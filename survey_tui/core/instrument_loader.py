@@ -246,6 +246,13 @@ class _Compiler:
         q._relevant = self.expression([*path, "relevant"], q.name, q.relevant, before=index)
         q._constraint = self.expression([*path, "constraint"], q.name, q.constraint, before=index + 1)
         q._calculate = self.expression([*path, "calculate"], q.name, q.calculate, before=index)
+        q._choice_filter = self.expression([*path, "choice_filter"], q.name, q.choice_filter, before=index)
+        if q.choice_filter and q.type not in ("single", "multi", "scale"):
+            self.add(
+                [*path, "choice_filter"],
+                q.name,
+                f"choice_filter only applies to single, multi and scale questions, not {q.type}",
+            )
         if q._relevant is not None and q._relevant.uses_self:
             self.add([*path, "relevant"], q.name, "'.' (this answer) cannot decide whether to ask the question")
 

@@ -180,8 +180,15 @@ class InterviewEngine:
         return Progress(done, len(path))
 
     def ordered_choices(self, question: Question) -> list[Choice]:
-        """Choices in display order; randomised ones are shuffled the same way for this interview."""
+        """Choices in display order; randomised ones are shuffled the same way for this interview.
+
+        A `choice_filter` leaves only the choices earlier answers allow (checked again on submit).
+        """
         choices = list(question.choice_options)
+        expr = question.choice_filter_expr
+        if expr is not None:
+            scope = self.scope
+            choices = [c for c in choices if expr.evaluate_bool(scope, self_value=c.code)]
         if not question.randomize:
             return choices
         movable = [c for c in choices if not c.fixed]
@@ -380,6 +387,8 @@ class InterviewEngine:
         """Mark the first screen as shown (paradata) and compute derived values."""
         with self._step():
             self._update_derived()
+            if self.current is not None and not self.path:  # the row says where a fresh interview stands
+                self.recorder.position(self.current.name, self.path)
             self._shown()
 
 

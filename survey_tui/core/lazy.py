@@ -4,6 +4,7 @@ polars, numpy or scipy (together over a second on a small machine) when they nev
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
@@ -32,3 +33,23 @@ class LazyModule:
 def lazy(name: str) -> Any:
     """``pl = lazy("polars")``: typed as Any so callers keep their annotations under ``TYPE_CHECKING``."""
     return LazyModule(name)
+
+
+class LazyChoices:
+    """A tuple of a module (``LazyChoices("survey_tui.core.pdpa", "OUTCOMES")``) for argparse's ``choices``,
+    read only when a value is checked: building the parser for ``--help`` then imports no model.
+
+    Give the argument a ``metavar``: argparse formats the choices into the usage line when it is added.
+    """
+
+    def __init__(self, module: str, name: str) -> None:
+        self._module, self._name = module, name
+
+    def _values(self) -> tuple[str, ...]:
+        return tuple(getattr(importlib.import_module(self._module), self._name))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values())
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._values()

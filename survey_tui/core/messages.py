@@ -36,6 +36,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "too_many_selected": {"en": "Choose at most {max}.", "zh-TW": "最多選 {max} 項。"},
     "grid_missing": {"en": "Rate every row: {items}.", "zh-TW": "每一列都需作答：{items}。"},
     "constraint": {"en": "This answer is not allowed here.", "zh-TW": "此答案不符合條件。"},
+    "filtered_out": {
+        "en": "{value} is ruled out by an earlier answer.",
+        "zh-TW": "{value} 已被前面的答案排除。",
+    },
     "no_special": {
         "en": "'{special}' is not available for this question.",
         "zh-TW": "此題不可選「{special}」。",

@@ -9,10 +9,12 @@ only end the preview. It never opens the study's store, so a preview cannot writ
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import date
+from typing import Any, Protocol
 
-from survey_tui.core.instrument import Instrument
+from survey_tui.core.instrument import Instrument, Question
 from survey_tui.core.interview import InterviewEngine, NullRecorder
 
 #: the mode a preview reports (interviews are 'field', 'pilot' or 'test')
@@ -105,13 +107,20 @@ class PreviewSession(SessionEnding):
     languages: list[str] = field(default_factory=list)
     closed_outcome: str | None = None
 
+    #: where a quick path to `start_at` stopped short of it (None: it got there, or there was none)
+    stopped_at: str | None = None
+
     @classmethod
-    def open(cls, instrument: Instrument, language: str | None = None) -> PreviewSession:
-        """A preview from the first question, in `language` when the instrument has it."""
+    def open(cls, instrument: Instrument, language: str | None = None, start_at: str | None = None) -> PreviewSession:
+        """A preview from the first question, or from `start_at` with the questions before it answered by a
+        quick path (`quick_path`); in `language` when the instrument has it."""
         lang = language if language in instrument.languages else instrument.language
         engine = InterviewEngine(instrument, NullRecorder(), language=lang, seed="preview")
         engine.start()
-        return cls(instrument, engine, list(instrument.languages))
+        session = cls(instrument, engine, list(instrument.languages))
+        if start_at is not None:
+            session.stopped_at = quick_path(engine, start_at)
+        return session
 
     @property
     def interview_id(self) -> None:
@@ -161,3 +170,57 @@ class PreviewSession(SessionEnding):
 
     def close(self) -> None:
         """No store was opened."""
+
+
+def _candidates(q: Question, engine: InterviewEngine) -> Iterator[Any]:
+    """Answers to try on a question, plainest first; the engine's own validation decides."""
+    if q.type == "note":
+        yield None
+    elif q.type in ("single", "scale"):
+        yield from (c.code for c in engine.ordered_choices(q))
+    elif q.type == "multi":
+        yield from ([c.code] for c in engine.ordered_choices(q))
+    elif q.type == "grid":
+        codes = [c.code for c in q.choice_options]
+        for code in codes:
+            yield {item.name: code for item in q.items or []}
+    elif q.type == "numeric":
+        low, high = q.min, q.max
+        middle = (low + high) / 2 if low is not None and high is not None else None
+        for value in (middle, 30, low, high, 1, 0):
+            if value is not None:
+                yield f"{round(value, q.decimals):g}" if q.decimals else str(int(round(value)))
+    elif q.type == "date":
+        yield date.today().isoformat()
+    else:
+        yield "preview"
+
+
+def quick_path(engine: InterviewEngine, target: str, limit: int = 2000) -> str | None:
+    """Answer every question before `target` with the first answer the engine accepts that neither ends the
+    interview nor routes past `target`, so a preview can start at the question being edited. The answers
+    are ordinary ones: going back shows and changes them. Returns None when `target` is on screen, else the
+    question the path stopped at (no accepted answer kept `target` on the path)."""
+    instrument = engine.instrument
+    goal = instrument.position(target)
+    for _ in range(limit):
+        q = engine.current
+        if q is None or engine.finished:
+            return None if q is not None and q.name == target else (q.name if q else "end")
+        if q.name == target:
+            return None
+        if instrument.position(q.name) > goal:  # the target is not on this path
+            return q.name
+        for answer in _candidates(q, engine):
+            result = engine.submit(answer)
+            if not result.accepted:
+                continue
+            after = engine.current
+            overshot = after is not None and instrument.position(after.name) > goal
+            if engine.finished or (after is None) or overshot:
+                engine.back()  # this answer ends the interview or skips the target: try the next one
+                continue
+            break
+        else:
+            return q.name
+    return engine.current.name if engine.current else "end"

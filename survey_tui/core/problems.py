@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+
+#: C0/C1 controls, DEL, and the bidi overrides that reorder what a terminal shows
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_controls(text: object) -> str:
+    """Text from a file, safe to print: control and escape characters shown as \\xNN / \\uNNNN, so a file
+    cannot clear the terminal, set its title or split one problem over several lines."""
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", str(text))
 
 
 @dataclass(frozen=True)
@@ -27,7 +37,7 @@ class Problem:
         text += self.message
         if self.hint:
             text += f" ({self.hint})"
-        return text
+        return escape_controls(text)
 
 
 class LoadError(Exception):

@@ -35,10 +35,12 @@ Listing
 
 from __future__ import annotations
 
+import contextlib
 import io
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from survey_tui.core.lazy import lazy
@@ -94,6 +96,8 @@ ATTEMPT_RESULTS = ("no_answer", "busy", "call_back", "reached", "wrong_number", 
 CONTACT_FIELDS: tuple[str, ...] = ("name", "phone", "email", "address")
 #: attributes kept after a withdrawal (coarse demographics that quota accounting needs)
 KEPT_ON_WITHDRAWAL = ("gender", "age", "region")
+#: the contact-store column holding the other personal fields of an import (JSON: column -> value)
+PERSONAL = "personal"
 _CONTACT_TABLE = "respondent_contacts"
 _ALPHABET = list("0123456789ABCDEFGHJKMNPQRSTVWXYZ")  # Crockford base 32: no I, L, O, U
 
@@ -135,7 +139,7 @@ def read_contacts(store: Store, ids: Sequence[str] | None = None, *, purpose: st
     """
     if not purpose.strip():
         raise ContactDataRefused("say why contact data is read (purpose=...)")
-    sql = f"SELECT respondent_id, name, phone, email, address FROM {_CONTACT_TABLE}"
+    sql = f"SELECT respondent_id, name, phone, email, address, personal FROM {_CONTACT_TABLE}"
     rows: list[Any] = []
     if ids is None:
         rows = store.query(sql)
@@ -144,23 +148,27 @@ def read_contacts(store: Store, ids: Sequence[str] | None = None, *, purpose: st
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             rows += store.query(sql + f" WHERE respondent_id IN ({','.join('?' * len(chunk))})", tuple(chunk))
-    schema = {"respondent_id": pl.String, **{f: pl.String for f in CONTACT_FIELDS}}
+    schema = {"respondent_id": pl.String, **{f: pl.String for f in CONTACT_FIELDS}, PERSONAL: pl.String}
     return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
 
 
-def _insert_contacts(conn: Any, rows: Iterable[tuple[Any, ...]]) -> None:
-    conn.executemany(
-        f"INSERT INTO {_CONTACT_TABLE} (respondent_id, name, phone, email, address) VALUES (?, ?, ?, ?, ?)", rows
-    )
+def _insert_contacts(conn: Any, rows: Iterable[tuple[Any, ...]], *, personal: bool = False) -> None:
+    """Rows of (respondent_id, name, phone, email, address[, personal JSON])."""
+    columns = f"respondent_id, name, phone, email, address{', personal' if personal else ''}"
+    marks = ", ".join("?" * (6 if personal else 5))
+    conn.executemany(f"INSERT INTO {_CONTACT_TABLE} ({columns}) VALUES ({marks})", rows)
 
 
-def _fill_contacts(conn: Any, rows: Iterable[tuple[Any, ...]]) -> None:
+def _fill_contacts(conn: Any, rows: Iterable[tuple[Any, ...]], *, personal: bool = False) -> None:
     """Fill empty contact fields of existing respondents (a merge never overwrites what is there)."""
+    columns = f"respondent_id, name, phone, email, address{', personal' if personal else ''}"
+    marks = ", ".join("?" * (6 if personal else 5))
     conn.executemany(
-        f"INSERT INTO {_CONTACT_TABLE} (respondent_id, name, phone, email, address) VALUES (?, ?, ?, ?, ?)"
+        f"INSERT INTO {_CONTACT_TABLE} ({columns}) VALUES ({marks})"
         " ON CONFLICT (respondent_id) DO UPDATE SET name = COALESCE(name, excluded.name),"
         " phone = COALESCE(phone, excluded.phone), email = COALESCE(email, excluded.email),"
-        " address = COALESCE(address, excluded.address)",
+        " address = COALESCE(address, excluded.address)"
+        + (", personal = COALESCE(personal, excluded.personal)" if personal else ""),
         rows,
     )
 
@@ -484,6 +492,57 @@ class Erasure:
     contacts_erased: bool
     interviews: int
     answers_deleted: bool
+    #: the WAL was checkpointed and truncated, so no old page image still holds the erased values
+    traces_cleared: bool = False
+    #: the erased values themselves, only to look for them in earlier exports (never printed)
+    erased_values: tuple[str, ...] = field(default=(), repr=False)
+
+
+def _personal_values(store: Store, respondent_id: str, current: Respondent) -> tuple[str, ...]:
+    """What identifies the respondent and is erased: contact fields and the attributes not kept."""
+    rows = store.query(
+        f"SELECT name, phone, email, address, personal FROM {_CONTACT_TABLE} WHERE respondent_id = ?",
+        (respondent_id,),
+    )
+    values = [str(v) for r in rows for v in tuple(r)[:4] if v is not None]
+    for r in rows:
+        values += [str(v) for v in (decode(r[4]) or {}).values() if v is not None]
+    values += [str(v) for k, v in current.attributes.items() if k not in KEPT_ON_WITHDRAWAL and isinstance(v, str)]
+    return tuple(v for v in dict.fromkeys(v.strip() for v in values) if len(v) >= 3)
+
+
+#: files larger than this are not searched for a withdrawn respondent (they are named as unchecked)
+MAX_SEARCHED_BYTES = 512 * 1024 * 1024
+
+
+def files_holding(folder: Path, values: Sequence[str]) -> list[Path]:
+    """Files under `folder` (and members of zip-based files: xlsx, docx, bundles) that contain any of
+    `values` in UTF-8, UTF-16 or Big5, so a withdrawal can name the earlier exports still holding them."""
+    import zipfile
+
+    needles: set[bytes] = set()
+    for value in values:
+        for codec in ("utf-8", "utf-16-le", "utf-16-be", "cp950"):
+            with contextlib.suppress(UnicodeError):
+                needles.add(value.encode(codec))
+    found: list[Path] = []
+    if not needles or not folder.is_dir():
+        return found
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        try:
+            if path.stat().st_size > MAX_SEARCHED_BYTES:
+                found.append(path)
+                continue
+            blobs = [path.read_bytes()]
+            if zipfile.is_zipfile(path):
+                with zipfile.ZipFile(path) as archive:
+                    blobs += [archive.read(m) for m in archive.namelist()]
+        except (OSError, zipfile.BadZipFile, RuntimeError, ValueError):
+            found.append(path)  # cannot be searched: name it rather than say it is clean
+            continue
+        if any(n in blob for blob in blobs for n in needles):
+            found.append(path)
+    return found
 
 
 def withdraw(
@@ -496,6 +555,8 @@ def withdraw(
     break-off. Everything happens in one transaction.
     """
     stamp = at = now()
+    current = get(store, respondent_id)
+    values = _personal_values(store, respondent_id, current) + ((respondent_id,) if delete_answers else ())
     with store.transaction() as conn:
         current = get(store, respondent_id)
         erased = conn.execute(f"DELETE FROM {_CONTACT_TABLE} WHERE respondent_id = ?", (respondent_id,)).rowcount
@@ -526,7 +587,8 @@ def withdraw(
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (respondent_id, at, actor, int(bool(erased)), len(interview_ids), int(delete_answers), note),
         )
-    return Erasure(respondent_id, bool(erased), len(interview_ids), delete_answers)
+    cleared = False if store.in_transaction else store.erase_traces()  # an outer transaction clears it later
+    return Erasure(respondent_id, bool(erased), len(interview_ids), delete_answers, cleared, values)
 
 
 #: tables that name an interview but are kept when its answers go: the consent record is the proof of what the
@@ -543,6 +605,22 @@ def _tables_with_interview_id(conn: Any) -> list[str]:
         if t not in _KEPT_WITH_INTERVIEW_ID
         and any(c[1] == "interview_id" for c in conn.execute(f"PRAGMA table_info({t})"))
     ]
+
+
+def purge_contacts(store: Store, retention_until: str, *, actor: str | None = None) -> int:
+    """The retention purge (core/pdpa.py decides when): every contact record erased, logged, traces cleared."""
+    with store.transaction() as conn:
+        count = conn.execute(f"DELETE FROM {_CONTACT_TABLE}").rowcount
+        conn.execute(
+            "INSERT INTO retention_purges (at, retention_until, contacts_erased, actor) VALUES (?, ?, ?, ?)",
+            (now(), retention_until, count, actor),
+        )
+    store.erase_traces()
+    return count
+
+
+def contact_count(store: Store) -> int:
+    return int(store.query(f"SELECT COUNT(*) FROM {_CONTACT_TABLE}")[0][0])
 
 
 def erasure_log(store: Store) -> list[Any]:

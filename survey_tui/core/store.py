@@ -236,6 +236,32 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
     BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     """,
+    # Personal fields beyond name/phone/e-mail/address (national ID, LINE id, birthday, notes, and any column
+    # not confirmed as non-identifying) live with the contact data, as one JSON object, never in attributes.
+    """
+    ALTER TABLE respondent_contacts ADD COLUMN personal TEXT;
+    """,
+    # PDPA on record (SQL in core/pdpa.py): data-subject requests with their due dates, and retention purges.
+    """
+    CREATE TABLE data_subject_requests (
+        id INTEGER PRIMARY KEY,
+        respondent_id TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('inquiry', 'copy', 'correction', 'stop', 'deletion')),
+        received_on TEXT NOT NULL,
+        due_on TEXT NOT NULL,
+        outcome TEXT CHECK (outcome IN ('done', 'refused', 'extended')),
+        closed_at TEXT,
+        note TEXT,
+        logged_at TEXT NOT NULL
+    );
+    CREATE TABLE retention_purges (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        retention_until TEXT NOT NULL,
+        contacts_erased INTEGER NOT NULL,
+        actor TEXT
+    );
+    """,
 ]
 
 
@@ -290,16 +316,46 @@ class StoredAnswer:
     special: str | None
 
 
+RESTORE_HINT = (
+    "it was left exactly as it is; restore survey.db (and survey.db-wal if the backup has one) from your latest "
+    "backup while no survey-tui runs, or ask for help with 'sqlite3 survey.db .recover'"
+)
+
+
 def _create_private(path: Path) -> None:
-    """Create the database file readable and writable by its owner only (it may hold personal data)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
-        os.close(fd)
-    except FileExistsError:  # another process created it first, or it exists: make sure it is private
-        mode = path.stat().st_mode & 0o777
-        if mode & 0o077 and path.stat().st_uid == os.getuid():
-            os.chmod(path, mode & 0o700)
+    """Make an existing database file owner-only (it may hold personal data)."""
+    st = path.stat()
+    if st.st_mode & 0o077 and st.st_uid == os.getuid():
+        os.chmod(path, st.st_mode & 0o700)
+
+
+def _writable(path: Path) -> bool:
+    """Can this process write the database and the files SQLite keeps beside it (-wal, -shm)?"""
+    folder = path.parent if path.parent != Path("") else Path(".")
+    return os.access(folder, os.W_OK | os.X_OK) and (not path.exists() or os.access(path, os.W_OK))
+
+
+_EXPECTED: dict[tuple[str, ...], dict[str, set[str]]] = {}
+
+
+def _expected_schema(migrations: list[str]) -> dict[str, set[str]]:
+    """table -> columns after every migration (built once in memory), to check an opened file against."""
+    key = tuple(migrations)
+    if key not in _EXPECTED:
+        conn = sqlite3.connect(":memory:")
+        try:
+            for script in migrations:
+                for statement in _split_sql(script):
+                    conn.execute(statement)
+            _EXPECTED[key] = _schema_of(conn)
+        finally:
+            conn.close()
+    return _EXPECTED[key]
+
+
+def _schema_of(conn: sqlite3.Connection) -> dict[str, set[str]]:
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return {t: {c[1] for c in conn.execute(f"PRAGMA table_info({t})")} for t in tables}
 
 
 def _read_frame_adbc(path: Path, sql: str, params: tuple[Any, ...]) -> pl.DataFrame | None:
@@ -323,27 +379,138 @@ def _read_frame_adbc(path: Path, sql: str, params: tuple[Any, ...]) -> pl.DataFr
 
 
 class Store:
-    """One connection to a study's `survey.db`; safe to share between threads (calls are serialised)."""
+    """One connection to a study's `survey.db`; safe to share between threads (calls are serialised).
 
-    def __init__(self, path: Path, migrations: list[str] | None = None) -> None:
+    Opening checks the file before anything is written to it: a 0-byte file where a database was expected, a
+    folder, a file that fails `PRAGMA quick_check` or lacks the expected tables is refused with a StoreError
+    saying how to restore it, and is never written to or replaced. A file or folder this process cannot write
+    opens read-only: reading, listing and exporting elsewhere work; any write says the study is read-only.
+    Deleted content is overwritten (`secure_delete`), so an erasure leaves no bytes in free space.
+    """
+
+    def __init__(self, path: Path, migrations: list[str] | None = None, *, readonly: bool | None = None) -> None:
         self.path = Path(path)
         self._migrations = MIGRATIONS if migrations is None else migrations
-        _create_private(self.path)
-        try:
-            self._conn = sqlite3.connect(
-                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-            )
-            self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            mode = self._set_wal()
-            if mode.lower() != "wal":
-                raise StoreError(f"{self.path}: cannot switch to WAL journaling (got {mode})")
-            self._conn.execute("PRAGMA synchronous = FULL")
-            self._conn.execute("PRAGMA foreign_keys = ON")
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: not a usable survey database ({exc})") from exc
         self._lock = threading.RLock()
         self._depth = 0
-        self._migrate()
+        self._check_file()
+        self.readonly = bool(readonly) or not _writable(self.path)
+        if not self.path.exists():
+            if self.readonly:
+                raise StoreError(f"{self.path}: cannot create the study database here (the folder is read-only)")
+            self._create_new()
+        elif not self.readonly:
+            _create_private(self.path)
+        try:
+            self._conn = self._connect()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: not a usable survey database ({exc}); {RESTORE_HINT}") from exc
+        try:
+            self._check_contents()
+            current = self.schema_version
+            if current <= len(self._migrations):
+                self._check_schema(current)  # before the first write (switching to WAL writes the header)
+            if not self.readonly:
+                mode = self._set_wal()
+                if mode.lower() != "wal":
+                    raise StoreError(f"{self.path}: cannot switch to WAL journaling (got {mode})")
+                self._conn.execute("PRAGMA synchronous = FULL")
+            self._migrate()
+            self._check_schema()
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise StoreError(f"{self.path}: not a usable survey database ({exc}); {RESTORE_HINT}") from exc
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _check_file(self) -> None:
+        if self.path.is_dir():
+            raise StoreError(f"{self.path}: is a folder, not the study database; move it away or restore survey.db")
+        if self.path.exists() and self.path.stat().st_size == 0:
+            wal = Path(f"{self.path}-wal")
+            extra = f" ({wal.name} beside it holds {wal.stat().st_size} bytes)" if wal.exists() else ""
+            raise StoreError(
+                f"{self.path}: the study database is empty (0 bytes){extra}, but a study database was expected "
+                f"(a new one is never left empty); {RESTORE_HINT}"
+            )
+
+    def _create_new(self) -> None:
+        """Build the schema in a private temporary file and link it into place, so a half-made or 0-byte
+        survey.db is never seen (and an empty one can always be refused as damaged)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.{uuidlib.uuid4().hex}.new")
+        fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
+        os.close(fd)
+        try:
+            conn = sqlite3.connect(tmp, isolation_level=None)
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("BEGIN IMMEDIATE")
+                for version, script in enumerate(self._migrations):
+                    for statement in _split_sql(script):
+                        conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version = {version + 1}")
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+            try:
+                os.link(tmp, self.path)  # fails if another process made it first: theirs is as good
+            except FileExistsError:
+                pass
+            except OSError:  # a file system without hard links
+                if not self.path.exists():
+                    os.replace(tmp, self.path)
+        finally:
+            for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+                leftover.unlink(missing_ok=True)
+
+    def _connect(self) -> sqlite3.Connection:
+        if self.readonly:
+            wal, shm = Path(f"{self.path}-wal"), Path(f"{self.path}-shm")
+            folder_ok = os.access(self.path.parent, os.W_OK)
+            # SQLite reads a WAL database read-only only if it can use -shm; in a read-only folder without
+            # one nobody can be writing, so the file is opened as immutable
+            flags = "mode=ro" if folder_ok or (wal.exists() and shm.exists()) else "mode=ro&immutable=1"
+            conn = sqlite3.connect(
+                f"{self.path.resolve().as_uri()}?{flags}",
+                uri=True,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        else:
+            conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            )
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA secure_delete = ON")
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+
+    def _check_contents(self) -> None:
+        """quick_check before anything is written: a damaged file is refused, never made worse."""
+        rows = [line for r in self._conn.execute("PRAGMA quick_check(5)") for line in str(r[0]).splitlines()]
+        if rows != ["ok"]:
+            raise StoreError(f"{self.path}: the study database is damaged ({'; '.join(rows)}); {RESTORE_HINT}")
+
+    def _check_schema(self, version: int | None = None) -> None:
+        """The tables and columns the schema version promises are there (a foreign or mangled file is not
+        migrated into a survey database); `version` defaults to the latest."""
+        expected = _expected_schema(self._migrations[: len(self._migrations) if version is None else version])
+        found = _schema_of(self._conn)
+        if version == 0 and found:
+            raise StoreError(
+                f"{self.path}: holds tables of another program ({', '.join(sorted(found)[:3])}), not a survey "
+                f"database; {RESTORE_HINT}"
+            )
+        missing = [t for t in expected if t not in found]
+        short = [f"{t}.{c}" for t in expected if t in found for c in sorted(expected[t] - found[t])]
+        if missing or short:
+            raise StoreError(
+                f"{self.path}: not the expected survey database (missing {', '.join((missing + short)[:5])}); "
+                + RESTORE_HINT
+            )
 
     def _set_wal(self) -> str:
         """Switching to WAL needs a moment alone with the file; another process opening it may hold it."""
@@ -356,6 +523,19 @@ class Store:
                     raise
                 time.sleep(0.01)
 
+    def erase_traces(self) -> bool:
+        """After an erasure: copy the WAL into the database and truncate it, so the old page images (which
+        still hold the erased values) are gone from survey.db-wal too. False if a reader kept it busy."""
+        if self.readonly:
+            return False
+        deadline = time.monotonic() + 5
+        with self._lock:
+            while True:
+                busy = int(self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0])
+                if not busy or time.monotonic() > deadline:
+                    return not busy
+                time.sleep(0.05)
+
     # -- plumbing --------------------------------------------------------------------------------
     def close(self) -> None:
         with self._lock:
@@ -366,6 +546,10 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
 
     @property
     def schema_version(self) -> int:
@@ -382,6 +566,11 @@ class Store:
                 )
             if current == target:
                 return
+            if self.readonly:
+                raise StoreError(
+                    f"{self.path} needs an upgrade (schema {current} -> {target}) but the study is read-only; "
+                    "open it once where it can be written"
+                )
             with self.transaction():
                 current = self.schema_version  # another process may have migrated meanwhile
                 for version in range(current, target):
@@ -391,7 +580,10 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One durable write; nested uses join the outer transaction."""
+        """One durable write; nested uses join the outer transaction.
+
+        A full disk, a read-only file or an I/O error rolls the whole write back and becomes a StoreError that
+        says so: what was stored before stays as it was."""
         with self._lock:
             if self._depth:
                 self._depth += 1
@@ -400,17 +592,28 @@ class Store:
                 finally:
                     self._depth -= 1
                 return
-            self._conn.execute("BEGIN IMMEDIATE")
+            if self.readonly:
+                raise StoreError(f"{self.path}: the study is read-only here; nothing was changed")
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise _write_failure(self.path, exc) from exc
             self._depth = 1
             try:
                 yield self._conn
                 self._conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                self._rollback()
+                raise _write_failure(self.path, exc) from exc
             except BaseException:
-                if self._conn.in_transaction:  # SQLite may already have rolled back
-                    self._conn.execute("ROLLBACK")
+                self._rollback()
                 raise
             finally:
                 self._depth = 0
+
+    def _rollback(self) -> None:
+        if self._conn.in_transaction:  # SQLite may already have rolled back
+            self._conn.execute("ROLLBACK")
 
     def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -671,6 +874,18 @@ class Store:
 
     def events(self, interview_id: int) -> list[sqlite3.Row]:
         return self.query("SELECT * FROM interview_events WHERE interview_id = ? ORDER BY id", (interview_id,))
+
+
+def _write_failure(path: Path, exc: sqlite3.OperationalError) -> Exception:
+    """The write failures a researcher can act on, in words; anything else stays as SQLite raised it."""
+    text = str(exc)
+    if "full" in text:
+        return StoreError(f"{path}: the disk is full; the write was undone and everything stored before is kept")
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"{path}: the study database cannot be written here (read-only); nothing was changed")
+    if "I/O" in text:
+        return StoreError(f"{path}: the disk reported an error while writing; the write was undone ({text})")
+    return exc
 
 
 def _interview(row: sqlite3.Row) -> InterviewRow:

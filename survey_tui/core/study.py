@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from survey_tui.core.instrument import Instrument, Labels, SpecialCode, SpecialName
 from survey_tui.core.instrument_loader import load_instrument_file, load_instrument_text
+from survey_tui.core.pdpa import PrivacyNotice
 from survey_tui.core.plan import PlanFields, check_plan
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.quotas import Quota
@@ -50,6 +51,16 @@ class StudySettings(BaseModel):
     quotas: list[Quota] = Field(default_factory=list)
     #: T1.5: RIM weighting targets (see core/weighting.py); the weight joins the data file
     weighting: WeightingConfig | None = None
+    #: how each imported contact-list column was classified (name, phone, email, address, personal: kept in
+    #: the protected contact store; gender, age, region, attribute: respondent attributes; ignore), written by
+    #: `respondents import` so the record shows which columns were treated as personal data
+    contact_fields: dict[str, str] = Field(default_factory=dict)
+    #: PDPA Art. 8: what respondents are told before they consent (shown on the consent screen)
+    privacy_notice: PrivacyNotice | None = None
+    #: contact data is purged after this date (`survey-tui privacy purge`), and the purge logged
+    retention_until: date | None = None
+    #: who may read contact data (named in the privacy report)
+    contact_readers: list[str] = Field(default_factory=list)
 
 
 class StudyConfig(PlanFields, StudySettings):
@@ -98,6 +109,25 @@ class Study:
         if not self.instruments_dir.is_dir():
             return []
         return sorted(p for p in self.instruments_dir.iterdir() if p.suffix in (".yaml", ".yml"))
+
+    def export_target(self, name: str) -> Path:
+        """Where an output named on the command line goes: inside exports/ (a relative name that climbs out
+        of it with '..' is refused), or exactly there when the user gives an absolute path."""
+        given = Path(name)
+        if given.is_absolute():
+            return given
+        target = (self.exports_dir / given).resolve()
+        if not target.is_relative_to(self.exports_dir.resolve()):
+            raise LoadError(
+                [
+                    Problem(
+                        name,
+                        "this output name leads outside the study's exports/ folder",
+                        hint="give a file name inside exports/, or an absolute path to write elsewhere on purpose",
+                    )
+                ]
+            )
+        return target
 
     def relative(self, path: Path) -> str:
         try:

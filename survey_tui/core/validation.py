@@ -107,7 +107,7 @@ def parse_answer(question: Question, raw: Any, language: str) -> Any:
             raise Invalid(Rejection(message("too_long", language, max=question.max_length, length=len(text))))
         return text or None
     if qtype == "date":
-        return _date(raw, language)
+        return _date_in_bounds(question, _date(raw, language), language)
     raise Invalid(Rejection(f"unsupported question type {qtype}"))
 
 
@@ -141,6 +141,34 @@ def _number(question: Question, raw: Any, language: str) -> int | float:
     return number
 
 
+DEFAULT_EARLIEST = date(1900, 1, 1)
+DEFAULT_LATEST = date(2100, 12, 31)
+#: names and labels that ask for a birth date: such a date cannot lie in the future
+_BIRTH = re.compile(r"birth|dob|生日|出生", re.IGNORECASE)
+
+
+def date_bounds(question: Question, today: date | None = None) -> tuple[date, date]:
+    """The accepted range of a date question: its own min_date/max_date, else plausible defaults."""
+    today = today or date.today()
+
+    def resolve(bound: str | None, default: date) -> date:
+        return default if bound is None else today if bound == "today" else date.fromisoformat(bound)
+
+    texts = " ".join([question.name, *question.label.values()])
+    latest_default = min(today, DEFAULT_LATEST) if _BIRTH.search(texts) else DEFAULT_LATEST
+    return resolve(question.min_date, DEFAULT_EARLIEST), resolve(question.max_date, latest_default)
+
+
+def _date_in_bounds(question: Question, iso: str, language: str) -> str:
+    earliest, latest = date_bounds(question)
+    value = date.fromisoformat(iso)
+    if value < earliest:
+        raise Invalid(Rejection(message("below_min", language, min=earliest.isoformat())))
+    if value > latest:
+        raise Invalid(Rejection(message("above_max", language, max=latest.isoformat())))
+    return iso
+
+
 def _date(raw: Any, language: str) -> str:
     if isinstance(raw, datetime):
         return raw.date().isoformat()
@@ -169,6 +197,12 @@ def validate(
         if missing:
             names = "、".join(label_text(i.label, language, fallback) for i in missing[:3])
             raise Invalid(Rejection(message("grid_missing", language, items=names), field=missing[0].name))
+    allowed = question.choice_filter_expr
+    if allowed is not None and question.type in ("single", "multi", "scale"):
+        codes = value if isinstance(value, list) else [value]
+        ruled_out = [c for c in codes if not allowed.evaluate_bool(scope, self_value=c)]
+        if ruled_out:  # an earlier answer rules the choice out (choice_filter)
+            raise Invalid(Rejection(message("filtered_out", language, value=ruled_out[0])))
     expr = question.constraint_expr
     if expr is not None:
         scope = AnswerScope(scope.instrument, {**scope.answers, question.name: Answer(value=value)})

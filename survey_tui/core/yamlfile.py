@@ -293,13 +293,15 @@ def _problem_from_error(
     kind = err["type"]
     field = format_path(loc) or "(top level)"
     hint = None
+    # the key itself ('1[id' from a mistyped line) when the filtered location is empty
+    last = str(loc[-1]) if loc else (str(err["loc"][-1]) if err["loc"] else "(top level)")
     if kind == "extra_forbidden":
         allowed = _allowed_fields(model, loc)
-        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-        message = f"unknown field '{loc[-1]}'"
+        close = difflib.get_close_matches(last, allowed, n=1)
+        message = f"unknown field '{last}'"
         hint = f"did you mean '{close[0]}'?" if close else ("allowed: " + ", ".join(allowed) if allowed else None)
     elif kind == "missing":
-        message = f"'{loc[-1]}' is required here"
+        message = f"'{last}' is required here"
     elif kind == "literal_error":
         message = f"{field}: {err['msg'].replace('Input should be', 'should be')}"
         got = err.get("input")

@@ -43,6 +43,40 @@ consent:
     This survey is carried out by a market research agency. Your answers are only reported in aggregate and
     your personal data are protected under the Personal Data Protection Act. You may stop at any time.
     Do you agree to take part?
+# PDPA (個人資料保護法) Art. 8: what respondents are told before they agree; the version is stored with each consent
+privacy_notice:
+  version: "2026-09"
+  collector:
+    zh-TW: 茶語時光市場調查執行團隊（受茶語時光 TeaTime 股份有限公司委託）
+    en: The TeaTime research team, commissioned by TeaTime Co., Ltd.
+  purpose:
+    zh-TW: 市場調查與品牌健康度分析（特定目的：〇九〇 消費者、客戶管理與服務；一五七 調查、統計與研究分析）
+    en: Market research and brand health analysis
+  categories:
+    zh-TW: 姓名、聯絡電話、電子郵件、性別、年齡、居住地區，以及您的回答
+    en: Name, phone, e-mail, gender, age, region of residence, and your answers
+  period:
+    zh-TW: 自受訪日起至 2027-06-30；聯絡資料於期滿後刪除
+    en: From the interview until 2027-06-30; contact data is deleted afterwards
+  area:
+    zh-TW: 中華民國（臺灣）
+    en: Taiwan (R.O.C.)
+  recipients:
+    zh-TW: 本調查團隊；委託客戶僅取得不含聯絡資料之整體統計
+    en: The research team; the client receives only aggregate results without contact data
+  method:
+    zh-TW: 電腦輔助訪問蒐集，以統計方式呈現，不對外揭露可識別個人之資料
+    en: Computer-assisted interviewing; reported as statistics, nothing that identifies you is disclosed
+  rights:
+    zh-TW: 您可查詢、閱覽、製給複製本、補充或更正、停止蒐集處理利用或刪除您的個人資料，請來信 privacy@teatime.example.tw
+    en: >-
+      You may ask to see, get a copy of, correct, stop the use of, or delete your data; write to
+      privacy@teatime.example.tw
+  if_declined:
+    zh-TW: 您可拒絕受訪，不影響您的任何權益
+    en: You may decline; it affects none of your rights
+retention_until: 2027-06-30
+contact_readers: [fieldwork supervisor, interviewers (their assigned respondents only)]
 """.format(
         consent_zh="本調查由市場調查公司執行，您的回答僅以整體統計呈現，個人資料依個人資料保護法保護，"
         "您可以隨時停止受訪。請問您同意接受訪問嗎？"

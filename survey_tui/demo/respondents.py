@@ -72,7 +72,9 @@ def demo_respondents(study: Study, rng: random.Random, say: Callable[[str], None
         interviews = store.query(
             "SELECT id, interviewer, status, outcome, started_at FROM interviews WHERE mode = 'field' ORDER BY id"
         )
-        wording = resp.consent_version(study.config.consent)
+        from survey_tui.core.capture import consent_wording_version
+
+        wording = consent_wording_version(study)  # the wording and the PDPA notice version shown with it
         # targets: one cell exactly full, the others with room left
         with store.transaction() as conn:
             taken: set[str] = set()

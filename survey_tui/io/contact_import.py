@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -31,7 +31,8 @@ from survey_tui.core.screening import EligibilityCriterion, screen_frame
 from survey_tui.core.store import Store, encode, now
 
 FIELDS: tuple[str, ...] = ("name", "phone", "email", "address", "gender", "age", "region")
-ATTRIBUTE = "attribute"  # keep the column as an attribute under its header
+ATTRIBUTE = "attribute"  # keep the column as an attribute under its header (confirmed not identifying)
+PERSONAL = resp.PERSONAL  # identifies a person: kept in the protected contact store, never as an attribute
 IGNORE = "ignore"
 OnDuplicate = Literal["merge", "skip"]
 
@@ -68,6 +69,61 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
     "age": ("age", "年齡", "年紀", "歲數"),
     "region": ("region", "city", "county", "area", "地區", "縣市", "居住地", "居住縣市", "區域", "居住地區"),
 }
+
+#: headers of other columns that identify a person (Taiwan's PDPA Art. 2 examples and what lists carry)
+PERSONAL_SYNONYMS: tuple[str, ...] = (
+    "身分證",
+    "身份證",
+    "身分證字號",
+    "身份證字號",
+    "身分證號",
+    "統一證號",
+    "居留證",
+    "護照",
+    "nationalid",
+    "idnumber",
+    "idno",
+    "passport",
+    "line",
+    "lineid",
+    "wechat",
+    "微信",
+    "telegram",
+    "whatsapp",
+    "facebook",
+    "fb",
+    "instagram",
+    "ig",
+    "skype",
+    "生日",
+    "出生",
+    "出生日期",
+    "出生年月日",
+    "birthday",
+    "birthdate",
+    "dateofbirth",
+    "dob",
+    "備註",
+    "備考",
+    "附註",
+    "說明",
+    "note",
+    "notes",
+    "remark",
+    "remarks",
+    "comment",
+    "comments",
+    "memo",
+    "會員編號",
+    "會員卡號",
+    "卡號",
+    "帳號",
+    "account",
+    "車牌",
+    "病歷",
+)
+#: a Taiwan national ID or resident certificate number: a letter, then 1/2 (or 8/9) and eight digits
+NATIONAL_ID_PATTERN = r"^[A-Z][1289]\d{8}$"
 
 GENDER_CODES: dict[str, int] = {
     "1": 1,
@@ -212,9 +268,13 @@ class _NotUtf8(Exception):
 
 
 def _parse_csv(payload: bytes, source: str) -> pl.DataFrame:
+    if b"\r" in payload and b"\n" not in payload:  # Excel's "CSV (Macintosh)": CR-only line ends
+        payload = payload.replace(b"\r", b"\n")
     try:
         return pl.read_csv(io.BytesIO(payload), infer_schema=False, truncate_ragged_lines=True)
-    except Exception as exc:  # noqa: BLE001 - any parser failure is a fatal, reported problem
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: B036 - any parser failure (a polars panic too) is a reported problem
         if "utf-8" in str(exc).lower() or "utf8" in str(exc).lower():
             raise _NotUtf8 from exc
         raise ImportFailed([Problem(source, f"not a readable CSV file: {exc}")]) from exc
@@ -251,9 +311,44 @@ def guess_mapping(headers: Sequence[str]) -> dict[str, str]:
         if target is not None and target not in taken:
             mapping[header] = target
             taken.add(target)
+        elif _is_personal_header(key):
+            mapping[header] = PERSONAL
         else:
             mapping[header] = ATTRIBUTE
     return mapping
+
+
+def _is_personal_header(key: str) -> bool:
+    if key in PERSONAL_SYNONYMS:
+        return True
+    return any(len(s) >= 3 and s in key for s in PERSONAL_SYNONYMS if not s.isascii() or len(s) >= 5)
+
+
+def classify_columns(
+    frame: pl.DataFrame,
+    mapping: Mapping[str, str],
+    confirmed: Iterable[str] = (),
+    unconfirmed: set[str] | None = None,
+) -> dict[str, str]:
+    """The mapping with every column that may identify someone protected: a column whose values look like
+    national IDs, phones or e-mails is personal whatever its header, and a column left as an attribute
+    without the researcher confirming it (`confirmed`) is kept personal too (and added to `unconfirmed`)."""
+    confirmed = set(confirmed)
+    out = dict(mapping)
+    for column, target in mapping.items():
+        if target != ATTRIBUTE or column in confirmed or column not in frame.columns:
+            continue
+        values = frame[column].drop_nulls().str.strip_chars().head(1000)
+        values = values.filter(values != "")
+        looks = values.str.contains(NATIONAL_ID_PATTERN) | values.str.contains(EMAIL_PATTERN)
+        looks = looks | values.str.replace_all(r"[\s\-()+]", "").str.contains(r"^(886|0)9\d{8}$")
+        if values.len() and looks.mean() >= 0.5:  # type: ignore[operator]
+            out[column] = PERSONAL
+        elif column not in FIELDS:
+            out[column] = PERSONAL  # not confirmed as non-identifying: protected
+            if unconfirmed is not None:
+                unconfirmed.add(column)
+    return out
 
 
 def check_mapping(mapping: Mapping[str, str], headers: Sequence[str], source: str) -> None:
@@ -261,7 +356,7 @@ def check_mapping(mapping: Mapping[str, str], headers: Sequence[str], source: st
     for header, target in mapping.items():
         if header not in headers:
             problems.append(Problem(source, f"the mapping names a column the file does not have: {header!r}", line=1))
-        elif target not in (*FIELDS, ATTRIBUTE, IGNORE):
+        elif target not in (*FIELDS, ATTRIBUTE, PERSONAL, IGNORE):
             problems.append(
                 Problem(source, f"column {header!r} maps to unknown field {target!r}", hint=", ".join(FIELDS))
             )
@@ -389,6 +484,8 @@ def prepare_import(
     check_mapping(mapping, frame.columns, raw.source)
     by_field = {t: h for h, t in mapping.items() if t in FIELDS}
     attribute_columns = [h for h, t in mapping.items() if t == ATTRIBUTE and h not in FIELDS]
+    personal_columns = [h for h, t in mapping.items() if t == PERSONAL and h not in FIELDS]
+    carried = [*attribute_columns, *personal_columns]
 
     def source(name: str) -> pl.Expr:
         return _blank_to_null(pl.col(by_field[name])) if name in by_field else pl.lit(None, dtype=pl.String)
@@ -407,7 +504,7 @@ def prepare_import(
             source("gender").alias("_gender_raw"),
             source("age").alias("_age_raw"),
             source("region").alias("region"),
-            *[_blank_to_null(pl.col(h)).alias(h) for h in attribute_columns],
+            *[_blank_to_null(pl.col(h)).alias(h) for h in carried],
         )
         .with_columns(
             normalise_phone(pl.col("_phone_raw")).alias("phone"),
@@ -421,7 +518,7 @@ def prepare_import(
         .with_columns(_problems().alias("_problems"))
         .collect()
     )
-    ordered = ["line", "name", "phone", "email", "address", "gender", "age", "region", *attribute_columns]
+    ordered = ["line", "name", "phone", "email", "address", "gender", "age", "region", *carried]
     bad = work.lazy().filter(pl.col("_problems") != 0).select("line", _reasons().alias("reason")).collect()
     good = work.lazy().filter(pl.col("_problems") == 0).select(ordered).collect()  # copies only what is kept
     content = ordered[1:]
@@ -491,17 +588,26 @@ def prepare_import(
             .rename({"_existing": "respondent_id"})
         )
         merges = merges.select(
-            "respondent_id", *resp.CONTACT_FIELDS, _attributes_json(attribute_names).alias("attributes")
+            "respondent_id",
+            *resp.CONTACT_FIELDS,
+            _personal_json(personal_columns).alias(PERSONAL),
+            _attributes_json(attribute_names).alias("attributes"),
         )
     else:
         merges = pl.DataFrame(
-            schema={"respondent_id": pl.String, **{f: pl.String for f in resp.CONTACT_FIELDS}, "attributes": pl.String}
+            schema={
+                "respondent_id": pl.String,
+                **{f: pl.String for f in resp.CONTACT_FIELDS},
+                PERSONAL: pl.String,
+                "attributes": pl.String,
+            }
         )
 
     screened = screen_frame(new, criteria, language)
     new = screened.select(
         "line",
         *resp.CONTACT_FIELDS,
+        _personal_json(personal_columns).alias(PERSONAL),
         _attributes_json(attribute_names).alias("attributes"),
         "eligible",
         "eligibility_reason",
@@ -526,11 +632,15 @@ def prepare_import(
 _CHECKS: tuple[tuple[pl.Expr, pl.Expr], ...] = (
     (
         pl.col("_phone_raw").is_not_null() & ~pl.col("phone").str.contains(PHONE_PATTERN).fill_null(False),
-        pl.format("phone '{}' is not a Taiwan mobile (09xx-xxx-xxx) or landline number", "_phone_raw"),
+        # contact values are never printed: the message gives the shape of the value, not the value
+        pl.format(
+            "phone ({} characters) is not a Taiwan mobile (09xx-xxx-xxx) or landline number",
+            pl.col("_phone_raw").str.len_chars(),
+        ),
     ),
     (
         pl.col("_email_raw").is_not_null() & ~pl.col("email").str.contains(EMAIL_PATTERN).fill_null(False),
-        pl.format("e-mail '{}' is not an address", "_email_raw"),
+        pl.format("e-mail ({} characters) is not an address", pl.col("_email_raw").str.len_chars()),
     ),
     (
         pl.col("_age_raw").is_not_null() & pl.col("age").is_null(),
@@ -563,6 +673,13 @@ def _reasons() -> pl.Expr:
         separator="; ",
         ignore_nulls=True,
     )
+
+
+def _personal_json(names: Sequence[str]) -> pl.Expr:
+    """The personal fields as one JSON object per row for the contact store (null when there are none)."""
+    if not names:
+        return pl.lit(None, dtype=pl.String)
+    return pl.struct([pl.col(n) for n in names]).struct.json_encode()
 
 
 def _attributes_json(names: Sequence[str]) -> pl.Expr:
@@ -655,14 +772,16 @@ def commit_import(store: Store, plan: ImportPlan, *, actor: str | None = None) -
                 " updated_at) VALUES (?, ?, ?, 'new', ?, ?, ?, ?)",
                 respondent_rows,
             )
-            resp._insert_contacts(conn, new.select("id", *resp.CONTACT_FIELDS).rows())
+            resp._insert_contacts(conn, new.select("id", *resp.CONTACT_FIELDS, PERSONAL).rows(), personal=True)
             conn.executemany(
                 "INSERT INTO respondent_status_history (respondent_id, at, old_status, new_status, note)"
                 " VALUES (?, ?, NULL, 'new', ?)",
                 history_rows,
             )
             if plan.merges.height:
-                resp._fill_contacts(conn, plan.merges.select("respondent_id", *resp.CONTACT_FIELDS).rows())
+                resp._fill_contacts(
+                    conn, plan.merges.select("respondent_id", *resp.CONTACT_FIELDS, PERSONAL).rows(), personal=True
+                )
                 _merge_attributes(conn, plan.merges.select("respondent_id", "attributes").iter_rows())
             conn.execute(
                 "INSERT INTO contact_imports (at, source, encoding, rule, rows, imported, merged, skipped, bad)"

@@ -25,6 +25,7 @@ from survey_tui.core.atomic import atomic_path
 from survey_tui.core.study import Study
 from survey_tui.core.yamlfile import write_text_atomic
 from survey_tui.io import codebook, flat, spss, stata, triple_s
+from survey_tui.io.cells import csv_frame
 from survey_tui.io.meta import ExportData, from_dataset
 
 FORMATS: tuple[str, ...] = ("sav", "dta", "csv", "parquet", "xlsx", "sss", "codebook")
@@ -127,7 +128,34 @@ def load_export_data(study: Study, options: ExportOptions) -> tuple[ExportData, 
 def run_export(
     study: Study, options: ExportOptions, progress: Callable[[str, float], None] | None = None
 ) -> ExportResult:
-    """Write the chosen formats to `exports/`; returns what was written (see the manifest)."""
+    """Write the chosen formats to `exports/`; returns what was written (see the manifest).
+
+    All or nothing: the set is written to a temporary folder inside exports/ and moved into place, with its
+    manifest last, only when every format succeeded; if one fails, the earlier files stay as they were."""
+    import shutil
+    import tempfile
+
+    study.exports_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".export-", dir=study.exports_dir))
+    try:
+        return _run_export(study, options, progress, staging)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _move_into_place(written: list[tuple[Path, str, int | None, int | None]], folder: Path) -> list[Any]:
+    """Every staged file renamed into `folder` (the same file system: each rename is atomic)."""
+    moved = []
+    for path, fmt, rows, cols in written:
+        target = folder / path.name
+        path.replace(target)
+        moved.append((target, fmt, rows, cols))
+    return moved
+
+
+def _run_export(
+    study: Study, options: ExportOptions, progress: Callable[[str, float], None] | None, staging: Path
+) -> ExportResult:
     say = progress or (lambda text, fraction: None)
     language = options.language or study.config.language
     if language not in study.config.languages:
@@ -136,8 +164,7 @@ def run_export(
         raise ExportError("Triple-S version must be 2.0 or 3.0")
     say("Reading the data set", 0.0)
     data, dataset = load_export_data(study, options)
-    folder = study.exports_dir
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = staging
     base = data.instrument_id + ("_with_pilot" if options.pilot else "") + ("_all" if options.keep_excluded else "")
     exported_at = datetime.now(UTC).isoformat(timespec="seconds")
     written: list[tuple[Path, str, int | None, int | None]] = []
@@ -192,6 +219,8 @@ def run_export(
         written.append((path, "contacts", count, None))
         warnings.append(f"CONTACT DATA INCLUDED in {path.name}: {notice}")
     say("Checksums and manifest", 0.97)
+    folder = study.exports_dir
+    written = _move_into_place(written, folder)
     entries = [ManifestEntry(study.relative(p), fmt, r, c, p.stat().st_size, sha256_of(p)) for p, fmt, r, c in written]
     manifest = folder / f"{base}_manifest.json"
     document = {
@@ -231,5 +260,5 @@ def _write_contacts(study: Study, dataset: Any, path: Path, options: ExportOptio
     link = pl.DataFrame([tuple(r) for r in links], schema={"interview_id": pl.Int64, "id": pl.String}, orient="row")
     frame = link.join(export.frame, on="id", how="inner").rename({"id": "respondent_id"})
     with atomic_path(path) as tmp:
-        frame.write_csv(tmp, include_bom=options.bom)
+        csv_frame(frame).write_csv(tmp, include_bom=options.bom)
     return path, frame.height, export.notice or ""

@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from survey_tui.core.atomic import atomic_path
+from survey_tui.io.cells import XLSX_OPTIONS, csv_frame
 from survey_tui.io.meta import ExportData
 
 EXCEL_MAX_ROWS = 1_048_575  # one row is the header
@@ -23,7 +24,7 @@ XLSX_STREAM_ROWS = 50_000
 
 def write_csv_codes(data: ExportData, path: Path, *, bom: bool = False) -> None:
     with atomic_path(Path(path)) as tmp:
-        data.frame.write_csv(tmp, include_bom=bom)
+        csv_frame(data.frame).write_csv(tmp, include_bom=bom)
 
 
 def labelled_frame(data: ExportData, language: str) -> pl.DataFrame:
@@ -46,7 +47,7 @@ def labelled_frame(data: ExportData, language: str) -> pl.DataFrame:
 
 def write_csv_labels(data: ExportData, path: Path, language: str, *, bom: bool = False) -> None:
     with atomic_path(Path(path)) as tmp:
-        labelled_frame(data, language).write_csv(tmp, include_bom=bom)
+        csv_frame(labelled_frame(data, language)).write_csv(tmp, include_bom=bom)
 
 
 def variable_sheet(data: ExportData, language: str) -> pl.DataFrame:
@@ -161,7 +162,7 @@ def write_xlsx(data: ExportData, path: Path, language: str, stream_rows: int = X
     frame = data.frame
     stream = frame.height > stream_rows
     options = {
-        "strings_to_urls": False,
+        **XLSX_OPTIONS,
         "constant_memory": stream,
         "remove_timezone": True,
         "default_date_format": "yyyy-mm-dd hh:mm:ss",

@@ -461,6 +461,11 @@ class _Importer:
             raise LoadError([Problem(self.file, f"pyxform cannot read this form: {exc}")]) from exc
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise LoadError([Problem(self.file, f"cannot read this file as an XLSForm: {exc}")]) from exc
+        except Exception as exc:  # a damaged package: broken XML (lxml), a bad zip, openpyxl's own errors
+            where = getattr(exc, "position", None)
+            line = where[0] if isinstance(where, tuple) and where else None
+            member = f" ({type(exc).__name__}{f', line {line}' if line else ''} of a part inside the workbook)"
+            raise LoadError([Problem(self.file, f"the workbook is damaged and cannot be read{member}: {exc}")]) from exc
 
     # -- structure -------------------------------------------------------------------------------
     def run(self) -> ImportResult:
@@ -1167,6 +1172,8 @@ def export_xlsform(ins: Instrument, path: Path) -> list[str]:
 
     from openpyxl import Workbook
 
+    from survey_tui.io.cells import openpyxl_as_text
+
     survey, choices, settings, notes = xlsform_sheets(ins)
     book = Workbook()
     sheet = book.active
@@ -1177,6 +1184,8 @@ def export_xlsform(ins: Instrument, path: Path) -> list[str]:
         ws = book.create_sheet(title)
         for r in rows:
             ws.append(r)
+    for each in book.worksheets:
+        openpyxl_as_text(each)
     buffer = io.BytesIO()
     book.save(buffer)
     write_bytes_atomic(Path(path), buffer.getvalue())

@@ -41,6 +41,11 @@ TEXT: dict[str, dict[str, str]] = {
     "first": {"en": "This is the first question.", "zh-TW": "這是第一題。"},
     "noted": {"en": "Note saved.", "zh-TW": "註記已儲存。"},
     "language": {"en": "Language: {lang}", "zh-TW": "語言：{lang}"},
+    "resume": {
+        "en": "Resume it later with: survey-tui interview --resume {id}",
+        "zh-TW": "稍後續訪：survey-tui interview --resume {id}",
+    },
+    "kept": {"en": "(Enter keeps the answer above)", "zh-TW": "（按 Enter 保留上面的答案）"},
     "grid_count": {
         "en": "Give one code per row ({rows} rows), separated by spaces.",
         "zh-TW": "每列輸入一個代碼（共 {rows} 列），以空白分隔。",
@@ -70,7 +75,7 @@ def render(view: QuestionView, language: str, progress: str) -> str:
         lines.append("  (1 3 5 …)")
     if view.answer is not None:
         shown = view.answer.special or view.answer.value
-        lines.append(f"  = {shown}")
+        lines.append(f"  = {shown}  " + t("kept", language))
     return "\n".join(lines)
 
 
@@ -153,7 +158,10 @@ def run_plain(session: CaptureSession, ask: Ask, say: Say) -> str:
             if not engine.back():
                 say(t("first", lang))
             continue
-        if command in ("!dk", "!ref"):
+        if command == "" and view.answer is not None:  # a revisited question left as it was
+            kept = view.answer
+            result = engine.submit_special(kept.special) if kept.special else engine.submit(kept.value)
+        elif command in ("!dk", "!ref"):
             result = engine.submit_special("dont_know" if command == "!dk" else "refused")
         elif command.startswith("!note"):
             engine.note(command[5:].strip())
@@ -186,11 +194,19 @@ def run_plain(session: CaptureSession, ask: Ask, say: Say) -> str:
 def _ended(session: CaptureSession, say: Say) -> str:
     outcome = session.outcome or "suspended"
     say(t("ended", session.language, id=session.interview_id, outcome=outcome_label(outcome, session.language)))
+    if outcome == "suspended":
+        say(t("resume", session.language, id=session.interview_id))
     if outcome == "quota_full" and session.full_quota_cell:
         say(t("quota_cell", session.language, cell=session.full_quota_cell))
     if session.engine.end_message:  # the terminate rule's words for the respondent
         say(session.engine.end_message)
     return outcome
+
+
+def ask_interviewer(ask: Ask) -> str | None:
+    """The interviewer's name, asked once before a plain interview (blank leaves it unsigned)."""
+    line = ask("Interviewer / 訪員姓名 > ")
+    return (line or "").strip() or None
 
 
 def questionary_ask(line: str) -> str | None:

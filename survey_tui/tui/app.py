@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from survey_tui.core.study import Study
+from survey_tui.tui.commands import SectionCommands
 from survey_tui.tui.keymap import load_keymap
 
 
@@ -92,12 +93,15 @@ class SurveyApp(App[None]):
     CSS_PATH = "app.tcss"
     #: screens get -narrow below 100 columns, so layouts can stack instead of squeezing
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    #: the palette holds every action of every section, besides the sections and Textual's own entries
+    COMMANDS = App.COMMANDS | {SectionCommands}
     BINDINGS = [
         *[
             Binding(s.key, f"section('{s.mode}')", s.title, id=f"section.{s.mode}", tooltip=f"{s.step}: {s.help}")
             for s in SECTIONS
         ],
         Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave survey-tui (every answer is already saved)"),
+        Binding("question_mark", "keys", "Keys", id="app.keys", tooltip="Every key of this screen, described"),
     ]
 
     def __init__(self, study: Study, keymap_file: Path | None = None) -> None:
@@ -105,6 +109,7 @@ class SurveyApp(App[None]):
         self.study = study
         self.sections = {s.mode: s for s in SECTIONS}
         self.keymap_file = keymap_file
+        self.keymap_overrides: dict[str, str] = {}  # binding id -> key, from keymap.yaml
         self.sub_title = study.config.title
 
     def on_mount(self) -> None:
@@ -112,6 +117,7 @@ class SurveyApp(App[None]):
             self.add_mode(section.mode, section.make_screen)
         keymap, problems = load_keymap(self.keymap_file)
         if keymap:
+            self.keymap_overrides = keymap
             self.set_keymap(keymap)
         for problem in problems:
             self.notify(str(problem), title="keymap", severity="warning", timeout=8)
@@ -122,9 +128,25 @@ class SurveyApp(App[None]):
         a field interviewer typing 'q' or 'h' must not quit or leave the interview."""
         return not (action in ("section", "quit") and getattr(self.screen, "TAKES_ALL_KEYS", False))
 
+    def action_keys(self) -> None:
+        """`?`: the overlay with every key of the screen (the footer shows only what fits)."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
     def action_section(self, mode: str) -> None:
         if mode in self.sections and self.current_mode != mode:
             self.switch_mode(mode)
+
+    async def run_section_action(self, mode: str, action: str) -> None:
+        """Open a section and run one of its screen's actions there, as its key would (the palette's way)."""
+        if mode not in self.sections:
+            return
+        if self.current_mode != mode:
+            await self.switch_mode(mode)
+        screen = self.screen_stack[0]  # the section's own screen, under any form it has open
+        await self.run_action(action, screen)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         for section in SECTIONS:

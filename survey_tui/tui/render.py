@@ -2,13 +2,69 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
 from survey_tui.core.builder import EditError
 from survey_tui.core.instrument_loader import Finding
 from survey_tui.core.problems import Problem
+
+
+def cells(text: str) -> int:
+    """Columns `text` takes on a terminal (CJK and full-width characters are 2), unlike len()."""
+    return cell_len(text)
+
+
+def fit(text: str, width: int, align: str = "left") -> str:
+    """`text` padded (or cut with "…") to exactly `width` display columns, for tables, grids and bars.
+
+    Padding counts display cells, so a row of Chinese labels lines up with a row of English ones.
+    """
+    if width <= 0:
+        return ""
+    size = cell_len(text)
+    if size > width:
+        return set_cell_size(text, width - 1) + "…"
+    pad = " " * (width - size)
+    if align == "right":
+        return pad + text
+    if align == "center":
+        left = len(pad) // 2
+        return pad[:left] + text + pad[left:]
+    return text + pad
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """`text` broken into lines of at most `width` display cells: at spaces where it has them, anywhere in
+    CJK text (which has none), never cutting a word that fits on a line of its own."""
+    if width <= 0 or cell_len(text) <= width:
+        return [text]
+    lines: list[str] = []
+    line = ""
+    for word in re.split(r"(?<=\s)", text):  # words keep their trailing space
+        if cell_len(line + word.rstrip()) <= width:
+            line += word
+            continue
+        if line.strip():
+            lines.append(line.rstrip())
+            line = ""
+        while cell_len(word.rstrip()) > width:  # a run longer than a line (CJK): fold it by cells
+            head = set_cell_size(word, width).rstrip()
+            head = head if cell_len(head) <= width else head[:-1]
+            lines.append(head)
+            word = word[len(head) :]
+        line = word
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines or [text]
+
+
+def widest(texts: Sequence[str]) -> int:
+    """The display width of the widest text (0 for none): the column width that fits them all."""
+    return max((cell_len(t) for t in texts), default=0)
 
 
 def problems_text(problems: Sequence[Problem], clean: str, limit: int = 6) -> Text:

@@ -5,6 +5,7 @@ statsmodels/scipy."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -259,3 +260,29 @@ def test_weighted_table_shows_both_bases_and_says_its_weight() -> None:
 
     text = table_markdown(table, "en")
     assert "Base (weighted)" in text and "Base (unweighted)" in text and "Filter: none." in text
+
+
+def test_not_applicable_never_enters_pilot_alpha() -> None:
+    """One respondent answering 97 "not used" everywhere used to take alpha from .95 to .09."""
+    from survey_tui.analysis.pilot import _grid_stats, cronbach_alpha
+    from survey_tui.core.instrument_loader import load_instrument
+
+    root = Path(__file__).resolve().parents[2]
+    instrument = load_instrument(root / "instruments" / "bubble_tea_brand_health.yaml")
+    question = (
+        instrument.question("b4_sat")
+        if hasattr(instrument, "question")
+        else next(q for q in instrument.questions if q.name == "b4_sat")
+    )
+    names = [item.name for item in question.items or []]
+    rng = np.random.default_rng(4)
+    rows = []
+    for _ in range(30):
+        level = int(rng.integers(1, 6))
+        rows.append(({n: int(min(5, max(1, level + rng.integers(-1, 2)))) for n in names}, None))
+    clean = _grid_stats(question, rows, "en")
+    with_na = _grid_stats(question, [*rows, ({n: 97 for n in names}, None)], "en")
+    assert clean.alpha is not None and clean.alpha > 0.8
+    assert with_na.alpha == pytest.approx(clean.alpha) and with_na.complete == clean.complete
+    matrix = [[float(v[n]) for n in names] for v, _ in rows]
+    assert clean.alpha == pytest.approx(cronbach_alpha(matrix))

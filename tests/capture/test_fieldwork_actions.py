@@ -49,11 +49,17 @@ async def test_fieldwork_starts_and_resumes_interviews(tmp_path: Path) -> None:
         await pilot.pause()
         assert isinstance(app.screen, StartScreen)
         assert app.screen.query_one(DataTable).row_count >= 2  # walk-in + the suspended interview
+        assert app.focused is app.screen.query_one("#iv-interviewer")  # nobody named yet: the name comes first
+        await pilot.press("a", "m", "y", "enter")  # the name, then Enter moves to the list
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.focused is app.screen.query_one(DataTable)
         await pilot.press("enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert isinstance(app.screen, InterviewScreen)
         assert app.screen.session.interview.mode == "pilot"
+        assert app.screen.session.interview.interviewer == "amy"
     with Store(study.db_path) as store:
         assert set(store.answers(first.interview_id)) == {"age", "drinks"}
         assert [r.mode for r in store.interviews()] == ["field", "pilot"]

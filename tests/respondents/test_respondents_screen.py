@@ -44,6 +44,7 @@ async def test_list_filter_and_status_change(demo_study_dir: Path, tmp_path: Pat
         screen.query_one("#filter-status", Select).value = "new"
         await _wait(pilot, lambda: screen.page_rows and all(r.status == "new" for r in screen.page_rows))
         assert screen.page_total == new_count
+        assert {str(table.get_row_at(i)[1]) for i in range(table.row_count)} == {"new"}  # English, as the screen
 
         table.focus()
         target = screen.current_respondent()

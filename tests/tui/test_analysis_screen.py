@@ -61,7 +61,7 @@ async def test_quality_tables_coding_and_hypotheses(demo_study_dir: Path, tmp_pa
         await pilot.pause()
         grid = app.screen.query_one("#banner-table", DataTable)
         grid.focus()
-        grid.move_cursor(row=1)
+        grid.move_cursor(row=2)  # under the weighted and unweighted bases
         await pilot.pause()
         bars = str(app.screen.query_one("#bar-view", Static).render())
         assert "█" in bars or "·" in bars

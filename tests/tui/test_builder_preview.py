@@ -66,7 +66,7 @@ async def test_preview_runs_the_interviewer_form_without_saving(demo_study_dir: 
         await pilot.press("2")  # s3: a single choice moves on by itself
         await pilot.press("1")  # s4
         await pilot.press("1")  # s5
-        for key in ("9", "7", "space", "enter"):  # s6 multi: 97 none of these
+        for key in ("9", "7", "enter"):  # s6 multi: 97 none of these (one key per code)
             await pilot.press(key)
         await pilot.pause()
         assert engine.current is not None and engine.current.name == "a1_tom"
@@ -102,3 +102,34 @@ async def test_preview_runs_the_interviewer_form_without_saving(demo_study_dir: 
         assert isinstance(app.screen, QuestionnaireScreen)
     assert counts(demo_study_dir) == before
     assert (demo_study_dir / INSTRUMENT).read_bytes() == source
+
+
+async def test_preview_starts_at_the_highlighted_question(demo_study_dir: Path) -> None:
+    from textual.widgets import Tree
+
+    before = counts(demo_study_dir)
+    app = SurveyApp(open_study(demo_study_dir), keymap_file=demo_study_dir / "no-keymap.yaml")
+    app.animation_level = "none"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await settle(app, pilot)
+        tree = app.screen.query_one("#outline", Tree)
+        for _ in range(200):  # down the outline to a question deep in the brand section
+            node = tree.cursor_node
+            if node is not None and node.data and node.data[1] == "a4_bumo":
+                break
+            await pilot.press("down")
+        await pilot.press("p")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, InterviewScreen)
+        engine = screen.session.engine
+        assert engine.current is not None and engine.current.name == "a4_bumo"
+        assert "a3_ever" in engine.path  # the quick path answered the questions before it
+        await pilot.press("pageup")  # and they can be changed
+        await settle(app, pilot)
+        assert engine.current.name == "a3_ever"
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert isinstance(app.screen, QuestionnaireScreen)
+    assert counts(demo_study_dir) == before  # nothing stored

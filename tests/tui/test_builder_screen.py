@@ -83,11 +83,16 @@ async def test_build_publish_and_read_back(tmp_path: Path) -> None:
             "1 | 每天 | Daily\n2 | 每週 | Weekly",
             relevant="drinks = 1",
         )
+        said: list[str] = []
+        original_notify = app.screen.notify
+        app.screen.notify = lambda text, **kw: (said.append(str(text)), original_notify(text, **kw))  # type: ignore[method-assign]
         await pilot.press("P")
+        assert any("Checking" in text for text in said)  # feedback at once, before the seconds of checks
         await settle(app, pilot)
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
         await settle(app, pilot)
+        assert any(text.startswith("Publishing") for text in said)
         status = str(app.screen.query_one("#builder-status", Static).render())
         assert "v1 (published, unchanged)" in status
 

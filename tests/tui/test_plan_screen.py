@@ -109,7 +109,13 @@ async def test_add_a_hypothesis_and_see_cross_check_problems(plan_study: Path) -
         await pilot.press("a")
         await until(pilot, lambda: isinstance(app.screen, FormScreen))
         form = app.screen
+        assert form.form_title == "Add hypothesis"  # not "hypothese"
         assert form.query_one("#f-id", Input).value == "H7"
+        assert form.query_one("#f-outcome", Input).placeholder.startswith("e.g. ")  # never taken for a value
+        objectives = next(f for f in form.fields if f.name == "objective").options
+        first = screen.config.objectives[0]
+        label, value = objectives[0]  # the picker says what each objective is, not only its id
+        assert value == first.id and label.startswith(f"{first.id} — {first.text[:6]}")
         form.query_one("#f-statement", Input).value = "30 歲以下每週喝的杯數較多"
         form.query_one("#f-objective", Select).value = "O1"
         form.query_one("#f-test", Select).value = "difference_of_means"
@@ -181,7 +187,6 @@ async def test_plan_screen_fits_a_small_terminal(plan_study: Path) -> None:
         await pilot.press("]", "]", "]", "a")
         await until(pilot, lambda: isinstance(app.screen, FormScreen))
         app.screen.query_one("#f-threshold", Input).focus()  # the last fields scroll into reach
-        await pilot.pause()
-        assert app.screen.query_one("#f-threshold", Input).region.bottom <= 24
+        await until(pilot, lambda: 0 < app.screen.query_one("#f-threshold", Input).region.bottom <= 24)
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is screen)

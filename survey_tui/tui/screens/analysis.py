@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from rich.cells import cell_len, set_cell_size
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,7 +19,6 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import (
     DataTable,
-    Footer,
     Header,
     Input,
     Label,
@@ -41,6 +41,17 @@ from survey_tui.analysis.coding import (
 )
 from survey_tui.analysis.dataset import load_dataset
 from survey_tui.analysis.hypotheses import evaluate_all
+from survey_tui.core.problems import LoadError
+from survey_tui.tui.footer import FittingFooter
+
+DEFAULT_TAB_PLAN = """\
+# A tab plan: banners, the default banner and the tables (see the README).
+banners:
+  - {id: gender, label: Gender, variable: s3}
+banner: [gender]
+tables:
+  - {id: T1, title: First table, stub: s3}
+"""
 
 
 class AnalysisData(Message):
@@ -97,19 +108,43 @@ class CodingState:
     index: int = 0
 
 
+def fit(text: str, width: int) -> str:
+    """Cut or pad to ``width`` terminal cells (a CJK character takes two), ending a cut with "…"."""
+    if cell_len(text) <= width:
+        return set_cell_size(text, width)
+    return set_cell_size(text, max(width - 1, 0)) + "…"
+
+
+def clip(text: str, width: int) -> str:
+    """Cut to at most ``width`` cells (no padding): for headers a table sizes itself."""
+    return text if cell_len(text) <= width else fit(text, width)
+
+
+def rjust_cells(text: str, width: int) -> str:
+    return " " * max(width - cell_len(text), 0) + text
+
+
 def bar_lines(table: t.StubTable, row: t.TableRow, width: int = 40) -> list[str]:
-    """A horizontal bar per banner column for one row (percentages, or means scaled to the largest)."""
+    """A horizontal bar per banner column for one row (percentages, or means scaled to the largest),
+    laid out by display width so every bar starts in the same terminal column whatever the labels."""
     values = np.nan_to_num(row.values.astype(float))
-    top = 100.0 if row.kind not in ("mean", "sd", "nps") else max(float(np.abs(values).max()), 1e-9)
-    label_width = min(24, max(len(c.label) for c in table.columns))
+    statistic = row.kind in ("mean", "sd", "median", "nps")
+    top = 100.0 if not statistic else max(float(np.abs(values).max()), 1e-9)
+    label_width = min(24, max(cell_len(c.label) for c in table.columns))
     lines = [f"{row.label}"]
     for column, value, letters in zip(table.columns, values, row.letters, strict=True):
         filled = int(round(width * abs(value) / top)) if top else 0
-        name = (column.label[:label_width]).ljust(label_width)
+        name = fit(column.label, label_width)
         mark = " *" if column.small else ""
-        number = f"{value:.1f}%" if row.kind not in ("mean", "sd", "nps") else f"{value:.2f}"
-        lines.append(f"{name} {'█' * filled}{'·' * (width - filled)} {number} {letters}{mark}")
+        number = f"{value:.2f}" if statistic else f"{value:.1f}%"
+        lines.append(f"{name} {'█' * filled}{'·' * (width - filled)} {number:>7} {letters}{mark}")
     return lines
+
+
+def plan_files(study: Any) -> list[str]:
+    from survey_tui.core.tabplan import tab_plan_files
+
+    return [study.relative(p) for p in tab_plan_files(study.root)]
 
 
 class AnalysisScreen(Screen[None]):
@@ -117,7 +152,8 @@ class AnalysisScreen(Screen[None]):
         Binding("r", "refresh", "Refresh", id="analysis.refresh", tooltip="Read the data again"),
         Binding("x", "exclude", "Exclude", id="analysis.exclude", tooltip="Exclude the chosen interview (reason)"),
         Binding("k", "keep", "Keep", id="analysis.keep", tooltip="Keep the chosen interview (reason)"),
-        Binding("t", "tables", "Tables", id="analysis.tables", tooltip="Compute the banner tables"),
+        Binding("t", "tables", "Tables", id="analysis.tables", tooltip="Run the tab plan (or the ad hoc banner)"),
+        Binding("e", "edit_plan", "Edit plan", id="analysis.edit_plan", tooltip="Edit the tab plan (checked on save)"),
         Binding("n", "next_verbatim", "Next", id="analysis.next", tooltip="Next verbatim (coding)"),
     ]
 
@@ -138,6 +174,12 @@ class AnalysisScreen(Screen[None]):
                 yield Static("", id="interviewer-stats")
             with TabPane("Tables", id="tab-tables"):
                 with Horizontal(id="tables-controls"):
+                    plans = plan_files(self.app.study)  # type: ignore[attr-defined]
+                    yield Input(
+                        plans[0] if plans else "",
+                        placeholder="tab plan: tabs/main.yaml (empty: the banner below)",
+                        id="plan-input",
+                    )
                     yield Input(placeholder="banner: s3,s4 or plan banner ids", id="banner-input")
                     yield Input(placeholder="filter, e.g. s4 = 1", id="filter-input")
                     yield Input(value="95", placeholder="level 90/95/99", id="level-input")
@@ -146,6 +188,7 @@ class AnalysisScreen(Screen[None]):
                     yield OptionList(id="stub-list")
                     with Vertical(id="tables-right"):
                         yield DataTable(id="banner-table", cursor_type="row", zebra_stripes=True)
+                        yield Static("", id="table-footnote")
                         yield Static("", id="bar-view")
             with TabPane("Coding", id="tab-coding"):
                 yield OptionList(id="open-list")
@@ -156,7 +199,7 @@ class AnalysisScreen(Screen[None]):
             with TabPane("Hypotheses", id="tab-hypotheses"):
                 yield DataTable(id="hypothesis-table", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="hypothesis-detail")
-        yield Footer()
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self.query_one("#tables-progress", ProgressBar).update(total=1, progress=0)
@@ -294,37 +337,86 @@ class AnalysisScreen(Screen[None]):
 
     # -- tables --------------------------------------------------------------------------------
     def action_tables(self) -> None:
+        plan = self.query_one("#plan-input", Input).value.strip() or None
         banner = self.query_one("#banner-input", Input).value
         filter_text = self.query_one("#filter-input", Input).value.strip() or None
         level = self.query_one("#level-input", Input).value.strip() or "95"
         self.query_one(TabbedContent).active = "tab-tables"
         self.query_one("#bar-view", Static).update("Computing…")
-        self.compute_tables(banner, filter_text, level)
+        self.compute_tables(plan, banner, filter_text, level)
 
-    @on(Input.Submitted, "#banner-input, #filter-input, #level-input")
+    @on(Input.Submitted, "#plan-input, #banner-input, #filter-input, #level-input")
     def tables_input(self) -> None:
         self.action_tables()
 
     @work(thread=True, exclusive=True, group="analysis-tables")
-    def compute_tables(self, banner_text: str, filter_text: str | None, level_text: str) -> None:
+    def compute_tables(self, plan_path: str | None, banner_text: str, filter_text: str | None, level_text: str) -> None:
+        progress = lambda done, total: self.post_message(TablesProgress(done, total))  # noqa: E731
+        language = self.study.config.language
         try:
-            level = int(level_text) / 100
             dataset = load_dataset(self.study)
-            plan = list(self.study.config.analysis_plan.banners)
-            wanted = [n.strip() for n in banner_text.split(",") if n.strip()] or [b.id for b in plan] or ["s3"]
-            dataset, names = t.plan_banners(dataset, plan, wanted)
-            options = t.TableOptions(level=level, filter=filter_text, language=self.study.config.language)
-            tables = t.banner_tables(
-                dataset,
-                None,
-                names,
-                options,
-                progress=lambda done, total: self.post_message(TablesProgress(done, total)),
-            )
+            if plan_path:
+                from survey_tui.analysis.tabplan import run_plan
+                from survey_tui.core.tabplan import read_tab_plan
+
+                plan = read_tab_plan(self.study.root / plan_path, plan_path)
+                tables = run_plan(plan, dataset, language, progress=progress)
+            else:
+                level = int(level_text) / 100
+                plan_banners = list(self.study.config.analysis_plan.banners)
+                wanted = [n.strip() for n in banner_text.split(",") if n.strip()] or [b.id for b in plan_banners]
+                dataset, names = t.plan_banners(dataset, plan_banners, wanted or ["s3"])
+                options = t.TableOptions(level=level, filter=filter_text, language=language, weight=dataset.weight)
+                tables = t.banner_tables(dataset, None, names, options, progress=progress)
+        except LoadError as exc:
+            self.post_message(AnalysisFailed("tables", "\n".join(str(p) for p in exc.problems[:6])))
+            return
         except Exception as exc:  # noqa: BLE001
             self.post_message(AnalysisFailed("tables", str(exc.args[0]) if exc.args else str(exc)))
             return
         self.post_message(AnalysisData("tables", tables))
+
+    def action_edit_plan(self) -> None:
+        """The tab plan as checked YAML text: saved only when `check` would find no error in it."""
+        from survey_tui.tui.screens.plan_forms import FormField, FormScreen
+
+        path_text = self.query_one("#plan-input", Input).value.strip() or "tabs/main.yaml"
+        path = self.study.root / path_text
+        current = path.read_text("utf-8") if path.is_file() else DEFAULT_TAB_PLAN
+        study = self.study
+
+        def build(values: dict[str, str]) -> str:
+            from survey_tui.core.tabplan import TabPlan, check_tab_plan
+            from survey_tui.core.yamlfile import parse_yaml_text, validate_document
+
+            doc, problems = parse_yaml_text(values["yaml"], path_text)
+            if doc is None:
+                raise LoadError(problems)
+            plan, problems = validate_document(TabPlan, doc)
+            if plan is None:
+                raise LoadError(problems)
+            instruments, _ = study.load_instruments()
+            weighting = getattr(study.config, "weighting", None)
+            weights = [weighting.name] if weighting else []
+            errors = [
+                p for p in check_tab_plan(plan, instruments.values(), doc, path_text, weights) if p.severity == "error"
+            ]
+            if errors:
+                raise LoadError(errors)
+            return values["yaml"]
+
+        def saved(text: str | None) -> None:
+            if text is None:
+                return
+            from survey_tui.core.atomic import write_text_atomic
+
+            write_text_atomic(path, text)
+            self.query_one("#plan-input", Input).value = path_text
+            self.notify(f"{path_text} saved")
+            self.action_tables()
+
+        field = FormField("yaml", f"Tab plan {path_text} (YAML)", "area", help="checked before it is saved")
+        self.app.push_screen(FormScreen(f"Tab plan — {path_text}", [field], {"yaml": current}, build), saved)
 
     def on_tables_progress(self, message: TablesProgress) -> None:
         self.query_one("#tables-progress", ProgressBar).update(total=message.total, progress=message.done)
@@ -333,7 +425,7 @@ class AnalysisScreen(Screen[None]):
         self.tables = tables
         stub_list = self.query_one("#stub-list", OptionList)
         stub_list.clear_options()
-        stub_list.add_options([tb.stub for tb in tables])
+        stub_list.add_options([f"{tb.id} {tb.stub}" if tb.id else tb.stub for tb in tables])
         self.query_one("#bar-view", Static).update(f"{len(tables)} tables. Choose a stub, then a row for its bars.")
         if tables:
             stub_list.highlighted = 0
@@ -346,19 +438,27 @@ class AnalysisScreen(Screen[None]):
 
     def show_table(self, table: t.StubTable) -> None:
         self.current_table = table
+        language = self.study.config.language
         grid = self.query_one("#banner-table", DataTable)
         grid.clear(columns=True)
-        grid.add_columns(table.title[:40], *[f"{c.label[:14]} {c.letter}".strip() for c in table.columns])
-        grid.add_row(table.base_label, *[f"{c.base:.0f}{' *' if c.small else ''}" for c in table.columns])
+        grid.add_columns(clip(table.title, 40), *[clip(f"{c.label} {c.letter}".strip(), 16) for c in table.columns])
+        for label, cells in t.base_rows(table, language):
+            grid.add_row(clip(label, 40), *cells)
         for row in table.rows:
-            grid.add_row(row.label[:40], *[t._value_text(row, i) for i in range(len(table.columns))])
+            grid.add_row(clip(row.label, 40), *[t.value_text(row, i) for i in range(len(table.columns))])
+        self.query_one("#table-footnote", Static).update("\n".join(table.footnote(language)))
 
     @on(DataTable.RowHighlighted, "#banner-table")
     def table_row(self, event: DataTable.RowHighlighted) -> None:
         table = self.current_table
-        if table is None or event.cursor_row < 1 or event.cursor_row > len(table.rows):
+        bases = 2 if table is not None and table.weighted else 1
+        if table is None or event.cursor_row < bases or event.cursor_row >= len(table.rows) + bases:
             return
-        self.query_one("#bar-view", Static).update("\n".join(bar_lines(table, table.rows[event.cursor_row - 1])))
+        row = table.rows[event.cursor_row - bases]
+        if np.isnan(row.values).all():
+            self.query_one("#bar-view", Static).update(f"{row.label}: counted, outside the base (no percentage)")
+            return
+        self.query_one("#bar-view", Static).update("\n".join(bar_lines(table, row)))
 
     # -- coding --------------------------------------------------------------------------------
     def show_open_questions(self, data: tuple[list[str], list[str]]) -> None:
@@ -496,7 +596,7 @@ class AnalysisScreen(Screen[None]):
                 r.test.replace("_", " "),
                 "—" if r.statistic is None else f"{r.statistic_name} {r.statistic:.3f}",
                 "—" if r.df is None else f"{r.df:.1f}",
-                "—" if r.p_value is None else f"{r.p_value:.4f}",
+                "—" if r.p_value is None else f"{r.p_value:.4f} {'1-sided' if r.sided == 'one-sided' else '2-sided'}",
                 "—" if r.effect_size is None else f"{r.effect_name} {r.effect_size:.2f}",
                 str(r.base),
                 r.verdict,
@@ -510,5 +610,6 @@ class AnalysisScreen(Screen[None]):
             return
         r = self.results[event.cursor_row]
         lines = [f"[b]{r.id}[/] {r.statement}", f"{r.verdict}: {r.explanation}", ""]
-        lines += ["  ".join(f"{cell:>10}" for cell in row) for row in r.table]
+        widths = [max(cell_len(str(row[i])) for row in r.table if i < len(row)) for i in range(len(r.table[0]))]
+        lines += ["  ".join(rjust_cells(str(cell), widths[i]) for i, cell in enumerate(row)) for row in r.table]
         self.query_one("#hypothesis-detail", Static).update("\n".join(lines))

@@ -16,9 +16,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Checkbox, Footer, Header, Label, ProgressBar, RadioButton, RadioSet, Static
+from textual.widgets import Button, Checkbox, Header, Label, ProgressBar, RadioButton, RadioSet, Static
 
 from survey_tui.io.export import FORMAT_HELP, FORMATS, ExportOptions, run_export
+from survey_tui.tui.footer import FittingFooter
 
 
 class ExportProgress(Message):
@@ -99,7 +100,7 @@ class ExportScreen(Screen[None]):
                 yield ProgressBar(total=1.0, show_eta=False, id="export-progress")
                 yield Static("Tick formats and press e (export), r (report) or b (bundle).", id="export-status")
                 yield Static("", id="export-files")
-        yield Footer()
+        yield FittingFooter()
 
     # -- options -----------------------------------------------------------------------------------
     def options(self) -> ExportOptions:

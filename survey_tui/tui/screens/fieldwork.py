@@ -6,8 +6,9 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
+from survey_tui.tui.footer import FittingFooter
 from survey_tui.tui.messages import Loaded, LoadFailed
 
 COLUMNS = ("#", "Mode", "Interviewer", "Status", "Outcome", "Started", "Version", "Answers")
@@ -22,10 +23,10 @@ ORDER BY i.id DESC LIMIT 500
 
 class FieldworkScreen(Screen[None]):
     BINDINGS = [
-        Binding("r", "refresh", "Refresh", id="fieldwork.refresh", tooltip="Read the interviews again"),
         Binding("n", "new_interview('field')", "New interview", id="fieldwork.new", tooltip="Field interview"),
-        Binding("p", "new_interview('pilot')", "Pilot", id="fieldwork.pilot", tooltip="Capture a pilot interview"),
         Binding("u", "resume_interview", "Resume", id="fieldwork.resume", tooltip="Resume the selected interview"),
+        Binding("p", "new_interview('pilot')", "Pilot", id="fieldwork.pilot", tooltip="Capture a pilot interview"),
+        Binding("r", "refresh", "Refresh", id="fieldwork.refresh", tooltip="Read the interviews again"),
     ]
 
     def action_new_interview(self, mode: str) -> None:
@@ -60,7 +61,7 @@ class FieldworkScreen(Screen[None]):
         yield Header()
         yield Static("", id="fieldwork-summary")
         yield DataTable(id="interview-list", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self.action_refresh()

@@ -8,9 +8,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from survey_tui.core.summary import StudySummary, summarise_study
+from survey_tui.tui.footer import FittingFooter
 from survey_tui.tui.messages import Loaded, LoadFailed
 
 STATUS_ORDER = ("in_progress", "suspended", "completed", "terminated")
@@ -29,7 +30,7 @@ class HomeScreen(Screen[None]):
                 yield DataTable(id="instruments", cursor_type="row", zebra_stripes=True, classes="card")
                 yield DataTable(id="interviews", cursor_type="row", zebra_stripes=True, classes="card")
             yield Static("", id="sections-card", classes="card")
-        yield Footer()
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self.query_one("#instruments", DataTable).border_title = "Instruments (T1.2)"
@@ -37,6 +38,10 @@ class HomeScreen(Screen[None]):
         self.query_one("#study-card", Static).border_title = "Study"
         self.query_one("#sections-card", Static).border_title = "Sections"
         self.action_refresh()
+
+    def on_screen_resume(self) -> None:
+        """Coming back to Home (from a section, or after an interview) reads the study again: never stale."""
+        self.load_summary()
 
     def action_refresh(self) -> None:
         self.load_summary()

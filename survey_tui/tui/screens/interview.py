@@ -2,8 +2,10 @@
 
 The engine decides everything (routing, validation, storage); this screen only renders
 `InterviewEngine.view()` and turns keys into `submit` / `submit_special` / `back` / `note` calls.
-Digits choose codes and a single choice moves on by itself when the digits typed can only mean one
-code (with codes 1 and 10, "1" waits for Enter or another digit — never for a timer).
+Digits choose codes: a single choice moves on by itself and a multi choice ticks the code as soon as the
+digits typed can only mean one code. With codes 1 and 10, "1" waits a short pause (`DIGIT_PAUSE`) for a
+second digit, Enter takes it at once, and a digit that cannot continue the code ("1" then "9" on a 0-10
+scale) takes "1" and starts the next code with "9": no digit is ever dropped.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.timer import Timer
+from textual.widgets import DataTable, Input, Static
 
 from survey_tui.core.capture import (
     CaptureSession,
@@ -31,7 +34,12 @@ from survey_tui.core.capture import (
 from survey_tui.core.interview import QuestionView
 from survey_tui.core.messages import localise
 from survey_tui.core.preview import InterviewSession
+from survey_tui.tui.footer import FittingFooter
 from survey_tui.tui.messages import Loaded, LoadFailed
+from survey_tui.tui.render import cells, fit, widest, wrap
+
+#: how long a code that could still grow ("1" among 1 and 10) waits for its second digit, in seconds
+DIGIT_PAUSE = 0.8
 
 UI: dict[str, dict[str, str]] = {
     "consent_title": {"en": "Consent", "zh-TW": "受訪同意"},
@@ -97,11 +105,12 @@ class ChoiceBoard(Static, can_focus=True):
     """
 
     class Picked(Message):
-        """A single choice (or consent) was chosen by its code."""
+        """A single choice (or consent) was chosen by its code; `carry` is a digit typed past it."""
 
-        def __init__(self, option: Option) -> None:
+        def __init__(self, option: Option, carry: str = "") -> None:
             super().__init__()
             self.option = option
+            self.carry = carry
 
     class Problem(Message):
         def __init__(self, text: str) -> None:
@@ -118,6 +127,7 @@ class ChoiceBoard(Static, can_focus=True):
         self.grid: dict[str, int] = {}
         self.buffer = ""
         self.language = "en"
+        self._pause: Timer | None = None
 
     def load(
         self,
@@ -126,7 +136,10 @@ class ChoiceBoard(Static, can_focus=True):
         items: list[tuple[str, str]] | None = None,
         value: object = None,
         language: str = "en",
+        special: str | None = None,
     ) -> None:
+        """Show a question's choices; `value` or `special` (a stored don't-know) puts the cursor on the answer."""
+        self._stop_pause()
         self.kind, self.options, self.items = kind, options, items or []
         self.buffer, self.language = "", language
         self.checked = set(value) if kind == "multi" and isinstance(value, list) else set()
@@ -136,7 +149,9 @@ class ChoiceBoard(Static, can_focus=True):
             self.cursor = 0
         elif isinstance(value, int):
             self.cursor = next((i for i, o in enumerate(options) if o.code == value and not o.special), None)
-        elif kind == "multi" and options:
+        if special is not None and kind != "grid":
+            self.cursor = next((i for i, o in enumerate(options) if o.special == special), self.cursor)
+        if self.cursor is None and kind == "multi" and options:
             self.cursor = 0
         self.redraw()
 
@@ -153,6 +168,7 @@ class ChoiceBoard(Static, can_focus=True):
             self.type_digit(event.character)
         elif key == "backspace" and self.buffer:
             event.stop()
+            self._stop_pause()
             self.buffer = self.buffer[:-1]
             self.redraw()
         elif key == "up":
@@ -168,30 +184,56 @@ class ChoiceBoard(Static, can_focus=True):
     def move(self, step: int) -> None:
         size = len(self.items) if self.kind == "grid" else len(self.options)
         if size:
+            self._stop_pause()
             self.cursor = 0 if self.cursor is None else (self.cursor + step) % size
             self.buffer = ""
             self.redraw()
 
+    def _stop_pause(self) -> None:
+        if self._pause is not None:
+            self._pause.stop()
+            self._pause = None
+
+    def _exact(self, typed: str) -> Option | None:
+        return next((o for o in self._codes() if str(o.code) == typed), None)
+
     def type_digit(self, digit: str) -> None:
-        self.buffer += digit
+        self._stop_pause()
+        typed = self.buffer + digit
         codes = self._codes()
-        prefix = [o for o in codes if str(o.code).startswith(self.buffer)]
-        exact = next((o for o in codes if str(o.code) == self.buffer), None)
+        prefix = [o for o in codes if str(o.code).startswith(typed)]
         if not prefix:
-            bad, self.buffer = self.buffer, ""
-            self.post_message(self.Problem(ui("not_code", self.language, value=bad)))
+            if self.buffer and self._exact(self.buffer) is not None:
+                self.commit_buffer(carry=digit)  # "1" then "9" on 0-10: 1 is the code, 9 starts the next
+                return
+            self.buffer = ""
+            self.post_message(self.Problem(ui("not_code", self.language, value=typed)))
             self.redraw()
             return
+        self.buffer = typed
+        exact = self._exact(typed)
         if exact is not None and self.kind != "grid":
             self.cursor = self.options.index(exact)
         if exact is not None and len(prefix) == 1:
             self.commit_buffer()
+            return
+        if exact is not None:  # a code that may still grow: the second digit has a short pause to come
+            self._pause = self.set_timer(DIGIT_PAUSE, self._pause_over)
         self.redraw()
 
-    def commit_buffer(self) -> bool:
-        """Act on the digits typed so far if they are a code; True when they were."""
-        codes = self._codes()
-        exact = next((o for o in codes if str(o.code) == self.buffer), None)
+    def _pause_over(self) -> None:
+        self._pause = None
+        if self.buffer:
+            self.commit_buffer()
+
+    def commit_buffer(self, carry: str = "") -> bool:
+        """Act on the digits typed so far if they are a code; True when they were.
+
+        `carry` is a digit typed after the code that belongs to the next code (on this board, or on the
+        next question's when a single choice moves on).
+        """
+        self._stop_pause()
+        exact = self._exact(self.buffer)
         self.buffer = ""
         if exact is None:
             return False
@@ -202,21 +244,24 @@ class ChoiceBoard(Static, can_focus=True):
         elif self.kind == "multi":
             self.cursor = self.options.index(exact)
             if exact.special is not None:
-                self.post_message(self.Picked(exact))
+                self.post_message(self.Picked(exact, carry))
+                carry = ""
+            else:
+                self.checked ^= {exact.code}  # one key per code: the digit ticks (or unticks) it
         else:
             self.cursor = self.options.index(exact)
-            self.post_message(self.Picked(exact))
+            self.post_message(self.Picked(exact, carry))
+            carry = ""
         self.redraw()
+        if carry:
+            self.type_digit(carry)
         return True
 
     def toggle(self) -> None:
+        """Space: tick or untick the choice under the cursor (digits still waiting are taken first)."""
         if self.buffer:
-            codes = self._codes()
-            exact = next((o for o in codes if str(o.code) == self.buffer), None)
-            self.buffer = ""
-            if exact is None:
-                return
-            self.cursor = self.options.index(exact)
+            self.commit_buffer()
+            return
         if self.cursor is None:
             return
         option = self.options[self.cursor]
@@ -235,6 +280,14 @@ class ChoiceBoard(Static, can_focus=True):
         return None
 
     # -- drawing ---------------------------------------------------------------------------------
+    def _label_width(self, prefix: int) -> int:
+        """Cells left for a choice label after its code and box (the board's width less its padding)."""
+        width = self.content_size.width or max(self.app.size.width - 4, 20)
+        return max(width - prefix, 10)
+
+    def on_resize(self) -> None:
+        self.redraw()
+
     def redraw(self) -> None:
         """The board's content is recomputed from its state on every change."""
         self.update(self.draw())
@@ -244,13 +297,13 @@ class ChoiceBoard(Static, can_focus=True):
         if self.kind == "grid":
             legend = "  ".join(f"{o.code} {o.label}" for o in self.options if o.special is None)
             text.append(legend + "\n", style="dim")
-            width = max((len(label) for _, label in self.items), default=0)
+            width = widest([label for _, label in self.items])  # display cells: CJK rows line up
             labels = {o.code: o.label for o in self.options}
             for index, (name, label) in enumerate(self.items):
                 here = index == self.cursor
                 code = self.grid.get(name)
                 mark = "▸ " if here else "  "
-                text.append(mark + label.ljust(width) + "  ", style="bold" if here else "")
+                text.append(mark + fit(label, width) + "  ", style="bold" if here else "")
                 if code is not None:
                     text.append(f"[{code}] {labels.get(code, '')}", style="green")
                 elif here and self.buffer:
@@ -265,7 +318,11 @@ class ChoiceBoard(Static, can_focus=True):
                 if self.kind == "multi" and option.special is None:
                     box = "[x] " if option.code in self.checked else "[ ] "
                 style = "reverse" if here else ("dim" if option.special else "")
-                text.append(("▸ " if here else "  ") + f"{option.code:>3}  " + box + option.label, style=style)
+                prefix = ("▸ " if here else "  ") + f"{option.code:>3}  " + box
+                lines = wrap(option.label, self._label_width(cells(prefix)))
+                text.append(prefix + lines[0], style=style)
+                for more in lines[1:]:  # a long label wraps under itself, not under the codes
+                    text.append("\n" + " " * cells(prefix) + more, style=style)
                 text.append("\n")
             if self.buffer:
                 text.append(ui("typed", self.language, value=self.buffer), style="yellow")
@@ -351,14 +408,15 @@ class InterviewScreen(Screen[str | None]):
     TAKES_ALL_KEYS = True
 
     BINDINGS = [
+        # by importance: the footer shows the first ones that fit, F1 lists them all
         Binding("enter", "next", "Next", id="interview.next", tooltip="Accept the answer and go on"),
         Binding("pageup", "back", "Back", id="interview.back", tooltip="Previous question; answers are kept"),
         Binding("f8", "special('dont_know')", "Don't know", id="interview.dont_know", priority=True),
         Binding("f9", "special('refused')", "Refused", id="interview.refused", priority=True),
+        Binding("f1", "help", "Help", id="interview.help", priority=True),
+        Binding("f10", "stop", "Stop", id="interview.stop", priority=True, tooltip="Suspend or break off"),
         Binding("f2", "note", "Note", id="interview.note", priority=True),
         Binding("f4", "language", "Language", id="interview.language", priority=True),
-        Binding("f10", "stop", "Stop", id="interview.stop", priority=True, tooltip="Suspend or break off"),
-        Binding("f1", "help", "Help", id="interview.help", priority=True),
         Binding("question_mark", "help", "Help", id="interview.help_q", show=False),
         Binding("escape", "close_preview", "Close preview", id="interview.preview.close"),
     ]
@@ -366,7 +424,8 @@ class InterviewScreen(Screen[str | None]):
     def __init__(self, session: CaptureSession | InterviewSession) -> None:
         super().__init__()
         self.session = session
-        self.started = time.monotonic()
+        #: the clock goes on across sittings: a resumed interview starts from the time already spent
+        self.started = time.monotonic() - float(getattr(session, "elapsed_before", 0.0))
         self.stage = "question"
         self.view: QuestionView | None = None
 
@@ -377,8 +436,8 @@ class InterviewScreen(Screen[str | None]):
             yield Static("", id="iv-hint")
             yield ChoiceBoard(id="iv-board")
             yield Input(id="iv-input")
-        yield Static("", id="iv-message")
-        yield Footer()
+            yield Static("", id="iv-message")  # right under the answer, where the interviewer is looking
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self.update_status)
@@ -468,7 +527,8 @@ class InterviewScreen(Screen[str | None]):
                 options = [Option(c.code, c.label) for c in view.choices]
                 if q.type != "grid":
                     options += [Option(code, lbl, name) for name, code, lbl in view.specials]
-                board.load(q.type, options, list(view.items), value, self.lang)
+                special = view.answer.special if view.answer is not None else None
+                board.load(q.type, options, list(view.items), value, self.lang, special)
                 board.display, field.display = True, False
                 board.focus()
             elif q.type == "note":
@@ -501,6 +561,13 @@ class InterviewScreen(Screen[str | None]):
                 board.redraw()
         self.say(text, error=True)  # the cursor stays where the fix is needed
 
+    def _kept_special(self, value: object) -> str | None:
+        """The stored don't-know/refused to keep when Enter is pressed on a revisited question left as it was."""
+        answer = self.view.answer if self.view is not None else None
+        if answer is None or answer.special is None:
+            return None
+        return answer.special if value in (None, "", [], {}) else None
+
     def action_next(self) -> None:
         engine = self.session.engine
         board = self.query_one(ChoiceBoard)
@@ -529,8 +596,11 @@ class InterviewScreen(Screen[str | None]):
                     self.say(ui("not_code", self.lang, value=typed), error=True)
                 return
             option = board.options[board.cursor] if board.cursor is not None else None
+            kept = self._kept_special(None) if option is None else None
             if option is not None and option.special:
                 self._result(engine.submit_special(option.special))
+            elif kept is not None:
+                self._result(engine.submit_special(kept))
             else:
                 self._result(engine.submit(None if option is None else option.code))
         elif qtype == "grid" and board.buffer:
@@ -541,10 +611,16 @@ class InterviewScreen(Screen[str | None]):
                 self.say(ui("not_code", self.lang, value=typed), error=True)
         elif qtype in ("multi", "grid"):
             if board.buffer:
-                board.toggle()
-            self._result(engine.submit(board.value()))
+                board.commit_buffer()
+            kept = self._kept_special(board.value())
+            if kept is not None:
+                self._result(engine.submit_special(kept))
+            else:
+                self._result(engine.submit(board.value()))
         else:
-            self._result(engine.submit(self.query_one("#iv-input", Input).value))
+            typed = self.query_one("#iv-input", Input).value
+            kept = self._kept_special(typed.strip())
+            self._result(engine.submit_special(kept) if kept is not None else engine.submit(typed))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -562,6 +638,16 @@ class InterviewScreen(Screen[str | None]):
             self._result(self.session.engine.submit_special(option.special))
         else:
             self._result(self.session.engine.submit(option.code))
+        if message.carry and self.stage == "question":
+            self.type_ahead(message.carry)
+
+    def type_ahead(self, digit: str) -> None:
+        """A digit typed past the last code belongs to the question now on screen."""
+        board, field = self.query_one(ChoiceBoard), self.query_one("#iv-input", Input)
+        if board.display:
+            board.type_digit(digit)
+        elif field.display:
+            field.insert_text_at_cursor(digit)
 
     def on_choice_board_problem(self, message: ChoiceBoard.Problem) -> None:
         self.say(message.text, error=True)
@@ -581,13 +667,17 @@ class InterviewScreen(Screen[str | None]):
     def action_language(self) -> None:
         if self.stage == "done":
             return
-        board = self.query_one(ChoiceBoard)
+        board, field = self.query_one(ChoiceBoard), self.query_one("#iv-input", Input)
         kept = (board.kind, set(board.checked), dict(board.grid), board.cursor)
+        typed = field.value if field.display else None
         self.session.set_language(self.session.next_language())
         self.show()
         if board.kind == kept[0]:  # ticks not yet submitted survive the switch
             board.checked, board.grid, board.cursor = kept[1], kept[2], kept[3]
             board.redraw()
+        if typed is not None and field.display:  # and so does text typed but not yet submitted
+            field.value = typed
+            field.cursor_position = len(typed)
 
     def action_note(self) -> None:
         if self.stage != "question":
@@ -625,6 +715,9 @@ class InterviewScreen(Screen[str | None]):
         self.session.close()
 
 
+START_COLUMNS = ("Start", "Who", "Status", "Interviewer", "Appointment / at question")
+
+
 class StartScreen(Screen[None]):
     """Pick who to interview: a walk-in, an assigned respondent, or a suspended interview to resume."""
 
@@ -648,11 +741,14 @@ class StartScreen(Screen[None]):
         yield Input(value=self.interviewer or "", placeholder="Interviewer / 訪員姓名", id="iv-interviewer")
         yield DataTable(id="iv-start-list", cursor_type="row")
         yield Static("", id="iv-message")
-        yield Footer()
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self.load()
-        self.query_one(DataTable).focus()
+        if self.interviewer:
+            self.query_one(DataTable).focus()
+        else:  # every interview is signed: the name comes first
+            self.query_one("#iv-interviewer", Input).focus()
 
     def on_screen_resume(self) -> None:
         self.load()
@@ -682,25 +778,24 @@ class StartScreen(Screen[None]):
             return
         _, resumable, respondents = data
         self.update_title()
-        table = self.query_one(DataTable)
-        table.clear(columns=True)
-        table.add_columns("Start", "Who", "Status", "Interviewer", "Appointment / at question")
+        rows: list[tuple[str, ...]] = [("New", "Walk-in (anonymous) / 路訪受訪者", "", "", "")]
         self.rows = [("walk_in", None)]
-        table.add_row("New", "Walk-in (anonymous) / 路訪受訪者", "", "", "")
         for r in resumable:  # unfinished interviews first: someone is waiting to finish them
             self.rows.append(("resume", r["id"]))
             who = f"#{r['id']} {r['respondent_id'] or 'walk-in'} ({r['mode']})"
-            table.add_row(
-                "Resume",
-                who,
-                str(r["status"]).replace("_", " "),
-                r["interviewer"] or "—",
-                str(r["current_question"] or "end"),
-            )
+            status = str(r["status"]).replace("_", " ")
+            rows.append(("Resume", who, status, r["interviewer"] or "—", str(r["current_question"] or "end")))
         for r in respondents:  # the interviewer's own, next appointment first
             self.rows.append(("respondent", r["id"]))
             when = str(r["next_appointment"] or "").replace("T", " ")[:16]
-            table.add_row("New", str(r["id"]), str(r["status"]).replace("_", " "), r["interviewer"] or "—", when)
+            rows.append(("New", str(r["id"]), str(r["status"]).replace("_", " "), r["interviewer"] or "—", when))
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        # widths measured here by display cells, so the columns never collapse to their headers when the list
+        # is rebuilt while the screen is coming back from an interview
+        for index, header in enumerate(START_COLUMNS):
+            table.add_column(header, width=widest([header, *(row[index] for row in rows)]))
+        table.add_rows(rows)
 
     def on_load_failed(self, message: LoadFailed) -> None:
         self.query_one("#iv-message", Static).update(Text(message.error, style="bold red"))

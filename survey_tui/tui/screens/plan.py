@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 
 from survey_tui.core.plan import (
     APPROACHES,
@@ -48,7 +48,8 @@ from survey_tui.core.plan_store import PlanStore, yaml_ready
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.study import StudyConfig
 from survey_tui.core.yamlfile import dump_yaml, parse_yaml_text
-from survey_tui.tui.render import problems_text
+from survey_tui.tui.footer import FittingFooter
+from survey_tui.tui.render import fit, problems_text
 from survey_tui.tui.screens.plan_forms import ConfirmScreen, FormField, FormScreen, SampleSizeScreen
 
 TABS = ("overview", "sources", "objectives", "hypotheses", "analysis")
@@ -131,6 +132,14 @@ def build_source(v: dict[str, str]) -> Source:
             "tags": _split(v["tags"]),
         }
     )
+
+
+#: one of each plan list, for titles ("Add hypothesis", not "Add hypothese")
+SINGULAR = {"sources": "source", "objectives": "objective", "hypotheses": "hypothesis"}
+
+
+def singular(section: str) -> str:
+    return SINGULAR.get(section, section.removesuffix("s"))
 
 
 def hypothesis_values(h: Hypothesis) -> dict[str, str]:
@@ -257,11 +266,13 @@ ANALYSIS_FIELDS = [
 ]
 
 
-def hypothesis_fields(objective_ids: list[str]) -> list[FormField]:
+def hypothesis_fields(objectives: list[tuple[str, str]]) -> list[FormField]:
+    """The hypothesis form; `objectives` are (id, text), so the picker says what each objective is."""
+    choices = tuple((f"{oid} — {fit(text, 48).rstrip()}" if text else oid, oid) for oid, text in objectives)
     return [
         FormField("id", "ID", placeholder="H7"),
         FormField("statement", "Statement"),
-        FormField("objective", "Objective it serves", "select", tuple((o, o) for o in objective_ids)),
+        FormField("objective", "Objective it serves", "select", choices),
         FormField("test", "Test", "select", tuple((TEST_LABELS[t], t.value) for t in TestKind)),
         FormField("outcome", "Outcome variable", placeholder="u1_freq, b4_sat_taste, a2_aided_1"),
         FormField("codes", "Codes counted", placeholder="1, 2, 3", help="for proportions and shares"),
@@ -310,7 +321,7 @@ class PlanScreen(Screen[None]):
                 yield Static("", id="plan-banners")
                 yield DataTable(id="plan-tables", cursor_type="row", zebra_stripes=True)
         yield Static("", id="plan-problems")
-        yield Footer()
+        yield FittingFooter()
 
     @property
     def store(self) -> PlanStore:
@@ -547,7 +558,7 @@ class PlanScreen(Screen[None]):
 
     def _open_item(self, section: str, item_id: str | None) -> None:
         config = self.config
-        title = ("Edit " if item_id else "Add ") + section[:-1]
+        title = ("Edit " if item_id else "Add ") + singular(section)
         items: dict[str, Any] = {i.id: i for i in getattr(config, section)}
         current = items.get(item_id) if item_id else None
         if section == "sources":
@@ -570,7 +581,8 @@ class PlanScreen(Screen[None]):
             if not objective_ids:
                 self.notify("Add an objective first: every hypothesis serves one", severity="warning", timeout=4)
                 return
-            fields, build = hypothesis_fields(objective_ids), build_hypothesis
+            fields = hypothesis_fields([(o.id, o.text) for o in config.objectives])
+            build = build_hypothesis
             values = (
                 hypothesis_values(current)
                 if current
@@ -585,7 +597,9 @@ class PlanScreen(Screen[None]):
 
         def saved(item: Any) -> None:
             if item is not None:
-                self.save(f"{section[:-1]} {item.id}", lambda store: store.upsert(section, item, replace_id=item_id))
+                self.save(
+                    f"{singular(section)} {item.id}", lambda store: store.upsert(section, item, replace_id=item_id)
+                )
 
         self.app.push_screen(FormScreen(title, fields, values, build), saved)
 
@@ -601,7 +615,7 @@ class PlanScreen(Screen[None]):
             if yes:
                 self.save(f"(removed {item_id})", lambda store: store.remove(section, item_id))
 
-        self.app.push_screen(ConfirmScreen(f"Remove {section[:-1]} {item_id} from study.yaml?"), answered)
+        self.app.push_screen(ConfirmScreen(f"Remove {singular(section)} {item_id} from study.yaml?"), answered)
 
     def _edit_part(
         self,

@@ -6,6 +6,7 @@ so the message appears in the form and nothing is written until the input is val
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -22,6 +23,13 @@ from survey_tui.core.plan import margin_for_sample_size, sample_size_for_margin
 from survey_tui.core.problems import LoadError
 
 FieldKind = Literal["text", "select", "area"]
+
+
+def example(placeholder: str) -> str:
+    """A placeholder that cannot be mistaken for a value already filled in: "e.g. S7" (formats stay as they are)."""
+    if not placeholder or re.fullmatch(r"[YMDhms:/\- ]+", placeholder) or placeholder.startswith("e.g."):
+        return placeholder  # YYYY-MM-DD says how to write it, not what to write
+    return f"e.g. {placeholder}"
 
 
 @dataclass(frozen=True)
@@ -88,7 +96,7 @@ class FormScreen(ModalScreen[Any]):
                     elif f.kind == "area":
                         yield TextArea(value, id=f"f-{f.name}", tab_behavior="focus", classes="plan-area")
                     else:
-                        yield Input(value, placeholder=f.placeholder, id=f"f-{f.name}")
+                        yield Input(value, placeholder=example(f.placeholder), id=f"f-{f.name}")
             yield Static("", id="form-error")
             with Horizontal(classes="plan-buttons"):
                 yield Button("Save (Ctrl+S)", id="form-save", variant="primary")

@@ -22,15 +22,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Header, Input, Label, Markdown, Select, Static, TextArea, Tree
+from textual.widgets import Button, Header, Input, Label, Markdown, Select, Static, TextArea, Tree
 
 from survey_tui.core.builder import EditError, InstrumentDraft
 from survey_tui.core.instrument import Instrument, Question, label_text
 from survey_tui.core.preview import PreviewSession
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.yamlfile import dump_yaml
+from survey_tui.tui.footer import FittingFooter
 from survey_tui.tui.messages import Loaded, LoadFailed
-from survey_tui.tui.render import logic_feedback, problems_text
+from survey_tui.tui.render import cells, fit, logic_feedback, problems_text
 from survey_tui.tui.screens.instrument_forms import SettingsForm, TerminateRulesScreen
 
 TYPES = ["single", "multi", "scale", "grid", "numeric", "text", "date", "note", "calculate"]
@@ -419,7 +420,7 @@ class TextScreen(ModalScreen[str | None]):
             with VerticalScroll(classes="builder-body"):
                 yield Markdown(self.markdown, id="text-body")
             yield Label(Text(" · ".join([f"{k} {v}" for k, v in self.actions.items()] + ["esc close"]), style="dim"))
-            yield Footer()
+            yield FittingFooter()
 
     def action_act(self, key: str) -> None:
         self.dismiss(key)
@@ -435,20 +436,20 @@ class TextScreen(ModalScreen[str | None]):
 
 class QuestionnaireScreen(Screen[None]):
     BINDINGS = [
+        Binding("p", "preview", "Preview", id="builder.preview", tooltip="Run the draft without saving answers"),
+        Binding("P", "publish", "Publish", id="builder.publish", tooltip="Freeze the draft as the next version"),
         Binding("a", "add", "Add", id="builder.add", tooltip="Add a question after the highlighted one"),
         Binding("e", "edit", "Edit", id="builder.edit", tooltip="Edit every field of the highlighted question"),
+        Binding("v", "versions", "Versions", id="builder.versions", tooltip="What changed between versions"),
+        Binding("t", "pilot", "Pilot", id="builder.pilot", tooltip="Pilot report of the latest piloted version"),
         Binding("d", "duplicate", "Duplicate", id="builder.duplicate", tooltip="Copy the question below itself"),
-        Binding("ctrl+up,left_square_bracket", "move(-1)", "Up", id="builder.up", tooltip="Move the question up ([)"),
-        Binding("ctrl+down,right_square_bracket", "move(1)", "Down", id="builder.down", tooltip="Move it down (])"),
         Binding("x,delete", "delete", "Delete", id="builder.delete", tooltip="Delete the question or empty section"),
         Binding("s", "edit_section", "Section", id="builder.section.edit", tooltip="Edit the section's fields"),
         Binding("S", "add_section", "Add section", id="builder.section.add", tooltip="Add a section after this one"),
         Binding("i", "settings", "Settings", id="builder.settings", tooltip="Title, languages, special codes"),
         Binding("T", "terminate", "Terminate", id="builder.terminate", tooltip="Screen-out and quota-full rules"),
-        Binding("p", "preview", "Preview", id="builder.preview", tooltip="Run the draft without saving answers"),
-        Binding("P", "publish", "Publish", id="builder.publish", tooltip="Freeze the draft as the next version"),
-        Binding("v", "versions", "Versions", id="builder.versions", tooltip="What changed between versions"),
-        Binding("t", "pilot", "Pilot", id="builder.pilot", tooltip="Pilot report of the latest piloted version"),
+        Binding("ctrl+up,left_square_bracket", "move(-1)", "Up", id="builder.up", tooltip="Move the question up ([)"),
+        Binding("ctrl+down,right_square_bracket", "move(1)", "Down", id="builder.down", tooltip="Move it down (])"),
         Binding("n", "new_instrument", "New", id="builder.new", tooltip="Start an instrument file", show=False),
         Binding("l", "next_language", "Language", id="questionnaire.language", tooltip="Next study language"),
         Binding("r", "refresh", "Reload", id="questionnaire.reload", tooltip="Read the instrument files again"),
@@ -471,7 +472,7 @@ class QuestionnaireScreen(Screen[None]):
                 yield Static("Loading…", id="detail")
         yield Static("", id="builder-status")
         yield Static("", id="problems")
-        yield Footer()
+        yield FittingFooter()
 
     @property
     def study(self) -> Any:
@@ -544,7 +545,7 @@ class QuestionnaireScreen(Screen[None]):
                     section_target = sec
                 for q in section.get("questions") or []:
                     text = label_text(_labels_of(q.get("label"), [lang]), lang) or str(q.get("calculate") or "")
-                    short = text if len(text) <= 40 else text[:39] + "…"
+                    short = text if cells(text) <= 40 else fit(text, 40)  # display width, not len()
                     logic = " ⤷" if q.get("relevant") else ""
                     leaf = sec.add_leaf(
                         Text.assemble(str(q.get("name")), " ", (str(q.get("type")), "dim"), f" {short}{logic}"),
@@ -596,7 +597,7 @@ class QuestionnaireScreen(Screen[None]):
         table = Table(show_header=True, header_style="bold", expand=True, box=None, padding=(0, 1))
         table.add_column("", style="dim", no_wrap=True)
         for lang in langs:
-            table.add_column(lang, ratio=1)
+            table.add_column(lang, ratio=1, overflow="fold")  # CJK has no spaces to wrap at: fold, never cut
         table.add_row("label", *_labels_of(data.get("label"), langs).values())
         keys = Text("s edit · S add a section after it · x delete (empty sections only)", style="dim")
         self.query_one("#detail", Static).update(Group(head, Text(""), table, Text(""), keys))
@@ -868,7 +869,7 @@ class QuestionnaireScreen(Screen[None]):
 
     # -- preview, publish, versions, pilot --------------------------------------------------------
     def action_preview(self) -> None:
-        info, _ = self.current()
+        info, name = self.current()
         if info is None:
             return
         if info.instrument is None:
@@ -880,13 +881,24 @@ class QuestionnaireScreen(Screen[None]):
             return
         from survey_tui.tui.screens.interview import InterviewScreen
 
-        # the interviewer form itself, on a session that keeps nothing (no store is even opened)
-        self.app.push_screen(InterviewScreen(PreviewSession.open(info.instrument, self.language)))
+        # the interviewer form itself, on a session that keeps nothing (no store is even opened); it starts
+        # at the highlighted question, the questions before it answered by a quick path PgUp can change
+        start = name if name is not None and name in {q.name for q in info.instrument.questions} else None
+        session = PreviewSession.open(info.instrument, self.language, start_at=start)
+        if start is not None and session.stopped_at is None and session.engine.path:
+            self.notify(f"{len(session.engine.path)} earlier answers filled in by a quick path; PgUp changes them")
+        elif start is not None and session.stopped_at is not None:
+            self.notify(
+                f"no quick path reaches {start}: the preview starts at {session.stopped_at}", severity="warning"
+            )
+        self.app.push_screen(InterviewScreen(session))
 
     def action_publish(self) -> None:
         info, _ = self.current()
         if info is None:
             return
+        # checks and the version diff take seconds on a large instrument: say at once that it is working
+        self.notify(f"Checking {info.instrument_id} against its last version…", timeout=3)
         self.publish_check(info)
 
     @work(thread=True, exclusive=True, group="builder-publish")
@@ -921,6 +933,7 @@ class QuestionnaireScreen(Screen[None]):
     def _confirm_publish(self, info: DraftInfo, body: str, allow: bool) -> None:
         def done(yes: bool | None) -> None:
             if yes:
+                self.notify(f"Publishing {info.instrument_id}…", timeout=3)
                 self.do_publish(info, allow)
 
         self.app.push_screen(ConfirmScreen("Publish", body), done)
@@ -1000,7 +1013,7 @@ def question_detail(instrument: Instrument, q: Question) -> Table:
     table = Table(show_header=True, header_style="bold", expand=True, box=None, padding=(0, 1))
     table.add_column("", style="dim", no_wrap=True)
     for lang in instrument.languages:
-        table.add_column(lang, ratio=1)
+        table.add_column(lang, ratio=1, overflow="fold")  # CJK has no spaces to wrap at: fold, never cut
     pad = [""] * (len(instrument.languages) - 1)
     table.add_row("name", f"{q.name} ({q.type})", *pad)
     table.add_row("label", *[label_text(q.label, lang) for lang in instrument.languages])

@@ -17,10 +17,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Header, Input, Label, OptionList, Select, Static
+from textual.widgets import Button, DataTable, Header, Input, Label, OptionList, Select, Static
 
 from survey_tui.core import respondents as resp
 from survey_tui.core.quotas import cell_key, quota_counts
+from survey_tui.tui.footer import FittingFooter
 from survey_tui.tui.messages import Loaded, LoadFailed
 
 PAGE_SIZE = 50
@@ -313,10 +314,6 @@ SORT_ORDER = ("added", "status", "appointment", "attempts", "interviewer", "id")
 
 class RespondentsScreen(Screen[None]):
     BINDINGS = [
-        Binding(
-            "right_square_bracket", "page(1)", "Next page", id="respondents.next_page", tooltip="Next 50 respondents"
-        ),
-        Binding("left_square_bracket", "page(-1)", "Prev page", id="respondents.prev_page", tooltip="Previous 50"),
         Binding("slash", "search", "Search", id="respondents.search", tooltip="Search id, name, phone or e-mail"),
         Binding("o", "sort", "Sort", id="respondents.sort", tooltip="Cycle the sort order"),
         Binding("s", "status", "Status", id="respondents.status", tooltip="Change the selected respondent's status"),
@@ -336,6 +333,10 @@ class RespondentsScreen(Screen[None]):
             show=False,
         ),
         Binding("r", "refresh", "Refresh", id="respondents.refresh", tooltip="Read the list again"),
+        Binding(
+            "right_square_bracket", "page(1)", "Next page", id="respondents.next_page", tooltip="Next 50 respondents"
+        ),
+        Binding("left_square_bracket", "page(-1)", "Prev page", id="respondents.prev_page", tooltip="Previous 50"),
     ]
 
     def __init__(self) -> None:
@@ -357,7 +358,7 @@ class RespondentsScreen(Screen[None]):
         with Horizontal(id="respondents-body"):
             yield DataTable(id="respondent-list", cursor_type="row", zebra_stripes=True)
             yield Static("", id="respondent-detail")
-        yield Footer()
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#respondent-list", DataTable)
@@ -408,7 +409,7 @@ class RespondentsScreen(Screen[None]):
         for r in self.page_rows:
             table.add_row(
                 r.id,
-                resp.STATUS_LABELS.get(r.status, (r.status,))[0],
+                resp.STATUS_LABELS.get(r.status, (r.status, r.status))[1],  # the screen's language (English)
                 r.interviewer or "—",
                 {True: "✓", False: "✗", None: "?"}[r.eligible],
                 str(r.attempts),

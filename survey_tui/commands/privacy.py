@@ -1,0 +1,104 @@
+"""`survey-tui privacy`: PDPA on record: log and close data-subject requests, purge after retention, and
+write the evidence report (notice versions, consents, requests, erasures, purges, who reads contact data)."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+
+from survey_tui.cli import resolve_study
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from survey_tui.core.lazy import LazyChoices
+
+    p = sub.add_parser("privacy", help="personal data on record (PDPA): requests, retention purge, report")
+    actions = p.add_subparsers(dest="privacy_command", metavar="ACTION", required=True)
+
+    q = actions.add_parser("report", help="write exports/privacy_report.md: the evidence of how data was handled")
+    q.add_argument("--study")
+    q.add_argument("--lang", help="language of the notice items (default: the study's)")
+    q.set_defaults(handler=cmd_report)
+
+    q = actions.add_parser("request", help="log a data-subject request (due date by PDPA Art. 13)")
+    q.add_argument("respondent")
+    q.add_argument("kind", choices=LazyChoices("survey_tui.core.pdpa", "REQUEST_KINDS"), metavar="KIND")
+    q.add_argument("--received", type=date.fromisoformat, help="the day it was received (default: today)")
+    q.add_argument("--note")
+    q.add_argument("--study")
+    q.set_defaults(handler=cmd_request)
+
+    q = actions.add_parser("close", help="record the outcome of a data-subject request")
+    q.add_argument("id", type=int)
+    q.add_argument("outcome", choices=LazyChoices("survey_tui.core.pdpa", "OUTCOMES"), metavar="OUTCOME")
+    q.add_argument("--note")
+    q.add_argument("--study")
+    q.set_defaults(handler=cmd_close)
+
+    q = actions.add_parser("purge", help="after the retention date: erase all contact data and log it")
+    q.add_argument("--study")
+    q.add_argument("--actor")
+    q.set_defaults(handler=cmd_purge)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from survey_tui.core.pdpa import report_markdown
+    from survey_tui.core.yamlfile import write_text_atomic
+
+    study = resolve_study(args.study)
+    config = study.config
+    with study.store() as store:
+        text = report_markdown(
+            store,
+            title=config.title,
+            notice=config.privacy_notice,
+            language=args.lang or config.language,
+            retention_until=config.retention_until,
+            contact_readers=config.contact_readers,
+        )
+    target = study.exports_dir / "privacy_report.md"
+    write_text_atomic(target, text)
+    print(f"Privacy report written to {study.relative(target)}")
+    return 0
+
+
+def cmd_request(args: argparse.Namespace) -> int:
+    from survey_tui.core import respondents as resp
+    from survey_tui.core.pdpa import log_request
+
+    study = resolve_study(args.study)
+    with study.store() as store:
+        resp.get(store, args.respondent)  # an unknown id is refused with its name
+        logged = log_request(store, args.respondent, args.kind, received_on=args.received, note=args.note)
+    print(
+        f"request #{logged.id}: {logged.kind} from {logged.respondent_id}, received {logged.received_on}, "
+        f"due {logged.due_on}"
+    )
+    return 0
+
+
+def cmd_close(args: argparse.Namespace) -> int:
+    from survey_tui.core.pdpa import close_request
+
+    study = resolve_study(args.study)
+    with study.store() as store:
+        closed = close_request(store, args.id, args.outcome, args.note)
+    print(f"request #{closed.id}: {closed.outcome}")
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from survey_tui.core.pdpa import purge_expired
+
+    study = resolve_study(args.study)
+    until = study.config.retention_until
+    if until is None:
+        print("the study has no retention_until date in study.yaml; nothing purged")
+        return 0
+    with study.store() as store:
+        count = purge_expired(store, until, actor=args.actor)
+    if date.today() <= until:
+        print(f"contact data is kept until {until.isoformat()}; nothing purged yet")
+    else:
+        print(f"purged {count} contact records (retention date {until.isoformat()}); logged")
+    return 0

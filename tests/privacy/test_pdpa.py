@@ -1,0 +1,92 @@
+"""PDPA on record: the Art. 8 notice on the consent screen with its version stored, data-subject requests with
+Art. 13 due dates, the retention purge logged, and the privacy report that gathers the evidence."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from survey_tui.cli import main
+from survey_tui.core import pdpa
+from survey_tui.core.capture import consent_wording_version
+from survey_tui.core.store import Store, StoreError
+from survey_tui.core.study import open_study
+
+
+@pytest.fixture
+def study(demo_study_dir: Path, tmp_path: Path) -> Path:
+    root = tmp_path / "study"
+    shutil.copytree(demo_study_dir, root)
+    return root
+
+
+def test_the_demo_notice_is_complete_and_its_version_is_stored_with_consents(study: Path) -> None:
+    config = open_study(study).config
+    assert config.privacy_notice is not None
+    lines = pdpa.notice_lines(config.privacy_notice, "zh-TW")
+    assert len(lines) == len(pdpa.NOTICE_ITEMS) and all(line.split(": ", 1)[1] for line in lines)
+    version = consent_wording_version(open_study(study))
+    assert version.endswith("notice 2026-09")
+    with Store(study / "survey.db") as store:
+        versions = {r[0] for r in store.query("SELECT DISTINCT wording_version FROM consent_records")}
+    assert versions == {version}
+
+
+def test_requests_get_art_13_due_dates_and_outcomes(tmp_path: Path) -> None:
+    with Store(tmp_path / "survey.db") as store:
+        copy = pdpa.log_request(store, "R1", "copy", received_on=date(2026, 11, 1))
+        deletion = pdpa.log_request(store, "R1", "deletion", received_on=date(2026, 11, 1))
+        assert (copy.due_on, deletion.due_on) == ("2026-11-16", "2026-12-01")
+        assert pdpa.close_request(store, copy.id, "done").outcome == "done"
+        with pytest.raises(StoreError, match="unknown request kind"):
+            pdpa.log_request(store, "R1", "forget-me")
+        with pytest.raises(StoreError, match="no data-subject request"):
+            pdpa.close_request(store, 99, "done")
+
+
+def test_the_retention_purge_waits_for_the_date_then_erases_and_logs(study: Path) -> None:
+    with Store(study / "survey.db") as store:
+        held = store.query("SELECT COUNT(*) FROM respondent_contacts")[0][0]
+        assert held > 0
+        assert pdpa.purge_expired(store, date(2027, 6, 30), today=date(2027, 6, 30)) == 0
+        assert pdpa.purge_expired(store, date(2027, 6, 30), today=date(2027, 7, 1), actor="dpo") == held
+        assert store.query("SELECT COUNT(*) FROM respondent_contacts")[0][0] == 0
+        assert [tuple(r) for r in store.query("SELECT contacts_erased, actor FROM retention_purges")] == [(held, "dpo")]
+
+
+def test_the_privacy_report_lists_notice_consents_requests_and_erasures(
+    study: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Store(study / "survey.db") as store:
+        rid = store.query("SELECT id FROM respondents WHERE status != 'withdrawn' LIMIT 1")[0][0]
+        erased = [r[0] for r in store.query("SELECT respondent_id FROM erasure_log")]
+        contacts = store.query("SELECT phone FROM respondent_contacts WHERE phone IS NOT NULL LIMIT 50")
+    assert erased, "the demo has withdrawals"
+    assert main(["privacy", "request", rid, "inquiry", "--study", str(study), "--received", "2026-11-20"]) == 0
+    assert "due 2026-12-05" in capsys.readouterr().out
+    assert main(["privacy", "request", "NO-SUCH", "copy", "--study", str(study)]) == 1
+    assert main(["privacy", "report", "--study", str(study)]) == 0
+    text = (study / "exports" / "privacy_report.md").read_text(encoding="utf-8")
+    assert "Version: 2026-09" in text and "蒐集目的" in text
+    assert "notice 2026-09" in text  # consents counted by the version shown
+    assert f"| {rid} | inquiry | 2026-11-20 | 2026-12-05" in text
+    assert all(r in text for r in erased)
+    assert "fieldwork supervisor" in text
+    assert not any(phone[0] in text for phone in contacts)  # evidence, not contact data
+
+
+def test_the_consent_screen_text_carries_the_notice_items(study: Path) -> None:
+    from survey_tui.core.capture import start_session
+
+    session = start_session(open_study(study), mode="test", interviewer="tester", language="en")
+    try:
+        text = session.consent_text()
+    finally:
+        session.close()
+    assert "Do you agree to take part?" in text
+    for _, heading in pdpa.NOTICE_ITEMS:
+        assert heading["en"] + ": " in text
+    assert "privacy@teatime.example.tw" in text
