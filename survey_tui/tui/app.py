@@ -30,12 +30,16 @@ class Section:
     step: str  # the competency-standard step it serves, e.g. "T1.2"
     key: str
     help: str
-    screen: str  # "module:Class" under survey_tui.tui.screens, imported when the section is first shown
+    screen_path: str  # "module:Class" under survey_tui.tui.screens, imported when first needed
+
+    @property
+    def screen(self) -> type[Screen]:
+        """The screen class; its module (polars, scipy for analysis) is imported on first use, not at start."""
+        module, cls = self.screen_path.split(":")
+        return getattr(importlib.import_module(f"survey_tui.tui.screens.{module}"), cls)
 
     def make_screen(self) -> Screen:
-        """A screen's module (polars, scipy for analysis) is imported only when it is opened."""
-        module, cls = self.screen.split(":")
-        return getattr(importlib.import_module(f"survey_tui.tui.screens.{module}"), cls)()
+        return self.screen()
 
 
 SECTIONS: list[Section] = [
