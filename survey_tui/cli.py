@@ -14,10 +14,13 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from survey_tui import __version__
 from survey_tui.core.problems import LoadError, Problem, escape_controls
-from survey_tui.core.study import Study, find_study_root, open_study
+
+if TYPE_CHECKING:
+    from survey_tui.core.study import Study
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -112,6 +115,8 @@ def _silence_stdout() -> None:
 
 def resolve_study(given: str | None) -> Study:
     """The study named on the command line, else the one around the current directory."""
+    from survey_tui.core.study import find_study_root, open_study  # here, so --help imports no model
+
     if given:
         return open_study(Path(given))
     root = find_study_root(Path.cwd())

@@ -10,14 +10,17 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from survey_tui.cli import print_problems, resolve_study
-from survey_tui.core.plan import check_plan
 from survey_tui.core.problems import LoadError
-from survey_tui.core.study import Study
+
+if TYPE_CHECKING:
+    from survey_tui.core.study import Study
 
 
 def _preliminary(study: Study, args: argparse.Namespace) -> int:
+    from survey_tui.core.plan import check_plan
     from survey_tui.report.preliminary import write_preliminary_report
 
     instruments, _ = study.load_instruments()
@@ -42,7 +45,8 @@ def _full(study: Study, args: argparse.Namespace) -> int:
         return 2
     lang = getattr(args, "lang", None)
     for path in write_report(study, formats, lang):
-        print(f"Report skeleton written to {study.relative(path)}")
+        what = "List beside the report" if path.suffix == ".csv" else "Report skeleton"
+        print(f"{what} written to {study.relative(path)}")
     if getattr(args, "bundle", False):
         bundle = build_bundle(study, lang)
         print(f"Stakeholder bundle (report, tables, codebook, data without contact data): {study.relative(bundle)}")

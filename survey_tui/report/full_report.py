@@ -11,7 +11,10 @@ tables, codebook and data (never contact data) for stakeholders.
 
 from __future__ import annotations
 
+import csv
+import io
 import zipfile
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,6 +27,7 @@ from survey_tui.core.study import Study
 from survey_tui.core.yamlfile import write_text_atomic
 
 PLACEHOLDER = "✎ TO WRITE 待撰寫"
+EXCLUDED_FILE = "report_excluded_interviews.csv"
 
 
 @dataclass
@@ -36,10 +40,17 @@ class Block:
     rows: list[list[str]] = field(default_factory=list)
 
 
+#: a list in the report shows at most this many rows; the whole list goes to a CSV beside it (`Report.files`)
+MAX_LISTED = 12
+
+
 @dataclass
 class Report:
     title: str
     blocks: list[Block] = field(default_factory=list)
+    #: data files written beside the report: file name -> (header, rows). Lists that grow with the number
+    #: of interviews live here, so the document stays the same size for 1,000 or 1,000,000 interviews.
+    files: dict[str, tuple[list[str], list[list[str]]]] = field(default_factory=dict)
 
     def heading(self, text: str, level: int = 2) -> None:
         self.blocks.append(Block("heading", text, level))
@@ -341,7 +352,15 @@ def _quality(report: Report, c: _Context) -> None:
     n = c.dataset.n
     report.para(f"{n} completed field interviews are analysed; {len(excluded)} were excluded in the quality review.")
     if excluded:
-        report.table(["Interview 訪問", "Reason 原因"], sorted(excluded.items()))
+        by_reason = Counter(excluded.values()).most_common()
+        shown = by_reason[:MAX_LISTED]
+        rest = by_reason[MAX_LISTED:]
+        rows: list[list[Any]] = [[reason, count] for reason, count in shown]
+        if rest:
+            rows.append([f"{len(rest)} other reasons 其他原因", sum(count for _, count in rest)])
+        report.table(["Reason 原因", "Interviews 訪問數"], rows)
+        report.files[EXCLUDED_FILE] = (["interview_id", "reason"], [[str(i), r] for i, r in sorted(excluded.items())])
+        report.para(f"Every excluded interview with its reason: {EXCLUDED_FILE}, beside this report.")
     report.todo("Say how the checks (speeding, straight-lining, don't-know rates, duplicates) were applied.")
 
 
@@ -534,19 +553,19 @@ def _rich(paragraph: Any, text: str) -> None:
 
 
 def _table(doc: Any, header: list[str], rows: list[list[str]]) -> None:
+    """Row by row through `add_row().cells`: `table.cell(r, c)` rebuilds the list of every cell on each call,
+    so a table written cell by cell takes time quadratic in its rows (1,000 rows: 49 s against 0.14 s)."""
     has_header = any(header)
-    table = doc.add_table(rows=len(rows) + int(has_header), cols=len(header) or 1)
+    table = doc.add_table(rows=0, cols=len(header) or max((len(r) for r in rows), default=1))
     table.style = "Table Grid"
-    offset = 0
     if has_header:
-        for i, text in enumerate(header):
-            table.cell(0, i).text = text
-            for run in table.cell(0, i).paragraphs[0].runs:
+        for cell, text in zip(table.add_row().cells, header, strict=False):
+            cell.text = text
+            for run in cell.paragraphs[0].runs:
                 run.bold = True
-        offset = 1
-    for r, row in enumerate(rows):
-        for i, text in enumerate(row):
-            table.cell(r + offset, i).text = text
+    for row in rows:
+        for cell, text in zip(table.add_row().cells, row, strict=False):
+            cell.text = text
 
 
 def _markdown_table(doc: Any, text: str) -> None:
@@ -578,7 +597,22 @@ def write_report(study: Study, formats: tuple[str, ...] = ("md", "docx"), langua
         path = study.exports_dir / "report.docx"
         write_docx(report, path)
         paths.append(path)
+    for name, (header, rows) in report.files.items():
+        path = study.exports_dir / name
+        write_text_atomic(path, _csv_text(header, rows))
+        paths.append(path)
+    stale = study.exports_dir / EXCLUDED_FILE
+    if EXCLUDED_FILE not in report.files and stale.exists():  # no exclusions now: an old list would mislead
+        stale.unlink()
     return paths
+
+
+def _csv_text(header: list[str], rows: list[list[str]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
 
 
 def build_bundle(

@@ -276,6 +276,23 @@ def test_codebook_lists_every_variable_in_every_language(data: ExportData) -> No
     assert "<td>茶語時光</td><td>TeaTime</td>" in html
 
 
+def test_a_streamed_xlsx_holds_the_same_cells_as_the_normal_one(data: ExportData, tmp_path: Path) -> None:
+    """Over the row setting the workbook is written in constant-memory mode, says so, and reads back the same."""
+    import openpyxl
+
+    normal, streamed = tmp_path / "n.xlsx", tmp_path / "s.xlsx"
+    assert not any("constant-memory" in n for n in flat.write_xlsx(data, normal, "zh-TW"))
+    notes = flat.write_xlsx(data, streamed, "zh-TW", stream_rows=data.frame.height - 1)
+    assert any("constant-memory" in n and "CSV or Parquet" in n for n in notes)
+    a_book = openpyxl.load_workbook(normal, read_only=True)
+    b_book = openpyxl.load_workbook(streamed, read_only=True)
+    assert b_book.sheetnames == a_book.sheetnames
+    for sheet in a_book.sheetnames:
+        a_rows = [r for r in a_book[sheet].iter_rows(values_only=True) if any(v is not None for v in r)]
+        b_rows = [r for r in b_book[sheet].iter_rows(values_only=True) if any(v is not None for v in r)]
+        assert b_rows == a_rows, sheet
+
+
 def test_long_labels_are_cut_at_a_character_and_reported(tmp_path: Path) -> None:
     """A 149-byte Chinese value label (over SPSS's 120) is shortened whole-character and listed, never silently."""
     text = "非常同意這個品牌的珍珠奶茶口味與價格都很適合每天喝" * 2  # 48 characters
