@@ -55,6 +55,20 @@ class StudySummary:
         )
 
 
+def _tab_plan_tables(study: Study) -> int:
+    """Tables planned in tabs/*.yaml (counted from the text; `check` validates them)."""
+    from survey_tui.core.yamlfile import read_yaml
+
+    total = 0
+    folder = study.root / "tabs"
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        doc, _ = read_yaml(path, path.name)
+        data = doc.data if doc is not None else None
+        if isinstance(data, dict) and isinstance(data.get("tables"), list):
+            total += len(data["tables"])
+    return total
+
+
 def summarise_study(study: Study) -> StudySummary:
     instruments: list[InstrumentSummary] = []
     problems: list[Problem] = list(study.problems)
@@ -87,7 +101,7 @@ def summarise_study(study: Study) -> StudySummary:
         sources=len(config.sources),
         objectives=len(config.objectives),
         hypotheses=len(config.hypotheses),
-        planned_tables=len(config.analysis_plan.tables),
+        planned_tables=_tab_plan_tables(study) or len(config.analysis_plan.tables),
         report_status=fmt.status,
         approved_by=fmt.approved_by,
         approved_on=fmt.approved_on.isoformat() if fmt.approved_on else "",

@@ -149,11 +149,11 @@ def plan_files(study: Any) -> list[str]:
 
 class AnalysisScreen(Screen[None]):
     BINDINGS = [
+        Binding("t", "tables", "Tables", id="analysis.tables", tooltip="Run the tab plan (or the ad hoc banner)"),
+        Binding("e", "edit_plan", "Edit plan", id="analysis.edit_plan", tooltip="Edit the tab plan (checked on save)"),
         Binding("r", "refresh", "Refresh", id="analysis.refresh", tooltip="Read the data again"),
         Binding("x", "exclude", "Exclude", id="analysis.exclude", tooltip="Exclude the chosen interview (reason)"),
         Binding("k", "keep", "Keep", id="analysis.keep", tooltip="Keep the chosen interview (reason)"),
-        Binding("t", "tables", "Tables", id="analysis.tables", tooltip="Run the tab plan (or the ad hoc banner)"),
-        Binding("e", "edit_plan", "Edit plan", id="analysis.edit_plan", tooltip="Edit the tab plan (checked on save)"),
         Binding("n", "next_verbatim", "Next", id="analysis.next", tooltip="Next verbatim (coding)"),
     ]
 
