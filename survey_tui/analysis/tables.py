@@ -909,21 +909,8 @@ def _coded_table(
         )
     shown_outside = [c for c in outside if c in present]
     if shown_outside:
-        outside_rows = np.stack([row_of([c]) for c in shown_outside])
-        outside_w = counts.columns("w", outside_rows)
-        for i, code in enumerate(shown_outside):
-            label = f"{v.value_label(code, language)} ({tr('outside', language)})"
-            rows.append(
-                TableRow(
-                    "missing",
-                    label,
-                    code,
-                    outside_w[i],
-                    np.full(banner.width, np.nan),
-                    [""] * banner.width,
-                    [""] * banner.width,
-                )
-            )
+        outside_w = counts.columns("w", np.stack([row_of([c]) for c in shown_outside]))
+        rows += _outside_rows(v, shown_outside, outside_w, banner.width, language)
     return StubTable(
         v.name,
         _variable_title(v, language),
@@ -1035,20 +1022,7 @@ def _numeric_table(
             median[c] = _weighted_median(values[mask], w[mask])
     rows = _mean_rows(counts, eye[0:1], eye[1:2], eye[2:3], testable, options, median=median)
     if outside_codes:
-        outside_w = counts.columns("w", eye[3:])
-        for i, code in enumerate(outside_codes):
-            label = f"{v.value_label(code, language)} ({tr('outside', language)})"
-            rows.append(
-                TableRow(
-                    "missing",
-                    label,
-                    code,
-                    outside_w[i],
-                    np.full(banner.width, np.nan),
-                    [""] * banner.width,
-                    [""] * banner.width,
-                )
-            )
+        rows += _outside_rows(v, outside_codes, counts.columns("w", eye[3:]), banner.width, language)
     return StubTable(
         v.name,
         _variable_title(v, language),
@@ -1058,6 +1032,22 @@ def _numeric_table(
         base_rule=_base_rule_text(options),
         test=_test_text(options, True).replace("column proportions (pooled z); ", ""),
     )
+
+
+def _outside_rows(v: Variable, codes: list[int], counts: np.ndarray, width: int, language: str) -> list[TableRow]:
+    """Don't know / refused / not applicable: counted per column, outside the base (no percentage)."""
+    return [
+        TableRow(
+            "missing",
+            f"{v.value_label(code, language)} ({tr('outside', language)})",
+            code,
+            counts[i],
+            np.full(width, np.nan),
+            [""] * width,
+            [""] * width,
+        )
+        for i, code in enumerate(codes)
+    ]
 
 
 def _in_column(banner: Banner, column: int) -> np.ndarray:

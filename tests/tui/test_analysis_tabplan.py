@@ -9,22 +9,9 @@ from rich.cells import cell_len
 from textual.widgets import DataTable, Input, OptionList, Static, TextArea
 
 from survey_tui.core.study import open_study
-from survey_tui.tui.app import SurveyApp
 from survey_tui.tui.screens.analysis import bar_lines
 from survey_tui.tui.screens.plan_forms import FormScreen
-
-
-def make_app(study_dir: Path) -> SurveyApp:
-    app = SurveyApp(open_study(study_dir), keymap_file=study_dir / "no-keymap.yaml")
-    app.animation_level = "none"
-    return app
-
-
-async def settle(app: SurveyApp, pilot) -> None:  # type: ignore[no-untyped-def]
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+from tests.tui.test_analysis_screen import make_app, settle
 
 
 async def test_tab_plan_runs_shows_footnotes_and_edits_are_checked(demo_study_dir: Path, tmp_path: Path) -> None:
