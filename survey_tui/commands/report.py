@@ -41,7 +41,7 @@ def _full(study: Study, args: argparse.Namespace) -> int:
         print(f"survey-tui report: unknown format {unknown[0]!r}; use md, docx or md,docx", file=sys.stderr)
         return 2
     lang = getattr(args, "lang", None)
-    for path in write_report(study, formats, lang):
+    for path in write_report(study, formats, lang, getattr(args, "paper", None) or "A4"):
         print(f"Report skeleton written to {study.relative(path)}")
     if getattr(args, "bundle", False):
         bundle = build_bundle(study, lang)
@@ -67,6 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--output", "-o", help="write here instead of exports/")
     p.add_argument("--format", default="md,docx", help="full report: md, docx or md,docx (default both)")
     p.add_argument("--lang", help="full report: language of labels (default: the study's)")
+    p.add_argument("--paper", choices=("A4", "Letter"), default="A4", help="full report: Word page size (A4)")
     p.add_argument("--bundle", action="store_true", help="full report: also zip report, codebook and data")
     p.set_defaults(handler=cmd_report)
 
