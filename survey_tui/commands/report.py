@@ -41,8 +41,11 @@ def _full(study: Study, args: argparse.Namespace) -> int:
         print(f"survey-tui report: unknown format {unknown[0]!r}; use md, docx or md,docx", file=sys.stderr)
         return 2
     lang = getattr(args, "lang", None)
-    for path in write_report(study, formats, lang, getattr(args, "paper", None) or "A4"):
+    notes: list[str] = []
+    for path in write_report(study, formats, lang, getattr(args, "paper", None) or "A4", notes):
         print(f"Report skeleton written to {study.relative(path)}")
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     if getattr(args, "bundle", False):
         bundle = build_bundle(study, lang)
         print(f"Stakeholder bundle (report, tables, codebook, data without contact data): {study.relative(bundle)}")

@@ -496,8 +496,9 @@ def to_markdown(report: Report) -> str:
     return "\n".join(out)
 
 
-def write_docx(report: Report, path: Path, paper: str = "A4") -> None:
-    """The report in Word: A4 (or Letter), zh-TW fonts, fitted tables, banner tables from the engine."""
+def write_docx(report: Report, path: Path, paper: str = "A4", charts: bool = True) -> list[str]:
+    """The report in Word: A4 (or Letter), zh-TW fonts, fitted tables, banner tables from the engine with
+    their charts. Returns notes for the user (why there are no charts)."""
     from docx import Document
     from docx.enum.section import WD_SECTION
     from docx.enum.text import WD_COLOR_INDEX
@@ -506,6 +507,14 @@ def write_docx(report: Report, path: Path, paper: str = "A4") -> None:
 
     doc = Document()
     word.setup_document(doc, paper, report.title, report.author)
+    notes: list[str] = []
+    if charts:
+        from survey_tui.report.charts import chart_problem
+
+        problem = chart_problem([b.table for b in report.blocks if b.kind == "banner"])
+        if problem:
+            notes.append(problem)
+            charts = False
     landscape = False
     for b, wide in zip(report.blocks, _orientations(doc, report), strict=True):
         if wide is not None and wide != landscape:
@@ -527,13 +536,14 @@ def write_docx(report: Report, path: Path, paper: str = "A4") -> None:
             for item in b.items:
                 _rich(doc.add_paragraph(style="List Bullet"), item)
         elif b.kind == "banner":
-            _banner_table(doc, b.table, report.language)
+            _banner_table(doc, b.table, report.language, charts)
         elif b.kind == "code":
             _markdown_table(doc, b.text)
         elif b.kind == "table":
             _table(doc, b.header, b.rows)
     with atomic_path(path) as tmp:
         doc.save(str(tmp))
+    return notes
 
 
 def _orientations(doc: Any, report: Report) -> list[bool | None]:
@@ -642,7 +652,7 @@ _BANNER_PAD_TWIPS = 40
 _BANNER_PADDING = 2 * _BANNER_PAD_TWIPS * 635
 
 
-def _banner_table(doc: Any, table: Any, language: str) -> None:
+def _banner_table(doc: Any, table: Any, language: str, chart: bool = True) -> None:
     """A banner table from the engine's StubTable: part bands, labels with letters, bases, % with the
     letters on a line beneath, and the footnote; header rows repeat on every page."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -654,6 +664,17 @@ def _banner_table(doc: Any, table: Any, language: str) -> None:
     title = doc.add_paragraph()
     title.add_run(table.title).bold = True
     title.paragraph_format.keep_with_next = True
+    if chart:
+        import io
+
+        from docx.shared import Cm
+
+        from survey_tui.report.charts import chart_png
+
+        png = chart_png(table)
+        if png is not None:
+            doc.add_picture(io.BytesIO(png), width=Cm(15))
+            doc.paragraphs[-1].paragraph_format.keep_with_next = True
     columns = _banner_columns(table, language)
     total = word.text_width(doc.sections[-1])
     font = next((f for f in BANNER_FONTS if word.fits(columns, total, f, _BANNER_PADDING)), BANNER_FONTS[-1])
@@ -734,8 +755,13 @@ def _markdown_table(doc: Any, text: str) -> None:
 
 # -- files -------------------------------------------------------------------------------------------
 def write_report(
-    study: Study, formats: tuple[str, ...] = ("md", "docx"), language: str | None = None, paper: str = "A4"
+    study: Study,
+    formats: tuple[str, ...] = ("md", "docx"),
+    language: str | None = None,
+    paper: str = "A4",
+    notes: list[str] | None = None,
 ) -> list[Path]:
+    """The report files; `notes` collects what the user should know (e.g. why there are no charts)."""
     report = build_report(study, language)
     paths: list[Path] = []
     if "md" in formats:
@@ -744,7 +770,9 @@ def write_report(
         paths.append(path)
     if "docx" in formats:
         path = study.exports_dir / "report.docx"
-        write_docx(report, path, paper)
+        found = write_docx(report, path, paper)
+        if notes is not None:
+            notes.extend(found)
         paths.append(path)
     return paths
 
