@@ -774,6 +774,14 @@ def write_report(
         if notes is not None:
             notes.extend(found)
         paths.append(path)
+    if "pptx" in formats:
+        from survey_tui.report.deck import write_deck
+
+        path = study.exports_dir / "deck.pptx"
+        found = write_deck(report, path)
+        if notes is not None:
+            notes.extend(n for n in found if n not in notes)
+        paths.append(path)
     return paths
 
 
