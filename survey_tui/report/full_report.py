@@ -785,15 +785,40 @@ def write_report(
     return paths
 
 
+def _tab_books(study: Study, language: str) -> list[Path]:
+    """exports/<plan>.xlsx for each tab plan (tabs/*.yaml) that is free of errors."""
+    from survey_tui.analysis.dataset import load_dataset
+    from survey_tui.analysis.tabplan import run_plan
+    from survey_tui.core.tabplan import load_tab_plan, tab_plan_files
+    from survey_tui.report.tabbook import write_tab_book
+
+    files = tab_plan_files(study.root)
+    if not files:
+        return []
+    dataset = load_dataset(study)
+    written = []
+    for file in files:
+        plan, _, problems = load_tab_plan(file, study.relative(file))
+        if plan is None or any(p.severity == "error" for p in problems):
+            continue  # `check` and `tables --plan` report it with its line
+        target = study.exports_dir / f"{file.stem}.xlsx"
+        title = plan.title_in(language) or study.config.title
+        write_tab_book(run_plan(plan, dataset, language), target, f"{title} ({dataset.n} interviews)", language)
+        written.append(target)
+    return written
+
+
 def build_bundle(
     study: Study, language: str | None = None, progress: Callable[[str, float], None] | None = None
 ) -> Path:
-    """report + tables + codebook + data (sav, csv, xlsx; never contact data) in one zip for stakeholders."""
+    """report, chart deck, tab book, codebook and data (sav, csv, xlsx; never contact data) in one zip."""
     from survey_tui.io.export import ExportOptions, run_export
 
     say = progress or (lambda text, fraction: None)
-    say("Writing the report", 0.1)
-    files = write_report(study, ("md", "docx"), language)
+    say("Writing the report and the deck", 0.1)
+    files = write_report(study, ("md", "docx", "pptx"), language)
+    say("Writing the tab book", 0.3)
+    files += _tab_books(study, language or study.config.language)
     say("Exporting data without contact data", 0.4)
     result = run_export(
         study, ExportOptions(formats=("sav", "csv", "xlsx", "codebook"), language=language, include_contacts=False)
