@@ -14,10 +14,13 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from survey_tui import __version__
 from survey_tui.core.problems import LoadError, Problem, escape_controls
-from survey_tui.core.study import Study, find_study_root, open_study
+
+if TYPE_CHECKING:
+    from survey_tui.core.study import Study
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -112,6 +115,8 @@ def _silence_stdout() -> None:
 
 def resolve_study(given: str | None) -> Study:
     """The study named on the command line, else the one around the current directory."""
+    from survey_tui.core.study import find_study_root, open_study  # here, so --help imports no model
+
     if given:
         return open_study(Path(given))
     root = find_study_root(Path.cwd())
@@ -165,7 +170,13 @@ EXAMPLES: dict[str, str] = {
     "respondents quotas": "survey-tui respondents quotas --study brand-study",
     "respondents withdraw": "survey-tui respondents withdraw R7B8P0BRGAK --study brand-study --actor amy",
     "interview": "survey-tui interview --study brand-study --interviewer amy --lang zh-TW",
-    "tables": "survey-tui tables --study brand-study --banner s3 --format xlsx -o banner.xlsx",
+    "tables": "survey-tui tables --study brand-study --plan tabs/main.yaml --format xlsx",
+    "weight": "survey-tui weight --study brand-study",
+    "privacy": "survey-tui privacy report --study brand-study",
+    "privacy report": "survey-tui privacy report --study brand-study --lang en",
+    "privacy request": "survey-tui privacy request R7B8P0BRGAK copy --study brand-study --note 'by e-mail'",
+    "privacy close": "survey-tui privacy close 1 done --study brand-study",
+    "privacy purge": "survey-tui privacy purge --study brand-study --actor amy",
     "export": "survey-tui export --study brand-study --format sav,csv --lang en",
     "report": "survey-tui report --study brand-study --format md,docx --bundle",
 }

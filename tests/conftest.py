@@ -12,6 +12,15 @@ from survey_tui.core.instrument_loader import load_instrument_text
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_yaml_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Parsed-YAML cache in the test run's own folder (subprocesses inherit it), not the user's."""
+    import os
+
+    os.environ["SURVEY_TUI_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+
+
 SMALL = """
 id: small
 title: {zh-TW: 小問卷, en: Small}

@@ -60,13 +60,20 @@ class BannerPart:
     variable: str | None
     codes: list[int | None]
     labels: list[str]
-    masks: np.ndarray  # bool [respondents, columns]
+    masks: np.ndarray | None  # bool [respondents, columns]; None when `digit` says it all
     test_groups: list[list[int]]  # local column indexes tested against each other
     exclusive: bool
+    digit: np.ndarray | None = None  # exclusive parts: the column per respondent (width = in none)
 
     @property
     def width(self) -> int:
         return len(self.labels)
+
+    def mask_matrix(self) -> np.ndarray:
+        if self.masks is None:
+            assert self.digit is not None
+            self.masks = np.stack([self.digit == c for c in range(self.width)], axis=1).reshape(-1, self.width)
+        return self.masks
 
 
 @dataclass
@@ -133,17 +140,24 @@ def _variable_part(data: Dataset, frame: pl.DataFrame, spec: BannerSpec, languag
     if variable.type in ("multi", "multi_special") or not frame.schema[name].is_numeric():
         raise ValueError(f"banner {name!r} must be a coded variable (single, scale, grid item) or a multi question")
     codes = _codes(frame, variable)
-    values = frame.get_column(name).to_numpy()
-    masks = np.stack([values == c for c in codes], axis=1) if codes else np.zeros((frame.height, 0), bool)
+    digit = (
+        frame.select(
+            pl.col(name).replace_strict(codes, list(range(len(codes))), default=len(codes)).fill_null(len(codes))
+        )
+        .to_series()
+        .to_numpy()
+        .astype(np.int64)
+    )
     return BannerPart(
         spec.id,
         spec.label_in(language) or variable.label_in(language),
         name,
         list(codes),
         [variable.value_label(c, language) for c in codes],
-        masks.astype(bool),
+        None,
         [list(range(len(codes)))],
         exclusive=True,
+        digit=digit,
     )
 
 
@@ -177,7 +191,7 @@ def evaluate_part(data: Dataset, frame: pl.DataFrame, spec: BannerSpec, language
         for o in range(outer.width):
             group = []
             for i in range(inner.width):
-                masks.append(outer.masks[:, o] & inner.masks[:, i])
+                masks.append(outer.mask_matrix()[:, o] & inner.mask_matrix()[:, i])
                 codes.append(None)
                 labels.append(f"{outer.labels[o]} / {inner.labels[i]}")
                 group.append(len(labels) - 1)
@@ -201,15 +215,18 @@ def evaluate_part(data: Dataset, frame: pl.DataFrame, spec: BannerSpec, language
 def _digits(part: BannerPart) -> tuple[np.ndarray, int]:
     """(digit per respondent, radix) of a part inside a key."""
     if part.exclusive:
-        hit = part.masks.any(axis=1)
-        digit = np.where(hit, part.masks.argmax(axis=1), part.width) if part.width else np.zeros(len(hit), int)
+        if part.digit is not None:
+            return part.digit, part.width + 1
+        masks = part.mask_matrix()
+        hit = masks.any(axis=1)
+        digit = np.where(hit, masks.argmax(axis=1), part.width) if part.width else np.zeros(len(hit), int)
         return digit.astype(np.int64), part.width + 1
     if part.width > MAX_OVERLAPPING_COLUMNS:
         raise ValueError(
             f"banner {part.id!r}: {part.width} overlapping columns; at most {MAX_OVERLAPPING_COLUMNS} in one "
             "banner part (split it into two)"
         )
-    bits = (part.masks.astype(np.int64) << np.arange(part.width, dtype=np.int64)).sum(axis=1)
+    bits = (part.mask_matrix().astype(np.int64) << np.arange(part.width, dtype=np.int64)).sum(axis=1)
     return bits, 1 << part.width
 
 

@@ -401,18 +401,20 @@ def _where(mode: str | None, complete_only: bool, version: int | None) -> tuple[
     return "".join(f" AND {c}" for c in clauses), params
 
 
-def _interview_frame(rows: list[tuple[object, ...]]) -> pl.DataFrame:
-    schema = {
-        "interview_id": pl.Int64,
-        "uuid": pl.String,
-        "interviewer": pl.String,
-        "mode": pl.String,
-        "language": pl.String,
-        "instrument_version": pl.Int32,
-        "started_at": pl.String,
-        "ended_at": pl.String,
-    }
-    frame = pl.DataFrame(rows, schema=schema, orient="row")
+INTERVIEW_SCHEMA = {
+    "interview_id": pl.Int64,
+    "uuid": pl.String,
+    "interviewer": pl.String,
+    "mode": pl.String,
+    "language": pl.String,
+    "instrument_version": pl.Int32,
+    "started_at": pl.String,
+    "ended_at": pl.String,
+}
+ANSWER_SCHEMA = {"interview_id": pl.Int64, "question": pl.String, "value": pl.String, "special": pl.String}
+
+
+def _interview_frame(frame: pl.DataFrame) -> pl.DataFrame:
     stamps = [
         pl.col(c).str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%:z", time_zone="UTC", strict=False)
         for c in ("started_at", "ended_at")
@@ -613,14 +615,11 @@ def load_dataset(
         instrument = study.instrument_for_version(versions[-1]) if versions else study.load_instrument(instrument_id)
         variables = _merge_versions(per_version) if per_version else {v.name: v for v in variables_for(instrument)}
         where, params = _where(mode, complete_only, version)
-        interview_rows = store.query(INTERVIEWS_SQL.format(where=where), (instrument_id, *params))
-        answer_rows = store.query(ANSWERS_SQL.format(where=where), (instrument_id, *params))
-        interviews = _interview_frame([tuple(r) for r in interview_rows])
-        long = pl.DataFrame(
-            [tuple(r) for r in answer_rows],
-            schema={"interview_id": pl.Int64, "question": pl.String, "value": pl.String, "special": pl.String},
-            orient="row",
+        # in bulk (Arrow columns where the driver allows), never a Python object per answer
+        interviews = _interview_frame(
+            store.read_frame(INTERVIEWS_SQL.format(where=where), (instrument_id, *params), INTERVIEW_SCHEMA)
         )
+        long = store.read_frame(ANSWERS_SQL.format(where=where), (instrument_id, *params), ANSWER_SCHEMA)
         frame = build_frame(interviews, long, _union_questions(study, versions, instrument), variables.values())
         excluded: frozenset[int] = frozenset()
         if apply_exclusions:

@@ -529,7 +529,7 @@ def _pairs(banner: Banner, testable: np.ndarray) -> list[tuple[list[tuple[int, i
 
 def _letters_from(
     banner: Banner,
-    pvalues_of: Callable[[int, int], tuple[np.ndarray, np.ndarray]],
+    pvalues_of: Callable[[list[tuple[int, int]]], tuple[np.ndarray, np.ndarray]],
     rows: int,
     testable: np.ndarray,
     options: TableOptions,
@@ -540,9 +540,7 @@ def _letters_from(
     for pairs, tested, _ in _pairs(banner, testable):
         if not pairs:
             continue
-        stats_ = [pvalues_of(i, j) for i, j in pairs]
-        statistic = np.stack([s for s, _ in stats_], axis=1)
-        pvalues = np.stack([p for _, p in stats_], axis=1)
+        statistic, pvalues = pvalues_of(pairs)
         hits = significant(pvalues, np.array(tested)[None, :], options.alpha, options.correction)
         for r in range(rows):
             for k in np.nonzero(hits[r])[0]:
@@ -557,7 +555,7 @@ def _letters_from(
 
 def _total_marks(
     banner: Banner,
-    pvalues_of: Callable[[int, int], tuple[np.ndarray, np.ndarray]],
+    pvalues_of: Callable[[list[tuple[int, int]]], tuple[np.ndarray, np.ndarray]],
     rows: int,
     testable: np.ndarray,
     options: TableOptions,
@@ -568,9 +566,7 @@ def _total_marks(
     columns = list(range(1, banner.width))
     if not columns:
         return marks
-    stats_ = [pvalues_of(0, j) for j in columns]
-    statistic = np.stack([s for s, _ in stats_], axis=1)
-    pvalues = np.stack([p for _, p in stats_], axis=1)
+    statistic, pvalues = pvalues_of([(0, j) for j in columns])
     tested = np.array([bool(testable[0] and testable[j]) for j in columns])[None, :]
     hits = significant(pvalues, tested, options.alpha, options.correction)
     for r in range(rows):
@@ -584,11 +580,14 @@ def _proportion_letters(
 ) -> tuple[list[list[str]], list[list[str]]]:
     x = counts.columns("w", rows)
 
-    def test(i: int, j: int) -> tuple[np.ndarray, np.ndarray]:
-        q_o = counts.overlap("q", bases.row, i, j)
-        return proportion_test(
-            x[:, i], bases.w[i], bases.q[i], x[:, j], bases.w[j], bases.q[j], 0.0 if q_o is None else float(q_o[0])
-        )
+    def test(pairs: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+        """Every pair of a group in one vectorised call ([rows, pairs]); overlaps looked up per pair."""
+        i, j = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+        q_o = np.zeros(len(pairs))
+        for k, (a, b) in enumerate(pairs):
+            shared = counts.overlap("q", bases.row, a, b)
+            q_o[k] = 0.0 if shared is None else float(shared[0])
+        return proportion_test(x[:, i], bases.w[i], bases.q[i], x[:, j], bases.w[j], bases.q[j], q_o)
 
     n = rows.shape[0]
     return (
@@ -620,43 +619,37 @@ def _mean_rows(
     m = _moments(counts, rows_n, rows_x, rows_xx)
     sd = np.nan_to_num(m["sd"])
 
-    def test(i: int, j: int) -> tuple[np.ndarray, np.ndarray]:
-        w_o = counts.overlap("w", rows_n, i, j)
-        if w_o is None or w_o[0] <= 1:
-            t, p = mean_test(
-                m["mean"][i],
-                sd[i],
-                m["n"][i],
-                m["q"][i],
-                m["mean"][j],
-                sd[j],
-                m["n"][j],
-                m["q"][j],
-                equal_var=options.equal_variance,
-            )
-        else:
-            sx_o = counts.overlap("w", rows_x, i, j)
-            sxx_o = counts.overlap("w", rows_xx, i, j)
-            q_o = counts.overlap("q", rows_n, i, j)
-            assert sx_o is not None and sxx_o is not None and q_o is not None
-            n_o = w_o[0]
+    def test(pairs: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+        i, j = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+        w_o, q_o, s_o = np.zeros(len(pairs)), np.zeros(len(pairs)), np.zeros(len(pairs))
+        for k, (a, b) in enumerate(pairs):
+            shared = counts.overlap("w", rows_n, a, b)
+            if shared is None or shared[0] <= 1:
+                continue
+            sx_o = counts.overlap("w", rows_x, a, b)
+            sxx_o = counts.overlap("w", rows_xx, a, b)
+            q = counts.overlap("q", rows_n, a, b)
+            assert sx_o is not None and sxx_o is not None and q is not None
+            n_o = shared[0]
             mean_o = sx_o[0] / n_o
-            s_o = np.sqrt(max((sxx_o[0] - n_o * mean_o * mean_o) / (n_o - 1), 0.0))
-            t, p = mean_test(
-                m["mean"][i],
-                sd[i],
-                m["n"][i],
-                m["q"][i],
-                m["mean"][j],
-                sd[j],
-                m["n"][j],
-                m["q"][j],
-                q_o=q_o[0],
-                s_o=s_o,
-                w_o=n_o,
-                equal_var=options.equal_variance,
-            )
-        return np.atleast_1d(t), np.atleast_1d(p)
+            w_o[k], q_o[k] = n_o, q[0]
+            s_o[k] = np.sqrt(max((sxx_o[0] - n_o * mean_o * mean_o) / (n_o - 1), 0.0))
+        mean, n, q_all = m["mean"], m["n"], m["q"]
+        t, p = mean_test(
+            mean[i],
+            sd[i],
+            n[i],
+            q_all[i],
+            mean[j],
+            sd[j],
+            n[j],
+            q_all[j],
+            q_o=q_o,
+            s_o=s_o,
+            w_o=w_o,
+            equal_var=options.equal_variance,
+        )
+        return np.atleast_2d(t), np.atleast_2d(p)
 
     letters = _letters_from(counts.banner, test, 1, testable, options)[0]
     marks = _total_marks(counts.banner, test, 1, testable, options)[0]
@@ -750,7 +743,7 @@ def banner_tables(
     coded = [
         vs[0].name for _, vs in stub_specs if len(vs) == 1 and vs[0].is_coded and frame.schema[vs[0].name].is_numeric()
     ]
-    ranges = _stub_ranges(frame, data, coded)
+    slot_codes = _stub_slots(frame, data, coded)
     frame = frame.with_columns(pl.Series("__key0", spec.keys[0].key))
     tables: list[StubTable] = []
     batch = 8
@@ -759,18 +752,21 @@ def banner_tables(
         index_exprs = []
         for _, variables in chunk:
             v = variables[0]
-            if v.name in ranges:
-                lo, hi = ranges[v.name]
-                slots = hi - lo + 2
-                slot = (pl.col(v.name).cast(pl.Int32) - lo).fill_null(slots - 1)
+            if v.name in slot_codes:
+                codes = slot_codes[v.name]
+                if codes == list(range(codes[0], codes[-1] + 1)):  # a dense run: arithmetic is enough
+                    slot = (pl.col(v.name).cast(pl.Int32) - codes[0]).fill_null(len(codes))
+                else:  # 1-5 and 98/99: a slot per code, not 99 slots
+                    slot = pl.col(v.name).replace_strict(codes, list(range(len(codes))), default=len(codes))
+                    slot = slot.cast(pl.Int32).fill_null(len(codes))
                 index_exprs.append((slot * spec.keys[0].combos + pl.col("__key0")).alias(v.name))
         indexed = frame.select(index_exprs) if index_exprs else None
         for name, variables in chunk:
             v = variables[0]
-            if v.name in ranges:
+            if v.name in slot_codes:
                 assert indexed is not None
-                lo, hi = ranges[v.name]
-                table = _coded_table(data, v, indexed.get_column(v.name).to_numpy(), lo, hi, spec, weights, options)
+                index = indexed.get_column(v.name).to_numpy()
+                table = _coded_table(data, v, index, slot_codes[v.name], spec, weights, options)
             elif v.type in ("multi", "multi_special"):
                 table = _multi_table(data, frame, name, variables, spec, weights, options)
             elif frame.schema[v.name].is_numeric():
@@ -788,17 +784,32 @@ def banner_tables(
     return tables
 
 
-def _stub_ranges(frame: pl.DataFrame, data: Dataset, names: list[str]) -> dict[str, tuple[int, int]]:
+def _stub_slots(frame: pl.DataFrame, data: Dataset, names: list[str]) -> dict[str, list[int]]:
+    """The codes each coded stub is counted by, in slot order (the slot after them holds "no answer").
+
+    A dense run from the smallest to the largest code when that is short (one min/max pass); the codes
+    themselves (labelled and found) when the run would be mostly empty, as 1-5 with 98/99 is.
+    """
     if not names:
         return {}
     row = frame.select(
         [e for n in names for e in (pl.col(n).min().alias(f"{n}|lo"), pl.col(n).max().alias(f"{n}|hi"))]
     ).row(0, named=True)
-    result = {}
+    result: dict[str, list[int]] = {}
+    sparse: list[str] = []
     for n in names:
-        labelled = list(data.variable(n).value_labels)
-        found = [c for c in (row[f"{n}|lo"], row[f"{n}|hi"]) if c is not None]
-        result[n] = (int(min(labelled + found)), int(max(labelled + found)))
+        labelled = [int(c) for c in data.variable(n).value_labels]
+        found = [int(c) for c in (row[f"{n}|lo"], row[f"{n}|hi"]) if c is not None]
+        lo, hi = min(labelled + found), max(labelled + found)
+        if hi - lo + 1 <= 2 * len(labelled) + 8:
+            result[n] = list(range(lo, hi + 1))
+        else:
+            sparse.append(n)
+    if sparse:
+        present = frame.select([pl.col(n).drop_nulls().unique().implode() for n in sparse]).row(0, named=True)
+        for n in sparse:
+            labelled = {int(c) for c in data.variable(n).value_labels}
+            result[n] = sorted(labelled | {int(c) for c in present[n]})
     return result
 
 
@@ -819,23 +830,23 @@ def _coded_table(
     data: Dataset,
     v: Variable,
     index: np.ndarray,
-    lo: int,
-    hi: int,
+    codes: list[int],
     banner: Banner,
     weights: np.ndarray | None,
     options: TableOptions,
 ) -> StubTable:
     language, rule = options.language, options.rule
-    slots = hi - lo + 2
+    slots = len(codes) + 1
+    slot_of = {code: i for i, code in enumerate(codes)}
     counts = _bincounts(banner, index, slots, None, weights)
     eye = np.eye(slots)
     total_u = counts.columns("u", eye)[:, 0]
-    present = [lo + i for i in range(slots - 1) if total_u[i] > 0]
+    present = [code for i, code in enumerate(codes) if total_u[i] > 0]
     outside = rule.outside_codes(v)
     in_base = [c for c in rule.base_codes(v)] + sorted(
         c for c in present if c not in v.value_labels and c not in outside
     )
-    base_row = eye[[c - lo for c in in_base]].sum(axis=0, keepdims=True) if in_base else np.zeros((1, slots))
+    base_row = eye[[slot_of[c] for c in in_base]].sum(axis=0, keepdims=True) if in_base else np.zeros((1, slots))
     bases = _Bases(
         counts.columns("w", base_row)[0], counts.columns("u", base_row)[0], counts.columns("q", base_row)[0], base_row
     )
@@ -843,7 +854,8 @@ def _coded_table(
     testable = np.array([c.testable for c in columns])
 
     def row_of(codes: Sequence[int]) -> np.ndarray:
-        return eye[[c - lo for c in codes if lo <= c <= hi]].sum(axis=0) if codes else np.zeros(slots)
+        found = [slot_of[c] for c in codes if c in slot_of]
+        return eye[found].sum(axis=0) if found else np.zeros(slots)
 
     meta: list[tuple[str, str, int | None]] = []
     combos: list[np.ndarray] = []
@@ -883,7 +895,7 @@ def _coded_table(
     if v.measure in ("ordinal", "scale") and len(points) >= 3:
         x = np.zeros(slots)
         for p in points:
-            x[p - lo] = p
+            x[slot_of[p]] = p
         rows_n = row_of(points)[None, :]
         by_point = counts.columns("w", np.stack([row_of([p]) for p in points]))
         rows.extend(

@@ -28,6 +28,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--bom", action="store_true", help="CSV with a byte-order mark (Excel on Chinese Windows)")
     p.add_argument("--sss-version", choices=("3.0", "2.0"), default="3.0", help="Triple-S version (default 3.0)")
     p.add_argument("--instrument", help="instrument id (default: the only one)")
+    p.add_argument(
+        "--xlsx-stream-rows",
+        type=int,
+        default=50_000,
+        metavar="N",
+        help="an xlsx data file over N rows is written in constant-memory mode (default 50000)",
+    )
     p.set_defaults(handler=cmd_export)
 
 
@@ -45,6 +52,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             bom=args.bom,
             sss_version=args.sss_version,
             instrument_id=args.instrument,
+            xlsx_stream_rows=args.xlsx_stream_rows,
         )
         result = run_export(study, options, progress=lambda text, fraction: print(f"[{fraction:4.0%}] {text}"))
     except LoadError as exc:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from survey_tui.cli import has_terminal, print_problems, resolve_study
-from survey_tui.core.capture import CaptureError, CaptureSession, open_for_respondent, resume_session, start_session
 from survey_tui.core.problems import LoadError
+
+if TYPE_CHECKING:
+    from survey_tui.core.capture import CaptureSession
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -23,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _open(args: argparse.Namespace) -> CaptureSession:
+    from survey_tui.core.capture import open_for_respondent, resume_session, start_session
+
     study = resolve_study(args.study)
     if args.resume is not None:
         return resume_session(study, args.resume, interviewer=args.interviewer, language=args.language)
@@ -44,6 +49,8 @@ def _open(args: argparse.Namespace) -> CaptureSession:
 
 
 def cmd_interview(args: argparse.Namespace) -> int:
+    from survey_tui.core.capture import CaptureError
+
     if not has_terminal():
         print(
             "survey-tui interview needs an interactive terminal (stdin and stdout are not one here).\n"

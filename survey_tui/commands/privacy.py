@@ -10,7 +10,7 @@ from survey_tui.cli import resolve_study
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from survey_tui.core.pdpa import OUTCOMES, REQUEST_KINDS
+    from survey_tui.core.lazy import LazyChoices
 
     p = sub.add_parser("privacy", help="personal data on record (PDPA): requests, retention purge, report")
     actions = p.add_subparsers(dest="privacy_command", metavar="ACTION", required=True)
@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     q = actions.add_parser("request", help="log a data-subject request (due date by PDPA Art. 13)")
     q.add_argument("respondent")
-    q.add_argument("kind", choices=REQUEST_KINDS)
+    q.add_argument("kind", choices=LazyChoices("survey_tui.core.pdpa", "REQUEST_KINDS"), metavar="KIND")
     q.add_argument("--received", type=date.fromisoformat, help="the day it was received (default: today)")
     q.add_argument("--note")
     q.add_argument("--study")
@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     q = actions.add_parser("close", help="record the outcome of a data-subject request")
     q.add_argument("id", type=int)
-    q.add_argument("outcome", choices=OUTCOMES)
+    q.add_argument("outcome", choices=LazyChoices("survey_tui.core.pdpa", "OUTCOMES"), metavar="OUTCOME")
     q.add_argument("--note")
     q.add_argument("--study")
     q.set_defaults(handler=cmd_close)

@@ -10,14 +10,17 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from survey_tui.cli import print_problems, resolve_study
-from survey_tui.core.plan import check_plan
 from survey_tui.core.problems import LoadError
-from survey_tui.core.study import Study
+
+if TYPE_CHECKING:
+    from survey_tui.core.study import Study
 
 
 def _preliminary(study: Study, args: argparse.Namespace) -> int:
+    from survey_tui.core.plan import check_plan
     from survey_tui.report.preliminary import write_preliminary_report
 
     instruments, _ = study.load_instruments()
@@ -43,7 +46,8 @@ def _full(study: Study, args: argparse.Namespace) -> int:
     lang = getattr(args, "lang", None)
     notes: list[str] = []
     for path in write_report(study, formats, lang, getattr(args, "paper", None) or "A4", notes):
-        print(f"Report skeleton written to {study.relative(path)}")
+        what = "List beside the report" if path.suffix == ".csv" else "Report skeleton"
+        print(f"{what} written to {study.relative(path)}")
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     if getattr(args, "bundle", False):

@@ -5,12 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from survey_tui.cli import resolve_study
-from survey_tui.core import respondents as resp
+from survey_tui.core.lazy import LazyChoices, lazy
 from survey_tui.core.problems import escape_controls
-from survey_tui.core.quotas import cell_key, quota_counts
-from survey_tui.core.study import Study
+
+if TYPE_CHECKING:
+    from survey_tui.core import respondents as resp
+    from survey_tui.core.study import Study
+else:
+    resp = lazy("survey_tui.core.respondents")  # imported when a respondents command runs, not for --help
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -36,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     q = rsub.add_parser("list", help="list respondents (no contact data unless --show-contacts)")
     q.add_argument("--study")
-    q.add_argument("--status", choices=resp.STATUSES)
+    q.add_argument("--status", choices=LazyChoices("survey_tui.core.respondents", "STATUSES"), metavar="STATUS")
     q.add_argument("--interviewer")
     q.add_argument("--limit", type=int, default=50)
     q.add_argument("--show-contacts", action="store_true")
@@ -170,6 +175,8 @@ def cmd_screen(args: argparse.Namespace) -> int:
 
 
 def cmd_quotas(args: argparse.Namespace) -> int:
+    from survey_tui.core.quotas import cell_key, quota_counts
+
     study = resolve_study(args.study)
     if not study.config.quotas:
         print("the study has no quotas (add quotas: to study.yaml)")

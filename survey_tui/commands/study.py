@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from survey_tui.cli import has_terminal, print_problems, resolve_study
 from survey_tui.core.problems import LoadError
-from survey_tui.core.study import Study, check_study, find_study_root, init_study, open_study
+
+if TYPE_CHECKING:
+    from survey_tui.core.study import Study
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -44,6 +47,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def cmd_open(args: argparse.Namespace) -> int:
+    from survey_tui.core.study import find_study_root, open_study
+
     target = Path(args.study) if args.study else (find_study_root(Path.cwd()) or Path.cwd())
     if not (target / "study.yaml").is_file():
         print(f"{target}: this folder is not a study (no study.yaml).", file=sys.stderr)
@@ -84,6 +89,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def _init_interactive(target: Path, args: argparse.Namespace) -> int:
+    from survey_tui.core.study import init_study
+
     title, client, languages = args.title, args.client, args.languages
     if title is None:
         if not has_terminal():
@@ -113,15 +120,19 @@ def _init_interactive(target: Path, args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from survey_tui.core.study import check_study, find_study_root, open_study
+
     root = Path(args.study) if args.study else find_study_root(Path.cwd())
     if root is None:
         print(f"{Path.cwd()}: no study here or in any parent folder", file=sys.stderr)
         return 1
     problems = check_study(root)
     if not any(p.severity == "error" for p in problems):  # the data's side of the weighting targets
-        from survey_tui.analysis.weighting import weighting_problems
+        study = open_study(root)
+        if study.config.weighting is not None:  # only then does check read the data (polars, the store)
+            from survey_tui.analysis.weighting import weighting_problems
 
-        problems += weighting_problems(open_study(root))
+            problems += weighting_problems(study)
     errors = [p for p in problems if p.severity == "error"]
     print_problems(problems, sys.stdout)
     warnings = len(problems) - len(errors)
@@ -133,6 +144,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from survey_tui.core.study import open_study
     from survey_tui.demo.build import DemoExistsError, build_demo
 
     target = Path(args.dir)

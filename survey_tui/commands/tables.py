@@ -7,9 +7,8 @@ import sys
 from typing import Any
 
 from survey_tui.cli import print_problems, resolve_study
-from survey_tui.core.expressions import ExpressionError
+from survey_tui.core.atomic import write_text_atomic
 from survey_tui.core.problems import LoadError
-from survey_tui.core.yamlfile import write_text_atomic
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -51,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def _check_filter_names(text: str, dataset: Any) -> None:
     """Every name in --filter is a variable of the data (else a located message, not a polars error)."""
-    from survey_tui.core.expressions import parse_expression
+    from survey_tui.core.expressions import ExpressionError, parse_expression
 
     columns = set(dataset.frame.columns) | set(dataset.variables)
     for ref in parse_expression(text).references:
@@ -66,6 +65,7 @@ def _names(text: str | None) -> list[str] | None:
 def cmd_tables(args: argparse.Namespace) -> int:
     from survey_tui.analysis import tables as t
     from survey_tui.analysis.dataset import load_dataset
+    from survey_tui.core.expressions import ExpressionError
 
     try:
         study = resolve_study(args.study)
@@ -159,6 +159,7 @@ def _run_plan(args: argparse.Namespace, study, dataset, language: str) -> int:  
     from pathlib import Path
 
     from survey_tui.analysis.tabplan import run_plan
+    from survey_tui.core.expressions import ExpressionError
     from survey_tui.core.tabplan import check_tab_plan, load_tab_plan
 
     path = Path(args.plan)

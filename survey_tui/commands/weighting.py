@@ -6,8 +6,8 @@ import argparse
 import sys
 
 from survey_tui.cli import print_problems, resolve_study
+from survey_tui.core.atomic import write_text_atomic
 from survey_tui.core.problems import LoadError
-from survey_tui.core.yamlfile import write_text_atomic
 
 REPORT_FILE = "weighting.md"
 

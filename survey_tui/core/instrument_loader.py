@@ -330,9 +330,10 @@ def _where_of(doc: YamlDocument) -> Callable[[Sequence[PathKey]], str | None]:
 
 
 def load_instrument_text(
-    text: str, name: str, defaults: dict[str, SpecialCode] | None = None
+    text: str, name: str, defaults: dict[str, SpecialCode] | None = None, *, cache: bool = False
 ) -> tuple[Instrument | None, list[Problem]]:
-    doc, problems = parse_yaml_text(text, name)
+    """`cache`: the text is a published version or a file (see `parse_yaml_text`), not a draft being edited."""
+    doc, problems = parse_yaml_text(text, name, cache=cache)
     return _load_document(doc, problems, defaults)
 
 

@@ -29,14 +29,19 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from survey_tui.core.expressions import Expression, Scope, WideFrameResolver, parse_expression
 from survey_tui.core.instrument import Labels, label_text
+from survey_tui.core.lazy import lazy
 from survey_tui.core.store import decode
+
+if TYPE_CHECKING:
+    import polars as pl
+else:
+    pl = lazy("polars")
 
 CELL_SEPARATOR = " × "
 

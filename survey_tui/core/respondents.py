@@ -41,13 +41,18 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import polars as pl
-
+from survey_tui.core.lazy import lazy
 from survey_tui.core.screening import EligibilityCriterion, screen_frame
 from survey_tui.core.store import Store, StoreError, decode, encode, now
+
+if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
+else:
+    np = lazy("numpy")
+    pl = lazy("polars")
 
 STATUSES: tuple[str, ...] = (
     "new",
@@ -94,7 +99,7 @@ KEPT_ON_WITHDRAWAL = ("gender", "age", "region")
 #: the contact-store column holding the other personal fields of an import (JSON: column -> value)
 PERSONAL = "personal"
 _CONTACT_TABLE = "respondent_contacts"
-_ALPHABET = np.array(list("0123456789ABCDEFGHJKMNPQRSTVWXYZ"))  # Crockford base 32: no I, L, O, U
+_ALPHABET = list("0123456789ABCDEFGHJKMNPQRSTVWXYZ")  # Crockford base 32: no I, L, O, U
 
 
 class RespondentError(StoreError):
@@ -113,7 +118,7 @@ def new_ids(count: int, taken: Iterable[str] = ()) -> list[str]:
     result: list[str] = []
     while len(result) < count:
         need = count - len(result)
-        digits = _ALPHABET[rng.integers(0, 32, size=(need, 10))]
+        digits = np.array(_ALPHABET)[rng.integers(0, 32, size=(need, 10))]
         candidates = np.char.add("R", digits.view(f"<U{10}").ravel()).tolist()
         for candidate in candidates:
             if candidate not in blocked:

@@ -17,12 +17,18 @@ second; `screen_one` evaluates the same criteria in Python for one respondent (s
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from survey_tui.core.expressions import DictScope, Expression, WideFrameResolver, parse_expression
 from survey_tui.core.instrument import Labels, label_text
+from survey_tui.core.lazy import lazy
+
+if TYPE_CHECKING:
+    import polars as pl
+else:
+    pl = lazy("polars")
 
 
 class EligibilityCriterion(BaseModel):

@@ -16,12 +16,16 @@ import sqlite3
 import threading
 import time
 import uuid as uuidlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+if TYPE_CHECKING:
+    import polars as pl
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -354,6 +358,26 @@ def _schema_of(conn: sqlite3.Connection) -> dict[str, set[str]]:
     return {t: {c[1] for c in conn.execute(f"PRAGMA table_info({t})")} for t in tables}
 
 
+def _read_frame_adbc(path: Path, sql: str, params: tuple[Any, ...]) -> pl.DataFrame | None:
+    """The result through ADBC, or None when the driver is not installed (the caller falls back)."""
+    try:
+        import adbc_driver_sqlite.dbapi as adbc
+    except ImportError:
+        return None
+    import polars as pl
+
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    try:
+        with adbc.connect(uri) as conn, conn.cursor() as cur:
+            # One batch for the whole result, so column types are inferred from every row: with the default
+            # 1,024-row batches a column that is NULL at first and text later (`special`) fails as a mismatch.
+            cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(1 << 30)})
+            cur.execute(sql, params)
+            return pl.DataFrame(cur.fetch_arrow())
+    except adbc.Error:  # e.g. a database it cannot open read-only: the sqlite3 path reads it the slow way
+        return None
+
+
 class Store:
     """One connection to a study's `survey.db`; safe to share between threads (calls are serialised).
 
@@ -596,6 +620,24 @@ class Store:
             cur = self._conn.execute(sql, params)
             cur.row_factory = sqlite3.Row
             return cur.fetchall()
+
+    def read_frame(self, sql: str, params: tuple[Any, ...], schema: Mapping[str, Any]) -> pl.DataFrame:
+        """A query's result as a polars frame with `schema`, moved in bulk rather than a Python object per value.
+
+        Through ADBC's SQLite driver (Arrow columns straight from C, on a read-only connection of its own)
+        when it is installed and this connection has no transaction open, since a second connection would
+        not see uncommitted rows; else plain tuples into polars. 3 million answers: about 1 s against
+        7 s through `query` (`sqlite3.Row` objects, then tuples, then a row-oriented frame).
+        """
+        import polars as pl
+
+        with self._lock:
+            if not self._conn.in_transaction:
+                frame = _read_frame_adbc(self.path, sql, params)
+                if frame is not None:
+                    return frame.select(pl.col(name).cast(dtype) for name, dtype in schema.items())
+            rows = self._conn.execute(sql, params).fetchall()
+        return pl.DataFrame(rows, schema=dict(schema), orient="row")
 
     def integrity_check(self) -> str:
         return str(self.query("PRAGMA integrity_check")[0][0])

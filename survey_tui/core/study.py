@@ -84,6 +84,8 @@ class Study:
     root: Path
     config: StudyConfig
     problems: list[Problem] = field(default_factory=list)  # warnings found while opening
+    #: published versions parsed so far: (instrument id, version, sha256) -> Instrument
+    _published: dict[tuple[str, int, str], Instrument] = field(default_factory=dict, repr=False, compare=False)
 
     # -- paths -----------------------------------------------------------------------------------
     @property
@@ -188,13 +190,22 @@ class Study:
             return store.publish_instrument(instrument_id, source, note)
 
     def instrument_for_version(self, version: InstrumentVersion) -> Instrument:
-        """The instrument exactly as it was published (not as the file reads today)."""
-        instrument, problems = load_instrument_text(
-            version.source, f"{version.instrument_id} v{version.version}", self.config.special_codes
-        )
-        if instrument is None:
-            raise LoadError(problems)
-        return instrument
+        """The instrument exactly as it was published (not as the file reads today).
+
+        Parsed once per study object: a published version never changes (its sha256 is its identity), and one
+        command asks for it several times (variables, union of versions, exports, report), at 0.1 s a parse.
+        Treat the result as read-only; it is shared.
+        """
+        key = (version.instrument_id, version.version, version.sha256)
+        cached = self._published.get(key)
+        if cached is None:
+            instrument, problems = load_instrument_text(
+                version.source, f"{version.instrument_id} v{version.version}", self.config.special_codes, cache=True
+            )
+            if instrument is None:
+                raise LoadError(problems)
+            cached = self._published[key] = instrument
+        return cached
 
 
 def find_study_root(start: Path) -> Path | None:

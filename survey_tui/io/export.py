@@ -54,6 +54,8 @@ class ExportOptions:
     bom: bool = False  # CSV with a byte-order mark (Excel on Traditional Chinese Windows)
     sss_version: str = "3.0"
     instrument_id: str | None = None
+    #: an xlsx data file over this many rows is streamed in constant-memory mode (and says so)
+    xlsx_stream_rows: int = 50_000
 
     @staticmethod
     def parse_formats(text: str | None) -> tuple[str, ...]:
@@ -198,7 +200,7 @@ def _run_export(
             written.append((path, "parquet", rows, cols))
         elif fmt == "xlsx":
             path = folder / f"{base}.xlsx"
-            warnings += flat.write_xlsx(data, path, language)
+            warnings += flat.write_xlsx(data, path, language, options.xlsx_stream_rows)
             written.append((path, "xlsx", min(rows, flat.EXCEL_MAX_ROWS), cols))
         elif fmt == "sss":
             sss = folder / f"{base}.sss"

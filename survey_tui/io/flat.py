@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -17,6 +18,8 @@ from survey_tui.io.cells import XLSX_OPTIONS, csv_frame
 from survey_tui.io.meta import ExportData
 
 EXCEL_MAX_ROWS = 1_048_575  # one row is the header
+#: above this many rows the workbook is streamed (XlsxWriter's constant_memory): memory stays flat
+XLSX_STREAM_ROWS = 50_000
 
 
 def write_csv_codes(data: ExportData, path: Path, *, bom: bool = False) -> None:
@@ -129,19 +132,56 @@ def frequency_table(data: ExportData, name: str, language: str) -> pl.DataFrame:
     )
 
 
-def write_xlsx(data: ExportData, path: Path, language: str) -> list[str]:
-    """Workbook with Data (codes), Variables and Tables sheets; returns notes (e.g. rows left out)."""
+def _stream_sheet(workbook: Any, name: str, frame: pl.DataFrame) -> None:
+    """A frame as a sheet in row order, as constant_memory mode requires (each row is flushed when done).
+
+    Datetimes take the workbook's default date format; Date cells are written again with a day format
+    (a row stays in memory until the next one starts, so a cell of it can still be rewritten).
+    """
+    sheet = workbook.add_worksheet(name)
+    sheet.write_row(0, 0, frame.columns, workbook.add_format({"bold": True}))
+    sheet.freeze_panes(1, 0)
+    day = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    dates = [i for i, dtype in enumerate(frame.schema.values()) if dtype == pl.Date]
+    for r, values in enumerate(frame.iter_rows(), start=1):
+        sheet.write_row(r, 0, values)
+        for c in dates:
+            if values[c] is not None:
+                sheet.write_datetime(r, c, values[c], day)
+
+
+def write_xlsx(data: ExportData, path: Path, language: str, stream_rows: int = XLSX_STREAM_ROWS) -> list[str]:
+    """Workbook with Data (codes), Variables and Tables sheets; returns notes (e.g. rows left out).
+
+    Over `stream_rows` rows the workbook is written in XlsxWriter's constant_memory mode, row by row
+    (polars' `write_excel` keeps every cell in memory until the file is closed: 1 GB for 100,000 x 110).
+    """
     import xlsxwriter
 
     notes: list[str] = []
+    frame = data.frame
+    stream = frame.height > stream_rows
+    options = {
+        **XLSX_OPTIONS,
+        "constant_memory": stream,
+        "remove_timezone": True,
+        "default_date_format": "yyyy-mm-dd hh:mm:ss",
+    }
     with atomic_path(Path(path)) as tmp:
-        workbook = xlsxwriter.Workbook(str(tmp), XLSX_OPTIONS)
-        frame = data.frame
+        workbook = xlsxwriter.Workbook(str(tmp), options)
         if frame.height > EXCEL_MAX_ROWS:
             notes.append(f"Data sheet holds the first {EXCEL_MAX_ROWS:,} of {frame.height:,} rows (Excel's limit)")
             frame = frame.head(EXCEL_MAX_ROWS)
-        frame.write_excel(workbook, "Data", autofilter=True, freeze_panes="A2", table_style=None)
-        variable_sheet(data, language).write_excel(workbook, "Variables", autofit=True, table_style=None)
+        if stream:
+            notes.append(
+                f"xlsx written in constant-memory mode ({frame.height:,} rows, over the {stream_rows:,}-row "
+                "setting): no autofilter or column widths; CSV or Parquet are quicker to write and read at this size"
+            )
+            _stream_sheet(workbook, "Data", frame)
+            _stream_sheet(workbook, "Variables", variable_sheet(data, language))
+        else:
+            frame.write_excel(workbook, "Data", autofilter=True, freeze_panes="A2", table_style=None)
+            variable_sheet(data, language).write_excel(workbook, "Variables", autofit=True, table_style=None)
         sheet = workbook.add_worksheet("Tables")
         bold = workbook.add_format({"bold": True})
         row = 0

@@ -108,7 +108,8 @@ def _with_letters(frame: pl.DataFrame, meta: StataMeta) -> pl.DataFrame:
         values = np.array(column.to_list(), dtype=object)
         for code, letter in codes.items():
             values[(column == code).fill_null(False).to_numpy()] = letter
-        columns.append(pl.Series(name, values, dtype=pl.Object))
+        # from a list: polars types a numpy object array by its first value, and a letter first fails
+        columns.append(pl.Series(name, values.tolist(), dtype=pl.Object))
     return frame.with_columns(columns)
 
 

@@ -7,6 +7,7 @@ later steps add themselves to `SECTIONS`.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,13 +19,6 @@ from textual.screen import Screen
 from survey_tui.core.study import Study
 from survey_tui.tui.commands import SectionCommands
 from survey_tui.tui.keymap import load_keymap
-from survey_tui.tui.screens.analysis import AnalysisScreen
-from survey_tui.tui.screens.export import ExportScreen
-from survey_tui.tui.screens.fieldwork import FieldworkScreen
-from survey_tui.tui.screens.home import HomeScreen
-from survey_tui.tui.screens.plan import PlanScreen
-from survey_tui.tui.screens.questionnaire import QuestionnaireScreen
-from survey_tui.tui.screens.respondents import RespondentsScreen
 
 
 @dataclass(frozen=True)
@@ -36,18 +30,27 @@ class Section:
     step: str  # the competency-standard step it serves, e.g. "T1.2"
     key: str
     help: str
-    screen: type[Screen]
+    screen_path: str  # "module:Class" under survey_tui.tui.screens, imported when first needed
+
+    @property
+    def screen(self) -> type[Screen]:
+        """The screen class; its module (polars, scipy for analysis) is imported on first use, not at start."""
+        module, cls = self.screen_path.split(":")
+        return getattr(importlib.import_module(f"survey_tui.tui.screens.{module}"), cls)
+
+    def make_screen(self) -> Screen:
+        return self.screen()
 
 
 SECTIONS: list[Section] = [
-    Section("home", "Home", "T1", "h", "The study at a glance: plan, instruments, interviews", HomeScreen),
+    Section("home", "Home", "T1", "h", "The study at a glance: plan, instruments, interviews", "home:HomeScreen"),
     Section(
         "plan",
         "Plan",
         "T1.1",
         "1",
         "Desk research, method, report format, objectives, hypotheses, analysis plan",
-        PlanScreen,
+        "plan:PlanScreen",
     ),
     Section(
         "questionnaire",
@@ -55,7 +58,7 @@ SECTIONS: list[Section] = [
         "T1.2",
         "2",
         "Instruments: outline, logic and check results",
-        QuestionnaireScreen,
+        "questionnaire:QuestionnaireScreen",
     ),
     Section(
         "respondents",
@@ -63,16 +66,18 @@ SECTIONS: list[Section] = [
         "T1.3",
         "3",
         "Contact list import, screening, quotas, recruitment status, consent",
-        RespondentsScreen,
+        "respondents:RespondentsScreen",
     ),
-    Section("fieldwork", "Fieldwork", "T1.4", "4", "Interviews by mode, status and outcome", FieldworkScreen),
+    Section(
+        "fieldwork", "Fieldwork", "T1.4", "4", "Interviews by mode, status and outcome", "fieldwork:FieldworkScreen"
+    ),
     Section(
         "analysis",
         "Analysis",
         "T1.5",
         "5",
         "Quality review, banner tables with letters, open-end coding, hypothesis verdicts",
-        AnalysisScreen,
+        "analysis:AnalysisScreen",
     ),
     Section(
         "report",
@@ -80,7 +85,7 @@ SECTIONS: list[Section] = [
         "T1.6",
         "6",
         "Export SPSS/Stata/CSV/Parquet/XLSX/Triple-S/codebook; report skeleton and stakeholder bundle",
-        ExportScreen,
+        "export:ExportScreen",
     ),
 ]
 
@@ -113,7 +118,7 @@ class SurveyApp(App[None]):
 
     def on_mount(self) -> None:
         for section in SECTIONS:
-            self.add_mode(section.mode, section.screen)
+            self.add_mode(section.mode, section.make_screen)
         keymap, problems = load_keymap(self.keymap_file)
         if keymap:
             self.keymap_overrides = keymap

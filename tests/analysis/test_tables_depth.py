@@ -92,11 +92,16 @@ def test_welch_without_overlap_equals_scipy() -> None:
 @pytest.mark.parametrize(("ours", "theirs"), [("bonferroni", "bonferroni"), ("holm", "holm"), ("bh", "fdr_bh")])
 def test_corrections_agree_with_statsmodels(ours: str, theirs: str) -> None:
     rng = np.random.default_rng(7)
-    pvalues = rng.uniform(0, 0.08, size=(20, 6))
-    tested = np.ones(6, dtype=bool)
-    got = significant(pvalues, tested[None, :], 0.05, ours)
-    for r in range(20):
-        assert list(got[r]) == list(multipletests(pvalues[r], alpha=0.05, method=theirs)[0])
+    pvalues = rng.uniform(0, 0.08, size=(200, 6))
+    pvalues[::7, 2] = pvalues[::7, 4]  # ties
+    tested = rng.random((200, 6)) > 0.2  # some pairs untested (a column under the minimum test base)
+    got = significant(pvalues, tested, 0.05, ours)
+    for r in range(200):
+        family = np.nonzero(tested[r])[0]
+        expected = np.zeros(6, dtype=bool)
+        if len(family):
+            expected[family] = multipletests(pvalues[r, family], alpha=0.05, method=theirs)[0]
+        assert list(got[r]) == list(expected), r
 
 
 # -- the base rule -----------------------------------------------------------------------------------

@@ -131,6 +131,13 @@ def test_export_command(study_dir: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert "unknown format 'pdf'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("language", ["zh-TW", "en"])
+def test_export_all_from_the_command_line(study_dir: Path, language: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export", "--study", str(study_dir), "--format", "all", "--lang", language]) == 0, capsys.readouterr()
+    frame, _ = pyreadstat.read_dta(str(study_dir / "exports/bubble_tea_brand_health.dta"))
+    assert len(frame) > 0
+
+
 def test_pilot_export_keeps_the_grid_item_only_the_pilot_version_asked(study_dir: Path) -> None:
     """b2_image_tea was dropped in v2: its pilot answers in the store reach the CSV and the .sav."""
     study = open_study(study_dir)

@@ -68,3 +68,42 @@ def test_a_study_without_data_says_what_is_missing(tmp_path: Path) -> None:
     for title in SECTIONS:
         assert f"## {title}" in md
     assert "Not available yet" in md
+
+
+def test_the_quality_section_summarises_exclusions_and_lists_them_in_a_csv(study_dir: Path) -> None:
+    """However many interviews are excluded, the document shows a few rows; the CSV beside it has them all."""
+    import csv
+
+    from survey_tui.analysis.quality import exclude, latest_decisions
+    from survey_tui.report.full_report import EXCLUDED_FILE, MAX_LISTED, write_report
+
+    study = open_study(study_dir)
+    with study.store() as store:
+        ids = [r[0] for r in store.query("SELECT id FROM interviews WHERE outcome = 'complete' ORDER BY id")]
+        for n, interview_id in enumerate(ids[: MAX_LISTED + 5]):
+            exclude(store, interview_id, f"reason number {n}")  # more distinct reasons than the table shows
+        expected = sorted((i, r) for i, (d, r) in latest_decisions(store).items() if d == "exclude")
+    report = build_report(study)
+    table = next(b for b in report.blocks if b.kind == "table" and b.header == ["Reason 原因", "Interviews 訪問數"])
+    assert len(table.rows) == MAX_LISTED + 1
+    assert table.rows[-1][0].endswith("other reasons 其他原因")
+    assert sum(int(row[1]) for row in table.rows) == len(expected)
+    paths = write_report(study, ("md", "docx"))
+    assert study.exports_dir / EXCLUDED_FILE in paths
+    with (study.exports_dir / EXCLUDED_FILE).open(encoding="utf-8", newline="") as f:
+        listed = [(int(row["interview_id"]), row["reason"]) for row in csv.DictReader(f)]
+    assert listed == expected
+    assert EXCLUDED_FILE in (study.exports_dir / "report.md").read_text(encoding="utf-8")
+
+
+def test_word_tables_are_written_row_by_row_with_every_cell(tmp_path: Path) -> None:
+    from survey_tui.report.full_report import Report, write_docx
+
+    report = Report("t")
+    rows = [[f"r{r}c{c}" for c in range(3)] for r in range(300)]
+    report.table(["a", "b", "c"], rows)
+    write_docx(report, tmp_path / "t.docx")
+    table = Document(str(tmp_path / "t.docx")).tables[0]
+    read = [[cell.text for cell in row.cells] for row in table.rows]
+    assert read == [["a", "b", "c"], *rows]
+    assert all(run.bold for run in table.rows[0].cells[0].paragraphs[0].runs)

@@ -161,6 +161,11 @@ def test_stata_mean_excludes_dont_know_and_refused(tmp_path: Path) -> None:
     read, _ = pyreadstat.read_dta(str(tmp_path / "m.dta"))
     assert read["u1"].mean() == pytest.approx((1 + 3 + 5 + 3) / 4)
     assert read["u1"].isna().sum() == 2
+    # a column whose first answer is a missing code (the demo's u2_spend once was)
+    first = ExportData(pl.DataFrame({"u1": pl.Series([98, 3, None, 5], dtype=pl.Int32)}), [var])
+    stata.write_dta(first, tmp_path / "f.dta", "en")
+    read, _ = pyreadstat.read_dta(str(tmp_path / "f.dta"))
+    assert read["u1"].mean() == pytest.approx(4.0) and read["u1"].isna().sum() == 2
 
 
 @pytest.mark.parametrize("bom", [False, True])
@@ -269,6 +274,23 @@ def test_codebook_lists_every_variable_in_every_language(data: ExportData) -> No
     assert "| 98 (missing) | 不知道 | Don't know |" in md
     assert "Asked when: `drinks = 1`" in md and "Instrument version: v1" in md
     assert "<td>茶語時光</td><td>TeaTime</td>" in html
+
+
+def test_a_streamed_xlsx_holds_the_same_cells_as_the_normal_one(data: ExportData, tmp_path: Path) -> None:
+    """Over the row setting the workbook is written in constant-memory mode, says so, and reads back the same."""
+    import openpyxl
+
+    normal, streamed = tmp_path / "n.xlsx", tmp_path / "s.xlsx"
+    assert not any("constant-memory" in n for n in flat.write_xlsx(data, normal, "zh-TW"))
+    notes = flat.write_xlsx(data, streamed, "zh-TW", stream_rows=data.frame.height - 1)
+    assert any("constant-memory" in n and "CSV or Parquet" in n for n in notes)
+    a_book = openpyxl.load_workbook(normal, read_only=True)
+    b_book = openpyxl.load_workbook(streamed, read_only=True)
+    assert b_book.sheetnames == a_book.sheetnames
+    for sheet in a_book.sheetnames:
+        a_rows = [r for r in a_book[sheet].iter_rows(values_only=True) if any(v is not None for v in r)]
+        b_rows = [r for r in b_book[sheet].iter_rows(values_only=True) if any(v is not None for v in r)]
+        assert b_rows == a_rows, sheet
 
 
 def test_long_labels_are_cut_at_a_character_and_reported(tmp_path: Path) -> None:

@@ -1,0 +1,152 @@
+"""Scale benchmark: 1k, 10k and 100k completed interviews, each command's wall time and peak memory.
+
+Every step runs in its own process (as a user runs it) and is measured from the outside: wall time, and
+peak RSS from ``os.wait4``. Baselines in the same run:
+
+- dataset build  vs  a bare bulk read of the same answers (ADBC -> Arrow) plus one polars pivot;
+- export --format all  vs  the bare writers (pyreadstat ``write_sav``, polars ``write_csv``,
+  ``write_parquet``, ``write_excel``) on the same frame, plus the dataset build;
+- app start (shell to the home screen's counts, on a pty)  vs  a minimal Textual app.
+
+    PYTHONPATH=. python benchmarks/bench_scale.py --sizes 1000,10000,100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks.scale_study import add_completes, build_base  # noqa: E402
+from benchmarks.shell_start import app_start, minimal_app_start  # noqa: E402
+
+DATASET = """
+from pathlib import Path
+from survey_tui.core.study import open_study
+from survey_tui.analysis.dataset import load_dataset
+d = load_dataset(open_study(Path({study!r})))
+print("frame", d.frame.height, d.frame.width, d.frame.estimated_size())
+"""
+
+BARE_PIVOT = """
+import adbc_driver_sqlite.dbapi as adbc, polars as pl
+with adbc.connect({db!r}) as conn, conn.cursor() as cur:
+    cur.adbc_statement.set_options(**{{"adbc.sqlite.query.batch_rows": str(1 << 30)}})
+    cur.execute("SELECT a.interview_id, a.question, a.value FROM answers a JOIN interviews i ON i.id = a.interview_id"
+                " WHERE i.mode = 'field' AND i.outcome = 'complete'")
+    long = pl.DataFrame(cur.fetch_arrow())
+wide = long.pivot(on="question", index="interview_id", values="value", aggregate_function="first")
+print("wide", wide.shape)
+"""
+
+BARE_WRITERS = """
+import time, tempfile
+from pathlib import Path
+import pyreadstat
+from survey_tui.core.study import open_study
+from survey_tui.io.export import ExportOptions, load_export_data
+frame = load_export_data(open_study(Path({study!r})), ExportOptions())[0].frame  # the frame the exporters write
+with tempfile.TemporaryDirectory() as tmp:
+    t = time.perf_counter()
+    pyreadstat.write_sav(frame.to_pandas(), f"{{tmp}}/d.sav")
+    frame.write_csv(f"{{tmp}}/d.csv")
+    frame.write_parquet(f"{{tmp}}/d.parquet")
+    frame.write_excel(f"{{tmp}}/d.xlsx")
+    print("writers", time.perf_counter() - t)
+"""
+
+
+NOT_DTA = "sav,csv,parquet,xlsx,sss,codebook"
+
+
+def run(argv: list[str], cwd: Path | None = None) -> tuple[float, float, str]:
+    """(wall seconds, peak RSS in MB, stdout) of one process."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    out = proc.stdout.read() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise RuntimeError(f"{argv[:4]} exited with {proc.returncode}")
+    return wall, usage.ru_maxrss / 1024, out
+
+
+def py(code: str) -> list[str]:
+    return [sys.executable, "-c", code]
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "survey_tui", *args]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    header = f"{'step':<34}" + "".join(f"{f'{n:,}':>22}" for n in sizes)
+    results: dict[str, list[str]] = {}
+
+    def record(step: str, text: str) -> None:
+        results.setdefault(step, []).append(text)
+        print(f"  {step}: {text}", flush=True)
+
+    holder = tempfile.TemporaryDirectory()
+    base = Path(holder.name) / "demo"
+    build_base(base)
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            study = Path(tmp) / "study"
+            start = time.perf_counter()
+            shutil.copytree(base, study)
+            add_completes(study, n)
+            print(f"{n:,} completes: study made in {time.perf_counter() - start:.1f} s", flush=True)
+            wall, peak, out = run(py(DATASET.format(study=str(study))))
+            frame_mb = int(out.split()[-1]) / 1e6
+            bare, bare_peak, _ = run(py(BARE_PIVOT.format(db=str(study / "survey.db"))))
+            record("dataset build", f"{wall:.2f} s {peak:.0f} MB")
+            record("  frame / bare read+pivot", f"{frame_mb:.1f} MB / {bare:.2f} s")
+            record("  ratios: time vs bare, peak/frame", f"{wall / bare:.2f}x, {peak / frame_mb:.1f}x")
+            for step, argv in [
+                ("tables", cli("tables", "--study", str(study))),
+                ("export --format all", cli("export", "--study", str(study), "--format", "all")),
+                ("report --format md,docx", cli("report", "--study", str(study), "--format", "md,docx")),
+            ]:
+                try:
+                    wall_s, peak_s, _ = run(argv)
+                except RuntimeError as exc:
+                    if not step.startswith("export"):
+                        raise
+                    record(step, "FAILED")  # say so, and time every other format so the curve goes on
+                    print(f"    {exc}", flush=True)
+                    step = "export all but dta"
+                    wall_s, peak_s, _ = run(cli("export", "--study", str(study), "--format", NOT_DTA))
+                record(step, f"{wall_s:.2f} s {peak_s:.0f} MB")
+                if step.startswith("export"):
+                    w_wall, _, w_out = run(py(BARE_WRITERS.format(study=str(study))))
+                    writers = float(w_out.split()[-1])
+                    floor = writers + wall
+                    record("  bare writers + build", f"{floor:.2f} s ({wall_s / floor:.2f}x)")
+            app = min(app_start(study, REPO) for _ in range(3))
+            minimal = min(minimal_app_start() for _ in range(3))
+            record("app start to first screen", f"{app:.2f} s")
+            record("  minimal Textual app", f"{minimal:.2f} s ({app / minimal:.1f}x)")
+    print()
+    print(header)
+    for step, texts in results.items():
+        print(f"{step:<34}" + "".join(f"{t:>22}" for t in texts))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""Starting is cheap: `--help`, `check` and the app's home screen import none of the heavy libraries.
+
+polars, numpy, scipy, pyreadstat, pyxform, python-docx, statsmodels and the xlsx writers cost over a second
+to import on a small machine; they are imported where they are used (see survey_tui.core.lazy).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HEAVY = ("polars", "numpy", "scipy", "pyreadstat", "pyxform", "docx", "statsmodels", "xlsxwriter", "openpyxl")
+
+PROBE = """
+import sys
+{body}
+heavy = {heavy!r}
+print("HEAVY:" + ",".join(sorted({{n.split(".")[0] for n in sys.modules}} & set(heavy))))
+"""
+
+
+def heavy_modules_after(body: str, cwd: Path | None = None) -> list[str]:
+    code = PROBE.format(body=body, heavy=HEAVY)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=cwd)
+    line = next(x for x in out.stdout.splitlines() if x.startswith("HEAVY:"))
+    return [m for m in line.removeprefix("HEAVY:").split(",") if m]
+
+
+def test_cli_and_every_command_parser_import_no_heavy_library() -> None:
+    assert heavy_modules_after("import survey_tui.cli as c\nc.build_parser()") == []
+
+
+def test_help_imports_no_heavy_library() -> None:
+    body = "from survey_tui.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass"
+    assert heavy_modules_after(body) == []
+
+
+def test_check_imports_no_heavy_library_without_weighting_targets(tmp_path: Path) -> None:
+    """check reads only YAML, unless the study sets weighting targets (only the data can check those)."""
+    from survey_tui.core.study import init_study
+    from tests.conftest import SMALL
+
+    study = init_study(tmp_path / "s", "Study", "Client")
+    (study.instruments_dir / "small.yaml").write_text(SMALL, encoding="utf-8")
+    assert study.config.weighting is None
+    body = f"from survey_tui.cli import main\nassert main(['check', {str(study.root)!r}]) == 0"
+    assert heavy_modules_after(body) == []
+
+
+def test_the_app_and_its_home_screen_import_no_heavy_library() -> None:
+    body = "import survey_tui.tui.app\nimport survey_tui.tui.screens.home\nimport survey_tui.core.summary"
+    assert heavy_modules_after(body) == []
+
+
+def test_the_probe_sees_a_library_imported_on_first_use() -> None:
+    """The lazy stand-in really imports polars when an expression is compiled (so the probe can fail)."""
+    body = (
+        "from survey_tui.core.expressions import WideFrameResolver, parse_expression\n"
+        "parse_expression('a > 1').to_polars(WideFrameResolver({}))"
+    )
+    assert heavy_modules_after(body) == ["polars"]
+
+
+def test_help_does_not_even_load_the_study_models() -> None:
+    """--help only lists commands: no pydantic models, YAML parser or expression grammar behind it."""
+    code = (
+        "import sys\nfrom survey_tui.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print('LOADED:' + ','.join(sorted({n.split('.')[0] for n in sys.modules} & {'pydantic', 'ruamel', 'lark'})))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert next(x for x in out.splitlines() if x.startswith("LOADED:")) == "LOADED:"
