@@ -338,6 +338,7 @@ class BannerColumn:
     effective: float = 0.0  # Kish effective base (the count when unweighted)
     testable: bool = True  # at or over the minimum test base: takes part in the letters
     part: str | None = None  # the banner part (group of columns) it belongs to
+    part_label: str | None = None  # that part's label, for the header band above its columns
 
 
 @dataclass
@@ -677,6 +678,7 @@ def _columns_with_bases(banner: Banner, bases: _Bases, options: TableOptions) ->
                 float(effective[i]),
                 bool(bases.u[i] >= options.min_test_base),
                 None if part is None else banner.parts[part].id,
+                None if part is None else banner.parts[part].label or banner.parts[part].id,
             )
         )
     return columns
@@ -1170,58 +1172,10 @@ def tables_csv(tables: Sequence[StubTable]) -> str:
 
 
 def write_xlsx(tables: Sequence[StubTable], path: Path, title: str, language: str = "zh-TW") -> None:
-    """All stubs on one sheet, each with its banner header, bases, % with letters, counts and footnote."""
-    import xlsxwriter
+    """The tables as a tab book (contents, one sheet per table): see `survey_tui.report.tabbook`."""
+    from survey_tui.report.tabbook import write_tab_book
 
-    tmp = path.with_name(path.name + ".tmp")
-    from survey_tui.io.cells import XLSX_OPTIONS
-
-    book = xlsxwriter.Workbook(str(tmp), XLSX_OPTIONS)
-    try:
-        sheet = book.add_worksheet("Tables")
-        bold = book.add_format({"bold": True})
-        pct = book.add_format({"num_format": "0.0"})
-        small = book.add_format({"font_color": "#C00000"})
-        note = book.add_format({"italic": True, "font_color": "#595959"})
-        sheet.write_string(0, 0, title, bold)
-        r = 2
-        for table in tables:
-            sheet.write_string(r, 0, table.title, bold)
-            r += 1
-            for i, c in enumerate(table.columns):
-                sheet.write_string(r, 1 + 2 * i, f"{c.label} ({c.letter})" if c.letter else c.label, bold)
-            r += 1
-            base_lines = [("w", table.base_label if not table.weighted else tr("base_weighted", language))]
-            if table.weighted:
-                base_lines.append(("u", tr("base_unweighted", language)))
-            for which, label in base_lines:
-                sheet.write_string(r, 0, label, bold)
-                for i, c in enumerate(table.columns):
-                    value = c.base if which == "w" else float(c.unweighted)
-                    sheet.write_number(r, 1 + 2 * i, round(value, 2), small if c.small else None)
-                r += 1
-            for row in table.rows:
-                sheet.write_string(r, 0, row.label)
-                for i in range(len(table.columns)):
-                    value = row.values[i]
-                    if not np.isnan(value):
-                        sheet.write_number(r, 1 + 2 * i, float(value), pct)
-                    tag = (row.total_marks[i] if row.total_marks else "") + row.letters[i]
-                    if tag:
-                        sheet.write_string(r, 2 + 2 * i, tag)
-                r += 1
-                if row.counts is not None:
-                    for i in range(len(table.columns)):
-                        sheet.write_number(r, 1 + 2 * i, float(row.counts[i]))
-                    r += 1
-            for line in table.footnote(language):
-                sheet.write_string(r, 0, line, note)
-                r += 1
-            r += 1
-        sheet.set_column(0, 0, 36)
-    finally:
-        book.close()
-    tmp.replace(path)
+    write_tab_book(tables, path, title, language)
 
 
 def plan_banners(

@@ -39,14 +39,17 @@ def _full(study: Study, args: argparse.Namespace) -> int:
     from survey_tui.report.full_report import build_bundle, write_report
 
     formats = tuple(f.strip() for f in (getattr(args, "format", None) or "md,docx").split(",") if f.strip())
-    unknown = [f for f in formats if f not in ("md", "docx")]
+    unknown = [f for f in formats if f not in ("md", "docx", "pptx")]
     if unknown:
-        print(f"survey-tui report: unknown format {unknown[0]!r}; use md, docx or md,docx", file=sys.stderr)
+        print(f"survey-tui report: unknown format {unknown[0]!r}; use md, docx, pptx or md,docx", file=sys.stderr)
         return 2
     lang = getattr(args, "lang", None)
-    for path in write_report(study, formats, lang):
+    notes: list[str] = []
+    for path in write_report(study, formats, lang, getattr(args, "paper", None) or "A4", notes):
         what = "List beside the report" if path.suffix == ".csv" else "Report skeleton"
         print(f"{what} written to {study.relative(path)}")
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     if getattr(args, "bundle", False):
         bundle = build_bundle(study, lang)
         print(f"Stakeholder bundle (report, tables, codebook, data without contact data): {study.relative(bundle)}")
@@ -69,8 +72,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("--study", help="study folder (default: the one around the current folder)")
     p.add_argument("--output", "-o", help="write here instead of exports/")
-    p.add_argument("--format", default="md,docx", help="full report: md, docx or md,docx (default both)")
+    p.add_argument(
+        "--format",
+        default="md,docx",
+        help="full report: md, docx, pptx (the chart deck), comma-separated (default md,docx)",
+    )
     p.add_argument("--lang", help="full report: language of labels (default: the study's)")
+    p.add_argument("--paper", choices=("A4", "Letter"), default="A4", help="full report: Word page size (A4)")
     p.add_argument("--bundle", action="store_true", help="full report: also zip report, codebook and data")
     p.set_defaults(handler=cmd_report)
 

@@ -96,7 +96,8 @@ def cmd_tables(args: argparse.Namespace) -> int:
             _check_filter_names(args.filter, dataset)
         stubs = _names(args.stubs)
         if args.frequencies:
-            text = _frequencies_text(t.frequencies(dataset, stubs, options), args.format, study.config.title)
+            frequencies = t.frequencies(dataset, stubs, options)
+            text = None if args.format == "xlsx" else _frequencies_text(frequencies, args.format, study.config.title)
             banner_names: list[str] = []
         else:
             plan = list(study.config.analysis_plan.banners)
@@ -122,9 +123,11 @@ def cmd_tables(args: argparse.Namespace) -> int:
     title = f"{study.config.title} ({dataset.n} interviews)"
     if args.frequencies:
         if args.format == "xlsx":
-            print("survey-tui tables: --frequencies writes md or csv", file=sys.stderr)
-            return 2
-        write_text_atomic(target, text or "")
+            from survey_tui.report.tabbook import write_frequencies_book
+
+            write_frequencies_book(frequencies, target, title, language)
+        else:
+            write_text_atomic(target, text or "")
     else:
         _write(tables, args.format, target, title, language)
     what = (

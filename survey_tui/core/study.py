@@ -35,6 +35,8 @@ class StudySettings(BaseModel):
 
     title: str = Field(min_length=1)
     client: str = ""
+    #: who wrote the study's report (the Word document's author; the client when empty)
+    researcher: str = ""
     languages: list[str] = Field(default_factory=lambda: ["zh-TW", "en"], min_length=1)
     default_language: str | None = None
     created: date | None = None

@@ -32,12 +32,13 @@ EXCLUDED_FILE = "report_excluded_interviews.csv"
 
 @dataclass
 class Block:
-    kind: str  # heading | paragraph | bullets | table | placeholder | code
+    kind: str  # heading | paragraph | bullets | table | placeholder | code | banner
     text: str = ""
     level: int = 2
     items: list[str] = field(default_factory=list)
     header: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
+    table: Any = None  # banner: the engine's StubTable (text is its markdown)
 
 
 #: a list in the report shows at most this many rows; the whole list goes to a CSV beside it (`Report.files`)
@@ -48,6 +49,8 @@ MAX_LISTED = 12
 class Report:
     title: str
     blocks: list[Block] = field(default_factory=list)
+    author: str = ""
+    language: str = "zh-TW"
     #: data files written beside the report: file name -> (header, rows). Lists that grow with the number
     #: of interviews live here, so the document stays the same size for 1,000 or 1,000,000 interviews.
     files: dict[str, tuple[list[str], list[list[str]]]] = field(default_factory=dict)
@@ -103,7 +106,7 @@ def build_report(study: Study, language: str | None = None, today: date | None =
     """The whole skeleton; each section degrades to a plain 'not available' note on its own."""
     cfg = study.config
     language = language or cfg.language
-    report = Report(cfg.title)
+    report = Report(cfg.title, author=cfg.researcher or cfg.client, language=language)
     context = _Context(study, language)
     _cover(report, study, today or date.today())
     steps: list[tuple[str, Callable[[Report, _Context], None]]] = [
@@ -413,7 +416,7 @@ def _results(report: Report, c: _Context) -> None:
             tables = run_table(plan, t, c.dataset, c.language)
             report.para(f"Table {t.id}: {label_text(t.title, c.language, 'en') or ', '.join(t.stub)}")
             for table in tables:
-                report.blocks.append(Block("code", table_markdown(table, c.language)))
+                report.blocks.append(Block("banner", table_markdown(table, c.language), table=table))
         report.todo(f"What these tables say about {objective.id}.")
 
 
@@ -501,7 +504,7 @@ def to_markdown(report: Report) -> str:
             out += [f"> **[{PLACEHOLDER}]** {b.text}", ""]
         elif b.kind == "bullets":
             out += [f"- {item}" for item in b.items] + [""]
-        elif b.kind == "code":
+        elif b.kind in ("code", "banner"):
             out += [b.text.replace("### ", "#### ", 1), ""]
         elif b.kind == "table":
             header = b.header if any(b.header) else [" "] * len(b.header)
@@ -512,16 +515,30 @@ def to_markdown(report: Report) -> str:
     return "\n".join(out)
 
 
-def write_docx(report: Report, path: Path) -> None:
+def write_docx(report: Report, path: Path, paper: str = "A4", charts: bool = True) -> list[str]:
+    """The report in Word: A4 (or Letter), zh-TW fonts, fitted tables, banner tables from the engine with
+    their charts. Returns notes for the user (why there are no charts)."""
     from docx import Document
+    from docx.enum.section import WD_SECTION
     from docx.enum.text import WD_COLOR_INDEX
-    from docx.oxml.ns import qn
+
+    from survey_tui.report import word
 
     doc = Document()
-    style = doc.styles["Normal"]
-    style.font.name = "Microsoft JhengHei"
-    style.element.rPr.rFonts.set(qn("w:eastAsia"), "Microsoft JhengHei")  # Traditional Chinese font
-    for b in report.blocks:
+    word.setup_document(doc, paper, report.title, report.author)
+    notes: list[str] = []
+    if charts:
+        from survey_tui.report.charts import chart_problem
+
+        problem = chart_problem([b.table for b in report.blocks if b.kind == "banner"])
+        if problem:
+            notes.append(problem)
+            charts = False
+    landscape = False
+    for b, wide in zip(report.blocks, _orientations(doc, report), strict=True):
+        if wide is not None and wide != landscape:
+            word.set_orientation(doc.add_section(WD_SECTION.NEW_PAGE), wide)
+            landscape = wide
         if b.kind == "heading":
             doc.add_heading(b.text, level=min(b.level - 1, 3) if b.level > 1 else 0)
         elif b.kind == "paragraph":
@@ -537,12 +554,37 @@ def write_docx(report: Report, path: Path) -> None:
         elif b.kind == "bullets":
             for item in b.items:
                 _rich(doc.add_paragraph(style="List Bullet"), item)
+        elif b.kind == "banner":
+            _banner_table(doc, b.table, report.language, charts)
         elif b.kind == "code":
             _markdown_table(doc, b.text)
         elif b.kind == "table":
             _table(doc, b.header, b.rows)
     with atomic_path(path) as tmp:
         doc.save(str(tmp))
+    return notes
+
+
+def _orientations(doc: Any, report: Report) -> list[bool | None]:
+    """Per block: landscape (True), portrait (False) or as the page before (None). A wide banner table
+    turns the page; the headings and notes just before it come along, and a section heading turns back."""
+    wants: list[bool | None] = []
+    for b in report.blocks:
+        if b.kind == "banner":
+            wants.append(True if _banner_is_wide(doc, b.table, report.language) else None)
+        else:
+            wants.append(None)
+    carry: bool | None = None
+    for i in reversed(range(len(wants))):
+        b = report.blocks[i]
+        if wants[i] is None and carry:
+            wants[i] = True
+        carry = wants[i]
+        if b.kind == "heading" and b.level <= 2:
+            if wants[i] is None:
+                wants[i] = False
+            carry = None
+    return wants
 
 
 def _rich(paragraph: Any, text: str) -> None:
@@ -552,24 +594,171 @@ def _rich(paragraph: Any, text: str) -> None:
             paragraph.add_run(part).bold = i % 2 == 1
 
 
+#: body tables' font size (pt), and the smaller sizes tried before a table breaks words
+TABLE_FONT = 9.0
+BANNER_FONTS = (8.0, 7.0)
+
+
 def _table(doc: Any, header: list[str], rows: list[list[str]]) -> None:
-    """Row by row through `add_row().cells`: `table.cell(r, c)` rebuilds the list of every cell on each call,
-    so a table written cell by cell takes time quadratic in its rows (1,000 rows: 49 s against 0.14 s)."""
+    """A plain table: widths fitted to its content, header repeated, rows kept whole. Row by row through
+    `add_row().cells`: `table.cell(r, c)` rebuilds the list of every cell on each call, so a table written
+    cell by cell takes time quadratic in its rows (1,000 rows: 49 s against 0.14 s)."""
+    from docx.shared import Pt
+
+    from survey_tui.report import word
+
     has_header = any(header)
-    table = doc.add_table(rows=0, cols=len(header) or max((len(r) for r in rows), default=1))
-    table.style = "Table Grid"
-    if has_header:
-        for cell, text in zip(table.add_row().cells, header, strict=False):
-            cell.text = text
-            for run in cell.paragraphs[0].runs:
-                run.bold = True
-    for row in rows:
-        for cell, text in zip(table.add_row().cells, row, strict=False):
-            cell.text = text
+    ncols = len(header) or 1
+    columns = [[r[i] if i < len(r) else "" for r in ([header] if has_header else []) + rows] for i in range(ncols)]
+    total = word.text_width(doc.sections[-1])
+    widths = word.fit_widths(columns, total, TABLE_FONT)
+    table = word.new_table(doc, widths)
+    size = Pt(TABLE_FONT)
+    for r, row in enumerate(([header] if has_header else []) + rows):
+        cells = word.add_row(table, widths, header=has_header and r == 0)
+        for cell, text in zip(cells, row, strict=False):
+            run = cell.paragraphs[0].add_run(text)
+            run.font.size = size
+            run.bold = has_header and r == 0
+
+
+def _banner_cells(table: Any, language: str) -> tuple[list[str], list[list[str]]]:
+    """(header labels, body texts) of a StubTable, as the Word table shows them (for fitting widths)."""
+    from survey_tui.analysis.tables import base_rows, value_text
+
+    head = [""] + [f"{c.label} ({c.letter})" if c.letter else c.label for c in table.columns]
+    body = [[label, *cells] for label, cells in base_rows(table, language)]
+    body += [[row.label, *(value_text(row, i) for i in range(len(table.columns)))] for row in table.rows]
+    return head, body
+
+
+def _banner_columns(table: Any, language: str) -> list[list[str]]:
+    """Per column, the pieces that must not break: labels, and values (letters go on a line of their own)."""
+    head, body = _banner_cells(table, language)
+    columns = [[head[i]] + [r[i] for r in body] for i in range(len(head))]
+    return [[t.replace(" ", "\n", 1) if i else t for t in col] for i, col in enumerate(columns)]
+
+
+def _banner_natural(columns: list[list[str]]) -> list[int]:
+    """Natural widths: the stub as long as its labels (up to 30 cells); a banner column as wide as its
+    numbers, or its label up to 12 cells (a long label wraps into a few lines, not a column of characters)."""
+    from rich.cells import cell_len
+
+    from survey_tui.report.word import min_cells
+
+    def widest(texts: list[str], cap: int = 80) -> int:
+        return max((min(cell_len(x), cap) for t in texts for x in t.splitlines() or [""]), default=1)
+
+    rest = [max(widest(col[1:]), widest(col[:1], 12), min_cells(col[0])) for col in columns[1:]]
+    return [widest(columns[0], 30), *rest]
+
+
+def _banner_is_wide(doc: Any, table: Any, language: str) -> bool:
+    """A banner table that cannot keep its words whole on a portrait page goes on a landscape one."""
+    from survey_tui.report import word
+
+    section = doc.sections[-1]
+    portrait = min(section.page_width, section.page_height) - section.left_margin - section.right_margin
+    columns = _banner_columns(table, language)
+    return len(columns) > WIDE_COLUMNS or not word.fits(columns, int(portrait), BANNER_FONTS[-1], _BANNER_PADDING)
+
+
+#: banner tables with more columns than this (stub included) go on landscape pages, so their labels
+#: wrap into a few lines rather than a column of single characters
+WIDE_COLUMNS = 10
+
+
+#: banner tables use narrow cell padding (twips each side) to fit their many columns
+_BANNER_PAD_TWIPS = 40
+_BANNER_PADDING = 2 * _BANNER_PAD_TWIPS * 635
+
+
+def _banner_table(doc: Any, table: Any, language: str, chart: bool = True) -> None:
+    """A banner table from the engine's StubTable: part bands, labels with letters, bases, % with the
+    letters on a line beneath, and the footnote; header rows repeat on every page."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt, RGBColor
+
+    from survey_tui.analysis.tables import base_rows, value_text
+    from survey_tui.report import word
+
+    title = doc.add_paragraph()
+    title.add_run(table.title).bold = True
+    title.paragraph_format.keep_with_next = True
+    if chart:
+        import io
+
+        from docx.shared import Cm
+
+        from survey_tui.report.charts import chart_png
+
+        png = chart_png(table)
+        if png is not None:
+            doc.add_picture(io.BytesIO(png), width=Cm(15))
+            doc.paragraphs[-1].paragraph_format.keep_with_next = True
+    columns = _banner_columns(table, language)
+    total = word.text_width(doc.sections[-1])
+    font = next((f for f in BANNER_FONTS if word.fits(columns, total, f, _BANNER_PADDING)), BANNER_FONTS[-1])
+    widths = word.fit_widths(columns, total, font, _BANNER_PADDING, _banner_natural(columns))
+    out = word.new_table(doc, widths)
+    word.set_cell_margins(out, _BANNER_PAD_TWIPS)
+    size = Pt(font)
+    red = RGBColor(0xC0, 0x00, 0x00)
+
+    def put(cell: Any, text: str, bold: bool = False, align: Any = WD_ALIGN_PARAGRAPH.CENTER) -> Any:
+        paragraph = cell.paragraphs[0]
+        paragraph.alignment = align
+        run = paragraph.add_run(text)
+        run.font.size = size
+        run.bold = bold
+        return paragraph
+
+    parts = [c.part_label or c.part for c in table.columns]
+    if any(parts):
+        cells = word.add_row(out, widths, header=True)
+        start = 0
+        while start < len(parts):
+            end = start
+            while end + 1 < len(parts) and parts[end + 1] == parts[start]:
+                end += 1
+            cell = cells[1 + start] if end == start else cells[1 + start].merge(cells[1 + end])
+            put(cell, parts[start] or "", bold=True)
+            start = end + 1
+    cells = word.add_row(out, widths, header=True)
+    for cell, column in zip(cells[1:], table.columns, strict=True):
+        paragraph = put(cell, column.label, bold=True)
+        if column.letter:
+            paragraph.add_run(f" ({column.letter})").font.size = size
+    for label, values in base_rows(table, language):
+        cells = word.add_row(out, widths)
+        put(cells[0], label, bold=True, align=WD_ALIGN_PARAGRAPH.LEFT)
+        for cell, text in zip(cells[1:], values, strict=True):
+            put(cell, text, bold=True)
+    for row in table.rows:
+        cells = word.add_row(out, widths)
+        put(cells[0], row.label, align=WD_ALIGN_PARAGRAPH.LEFT)
+        for i, cell in enumerate(cells[1:]):
+            text = value_text(row, i)
+            letters = row.letters[i]
+            number = text[: -len(letters)].rstrip() if letters and text.endswith(letters) else text
+            paragraph = put(cell, number)
+            if letters:
+                paragraph.add_run().add_break()
+                mark = paragraph.add_run(letters)
+                mark.font.size = size
+                mark.bold = True
+                mark.font.color.rgb = red
+    for line in table.footnote(language):
+        note = doc.add_paragraph()
+        run = note.add_run(line)
+        run.italic = True
+        run.font.size = Pt(font)
+        note.paragraph_format.space_after = Pt(0)
+    doc.add_paragraph()
 
 
 def _markdown_table(doc: Any, text: str) -> None:
-    """A banner table rendered by `analysis.tables` (markdown) as a Word table with its notes."""
+    """A table given only as markdown (kept for blocks made outside the engine) as a Word table."""
     rows: list[list[str]] = []
     for line in text.splitlines():
         if line.startswith("### "):
@@ -586,7 +775,14 @@ def _markdown_table(doc: Any, text: str) -> None:
 
 
 # -- files -------------------------------------------------------------------------------------------
-def write_report(study: Study, formats: tuple[str, ...] = ("md", "docx"), language: str | None = None) -> list[Path]:
+def write_report(
+    study: Study,
+    formats: tuple[str, ...] = ("md", "docx"),
+    language: str | None = None,
+    paper: str = "A4",
+    notes: list[str] | None = None,
+) -> list[Path]:
+    """The report files; `notes` collects what the user should know (e.g. why there are no charts)."""
     report = build_report(study, language)
     paths: list[Path] = []
     if "md" in formats:
@@ -595,7 +791,17 @@ def write_report(study: Study, formats: tuple[str, ...] = ("md", "docx"), langua
         paths.append(path)
     if "docx" in formats:
         path = study.exports_dir / "report.docx"
-        write_docx(report, path)
+        found = write_docx(report, path, paper)
+        if notes is not None:
+            notes.extend(found)
+        paths.append(path)
+    if "pptx" in formats:
+        from survey_tui.report.deck import write_deck
+
+        path = study.exports_dir / "deck.pptx"
+        found = write_deck(report, path)
+        if notes is not None:
+            notes.extend(n for n in found if n not in notes)
         paths.append(path)
     for name, (header, rows) in report.files.items():
         path = study.exports_dir / name
@@ -605,6 +811,29 @@ def write_report(study: Study, formats: tuple[str, ...] = ("md", "docx"), langua
     if EXCLUDED_FILE not in report.files and stale.exists():  # no exclusions now: an old list would mislead
         stale.unlink()
     return paths
+
+
+def _tab_books(study: Study, language: str) -> list[Path]:
+    """exports/<plan>.xlsx for each tab plan (tabs/*.yaml) that is free of errors."""
+    from survey_tui.analysis.dataset import load_dataset
+    from survey_tui.analysis.tabplan import run_plan
+    from survey_tui.core.tabplan import load_tab_plan, tab_plan_files
+    from survey_tui.report.tabbook import write_tab_book
+
+    files = tab_plan_files(study.root)
+    if not files:
+        return []
+    dataset = load_dataset(study)
+    written = []
+    for file in files:
+        plan, _, problems = load_tab_plan(file, study.relative(file))
+        if plan is None or any(p.severity == "error" for p in problems):
+            continue  # `check` and `tables --plan` report it with its line
+        target = study.exports_dir / f"{file.stem}.xlsx"
+        title = plan.title_in(language) or study.config.title
+        write_tab_book(run_plan(plan, dataset, language), target, f"{title} ({dataset.n} interviews)", language)
+        written.append(target)
+    return written
 
 
 def _csv_text(header: list[str], rows: list[list[str]]) -> str:
@@ -618,12 +847,14 @@ def _csv_text(header: list[str], rows: list[list[str]]) -> str:
 def build_bundle(
     study: Study, language: str | None = None, progress: Callable[[str, float], None] | None = None
 ) -> Path:
-    """report + tables + codebook + data (sav, csv, xlsx; never contact data) in one zip for stakeholders."""
+    """report, chart deck, tab book, codebook and data (sav, csv, xlsx; never contact data) in one zip."""
     from survey_tui.io.export import ExportOptions, run_export
 
     say = progress or (lambda text, fraction: None)
-    say("Writing the report", 0.1)
-    files = write_report(study, ("md", "docx"), language)
+    say("Writing the report and the deck", 0.1)
+    files = write_report(study, ("md", "docx", "pptx"), language)
+    say("Writing the tab book", 0.3)
+    files += _tab_books(study, language or study.config.language)
     say("Exporting data without contact data", 0.4)
     result = run_export(
         study, ExportOptions(formats=("sav", "csv", "xlsx", "codebook"), language=language, include_contacts=False)

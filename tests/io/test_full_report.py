@@ -56,7 +56,7 @@ def test_docx_opens_with_the_same_sections(study_dir: Path, capsys: pytest.Captu
     assert (study_dir / "exports/report.md").is_file()
     with zipfile.ZipFile(study_dir / "exports/stakeholder_bundle.zip") as bundle:
         names = bundle.namelist()
-    assert {"report.md", "report.docx", "bubble_tea_brand_health.sav"} <= set(names)
+    assert {"report.md", "report.docx", "deck.pptx", "main.xlsx", "bubble_tea_brand_health.sav"} <= set(names)
     assert not [n for n in names if "CONTACT" in n]
 
 

@@ -1,0 +1,172 @@
+"""Bar charts of planned tables, drawn with matplotlib from the table engine's numbers (never recomputed).
+
+A chart shows the table's percentage rows (or, for a numeric stub, its first statistic row) as horizontal
+bars for Total and the columns of one banner part (the first with letters), each bar labelled with its value and its
+significance letters, as in the table; the table's title is printed above it, so the chart has none.
+Chinese labels need a CJK font: the first of `CJK_FONTS` that the machine has is used (matplotlib falls
+back to DejaVu Sans for Latin glyphs). Without one, labels would be boxes, so `chart_problem` says which
+package to install and the report is written without charts. Figures are made with
+`matplotlib.figure.Figure` (no pyplot state, no GUI backend).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from survey_tui.analysis.tables import StubTable, TableRow
+
+#: Traditional Chinese first, then any CJK font that has the characters
+CJK_FONTS = (
+    "Microsoft JhengHei",
+    "Noto Sans CJK TC",
+    "Noto Sans TC",
+    "Source Han Sans TC",
+    "PingFang TC",
+    "Noto Sans CJK JP",
+    "Noto Sans CJK SC",
+    "WenQuanYi Zen Hei",
+    "AR PL UMing TW",
+)
+FONT_HINT = (
+    "no CJK font found for the charts' Chinese labels, so the report is written without charts; install one "
+    "(Debian/Ubuntu: apt install fonts-noto-cjk; Fedora: google-noto-sans-cjk-fonts; Windows and macOS have "
+    "Microsoft JhengHei / PingFang TC)"
+)
+#: rows charted as percentages, and at most this many banner series per chart
+PERCENT_KINDS = ("code", "net", "top2", "bottom2", "promoters", "passives", "detractors")
+MAX_SERIES = 6
+COLOURS = ("#1F4E79", "#2E75B6", "#9DC3E6", "#F4B183", "#C55A11", "#7F7F7F")
+
+
+@cache
+def cjk_font() -> str | None:
+    """The first CJK font family of `CJK_FONTS` matplotlib can find here, else None."""
+    from matplotlib import font_manager
+
+    available = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in available), None)
+
+
+def _needs_cjk(texts: list[str]) -> bool:
+    return any(ord(ch) > 0x2E7F for text in texts for ch in text)
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """What a chart shows, read off the StubTable: categories (rows) x series (columns)."""
+
+    title: str
+    categories: list[str]
+    series: list[str]
+    values: np.ndarray  # [series, categories], as in the table (% 0-100, or the statistic)
+    letters: list[list[str]]  # [series][category]
+    percent: bool
+
+
+def chart_data(table: StubTable) -> ChartData | None:
+    """Total and one banner part's columns (the first with significant differences, else the first), over
+    the % rows (or the first statistic row)."""
+    parts = list(dict.fromkeys(c.part for c in table.columns if c.part is not None))
+    lettered = {table.columns[i].part for r in table.rows for i, x in enumerate(r.letters) if x}
+    first_part = next((p for p in parts if p in lettered), parts[0] if parts else None)
+    columns = [
+        i
+        for i, c in enumerate(table.columns)
+        if (c.part is None or c.part == first_part) and c.unweighted > 0  # an empty column has nothing to show
+    ][:MAX_SERIES]
+    rows: list[TableRow] = [r for r in table.rows if r.kind in PERCENT_KINDS and not np.all(np.isnan(r.values))]
+    percent = bool(rows)
+    if not rows:
+        rows = [r for r in table.rows if r.kind in ("mean", "nps", "median")][:1]
+    if not rows or not columns:
+        return None
+    values = np.array([[r.values[i] for r in rows] for i in columns], dtype=float)
+    letters = [[r.letters[i] for r in rows] for i in columns]
+    series = [_legend_label(table.columns[i].label, table.columns[i].letter) for i in columns]
+    return ChartData(table.title, [r.label for r in rows], series, values, letters, percent)
+
+
+def _legend_label(label: str, letter: str) -> str:
+    """A column's legend entry: its label cut to 14 display cells (the table has it whole), and its letter."""
+    from rich.cells import cell_len
+
+    if cell_len(label) > 14:
+        while cell_len(label + "…") > 14:
+            label = label[:-1]
+        label += "…"
+    return f"{label} ({letter})" if letter else label
+
+
+def chart_problem(tables: list[StubTable]) -> str | None:
+    """Why these tables get no charts on this machine (no CJK font for their labels), or None."""
+    texts = (
+        [t.title for t in tables]
+        + [r.label for t in tables for r in t.rows]
+        + [c.label for t in tables for c in t.columns]
+    )
+    if _needs_cjk(texts) and cjk_font() is None:
+        return FONT_HINT
+    return None
+
+
+def bar_figure(data: ChartData, font: str | None = None):  # type: ignore[no-untyped-def]
+    """A grouped horizontal bar chart (a matplotlib Figure) of `data`, letters beside each bar."""
+    from matplotlib import rc_context
+    from matplotlib.figure import Figure
+
+    families = ([font] if font else []) + ["DejaVu Sans"]
+    ncat, nser = len(data.categories), len(data.series)
+    height = min(6.0, max(2.4, 1.2 + 0.1 * ncat * nser + 0.12 * ncat))
+    with rc_context({"font.family": families, "font.size": 8, "axes.unicode_minus": False}):
+        fig = Figure(figsize=(7.0, height), dpi=150, layout="constrained")
+        ax = fig.add_subplot()
+        bar = 0.8 / nser
+        positions = np.arange(ncat)
+        for s in range(nser):
+            y = positions + (s - (nser - 1) / 2) * bar
+            values = np.nan_to_num(data.values[s], nan=0.0)
+            bars = ax.barh(y, values, height=bar * 0.92, color=COLOURS[s % len(COLOURS)], label=data.series[s])
+            for rect, value, letters in zip(bars, data.values[s], data.letters[s], strict=True):
+                if np.isnan(value):
+                    continue
+                text = f"{value:.1f}%" if data.percent else f"{value:.2f}"
+                note = ax.annotate(
+                    f"{text} {letters}".strip(),
+                    (rect.get_width(), rect.get_y() + rect.get_height() / 2),
+                    xytext=(3, 0),
+                    textcoords="offset points",
+                    va="center",
+                    fontsize=6.5,
+                    color="#C00000" if letters else "#404040",
+                )
+                note.set_in_layout(False)  # inside the axes (x limit leaves room): not part of the layout
+        ax.set_yticks(positions, data.categories)
+        ax.invert_yaxis()
+        top = float(np.nanmax(data.values)) if np.isfinite(np.nanmax(data.values)) else 1.0
+        ax.set_xlim(0, max(top * 1.25, 1.0))
+        if data.percent:
+            ax.set_xticks([t for t in range(0, 101, 20) if t <= top * 1.25])
+            ax.xaxis.set_major_formatter(lambda x, _pos: f"{x:.0f}%")
+        ax.spines[["top", "right"]].set_visible(False)
+        fig.legend(loc="outside lower center", ncol=min(nser, 3), fontsize=7, frameon=False)
+        fig.canvas.draw()  # lay out now, inside the font context
+    return fig
+
+
+def chart_png(table: StubTable) -> bytes | None:
+    """The table's chart as PNG bytes, or None (nothing to chart, or no CJK font for its labels)."""
+    data = chart_data(table)
+    if data is None or chart_problem([table]) is not None:
+        return None
+    from matplotlib import rc_context
+
+    font = cjk_font()
+    fig = bar_figure(data, font)
+    out = io.BytesIO()
+    with rc_context({"font.family": ([font] if font else []) + ["DejaVu Sans"]}):
+        fig.savefig(out, format="png")
+    return out.getvalue()

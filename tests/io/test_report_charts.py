@@ -1,0 +1,74 @@
+"""Charts: the engine's numbers and letters on the bars, CJK font or a clear message, embedded in Word."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from docx import Document
+
+from survey_tui.analysis.dataset import load_dataset
+from survey_tui.analysis.tabplan import run_plan
+from survey_tui.cli import main
+from survey_tui.core.study import open_study
+from survey_tui.core.tabplan import read_tab_plan
+from survey_tui.report import charts
+from survey_tui.report.full_report import build_report, write_docx
+
+
+@pytest.fixture(scope="module")
+def table(demo_study_dir: Path):  # type: ignore[no-untyped-def]
+    plan = read_tab_plan(demo_study_dir / "tabs" / "main.yaml", "tabs/main.yaml")
+    tables = run_plan(plan, load_dataset(open_study(demo_study_dir)), "zh-TW", ["T1"])
+    return tables[0]
+
+
+def test_bars_are_the_tables_numbers_with_its_letters(table) -> None:  # type: ignore[no-untyped-def]
+    data = charts.chart_data(table)
+    assert data is not None and data.percent
+    lettered = {c.part for r in table.rows for c, x in zip(table.columns, r.letters, strict=True) if x}
+    assert lettered  # T1 of the demo has significant differences
+    part = next(c.part for c in table.columns if c.part in lettered)  # the first such part, in banner order
+    charted = [i for i, c in enumerate(table.columns) if (c.part in (None, part)) and c.unweighted > 0]
+    assert len(data.series) == len(charted)
+    rows = [r for r in table.rows if r.kind in charts.PERCENT_KINDS]
+    assert data.categories == [r.label for r in rows]
+    fig = charts.bar_figure(data, None)
+    ax = fig.axes[0]
+    widths = np.array([p.get_width() for p in ax.patches]).reshape(len(charted), len(rows))
+    expected = np.array([[r.values[i] for r in rows] for i in charted])
+    assert np.allclose(widths, np.nan_to_num(expected))
+    labels = [t.get_text() for t in ax.texts]
+    assert labels == [
+        f"{r.values[i]:.1f}% {r.letters[i]}".strip() for i in charted for r in rows if not np.isnan(r.values[i])
+    ]
+    assert any(r.letters[i] for r in rows for i in charted)  # the letters are really shown on some bars
+
+
+def test_without_a_cjk_font_the_report_says_so_and_has_no_charts(
+    demo_study_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(charts, "cjk_font", lambda: None)
+    report = build_report(open_study(demo_study_dir))
+    notes = write_docx(report, tmp_path / "r.docx")
+    assert notes == [charts.FONT_HINT] and "fonts-noto-cjk" in notes[0]
+    assert not Document(str(tmp_path / "r.docx")).inline_shapes
+    study = tmp_path / "study"
+    shutil.copytree(demo_study_dir, study)
+    assert main(["report", "--study", str(study), "--format", "docx"]) == 0
+    assert "fonts-noto-cjk" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(charts.cjk_font() is None, reason="no CJK font installed (apt install fonts-noto-cjk)")
+def test_with_a_cjk_font_every_charted_table_has_its_picture(demo_study_dir: Path, tmp_path: Path) -> None:
+    report = build_report(open_study(demo_study_dir))
+    assert write_docx(report, tmp_path / "r.docx") == []
+    expected = sum(1 for b in report.blocks if b.kind == "banner" and charts.chart_data(b.table) is not None)
+    assert expected > 5
+    assert len(Document(str(tmp_path / "r.docx")).inline_shapes) == expected
+    png = charts.chart_png(next(b.table for b in report.blocks if b.kind == "banner"))
+    assert png is not None and png.startswith(b"\x89PNG")
+    assert not write_docx(report, tmp_path / "plain.docx", charts=False)
+    assert not Document(str(tmp_path / "plain.docx")).inline_shapes

@@ -1,0 +1,157 @@
+"""The Word report read back as a client's Word would: page, properties, fonts, fitted tables, banner tables."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from docx import Document
+from docx.oxml.ns import qn
+from docx.shared import Cm
+
+from survey_tui.analysis.tables import value_text
+from survey_tui.core.study import open_study
+from survey_tui.report import word
+from survey_tui.report.full_report import build_report, write_docx
+
+
+@pytest.fixture(scope="module")
+def report(demo_study_dir: Path):  # type: ignore[no-untyped-def]
+    return build_report(open_study(demo_study_dir))
+
+
+@pytest.fixture(scope="module")
+def docx_path(report, tmp_path_factory: pytest.TempPathFactory) -> Path:  # type: ignore[no-untyped-def]
+    path = tmp_path_factory.mktemp("docx") / "report.docx"
+    write_docx(report, path)
+    return path
+
+
+def _twips(element, name: str) -> int:  # type: ignore[no-untyped-def]
+    return int(element.get(qn(name)))
+
+
+def test_page_is_a4_with_properties_from_the_study(
+    docx_path: Path, demo_study_dir: Path, tmp_path: Path, report
+) -> None:  # type: ignore[no-untyped-def]
+    doc = Document(str(docx_path))
+    first = doc.sections[0]
+    assert abs(first.page_width - Cm(21.0)) < Cm(0.01) and abs(first.page_height - Cm(29.7)) < Cm(0.01)
+    for section in doc.sections:  # landscape sections are A4 turned
+        assert {round(section.page_width / 360000), round(section.page_height / 360000)} == {21, 30}
+    config = open_study(demo_study_dir).config
+    assert doc.core_properties.title == config.title
+    assert doc.core_properties.author == (config.researcher or config.client) != "python-docx"
+    letter = tmp_path / "letter.docx"
+    write_docx(report, letter, paper="Letter")
+    assert Document(str(letter)).sections[0].page_width == word.PAPERS["Letter"][0]
+    with pytest.raises(ValueError, match="paper"):
+        write_docx(report, tmp_path / "x.docx", paper="A5")
+
+
+def test_east_asian_language_and_font_are_traditional_chinese(docx_path: Path) -> None:
+    doc = Document(str(docx_path))
+    styles = doc.styles.element
+    defaults = styles.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    assert defaults.find(qn("w:lang")).get(qn("w:eastAsia")) == "zh-TW"
+    assert doc.settings.element.find(qn("w:themeFontLang")).get(qn("w:eastAsia")) == "zh-TW"
+    fonts = [defaults.find(qn("w:rFonts"))] + [
+        s.find(qn("w:rPr")).find(qn("w:rFonts"))
+        for s in styles.findall(qn("w:style"))
+        if s.find(qn("w:rPr")) is not None and s.find(qn("w:rPr")).find(qn("w:rFonts")) is not None
+    ]
+    assert len(fonts) > 3
+    for rfonts in fonts:  # a theme reference would win over the named font
+        assert rfonts.get(qn("w:eastAsia")) == word.EAST_ASIAN_FONT
+        assert rfonts.get(qn("w:eastAsiaTheme")) is None
+    font_table = next(r.target_part for r in doc.part.rels.values() if r.reltype.endswith("/fontTable"))
+    assert word.EAST_ASIAN_FALLBACK.encode() in font_table.blob
+
+
+def test_tables_fill_the_text_width_repeat_headers_and_keep_rows_whole(docx_path: Path, report) -> None:  # type: ignore[no-untyped-def]
+    doc = Document(str(docx_path))
+    body = doc.element.body
+    # the text width each table sits in: the section (sectPr) that follows it
+    section_widths: list[int] = []
+    tables_seen = 0
+    for element in body.iterchildren():
+        sect = element.find(f"{qn('w:pPr')}/{qn('w:sectPr')}") if element.tag == qn("w:p") else None
+        if element.tag == qn("w:sectPr"):
+            sect = element
+        if element.tag == qn("w:tbl"):
+            tables_seen += 1
+        if sect is not None:
+            size, margins = sect.find(qn("w:pgSz")), sect.find(qn("w:pgMar"))
+            width = _twips(size, "w:w") - _twips(margins, "w:left") - _twips(margins, "w:right")
+            section_widths += [width] * (tables_seen - len(section_widths))
+    assert tables_seen == len(doc.tables) >= 10
+    unequal = flagged = 0
+    for table, width in zip(doc.tables, section_widths, strict=True):
+        grid = [_twips(c, "w:w") for c in table._tbl.tblGrid.findall(qn("w:gridCol"))]
+        assert abs(sum(grid) - width) <= len(grid), (sum(grid), width)
+        unequal += len(set(grid)) > 1
+        rows = table._tbl.findall(qn("w:tr"))
+        assert all(r.trPr is not None and r.trPr.find(qn("w:cantSplit")) is not None for r in rows)
+        flagged += rows[0].trPr.find(qn("w:tblHeader")) is not None
+    with_header = sum(1 for b in report.blocks if b.kind == "banner" or (b.kind == "table" and any(b.header)))
+    assert flagged == with_header > 10
+    assert unequal > len(doc.tables) / 2  # fitted to content, not equal widths
+
+
+def test_banner_tables_come_from_the_engine_with_their_footnote(docx_path: Path, report) -> None:  # type: ignore[no-untyped-def]
+    doc = Document(str(docx_path))
+    banners = [b.table for b in report.blocks if b.kind == "banner"]
+    assert banners
+    texts = [p.text for p in doc.paragraphs]
+    by_first_header = {}
+    for table in doc.tables:
+        by_first_header.setdefault(len(table.columns), []).append(table)
+    for stub in banners:
+        candidates = by_first_header[len(stub.columns) + 1]
+        row = stub.rows[0]
+        expected = [value_text(row, i) for i in range(len(stub.columns))]
+        found = [
+            t
+            for t in candidates
+            for r in t.rows
+            if r.cells[0].text == row.label and [c.text.replace("\n", " ") for c in r.cells[1:]] == expected
+        ]
+        assert found, stub.title
+        for line in stub.footnote(report.language):
+            assert line in texts
+    # header band: the banner part labels head their merged columns
+    parts = {c.part_label for c in banners[0].columns if c.part_label}
+    header = {
+        c.text
+        for c in doc.tables[[len(t.columns) for t in doc.tables].index(len(banners[0].columns) + 1)].rows[0].cells
+    }
+    assert parts <= header
+
+
+def _soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+@pytest.mark.skipif(
+    _soffice() is None or shutil.which("pdftotext") is None, reason="LibreOffice/pdftotext not installed"
+)
+def test_as_pdf_no_table_word_is_broken(docx_path: Path, tmp_path: Path) -> None:
+    subprocess.run(
+        [_soffice(), "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(docx_path)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    pdf = tmp_path / "report.pdf"
+    text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
+    assert "A4" in info
+    pdf_words = set(re.findall(r"[A-Za-z]{3,}", text))
+    doc = Document(str(docx_path))
+    cell_words = {w for t in doc.tables for r in t.rows for c in r.cells for w in re.findall(r"[A-Za-z]{3,}", c.text)}
+    assert len(cell_words) > 100
+    broken = sorted(cell_words - pdf_words)
+    assert broken == [], broken[:20]
