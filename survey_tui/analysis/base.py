@@ -15,10 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import polars as pl
-
 if TYPE_CHECKING:
-    from survey_tui.analysis.dataset import Dataset, Variable
+    from survey_tui.analysis.dataset import Variable
 
 TEXT = {
     "substantive": {
@@ -47,31 +45,10 @@ class BaseRule:
         codes = [] if self.dk_in_base else list(variable.missing_codes)
         return [*codes, *(c for c in variable.na_codes if c not in codes)]
 
-    def in_base(self, variable: Variable, code: int) -> bool:
-        return code not in self.outside_codes(variable)
-
     def base_codes(self, variable: Variable) -> list[int]:
         """Labelled codes inside the base, in the order written."""
         outside = set(self.outside_codes(variable))
         return [c for c in variable.value_labels if c not in outside]
-
-    def statistic_excluded(self, variable: Variable) -> list[int]:
-        """Codes a mean, SD, median or alpha never sees: every special and not-applicable code."""
-        return variable.user_missing
-
-    def valid_values(self, dataset: Dataset, name: str) -> pl.Expr:
-        """The column as a statistic should see it (specials and not-applicable codes null)."""
-        return dataset.valid(name)
-
-    def in_base_expr(self, dataset: Dataset, name: str) -> pl.Expr:
-        """True for interviews inside the base of a single-column variable."""
-        variable = dataset.variable(name)
-        column = pl.col(name)
-        outside = self.outside_codes(variable)
-        if outside and dataset.frame.schema[name].is_numeric():
-            codes = pl.Series(outside).cast(dataset.frame.schema[name])
-            return column.is_not_null() & ~column.is_in(codes.implode())
-        return column.is_not_null()
 
 
 DEFAULT_RULE = BaseRule()

@@ -44,9 +44,11 @@ _STATSMODELS = {"bonferroni": "bonferroni", "holm": "holm", "bh": "fdr_bh"}
 
 
 def effective_base(weights: np.ndarray) -> float:
-    """Kish's effective sample size, (sum w)^2 / sum w^2 (n when every weight is equal)."""
+    """Kish's effective sample size, (sum w)^2 / sum w^2 (n when every weight is equal): the unweighted
+    size a weighted sample is worth, used by every test under a weight and by the weighting report."""
     w = np.asarray(weights, dtype=np.float64)
-    sq = float((w * w).sum())
+    w = w[np.isfinite(w)]  # a null weight is no respondent
+    sq = float(np.dot(w, w))
     return float(w.sum()) ** 2 / sq if sq > 0 else 0.0
 
 

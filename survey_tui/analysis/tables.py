@@ -301,9 +301,6 @@ def choice_label(v: Variable, language: str) -> str:
     return label[len(question) + 2 :] if label.startswith(question + ": ") else label
 
 
-_choice_label = choice_label
-
-
 def _default_stubs(dataset: Dataset) -> list[str]:
     """Every tabulable variable that has data in this selection (an item an earlier version dropped has none)."""
     frame = dataset.frame
@@ -527,6 +524,17 @@ def _pairs(banner: Banner, testable: np.ndarray) -> list[tuple[list[tuple[int, i
     return result
 
 
+def _significant_pairs(
+    pvalues_of: Callable[[list[tuple[int, int]]], tuple[np.ndarray, np.ndarray]],
+    pairs: list[tuple[int, int]],
+    tested: list[bool],
+    options: TableOptions,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(statistic, significant) per [row, pair]: the pairwise test, then the correction over the family."""
+    statistic, pvalues = pvalues_of(pairs)
+    return statistic, significant(pvalues, np.array(tested)[None, :], options.alpha, options.correction)
+
+
 def _letters_from(
     banner: Banner,
     pvalues_of: Callable[[list[tuple[int, int]]], tuple[np.ndarray, np.ndarray]],
@@ -540,13 +548,11 @@ def _letters_from(
     for pairs, tested, _ in _pairs(banner, testable):
         if not pairs:
             continue
-        statistic, pvalues = pvalues_of(pairs)
-        hits = significant(pvalues, np.array(tested)[None, :], options.alpha, options.correction)
-        for r in range(rows):
-            for k in np.nonzero(hits[r])[0]:
-                i, j = pairs[k]
-                winner, loser = (i, j) if statistic[r, k] > 0 else (j, i)
-                letters[r][winner] += all_letters[loser]
+        statistic, hits = _significant_pairs(pvalues_of, pairs, tested, options)
+        for r, k in zip(*np.nonzero(hits), strict=True):
+            i, j = pairs[k]
+            winner, loser = (i, j) if statistic[r, k] > 0 else (j, i)
+            letters[r][winner] += all_letters[loser]
     for row in letters:
         for c in range(len(row)):
             row[c] = "".join(sorted(row[c], key=lambda s: (len(s), s)))
@@ -560,18 +566,15 @@ def _total_marks(
     testable: np.ndarray,
     options: TableOptions,
 ) -> list[list[str]]:
+    """▲ / ▼ per [row][column] where a column is significantly above / below Total (compare_total)."""
     marks = [["" for _ in range(banner.width)] for _ in range(rows)]
-    if not options.compare_total:
+    if not options.compare_total or banner.width < 2:
         return marks
-    columns = list(range(1, banner.width))
-    if not columns:
-        return marks
-    statistic, pvalues = pvalues_of([(0, j) for j in columns])
-    tested = np.array([bool(testable[0] and testable[j]) for j in columns])[None, :]
-    hits = significant(pvalues, tested, options.alpha, options.correction)
-    for r in range(rows):
-        for k in np.nonzero(hits[r])[0]:
-            marks[r][columns[k]] = "▼" if statistic[r, k] > 0 else "▲"  # statistic is Total minus column
+    pairs = [(0, j) for j in range(1, banner.width)]
+    tested = [bool(testable[0] and testable[j]) for _, j in pairs]
+    statistic, hits = _significant_pairs(pvalues_of, pairs, tested, options)
+    for r, k in zip(*np.nonzero(hits), strict=True):
+        marks[r][pairs[k][1]] = "▼" if statistic[r, k] > 0 else "▲"  # statistic is Total minus column
     return marks
 
 
@@ -710,9 +713,8 @@ def _median_from_counts(points: list[int], by_point: np.ndarray) -> np.ndarray:
     return result
 
 
-def _base_rule_text(options: TableOptions, what: str = "") -> str:
-    text = options.rule.describe(options.language if options.language in ("en", "zh-TW") else "en")
-    return f"{text}{what}"
+def _base_rule_text(options: TableOptions) -> str:
+    return options.rule.describe(options.language)
 
 
 def _test_text(options: TableOptions, means: bool) -> str:
@@ -1077,9 +1079,6 @@ def value_text(row: TableRow, index: int) -> str:
     return f"{text}{mark} {row.letters[index]}".strip()
 
 
-_value_text = value_text
-
-
 def base_rows(table: StubTable, language: str) -> list[tuple[str, list[str]]]:
     """The base line(s) of a table: weighted and unweighted when a weight is applied."""
     small = [" *" if c.small else "" for c in table.columns]
@@ -1178,9 +1177,7 @@ def write_xlsx(tables: Sequence[StubTable], path: Path, title: str, language: st
     write_tab_book(tables, path, title, language)
 
 
-def plan_banners(
-    dataset: Dataset, banners: Sequence[object], wanted: Sequence[str]
-) -> tuple[Dataset, list[BannerSpec]]:
+def plan_banners(dataset: Dataset, banners: Sequence[object], wanted: Sequence[str]) -> list[BannerSpec]:
     """Resolve banner names: a variable (or multi question) of the data file, or the id of a plan banner
     (a variable or expression groups, which may overlap)."""
     by_id = {getattr(b, "id", ""): b for b in banners}
@@ -1194,7 +1191,7 @@ def plan_banners(
         if banner is None:
             raise KeyError(f"no variable or plan banner named {name!r}")
         specs.append(banner_spec_of(banner))
-    return dataset, specs
+    return specs
 
 
 def banner_spec_of(banner: object) -> BannerSpec:

@@ -15,7 +15,7 @@ from survey_tui.analysis.banner import BannerSpec, GroupSpec
 from survey_tui.analysis.dataset import Dataset
 from survey_tui.analysis.tables import StubTable, TableOptions, banner_tables
 from survey_tui.core.instrument import label_text
-from survey_tui.core.tabplan import SUMMARIES, TabBanner, TabPlan, TabTable
+from survey_tui.core.tabplan import TabBanner, TabPlan, TabTable
 
 _SUMMARY_KINDS = {
     "top2": {"top2"},
@@ -131,6 +131,3 @@ def run_plan(
         if progress is not None:
             progress(index + 1, len(tables))
     return out
-
-
-__all__ = ["SUMMARIES", "banner_spec", "run_plan", "run_table", "table_options"]

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from survey_tui.analysis.significance import effective_base
 from survey_tui.core.expressions import ExpressionError, WideFrameResolver, parse_expression
 from survey_tui.core.plan import STUDY_FILE, _Locator
 from survey_tui.core.problems import LoadError, Problem
@@ -59,17 +60,6 @@ NO_TARGETS = Problem(
 
 
 # -- the numbers the table engine needs ---------------------------------------------------------------
-
-
-def effective_base(weights: np.ndarray) -> float:
-    """Kish's effective base n_eff = (Σw)² / Σw²: the unweighted size a weighted sample is worth.
-
-    Null (NaN) weights are left out; tests under weights use this in place of the count.
-    """
-    w = np.asarray(weights, dtype=np.float64)
-    w = w[np.isfinite(w)]
-    squares = float(np.dot(w, w))
-    return float(w.sum()) ** 2 / squares if squares > 0 else 0.0
 
 
 def weighting_efficiency(weights: np.ndarray) -> float:

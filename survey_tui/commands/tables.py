@@ -104,7 +104,7 @@ def cmd_tables(args: argparse.Namespace) -> int:
             wanted = _names(args.banner) or [b.id for b in plan]
             if not wanted:
                 raise KeyError("no banner given (--banner s3,s4) and the plan has no banners")
-            dataset, banner_names = t.plan_banners(dataset, plan, wanted)
+            banner_names = t.plan_banners(dataset, plan, wanted)
             tables = t.banner_tables(dataset, stubs, banner_names, options)
             text = None
     except ExpressionError as exc:

@@ -365,7 +365,7 @@ class AnalysisScreen(Screen[None]):
                 level = int(level_text) / 100
                 plan_banners = list(self.study.config.analysis_plan.banners)
                 wanted = [n.strip() for n in banner_text.split(",") if n.strip()] or [b.id for b in plan_banners]
-                dataset, names = t.plan_banners(dataset, plan_banners, wanted or ["s3"])
+                names = t.plan_banners(dataset, plan_banners, wanted or ["s3"])
                 options = t.TableOptions(level=level, filter=filter_text, language=language, weight=dataset.weight)
                 tables = t.banner_tables(dataset, None, names, options, progress=progress)
         except LoadError as exc:
