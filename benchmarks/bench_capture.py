@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.synthetic_instrument import make_instrument_yaml, scripted_answer  # noqa: E402
-from survey_tui.core.capture import start_session  # noqa: E402
+from survey_tui.core.interview.capture import start_session  # noqa: E402
 from survey_tui.core.study import init_study, open_study  # noqa: E402
 
 

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
-from survey_tui.core.screening import EligibilityCriterion
+from survey_tui.core.fieldwork.screening import EligibilityCriterion
 from survey_tui.io.contact_import import (
     EMAIL_PATTERN,
     GENDER_CODES,
@@ -287,7 +287,7 @@ def main() -> None:
         print(f"pandas baseline:      {theirs:.2f} s best of {args.repeat}  (same steps, same result)")
         print(f"ratio pandas / survey-tui: {theirs / ours:.1f}x   target <= 3 s: {'met' if ours <= 3 else 'MISSED'}")
         if not args.no_commit:
-            from survey_tui.core.store import Store
+            from survey_tui.core.store.sqlite import Store
 
             with Store(Path(tmp) / "survey.db") as store:
                 start = time.perf_counter()

@@ -23,8 +23,8 @@ def main() -> None:
     args = parser.parse_args()
     from survey_tui.analysis.dataset import load_dataset
     from survey_tui.analysis.tabplan import run_plan
+    from survey_tui.core.plan.tabplan import read_tab_plan
     from survey_tui.core.study import open_study
-    from survey_tui.core.tabplan import read_tab_plan
     from survey_tui.demo.build import build_demo
     from survey_tui.report.charts import cjk_font
     from survey_tui.report.deck import write_deck

@@ -25,9 +25,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.synthetic_instrument import make_instrument_yaml, scripted_answer  # noqa: E402
-from survey_tui.core.instrument_loader import load_instrument_text  # noqa: E402
-from survey_tui.core.interview import InterviewEngine, StoreRecorder  # noqa: E402
-from survey_tui.core.store import Store  # noqa: E402
+from survey_tui.core.instrument.loader import load_instrument_text  # noqa: E402
+from survey_tui.core.interview.engine import InterviewEngine, StoreRecorder  # noqa: E402
+from survey_tui.core.store.sqlite import Store  # noqa: E402
 
 
 def machine() -> str:

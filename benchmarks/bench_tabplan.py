@@ -23,7 +23,7 @@ import polars as pl
 from survey_tui.analysis.dataset import Dataset, Variable
 from survey_tui.analysis.tables import write_xlsx
 from survey_tui.analysis.tabplan import run_plan
-from survey_tui.core.tabplan import TabBanner, TabOptions, TabPlan, TabTable
+from survey_tui.core.plan.tabplan import TabBanner, TabOptions, TabPlan, TabTable
 
 BANNERS = {"gender": 2, "region": 4, "age": 3, "income": 3}  # 12 columns + Total
 STUB_VARIABLES = 60

@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 
 from survey_tui.analysis.weighting import weigh_frame
-from survey_tui.core.weighting import WeightingConfig
+from survey_tui.core.plan.weighting import WeightingConfig
 
 TARGETS: dict[str, dict[int, float]] = {
     "gender": {1: 49.3, 2: 50.7},

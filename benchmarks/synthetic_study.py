@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.synthetic_instrument import make_instrument_yaml, scripted_answer  # noqa: E402
-from survey_tui.core.interview import InterviewEngine, StoreRecorder  # noqa: E402
+from survey_tui.core.interview.engine import InterviewEngine, StoreRecorder  # noqa: E402
 from survey_tui.core.study import Study, init_study  # noqa: E402
 from survey_tui.core.yamlfile import write_text_atomic  # noqa: E402
 

@@ -88,7 +88,7 @@ _OS_WORDS = {
 def describe_failure(args: argparse.Namespace, exc: BaseException) -> str:
     """One located line for any failure a command did not turn into a Problem itself (a third-party parser
     or writer, the file system, SQLite), so no input ever ends in a traceback."""
-    from survey_tui.core.store import StoreError  # the store module is light (stdlib only)
+    from survey_tui.core.store.sqlite import StoreError  # the store module is light (stdlib only)
 
     command = _command_name(args)
     if isinstance(exc, StoreError):

@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.synthetic_instrument import scripted_answer  # noqa: E402
-from survey_tui.core.capture import resume_session, start_session  # noqa: E402
+from survey_tui.core.interview.capture import resume_session, start_session  # noqa: E402
 from survey_tui.core.study import open_study  # noqa: E402
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from survey_tui.core.instrument import Instrument
-from survey_tui.core.instrument_loader import load_instrument_text
+from survey_tui.core.instrument.loader import load_instrument_text
+from survey_tui.core.instrument.model import Instrument
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 

@@ -56,7 +56,7 @@ def test_the_app_and_its_home_screen_import_no_heavy_library() -> None:
 def test_the_probe_sees_a_library_imported_on_first_use() -> None:
     """The lazy stand-in really imports polars when an expression is compiled (so the probe can fail)."""
     body = (
-        "from survey_tui.core.expressions import WideFrameResolver, parse_expression\n"
+        "from survey_tui.core.instrument.expressions import WideFrameResolver, parse_expression\n"
         "parse_expression('a > 1').to_polars(WideFrameResolver({}))"
     )
     assert heavy_modules_after(body) == ["polars"]

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from benchmarks.synthetic_instrument import make_instrument_yaml
 from benchmarks.synthetic_study import make_synthetic_study
-from survey_tui.core.instrument_loader import load_instrument_text
+from survey_tui.core.instrument.loader import load_instrument_text
 from survey_tui.core.study import check_study
 
 

@@ -162,7 +162,7 @@ def _variable_part(data: Dataset, frame: pl.DataFrame, spec: BannerSpec, languag
 
 
 def _group_part(data: Dataset, frame: pl.DataFrame, spec: BannerSpec, language: str) -> BannerPart:
-    from survey_tui.core.expressions import parse_expression
+    from survey_tui.core.instrument.expressions import parse_expression
 
     resolver = data.resolver()
     exprs = [

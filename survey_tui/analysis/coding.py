@@ -32,9 +32,9 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from survey_tui.analysis.dataset import Dataset, Variable
-from survey_tui.core.instrument import Labels, label_text
+from survey_tui.core.instrument.model import Labels, label_text
 from survey_tui.core.problems import Problem
-from survey_tui.core.store import Store, now
+from survey_tui.core.store.sqlite import Store, now
 from survey_tui.core.study import Study
 from survey_tui.core.yamlfile import read_yaml, validate_document, write_yaml_atomic
 

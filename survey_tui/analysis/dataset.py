@@ -55,9 +55,9 @@ from typing import Literal
 
 import polars as pl
 
-from survey_tui.core.expressions import WideFrameResolver, parse_expression
-from survey_tui.core.instrument import Instrument, Question, label_text
-from survey_tui.core.store import InstrumentVersion, Store
+from survey_tui.core.instrument.expressions import WideFrameResolver, parse_expression
+from survey_tui.core.instrument.model import Instrument, Question, label_text
+from survey_tui.core.store.sqlite import InstrumentVersion, Store
 from survey_tui.core.study import Study
 
 Measure = Literal["nominal", "ordinal", "scale"]

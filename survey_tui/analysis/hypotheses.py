@@ -1,6 +1,6 @@
 """Hypothesis tests (P1.6.1 groundwork): each plan hypothesis evaluated with its declared test.
 
-The plan (`survey_tui.core.plan.Hypothesis`) says what is measured (``outcome``, with ``codes`` for a
+The plan (`survey_tui.core.plan.model.Hypothesis`) says what is measured (``outcome``, with ``codes`` for a
 share), which groups are compared (``groups`` expressions, or the codes of ``by``; for a correlation
 ``by`` is the second variable), the base (``subset``), the expected direction and alpha. Every p-value
 comes from scipy: `chi2_contingency` (chi-square, and the pooled two-proportion z test, whose z^2 is the
@@ -37,7 +37,7 @@ class GroupLike(Protocol):
 
 
 class HypothesisLike(Protocol):
-    """What the evaluation needs of a plan hypothesis (`survey_tui.core.plan.Hypothesis` fits)."""
+    """What the evaluation needs of a plan hypothesis (`survey_tui.core.plan.model.Hypothesis` fits)."""
 
     id: str
     statement: str
@@ -100,7 +100,7 @@ def _groups(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike) -> list[tu
     """(label, boolean mask) per compared group, from `groups` expressions or the codes of `by`."""
     if h.groups:
         resolver = dataset.resolver()
-        from survey_tui.core.expressions import parse_expression
+        from survey_tui.core.instrument.expressions import parse_expression
 
         masks = frame.select(
             [

@@ -17,8 +17,8 @@ from typing import Any
 
 import polars as pl
 
-from survey_tui.core.instrument import Instrument, Question, label_text
-from survey_tui.core.store import Store
+from survey_tui.core.instrument.model import Instrument, Question, label_text
+from survey_tui.core.store.sqlite import Store
 
 #: A distribution piles up at an end of a scale when more than this share answers there (items, not totals).
 FLOOR_CEILING_SHARE = 0.30

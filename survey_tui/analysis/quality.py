@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 
 from survey_tui.analysis.dataset import Dataset
-from survey_tui.core.store import Store, now
+from survey_tui.core.store.sqlite import Store, now
 
 FLAG_LABELS: dict[str, dict[str, str]] = {
     "speeder": {"en": "speeder", "zh-TW": "作答過快"},

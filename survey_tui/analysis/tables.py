@@ -289,7 +289,7 @@ def _variable_title(v: Variable, language: str) -> str:
 
 
 def _question_title(v: Variable, language: str) -> str:
-    from survey_tui.core.instrument import label_text
+    from survey_tui.core.instrument.model import label_text
 
     return f"{v.question} {label_text(v.question_label, language, 'en') or v.question}"
 

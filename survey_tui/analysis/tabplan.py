@@ -1,4 +1,4 @@
-"""Running a tab plan (`survey_tui.core.tabplan`) through the table engine.
+"""Running a tab plan (`survey_tui.core.plan.tabplan`) through the table engine.
 
 Each planned table becomes one `StubTable` per stub, with the plan's options resolved (table, then the
 plan's defaults, then the study's: its weight when one is configured), its nets (nets of nets resolved
@@ -14,8 +14,8 @@ from dataclasses import replace
 from survey_tui.analysis.banner import BannerSpec, GroupSpec
 from survey_tui.analysis.dataset import Dataset
 from survey_tui.analysis.tables import StubTable, TableOptions, banner_tables
-from survey_tui.core.instrument import label_text
-from survey_tui.core.tabplan import TabBanner, TabPlan, TabTable
+from survey_tui.core.instrument.model import label_text
+from survey_tui.core.plan.tabplan import TabBanner, TabPlan, TabTable
 
 _SUMMARY_KINDS = {
     "top2": {"top2"},

@@ -38,15 +38,15 @@ import numpy as np
 import polars as pl
 
 from survey_tui.analysis.significance import effective_base
-from survey_tui.core.expressions import ExpressionError, WideFrameResolver, parse_expression
-from survey_tui.core.plan import STUDY_FILE, _Locator
+from survey_tui.core.instrument.expressions import ExpressionError, WideFrameResolver, parse_expression
+from survey_tui.core.plan.model import STUDY_FILE, _Locator
+from survey_tui.core.plan.weighting import WeightCaps, WeightDimension, WeightingConfig, check_weighting
 from survey_tui.core.problems import LoadError, Problem
-from survey_tui.core.weighting import WeightCaps, WeightDimension, WeightingConfig, check_weighting
 from survey_tui.core.yamlfile import read_yaml
 
 if TYPE_CHECKING:
     from survey_tui.analysis.dataset import Dataset
-    from survey_tui.core.store import Store
+    from survey_tui.core.store.sqlite import Store
     from survey_tui.core.study import Study
     from survey_tui.core.yamlfile import YamlDocument
 
@@ -55,7 +55,7 @@ SELECTION = "field interviews, completed, quality-review exclusions removed"
 NO_TARGETS = Problem(
     STUDY_FILE,
     "the study has no weighting targets",
-    hint="add a weighting: section with dimensions and targets (see core/weighting.py for the shape)",
+    hint="add a weighting: section with dimensions and targets (see core/plan/weighting.py for the shape)",
 )
 
 

@@ -10,7 +10,7 @@ from survey_tui.cli import has_terminal, print_problems, resolve_study
 from survey_tui.core.problems import LoadError
 
 if TYPE_CHECKING:
-    from survey_tui.core.capture import CaptureSession
+    from survey_tui.core.interview.capture import CaptureSession
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _open(args: argparse.Namespace) -> CaptureSession:
-    from survey_tui.core.capture import open_for_respondent, resume_session, start_session
+    from survey_tui.core.interview.capture import open_for_respondent, resume_session, start_session
 
     study = resolve_study(args.study)
     if args.resume is not None:
@@ -49,7 +49,7 @@ def _open(args: argparse.Namespace) -> CaptureSession:
 
 
 def cmd_interview(args: argparse.Namespace) -> int:
-    from survey_tui.core.capture import CaptureError
+    from survey_tui.core.interview.capture import CaptureError
 
     if not has_terminal():
         print(

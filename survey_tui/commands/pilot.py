@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def cmd_versions(args: argparse.Namespace) -> int:
-    from survey_tui.core.versions import diff_versions, draft_status, interview_counts_by_version
+    from survey_tui.core.instrument.versions import diff_versions, draft_status, interview_counts_by_version
 
     try:
         study = resolve_study(args.study)

@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     q = actions.add_parser("request", help="log a data-subject request (due date by PDPA Art. 13)")
     q.add_argument("respondent")
-    q.add_argument("kind", choices=LazyChoices("survey_tui.core.pdpa", "REQUEST_KINDS"), metavar="KIND")
+    q.add_argument("kind", choices=LazyChoices("survey_tui.core.fieldwork.privacy", "REQUEST_KINDS"), metavar="KIND")
     q.add_argument("--received", type=date.fromisoformat, help="the day it was received (default: today)")
     q.add_argument("--note")
     q.add_argument("--study")
@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     q = actions.add_parser("close", help="record the outcome of a data-subject request")
     q.add_argument("id", type=int)
-    q.add_argument("outcome", choices=LazyChoices("survey_tui.core.pdpa", "OUTCOMES"), metavar="OUTCOME")
+    q.add_argument("outcome", choices=LazyChoices("survey_tui.core.fieldwork.privacy", "OUTCOMES"), metavar="OUTCOME")
     q.add_argument("--note")
     q.add_argument("--study")
     q.set_defaults(handler=cmd_close)
@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from survey_tui.core.pdpa import report_markdown
+    from survey_tui.core.fieldwork.privacy import report_markdown
     from survey_tui.core.yamlfile import write_text_atomic
 
     study = resolve_study(args.study)
@@ -63,8 +63,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_request(args: argparse.Namespace) -> int:
-    from survey_tui.core import respondents as resp
-    from survey_tui.core.pdpa import log_request
+    from survey_tui.core.fieldwork import respondents as resp
+    from survey_tui.core.fieldwork.privacy import log_request
 
     study = resolve_study(args.study)
     with study.store() as store:
@@ -78,7 +78,7 @@ def cmd_request(args: argparse.Namespace) -> int:
 
 
 def cmd_close(args: argparse.Namespace) -> int:
-    from survey_tui.core.pdpa import close_request
+    from survey_tui.core.fieldwork.privacy import close_request
 
     study = resolve_study(args.study)
     with study.store() as store:
@@ -88,7 +88,7 @@ def cmd_close(args: argparse.Namespace) -> int:
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
-    from survey_tui.core.pdpa import purge_expired
+    from survey_tui.core.fieldwork.privacy import purge_expired
 
     study = resolve_study(args.study)
     until = study.config.retention_until

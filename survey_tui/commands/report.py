@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 def _preliminary(study: Study, args: argparse.Namespace) -> int:
-    from survey_tui.core.plan import check_plan
+    from survey_tui.core.plan.model import check_plan
     from survey_tui.report.preliminary import write_preliminary_report
 
     instruments, _ = study.load_instruments()

@@ -12,10 +12,10 @@ from survey_tui.core.lazy import LazyChoices, lazy
 from survey_tui.core.problems import escape_controls
 
 if TYPE_CHECKING:
-    from survey_tui.core import respondents as resp
+    from survey_tui.core.fieldwork import respondents as resp
     from survey_tui.core.study import Study
 else:
-    resp = lazy("survey_tui.core.respondents")  # imported when a respondents command runs, not for --help
+    resp = lazy("survey_tui.core.fieldwork.respondents")  # imported when a respondents command runs, not for --help
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -41,7 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     q = rsub.add_parser("list", help="list respondents (no contact data unless --show-contacts)")
     q.add_argument("--study")
-    q.add_argument("--status", choices=LazyChoices("survey_tui.core.respondents", "STATUSES"), metavar="STATUS")
+    q.add_argument(
+        "--status", choices=LazyChoices("survey_tui.core.fieldwork.respondents", "STATUSES"), metavar="STATUS"
+    )
     q.add_argument("--interviewer")
     q.add_argument("--limit", type=int, default=50)
     q.add_argument("--show-contacts", action="store_true")
@@ -175,7 +177,7 @@ def cmd_screen(args: argparse.Namespace) -> int:
 
 
 def cmd_quotas(args: argparse.Namespace) -> int:
-    from survey_tui.core.quotas import cell_key, quota_counts
+    from survey_tui.core.fieldwork.quotas import cell_key, quota_counts
 
     study = resolve_study(args.study)
     if not study.config.quotas:

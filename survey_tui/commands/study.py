@@ -174,7 +174,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_publish(args: argparse.Namespace) -> int:
     """Publishing refuses a choice code that changed meaning since an earlier version (unless allowed)."""
-    from survey_tui.core.versions import publish
+    from survey_tui.core.instrument.versions import publish
 
     try:
         study = resolve_study(args.study)

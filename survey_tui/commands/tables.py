@@ -50,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def _check_filter_names(text: str, dataset: Any) -> None:
     """Every name in --filter is a variable of the data (else a located message, not a polars error)."""
-    from survey_tui.core.expressions import ExpressionError, parse_expression
+    from survey_tui.core.instrument.expressions import ExpressionError, parse_expression
 
     columns = set(dataset.frame.columns) | set(dataset.variables)
     for ref in parse_expression(text).references:
@@ -65,7 +65,7 @@ def _names(text: str | None) -> list[str] | None:
 def cmd_tables(args: argparse.Namespace) -> int:
     from survey_tui.analysis import tables as t
     from survey_tui.analysis.dataset import load_dataset
-    from survey_tui.core.expressions import ExpressionError
+    from survey_tui.core.instrument.expressions import ExpressionError
 
     try:
         study = resolve_study(args.study)
@@ -159,8 +159,8 @@ def _run_plan(args: argparse.Namespace, study, dataset, language: str) -> int:  
     from pathlib import Path
 
     from survey_tui.analysis.tabplan import run_plan
-    from survey_tui.core.expressions import ExpressionError
-    from survey_tui.core.tabplan import check_tab_plan, load_tab_plan
+    from survey_tui.core.instrument.expressions import ExpressionError
+    from survey_tui.core.plan.tabplan import check_tab_plan, load_tab_plan
 
     path = Path(args.plan)
     if not path.is_absolute() and not path.exists():

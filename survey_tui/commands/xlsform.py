@@ -65,7 +65,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from survey_tui.core.instrument_loader import load_instrument
+    from survey_tui.core.instrument.loader import load_instrument
     from survey_tui.io.xlsform import export_xlsform
 
     try:

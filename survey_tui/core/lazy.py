@@ -36,7 +36,7 @@ def lazy(name: str) -> Any:
 
 
 class LazyChoices:
-    """A tuple of a module (``LazyChoices("survey_tui.core.pdpa", "OUTCOMES")``) for argparse's ``choices``,
+    """A module's tuple (``LazyChoices("survey_tui.core.fieldwork.privacy", "OUTCOMES")``) for argparse's ``choices``,
     read only when a value is checked: building the parser for ``--help`` then imports no model.
 
     Give the argument a ``metavar``: argparse formats the choices into the usage line when it is added.

@@ -13,15 +13,15 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from survey_tui.core.instrument import Instrument, Labels, SpecialCode, SpecialName
-from survey_tui.core.instrument_loader import load_instrument_file, load_instrument_text
-from survey_tui.core.pdpa import PrivacyNotice
-from survey_tui.core.plan import PlanFields, check_plan
+from survey_tui.core.fieldwork.privacy import PrivacyNotice
+from survey_tui.core.fieldwork.quotas import Quota
+from survey_tui.core.fieldwork.screening import EligibilityCriterion
+from survey_tui.core.instrument.loader import load_instrument_file, load_instrument_text
+from survey_tui.core.instrument.model import Instrument, Labels, SpecialCode, SpecialName
+from survey_tui.core.plan.model import PlanFields, check_plan
+from survey_tui.core.plan.weighting import WeightingConfig, check_weighting
 from survey_tui.core.problems import LoadError, Problem
-from survey_tui.core.quotas import Quota
-from survey_tui.core.screening import EligibilityCriterion
-from survey_tui.core.store import InstrumentVersion, Store
-from survey_tui.core.weighting import WeightingConfig, check_weighting
+from survey_tui.core.store.sqlite import InstrumentVersion, Store
 from survey_tui.core.yamlfile import read_yaml, validate_document, write_yaml_atomic
 
 STUDY_FILE = "study.yaml"
@@ -51,7 +51,7 @@ class StudySettings(BaseModel):
     eligibility: list[EligibilityCriterion] = Field(default_factory=list)
     #: T1.3: quota cells with targets (expressions over screener answers and attributes)
     quotas: list[Quota] = Field(default_factory=list)
-    #: T1.5: RIM weighting targets (see core/weighting.py); the weight joins the data file
+    #: T1.5: RIM weighting targets (see core/plan/weighting.py); the weight joins the data file
     weighting: WeightingConfig | None = None
     #: how each imported contact-list column was classified (name, phone, email, address, personal: kept in
     #: the protected contact store; gender, age, region, attribute: respondent attributes; ignore), written by
@@ -66,7 +66,7 @@ class StudySettings(BaseModel):
 
 
 class StudyConfig(PlanFields, StudySettings):
-    """All of `study.yaml`: the settings above, then the plan (T1.1–T1.2, see core/plan.py).
+    """All of `study.yaml`: the settings above, then the plan (T1.1–T1.2, see core/plan/model.py).
 
     The plan's fields come after the settings (pydantic orders inherited fields from the last base
     first), so `init` writes the title at the top; every plan part is optional.
@@ -280,7 +280,7 @@ def check_study(root: Path) -> list[Problem]:
 
 def check_tab_plans(study: Study, instruments: Iterable[Instrument]) -> list[Problem]:
     """Every tab plan in tabs/: its schema, then its names and expressions against the instruments."""
-    from survey_tui.core.tabplan import check_tab_plan, load_tab_plan, tab_plan_files
+    from survey_tui.core.plan.tabplan import check_tab_plan, load_tab_plan, tab_plan_files
 
     problems: list[Problem] = []
     instruments = list(instruments)

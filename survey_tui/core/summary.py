@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from survey_tui.core.instrument_loader import load_instrument_file
+from survey_tui.core.instrument.loader import load_instrument_file
 from survey_tui.core.problems import Problem
 from survey_tui.core.study import Study
 

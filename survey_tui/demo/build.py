@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from survey_tui.core.instrument import Instrument
-from survey_tui.core.interview import InterviewEngine, StoreRecorder
+from survey_tui.core.instrument.model import Instrument
+from survey_tui.core.interview.engine import InterviewEngine, StoreRecorder
 from survey_tui.core.problems import LoadError, Problem
-from survey_tui.core.store import Store
+from survey_tui.core.store.sqlite import Store
 from survey_tui.core.study import Study, open_study
 from survey_tui.core.yamlfile import write_text_atomic
 from survey_tui.demo import synthetic
@@ -177,8 +177,8 @@ def demo_instrument_versions(study: Study, say: Callable[[str], None]) -> int:
     not understand: many don't-knows and interviewer notes), and the image grid b2_image had an item
     everyone agrees with (zero variance). v2, the bundled file, is the revision the pilot report justified.
     """
-    from survey_tui.core.builder import InstrumentDraft
-    from survey_tui.core.versions import publish
+    from survey_tui.core.instrument.builder import InstrumentDraft
+    from survey_tui.core.instrument.versions import publish
 
     instrument = study.load_instrument()
     path = study.instruments_dir / INSTRUMENT_FILE

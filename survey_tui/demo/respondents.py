@@ -14,9 +14,9 @@ import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from survey_tui.core import respondents as resp
-from survey_tui.core.quotas import Quota, quota_counts
-from survey_tui.core.store import Store, decode
+from survey_tui.core.fieldwork import respondents as resp
+from survey_tui.core.fieldwork.quotas import Quota, quota_counts
+from survey_tui.core.store.sqlite import Store, decode
 from survey_tui.core.study import Study, open_study
 from survey_tui.core.yamlfile import write_text_atomic
 from survey_tui.demo import synthetic
@@ -72,7 +72,7 @@ def demo_respondents(study: Study, rng: random.Random, say: Callable[[str], None
         interviews = store.query(
             "SELECT id, interviewer, status, outcome, started_at FROM interviews WHERE mode = 'field' ORDER BY id"
         )
-        from survey_tui.core.capture import consent_wording_version
+        from survey_tui.core.interview.capture import consent_wording_version
 
         wording = consent_wording_version(study)  # the wording and the PDPA notice version shown with it
         # targets: one cell exactly full, the others with room left

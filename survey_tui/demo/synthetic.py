@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from survey_tui.core.interview import QuestionView
+from survey_tui.core.interview.engine import QuestionView
 
 INTERVIEWERS = ("陳怡君", "林志明", "黃雅婷", "張家豪", "李淑芬", "王建宏")
 CARELESS_INTERVIEWER = "張家豪"

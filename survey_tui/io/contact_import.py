@@ -25,10 +25,10 @@ from typing import Any, Literal
 
 import polars as pl
 
-from survey_tui.core import respondents as resp
+from survey_tui.core.fieldwork import respondents as resp
+from survey_tui.core.fieldwork.screening import EligibilityCriterion, screen_frame
 from survey_tui.core.problems import LoadError, Problem
-from survey_tui.core.screening import EligibilityCriterion, screen_frame
-from survey_tui.core.store import Store, encode, now
+from survey_tui.core.store.sqlite import Store, encode, now
 
 FIELDS: tuple[str, ...] = ("name", "phone", "email", "address", "gender", "age", "region")
 ATTRIBUTE = "attribute"  # keep the column as an attribute under its header (confirmed not identifying)
@@ -810,7 +810,7 @@ def _cache_kib(setting: int) -> int:
 
 def _merge_attributes(conn: Any, rows: Any) -> None:
     """Add attributes the existing respondent lacks; what is there stays."""
-    from survey_tui.core.store import decode
+    from survey_tui.core.store.sqlite import decode
 
     for rid, attributes in rows:
         current = conn.execute("SELECT attributes FROM respondents WHERE id = ?", (rid,)).fetchone()

@@ -245,7 +245,7 @@ def _run_export(
 
 def _write_contacts(study: Study, dataset: Any, path: Path, options: ExportOptions) -> tuple[Path, int, str]:
     """Respondents of the exported interviews with their contact data, via the respondents module only."""
-    from survey_tui.core.respondents import respondents_for_export
+    from survey_tui.core.fieldwork.respondents import respondents_for_export
 
     ids = dataset.frame["interview_id"].to_list()
     with study.store() as store:

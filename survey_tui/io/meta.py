@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from survey_tui.core.instrument import PIPE_PATTERN, label_text
+from survey_tui.core.instrument.model import PIPE_PATTERN, label_text
 
 Measure = Literal["nominal", "ordinal", "scale"]
 #: a RIM weight (kind "weight") keeps this many decimals in fixed-width files and SPSS's display format

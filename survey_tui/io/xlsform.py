@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from survey_tui.core.expressions import (
+from survey_tui.core.instrument.expressions import (
     Binary,
     Call,
     Compare,
@@ -33,8 +33,8 @@ from survey_tui.core.expressions import (
     Unary,
     parse_expression,
 )
-from survey_tui.core.instrument import Instrument, Question, label_text
-from survey_tui.core.instrument_loader import compile_instrument, load_instrument_text
+from survey_tui.core.instrument.loader import compile_instrument, load_instrument_text
+from survey_tui.core.instrument.model import Instrument, Question, label_text
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.yamlfile import dump_yaml, write_bytes_atomic, write_text_atomic
 

@@ -11,9 +11,9 @@ import re
 import sys
 from collections.abc import Callable
 
-from survey_tui.core.capture import CaptureSession, outcome_label
-from survey_tui.core.interview import QuestionView
-from survey_tui.core.messages import localise
+from survey_tui.core.interview.capture import CaptureSession, outcome_label
+from survey_tui.core.interview.engine import QuestionView
+from survey_tui.core.interview.messages import localise
 
 Ask = Callable[[str], "str | None"]  # prompt text -> the typed line, None when the user pressed ctrl+c / ctrl+d
 Say = Callable[[str], None]

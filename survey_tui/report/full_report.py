@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from survey_tui.core.atomic import atomic_path
-from survey_tui.core.instrument import label_text
+from survey_tui.core.instrument.model import label_text
 from survey_tui.core.study import Study
 from survey_tui.core.yamlfile import write_text_atomic
 
@@ -149,7 +149,7 @@ class _Context:
     @property
     def tab_plan(self) -> Any:
         """The study's tab plans (tabs/*.yaml, in file order), else its analysis_plan read as one."""
-        from survey_tui.core.tabplan import TabPlan, from_analysis_plan, read_tab_plan, tab_plan_files
+        from survey_tui.core.plan.tabplan import TabPlan, from_analysis_plan, read_tab_plan, tab_plan_files
 
         files = tab_plan_files(self.study.root)
         if not files:
@@ -237,7 +237,7 @@ def _objectives(report: Report, c: _Context) -> None:
 
 
 def _method(report: Report, c: _Context) -> None:
-    from survey_tui.core.plan import COLLECTION_MODES
+    from survey_tui.core.plan.model import COLLECTION_MODES
 
     cfg, store = c.study.config, c.store
     m = cfg.method
@@ -260,7 +260,7 @@ def _method(report: Report, c: _Context) -> None:
         report.missing("no instrument has been published")
     report.heading("Changes after the pilot 試訪後修改", 3)
     try:
-        from survey_tui.core.versions import changes_after_pilot
+        from survey_tui.core.instrument.versions import changes_after_pilot
 
         ids = sorted({v.instrument_id for v in versions})
         diffs = [(i, changes_after_pilot(c.study, i)) for i in ids]
@@ -285,7 +285,7 @@ def _method(report: Report, c: _Context) -> None:
         report.missing("no interviews yet")
     report.heading("Quotas achieved 配額達成", 3)
     if cfg.quotas:
-        from survey_tui.core.quotas import quota_counts
+        from survey_tui.core.fieldwork.quotas import quota_counts
 
         cells = quota_counts(store, cfg.quotas)
         report.table(
@@ -310,7 +310,7 @@ def _method(report: Report, c: _Context) -> None:
 
 def _rates(report: Report, store: Any) -> None:
     try:
-        from survey_tui.core.respondents import status_counts
+        from survey_tui.core.fieldwork.respondents import status_counts
 
         counts = status_counts(store)
     except ModuleNotFoundError:
@@ -817,7 +817,7 @@ def _tab_books(study: Study, language: str) -> list[Path]:
     """exports/<plan>.xlsx for each tab plan (tabs/*.yaml) that is free of errors."""
     from survey_tui.analysis.dataset import load_dataset
     from survey_tui.analysis.tabplan import run_plan
-    from survey_tui.core.tabplan import load_tab_plan, tab_plan_files
+    from survey_tui.core.plan.tabplan import load_tab_plan, tab_plan_files
     from survey_tui.report.tabbook import write_tab_book
 
     files = tab_plan_files(study.root)

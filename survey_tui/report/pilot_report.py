@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from survey_tui.analysis.pilot import PilotStats, pilot_statistics, pilot_versions
+from survey_tui.core.instrument.versions import diff_versions
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.study import Study
-from survey_tui.core.versions import diff_versions
 from survey_tui.core.yamlfile import write_text_atomic
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from survey_tui.core.plan import COLLECTION_MODES, TEST_LABELS, Hypothesis, Source
+from survey_tui.core.plan.model import COLLECTION_MODES, TEST_LABELS, Hypothesis, Source
 from survey_tui.core.study import Study, StudyConfig
 from survey_tui.core.yamlfile import write_text_atomic
 
@@ -131,7 +131,7 @@ def build_preliminary_report(config: StudyConfig, today: date | None = None) -> 
         f"- Planned sample size: {m.sample_size if m.sample_size else '—'}",
     ]
     if m.sample_size:
-        from survey_tui.core.plan import margin_for_sample_size
+        from survey_tui.core.plan.model import margin_for_sample_size
 
         population = m.population_size if m.population_size and m.population_size >= m.sample_size else None
         margin = margin_for_sample_size(m.sample_size, 0.95, 0.5, population)

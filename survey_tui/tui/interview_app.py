@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import App
 from textual.binding import Binding
 
-from survey_tui.core.capture import CaptureSession
+from survey_tui.core.interview.capture import CaptureSession
 from survey_tui.core.study import Study
 from survey_tui.tui.screens.interview import InterviewScreen, StartScreen
 

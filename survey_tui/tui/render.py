@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
-from survey_tui.core.builder import EditError
-from survey_tui.core.instrument_loader import Finding
+from survey_tui.core.instrument.builder import EditError
+from survey_tui.core.instrument.loader import Finding
 from survey_tui.core.problems import Problem
 
 

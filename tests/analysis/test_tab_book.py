@@ -13,8 +13,8 @@ from survey_tui.analysis.dataset import load_dataset
 from survey_tui.analysis.tables import TableOptions, banner_tables, frequencies
 from survey_tui.analysis.tabplan import run_plan
 from survey_tui.cli import main
+from survey_tui.core.plan.tabplan import read_tab_plan
 from survey_tui.core.study import open_study
-from survey_tui.core.tabplan import read_tab_plan
 from survey_tui.report.tabbook import CONTENTS, HEADER_ROWS, sheet_name, write_tab_book
 
 

@@ -14,8 +14,8 @@ from survey_tui.analysis.hypotheses import evaluate_all
 from survey_tui.analysis.tables import TableOptions, banner_tables
 from survey_tui.analysis.tabplan import run_plan
 from survey_tui.cli import main
+from survey_tui.core.plan.tabplan import read_tab_plan
 from survey_tui.core.study import check_study, open_study
-from survey_tui.core.tabplan import read_tab_plan
 
 
 @pytest.fixture

@@ -270,7 +270,7 @@ def test_weighted_table_shows_both_bases_and_says_its_weight() -> None:
 def test_not_applicable_never_enters_pilot_alpha() -> None:
     """One respondent answering 97 "not used" everywhere used to take alpha from .95 to .09."""
     from survey_tui.analysis.pilot import _grid_stats, cronbach_alpha
-    from survey_tui.core.instrument_loader import load_instrument
+    from survey_tui.core.instrument.loader import load_instrument
 
     root = Path(__file__).resolve().parents[2]
     instrument = load_instrument(root / "instruments" / "bubble_tea_brand_health.yaml")

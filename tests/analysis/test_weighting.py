@@ -18,9 +18,9 @@ from survey_tui.analysis.weighting import (
     weighting_efficiency,
 )
 from survey_tui.cli import main
+from survey_tui.core.plan.weighting import WeightCaps, WeightingConfig
 from survey_tui.core.problems import LoadError
 from survey_tui.core.study import open_study
-from survey_tui.core.weighting import WeightCaps, WeightingConfig
 
 # -- Kish's effective base, worked by hand ----------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from survey_tui.core.store import Store
+from survey_tui.core.store.sqlite import Store
 from survey_tui.core.study import Study, init_study, open_study
 from tests.conftest import SMALL
 

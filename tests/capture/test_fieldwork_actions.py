@@ -6,8 +6,8 @@ from pathlib import Path
 
 from textual.widgets import DataTable
 
-from survey_tui.core.capture import CaptureSession, start_session
-from survey_tui.core.store import Store
+from survey_tui.core.interview.capture import CaptureSession, start_session
+from survey_tui.core.store.sqlite import Store
 from survey_tui.core.study import Study
 from survey_tui.tui.app import SurveyApp
 from survey_tui.tui.screens.interview import InterviewScreen, StartScreen

@@ -8,8 +8,8 @@ import pytest
 from textual import events
 from textual.widgets import Input, Static
 
-from survey_tui.core.capture import consent_of, paradata, resume_session, start_session
-from survey_tui.core.store import Store
+from survey_tui.core.interview.capture import consent_of, paradata, resume_session, start_session
+from survey_tui.core.store.sqlite import Store
 from survey_tui.plain.interview import run_plain
 from survey_tui.tui.interview_app import InterviewApp
 from tests.capture.helpers import make_study, stored_interview

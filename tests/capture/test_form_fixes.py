@@ -12,8 +12,8 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 from wcwidth import wcswidth
 
-from survey_tui.core.capture import resumable_interviews, resume_session, start_session, time_spent
-from survey_tui.core.store import Store
+from survey_tui.core.interview.capture import resumable_interviews, resume_session, start_session, time_spent
+from survey_tui.core.store.sqlite import Store
 from survey_tui.core.study import Study
 from survey_tui.tui.interview_app import InterviewApp
 from survey_tui.tui.screens.interview import ChoiceBoard, InterviewScreen, StartScreen

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from benchmarks.synthetic_instrument import make_instrument_yaml
-from survey_tui.core.capture import resume_session
-from survey_tui.core.routing import on_path
-from survey_tui.core.store import Store
+from survey_tui.core.interview.capture import resume_session
+from survey_tui.core.interview.routing import on_path
+from survey_tui.core.store.sqlite import Store
 from survey_tui.core.study import Study
 from tests.capture.helpers import make_study
 from tests.capture_worker import scripted_value

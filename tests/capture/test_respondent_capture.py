@@ -9,8 +9,9 @@ import pytest
 from textual import events
 from textual.widgets import DataTable, Input, Static
 
-from survey_tui.core import respondents as resp
-from survey_tui.core.capture import (
+from survey_tui.core.fieldwork import respondents as resp
+from survey_tui.core.fieldwork.screening import EligibilityCriterion
+from survey_tui.core.interview.capture import (
     CaptureError,
     assigned_respondents,
     consent_of,
@@ -19,7 +20,6 @@ from survey_tui.core.capture import (
     resume_session,
     start_session,
 )
-from survey_tui.core.screening import EligibilityCriterion
 from survey_tui.core.study import Study, open_study
 from survey_tui.plain.interview import run_plain
 from survey_tui.tui.app import SurveyApp

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from survey_tui.core.builder import EditError, InstrumentDraft
-from survey_tui.core.instrument_loader import load_instrument
+from survey_tui.core.instrument.builder import EditError, InstrumentDraft
+from survey_tui.core.instrument.loader import load_instrument
 
 DEMO = Path(__file__).resolve().parents[2] / "instruments" / "bubble_tea_brand_health.yaml"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
-from survey_tui.core.instrument_loader import load_instrument_text
-from survey_tui.core.interview import InterviewEngine
+from survey_tui.core.instrument.loader import load_instrument_text
+from survey_tui.core.interview.engine import InterviewEngine
 from tests.conftest import SMALL, load_small
 
 FILTERED = SMALL.replace(

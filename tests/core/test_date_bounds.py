@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from survey_tui.core.validation import Invalid, parse_answer
+from survey_tui.core.interview.validation import Invalid, parse_answer
 from tests.conftest import load_small
 
 INSTRUMENT = """
@@ -49,7 +49,7 @@ def test_other_dates_may_lie_ahead_and_bounds_can_be_overridden() -> None:
 
 
 def test_a_bound_that_is_not_a_date_is_a_located_problem() -> None:
-    from survey_tui.core.instrument_loader import load_instrument_text
+    from survey_tui.core.instrument.loader import load_instrument_text
 
     instrument, problems = load_instrument_text(INSTRUMENT.replace('"1800-01-01"', '"soon"'), "dates.yaml")
     assert instrument is None

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from survey_tui.core.instrument import Instrument
-from survey_tui.core.interview import InterviewEngine, StoreRecorder, state_from_store
-from survey_tui.core.store import Store
+from survey_tui.core.instrument.model import Instrument
+from survey_tui.core.interview.engine import InterviewEngine, StoreRecorder, state_from_store
+from survey_tui.core.store.sqlite import Store
 
 
 def walk(engine: InterviewEngine, answers: dict) -> list[str]:

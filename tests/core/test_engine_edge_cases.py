@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from survey_tui.core.instrument import Instrument
-from survey_tui.core.instrument_loader import load_instrument_text
-from survey_tui.core.interview import InterviewEngine, StoreRecorder, state_from_store
-from survey_tui.core.store import Store
+from survey_tui.core.instrument.loader import load_instrument_text
+from survey_tui.core.instrument.model import Instrument
+from survey_tui.core.interview.engine import InterviewEngine, StoreRecorder, state_from_store
+from survey_tui.core.store.sqlite import Store
 
 CHAIN = """
 id: chain

@@ -9,7 +9,7 @@ import random
 import polars as pl
 import pytest
 
-from survey_tui.core.expressions import (
+from survey_tui.core.instrument.expressions import (
     FUNCTIONS,
     Binary,
     Call,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from survey_tui.core.instrument_loader import load_instrument_text
+from survey_tui.core.instrument.loader import load_instrument_text
 from tests.conftest import SMALL
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from survey_tui.analysis.pilot import cronbach_alpha, pilot_statistics
-from survey_tui.core.interview import InterviewEngine, StoreRecorder
+from survey_tui.core.interview.engine import InterviewEngine, StoreRecorder
 from survey_tui.core.study import Study, init_study, open_study
 from survey_tui.demo.synthetic import SimulatedClock
 from tests.conftest import SMALL

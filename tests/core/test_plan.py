@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from survey_tui.core.plan import (
+from survey_tui.core.plan.edit import PlanStore
+from survey_tui.core.plan.model import (
     Hypothesis,
     Objective,
     PlanFields,
@@ -20,7 +21,6 @@ from survey_tui.core.plan import (
     margin_for_sample_size,
     sample_size_for_margin,
 )
-from survey_tui.core.plan_store import PlanStore
 from survey_tui.core.problems import LoadError
 from survey_tui.core.study import check_study, init_study, open_study
 from survey_tui.demo.build import STUDY_YAML

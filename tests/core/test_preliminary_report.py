@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from survey_tui.cli import main
-from survey_tui.core.plan_store import PlanStore
+from survey_tui.core.plan.edit import PlanStore
 from survey_tui.core.study import open_study
 from survey_tui.report.preliminary import build_preliminary_report, findings_by_theme
 from tests.plan_study import make_plan_study
@@ -92,7 +92,7 @@ def test_an_empty_plan_still_gives_a_readable_report(tmp_path: Path) -> None:
 
 
 def test_pipes_in_titles_do_not_break_the_table(plan_study: Path) -> None:
-    from survey_tui.core.plan import Source
+    from survey_tui.core.plan.model import Source
 
     PlanStore(plan_study).upsert("sources", Source(id="S9", title="A | B report"))
     md = build_preliminary_report(open_study(plan_study).config)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from survey_tui.core.instrument_loader import load_instrument_text
-from survey_tui.core.preview import PreviewSession
+from survey_tui.core.instrument.loader import load_instrument_text
+from survey_tui.core.interview.preview import PreviewSession
 from tests.conftest import load_small
 
 DEMO = Path(__file__).resolve().parents[2] / "instruments" / "bubble_tea_brand_health.yaml"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from survey_tui.core.store import MIGRATIONS, Store, StoreError
+from survey_tui.core.store.sqlite import MIGRATIONS, Store, StoreError
 
 
 def test_pragmas_for_durability(tmp_path: Path) -> None:
@@ -148,7 +148,7 @@ def test_several_processes_opening_a_new_database_at_once(tmp_path: Path) -> Non
     import sys
 
     code = (
-        "import sys; from pathlib import Path; from survey_tui.core.store import Store\n"
+        "import sys; from pathlib import Path; from survey_tui.core.store.sqlite import Store\n"
         "s = Store(Path(sys.argv[1])); v = s.publish_instrument('x', 't'); s.start_interview(v.id); print('ok')"
     )
     for trial in range(3):

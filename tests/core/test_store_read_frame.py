@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from survey_tui.core.store import Store, _read_frame_adbc
+from survey_tui.core.store.sqlite import Store, _read_frame_adbc
 
 SCHEMA = {"interview_id": pl.Int64, "question": pl.String, "value": pl.String, "special": pl.String}
 SQL = "SELECT interview_id, question, value, special FROM answers WHERE question != ? ORDER BY interview_id, question"

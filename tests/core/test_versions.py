@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from survey_tui.core.study import init_study
-from survey_tui.core.versions import (
+from survey_tui.core.instrument.versions import (
     CodeReuseError,
     changes_after_pilot,
     code_reuse,
@@ -17,6 +16,7 @@ from survey_tui.core.versions import (
     draft_status,
     publish,
 )
+from survey_tui.core.study import init_study
 from tests.conftest import SMALL, load_small
 
 

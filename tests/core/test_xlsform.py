@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from survey_tui.core.instrument_loader import load_instrument, load_instrument_text
+from survey_tui.core.instrument.loader import load_instrument, load_instrument_text
+from survey_tui.core.instrument.versions import diff_instruments
 from survey_tui.core.problems import LoadError
-from survey_tui.core.versions import diff_instruments
 from survey_tui.io.xlsform import Unsupported, _Context, canonical, export_xlsform, import_xlsform, translate_expression
 from tests.conftest import SHARED, SMALL
 

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from survey_tui.cli import main
-from survey_tui.core.expressions import ExpressionError, parse_expression
-from survey_tui.core.instrument_loader import load_instrument_text
+from survey_tui.core.instrument.expressions import ExpressionError, parse_expression
+from survey_tui.core.instrument.loader import load_instrument_text
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.study import load_study_config
 

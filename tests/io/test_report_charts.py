@@ -12,8 +12,8 @@ from docx import Document
 from survey_tui.analysis.dataset import load_dataset
 from survey_tui.analysis.tabplan import run_plan
 from survey_tui.cli import main
+from survey_tui.core.plan.tabplan import read_tab_plan
 from survey_tui.core.study import open_study
-from survey_tui.core.tabplan import read_tab_plan
 from survey_tui.report import charts
 from survey_tui.report.full_report import build_report, write_docx
 

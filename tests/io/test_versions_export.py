@@ -81,7 +81,7 @@ def _count(rows: list[dict[str, object]], column: str) -> int:
 def test_export_holds_the_union_of_versions_with_the_newest_labels(tmp_path: Path) -> None:
     study = make_study(tmp_path / "study", consent=False)
     (tmp_path / "study" / "instruments" / "small.yaml").write_text(_v2(textwrap.dedent(SMALL)), encoding="utf-8")
-    from survey_tui.core.versions import publish
+    from survey_tui.core.instrument.versions import publish
 
     publish(study, "small", allow_code_reuse=True)
     study = open_study(tmp_path / "study")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from survey_tui.cli import main
-from survey_tui.core.store import Store, StoreError
+from survey_tui.core.store.sqlite import Store, StoreError
 
 
 def _digest(path: Path) -> str | None:
@@ -162,7 +162,7 @@ def test_a_study_that_cannot_be_written_is_still_read(
     study_copy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """What a read-only folder looks like to the store (root ignores permission bits, so it is simulated)."""
-    import survey_tui.core.store as store_module
+    import survey_tui.core.store.sqlite as store_module
 
     db = study_copy / "survey.db"
     with Store(db) as store:

@@ -31,7 +31,7 @@ def test_a_failing_format_leaves_the_previous_export_untouched(
         raise ValueError("A provided label is too long")
 
     monkeypatch.setattr(stata, "write_dta", too_long)
-    from survey_tui.core.store import Store
+    from survey_tui.core.store.sqlite import Store
 
     with Store(root / "survey.db") as store:  # the data changed since: a new .sav would differ
         row = store.query("SELECT interview_id FROM answers WHERE question = 'a5_why' LIMIT 1")[0]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from survey_tui.cli import main
-from survey_tui.core.store import Store
+from survey_tui.core.store.sqlite import Store
 from survey_tui.io.cells import csv_row, csv_text, starts_a_formula
 
 FORMULAS = [

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from survey_tui.cli import main
-from survey_tui.core import pdpa
-from survey_tui.core.capture import consent_wording_version
-from survey_tui.core.store import Store, StoreError
+from survey_tui.core.fieldwork import privacy as pdpa
+from survey_tui.core.interview.capture import consent_wording_version
+from survey_tui.core.store.sqlite import Store, StoreError
 from survey_tui.core.study import open_study
 
 
@@ -79,7 +79,7 @@ def test_the_privacy_report_lists_notice_consents_requests_and_erasures(
 
 
 def test_the_consent_screen_text_carries_the_notice_items(study: Path) -> None:
-    from survey_tui.core.capture import start_session
+    from survey_tui.core.interview.capture import start_session
 
     session = start_session(open_study(study), mode="test", interviewer="tester", language="en")
     try:

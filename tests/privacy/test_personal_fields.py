@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from survey_tui.cli import main
-from survey_tui.core import respondents as resp
-from survey_tui.core.store import Store
+from survey_tui.core.fieldwork import respondents as resp
+from survey_tui.core.store.sqlite import Store
 from survey_tui.core.study import open_study
 
 PLANTED = [

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from survey_tui.core.store import Store
+from survey_tui.core.store.sqlite import Store
 from survey_tui.io import contact_import as ci
 
 HEADER = "姓名,手機,Email,性別,年齡,縣市,職業\n"

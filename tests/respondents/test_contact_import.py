@@ -7,9 +7,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from survey_tui.core import respondents as resp
-from survey_tui.core.screening import EligibilityCriterion
-from survey_tui.core.store import Store
+from survey_tui.core.fieldwork import respondents as resp
+from survey_tui.core.fieldwork.screening import EligibilityCriterion
+from survey_tui.core.store.sqlite import Store
 from survey_tui.io import contact_import as ci
 
 HEADER = "姓名,手機,Email,性別,年齡,縣市,職業\n"

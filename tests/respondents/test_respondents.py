@@ -8,12 +8,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from survey_tui.core import respondents as resp
-from survey_tui.core.instrument_loader import load_instrument_text
-from survey_tui.core.interview import InterviewEngine, StoreRecorder
-from survey_tui.core.quotas import Quota, quota_counts, stop_check_for
-from survey_tui.core.screening import EligibilityCriterion, screen_frame, screen_one
-from survey_tui.core.store import Store
+from survey_tui.core.fieldwork import respondents as resp
+from survey_tui.core.fieldwork.quotas import Quota, quota_counts, stop_check_for
+from survey_tui.core.fieldwork.screening import EligibilityCriterion, screen_frame, screen_one
+from survey_tui.core.instrument.loader import load_instrument_text
+from survey_tui.core.interview.engine import InterviewEngine, StoreRecorder
+from survey_tui.core.store.sqlite import Store
 
 QUOTA_INSTRUMENT = textwrap.dedent(
     """
@@ -192,7 +192,7 @@ def test_exports_leave_contacts_out_unless_asked(store: Store) -> None:
 def test_no_code_outside_the_respondents_module_reads_the_contact_table() -> None:
     """Every export path must go through respondents_for_export: only it (via read_contacts) sees contacts."""
     package = Path(__file__).resolve().parents[2] / "survey_tui"
-    allowed = {package / "core" / "respondents.py", package / "core" / "store.py"}
+    allowed = {package / "core" / "fieldwork" / "respondents.py", package / "core" / "store" / "sqlite.py"}
     offenders = [
         str(p.relative_to(package))
         for p in package.rglob("*.py")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, OptionList, Select
 
-from survey_tui.core import respondents as resp
+from survey_tui.core.fieldwork import respondents as resp
 from survey_tui.core.study import open_study
 from survey_tui.tui.app import SurveyApp
 from survey_tui.tui.screens.respondents import RespondentsScreen

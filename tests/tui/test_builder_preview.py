@@ -6,8 +6,8 @@ from pathlib import Path
 
 from textual.widgets import Static
 
-from survey_tui.core.instrument_loader import load_instrument
-from survey_tui.core.preview import PreviewSession
+from survey_tui.core.instrument.loader import load_instrument
+from survey_tui.core.interview.preview import PreviewSession
 from survey_tui.core.study import open_study
 from survey_tui.tui.app import SurveyApp
 from survey_tui.tui.screens.interview import InterviewScreen, StopScreen

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from textual.widgets import Input, Static, TextArea, Tree
 
-from survey_tui.core.instrument_loader import load_instrument
+from survey_tui.core.instrument.loader import load_instrument
 from survey_tui.core.study import init_study, open_study
 from survey_tui.tui.app import SurveyApp
 from survey_tui.tui.screens.questionnaire import ConfirmScreen, QuestionForm, TextScreen

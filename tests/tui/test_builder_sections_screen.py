@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from textual.widgets import Input, Static, Tree
 
-from survey_tui.core.instrument_loader import load_instrument
+from survey_tui.core.instrument.loader import load_instrument
 from survey_tui.core.study import open_study
 from survey_tui.tui.app import SurveyApp
 from survey_tui.tui.screens.questionnaire import ConfirmScreen, QuestionnaireScreen, SectionForm

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Input, Select, Static
 
-from survey_tui.core.instrument_loader import load_instrument
+from survey_tui.core.instrument.loader import load_instrument
 from survey_tui.core.study import open_study
 from survey_tui.tui.app import SurveyApp
 from survey_tui.tui.screens.instrument_forms import SettingsForm, TerminateForm, TerminateRulesScreen

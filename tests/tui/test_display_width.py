@@ -13,8 +13,8 @@ import pytest
 from rich.console import Console
 from wcwidth import wcswidth
 
-from survey_tui.core.capture import start_session
-from survey_tui.core.instrument_loader import load_instrument_text
+from survey_tui.core.instrument.loader import load_instrument_text
+from survey_tui.core.interview.capture import start_session
 from survey_tui.tui.interview_app import InterviewApp
 from survey_tui.tui.render import fit, widest
 from survey_tui.tui.screens.interview import ChoiceBoard

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Input, Select, Static, TextArea
 
-from survey_tui.core.plan import margin_for_sample_size
+from survey_tui.core.plan.model import margin_for_sample_size
 from survey_tui.core.study import open_study
 from survey_tui.tui.app import SurveyApp
 from survey_tui.tui.screens.plan import PlanScreen

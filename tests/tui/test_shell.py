@@ -191,7 +191,7 @@ async def test_footers_fit_and_keep_sections_quit_and_keys(demo_study_dir: Path,
 
 
 async def test_interview_footer_keeps_help_at_80_columns(tmp_path: Path) -> None:
-    from survey_tui.core.capture import start_session
+    from survey_tui.core.interview.capture import start_session
     from survey_tui.tui.interview_app import InterviewApp
     from tests.capture.helpers import make_study
 
@@ -206,7 +206,7 @@ async def test_interview_footer_keeps_help_at_80_columns(tmp_path: Path) -> None
 
 
 async def test_home_reads_the_study_again_when_shown(tmp_path: Path) -> None:
-    from survey_tui.core.capture import start_session
+    from survey_tui.core.interview.capture import start_session
     from tests.capture.helpers import make_study
 
     study = make_study(tmp_path / "s", consent=False)

@@ -142,7 +142,7 @@ def bar_lines(table: t.StubTable, row: t.TableRow, width: int = 40) -> list[str]
 
 
 def plan_files(study: Any) -> list[str]:
-    from survey_tui.core.tabplan import tab_plan_files
+    from survey_tui.core.plan.tabplan import tab_plan_files
 
     return [study.relative(p) for p in tab_plan_files(study.root)]
 
@@ -357,7 +357,7 @@ class AnalysisScreen(Screen[None]):
             dataset = load_dataset(self.study)
             if plan_path:
                 from survey_tui.analysis.tabplan import run_plan
-                from survey_tui.core.tabplan import read_tab_plan
+                from survey_tui.core.plan.tabplan import read_tab_plan
 
                 plan = read_tab_plan(self.study.root / plan_path, plan_path)
                 tables = run_plan(plan, dataset, language, progress=progress)
@@ -386,7 +386,7 @@ class AnalysisScreen(Screen[None]):
         study = self.study
 
         def build(values: dict[str, str]) -> str:
-            from survey_tui.core.tabplan import TabPlan, check_tab_plan
+            from survey_tui.core.plan.tabplan import TabPlan, check_tab_plan
             from survey_tui.core.yamlfile import parse_yaml_text, validate_document
 
             doc, problems = parse_yaml_text(values["yaml"], path_text)
@@ -512,7 +512,7 @@ class AnalysisScreen(Screen[None]):
             text = f"No code frame for {state.question} yet: type +Label to add the first code."
         else:
             language = self.study.config.language
-            from survey_tui.core.instrument import label_text
+            from survey_tui.core.instrument.model import label_text
 
             text = "   ".join(f"{c.code} {label_text(c.label, language, 'en')}" for c in frame.codes)
         self.query_one("#code-frame", Static).update(text)

@@ -43,7 +43,7 @@ class FieldworkScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="fieldwork-resume")
     def resume(self, interview_id: int) -> None:
-        from survey_tui.core.capture import CaptureError, resume_session
+        from survey_tui.core.interview.capture import CaptureError, resume_session
 
         try:
             session = resume_session(self.app.study, interview_id)  # type: ignore[attr-defined]

@@ -19,8 +19,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, DataTable, Input, Label, Select, Static
 
-from survey_tui.core.builder import OUTCOMES, EditError, InstrumentDraft
-from survey_tui.core.instrument import SPECIAL_NAMES
+from survey_tui.core.instrument.builder import OUTCOMES, EditError, InstrumentDraft
+from survey_tui.core.instrument.model import SPECIAL_NAMES
 from survey_tui.core.problems import LoadError
 from survey_tui.tui.render import logic_feedback
 

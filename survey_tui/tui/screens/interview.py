@@ -23,7 +23,7 @@ from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
-from survey_tui.core.capture import (
+from survey_tui.core.interview.capture import (
     CaptureSession,
     assigned_respondents,
     outcome_label,
@@ -31,9 +31,9 @@ from survey_tui.core.capture import (
     resume_session,
     start_session,
 )
-from survey_tui.core.interview import QuestionView
-from survey_tui.core.messages import localise
-from survey_tui.core.preview import InterviewSession
+from survey_tui.core.interview.engine import QuestionView
+from survey_tui.core.interview.messages import localise
+from survey_tui.core.interview.preview import InterviewSession
 from survey_tui.tui.footer import FittingFooter
 from survey_tui.tui.messages import Loaded, LoadFailed
 from survey_tui.tui.render import cells, fit, widest, wrap

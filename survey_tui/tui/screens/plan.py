@@ -21,7 +21,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 
-from survey_tui.core.plan import (
+from survey_tui.core.plan.edit import PlanStore, yaml_ready
+from survey_tui.core.plan.model import (
     APPROACHES,
     COLLECTION_MODES,
     DIRECTIONS,
@@ -44,7 +45,6 @@ from survey_tui.core.plan import (
     check_plan,
     margin_for_sample_size,
 )
-from survey_tui.core.plan_store import PlanStore, yaml_ready
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.study import StudyConfig
 from survey_tui.core.yamlfile import dump_yaml, parse_yaml_text

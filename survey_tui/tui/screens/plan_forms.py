@@ -19,7 +19,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
-from survey_tui.core.plan import margin_for_sample_size, sample_size_for_margin
+from survey_tui.core.plan.model import margin_for_sample_size, sample_size_for_margin
 from survey_tui.core.problems import LoadError
 
 FieldKind = Literal["text", "select", "area"]

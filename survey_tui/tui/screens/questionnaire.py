@@ -24,9 +24,9 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Header, Input, Label, Markdown, Select, Static, TextArea, Tree
 
-from survey_tui.core.builder import EditError, InstrumentDraft
-from survey_tui.core.instrument import Instrument, Question, label_text
-from survey_tui.core.preview import PreviewSession
+from survey_tui.core.instrument.builder import EditError, InstrumentDraft
+from survey_tui.core.instrument.model import Instrument, Question, label_text
+from survey_tui.core.interview.preview import PreviewSession
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.yamlfile import dump_yaml
 from survey_tui.tui.footer import FittingFooter
@@ -56,7 +56,7 @@ class QuestionnaireData:
 
 def read_drafts(study: Any) -> QuestionnaireData:
     """Every instrument file as an editable draft, with its check results and version status."""
-    from survey_tui.core.versions import draft_status
+    from survey_tui.core.instrument.versions import draft_status
 
     drafts, problems = [], []
     for path in study.instrument_files():
@@ -903,7 +903,7 @@ class QuestionnaireScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="builder-publish")
     def publish_check(self, info: DraftInfo) -> None:
-        from survey_tui.core.versions import diff_instruments, publish_checks
+        from survey_tui.core.instrument.versions import diff_instruments, publish_checks
 
         try:
             instrument = self.study.load_instrument(info.instrument_id)
@@ -940,7 +940,7 @@ class QuestionnaireScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="builder-publish")
     def do_publish(self, info: DraftInfo, allow: bool) -> None:
-        from survey_tui.core.versions import publish
+        from survey_tui.core.instrument.versions import publish
 
         try:
             result = publish(self.study, info.instrument_id, note="published in the builder", allow_code_reuse=allow)
@@ -957,7 +957,7 @@ class QuestionnaireScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="builder-text")
     def versions_view(self, instrument_id: str) -> None:
-        from survey_tui.core.versions import diff_versions, draft_status, interview_counts_by_version
+        from survey_tui.core.instrument.versions import diff_versions, draft_status, interview_counts_by_version
 
         try:
             with self.study.store() as store:

@@ -19,8 +19,8 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Header, Input, Label, OptionList, Select, Static
 
-from survey_tui.core import respondents as resp
-from survey_tui.core.quotas import cell_key, quota_counts
+from survey_tui.core.fieldwork import respondents as resp
+from survey_tui.core.fieldwork.quotas import cell_key, quota_counts
 from survey_tui.tui.footer import FittingFooter
 from survey_tui.tui.messages import Loaded, LoadFailed
 
@@ -657,7 +657,7 @@ class RespondentsScreen(Screen[None]):
 
     @work(thread=True, group="respondents-interview")
     def _open_interview(self, respondent_id: str, interviewer: str) -> None:
-        from survey_tui.core.capture import CaptureError, open_for_respondent
+        from survey_tui.core.interview.capture import CaptureError, open_for_respondent
         from survey_tui.core.problems import LoadError
 
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from survey_tui.core.instrument import Instrument
+from survey_tui.core.instrument.model import Instrument
 
 
 @dataclass(frozen=True)

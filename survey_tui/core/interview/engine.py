@@ -15,11 +15,11 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from survey_tui.core.answers import Answer, AnswerScope
-from survey_tui.core.instrument import PIPE_PATTERN, Choice, Instrument, Question, label_text
-from survey_tui.core.messages import message
-from survey_tui.core.routing import is_relevant, next_question, on_path
-from survey_tui.core.validation import Invalid, Rejection, special_answer, validate
+from survey_tui.core.instrument.model import PIPE_PATTERN, Choice, Instrument, Question, label_text
+from survey_tui.core.interview.answers import Answer, AnswerScope
+from survey_tui.core.interview.messages import message
+from survey_tui.core.interview.routing import is_relevant, next_question, on_path
+from survey_tui.core.interview.validation import Invalid, Rejection, special_answer, validate
 
 
 class Recorder(Protocol):

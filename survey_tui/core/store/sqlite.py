@@ -142,7 +142,7 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (interview_id, question)
     ) WITHOUT ROWID;
     """,
-    # T1.3 respondents: recruitment lifecycle, consent and erasure (SQL lives in core/respondents.py).
+    # T1.3 respondents: recruitment lifecycle, consent and erasure (SQL lives in core/fieldwork/respondents.py).
     """
     ALTER TABLE respondents ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE respondents ADD COLUMN next_appointment TEXT;
@@ -241,7 +241,7 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE respondent_contacts ADD COLUMN personal TEXT;
     """,
-    # PDPA on record (SQL in core/pdpa.py): data-subject requests with their due dates, and retention purges.
+    # PDPA on record (SQL in fieldwork/privacy.py): data-subject requests with their due dates, and retention purges.
     """
     CREATE TABLE data_subject_requests (
         id INTEGER PRIMARY KEY,

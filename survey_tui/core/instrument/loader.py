@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from survey_tui.core.expressions import Expression, ExpressionError, parse_expression
-from survey_tui.core.instrument import (
+from survey_tui.core.instrument.expressions import Expression, ExpressionError, parse_expression
+from survey_tui.core.instrument.model import (
     CHOICE_TYPES,
     PIPE_PATTERN,
     SPECIAL_NAMES,

@@ -20,8 +20,8 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import CommentMark
 from ruamel.yaml.tokens import CommentToken
 
-from survey_tui.core.instrument import NAME_PATTERN, SPECIAL_NAMES, Instrument, SpecialCode, _default_specials
-from survey_tui.core.instrument_loader import Finding, compile_instrument, load_instrument_text
+from survey_tui.core.instrument.loader import Finding, compile_instrument, load_instrument_text
+from survey_tui.core.instrument.model import NAME_PATTERN, SPECIAL_NAMES, Instrument, SpecialCode, _default_specials
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.yamlfile import dump_yaml, parse_yaml_text, to_plain, write_text_atomic
 

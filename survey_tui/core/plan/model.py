@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 
-from survey_tui.core.expressions import ExpressionError, parse_expression
+from survey_tui.core.instrument.expressions import ExpressionError, parse_expression
 from survey_tui.core.problems import Problem
 
 if TYPE_CHECKING:
-    from survey_tui.core.instrument import Instrument
+    from survey_tui.core.instrument.model import Instrument
     from survey_tui.core.yamlfile import YamlDocument
 
 STUDY_FILE = "study.yaml"

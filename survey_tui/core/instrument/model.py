@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator
 
-from survey_tui.core.expressions import Expression
+from survey_tui.core.instrument.expressions import Expression
 
 QuestionType = Literal["single", "multi", "scale", "grid", "numeric", "text", "date", "note", "calculate"]
 SpecialName = Literal["dont_know", "refused"]

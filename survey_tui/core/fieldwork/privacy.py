@@ -12,8 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from survey_tui.core.instrument import Labels, label_text
-from survey_tui.core.store import Store, StoreError, now
+from survey_tui.core.instrument.model import Labels, label_text
+from survey_tui.core.store.sqlite import Store, StoreError, now
 
 #: Art. 3 rights, as requests: inquiry/review, a copy, correction, stop collecting/processing/using, deletion
 REQUEST_KINDS = ("inquiry", "copy", "correction", "stop", "deletion")
@@ -133,7 +133,7 @@ def purge_expired(
     today = today or date.today()
     if retention_until is None or today <= retention_until:
         return 0
-    from survey_tui.core import respondents as resp  # the only module that touches contact data
+    from survey_tui.core.fieldwork import respondents as resp  # the only module that touches contact data
 
     return resp.purge_contacts(store, retention_until.isoformat(), actor=actor)
 
@@ -188,7 +188,7 @@ def report_markdown(
     purges = store.query("SELECT at, retention_until, contacts_erased, actor FROM retention_purges ORDER BY id")
     for at, until, count, actor in purges:
         out.append(f"- purged {at[:19]}: {count} contact records (retention date {until}, by {actor or '-'})")
-    from survey_tui.core import respondents as resp
+    from survey_tui.core.fieldwork import respondents as resp
 
     remaining = resp.contact_count(store)
     out += [f"Contact records held now: {remaining}", ""]

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from survey_tui.core.expressions import DictScope, Expression, WideFrameResolver, parse_expression
-from survey_tui.core.instrument import Labels, label_text
+from survey_tui.core.instrument.expressions import DictScope, Expression, WideFrameResolver, parse_expression
+from survey_tui.core.instrument.model import Labels, label_text
 from survey_tui.core.lazy import lazy
 
 if TYPE_CHECKING:

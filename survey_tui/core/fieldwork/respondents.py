@@ -43,9 +43,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from survey_tui.core.fieldwork.screening import EligibilityCriterion, screen_frame
 from survey_tui.core.lazy import lazy
-from survey_tui.core.screening import EligibilityCriterion, screen_frame
-from survey_tui.core.store import Store, StoreError, decode, encode, now
+from survey_tui.core.store.sqlite import Store, StoreError, decode, encode, now
 
 if TYPE_CHECKING:
     import numpy as np
@@ -608,7 +608,7 @@ def _tables_with_interview_id(conn: Any) -> list[str]:
 
 
 def purge_contacts(store: Store, retention_until: str, *, actor: str | None = None) -> int:
-    """The retention purge (core/pdpa.py decides when): every contact record erased, logged, traces cleared."""
+    """The retention purge (fieldwork/privacy.py decides when): every contact record erased, logged, traces cleared."""
     with store.transaction() as conn:
         count = conn.execute(f"DELETE FROM {_CONTACT_TABLE}").rowcount
         conn.execute(

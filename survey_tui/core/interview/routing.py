@@ -7,8 +7,8 @@ expressions may only read earlier questions (checked at load), one forward pass 
 
 from __future__ import annotations
 
-from survey_tui.core.answers import AnswerScope
-from survey_tui.core.instrument import Instrument, Question
+from survey_tui.core.instrument.model import Instrument, Question
+from survey_tui.core.interview.answers import AnswerScope
 
 
 def is_relevant(instrument: Instrument, question: Question, scope: AnswerScope) -> bool:

@@ -33,10 +33,10 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from survey_tui.core.expressions import Expression, Scope, WideFrameResolver, parse_expression
-from survey_tui.core.instrument import Labels, label_text
+from survey_tui.core.instrument.expressions import Expression, Scope, WideFrameResolver, parse_expression
+from survey_tui.core.instrument.model import Labels, label_text
 from survey_tui.core.lazy import lazy
-from survey_tui.core.store import decode
+from survey_tui.core.store.sqlite import decode
 
 if TYPE_CHECKING:
     import polars as pl

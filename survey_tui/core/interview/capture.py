@@ -30,14 +30,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from survey_tui.core import respondents as resp
-from survey_tui.core.answers import AnswerScope
-from survey_tui.core.instrument import Instrument, label_text
-from survey_tui.core.interview import InterviewEngine, StoreRecorder, state_from_store
-from survey_tui.core.preview import SessionEnding
+from survey_tui.core.fieldwork import respondents as resp
+from survey_tui.core.fieldwork.quotas import QuotaChecker
+from survey_tui.core.instrument.model import Instrument, label_text
+from survey_tui.core.interview.answers import AnswerScope
+from survey_tui.core.interview.engine import InterviewEngine, StoreRecorder, state_from_store
+from survey_tui.core.interview.preview import SessionEnding
 from survey_tui.core.problems import LoadError, Problem
-from survey_tui.core.quotas import QuotaChecker
-from survey_tui.core.store import InstrumentVersion, InterviewRow, Store, StoreError
+from survey_tui.core.store.sqlite import InstrumentVersion, InterviewRow, Store, StoreError
 from survey_tui.core.study import Study
 
 RESUMABLE = ("in_progress", "suspended")
@@ -223,7 +223,7 @@ class CaptureSession(SessionEnding):
         notice = self.study.config.privacy_notice
         if notice is None:
             return text
-        from survey_tui.core.pdpa import notice_lines
+        from survey_tui.core.fieldwork.privacy import notice_lines
 
         return "\n".join([text, "", *notice_lines(notice, self.language, self.instrument.language)])
 

@@ -14,9 +14,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from survey_tui.core.instrument import Choice, Instrument, Question, label_text
+from survey_tui.core.instrument.model import Choice, Instrument, Question, label_text
 from survey_tui.core.problems import LoadError, Problem
-from survey_tui.core.store import InstrumentVersion
+from survey_tui.core.store.sqlite import InstrumentVersion
 from survey_tui.core.study import Study
 
 LOGIC_FIELDS = ("relevant", "constraint", "calculate")

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
-from survey_tui.core.instrument import Instrument, Question
-from survey_tui.core.interview import InterviewEngine, NullRecorder
+from survey_tui.core.instrument.model import Instrument, Question
+from survey_tui.core.interview.engine import InterviewEngine, NullRecorder
 
 #: the mode a preview reports (interviews are 'field', 'pilot' or 'test')
 PREVIEW_MODE = "preview"

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from survey_tui.core.answers import Answer, AnswerScope
-from survey_tui.core.instrument import Question, label_text
-from survey_tui.core.messages import message
+from survey_tui.core.instrument.model import Question, label_text
+from survey_tui.core.interview.answers import Answer, AnswerScope
+from survey_tui.core.interview.messages import message
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 _DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")

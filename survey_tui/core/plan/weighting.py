@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from survey_tui.core.plan import STUDY_FILE, Variable, _check_expression, _Locator, instrument_variables
+from survey_tui.core.plan.model import STUDY_FILE, Variable, _check_expression, _Locator, instrument_variables
 from survey_tui.core.problems import Problem
 
 if TYPE_CHECKING:
-    from survey_tui.core.instrument import Instrument
+    from survey_tui.core.instrument.model import Instrument
     from survey_tui.core.yamlfile import YamlDocument
 
 #: question kinds whose one code per respondent makes a raking dimension

@@ -18,9 +18,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from survey_tui.core.expressions import ExpressionError, parse_expression
-from survey_tui.core.instrument import Instrument, Labels, label_text
-from survey_tui.core.plan import CATEGORICAL, ID_PATTERN, Variable, instrument_variables
+from survey_tui.core.instrument.expressions import ExpressionError, parse_expression
+from survey_tui.core.instrument.model import Instrument, Labels, label_text
+from survey_tui.core.plan.model import CATEGORICAL, ID_PATTERN, Variable, instrument_variables
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.yamlfile import YamlDocument, read_yaml, validate_document
 

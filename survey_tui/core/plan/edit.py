@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from survey_tui.core.plan import PLAN_LISTS, StatusChange
+from survey_tui.core.plan.model import PLAN_LISTS, StatusChange
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.study import STUDY_FILE, StudyConfig
 from survey_tui.core.yamlfile import (

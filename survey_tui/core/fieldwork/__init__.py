@@ -1,0 +1,1 @@
+"""Respondents and contact data, screening, quotas, and personal-data duties (PDPA)."""

@@ -1,0 +1,1 @@
+"""Questionnaires: the model, its YAML loader, the expression language, the builder's edits, published versions."""

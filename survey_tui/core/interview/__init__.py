@@ -1,0 +1,1 @@
+"""One interview engine (routing, validation, answers, messages) and the sessions that capture or preview it."""

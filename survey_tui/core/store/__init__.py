@@ -1,0 +1,1 @@
+"""The study's database: one interface, its schema and migration history."""
