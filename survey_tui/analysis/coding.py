@@ -189,14 +189,20 @@ def add_coded_variables(study: Study, store: Store, dataset: Dataset) -> Dataset
     for question, frame in frames.items():
         if question not in dataset.variables or not frame.codes:
             continue
-        given = coded(store, question)
-        ids = list(given)
-        columns = {"interview_id": pl.Series(ids, dtype=pl.Int64)}
-        for code in frame.codes:
-            columns[f"{question}{SUFFIX}_{code.code}"] = pl.Series(
-                [1 if code.code in given[i] else 0 for i in ids], dtype=pl.Int8
-            )
+        # in bulk: the JSON code lists decoded by polars, not a Python object per verbatim
+        given = store.read_frame(
+            "SELECT interview_id, codes FROM open_end_codes WHERE question = ?",
+            (question,),
+            {"interview_id": pl.Int64, "codes": pl.String},
+        ).with_columns(pl.col("codes").str.json_decode(pl.List(pl.Int64)))
+        columns = given.select(
+            "interview_id",
+            *[
+                pl.col("codes").list.contains(code.code).cast(pl.Int8).alias(f"{question}{SUFFIX}_{code.code}")
+                for code in frame.codes
+            ],
+        )
         variables = coded_variables(frame, dataset.variables[question].label)
-        dataset = dataset.with_columns(pl.DataFrame(columns), variables)
+        dataset = dataset.with_columns(columns, variables)
         dataset.nets = {**dataset.nets, question + SUFFIX: frame.net_map(dataset.language)}
     return dataset

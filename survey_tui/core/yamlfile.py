@@ -10,7 +10,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import io
-import os
 import pickle
 import re
 from collections.abc import Sequence
@@ -26,6 +25,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from survey_tui.core.atomic import write_bytes_atomic, write_text_atomic  # noqa: F401 - re-exported
+from survey_tui.core.cache import cache_dir
 from survey_tui.core.problems import Problem
 
 M = TypeVar("M", bound=BaseModel)
@@ -110,10 +110,7 @@ _CACHE_KEEP = 256  # entries; the oldest go first
 
 
 def _cache_dir() -> Path:
-    base = os.environ.get("SURVEY_TUI_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "survey-tui"
-    )
-    return Path(base) / "yaml"
+    return cache_dir("yaml")
 
 
 def _cache_key(text: str) -> str:

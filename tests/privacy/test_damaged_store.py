@@ -210,3 +210,30 @@ def test_plain_mistakes_give_one_located_line(
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert expected in err and "Traceback" not in err
+
+
+def test_a_file_checked_clean_and_unchanged_is_not_read_through_again(
+    study_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """quick_check reads every page; an unchanged file checked clean before skips it, a changed one does not."""
+    statements: list[str] = []
+    connect = Store._connect
+
+    def traced(self: Store) -> sqlite3.Connection:
+        conn = connect(self)
+        conn.set_trace_callback(statements.append)
+        return conn
+
+    monkeypatch.setattr(Store, "_connect", traced)
+    db = study_copy / "survey.db"
+
+    def checks_on_open() -> int:
+        statements.clear()
+        Store(db).close()
+        return sum("quick_check" in s for s in statements)
+
+    assert checks_on_open() == 1  # a copy is a new file (new inode): checked
+    assert checks_on_open() == 0  # unchanged since: not read through again
+    _damage(db, "random pages")
+    with pytest.raises(StoreError, match="damaged"):
+        Store(db)
