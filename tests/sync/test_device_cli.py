@@ -1,0 +1,70 @@
+"""The demo study checked out to a laptop, interviewed offline and synced back, through the command line."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from survey_tui.cli import main
+from survey_tui.core.store.sqlite import Store
+from survey_tui.core.study import init_study, open_study
+from survey_tui.demo.build import capture_interviews
+from tests.sync.helpers import answers_by_uuid
+
+
+def test_demo_checkout_interview_sync_end_to_end(
+    demo_study_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server_dir = tmp_path / "server"
+    shutil.copytree(demo_study_dir, server_dir)
+    laptop = tmp_path / "laptop"
+    assert main(["device", "checkout", "--server", str(server_dir), "--interviewer", "林志明", str(laptop)]) == 0
+    out = capsys.readouterr().out
+    with Store(server_dir / "survey.db") as server:
+        mine = int(server.query("SELECT COUNT(*) FROM respondents WHERE interviewer = '林志明'")[0][0])
+        before = int(server.query("SELECT COUNT(*) FROM interviews")[0][0])
+    assert f"{mine} respondents" in out
+
+    study = open_study(laptop)  # the laptop is a study of its own: capture offline with the real engine
+    with study.store() as device:
+        version = device.versions()[-1]
+        capture_interviews(device, study.instrument_for_version(version), version.id, 6, seed=11)
+    assert main(["device", "status", "--study", str(laptop)]) == 0
+    assert "6 waiting" in capsys.readouterr().out
+
+    assert main(["sync", "--study", str(laptop)]) == 0
+    assert "6 stored" in capsys.readouterr().out
+    assert main(["sync", "--study", str(laptop)]) == 0
+    assert "nothing new" in capsys.readouterr().out
+    with Store(server_dir / "survey.db") as server, Store(laptop / "survey.db") as device:
+        assert int(server.query("SELECT COUNT(*) FROM interviews")[0][0]) == before + 6
+        theirs = answers_by_uuid(server)
+        for uuid, answers in answers_by_uuid(device).items():
+            assert theirs[uuid] == answers
+    assert main(["conflicts", "list", "--study", str(server_dir)]) == 0
+    assert "no conflicts" in capsys.readouterr().out
+
+
+def test_sync_against_another_study_is_refused(demo_study_dir: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    server_dir = tmp_path / "server"
+    shutil.copytree(demo_study_dir, server_dir)
+    laptop = tmp_path / "laptop"
+    assert main(["device", "checkout", "--server", str(server_dir), "--interviewer", "王建宏", str(laptop)]) == 0
+    other = init_study(tmp_path / "other", "Another study")
+    capsys.readouterr()
+    assert main(["sync", "--study", str(laptop), "--server", str(other.root)]) == 1
+    err = capsys.readouterr().err
+    assert "refused, nothing was written" in err and "survey-tui sync" in err
+    with Store(other.db_path) as store:
+        assert int(store.query("SELECT COUNT(*) FROM interviews")[0][0]) == 0
+
+
+def test_checkout_from_a_database_url_says_it_is_not_available_here(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    code = main(
+        ["device", "checkout", "--server", "postgresql://db/study", "--interviewer", "amy", str(tmp_path / "x")]
+    )
+    assert code == 1
+    assert "nothing was written" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
