@@ -27,7 +27,19 @@ class FieldworkScreen(Screen[None]):
         Binding("u", "resume_interview", "Resume", id="fieldwork.resume", tooltip="Resume the selected interview"),
         Binding("p", "new_interview('pilot')", "Pilot", id="fieldwork.pilot", tooltip="Capture a pilot interview"),
         Binding("r", "refresh", "Refresh", id="fieldwork.refresh", tooltip="Read the interviews again"),
+        Binding(
+            "v",
+            "supervise",
+            "Supervisor",
+            id="fieldwork.supervisor",
+            tooltip="Who is interviewing now, completes per day, quotas, sync conflicts",
+        ),
     ]
+
+    def action_supervise(self) -> None:
+        from survey_tui.tui.screens.supervisor import SupervisorScreen
+
+        self.app.push_screen(SupervisorScreen(), lambda _: self.action_refresh())
 
     def action_new_interview(self, mode: str) -> None:
         from survey_tui.tui.screens.interview import StartScreen
