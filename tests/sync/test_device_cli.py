@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import shutil
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from survey_tui.cli import main
 from survey_tui.core.store.sqlite import Store
 from survey_tui.core.study import init_study, open_study
 from survey_tui.demo.build import capture_interviews
-from tests.sync.helpers import answers_by_uuid
+from tests.sync.helpers import answers_by_uuid, capture, server_study
 
 
 def test_demo_checkout_interview_sync_end_to_end(
@@ -68,3 +69,16 @@ def test_checkout_from_a_database_url_says_it_is_not_available_here(tmp_path: Pa
     assert code == 1
     assert "nothing was written" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_sync_with_the_server_out_of_reach_says_so_and_keeps_everything(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    study = server_study(tmp_path / "server", ["amy"], 1)
+    assert main(["device", "checkout", "--server", str(study.root), "--interviewer", "amy", str(tmp_path / "lap")]) == 0
+    with Store(tmp_path / "lap" / "survey.db") as device:
+        capture(device, random.Random(1), "amy", None)
+    study.root.rename(tmp_path / "moved")
+    capsys.readouterr()
+    assert main(["sync", "--study", str(tmp_path / "lap")]) == 1
+    assert "cannot be reached" in capsys.readouterr().err
+    assert main(["sync", "--study", str(tmp_path / "lap"), "--server", str(tmp_path / "moved")]) == 0
+    assert "1 stored" in capsys.readouterr().out

@@ -244,3 +244,42 @@ def test_device_quota_board_is_the_server_count_plus_its_own_completes(tmp_path:
     srv.store.close()
     amy.close()
     bob.close()
+
+
+def test_a_respondent_recruited_on_the_device_reaches_the_server_with_contacts(tmp_path: Path) -> None:
+    study = server_study(tmp_path / "server", ["amy"], 1)
+    with checkout_device(study, "amy", tmp_path / "amy") as device:
+        rid = resp.add(device, {"gender": 2}, {"name": "街訪 王小姐", "phone": "0911222333"}, interviewer="amy")
+        uuid = capture(device, random.Random(8), "amy", rid)
+        server = server_of(study)
+        sync_device(device, server)
+        assert resp.get(server.store, rid).status == "completed"
+        contacts = resp.read_contacts(server.store, [rid], purpose="test")
+        assert contacts["phone"].to_list() == ["0911222333"]
+        assert server.store.query("SELECT respondent_id FROM interviews WHERE uuid = ?", (uuid,))[0][0] == rid
+        server.store.close()
+
+
+def test_a_respondent_who_withdrew_on_the_server_leaves_the_device_with_their_contacts(tmp_path: Path) -> None:
+    study = server_study(tmp_path / "server", ["amy"], 2)
+    with checkout_device(study, "amy", tmp_path / "amy") as device:
+        gone, kept = [r[0] for r in device.query("SELECT id FROM respondents ORDER BY id")]
+        with study.store() as store:
+            resp.withdraw(store, gone, delete_answers=False, actor="sue")
+        sync_device(device, (server := server_of(study)))
+        server.store.close()
+        assert resp.get(device, gone).status == "withdrawn"
+        assert set(resp.read_contacts(device, purpose="test")["respondent_id"]) == {kept}
+
+
+def test_an_interview_on_a_version_the_server_lacks_is_refused_and_retried(tmp_path: Path) -> None:
+    study = server_study(tmp_path / "server", ["amy"], 1)
+    with checkout_device(study, "amy", tmp_path / "amy") as device:
+        device.publish_instrument("small", device.versions()[-1].source + "\n# edited on the laptop\n")
+        uuid = capture(device, random.Random(9), "amy", None)
+        report = sync_device(device, (server := server_of(study)))
+        assert report.pushed == {"refused": 1}
+        assert "not published on the server" in report.refused[0]
+        assert server.store.query("SELECT COUNT(*) FROM interviews WHERE uuid = ?", (uuid,))[0][0] == 0
+        assert device_status(device)["waiting"] == 1  # kept on the device, sent again next time
+        server.store.close()

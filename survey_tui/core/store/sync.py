@@ -570,6 +570,10 @@ def open_server(target: str, faults: Faults | None = None) -> SyncServer:
             f"{target}: this survey-tui syncs with a shared study folder; the PostgreSQL server store is not "
             "available in this build (nothing was written)"
         )
+    if not (Path(target) / "study.yaml").is_file():
+        raise StoreError(
+            f"{target}: the server study cannot be reached (no study there; is the share mounted?); nothing was written"
+        )
     study = open_study(Path(target))
     return SyncServer(study.store(), study.config.quotas, study_files(study), location=str(study.root), faults=faults)
 
