@@ -134,6 +134,11 @@ def test_keep_server_leaves_the_server_interview_as_it_was(tmp_path: Path) -> No
         before = answers_by_uuid(server.store)[uuid]
         resolve_conflict(server.store, conflicts(server.store)[0].id, "server", actor="sue")
         assert answers_by_uuid(server.store)[uuid] == before
+        report = sync_device(device, server)  # the laptop takes the server's version: both sides agree again
+        assert report.resolved == 1 and report.pushed == {}
+        assert answers_by_uuid(device)[uuid] == before
+        assert device_status(device) == {"total": 1, "waiting": 0, "synced": 1}
+        assert sync_device(device, server).pushed == {}
         server.store.close()
 
 

@@ -316,6 +316,11 @@ class SyncServer:
         respondents, contacts = self.assigned(interviewer)
         return Bundle(self.study_id, self.files, self.versions(), respondents, contacts, self.quota_state())
 
+    def states(self, uuids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The server's current state of these interviews (a device takes it when its own version lost)."""
+        uuids = list(uuids)
+        return interview_states(self.store, f"i.uuid IN ({_marks(uuids)})", uuids) if uuids else {}
+
     def resolutions(self, device_id: str) -> list[tuple[str, str, str]]:
         """(uuid, device_hash, resolution) of this device's conflicts the supervisor has settled."""
         rows = self.store.query(
@@ -820,8 +825,15 @@ def sync_device(
     owners = server.respondent_owners(here)
     quota = server.quota_state()
     settled = server.resolutions(link.device_id)
+    mine, unconfirmed = changed_interviews(device)
+    waiting = {
+        str(r[0]): str(r[1])
+        for r in device.query("SELECT interview_uuid, pushed_hash FROM device_sync_state WHERE state = 'conflict'")
+    }
+    # the supervisor kept the server's version of an interview the device has not touched since: take it
+    lost = [u for u, h, keep in settled if keep == "server" and waiting.get(u) == h and state_hash(mine[u]) == h]
+    theirs = server.states(lost)
     faults("pull:receive")
-    _, unconfirmed = changed_interviews(device)
     busy = {
         str(r[0])
         for chunk in _chunks(unconfirmed)
@@ -859,7 +871,35 @@ def sync_device(
         )
         forget_contacts(conn, gone)
         _write_quota_state(conn, quota)
+        device_versions = {
+            (str(r[0]), str(r[1])): int(r[2])
+            for r in conn.execute("SELECT instrument_id, sha256, id FROM instrument_versions").fetchall()
+        }
+        stamp = now()
+        for uuid, state in theirs.items():
+            version_id = device_versions.get((state["instrument"][0], state["instrument"][2]))
+            if version_id is None:
+                continue
+            local = int(conn.execute("SELECT id FROM interviews WHERE uuid = ?", (uuid,)).fetchone()[0])
+            conn.execute(
+                f"UPDATE interviews SET instrument_version_id = ?, {', '.join(f'{f} = ?' for f in STATE_FIELDS)}"
+                " WHERE id = ?",
+                (version_id, *[state[f] for f in STATE_FIELDS], local),
+            )
+            conn.execute("DELETE FROM answers WHERE interview_id = ?", (local,))
+            conn.executemany(
+                "INSERT INTO answers (interview_id, question, value, special, answered_at) VALUES (?, ?, ?, ?, ?)",
+                [(local, q, v, sp, stamp) for q, v, sp in state["answers"]],
+            )
+            device.log_event(
+                local, "sync_conflict_resolved", None, "the supervisor kept the server's version", at=stamp
+            )
+            conn.execute(
+                "UPDATE device_sync_state SET pushed_hash = ? WHERE interview_uuid = ?", (state_hash(state), uuid)
+            )
         for uuid, device_hash, resolution in settled:
+            if uuid in theirs:
+                device_hash = state_hash(theirs[uuid])
             cur = conn.execute(
                 "UPDATE device_sync_state SET state = 'synced', message = ? WHERE interview_uuid = ?"
                 " AND pushed_hash = ? AND state = 'conflict'",
