@@ -93,3 +93,21 @@ async def test_supervisor_view_updates_by_itself_and_resolves_a_conflict(
         assert answers_by_uuid(srv.store)[uuid]["age"] == ("14", None)
         srv.store.close()
     device.close()
+
+
+async def test_fieldwork_syncs_a_laptop_copy(tmp_path: Path) -> None:
+    study = server_study(tmp_path / "server", ["amy"], 1)
+    device = checkout_device(study, "amy", tmp_path / "amy")
+    uuid = capture(device, random.Random(4), "amy", None)
+    device.close()
+    app = SurveyApp(open_study(tmp_path / "amy"), keymap_file=tmp_path / "none.yaml")
+    app.animation_level = "none"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        await app.workers.wait_for_complete()
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert any("1 stored" in n.message for n in app._notifications)
+    with study.store() as server:
+        assert server.query("SELECT COUNT(*) FROM interviews WHERE uuid = ?", (uuid,))[0][0] == 1
