@@ -288,3 +288,19 @@ def test_an_interview_on_a_version_the_server_lacks_is_refused_and_retried(tmp_p
         assert server.store.query("SELECT COUNT(*) FROM interviews WHERE uuid = ?", (uuid,))[0][0] == 0
         assert device_status(device)["waiting"] == 1  # kept on the device, sent again next time
         server.store.close()
+
+
+def test_one_batch_holding_two_states_of_an_interview_in_either_order(tmp_path: Path) -> None:
+    study = server_study(tmp_path / "server", ["amy"], 1)
+    with checkout_device(study, "amy", tmp_path / "amy") as device:
+        uuid = capture(device, random.Random(10), "amy", None, n_answers=2)
+        first = build_pushes(device, [uuid], interview_states(device))[0]
+        local = device.query("SELECT id FROM interviews WHERE uuid = ?", (uuid,))[0][0]
+        device.save_answer(local, "spend", 7, None)
+        second = build_pushes(device, [uuid], interview_states(device))[0]
+        server = server_of(study)
+        device_id = device_link(device).device_id  # type: ignore[union-attr]
+        acks = server.push_interviews(device_id, "amy", [first, second, first])  # the old one arrives again last
+        assert [a.result for a in acks] == ["stored", "updated", "already"]
+        assert answers_by_uuid(server.store)[uuid]["spend"] == ("7", None)
+        server.store.close()

@@ -432,6 +432,9 @@ class SyncServer:
                         " VALUES (?, ?, ?, ?) ON CONFLICT (interview_uuid, content_hash) DO NOTHING",
                         (push.uuid, push.hash, device_id, now()),
                     )
+                if result != "already":  # the same uuid again later in this batch sees what was just written
+                    current[push.uuid] = push.state
+                    receipts.setdefault(push.uuid, {})[push.hash] = device_id
                 acks.append(Ack(push.uuid, result, push.hash))
             self.faults("interviews:before-commit")
         self.faults("interviews:after-commit")
