@@ -4,7 +4,10 @@ A *server* is any study store the team shares (a central study folder today; the
 exists). The server side is reached only through :class:`SyncServer`, whose SQL is plain and portable (`?`
 parameters through `Store.query` / `Store.transaction`), so it runs on whatever backend the server store is.
 
-How an interview is identified and pushed (after ODK Central's idempotent submissions, keyed by instanceID):
+How an interview is identified and pushed. ODK Central keys a submission by its instanceID: the same one sent
+again is accepted without a second copy, and an edit must name the version it replaces (deprecatedID) or it
+gets 409 Conflict. Here the same ideas, without the rejection: a state that was not built on the server's
+current one is kept as a conflict for the supervisor instead of being refused.
 
 * An interview is its ``uuid``; local integer ids differ between device and server and never travel.
 * Its *content hash* is the sha256 of its state (row fields that matter and its answers), computed the same
