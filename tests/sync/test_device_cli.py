@@ -82,3 +82,33 @@ def test_sync_with_the_server_out_of_reach_says_so_and_keeps_everything(tmp_path
     assert "cannot be reached" in capsys.readouterr().err
     assert main(["sync", "--study", str(tmp_path / "lap"), "--server", str(tmp_path / "moved")]) == 0
     assert "1 stored" in capsys.readouterr().out
+
+
+def test_conflicts_are_listed_and_resolved_from_the_command_line(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from survey_tui.core.store.sync import open_server, sync_device
+
+    study = server_study(tmp_path / "server", ["amy"], 1)
+    assert main(["device", "checkout", "--server", str(study.root), "--interviewer", "amy", str(tmp_path / "lap")]) == 0
+    with Store(tmp_path / "lap" / "survey.db") as device:
+        uuid = capture(device, random.Random(2), "amy", None, n_answers=2)
+        server = open_server(str(study.root))
+        sync_device(device, server)
+        sid = server.store.query("SELECT id FROM interviews WHERE uuid = ?", (uuid,))[0][0]
+        server.store.save_answer(sid, "drinks", 2, None, actor="sue")
+        server.store.close()
+        local = device.query("SELECT id FROM interviews WHERE uuid = ?", (uuid,))[0][0]
+        device.save_answer(local, "drinks", 1, None, actor="amy")
+    capsys.readouterr()
+    assert main(["sync", "--study", str(tmp_path / "lap")]) == 0
+    assert "kept as conflicts for the supervisor" in capsys.readouterr().out
+    assert main(["conflicts", "list", "--study", str(study.root)]) == 0
+    listed = capsys.readouterr().out
+    assert f"#1  interview {sid} ({uuid[:8]})  amy" in listed and "differs: drinks  [open]" in listed
+    assert main(["conflicts", "resolve", "1", "--keep", "server", "--study", str(study.root), "--actor", "sue"]) == 0
+    assert "keeps the server's version" in capsys.readouterr().out
+    assert main(["conflicts", "resolve", "1", "--keep", "device", "--study", str(study.root)]) == 1
+    assert "already resolved" in capsys.readouterr().err
+    assert main(["sync", "--study", str(tmp_path / "lap")]) == 0
+    assert "1 conflicts were resolved" in capsys.readouterr().out
+    with Store(tmp_path / "lap" / "survey.db") as device:
+        assert answers_by_uuid(device)[uuid]["drinks"] == ("2", None)
