@@ -304,3 +304,25 @@ def test_one_batch_holding_two_states_of_an_interview_in_either_order(tmp_path: 
         assert [a.result for a in acks] == ["stored", "updated", "already"]
         assert answers_by_uuid(server.store)[uuid]["spend"] == ("7", None)
         server.store.close()
+
+
+def test_a_conflict_overtaken_by_a_newer_one_is_resolved_with_it(tmp_path: Path) -> None:
+    study = server_study(tmp_path / "server", ["amy"], 1)
+    with checkout_device(study, "amy", tmp_path / "amy") as device:
+        uuid = capture(device, random.Random(11), "amy", None, n_answers=2)
+        server = server_of(study)
+        sync_device(device, server)
+        sid = server.store.query("SELECT id FROM interviews WHERE uuid = ?", (uuid,))[0][0]
+        server.store.save_answer(sid, "age", 41, None, actor="supervisor")
+        local = device.query("SELECT id FROM interviews WHERE uuid = ?", (uuid,))[0][0]
+        device.save_answer(local, "age", 14, None, actor="amy")
+        sync_device(device, server)
+        device.save_answer(local, "spend", 90, None, actor="amy")  # the interviewer went on
+        assert sync_device(device, server).pushed == {"conflict": 1}
+        older, newer = conflicts(server.store)
+        with pytest.raises(StoreError, match="overtaken"):
+            resolve_conflict(server.store, older.id, "device")
+        resolve_conflict(server.store, newer.id, "device")
+        assert conflicts(server.store) == []
+        assert answers_by_uuid(server.store)[uuid] == answers_by_uuid(device)[uuid]
+        server.store.close()

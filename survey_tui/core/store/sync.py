@@ -541,6 +541,16 @@ def resolve_conflict(
         uuid, device_id, payload, resolution = rows[0]
         if resolution is not None:
             raise StoreError(f"conflict #{conflict_id} was already resolved (kept {resolution}); nothing changed")
+        newer = conn.execute(
+            "SELECT MIN(id) FROM sync_conflicts WHERE interview_uuid = ? AND device_id = ? AND resolution IS NULL"
+            " AND id > ?",
+            (uuid, device_id, conflict_id),
+        ).fetchone()[0]
+        if newer is not None:
+            raise StoreError(
+                f"conflict #{conflict_id} was overtaken: the device sent this interview again (#{newer}); "
+                f"resolve #{newer} (the older ones close with it); nothing changed"
+            )
         push = InterviewPush.from_json(payload)
         interview_id = int(conn.execute("SELECT id FROM interviews WHERE uuid = ?", (uuid,)).fetchone()[0])
         if keep == "device":
@@ -555,9 +565,10 @@ def resolve_conflict(
                 (uuid, push.hash, device_id, now()),
             )
         stamp = now()
-        conn.execute(
-            "UPDATE sync_conflicts SET resolution = ?, resolved_at = ?, resolved_by = ? WHERE id = ?",
-            (keep, stamp, actor, conflict_id),
+        conn.execute(  # this one, and the device's earlier states of the same interview it overtook
+            "UPDATE sync_conflicts SET resolution = ?, resolved_at = ?, resolved_by = ? WHERE id = ?"
+            " OR (interview_uuid = ? AND device_id = ? AND resolution IS NULL AND id < ?)",
+            (keep, stamp, actor, conflict_id, uuid, device_id, conflict_id),
         )
         store.log_event(interview_id, "sync_conflict_resolved", None, f"#{conflict_id}: kept {keep}", at=stamp)
     return str(uuid)
