@@ -150,15 +150,18 @@ class LayeredScope:
         return self.answers.special(name)
 
 
-def completes_frame(store: Any, names: set[str]) -> pl.DataFrame:
-    """One row per completed field interview with the named answers, falling back to respondent attributes."""
+def completes_frame(store: Any, names: set[str], since: str | None = None) -> pl.DataFrame:
+    """One row per completed field interview with the named answers, falling back to respondent attributes
+    (only those ended after `since`, when given)."""
     if not names:
         return pl.DataFrame()
     ordered = sorted(names)
     marks = ", ".join("?" for _ in ordered)
+    after = "" if since is None else " AND i.ended_at > ?"
     interviews = store.query(
         "SELECT i.id, r.attributes FROM interviews i LEFT JOIN respondents r ON r.id = i.respondent_id"
-        " WHERE i.mode = 'field' AND i.outcome = 'complete'"
+        " WHERE i.mode = 'field' AND i.outcome = 'complete'" + after,
+        () if since is None else (since,),
     )
     rows: dict[int, dict[str, object]] = {}
     for row in interviews:
@@ -191,11 +194,16 @@ def _dtype(values: list[object]) -> type[pl.DataType]:
 
 
 def quota_counts(store: Any, quotas: Sequence[Quota]) -> list[CellCount]:
-    """Every cell of every quota with its target and completes so far (the quota board)."""
+    """Every cell of every quota with its target and completes so far (the quota board).
+
+    On an offline device the counts are the server's as last pulled plus the device's own completes since."""
+    from survey_tui.core.store.sync import quota_baseline
+
     names: set[str] = set()
     for quota in quotas:
         names |= quota.names()
-    frame = completes_frame(store, names)
+    baseline = quota_baseline(store) if hasattr(store, "query") else None
+    frame = completes_frame(store, names, since=None if baseline is None else baseline[0])
     result: list[CellCount] = []
     for quota in quotas:
         counts: dict[tuple[str, ...], int] = {}
@@ -212,7 +220,8 @@ def quota_counts(store: Any, quotas: Sequence[Quota]) -> list[CellCount]:
             for row in labelled.group_by(labelled.columns).len().iter_rows():
                 counts[tuple(row[:-1])] = int(row[-1])
         for cell in quota.cells():
-            result.append(CellCount(quota.name, cell, quota.target(cell), counts.get(cell, 0)))
+            known = 0 if baseline is None else baseline[1].get((quota.name, cell_key(cell)), 0)
+            result.append(CellCount(quota.name, cell, quota.target(cell), known + counts.get(cell, 0)))
     return result
 
 

@@ -173,6 +173,25 @@ def _fill_contacts(conn: Any, rows: Iterable[tuple[Any, ...]], *, personal: bool
     )
 
 
+def copy_contacts(conn: Any, rows: Iterable[Sequence[Any]]) -> None:
+    """Write contact rows (respondent_id, name, phone, email, address, personal) read with `read_contacts` from
+    another store: a device checkout or a sync carries an assigned respondent's contacts, and nothing else."""
+    conn.executemany(
+        f"INSERT INTO {_CONTACT_TABLE} (respondent_id, name, phone, email, address, personal)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (respondent_id) DO UPDATE SET name = excluded.name,"
+        " phone = excluded.phone, email = excluded.email, address = excluded.address, personal = excluded.personal",
+        [tuple(r) for r in rows],
+    )
+
+
+def forget_contacts(conn: Any, respondent_ids: Sequence[str]) -> None:
+    """Remove contact rows from this store (a device whose respondent went to someone else, or withdrew)."""
+    ids = list(respondent_ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        conn.execute(f"DELETE FROM {_CONTACT_TABLE} WHERE respondent_id IN ({','.join('?' * len(chunk))})", chunk)
+
+
 # -- exports -----------------------------------------------------------------------------------------
 def guard_columns(columns: Iterable[str], include_contacts: bool) -> None:
     """Refuse contact columns unless the user explicitly asked for them."""

@@ -266,6 +266,75 @@ MIGRATIONS: list[str] = [
         actor TEXT
     );
     """,
+    # Offline laptops (SQL in core/store/sync.py): the study's identity, a device's link to its server and what
+    # it has pushed, the server's receipts and conflicts, the quota counts a device last pulled, and an origin
+    # key on every pushed log row so a re-sent row is recognised and never stored twice.
+    """
+    CREATE TABLE study_meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE device_link (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        study_id TEXT NOT NULL,
+        server TEXT NOT NULL,
+        interviewer TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        checked_out_at TEXT NOT NULL,
+        last_sync_at TEXT,
+        quota_state_at TEXT
+    );
+    CREATE TABLE device_sync_state (
+        interview_uuid TEXT PRIMARY KEY,
+        pushed_hash TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('synced', 'conflict', 'refused')),
+        message TEXT,
+        synced_at TEXT NOT NULL
+    );
+    CREATE TABLE device_push_marks (
+        log TEXT PRIMARY KEY,
+        last_id INTEGER NOT NULL
+    );
+    CREATE TABLE device_quota_state (
+        quota TEXT NOT NULL,
+        cell TEXT NOT NULL,
+        target INTEGER,
+        completes INTEGER NOT NULL,
+        PRIMARY KEY (quota, cell)
+    );
+    CREATE TABLE sync_receipts (
+        interview_uuid TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        PRIMARY KEY (interview_uuid, content_hash)
+    );
+    CREATE TABLE sync_conflicts (
+        id INTEGER PRIMARY KEY,
+        interview_uuid TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        interviewer TEXT,
+        device_hash TEXT NOT NULL,
+        server_hash TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        resolution TEXT CHECK (resolution IN ('server', 'device')),
+        resolved_at TEXT,
+        resolved_by TEXT,
+        UNIQUE (interview_uuid, device_hash)
+    );
+    CREATE INDEX sync_conflicts_open ON sync_conflicts (resolution, id);
+    ALTER TABLE audit_log ADD COLUMN origin TEXT;
+    CREATE UNIQUE INDEX audit_log_by_origin ON audit_log (origin);
+    ALTER TABLE interview_events ADD COLUMN origin TEXT;
+    CREATE UNIQUE INDEX interview_events_by_origin ON interview_events (origin);
+    ALTER TABLE consent_records ADD COLUMN origin TEXT;
+    CREATE UNIQUE INDEX consent_records_by_origin ON consent_records (origin);
+    ALTER TABLE respondent_status_history ADD COLUMN origin TEXT;
+    CREATE UNIQUE INDEX status_history_by_origin ON respondent_status_history (origin);
+    ALTER TABLE contact_attempts ADD COLUMN origin TEXT;
+    CREATE UNIQUE INDEX contact_attempts_by_origin ON contact_attempts (origin);
+    """,
 ]
 
 

@@ -27,7 +27,50 @@ class FieldworkScreen(Screen[None]):
         Binding("u", "resume_interview", "Resume", id="fieldwork.resume", tooltip="Resume the selected interview"),
         Binding("p", "new_interview('pilot')", "Pilot", id="fieldwork.pilot", tooltip="Capture a pilot interview"),
         Binding("r", "refresh", "Refresh", id="fieldwork.refresh", tooltip="Read the interviews again"),
+        Binding("y", "sync", "Sync", id="fieldwork.sync", tooltip="Laptop copy: send interviews, fetch assignments"),
+        Binding(
+            "v",
+            "supervise",
+            "Supervisor",
+            id="fieldwork.supervisor",
+            tooltip="Who is interviewing now, completes per day, quotas, sync conflicts",
+        ),
     ]
+
+    def action_sync(self) -> None:
+        self.sync()
+
+    @work(thread=True, exclusive=True, group="fieldwork-sync")
+    def sync(self) -> None:
+        """A laptop copy: push to its server and pull (as `survey-tui sync`); anything else says what it is."""
+        from survey_tui.core.problems import LoadError
+        from survey_tui.core.store.sqlite import StoreError
+        from survey_tui.core.store.sync import device_link, open_server, sync_device
+
+        notify = self.app.notify
+        try:
+            with self.app.study.store() as device:  # type: ignore[attr-defined]
+                link = device_link(device)
+                if link is None:
+                    self.app.call_from_thread(
+                        notify, "this study is not a laptop copy: nothing to sync", severity="information"
+                    )
+                    return
+                server = open_server(link.server)
+                try:
+                    report = sync_device(device, server)
+                finally:
+                    server.store.close()
+        except (StoreError, LoadError) as exc:
+            self.app.call_from_thread(notify, f"sync failed, nothing lost: {exc}", severity="warning", timeout=10)
+            return
+        self.app.call_from_thread(notify, "\n".join(report.lines()), title="Synced", timeout=10)
+        self.app.call_from_thread(self.action_refresh)
+
+    def action_supervise(self) -> None:
+        from survey_tui.tui.screens.supervisor import SupervisorScreen
+
+        self.app.push_screen(SupervisorScreen(), lambda _: self.action_refresh())
 
     def action_new_interview(self, mode: str) -> None:
         from survey_tui.tui.screens.interview import StartScreen
