@@ -38,7 +38,9 @@ class Block:
     items: list[str] = field(default_factory=list)
     header: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
-    table: Any = None  # banner: the engine's StubTable (text is its markdown)
+    table: Any = None  # banner: the engine's StubTable (text is its markdown); frequency: a Frequency
+    #: a paragraph that introduces what follows stays on its page (Word's keep with next)
+    keep: bool = False
 
 
 #: a list in the report shows at most this many rows; the whole list goes to a CSV beside it (`Report.files`)
@@ -414,7 +416,8 @@ def _results(report: Report, c: _Context) -> None:
             report.missing(f"no table planned for {objective.id} (tabs/*.yaml or analysis_plan.tables)")
         for t in planned:
             tables = run_table(plan, t, c.dataset, c.language)
-            report.para(f"Table {t.id}: {label_text(t.title, c.language, 'en') or ', '.join(t.stub)}")
+            title = label_text(t.title, c.language, "en") or ", ".join(t.stub)
+            report.blocks.append(Block("paragraph", f"Table {t.id}: {title}", keep=True))
             for table in tables:
                 report.blocks.append(Block("banner", table_markdown(table, c.language), table=table))
         report.todo(f"What these tables say about {objective.id}.")
@@ -542,7 +545,9 @@ def write_docx(report: Report, path: Path, paper: str = "A4", charts: bool = Tru
         if b.kind == "heading":
             doc.add_heading(b.text, level=min(b.level - 1, 3) if b.level > 1 else 0)
         elif b.kind == "paragraph":
-            _rich(doc.add_paragraph(), b.text)
+            paragraph = doc.add_paragraph()
+            _rich(paragraph, b.text)
+            paragraph.paragraph_format.keep_with_next = b.keep or None
         elif b.kind == "placeholder":
             p = doc.add_paragraph()
             run = p.add_run(f"[{PLACEHOLDER}] ")
@@ -686,16 +691,11 @@ def _banner_table(doc: Any, table: Any, language: str, chart: bool = True) -> No
     title.add_run(table.title).bold = True
     title.paragraph_format.keep_with_next = True
     if chart:
-        import io
-
-        from docx.shared import Cm
-
         from survey_tui.report.charts import chart_png
 
         png = chart_png(table)
         if png is not None:
-            doc.add_picture(io.BytesIO(png), width=Cm(15))
-            doc.paragraphs[-1].paragraph_format.keep_with_next = True
+            _picture(doc, png)
     columns = _banner_columns(table, language)
     total = word.text_width(doc.sections[-1])
     font = next((f for f in BANNER_FONTS if word.fits(columns, total, f, _BANNER_PADDING)), BANNER_FONTS[-1])
@@ -755,6 +755,30 @@ def _banner_table(doc: Any, table: Any, language: str, chart: bool = True) -> No
         run.font.size = Pt(font)
         note.paragraph_format.space_after = Pt(0)
     doc.add_paragraph()
+
+
+#: a chart's width, and its greatest height as a share of the text height: on a landscape page a full-size
+#: chart with the title and headings before it leaves no room for the table's header rows, and Word and
+#: LibreOffice then break the keep-with-next chain, leaving a page with only the headings
+CHART_WIDTH_CM = 15.0
+CHART_HEIGHT_SHARE = 0.5
+
+
+def _picture(doc: Any, png: bytes) -> None:
+    """The chart, as wide as `CHART_WIDTH_CM` unless that makes it taller than half the text height; kept
+    with the table after it."""
+    import struct
+
+    from docx.shared import Cm
+
+    from survey_tui.report import word
+
+    section = doc.sections[-1]
+    room = int(section.page_height - section.top_margin - section.bottom_margin)
+    px_w, px_h = struct.unpack(">II", png[16:24])  # the PNG header (IHDR) holds width and height
+    width = min(int(Cm(CHART_WIDTH_CM)), int(room * CHART_HEIGHT_SHARE * px_w / px_h), word.text_width(section))
+    doc.add_picture(io.BytesIO(png), width=width)
+    doc.paragraphs[-1].paragraph_format.keep_with_next = True
 
 
 def _markdown_table(doc: Any, text: str) -> None:

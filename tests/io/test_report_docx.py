@@ -135,17 +135,25 @@ def _soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-@pytest.mark.skipif(
-    _soffice() is None or shutil.which("pdftotext") is None, reason="LibreOffice/pdftotext not installed"
-)
-def test_as_pdf_no_table_word_is_broken(docx_path: Path, tmp_path: Path) -> None:
+_NO_PDF = _soffice() is None or shutil.which("pdftotext") is None
+_NO_PDF_REASON = "LibreOffice/pdftotext not installed (apt install libreoffice-writer-nogui poppler-utils)"
+
+
+@pytest.fixture(scope="module")
+def pdf_path(docx_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("pdf")
     subprocess.run(
-        [_soffice(), "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(docx_path)],
+        [_soffice(), "--headless", "--convert-to", "pdf", "--outdir", str(out), str(docx_path)],
         check=True,
         capture_output=True,
         timeout=300,
     )
-    pdf = tmp_path / "report.pdf"
+    return out / "report.pdf"
+
+
+@pytest.mark.skipif(_NO_PDF, reason=_NO_PDF_REASON)
+def test_as_pdf_no_table_word_is_broken(docx_path: Path, pdf_path: Path) -> None:
+    pdf = pdf_path
     text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
     info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
     assert "A4" in info
@@ -155,3 +163,46 @@ def test_as_pdf_no_table_word_is_broken(docx_path: Path, tmp_path: Path) -> None
     assert len(cell_words) > 100
     broken = sorted(cell_words - pdf_words)
     assert broken == [], broken[:20]
+
+
+def test_headings_and_table_intros_keep_with_the_chart_and_table(docx_path: Path, report) -> None:  # type: ignore[no-untyped-def]
+    """What the PDF check below sees on paper, in the document's own flags: the intro of every planned
+    table keeps with its chart, and no chart is taller than half its page's text height."""
+    doc = Document(str(docx_path))
+    intros = [p for p in doc.paragraphs if re.match(r"Table T\d+: ", p.text)]
+    assert intros and all(p.paragraph_format.keep_with_next for p in intros)
+    body = list(doc.element.body.iterchildren())
+    sections = iter(doc.sections)
+    section = next(sections)
+    pictures = 0
+    for element in body:
+        for blip in element.findall(".//" + qn("wp:extent")):
+            room = section.page_height - section.top_margin - section.bottom_margin
+            assert int(blip.get("cy")) <= room / 2 + 1
+            pictures += 1
+        if element.find(f"{qn('w:pPr')}/{qn('w:sectPr')}") is not None:
+            section = next(sections)
+    assert pictures > 5
+
+
+@pytest.mark.skipif(_NO_PDF, reason=_NO_PDF_REASON)
+def test_as_pdf_no_page_holds_only_headings(pdf_path: Path, report) -> None:  # type: ignore[no-untyped-def]
+    """A page break (a landscape section's, or a table too tall for the rest of the page) never leaves a
+    heading or a table's intro alone at the foot of a page."""
+    text = subprocess.run(["pdftotext", str(pdf_path), "-"], check=True, capture_output=True, text=True).stdout
+
+    def squeeze(t: str) -> str:  # a heading may wrap onto two lines in the PDF
+        return re.sub(r"\s+", "", t)
+
+    intros = [b.text for b in report.blocks if b.kind == "paragraph" and re.match(r"Table \S+: ", b.text)]
+    lonely = sorted({squeeze(t) for t in [*report.headings(), *intros]}, key=len, reverse=True)
+    assert len(intros) > 5
+    pages = [squeeze(page) for page in text.split("\f")]
+    pages = [page for page in pages if page]
+    assert len(pages) > 20
+    for number, page in enumerate(pages[:-1], 1):
+        rest = page
+        for t in lonely:
+            rest = rest.replace(t, "")
+        assert rest, f"page {number} holds only headings"
+        assert not any(page.endswith(t) for t in lonely), f"page {number} ends with a heading: {page[-60:]}"
