@@ -117,7 +117,7 @@ def build_report(study: Study, language: str | None = None, today: date | None =
         (SECTIONS[2], _objectives),
         (SECTIONS[3], _method),
         (SECTIONS[4], _quality),
-        (SECTIONS[5], _profile),
+        (SECTIONS[5], lambda r, c: (_profile(r, c), _key_frequencies(r, c))),
         (SECTIONS[6], _results),
         (SECTIONS[7], _hypotheses),
         (SECTIONS[8], lambda r, c: r.todo("Answer each objective in turn, citing the tables and verdicts above.")),
@@ -382,22 +382,68 @@ def _profile(report: Report, c: _Context) -> None:
     options = TableOptions(language=c.language, weight=c.dataset.weight)
     for freq in frequencies(c.dataset, names, options):
         report.heading(freq.title, 3)
-        report.table(
-            ["Code", "Label", "n", "%", "Valid % 有效百分比"],
-            [
-                [
-                    "" if r.code is None else str(r.code),
-                    r.label,
-                    f"{r.count:.0f}",
-                    f"{r.percent:.1f}",
-                    "—" if r.valid_percent is None else f"{r.valid_percent:.1f}",
-                ]
-                for r in freq.rows
-            ],
-        )
-        report.para(
-            f"Base 樣本數: {freq.valid:.0f} of {freq.total:.0f} ({'weighted' if options.weight else 'unweighted'})."
-        )
+        report.table(FREQUENCY_HEADER, frequency_rows(freq))
+        report.para(frequency_base(freq, options.weight is not None))
+
+
+FREQUENCY_HEADER = ["Code", "Label", "n", "%", "Valid % 有效百分比"]
+KEY_FREQUENCIES = "Key frequencies 主要次數分配"
+
+
+def frequency_rows(freq: Any) -> list[list[str]]:
+    return [
+        [
+            "" if r.code is None else str(r.code),
+            r.label,
+            f"{r.count:.0f}",
+            f"{r.percent:.1f}",
+            "—" if r.valid_percent is None else f"{r.valid_percent:.1f}",
+        ]
+        for r in freq.rows
+    ]
+
+
+def frequency_base(freq: Any, weighted: bool) -> str:
+    return f"Base 樣本數: {freq.valid:.0f} of {freq.total:.0f} ({'weighted' if weighted else 'unweighted'})."
+
+
+def key_frequency_names(study: Study, instruments: Any = None) -> list[str]:
+    """The questions whose frequencies are charted: `report.key_frequencies`, else the categorical
+    outcomes the hypotheses name (a multi-choice column stands for its question), in plan order."""
+    cfg = study.config
+    if cfg.report.key_frequencies:
+        return list(cfg.report.key_frequencies)
+    from survey_tui.core.plan.model import CATEGORICAL, instrument_variables
+
+    if instruments is None:
+        instruments, _ = study.load_instruments()
+    variables = instrument_variables(instruments.values())
+    names: list[str] = []
+    for h in cfg.hypotheses:
+        var = variables.get(h.outcome)
+        if var is not None and var.kind in CATEGORICAL:
+            name = var.question if var.kind == "multi_column" else var.name
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def _key_frequencies(report: Report, c: _Context) -> None:
+    """Each key frequency: its table, its chart (in Word) and its base."""
+    from survey_tui.analysis.tables import TableOptions, frequencies
+
+    names = key_frequency_names(c.study)
+    if not names:
+        return
+    report.heading(KEY_FREQUENCIES, 3)
+    options = TableOptions(language=c.language, weight=c.dataset.weight)
+    weighted = options.weight is not None
+    for freq in frequencies(c.dataset, names, options):
+        lines = [f"#### {freq.title}", "", "| " + " | ".join(FREQUENCY_HEADER) + " |", "|" + "---|" * 5]
+        lines += ["| " + " | ".join(_md_cell(x) for x in row) + " |" for row in frequency_rows(freq)]
+        base = frequency_base(freq, weighted)
+        lines += ["", base]
+        report.blocks.append(Block("frequency", "\n".join(lines), items=[base], table=freq))
 
 
 def _results(report: Report, c: _Context) -> None:
@@ -509,6 +555,8 @@ def to_markdown(report: Report) -> str:
             out += [f"- {item}" for item in b.items] + [""]
         elif b.kind in ("code", "banner"):
             out += [b.text.replace("### ", "#### ", 1), ""]
+        elif b.kind == "frequency":
+            out += [b.text, ""]
         elif b.kind == "table":
             header = b.header if any(b.header) else [" "] * len(b.header)
             out.append("| " + " | ".join(_md_cell(h) for h in header) + " |")
@@ -522,18 +570,30 @@ def write_docx(report: Report, path: Path, paper: str = "A4", charts: bool = Tru
     """The report in Word: A4 (or Letter), zh-TW fonts, fitted tables, banner tables from the engine with
     their charts. Returns notes for the user (why there are no charts)."""
     from docx import Document
-    from docx.enum.section import WD_SECTION
-    from docx.enum.text import WD_COLOR_INDEX
 
     from survey_tui.report import word
 
     doc = Document()
     word.setup_document(doc, paper, report.title, report.author)
+    notes = fill_document(doc, report, charts)
+    with atomic_path(path) as tmp:
+        doc.save(str(tmp))
+    return notes
+
+
+def fill_document(doc: Any, report: Report, charts: bool = True) -> list[str]:
+    """Write the report's blocks into `doc` (a python-docx Document, or a docxtpl sub-document of a
+    client's template, whose styles it then uses). Returns notes for the user."""
+    from docx.enum.section import WD_SECTION
+    from docx.enum.text import WD_COLOR_INDEX
+
+    from survey_tui.report import word
+
     notes: list[str] = []
     if charts:
         from survey_tui.report.charts import chart_problem
 
-        problem = chart_problem([b.table for b in report.blocks if b.kind == "banner"])
+        problem = chart_problem([b.table for b in report.blocks if b.kind in ("banner", "frequency")])
         if problem:
             notes.append(problem)
             charts = False
@@ -543,7 +603,7 @@ def write_docx(report: Report, path: Path, paper: str = "A4", charts: bool = Tru
             word.set_orientation(doc.add_section(WD_SECTION.NEW_PAGE), wide)
             landscape = wide
         if b.kind == "heading":
-            doc.add_heading(b.text, level=min(b.level - 1, 3) if b.level > 1 else 0)
+            word.add_heading(doc, b.text, level=min(b.level - 1, 3) if b.level > 1 else 0)
         elif b.kind == "paragraph":
             paragraph = doc.add_paragraph()
             _rich(paragraph, b.text)
@@ -558,16 +618,36 @@ def write_docx(report: Report, path: Path, paper: str = "A4", charts: bool = Tru
             note.font.highlight_color = WD_COLOR_INDEX.YELLOW
         elif b.kind == "bullets":
             for item in b.items:
-                _rich(doc.add_paragraph(style="List Bullet"), item)
+                _rich(word.add_paragraph(doc, "List Bullet"), item)
         elif b.kind == "banner":
             _banner_table(doc, b.table, report.language, charts)
+        elif b.kind == "frequency":
+            frequency_block(doc, b.table, b.items[0] if b.items else "", charts)
         elif b.kind == "code":
             _markdown_table(doc, b.text)
         elif b.kind == "table":
             _table(doc, b.header, b.rows)
-    with atomic_path(path) as tmp:
-        doc.save(str(tmp))
     return notes
+
+
+def frequency_block(doc: Any, freq: Any, base: str, chart: bool = True) -> None:
+    """A key frequency: its title, its chart, its table and its base, kept together."""
+    from docx.shared import Pt
+
+    title = doc.add_paragraph()
+    title.add_run(freq.title).bold = True
+    title.paragraph_format.keep_with_next = True
+    if chart:
+        from survey_tui.report.charts import chart_png
+
+        png = chart_png(freq)
+        if png is not None:
+            _picture(doc, png)
+    _table(doc, FREQUENCY_HEADER, frequency_rows(freq))
+    note = doc.add_paragraph()
+    run = note.add_run(base)
+    run.italic = True
+    run.font.size = Pt(TABLE_FONT)
 
 
 def _orientations(doc: Any, report: Report) -> list[bool | None]:

@@ -96,7 +96,9 @@ def test_tables_fill_the_text_width_repeat_headers_and_keep_rows_whole(docx_path
         rows = table._tbl.findall(qn("w:tr"))
         assert all(r.trPr is not None and r.trPr.find(qn("w:cantSplit")) is not None for r in rows)
         flagged += rows[0].trPr.find(qn("w:tblHeader")) is not None
-    with_header = sum(1 for b in report.blocks if b.kind == "banner" or (b.kind == "table" and any(b.header)))
+    with_header = sum(
+        1 for b in report.blocks if b.kind in ("banner", "frequency") or (b.kind == "table" and any(b.header))
+    )
     assert flagged == with_header > 10
     assert unequal > len(doc.tables) / 2  # fitted to content, not equal widths
 
