@@ -168,8 +168,24 @@ def bar_figure(data: ChartData, font: str | None = None):  # type: ignore[no-unt
     return fig
 
 
+#: the PNGs drawn lately, by the object they chart: a client template may show a chart twice (in its
+#: own loop over `tables` and in the built-in body), and drawing is most of a report's time
+_DRAWN: dict[int, tuple[object, bytes | None]] = {}
+
+
 def chart_png(table: StubTable | Frequency) -> bytes | None:
     """The table's (or frequency's) chart as PNG bytes, or None (nothing to chart, or no CJK font)."""
+    seen = _DRAWN.get(id(table))
+    if seen is not None and seen[0] is table:  # the same object (an id alone may be reused)
+        return seen[1]
+    png = _draw(table)
+    if len(_DRAWN) > 256:
+        _DRAWN.clear()
+    _DRAWN[id(table)] = (table, png)
+    return png
+
+
+def _draw(table: StubTable | Frequency) -> bytes | None:
     if isinstance(table, Frequency):
         data = frequency_data(table)
         texts = [table.title, *(r.label for r in table.rows)]

@@ -56,6 +56,9 @@ class Report:
     #: data files written beside the report: file name -> (header, rows). Lists that grow with the number
     #: of interviews live here, so the document stays the same size for 1,000 or 1,000,000 interviews.
     files: dict[str, tuple[list[str], list[list[str]]]] = field(default_factory=dict)
+    #: what a client template is filled with besides the blocks (report/template.py): "tables" (id,
+    #: objective, StubTable), "verdicts" (one dict per hypothesis), "interviews" (the analysed n)
+    facts: dict[str, Any] = field(default_factory=dict)
 
     def heading(self, text: str, level: int = 2) -> None:
         self.blocks.append(Block("heading", text, level))
@@ -355,6 +358,7 @@ def _quality(report: Report, c: _Context) -> None:
     decisions = latest_decisions(c.store)
     excluded = {i: reason for i, (d, reason) in decisions.items() if d == "exclude"}
     n = c.dataset.n
+    report.facts["interviews"] = n
     report.para(f"{n} completed field interviews are analysed; {len(excluded)} were excluded in the quality review.")
     if excluded:
         by_reason = Counter(excluded.values()).most_common()
@@ -466,6 +470,7 @@ def _results(report: Report, c: _Context) -> None:
             report.blocks.append(Block("paragraph", f"Table {t.id}: {title}", keep=True))
             for table in tables:
                 report.blocks.append(Block("banner", table_markdown(table, c.language), table=table))
+                report.facts.setdefault("tables", []).append({"id": t.id, "objective": objective.id, "table": table})
         report.todo(f"What these tables say about {objective.id}.")
 
 
@@ -477,6 +482,23 @@ def _hypotheses(report: Report, c: _Context) -> None:
     from survey_tui.analysis.hypotheses import evaluate_all
 
     results = evaluate_all(c.dataset, cfg.hypotheses)
+    objective_of = {h.id: h.objective for h in cfg.hypotheses}
+    report.facts["verdicts"] = [
+        {
+            "id": r.id,
+            "objective": objective_of.get(r.id, ""),
+            "statement": r.statement,
+            "test": r.test,
+            "expected": next((h.expected_text() for h in cfg.hypotheses if h.id == r.id), ""),
+            "statistic": f"{r.statistic_name} = {_s(r.statistic)}" + (f" (df {_s(r.df)})" if r.df else ""),
+            "p_value": f"{_s(r.p_value)} ({r.sided})" if r.p_value is not None else "—",
+            "effect": f"{r.effect_name} = {_s(r.effect_size)}" if r.effect_size is not None else "—",
+            "base": r.base,
+            "verdict": r.verdict,
+            "explanation": r.explanation,
+        }
+        for r in results
+    ]
     report.table(
         ["Hypothesis", "Test", "Statistic", "p (sides)", "Effect", "Base n", "Verdict 結論"],
         [
@@ -886,7 +908,14 @@ def write_report(
     paper: str = "A4",
     notes: list[str] | None = None,
 ) -> list[Path]:
-    """The report files; `notes` collects what the user should know (e.g. why there are no charts)."""
+    """The report files; `notes` collects what the user should know (e.g. why there are no charts).
+    A client template with a mistake raises TemplateError before any file is written."""
+    if "docx" in formats and study.config.report.template:
+        from survey_tui.core.plan.report_template import TemplateError, template_problems
+
+        problems = template_problems(study.root / study.config.report.template, study.config.report.template)
+        if problems:
+            raise TemplateError(problems[0])
     report = build_report(study, language)
     paths: list[Path] = []
     if "md" in formats:
@@ -895,7 +924,12 @@ def write_report(
         paths.append(path)
     if "docx" in formats:
         path = study.exports_dir / "report.docx"
-        found = write_docx(report, path, paper)
+        if study.config.report.template:  # the client's own Word template (raises TemplateError, located)
+            from survey_tui.report.template import write_from_template
+
+            found = write_from_template(study, report, path)
+        else:
+            found = write_docx(report, path, paper)
         if notes is not None:
             notes.extend(found)
         paths.append(path)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from survey_tui.core.problems import Problem
+from survey_tui.core.problems import LoadError, Problem
 
 #: top-level variables of the template context, and what each holds (README: "Client Word templates")
 CONTEXT: dict[str, str] = {
@@ -36,11 +36,12 @@ CONTEXT: dict[str, str] = {
 }
 
 
-class TemplateError(Exception):
-    """A template that cannot be filled; the message names the file, the place and the tag."""
+class TemplateError(LoadError):
+    """A template that cannot be filled; the message names the file, the place and the tag (a LoadError,
+    so the command line and the app show it as they show any file's problems)."""
 
     def __init__(self, problem: Problem) -> None:
-        super().__init__(str(problem))
+        super().__init__([problem])
         self.problem = problem
 
 
@@ -63,20 +64,39 @@ class Place:
         return f"{where} (line {self.line} of the template XML)"
 
 
-def place_of(xml: str, line: int) -> Place:
-    """The place of `line` (1-based) of docxtpl's joined XML (each `<w:p` on a line of its own)."""
+def paragraphs_of(root: Any) -> list[Place]:
+    """Every paragraph of a part as Word counts them (those in tables too), with its table and row."""
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    tables = list(root.iter(w + "tbl"))  # held, so lxml hands back these very proxies below
+    found: list[Place] = []
+    for n, p in enumerate(root.iter(w + "p"), 1):
+        table = row = 0
+        tr = next((a for a in p.iterancestors(w + "tr")), None)
+        if tr is not None:
+            tbl = tr.getparent()
+            table = next((i for i, t in enumerate(tables, 1) if t is tbl), 0)
+            row = [c for c in tbl if c.tag == w + "tr"].index(tr) + 1
+        text = "".join(t.text or "" for t in p.iter(w + "t"))
+        found.append(Place(0, n, table, row, text.strip()))
+    return found
+
+
+def place_of(xml: str, line: int, paragraphs: list[Place]) -> Place:
+    """The place of `line` (1-based) of docxtpl's joined XML in the document as Word shows it.
+
+    docxtpl drops the paragraphs and rows that hold only a {%p %} / {%tr %} tag, so the line's paragraph
+    count is a lower bound; the paragraph is the first from there whose text holds the line's text."""
     lines = xml.splitlines()
     line = max(1, min(line, len(lines)))
-    before = "\n".join(lines[: line - 1])
-    paragraphs = sum(1 for x in lines[: line - 1] if x.startswith("<w:p")) + (lines[line - 1].startswith("<w:p"))
-    depth_starts = [m.start() for m in re.finditer(r"<w:tbl>", before)]
-    table = 0
-    row = 0
-    if before.count("<w:tbl>") > before.count("</w:tbl>"):
-        table = len(depth_starts)
-        row = before[depth_starts[-1] :].count("<w:tr") if depth_starts else 0
+    at_least = sum(1 for x in lines[:line] if x.startswith("<w:p"))
     text = _text(lines[line - 1])
-    return Place(line, paragraphs, table, row, text)
+    wanted = re.sub(r"\s+", "", text)
+    for p in paragraphs[max(at_least - 1, 0) :]:
+        own = re.sub(r"\s+", "", p.text)
+        # a tag left open swallows the XML up to the next "}}", so the line may run on past its paragraph
+        if wanted and (wanted in own or (own and wanted.startswith(own))):
+            return Place(line, p.paragraph, p.table, p.row, p.text)
+    return Place(line, at_least, 0, 0, text)
 
 
 def _text(xml_line: str) -> str:
@@ -92,6 +112,12 @@ def tag_in(text: str, name: str | None = None) -> str:
         if name and re.search(rf"\b{re.escape(name)}\b", tag):
             return tag
     return tags[0] if tags else text[:80]
+
+
+def _root(tpl: Any, part: Any = None) -> Any:
+    from lxml import etree
+
+    return tpl.docx.element.body if part is None else etree.fromstring(part.blob)
 
 
 def joined_xml(tpl: Any, part: Any = None) -> str:
@@ -158,12 +184,13 @@ def template_problems(path: Path, display: str) -> list[Problem]:
     for name, part in _parts(tpl):
         try:
             xml = joined_xml(tpl, part)
+            paragraphs = paragraphs_of(_root(tpl, part))
         except Exception:  # noqa: BLE001 - a header docxtpl cannot read is not the body's problem
             continue
         try:
             ast = env.parse(xml)
         except TemplateSyntaxError as exc:
-            place = place_of(xml, exc.lineno or 1)
+            place = place_of(xml, exc.lineno or 1, paragraphs)
             problems.append(
                 Problem(
                     display,
@@ -174,7 +201,7 @@ def template_problems(path: Path, display: str) -> list[Problem]:
             continue
         for unknown in sorted(meta.find_undeclared_variables(ast) - known):
             line = _line_naming(xml, unknown)
-            place = place_of(xml, line)
+            place = place_of(xml, line, paragraphs)
             problems.append(
                 Problem(
                     display,
@@ -210,12 +237,12 @@ def render_error(tpl: Any, exc: BaseException, display: str) -> Problem:
     message = getattr(exc, "message", None) or str(exc)
     if line is None:
         return Problem(display, f"the template could not be filled: {message}")
-    xml = joined_xml(tpl, None if name == "document" else part)
-    place = place_of(xml, line)
+    part = None if name == "document" else part
+    place = place_of(joined_xml(tpl, part), line, paragraphs_of(_root(tpl, part)))
     missing = re.search(r"'([^']+)' is undefined|has no attribute '([^']+)'", message)
     name_hint = next((g for g in missing.groups() if g), None) if missing else None
     return Problem(
         display,
         f"template tag {tag_in(place.text, name_hint)!r} at {place.describe(name)}: {message}",
-        hint="the fields each variable has are listed in the README (Client Word templates)",
+        hint="the README's 'Client Word templates' lists each variable's fields",
     )
