@@ -208,3 +208,38 @@ def png_of(data: ChartData) -> bytes:
     with rc_context({"font.family": ([font] if font else []) + ["DejaVu Sans"]}):
         fig.savefig(out, format="png")
     return out.getvalue()
+
+
+#: eighths of a cell, for bars drawn in the terminal
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def text_chart(data: ChartData, width: int = 40, label_width: int = 16) -> list[str]:
+    """The same chart as text for the terminal: per category, one bar per series with the value and the
+    letters the picture prints. Laid out by display width (a CJK character is two cells), so every bar
+    starts in the same column; bars scale to the largest value, in eighths of a cell."""
+    from rich.cells import cell_len, set_cell_size
+
+    def fit(text: str, cells: int) -> str:
+        if cell_len(text) <= cells:
+            return set_cell_size(text, cells)
+        return set_cell_size(text, max(cells - 1, 0)) + "…"
+
+    finite = data.values[np.isfinite(data.values)]
+    top = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+    label_width = min(label_width, max(cell_len(s) for s in data.series))
+    lines: list[str] = []
+    for c, category in enumerate(data.categories):
+        lines.append(category)
+        for s, series in enumerate(data.series):
+            value = data.values[s][c]
+            if np.isnan(value):
+                bar, text = " " * width, "—"
+            else:
+                eighths = int(round(8 * width * max(value, 0.0) / top))
+                full, part = divmod(min(eighths, 8 * width), 8)
+                bar = ("█" * full + (_EIGHTHS[part] if part else "")).ljust(width)
+                text = f"{value:.1f}%" if data.percent else f"{value:.2f}"
+            letters = data.letters[s][c]
+            lines.append(f"  {fit(series, label_width)} {bar} {text:>7} {letters}".rstrip())
+    return lines
