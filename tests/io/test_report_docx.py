@@ -208,3 +208,89 @@ def test_as_pdf_no_page_holds_only_headings(pdf_path: Path, report) -> None:  # 
             rest = rest.replace(t, "")
         assert rest, f"page {number} holds only headings"
         assert not any(page.endswith(t) for t in lonely), f"page {number} ends with a heading: {page[-60:]}"
+
+
+def _noto_faces() -> dict[str, object] | None:
+    """PIL fonts of the installed Noto Sans CJK collection's TC and JP faces, or None."""
+    from matplotlib import font_manager
+    from PIL import ImageFont
+
+    path = next((f.fname for f in font_manager.fontManager.ttflist if f.name.startswith("Noto Sans CJK")), None)
+    if path is None:
+        return None
+    faces: dict[str, object] = {}
+    for index in range(10):
+        try:
+            font = ImageFont.truetype(path, 200, index=index)
+        except OSError:
+            break
+        name = font.getname()[0]
+        if name in ("Noto Sans CJK TC", "Noto Sans CJK JP"):
+            faces[name[-2:]] = font
+    return faces if len(faces) == 2 else None
+
+
+def _glyph(image) -> object:  # type: ignore[no-untyped-def]
+    """The inked box of a one-character image, as a 48 x 48 black-and-white grid."""
+    from PIL import ImageOps
+
+    grey = ImageOps.invert(image.convert("L"))
+    box = grey.point(lambda v: 255 if v > 96 else 0).getbbox()
+    assert box is not None
+    return grey.crop(box).resize((48, 48)).point(lambda v: 1 if v > 96 else 0)
+
+
+def _distance(a, b) -> int:  # type: ignore[no-untyped-def]
+    return sum(x != y for x, y in zip(a.tobytes(), b.tobytes(), strict=True))
+
+
+@pytest.mark.skipif(
+    _NO_PDF or shutil.which("pdftoppm") is None or _noto_faces() is None,
+    reason="LibreOffice, pdftoppm or the Noto Sans CJK fonts not installed (apt install fonts-noto-cjk)",
+)
+def test_as_pdf_chinese_is_drawn_with_the_traditional_chinese_glyphs(tmp_path: Path) -> None:
+    """pdffonts cannot tell: every face of the Noto CJK collection shares one CFF named NotoSansCJKjp. So
+    the glyphs are compared: characters whose Taiwanese and Japanese forms differ (直 今 骨), as
+    LibreOffice prints them from a document set up like the report, are nearer the TC face's drawing."""
+    from docx.shared import Pt
+    from PIL import Image, ImageDraw
+
+    faces = _noto_faces()
+    assert faces is not None
+    for char in "直今骨":
+        doc = Document()
+        word.setup_document(doc, "A4", "glyphs", "test")
+        doc.add_paragraph().add_run(char).font.size = Pt(120)
+        docx = tmp_path / f"g{ord(char)}.docx"
+        doc.save(str(docx))
+        subprocess.run(
+            [_soffice(), "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(docx)],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-r",
+                "100",
+                "-f",
+                "1",
+                "-l",
+                "1",
+                "-png",
+                str(docx.with_suffix(".pdf")),
+                str(docx.with_suffix("")),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        printed = _glyph(Image.open(next(tmp_path.glob(f"g{ord(char)}*.png"))))
+        drawn = {}
+        for region, font in faces.items():
+            canvas = Image.new("L", (300, 300), 255)
+            ImageDraw.Draw(canvas).text((20, 20), char, font=font, fill=0)
+            drawn[region] = _glyph(canvas)
+        assert _distance(drawn["TC"], drawn["JP"]) > 40, char  # the two forms really differ
+        assert _distance(printed, drawn["TC"]) < _distance(printed, drawn["JP"]), char
