@@ -275,6 +275,10 @@ def check_study(root: Path) -> list[Problem]:
     problems.extend(check_plan(study.config, instruments.values(), doc, STUDY_FILE))
     problems.extend(check_weighting(study.config.weighting, instruments.values(), doc, STUDY_FILE))
     problems.extend(check_tab_plans(study, instruments.values()))
+    if study.config.report.template:  # the client's Word template: readable, its tags and names known
+        from survey_tui.core.plan.report_template import template_problems
+
+        problems.extend(template_problems(study.root / study.config.report.template, study.config.report.template))
     return study.problems + problems
 
 

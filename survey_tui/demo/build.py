@@ -157,6 +157,9 @@ def build_demo(
     from survey_tui.demo.tabs_yaml import TAB_PLAN_YAML
 
     write_text_atomic(target / "tabs" / "main.yaml", TAB_PLAN_YAML)
+    from survey_tui.demo.client_template import write_client_template
+
+    write_client_template(target / "templates" / "client.docx")
     study = open_study(target)
     say(f"Study files written to {study.root}")
     # The demo grows with each part of the tool; every step below leaves the study consistent.

@@ -135,6 +135,10 @@ report_format:
     - {status: submitted, by: 陳雅婷, on: 2026-09-12, note: 已加入新品概念測試}
     - {status: approved, by: 林怡君, on: 2026-09-14}
 
+# -- T1.6 the client's Word template (made by the demo: templates/client.docx) and the key frequencies
+report:
+  template: templates/client.docx
+
 # -- T1.2 objectives and hypotheses ----------------------------------------------------------------
 objectives:
   - id: O1

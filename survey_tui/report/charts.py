@@ -17,7 +17,7 @@ from functools import cache
 
 import numpy as np
 
-from survey_tui.analysis.tables import StubTable, TableRow
+from survey_tui.analysis.tables import Frequency, StubTable, TableRow
 
 #: Traditional Chinese first, then any CJK font that has the characters
 CJK_FONTS = (
@@ -90,6 +90,17 @@ def chart_data(table: StubTable) -> ChartData | None:
     return ChartData(table.title, [r.label for r in rows], series, values, letters, percent)
 
 
+def frequency_data(freq: Frequency) -> ChartData | None:
+    """A frequency's chart: its substantive codes (the base's rows) as bars of their valid %, one series
+    named by its base, so the base is on the chart as well as beneath the table."""
+    rows = [r for r in freq.rows if r.valid_percent is not None and not r.missing]
+    if not rows or freq.valid <= 0:
+        return None
+    values = np.array([[r.valid_percent for r in rows]], dtype=float)
+    series = [f"Base 樣本數 n = {freq.valid:.0f}"]
+    return ChartData(freq.title, [r.label for r in rows], series, values, [[""] * len(rows)], True)
+
+
 def _legend_label(label: str, letter: str) -> str:
     """A column's legend entry: its label cut to 14 display cells (the table has it whole), and its letter."""
     from rich.cells import cell_len
@@ -101,12 +112,12 @@ def _legend_label(label: str, letter: str) -> str:
     return f"{label} ({letter})" if letter else label
 
 
-def chart_problem(tables: list[StubTable]) -> str | None:
+def chart_problem(tables: list[StubTable] | list[StubTable | Frequency]) -> str | None:
     """Why these tables get no charts on this machine (no CJK font for their labels), or None."""
     texts = (
         [t.title for t in tables]
         + [r.label for t in tables for r in t.rows]
-        + [c.label for t in tables for c in t.columns]
+        + [c.label for t in tables for c in getattr(t, "columns", [])]
     )
     if _needs_cjk(texts) and cjk_font() is None:
         return FONT_HINT
@@ -157,11 +168,38 @@ def bar_figure(data: ChartData, font: str | None = None):  # type: ignore[no-unt
     return fig
 
 
-def chart_png(table: StubTable) -> bytes | None:
-    """The table's chart as PNG bytes, or None (nothing to chart, or no CJK font for its labels)."""
+#: the PNGs drawn lately, by the object they chart: a client template may show a chart twice (in its
+#: own loop over `tables` and in the built-in body), and drawing is most of a report's time
+_DRAWN: dict[int, tuple[object, bytes | None]] = {}
+
+
+def chart_png(table: StubTable | Frequency) -> bytes | None:
+    """The table's (or frequency's) chart as PNG bytes, or None (nothing to chart, or no CJK font)."""
+    seen = _DRAWN.get(id(table))
+    if seen is not None and seen[0] is table:  # the same object (an id alone may be reused)
+        return seen[1]
+    png = _draw(table)
+    if len(_DRAWN) > 256:
+        _DRAWN.clear()
+    _DRAWN[id(table)] = (table, png)
+    return png
+
+
+def _draw(table: StubTable | Frequency) -> bytes | None:
+    if isinstance(table, Frequency):
+        data = frequency_data(table)
+        texts = [table.title, *(r.label for r in table.rows)]
+        if data is None or (_needs_cjk(texts) and cjk_font() is None):
+            return None
+        return png_of(data)
     data = chart_data(table)
     if data is None or chart_problem([table]) is not None:
         return None
+    return png_of(data)
+
+
+def png_of(data: ChartData) -> bytes:
+    """`data` drawn as PNG bytes in the CJK font found here."""
     from matplotlib import rc_context
 
     font = cjk_font()
@@ -170,3 +208,38 @@ def chart_png(table: StubTable) -> bytes | None:
     with rc_context({"font.family": ([font] if font else []) + ["DejaVu Sans"]}):
         fig.savefig(out, format="png")
     return out.getvalue()
+
+
+#: eighths of a cell, for bars drawn in the terminal
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def text_chart(data: ChartData, width: int = 40, label_width: int = 16) -> list[str]:
+    """The same chart as text for the terminal: per category, one bar per series with the value and the
+    letters the picture prints. Laid out by display width (a CJK character is two cells), so every bar
+    starts in the same column; bars scale to the largest value, in eighths of a cell."""
+    from rich.cells import cell_len, set_cell_size
+
+    def fit(text: str, cells: int) -> str:
+        if cell_len(text) <= cells:
+            return set_cell_size(text, cells)
+        return set_cell_size(text, max(cells - 1, 0)) + "…"
+
+    finite = data.values[np.isfinite(data.values)]
+    top = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+    label_width = min(label_width, max(cell_len(s) for s in data.series))
+    lines: list[str] = []
+    for c, category in enumerate(data.categories):
+        lines.append(category)
+        for s, series in enumerate(data.series):
+            value = data.values[s][c]
+            if np.isnan(value):
+                bar, text = " " * width, "—"
+            else:
+                eighths = int(round(8 * width * max(value, 0.0) / top))
+                full, part = divmod(min(eighths, 8 * width), 8)
+                bar = ("█" * full + (_EIGHTHS[part] if part else "")).ljust(width)
+                text = f"{value:.1f}%" if data.percent else f"{value:.2f}"
+            letters = data.letters[s][c]
+            lines.append(f"  {fit(series, label_width)} {bar} {text:>7} {letters}".rstrip())
+    return lines

@@ -38,7 +38,9 @@ class Block:
     items: list[str] = field(default_factory=list)
     header: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
-    table: Any = None  # banner: the engine's StubTable (text is its markdown)
+    table: Any = None  # banner: the engine's StubTable (text is its markdown); frequency: a Frequency
+    #: a paragraph that introduces what follows stays on its page (Word's keep with next)
+    keep: bool = False
 
 
 #: a list in the report shows at most this many rows; the whole list goes to a CSV beside it (`Report.files`)
@@ -54,6 +56,9 @@ class Report:
     #: data files written beside the report: file name -> (header, rows). Lists that grow with the number
     #: of interviews live here, so the document stays the same size for 1,000 or 1,000,000 interviews.
     files: dict[str, tuple[list[str], list[list[str]]]] = field(default_factory=dict)
+    #: what a client template is filled with besides the blocks (report/template.py): "tables" (id,
+    #: objective, StubTable), "verdicts" (one dict per hypothesis), "interviews" (the analysed n)
+    facts: dict[str, Any] = field(default_factory=dict)
 
     def heading(self, text: str, level: int = 2) -> None:
         self.blocks.append(Block("heading", text, level))
@@ -115,7 +120,7 @@ def build_report(study: Study, language: str | None = None, today: date | None =
         (SECTIONS[2], _objectives),
         (SECTIONS[3], _method),
         (SECTIONS[4], _quality),
-        (SECTIONS[5], _profile),
+        (SECTIONS[5], lambda r, c: (_profile(r, c), _key_frequencies(r, c))),
         (SECTIONS[6], _results),
         (SECTIONS[7], _hypotheses),
         (SECTIONS[8], lambda r, c: r.todo("Answer each objective in turn, citing the tables and verdicts above.")),
@@ -353,6 +358,7 @@ def _quality(report: Report, c: _Context) -> None:
     decisions = latest_decisions(c.store)
     excluded = {i: reason for i, (d, reason) in decisions.items() if d == "exclude"}
     n = c.dataset.n
+    report.facts["interviews"] = n
     report.para(f"{n} completed field interviews are analysed; {len(excluded)} were excluded in the quality review.")
     if excluded:
         by_reason = Counter(excluded.values()).most_common()
@@ -380,22 +386,68 @@ def _profile(report: Report, c: _Context) -> None:
     options = TableOptions(language=c.language, weight=c.dataset.weight)
     for freq in frequencies(c.dataset, names, options):
         report.heading(freq.title, 3)
-        report.table(
-            ["Code", "Label", "n", "%", "Valid % 有效百分比"],
-            [
-                [
-                    "" if r.code is None else str(r.code),
-                    r.label,
-                    f"{r.count:.0f}",
-                    f"{r.percent:.1f}",
-                    "—" if r.valid_percent is None else f"{r.valid_percent:.1f}",
-                ]
-                for r in freq.rows
-            ],
-        )
-        report.para(
-            f"Base 樣本數: {freq.valid:.0f} of {freq.total:.0f} ({'weighted' if options.weight else 'unweighted'})."
-        )
+        report.table(FREQUENCY_HEADER, frequency_rows(freq))
+        report.para(frequency_base(freq, options.weight is not None))
+
+
+FREQUENCY_HEADER = ["Code", "Label", "n", "%", "Valid % 有效百分比"]
+KEY_FREQUENCIES = "Key frequencies 主要次數分配"
+
+
+def frequency_rows(freq: Any) -> list[list[str]]:
+    return [
+        [
+            "" if r.code is None else str(r.code),
+            r.label,
+            f"{r.count:.0f}",
+            f"{r.percent:.1f}",
+            "—" if r.valid_percent is None else f"{r.valid_percent:.1f}",
+        ]
+        for r in freq.rows
+    ]
+
+
+def frequency_base(freq: Any, weighted: bool) -> str:
+    return f"Base 樣本數: {freq.valid:.0f} of {freq.total:.0f} ({'weighted' if weighted else 'unweighted'})."
+
+
+def key_frequency_names(study: Study, instruments: Any = None) -> list[str]:
+    """The questions whose frequencies are charted: `report.key_frequencies`, else the categorical
+    outcomes the hypotheses name (a multi-choice column stands for its question), in plan order."""
+    cfg = study.config
+    if cfg.report.key_frequencies:
+        return list(cfg.report.key_frequencies)
+    from survey_tui.core.plan.model import CATEGORICAL, instrument_variables
+
+    if instruments is None:
+        instruments, _ = study.load_instruments()
+    variables = instrument_variables(instruments.values())
+    names: list[str] = []
+    for h in cfg.hypotheses:
+        var = variables.get(h.outcome)
+        if var is not None and var.kind in CATEGORICAL:
+            name = var.question if var.kind == "multi_column" else var.name
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def _key_frequencies(report: Report, c: _Context) -> None:
+    """Each key frequency: its table, its chart (in Word) and its base."""
+    from survey_tui.analysis.tables import TableOptions, frequencies
+
+    names = key_frequency_names(c.study)
+    if not names:
+        return
+    report.heading(KEY_FREQUENCIES, 3)
+    options = TableOptions(language=c.language, weight=c.dataset.weight)
+    weighted = options.weight is not None
+    for freq in frequencies(c.dataset, names, options):
+        lines = [f"#### {freq.title}", "", "| " + " | ".join(FREQUENCY_HEADER) + " |", "|" + "---|" * 5]
+        lines += ["| " + " | ".join(_md_cell(x) for x in row) + " |" for row in frequency_rows(freq)]
+        base = frequency_base(freq, weighted)
+        lines += ["", base]
+        report.blocks.append(Block("frequency", "\n".join(lines), items=[base], table=freq))
 
 
 def _results(report: Report, c: _Context) -> None:
@@ -414,9 +466,11 @@ def _results(report: Report, c: _Context) -> None:
             report.missing(f"no table planned for {objective.id} (tabs/*.yaml or analysis_plan.tables)")
         for t in planned:
             tables = run_table(plan, t, c.dataset, c.language)
-            report.para(f"Table {t.id}: {label_text(t.title, c.language, 'en') or ', '.join(t.stub)}")
+            title = label_text(t.title, c.language, "en") or ", ".join(t.stub)
+            report.blocks.append(Block("paragraph", f"Table {t.id}: {title}", keep=True))
             for table in tables:
                 report.blocks.append(Block("banner", table_markdown(table, c.language), table=table))
+                report.facts.setdefault("tables", []).append({"id": t.id, "objective": objective.id, "table": table})
         report.todo(f"What these tables say about {objective.id}.")
 
 
@@ -428,6 +482,23 @@ def _hypotheses(report: Report, c: _Context) -> None:
     from survey_tui.analysis.hypotheses import evaluate_all
 
     results = evaluate_all(c.dataset, cfg.hypotheses)
+    objective_of = {h.id: h.objective for h in cfg.hypotheses}
+    report.facts["verdicts"] = [
+        {
+            "id": r.id,
+            "objective": objective_of.get(r.id, ""),
+            "statement": r.statement,
+            "test": r.test,
+            "expected": next((h.expected_text() for h in cfg.hypotheses if h.id == r.id), ""),
+            "statistic": f"{r.statistic_name} = {_s(r.statistic)}" + (f" (df {_s(r.df)})" if r.df else ""),
+            "p_value": f"{_s(r.p_value)} ({r.sided})" if r.p_value is not None else "—",
+            "effect": f"{r.effect_name} = {_s(r.effect_size)}" if r.effect_size is not None else "—",
+            "base": r.base,
+            "verdict": r.verdict,
+            "explanation": r.explanation,
+        }
+        for r in results
+    ]
     report.table(
         ["Hypothesis", "Test", "Statistic", "p (sides)", "Effect", "Base n", "Verdict 結論"],
         [
@@ -506,6 +577,8 @@ def to_markdown(report: Report) -> str:
             out += [f"- {item}" for item in b.items] + [""]
         elif b.kind in ("code", "banner"):
             out += [b.text.replace("### ", "#### ", 1), ""]
+        elif b.kind == "frequency":
+            out += [b.text, ""]
         elif b.kind == "table":
             header = b.header if any(b.header) else [" "] * len(b.header)
             out.append("| " + " | ".join(_md_cell(h) for h in header) + " |")
@@ -519,18 +592,30 @@ def write_docx(report: Report, path: Path, paper: str = "A4", charts: bool = Tru
     """The report in Word: A4 (or Letter), zh-TW fonts, fitted tables, banner tables from the engine with
     their charts. Returns notes for the user (why there are no charts)."""
     from docx import Document
-    from docx.enum.section import WD_SECTION
-    from docx.enum.text import WD_COLOR_INDEX
 
     from survey_tui.report import word
 
     doc = Document()
     word.setup_document(doc, paper, report.title, report.author)
+    notes = fill_document(doc, report, charts)
+    with atomic_path(path) as tmp:
+        doc.save(str(tmp))
+    return notes
+
+
+def fill_document(doc: Any, report: Report, charts: bool = True) -> list[str]:
+    """Write the report's blocks into `doc` (a python-docx Document, or a docxtpl sub-document of a
+    client's template, whose styles it then uses). Returns notes for the user."""
+    from docx.enum.section import WD_SECTION
+    from docx.enum.text import WD_COLOR_INDEX
+
+    from survey_tui.report import word
+
     notes: list[str] = []
     if charts:
         from survey_tui.report.charts import chart_problem
 
-        problem = chart_problem([b.table for b in report.blocks if b.kind == "banner"])
+        problem = chart_problem([b.table for b in report.blocks if b.kind in ("banner", "frequency")])
         if problem:
             notes.append(problem)
             charts = False
@@ -540,9 +625,11 @@ def write_docx(report: Report, path: Path, paper: str = "A4", charts: bool = Tru
             word.set_orientation(doc.add_section(WD_SECTION.NEW_PAGE), wide)
             landscape = wide
         if b.kind == "heading":
-            doc.add_heading(b.text, level=min(b.level - 1, 3) if b.level > 1 else 0)
+            word.add_heading(doc, b.text, level=min(b.level - 1, 3) if b.level > 1 else 0)
         elif b.kind == "paragraph":
-            _rich(doc.add_paragraph(), b.text)
+            paragraph = doc.add_paragraph()
+            _rich(paragraph, b.text)
+            paragraph.paragraph_format.keep_with_next = b.keep or None
         elif b.kind == "placeholder":
             p = doc.add_paragraph()
             run = p.add_run(f"[{PLACEHOLDER}] ")
@@ -553,16 +640,36 @@ def write_docx(report: Report, path: Path, paper: str = "A4", charts: bool = Tru
             note.font.highlight_color = WD_COLOR_INDEX.YELLOW
         elif b.kind == "bullets":
             for item in b.items:
-                _rich(doc.add_paragraph(style="List Bullet"), item)
+                _rich(word.add_paragraph(doc, "List Bullet"), item)
         elif b.kind == "banner":
             _banner_table(doc, b.table, report.language, charts)
+        elif b.kind == "frequency":
+            frequency_block(doc, b.table, b.items[0] if b.items else "", charts)
         elif b.kind == "code":
             _markdown_table(doc, b.text)
         elif b.kind == "table":
             _table(doc, b.header, b.rows)
-    with atomic_path(path) as tmp:
-        doc.save(str(tmp))
     return notes
+
+
+def frequency_block(doc: Any, freq: Any, base: str, chart: bool = True) -> None:
+    """A key frequency: its title, its chart, its table and its base, kept together."""
+    from docx.shared import Pt
+
+    title = doc.add_paragraph()
+    title.add_run(freq.title).bold = True
+    title.paragraph_format.keep_with_next = True
+    if chart:
+        from survey_tui.report.charts import chart_png
+
+        png = chart_png(freq)
+        if png is not None:
+            _picture(doc, png)
+    _table(doc, FREQUENCY_HEADER, frequency_rows(freq))
+    note = doc.add_paragraph()
+    run = note.add_run(base)
+    run.italic = True
+    run.font.size = Pt(TABLE_FONT)
 
 
 def _orientations(doc: Any, report: Report) -> list[bool | None]:
@@ -686,16 +793,11 @@ def _banner_table(doc: Any, table: Any, language: str, chart: bool = True) -> No
     title.add_run(table.title).bold = True
     title.paragraph_format.keep_with_next = True
     if chart:
-        import io
-
-        from docx.shared import Cm
-
         from survey_tui.report.charts import chart_png
 
         png = chart_png(table)
         if png is not None:
-            doc.add_picture(io.BytesIO(png), width=Cm(15))
-            doc.paragraphs[-1].paragraph_format.keep_with_next = True
+            _picture(doc, png)
     columns = _banner_columns(table, language)
     total = word.text_width(doc.sections[-1])
     font = next((f for f in BANNER_FONTS if word.fits(columns, total, f, _BANNER_PADDING)), BANNER_FONTS[-1])
@@ -757,6 +859,30 @@ def _banner_table(doc: Any, table: Any, language: str, chart: bool = True) -> No
     doc.add_paragraph()
 
 
+#: a chart's width, and its greatest height as a share of the text height: on a landscape page a full-size
+#: chart with the title and headings before it leaves no room for the table's header rows, and Word and
+#: LibreOffice then break the keep-with-next chain, leaving a page with only the headings
+CHART_WIDTH_CM = 15.0
+CHART_HEIGHT_SHARE = 0.5
+
+
+def _picture(doc: Any, png: bytes) -> None:
+    """The chart, as wide as `CHART_WIDTH_CM` unless that makes it taller than half the text height; kept
+    with the table after it."""
+    import struct
+
+    from docx.shared import Cm
+
+    from survey_tui.report import word
+
+    section = doc.sections[-1]
+    room = int(section.page_height - section.top_margin - section.bottom_margin)
+    px_w, px_h = struct.unpack(">II", png[16:24])  # the PNG header (IHDR) holds width and height
+    width = min(int(Cm(CHART_WIDTH_CM)), int(room * CHART_HEIGHT_SHARE * px_w / px_h), word.text_width(section))
+    doc.add_picture(io.BytesIO(png), width=width)
+    doc.paragraphs[-1].paragraph_format.keep_with_next = True
+
+
 def _markdown_table(doc: Any, text: str) -> None:
     """A table given only as markdown (kept for blocks made outside the engine) as a Word table."""
     rows: list[list[str]] = []
@@ -782,7 +908,14 @@ def write_report(
     paper: str = "A4",
     notes: list[str] | None = None,
 ) -> list[Path]:
-    """The report files; `notes` collects what the user should know (e.g. why there are no charts)."""
+    """The report files; `notes` collects what the user should know (e.g. why there are no charts).
+    A client template with a mistake raises TemplateError before any file is written."""
+    if "docx" in formats and study.config.report.template:
+        from survey_tui.core.plan.report_template import TemplateError, template_problems
+
+        problems = template_problems(study.root / study.config.report.template, study.config.report.template)
+        if problems:
+            raise TemplateError(problems[0])
     report = build_report(study, language)
     paths: list[Path] = []
     if "md" in formats:
@@ -791,7 +924,12 @@ def write_report(
         paths.append(path)
     if "docx" in formats:
         path = study.exports_dir / "report.docx"
-        found = write_docx(report, path, paper)
+        if study.config.report.template:  # the client's own Word template (raises TemplateError, located)
+            from survey_tui.report.template import write_from_template
+
+            found = write_from_template(study, report, path)
+        else:
+            found = write_docx(report, path, paper)
         if notes is not None:
             notes.extend(found)
         paths.append(path)

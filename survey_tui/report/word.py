@@ -173,10 +173,59 @@ def fits(columns: Sequence[Sequence[str]], total: int, font_pt: float, padding: 
     return sum(max((min_cells(t) for t in col), default=1) * per_cell + padding for col in columns) <= total
 
 
+def has_style(doc: Any, name: str) -> bool:
+    """Whether the document (a client's template, say) defines this style: python-docx raises for one it
+    only knows as a latent (built-in but unused) style."""
+    try:
+        doc.styles[name]
+    except KeyError:
+        return False
+    return True
+
+
+def add_heading(doc: Any, text: str, level: int) -> Any:
+    """A heading in the document's own Heading/Title style, or bold text of the size where it has none."""
+    name = "Title" if level == 0 else f"Heading {level}"
+    if has_style(doc, name):
+        return doc.add_heading(text, level)
+    paragraph = doc.add_paragraph()
+    run = paragraph.add_run(text)
+    run.bold = True
+    run.font.size = Pt({0: 20, 1: 16, 2: 13}.get(level, 11))
+    paragraph.paragraph_format.keep_with_next = True
+    return paragraph
+
+
+def add_paragraph(doc: Any, style: str) -> Any:
+    """A paragraph in `style` when the document has it (a bullet when it is "List Bullet"), else plain."""
+    if has_style(doc, style):
+        return doc.add_paragraph(style=style)
+    paragraph = doc.add_paragraph()
+    if style == "List Bullet":
+        paragraph.add_run("• ")
+    return paragraph
+
+
+def _borders(table: Any) -> None:
+    """Single lines around and between cells, for a template without the "Table Grid" style."""
+    borders = OxmlElement("w:tblBorders")
+    for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:val"), "single")
+        el.set(qn("w:sz"), "4")
+        el.set(qn("w:space"), "0")
+        el.set(qn("w:color"), "auto")
+        borders.append(el)
+    table._tbl.tblPr.append(borders)
+
+
 def new_table(doc: Any, widths: Sequence[int], style: str = "Table Grid") -> Any:
     """An empty fixed-layout table with these column widths (rows come from `add_row`)."""
     table = doc.add_table(rows=0, cols=len(widths))
-    table.style = style
+    if has_style(doc, style):
+        table.style = style
+    else:
+        _borders(table)
     table.autofit = False
     tbl_pr = table._tbl.tblPr
     layout = OxmlElement("w:tblLayout")

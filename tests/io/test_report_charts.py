@@ -67,8 +67,41 @@ def test_with_a_cjk_font_every_charted_table_has_its_picture(demo_study_dir: Pat
     assert write_docx(report, tmp_path / "r.docx") == []
     expected = sum(1 for b in report.blocks if b.kind == "banner" and charts.chart_data(b.table) is not None)
     assert expected > 5
+    key = [b.table for b in report.blocks if b.kind == "frequency"]
+    assert len(key) == 4  # the demo's hypotheses name four categorical outcomes
+    expected += sum(1 for f in key if charts.frequency_data(f) is not None)
     assert len(Document(str(tmp_path / "r.docx")).inline_shapes) == expected
     png = charts.chart_png(next(b.table for b in report.blocks if b.kind == "banner"))
     assert png is not None and png.startswith(b"\x89PNG")
     assert not write_docx(report, tmp_path / "plain.docx", charts=False)
     assert not Document(str(tmp_path / "plain.docx")).inline_shapes
+
+
+def test_key_frequencies_chart_the_valid_percent_with_the_base(demo_study_dir: Path, tmp_path: Path) -> None:
+    """The key frequencies are the hypotheses' categorical outcomes (a multi column stands for its
+    question) unless report.key_frequencies names them; each bar is the frequency's valid %."""
+    from survey_tui.analysis.tables import TableOptions, frequencies
+    from survey_tui.report.full_report import KEY_FREQUENCIES, key_frequency_names
+
+    study = open_study(demo_study_dir)
+    outcomes = [h.outcome for h in study.config.hypotheses]
+    names = key_frequency_names(study)
+    assert names == ["u1_freq", "a2_aided", "n2_intent", "b5_nps"] and "a2_aided_1" in outcomes
+    dataset = load_dataset(study)
+    freq = frequencies(dataset, ["u1_freq"], TableOptions(weight=dataset.weight))[0]
+    data = charts.frequency_data(freq)
+    assert data is not None
+    valid = [r for r in freq.rows if r.valid_percent is not None]
+    assert data.categories == [r.label for r in valid]
+    fig = charts.bar_figure(data, None)
+    assert [round(p.get_width(), 6) for p in fig.axes[0].patches] == [round(r.valid_percent, 6) for r in valid]
+    assert abs(sum(p.get_width() for p in fig.axes[0].patches) - 100) < 1e-6  # valid % of one base
+    assert data.series == [f"Base 樣本數 n = {freq.valid:.0f}"]
+    report = build_report(study)
+    md = "\n".join(b.text for b in report.blocks if b.kind == "frequency")
+    assert f"Base 樣本數: {freq.valid:.0f} of {freq.total:.0f} (weighted)" in md
+    assert KEY_FREQUENCIES in report.headings()
+    # named in study.yaml instead
+    study.config.report.key_frequencies = ["s3"]
+    assert key_frequency_names(study) == ["s3"]
+    assert [b.table.variable for b in build_report(study).blocks if b.kind == "frequency"] == ["s3"]

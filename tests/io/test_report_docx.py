@@ -96,7 +96,9 @@ def test_tables_fill_the_text_width_repeat_headers_and_keep_rows_whole(docx_path
         rows = table._tbl.findall(qn("w:tr"))
         assert all(r.trPr is not None and r.trPr.find(qn("w:cantSplit")) is not None for r in rows)
         flagged += rows[0].trPr.find(qn("w:tblHeader")) is not None
-    with_header = sum(1 for b in report.blocks if b.kind == "banner" or (b.kind == "table" and any(b.header)))
+    with_header = sum(
+        1 for b in report.blocks if b.kind in ("banner", "frequency") or (b.kind == "table" and any(b.header))
+    )
     assert flagged == with_header > 10
     assert unequal > len(doc.tables) / 2  # fitted to content, not equal widths
 
@@ -135,17 +137,25 @@ def _soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-@pytest.mark.skipif(
-    _soffice() is None or shutil.which("pdftotext") is None, reason="LibreOffice/pdftotext not installed"
-)
-def test_as_pdf_no_table_word_is_broken(docx_path: Path, tmp_path: Path) -> None:
+_NO_PDF = _soffice() is None or shutil.which("pdftotext") is None
+_NO_PDF_REASON = "LibreOffice/pdftotext not installed (apt install libreoffice-writer-nogui poppler-utils)"
+
+
+@pytest.fixture(scope="module")
+def pdf_path(docx_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("pdf")
     subprocess.run(
-        [_soffice(), "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(docx_path)],
+        [_soffice(), "--headless", "--convert-to", "pdf", "--outdir", str(out), str(docx_path)],
         check=True,
         capture_output=True,
         timeout=300,
     )
-    pdf = tmp_path / "report.pdf"
+    return out / "report.pdf"
+
+
+@pytest.mark.skipif(_NO_PDF, reason=_NO_PDF_REASON)
+def test_as_pdf_no_table_word_is_broken(docx_path: Path, pdf_path: Path) -> None:
+    pdf = pdf_path
     text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
     info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
     assert "A4" in info
@@ -155,3 +165,132 @@ def test_as_pdf_no_table_word_is_broken(docx_path: Path, tmp_path: Path) -> None
     assert len(cell_words) > 100
     broken = sorted(cell_words - pdf_words)
     assert broken == [], broken[:20]
+
+
+def test_headings_and_table_intros_keep_with_the_chart_and_table(docx_path: Path, report) -> None:  # type: ignore[no-untyped-def]
+    """What the PDF check below sees on paper, in the document's own flags: the intro of every planned
+    table keeps with its chart, and no chart is taller than half its page's text height."""
+    doc = Document(str(docx_path))
+    intros = [p for p in doc.paragraphs if re.match(r"Table T\d+: ", p.text)]
+    assert intros and all(p.paragraph_format.keep_with_next for p in intros)
+    body = list(doc.element.body.iterchildren())
+    sections = iter(doc.sections)
+    section = next(sections)
+    pictures = 0
+    for element in body:
+        for blip in element.findall(".//" + qn("wp:extent")):
+            room = section.page_height - section.top_margin - section.bottom_margin
+            assert int(blip.get("cy")) <= room / 2 + 1
+            pictures += 1
+        if element.find(f"{qn('w:pPr')}/{qn('w:sectPr')}") is not None:
+            section = next(sections)
+    assert pictures > 5
+
+
+@pytest.mark.skipif(_NO_PDF, reason=_NO_PDF_REASON)
+def test_as_pdf_no_page_holds_only_headings(pdf_path: Path, report) -> None:  # type: ignore[no-untyped-def]
+    """A page break (a landscape section's, or a table too tall for the rest of the page) never leaves a
+    heading or a table's intro alone at the foot of a page."""
+    text = subprocess.run(["pdftotext", str(pdf_path), "-"], check=True, capture_output=True, text=True).stdout
+
+    def squeeze(t: str) -> str:  # a heading may wrap onto two lines in the PDF
+        return re.sub(r"\s+", "", t)
+
+    intros = [b.text for b in report.blocks if b.kind == "paragraph" and re.match(r"Table \S+: ", b.text)]
+    lonely = sorted({squeeze(t) for t in [*report.headings(), *intros]}, key=len, reverse=True)
+    assert len(intros) > 5
+    pages = [squeeze(page) for page in text.split("\f")]
+    pages = [page for page in pages if page]
+    assert len(pages) > 20
+    for number, page in enumerate(pages[:-1], 1):
+        rest = page
+        for t in lonely:
+            rest = rest.replace(t, "")
+        assert rest, f"page {number} holds only headings"
+        assert not any(page.endswith(t) for t in lonely), f"page {number} ends with a heading: {page[-60:]}"
+
+
+def _noto_faces() -> dict[str, object] | None:
+    """PIL fonts of the installed Noto Sans CJK collection's TC and JP faces, or None."""
+    from matplotlib import font_manager
+    from PIL import ImageFont
+
+    path = next((f.fname for f in font_manager.fontManager.ttflist if f.name.startswith("Noto Sans CJK")), None)
+    if path is None:
+        return None
+    faces: dict[str, object] = {}
+    for index in range(10):
+        try:
+            font = ImageFont.truetype(path, 200, index=index)
+        except OSError:
+            break
+        name = font.getname()[0]
+        if name in ("Noto Sans CJK TC", "Noto Sans CJK JP"):
+            faces[name[-2:]] = font
+    return faces if len(faces) == 2 else None
+
+
+def _glyph(image) -> object:  # type: ignore[no-untyped-def]
+    """The inked box of a one-character image, as a 48 x 48 black-and-white grid."""
+    from PIL import ImageOps
+
+    grey = ImageOps.invert(image.convert("L"))
+    box = grey.point(lambda v: 255 if v > 96 else 0).getbbox()
+    assert box is not None
+    return grey.crop(box).resize((48, 48)).point(lambda v: 1 if v > 96 else 0)
+
+
+def _distance(a, b) -> int:  # type: ignore[no-untyped-def]
+    return sum(x != y for x, y in zip(a.tobytes(), b.tobytes(), strict=True))
+
+
+@pytest.mark.skipif(
+    _NO_PDF or shutil.which("pdftoppm") is None or _noto_faces() is None,
+    reason="LibreOffice, pdftoppm or the Noto Sans CJK fonts not installed (apt install fonts-noto-cjk)",
+)
+def test_as_pdf_chinese_is_drawn_with_the_traditional_chinese_glyphs(tmp_path: Path) -> None:
+    """pdffonts cannot tell: every face of the Noto CJK collection shares one CFF named NotoSansCJKjp. So
+    the glyphs are compared: characters whose Taiwanese and Japanese forms differ (直 今 骨), as
+    LibreOffice prints them from a document set up like the report, are nearer the TC face's drawing."""
+    from docx.shared import Pt
+    from PIL import Image, ImageDraw
+
+    faces = _noto_faces()
+    assert faces is not None
+    for char in "直今骨":
+        doc = Document()
+        word.setup_document(doc, "A4", "glyphs", "test")
+        doc.add_paragraph().add_run(char).font.size = Pt(120)
+        docx = tmp_path / f"g{ord(char)}.docx"
+        doc.save(str(docx))
+        subprocess.run(
+            [_soffice(), "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(docx)],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-r",
+                "100",
+                "-f",
+                "1",
+                "-l",
+                "1",
+                "-png",
+                str(docx.with_suffix(".pdf")),
+                str(docx.with_suffix("")),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        printed = _glyph(Image.open(next(tmp_path.glob(f"g{ord(char)}*.png"))))
+        drawn = {}
+        for region, font in faces.items():
+            canvas = Image.new("L", (300, 300), 255)
+            ImageDraw.Draw(canvas).text((20, 20), char, font=font, fill=0)
+            drawn[region] = _glyph(canvas)
+        assert _distance(drawn["TC"], drawn["JP"]) > 40, char  # the two forms really differ
+        assert _distance(printed, drawn["TC"]) < _distance(printed, drawn["JP"]), char

@@ -90,3 +90,54 @@ async def test_quality_tables_coding_and_hypotheses(demo_study_dir: Path, tmp_pa
         verdicts = app.screen.query_one("#hypothesis-table", DataTable)
         assert verdicts.row_count == len(open_study(root).config.hypotheses)
         assert all(str(verdicts.get_row_at(i)[-1]) for i in range(verdicts.row_count))
+
+
+async def test_c_shows_the_reports_chart_of_the_table_in_the_terminal(demo_study_dir: Path) -> None:
+    """The chart toggled by c is the report's chart: the same series, categories, numbers and letters
+    (charts.chart_data over the engine's table), with every bar starting in the same terminal column."""
+    from rich.cells import cell_len
+
+    from survey_tui.report.charts import chart_data
+
+    app = make_app(demo_study_dir)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await pilot.press("5")
+        await settle(app, pilot)
+        await pilot.press("t")
+        await settle(app, pilot)
+        screen = app.screen
+        stubs = screen.query_one("#stub-list", OptionList)
+        index = next(i for i, table in enumerate(screen.tables) if chart_data(table) and chart_data(table).percent)
+        stubs.highlighted = index
+        await pilot.pause()
+        table = screen.tables[index]
+        assert screen.current_table is table
+        grid = screen.query_one("#banner-table", DataTable)
+        grid.focus()
+        await pilot.press("c")
+        await pilot.pause()
+        assert screen.chart_shown and not grid.display
+        text = str(screen.query_one("#bar-view", Static).render())
+        lines = text.splitlines()
+        assert lines[0].startswith(table.title)
+        data = chart_data(table)
+        starts = set()
+        for c, category in enumerate(data.categories):
+            at = lines.index(category, 1)
+            for s in range(len(data.series)):
+                line = lines[at + 1 + s]
+                value, letters = data.values[s][c], data.letters[s][c]
+                assert line.rstrip().endswith(f"{value:.1f}% {letters}".rstrip())
+                bar = line.index("█") if "█" in line else None
+                if bar is not None:
+                    starts.add(cell_len(line[:bar]))
+        assert len(starts) == 1  # CJK series labels are padded by display width
+        assert any(x for row in data.letters for x in row)  # letters are really there to be shown
+        # another table while the chart is on: its chart
+        other = next(i for i, tb in enumerate(screen.tables) if i != index and chart_data(tb) is not None)
+        stubs.highlighted = other
+        await pilot.pause()
+        assert str(screen.query_one("#bar-view", Static).render()).startswith(screen.tables[other].title)
+        await pilot.press("c")
+        await pilot.pause()
+        assert not screen.chart_shown and grid.display

@@ -287,6 +287,21 @@ def none_as_empty_mapping(value: Any) -> Any:
     return {} if value is None else value
 
 
+class ReportSettings(_Model):
+    """How the report files are made (`report:` in study.yaml).
+
+    `template` is the client's own Word template (a .docx with docxtpl tags, relative to the study
+    folder), filled instead of the built-in layout; `key_frequencies` are the questions whose
+    frequencies the report charts (default: the categorical outcomes the hypotheses name, i.e. the
+    measures the objectives are judged by).
+    """
+
+    template: str = ""
+    key_frequencies: list[str] = Field(default_factory=list)
+
+    _lists = field_validator("key_frequencies", mode="before")(none_as_empty_list)
+
+
 class PlanFields(_Model):
     """The plan's part of `study.yaml` (StudyConfig inherits it); `check_plan` accepts either."""
 
@@ -294,12 +309,13 @@ class PlanFields(_Model):
     sources: list[Source] = Field(default_factory=list)
     method: Method = Field(default_factory=Method)
     report_format: ReportFormat = Field(default_factory=ReportFormat)
+    report: ReportSettings = Field(default_factory=ReportSettings)
     objectives: list[Objective] = Field(default_factory=list)
     hypotheses: list[Hypothesis] = Field(default_factory=list)
     analysis_plan: AnalysisPlan = Field(default_factory=AnalysisPlan)
 
     _lists = field_validator("sources", "objectives", "hypotheses", mode="before")(none_as_empty_list)
-    _parts = field_validator("background", "method", "report_format", "analysis_plan", mode="before")(
+    _parts = field_validator("background", "method", "report_format", "report", "analysis_plan", mode="before")(
         none_as_empty_mapping
     )
 
@@ -452,6 +468,10 @@ def check_plan(
                     warning=True,
                 )
             )
+
+    for j, name in enumerate(plan.report.key_frequencies):
+        if variables is not None:
+            problems += _check_variable(at, ["report", "key_frequencies", j], name, variables)
 
     rf = plan.report_format
     if rf.status == "approved" and not (rf.approved_by and rf.approved_on):

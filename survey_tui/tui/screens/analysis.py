@@ -14,7 +14,7 @@ from rich.cells import cell_len, set_cell_size
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import (
@@ -141,6 +141,20 @@ def bar_lines(table: t.StubTable, row: t.TableRow, width: int = 40) -> list[str]
     return lines
 
 
+def chart_text(table: t.StubTable, width: int = 40) -> str:
+    """The report's chart of the table (charts.chart_data: the engine's numbers) as terminal text."""
+    from rich.markup import escape
+
+    from survey_tui.report.charts import chart_data, text_chart
+
+    data = chart_data(table)
+    if data is None:
+        return f"{escape(table.title)}: nothing to chart (no percentage or mean rows)"
+    unit = "%" if data.percent else "mean"
+    head = f"[b]{escape(table.title)}[/] ({unit}; letters: higher than that column; c: back to the row's bars)"
+    return "\n".join([head, *(escape(line) for line in text_chart(data, width))])
+
+
 def plan_files(study: Any) -> list[str]:
     from survey_tui.core.plan.tabplan import tab_plan_files
 
@@ -155,6 +169,7 @@ class AnalysisScreen(Screen[None]):
         Binding("x", "exclude", "Exclude", id="analysis.exclude", tooltip="Exclude the chosen interview (reason)"),
         Binding("k", "keep", "Keep", id="analysis.keep", tooltip="Keep the chosen interview (reason)"),
         Binding("n", "next_verbatim", "Next", id="analysis.next", tooltip="Next verbatim (coding)"),
+        Binding("c", "chart", "Chart", id="analysis.chart", tooltip="The table's chart, as in the report"),
     ]
 
     def __init__(self) -> None:
@@ -164,6 +179,7 @@ class AnalysisScreen(Screen[None]):
         self.current_table: t.StubTable | None = None
         self.coding: CodingState | None = None
         self.results: list[Any] = []
+        self.chart_shown = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -189,7 +205,8 @@ class AnalysisScreen(Screen[None]):
                     with Vertical(id="tables-right"):
                         yield DataTable(id="banner-table", cursor_type="row", zebra_stripes=True)
                         yield Static("", id="table-footnote")
-                        yield Static("", id="bar-view")
+                        with VerticalScroll(id="bar-scroll"):
+                            yield Static("", id="bar-view")
             with TabPane("Coding", id="tab-coding"):
                 yield OptionList(id="open-list")
                 yield Static("Choose an open question", id="coding-progress")
@@ -447,6 +464,19 @@ class AnalysisScreen(Screen[None]):
         for row in table.rows:
             grid.add_row(clip(row.label, 40), *[t.value_text(row, i) for i in range(len(table.columns))])
         self.query_one("#table-footnote", Static).update("\n".join(table.footnote(language)))
+        if self.chart_shown:
+            self.query_one("#bar-view", Static).update(chart_text(table))
+
+    def action_chart(self) -> None:
+        """Toggle the table's chart: the report's chart (same numbers, same letters) drawn in cells."""
+        if self.query_one(TabbedContent).active != "tab-tables" or self.current_table is None:
+            self.notify("Run the tables (t) first, then c shows the chosen table's chart", severity="warning")
+            return
+        self.chart_shown = not self.chart_shown
+        # the chart takes the table's place (it has a line per category and column), scrollable
+        self.query_one("#tables-right").set_class(self.chart_shown, "charting")
+        view = self.query_one("#bar-view", Static)
+        view.update(chart_text(self.current_table) if self.chart_shown else "Choose a row for its bars (c: chart).")
 
     @on(DataTable.RowHighlighted, "#banner-table")
     def table_row(self, event: DataTable.RowHighlighted) -> None:
@@ -455,6 +485,8 @@ class AnalysisScreen(Screen[None]):
         if table is None or event.cursor_row < bases or event.cursor_row >= len(table.rows) + bases:
             return
         row = table.rows[event.cursor_row - bases]
+        if self.chart_shown:
+            return  # the chart stays until c is pressed again
         if np.isnan(row.values).all():
             self.query_one("#bar-view", Static).update(f"{row.label}: counted, outside the base (no percentage)")
             return
