@@ -93,12 +93,12 @@ def cmd_import(args: argparse.Namespace) -> int:
         for line in _classification_lines(mapping, unconfirmed):
             print(escape_controls(line))
         with study.store() as store:
-            from survey_tui.io.contact_import import _existing_keys
+            from survey_tui.io.contact_import import against_study
 
             plan = prepare_import(
                 raw,
                 mapping,
-                existing=_existing_keys(store),
+                **against_study(store),
                 rule=args.on_duplicate,
                 criteria=study.config.eligibility,
                 language=study.config.language,

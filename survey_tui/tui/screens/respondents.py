@@ -253,7 +253,7 @@ class ImportScreen(ModalScreen[str | None]):
 
     @work(thread=True, exclusive=True, group="import")
     def preview(self, reset: bool = False) -> None:
-        from survey_tui.io.contact_import import ImportFailed, _existing_keys, guess_mapping, prepare_import
+        from survey_tui.io.contact_import import ImportFailed, against_study, guess_mapping, prepare_import
         from survey_tui.io.contact_import import read_contact_file as read
 
         study = self.app.study  # type: ignore[attr-defined]
@@ -268,7 +268,7 @@ class ImportScreen(ModalScreen[str | None]):
                 plan = prepare_import(
                     self.raw,
                     self.mapping,
-                    existing=_existing_keys(store),
+                    **against_study(store),
                     rule=str(rule),
                     criteria=study.config.eligibility,
                     language=study.config.language,
