@@ -158,6 +158,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     study = resolve_study(args.study)
     with study.store() as store:
         page = resp.page(store, resp.RespondentFilter(status=args.status, interviewer=args.interviewer), 0, args.limit)
+    if args.show_contacts and page.locked:
+        print(f"respondents list: {page.locked}", file=sys.stderr)
+        return 1
     print(f"{page.total} respondents" + (f" (first {len(page.rows)})" if page.total > len(page.rows) else ""))
     for row in page.rows:
         contact = f"  {row.name or ''} {row.phone or ''} {row.email or ''}" if args.show_contacts else ""

@@ -141,6 +141,17 @@ class ContactKeyMissing(RespondentError):
     added, everything else (answers, tables, exports without contacts) works."""
 
 
+class ContactRecordDamaged(RespondentError):
+    """A sealed contact row does not open under the study's key: altered, or moved to another respondent."""
+
+
+def _open(sealer: crypto.Sealer, respondent_id: str, blob: bytes) -> tuple[Any, ...]:
+    try:
+        return _unpayload(sealer.open(respondent_id, blob))
+    except crypto.ContactKeyError as exc:
+        raise ContactRecordDamaged(str(exc)) from None
+
+
 #: one ready sealer per open store, with the fingerprint it was made for (a rotation elsewhere changes it)
 _SEALERS: weakref.WeakKeyDictionary[Store, tuple[str, crypto.Sealer]] = weakref.WeakKeyDictionary()
 
@@ -284,7 +295,7 @@ def rotate_key(store: Store) -> tuple[Path, str]:
             rows = conn.execute(
                 f"SELECT respondent_id, sealed FROM {_CONTACT_TABLE} WHERE sealed IS NOT NULL"
             ).fetchall()
-            resealed = _sealed_rows(sealer, [(r[0], *_unpayload(old.open(r[0], r[1]))) for r in rows])
+            resealed = _sealed_rows(sealer, [(r[0], *_open(old, r[0], r[1])) for r in rows])
             conn.executemany(
                 f"UPDATE {_CONTACT_TABLE} SET sealed = ?, phone_key = ?, email_key = ? WHERE respondent_id = ?",
                 [(s, p, e, rid) for rid, s, p, e in resealed],
@@ -321,9 +332,7 @@ def read_contacts(store: Store, ids: Sequence[str] | None = None, *, purpose: st
             chunk = wanted[start : start + 500]
             rows += store.query(sql + f" WHERE respondent_id IN ({','.join('?' * len(chunk))})", tuple(chunk))
     sealer = _sealer(store) if any(r[1] is not None for r in rows) else None
-    opened = [
-        (r[0], *(_unpayload(sealer.open(r[0], r[1])) if r[1] is not None and sealer else tuple(r)[2:])) for r in rows
-    ]
+    opened = [(r[0], *(_open(sealer, r[0], r[1]) if r[1] is not None and sealer else tuple(r)[2:])) for r in rows]
     schema = {"respondent_id": pl.String, **{f: pl.String for f in CONTACT_FIELDS}, PERSONAL: pl.String}
     return pl.DataFrame(opened, schema=schema, orient="row")
 
@@ -347,7 +356,7 @@ def _fill_contacts(store: Store, conn: Any, rows: Iterable[tuple[Any, ...]], *, 
         given = (*row[1:5], row[5] if personal and len(row) > 5 else None)
         current = conn.execute(f"SELECT sealed FROM {_CONTACT_TABLE} WHERE respondent_id = ?", (rid,)).fetchone()
         if current is not None and current[0] is not None:
-            held = _unpayload(sealer.open(rid, current[0]))
+            held = _open(sealer, rid, current[0])
             given = tuple(h if h is not None else g for h, g in zip(held, given, strict=True))
         sealed = _sealed_rows(sealer, [(rid, *given)])[0]
         conn.execute(
