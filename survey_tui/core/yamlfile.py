@@ -62,8 +62,9 @@ class YamlDocument:
         return to_plain(self.root)
 
     def line_of(self, path: Sequence[PathKey]) -> int | None:
-        """The 1-based line of the deepest node of `path` that exists in the file."""
-        node, line = self.root, None
+        """The 1-based line of the deepest node of `path` that exists in the file (the line the document starts
+        on when none does, e.g. a required top-level key that is missing)."""
+        node, line = self.root, _start_line(self.root)
         for key in path:
             if isinstance(node, CommentedMap) and key in node:
                 pos = node.lc.key(key)
@@ -87,6 +88,13 @@ class YamlDocument:
             except (KeyError, IndexError, TypeError):
                 return None
         return node
+
+
+def _start_line(node: Any) -> int:
+    """Where a parsed node begins (1-based); 1 for a plain scalar document."""
+    lc = getattr(node, "lc", None)
+    line = getattr(lc, "line", None) if lc is not None else None
+    return int(line) + 1 if isinstance(line, int) else 1
 
 
 def read_yaml(path: Path, display_name: str | None = None) -> tuple[YamlDocument | None, list[Problem]]:
@@ -172,8 +180,11 @@ def _parse_yaml_text(text: str, name: str) -> tuple[YamlDocument | None, list[Pr
         line = mark.line + 1 if mark else None
         what = (exc.problem or exc.context or "invalid YAML").strip()
         return None, [Problem(name, f"YAML syntax: {what}", line=line, hint="check indentation and quotes")]
-    except YAMLError as exc:
-        return None, [Problem(name, f"YAML syntax: {exc}")]
+    except YAMLError as exc:  # the reader's errors (a control character) carry a position, not a mark
+        position = getattr(exc, "position", None)
+        line = text[:position].count("\n") + 1 if isinstance(position, int) else 1
+        what = str(exc).split("\n", 1)[0].strip() or "invalid YAML"
+        return None, [Problem(name, f"YAML syntax: {what}", line=line, hint="remove the character or quote it")]
     except ValueError as exc:  # ruamel builds dates while parsing: 2026-13-45 raises here
         return None, [_bad_value_problem(text, name, exc)]
     except RecursionError:
@@ -181,7 +192,7 @@ def _parse_yaml_text(text: str, name: str) -> tuple[YamlDocument | None, list[Pr
     except Exception as exc:  # noqa: BLE001 - any other parser failure is a problem with the file, not a crash
         return None, [Problem(name, f"cannot read the YAML: {exc}")]
     if root is None:
-        return None, [Problem(name, "the file is empty")]
+        return None, [Problem(name, "the file is empty", line=1)]
     if _expanded_size(root) > MAX_NODES:
         return None, [
             Problem(
@@ -311,7 +322,9 @@ def _problem_from_error(
         msg = err["msg"].removeprefix("Value error, ")
         message = f"{field}: {msg}"
     where = where_of(loc) if where_of else None
-    return Problem(doc.file, message, line=doc.line_of(loc), where=where or field, hint=hint)
+    # the unfiltered location finds a mistyped key itself; the filtered one the nearest node that exists
+    line = doc.line_of(tuple(err["loc"])) if kind == "extra_forbidden" else doc.line_of(loc)
+    return Problem(doc.file, message, line=line, where=where or field, hint=hint)
 
 
 def dump_yaml(data: Any) -> str:
