@@ -22,7 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("respondents", help="respondents: import a contact list, list, screen, quotas, withdraw")
     rsub = p.add_subparsers(dest="respondents_command", metavar="ACTION", required=True)
 
-    q = rsub.add_parser("import", help="import a CSV/XLSX contact list (all or nothing)")
+    q = rsub.add_parser(
+        "import", help="import a CSV/XLSX contact list (all or nothing; CSV up to 1 GiB, XLSX up to 100 MiB)"
+    )
     q.add_argument("file")
     q.add_argument("--study")
     q.add_argument("--encoding", help="e.g. utf-8, big5, cp950 (default: detect)")
@@ -79,7 +81,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     study = resolve_study(args.study)
     try:
-        raw = read_contact_file(Path(args.file), args.encoding)
+        raw = read_contact_file(Path(args.file), args.encoding, progress=lambda text: print(text, file=sys.stderr))
         mapping = guess_mapping(raw.frame.columns)
         confirmed: set[str] = set()
         for item in args.map:

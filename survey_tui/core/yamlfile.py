@@ -26,7 +26,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from survey_tui.core.atomic import write_bytes_atomic, write_text_atomic  # noqa: F401 - re-exported
-from survey_tui.core.problems import Problem
+from survey_tui.core.problems import Problem, too_large
 
 M = TypeVar("M", bound=BaseModel)
 PathKey = str | int
@@ -97,13 +97,24 @@ def _start_line(node: Any) -> int:
     return int(line) + 1 if isinstance(line, int) else 1
 
 
+#: the largest questionnaire, study.yaml, tab plan or codeframe read (1 MiB, twenty times the largest real
+#: instrument seen); `check` stays under a second up to it, and a larger file is refused before it is parsed
+MAX_YAML_BYTES = 1024 * 1024
+
+
 def read_yaml(path: Path, display_name: str | None = None) -> tuple[YamlDocument | None, list[Problem]]:
-    """Parse a YAML file; a decoding or syntax error becomes a located problem, never an exception."""
+    """Parse a YAML file; a decoding or syntax error becomes a located problem, never an exception.
+
+    A file over MAX_YAML_BYTES is refused before a byte of it is parsed."""
     name = display_name or str(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_YAML_BYTES + 1)
+            refused = too_large(os.fstat(handle.fileno()).st_size, MAX_YAML_BYTES, "a YAML file")
     except OSError as exc:
         return None, [Problem(name, f"cannot read the file: {exc.strerror or exc}")]
+    if refused or len(raw) > MAX_YAML_BYTES:
+        return None, [Problem(name, refused or "the file is over the 1 MiB limit for a YAML file", line=1)]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -27,7 +27,7 @@ import polars as pl
 
 from survey_tui.core.fieldwork import respondents as resp
 from survey_tui.core.fieldwork.screening import EligibilityCriterion, screen_frame
-from survey_tui.core.problems import LoadError, Problem
+from survey_tui.core.problems import LoadError, Problem, too_large
 from survey_tui.core.store.sqlite import Store, encode, now
 
 FIELDS: tuple[str, ...] = ("name", "phone", "email", "address", "gender", "age", "region")
@@ -223,20 +223,45 @@ def _strict(data: bytes, encoding: str, source: str) -> str:
         raise ImportFailed([Problem(source, f"the file is not valid {encoding}", line=line)]) from exc
 
 
-def read_contact_file(path: Path, encoding: str | None = None) -> RawTable:
-    """Read a CSV or XLSX contact list, every column as text."""
+#: size limits, stated before anything is read: a CSV of 10 million rows is about 1 GiB; openpyxl holds a
+#: whole workbook in memory, so workbooks are held to what Excel itself opens comfortably
+MAX_CSV_BYTES = 1024 * 1024 * 1024
+MAX_WORKBOOK_BYTES = 100 * 1024 * 1024
+#: files at least this large report progress while they are read (smaller ones take well under a second)
+PROGRESS_FROM_BYTES = 20 * 1024 * 1024
+
+Progress = Callable[[str], None]
+
+
+def read_contact_file(path: Path, encoding: str | None = None, progress: Progress | None = None) -> RawTable:
+    """Read a CSV or XLSX contact list, every column as text.
+
+    A file over its size limit is refused before it is read; a large one tells `progress` what it is doing."""
     path = Path(path)
     source = path.name
     if not path.is_file():
         raise ImportFailed([Problem(str(path), "no such file")])
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    workbook = path.suffix.lower() in (".xlsx", ".xlsm")
+    size = path.stat().st_size
+    refused = too_large(size, MAX_WORKBOOK_BYTES if workbook else MAX_CSV_BYTES, "a contact list")
+    if refused:
+        raise ImportFailed([Problem(source, refused, hint="split the list into several files and import each")])
+
+    def say(text: str) -> None:
+        if progress is not None and size >= PROGRESS_FROM_BYTES:
+            progress(f"{source} ({size / 1048576:,.0f} MiB): {text}")
+
+    if workbook:
+        say("reading the workbook")
         try:
             frame = pl.read_excel(path, engine="openpyxl", infer_schema_length=0)
         except Exception as exc:  # noqa: BLE001 - any reader failure is a fatal, reported problem
             raise ImportFailed([Problem(source, f"cannot read the workbook: {exc}")]) from exc
         frame = frame.select(pl.col(c).cast(pl.String) for c in frame.columns)
         return RawTable(_clean_headers(frame, source), source, "xlsx")
+    say("reading")
     data = path.read_bytes()
+    say("parsing the rows")
     if _BLANK_FILE.match(data):
         raise ImportFailed([Problem(source, "the file is empty")])
     if encoding is None:
@@ -248,7 +273,9 @@ def read_contact_file(path: Path, encoding: str | None = None) -> RawTable:
             pass
         else:
             return RawTable(_clean_headers(frame, source), source, "utf-8-sig" if data[:3] == _BOM else "utf-8")
+    say("detecting the encoding" if encoding is None else f"decoding as {encoding}")
     text, used = decode_bytes(data, source, encoding)
+    say("parsing the rows")
     payload = data[3:] if used == "utf-8-sig" else data if used == "utf-8" else text.encode("utf-8")
     if not payload.strip():
         raise ImportFailed([Problem(source, "the file is empty")])

@@ -301,3 +301,44 @@ def test_table_filters_end_in_a_message(text: str, fuzz_study: Path, capsys: pyt
     err = capsys.readouterr().err
     assert code in (0, 1), err
     assert "Traceback" not in err and UNHANDLED not in err, err
+
+
+def test_files_over_the_size_limit_are_refused_before_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The limit is named, and the parser never sees the file (a 2 MiB instrument and a contact list)."""
+    from survey_tui.core import yamlfile
+    from survey_tui.core.instrument.loader import load_instrument_file
+    from survey_tui.io import contact_import
+
+    big = tmp_path / "big.yaml"
+    big.write_text(SEED_INSTRUMENT + "#" * (yamlfile.MAX_YAML_BYTES + 10), encoding="utf-8")
+
+    def no_parsing(*_: object, **__: object) -> None:
+        raise AssertionError("parsed a file over the limit")
+
+    monkeypatch.setattr(yamlfile, "_parse_yaml_text", no_parsing)
+    instrument, problems = load_instrument_file(big)
+    assert instrument is None and len(problems) == 1
+    assert "over the 1 MiB limit" in str(problems[0]) and problems[0].line == 1
+    monkeypatch.setattr(contact_import, "MAX_CSV_BYTES", 1000)
+    monkeypatch.setattr(contact_import.pl, "read_csv", no_parsing)
+    listed = tmp_path / "list.csv"
+    listed.write_text("name,phone\n" + "王小明,0912345678\n" * 100, encoding="utf-8")
+    with pytest.raises(contact_import.ImportFailed, match="over the .* MiB limit for a contact list"):
+        contact_import.read_contact_file(listed)
+
+
+def test_long_contact_reads_report_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from survey_tui.io import contact_import
+
+    monkeypatch.setattr(contact_import, "PROGRESS_FROM_BYTES", 100)
+    listed = tmp_path / "list.csv"
+    listed.write_bytes(("name,phone\n" + "王小明,0912345678\n" * 100).encode("cp950"))
+    said: list[str] = []
+    raw = contact_import.read_contact_file(listed, progress=said.append)
+    assert raw.frame.height == 100
+    assert [s.split(": ", 1)[1] for s in said] == [
+        "reading",
+        "parsing the rows",
+        "detecting the encoding",
+        "parsing the rows",
+    ]
