@@ -102,7 +102,9 @@ def _start_line(node: Any) -> int:
 MAX_YAML_BYTES = 1024 * 1024
 
 
-def read_yaml(path: Path, display_name: str | None = None) -> tuple[YamlDocument | None, list[Problem]]:
+def read_yaml(
+    path: Path, display_name: str | None = None, *, read_only: bool = False
+) -> tuple[YamlDocument | None, list[Problem]]:
     """Parse a YAML file; a decoding or syntax error becomes a located problem, never an exception.
 
     A file over MAX_YAML_BYTES is refused before a byte of it is parsed."""
@@ -120,7 +122,7 @@ def read_yaml(path: Path, display_name: str | None = None) -> tuple[YamlDocument
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         return None, [Problem(name, "the file is not UTF-8 text", line=line, hint="save it as UTF-8 in your editor")]
-    return parse_yaml_text(text, name, cache=True)
+    return parse_yaml_text(text, name, cache=True, read_only=read_only)
 
 
 #: bump when what is cached changes shape; part of every cache key
@@ -167,16 +169,25 @@ def _cache_root(text: str, root: Any) -> None:
         pass
 
 
-def parse_yaml_text(text: str, name: str, *, cache: bool = False) -> tuple[YamlDocument | None, list[Problem]]:
+def parse_yaml_text(
+    text: str, name: str, *, cache: bool = False, read_only: bool = False
+) -> tuple[YamlDocument | None, list[Problem]]:
     """Parse YAML text; with `cache`, a text parsed before (a file, a published version) is not parsed again.
 
     Only valid documents are cached, keyed by the text's hash, so a change to the file is always parsed.
     Callers that parse every keystroke's draft leave `cache` off, so the cache holds files, not drafts.
+    `read_only` callers (they validate, never write the document back) get libyaml's parse when the text
+    is plain enough for it to give exactly what ruamel.yaml gives, without comments (about ten times faster);
+    anything else, and every error, goes through ruamel.yaml. Such documents are not cached.
     """
     if cache:
         cached = _cached_root(text)
         if cached is not None:
             return YamlDocument(name, cached), []
+    if read_only:
+        fast = fast_root(text)
+        if fast is not None and _expanded_size(fast) <= MAX_NODES:  # nested aliases: ruamel.yaml's message
+            return YamlDocument(name, fast), []
     document, problems = _parse_yaml_text(text, name)
     if cache and document is not None:
         _cache_root(text, document.root)
@@ -213,6 +224,141 @@ def _parse_yaml_text(text: str, name: str) -> tuple[YamlDocument | None, list[Pr
             )
         ]
     return YamlDocument(name, root), []
+
+
+class _Unsupported(Exception):
+    """The text uses something the fast path does not reproduce exactly: ruamel.yaml parses it instead."""
+
+
+_STR = "tag:yaml.org,2002:str"
+_FAST_STATE: dict[str, Any] = {}
+
+
+def fast_root(text: str) -> Any | None:
+    """The document as ruamel.yaml's round-trip loader builds it (CommentedMap / CommentedSeq with the line
+    and column of every key and item, the same scalar types), composed by libyaml (PyYAML's C parser).
+
+    None when libyaml is missing, the text does not parse, or it uses what this path leaves to ruamel.yaml:
+    tags, merge keys, duplicate or non-scalar keys, block scalars, directives. Comments are not kept."""
+    if "%YAML" in text or "%TAG" in text or "<<" in text:
+        return None
+    try:
+        import yaml as pyyaml
+
+        loader_class = pyyaml.CSafeLoader
+    except (ImportError, AttributeError):
+        return None
+    state = _FAST_STATE
+    if not state:
+        from ruamel.yaml.nodes import ScalarNode as RuamelScalar
+
+        rt = _yaml()
+        table = rt.resolver.versioned_resolver  # YAML 1.2, as ruamel.yaml resolves plain scalars
+        state.update(table={k: list(v) for k, v in table.items()}, constructor=rt.constructor, scalar=RuamelScalar)
+
+    defaults = {
+        pyyaml.ScalarNode: _STR,
+        pyyaml.SequenceNode: "tag:yaml.org,2002:seq",
+        pyyaml.MappingNode: "tag:yaml.org,2002:map",
+    }
+
+    class Loader(loader_class):  # type: ignore[misc,valid-type]
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+            return defaults[kind]  # plain scalars are resolved below, the YAML 1.2 way ruamel.yaml does
+
+    try:
+        node = pyyaml.compose(text, Loader=Loader)
+    except Exception:  # noqa: BLE001 - ruamel.yaml will report the problem with its own words
+        return None
+    if node is None:
+        return None
+    try:
+        return _build(node, {**state, "plain": {}}, {}, pyyaml)
+    except (_Unsupported, ValueError, TypeError, RecursionError):
+        return None
+
+
+def _build(node: Any, state: dict[str, Any], seen: dict[int, Any], pyyaml: Any) -> Any:
+    if id(node) in seen:  # an alias: the same object, as ruamel.yaml gives it
+        return seen[id(node)]
+    if isinstance(node, pyyaml.ScalarNode):
+        value = _scalar(node, state)
+        seen[id(node)] = value
+        return value
+    if isinstance(node, pyyaml.SequenceNode):
+        if node.tag != "tag:yaml.org,2002:seq":
+            raise _Unsupported
+        seq = CommentedSeq()
+        seq._yaml_set_line_col(node.start_mark.line, node.start_mark.column)
+        seen[id(node)] = seq
+        for index, child in enumerate(node.value):
+            seq.append(_build(child, state, seen, pyyaml))
+            seq._yaml_set_idx_line_col(index, [child.start_mark.line, child.start_mark.column])
+        return seq
+    if node.tag != "tag:yaml.org,2002:map":
+        raise _Unsupported
+    from ruamel.yaml.compat import ordereddict
+
+    mapping = CommentedMap()
+    mapping._yaml_set_line_col(node.start_mark.line, node.start_mark.column)
+    seen[id(node)] = mapping
+    keys: set[Any] = set()
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, pyyaml.ScalarNode):
+            raise _Unsupported
+        key = _scalar(key_node, state)
+        if key in keys:
+            raise _Unsupported  # ruamel.yaml reports duplicate keys
+        keys.add(key)
+        # what CommentedMap.__setitem__ does for a new key, without its checks for an existing one
+        ordereddict.__setitem__(mapping, key, _build(value_node, state, seen, pyyaml))
+        mapping._ok.add(key)
+        mapping._yaml_set_kv_line_col(
+            key,
+            [
+                key_node.start_mark.line,
+                key_node.start_mark.column,
+                value_node.start_mark.line,
+                value_node.start_mark.column,
+            ],
+        )
+    return mapping
+
+
+def _scalar(node: Any, state: dict[str, Any]) -> Any:
+    style = node.style
+    if node.tag != _STR:
+        raise _Unsupported  # an explicit tag
+    if style == "|":
+        from ruamel.yaml.scalarstring import LiteralScalarString
+
+        return LiteralScalarString(node.value)
+    if style == ">":  # ruamel.yaml also remembers where the lines were folded: only for writing back
+        from ruamel.yaml.scalarstring import FoldedScalarString
+
+        return FoldedScalarString(node.value)
+    if style == "'":
+        from ruamel.yaml.scalarstring import SingleQuotedScalarString
+
+        return SingleQuotedScalarString(node.value)
+    if style == '"':
+        from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+        return DoubleQuotedScalarString(node.value)
+    value = node.value
+    plain = state["plain"]  # plain scalars repeat (codes, types, flags); their values are immutable
+    if value in plain:
+        return plain[value]
+    table = state["table"]
+    for tag, regexp in table.get(value[:1], []) + table.get(None, []):  # ruamel.yaml's resolve(), in order
+        if regexp.match(value):
+            ruamel_node = state["scalar"](tag, value, None, None)
+            result = state["constructor"].construct_object(ruamel_node, deep=True)
+            break
+    else:
+        result = value
+    plain[value] = result
+    return result
 
 
 #: far above any real questionnaire (the 200-question benchmark instrument has about 4,000 values)
