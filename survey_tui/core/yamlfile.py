@@ -289,18 +289,22 @@ def _build(node: Any, state: dict[str, Any], seen: dict[int, Any], pyyaml: Any) 
         if node.tag != "tag:yaml.org,2002:seq":
             raise _Unsupported
         seq = CommentedSeq()
-        seq._yaml_set_line_col(node.start_mark.line, node.start_mark.column)
+        lc = seq.lc
+        lc.line, lc.col, lc.data = node.start_mark.line, node.start_mark.column, {}
         seen[id(node)] = seq
+        items = lc.data
         for index, child in enumerate(node.value):
             seq.append(_build(child, state, seen, pyyaml))
-            seq._yaml_set_idx_line_col(index, [child.start_mark.line, child.start_mark.column])
+            items[index] = [child.start_mark.line, child.start_mark.column]
         return seq
     if node.tag != "tag:yaml.org,2002:map":
         raise _Unsupported
     from ruamel.yaml.compat import ordereddict
 
     mapping = CommentedMap()
-    mapping._yaml_set_line_col(node.start_mark.line, node.start_mark.column)
+    lc = mapping.lc
+    lc.line, lc.col, lc.data = node.start_mark.line, node.start_mark.column, {}
+    positions = lc.data
     seen[id(node)] = mapping
     keys: set[Any] = set()
     for key_node, value_node in node.value:
@@ -313,15 +317,8 @@ def _build(node: Any, state: dict[str, Any], seen: dict[int, Any], pyyaml: Any) 
         # what CommentedMap.__setitem__ does for a new key, without its checks for an existing one
         ordereddict.__setitem__(mapping, key, _build(value_node, state, seen, pyyaml))
         mapping._ok.add(key)
-        mapping._yaml_set_kv_line_col(
-            key,
-            [
-                key_node.start_mark.line,
-                key_node.start_mark.column,
-                value_node.start_mark.line,
-                value_node.start_mark.column,
-            ],
-        )
+        key_mark, value_mark = key_node.start_mark, value_node.start_mark
+        positions[key] = [key_mark.line, key_mark.column, value_mark.line, value_mark.column]
     return mapping
 
 
