@@ -185,6 +185,8 @@ EXAMPLES: dict[str, str] = {
     "privacy request": "survey-tui privacy request R7B8P0BRGAK copy --study brand-study --note 'by e-mail'",
     "privacy close": "survey-tui privacy close 1 done --study brand-study",
     "privacy purge": "survey-tui privacy purge --study brand-study --actor amy",
+    "privacy key": "survey-tui privacy key --study brand-study",
+    "privacy rotate-key": "survey-tui privacy rotate-key --study brand-study",
     "export": "survey-tui export --study brand-study --format sav,csv --lang en",
     "report": "survey-tui report --study brand-study --format md,docx --bundle",
 }

@@ -21,6 +21,15 @@ def _private_yaml_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["SURVEY_TUI_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_key_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Contact keys of the test studies in the run's own folder (subprocesses inherit it), not the user's."""
+    import os
+
+    os.environ["SURVEY_TUI_KEY_DIR"] = str(tmp_path_factory.mktemp("keys"))
+    os.environ.pop("SURVEY_TUI_CONTACT_KEY", None)
+
+
 SMALL = """
 id: small
 title: {zh-TW: 小問卷, en: Small}

@@ -40,6 +40,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     q.add_argument("--actor")
     q.set_defaults(handler=cmd_purge)
 
+    q = actions.add_parser("key", help="where the study's contact key is, and how to back it up")
+    q.add_argument("--study")
+    q.set_defaults(handler=cmd_key)
+
+    q = actions.add_parser("rotate-key", help="re-encrypt the contact data under a new key (old key retired)")
+    q.add_argument("--study")
+    q.set_defaults(handler=cmd_rotate_key)
+
 
 def cmd_report(args: argparse.Namespace) -> int:
     from survey_tui.core.fieldwork.privacy import report_markdown
@@ -101,4 +109,46 @@ def cmd_purge(args: argparse.Namespace) -> int:
         print(f"contact data is kept until {until.isoformat()}; nothing purged yet")
     else:
         print(f"purged {count} contact records (retention date {until.isoformat()}); logged")
+    return 0
+
+
+KEY_BACKUP = (
+    "Back the key file up apart from the study (an encrypted USB stick or the firm's password manager), never "
+    "inside the study folder or beside its backups: a backup of the study is readable only with this key."
+)
+
+
+def cmd_key(args: argparse.Namespace) -> int:
+    from survey_tui.core.fieldwork import contact_crypto as crypto
+    from survey_tui.core.fieldwork import respondents as resp
+
+    study = resolve_study(args.study)
+    with study.store() as store:
+        info = resp.contact_key_info(store)
+        if info is None and not store.readonly:
+            info = resp.ensure_key(store)
+    if info is None:
+        print("this study has no contact key yet (it is made with the first contact data)")
+        return 0
+    study_key, fingerprint = info
+    source = crypto.ENV_KEY if crypto.env_cipher() is not None else str(crypto.key_path(study_key))
+    print(f"contact key {study_key} (fingerprint {fingerprint})")
+    print(f"read from: {source}")
+    print(KEY_BACKUP)
+    return 0
+
+
+def cmd_rotate_key(args: argparse.Namespace) -> int:
+    from survey_tui.core.fieldwork import respondents as resp
+
+    study = resolve_study(args.study)
+    with study.store() as store:
+        count = resp.contact_count(store)
+        path, fingerprint = resp.rotate_key(store)
+    print(f"{count} contact records re-encrypted under a new key (fingerprint {fingerprint}), written to {path}")
+    print(
+        "the previous key is kept beside it as a .retired-<time> file so backups of survey.db made before now "
+        "stay readable; delete it when those backups are gone"
+    )
+    print(KEY_BACKUP)
     return 0

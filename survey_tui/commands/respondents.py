@@ -22,7 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("respondents", help="respondents: import a contact list, list, screen, quotas, withdraw")
     rsub = p.add_subparsers(dest="respondents_command", metavar="ACTION", required=True)
 
-    q = rsub.add_parser("import", help="import a CSV/XLSX contact list (all or nothing)")
+    q = rsub.add_parser(
+        "import", help="import a CSV/XLSX contact list (all or nothing; CSV up to 1 GiB, XLSX up to 100 MiB)"
+    )
     q.add_argument("file")
     q.add_argument("--study")
     q.add_argument("--encoding", help="e.g. utf-8, big5, cp950 (default: detect)")
@@ -79,7 +81,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     study = resolve_study(args.study)
     try:
-        raw = read_contact_file(Path(args.file), args.encoding)
+        raw = read_contact_file(Path(args.file), args.encoding, progress=lambda text: print(text, file=sys.stderr))
         mapping = guess_mapping(raw.frame.columns)
         confirmed: set[str] = set()
         for item in args.map:
@@ -93,12 +95,12 @@ def cmd_import(args: argparse.Namespace) -> int:
         for line in _classification_lines(mapping, unconfirmed):
             print(escape_controls(line))
         with study.store() as store:
-            from survey_tui.io.contact_import import _existing_keys
+            from survey_tui.io.contact_import import against_study
 
             plan = prepare_import(
                 raw,
                 mapping,
-                existing=_existing_keys(store),
+                **against_study(store),
                 rule=args.on_duplicate,
                 criteria=study.config.eligibility,
                 language=study.config.language,
@@ -158,6 +160,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     study = resolve_study(args.study)
     with study.store() as store:
         page = resp.page(store, resp.RespondentFilter(status=args.status, interviewer=args.interviewer), 0, args.limit)
+    if args.show_contacts and page.locked:
+        print(f"respondents list: {page.locked}", file=sys.stderr)
+        return 1
     print(f"{page.total} respondents" + (f" (first {len(page.rows)})" if page.total > len(page.rows) else ""))
     for row in page.rows:
         contact = f"  {row.name or ''} {row.phone or ''} {row.email or ''}" if args.show_contacts else ""

@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--languages", help="comma-separated language tags, e.g. zh-TW,en")
     p.set_defaults(handler=cmd_init)
 
-    p = sub.add_parser("check", help="check study.yaml and every instrument; exit 1 on errors")
+    p = sub.add_parser("check", help="check study.yaml and every instrument (YAML files up to 1 MiB); exit 1 on errors")
     p.add_argument("study", nargs="?")
     p.set_defaults(handler=cmd_check)
 

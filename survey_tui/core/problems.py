@@ -50,3 +50,10 @@ class LoadError(Exception):
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "error"]
+
+
+def too_large(size: int, limit: int, what: str) -> str | None:
+    """The message for a file over its size limit (None when it is within it): stated before any parsing."""
+    if size <= limit:
+        return None
+    return f"the file is {size / 1048576:.1f} MiB, over the {limit / 1048576:g} MiB limit for {what}; nothing was read"

@@ -105,7 +105,19 @@ class Study:
         return self.root / DB_FILE
 
     def store(self) -> Store:
-        return Store(self.db_path)
+        """The study's store; contact rows an older version left in plaintext are sealed on the way in (the
+        data step of the encryption migration). Without the key that is left for later: answers still open."""
+        from survey_tui.core.fieldwork.respondents import ContactKeyMissing, seal_plaintext
+
+        store = Store(self.db_path)
+        try:
+            seal_plaintext(store)
+        except ContactKeyMissing:
+            pass
+        except BaseException:
+            store.close()
+            raise
+        return store
 
     def instrument_files(self) -> list[Path]:
         if not self.instruments_dir.is_dir():
@@ -255,7 +267,10 @@ def init_study(root: Path, title: str, client: str = "", languages: list[str] | 
         (root / sub).mkdir(parents=True, exist_ok=True)
     write_yaml_atomic(root / STUDY_FILE, config.model_dump(mode="json", exclude_none=True, exclude_defaults=False))
     study = Study(root.resolve(), config)
-    study.store().close()
+    from survey_tui.core.fieldwork.respondents import ensure_key
+
+    with study.store() as store:
+        ensure_key(store)  # the contact key exists (outside the folder) before any contact does
     return study
 
 

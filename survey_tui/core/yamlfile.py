@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import io
+import os
 import pickle
 import re
 from collections.abc import Sequence
@@ -26,7 +27,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from survey_tui.core.atomic import write_bytes_atomic, write_text_atomic  # noqa: F401 - re-exported
 from survey_tui.core.cache import cache_dir
-from survey_tui.core.problems import Problem
+from survey_tui.core.problems import Problem, too_large
 
 M = TypeVar("M", bound=BaseModel)
 PathKey = str | int
@@ -62,8 +63,9 @@ class YamlDocument:
         return to_plain(self.root)
 
     def line_of(self, path: Sequence[PathKey]) -> int | None:
-        """The 1-based line of the deepest node of `path` that exists in the file."""
-        node, line = self.root, None
+        """The 1-based line of the deepest node of `path` that exists in the file (the line the document starts
+        on when none does, e.g. a required top-level key that is missing)."""
+        node, line = self.root, _start_line(self.root)
         for key in path:
             if isinstance(node, CommentedMap) and key in node:
                 pos = node.lc.key(key)
@@ -89,19 +91,39 @@ class YamlDocument:
         return node
 
 
-def read_yaml(path: Path, display_name: str | None = None) -> tuple[YamlDocument | None, list[Problem]]:
-    """Parse a YAML file; a decoding or syntax error becomes a located problem, never an exception."""
+def _start_line(node: Any) -> int:
+    """Where a parsed node begins (1-based); 1 for a plain scalar document."""
+    lc = getattr(node, "lc", None)
+    line = getattr(lc, "line", None) if lc is not None else None
+    return int(line) + 1 if isinstance(line, int) else 1
+
+
+#: the largest questionnaire, study.yaml, tab plan or codeframe read (1 MiB, twenty times the largest real
+#: instrument seen); `check` stays under a second up to it, and a larger file is refused before it is parsed
+MAX_YAML_BYTES = 1024 * 1024
+
+
+def read_yaml(
+    path: Path, display_name: str | None = None, *, read_only: bool = False
+) -> tuple[YamlDocument | None, list[Problem]]:
+    """Parse a YAML file; a decoding or syntax error becomes a located problem, never an exception.
+
+    A file over MAX_YAML_BYTES is refused before a byte of it is parsed."""
     name = display_name or str(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_YAML_BYTES + 1)
+            refused = too_large(os.fstat(handle.fileno()).st_size, MAX_YAML_BYTES, "a YAML file")
     except OSError as exc:
         return None, [Problem(name, f"cannot read the file: {exc.strerror or exc}")]
+    if refused or len(raw) > MAX_YAML_BYTES:
+        return None, [Problem(name, refused or "the file is over the 1 MiB limit for a YAML file", line=1)]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         return None, [Problem(name, "the file is not UTF-8 text", line=line, hint="save it as UTF-8 in your editor")]
-    return parse_yaml_text(text, name, cache=True)
+    return parse_yaml_text(text, name, cache=True, read_only=read_only)
 
 
 #: bump when what is cached changes shape; part of every cache key
@@ -145,16 +167,25 @@ def _cache_root(text: str, root: Any) -> None:
         pass
 
 
-def parse_yaml_text(text: str, name: str, *, cache: bool = False) -> tuple[YamlDocument | None, list[Problem]]:
+def parse_yaml_text(
+    text: str, name: str, *, cache: bool = False, read_only: bool = False
+) -> tuple[YamlDocument | None, list[Problem]]:
     """Parse YAML text; with `cache`, a text parsed before (a file, a published version) is not parsed again.
 
     Only valid documents are cached, keyed by the text's hash, so a change to the file is always parsed.
     Callers that parse every keystroke's draft leave `cache` off, so the cache holds files, not drafts.
+    `read_only` callers (they validate, never write the document back) get libyaml's parse when the text
+    is plain enough for it to give exactly what ruamel.yaml gives, without comments (about ten times faster);
+    anything else, and every error, goes through ruamel.yaml. Such documents are not cached.
     """
     if cache:
         cached = _cached_root(text)
         if cached is not None:
             return YamlDocument(name, cached), []
+    if read_only:
+        fast = fast_root(text)
+        if fast is not None and _expanded_size(fast) <= MAX_NODES:  # nested aliases: ruamel.yaml's message
+            return YamlDocument(name, fast), []
     document, problems = _parse_yaml_text(text, name)
     if cache and document is not None:
         _cache_root(text, document.root)
@@ -169,8 +200,11 @@ def _parse_yaml_text(text: str, name: str) -> tuple[YamlDocument | None, list[Pr
         line = mark.line + 1 if mark else None
         what = (exc.problem or exc.context or "invalid YAML").strip()
         return None, [Problem(name, f"YAML syntax: {what}", line=line, hint="check indentation and quotes")]
-    except YAMLError as exc:
-        return None, [Problem(name, f"YAML syntax: {exc}")]
+    except YAMLError as exc:  # the reader's errors (a control character) carry a position, not a mark
+        position = getattr(exc, "position", None)
+        line = text[:position].count("\n") + 1 if isinstance(position, int) else 1
+        what = str(exc).split("\n", 1)[0].strip() or "invalid YAML"
+        return None, [Problem(name, f"YAML syntax: {what}", line=line, hint="remove the character or quote it")]
     except ValueError as exc:  # ruamel builds dates while parsing: 2026-13-45 raises here
         return None, [_bad_value_problem(text, name, exc)]
     except RecursionError:
@@ -178,7 +212,7 @@ def _parse_yaml_text(text: str, name: str) -> tuple[YamlDocument | None, list[Pr
     except Exception as exc:  # noqa: BLE001 - any other parser failure is a problem with the file, not a crash
         return None, [Problem(name, f"cannot read the YAML: {exc}")]
     if root is None:
-        return None, [Problem(name, "the file is empty")]
+        return None, [Problem(name, "the file is empty", line=1)]
     if _expanded_size(root) > MAX_NODES:
         return None, [
             Problem(
@@ -188,6 +222,138 @@ def _parse_yaml_text(text: str, name: str) -> tuple[YamlDocument | None, list[Pr
             )
         ]
     return YamlDocument(name, root), []
+
+
+class _Unsupported(Exception):
+    """The text uses something the fast path does not reproduce exactly: ruamel.yaml parses it instead."""
+
+
+_STR = "tag:yaml.org,2002:str"
+_FAST_STATE: dict[str, Any] = {}
+
+
+def fast_root(text: str) -> Any | None:
+    """The document as ruamel.yaml's round-trip loader builds it (CommentedMap / CommentedSeq with the line
+    and column of every key and item, the same scalar types), composed by libyaml (PyYAML's C parser).
+
+    None when libyaml is missing, the text does not parse, or it uses what this path leaves to ruamel.yaml:
+    tags, merge keys, duplicate or non-scalar keys, block scalars, directives. Comments are not kept."""
+    if "%YAML" in text or "%TAG" in text or "<<" in text:
+        return None
+    try:
+        import yaml as pyyaml
+
+        loader_class = pyyaml.CSafeLoader
+    except (ImportError, AttributeError):
+        return None
+    state = _FAST_STATE
+    if not state:
+        from ruamel.yaml.nodes import ScalarNode as RuamelScalar
+
+        rt = _yaml()
+        table = rt.resolver.versioned_resolver  # YAML 1.2, as ruamel.yaml resolves plain scalars
+        state.update(table={k: list(v) for k, v in table.items()}, constructor=rt.constructor, scalar=RuamelScalar)
+
+    defaults = {
+        pyyaml.ScalarNode: _STR,
+        pyyaml.SequenceNode: "tag:yaml.org,2002:seq",
+        pyyaml.MappingNode: "tag:yaml.org,2002:map",
+    }
+
+    class Loader(loader_class):  # type: ignore[misc,valid-type]
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+            return defaults[kind]  # plain scalars are resolved below, the YAML 1.2 way ruamel.yaml does
+
+    try:
+        node = pyyaml.compose(text, Loader=Loader)
+    except Exception:  # noqa: BLE001 - ruamel.yaml will report the problem with its own words
+        return None
+    if node is None:
+        return None
+    try:
+        return _build(node, {**state, "plain": {}}, {}, pyyaml)
+    except (_Unsupported, ValueError, TypeError, RecursionError):
+        return None
+
+
+def _build(node: Any, state: dict[str, Any], seen: dict[int, Any], pyyaml: Any) -> Any:
+    if id(node) in seen:  # an alias: the same object, as ruamel.yaml gives it
+        return seen[id(node)]
+    if isinstance(node, pyyaml.ScalarNode):
+        value = _scalar(node, state)
+        seen[id(node)] = value
+        return value
+    if isinstance(node, pyyaml.SequenceNode):
+        if node.tag != "tag:yaml.org,2002:seq":
+            raise _Unsupported
+        seq = CommentedSeq()
+        lc = seq.lc
+        lc.line, lc.col, lc.data = node.start_mark.line, node.start_mark.column, {}
+        seen[id(node)] = seq
+        items = lc.data
+        for index, child in enumerate(node.value):
+            seq.append(_build(child, state, seen, pyyaml))
+            items[index] = [child.start_mark.line, child.start_mark.column]
+        return seq
+    if node.tag != "tag:yaml.org,2002:map":
+        raise _Unsupported
+    from ruamel.yaml.compat import ordereddict
+
+    mapping = CommentedMap()
+    lc = mapping.lc
+    lc.line, lc.col, lc.data = node.start_mark.line, node.start_mark.column, {}
+    positions = lc.data
+    seen[id(node)] = mapping
+    keys: set[Any] = set()
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, pyyaml.ScalarNode):
+            raise _Unsupported
+        key = _scalar(key_node, state)
+        if key in keys:
+            raise _Unsupported  # ruamel.yaml reports duplicate keys
+        keys.add(key)
+        # what CommentedMap.__setitem__ does for a new key, without its checks for an existing one
+        ordereddict.__setitem__(mapping, key, _build(value_node, state, seen, pyyaml))
+        mapping._ok.add(key)
+        key_mark, value_mark = key_node.start_mark, value_node.start_mark
+        positions[key] = [key_mark.line, key_mark.column, value_mark.line, value_mark.column]
+    return mapping
+
+
+def _scalar(node: Any, state: dict[str, Any]) -> Any:
+    style = node.style
+    if node.tag != _STR:
+        raise _Unsupported  # an explicit tag
+    if style == "|":
+        from ruamel.yaml.scalarstring import LiteralScalarString
+
+        return LiteralScalarString(node.value)
+    if style == ">":  # ruamel.yaml also remembers where the lines were folded: only for writing back
+        from ruamel.yaml.scalarstring import FoldedScalarString
+
+        return FoldedScalarString(node.value)
+    if style == "'":
+        from ruamel.yaml.scalarstring import SingleQuotedScalarString
+
+        return SingleQuotedScalarString(node.value)
+    if style == '"':
+        from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+        return DoubleQuotedScalarString(node.value)
+    value = node.value
+    plain = state["plain"]  # plain scalars repeat (codes, types, flags); their values are immutable
+    if value in plain:
+        return plain[value]
+    table = state["table"]
+    for tag, regexp in table.get(value[:1], []) + table.get(None, []):  # ruamel.yaml's resolve(), in order
+        if regexp.match(value):
+            ruamel_node = state["scalar"](tag, value, None, None)
+            result = state["constructor"].construct_object(ruamel_node, deep=True)
+            break
+    else:
+        result = value
+    plain[value] = result
+    return result
 
 
 #: far above any real questionnaire (the 200-question benchmark instrument has about 4,000 values)
@@ -308,7 +474,9 @@ def _problem_from_error(
         msg = err["msg"].removeprefix("Value error, ")
         message = f"{field}: {msg}"
     where = where_of(loc) if where_of else None
-    return Problem(doc.file, message, line=doc.line_of(loc), where=where or field, hint=hint)
+    # the unfiltered location finds a mistyped key itself; the filtered one the nearest node that exists
+    line = doc.line_of(tuple(err["loc"])) if kind == "extra_forbidden" else doc.line_of(loc)
+    return Problem(doc.file, message, line=line, where=where or field, hint=hint)
 
 
 def dump_yaml(data: Any) -> str:

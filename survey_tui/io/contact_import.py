@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -27,7 +27,7 @@ import polars as pl
 
 from survey_tui.core.fieldwork import respondents as resp
 from survey_tui.core.fieldwork.screening import EligibilityCriterion, screen_frame
-from survey_tui.core.problems import LoadError, Problem
+from survey_tui.core.problems import LoadError, Problem, too_large
 from survey_tui.core.store.sqlite import Store, encode, now
 
 FIELDS: tuple[str, ...] = ("name", "phone", "email", "address", "gender", "age", "region")
@@ -223,20 +223,45 @@ def _strict(data: bytes, encoding: str, source: str) -> str:
         raise ImportFailed([Problem(source, f"the file is not valid {encoding}", line=line)]) from exc
 
 
-def read_contact_file(path: Path, encoding: str | None = None) -> RawTable:
-    """Read a CSV or XLSX contact list, every column as text."""
+#: size limits, stated before anything is read: a CSV of 10 million rows is about 1 GiB; openpyxl holds a
+#: whole workbook in memory, so workbooks are held to what Excel itself opens comfortably
+MAX_CSV_BYTES = 1024 * 1024 * 1024
+MAX_WORKBOOK_BYTES = 100 * 1024 * 1024
+#: files at least this large report progress while they are read (smaller ones take well under a second)
+PROGRESS_FROM_BYTES = 20 * 1024 * 1024
+
+Progress = Callable[[str], None]
+
+
+def read_contact_file(path: Path, encoding: str | None = None, progress: Progress | None = None) -> RawTable:
+    """Read a CSV or XLSX contact list, every column as text.
+
+    A file over its size limit is refused before it is read; a large one tells `progress` what it is doing."""
     path = Path(path)
     source = path.name
     if not path.is_file():
         raise ImportFailed([Problem(str(path), "no such file")])
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    workbook = path.suffix.lower() in (".xlsx", ".xlsm")
+    size = path.stat().st_size
+    refused = too_large(size, MAX_WORKBOOK_BYTES if workbook else MAX_CSV_BYTES, "a contact list")
+    if refused:
+        raise ImportFailed([Problem(source, refused, hint="split the list into several files and import each")])
+
+    def say(text: str) -> None:
+        if progress is not None and size >= PROGRESS_FROM_BYTES:
+            progress(f"{source} ({size / 1048576:,.0f} MiB): {text}")
+
+    if workbook:
+        say("reading the workbook")
         try:
             frame = pl.read_excel(path, engine="openpyxl", infer_schema_length=0)
         except Exception as exc:  # noqa: BLE001 - any reader failure is a fatal, reported problem
             raise ImportFailed([Problem(source, f"cannot read the workbook: {exc}")]) from exc
         frame = frame.select(pl.col(c).cast(pl.String) for c in frame.columns)
         return RawTable(_clean_headers(frame, source), source, "xlsx")
+    say("reading")
     data = path.read_bytes()
+    say("parsing the rows")
     if _BLANK_FILE.match(data):
         raise ImportFailed([Problem(source, "the file is empty")])
     if encoding is None:
@@ -248,7 +273,9 @@ def read_contact_file(path: Path, encoding: str | None = None) -> RawTable:
             pass
         else:
             return RawTable(_clean_headers(frame, source), source, "utf-8-sig" if data[:3] == _BOM else "utf-8")
+    say("detecting the encoding" if encoding is None else f"decoding as {encoding}")
     text, used = decode_bytes(data, source, encoding)
+    say("parsing the rows")
     payload = data[3:] if used == "utf-8-sig" else data if used == "utf-8" else text.encode("utf-8")
     if not payload.strip():
         raise ImportFailed([Problem(source, "the file is empty")])
@@ -457,10 +484,21 @@ class ImportPlan:
 
 
 def _existing_keys(store: Store | None) -> pl.DataFrame:
+    """(respondent_id, phone, email) of the study's respondents: keyed hashes when from a store (the contact
+    rows are sealed), so `prepare_import` must be given the same `lookup`."""
     schema = {"respondent_id": pl.String, "phone": pl.String, "email": pl.String}
     if store is None:
         return pl.DataFrame(schema=schema)
-    return resp.read_contacts(store, purpose="dedupe an imported list").select(list(schema))
+    return resp.existing_lookup_keys(store)
+
+
+def _store_lookup(store: Store) -> Callable[[str, pl.Series], pl.Series]:
+    return lambda kind, values: resp.lookup_key(store, kind, values)
+
+
+def against_study(store: Store) -> dict[str, Any]:
+    """`prepare_import` keywords that deduplicate against the study's respondents (hashes and their lookup)."""
+    return {"existing": _existing_keys(store), "lookup": _store_lookup(store)}
 
 
 def prepare_import(
@@ -471,8 +509,12 @@ def prepare_import(
     rule: OnDuplicate = "merge",
     criteria: Sequence[EligibilityCriterion] = (),
     language: str = "zh-TW",
+    lookup: Callable[[str, pl.Series], pl.Series] | None = None,
 ) -> ImportPlan:
     """Normalise, validate, deduplicate and screen; `existing` is (respondent_id, phone, email).
+
+    With `lookup` (kind, normalised values -> keyed hashes), `existing` holds hashes, as a study's sealed
+    contact table gives them, and the file's phones and e-mails are hashed the same way to be compared.
 
     One lazy polars query normalises and flags every row; the per-row reasons are then written only for
     the (few) bad rows, and duplicate detection only looks at rows that share a key with another row.
@@ -548,21 +590,29 @@ def prepare_import(
     if existing.height:
         by_phone = existing.filter(pl.col("phone").is_not_null()).unique("phone", keep="first", maintain_order=True)
         by_email = existing.filter(pl.col("email").is_not_null()).unique("email", keep="first", maintain_order=True)
+        if lookup is not None:
+            keyed = records.with_columns(
+                lookup("phone", records["phone"]).alias("_phone_key"),
+                lookup("email", records["email"]).alias("_email_key"),
+            )
+            phone_on, email_on = "_phone_key", "_email_key"
+        else:
+            keyed, phone_on, email_on = records, "phone", "email"
         records = (
-            records.join(
-                by_phone.select("phone", pl.col("respondent_id").alias("_by_phone")),
-                on="phone",
+            keyed.join(
+                by_phone.select(pl.col("phone").alias(phone_on), pl.col("respondent_id").alias("_by_phone")),
+                on=phone_on,
                 how="left",
                 maintain_order="left",
             )
             .join(
-                by_email.select("email", pl.col("respondent_id").alias("_by_email")),
-                on="email",
+                by_email.select(pl.col("email").alias(email_on), pl.col("respondent_id").alias("_by_email")),
+                on=email_on,
                 how="left",
                 maintain_order="left",
             )
             .with_columns(pl.coalesce("_by_phone", "_by_email").alias("_existing"))
-            .drop("_by_phone", "_by_email")
+            .drop("_by_phone", "_by_email", *([phone_on, email_on] if lookup is not None else []))
         )
         matched = records.filter(pl.col("_existing").is_not_null())
         new = records.filter(pl.col("_existing").is_null()).drop("_existing")
@@ -772,7 +822,7 @@ def commit_import(store: Store, plan: ImportPlan, *, actor: str | None = None) -
                 " updated_at) VALUES (?, ?, ?, 'new', ?, ?, ?, ?)",
                 respondent_rows,
             )
-            resp._insert_contacts(conn, new.select("id", *resp.CONTACT_FIELDS, PERSONAL).rows(), personal=True)
+            resp._insert_contacts(store, conn, new.select("id", *resp.CONTACT_FIELDS, PERSONAL).rows(), personal=True)
             conn.executemany(
                 "INSERT INTO respondent_status_history (respondent_id, at, old_status, new_status, note)"
                 " VALUES (?, ?, NULL, 'new', ?)",
@@ -780,7 +830,10 @@ def commit_import(store: Store, plan: ImportPlan, *, actor: str | None = None) -
             )
             if plan.merges.height:
                 resp._fill_contacts(
-                    conn, plan.merges.select("respondent_id", *resp.CONTACT_FIELDS, PERSONAL).rows(), personal=True
+                    store,
+                    conn,
+                    plan.merges.select("respondent_id", *resp.CONTACT_FIELDS, PERSONAL).rows(),
+                    personal=True,
                 )
                 _merge_attributes(conn, plan.merges.select("respondent_id", "attributes").iter_rows())
             conn.execute(
@@ -834,5 +887,12 @@ def import_file(
 ) -> tuple[ImportPlan, ImportResult | None]:
     """Read, prepare against the study's current list, and (unless `dry_run`) commit."""
     raw = read_contact_file(path, encoding)
-    plan = prepare_import(raw, mapping, existing=_existing_keys(store), rule=rule, criteria=criteria, language=language)
+    plan = prepare_import(
+        raw,
+        mapping,
+        rule=rule,
+        criteria=criteria,
+        language=language,
+        **against_study(store),
+    )
     return plan, None if dry_run else commit_import(store, plan)

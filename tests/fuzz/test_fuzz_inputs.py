@@ -61,10 +61,52 @@ def _mutate(text: str, data: st.DataObject) -> str:
     return text[:position] + data.draw(yaml_noise) + text[position + cut :]
 
 
-def _located(problems: list[Problem]) -> None:
+def _located(problems: list[Problem], *, lines: bool = False) -> None:
+    """Every problem names its file, prints on one line with controls escaped, and (`lines`) names a line."""
     for problem in problems:
         assert isinstance(problem, Problem) and problem.file, problem
         assert "\x1b" not in str(problem) and "\n" not in str(problem), repr(str(problem))
+        if lines:
+            assert problem.line and problem.line >= 1, f"no line: {problem}"
+
+
+#: pieces of real instrument and plan text, so mutations also reach the semantic checks (not only YAML syntax)
+yaml_words = st.sampled_from(
+    [
+        "type: single",
+        "type: multi",
+        "type: numeric",
+        "type: date",
+        "min: 5",
+        "max: -1",
+        "relevant: q9 = 1",
+        "relevant: q1 =",
+        "name: q1",
+        "code: 1",
+        "choices: nope",
+        "exclusive: true",
+        "- ",
+        "  ",
+        "\n",
+        "special_codes: {dont_know: 1}",
+        "label: {fr: x}",
+        "languages: [xx]",
+        "id: ",
+        "sections: []",
+        "questions: 3",
+        "null: 1",
+        "when: age >",
+        "quotas: 3",
+    ]
+)
+
+
+def _mutate_words(text: str, data: st.DataObject) -> str:
+    for _ in range(data.draw(st.integers(1, 3))):
+        position = data.draw(st.integers(0, len(text)))
+        cut = data.draw(st.integers(0, 30))
+        text = text[:position] + data.draw(yaml_words) + text[position + cut :]
+    return text
 
 
 @FUZZ
@@ -73,7 +115,31 @@ def test_mutated_instruments_give_located_problems(data: st.DataObject) -> None:
     text = _mutate(SEED_INSTRUMENT, data)
     instrument, problems = load_instrument_text(text, "fz.yaml")
     assert instrument is not None or problems
-    _located(problems)
+    _located(problems, lines=True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        SEED_INSTRUMENT.replace("title:", "\x1btitle:"),  # a control character: the reader gives a position only
+        SEED_INSTRUMENT.replace("id: fz\n", ""),  # a required top-level key missing: the document's first line
+        SEED_INSTRUMENT.replace("languages:", "lang[ <c'>)}uages:"),  # a mistyped key with brackets in it
+        SEED_INSTRUMENT.replace("title:", "null: 1\ntitle:"),  # a null key
+        "",
+    ],
+)
+def test_instrument_problems_found_without_a_line_now_name_one(text: str) -> None:
+    instrument, problems = load_instrument_text(text, "fz.yaml")
+    assert instrument is None and problems
+    _located(problems, lines=True)
+
+
+@FUZZ
+@given(data=st.data())
+def test_instruments_mutated_with_real_keys_name_a_line_for_every_problem(data: st.DataObject) -> None:
+    instrument, problems = load_instrument_text(_mutate_words(SEED_INSTRUMENT, data), "fz.yaml")
+    assert instrument is not None or problems
+    _located(problems, lines=True)
 
 
 @FUZZ
@@ -83,10 +149,28 @@ def test_mutated_study_files_give_located_problems(
 ) -> None:
     root = tmp_path_factory.mktemp("study")
     seed = "title: Fuzz\nclient: X\nlanguages: [zh-TW, en]\neligibility:\n  - {name: a, when: age >= 15}\n"
-    (root / "study.yaml").write_text(_mutate(seed, data), encoding="utf-8")
+    (root / "study.yaml").write_text(
+        _mutate(seed, data) if data.draw(st.booleans()) else _mutate_words(seed, data), encoding="utf-8"
+    )
     config, problems = load_study_config(root)
     assert config is not None or problems
-    _located(problems)
+    _located(problems, lines=True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "title: Fuzz\nclient: \x1bX\n",  # a control character
+        "client: X\nlanguages: [zh-TW]\n",  # title missing
+        "title: Fuzz\n1]-[:|guages: [en]\n",  # a mistyped key with brackets
+        "title: Fuzz\nnull: 1\n",
+    ],
+)
+def test_study_file_problems_found_without_a_line_now_name_one(text: str, tmp_path: Path) -> None:
+    (tmp_path / "study.yaml").write_text(text, encoding="utf-8")
+    config, problems = load_study_config(tmp_path)
+    assert config is None and problems
+    _located(problems, lines=True)
 
 
 expression_atoms = st.sampled_from(
@@ -217,3 +301,44 @@ def test_table_filters_end_in_a_message(text: str, fuzz_study: Path, capsys: pyt
     err = capsys.readouterr().err
     assert code in (0, 1), err
     assert "Traceback" not in err and UNHANDLED not in err, err
+
+
+def test_files_over_the_size_limit_are_refused_before_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The limit is named, and the parser never sees the file (a 2 MiB instrument and a contact list)."""
+    from survey_tui.core import yamlfile
+    from survey_tui.core.instrument.loader import load_instrument_file
+    from survey_tui.io import contact_import
+
+    big = tmp_path / "big.yaml"
+    big.write_text(SEED_INSTRUMENT + "#" * (yamlfile.MAX_YAML_BYTES + 10), encoding="utf-8")
+
+    def no_parsing(*_: object, **__: object) -> None:
+        raise AssertionError("parsed a file over the limit")
+
+    monkeypatch.setattr(yamlfile, "_parse_yaml_text", no_parsing)
+    instrument, problems = load_instrument_file(big)
+    assert instrument is None and len(problems) == 1
+    assert "over the 1 MiB limit" in str(problems[0]) and problems[0].line == 1
+    monkeypatch.setattr(contact_import, "MAX_CSV_BYTES", 1000)
+    monkeypatch.setattr(contact_import.pl, "read_csv", no_parsing)
+    listed = tmp_path / "list.csv"
+    listed.write_text("name,phone\n" + "王小明,0912345678\n" * 100, encoding="utf-8")
+    with pytest.raises(contact_import.ImportFailed, match="over the .* MiB limit for a contact list"):
+        contact_import.read_contact_file(listed)
+
+
+def test_long_contact_reads_report_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from survey_tui.io import contact_import
+
+    monkeypatch.setattr(contact_import, "PROGRESS_FROM_BYTES", 100)
+    listed = tmp_path / "list.csv"
+    listed.write_bytes(("name,phone\n" + "王小明,0912345678\n" * 100).encode("cp950"))
+    said: list[str] = []
+    raw = contact_import.read_contact_file(listed, progress=said.append)
+    assert raw.frame.height == 100
+    assert [s.split(": ", 1)[1] for s in said] == [
+        "reading",
+        "parsing the rows",
+        "detecting the encoding",
+        "parsing the rows",
+    ]

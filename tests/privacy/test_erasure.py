@@ -65,10 +65,29 @@ def _id_of(root: Path, phone: str) -> str:
     return contacts.filter(contacts["phone"] == phone)["respondent_id"][0]
 
 
+def _sealed_traces(root: Path, rid: str) -> dict[str, bytes]:
+    """The respondent's stored contact row as it sits on disk: the sealed blob and the look-up hashes."""
+    with open_study(root).store() as store:
+        sql = "SELECT sealed, phone_key, email_key FROM respondent_contacts WHERE respondent_id = ?"
+        row = store.query(sql, (rid,))
+    return {"sealed": bytes(row[0][0]), "phone_key": row[0][1].encode(), "email_key": row[0][2].encode()}
+
+
+def _raw_bytes_hits(folder: Path, blobs: dict[str, bytes]) -> list[str]:
+    hits = []
+    for path in folder.iterdir():
+        if path.name.startswith("survey.db") and path.is_file():
+            data = path.read_bytes()
+            hits += [f"{path.name}: {field}" for field, blob in blobs.items() if blob in data]
+    return hits
+
+
 def test_withdrawal_leaves_no_trace_in_the_raw_files(study_with_contacts: Path) -> None:
     root = study_with_contacts
-    assert _raw_hits(root, PLANTED), "the planted values should be in the raw files before the withdrawal"
+    assert _raw_hits(root, PLANTED) == [], "contact data is encrypted at rest: no plaintext even before"
     rid = _id_of(root, PLANTED["phone"])
+    traces = _sealed_traces(root, rid)
+    assert _raw_bytes_hits(root, traces), "the sealed row should be in the raw files before the withdrawal"
     store = open_study(root).store()  # the app open meanwhile: closing the command does not checkpoint
     try:
         assert main(["respondents", "withdraw", rid, "--study", str(root)]) == 0
@@ -78,7 +97,8 @@ def test_withdrawal_leaves_no_trace_in_the_raw_files(study_with_contacts: Path) 
     finally:
         store.close()
     assert _raw_hits(root, PLANTED) == []
-    assert _raw_hits(root, OTHER), "the other respondents' contacts are kept"
+    assert _raw_bytes_hits(root, traces) == []  # not even the ciphertext or its hashes are left
+    assert _id_of(root, OTHER["phone"]), "the other respondents' contacts are kept"
     with open_study(root).store() as store:
         assert store.integrity_check() == "ok"
         assert store.query("PRAGMA secure_delete")[0][0] == 1

@@ -11,6 +11,7 @@ import pytest
 
 from survey_tui.cli import main
 from survey_tui.core.fieldwork import privacy as pdpa
+from survey_tui.core.fieldwork import respondents as resp
 from survey_tui.core.interview.capture import consent_wording_version
 from survey_tui.core.store.sqlite import Store, StoreError
 from survey_tui.core.study import open_study
@@ -63,8 +64,9 @@ def test_the_privacy_report_lists_notice_consents_requests_and_erasures(
     with Store(study / "survey.db") as store:
         rid = store.query("SELECT id FROM respondents WHERE status != 'withdrawn' LIMIT 1")[0][0]
         erased = [r[0] for r in store.query("SELECT respondent_id FROM erasure_log")]
-        contacts = store.query("SELECT phone FROM respondent_contacts WHERE phone IS NOT NULL LIMIT 50")
-    assert erased, "the demo has withdrawals"
+        phones = resp.read_contacts(store, purpose="test: the report must not hold them")["phone"].drop_nulls()
+        contacts = [(p,) for p in phones.head(50).to_list()]
+    assert contacts and erased, "the demo has withdrawals"
     assert main(["privacy", "request", rid, "inquiry", "--study", str(study), "--received", "2026-11-20"]) == 0
     assert "due 2026-12-05" in capsys.readouterr().out
     assert main(["privacy", "request", "NO-SUCH", "copy", "--study", str(study)]) == 1

@@ -142,7 +142,7 @@ def test_missing_contact_column_imports_nothing(tmp_path: Path, store: Store) ->
 def test_failure_while_writing_leaves_nothing(tmp_path: Path, store: Store, monkeypatch) -> None:
     path = write(tmp_path, "王小明,0912345678,,男,35,台北市,\n李,0922333444,,女,30,,\n")
 
-    def broken(conn, rows, **_) -> None:  # the respondents are inserted, then the contacts fail
+    def broken(store, conn, rows, **_) -> None:  # the respondents are inserted, then the contacts fail
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(resp, "_insert_contacts", broken)

@@ -37,12 +37,16 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
+import os
 import secrets
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from survey_tui.core.fieldwork import contact_crypto as crypto
 from survey_tui.core.fieldwork.screening import EligibilityCriterion, screen_frame
 from survey_tui.core.lazy import lazy
 from survey_tui.core.store.sqlite import Store, StoreError, decode, encode, now
@@ -131,15 +135,194 @@ def existing_ids(store: Store) -> set[str]:
     return {r[0] for r in store.query("SELECT id FROM respondents")}
 
 
+# -- contact data at rest: sealed rows, keyed look-ups ----------------------------------------------------
+class ContactKeyMissing(RespondentError):
+    """The contact data is encrypted and this machine lacks (or has the wrong) key: contacts cannot be read or
+    added, everything else (answers, tables, exports without contacts) works."""
+
+
+class ContactRecordDamaged(RespondentError):
+    """A sealed contact row does not open under the study's key: altered, or moved to another respondent."""
+
+
+def _open(sealer: crypto.Sealer, respondent_id: str, blob: bytes) -> tuple[Any, ...]:
+    try:
+        return _unpayload(sealer.open(respondent_id, blob))
+    except crypto.ContactKeyError as exc:
+        raise ContactRecordDamaged(str(exc)) from None
+
+
+#: one ready sealer per open store, with the fingerprint it was made for (a rotation elsewhere changes it)
+_SEALERS: weakref.WeakKeyDictionary[Store, tuple[str, crypto.Sealer]] = weakref.WeakKeyDictionary()
+
+
+def _key_row(store: Store) -> tuple[str, str] | None:
+    rows = store.query("SELECT study_key, fingerprint FROM contact_keys WHERE id = 1")
+    return (str(rows[0][0]), str(rows[0][1])) if rows else None
+
+
+def contact_key_info(store: Store) -> tuple[str, str] | None:
+    """(study key id, fingerprint) of the study's contact key, or None before it has one."""
+    return _key_row(store)
+
+
+def _sealer(store: Store, *, create: bool = False) -> crypto.Sealer | None:
+    """The study's sealer; with `create`, a study without a key gets one (file outside the study folder).
+
+    None only when the study has no key yet and `create` is false (then no row is sealed either)."""
+    row = _key_row(store)
+    if row is None:
+        if not create:
+            return None
+        with store.transaction() as conn:
+            row = _key_row(store)  # another process may have made it meanwhile
+            if row is None:
+                cipher = crypto.env_cipher() or crypto.generate()
+                study_key = crypto.new_study_key_id()
+                if crypto.env_cipher() is None:
+                    crypto.write_key_file(crypto.key_path(study_key), cipher)
+                conn.execute(
+                    "INSERT INTO contact_keys (id, study_key, fingerprint, created_at) VALUES (1, ?, ?, ?)",
+                    (study_key, cipher.fingerprint, now()),
+                )
+                row = (study_key, cipher.fingerprint)
+    cached = _SEALERS.get(store)
+    if cached is not None and cached[0] == row[1]:
+        return cached[1]
+    try:
+        sealer = crypto.find_key(*row).aead()
+    except crypto.ContactKeyError as exc:
+        raise ContactKeyMissing(str(exc)) from None
+    _SEALERS[store] = (row[1], sealer)
+    return sealer
+
+
+def ensure_key(store: Store) -> tuple[str, str]:
+    """Give the study its contact key now (init, first import), so the key exists before any contact does."""
+    _sealer(store, create=True)
+    row = _key_row(store)
+    assert row is not None
+    return row
+
+
+_PAYLOAD = ("name", "phone", "email", "address", PERSONAL)
+
+
+def _payload(values: Sequence[Any]) -> bytes:
+    """name, phone, email, address, personal (JSON text) -> the bytes that are sealed."""
+    return json.dumps(dict(zip(_PAYLOAD, values, strict=True)), ensure_ascii=False).encode("utf-8")
+
+
+def _unpayload(data: bytes) -> tuple[Any, ...]:
+    parsed = json.loads(data.decode("utf-8"))
+    return tuple(parsed.get(k) for k in _PAYLOAD)
+
+
+def _sealed_rows(sealer: crypto.Sealer, rows: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    """(respondent_id, name, phone, email, address[, personal]) -> (respondent_id, sealed, phone_key, email_key)."""
+    result = []
+    for row in rows:
+        rid, values = row[0], (*row[1:5], row[5] if len(row) > 5 else None)
+        sealed = sealer.seal(rid, _payload(values))
+        result.append((rid, sealed, sealer.lookup("phone", values[1]), sealer.lookup("email", values[2])))
+    return result
+
+
+def seal_plaintext(store: Store) -> int:
+    """The data step of the encryption migration: every contact row still in plaintext is sealed, in one
+    transaction, and the old page images are cleared from the WAL (secure_delete zeroes the freed cells).
+
+    Returns how many rows were sealed (0 on a read-only study, which keeps its plaintext until opened writable)."""
+    if store.readonly:
+        return 0
+    probe = f"SELECT 1 FROM {_CONTACT_TABLE} WHERE sealed IS NULL LIMIT 1"
+    if not store.query(probe):
+        return 0
+    sealer = _sealer(store, create=True)
+    assert sealer is not None
+    with store.transaction() as conn:
+        rows = conn.execute(
+            f"SELECT respondent_id, name, phone, email, address, personal FROM {_CONTACT_TABLE} WHERE sealed IS NULL"
+        ).fetchall()
+        conn.executemany(
+            f"UPDATE {_CONTACT_TABLE} SET sealed = ?, phone_key = ?, email_key = ?, name = NULL, phone = NULL,"
+            " email = NULL, address = NULL, personal = NULL WHERE respondent_id = ?",
+            [(s, p, e, rid) for rid, s, p, e in _sealed_rows(sealer, rows)],
+        )
+    if not store.in_transaction:
+        store.erase_traces()
+    return len(rows)
+
+
+def lookup_key(store: Store, kind: str, values: pl.Series) -> pl.Series:
+    """Keyed hashes of normalised phones or e-mails (what the contact table is searched by)."""
+    sealer = _sealer(store, create=True)
+    assert sealer is not None
+    return pl.Series(values.name, [sealer.lookup(kind, v) for v in values.to_list()], dtype=pl.String)
+
+
+def existing_lookup_keys(store: Store) -> pl.DataFrame:
+    """(respondent_id, phone, email) as keyed hashes, for deduplicating an import without decrypting."""
+    seal_plaintext(store)
+    rows = store.query(f"SELECT respondent_id, phone_key, email_key FROM {_CONTACT_TABLE}")
+    schema = {"respondent_id": pl.String, "phone": pl.String, "email": pl.String}
+    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+
+
+def rotate_key(store: Store) -> tuple[Path, str]:
+    """A new contact key: every row re-sealed under it in one transaction, then the key file replaced.
+
+    The new key is written beside the old one first (``.key.new``); if the work stops after the commit, the
+    next opening finds it there. The old key is kept as ``.key.retired-<time>`` so backups of survey.db made
+    before the rotation stay readable. Returns the key file and the new fingerprint."""
+    if crypto.env_cipher() is not None:
+        raise ContactKeyMissing(
+            f"the contact key comes from {crypto.ENV_KEY}; rotate it where the key file is kept (unset it first)"
+        )
+    seal_plaintext(store)
+    old = _sealer(store, create=True)
+    row = _key_row(store)
+    assert old is not None and row is not None
+    study_key = row[0]
+    path = crypto.key_path(study_key)
+    pending = path.with_name(path.name + ".new")
+    fresh = crypto.generate()
+    pending.unlink(missing_ok=True)
+    crypto.write_key_file(pending, fresh)
+    sealer = fresh.aead()
+    try:
+        with store.transaction() as conn:
+            rows = conn.execute(
+                f"SELECT respondent_id, sealed FROM {_CONTACT_TABLE} WHERE sealed IS NOT NULL"
+            ).fetchall()
+            resealed = _sealed_rows(sealer, [(r[0], *_open(old, r[0], r[1])) for r in rows])
+            conn.executemany(
+                f"UPDATE {_CONTACT_TABLE} SET sealed = ?, phone_key = ?, email_key = ? WHERE respondent_id = ?",
+                [(s, p, e, rid) for rid, s, p, e in resealed],
+            )
+            conn.execute(
+                "UPDATE contact_keys SET fingerprint = ?, rotated_at = ? WHERE id = 1", (fresh.fingerprint, now())
+            )
+    except BaseException:
+        pending.unlink(missing_ok=True)
+        raise
+    _SEALERS.pop(store, None)
+    store.erase_traces()
+    os.replace(path, crypto.retired_path(study_key))
+    os.replace(pending, path)
+    return path, fresh.fingerprint
+
+
 # -- contact data: the only reader ---------------------------------------------------------------------
 def read_contacts(store: Store, ids: Sequence[str] | None = None, *, purpose: str) -> pl.DataFrame:
-    """Contact data (respondent_id, name, phone, email, address) for `ids` (all when None).
+    """Contact data (respondent_id, name, phone, email, address, personal) for `ids` (all when None).
 
-    The ONLY function that returns contact values. `purpose` is required so each use is deliberate.
+    The ONLY function that returns contact values. `purpose` is required so each use is deliberate. Sealed
+    rows are opened with the study's key; without it, ContactKeyMissing says how to restore it.
     """
     if not purpose.strip():
         raise ContactDataRefused("say why contact data is read (purpose=...)")
-    sql = f"SELECT respondent_id, name, phone, email, address, personal FROM {_CONTACT_TABLE}"
+    sql = f"SELECT respondent_id, sealed, name, phone, email, address, personal FROM {_CONTACT_TABLE}"
     rows: list[Any] = []
     if ids is None:
         rows = store.query(sql)
@@ -148,39 +331,36 @@ def read_contacts(store: Store, ids: Sequence[str] | None = None, *, purpose: st
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             rows += store.query(sql + f" WHERE respondent_id IN ({','.join('?' * len(chunk))})", tuple(chunk))
+    sealer = _sealer(store) if any(r[1] is not None for r in rows) else None
+    opened = [(r[0], *(_open(sealer, r[0], r[1]) if r[1] is not None and sealer else tuple(r)[2:])) for r in rows]
     schema = {"respondent_id": pl.String, **{f: pl.String for f in CONTACT_FIELDS}, PERSONAL: pl.String}
-    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+    return pl.DataFrame(opened, schema=schema, orient="row")
 
 
-def _insert_contacts(conn: Any, rows: Iterable[tuple[Any, ...]], *, personal: bool = False) -> None:
-    """Rows of (respondent_id, name, phone, email, address[, personal JSON])."""
-    columns = f"respondent_id, name, phone, email, address{', personal' if personal else ''}"
-    marks = ", ".join("?" * (6 if personal else 5))
-    conn.executemany(f"INSERT INTO {_CONTACT_TABLE} ({columns}) VALUES ({marks})", rows)
-
-
-def _fill_contacts(conn: Any, rows: Iterable[tuple[Any, ...]], *, personal: bool = False) -> None:
-    """Fill empty contact fields of existing respondents (a merge never overwrites what is there)."""
-    columns = f"respondent_id, name, phone, email, address{', personal' if personal else ''}"
-    marks = ", ".join("?" * (6 if personal else 5))
+def _insert_contacts(store: Store, conn: Any, rows: Iterable[tuple[Any, ...]], *, personal: bool = False) -> None:
+    """Rows of (respondent_id, name, phone, email, address[, personal JSON]), sealed before they are stored."""
+    sealer = _sealer(store, create=True)
+    assert sealer is not None
     conn.executemany(
-        f"INSERT INTO {_CONTACT_TABLE} ({columns}) VALUES ({marks})"
-        " ON CONFLICT (respondent_id) DO UPDATE SET name = COALESCE(name, excluded.name),"
-        " phone = COALESCE(phone, excluded.phone), email = COALESCE(email, excluded.email),"
-        " address = COALESCE(address, excluded.address)"
-        + (", personal = COALESCE(personal, excluded.personal)" if personal else ""),
-        rows,
+        f"INSERT INTO {_CONTACT_TABLE} (respondent_id, sealed, phone_key, email_key) VALUES (?, ?, ?, ?)",
+        _sealed_rows(sealer, rows),
     )
 
 
-def copy_contacts(conn: Any, rows: Iterable[Sequence[Any]]) -> None:
+def copy_contacts(store: Store, conn: Any, rows: Iterable[Sequence[Any]]) -> None:
     """Write contact rows (respondent_id, name, phone, email, address, personal) read with `read_contacts` from
-    another store: a device checkout or a sync carries an assigned respondent's contacts, and nothing else."""
+    another store: a device checkout or a sync carries an assigned respondent's contacts, and nothing else.
+    They are sealed with this store's own key (a laptop gets its own at checkout), never copied as plaintext."""
+    rows = [tuple(r) for r in rows]
+    if not rows:
+        return
+    sealer = _sealer(store, create=True)
+    assert sealer is not None
     conn.executemany(
-        f"INSERT INTO {_CONTACT_TABLE} (respondent_id, name, phone, email, address, personal)"
-        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (respondent_id) DO UPDATE SET name = excluded.name,"
-        " phone = excluded.phone, email = excluded.email, address = excluded.address, personal = excluded.personal",
-        [tuple(r) for r in rows],
+        f"INSERT INTO {_CONTACT_TABLE} (respondent_id, sealed, phone_key, email_key) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (respondent_id) DO UPDATE SET sealed = excluded.sealed, phone_key = excluded.phone_key,"
+        " email_key = excluded.email_key, name = NULL, phone = NULL, email = NULL, address = NULL, personal = NULL",
+        _sealed_rows(sealer, rows),
     )
 
 
@@ -190,6 +370,26 @@ def forget_contacts(conn: Any, respondent_ids: Sequence[str]) -> None:
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         conn.execute(f"DELETE FROM {_CONTACT_TABLE} WHERE respondent_id IN ({','.join('?' * len(chunk))})", chunk)
+
+
+def _fill_contacts(store: Store, conn: Any, rows: Iterable[tuple[Any, ...]], *, personal: bool = False) -> None:
+    """Fill empty contact fields of existing respondents (a merge never overwrites what is there)."""
+    sealer = _sealer(store, create=True)
+    assert sealer is not None
+    for row in rows:
+        rid = row[0]
+        given = (*row[1:5], row[5] if personal and len(row) > 5 else None)
+        current = conn.execute(f"SELECT sealed FROM {_CONTACT_TABLE} WHERE respondent_id = ?", (rid,)).fetchone()
+        if current is not None and current[0] is not None:
+            held = _open(sealer, rid, current[0])
+            given = tuple(h if h is not None else g for h, g in zip(held, given, strict=True))
+        sealed = _sealed_rows(sealer, [(rid, *given)])[0]
+        conn.execute(
+            f"INSERT INTO {_CONTACT_TABLE} (respondent_id, sealed, phone_key, email_key) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (respondent_id) DO UPDATE SET sealed = excluded.sealed, phone_key = excluded.phone_key,"
+            " email_key = excluded.email_key",
+            sealed,
+        )
 
 
 # -- exports -----------------------------------------------------------------------------------------
@@ -306,7 +506,7 @@ def add(
             (rid, stamp, encode(attributes or {}), status, interviewer, stamp),
         )
         if contact and any(contact.get(f) for f in CONTACT_FIELDS):
-            _insert_contacts(conn, [(rid, *[contact.get(f) for f in CONTACT_FIELDS])])
+            _insert_contacts(store, conn, [(rid, *[contact.get(f) for f in CONTACT_FIELDS])])
         _history(conn, rid, None, status, interviewer, "added", stamp)
     return rid
 
@@ -518,14 +718,17 @@ class Erasure:
 
 
 def _personal_values(store: Store, respondent_id: str, current: Respondent) -> tuple[str, ...]:
-    """What identifies the respondent and is erased: contact fields and the attributes not kept."""
-    rows = store.query(
-        f"SELECT name, phone, email, address, personal FROM {_CONTACT_TABLE} WHERE respondent_id = ?",
-        (respondent_id,),
-    )
-    values = [str(v) for r in rows for v in tuple(r)[:4] if v is not None]
-    for r in rows:
-        values += [str(v) for v in (decode(r[4]) or {}).values() if v is not None]
+    """What identifies the respondent and is erased: contact fields and the attributes not kept.
+
+    Without the contact key the contact values cannot be known (only the attributes are searched for)."""
+    values: list[str] = []
+    try:
+        contacts = read_contacts(store, [respondent_id], purpose="find a withdrawn respondent in earlier exports")
+    except ContactKeyMissing:
+        contacts = None
+    for r in contacts.iter_rows() if contacts is not None else ():
+        values += [str(v) for v in r[1:5] if v is not None]
+        values += [str(v) for v in (decode(r[5]) or {}).values() if v is not None]
     values += [str(v) for k, v in current.attributes.items() if k not in KEPT_ON_WITHDRAWAL and isinstance(v, str)]
     return tuple(v for v in dict.fromkeys(v.strip() for v in values) if len(v) >= 3)
 
@@ -702,10 +905,30 @@ class Page:
     rows: list[PageRow]
     total: int  # matching the filter
     offset: int
+    #: why names and phones are missing (the contact key is not on this machine), else None
+    locked: str | None = None
 
 
-def _where(flt: RespondentFilter) -> tuple[str, list[Any]]:
+def _matching_contacts(store: Store, term: str) -> list[str]:
+    """Respondents whose name or e-mail contains `term` (or phone its digits): the sealed rows are opened and
+    searched in memory, since no index can look inside them."""
+    digits = "".join(ch for ch in term if ch.isdigit())
+    lowered = term.lower()
+    found = []
+    for rid, name, phone, email, *_ in read_contacts(store, purpose="search the recruitment list").iter_rows():
+        if (
+            (name and term in name)
+            or (email and lowered in email.lower())
+            or (len(digits) >= 3 and phone and digits in phone)
+        ):
+            found.append(rid)
+    return found
+
+
+def _where(store: Store, flt: RespondentFilter) -> tuple[str, list[Any], str | None]:
+    """The WHERE clause, its parameters, and why contacts could not be searched (None when they were)."""
     clauses, params = ["1=1"], []  # type: ignore[var-annotated]
+    locked = None
     if flt.status:
         clauses.append("r.status = ?")
         params.append(flt.status)
@@ -717,20 +940,20 @@ def _where(flt: RespondentFilter) -> tuple[str, list[Any]]:
         params.append(int(flt.eligible))
     term = flt.search.strip()
     if term:
-        digits = "".join(ch for ch in term if ch.isdigit())
-        sub = [f"SELECT respondent_id FROM {_CONTACT_TABLE} WHERE name LIKE ? OR email LIKE ?"]
-        params_sub: list[Any] = [f"%{term}%", f"%{term.lower()}%"]
-        if len(digits) >= 3:
-            sub[0] += " OR phone LIKE ?"
-            params_sub.append(f"%{digits}%")
-        clauses.append(f"(r.id LIKE ? OR r.id IN ({sub[0]}))")
-        params += [f"{term.upper()}%", *params_sub]
-    return " AND ".join(clauses), params
+        try:
+            matches = _matching_contacts(store, term)
+        except ContactKeyMissing as exc:
+            matches, locked = [], str(exc)
+        clauses.append("(r.id LIKE ? OR r.id IN (SELECT value FROM json_each(?)))")
+        params += [f"{term.upper()}%", json.dumps(matches)]
+    return " AND ".join(clauses), params, locked
 
 
 def page(store: Store, flt: RespondentFilter, offset: int = 0, limit: int = 50) -> Page:
-    """One window of the list: `limit` rows from `offset` plus the total (never the whole table)."""
-    where, params = _where(flt)
+    """One window of the list: `limit` rows from `offset` plus the total (never the whole table).
+
+    Without the contact key the rows come without names and phones, and `Page.locked` says why."""
+    where, params, locked = _where(store, flt)
     total = int(store.query(f"SELECT COUNT(*) FROM respondents r WHERE {where}", tuple(params))[0][0])
     order = SORTS.get(flt.sort, SORTS["added"])
     offset = max(0, min(offset, max(total - 1, 0)))
@@ -739,9 +962,11 @@ def page(store: Store, flt: RespondentFilter, offset: int = 0, limit: int = 50) 
         f" r.attributes FROM respondents r WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
         (*params, limit, offset),
     )
-    contacts = {
-        row[0]: row for row in read_contacts(store, [r[0] for r in rows], purpose="recruitment list").iter_rows()
-    }
+    try:
+        listed = read_contacts(store, [r[0] for r in rows], purpose="recruitment list")
+        contacts = {row[0]: row for row in listed.iter_rows()}
+    except ContactKeyMissing as exc:
+        contacts, locked = {}, str(exc)
     result = []
     for r in rows:
         c = contacts.get(r[0], (None, None, None, None, None))
@@ -760,7 +985,7 @@ def page(store: Store, flt: RespondentFilter, offset: int = 0, limit: int = 50) 
                 c[3],
             )
         )
-    return Page(result, total, offset)
+    return Page(result, total, offset, locked)
 
 
 def interviewers(store: Store) -> list[str]:

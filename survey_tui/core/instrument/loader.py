@@ -136,8 +136,14 @@ class _Compiler:
 
     def _first_user(self, list_name: str) -> int:
         """Piping in a shared list may only use answers given before its first use."""
-        users = [self.ins.position(q.name) for q in self.ins.questions if q.choices == list_name]
-        return min(users) if users else len(self.ins.questions)
+        first = getattr(self, "_first_users", None)
+        if first is None:  # one pass over the questions for every list (not one per list and label)
+            first = {}
+            for q in self.ins.questions:
+                if isinstance(q.choices, str) and q.choices not in first:
+                    first[q.choices] = self.ins.position(q.name)
+            self._first_users = first
+        return first.get(list_name, len(self.ins.questions))
 
     def translations(self, path: Sequence[PathKey], where: str, labels: dict[str, str] | None) -> None:
         """A text missing in one of the instrument's languages shows up blank to some interviewers."""
@@ -333,7 +339,7 @@ def load_instrument_text(
     text: str, name: str, defaults: dict[str, SpecialCode] | None = None, *, cache: bool = False
 ) -> tuple[Instrument | None, list[Problem]]:
     """`cache`: the text is a published version or a file (see `parse_yaml_text`), not a draft being edited."""
-    doc, problems = parse_yaml_text(text, name, cache=cache)
+    doc, problems = parse_yaml_text(text, name, cache=cache, read_only=True)
     return _load_document(doc, problems, defaults)
 
 
@@ -341,7 +347,7 @@ def load_instrument_file(
     path: Path, display_name: str | None = None, defaults: dict[str, SpecialCode] | None = None
 ) -> tuple[Instrument | None, list[Problem]]:
     """Every problem of the file at once; the instrument only when there is no error."""
-    doc, problems = read_yaml(path, display_name)
+    doc, problems = read_yaml(path, display_name, read_only=True)  # validated only, never written back
     return _load_document(doc, problems, defaults)
 
 

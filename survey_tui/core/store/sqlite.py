@@ -335,6 +335,27 @@ MIGRATIONS: list[str] = [
     ALTER TABLE contact_attempts ADD COLUMN origin TEXT;
     CREATE UNIQUE INDEX contact_attempts_by_origin ON contact_attempts (origin);
     """,
+    # Contact data encrypted at rest (the crypto and the data step live in fieldwork/respondents.py and
+    # fieldwork/contact_crypto.py): each contact row becomes one sealed blob, phone and e-mail are found by
+    # keyed hashes, and the study's key id and fingerprint are recorded (the key itself never is). The old
+    # plaintext columns stay (NULL once sealed); their indexes go, so no index page keeps a plaintext copy.
+    """
+    ALTER TABLE respondent_contacts ADD COLUMN sealed BLOB;
+    ALTER TABLE respondent_contacts ADD COLUMN phone_key TEXT;
+    ALTER TABLE respondent_contacts ADD COLUMN email_key TEXT;
+    DROP INDEX respondent_contacts_by_phone;
+    DROP INDEX respondent_contacts_by_email;
+    CREATE INDEX respondent_contacts_by_phone_key ON respondent_contacts (phone_key);
+    CREATE INDEX respondent_contacts_by_email_key ON respondent_contacts (email_key);
+    CREATE INDEX respondent_contacts_unsealed ON respondent_contacts (respondent_id) WHERE sealed IS NULL;
+    CREATE TABLE contact_keys (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        study_key TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        rotated_at TEXT
+    );
+    """,
 ]
 
 

@@ -355,7 +355,7 @@ class SyncServer:
                 fresh,
             )
             fresh_ids = {r[0] for r in fresh}
-            copy_contacts(conn, [c for c in contacts if c[0] in fresh_ids])
+            copy_contacts(self.store, conn, [c for c in contacts if c[0] in fresh_ids])
             conn.executemany(
                 "UPDATE respondents SET status = ?, attempts = ?, next_appointment = ?, updated_at = ?"
                 " WHERE id = ? AND status != 'withdrawn'",
@@ -666,7 +666,7 @@ def checkout(server: SyncServer, interviewer: str, target: Path) -> Path:
             )
             from survey_tui.core.fieldwork.respondents import copy_contacts
 
-            copy_contacts(conn, bundle.contacts)
+            copy_contacts(store, conn, bundle.contacts)
             conn.execute("INSERT INTO study_meta (key, value) VALUES ('study_id', ?)", (bundle.study_id,))
             stamp = now()
             conn.execute(
@@ -877,7 +877,7 @@ def sync_device(
             " updated_at = ? WHERE id = ?",
             [(r[3], r[4], r[7], r[8], r[2], r[9], r[0]) for r in respondents if r[0] in here_set and r[0] not in busy],
         )
-        copy_contacts(conn, contacts)
+        copy_contacts(device, conn, contacts)
         gone = [
             rid
             for rid, (who, status) in owners.items()

@@ -15,6 +15,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.markup import escape as escape_markup
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Header, Input, Label, OptionList, Select, Static
@@ -182,12 +183,21 @@ class ImportScreen(ModalScreen[str | None]):
     BINDINGS = [
         Binding("escape", "dismiss_none", "Cancel"),
         Binding("f", "cycle_field", "Change field", tooltip="Map the selected column to another field"),
+        Binding(
+            "c",
+            "confirm_attribute",
+            "Not identifying",
+            tooltip="Confirm the selected column does not identify anyone: import it as an attribute",
+        ),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.raw: Any = None
-        self.mapping: dict[str, str] = {}
+        self.mapping: dict[str, str] = {}  # as chosen (guessed, then changed with f)
+        self.classified: dict[str, str] = {}  # as it will be imported (unconfirmed attributes kept personal)
+        self.confirmed: set[str] = set()  # columns the researcher confirmed as non-identifying
+        self.unconfirmed: set[str] = set()
         self.plan: Any = None
 
     def compose(self) -> ComposeResult:
@@ -209,7 +219,9 @@ class ImportScreen(ModalScreen[str | None]):
                 yield Button("Import", id="commit", variant="success", disabled=True)
                 yield Button("Cancel", id="cancel")
             yield Label(
-                "enter on path: preview · f: change a column's field · nothing is written before Import", classes="dim"
+                "enter on path: preview · f: change a column's field · c: confirm a column is not identifying · "
+                "nothing is written before Import",
+                classes="dim",
             )
 
     def action_dismiss_none(self) -> None:
@@ -236,24 +248,62 @@ class ImportScreen(ModalScreen[str | None]):
         order = [*FIELDS, ATTRIBUTE, IGNORE]
         current = self.mapping[header]
         self.mapping[header] = order[(order.index(current) + 1) % len(order)]
+        self.confirmed.discard(header)
+        self.classified = dict(self.mapping)
         self.show_mapping()
         self.query_one("#commit", Button).disabled = True
         self.query_one("#import-report", Static).update("mapping changed: press Preview again")
+
+    def action_confirm_attribute(self) -> None:
+        """The researcher says the selected column does not identify anyone: it may become an attribute."""
+        from survey_tui.io.contact_import import ATTRIBUTE
+
+        table = self.query_one("#import-mapping", DataTable)
+        if not self.mapping or table.row_count == 0:
+            return
+        header = list(self.mapping)[table.cursor_row]
+        if header not in self.unconfirmed and header not in self.confirmed:
+            self.notify(f"{header} is mapped to {self.classified.get(header)}; nothing to confirm", severity="warning")
+            return
+        if header in self.confirmed:
+            self.confirmed.discard(header)  # pressed again: protected after all
+        else:
+            self.confirmed.add(header)
+            self.mapping[header] = ATTRIBUTE
+        self.query_one("#commit", Button).disabled = True
+        self.preview()
 
     def show_mapping(self) -> None:
         table = self.query_one("#import-mapping", DataTable)
         row = table.cursor_row
         table.clear(columns=True)
-        table.add_columns("Column in file", "→ field", "First values")
-        for header, target in self.mapping.items():
+        table.add_columns("Column in file", "→ field", "Kept as", "First values")
+        for header in self.mapping:
+            target = self.classified.get(header, self.mapping[header])
             sample = ", ".join(str(v) for v in self.raw.frame[header].head(3).to_list() if v is not None)
-            table.add_row(header, target, sample[:60])
+            table.add_row(header, target, self._kept_as(header, target), sample[:40])
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
 
+    def _kept_as(self, header: str, target: str) -> str:
+        if header in self.unconfirmed:
+            return "personal: unconfirmed (c if not identifying)"
+        if target in ("name", "phone", "email", "address", "personal"):
+            return "personal (protected)"
+        if target == "ignore":
+            return "not imported"
+        return "attribute (confirmed)" if header in self.confirmed else "attribute"
+
     @work(thread=True, exclusive=True, group="import")
     def preview(self, reset: bool = False) -> None:
-        from survey_tui.io.contact_import import ImportFailed, _existing_keys, guess_mapping, prepare_import
+        from survey_tui.io.contact_import import (
+            ImportFailed,
+            against_study,
+            check_mapping,
+            classify_columns,
+            guess_mapping,
+            prepare_import,
+        )
         from survey_tui.io.contact_import import read_contact_file as read
 
         study = self.app.study  # type: ignore[attr-defined]
@@ -264,11 +314,16 @@ class ImportScreen(ModalScreen[str | None]):
             if reset or self.raw is None:
                 self.raw = read(path, encoding)
                 self.mapping = guess_mapping(self.raw.frame.columns)
+                self.confirmed = set()
+            check_mapping(self.mapping, self.raw.frame.columns, self.raw.source)
+            unconfirmed: set[str] = set()  # attributes nobody confirmed: kept personal until confirmed (c)
+            self.classified = classify_columns(self.raw.frame, self.mapping, self.confirmed, unconfirmed)
+            self.unconfirmed = unconfirmed
             with study.store() as store:
                 plan = prepare_import(
                     self.raw,
-                    self.mapping,
-                    existing=_existing_keys(store),
+                    self.classified,
+                    **against_study(store),
                     rule=str(rule),
                     criteria=study.config.eligibility,
                     language=study.config.language,
@@ -280,6 +335,7 @@ class ImportScreen(ModalScreen[str | None]):
 
     @work(thread=True, exclusive=True, group="import")
     def commit(self) -> None:
+        from survey_tui.commands.respondents import _record_classification
         from survey_tui.io.contact_import import commit_import
 
         study = self.app.study  # type: ignore[attr-defined]
@@ -289,18 +345,31 @@ class ImportScreen(ModalScreen[str | None]):
         except Exception as exc:  # noqa: BLE001 - the transaction rolled back; say so
             self.post_message(LoadFailed(f"import failed, nothing imported: {exc}"))
             return
+        try:  # study.yaml records how each column was treated, as `respondents import` does
+            _record_classification(study, self.classified)
+        except Exception as exc:  # noqa: BLE001 - the import stands; say the record could not be written
+            self.post_message(Loaded(("done", result, f"study.yaml not updated: {exc}")))
+            return
         self.post_message(Loaded(("done", result)))
 
     def on_loaded(self, message: Loaded) -> None:
         message.stop()
-        kind, data = message.data
+        kind, data = message.data[:2]
         if kind == "preview":
             self.plan = data
             self.show_mapping()
-            self.query_one("#import-report", Static).update("\n".join(data.report_lines(limit=8)))
+            lines = data.report_lines(limit=8)
+            if self.unconfirmed:
+                lines.insert(
+                    0,
+                    f"{len(self.unconfirmed)} column(s) not confirmed as non-identifying, kept as personal data: "
+                    f"{', '.join(sorted(self.unconfirmed))} (c on a row imports it as an attribute)",
+                )
+            self.query_one("#import-report", Static).update(escape_markup("\n".join(lines)))
             self.query_one("#commit", Button).disabled = data.new.height == 0 and data.merges.height == 0
         else:
-            self.dismiss(f"imported {data.imported}, merged {data.merged}, skipped {data.skipped}, bad rows {data.bad}")
+            text = f"imported {data.imported}, merged {data.merged}, skipped {data.skipped}, bad rows {data.bad}"
+            self.dismiss(text + "".join(f"; {extra}" for extra in message.data[2:]))
 
     def on_load_failed(self, message: LoadFailed) -> None:
         message.stop()
@@ -424,9 +493,10 @@ class RespondentsScreen(Screen[None]):
             table.move_cursor(row=min(max(cursor, 0), len(self.page_rows) - 1))
         first = self.page_offset + 1 if self.page_total else 0
         last = self.page_offset + len(self.page_rows)
+        locked = f"\n[b red]{escape_markup(window.locked)}[/]" if window.locked else ""
         self.query_one("#respondents-summary", Static).update(
             f"Respondents {first}–{last} of {self.page_total:,} · sort: {self.flt.sort} · "
-            "enter: start interview · b: quota board · m: import"
+            "enter: start interview · b: quota board · m: import" + locked
         )
         self.show_detail()
 
