@@ -132,6 +132,9 @@ DEFAULT_OUTCOMES: dict[str, Outcome] = {
     "no_answer": _o("3.13", "無人接聽", "no answer", "n", redial_minutes=120),
     "busy": _o("3.12", "忙線", "busy", "b", redial_minutes=15),
     "answering_machine": _o("3.14", "答錄機/語音信箱", "answering machine", "m", redial_minutes=240),
+    "no_screener": _o(
+        "3.21", "住戶但未完成過濾", "household reached, screener not done", "w", contact=True, redial_minutes=120
+    ),
     "callback": _o("2.21", "要求改時間回撥", "callback requested", "c", contact=True, redial_minutes=60),
     "refusal": _o("2.11", "拒訪", "refusal", "r", final=True, contact=True),
     "language": _o("2.33", "語言不通", "language barrier", "l", final=True, contact=True),
