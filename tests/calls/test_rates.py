@@ -68,7 +68,9 @@ def _fill(store: Store) -> dict[str, str]:
     queue = CallQueue(store, clock=lambda: clock[0])
     ids = {}
     for index, (name, calls) in enumerate(CASES.items()):
-        rid = resp.add(store, {"gender": 1 + index % 2, "age": 20 + index}, interviewer="bob" if name == "never1" else "amy")
+        rid = resp.add(
+            store, {"gender": 1 + index % 2, "age": 20 + index}, interviewer="bob" if name == "never1" else "amy"
+        )
         ids[name] = rid
         for call in calls:
             clock[0] += timedelta(minutes=5)

@@ -298,15 +298,24 @@ class CallQueue:
         return moment
 
     def _book(
-        self, respondent_id: str, moment: datetime, zone: str | None, interviewer: str | None, hard: bool, note: str | None
+        self,
+        respondent_id: str,
+        moment: datetime,
+        zone: str | None,
+        interviewer: str | None,
+        hard: bool,
+        note: str | None,
     ) -> None:
         local = moment.astimezone(self.settings.zone(zone)).strftime("%Y-%m-%dT%H:%M")
         due = moment if hard else moment - timedelta(minutes=self.settings.soft_window_minutes)
         kind = "hard" if hard else "soft"
-        resp.make_appointment(self.store, respondent_id, local, interviewer=interviewer, note=note, at=stamp(self.clock()))
+        resp.make_appointment(
+            self.store, respondent_id, local, interviewer=interviewer, note=note, at=stamp(self.clock())
+        )
         with self.store.transaction() as conn:
             conn.execute(
-                "UPDATE appointments SET kind = ? WHERE id = (SELECT MAX(id) FROM appointments WHERE respondent_id = ?)",
+                "UPDATE appointments SET kind = ?"
+                " WHERE id = (SELECT MAX(id) FROM appointments WHERE respondent_id = ?)",
                 (kind, respondent_id),
             )
             conn.execute(

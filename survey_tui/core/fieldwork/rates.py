@@ -207,8 +207,6 @@ def _cells(quotas: Sequence[Any], attributes: dict[str, Any]) -> list[str]:
 
 def lines(table: RateTable, names: Sequence[str] = RATE_NAMES) -> list[str]:
     """The rates as text, each with numerator, denominator and formula."""
-    out = [
-        "cases " + ", ".join(f"{g} {table.counts[g]}" for g in GROUPS) + f"; e = {table.e:.4f} ({table.e_method})"
-    ]
+    out = ["cases " + ", ".join(f"{g} {table.counts[g]}" for g in GROUPS) + f"; e = {table.e:.4f} ({table.e_method})"]
     out += [f"{table.rates[n].text()}   [{table.rates[n].formula}]" for n in names]
     return out
