@@ -407,3 +407,21 @@ class CallQueue:
         )[0]
         names = ("appointments due", "appointments later", "ready to call", "waiting to redial", "leased", "closed")
         return {n: int(v or 0) for n, v in zip(names, tuple(row), strict=True)}
+
+
+def for_study(study: Any, store: Any, clock: Clock = system_clock) -> CallQueue:
+    """The queue of a study with its call settings and quotas."""
+    from survey_tui.core.fieldwork.dispositions import settings_of
+
+    return CallQueue(store, settings_of(study.config), study.config.quotas, clock)
+
+
+def question_counts(study: Any, store: Any) -> dict[int, int]:
+    """Questions per published instrument version (for the partial-interview threshold)."""
+    counts = {}
+    for version in store.versions():
+        try:
+            counts[version.id] = len(study.instrument_for_version(version).questions)
+        except Exception:  # noqa: BLE001 - a version that no longer parses: its break-offs stay break-offs
+            continue
+    return counts

@@ -152,10 +152,11 @@ def count_groups(codes: Iterable[str | None]) -> dict[str, int]:
 
 # -- from the store ----------------------------------------------------------------------------------
 def _cases(store: Any) -> list[Any]:
-    """(disposition, by whom, day, attributes) of every case except those who withdrew consent."""
+    """(disposition, by whom, day, attributes, assigned) of every case in the sample; a respondent who withdrew
+    consent keeps the pseudonymous record and its disposition, so they stay in the rates too."""
     return store.query(
         "SELECT disposition, disposition_by, substr(COALESCE(disposition_at, ''), 1, 10), attributes, interviewer"
-        " FROM respondents WHERE status <> 'withdrawn'"
+        " FROM respondents"
     )
 
 
