@@ -119,8 +119,8 @@ def test_appointments_come_first_hard_at_their_time_soft_in_the_window(store: St
     soft = resp.add(store, {})
     clock = Clock()
     queue = CallQueue(store, CallSettings(soft_window_minutes=30), clock=clock)
-    queue.book(hard, "2026-10-06 14:00", hard=True, interviewer="amy")
-    queue.book(soft, "2026-10-06 14:00", interviewer="amy")
+    queue.book(hard, "2026-10-06 14:00", hard=True)
+    queue.book(soft, "2026-10-06 14:00")
     # 13:29: neither is due; the booked cases are not dialled as retries meanwhile
     clock.now = datetime(2026, 10, 6, 5, 29, tzinfo=UTC)
     case = queue.next_case("amy")
@@ -151,6 +151,21 @@ def test_a_hard_appointment_outranks_an_earlier_soft_one(store: Store) -> None:
     clock.now = datetime(2026, 10, 6, 3, 40, tzinfo=UTC)  # 11:40: both due
     assert queue.next_case("amy").id == hard
     assert queue.next_case("bob").id == soft
+
+
+def test_assigned_cases_go_only_to_their_interviewer(store: Store) -> None:
+    amys = resp.add(store, {}, interviewer="amy")
+    anyone = resp.add(store, {})
+    clock = Clock()
+    queue = CallQueue(store, clock=clock)
+    assert queue.next_case("bob").id == anyone
+    assert queue.next_case("cho") is None  # amy's case is not handed to others
+    assert queue.next_case("amy").id == amys
+    # booking a callback assigns the case to whoever booked it, so the appointment comes back to them
+    queue.record_call(anyone, "callback", interviewer="bob", callback="2026-10-06 15:00")
+    clock.now = datetime(2026, 10, 6, 7, 0, tzinfo=UTC)  # 15:00
+    assert queue.next_case("cho") is None
+    assert queue.next_case("bob").id == anyone
 
 
 def test_priority_then_fewest_attempts(store: Store) -> None:

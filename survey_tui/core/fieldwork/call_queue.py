@@ -9,9 +9,11 @@ Order of the queue, at the clock's "now":
    a retry only once its outcome's redial delay has passed (busy 15 min, no answer 2 h, ...), and only below
    `max_attempts`.
 
-Every candidate must be inside calling hours in its own time zone (the respondent's `timezone`, else the
-study's, Asia/Taipei by default) and outside any full quota cell. The chosen case is *leased*: no one else
-gets it until the call is recorded or the lease (`lease_minutes`) expires.
+A case assigned to an interviewer (`respondents.interviewer`, e.g. by booking its appointment) goes only to
+them; unassigned cases go to anyone. Every candidate must be inside calling hours in its own time zone (the
+respondent's `timezone`, else the study's, Asia/Taipei by default) and outside any full quota cell.
+The chosen case is *leased*: no one else gets it until the call is recorded or the lease (`lease_minutes`)
+expires.
 
 The lease is one conditional UPDATE (`... WHERE id = ? AND lease_until <= now`) inside a write transaction:
 on SQLite that transaction is BEGIN IMMEDIATE, so askers take turns; on PostgreSQL the candidate SELECT
@@ -91,12 +93,14 @@ _STATUSES = ", ".join(f"'{s}'" for s in QUEUED)
 _APPOINTMENTS = (
     f"SELECT {_COLUMNS} FROM respondents WHERE call_state = 'open' AND appointment_due <> ''"
     f" AND appointment_due <= ? AND lease_until <= ? AND status IN ({_STATUSES})"
+    " AND (interviewer IS NULL OR interviewer = ?)"
     " ORDER BY CASE WHEN appointment_kind = 'hard' THEN 0 ELSE 1 END, appointment_due, id LIMIT ? OFFSET ?"
 )
 _RETRIES = (
     f"SELECT {_COLUMNS} FROM respondents WHERE call_state = 'open' AND appointment_due = ''"
     f" AND status IN ({_STATUSES}) AND COALESCE(eligible, 1) = 1 AND attempts < ? AND next_call_at <= ?"
-    " AND lease_until <= ? ORDER BY priority DESC, attempts, next_call_at, id LIMIT ? OFFSET ?"
+    " AND lease_until <= ? AND (interviewer IS NULL OR interviewer = ?)"
+    " ORDER BY priority DESC, attempts, next_call_at, id LIMIT ? OFFSET ?"
 )
 
 
@@ -184,8 +188,8 @@ class CallQueue:
             if own is not None:
                 return self._case(own, "lease")
             for sql, head, kinds in (
-                (_APPOINTMENTS, (now, now), "appointment"),
-                (_RETRIES, (self.settings.max_attempts, now, now), "retry"),
+                (_APPOINTMENTS, (now, now, interviewer), "appointment"),
+                (_RETRIES, (self.settings.max_attempts, now, now, interviewer), "retry"),
             ):
                 offset = 0
                 while True:

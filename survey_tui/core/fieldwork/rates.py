@@ -154,10 +154,7 @@ def count_groups(codes: Iterable[str | None]) -> dict[str, int]:
 def _cases(store: Any) -> list[Any]:
     """(disposition, by whom, day, attributes, assigned) of every case in the sample; a respondent who withdrew
     consent keeps the pseudonymous record and its disposition, so they stay in the rates too."""
-    return store.query(
-        "SELECT disposition, disposition_by, substr(COALESCE(disposition_at, ''), 1, 10), attributes, interviewer"
-        " FROM respondents"
-    )
+    return store.query("SELECT disposition, disposition_by, disposition_at, attributes, interviewer FROM respondents")
 
 
 def overall(store: Any, settings: CallSettings | None = None) -> RateTable:
@@ -166,15 +163,16 @@ def overall(store: Any, settings: CallSettings | None = None) -> RateTable:
 
 def by(store: Any, what: str, settings: CallSettings | None = None, quotas: Sequence[Any] = ()) -> list[RateTable]:
     """Rates per interviewer (who set the final disposition, else the one assigned), per day (of the final
-    disposition) or per quota cell (from the respondent's attributes: gender, age, ...)."""
+    disposition, in the study's time zone) or per quota cell (from the respondent's attributes: gender, age, ...)."""
     from survey_tui.core.store.sqlite import decode
 
     groups: dict[str, list[str | None]] = {}
-    for code, who, day, attributes, assigned in _cases(store):
+    zone = (settings or CallSettings()).zone()
+    for code, who, at, attributes, assigned in _cases(store):
         if what == "interviewer":
             keys = [who or assigned or "(none)"]
         elif what == "day":
-            keys = [day or "(not called)"]
+            keys = [_local_day(at, zone) if at else "(not called)"]
         elif what == "quota":
             keys = _cells(quotas, decode(attributes) or {})
         else:
@@ -182,6 +180,17 @@ def by(store: Any, what: str, settings: CallSettings | None = None, quotas: Sequ
         for key in keys:
             groups.setdefault(key, []).append(code)
     return [compute(count_groups(codes), settings, key) for key, codes in sorted(groups.items())]
+
+
+def _local_day(at: str, zone: Any) -> str:
+    """The day of a stored time in the study's time zone (a time without an offset is already local)."""
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        return at[:10]
+    return (moment.astimezone(zone) if moment.tzinfo else moment).date().isoformat()
 
 
 class _NoAnswers:
