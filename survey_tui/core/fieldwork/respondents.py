@@ -597,6 +597,11 @@ def withdraw(
         )
         for table in ("contact_attempts", "appointments", "respondent_status_history"):
             conn.execute(f"UPDATE {table} SET note = NULL WHERE respondent_id = ?", (respondent_id,))
+        conn.execute(  # a back-check's free-text note may name the person too
+            "UPDATE backchecks SET note = NULL"
+            " WHERE interview_id IN (SELECT id FROM interviews WHERE respondent_id = ?)",
+            (respondent_id,),
+        )
         interview_ids = [
             int(r[0]) for r in conn.execute("SELECT id FROM interviews WHERE respondent_id = ?", (respondent_id,))
         ]

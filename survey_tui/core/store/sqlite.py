@@ -285,8 +285,8 @@ MIGRATIONS: list[str] = [
     ALTER TABLE respondents ADD COLUMN appointment_kind TEXT;
     ALTER TABLE respondents ADD COLUMN timezone TEXT;
     CREATE INDEX respondents_call_queue ON respondents (call_state, priority DESC, attempts, next_call_at, id);
-    CREATE INDEX respondents_due_appointments ON respondents (call_state, appointment_due);
-    CREATE INDEX respondents_by_lease ON respondents (lease_holder);
+    CREATE INDEX respondents_due_appointments ON respondents (call_state, appointment_kind, appointment_due);
+    CREATE INDEX respondents_by_lease ON respondents (lease_until, lease_holder);
     CREATE INDEX attempts_by_interviewer ON contact_attempts (interviewer, at);
 
     CREATE TABLE backcheck_samples (
