@@ -142,3 +142,17 @@ def resp_history(store, rid: str):  # type: ignore[no-untyped-def]
     from survey_tui.core.fieldwork.dispositions import history
 
     return history(store, rid)
+
+
+@pytest.mark.asyncio
+async def test_c_in_fieldwork_opens_the_call_screen(tmp_path: Path) -> None:
+    study = make_study(tmp_path / "s")
+    app = SurveyApp(study, keymap_file=tmp_path / "none.yaml")
+    app.animation_level = "none"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        await _wait(pilot, lambda: isinstance(app.screen, FieldworkScreen))
+        await pilot.press("c")
+        await _wait(pilot, lambda: any(isinstance(s, CallScreen) for s in app.screen_stack))
+        await pilot.press("escape")  # the name prompt: no name, no calls
+        await _wait(pilot, lambda: isinstance(app.screen, FieldworkScreen))
