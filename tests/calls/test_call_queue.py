@@ -193,6 +193,20 @@ def test_a_lease_holds_until_the_call_ends_or_it_expires(store: Store) -> None:
     assert store.query("SELECT lease_holder FROM respondents WHERE id = ?", (rid,))[0][0] is None
 
 
+def test_a_lease_is_renewed_for_an_interview(store: Store) -> None:
+    rid = resp.add(store, {})
+    clock = Clock()
+    queue = CallQueue(store, CallSettings(lease_minutes=10), clock=clock)
+    queue.next_case("amy")
+    assert not queue.renew(rid, "bob", 240)  # only the holder renews
+    assert queue.renew(rid, "amy", 240)
+    clock.advance(minutes=200)
+    assert queue.next_case("bob") is None  # still amy's while the interview runs
+    clock.advance(minutes=41)
+    assert queue.next_case("bob").id == rid
+    assert not queue.renew(rid, "amy")  # her lease ran out and went to bob
+
+
 def test_cases_in_full_quota_cells_are_skipped(store: Store) -> None:
     from tests.respondents.test_respondents import GENDER_AGE
 

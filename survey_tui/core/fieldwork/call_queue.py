@@ -271,6 +271,19 @@ class CallQueue:
             row[7] or self.settings.timezone,
         )
 
+    def renew(self, respondent_id: str, interviewer: str, minutes: int | None = None) -> bool:
+        """Keep the lease longer (an interview is starting on this call); False if it is not theirs any more."""
+        moment = self.clock()
+        until = stamp(moment + timedelta(minutes=minutes or self.settings.lease_minutes))
+        with _lease_transaction(self.store) as conn:
+            return (
+                conn.execute(
+                    "UPDATE respondents SET lease_until = ? WHERE id = ? AND lease_holder = ? AND lease_until > ?",
+                    (until, respondent_id, interviewer, stamp(moment)),
+                ).rowcount
+                == 1
+            )
+
     def release(self, respondent_id: str, interviewer: str) -> bool:
         """Give a leased case back unchanged (the interviewer left the call screen without calling)."""
         with _lease_transaction(self.store) as conn:

@@ -23,6 +23,8 @@ from textual.widgets import DataTable, Header, Static
 from survey_tui.tui.footer import FittingFooter
 from survey_tui.tui.messages import Loaded, LoadFailed
 
+#: how long the case stays leased once its interview starts (the interview's end records the call)
+INTERVIEW_LEASE_MINUTES = 240
 HISTORY_COLUMNS = ("When", "Interviewer", "Outcome", "AAPOR", "Note")
 
 
@@ -246,6 +248,11 @@ class CallScreen(Screen[None]):
         from survey_tui.core.problems import LoadError
 
         try:
+            with self.app.study.store() as store:  # type: ignore[attr-defined]
+                # the interview may outlast the lease: keep the case this interviewer's for its length
+                if not self._queue(store).renew(rid, str(self.interviewer), INTERVIEW_LEASE_MINUTES):
+                    self.post_message(LoadFailed(f"{rid} is no longer leased to you; ask for the next case"))
+                    return
             session = open_for_respondent(self.app.study, rid, interviewer=self.interviewer)  # type: ignore[attr-defined]
         except (CaptureError, LoadError) as exc:
             text = "\n".join(map(str, exc.problems)) if isinstance(exc, LoadError) else str(exc)
