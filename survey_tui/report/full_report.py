@@ -377,33 +377,31 @@ def _backchecks(report: Report, store: Any, study: Study) -> None:
     for r in backchecks.summary(store, settings.failure_threshold):
         rate = "—" if r.failure_rate is None else f"{100 * r.failure_rate:.0f}%"
         share = "—" if r.sampled_share is None else f"{100 * r.sampled_share:.0f}%"
-        flag = f"above {100 * settings.failure_threshold:.0f}%" if r.flagged else ""
+        flag = " flagged" if r.flagged else ""
         rows.append(
             [
                 r.interviewer,
                 r.completes,
                 f"{r.sampled} ({share})",
-                r.confirmed,
-                r.not_confirmed,
-                r.not_reached,
-                r.pending,
-                rate,
-                flag,
+                f"{r.confirmed} / {r.not_confirmed}",
+                f"{r.not_reached} / {r.pending}",
+                rate + flag,
             ]
         )
     report.table(
         [
             "Interviewer 訪員",
-            "Completes",
-            "Sampled",
-            "Confirmed",
-            "Not confirmed",
-            "Not reached",
-            "Pending",
-            "Failure rate",
-            "Flag",
+            "Completes 完訪",
+            "Sampled 抽查",
+            "Confirmed / not 確認/否認",
+            "Unreached / pending 未聯絡/待查",
+            "Failure 失敗率",
         ],
         rows,
+    )
+    report.para(
+        f"Failure rate = not confirmed / (confirmed + not confirmed); 'flagged' marks an interviewer above "
+        f"{100 * settings.failure_threshold:.0f}%."
     )
 
 
