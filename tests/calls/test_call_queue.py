@@ -141,6 +141,16 @@ def test_appointments_come_first_hard_at_their_time_soft_in_the_window(store: St
     assert store.query("SELECT appointment_due FROM respondents WHERE id = ?", (hard,))[0][0] == ""
 
 
+def test_an_appointment_booked_in_the_respondents_section_is_held_back_until_due(store: Store) -> None:
+    rid = resp.add(store, {})
+    resp.make_appointment(store, rid, "2026-10-06 14:00")  # the Respondents screen's `a`, local time
+    clock = Clock()
+    queue = CallQueue(store, clock=clock)
+    assert queue.next_case("amy") is None  # 10:00: not a retry, it waits for its time
+    clock.now = datetime(2026, 10, 6, 5, 30, tzinfo=UTC)  # 13:30, within the default soft window
+    assert queue.next_case("amy").why == "appointment (soft)"
+
+
 def test_a_hard_appointment_outranks_an_earlier_soft_one(store: Store) -> None:
     soft = resp.add(store, {})
     hard = resp.add(store, {})

@@ -405,10 +405,36 @@ def make_appointment(
             "UPDATE respondents SET next_appointment = ?, interviewer = COALESCE(?, interviewer) WHERE id = ?",
             (when, interviewer, respondent_id),
         )
+        due = _appointment_due(conn, respondent_id, when)
+        if due:  # the call queue holds the case back until then (a soft appointment, the default window)
+            conn.execute(
+                "UPDATE respondents SET appointment_due = ?, appointment_kind = 'soft', call_state = 'open'"
+                " WHERE id = ?",
+                (due, respondent_id),
+            )
         if get(store, respondent_id).status != "appointment":
             set_status(
                 store, respondent_id, "appointment", interviewer=interviewer, note=f"appointment {when}", at=stamp
             )
+
+
+def _appointment_due(conn: Any, respondent_id: str, when: str) -> str | None:
+    """When the call queue may call for an appointment booked as local time text: its time (the respondent's
+    time zone, else Asia/Taipei) less the default soft window of 30 minutes, as UTC ISO text."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        local = datetime.fromisoformat(when.replace(" ", "T", 1))
+    except ValueError:
+        return None
+    row = conn.execute("SELECT timezone FROM respondents WHERE id = ?", (respondent_id,)).fetchone()
+    try:
+        zone = ZoneInfo((row[0] if row else None) or "Asia/Taipei")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("Asia/Taipei")
+    moment = local if local.tzinfo else local.replace(tzinfo=zone)
+    return (moment - timedelta(minutes=30)).astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def assign(store: Store, respondent_ids: Sequence[str], interviewer: str | None, *, at: str | None = None) -> int:
