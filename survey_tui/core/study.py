@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from survey_tui.core.fieldwork.dispositions import CallSettings
 from survey_tui.core.fieldwork.privacy import PrivacyNotice
 from survey_tui.core.fieldwork.quotas import Quota
 from survey_tui.core.fieldwork.screening import EligibilityCriterion
@@ -63,6 +64,9 @@ class StudySettings(BaseModel):
     retention_until: date | None = None
     #: who may read contact data (named in the privacy report)
     contact_readers: list[str] = Field(default_factory=list)
+    #: T1.3 telephone fieldwork: call outcomes and their AAPOR codes, rate settings, the call queue's rules
+    #: and back-checks (see core/fieldwork/dispositions.py); every part has a default
+    calls: CallSettings | None = None
 
 
 class StudyConfig(PlanFields, StudySettings):

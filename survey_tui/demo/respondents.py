@@ -13,8 +13,12 @@ import math
 import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
+from survey_tui.core.fieldwork import dispositions
 from survey_tui.core.fieldwork import respondents as resp
+from survey_tui.core.fieldwork.call_queue import CallQueue, question_counts
 from survey_tui.core.fieldwork.quotas import Quota, quota_counts
 from survey_tui.core.store.sqlite import Store, decode
 from survey_tui.core.study import Study, open_study
@@ -26,6 +30,7 @@ SURNAMES = "陳林黃張李王吳劉蔡楊許鄭謝洪郭邱曾廖賴徐周葉�
 GIVEN = "怡君志明雅婷家豪淑芬建宏美玲俊傑佳穎宗翰欣怡冠宇詩涵承恩柏翰宜蓁品妤子晴"
 ROMAN = ("wang", "chen", "lin", "huang", "chang", "lee", "wu", "liu", "tsai", "yang", "hsu", "cheng")
 REGIONS = {1: "北部", 2: "中部", 3: "南部", 4: "東部及離島"}
+TAIPEI = ZoneInfo("Asia/Taipei")
 AGE_GROUPS = (("15-29", 15, 29), ("30-44", 30, 44), ("45-65", 45, 65))
 
 SCREENING_YAML = """
@@ -70,8 +75,17 @@ def demo_respondents(study: Study, rng: random.Random, say: Callable[[str], None
     """Add the respondent list, screening criteria and quotas to the demo; returns the reopened study."""
     with study.store() as store:
         interviews = store.query(
-            "SELECT id, interviewer, status, outcome, started_at FROM interviews WHERE mode = 'field' ORDER BY id"
+            "SELECT id, interviewer, status, outcome, started_at, ended_at FROM interviews WHERE mode = 'field'"
+            " ORDER BY id"
         )
+        calls = dispositions.settings_of(study.config)
+        questions = max(question_counts(study, store).values(), default=0)
+        answered = {
+            int(r[0]): int(r[1])
+            for r in store.query("SELECT interview_id, COUNT(*) FROM answers WHERE special IS NULL GROUP BY 1")
+        }
+        clock = [datetime(2026, 10, 1, 9, 0, tzinfo=TAIPEI)]
+        queue = CallQueue(store, calls, clock=lambda: clock[0])
         from survey_tui.core.interview.capture import consent_wording_version
 
         wording = consent_wording_version(study)  # the wording and the PDPA notice version shown with it
@@ -98,17 +112,34 @@ def demo_respondents(study: Study, rng: random.Random, say: Callable[[str], None
                 resp.add(store, attributes, _person(rng, index), interviewer=row[1], at=stamp, respondent_id=rid)
                 for attempt in range(rng.randint(0, 2)):
                     resp.record_attempt(
-                        store, rid, "no_answer", interviewer=row[1], at=f"{stamp[:10]}T1{attempt}:00:00"
+                        store,
+                        rid,
+                        "no_answer",
+                        interviewer=row[1],
+                        at=f"{stamp[:10]}T1{attempt}:00:00",
+                        **_call(rng.choice(["no_answer", "no_answer", "busy", "answering_machine"])),
                     )
                 resp.record_attempt(
                     store, rid, "reached", interviewer=row[1], at=(started - timedelta(days=1)).isoformat()
                 )
+                if row[3]:  # the call the interview was taken in: from dialling to its end
+                    share = answered.get(int(row[0]), 0) / questions if questions else None
+                    outcome = dispositions.interview_outcome(row[3], share, calls)
+                    resp.record_attempt(
+                        store,
+                        rid,
+                        "reached",
+                        interviewer=row[1],
+                        at=row[5] or row[4],
+                        started_at=(started - timedelta(minutes=2)).isoformat(),
+                        **_call(outcome),
+                    )
                 resp.record_consent(store, rid, True, wording, interviewer=row[1], at=row[4], interview_id=row[0])
                 conn.execute("UPDATE interviews SET respondent_id = ? WHERE id = ?", (rid, row[0]))
                 status = resp.OUTCOME_STATUS.get(row[3] or "", "in_progress")
                 resp.set_status(store, rid, status, interviewer=row[1], note=f"interview {row[3] or row[2]}", at=row[4])
             for index in range(len(interviews), max(TOTAL, len(interviews) + 60)):
-                _listed(store, rng, index, wording, taken)
+                _listed(store, queue, clock, rng, index, wording, taken)
         withdrawn = store.query(  # refusals from the list (break-offs count as refused too, but keep their data)
             "SELECT id FROM respondents r WHERE status = 'refused'"
             " AND NOT EXISTS (SELECT 1 FROM interviews i WHERE i.respondent_id = r.id) ORDER BY rowid LIMIT 2"
@@ -147,13 +178,59 @@ def demo_respondents(study: Study, rng: random.Random, say: Callable[[str], None
     with study.store() as store:
         resp.screen_all(store, study.config.eligibility, study.config.language)
         total = resp.status_counts(store)
+        checked = _backchecks(store, rng)
     if say:
         say("Respondents: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(total.items())))
+        say(f"Back-checks: {checked}")
     return study
 
 
-def _listed(store: Store, rng: random.Random, index: int, wording: str, taken: set[str]) -> None:
-    """A respondent on the list who has not been interviewed (yet)."""
+def _backchecks(store: Store, rng: random.Random) -> str:
+    """A 10 % back-check sample of each interviewer's completes, mostly confirmed; one interviewer has two
+    interviews the respondents do not remember (so the report shows a flag), a few could not be reached."""
+    from survey_tui.core.fieldwork import backchecks
+
+    sample = backchecks.draw(store, 0.10, seed=20261026, actor="陳怡君")
+    doubtful = sorted(sample.drawn)[0] if sample.drawn else None
+    for who, ids in sample.drawn.items():
+        for number, iid in enumerate(ids):
+            if who == doubtful and number < 2:
+                result = "not_confirmed"
+            elif rng.random() < 0.15:
+                result = "not_reached"
+            elif rng.random() < 0.1:
+                continue  # still to be called back
+            else:
+                result = "confirmed"
+            backchecks.record(store, iid, result, checker="陳怡君")
+    return f"{sum(len(v) for v in sample.drawn.values())} sampled (seed {sample.seed})" + (
+        f", {doubtful} flagged" if doubtful else ""
+    )
+
+
+def _call(outcome: str) -> dict[str, Any]:
+    """The outcome and AAPOR code a demo call is recorded with (the standard mapping)."""
+    return {"outcome": outcome, "aapor": dispositions.DEFAULT_OUTCOMES[outcome].aapor}
+
+
+#: the call histories of people on the list who were not interviewed: (share, calls); the last outcome of each
+#: history decides how the case stands (a callback books an appointment, a refusal may refuse consent)
+_HISTORIES: tuple[tuple[float, tuple[str, ...]], ...] = (
+    (0.40, ()),  # never called yet
+    (0.15, ("no_answer", "busy", "answering_machine")),  # 1-3 of these, still being worked
+    (0.13, ("no_answer", "callback")),  # reached once, callback booked
+    (0.12, ("no_answer", "refusal")),
+    (0.05, ("not_in_service", "fax_modem", "business")),  # one of these
+    (0.03, ("language", "unable")),  # one of these
+    (0.03, ("busy", "no_screener")),
+    (0.09, ("max",)),  # non-contacts until the maximum number of attempts
+)
+
+
+def _listed(
+    store: Store, queue: CallQueue, clock: list[datetime], rng: random.Random, index: int, wording: str, taken: set[str]
+) -> None:
+    """A respondent on the list who has not been interviewed (yet), with the calls made to them so far."""
     age = rng.choice([rng.randint(15, 65)] * 9 + [rng.randint(66, 80)])
     attributes = {
         "gender": rng.choice([1, 2, 2, 1, 3]) if rng.random() > 0.02 else None,
@@ -166,20 +243,45 @@ def _listed(store: Store, rng: random.Random, index: int, wording: str, taken: s
     rid = resp.new_ids(1, taken)[0]
     taken.add(rid)
     resp.add(store, attributes, _person(rng, index), interviewer=interviewer, at=day.isoformat(), respondent_id=rid)
-    fate = rng.random()
-    if fate < 0.45:
-        return  # new
-    resp.record_attempt(store, rid, "no_answer", interviewer=interviewer, at=(day + timedelta(days=1)).isoformat())
-    if fate < 0.6:
-        return  # contacted
-    if fate < 0.78:
-        when = (day + timedelta(days=rng.randint(22, 30))).replace(hour=rng.choice([10, 14, 19, 20]), minute=0)
-        resp.make_appointment(store, rid, when.strftime("%Y-%m-%dT%H:%M"), interviewer=interviewer, note="晚上方便")
-    elif fate < 0.88:
-        resp.record_attempt(store, rid, "refused", interviewer=interviewer, note="沒興趣")
+    fate, history = rng.random(), ()
+    for share, calls in _HISTORIES:
+        if fate < share:
+            history = calls
+            break
+        fate -= share
+    if not history:
+        return
+    caller = interviewer or rng.choice(synthetic.INTERVIEWERS)
+    moment = day.replace(tzinfo=TAIPEI)
+
+    def call(outcome: str, **kw: Any) -> None:
+        nonlocal moment
+        moment = (moment + timedelta(days=rng.randint(0, 2), hours=rng.randint(1, 5))).replace(
+            hour=rng.randint(10, 20), minute=rng.randrange(60)
+        )
+        clock[0] = moment
+        if kw.get("callback") == "later":  # a few days after this call, at a time the respondent named
+            hour = rng.choice([10, 14, 19, 20])
+            kw["callback"] = (moment + timedelta(days=rng.randint(1, 6))).replace(hour=hour, minute=0)
+        queue.record_call(rid, outcome, interviewer=caller, **kw)
+
+    if history[0] == "max":
+        for _ in range(queue.settings.max_attempts):
+            call(rng.choice(["no_answer", "no_answer", "busy", "answering_machine"]))
+    elif history[-1] == "callback":
+        call("no_answer")
+        call("callback", callback="later", hard=rng.random() < 0.3, note="晚上方便")
+    elif history[-1] == "refusal":
+        for _ in range(rng.randint(0, 2)):
+            call(rng.choice(["no_answer", "busy"]))
+        call("refusal", note="沒興趣")
         if rng.random() < 0.5:
-            resp.record_consent(store, rid, False, wording, interviewer=interviewer)
+            resp.record_consent(store, rid, False, wording, interviewer=caller)
+    elif len(history) == 2 and history[1] == "no_screener":
+        call("busy")
+        call("no_screener")
+    elif history[0] in ("not_in_service", "language"):
+        call(rng.choice(history))
     else:
-        for _ in range(3):
-            resp.record_attempt(store, rid, "no_answer", interviewer=interviewer)
-        resp.set_status(store, rid, "unreachable", interviewer=interviewer, note="三次未接")
+        for _ in range(rng.randint(1, 3)):
+            call(rng.choice(history))

@@ -309,47 +309,105 @@ def _method(report: Report, c: _Context) -> None:
     else:
         report.missing("no quotas defined in study.yaml (quotas:)")
     report.heading("Response and cooperation rates 回應率與合作率", 3)
-    _rates(report, store)
+    _rates(report, store, c.study)
+    report.heading("Back-checks 複查", 3)
+    _backchecks(report, store, c.study)
     report.todo("Describe anything in fieldwork that affects how the results should be read.")
 
 
-def _rates(report: Report, store: Any) -> None:
-    try:
-        from survey_tui.core.fieldwork.respondents import status_counts
+#: the rate families the report prints, each with its heading
+_RATE_FAMILIES = (
+    ("Response rates 回應率 (AAPOR RR1–RR6)", ("RR1", "RR2", "RR3", "RR4", "RR5", "RR6")),
+    ("Cooperation rates 合作率 (AAPOR COOP1–COOP4)", ("COOP1", "COOP2", "COOP3", "COOP4")),
+    ("Refusal rates 拒訪率 (AAPOR REF1–REF3)", ("REF1", "REF2", "REF3")),
+    ("Contact rates 接觸率 (AAPOR CON1–CON3)", ("CON1", "CON2", "CON3")),
+)
 
-        counts = status_counts(store)
-    except ModuleNotFoundError:
-        counts = {}
-    if counts and sum(counts.values()):
-        done = counts.get("completed", 0)
-        refused = counts.get("refused", 0)
-        ineligible = counts.get("screened_out", 0) + counts.get("quota_full", 0)
-        eligible_or_unknown = sum(counts.values()) - ineligible - counts.get("withdrawn", 0)
-        report.table(["Status 狀態", "Respondents 人數"], sorted(counts.items()))
-        rr = 100 * done / eligible_or_unknown if eligible_or_unknown else None
-        coop = 100 * done / (done + refused) if done + refused else None
-        report.bullets(
+
+def _rates(report: Report, store: Any, study: Study | None = None) -> None:
+    """AAPOR Standard Definitions rates by name, each with its formula, numerator and denominator."""
+    from survey_tui.core.fieldwork import rates
+    from survey_tui.core.fieldwork.dispositions import GROUP_LABELS, settings_of
+
+    settings = settings_of(study.config) if study is not None else None
+    table = rates.overall(store, settings)
+    if not table.cases:
+        report.missing("no respondent list (T1.3), so there are no case dispositions to compute AAPOR rates from")
+        return
+    report.para(
+        f"Final dispositions of all {table.cases} cases, by AAPOR Standard Definitions group; a case never called "
+        "counts as 3.11 (not attempted). e, the share of unknown-eligibility cases estimated to be eligible, is "
+        f"{table.e:.4f} by {table.e_method}."
+    )
+    report.table(
+        ["Group 類別", "AAPOR", "Cases 件數"],
+        [[g, GROUP_LABELS[g], table.counts[g]] for g in table.counts],
+    )
+    for heading, names in _RATE_FAMILIES:
+        report.para(f"**{heading}**")
+        rows = []
+        for name in names:
+            rate = table.rates[name]
+            value = "—" if rate.value is None else f"{100 * rate.value:.1f}%"
+            num, den = rates._n(rate.numerator), rates._n(rate.denominator)
+            rows.append([name, rate.formula, num, den, value])
+        report.table(["Rate 指標", "Formula 公式", "Numerator 分子", "Denominator 分母", "Value 數值"], rows)
+    report.bullets(
+        [
+            f"Response rate: {table.rates['RR1'].text()}; with e: {table.rates['RR3'].text()}",
+            f"Cooperation rate: {table.rates['COOP1'].text()}",
+        ]
+    )
+
+
+def _backchecks(report: Report, store: Any, study: Study) -> None:
+    """The back-check sample (seed, share) and its results per interviewer, with the flagged ones."""
+    from survey_tui.core.fieldwork import backchecks
+    from survey_tui.core.fieldwork.dispositions import settings_of
+
+    samples = backchecks.samples(store)
+    if not samples:
+        report.missing("no back-check sample has been drawn (survey-tui fieldwork backcheck draw)")
+        return
+    settings = settings_of(study.config).backcheck
+    report.para(
+        "A random sample of each interviewer's completed interviews was called back to confirm the interview "
+        "took place (ISO 20252). Each draw's seed is stored, so the sample can be drawn again identically."
+    )
+    report.table(
+        ["Sample 樣本", "Drawn 抽出日", "Seed 種子", "Share 比例", "Interviews 訪問數"],
+        [[f"#{r[0]}", str(r[1])[:10], r[2], f"{100 * float(r[3]):.0f}%", r[4]] for r in samples],
+    )
+    rows = []
+    for r in backchecks.summary(store, settings.failure_threshold):
+        rate = "—" if r.failure_rate is None else f"{100 * r.failure_rate:.0f}%"
+        share = "—" if r.sampled_share is None else f"{100 * r.sampled_share:.0f}%"
+        flag = " flagged" if r.flagged else ""
+        rows.append(
             [
-                "Response rate 回應率 = completed / (all respondents − screened out − quota full − withdrawn) = "
-                + (f"{rr:.1f}%" if rr is not None else "—"),
-                "Cooperation rate 合作率 = completed / (completed + refused) = "
-                + (f"{coop:.1f}%" if coop is not None else "—"),
+                r.interviewer,
+                r.completes,
+                f"{r.sampled} ({share})",
+                f"{r.confirmed} / {r.not_confirmed}",
+                f"{r.not_reached} / {r.pending}",
+                rate + flag,
             ]
         )
-        return
-    rows = store.query("SELECT outcome, COUNT(*) FROM interviews WHERE mode = 'field' GROUP BY outcome")
-    outcomes = {r[0] or "unfinished": int(r[1]) for r in rows}
-    report.missing("no respondent list (T1.3), so rates are computed from interview outcomes only")
-    if outcomes:
-        report.table(["Outcome 結果", "Interviews 訪問數"], sorted(outcomes.items()))
-        started = sum(outcomes.values()) - outcomes.get("screened_out", 0)
-        if started:
-            report.bullets(
-                [
-                    f"Completion rate 完訪率 = complete / (started − screened out) = "
-                    f"{100 * outcomes.get('complete', 0) / started:.1f}%"
-                ]
-            )
+    report.table(
+        [
+            "Interviewer 訪員",
+            "Completes 完訪",
+            "Sampled 抽查",
+            "Confirmed / not 確認/否認",
+            "Unreached / pending 未聯絡/待查",
+            "Failure 失敗率",
+        ],
+        rows,
+    )
+    report.para(
+        f"Failure rate = not confirmed / (confirmed + not confirmed); 'flagged' marks an interviewer above "
+        f"{100 * settings.failure_threshold:.0f}%."
+    )
 
 
 def _quality(report: Report, c: _Context) -> None:

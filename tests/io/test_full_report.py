@@ -33,6 +33,9 @@ def test_markdown_has_every_section_filled_from_the_study(study_dir: Path) -> No
     # facts from the study, not invented
     assert "Pilot version" in md and "u8_own_cup" in md  # versions and the changes after the pilot
     assert "Cooperation rate" in md and "gender_age" in md  # respondent statuses and quotas
+    # AAPOR rates by name with numerator and denominator, and the back-check sample with its seed
+    assert "| RR1 | I / ((I+P) + (R+NC+O) + (UH+UO)) |" in md and "| COOP1 | I / ((I+P) + R + O) |" in md
+    assert "AAPOR proportional allocation" in md and "| 20261026 |" in md
     assert "speeder" in md  # exclusions and why
     for h in study.config.hypotheses:
         assert f"| {h.id} |" in md

@@ -564,17 +564,32 @@ def record_attempt(
     interviewer: str | None = None,
     note: str | None = None,
     at: str | None = None,
+    outcome: str | None = None,
+    aapor: str | None = None,
+    started_at: str | None = None,
 ) -> int:
-    """Log a contact attempt; returns the attempt count. A first attempt moves 'new' to 'contacted'."""
+    """Log a contact attempt; returns the attempt count. A first attempt moves 'new' to 'contacted'.
+
+    The call's outcome and AAPOR code (fieldwork/dispositions.py) are kept with it; without them they are
+    read from `result` by the standard mapping, and the respondent's final disposition follows either way.
+    """
+    from survey_tui.core.fieldwork import dispositions
+
     if result not in ATTEMPT_RESULTS:
         raise RespondentError(f"unknown attempt result {result!r}; use one of {', '.join(ATTEMPT_RESULTS)}")
+    if outcome is None:
+        outcome = dispositions.LEGACY_RESULTS[result]
+        aapor = dispositions.DEFAULT_OUTCOMES[outcome].aapor
     stamp = at or now()
     with store.transaction() as conn:
         current = get(store, respondent_id)
         conn.execute(
-            "INSERT INTO contact_attempts (respondent_id, at, interviewer, result, note) VALUES (?, ?, ?, ?, ?)",
-            (respondent_id, stamp, interviewer, result, note),
+            "INSERT INTO contact_attempts (respondent_id, at, interviewer, result, note, outcome, aapor, started_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (respondent_id, stamp, interviewer, result, note, outcome, aapor, started_at),
         )
+        if aapor:
+            dispositions.update_disposition(conn, respondent_id, aapor, outcome, stamp, interviewer)
         conn.execute(
             "UPDATE respondents SET attempts = attempts + 1, updated_at = ? WHERE id = ?", (stamp, respondent_id)
         )
@@ -609,10 +624,36 @@ def make_appointment(
             "UPDATE respondents SET next_appointment = ?, interviewer = COALESCE(?, interviewer) WHERE id = ?",
             (when, interviewer, respondent_id),
         )
+        due = _appointment_due(conn, respondent_id, when)
+        if due:  # the call queue holds the case back until then (a soft appointment, the default window)
+            conn.execute(
+                "UPDATE respondents SET appointment_due = ?, appointment_kind = 'soft', call_state = 'open'"
+                " WHERE id = ?",
+                (due, respondent_id),
+            )
         if get(store, respondent_id).status != "appointment":
             set_status(
                 store, respondent_id, "appointment", interviewer=interviewer, note=f"appointment {when}", at=stamp
             )
+
+
+def _appointment_due(conn: Any, respondent_id: str, when: str) -> str | None:
+    """When the call queue may call for an appointment booked as local time text: its time (the respondent's
+    time zone, else Asia/Taipei) less the default soft window of 30 minutes, as UTC ISO text."""
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        local = datetime.fromisoformat(when.replace(" ", "T", 1))
+    except ValueError:
+        return None
+    row = conn.execute("SELECT timezone FROM respondents WHERE id = ?", (respondent_id,)).fetchone()
+    try:
+        zone = ZoneInfo((row[0] if row else None) or "Asia/Taipei")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("Asia/Taipei")
+    moment = local if local.tzinfo else local.replace(tzinfo=zone)
+    return (moment - timedelta(minutes=30)).astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def assign(store: Store, respondent_ids: Sequence[str], interviewer: str | None, *, at: str | None = None) -> int:
@@ -688,19 +729,33 @@ def record_outcome(
     interviewer: str | None = None,
     interview_id: int | None = None,
     at: str | None = None,
+    settings: Any = None,
+    answered_share: float | None = None,
 ) -> None:
     """An interview ended: its outcome becomes the respondent's status (complete -> completed, ...).
 
     The appointment it kept is used up (cleared). A respondent who withdrew meanwhile keeps 'withdrawn' (the
-    erasure stands; the history says nothing new).
+    erasure stands; the history says nothing new). The outcome also counts towards the final AAPOR
+    disposition (with the study's call `settings`; a break-off past the partial threshold is a partial), and
+    a completed, screened-out or quota-full case leaves the call queue.
     """
+    from survey_tui.core.fieldwork import dispositions
+
     status = OUTCOME_STATUS.get(outcome)
     if status is None:
         return
+    calls = settings if settings is not None else dispositions.CallSettings()
+    name = dispositions.interview_outcome(outcome, answered_share, calls)
+    stamp = at or now()
     with store.transaction() as conn:
         if get(store, respondent_id).status == "withdrawn":
             return
-        conn.execute("UPDATE respondents SET next_appointment = NULL WHERE id = ?", (respondent_id,))
+        conn.execute(
+            "UPDATE respondents SET next_appointment = NULL, appointment_due = '', appointment_kind = NULL,"
+            " call_state = 'closed', lease_holder = NULL, lease_until = '' WHERE id = ?",
+            (respondent_id,),
+        )
+        dispositions.update_disposition(conn, respondent_id, calls.outcome(name).aapor, name, stamp, interviewer)
         which = f"interview #{interview_id}" if interview_id is not None else "interview"
         set_status(store, respondent_id, status, interviewer=interviewer, note=f"{which}: {outcome}", at=at)
 
@@ -790,6 +845,11 @@ def withdraw(
         )
         for table in ("contact_attempts", "appointments", "respondent_status_history"):
             conn.execute(f"UPDATE {table} SET note = NULL WHERE respondent_id = ?", (respondent_id,))
+        conn.execute(  # a back-check's free-text note may name the person too
+            "UPDATE backchecks SET note = NULL"
+            " WHERE interview_id IN (SELECT id FROM interviews WHERE respondent_id = ?)",
+            (respondent_id,),
+        )
         interview_ids = [
             int(r[0]) for r in conn.execute("SELECT id FROM interviews WHERE respondent_id = ?", (respondent_id,))
         ]

@@ -120,16 +120,38 @@ def check_respondent(store: Store, respondent_id: str, *, starting: bool = True)
 class RespondentRecorder(StoreRecorder):
     """A StoreRecorder that also makes the interview's outcome the respondent's status, atomically."""
 
-    def __init__(self, store: Any, interview_id: int, actor: str | None, respondent_id: str) -> None:
+    def __init__(
+        self,
+        store: Any,
+        interview_id: int,
+        actor: str | None,
+        respondent_id: str,
+        calls: Any = None,
+        questions: int | None = None,
+    ) -> None:
         super().__init__(store, interview_id, actor)
         self.respondent_id = respondent_id
+        self.calls = calls  # the study's call settings (the partial threshold and the AAPOR mapping)
+        self.questions = questions  # how many questions the instrument has (for the partial threshold)
 
     def finish(self, status: str, outcome: str | None) -> None:
         with self.store.transaction():
             super().finish(status, outcome)
             if outcome is not None:
+                share = None
+                if self.questions:
+                    answered = self.store.query(
+                        "SELECT COUNT(*) FROM answers WHERE interview_id = ? AND special IS NULL", (self.interview_id,)
+                    )[0][0]
+                    share = int(answered) / self.questions
                 resp.record_outcome(
-                    self.store, self.respondent_id, outcome, interviewer=self.actor, interview_id=self.interview_id
+                    self.store,
+                    self.respondent_id,
+                    outcome,
+                    interviewer=self.actor,
+                    interview_id=self.interview_id,
+                    settings=self.calls,
+                    answered_share=share,
                 )
 
 
@@ -284,13 +306,14 @@ def _engine(
     language: str | None,
     stop_check: Callable[[AnswerScope], str | None] | None,
     resume: bool,
+    calls: Any = None,
 ) -> InterviewEngine:
     state = state_from_store(store, row.id) if resume else None
     lang = language or row.language or instrument.language
     if lang not in instrument.languages:
         lang = instrument.language
     recorder = (
-        RespondentRecorder(store, row.id, actor, row.respondent_id)
+        RespondentRecorder(store, row.id, actor, row.respondent_id, calls, len(instrument.questions))
         if row.respondent_id is not None
         else StoreRecorder(store, row.id, actor)
     )
@@ -345,7 +368,7 @@ def start_session(
             raise CaptureError(str(exc)) from exc
         quota = quota_checker(study, store, mode, respondent_id) if stop_check is None else None
         check = stop_check or (quota.stop_check if quota is not None else None)
-        engine = _engine(instrument, store, row, interviewer, lang, check, resume=False)
+        engine = _engine(instrument, store, row, interviewer, lang, check, resume=False, calls=_calls(study))
         engine.start()
     except BaseException:
         if owns:
@@ -364,6 +387,12 @@ def start_session(
         interviewer=interviewer,
         quota=quota,
     )
+
+
+def _calls(study: Study) -> Any:
+    from survey_tui.core.fieldwork.dispositions import settings_of
+
+    return settings_of(study.config)
 
 
 def _mark_in_progress(store: Store, respondent_id: str, interviewer: str | None, note: str) -> None:
@@ -405,7 +434,7 @@ def resume_session(
                 _mark_in_progress(store, row.respondent_id, interviewer, f"interview #{row.id} resumed")
         quota = quota_checker(study, store, row.mode, row.respondent_id) if stop_check is None else None
         check = stop_check or (quota.stop_check if quota is not None else None)
-        engine = _engine(instrument, store, row, interviewer, language, check, resume=True)
+        engine = _engine(instrument, store, row, interviewer, language, check, resume=True, calls=_calls(study))
         engine.start()
         consent = consent_of(store, row.id)
     except BaseException:

@@ -356,6 +356,51 @@ MIGRATIONS: list[str] = [
         rotated_at TEXT
     );
     """,
+    # T1.3 P1.3.3 telephone case management (SQL in fieldwork/dispositions.py, call_queue.py, backchecks.py):
+    # each call's outcome and AAPOR code, the final disposition, the queue's state and lease, back-checks.
+    # Times are UTC ISO text; '' (not NULL) means "none" where the queue sorts or compares, so the order is
+    # the same on every backend.
+    """
+    ALTER TABLE contact_attempts ADD COLUMN outcome TEXT;
+    ALTER TABLE contact_attempts ADD COLUMN aapor TEXT;
+    ALTER TABLE contact_attempts ADD COLUMN started_at TEXT;
+    ALTER TABLE appointments ADD COLUMN kind TEXT;
+    ALTER TABLE respondents ADD COLUMN disposition TEXT;
+    ALTER TABLE respondents ADD COLUMN disposition_outcome TEXT;
+    ALTER TABLE respondents ADD COLUMN disposition_at TEXT;
+    ALTER TABLE respondents ADD COLUMN disposition_by TEXT;
+    ALTER TABLE respondents ADD COLUMN call_state TEXT NOT NULL DEFAULT 'open';
+    ALTER TABLE respondents ADD COLUMN next_call_at TEXT NOT NULL DEFAULT '';
+    ALTER TABLE respondents ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE respondents ADD COLUMN lease_holder TEXT;
+    ALTER TABLE respondents ADD COLUMN lease_until TEXT NOT NULL DEFAULT '';
+    ALTER TABLE respondents ADD COLUMN lease_at TEXT;
+    ALTER TABLE respondents ADD COLUMN appointment_due TEXT NOT NULL DEFAULT '';
+    ALTER TABLE respondents ADD COLUMN appointment_kind TEXT;
+    ALTER TABLE respondents ADD COLUMN timezone TEXT;
+    CREATE INDEX respondents_call_queue ON respondents (call_state, priority DESC, attempts, next_call_at, id);
+    CREATE INDEX respondents_due_appointments ON respondents (call_state, appointment_kind, appointment_due);
+    CREATE INDEX respondents_by_lease ON respondents (lease_until, lease_holder);
+    CREATE INDEX attempts_by_interviewer ON contact_attempts (interviewer, at);
+
+    CREATE TABLE backcheck_samples (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        seed INTEGER NOT NULL,
+        share REAL NOT NULL,
+        actor TEXT
+    );
+    CREATE TABLE backchecks (
+        id INTEGER PRIMARY KEY,
+        sample_id INTEGER NOT NULL REFERENCES backcheck_samples(id),
+        interview_id INTEGER NOT NULL UNIQUE REFERENCES interviews(id),
+        interviewer TEXT,
+        outcome TEXT CHECK (outcome IN ('confirmed', 'not_confirmed', 'not_reached')),
+        checked_at TEXT,
+        checker TEXT,
+        note TEXT
+    );
+    """,
 ]
 
 

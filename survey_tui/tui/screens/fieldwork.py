@@ -1,11 +1,12 @@
-"""Fieldwork (T1.4): every interview with its mode, interviewer, status, outcome and version."""
+"""Fieldwork (T1.4): every interview with its mode, interviewer, status, outcome and version; the call queue,
+AAPOR rates, interviewer productivity and back-checks (T1.3 P1.3.3), and the call screen (`c`)."""
 
 from __future__ import annotations
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Header, Static
 
 from survey_tui.tui.footer import FittingFooter
@@ -35,6 +36,9 @@ class FieldworkScreen(Screen[None]):
             id="fieldwork.supervisor",
             tooltip="Who is interviewing now, completes per day, quotas, sync conflicts",
         ),
+        Binding("c", "calls", "Calls", id="fieldwork.calls", tooltip="Call screen: next case from the queue"),
+        Binding("d", "productivity", "Productivity", id="fieldwork.productivity", tooltip="Per interviewer and day"),
+        Binding("k", "backchecks", "Back-checks", id="fieldwork.backchecks", tooltip="Sample, record, flag"),
     ]
 
     def action_sync(self) -> None:
@@ -72,6 +76,17 @@ class FieldworkScreen(Screen[None]):
 
         self.app.push_screen(SupervisorScreen(), lambda _: self.action_refresh())
 
+    def action_calls(self) -> None:
+        from survey_tui.tui.screens.calls import CallScreen
+
+        self.app.push_screen(CallScreen(), lambda _: self.action_refresh())
+
+    def action_productivity(self) -> None:
+        self.app.push_screen(ProductivityScreen())
+
+    def action_backchecks(self) -> None:
+        self.app.push_screen(BackcheckScreen(), lambda _: self.action_refresh())
+
     def action_new_interview(self, mode: str) -> None:
         from survey_tui.tui.screens.interview import StartScreen
 
@@ -103,6 +118,7 @@ class FieldworkScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="fieldwork-summary")
+        yield Static("", id="fieldwork-calls")
         yield DataTable(id="interview-list", cursor_type="row", zebra_stripes=True)
         yield FittingFooter()
 
@@ -118,16 +134,18 @@ class FieldworkScreen(Screen[None]):
             with self.app.study.store() as store:  # type: ignore[attr-defined]
                 rows = [tuple(r) for r in store.query(QUERY)]
                 total = int(store.query("SELECT COUNT(*) FROM interviews")[0][0])
+                calls = calls_summary(self.app.study, store)  # type: ignore[attr-defined]
         except Exception as exc:  # noqa: BLE001 - reported on screen
             self.post_message(LoadFailed(str(exc)))
             return
-        self.post_message(Loaded((rows, total)))
+        self.post_message(Loaded((rows, total, calls)))
 
     def on_load_failed(self, message: LoadFailed) -> None:
         self.query_one("#fieldwork-summary", Static).update(f"[b red]{message.error}[/]")
 
     def on_loaded(self, message: Loaded) -> None:
-        rows, total = message.data
+        rows, total, calls = message.data
+        self.query_one("#fieldwork-calls", Static).update(calls)
         table = self.query_one("#interview-list", DataTable)
         table.clear(columns=True)
         table.add_columns(*COLUMNS)
@@ -136,3 +154,152 @@ class FieldworkScreen(Screen[None]):
             table.add_row(*[str(v).replace("_", " ") if i in (3, 4) else str(v) for i, v in enumerate(row)])
         shown = f"newest {len(rows)} of {total}" if total > len(rows) else f"{total}"
         self.query_one("#fieldwork-summary", Static).update(f"Interviews: {shown}")
+
+
+#: the rates the Fieldwork screen shows (all sixteen are printed by `survey-tui fieldwork rates`)
+SHOWN_RATES = ("RR1", "RR3", "COOP1", "REF1", "CON1")
+
+
+def calls_summary(study: object, store: object) -> str:
+    """The queue's board and the headline AAPOR rates with their numerators and denominators."""
+    from survey_tui.core.fieldwork import rates
+    from survey_tui.core.fieldwork.call_queue import for_study
+    from survey_tui.core.fieldwork.dispositions import settings_of
+
+    board = for_study(study, store).board()
+    table = rates.overall(store, settings_of(study.config))  # type: ignore[attr-defined]
+    queue = "Queue: " + ", ".join(f"{k} {v}" for k, v in board.items())
+    groups = "Cases: " + ", ".join(f"{g} {n}" for g, n in table.counts.items()) + f"; e = {table.e:.3f}"
+    shown = "  ".join(table.rates[n].text() for n in SHOWN_RATES)
+    return f"{queue}\n{groups}\nAAPOR: {shown}"
+
+
+class ProductivityScreen(ModalScreen[None]):
+    """Calls, contacts, completes, refusals, hours and speeding per interviewer and day; x / X write files."""
+
+    BINDINGS = [
+        Binding("escape,b", "close", "Close"),
+        Binding("x", "export('csv')", "CSV", tooltip="Write exports/productivity.csv"),
+        Binding("X", "export('xlsx')", "xlsx", tooltip="Write exports/productivity.xlsx"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static("Productivity per interviewer and day (x: CSV, X: xlsx)", id="prod-title")
+        yield DataTable(id="prod-table", zebra_stripes=True)
+        yield Static("", id="prod-message")
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="productivity")
+    def load(self, export: str | None = None) -> None:
+        from survey_tui.core.fieldwork.dispositions import settings_of
+        from survey_tui.core.fieldwork.productivity import productivity, write
+
+        study = self.app.study  # type: ignore[attr-defined]
+        try:
+            with study.store() as store:
+                frame = productivity(store, settings_of(study.config))
+            note = ""
+            if export:
+                target = write(frame, study.export_target(f"productivity.{export}"))
+                note = f"wrote {study.relative(target)}"
+        except Exception as exc:  # noqa: BLE001 - shown on screen
+            self.post_message(LoadFailed(str(exc)))
+            return
+        self.post_message(Loaded((frame, note)))
+
+    def on_loaded(self, message: Loaded) -> None:
+        frame, note = message.data
+        table = self.query_one("#prod-table", DataTable)
+        table.clear(columns=True)
+        table.add_columns(*frame.columns)
+        table.add_rows([tuple("—" if v is None else str(v) for v in row) for row in frame.iter_rows()])
+        self.query_one("#prod-message", Static).update(note)
+
+    def on_load_failed(self, message: LoadFailed) -> None:
+        self.query_one("#prod-message", Static).update(f"[b red]{message.error}[/]")
+
+    def action_export(self, kind: str) -> None:
+        self.load(kind)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class BackcheckScreen(ModalScreen[None]):
+    """The back-check form: draw a sample (seed stored), then record each call back with one key."""
+
+    BINDINGS = [
+        Binding("escape,b", "close", "Close"),
+        Binding("d", "draw", "Draw sample", tooltip="Sample each interviewer's completes (share from study.yaml)"),
+        Binding("y", "record('confirmed')", "Confirmed"),
+        Binding("n", "record('not_confirmed')", "Not confirmed"),
+        Binding("u", "record('not_reached')", "Could not reach"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static("Back-checks: d draw · y confirmed · n not confirmed · u could not reach", id="bc-title")
+        yield Static("", id="bc-summary")
+        yield DataTable(id="bc-pending", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="bc-message")
+
+    def on_mount(self) -> None:
+        self.pending: list[int] = []
+        self.run("load")
+
+    @work(thread=True, exclusive=True, group="backchecks")
+    def run(self, what: str, interview_id: int | None = None, result: str | None = None) -> None:
+        from survey_tui.core.fieldwork import backchecks
+        from survey_tui.core.fieldwork.dispositions import settings_of
+
+        study = self.app.study  # type: ignore[attr-defined]
+        settings = settings_of(study.config).backcheck
+        note = ""
+        try:
+            with study.store() as store:
+                if what == "draw":
+                    sample = backchecks.draw(store, settings.share)
+                    count = sum(len(v) for v in sample.drawn.values())
+                    note = f"sample #{sample.id}: {count} interviews, seed {sample.seed}"
+                elif what == "record" and interview_id is not None and result is not None:
+                    backchecks.record(store, interview_id, result)
+                    note = f"#{interview_id}: {result.replace('_', ' ')}"
+                summary = backchecks.summary(store, settings.failure_threshold)
+                pending = [tuple(r) for r in backchecks.pending(store)]
+        except Exception as exc:  # noqa: BLE001 - shown on screen, nothing changed
+            self.post_message(LoadFailed(str(exc)))
+            return
+        self.post_message(Loaded((summary, pending, note, settings.failure_threshold)))
+
+    def on_loaded(self, message: Loaded) -> None:
+        summary, pending, note, threshold = message.data
+        lines = [
+            f"{r.interviewer}: {r.sampled} of {r.completes} sampled, {r.confirmed} confirmed, "
+            f"{r.not_confirmed} not confirmed, {r.not_reached} not reached"
+            + (f", failure {r.failure_rate:.0%}" if r.failure_rate is not None else "")
+            + (f"  ⚑ above {threshold:.0%}" if r.flagged else "")
+            for r in summary
+        ]
+        self.query_one("#bc-summary", Static).update("\n".join(lines) or "No completes yet.")
+        table = self.query_one("#bc-pending", DataTable)
+        table.clear(columns=True)
+        table.add_columns("Interview", "Interviewer", "Respondent")
+        self.pending = [int(r[0]) for r in pending]
+        table.add_rows([(f"#{r[0]}", r[1] or "—", r[2] or "—") for r in pending])
+        self.query_one("#bc-message", Static).update(note)
+
+    def on_load_failed(self, message: LoadFailed) -> None:
+        self.query_one("#bc-message", Static).update(f"[b red]{message.error}[/]")
+
+    def action_draw(self) -> None:
+        self.run("draw")
+
+    def action_record(self, result: str) -> None:
+        table = self.query_one("#bc-pending", DataTable)
+        if not self.pending or table.cursor_row is None or table.cursor_row >= len(self.pending):
+            return
+        self.run("record", self.pending[table.cursor_row], result)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
