@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import socket
 import uuid as uuidlib
 from collections.abc import Mapping
@@ -26,6 +27,32 @@ if TYPE_CHECKING:
 
 #: the environment variable naming a study's PostgreSQL server (wins over `store:` in study.yaml)
 DATABASE_URL_ENV = "SURVEY_TUI_DATABASE_URL"
+
+
+def validate_store_setting(value: str | None) -> str | None:
+    """`store:` in study.yaml: a PostgreSQL URL without a password (ValueError says why not)."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    if value is None or not str(value).strip():
+        return None
+    text = str(value).strip()
+    parts = urlsplit(text)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ValueError(
+            "store must be a PostgreSQL URL such as postgresql://amy@db.example.org/brand_study (or leave it out "
+            "for the embedded survey.db)"
+        )
+    if parts.password or any(k == "password" for k, _ in parse_qsl(parts.query)):
+        raise ValueError(
+            "a password does not belong in study.yaml (it is shared and kept in version control); remove it from "
+            "the URL and put it in your libpq password file (~/.pgpass) or service file (~/.pg_service.conf)"
+        )
+    return text
+
+
+def server_url(configured: str | None) -> str | None:
+    """The study's server: SURVEY_TUI_DATABASE_URL, else `store:` from study.yaml, else None (embedded)."""
+    return os.environ.get(DATABASE_URL_ENV) or configured or None
 
 
 class StoreError(Exception):
