@@ -5,13 +5,14 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-import psycopg
 import pytest
 
-from survey_tui.cli import main
-from survey_tui.core.store.postgres import PostgresStore
-from survey_tui.core.store.schema import MIGRATIONS
-from survey_tui.core.study import open_study
+psycopg = pytest.importorskip("psycopg")
+
+from survey_tui.cli import main  # noqa: E402
+from survey_tui.core.store.postgres import PostgresStore  # noqa: E402
+from survey_tui.core.store.schema import MIGRATIONS  # noqa: E402
+from survey_tui.core.study import open_study  # noqa: E402
 
 
 def _closed_port() -> int:
@@ -57,7 +58,7 @@ def test_the_environment_variable_names_the_server(pg_url: str, tmp_path: Path, 
         assert store.dialect == "sqlite"
 
 
-def test_unreachable_server_and_wrong_credentials_say_so_without_a_traceback(pg_cluster, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_unreachable_server_and_wrong_credentials_say_so(pg_cluster, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     gone = f"postgresql://postgres@127.0.0.1:{_closed_port()}/nothing"
     assert main(["init", str(tmp_path / "a"), "--title", "t", "--store", gone]) == 1
     err = capsys.readouterr().err
