@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ADMIN = "postgres"
+_PASSFILE: Path | None = None
 
 
 def server_bin() -> Path | None:
@@ -131,10 +132,13 @@ def start_cluster() -> tuple[Cluster | None, str]:
             f"\nlisten_addresses = '127.0.0.1'\nport = {cluster.port}\nunix_socket_directories = '{root}'\n"
             "max_connections = 200\nfsync = on\nshared_buffers = 32MB\n"
         )
-    passfile = Path(tempfile.mkdtemp(prefix="survey-pgpass-")) / "pgpass"
-    passfile.write_text(f"127.0.0.1:{cluster.port}:*:{ADMIN}:{password}\n")
-    passfile.chmod(0o600)
-    os.environ["PGPASSFILE"] = str(passfile)
+    global _PASSFILE
+    if _PASSFILE is None:  # one password file for every cluster this run starts
+        _PASSFILE = Path(tempfile.mkdtemp(prefix="survey-pgpass-")) / "pgpass"
+        _PASSFILE.touch(mode=0o600)
+    with _PASSFILE.open("a") as f:
+        f.write(f"127.0.0.1:{cluster.port}:*:{ADMIN}:{password}\n")
+    os.environ["PGPASSFILE"] = str(_PASSFILE)
     try:
         cluster.start()
     except subprocess.CalledProcessError as exc:
