@@ -121,3 +121,38 @@ def test_every_migration_has_a_postgresql_translation() -> None:
         assert postgresql_statements(script)
     with pytest.raises(TranslationError, match="guard triggers"):
         postgresql_statements("CREATE TRIGGER t AFTER INSERT ON a BEGIN UPDATE b SET x = 1; END;")
+
+
+def test_read_frame_gives_the_same_frame_on_both_backends(open_store) -> None:  # type: ignore[no-untyped-def]
+    """4,000 answers, `special` NULL for 3,500 rows before the first 'dont_know'; in bulk and inside a
+    transaction (on the store's own connection), equal to the rows read one by one."""
+    import polars as pl
+    from polars.testing import assert_frame_equal
+
+    schema = {"interview_id": pl.Int64, "question": pl.String, "value": pl.String, "special": pl.String}
+    sql = (
+        "SELECT interview_id, question, value, special FROM answers WHERE question != ? ORDER BY interview_id, question"
+    )
+    store = open_store()
+    version = store.publish_instrument("s", "id: s\n")
+    ids = [store.start_interview(version.id).id for _ in range(3)]
+    with store.transaction() as conn:
+        conn.executemany(
+            "INSERT INTO answers (interview_id, question, value, special, answered_at) VALUES (?, ?, ?, ?, 'x')",
+            [
+                (ids[i % 3], f"q{i:05d}", None if i == 3500 else f'"{i}"', "dont_know" if i == 3500 else None)
+                for i in range(4000)
+            ],
+        )
+    bulk = store.read_frame(sql, ("q00001",), schema)
+    with store.transaction():
+        plain = store.read_frame(sql, ("q00001",), schema)
+    reference = pl.DataFrame([tuple(r) for r in store.query(sql, ("q00001",))], schema=schema, orient="row")
+    assert_frame_equal(bulk, reference)
+    assert_frame_equal(plain, reference)
+    assert bulk.height == 3999 and bulk.filter(pl.col("special") == "dont_know")["value"].to_list() == [None]
+    empty = store.read_frame("SELECT interview_id, question, value, special FROM answers WHERE 1 = 0", (), schema)
+    assert empty.height == 0 and empty.schema == pl.Schema(schema)
+    if open_store.backend == "postgresql":  # the bulk path was really taken (ADBC's PostgreSQL driver)
+        pytest.importorskip("adbc_driver_postgresql")
+        assert store._read_frame_adbc(sql, ("q00001",)) is not None
