@@ -156,3 +156,12 @@ def test_read_frame_gives_the_same_frame_on_both_backends(open_store) -> None:  
     if open_store.backend == "postgresql":  # the bulk path was really taken (ADBC's PostgreSQL driver)
         pytest.importorskip("adbc_driver_postgresql")
         assert store._read_frame_adbc(sql, ("q00001",)) is not None
+
+
+def test_open_store_picks_the_backend_from_what_names_it(open_store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from survey_tui.core.store import open_store as open_any
+
+    store = open_store()
+    where = store.url if open_store.backend == "postgresql" else str(tmp_path / "other.db")
+    with open_any(where) as opened:
+        assert opened.dialect == open_store.backend and opened.schema_version == len(MIGRATIONS)
