@@ -21,6 +21,7 @@ The same records, migrations and methods as the embedded SQLite store (base.py, 
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -72,6 +73,7 @@ _NAMED = re.compile(r"(?<!:):([A-Za-z_]\w*)")
 _INSERT = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=2048)  # the same few statements run for every answer
 def _translate(sql: str, named: bool) -> str:
     """SQLite-style SQL (see the module docstring) as psycopg SQL with parameters."""
     out = []
