@@ -82,22 +82,30 @@ class Cluster:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def start_cluster() -> tuple[Cluster | None, str]:
-    """A running cluster, or None and the reason there is none."""
-    bindir = server_bin()
-    if bindir is None:
-        return None, "no PostgreSQL server binaries (initdb, pg_ctl)"
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        return None, "psycopg is not installed"
-    owner = None
+def unavailable() -> str | None:
+    """Why no test cluster can be started here (checked without starting one), or None."""
+    import importlib.util
+
+    if server_bin() is None:
+        return "no PostgreSQL server binaries (initdb, pg_ctl; Debian: apt-get install postgresql)"
+    if importlib.util.find_spec("psycopg") is None:
+        return "psycopg is not installed"
     if os.geteuid() == 0:
         try:
             pwd.getpwnam("postgres")
         except KeyError:
-            return None, "running as root and there is no 'postgres' user to run the server as"
-        owner = "postgres"
+            return "running as root and there is no 'postgres' user to run the server as"
+    return None
+
+
+def start_cluster() -> tuple[Cluster | None, str]:
+    """A running cluster, or None and the reason there is none."""
+    reason = unavailable()
+    if reason is not None:
+        return None, reason
+    bindir = server_bin()
+    assert bindir is not None
+    owner = "postgres" if os.geteuid() == 0 else None
     root = Path(tempfile.mkdtemp(prefix="survey-pg-"))
     password = secrets.token_hex(12)
     pwfile = root / "pw"

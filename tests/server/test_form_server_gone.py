@@ -11,6 +11,7 @@ from tests.capture.helpers import make_study
 from tests.capture.test_form_fixes import current, form, message, until
 
 
+@pytest.mark.postgresql
 async def test_the_form_keeps_the_answer_while_the_server_is_gone(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from tests.pgserver import remove_cluster, start_cluster
 

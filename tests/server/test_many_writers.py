@@ -128,6 +128,7 @@ def test_the_same_promises_hold_on_the_embedded_store(tmp_path: Path, monkeypatc
     assert seen["handed"] == 30 and seen["complete"] == 21 and seen["quota_full"] == 9, seen
 
 
+@pytest.mark.postgresql
 def test_server_stopped_immediately_mid_capture_loses_no_acknowledged_answer(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -168,6 +169,10 @@ def test_server_stopped_immediately_mid_capture_loses_no_acknowledged_answer(
         assert any("the study server is gone" in line for line in gone), gone  # mid-write
         assert all("study server" in line for line in gone), gone  # or unreachable, until it is back
         seen = _check(root, outputs)
-        assert seen["answers"] > acked_before and seen["handed"] == 16  # they carried on after the restart
+        assert seen["answers"] > acked_before  # they carried on after the restart
+        with open_study(root).store() as store:  # every respondent was handed out once (a start cut off before
+            # its first screen was shown leaves that interview open for a resume, not a second handout)
+            assert store.query("SELECT COUNT(DISTINCT respondent_id) FROM interviews")[0][0] == 16
+        assert seen["handed"] <= 16
     finally:
         remove_cluster(cluster)

@@ -37,6 +37,7 @@ from survey_tui.core.interview.answers import AnswerScope
 from survey_tui.core.interview.engine import InterviewEngine, StoreRecorder, state_from_store
 from survey_tui.core.interview.preview import SessionEnding
 from survey_tui.core.problems import LoadError, Problem
+from survey_tui.core.store.base import StoreUnavailable
 from survey_tui.core.store.sqlite import InstrumentVersion, InterviewRow, Store, StoreError
 from survey_tui.core.study import Study
 
@@ -362,6 +363,8 @@ def start_session(
                 row = store.start_interview(version.id, mode, interviewer, respondent_id, lang)
                 if respondent_id is not None:
                     _mark_in_progress(store, respondent_id, interviewer, f"interview #{row.id} started")
+        except StoreUnavailable:
+            raise  # not about this respondent: the server is away, and the same start works once it is back
         except StoreError as exc:
             raise CaptureError(str(exc)) from exc
         quota = quota_checker(study, store, mode, respondent_id) if stop_check is None else None
@@ -407,6 +410,8 @@ def resume_session(
     try:
         try:
             row = store.interview(interview_id)
+        except StoreUnavailable:
+            raise
         except StoreError as exc:
             raise CaptureError(f"no interview #{interview_id} in this study") from exc
         if row.status not in RESUMABLE:

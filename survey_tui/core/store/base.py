@@ -59,6 +59,11 @@ class StoreError(Exception):
     """A store problem said in words a researcher can act on."""
 
 
+class StoreUnavailable(StoreError):
+    """The study server cannot be reached right now (gone mid-write, or not answering): nothing was stored,
+    and the same step can be given again once it is back."""
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 

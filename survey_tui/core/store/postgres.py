@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from survey_tui.core.store.base import StoreBase, StoreError
+from survey_tui.core.store.base import StoreBase, StoreError, StoreUnavailable
 from survey_tui.core.store.schema import MIGRATIONS, postgresql_statements
 
 if TYPE_CHECKING:
@@ -170,7 +170,7 @@ def connect_failure(url: str, exc: BaseException) -> StoreError:
         )
     if "does not exist" in text and "database" in text:
         return StoreError(f"{where}: {_first_line(exc)}; create it first (createdb), then 'survey-tui server setup'")
-    return StoreError(
+    return StoreUnavailable(
         f"{where}: cannot reach the study server ({_first_line(exc)}); check that it is running and that the "
         "host and port are right; nothing was changed"
     )
@@ -227,7 +227,7 @@ class PostgresStore(StoreBase):
             self._conn = self._connect()
 
     def _gone(self, exc: BaseException) -> StoreError:
-        return StoreError(
+        return StoreUnavailable(
             f"{self.where}: the study server is gone ({_first_line(exc)}); this change was not stored (nothing "
             "half-written); it can be given again once the server is back"
         )
