@@ -92,3 +92,32 @@ def test_export_tables_and_report_run_on_the_server(both, monkeypatch, capsys) -
     assert main(["report", "--study", str(server), "--format", "md"]) == 0
     assert main(["respondents", "list", "--study", str(server), "--limit", "5"]) == 0
     assert main(["privacy", "report", "--study", str(server)]) == 0
+
+
+async def test_every_section_of_the_app_opens_on_the_server(both, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import DataTable
+
+    from survey_tui.tui.app import SECTIONS, SurveyApp
+
+    _, server, url = both
+    _on(url, monkeypatch)
+    with open_study(server).store() as store:
+        expected = {
+            (m, s.replace("_", " "), (o or "—").replace("_", " ")): n for m, s, o, n in store.interview_counts()
+        }
+    app = SurveyApp(open_study(server), keymap_file=server / "no-keymap.yaml")
+    app.animation_level = "none"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        table = app.screen.query_one("#interviews", DataTable)
+        shown = {
+            tuple(str(c) for c in table.get_row_at(i)[:3]): int(str(table.get_row_at(i)[3]))
+            for i in range(table.row_count)
+        }
+        assert shown == expected
+        for section in SECTIONS:
+            await pilot.press(section.key)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert app.current_mode == section.mode
