@@ -37,6 +37,7 @@ COMMAND_MODULES: list[str] = [  # in the order of a study: set up, questionnaire
     "survey_tui.commands.export",
     "survey_tui.commands.report",
     "survey_tui.commands.privacy",
+    "survey_tui.commands.server",
 ]
 
 
@@ -100,6 +101,9 @@ def describe_failure(args: argparse.Namespace, exc: BaseException) -> str:
         return escape_controls(f"{command}: {place}: {_OS_WORDS[exc.errno]}")
     if type(exc).__module__ == "sqlite3" or type(exc).__module__.startswith("sqlite3."):
         return escape_controls(f"{command}: {place}: the study database failed: {exc}")
+    if type(exc).__module__.startswith("psycopg"):
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return escape_controls(f"{command}: the study server refused or failed: {first}; nothing was changed")
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     detail = detail if len(detail) <= 300 else detail[:300] + "..."
     what = type(exc).__name__ + (f": {detail}" if detail else "")
@@ -203,6 +207,9 @@ EXAMPLES: dict[str, str] = {
     "privacy rotate-key": "survey-tui privacy rotate-key --study brand-study",
     "export": "survey-tui export --study brand-study --format sav,csv --lang en",
     "report": "survey-tui report --study brand-study --format md,docx --bundle",
+    "server": "survey-tui server setup postgresql://owner@db.example.org/brand_study",
+    "server setup": "survey-tui server setup postgresql://owner@db.example.org/brand_study",
+    "server add-user": "survey-tui server add-user postgresql://owner@db.example.org/brand_study amy interviewer",
 }
 
 #: descriptions for options their modules left without one

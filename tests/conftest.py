@@ -130,3 +130,83 @@ def demo_study_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("demo") / "demo-study"
     build_demo(target, interviews=120, seed=7)
     return target
+
+
+# -- PostgreSQL: one throwaway cluster per run (tests/pgserver.py), a fresh database per test ---------------
+_PG_FIXTURES = {"pg_cluster", "pg_url"}
+
+
+def _needs_postgresql(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    return (
+        bool(_PG_FIXTURES & set(getattr(item, "fixturenames", ())))
+        or item.get_closest_marker("postgresql") is not None
+        or (callspec is not None and callspec.params.get("open_store") == "postgresql")
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without a PostgreSQL server to start, its tests are left out and the run says so in ONE line."""
+    from tests.pgserver import unavailable
+
+    reason = unavailable()
+    if reason is None:
+        return
+    left_out = [item for item in items if _needs_postgresql(item)]
+    if left_out:
+        items[:] = [item for item in items if not _needs_postgresql(item)]
+        config.hook.pytest_deselected(items=left_out)
+        config.stash[_PG_SKIPPED] = f"PostgreSQL tests skipped ({len(left_out)}): {reason}"
+
+
+_PG_SKIPPED = pytest.StashKey[str]()
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:  # type: ignore[no-untyped-def]
+    line = config.stash.get(_PG_SKIPPED, None)
+    if line:
+        terminalreporter.write_line(f"SKIPPED {line}", yellow=True)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():  # type: ignore[no-untyped-def]
+    from tests.pgserver import remove_cluster, start_cluster
+
+    cluster, reason = start_cluster()
+    if cluster is None:
+        pytest.skip(f"PostgreSQL tests skipped: {reason}")
+    yield cluster
+    remove_cluster(cluster)
+
+
+@pytest.fixture
+def pg_url(pg_cluster) -> str:  # type: ignore[no-untyped-def]
+    """An empty database on the test cluster (no password in it: libpq reads PGPASSFILE)."""
+    url = pg_cluster.create_database()
+    yield url
+    pg_cluster.drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def open_store(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A function opening the test's store on each backend: open_store(migrations=None) -> store."""
+    from survey_tui.core.store.postgres import PostgresStore
+    from survey_tui.core.store.sqlite import Store
+
+    opened: list = []
+    if request.param == "sqlite":
+
+        def factory(migrations=None):  # type: ignore[no-untyped-def]
+            opened.append(Store(tmp_path / "survey.db", migrations=migrations))
+            return opened[-1]
+    else:
+        url = request.getfixturevalue("pg_url")
+
+        def factory(migrations=None):  # type: ignore[no-untyped-def]
+            opened.append(PostgresStore(url, migrations=migrations))
+            return opened[-1]
+
+    factory.backend = request.param  # type: ignore[attr-defined]
+    yield factory
+    for store in opened:
+        store.close()

@@ -21,6 +21,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--pilot", action="store_true", help="a pilot interview (kept apart from field data)")
     p.add_argument("--plain", action="store_true", help="line-by-line prompts (SSH, screen readers)")
     p.add_argument("--resume", type=int, metavar="ID", help="resume a suspended or interrupted interview")
+    p.add_argument(
+        "--next",
+        action="store_true",
+        dest="next_respondent",
+        help="take your next respondent (your own first, then unassigned ones; never one another has taken)",
+    )
     p.add_argument("--lang", dest="language", help="interview language, e.g. zh-TW or en (was --language)")
     p.set_defaults(handler=cmd_interview)
 
@@ -45,6 +51,7 @@ def _open(args: argparse.Namespace) -> CaptureSession:
         interviewer=args.interviewer,
         respondent_id=args.respondent,
         language=args.language,
+        next_respondent=bool(getattr(args, "next_respondent", False)),
     )
 
 
@@ -75,7 +82,7 @@ def cmd_interview(args: argparse.Namespace) -> int:
         from survey_tui.tui.interview_app import InterviewApp
 
         study = resolve_study(args.study)
-        direct = args.resume is not None or args.respondent is not None
+        direct = args.resume is not None or args.respondent is not None or bool(args.next_respondent)
         session = _open(args) if direct else None
         InterviewApp(
             study,

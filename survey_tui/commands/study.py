@@ -24,6 +24,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--title")
     p.add_argument("--client")
     p.add_argument("--languages", help="comma-separated language tags, e.g. zh-TW,en")
+    p.add_argument(
+        "--store",
+        help="keep the study's data on a PostgreSQL server, e.g. postgresql://amy@db.example.org/brand "
+        "(no password: libpq's ~/.pgpass holds it; default: the embedded survey.db)",
+    )
     p.set_defaults(handler=cmd_init)
 
     p = sub.add_parser("check", help="check study.yaml and every instrument (YAML files up to 1 MiB); exit 1 on errors")
@@ -110,7 +115,7 @@ def _init_interactive(target: Path, args: argparse.Namespace) -> int:
             languages = questionary.text("Languages (comma-separated tags):", default="zh-TW,en").ask()
     langs = [lang.strip() for lang in (languages or "zh-TW,en").split(",") if lang.strip()]
     try:
-        study = init_study(target, title.strip(), (client or "").strip(), langs)
+        study = init_study(target, title.strip(), (client or "").strip(), langs, store=getattr(args, "store", None))
     except LoadError as exc:
         print_problems(exc.problems)
         return 1

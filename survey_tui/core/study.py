@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from survey_tui.core.fieldwork.dispositions import CallSettings
 from survey_tui.core.fieldwork.privacy import PrivacyNotice
@@ -22,6 +22,7 @@ from survey_tui.core.instrument.model import Instrument, Labels, SpecialCode, Sp
 from survey_tui.core.plan.model import PlanFields, check_plan
 from survey_tui.core.plan.weighting import WeightingConfig, check_weighting
 from survey_tui.core.problems import LoadError, Problem
+from survey_tui.core.store.base import StoreBase, server_url, validate_store_setting
 from survey_tui.core.store.sqlite import InstrumentVersion, Store
 from survey_tui.core.yamlfile import read_yaml, validate_document, write_yaml_atomic
 
@@ -67,6 +68,15 @@ class StudySettings(BaseModel):
     #: T1.3 telephone fieldwork: call outcomes and their AAPOR codes, rate settings, the call queue's rules
     #: and back-checks (see core/fieldwork/dispositions.py); every part has a default
     calls: CallSettings | None = None
+    #: issue 13: the team's PostgreSQL server (postgresql://user@host/db or postgresql:///db?service=NAME);
+    #: never a password (libpq's password or service file holds it). Empty: the embedded survey.db.
+    #: The environment variable SURVEY_TUI_DATABASE_URL wins over it.
+    store: str | None = None
+
+    @field_validator("store")
+    @classmethod
+    def _store_url(cls, value: str | None) -> str | None:
+        return validate_store_setting(value)
 
 
 class StudyConfig(PlanFields, StudySettings):
@@ -108,12 +118,24 @@ class Study:
     def db_path(self) -> Path:
         return self.root / DB_FILE
 
-    def store(self) -> Store:
-        """The study's store; contact rows an older version left in plaintext are sealed on the way in (the
-        data step of the encryption migration). Without the key that is left for later: answers still open."""
+    @property
+    def server_url(self) -> str | None:
+        """The PostgreSQL server holding this study's data, or None for the embedded survey.db."""
+        return server_url(self.config.store)
+
+    def store(self) -> StoreBase:
+        """The study's store (the embedded survey.db, or the server `store:` names); contact rows an older
+        version left in plaintext are sealed on the way in (the data step of the encryption migration).
+        Without the key that is left for later: answers still open."""
         from survey_tui.core.fieldwork.respondents import ContactKeyMissing, seal_plaintext
 
-        store = Store(self.db_path)
+        url = self.server_url
+        if url is None:
+            store: StoreBase = Store(self.db_path)
+        else:
+            from survey_tui.core.store.postgres import PostgresStore  # psycopg only when a server is used
+
+            store = PostgresStore(url)
         try:
             seal_plaintext(store)
         except ContactKeyMissing:
@@ -261,12 +283,24 @@ def open_study(root: Path) -> Study:
     return Study(root.resolve(), config, problems)
 
 
-def init_study(root: Path, title: str, client: str = "", languages: list[str] | None = None) -> Study:
-    """Start an empty study; refuses to overwrite an existing one."""
+def init_study(
+    root: Path, title: str, client: str = "", languages: list[str] | None = None, store: str | None = None
+) -> Study:
+    """Start an empty study; refuses to overwrite an existing one. With `store` (a PostgreSQL URL) the study's
+    data lives on that server: it is checked (and set up when empty) before anything is written here."""
     root = Path(root)
     if (root / STUDY_FILE).exists():
         raise LoadError([Problem(str(root / STUDY_FILE), "a study already exists here")])
-    config = StudyConfig(title=title, client=client, languages=languages or ["zh-TW", "en"], created=date.today())
+    try:
+        validate_store_setting(store)
+    except ValueError as exc:
+        raise LoadError([Problem("--store", str(exc))]) from None
+    config = StudyConfig(
+        title=title, client=client, languages=languages or ["zh-TW", "en"], created=date.today(), store=store
+    )
+    study = Study(root.resolve(), config)
+    if study.server_url is not None:
+        study.store().close()  # unreachable, refused or of a newer schema: said before any file is made
     for sub in ("instruments", "exports"):
         (root / sub).mkdir(parents=True, exist_ok=True)
     write_yaml_atomic(root / STUDY_FILE, config.model_dump(mode="json", exclude_none=True, exclude_defaults=False))

@@ -812,9 +812,10 @@ def commit_import(store: Store, plan: ImportPlan, *, actor: str | None = None) -
     ).rows()
     history_rows = new.select("id", pl.lit(stamp).alias("at"), pl.lit(note).alias("note")).rows()
     with store.transaction() as conn:
-        cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+        # SQLite only: a page cache big enough for the whole import (PostgreSQL sizes its buffers itself)
+        cache = conn.execute("PRAGMA cache_size").fetchone()[0] if store.dialect == "sqlite" else None
         wanted = min(_IMPORT_CACHE_MAX_KIB, plan.new.height * _IMPORT_CACHE_KIB_PER_ROW)
-        if wanted > _cache_kib(cache):
+        if cache is not None and wanted > _cache_kib(cache):
             conn.execute(f"PRAGMA cache_size = -{wanted}")
         try:
             conn.executemany(
@@ -852,7 +853,8 @@ def commit_import(store: Store, plan: ImportPlan, *, actor: str | None = None) -
                 ),
             )
         finally:
-            conn.execute(f"PRAGMA cache_size = {int(cache)}")
+            if cache is not None:
+                conn.execute(f"PRAGMA cache_size = {int(cache)}")
     return ImportResult(len(ids), plan.merged, plan.skipped, plan.bad.height, ids.to_list())
 
 

@@ -279,7 +279,7 @@ def _method(report: Report, c: _Context) -> None:
     report.heading("Fieldwork 執行期間", 3)
     rows = store.query(
         "SELECT mode, MIN(started_at), MAX(COALESCE(ended_at, started_at)), COUNT(*),"
-        " SUM(outcome = 'complete') FROM interviews GROUP BY mode ORDER BY mode"
+        " SUM(CASE WHEN outcome = 'complete' THEN 1 ELSE 0 END) FROM interviews GROUP BY mode ORDER BY mode"
     )
     if rows:
         report.table(

@@ -860,7 +860,7 @@ def withdraw(
             store.finish_interview(int(open_id), "terminated", "break_off", ended_at=stamp)
         if delete_answers and interview_ids:
             marks = ",".join("?" * len(interview_ids))
-            for table in _tables_with_interview_id(conn):  # answers, audit, paradata, quality, codes, ...
+            for table in _tables_with_interview_id(store):  # answers, audit, paradata, quality, codes, ...
                 conn.execute(f"DELETE FROM {table} WHERE interview_id IN ({marks})", tuple(interview_ids))
             conn.execute(f"DELETE FROM interviews WHERE id IN ({marks})", tuple(interview_ids))
         _history(conn, respondent_id, current.status, "withdrawn", actor, None, stamp)
@@ -878,15 +878,9 @@ def withdraw(
 _KEPT_WITH_INTERVIEW_ID = ("consent_records",)
 
 
-def _tables_with_interview_id(conn: Any) -> list[str]:
+def _tables_with_interview_id(store: Store) -> list[str]:
     """Every table keyed to interviews, including ones later features add (so nothing is left behind)."""
-    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-    return [
-        t
-        for t in tables
-        if t not in _KEPT_WITH_INTERVIEW_ID
-        and any(c[1] == "interview_id" for c in conn.execute(f"PRAGMA table_info({t})"))
-    ]
+    return [t for t in store.tables() if t not in _KEPT_WITH_INTERVIEW_ID and "interview_id" in store.columns(t)]
 
 
 def purge_contacts(store: Store, retention_until: str, *, actor: str | None = None) -> int:

@@ -37,6 +37,7 @@ from survey_tui.core.interview.answers import AnswerScope
 from survey_tui.core.interview.engine import InterviewEngine, StoreRecorder, state_from_store
 from survey_tui.core.interview.preview import SessionEnding
 from survey_tui.core.problems import LoadError, Problem
+from survey_tui.core.store.base import StoreUnavailable
 from survey_tui.core.store.sqlite import InstrumentVersion, InterviewRow, Store, StoreError
 from survey_tui.core.study import Study
 
@@ -117,15 +118,22 @@ def check_respondent(store: Store, respondent_id: str, *, starting: bool = True)
     return who
 
 
-class RespondentRecorder(StoreRecorder):
-    """A StoreRecorder that also makes the interview's outcome the respondent's status, atomically."""
+class CaptureRecorder(StoreRecorder):
+    """The store recorder of a captured interview: the outcome becomes the respondent's status atomically, and
+    a complete is counted against its quota cell inside the completing transaction.
+
+
+    Counting happens under the store's "quota cells" lock (an advisory lock on PostgreSQL; SQLite's single
+    writer already serialises it), so two interviewers completing the last place in a cell at the same
+    moment cannot both count: the second finds the cell full and ends as 'quota_full'.
+    """
 
     def __init__(
         self,
         store: Any,
         interview_id: int,
         actor: str | None,
-        respondent_id: str,
+        respondent_id: str | None,
         calls: Any = None,
         questions: int | None = None,
     ) -> None:
@@ -133,11 +141,17 @@ class RespondentRecorder(StoreRecorder):
         self.respondent_id = respondent_id
         self.calls = calls  # the study's call settings (the partial threshold and the AAPOR mapping)
         self.questions = questions  # how many questions the instrument has (for the partial threshold)
+        self.quota: QuotaChecker | None = None
+        self.scope: Callable[[], AnswerScope] | None = None  # the engine's answers, set once it exists
 
-    def finish(self, status: str, outcome: str | None) -> None:
+    def finish(self, status: str, outcome: str | None) -> str | None:
         with self.store.transaction():
+            if outcome == "complete" and self.quota is not None and self.scope is not None:
+                self.store.lock("quota cells")
+                if self.quota.stop_check(self.scope()) == "quota_full":
+                    status, outcome = "terminated", "quota_full"
             super().finish(status, outcome)
-            if outcome is not None:
+            if outcome is not None and self.respondent_id is not None:
                 share = None
                 if self.questions:
                     answered = self.store.query(
@@ -153,6 +167,7 @@ class RespondentRecorder(StoreRecorder):
                     settings=self.calls,
                     answered_share=share,
                 )
+        return outcome
 
 
 def quota_checker(study: Study, store: Store, mode: str, respondent_id: str | None) -> QuotaChecker | None:
@@ -307,17 +322,15 @@ def _engine(
     stop_check: Callable[[AnswerScope], str | None] | None,
     resume: bool,
     calls: Any = None,
+    quota: QuotaChecker | None = None,
 ) -> InterviewEngine:
     state = state_from_store(store, row.id) if resume else None
     lang = language or row.language or instrument.language
     if lang not in instrument.languages:
         lang = instrument.language
-    recorder = (
-        RespondentRecorder(store, row.id, actor, row.respondent_id, calls, len(instrument.questions))
-        if row.respondent_id is not None
-        else StoreRecorder(store, row.id, actor)
-    )
-    return InterviewEngine(
+    recorder = CaptureRecorder(store, row.id, actor, row.respondent_id, calls, len(instrument.questions))
+    recorder.quota = quota
+    engine = InterviewEngine(
         instrument,
         recorder,
         language=lang,
@@ -325,6 +338,8 @@ def _engine(
         state=state,
         stop_check=stop_check,
     )
+    recorder.scope = lambda: engine.scope
+    return engine
 
 
 def start_session(
@@ -337,12 +352,16 @@ def start_session(
     instrument_id: str | None = None,
     store: Store | None = None,
     stop_check: Callable[[AnswerScope], str | None] | None = None,
+    next_respondent: bool = False,
 ) -> CaptureSession:
     """A new interview on the latest published version; consent (if required) is still to be asked.
 
     With a respondent: they must be interviewable (`check_respondent`), the interviewer defaults to the one
-    they are assigned to, and they become 'in_progress' together with the new interview. `stop_check`
-    replaces the study's quota check (tests); by default a field interview gets it when there are quotas.
+    they are assigned to, and they become 'in_progress' together with the new interview. Their row is held
+    while that is checked and written, so two interviewers starting the same person at once cannot both
+    succeed. With `next_respondent`, the interviewer's next respondent is handed out (`claim_next_respondent`).
+    `stop_check` replaces the study's quota check (tests); by default a field interview gets it when there
+    are quotas.
     """
     owns = store is None
     store = store or study.store()
@@ -359,16 +378,24 @@ def start_session(
             lang = instrument.language
         try:
             with store.transaction():  # checked and started at once: two interviewers cannot both start them
+                if next_respondent:
+                    respondent_id = claim_next_respondent(store, interviewer)
+                elif respondent_id is not None:
+                    store.lock_row("respondents", respondent_id)
                 if respondent_id is not None:
                     interviewer = interviewer or check_respondent(store, respondent_id).interviewer
                 row = store.start_interview(version.id, mode, interviewer, respondent_id, lang)
                 if respondent_id is not None:
                     _mark_in_progress(store, respondent_id, interviewer, f"interview #{row.id} started")
+        except StoreUnavailable:
+            raise  # not about this respondent: the server is away, and the same start works once it is back
         except StoreError as exc:
             raise CaptureError(str(exc)) from exc
         quota = quota_checker(study, store, mode, respondent_id) if stop_check is None else None
         check = stop_check or (quota.stop_check if quota is not None else None)
-        engine = _engine(instrument, store, row, interviewer, lang, check, resume=False, calls=_calls(study))
+        engine = _engine(
+            instrument, store, row, interviewer, lang, check, resume=False, calls=_calls(study), quota=quota
+        )
         engine.start()
     except BaseException:
         if owns:
@@ -415,6 +442,8 @@ def resume_session(
     try:
         try:
             row = store.interview(interview_id)
+        except StoreUnavailable:
+            raise
         except StoreError as exc:
             raise CaptureError(f"no interview #{interview_id} in this study") from exc
         if row.status not in RESUMABLE:
@@ -434,7 +463,9 @@ def resume_session(
                 _mark_in_progress(store, row.respondent_id, interviewer, f"interview #{row.id} resumed")
         quota = quota_checker(study, store, row.mode, row.respondent_id) if stop_check is None else None
         check = stop_check or (quota.stop_check if quota is not None else None)
-        engine = _engine(instrument, store, row, interviewer, language, check, resume=True, calls=_calls(study))
+        engine = _engine(
+            instrument, store, row, interviewer, language, check, resume=True, calls=_calls(study), quota=quota
+        )
         engine.start()
         consent = consent_of(store, row.id)
     except BaseException:
@@ -600,3 +631,43 @@ def assigned_respondents(store: Store, interviewer: str | None = None) -> list[d
         params += (interviewer,)
     order = " ORDER BY r.next_appointment IS NULL, r.next_appointment, r.rowid LIMIT 500"
     return [dict(r) for r in store.query(sql + order, params)]
+
+
+def claim_next_respondent(store: Store, interviewer: str | None) -> str:
+    """Inside the starting transaction: the interviewer's next respondent still to interview (their own, then
+    unassigned ones), held
+    under a row lease (SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL) so concurrent interviewers each get a
+    different one and never wait on each other; SQLite's single writer serialises the same choice.
+
+    A candidate whose row is free but who was started by someone who committed a moment ago is re-checked
+    with `check_respondent` and passed over.
+    """
+    marks = ", ".join("?" for _ in resp.TO_INTERVIEW)
+    sql = (
+        "SELECT r.id FROM respondents r"
+        f" WHERE r.status IN ({marks}) AND COALESCE(r.eligible, 1) = 1"
+        " AND NOT EXISTS (SELECT 1 FROM interviews i WHERE i.respondent_id = r.id"
+        " AND i.status IN ('completed', 'in_progress', 'suspended'))"
+    )
+    params: tuple[Any, ...] = tuple(resp.TO_INTERVIEW)
+    if interviewer:  # their own respondents first, then the shared pool nobody is assigned to
+        sql += " AND (r.interviewer = ? OR r.interviewer IS NULL)"
+        params += (interviewer,)
+    order = " ORDER BY r.interviewer IS NULL, r.next_appointment IS NULL, r.next_appointment, r.rowid LIMIT 1"
+    passed: list[str] = []
+    while True:
+        skip = f" AND r.id NOT IN ({', '.join('?' for _ in passed)})" if passed else ""
+        rows = store.query(
+            sql + skip + order + store.skip_locked,
+            params + tuple(passed),
+        )
+        if not rows:
+            who = f" for {interviewer}" if interviewer else ""
+            raise CaptureError(f"no respondent is waiting to be interviewed{who} (all are taken, done or not eligible)")
+        candidate = str(rows[0][0])
+        try:
+            check_respondent(store, candidate)
+        except CaptureError:
+            passed.append(candidate)
+            continue
+        return candidate

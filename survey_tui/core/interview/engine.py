@@ -30,7 +30,8 @@ class Recorder(Protocol):
     def clear(self, question: str, reason: str) -> None: ...
     def position(self, current: str | None, path: list[str]) -> None: ...
     def event(self, kind: str, question: str | None, detail: str | None = None) -> None: ...
-    def finish(self, status: str, outcome: str | None) -> None: ...
+    #: may return another outcome than asked (a complete whose quota cell filled meanwhile -> 'quota_full')
+    def finish(self, status: str, outcome: str | None) -> str | None: ...
     def reopen(self) -> None: ...  # an ended interview goes on (the interviewer went back)
 
 
@@ -280,8 +281,10 @@ class InterviewEngine:
 
     def finish(self, outcome: str = "complete") -> None:
         status = "completed" if outcome == "complete" else "terminated"
-        self.outcome = outcome
-        self.recorder.finish(status, outcome)
+        final = self.recorder.finish(status, outcome)
+        # only once stored (a finish the store refused can be given again), and as the store decided: a
+        # complete whose quota cell filled at that moment ends as 'quota_full'
+        self.outcome = final or outcome
 
     # -- internals -------------------------------------------------------------------------------
     @contextmanager

@@ -10,17 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
-import socket
 import sqlite3
 import threading
 import time
 import uuid as uuidlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -28,432 +24,29 @@ from urllib.parse import quote
 from survey_tui.core.atomic import write_text_atomic
 from survey_tui.core.cache import cache_dir
 
+# Re-exported: the names feature modules have always imported from here.
+from survey_tui.core.store.base import (  # noqa: F401
+    InstrumentVersion,
+    InterviewRow,
+    StoreBase,
+    StoredAnswer,
+    StoreError,
+    decode,
+    encode,
+    now,
+)
+from survey_tui.core.store.schema import (  # noqa: F401
+    INTERVIEW_MODES,
+    INTERVIEW_STATUSES,
+    MIGRATIONS,
+    OUTCOMES,
+    split_sql,
+)
+
 if TYPE_CHECKING:
     import polars as pl
 
 BUSY_TIMEOUT_MS = 30_000
-
-INTERVIEW_MODES = ("field", "pilot", "test")
-INTERVIEW_STATUSES = ("in_progress", "suspended", "completed", "terminated")
-OUTCOMES = ("complete", "break_off", "screened_out", "quota_full")
-
-#: Forward migrations: MIGRATIONS[i] takes the schema from version i to i+1 (PRAGMA user_version).
-MIGRATIONS: list[str] = [
-    """
-    CREATE TABLE instrument_versions (
-        id INTEGER PRIMARY KEY,
-        instrument_id TEXT NOT NULL,
-        version INTEGER NOT NULL,
-        source TEXT NOT NULL,
-        sha256 TEXT NOT NULL,
-        published_at TEXT NOT NULL,
-        note TEXT,
-        UNIQUE (instrument_id, version)
-    );
-    CREATE TRIGGER instrument_versions_no_update BEFORE UPDATE ON instrument_versions
-    BEGIN SELECT RAISE(ABORT, 'published instrument versions are immutable'); END;
-    CREATE TRIGGER instrument_versions_no_delete BEFORE DELETE ON instrument_versions
-    BEGIN SELECT RAISE(ABORT, 'published instrument versions are immutable'); END;
-
-    CREATE TABLE respondents (
-        id TEXT PRIMARY KEY,
-        created_at TEXT NOT NULL,
-        attributes TEXT NOT NULL DEFAULT '{}',
-        status TEXT NOT NULL DEFAULT 'new',
-        interviewer TEXT,
-        eligible INTEGER,
-        eligibility_reason TEXT
-    );
-    CREATE TABLE respondent_contacts (
-        respondent_id TEXT PRIMARY KEY REFERENCES respondents(id) ON DELETE CASCADE,
-        name TEXT,
-        phone TEXT,
-        email TEXT,
-        address TEXT
-    );
-
-    CREATE TABLE interviews (
-        id INTEGER PRIMARY KEY,
-        uuid TEXT NOT NULL UNIQUE,
-        instrument_version_id INTEGER NOT NULL REFERENCES instrument_versions(id),
-        respondent_id TEXT REFERENCES respondents(id),
-        mode TEXT NOT NULL CHECK (mode IN ('field', 'pilot', 'test')),
-        interviewer TEXT,
-        device TEXT,
-        language TEXT,
-        status TEXT NOT NULL DEFAULT 'in_progress'
-            CHECK (status IN ('in_progress', 'suspended', 'completed', 'terminated')),
-        outcome TEXT CHECK (outcome IN ('complete', 'break_off', 'screened_out', 'quota_full')),
-        started_at TEXT NOT NULL,
-        ended_at TEXT,
-        current_question TEXT,
-        path TEXT NOT NULL DEFAULT '[]'
-    );
-    CREATE INDEX interviews_by_state ON interviews (mode, status);
-
-    CREATE TABLE answers (
-        interview_id INTEGER NOT NULL REFERENCES interviews(id) ON DELETE CASCADE,
-        question TEXT NOT NULL,
-        value TEXT,
-        special TEXT CHECK (special IN ('dont_know', 'refused')),
-        answered_at TEXT NOT NULL,
-        PRIMARY KEY (interview_id, question)
-    ) WITHOUT ROWID;
-
-    CREATE TABLE audit_log (
-        id INTEGER PRIMARY KEY,
-        interview_id INTEGER NOT NULL,
-        question TEXT NOT NULL,
-        action TEXT NOT NULL,
-        old_value TEXT,
-        old_special TEXT,
-        new_value TEXT,
-        new_special TEXT,
-        at TEXT NOT NULL,
-        actor TEXT
-    );
-    CREATE INDEX audit_by_interview ON audit_log (interview_id);
-
-    CREATE TABLE interview_events (
-        id INTEGER PRIMARY KEY,
-        interview_id INTEGER NOT NULL,
-        at TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        question TEXT,
-        detail TEXT
-    );
-    CREATE INDEX events_by_interview ON interview_events (interview_id);
-    """,
-    # T1.5 analysis: quality decisions (latest per interview wins; history kept) and open-end codes.
-    """
-    CREATE TABLE quality_decisions (
-        id INTEGER PRIMARY KEY,
-        interview_id INTEGER NOT NULL REFERENCES interviews(id),
-        decision TEXT NOT NULL CHECK (decision IN ('exclude', 'keep')),
-        reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
-        flags TEXT,
-        at TEXT NOT NULL,
-        actor TEXT
-    );
-    CREATE INDEX quality_decisions_by_interview ON quality_decisions (interview_id, id);
-
-    CREATE TABLE open_end_codes (
-        interview_id INTEGER NOT NULL REFERENCES interviews(id),
-        question TEXT NOT NULL,
-        codes TEXT NOT NULL,
-        coder TEXT,
-        coded_at TEXT NOT NULL,
-        PRIMARY KEY (interview_id, question)
-    ) WITHOUT ROWID;
-    """,
-    # T1.3 respondents: recruitment lifecycle, consent and erasure (SQL lives in core/fieldwork/respondents.py).
-    """
-    ALTER TABLE respondents ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE respondents ADD COLUMN next_appointment TEXT;
-    ALTER TABLE respondents ADD COLUMN updated_at TEXT;
-    ALTER TABLE respondents ADD COLUMN source TEXT;
-    CREATE INDEX respondents_by_status ON respondents (status);
-    CREATE INDEX respondents_by_interviewer ON respondents (interviewer, next_appointment);
-    CREATE INDEX respondents_by_appointment ON respondents (next_appointment);
-    CREATE INDEX respondent_contacts_by_phone ON respondent_contacts (phone);
-    CREATE INDEX respondent_contacts_by_email ON respondent_contacts (email);
-    CREATE INDEX interviews_by_respondent ON interviews (respondent_id);
-
-    CREATE TABLE respondent_status_history (
-        id INTEGER PRIMARY KEY,
-        respondent_id TEXT NOT NULL REFERENCES respondents(id) ON DELETE CASCADE,
-        at TEXT NOT NULL,
-        old_status TEXT,
-        new_status TEXT NOT NULL,
-        interviewer TEXT,
-        note TEXT
-    );
-    CREATE INDEX status_history_by_respondent ON respondent_status_history (respondent_id, id);
-
-    CREATE TABLE contact_attempts (
-        id INTEGER PRIMARY KEY,
-        respondent_id TEXT NOT NULL REFERENCES respondents(id) ON DELETE CASCADE,
-        at TEXT NOT NULL,
-        interviewer TEXT,
-        result TEXT NOT NULL,
-        note TEXT
-    );
-    CREATE INDEX attempts_by_respondent ON contact_attempts (respondent_id);
-
-    CREATE TABLE appointments (
-        id INTEGER PRIMARY KEY,
-        respondent_id TEXT NOT NULL REFERENCES respondents(id) ON DELETE CASCADE,
-        at TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        interviewer TEXT,
-        note TEXT
-    );
-    CREATE INDEX appointments_by_respondent ON appointments (respondent_id);
-
-    CREATE TABLE consent_records (
-        id INTEGER PRIMARY KEY,
-        respondent_id TEXT NOT NULL REFERENCES respondents(id) ON DELETE CASCADE,
-        given INTEGER NOT NULL CHECK (given IN (0, 1)),
-        at TEXT NOT NULL,
-        wording_version TEXT NOT NULL,
-        interviewer TEXT
-    );
-    CREATE INDEX consent_by_respondent ON consent_records (respondent_id, id);
-
-    CREATE TABLE erasure_log (
-        id INTEGER PRIMARY KEY,
-        respondent_id TEXT NOT NULL,
-        at TEXT NOT NULL,
-        actor TEXT,
-        contacts_erased INTEGER NOT NULL,
-        interviews INTEGER NOT NULL,
-        answers_deleted INTEGER NOT NULL,
-        note TEXT
-    );
-
-    CREATE TABLE contact_imports (
-        id INTEGER PRIMARY KEY,
-        at TEXT NOT NULL,
-        source TEXT NOT NULL,
-        encoding TEXT,
-        rule TEXT NOT NULL,
-        rows INTEGER NOT NULL,
-        imported INTEGER NOT NULL,
-        merged INTEGER NOT NULL,
-        skipped INTEGER NOT NULL,
-        bad INTEGER NOT NULL
-    );
-    """,
-    # T1.3 x T1.4: a consent record names the interview it was asked in (so a resumed interview knows it).
-    """
-    ALTER TABLE consent_records ADD COLUMN interview_id INTEGER REFERENCES interviews(id) ON DELETE SET NULL;
-    CREATE INDEX consent_by_interview ON consent_records (interview_id);
-    """,
-    # Published versions cannot be replaced (INSERT OR REPLACE skips the delete trigger, so inserts over an
-    # existing version are refused too), and audit rows cannot be rewritten. (They can be deleted: a
-    # respondent who withdraws may have their answers erased, and the erasure itself is logged.)
-    """
-    CREATE TRIGGER instrument_versions_no_replace BEFORE INSERT ON instrument_versions
-    WHEN EXISTS (SELECT 1 FROM instrument_versions WHERE id = NEW.id
-                 OR (instrument_id = NEW.instrument_id AND version = NEW.version))
-    BEGIN SELECT RAISE(ABORT, 'published instrument versions are immutable'); END;
-    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
-    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-    """,
-    # Personal fields beyond name/phone/e-mail/address (national ID, LINE id, birthday, notes, and any column
-    # not confirmed as non-identifying) live with the contact data, as one JSON object, never in attributes.
-    """
-    ALTER TABLE respondent_contacts ADD COLUMN personal TEXT;
-    """,
-    # PDPA on record (SQL in fieldwork/privacy.py): data-subject requests with their due dates, and retention purges.
-    """
-    CREATE TABLE data_subject_requests (
-        id INTEGER PRIMARY KEY,
-        respondent_id TEXT NOT NULL,
-        kind TEXT NOT NULL CHECK (kind IN ('inquiry', 'copy', 'correction', 'stop', 'deletion')),
-        received_on TEXT NOT NULL,
-        due_on TEXT NOT NULL,
-        outcome TEXT CHECK (outcome IN ('done', 'refused', 'extended')),
-        closed_at TEXT,
-        note TEXT,
-        logged_at TEXT NOT NULL
-    );
-    CREATE TABLE retention_purges (
-        id INTEGER PRIMARY KEY,
-        at TEXT NOT NULL,
-        retention_until TEXT NOT NULL,
-        contacts_erased INTEGER NOT NULL,
-        actor TEXT
-    );
-    """,
-    # Offline laptops (SQL in core/store/sync.py): the study's identity, a device's link to its server and what
-    # it has pushed, the server's receipts and conflicts, the quota counts a device last pulled, and an origin
-    # key on every pushed log row so a re-sent row is recognised and never stored twice.
-    """
-    CREATE TABLE study_meta (
-        key TEXT PRIMARY KEY,
-        value TEXT NOT NULL
-    );
-    CREATE TABLE device_link (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        study_id TEXT NOT NULL,
-        server TEXT NOT NULL,
-        interviewer TEXT NOT NULL,
-        device_id TEXT NOT NULL,
-        checked_out_at TEXT NOT NULL,
-        last_sync_at TEXT,
-        quota_state_at TEXT
-    );
-    CREATE TABLE device_sync_state (
-        interview_uuid TEXT PRIMARY KEY,
-        pushed_hash TEXT NOT NULL,
-        state TEXT NOT NULL CHECK (state IN ('synced', 'conflict', 'refused')),
-        message TEXT,
-        synced_at TEXT NOT NULL
-    );
-    CREATE TABLE device_push_marks (
-        log TEXT PRIMARY KEY,
-        last_id INTEGER NOT NULL
-    );
-    CREATE TABLE device_quota_state (
-        quota TEXT NOT NULL,
-        cell TEXT NOT NULL,
-        target INTEGER,
-        completes INTEGER NOT NULL,
-        PRIMARY KEY (quota, cell)
-    );
-    CREATE TABLE sync_receipts (
-        interview_uuid TEXT NOT NULL,
-        content_hash TEXT NOT NULL,
-        device_id TEXT NOT NULL,
-        received_at TEXT NOT NULL,
-        PRIMARY KEY (interview_uuid, content_hash)
-    );
-    CREATE TABLE sync_conflicts (
-        id INTEGER PRIMARY KEY,
-        interview_uuid TEXT NOT NULL,
-        device_id TEXT NOT NULL,
-        interviewer TEXT,
-        device_hash TEXT NOT NULL,
-        server_hash TEXT NOT NULL,
-        payload TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        resolution TEXT CHECK (resolution IN ('server', 'device')),
-        resolved_at TEXT,
-        resolved_by TEXT,
-        UNIQUE (interview_uuid, device_hash)
-    );
-    CREATE INDEX sync_conflicts_open ON sync_conflicts (resolution, id);
-    ALTER TABLE audit_log ADD COLUMN origin TEXT;
-    CREATE UNIQUE INDEX audit_log_by_origin ON audit_log (origin);
-    ALTER TABLE interview_events ADD COLUMN origin TEXT;
-    CREATE UNIQUE INDEX interview_events_by_origin ON interview_events (origin);
-    ALTER TABLE consent_records ADD COLUMN origin TEXT;
-    CREATE UNIQUE INDEX consent_records_by_origin ON consent_records (origin);
-    ALTER TABLE respondent_status_history ADD COLUMN origin TEXT;
-    CREATE UNIQUE INDEX status_history_by_origin ON respondent_status_history (origin);
-    ALTER TABLE contact_attempts ADD COLUMN origin TEXT;
-    CREATE UNIQUE INDEX contact_attempts_by_origin ON contact_attempts (origin);
-    """,
-    # Contact data encrypted at rest (the crypto and the data step live in fieldwork/respondents.py and
-    # fieldwork/contact_crypto.py): each contact row becomes one sealed blob, phone and e-mail are found by
-    # keyed hashes, and the study's key id and fingerprint are recorded (the key itself never is). The old
-    # plaintext columns stay (NULL once sealed); their indexes go, so no index page keeps a plaintext copy.
-    """
-    ALTER TABLE respondent_contacts ADD COLUMN sealed BLOB;
-    ALTER TABLE respondent_contacts ADD COLUMN phone_key TEXT;
-    ALTER TABLE respondent_contacts ADD COLUMN email_key TEXT;
-    DROP INDEX respondent_contacts_by_phone;
-    DROP INDEX respondent_contacts_by_email;
-    CREATE INDEX respondent_contacts_by_phone_key ON respondent_contacts (phone_key);
-    CREATE INDEX respondent_contacts_by_email_key ON respondent_contacts (email_key);
-    CREATE INDEX respondent_contacts_unsealed ON respondent_contacts (respondent_id) WHERE sealed IS NULL;
-    CREATE TABLE contact_keys (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        study_key TEXT NOT NULL,
-        fingerprint TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        rotated_at TEXT
-    );
-    """,
-    # T1.3 P1.3.3 telephone case management (SQL in fieldwork/dispositions.py, call_queue.py, backchecks.py):
-    # each call's outcome and AAPOR code, the final disposition, the queue's state and lease, back-checks.
-    # Times are UTC ISO text; '' (not NULL) means "none" where the queue sorts or compares, so the order is
-    # the same on every backend.
-    """
-    ALTER TABLE contact_attempts ADD COLUMN outcome TEXT;
-    ALTER TABLE contact_attempts ADD COLUMN aapor TEXT;
-    ALTER TABLE contact_attempts ADD COLUMN started_at TEXT;
-    ALTER TABLE appointments ADD COLUMN kind TEXT;
-    ALTER TABLE respondents ADD COLUMN disposition TEXT;
-    ALTER TABLE respondents ADD COLUMN disposition_outcome TEXT;
-    ALTER TABLE respondents ADD COLUMN disposition_at TEXT;
-    ALTER TABLE respondents ADD COLUMN disposition_by TEXT;
-    ALTER TABLE respondents ADD COLUMN call_state TEXT NOT NULL DEFAULT 'open';
-    ALTER TABLE respondents ADD COLUMN next_call_at TEXT NOT NULL DEFAULT '';
-    ALTER TABLE respondents ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE respondents ADD COLUMN lease_holder TEXT;
-    ALTER TABLE respondents ADD COLUMN lease_until TEXT NOT NULL DEFAULT '';
-    ALTER TABLE respondents ADD COLUMN lease_at TEXT;
-    ALTER TABLE respondents ADD COLUMN appointment_due TEXT NOT NULL DEFAULT '';
-    ALTER TABLE respondents ADD COLUMN appointment_kind TEXT;
-    ALTER TABLE respondents ADD COLUMN timezone TEXT;
-    CREATE INDEX respondents_call_queue ON respondents (call_state, priority DESC, attempts, next_call_at, id);
-    CREATE INDEX respondents_due_appointments ON respondents (call_state, appointment_kind, appointment_due);
-    CREATE INDEX respondents_by_lease ON respondents (lease_until, lease_holder);
-    CREATE INDEX attempts_by_interviewer ON contact_attempts (interviewer, at);
-
-    CREATE TABLE backcheck_samples (
-        id INTEGER PRIMARY KEY,
-        at TEXT NOT NULL,
-        seed INTEGER NOT NULL,
-        share REAL NOT NULL,
-        actor TEXT
-    );
-    CREATE TABLE backchecks (
-        id INTEGER PRIMARY KEY,
-        sample_id INTEGER NOT NULL REFERENCES backcheck_samples(id),
-        interview_id INTEGER NOT NULL UNIQUE REFERENCES interviews(id),
-        interviewer TEXT,
-        outcome TEXT CHECK (outcome IN ('confirmed', 'not_confirmed', 'not_reached')),
-        checked_at TEXT,
-        checker TEXT,
-        note TEXT
-    );
-    """,
-]
-
-
-class StoreError(Exception):
-    """A store problem said in words a researcher can act on."""
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
-def encode(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def decode(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
-
-
-@dataclass(frozen=True)
-class InstrumentVersion:
-    id: int
-    instrument_id: str
-    version: int
-    source: str
-    sha256: str
-    published_at: str
-    note: str | None
-
-
-@dataclass(frozen=True)
-class InterviewRow:
-    id: int
-    uuid: str
-    instrument_version_id: int
-    respondent_id: str | None
-    mode: str
-    interviewer: str | None
-    device: str | None
-    language: str | None
-    status: str
-    outcome: str | None
-    started_at: str
-    ended_at: str | None
-    current_question: str | None
-    path: list[str]
-
-
-@dataclass(frozen=True)
-class StoredAnswer:
-    value: Any
-    special: str | None
-
 
 RESTORE_HINT = (
     "it was left exactly as it is; restore survey.db (and survey.db-wal if the backup has one) from your latest "
@@ -484,7 +77,7 @@ def _expected_schema(migrations: list[str]) -> dict[str, set[str]]:
         conn = sqlite3.connect(":memory:")
         try:
             for script in migrations:
-                for statement in _split_sql(script):
+                for statement in split_sql(script):
                     conn.execute(statement)
             _EXPECTED[key] = _schema_of(conn)
         finally:
@@ -522,8 +115,8 @@ def _read_frame_adbc(path: Path, sql: str, params: tuple[Any, ...]) -> pl.DataFr
         return None
 
 
-class Store:
-    """One connection to a study's `survey.db`; safe to share between threads (calls are serialised).
+class Store(StoreBase):
+    """The embedded backend: one connection to a study's `survey.db`; safe to share between threads.
 
     Opening checks the file before anything is written to it: a 0-byte file where a database was expected, a
     folder, a file that fails `PRAGMA quick_check` or lacks the expected tables is refused with a StoreError
@@ -531,6 +124,8 @@ class Store:
     opens read-only: reading, listing and exporting elsewhere work; any write says the study is read-only.
     Deleted content is overwritten (`secure_delete`), so an erasure leaves no bytes in free space.
     """
+
+    dialect = "sqlite"
 
     def __init__(self, path: Path, migrations: list[str] | None = None, *, readonly: bool | None = None) -> None:
         self.path = Path(path)
@@ -592,7 +187,7 @@ class Store:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("BEGIN IMMEDIATE")
                 for version, script in enumerate(self._migrations):
-                    for statement in _split_sql(script):
+                    for statement in split_sql(script):
                         conn.execute(statement)
                     conn.execute(f"PRAGMA user_version = {version + 1}")
                 conn.execute("COMMIT")
@@ -742,7 +337,7 @@ class Store:
             with self.transaction():
                 current = self.schema_version  # another process may have migrated meanwhile
                 for version in range(current, target):
-                    for statement in _split_sql(self._migrations[version]):
+                    for statement in split_sql(self._migrations[version]):
                         self._conn.execute(statement)
                     self._conn.execute(f"PRAGMA user_version = {version + 1}")
 
@@ -810,238 +405,23 @@ class Store:
     def integrity_check(self) -> str:
         return str(self.query("PRAGMA integrity_check")[0][0])
 
-    # -- instrument versions ---------------------------------------------------------------------
-    def publish_instrument(self, instrument_id: str, source: str, note: str | None = None) -> InstrumentVersion:
-        """Freeze the exact text as the next version; publishing identical text again returns the latest."""
-        digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
-        with self.transaction() as conn:
-            latest = self.latest_version(instrument_id)
-            if latest is not None and latest.sha256 == digest:
-                return latest
-            number = 1 if latest is None else latest.version + 1
-            conn.execute(
-                "INSERT INTO instrument_versions (instrument_id, version, source, sha256, published_at, note)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (instrument_id, number, source, digest, now(), note),
-            )
-        version = self.latest_version(instrument_id)
-        assert version is not None
-        return version
+    def tables(self) -> list[str]:
+        return [r[0] for r in self.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
 
-    def _version(self, row: sqlite3.Row | None) -> InstrumentVersion | None:
-        return None if row is None else InstrumentVersion(*row)
+    def columns(self, table: str) -> list[str]:
+        return [r[1] for r in self.query(f"PRAGMA table_info({table})")]
 
-    def latest_version(self, instrument_id: str) -> InstrumentVersion | None:
-        rows = self.query(
-            "SELECT id, instrument_id, version, source, sha256, published_at, note FROM instrument_versions"
-            " WHERE instrument_id = ? ORDER BY version DESC LIMIT 1",
-            (instrument_id,),
-        )
-        return self._version(rows[0] if rows else None)
+    def lock(self, name: str) -> None:
+        """Nothing to do: a write transaction (BEGIN IMMEDIATE) already holds the database's one write lock."""
+        if not self._depth:
+            raise StoreError("lock() is only meaningful inside a transaction")
 
-    def version_by_id(self, version_id: int) -> InstrumentVersion:
-        rows = self.query(
-            "SELECT id, instrument_id, version, source, sha256, published_at, note FROM instrument_versions"
-            " WHERE id = ?",
-            (version_id,),
-        )
-        if not rows:
-            raise StoreError(f"no instrument version with id {version_id}")
-        version = self._version(rows[0])
-        assert version is not None
-        return version
+    def lock_row(self, table: str, key: str) -> None:
+        self.lock(table)
 
-    def versions(self, instrument_id: str | None = None) -> list[InstrumentVersion]:
-        sql = "SELECT id, instrument_id, version, source, sha256, published_at, note FROM instrument_versions"
-        params: tuple[Any, ...] = ()
-        if instrument_id is not None:
-            sql += " WHERE instrument_id = ?"
-            params = (instrument_id,)
-        return [InstrumentVersion(*r) for r in self.query(sql + " ORDER BY instrument_id, version", params)]
-
-    # -- interviews ------------------------------------------------------------------------------
-    def start_interview(
-        self,
-        instrument_version_id: int,
-        mode: str = "field",
-        interviewer: str | None = None,
-        respondent_id: str | None = None,
-        language: str | None = None,
-        started_at: str | None = None,
-    ) -> InterviewRow:
-        if mode not in INTERVIEW_MODES:
-            raise StoreError(f"unknown interview mode {mode!r}; use one of {', '.join(INTERVIEW_MODES)}")
-        key = str(uuidlib.uuid4())
-        with self.transaction() as conn:
-            cur = conn.execute(
-                "INSERT INTO interviews (uuid, instrument_version_id, respondent_id, mode, interviewer, device,"
-                " language, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    key,
-                    instrument_version_id,
-                    respondent_id,
-                    mode,
-                    interviewer,
-                    socket.gethostname(),
-                    language,
-                    started_at or now(),
-                ),
-            )
-            interview_id = int(cur.lastrowid or 0)
-            self.log_event(interview_id, "start", None, None, at=started_at)
-        return self.interview(interview_id)
-
-    def interview(self, interview_id: int) -> InterviewRow:
-        rows = self.query("SELECT * FROM interviews WHERE id = ?", (interview_id,))
-        if not rows:
-            raise StoreError(f"no interview {interview_id}")
-        return _interview(rows[0])
-
-    def interviews(self, mode: str | None = None, status: str | None = None) -> list[InterviewRow]:
-        sql, params = "SELECT * FROM interviews WHERE 1=1", []
-        if mode:
-            sql += " AND mode = ?"
-            params.append(mode)
-        if status:
-            sql += " AND status = ?"
-            params.append(status)
-        return [_interview(r) for r in self.query(sql + " ORDER BY id", tuple(params))]
-
-    def interview_counts(self) -> list[tuple[str, str, str | None, int]]:
-        """(mode, status, outcome, count) for the dashboard."""
-        rows = self.query(
-            "SELECT mode, status, outcome, COUNT(*) FROM interviews GROUP BY mode, status, outcome"
-            " ORDER BY mode, status, outcome"
-        )
-        return [(r[0], r[1], r[2], int(r[3])) for r in rows]
-
-    def set_position(self, interview_id: int, current: str | None, path: list[str]) -> None:
-        with self.transaction() as conn:
-            conn.execute(
-                "UPDATE interviews SET current_question = ?, path = ? WHERE id = ?",
-                (current, encode(path), interview_id),
-            )
-
-    def finish_interview(
-        self, interview_id: int, status: str, outcome: str | None, ended_at: str | None = None
-    ) -> None:
-        if status not in INTERVIEW_STATUSES:
-            raise StoreError(f"unknown interview status {status!r}")
-        if outcome is not None and outcome not in OUTCOMES:
-            raise StoreError(f"unknown interview outcome {outcome!r}")
-        with self.transaction() as conn:
-            conn.execute(
-                "UPDATE interviews SET status = ?, outcome = ?, ended_at = ? WHERE id = ?",
-                (status, outcome, ended_at or now(), interview_id),
-            )
-            self.log_event(interview_id, "end", None, outcome or status, at=ended_at)
-
-    def suspend_interview(self, interview_id: int) -> None:
-        with self.transaction() as conn:
-            conn.execute("UPDATE interviews SET status = 'suspended' WHERE id = ?", (interview_id,))
-            self.log_event(interview_id, "suspend", None, None)
-
-    def resume_interview(self, interview_id: int) -> None:
-        """Only a suspended interview resumes; an ended one must be reopened on purpose."""
-        with self.transaction() as conn:
-            cur = conn.execute(
-                "UPDATE interviews SET status = 'in_progress' WHERE id = ? AND status IN ('suspended', 'in_progress')",
-                (interview_id,),
-            )
-            if cur.rowcount != 1:
-                raise StoreError(f"interview {interview_id} has ended; it cannot be resumed")
-            self.log_event(interview_id, "resume", None, None)
-
-    def reopen_interview(self, interview_id: int, at: str | None = None) -> None:
-        """An ended interview goes on (the interviewer went back over a mistyped screener answer)."""
-        with self.transaction() as conn:
-            conn.execute(
-                "UPDATE interviews SET status = 'in_progress', outcome = NULL, ended_at = NULL WHERE id = ?",
-                (interview_id,),
-            )
-            self.log_event(interview_id, "reopen", None, None, at=at)
-
-    # -- answers ---------------------------------------------------------------------------------
-    def answers(self, interview_id: int) -> dict[str, StoredAnswer]:
-        rows = self.query("SELECT question, value, special FROM answers WHERE interview_id = ?", (interview_id,))
-        return {r[0]: StoredAnswer(decode(r[1]), r[2]) for r in rows}
-
-    def save_answer(
-        self,
-        interview_id: int,
-        question: str,
-        value: Any,
-        special: str | None,
-        actor: str | None = None,
-        action: str | None = None,
-        at: str | None = None,
-    ) -> bool:
-        """Upsert one answer and audit the change; returns False when nothing changed."""
-        stamp = at or now()
-        new_value = encode(value)
-        with self.transaction() as conn:
-            row = conn.execute(
-                "SELECT value, special FROM answers WHERE interview_id = ? AND question = ?",
-                (interview_id, question),
-            ).fetchone()
-            if row is not None and row[0] == new_value and row[1] == special:
-                return False
-            conn.execute(
-                "INSERT INTO answers (interview_id, question, value, special, answered_at) VALUES (?, ?, ?, ?, ?)"
-                " ON CONFLICT (interview_id, question) DO UPDATE SET value = excluded.value,"
-                " special = excluded.special, answered_at = excluded.answered_at",
-                (interview_id, question, new_value, special, stamp),
-            )
-            conn.execute(
-                "INSERT INTO audit_log (interview_id, question, action, old_value, old_special, new_value,"
-                " new_special, at, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    interview_id,
-                    question,
-                    action or ("answered" if row is None else "changed"),
-                    None if row is None else row[0],
-                    None if row is None else row[1],
-                    new_value,
-                    special,
-                    stamp,
-                    actor,
-                ),
-            )
-        return True
-
-    def clear_answer(
-        self, interview_id: int, question: str, reason: str, actor: str | None = None, at: str | None = None
-    ) -> bool:
-        with self.transaction() as conn:
-            row = conn.execute(
-                "SELECT value, special FROM answers WHERE interview_id = ? AND question = ?",
-                (interview_id, question),
-            ).fetchone()
-            if row is None:
-                return False
-            conn.execute("DELETE FROM answers WHERE interview_id = ? AND question = ?", (interview_id, question))
-            conn.execute(
-                "INSERT INTO audit_log (interview_id, question, action, old_value, old_special, at, actor)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (interview_id, question, reason, row[0], row[1], at or now(), actor),
-            )
-        return True
-
-    def audit(self, interview_id: int) -> list[sqlite3.Row]:
-        return self.query("SELECT * FROM audit_log WHERE interview_id = ? ORDER BY id", (interview_id,))
-
-    def log_event(
-        self, interview_id: int, kind: str, question: str | None, detail: str | None, at: str | None = None
-    ) -> None:
-        """Paradata: what happened on screen and when (time per question, going back, notes)."""
-        with self.transaction() as conn:
-            conn.execute(
-                "INSERT INTO interview_events (interview_id, at, kind, question, detail) VALUES (?, ?, ?, ?, ?)",
-                (interview_id, at or now(), kind, question, detail),
-            )
-
-    def events(self, interview_id: int) -> list[sqlite3.Row]:
-        return self.query("SELECT * FROM interview_events WHERE interview_id = ? ORDER BY id", (interview_id,))
+    @property
+    def where(self) -> str:
+        return str(self.path)
 
 
 def _write_failure(path: Path, exc: sqlite3.OperationalError) -> Exception:
@@ -1054,23 +434,3 @@ def _write_failure(path: Path, exc: sqlite3.OperationalError) -> Exception:
     if "I/O" in text:
         return StoreError(f"{path}: the disk reported an error while writing; the write was undone ({text})")
     return exc
-
-
-def _interview(row: sqlite3.Row) -> InterviewRow:
-    data = dict(row)
-    data["path"] = decode(data["path"]) or []
-    return InterviewRow(**data)
-
-
-def _split_sql(script: str) -> list[str]:
-    """Split a migration into statements, keeping trigger bodies (BEGIN ... END;) whole."""
-    statements, buffer = [], ""
-    for line in script.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            if buffer.strip():
-                statements.append(buffer.strip())
-            buffer = ""
-    if buffer.strip():
-        statements.append(buffer.strip())
-    return statements

@@ -11,6 +11,7 @@ scale) takes "1" and starts the next code with "9": no digit is ever dropped.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -34,6 +35,7 @@ from survey_tui.core.interview.capture import (
 from survey_tui.core.interview.engine import QuestionView
 from survey_tui.core.interview.messages import localise
 from survey_tui.core.interview.preview import InterviewSession
+from survey_tui.core.store.base import StoreError
 from survey_tui.tui.footer import FittingFooter
 from survey_tui.tui.messages import Loaded, LoadFailed
 from survey_tui.tui.render import cells, fit, widest, wrap
@@ -55,6 +57,10 @@ UI: dict[str, dict[str, str]] = {
     },
     "current": {"en": "Current answer: {value}", "zh-TW": "目前答案：{value}"},
     "first": {"en": "This is the first question.", "zh-TW": "這是第一題。"},
+    "store_retry": {
+        "en": "your answer is still here: press Enter again once the server is back",
+        "zh-TW": "您輸入的答案仍保留：伺服器恢復後再按 Enter",
+    },
     "noted": {"en": "Note saved.", "zh-TW": "註記已儲存。"},
     "not_code": {"en": "{value} is not a code here.", "zh-TW": "{value} 不是本題的代碼。"},
     "typed": {"en": "Typed: {value} (Enter to confirm)", "zh-TW": "已輸入：{value}（按 Enter 確認）"},
@@ -568,7 +574,18 @@ class InterviewScreen(Screen[str | None]):
             return None
         return answer.special if value in (None, "", [], {}) else None
 
+    def _kept_on_store_error(self, step: Callable[[], None]) -> None:
+        """Run one step; if the store refuses it (the study server went away), say so and keep everything on
+        screen as typed: nothing was stored, and the same key sends it again once the server is back."""
+        try:
+            step()
+        except StoreError as exc:
+            self.say(f"{exc} — {ui('store_retry', self.lang)}", error=True)
+
     def action_next(self) -> None:
+        self._kept_on_store_error(self._next)
+
+    def _next(self) -> None:
         engine = self.session.engine
         board = self.query_one(ChoiceBoard)
         if self.stage == "done":
@@ -627,6 +644,9 @@ class InterviewScreen(Screen[str | None]):
         self.action_next()
 
     def on_choice_board_picked(self, message: ChoiceBoard.Picked) -> None:
+        self._kept_on_store_error(lambda: self._picked(message))
+
+    def _picked(self, message: ChoiceBoard.Picked) -> None:
         option = message.option
         if self.stage == "consent":
             self.session.record_consent(option.code == 1)
@@ -662,7 +682,7 @@ class InterviewScreen(Screen[str | None]):
 
     def action_special(self, special: str) -> None:
         if self.stage == "question":
-            self._result(self.session.engine.submit_special(special))
+            self._kept_on_store_error(lambda: self._result(self.session.engine.submit_special(special)))
 
     def action_language(self) -> None:
         if self.stage == "done":

@@ -1,0 +1,169 @@
+"""The store interface on both backends: the same records, the same guarantees, the same migrations."""
+
+from __future__ import annotations
+
+import pytest
+
+from survey_tui.core.store.schema import MIGRATIONS, TranslationError, postgresql_statements
+from survey_tui.core.store.sqlite import StoreError
+
+
+def test_published_versions_are_immutable_snapshots(open_store) -> None:  # type: ignore[no-untyped-def]
+    store = open_store()
+    v1 = store.publish_instrument("brand", "version one")
+    assert v1.version == 1 and len(v1.sha256) == 64
+    assert store.publish_instrument("brand", "version one").id == v1.id
+    v2 = store.publish_instrument("brand", "version two")
+    assert (v2.version, v2.id) == (2, v1.id + 1)
+    with pytest.raises(Exception, match="immutable") as caught, store.transaction() as conn:
+        conn.execute("UPDATE instrument_versions SET source = 'tampered' WHERE id = ?", (v1.id,))
+    assert "IntegrityError" in [c.__name__ for c in type(caught.value).__mro__] or type(
+        caught.value
+    ).__name__.startswith("IntegrityConstraint")
+    with pytest.raises(Exception, match="immutable"), store.transaction() as conn:
+        conn.execute("DELETE FROM instrument_versions WHERE id = ?", (v1.id,))
+    with pytest.raises(Exception, match="immutable"), store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO instrument_versions (id, instrument_id, version, source, sha256, published_at)"
+            " VALUES (?, 'brand', 1, 'tampered', 'x', 'now')",
+            (v1.id,),
+        )
+    assert store.version_by_id(v1.id).source == "version one"
+    assert [v.version for v in store.versions("brand")] == [1, 2]
+
+
+def test_answers_upsert_and_audit_old_and_new_values(open_store) -> None:  # type: ignore[no-untyped-def]
+    store = open_store()
+    version = store.publish_instrument("x", "t")
+    row = store.start_interview(version.id, mode="pilot", interviewer="amy")
+    assert store.interview(row.id).interviewer == "amy" and row.path == []
+    assert store.save_answer(row.id, "q1", 3, None)
+    assert not store.save_answer(row.id, "q1", 3, None)
+    assert store.save_answer(row.id, "q1", None, "dont_know")
+    assert store.save_answer(row.id, "q2", ["a", "多"], None)
+    assert store.answers(row.id)["q1"].special == "dont_know"
+    assert store.answers(row.id)["q2"].value == ["a", "多"]
+    audit = store.audit(row.id)
+    assert [(a["action"], a["old_value"], a["new_value"], a["new_special"]) for a in audit] == [
+        ("answered", None, "3", None),
+        ("changed", "3", None, "dont_know"),
+        ("answered", None, '["a","多"]', None),
+    ]
+    with pytest.raises(Exception, match="append-only"), store.transaction() as conn:
+        conn.execute("UPDATE audit_log SET new_value = '2'")
+    assert store.clear_answer(row.id, "q2", "went back")
+    assert "q2" not in store.answers(row.id)
+    store.set_position(row.id, "q3", ["q1", "q2"])
+    store.finish_interview(row.id, "completed", "complete")
+    done = store.interview(row.id)
+    assert (done.status, done.outcome, done.current_question) == ("completed", "complete", "q3")
+    assert done.path == ["q1", "q2"]
+    assert [e["kind"] for e in store.events(row.id)] == ["start", "end"]
+    assert store.interview_counts() == [("pilot", "completed", "complete", 1)]
+
+
+def test_a_failed_transaction_leaves_nothing_half_written(open_store) -> None:  # type: ignore[no-untyped-def]
+    store = open_store()
+    version = store.publish_instrument("x", "t")
+    row = store.start_interview(version.id)
+    with pytest.raises(RuntimeError), store.transaction():
+        store.save_answer(row.id, "q1", 1, None)
+        store.save_answer(row.id, "q2", 2, None)
+        raise RuntimeError("crash in the middle of a step")
+    assert store.answers(row.id) == {}
+    assert store.audit(row.id) == []
+    with pytest.raises(Exception, match="(?i)foreign key"), store.transaction() as conn:
+        conn.execute("INSERT INTO answers (interview_id, question, value, answered_at) VALUES (9999, 'q', '1', 'x')")
+    assert store.save_answer(row.id, "q1", 1, None)  # the store is usable after a failed commit
+
+
+def test_unknown_mode_is_refused(open_store) -> None:  # type: ignore[no-untyped-def]
+    store = open_store()
+    version = store.publish_instrument("x", "t")
+    with pytest.raises(StoreError, match="unknown interview mode"):
+        store.start_interview(version.id, mode="production")
+
+
+def test_forward_migration_keeps_data(open_store) -> None:  # type: ignore[no-untyped-def]
+    store = open_store()
+    assert store.schema_version == len(MIGRATIONS)
+    version = store.publish_instrument("x", "t")
+    row = store.start_interview(version.id)
+    store.save_answer(row.id, "q1", 1, None)
+    store.close()
+    newer = [*MIGRATIONS, "ALTER TABLE interviews ADD COLUMN supervisor TEXT;"]
+    store = open_store(newer)
+    assert store.schema_version == len(newer)
+    assert store.answers(row.id)["q1"].value == 1
+    assert "supervisor" in store.columns("interviews")
+
+
+def test_a_database_of_a_newer_schema_is_refused_and_left_alone(open_store) -> None:  # type: ignore[no-untyped-def]
+    open_store([*MIGRATIONS, "CREATE TABLE later (x TEXT);"]).close()
+    with pytest.raises(
+        StoreError, match=f"newer survey-tui .schema {len(MIGRATIONS) + 1}, this one knows {len(MIGRATIONS)}"
+    ):
+        open_store()
+    assert "later" in open_store([*MIGRATIONS, "CREATE TABLE later (x TEXT);"]).tables()
+
+
+def test_rows_read_by_name_and_position_and_like_ignores_case(open_store) -> None:  # type: ignore[no-untyped-def]
+    store = open_store()
+    version = store.publish_instrument("Brand", "t")
+    rows = store.query("SELECT id, instrument_id FROM instrument_versions WHERE instrument_id LIKE ?", ("br%",))
+    assert [(r[0], r["instrument_id"], dict(r)) for r in rows] == [
+        (version.id, "Brand", {"id": version.id, "instrument_id": "Brand"})
+    ]
+    # a literal % and ? inside a string stay as they are
+    assert store.query("SELECT '50% ?' || ?", ("x",))[0][0] == "50% ?x"
+
+
+def test_every_migration_has_a_postgresql_translation() -> None:
+    for script in MIGRATIONS:
+        assert postgresql_statements(script)
+    with pytest.raises(TranslationError, match="guard triggers"):
+        postgresql_statements("CREATE TRIGGER t AFTER INSERT ON a BEGIN UPDATE b SET x = 1; END;")
+
+
+def test_read_frame_gives_the_same_frame_on_both_backends(open_store) -> None:  # type: ignore[no-untyped-def]
+    """4,000 answers, `special` NULL for 3,500 rows before the first 'dont_know'; in bulk and inside a
+    transaction (on the store's own connection), equal to the rows read one by one."""
+    import polars as pl
+    from polars.testing import assert_frame_equal
+
+    schema = {"interview_id": pl.Int64, "question": pl.String, "value": pl.String, "special": pl.String}
+    sql = (
+        "SELECT interview_id, question, value, special FROM answers WHERE question != ? ORDER BY interview_id, question"
+    )
+    store = open_store()
+    version = store.publish_instrument("s", "id: s\n")
+    ids = [store.start_interview(version.id).id for _ in range(3)]
+    with store.transaction() as conn:
+        conn.executemany(
+            "INSERT INTO answers (interview_id, question, value, special, answered_at) VALUES (?, ?, ?, ?, 'x')",
+            [
+                (ids[i % 3], f"q{i:05d}", None if i == 3500 else f'"{i}"', "dont_know" if i == 3500 else None)
+                for i in range(4000)
+            ],
+        )
+    bulk = store.read_frame(sql, ("q00001",), schema)
+    with store.transaction():
+        plain = store.read_frame(sql, ("q00001",), schema)
+    reference = pl.DataFrame([tuple(r) for r in store.query(sql, ("q00001",))], schema=schema, orient="row")
+    assert_frame_equal(bulk, reference)
+    assert_frame_equal(plain, reference)
+    assert bulk.height == 3999 and bulk.filter(pl.col("special") == "dont_know")["value"].to_list() == [None]
+    empty = store.read_frame("SELECT interview_id, question, value, special FROM answers WHERE 1 = 0", (), schema)
+    assert empty.height == 0 and empty.schema == pl.Schema(schema)
+    if open_store.backend == "postgresql":  # the bulk path was really taken (ADBC's PostgreSQL driver)
+        pytest.importorskip("adbc_driver_postgresql")
+        assert store._read_frame_adbc(sql, ("q00001",)) is not None
+
+
+def test_open_store_picks_the_backend_from_what_names_it(open_store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from survey_tui.core.store import open_store as open_any
+
+    store = open_store()
+    where = store.url if open_store.backend == "postgresql" else str(tmp_path / "other.db")
+    with open_any(where) as opened:
+        assert opened.dialect == open_store.backend and opened.schema_version == len(MIGRATIONS)
