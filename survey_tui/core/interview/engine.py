@@ -67,6 +67,19 @@ class ChoiceView:
 
 
 @dataclass(frozen=True)
+class LoopView:
+    """Where a loop question stands: "Brand 2 of 4: 50嵐" (count loops: "Member 2 of 3")."""
+
+    name: str  # the loop's section name
+    label: str  # what one item is called ("Brand")
+    index: int  # 1-based among the iterations the answers so far ask
+    total: int
+    item: str  # the item's label (empty for count loops, whose number is the item)
+    key: int
+    heading: str  # in the interview's language, e.g. "Brand 2 of 4: 50嵐" / "品牌 2/4：50嵐"
+
+
+@dataclass(frozen=True)
 class QuestionView:
     """Everything a renderer needs for one screen, already in the chosen language."""
 
@@ -80,6 +93,7 @@ class QuestionView:
     answer: Answer | None
     number: int  # 1-based position among the questions on the current path
     total: int  # questions on the current path (changes as answers route)
+    loop: LoopView | None = None  # set for a question asked in a loop
 
 
 @dataclass(frozen=True)
@@ -172,7 +186,25 @@ class InterviewEngine:
             answer=self.answers.get(q.name),
             number=(names.index(q.name) + 1) if q.name in names else len(self.path) + 1,
             total=len(path),
+            loop=self.loop_view(q),
         )
+
+    def loop_view(self, question: Question) -> LoopView | None:
+        """The iteration a loop question belongs to, counted among the iterations now asked."""
+        slot = question.slot
+        if slot is None:
+            return None
+        plan = self.instrument.loops[slot.loop]
+        scope = self.scope
+        asked = [k for k in plan.keys if plan.active[k] is None or plan.active[k].evaluate_bool(scope)]  # type: ignore[union-attr]
+        index = asked.index(slot.key) + 1 if slot.key in asked else slot.iteration
+        item = "" if plan.kind == "count" else label_text(plan.item_labels[slot.key], self.language, self.fallback)
+        label = label_text(plan.label, self.language, self.fallback) or plan.name
+        total = max(len(asked), index)
+        heading = message("loop_heading", self.language, label=label, index=index, total=total)
+        if item:
+            heading = message("loop_item", self.language, heading=heading, item=item)
+        return LoopView(plan.name, label, index, total, item, slot.key, heading)
 
     def progress(self) -> Progress:
         path = on_path(self.instrument, self.scope)

@@ -432,6 +432,7 @@ class InterviewScreen(Screen[str | None]):
     def compose(self) -> ComposeResult:
         yield Static("", id="iv-status")
         with VerticalScroll(id="iv-body"):
+            yield Static("", id="iv-loop")  # "Brand 2 of 4: 50嵐" while in a loop
             yield Static("", id="iv-label")
             yield Static("", id="iv-hint")
             yield ChoiceBoard(id="iv-board")
@@ -485,8 +486,11 @@ class InterviewScreen(Screen[str | None]):
         field = self.query_one("#iv-input", Input)
         label = self.query_one("#iv-label", Static)
         hint = self.query_one("#iv-hint", Static)
+        loop = self.query_one("#iv-loop", Static)
         self.view = None
         hint.update("")
+        loop.update("")
+        loop.display = False
         if session.outcome is not None and (engine.finished or session.closed_outcome):
             self.stage = "done"
             outcome = outcome_label(session.outcome, self.lang)
@@ -522,6 +526,9 @@ class InterviewScreen(Screen[str | None]):
             q = view.question
             label.update(Text(view.label, style="bold"))
             hint.update(Text(view.hint, style="italic"))
+            if view.loop is not None:
+                loop.update(Text(view.loop.heading, style="bold reverse"))
+                loop.display = True
             value = view.answer.value if view.answer and view.answer.special is None else None
             if q.type in ("single", "scale", "multi", "grid"):
                 options = [Option(c.code, c.label) for c in view.choices]
