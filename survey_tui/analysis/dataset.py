@@ -97,6 +97,11 @@ class Variable:
     na_codes: tuple[int, ...] = ()
     #: how the variable changed across the instrument versions it spans ("v2: label changed", ...)
     history: tuple[str, ...] = ()
+    #: asked in a loop: the loop (its section name), the question as written there ("fam") and the item's
+    #: code or number; the column is then ``fam_<item>`` (and ``fam_<item>_<code>`` for a multi)
+    loop: str | None = None
+    loop_question: str | None = None
+    loop_item: int | None = None
 
     def label_in(self, language: str, fallback: str | None = "en") -> str:
         return label_text(self.label, language, fallback) or self.name
@@ -152,6 +157,14 @@ class Dataset:
         grouped: dict[str, list[Variable]] = {}
         for variable in self.variables.values():
             grouped.setdefault(variable.question, []).append(variable)
+        return grouped
+
+    def loop_questions(self) -> dict[str, dict[int, list[Variable]]]:
+        """Loop questions as written ("fam") -> item -> that iteration's variables, in item order."""
+        grouped: dict[str, dict[int, list[Variable]]] = {}
+        for variable in self.variables.values():
+            if variable.loop_question is not None and variable.loop_item is not None:
+                grouped.setdefault(variable.loop_question, {}).setdefault(variable.loop_item, []).append(variable)
         return grouped
 
     def multi_questions(self) -> dict[str, list[Variable]]:
@@ -221,6 +234,7 @@ def variables_for(instrument: Instrument, version: int = 0) -> list[Variable]:
         if question.type == "note":
             continue
         specials = _special_map(question)
+        qlabel = _label_naming_the_item(instrument, question)
         special_labels = {s.code: dict(s.label) for s in question.specials.values()}
         value_labels = {c.code: dict(c.label) for c in question.choice_options}
         na_codes = tuple(c.code for c in question.choice_options if c.missing)
@@ -229,11 +243,17 @@ def variables_for(instrument: Instrument, version: int = 0) -> list[Variable]:
             "type": question.type,
             "relevance": question.relevant,
             "instrument_versions": (version,) if version else (),
-            "question_label": dict(question.label),
+            "question_label": dict(qlabel),
         }
+        if question.slot is not None:
+            common |= {
+                "loop": question.slot.loop,
+                "loop_question": question.slot.template,
+                "loop_item": question.slot.key,
+            }
         if question.type == "multi":
             for choice in question.choice_options:
-                label = {lang: f"{text}: {label_text(choice.label, lang)}" for lang, text in question.label.items()}
+                label = {lang: f"{text}: {label_text(choice.label, lang)}" for lang, text in qlabel.items()}
                 result.append(
                     Variable(
                         name=f"{question.name}_{choice.code}",
@@ -248,9 +268,7 @@ def variables_for(instrument: Instrument, version: int = 0) -> list[Variable]:
                     )
                 )
             for code in specials:
-                label = {
-                    lang: f"{text}: {label_text(special_labels[code], lang)}" for lang, text in question.label.items()
-                }
+                label = {lang: f"{text}: {label_text(special_labels[code], lang)}" for lang, text in qlabel.items()}
                 result.append(
                     Variable(
                         name=f"{question.name}_{code}",
@@ -263,7 +281,7 @@ def variables_for(instrument: Instrument, version: int = 0) -> list[Variable]:
                 )
         elif question.type == "grid":
             for item in question.items or []:
-                label = {lang: f"{text}: {label_text(item.label, lang)}" for lang, text in question.label.items()}
+                label = {lang: f"{text}: {label_text(item.label, lang)}" for lang, text in qlabel.items()}
                 result.append(
                     Variable(
                         name=f"{question.name}_{item.name}",
@@ -282,7 +300,7 @@ def variables_for(instrument: Instrument, version: int = 0) -> list[Variable]:
                 Variable(
                     name=question.name,
                     measure=_measure(question),
-                    label=dict(question.label),
+                    label=dict(qlabel),
                     value_labels=labels,
                     missing_codes=specials if question.type != "date" else {},
                     na_codes=na_codes if question.type in ("single", "scale", "numeric") else (),
@@ -290,6 +308,22 @@ def variables_for(instrument: Instrument, version: int = 0) -> list[Variable]:
                 )
             )
     return result
+
+
+def _label_naming_the_item(instrument: Instrument, question: Question) -> dict[str, str]:
+    """A loop iteration's label must say which item it is about: the item is added when the text does not pipe it."""
+    slot = question.slot
+    if slot is None:
+        return dict(question.label)
+    plan = instrument.loops[slot.loop]
+    labels = {}
+    for lang, text in question.label.items():
+        if plan.kind == "count":
+            item = f"{label_text(plan.label, lang) or plan.name} {slot.key}"
+        else:
+            item = label_text(plan.item_labels[slot.key], lang, instrument.language)
+        labels[lang] = text if item.casefold() in text.casefold() else f"{text} ({item})"
+    return labels
 
 
 def _merge_versions(per_version: list[tuple[int, list[Variable]]]) -> dict[str, Variable]:

@@ -97,3 +97,11 @@ def test_a_made_name_that_clashes_with_a_question_is_refused() -> None:
     text = LOOPS.replace("      - {name: hh,", "      - {name: fam_2, type: text, label: x}\n      - {name: hh,")
     found = problems_of(text)
     assert any("loop question 'fam' makes 'fam_2'" in p and "used twice" in p for p in found), found
+
+
+def test_excluded_codes_never_loop_and_an_unknown_one_is_refused() -> None:
+    text = LOOPS.replace("over: aware\n", "over: aware\n      exclude: [2]\n")
+    assert load(text).loops["brand_loop"].keys == (1, 3)
+    assert not load(text).has_question("fam_2")
+    wrong = LOOPS.replace("over: aware\n", "over: aware\n      exclude: [5]\n")
+    assert any("exclude: 5 is not one of the loop's codes [1, 2, 3]" in p for p in problems_of(wrong))

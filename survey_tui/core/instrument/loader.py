@@ -394,6 +394,13 @@ class _Compiler:
                         severity="warning",
                     )
                 keys = list(range(1, int(most) + 1))
+        if loop.exclude and kind == "count":
+            self.add([*path, "exclude"], where, "exclude: only applies to loops over choices", severity="warning")
+        elif loop.exclude:
+            unknown = [code for code in loop.exclude if code not in keys]
+            if unknown:
+                self.add([*path, "exclude"], where, f"exclude: {unknown[0]} is not one of the loop's codes {keys}")
+            keys = [key for key in keys if key not in loop.exclude]
         if not keys:
             self.add(path, where, "the loop has no items to go through")
             return None

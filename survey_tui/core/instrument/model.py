@@ -237,7 +237,8 @@ class Loop(_Model):
     Exactly one of three sources says what the iterations are:
 
     * ``over: q`` -- a multi question asked earlier (loop and merge): one iteration per code chosen there, in
-      the order of q's choices. Exclusive and not-applicable choices ("None of these") never loop.
+      the order of q's choices. Exclusive and not-applicable choices ("None of these") never loop, nor the
+      codes listed under ``exclude:``.
     * ``choices:`` -- a fixed list (inline choices or a choice-list name): every choice, always.
     * ``count: q`` -- a numeric question asked earlier (household members): iterations 1 .. its answer, at
       most ``max`` (default: q's own max); an unanswered, don't-know or refused count asks none.
@@ -260,6 +261,8 @@ class Loop(_Model):
     count: str | None = None
     choices: list[Choice] | str | None = None
     max: int | None = Field(default=None, ge=1, le=MAX_ITERATIONS)
+    #: codes of a choice loop that never loop (e.g. 96 "Other brand", which has no name to ask about)
+    exclude: list[int] = Field(default_factory=list)
     label: Labels = Field(default_factory=dict)
 
     @property

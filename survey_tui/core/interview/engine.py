@@ -186,17 +186,19 @@ class InterviewEngine:
             answer=self.answers.get(q.name),
             number=(names.index(q.name) + 1) if q.name in names else len(self.path) + 1,
             total=len(path),
-            loop=self.loop_view(q),
+            loop=self.loop_view(q, path),
         )
 
-    def loop_view(self, question: Question) -> LoopView | None:
-        """The iteration a loop question belongs to, counted among the iterations now asked."""
+    def loop_view(self, question: Question, path: list[Question] | None = None) -> LoopView | None:
+        """The iteration a loop question belongs to, counted among the iterations the answers so far ask
+        (an iteration whose every question is skipped is not counted)."""
         slot = question.slot
         if slot is None:
             return None
         plan = self.instrument.loops[slot.loop]
-        scope = self.scope
-        asked = [k for k in plan.keys if plan.active[k] is None or plan.active[k].evaluate_bool(scope)]  # type: ignore[union-attr]
+        on = path if path is not None else on_path(self.instrument, self.scope)
+        keys = {q.slot.key for q in on if q.slot is not None and q.slot.loop == plan.name}
+        asked = [k for k in plan.keys if k in keys]
         index = asked.index(slot.key) + 1 if slot.key in asked else slot.iteration
         item = "" if plan.kind == "count" else label_text(plan.item_labels[slot.key], self.language, self.fallback)
         label = label_text(plan.label, self.language, self.fallback) or plan.name
