@@ -22,7 +22,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.bench_capture import keystroke_bench, make_study, pct, script_index  # noqa: E402
 from benchmarks.synthetic_instrument import (  # noqa: E402
-    make_instrument_yaml,
     make_loop_instrument_yaml,
     scripted_answer,
 )

@@ -406,7 +406,8 @@ class _Compiler:
             return None
         if not section.questions:
             self.add([*path[:2], "questions"], where, "the loop has no questions", severity="warning")
-        labels = {c.code: dict(c.label) for c in choices} if kind != "count" else {k: {"*": str(k)} for k in keys}
+        labels = {c.code: dict(c.label) for c in choices if c.code in keys} if kind != "count" else {}
+        labels = labels or {k: {"*": str(k)} for k in keys}
         active: dict[int, Expression | None] = {
             key: None
             if kind == "choices"
