@@ -135,6 +135,7 @@ class _Compiler:
         ins._variables = variables
         ins._section_of = section_of
         ins._loops = plans
+        ins._routing = None  # rebuilt from the compiled questions on first use
         ins._templates = {name: loop for name, loop in self.templates.items() if loop in plans}
 
         section_names: set[str] = set()

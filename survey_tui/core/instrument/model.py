@@ -299,6 +299,20 @@ class LoopPlan:
         return f"{template}_{key}"
 
 
+@dataclass(frozen=True, slots=True)
+class RouteStep:
+    """One question as routing reads it, in plain attributes: pydantic's private attributes cost a lookup
+    each, and routing reads every question's on each keystroke (600 of them in a 30 x 20 loop)."""
+
+    question: Question
+    name: str
+    section: int  # index into Instrument.sections
+    section_relevant: Expression | None
+    relevant: Expression | None
+    shown: bool  # calculates are derived silently; everything else takes a screen
+    slot: LoopSlot | None
+
+
 class Section(_Model):
     """A group of questions with its own relevance (a whole block skipped at once), or a loop (see Loop)."""
 
@@ -355,6 +369,8 @@ class Instrument(_Model):
     _variables: dict[str, str] = PrivateAttr(default_factory=dict)
     _loops: dict[str, LoopPlan] = PrivateAttr(default_factory=dict)
     _templates: dict[str, str] = PrivateAttr(default_factory=dict)  # loop question as written -> its loop
+    #: (steps in order, step by name), built from the compiled questions on first use (compile resets it)
+    _routing: tuple[tuple[RouteStep, ...], dict[str, RouteStep]] | None = PrivateAttr(default=None)
 
     @property
     def language(self) -> str:
@@ -398,3 +414,27 @@ class Instrument(_Model):
         if plan is None:
             return []
         return [self._by_name[n] for n in (plan.variable(template, k) for k in plan.keys) if n in self._by_name]
+
+    def route(self) -> tuple[RouteStep, ...]:
+        """Every question with what routing needs, in interview order (built once per compile)."""
+        return (self._routing or self._build_routing())[0]
+
+    def route_step(self, name: str) -> RouteStep:
+        return (self._routing or self._build_routing())[1][name]
+
+    def _build_routing(self) -> tuple[tuple[RouteStep, ...], dict[str, RouteStep]]:
+        index = {id(section): i for i, section in enumerate(self.sections)}
+        route = tuple(
+            RouteStep(
+                question=q,
+                name=q.name,
+                section=index[id(self._section_of[q.name])],
+                section_relevant=self._section_of[q.name].relevant_expr,
+                relevant=q.relevant_expr,
+                shown=q.type != "calculate",
+                slot=q.slot,
+            )
+            for q in self._questions
+        )
+        self._routing = (route, {step.name: step for step in route})
+        return self._routing

@@ -15,10 +15,10 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from survey_tui.core.instrument.model import PIPE_PATTERN, Choice, Instrument, Question, label_text
+from survey_tui.core.instrument.model import PIPE_PATTERN, Choice, Instrument, Question, RouteStep, label_text
 from survey_tui.core.interview.answers import Answer, AnswerScope
 from survey_tui.core.interview.messages import message
-from survey_tui.core.interview.routing import is_relevant, next_question, on_path
+from survey_tui.core.interview.routing import is_relevant, next_question, on_path, on_path_steps
 from survey_tui.core.interview.validation import Invalid, Rejection, special_answer, validate
 
 
@@ -169,8 +169,8 @@ class InterviewEngine:
         if q is None:
             return None
         lang, fb = self.language, self.fallback
-        path = on_path(self.instrument, self.scope)
-        names = [p.name for p in path]
+        steps = on_path_steps(self.instrument, self.scope)
+        names = [step.name for step in steps]
         section = self.instrument.section_of(q.name)
         return QuestionView(
             question=q,
@@ -185,19 +185,19 @@ class InterviewEngine:
             specials=tuple((n, s.code, label_text(s.label, lang, fb)) for n, s in q.specials.items()),
             answer=self.answers.get(q.name),
             number=(names.index(q.name) + 1) if q.name in names else len(self.path) + 1,
-            total=len(path),
-            loop=self.loop_view(q, path),
+            total=len(steps),
+            loop=self.loop_view(q, steps),
         )
 
-    def loop_view(self, question: Question, path: list[Question] | None = None) -> LoopView | None:
+    def loop_view(self, question: Question, path: list[RouteStep] | None = None) -> LoopView | None:
         """The iteration a loop question belongs to, counted among the iterations the answers so far ask
         (an iteration whose every question is skipped is not counted)."""
         slot = question.slot
         if slot is None:
             return None
         plan = self.instrument.loops[slot.loop]
-        on = path if path is not None else on_path(self.instrument, self.scope)
-        keys = {q.slot.key for q in on if q.slot is not None and q.slot.loop == plan.name}
+        on = path if path is not None else on_path_steps(self.instrument, self.scope)
+        keys = {step.slot.key for step in on if step.slot is not None and step.slot.loop == plan.name}
         asked = [k for k in plan.keys if k in keys]
         index = asked.index(slot.key) + 1 if slot.key in asked else slot.iteration
         item = "" if plan.kind == "count" else label_text(plan.item_labels[slot.key], self.language, self.fallback)
