@@ -105,3 +105,41 @@ def test_excluded_codes_never_loop_and_an_unknown_one_is_refused() -> None:
     assert not load(text).has_question("fam_2")
     wrong = LOOPS.replace("over: aware\n", "over: aware\n      exclude: [5]\n")
     assert any("exclude: 5 is not one of the loop's codes [1, 2, 3]" in p for p in problems_of(wrong))
+
+
+CLOSEST = """      - name: closest
+        type: single
+        label: {zh-TW: "哪個品牌最像${brand_loop}？", en: "Which brand is most like ${brand_loop}?"}
+        choices: brands
+        choice_filter: selected(aware, .) and . != item()
+"""
+
+
+def with_closest(choice_filter: str) -> str:
+    block = CLOSEST.replace("selected(aware, .) and . != item()", choice_filter)
+    return LOOPS.replace("  - name: members\n", block + "  - name: members\n")
+
+
+def test_carried_forward_choices_inside_a_loop_leave_out_the_current_item() -> None:
+    from survey_tui.core.interview.engine import InterviewEngine
+
+    engine = InterviewEngine(load(with_closest("selected(aware, .) and . != item()")), language="en")
+    engine.start()
+    for answer in ([1, 2, 3], 0, 1):  # aware, hh, fam_1; why_1 is skipped (fam = 1)
+        assert engine.submit(answer).accepted, engine.current
+    assert engine.current is not None and engine.current.name == "closest_1"
+    # closest_1 comes after fam_1; only brands heard of, and never brand 1 itself
+    view = engine.view()
+    assert view is not None and [c.code for c in view.choices] == [2, 3]
+    assert view.label == "Which brand is most like 50 Lan?"
+    refused = engine.submit(1)
+    assert not refused.accepted and refused.rejection is not None and "earlier answer" in refused.rejection.message
+    assert engine.submit(3).accepted
+
+
+def test_check_validates_a_choice_filter_in_a_loop() -> None:
+    found = problems_of(with_closest("selected(aware, .) and . != fam_3"))
+    later = [p for p in found if "[closest]" in p and "choice_filter" in p and "'fam_3', which is asked later" in p]
+    assert later and all("in loop 'brand_loop'" in p for p in later), found
+    found = problems_of(with_closest("selected(awre, .)"))
+    assert any("[closest]" in p and "unknown name 'awre'" in p for p in found), found
