@@ -183,7 +183,10 @@ class Dataset:
             for variable in variables:
                 if variable.type == "grid":
                     specials[variable.name] = dict(variable.missing_codes)
-        return WideFrameResolver(multi_codes=multi_codes, special_codes=specials, schema=dict(self.frame.schema))
+        loop = next((name for name in self.instrument.loops if name in self.frame.columns), None)  # stacked
+        return WideFrameResolver(
+            multi_codes=multi_codes, special_codes=specials, schema=dict(self.frame.schema), loop_column=loop
+        )
 
     def filter_expr(self, text: str) -> pl.Expr:
         """A filter in our expression language as a polars predicate (raises ExpressionError)."""

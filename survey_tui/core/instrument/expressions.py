@@ -974,6 +974,11 @@ class WideFrameResolver:
     multi_codes: Mapping[str, Sequence[int]] = field(default_factory=dict)
     special_codes: Mapping[str, Mapping[int, str]] = field(default_factory=dict)
     schema: Mapping[str, pl.DataType | type[pl.DataType]] = field(default_factory=dict)
+    #: a frame stacked over a loop (one row per iteration): the column holding the item, read by item()
+    loop_column: str | None = None
+
+    def loop_item(self) -> pl.Expr:
+        return pl.col(self.loop_column) if self.loop_column else pl.lit(None, dtype=pl.Int64)
 
     def _substantive_codes(self, name: str) -> list[int]:
         specials = self.special_codes.get(name, {})
@@ -1052,7 +1057,8 @@ class WideFrameResolver:
             if hit:
                 specials[name] = hit[0]
                 values[name] = None
-        return DictScope(values, specials)
+        item = row.get(self.loop_column) if self.loop_column else None
+        return DictScope(values, specials, loop_item=item)  # type: ignore[arg-type]
 
 
 class _Kind(enum.Enum):
