@@ -48,6 +48,7 @@ Python loop per interview, so a study with 100,000 interviews loads in seconds.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
@@ -244,7 +245,7 @@ def variables_for(instrument: Instrument, version: int = 0) -> list[Variable]:
         common = {
             "question": question.name,
             "type": question.type,
-            "relevance": question.relevant,
+            "relevance": _relevance_text(instrument, question),
             "instrument_versions": (version,) if version else (),
             "question_label": dict(qlabel),
         }
@@ -311,6 +312,28 @@ def variables_for(instrument: Instrument, version: int = 0) -> list[Variable]:
                 )
             )
     return result
+
+
+def _relevance_text(instrument: Instrument, question: Question) -> str | None:
+    """When the variable was asked, in the data file's own names (a loop iteration: its item and its siblings)."""
+    slot = question.slot
+    if slot is None:
+        return question.relevant
+    plan = instrument.loops[slot.loop]
+    parts = []
+    active = plan.active.get(slot.key)
+    if active is not None:
+        parts.append(active.text)
+    if question.relevant:
+        text = re.sub(r"\bitem\(\s*\)", str(slot.key), question.relevant)
+        text = re.sub(r"\biteration\(\s*\)", str(slot.iteration), text)
+        names = "|".join(re.escape(name) for name in plan.templates)
+        text = re.sub(r"\bindexed\(\s*\$?\{?(\w+)\}?", lambda m: f"indexed(\0{m.group(1)}", text)  # keep q
+        text = re.sub(rf"(?<![\w$\0]){{?\b({names})\b(?![\w(])}}?", lambda m: f"{m.group(1)}_{slot.key}", text)
+        parts.append(text.replace("\0", ""))
+    if not parts:
+        return None
+    return " and ".join(f"({part})" if len(parts) > 1 else part for part in parts)
 
 
 def _label_naming_the_item(instrument: Instrument, question: Question) -> dict[str, str]:

@@ -31,6 +31,7 @@ def test_iteration_variables_are_named_by_brand_code_and_labelled_with_the_brand
     image = dataset.variable("l2_image_2_3")
     assert (image.loop, image.loop_question, image.loop_item, image.choice_code) == ("brand_loop", "l2_image", 2, 3)
     assert image.label["en"] == "Which of these describe 50 Lan?: Young and trendy"
+    assert image.relevance == "(selected(a2_aided, 2)) and (l1_fam_2 >= 2)"  # what the codebook says
     # an iteration holds answers exactly for the respondents who had heard of that brand
     frame = dataset.frame
     for code in range(1, 10):
