@@ -311,6 +311,10 @@ class RouteStep:
     relevant: Expression | None
     shown: bool  # calculates are derived silently; everything else takes a screen
     slot: LoopSlot | None
+    calculate: Expression | None = None
+    #: the questions its relevance (and the section's) and its calculation read: only a change to one of
+    #: them can take it off the path or change its value
+    reads: frozenset[str] = frozenset()
 
 
 class Section(_Model):
@@ -424,6 +428,11 @@ class Instrument(_Model):
 
     def _build_routing(self) -> tuple[tuple[RouteStep, ...], dict[str, RouteStep]]:
         index = {id(section): i for i, section in enumerate(self.sections)}
+        owner = self._variables
+
+        def reads(*exprs: Expression | None) -> frozenset[str]:
+            return frozenset(owner.get(n, n) for e in exprs if e is not None for n in e.names)
+
         route = tuple(
             RouteStep(
                 question=q,
@@ -433,6 +442,8 @@ class Instrument(_Model):
                 relevant=q.relevant_expr,
                 shown=q.type != "calculate",
                 slot=q.slot,
+                calculate=q.calculate_expr if q.type == "calculate" else None,
+                reads=reads(self._section_of[q.name].relevant_expr, q.relevant_expr, q.calculate_expr),
             )
             for q in self._questions
         )

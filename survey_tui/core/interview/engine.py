@@ -332,7 +332,7 @@ class InterviewEngine:
     def _accept(self, q: Question, answer: Answer | None) -> StepResult:
         with self._step():
             self._record(q, answer, "answered")
-            self._update_derived()
+            self._update_derived(q.name)
             self.recorder.event("answer", q.name, f"{time.monotonic() - self._shown_at:.3f}")
             self.path.append(q.name)
             rule = self._terminated(self.instrument.position(q.name))
@@ -361,24 +361,40 @@ class InterviewEngine:
             self.answers[q.name] = answer
             self.recorder.save(q.name, answer, action if old is None else "changed")
 
-    def _update_derived(self) -> None:
+    def _update_derived(self, changed: str | None = None) -> None:
         """One forward pass: answers a change took off the path go (audited), calculations are redone.
 
-        Order matters: a calculation must never read an answer that this same change clears.
+        Order matters: a calculation must never read an answer that this same change clears. After an
+        answer to `changed`, only the questions after it that read it (or read something this pass
+        cleared or recalculated) are looked at: expressions only read earlier questions, so nothing else
+        can move. With no `changed` (a fresh or resumed interview) every question is.
         """
-        for q in self.instrument.questions:
-            if q.type != "calculate" and q.name not in self.answers:
+        ins, answers, scope = self.instrument, self.answers, self.scope
+        route = ins.route()
+        dirty = None if changed is None else {changed}
+        start = 0 if changed is None else ins.position(changed) + 1
+        for index in range(start, len(route)):
+            step = route[index]
+            if dirty is not None and step.reads.isdisjoint(dirty):
                 continue
-            if not is_relevant(self.instrument, q, self.scope):
-                if q.name in self.answers:
-                    del self.answers[q.name]
-                    self.recorder.clear(q.name, "cleared_irrelevant")
+            name = step.name
+            if step.shown and name not in answers:
                 continue
-            if q.type == "calculate" and q.calculate_expr is not None:
-                value = q.calculate_expr.evaluate(self.scope)
-                if isinstance(value, float) and value.is_integer() and q.decimals == 0:
+            if not is_relevant(ins, step.question, scope):
+                if name in answers:
+                    del answers[name]
+                    self.recorder.clear(name, "cleared_irrelevant")
+                    if dirty is not None:
+                        dirty.add(name)
+                continue
+            if step.calculate is not None:
+                value = step.calculate.evaluate(scope)
+                if isinstance(value, float) and value.is_integer() and step.question.decimals == 0:
                     value = int(value)
-                self._record(q, None if value is None else Answer(value=value), "calculated")
+                before = answers.get(name)
+                self._record(step.question, None if value is None else Answer(value=value), "calculated")
+                if dirty is not None and answers.get(name) != before:
+                    dirty.add(name)
 
     def _terminated(self, position: int) -> tuple[str, str] | None:
         """A rule is only checked once every question it reads has been reached (unanswered is not "no")."""
