@@ -186,3 +186,9 @@ def test_loop_functions_mean_the_same_in_interviews_and_in_polars() -> None:
     bound = parse_expression("fam >= 2 and item() = 2").bind({"fam": "fam_2"}, item=2, iteration=2)
     assert bound.names == {"fam_2"}
     assert bound.evaluate_bool(scopes[0]) == (scopes[0].value("fam_2") is not None and scopes[0].value("fam_2") >= 2)
+
+
+def test_a_misspelt_loop_key_is_located_without_knock_on_errors() -> None:
+    found = problems_of(LOOPS.replace("      over: aware\n", "      ovr: aware\n"))
+    assert any("ovr" in p for p in found), found
+    assert not any("unknown name 'brand_loop'" in p for p in found), found

@@ -678,6 +678,8 @@ def _prune(data: dict, errors: list) -> set[str] | None:  # type: ignore[type-ar
             elif field_name == "questions":
                 section["questions"] = []
             else:
+                if field_name == "loop" and isinstance(section.get("name"), str):
+                    missing.add(section["name"])  # its questions pipe the loop's item: not "unknown" again
                 section.pop(field_name, None)
         for name in lists:
             data["choice_lists"].pop(name, None)
