@@ -57,7 +57,7 @@ from typing import Literal
 import polars as pl
 
 from survey_tui.core.instrument.expressions import WideFrameResolver, parse_expression
-from survey_tui.core.instrument.model import Instrument, Question, label_text
+from survey_tui.core.instrument.model import Instrument, LoopPlan, Question, label_text
 from survey_tui.core.store.sqlite import InstrumentVersion, Store
 from survey_tui.core.study import Study
 
@@ -160,6 +160,11 @@ class Dataset:
             grouped.setdefault(variable.question, []).append(variable)
         return grouped
 
+    @property
+    def loops(self) -> dict[str, LoopPlan]:
+        """The instrument's loops (none for a data set built without an instrument)."""
+        return self.instrument.loops if self.instrument is not None else {}
+
     def loop_questions(self) -> dict[str, dict[int, list[Variable]]]:
         """Loop questions as written ("fam") -> item -> that iteration's variables, in item order."""
         grouped: dict[str, dict[int, list[Variable]]] = {}
@@ -184,7 +189,7 @@ class Dataset:
             for variable in variables:
                 if variable.type == "grid":
                     specials[variable.name] = dict(variable.missing_codes)
-        loop = next((name for name in self.instrument.loops if name in self.frame.columns), None)  # stacked
+        loop = next((name for name in self.loops if name in self.frame.columns), None)  # a stacked frame
         return WideFrameResolver(
             multi_codes=multi_codes, special_codes=specials, schema=dict(self.frame.schema), loop_column=loop
         )

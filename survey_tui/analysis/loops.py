@@ -25,6 +25,8 @@ def loop_of_stubs(dataset: Dataset, stubs: Sequence[str]) -> str | None:
     """The loop whose questions (as written) the stubs name, or None; mixing loops, or loop and plain stubs,
     is refused."""
     instrument = dataset.instrument
+    if not dataset.loops:
+        return None
     loops = {stub: instrument.loops.get(stub) or instrument.loop_of_template(stub) for stub in stubs}
     named = {plan.name for plan in loops.values() if plan is not None}
     if not named:
@@ -40,7 +42,7 @@ def loop_of_stubs(dataset: Dataset, stubs: Sequence[str]) -> str | None:
 
 def stack_loop(dataset: Dataset, loop: str) -> Dataset:
     """One row per (interview, item) whose iteration has an answer in the loop; see the module docstring."""
-    plan = dataset.instrument.loops.get(loop)
+    plan = dataset.loops.get(loop)
     if plan is None:
         raise KeyError(f"no loop '{loop}' in the instrument")
     by_template = {

@@ -744,7 +744,7 @@ def banner_tables(
         dataset = stack_loop(dataset, loop)
     for part in banner:
         name = part.variable if isinstance(part, BannerSpec) else part
-        if name in dataset.instrument.loops and name != loop:
+        if name in dataset.loops and name != loop:
             raise KeyError(f"'{name}' is the items of a loop: only a table of that loop's questions has it")
     data = dataset.filter(options.filter)
     frame = data.frame
@@ -1199,7 +1199,7 @@ def plan_banners(dataset: Dataset, banners: Sequence[object], wanted: Sequence[s
     specs: list[BannerSpec] = []
     questions = dataset.questions()
     for name in wanted:
-        if name in dataset.variables or name in questions or name in dataset.instrument.loops:
+        if name in dataset.variables or name in questions or name in dataset.loops:
             specs.append(BannerSpec(id=name, variable=name))  # a loop's name: its items, in a stacked table
             continue
         banner = by_id.get(name)
