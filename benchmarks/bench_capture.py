@@ -28,12 +28,18 @@ from survey_tui.core.interview.capture import start_session  # noqa: E402
 from survey_tui.core.study import init_study, open_study  # noqa: E402
 
 
-def make_study(root: Path, n: int):  # type: ignore[no-untyped-def]
+def make_study(root: Path, n: int, text: str | None = None):  # type: ignore[no-untyped-def]
+    """A published study of the synthetic instrument with `n` questions (or the instrument `text`)."""
     init_study(root, "bench", "", ["zh-TW", "en"])
-    (root / "instruments" / "synthetic.yaml").write_text(make_instrument_yaml(n), encoding="utf-8")
+    (root / "instruments" / "synthetic.yaml").write_text(text or make_instrument_yaml(n), encoding="utf-8")
     study = open_study(root)
     study.publish(study.load_instrument().id)
     return study
+
+
+def script_index(name: str) -> int:
+    """The scripted answer's index: q017 -> 17, a loop iteration q017_4 -> 174 (as the capture worker does)."""
+    return int(name[1:].replace("_", ""))
 
 
 def keys_for(kind: str, index: int) -> tuple[list[str], str | None]:
@@ -83,7 +89,7 @@ async def keystroke_bench(study, n: int) -> tuple[list[float], list[float]]:  # 
         timings.append(statistics.median(idle))
         while session.engine.current is not None:
             q = session.engine.current
-            index = int(q.name[1:])
+            index = script_index(q.name)
             keys, text = keys_for(q.type, index)
             if text is not None:
                 app.screen.query_one("#iv-input", Input).value = text
@@ -126,7 +132,7 @@ def commit_bench(study, n: int) -> list[float]:  # type: ignore[no-untyped-def]
     while session.engine.current is not None:
         q = session.engine.current
         start = time.perf_counter()
-        session.engine.submit(scripted_answer(q.type, int(q.name[1:])))
+        session.engine.submit(scripted_answer(q.type, script_index(q.name)))
         engine_steps.append((time.perf_counter() - start) * 1000)
     session.close()
     print(f"engine.submit (validate+route+commit) median {statistics.median(engine_steps):.2f} ms")

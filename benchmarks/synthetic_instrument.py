@@ -98,6 +98,43 @@ def make_instrument_yaml(n_questions: int = 200) -> str:
     return "\n".join(out) + "\n"
 
 
+def make_loop_instrument_yaml(n_questions: int = 30, n_items: int = 20, over: bool = False) -> str:
+    """A screener multi `q000` and one loop section of `n_questions` (the same mix of types) over `n_items` stores.
+
+    `over=False` loops over a fixed list of `n_items` stores (every iteration asked: n_questions x n_items
+    screens); `over=True` loops over the stores chosen at q000 (loop and merge), so the scripted answers ask
+    two of them. Question names are q001 .. q<n>; each iteration's is `q001_<store code>`.
+    """
+    if n_questions < 1 or n_items < 1:
+        raise ValueError("a loop needs at least one question and one item")
+    out = make_instrument_yaml(1).split("sections:")[0].splitlines()
+    out[0] = f"id: synthetic_loop_{n_questions}x{n_items}"
+    out.append("  stores:")  # the loop's items (the questions in it keep their own lists)
+    out += [f"    - {{code: {code}, label: {{zh-TW: 門市{code}, en: Store {code}}}}}" for code in range(1, n_items + 1)]
+    out += [
+        "sections:",
+        "  - name: screener",
+        "    label: {zh-TW: 過濾, en: Screener}",
+        "    questions:",
+        "      - name: q000",
+        "        type: multi",
+        "        label: {zh-TW: 您去過哪些門市？, en: Which stores have you been to?}",
+        "        choices: stores",
+        "  - name: store_loop",
+        "    label: {zh-TW: 門市評價, en: Store ratings}",
+        "    loop:",
+        "      over: q000" if over else "      choices: stores",
+        "      label: {zh-TW: 門市, en: Store}",
+        "    questions:",
+    ]
+    for index in range(1, n_questions + 1):
+        lines = _q(index, TYPE_CYCLE[(index - 1) % len(TYPE_CYCLE)])
+        zh, en = f"關於「${{store_loop}}」第{index}題", f"About ${{store_loop}}: question {index}"
+        lines[2] = f"        label: {{zh-TW: '{zh}', en: '{en}'}}"
+        out += lines
+    return "\n".join(out) + "\n"
+
+
 def scripted_answer(kind: str, index: int) -> Any:
     """A valid answer value for a question of `kind` (what `InterviewEngine.submit` accepts)."""
     if kind == "single":

@@ -20,7 +20,8 @@ from survey_tui.core.study import open_study  # noqa: E402
 
 
 def scripted_value(name: str, kind: str) -> object:
-    return scripted_answer(kind, int(name[1:]))
+    """q017 -> answer 17; a loop iteration q017_4 -> answer 174 (each iteration its own value)."""
+    return scripted_answer(kind, int(name[1:].replace("_", "")))
 
 
 def main(argv: list[str]) -> int:

@@ -71,6 +71,26 @@ def test_check_on_a_broken_copy_prints_located_errors(demo_study_dir: Path, tmp_
     assert "Traceback" not in result.stdout + result.stderr
 
 
+def test_check_locates_loop_errors_at_the_loop_and_at_the_question_as_written(
+    demo_study_dir: Path, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(demo_study_dir, broken)
+    path = broken / "instruments" / "bubble_tea_brand_health.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("exclude: [96]", "exclude: [95]", 1).replace("relevant: l1_fam >= 2", "relevant: l1_fm >= 2")
+    path.write_text(text, encoding="utf-8")
+    result = run("check", str(broken))
+    assert result.returncode == 1
+    lines = [line for line in result.stdout.splitlines() if ": error:" in line]
+    source = text.splitlines()
+    exclude = next(line for line in lines if "[loop brand_loop]" in line and "exclude: 95" in line)
+    assert "exclude: [95]" in source[int(exclude.split(":")[1]) - 1]
+    unknown = [line for line in lines if "unknown name 'l1_fm'" in line]
+    assert len(unknown) == 1 and "[l2_image]" in unknown[0] and "in loop 'brand_loop'" in unknown[0], lines
+    assert "l1_fm" in source[int(unknown[0].split(":")[1]) - 1]
+
+
 def test_check_reports_a_broken_study_yaml(tmp_path: Path) -> None:
     main(["init", str(tmp_path / "s"), "--title", "T"])
     (tmp_path / "s" / "study.yaml").write_text("title: T\nlanguages: zh-TW, en\nclinet: X\n", encoding="utf-8")

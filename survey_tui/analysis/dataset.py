@@ -48,6 +48,7 @@ Python loop per interview, so a study with 100,000 interviews loads in seconds.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
@@ -56,7 +57,7 @@ from typing import Literal
 import polars as pl
 
 from survey_tui.core.instrument.expressions import WideFrameResolver, parse_expression
-from survey_tui.core.instrument.model import Instrument, Question, label_text
+from survey_tui.core.instrument.model import Instrument, LoopPlan, Question, label_text
 from survey_tui.core.store.sqlite import InstrumentVersion, Store
 from survey_tui.core.study import Study
 
@@ -97,6 +98,11 @@ class Variable:
     na_codes: tuple[int, ...] = ()
     #: how the variable changed across the instrument versions it spans ("v2: label changed", ...)
     history: tuple[str, ...] = ()
+    #: asked in a loop: the loop (its section name), the question as written there ("fam") and the item's
+    #: code or number; the column is then ``fam_<item>`` (and ``fam_<item>_<code>`` for a multi)
+    loop: str | None = None
+    loop_question: str | None = None
+    loop_item: int | None = None
 
     def label_in(self, language: str, fallback: str | None = "en") -> str:
         return label_text(self.label, language, fallback) or self.name
@@ -154,6 +160,19 @@ class Dataset:
             grouped.setdefault(variable.question, []).append(variable)
         return grouped
 
+    @property
+    def loops(self) -> dict[str, LoopPlan]:
+        """The instrument's loops (none for a data set built without an instrument)."""
+        return self.instrument.loops if self.instrument is not None else {}
+
+    def loop_questions(self) -> dict[str, dict[int, list[Variable]]]:
+        """Loop questions as written ("fam") -> item -> that iteration's variables, in item order."""
+        grouped: dict[str, dict[int, list[Variable]]] = {}
+        for variable in self.variables.values():
+            if variable.loop_question is not None and variable.loop_item is not None:
+                grouped.setdefault(variable.loop_question, {}).setdefault(variable.loop_item, []).append(variable)
+        return grouped
+
     def multi_questions(self) -> dict[str, list[Variable]]:
         return {q: vs for q, vs in self.questions().items() if vs[0].type == "multi"}
 
@@ -170,7 +189,10 @@ class Dataset:
             for variable in variables:
                 if variable.type == "grid":
                     specials[variable.name] = dict(variable.missing_codes)
-        return WideFrameResolver(multi_codes=multi_codes, special_codes=specials, schema=dict(self.frame.schema))
+        loop = next((name for name in self.loops if name in self.frame.columns), None)  # a stacked frame
+        return WideFrameResolver(
+            multi_codes=multi_codes, special_codes=specials, schema=dict(self.frame.schema), loop_column=loop
+        )
 
     def filter_expr(self, text: str) -> pl.Expr:
         """A filter in our expression language as a polars predicate (raises ExpressionError)."""
@@ -221,19 +243,26 @@ def variables_for(instrument: Instrument, version: int = 0) -> list[Variable]:
         if question.type == "note":
             continue
         specials = _special_map(question)
+        qlabel = _label_naming_the_item(instrument, question)
         special_labels = {s.code: dict(s.label) for s in question.specials.values()}
         value_labels = {c.code: dict(c.label) for c in question.choice_options}
         na_codes = tuple(c.code for c in question.choice_options if c.missing)
         common = {
             "question": question.name,
             "type": question.type,
-            "relevance": question.relevant,
+            "relevance": _relevance_text(instrument, question),
             "instrument_versions": (version,) if version else (),
-            "question_label": dict(question.label),
+            "question_label": dict(qlabel),
         }
+        if question.slot is not None:
+            common |= {
+                "loop": question.slot.loop,
+                "loop_question": question.slot.template,
+                "loop_item": question.slot.key,
+            }
         if question.type == "multi":
             for choice in question.choice_options:
-                label = {lang: f"{text}: {label_text(choice.label, lang)}" for lang, text in question.label.items()}
+                label = {lang: f"{text}: {label_text(choice.label, lang)}" for lang, text in qlabel.items()}
                 result.append(
                     Variable(
                         name=f"{question.name}_{choice.code}",
@@ -248,9 +277,7 @@ def variables_for(instrument: Instrument, version: int = 0) -> list[Variable]:
                     )
                 )
             for code in specials:
-                label = {
-                    lang: f"{text}: {label_text(special_labels[code], lang)}" for lang, text in question.label.items()
-                }
+                label = {lang: f"{text}: {label_text(special_labels[code], lang)}" for lang, text in qlabel.items()}
                 result.append(
                     Variable(
                         name=f"{question.name}_{code}",
@@ -263,7 +290,7 @@ def variables_for(instrument: Instrument, version: int = 0) -> list[Variable]:
                 )
         elif question.type == "grid":
             for item in question.items or []:
-                label = {lang: f"{text}: {label_text(item.label, lang)}" for lang, text in question.label.items()}
+                label = {lang: f"{text}: {label_text(item.label, lang)}" for lang, text in qlabel.items()}
                 result.append(
                     Variable(
                         name=f"{question.name}_{item.name}",
@@ -282,7 +309,7 @@ def variables_for(instrument: Instrument, version: int = 0) -> list[Variable]:
                 Variable(
                     name=question.name,
                     measure=_measure(question),
-                    label=dict(question.label),
+                    label=dict(qlabel),
                     value_labels=labels,
                     missing_codes=specials if question.type != "date" else {},
                     na_codes=na_codes if question.type in ("single", "scale", "numeric") else (),
@@ -290,6 +317,44 @@ def variables_for(instrument: Instrument, version: int = 0) -> list[Variable]:
                 )
             )
     return result
+
+
+def _relevance_text(instrument: Instrument, question: Question) -> str | None:
+    """When the variable was asked, in the data file's own names (a loop iteration: its item and its siblings)."""
+    slot = question.slot
+    if slot is None:
+        return question.relevant
+    plan = instrument.loops[slot.loop]
+    parts = []
+    active = plan.active.get(slot.key)
+    if active is not None:
+        parts.append(active.text)
+    if question.relevant:
+        text = re.sub(r"\bitem\(\s*\)", str(slot.key), question.relevant)
+        text = re.sub(r"\biteration\(\s*\)", str(slot.iteration), text)
+        names = "|".join(re.escape(name) for name in plan.templates)
+        text = re.sub(r"\bindexed\(\s*\$?\{?(\w+)\}?", lambda m: f"indexed(\0{m.group(1)}", text)  # keep q
+        text = re.sub(rf"(?<![\w$\0]){{?\b({names})\b(?![\w(])}}?", lambda m: f"{m.group(1)}_{slot.key}", text)
+        parts.append(text.replace("\0", ""))
+    if not parts:
+        return None
+    return " and ".join(f"({part})" if len(parts) > 1 else part for part in parts)
+
+
+def _label_naming_the_item(instrument: Instrument, question: Question) -> dict[str, str]:
+    """A loop iteration's label must say which item it is about: the item is added when the text does not pipe it."""
+    slot = question.slot
+    if slot is None:
+        return dict(question.label)
+    plan = instrument.loops[slot.loop]
+    labels = {}
+    for lang, text in question.label.items():
+        if plan.kind == "count":
+            item = f"{label_text(plan.label, lang) or plan.name} {slot.key}"
+        else:
+            item = label_text(plan.item_labels[slot.key], lang, instrument.language)
+        labels[lang] = text if item.casefold() in text.casefold() else f"{text} ({item})"
+    return labels
 
 
 def _merge_versions(per_version: list[tuple[int, list[Variable]]]) -> dict[str, Variable]:

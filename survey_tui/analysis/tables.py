@@ -30,6 +30,7 @@ import polars as pl
 from survey_tui.analysis.banner import Banner, BannerSpec, GroupSpec, build_banner
 from survey_tui.analysis.base import BaseRule
 from survey_tui.analysis.dataset import Dataset, Variable
+from survey_tui.analysis.loops import loop_of_stubs, stack_loop, stacked_base_note
 from survey_tui.analysis.significance import CORRECTION_NAMES, CORRECTIONS, mean_test, proportion_test, significant
 
 SMALL_BASE = 100
@@ -731,8 +732,20 @@ def banner_tables(
     options: TableOptions | None = None,
     progress=None,
 ) -> list[StubTable]:  # type: ignore[no-untyped-def]
-    """Every stub against the banner (Total + each column of each banner part), with letters."""
+    """Every stub against the banner (Total + each column of each banner part), with letters.
+
+    Stubs that name loop questions as written ('l1_fam' rather than 'l1_fam_2') are stacked across the
+    loop's iterations (see `analysis.loops`): the base counts iterations asked, and the loop's name is a
+    variable (its items) for banners and filters.
+    """
     options = options or TableOptions()
+    loop = loop_of_stubs(dataset, stubs) if stubs else None
+    if loop is not None:
+        dataset = stack_loop(dataset, loop)
+    for part in banner:
+        name = part.variable if isinstance(part, BannerSpec) else part
+        if name in dataset.loops and name != loop:
+            raise KeyError(f"'{name}' is the items of a loop: only a table of that loop's questions has it")
     data = dataset.filter(options.filter)
     frame = data.frame
     weight = options.weight
@@ -779,6 +792,8 @@ def banner_tables(
             table.correction, table.bonferroni = options.correction, options.correction == "bonferroni"
             table.overlapping = [p.label or p.id for p in spec.parts if not p.exclusive]
             table.options = options
+            if loop is not None:
+                table.base_rule += "; " + stacked_base_note(dataset, loop, options.language)
             table.rows = [r for r in table.rows if r.kind != "missing" or (r.counts is not None and r.counts[0] > 0)]
             tables.append(_arrange(table, options))
         if progress is not None:
@@ -1184,8 +1199,8 @@ def plan_banners(dataset: Dataset, banners: Sequence[object], wanted: Sequence[s
     specs: list[BannerSpec] = []
     questions = dataset.questions()
     for name in wanted:
-        if name in dataset.variables or name in questions:
-            specs.append(BannerSpec(id=name, variable=name))
+        if name in dataset.variables or name in questions or name in dataset.loops:
+            specs.append(BannerSpec(id=name, variable=name))  # a loop's name: its items, in a stacked table
             continue
         banner = by_id.get(name)
         if banner is None:

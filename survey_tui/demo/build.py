@@ -256,7 +256,7 @@ def _capture_pilot(store: Store, instrument: Instrument, version_id: int, count:
             result = engine.submit_special(raw) if kind == "special" else engine.submit(raw)
             if not result.accepted:
                 raise RuntimeError(f"pilot answer {raw!r} to {view.question.name} was refused")
-            answered += 1
+            answered += view.question.slot is None
             if result.finished:
                 outcome = result.outcome
                 break
@@ -326,7 +326,7 @@ def run_persona(
                 f"synthetic answer {raw!r} to {view.question.name} was refused: "
                 f"{result.rejection.message if result.rejection else ''}"
             )
-        answered += 1
+        answered += view.question.slot is None  # break-offs stay where they were before the brand loop
         if result.finished:
             return result.outcome
     engine.finish("complete")

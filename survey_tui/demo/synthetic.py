@@ -102,6 +102,10 @@ class Persona:
         self.most = r.choice(sorted(self.ever)) if self.ever else None
         self.taste = _clip(round(r.gauss(3.7, 0.9)), 1, 5)
         self.freq = _clip(round(r.gauss(2.2 if self.young else 3.4, 0.9)), 1, 5)
+        #: the brand loop's answers and screen times come from their own stream, seeded by who the respondent
+        #: is, so the loop leaves every other answer (and the effects the analysis finds) as it was
+        seed = f"loop:{self.age}:{self.gender}:{self.region}:{sorted(self.aware)}:{self.taste}:{self.freq}"
+        self.loop_rng = random.Random(seed)
 
 
 def _clip(value: int, low: int, high: int) -> int:
@@ -126,6 +130,8 @@ def answer(view: QuestionView, p: Persona) -> tuple[str, Any]:
     """('value', raw) or ('special', 'dont_know'|'refused') for the question on screen."""
     r, q = p.rng, view.question
     name = q.name
+    if q.slot is not None:
+        return "value", _loop_answer(view, p)
     special_names = [s[0] for s in view.specials]
     dk_rate = 0.12 if p.careless else 0.02
     if (
@@ -201,6 +207,21 @@ def answer(view: QuestionView, p: Persona) -> tuple[str, Any]:
     return "value", None
 
 
+def _loop_answer(view: QuestionView, p: Persona) -> Any:
+    """The brand loop: brands bought are known better; the client brand reads young and trendy to the young."""
+    r, slot = p.loop_rng, view.question.slot
+    assert slot is not None
+    brand = slot.key
+    if slot.template == "l1_fam":
+        return _clip(round(r.gauss(3.2 if brand in p.ever else 1.9, 0.8)), 1, 4)
+    if slot.template == "l2_image":
+        odds = {1: 0.45 if brand in p.ever else 0.2, 2: 0.3, 3: 0.6 if brand == CLIENT and p.young else 0.25, 4: 0.2}
+        chosen = [code for code, chance in odds.items() if r.random() < chance]
+        return chosen or [97]
+    codes = [c.code for c in view.choices]
+    return r.choice(codes) if codes else None
+
+
 def _cups(p: Persona) -> int:
     base = {1: 9, 2: 4, 3: 2, 4: 1, 5: 0}[p.freq]
     cups = base + p.rng.choice([0, 0, 1]) + (1 if p.young and p.freq <= 3 else 0)
@@ -214,7 +235,8 @@ def _cups(p: Persona) -> int:
 def seconds_on(view: QuestionView, p: Persona) -> float:
     """Time on a screen: longer for open ends and grids; speeders take a fraction of it."""
     base = {"text": 25.0, "grid": 30.0, "multi": 12.0, "note": 6.0}.get(view.question.type, 7.0)
-    seconds = base * p.rng.lognormvariate(0, 0.35)
+    rng = p.loop_rng if view.question.slot is not None else p.rng
+    seconds = base * rng.lognormvariate(0, 0.35)
     return seconds * (0.22 if p.careless else 1.0)
 
 

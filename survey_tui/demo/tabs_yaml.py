@@ -33,6 +33,8 @@ banners:
   # Multi-coded: a respondent who orders at the counter and by app is in both columns.
   - {id: channel, label: {zh-TW: 點餐管道, en: Ordering channel}, variable: u6_channel}
   - {id: gender_region, label: {zh-TW: 性別 × 地區, en: Gender by region}, nested: [gender, region]}
+  # The brand loop's items: one column per brand, for tables stacked over the loop
+  - {id: brand, label: {zh-TW: 品牌, en: Brand}, variable: brand_loop}
 
 banner: [gender, region, age, generations]
 
@@ -96,4 +98,16 @@ tables:
     banner: [gender_region]
     base: total_asked
     correction: holm
+  # The brand loop, stacked: one row per brand heard of, so the base counts brands rated, not people
+  - id: T11
+    objective: O2
+    title: {zh-TW: 品牌熟悉度與形象（每個聽過的品牌）, en: Familiarity and image of every brand heard of}
+    stub: [l1_fam, l2_image]
+    banner: [brand, gender]
+  # ... and per item: the client brand's own iteration is an ordinary variable
+  - id: T12
+    objective: O2
+    title: {zh-TW: 茶語時光熟悉度, en: Familiarity with TeaTime (those who know it)}
+    stub: l1_fam_1
+    summary: [top2, mean]
 """

@@ -1090,6 +1090,10 @@ def xlsform_sheets(ins: Instrument) -> tuple[list[list[Any]], list[list[Any]], l
     for rule in ins.terminate:
         notes.append(f"terminate rule '{rule.when}' ({rule.outcome}) has no XLSForm equivalent; left out")
     for section in ins.sections:
+        if section.loop is not None:  # repeats are written by the loop-aware exporter; never half a loop
+            inside = ", ".join(q.name for q in section.questions)
+            notes.append(f"loop '{section.name}' ({inside}) is not written to XLSForm yet; left out")
+            continue
         survey.append(
             row(
                 type="begin_group",

@@ -59,7 +59,10 @@ def t(key: str, language: str, **values: object) -> str:
 
 def render(view: QuestionView, language: str, progress: str) -> str:
     """The question as plain lines: section and progress, label, hint, numbered choices and specials."""
-    lines = [f"[{view.section} · {progress}] {view.question.name}", view.label]
+    lines = [f"[{view.section} · {progress}] {view.question.name}"]
+    if view.loop is not None:
+        lines.append(view.loop.heading)
+    lines.append(view.label)
     if view.hint:
         lines.append(f"  ({view.hint})")
     qtype = view.question.type

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.synthetic_instrument import make_instrument_yaml
+from benchmarks.synthetic_instrument import make_instrument_yaml, make_loop_instrument_yaml
 from survey_tui.core.interview.capture import resume_session
 from survey_tui.core.interview.routing import on_path
 from survey_tui.core.store.sqlite import Store
@@ -61,12 +61,24 @@ def _check_resumes_right(study: Study, interview_id: int, acked: list[str]) -> b
 
 
 def test_sigkill_at_random_points_loses_no_acknowledged_answer(tmp_path: Path) -> None:
-    study = make_study(tmp_path / "s", consent=False, instrument=make_instrument_yaml(40))
-    rng = random.Random(20261124)
+    _kill_at_random(make_study(tmp_path / "s", consent=False, instrument=make_instrument_yaml(40)), KILLS, 20261124)
+
+
+def test_sigkill_mid_loop_loses_no_acknowledged_answer_of_any_iteration(tmp_path: Path) -> None:
+    """A loop over the brands chosen: every iteration is its own question, stored and resumed like one."""
+    study = make_study(tmp_path / "s", consent=False, instrument=make_loop_instrument_yaml(10, 8, over=True))
+    acked = _kill_at_random(study, KILLS // 2, 20261201)
+    iterations = {name for names in acked.values() for name in names if "_" in name}
+    assert len({name.split("_")[1] for name in iterations}) == 2  # both chosen brands' iterations were hit
+    assert len(iterations) >= 10
+
+
+def _kill_at_random(study: Study, kills_wanted: int, seed: int) -> dict[int, list[str]]:
+    rng = random.Random(seed)
     interview: int | None = None
     acked: dict[int, list[str]] = {}
     kills = 0
-    while kills < KILLS:
+    while kills < kills_wanted:
         proc = _spawn(study.root, "new" if interview is None else str(interview))
         assert proc.stdout is not None
         first = proc.stdout.readline().split()
@@ -95,7 +107,8 @@ def test_sigkill_at_random_points_loses_no_acknowledged_answer(tmp_path: Path) -
         kills += 1
         if not _check_resumes_right(study, interview, acked[interview]):
             interview = None
-    assert sum(len(v) for v in acked.values()) >= KILLS  # the kills really interrupted captures
+    assert sum(len(v) for v in acked.values()) >= kills_wanted  # the kills really interrupted captures
+    return acked
 
 
 def test_two_processes_capture_at_once_without_losing_answers(tmp_path: Path) -> None:

@@ -94,3 +94,42 @@ def test_last_section_cannot_be_deleted(tmp_path: Path) -> None:
     draft = InstrumentDraft.open(path)
     with pytest.raises(EditError, match="at least one section"):
         draft.delete_section(0)
+
+
+def test_a_section_becomes_a_loop_and_back_and_a_bad_loop_is_refused_with_its_location(draft_file: Path) -> None:
+    from survey_tui.core.instrument.builder import EditRefused
+
+    original = draft_file.read_text("utf-8")
+    draft = InstrumentDraft.open(draft_file)
+    loop = next(i for i, s in enumerate(draft.sections) if s["name"] == "brand_loop")
+    assert draft.section_data(loop)["loop"]["over"] == "a2_aided"
+    # the brands bought instead of the brands heard of, and the client brand left out
+    draft.set_loop(loop, {"over": "a3_ever", "exclude": [1, 96], "label": {"zh-TW": "品牌", "en": "Brand"}})
+    draft.save()
+    instrument = load_instrument(draft_file)
+    plan = instrument.loops["brand_loop"]
+    assert plan.source == "a3_ever" and plan.keys == (2, 3, 4, 5, 6, 7, 8, 9)
+    text = draft_file.read_text("utf-8")
+    assert comments(text) == comments(original) and "exclude: [1, 96]" in text
+    # a count over a question asked later is refused, and the file keeps the loop it had
+    with pytest.raises(EditRefused) as refused:
+        draft.set_loop(loop, {"count": "d4_household"})
+    assert any("loop brand_loop" in str(p) and "asked later" in str(p) for p in refused.value.problems)
+    assert draft.section_data(loop)["loop"]["over"] == "a3_ever"
+    with pytest.raises(EditError, match="exactly one"):
+        draft.set_loop(loop, {"over": "a2_aided", "count": "s2"})
+    # a fixed list, then an ordinary section again: its questions are asked once
+    draft.set_loop(loop, {"choices": "brands", "exclude": [96]})
+    draft.save()
+    assert load_instrument(draft_file).has_question("l1_fam_1")
+    # no longer a loop: refused while the labels still pipe the loop's item, taken once they do not
+    with pytest.raises(EditRefused) as piped:
+        draft.set_loop(loop, None)
+    assert any("[l1_fam]" in str(p) and "'brand_loop'" in str(p) for p in piped.value.problems)
+    for name in ("l1_fam", "l2_image"):
+        labels = draft.question_data(name)["label"]
+        draft.update_question(name, {"label": {k: v.replace("${brand_loop}", "the brand") for k, v in labels.items()}})
+    draft.set_loop(loop, None)
+    draft.save()
+    plain = load_instrument(draft_file)
+    assert plain.loops == {} and plain.has_question("l1_fam") and not plain.has_question("l1_fam_1")

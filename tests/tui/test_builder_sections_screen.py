@@ -159,3 +159,39 @@ async def test_question_form_edits_the_remaining_fields(demo_study_dir: Path, tm
     q = load_instrument(root / INSTRUMENT).question("a1_tom")
     assert (q.max_length, q.special_codes) == (300, False)
     assert not q.specials
+
+
+async def test_the_section_form_edits_a_loop_and_shows_a_refused_one(demo_study_dir: Path, tmp_path: Path) -> None:
+    root = tmp_path / "study"
+    shutil.copytree(demo_study_dir, root)
+    app = SurveyApp(open_study(root), keymap_file=root / "no-keymap.yaml")
+    app.animation_level = "none"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await settle(app, pilot)
+        highlight_section(app.screen, "brand_loop")  # type: ignore[arg-type]
+        await pilot.press("s")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, SectionForm)
+        assert form.query_one("#s-loop-over", Input).value == "a2_aided"
+        assert form.query_one("#s-loop-exclude", Input).value == "96"
+        assert form.query_one("#s-loop-label-1", Input).value == "Brand"
+        form.query_one("#s-loop-exclude", Input).value = "1, 96"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, QuestionnaireScreen)
+        assert load_instrument(root / INSTRUMENT).loops["brand_loop"].keys == (2, 3, 4, 5, 6, 7, 8, 9)
+        # a count over a question asked later: refused with the loader's words, the loop stays as it was
+        highlight_section(app.screen, "brand_loop")  # type: ignore[arg-type]
+        await pilot.press("s")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, SectionForm)
+        form.query_one("#s-loop-over", Input).value = ""
+        form.query_one("#s-loop-exclude", Input).value = ""
+        form.query_one("#s-loop-count", Input).value = "d4_household"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert any("asked later" in n.message and "loop not changed" in n.message for n in app._notifications)
+        assert load_instrument(root / INSTRUMENT).loops["brand_loop"].source == "a2_aided"

@@ -47,7 +47,8 @@ QUESTION_KEYS = (
     "special_codes",
 )
 CHOICE_KEYS = ("code", "name", "fixed", "exclusive", "label")
-SECTION_KEYS = ("name", "label", "relevant", "questions")
+SECTION_KEYS = ("name", "label", "relevant", "loop", "questions")
+LOOP_KEYS = ("over", "count", "choices", "max", "exclude", "label")
 LOGIC_FIELDS = ("relevant", "constraint", "calculate")
 INSTRUMENT_KEYS = (
     "id",
@@ -428,6 +429,61 @@ class InstrumentDraft:
                 continue
             _set_key(node, key, value, SECTION_KEYS)
         return new_name
+
+    def set_loop(self, index: int, loop: dict[str, Any] | None) -> None:
+        """Make a section a loop (keys as in the YAML: over / count / choices, max, exclude, label), or an
+        ordinary section again with None. A change that brings errors (a source asked later, a count without
+        a max, a made name that clashes) is put back and refused with the loader's located problems.
+        """
+        si = self._section_index(index)
+        node = self.sections[si]
+        if loop is not None:
+            given = [k for k in ("over", "count", "choices") if loop.get(k) not in (None, "", [])]
+            if len(given) != 1:
+                raise EditError("a loop needs exactly one of over (a multi question), count (a numeric) or choices")
+            unknown = set(loop) - set(LOOP_KEYS)
+            if unknown:
+                raise EditError(f"unknown loop key '{sorted(unknown)[0]}'")
+
+        def change() -> None:
+            if loop is None:
+                if "loop" in node:
+                    del node["loop"]
+                return
+            values: dict[str, Any] = {}
+            for key in LOOP_KEYS:
+                value = loop.get(key)
+                if value in (None, "", []) or (key == "label" and not any((value or {}).values())):
+                    continue
+                if key == "label":
+                    value = labels_node(value)
+                elif key == "exclude":
+                    value = CommentedSeq(int(v) for v in value)
+                    value.fa.set_flow_style()
+                elif key == "choices" and isinstance(value, list):
+                    value = self._choices_node(value)
+                values[key] = value
+            _set_key(node, "loop", _ordered(values, LOOP_KEYS), SECTION_KEYS)
+
+        before = copy.deepcopy(node["loop"]) if "loop" in node else None
+        known, _ = self._errors()
+
+        def put_back() -> None:
+            if before is None:
+                node.pop("loop", None)
+            else:
+                node["loop"] = before
+
+        try:
+            change()
+        except Exception:
+            put_back()
+            raise
+        _, problems = self.check()
+        new = [p for p in problems if p.severity == "error" and (p.where, p.message) not in known]
+        if new:
+            put_back()
+            raise EditRefused(new)
 
     def delete_section(self, index: int) -> dict[str, Any]:
         """Remove an empty section (move or delete its questions first); the instrument keeps at least one."""

@@ -15,10 +15,10 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from survey_tui.core.instrument.model import PIPE_PATTERN, Choice, Instrument, Question, label_text
+from survey_tui.core.instrument.model import PIPE_PATTERN, Choice, Instrument, Question, RouteStep, label_text
 from survey_tui.core.interview.answers import Answer, AnswerScope
 from survey_tui.core.interview.messages import message
-from survey_tui.core.interview.routing import is_relevant, next_question, on_path
+from survey_tui.core.interview.routing import is_relevant, next_question, on_path, on_path_steps
 from survey_tui.core.interview.validation import Invalid, Rejection, special_answer, validate
 
 
@@ -68,6 +68,19 @@ class ChoiceView:
 
 
 @dataclass(frozen=True)
+class LoopView:
+    """Where a loop question stands: "Brand 2 of 4: 50嵐" (count loops: "Member 2 of 3")."""
+
+    name: str  # the loop's section name
+    label: str  # what one item is called ("Brand")
+    index: int  # 1-based among the iterations the answers so far ask
+    total: int
+    item: str  # the item's label (empty for count loops, whose number is the item)
+    key: int
+    heading: str  # in the interview's language, e.g. "Brand 2 of 4: 50嵐" / "品牌 2/4：50嵐"
+
+
+@dataclass(frozen=True)
 class QuestionView:
     """Everything a renderer needs for one screen, already in the chosen language."""
 
@@ -81,6 +94,7 @@ class QuestionView:
     answer: Answer | None
     number: int  # 1-based position among the questions on the current path
     total: int  # questions on the current path (changes as answers route)
+    loop: LoopView | None = None  # set for a question asked in a loop
 
 
 @dataclass(frozen=True)
@@ -156,8 +170,8 @@ class InterviewEngine:
         if q is None:
             return None
         lang, fb = self.language, self.fallback
-        path = on_path(self.instrument, self.scope)
-        names = [p.name for p in path]
+        steps = on_path_steps(self.instrument, self.scope)
+        names = [step.name for step in steps]
         section = self.instrument.section_of(q.name)
         return QuestionView(
             question=q,
@@ -172,8 +186,28 @@ class InterviewEngine:
             specials=tuple((n, s.code, label_text(s.label, lang, fb)) for n, s in q.specials.items()),
             answer=self.answers.get(q.name),
             number=(names.index(q.name) + 1) if q.name in names else len(self.path) + 1,
-            total=len(path),
+            total=len(steps),
+            loop=self.loop_view(q, steps),
         )
+
+    def loop_view(self, question: Question, path: list[RouteStep] | None = None) -> LoopView | None:
+        """The iteration a loop question belongs to, counted among the iterations the answers so far ask
+        (an iteration whose every question is skipped is not counted)."""
+        slot = question.slot
+        if slot is None:
+            return None
+        plan = self.instrument.loops[slot.loop]
+        on = path if path is not None else on_path_steps(self.instrument, self.scope)
+        keys = {step.slot.key for step in on if step.slot is not None and step.slot.loop == plan.name}
+        asked = [k for k in plan.keys if k in keys]
+        index = asked.index(slot.key) + 1 if slot.key in asked else slot.iteration
+        item = "" if plan.kind == "count" else label_text(plan.item_labels[slot.key], self.language, self.fallback)
+        label = label_text(plan.label, self.language, self.fallback) or plan.name
+        total = max(len(asked), index)
+        heading = message("loop_heading", self.language, label=label, index=index, total=total)
+        if item:
+            heading = message("loop_item", self.language, heading=heading, item=item)
+        return LoopView(plan.name, label, index, total, item, slot.key, heading)
 
     def progress(self) -> Progress:
         path = on_path(self.instrument, self.scope)
@@ -301,7 +335,7 @@ class InterviewEngine:
     def _accept(self, q: Question, answer: Answer | None) -> StepResult:
         with self._step():
             self._record(q, answer, "answered")
-            self._update_derived()
+            self._update_derived(q.name)
             self.recorder.event("answer", q.name, f"{time.monotonic() - self._shown_at:.3f}")
             self.path.append(q.name)
             rule = self._terminated(self.instrument.position(q.name))
@@ -330,24 +364,40 @@ class InterviewEngine:
             self.answers[q.name] = answer
             self.recorder.save(q.name, answer, action if old is None else "changed")
 
-    def _update_derived(self) -> None:
+    def _update_derived(self, changed: str | None = None) -> None:
         """One forward pass: answers a change took off the path go (audited), calculations are redone.
 
-        Order matters: a calculation must never read an answer that this same change clears.
+        Order matters: a calculation must never read an answer that this same change clears. After an
+        answer to `changed`, only the questions after it that read it (or read something this pass
+        cleared or recalculated) are looked at: expressions only read earlier questions, so nothing else
+        can move. With no `changed` (a fresh or resumed interview) every question is.
         """
-        for q in self.instrument.questions:
-            if q.type != "calculate" and q.name not in self.answers:
+        ins, answers, scope = self.instrument, self.answers, self.scope
+        route = ins.route()
+        dirty = None if changed is None else {changed}
+        start = 0 if changed is None else ins.position(changed) + 1
+        for index in range(start, len(route)):
+            step = route[index]
+            if dirty is not None and step.reads.isdisjoint(dirty):
                 continue
-            if not is_relevant(self.instrument, q, self.scope):
-                if q.name in self.answers:
-                    del self.answers[q.name]
-                    self.recorder.clear(q.name, "cleared_irrelevant")
+            name = step.name
+            if step.shown and name not in answers:
                 continue
-            if q.type == "calculate" and q.calculate_expr is not None:
-                value = q.calculate_expr.evaluate(self.scope)
-                if isinstance(value, float) and value.is_integer() and q.decimals == 0:
+            if not is_relevant(ins, step.question, scope):
+                if name in answers:
+                    del answers[name]
+                    self.recorder.clear(name, "cleared_irrelevant")
+                    if dirty is not None:
+                        dirty.add(name)
+                continue
+            if step.calculate is not None:
+                value = step.calculate.evaluate(scope)
+                if isinstance(value, float) and value.is_integer() and step.question.decimals == 0:
                     value = int(value)
-                self._record(q, None if value is None else Answer(value=value), "calculated")
+                before = answers.get(name)
+                self._record(step.question, None if value is None else Answer(value=value), "calculated")
+                if dirty is not None and answers.get(name) != before:
+                    dirty.add(name)
 
     def _terminated(self, position: int) -> tuple[str, str] | None:
         """A rule is only checked once every question it reads has been reached (unanswered is not "no")."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 MESSAGES: dict[str, dict[str, str]] = {
+    "loop_heading": {"en": "{label} {index} of {total}", "zh-TW": "{label} {index}/{total}"},
+    "loop_item": {"en": "{heading}: {item}", "zh-TW": "{heading}：{item}"},
     "required": {
         "en": "An answer is required (or use don't know / refused).",
         "zh-TW": "此題必答（或選擇不知道／拒答）。",

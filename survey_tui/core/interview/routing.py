@@ -7,15 +7,15 @@ expressions may only read earlier questions (checked at load), one forward pass 
 
 from __future__ import annotations
 
-from survey_tui.core.instrument.model import Instrument, Question
+from survey_tui.core.instrument.model import Instrument, Question, RouteStep
 from survey_tui.core.interview.answers import AnswerScope
 
 
 def is_relevant(instrument: Instrument, question: Question, scope: AnswerScope) -> bool:
-    section = instrument.section_of(question.name)
-    if section.relevant_expr is not None and not section.relevant_expr.evaluate_bool(scope):
+    step = instrument.route_step(question.name)
+    if step.section_relevant is not None and not step.section_relevant.evaluate_bool(scope):
         return False
-    return question.relevant_expr is None or question.relevant_expr.evaluate_bool(scope)
+    return step.relevant is None or step.relevant.evaluate_bool(scope)
 
 
 def is_shown(question: Question) -> bool:
@@ -25,14 +25,29 @@ def is_shown(question: Question) -> bool:
 
 def next_question(instrument: Instrument, after: int, scope: AnswerScope) -> Question | None:
     """The first shown, relevant question after position `after` (-1 for the start)."""
-    questions = instrument.questions
-    for index in range(after + 1, len(questions)):
-        question = questions[index]
-        if is_shown(question) and is_relevant(instrument, question, scope):
-            return question
+    route = instrument.route()
+    sections: dict[int, bool] = {}
+    for index in range(after + 1, len(route)):
+        step = route[index]
+        if step.shown and _relevant(step, scope, sections):
+            return step.question
     return None
 
 
 def on_path(instrument: Instrument, scope: AnswerScope) -> list[Question]:
     """Every question the current answers route through (for progress and checks)."""
-    return [q for q in instrument.questions if is_shown(q) and is_relevant(instrument, q, scope)]
+    return [step.question for step in on_path_steps(instrument, scope)]
+
+
+def on_path_steps(instrument: Instrument, scope: AnswerScope) -> list[RouteStep]:
+    """`on_path` with each question's routing step (its loop slot without a model lookup)."""
+    sections: dict[int, bool] = {}  # a section's relevance is read once per pass
+    return [step for step in instrument.route() if step.shown and _relevant(step, scope, sections)]
+
+
+def _relevant(step: RouteStep, scope: AnswerScope, sections: dict[int, bool]) -> bool:
+    ok = sections.get(step.section)
+    if ok is None:
+        expr = step.section_relevant
+        ok = sections[step.section] = expr is None or expr.evaluate_bool(scope)
+    return ok and (step.relevant is None or step.relevant.evaluate_bool(scope))

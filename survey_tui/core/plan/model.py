@@ -337,6 +337,7 @@ class Variable:
     kind: VariableKind
     question: str
     codes: tuple[int, ...] = ()
+    loop: str | None = None  # a loop's question as written, or the loop itself: only stacked tables use it
 
 
 def instrument_variables(instruments: Iterable[Instrument]) -> dict[str, Variable]:
@@ -357,6 +358,15 @@ def instrument_variables(instruments: Iterable[Instrument]) -> dict[str, Variabl
                     var = f"{q.name}_{c.code}"
                     found.setdefault(var, Variable(var, "multi_column", q.name, (0, 1)))
             found.setdefault(q.name, Variable(q.name, q.type, q.name, codes))  # type: ignore[arg-type]
+        for plan in instrument.loops.values():  # for stacked tables: the loop's items and its questions as written
+            found.setdefault(plan.name, Variable(plan.name, "single", plan.name, plan.keys, loop=plan.name))
+            for template in plan.templates:
+                made = instrument.iterations(template)
+                if made and made[0].type != "note":
+                    q = made[0]
+                    codes = tuple(c.code for c in q.choice_options)
+                    kind = "multi" if q.type == "grid" else q.type
+                    found.setdefault(template, Variable(template, kind, template, codes, loop=plan.name))  # type: ignore[arg-type]
     return found
 
 

@@ -299,6 +299,7 @@ def check_tab_plan(
                         "code it first (codeframes/)",
                     )
                 )
+        problems.extend(_check_stacking(at, path, t, plan, variables))
         for j, name in enumerate(t.banner or []):
             if name not in banners:
                 problems.append(
@@ -342,4 +343,39 @@ def check_tab_plan(
                     )
                 )
             earlier.update(net.label.values())
+    return problems
+
+
+def _check_stacking(
+    at: _At, path: list[str | int], table: TabTable, plan: TabPlan, variables: dict[str, Variable]
+) -> list[Problem]:
+    """A stacked table (stubs naming loop questions as written) takes one loop; only it may use the loop's items."""
+    loops = {variables[s].loop for s in table.stub if s in variables}
+    stacked = {loop for loop in loops if loop}
+    problems = []
+    if stacked and (len(stacked) > 1 or None in loops):
+        problems.append(
+            at(
+                [*path, "stub"],
+                f"table {table.id}: stubs of a stacked table must all be questions of one loop "
+                f"({', '.join(sorted(stacked))})",
+                "put per-item variables (e.g. l1_fam_2) or questions outside the loop in a table of their own",
+            )
+        )
+    by_id = plan.banner_by_id()
+    for j, banner_id in enumerate(table.banner or plan.banner):
+        banner = by_id.get(banner_id)
+        parts = [by_id[i] for i in banner.nested if i in by_id] if banner and banner.nested else [banner]
+        for part in parts:
+            loop = variables[part.variable].loop if part and part.variable in variables else None
+            if loop and loop not in stacked:
+                where = [*path, "banner", j] if table.banner else ["banner", j]
+                problems.append(
+                    at(
+                        where,
+                        f"table {table.id}: banner {part.id} is the items of loop '{loop}', which only a table "
+                        f"stacked over that loop has",
+                        f"give the table a stub of loop '{loop}' (a question as written in it)",
+                    )
+                )
     return problems

@@ -434,10 +434,12 @@ class InterviewScreen(Screen[str | None]):
         self.started = time.monotonic() - float(getattr(session, "elapsed_before", 0.0))
         self.stage = "question"
         self.view: QuestionView | None = None
+        self._heading: str | None = None  # the loop heading on screen
 
     def compose(self) -> ComposeResult:
         yield Static("", id="iv-status")
         with VerticalScroll(id="iv-body"):
+            yield Static("", id="iv-loop")  # "Brand 2 of 4: 50嵐" while in a loop
             yield Static("", id="iv-label")
             yield Static("", id="iv-hint")
             yield ChoiceBoard(id="iv-board")
@@ -491,6 +493,7 @@ class InterviewScreen(Screen[str | None]):
         field = self.query_one("#iv-input", Input)
         label = self.query_one("#iv-label", Static)
         hint = self.query_one("#iv-hint", Static)
+        heading = ""  # the loop heading, set once at the end: toggling it twice would lay the screen out twice
         self.view = None
         hint.update("")
         if session.outcome is not None and (engine.finished or session.closed_outcome):
@@ -528,6 +531,8 @@ class InterviewScreen(Screen[str | None]):
             q = view.question
             label.update(Text(view.label, style="bold"))
             hint.update(Text(view.hint, style="italic"))
+            if view.loop is not None:
+                heading = view.loop.heading
             value = view.answer.value if view.answer and view.answer.special is None else None
             if q.type in ("single", "scale", "multi", "grid"):
                 options = [Option(c.code, c.label) for c in view.choices]
@@ -548,6 +553,12 @@ class InterviewScreen(Screen[str | None]):
             if not message and view.answer is not None and view.answer.special is not None:
                 special = next((lbl for n, _, lbl in view.specials if n == view.answer.special), view.answer.special)
                 message = ui("current", self.lang, value=special)
+        loop = self.query_one("#iv-loop", Static)
+        if heading != self._heading:
+            self._heading = heading
+            loop.update(Text(heading, style="bold reverse"))
+        if loop.display != bool(heading):
+            loop.display = bool(heading)
         self.say(message)
         self.update_status()
 

@@ -353,6 +353,28 @@ class SectionForm(ModalScreen[dict[str, Any] | None]):
                 yield Label("relevant", classes="form-key")
                 yield Input(str(data.get("relevant") or ""), id="s-relevant", placeholder="e.g. s5 = 1 (whole section)")
             yield Static("", id="e-relevant", classes="form-error")
+            loop = data.get("loop") or {}
+            yield Label(
+                Text("Loop: ask the questions once per item (give one of over / count / choices)", style="bold")
+            )
+            for key, hint in (
+                ("over", "a multi question asked before (one iteration per code chosen)"),
+                ("count", "a numeric question asked before (iterations 1 .. its answer)"),
+                ("choices", "a choice list (every choice, always)"),
+                ("max", "count loops: most iterations"),
+                ("exclude", "codes that never loop, e.g. 96"),
+            ):
+                value = loop.get(key)
+                if isinstance(value, list):
+                    value = ", ".join(str(v) for v in value) if key == "exclude" else ""
+                with Horizontal(classes="form-row"):
+                    yield Label(f"loop {key}", classes="form-key")
+                    yield Input("" if value is None else str(value), id=f"s-loop-{key}", placeholder=hint)
+            item = _labels_of(loop.get("label"), langs)
+            with Horizontal(classes="form-row"):
+                yield Label("item called", classes="form-key")
+                for i, lang in enumerate(langs):
+                    yield Input(item[lang], id=f"s-loop-label-{i}", placeholder=f"e.g. Brand ({lang})")
             yield Static("", id="s-error", classes="form-error")
             yield Label(Text("ctrl+s save · esc cancel", style="dim"))
 
@@ -379,6 +401,21 @@ class SectionForm(ModalScreen[dict[str, Any] | None]):
         if not values["name"]:
             self.query_one("#s-error", Static).update(Text("a section needs a name", style="bold red"))
             return
+        loop: dict[str, Any] = {k: get(f"#s-loop-{k}") for k in ("over", "count", "choices", "max", "exclude")}
+        loop["label"] = {lang: get(f"#s-loop-label-{i}") for i, lang in enumerate(self.langs)}
+        try:
+            loop["max"] = int(loop["max"]) if loop["max"] else None
+            loop["exclude"] = [int(c) for c in loop["exclude"].replace(",", " ").split()]
+        except ValueError:
+            self.query_one("#s-error", Static).update(Text("loop max and exclude take whole numbers", style="bold red"))
+            return
+        given = any(loop[k] for k in ("over", "count", "choices"))
+        if not given and (loop["max"] or loop["exclude"] or any(loop["label"].values())):
+            message = "a loop needs one of over, count or choices (or clear the loop fields)"
+            self.query_one("#s-error", Static).update(Text(message, style="bold red"))
+            return
+        if given or "loop" in self.data:
+            values["loop"] = loop if given else None
         self.dismiss(values)
 
     def action_cancel(self) -> None:
@@ -619,8 +656,15 @@ class QuestionnaireScreen(Screen[None]):
 
     def _detail(self, info: DraftInfo, name: str) -> None:
         widget = self.query_one("#detail", Static)
+        made = info.instrument.iterations(name) if info.instrument is not None else []
         if info.instrument is not None and info.instrument.has_question(name):
             widget.update(question_detail(info.instrument, info.instrument.question(name)))
+        elif info.instrument is not None and made:  # a loop question: its first iteration, and how many
+            table = question_detail(info.instrument, made[0])
+            pad = [""] * (len(info.instrument.languages) - 1)
+            loop = made[0].slot.loop if made[0].slot else ""
+            table.add_row("loop", f"{loop}: {len(made)} iterations, {made[0].name} … {made[-1].name}", *pad)
+            widget.update(table)
         else:
             try:
                 widget.update(Text(dump_yaml(info.draft.question_data(name))))
@@ -780,6 +824,7 @@ class QuestionnaireScreen(Screen[None]):
                 if created:
                     info.draft.delete_section(index)
                 return
+            loop = values.pop("loop", ...)
             try:
                 name = info.draft.update_section(index, values)
             except EditError as exc:
@@ -787,7 +832,16 @@ class QuestionnaireScreen(Screen[None]):
                 if created:
                     info.draft.delete_section(index)
                 return
-            self._save(info, None, f"{'added' if created else 'saved'} section {name}", section=index)
+            note = ""
+            if loop is not ...:
+                try:
+                    info.draft.set_loop(index, loop)
+                except EditError as exc:  # the loop is refused with its located problems; the rest is saved
+                    problems = getattr(exc, "problems", None)
+                    detail = "; ".join(str(p) for p in problems) if problems else str(exc)
+                    self.notify(f"loop not changed: {detail}", severity="error", timeout=10)
+                    note = " (loop unchanged)"
+            self._save(info, None, f"{'added' if created else 'saved'} section {name}{note}", section=index)
 
         self.app.push_screen(SectionForm(info.draft, index), done)
 
@@ -883,7 +937,9 @@ class QuestionnaireScreen(Screen[None]):
 
         # the interviewer form itself, on a session that keeps nothing (no store is even opened); it starts
         # at the highlighted question, the questions before it answered by a quick path PgUp can change
-        start = name if name is not None and name in {q.name for q in info.instrument.questions} else None
+        made = info.instrument.iterations(name) if name is not None else []
+        start = made[0].name if made else name
+        start = start if start is not None and start in {q.name for q in info.instrument.questions} else None
         session = PreviewSession.open(info.instrument, self.language, start_at=start)
         if start is not None and session.stopped_at is None and session.engine.path:
             self.notify(f"{len(session.engine.path)} earlier answers filled in by a quick path; PgUp changes them")
