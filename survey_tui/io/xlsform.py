@@ -13,7 +13,9 @@ Export writes an .xlsx that pyxform converts without error, with the same questi
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,27 +42,15 @@ from survey_tui.core.yamlfile import dump_yaml, write_bytes_atomic, write_text_a
 
 SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".md")
 
+#: names Babel's CLDR data does not give as written in XLSForms (CLDR says "Chinese (Traditional)")
 LANGUAGE_NAMES = {
-    "english": "en",
     "chinese": "zh",
     "traditional chinese": "zh-TW",
+    "chinese traditional": "zh-TW",
     "simplified chinese": "zh-CN",
-    "french": "fr",
-    "francais": "fr",
-    "spanish": "es",
-    "espanol": "es",
-    "german": "de",
-    "deutsch": "de",
-    "portuguese": "pt",
-    "arabic": "ar",
-    "swahili": "sw",
-    "hindi": "hi",
-    "japanese": "ja",
-    "korean": "ko",
-    "russian": "ru",
-    "indonesian": "id",
-    "vietnamese": "vi",
-    "thai": "th",
+    "chinese simplified": "zh-CN",
+    "chinese (traditional)": "zh-TW",
+    "chinese (simplified)": "zh-CN",
 }
 TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
@@ -103,6 +93,8 @@ UNSUPPORTED_TYPES = {
     "phonenumber": "phone number metadata",
     "email": "e-mail metadata",
 }
+#: a decimal question accepts as many places as a double keeps (XLSForm sets no limit; 15 digits are checked)
+DECIMAL_PLACES = 10
 XLS_FUNCTIONS = {
     "selected": "selected",
     "count-selected": "count_selected",
@@ -129,6 +121,7 @@ class _Context:
     codes: dict[str, dict[str, int]]  # question -> {choice name: code}
     self_name: str | None = None
     dropped: set[str] = field(default_factory=set)  # questions that were left out of the import
+    multis: set[str] = field(default_factory=set)  # select_multiple questions (names after renaming)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -202,9 +195,59 @@ def translate_expression(text: str, ctx: _Context) -> str:
     _codes_for_strings(out, names, ctx)
     translated = _join(out)
     try:
-        return canonical(translated)
+        root = parse_expression(translated).root
     except ExpressionError as exc:
         raise Unsupported(f"an expression our language cannot read ({exc.message})") from exc
+    return _ours(_multi_equality(root, ctx))
+
+
+def _multi_equality(node: Node, ctx: _Context) -> Node:
+    """`${m} = 'x'` on a select_multiple means "only x ticked" in ODK (the answer is the text 'x'); say so.
+
+    Any other comparison or arithmetic with a select_multiple's raw answer ('a b' as text) is refused.
+    """
+
+    def is_multi(n: Node) -> bool:
+        return (isinstance(n, Name) and n.name in ctx.multis) or (
+            isinstance(n, SelfRef) and ctx.self_name is not None and ctx.self_name in ctx.multis
+        )
+
+    def walk(n: Node) -> Node:
+        match n:
+            case Compare(op=op, left=left, right=right) if is_multi(left) or is_multi(right):
+                multi, other = (left, right) if is_multi(left) else (right, left)
+                if op not in ("=", "!=") or not isinstance(other, Literal) or isinstance(multi, SelfRef):
+                    raise Unsupported(f"'{op}' on the select_multiple answer '{_ours(multi)}'")
+                if other.value is None:
+                    return n
+                only = Logical(
+                    "and",
+                    Call("selected", (multi, other), n.position),
+                    Compare("=", Call("count_selected", (multi,), n.position), Literal(1, n.position), n.position),
+                    n.position,
+                )
+                return only if op == "=" else Not(only, n.position)
+            case Membership(operand=operand) if is_multi(operand):
+                raise Unsupported(f"comparing the select_multiple answer '{_ours(operand)}' with a list")
+            case Binary(left=left, right=right) if is_multi(left) or is_multi(right):
+                raise Unsupported("arithmetic on a select_multiple answer")
+            case Unary(op=op, operand=operand, position=pos):
+                return Unary(op, walk(operand), pos)
+            case Not(operand=operand, position=pos):
+                return Not(walk(operand), pos)
+            case Binary(op=op, left=left, right=right, position=pos):
+                return Binary(op, walk(left), walk(right), pos)
+            case Compare(op=op, left=left, right=right, position=pos):
+                return Compare(op, walk(left), walk(right), pos)
+            case Logical(op=op, left=left, right=right, position=pos):
+                return Logical(op, walk(left), walk(right), pos)
+            case Membership(operand=operand, items=items, negated=negated, position=pos):
+                return Membership(walk(operand), tuple(walk(i) for i in items), negated, pos)
+            case Call(function=function, args=args, position=pos):
+                return Call(function, tuple(walk(a) for a in args), pos)
+        return n
+
+    return walk(node)
 
 
 _PREC = {"or": 1, "and": 2, "not": 3, "compare": 4, "+": 5, "-": 5, "*": 6, "/": 6, "%": 6, "neg": 7}
@@ -366,15 +409,50 @@ class ImportResult:
         write_text_atomic(path, self.yaml_text())
 
 
-def _language(name: str, default_tag: str | None) -> str:
-    if name == "default":
-        return default_tag or "*"
+def _fold(name: str) -> str:
+    """A language name compared the way people mean it: case, accents and spacing ignored."""
+    decomposed = unicodedata.normalize("NFKD", name.strip().casefold())
+    return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).split())
+
+
+@functools.lru_cache(maxsize=1)
+def _language_names() -> dict[str, str]:
+    """Language name -> BCP 47 tag, from CLDR (via Babel): English names and each language's own name."""
+    from babel import Locale
+    from babel.localedata import locale_identifiers
+
+    names: dict[str, str] = {}
+    for code, name in Locale("en").languages.items():
+        names.setdefault(_fold(name), code.replace("_", "-"))
+    for ident in sorted(locale_identifiers()):
+        if "_" in ident:
+            continue
+        try:
+            autonym = Locale.parse(ident).get_language_name(ident)
+        except (ValueError, LookupError):  # pragma: no cover - CLDR lists only locales it can load
+            continue
+        if autonym:
+            names.setdefault(_fold(autonym), ident)
+    names.update({_fold(k): v for k, v in LANGUAGE_NAMES.items()})
+    return names
+
+
+def language_tag(name: str) -> str | None:
+    """The tag of an XLSForm language column (`English (en)`, `english`, `Español`, `العربية`), None if unknown."""
+    name = name.strip()
     match = re.search(r"\(([^)]+)\)\s*$", name)
-    if match:
+    if match and TAG.match(match.group(1).strip()):
         return match.group(1).strip()
     if TAG.match(name) and (len(name) <= 3 or "-" in name):
         return name
-    return LANGUAGE_NAMES.get(name.strip().lower(), re.sub(r"[^A-Za-z0-9-]+", "-", name.strip()).strip("-") or "*")
+    return _language_names().get(_fold(name))
+
+
+def _language(name: str, default_tag: str | None) -> str:
+    """A column's language as our tag; a name no language database knows is kept as written."""
+    if name == "default":
+        return default_tag or "*"
+    return language_tag(name) or name.strip() or "*"
 
 
 def _labels(value: Any, default_tag: str | None) -> dict[str, str]:
@@ -417,6 +495,8 @@ class _Importer:
         self.languages: list[str] = []
         self.dropped: set[str] = set()
         self.form_choices: dict[str, list[dict[str, Any]]] = {}
+        self.unknown_languages: set[str] = set()
+        self.multis: set[str] = set()
 
     def problem(self, name: str | None, message: str, severity: str = "warning") -> None:
         row = self.rows.get(name or "")
@@ -528,7 +608,7 @@ class _Importer:
 
     def collect_names(self, children: list[dict[str, Any]]) -> None:
         taken: set[str] = set()
-        for node in _walk(children):
+        for node in _walk(children, into_repeats=False):
             name = str(node.get("name") or "")
             if name and node.get("type") not in ("group", "repeat", "loop"):
                 safe = _safe_name(name, taken)
@@ -561,6 +641,11 @@ class _Importer:
                 f"left out with its {len(inner)} question(s): {', '.join(inner) or '-'}",
             )
             return
+        if _is_header_row(node):
+            self.dropped.add(name)
+            if not name.startswith(GENERATED_HEADER):
+                self.problem(name, f"'{name}' is a table's header row (appearance 'label'), not a question; left out")
+            return
         if kind == "group":
             grid = self.grid_of(node)
             if grid:
@@ -585,7 +670,7 @@ class _Importer:
     def grid_of(self, group: dict[str, Any]) -> bool:
         appearance = str((group.get("control") or {}).get("appearance") or "")
         children = _grid_rows(group)
-        generated = len(children) < len(group.get("children") or [])
+        generated = any(_is_header_row(c) for c in group.get("children") or [])
         return (
             ("table-list" in appearance or ("field-list" in appearance and generated))
             and len(children) >= 2
@@ -630,6 +715,13 @@ class _Importer:
         section["questions"].append(question)
 
     def labels(self, value: Any) -> dict[str, str]:
+        for raw in value if isinstance(value, dict) else ():
+            if raw != "default" and language_tag(str(raw)) is None and raw not in self.unknown_languages:
+                self.unknown_languages.add(raw)
+                self.problem(
+                    f"::{raw}",
+                    f"the language column '::{raw}' names no language survey-tui knows; kept as the tag '{raw}'",
+                )
         labels = _labels(value, self.default_tag)
         for lang in labels:
             if lang != "*" and lang not in self.languages:
@@ -687,13 +779,27 @@ class _Importer:
         if hint:
             q["hint"] = _label_value(hint)
         if our_type in ("single", "scale", "multi"):
+            itemset = str(node.get("itemset") or "")
+            if re.search(r"\.(csv|xml|geojson)$", itemset, re.IGNORECASE):
+                self.dropped.add(name)
+                widget = "select_one_from_file" if our_type != "multi" else "select_multiple_from_file"
+                self.problem(
+                    name,
+                    f"{widget} '{itemset}' takes its choices from a file survey-tui does not read; "
+                    f"question '{name}' left out",
+                )
+                return None
             list_name = self.choice_list(node)
+            if not self.lists[list_name]:
+                self.dropped.add(name)
+                self.problem(name, f"choice list '{list_name}' has no choices; question '{name}' left out")
+                return None
             q["choices"] = list_name
             self.codes[q["name"]] = self.list_codes[list_name]
-            if not self.lists[list_name]:
-                self.problem(name, f"choice list '{list_name}' has no choices")
+            if our_type == "multi":
+                self.multis.add(q["name"])
         if kind == "decimal":
-            q["decimals"] = 2
+            q["decimals"] = DECIMAL_PLACES
         if _truthy((node.get("parameters") or {}).get("randomize")):
             q["randomize"] = True
         if kind == "range":
@@ -746,7 +852,7 @@ class _Importer:
 
     # -- logic -----------------------------------------------------------------------------------
     def ctx(self, self_name: str | None) -> _Context:
-        return _Context(self.renames, self.codes, self_name, self.dropped)
+        return _Context(self.renames, self.codes, self_name, self.dropped, self.multis)
 
     def translate(self, text: str, xls_name: str, field_name: str, self_name: str | None) -> str | None:
         try:
@@ -769,7 +875,9 @@ class _Importer:
             if parts:
                 question["relevant"] = " and ".join(f"({p})" if len(parts) > 1 else p for p in parts)
             constraint = bind.get("constraint")
-            if constraint and question["type"] == "numeric":
+            message = self.labels(bind.get("jr:constraintMsg"))
+            if constraint and question["type"] == "numeric" and not message:
+                # min/max speak with survey-tui's own messages; a form's own message keeps the constraint
                 constraint = _peel_range(str(constraint), question)
             if constraint and question["type"] == "multi":
                 peeled = re.match(
@@ -782,7 +890,6 @@ class _Importer:
                 translated = self.translate(constraint, xls_name, "constraint", name)
                 if translated:
                     question["constraint"] = translated
-                    message = self.labels(bind.get("jr:constraintMsg"))
                     if message:
                         question["constraint_message"] = _label_value(message)
             calculate = bind.get("calculate")
@@ -892,12 +999,24 @@ def _unpipe(question: dict[str, Any], name: str) -> None:
             question[key] = fix(question[key])
 
 
+GENERATED_HEADER = "reserved_name_for_field_list_labels"
+
+
+def _is_header_row(node: dict[str, Any]) -> bool:
+    """A select with appearance `label`: a table's header (the choices as column heads), not a question.
+
+    pyxform writes one itself (`reserved_name_for_field_list_labels_N`) for a `table-list` group.
+    """
+    appearance = str((node.get("control") or {}).get("appearance") or "").split()
+    return str(node.get("type", "")).startswith("select") and "label" in appearance
+
+
 def _grid_rows(group: dict[str, Any]) -> list[dict[str, Any]]:
-    """A table-list group's rows, without the header rows pyxform generates for it."""
+    """A table-list group's rows, without its header rows (generated by pyxform or written by hand)."""
     return [
         c
         for c in group.get("children") or []
-        if not str(c.get("name", "")).startswith(("generated_table_list_label", "reserved_name_for_field_list_labels"))
+        if not str(c.get("name", "")).startswith("generated_table_list_label") and not _is_header_row(c)
     ]
 
 
@@ -921,12 +1040,12 @@ def _is_meta(node: dict[str, Any]) -> bool:
     )
 
 
-def _walk(children: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _walk(children: list[dict[str, Any]], into_repeats: bool = True) -> list[dict[str, Any]]:
     out = []
     for child in children:
         out.append(child)
-        if child.get("children"):
-            out.extend(_walk(child["children"]))
+        if child.get("children") and (into_repeats or child.get("type") not in ("repeat", "loop")):
+            out.extend(_walk(child["children"], into_repeats))
     return out
 
 
@@ -964,8 +1083,21 @@ def import_xlsform(path: Path) -> ImportResult:
 # ---------------------------------------------------------------------------------------------------
 
 
+def _choice_value(question: Node, code: Node, ins: Instrument) -> str | None:
+    """A code compared with (or selected in) a question as XLSForm stores it: the choice's name, quoted."""
+    if not (isinstance(question, Name) and isinstance(code, Literal)) or not ins.has_question(question.name):
+        return None
+    q = ins.question(question.name)
+    if not q.choice_options or isinstance(code.value, bool) or not isinstance(code.value, int | float | str):
+        return None
+    for c in q.choice_options:
+        if str(c.code) == str(code.value) or (isinstance(code.value, float) and code.value == c.code):
+            return "'" + (c.name or str(c.code)) + "'"
+    return None
+
+
 def _xls_expr(node: Node, ins: Instrument) -> str:
-    """Our expression tree as XPath the way XLSForm writes it."""
+    """Our expression tree as XPath the way XLSForm writes it (choice codes back to the form's names)."""
     match node:
         case Literal(value=value):
             if value is None:
@@ -987,18 +1119,25 @@ def _xls_expr(node: Node, ins: Instrument) -> str:
             xop = {"/": "div", "%": "mod"}.get(op, op)
             return f"({_xls_expr(left, ins)} {xop} {_xls_expr(right, ins)})"
         case Compare(op=op, left=left, right=right):
+            for one, other in ((left, right), (right, left)):
+                if isinstance(one, Name) and ins.has_question(one.name) and ins.question(one.name).type == "multi":
+                    raise Unsupported(f"comparing the multi question '{one.name}' with '{op}'")
+                if op in ("=", "!=") and (value := _choice_value(one, other, ins)) is not None:
+                    return f"{_xls_expr(one, ins)} {op} {value}"
             return f"{_xls_expr(left, ins)} {op} {_xls_expr(right, ins)}"
         case Logical(op=op, left=left, right=right):
             return f"({_xls_expr(left, ins)} {op} {_xls_expr(right, ins)})"
         case Membership(operand=operand, items=items, negated=negated):
-            value = _xls_expr(operand, ins)
-            body = " or ".join(f"{value} = {_xls_expr(item, ins)}" for item in items)
+            body = " or ".join(_xls_expr(Compare("=", operand, item, 0), ins) for item in items)
             return f"not({body})" if negated else f"({body})"
         case Call(function=function, args=args):
-            xargs = [_xls_expr(a, ins) for a in args]
             if function == "selected":
-                second = f"'{xargs[1]}'" if isinstance(args[1], Literal) else xargs[1]
-                return f"selected({xargs[0]}, {second})"
+                name = _xls_expr(args[0], ins)
+                value = _choice_value(args[0], args[1], ins)
+                if value is None:
+                    value = f"'{_xls_expr(args[1], ins)}'" if isinstance(args[1], Literal) else _xls_expr(args[1], ins)
+                return f"selected({name}, {value})"
+            xargs = [_xls_expr(a, ins) for a in args]
             if function == "count_selected":
                 return f"count-selected({xargs[0]})"
             if function == "answered":
@@ -1015,14 +1154,15 @@ def to_xlsform_expression(text: str, ins: Instrument) -> str:
     return _xls_expr(parse_expression(text).root, ins)
 
 
-#: language tag -> the name XLSForm puts before it (`label::Chinese (zh-TW)`, pyxform's preferred form)
-TAG_NAMES = {tag: name.title() for name, tag in LANGUAGE_NAMES.items() if name.isascii() and " " not in name}
-TAG_NAMES.update({"zh-TW": "Chinese", "zh-CN": "Chinese", "zh-HK": "Chinese", "en": "English"})
-
-
 def xlsform_language(tag: str) -> str:
-    """A language column suffix XLSForm-style: a name and the machine-readable code in brackets."""
-    return f"{TAG_NAMES.get(tag, TAG_NAMES.get(tag.split('-')[0], tag))} ({tag})"
+    """A language column suffix XLSForm-style: the English name (CLDR, via Babel) and the code in brackets."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        name = Locale.parse(tag.split("-")[0]).get_language_name("en") or tag
+    except (ValueError, UnknownLocaleError):
+        name = tag
+    return f"{name} ({tag})"
 
 
 def xlsform_sheets(ins: Instrument) -> tuple[list[list[Any]], list[list[Any]], list[list[Any]], list[str]]:
@@ -1043,7 +1183,8 @@ def xlsform_sheets(ins: Instrument) -> tuple[list[list[Any]], list[list[Any]], l
     written_lists: set[str] = set()
 
     def labels(value: dict[str, str] | None) -> list[str]:
-        return [label_text(value, lang) if value else "" for lang in langs]
+        """Each language's own text; a language without one stays empty (no other language's text copied)."""
+        return [(value.get(lang) or value.get("*") or "") if value else "" for lang in langs]
 
     def row(**cells: Any) -> list[Any]:
         out = []
@@ -1068,7 +1209,7 @@ def xlsform_sheets(ins: Instrument) -> tuple[list[list[Any]], list[list[Any]], l
         if name not in written_lists:
             written_lists.add(name)
             for c in q.choice_options:
-                choices.append([name, str(c.code), *labels(c.label)])
+                choices.append([name, c.name or str(c.code), *labels(c.label)])
                 text = label_text(c.label, ins.language) or str(c.code)
                 if c.exclusive:
                     notes.append(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from survey_tui.core.instrument.expressions import DictScope
 from survey_tui.core.instrument.loader import load_instrument, load_instrument_text
 from survey_tui.core.instrument.versions import diff_instruments
 from survey_tui.core.problems import LoadError
@@ -118,11 +119,21 @@ def test_export_converts_with_pyxform_and_round_trips(tmp_path: Path) -> None:
         for field in ("relevant", "calculate"):
             mine = getattr(q, field)
             assert getattr(other, field) == (canonical(mine) if mine else None), (q.name, field)
-        assert (other.min, other.max) == (q.min, q.max)
+        if q.constraint_message and (q.min, q.max) != (None, None):
+            # XLSForm has one constraint and one message: the range comes back inside the constraint, so the
+            # form's own message (in every language) is what a respondent out of range sees
+            assert (other.min, other.max) == (None, None) and other.constraint_message == q.constraint_message
+            expr = other.constraint_expr
+            assert expr is not None
+            for value in (q.min - 1, q.min, q.max, q.max + 1):  # type: ignore[operator]
+                inside = q.min <= value <= q.max  # type: ignore[operator]
+                assert expr.evaluate_bool(DictScope({}), value) == inside, (q.name, value)
+        else:
+            assert (other.min, other.max) == (q.min, q.max)
     diff = diff_instruments(original, imported)
     fields = {c.field.split("[")[0] for changes in diff.changed.values() for c in changes}
-    # the only differences are what XLSForm has no place for
-    assert fields <= {"special codes", "choice 97 exclusive", "constraint"}, fields
+    # the only differences are what XLSForm has no place for, and ranges that share the form's message
+    assert fields <= {"special codes", "choice 97 exclusive", "constraint", "min", "max"}, fields
 
 
 def test_cli_strict_mode_and_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,195 @@
+"""XLSForm import and export mean what ODK means: each defect found on real forms, on a small form that shows it."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from survey_tui.core.instrument.expressions import DictScope
+from survey_tui.core.instrument.loader import load_instrument_text
+from survey_tui.core.instrument.model import Instrument
+from survey_tui.core.interview.engine import InterviewEngine
+from survey_tui.io.xlsform import ImportResult, export_xlsform, import_xlsform, language_tag
+
+FORM = """\
+|survey||||||||
+||type|name|label::Français|label::العربية|constraint|constraint_message::Français|constraint_message::العربية|
+||select_one_from_file villages.csv|village|Village|قرية||||
+||select_multiple litter|litter|Déchets|نفايات||||
+||text|detail|Précisez|حدد||||
+||integer|age|Âge|عمر|. >= 0 and . <= 120|Entre 0 et 120|بين 0 و 120|
+||decimal|weight|Poids|وزن||||
+|choices|||||
+||list_name|name|label::Français|label::العربية|
+||litter|paper|Papier|ورق|
+||litter|other|Autre|آخر|
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "form.md") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def loaded(result: ImportResult) -> Instrument:
+    instrument, problems = load_instrument_text(result.yaml_text(), "imported.yaml")
+    assert instrument is not None, [str(p) for p in problems]
+    return instrument
+
+
+def with_relevant(text: str, relevant: str) -> str:
+    """FORM with `relevant` on the 'detail' row (a relevant column added to the survey sheet)."""
+    out = []
+    in_survey = True
+    for line in text.splitlines():
+        in_survey = in_survey and not line.startswith("|choices")
+        if in_survey:
+            line += "relevant|" if line.startswith("||type") else f"{relevant}|" if line.startswith("||text") else "|"
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def test_language_columns_in_their_own_script_and_with_accents_get_proper_tags(tmp_path: Path) -> None:
+    instrument = loaded(import_xlsform(write(tmp_path, FORM)))
+    assert instrument.languages == ["fr", "ar"]
+    assert instrument.question("litter").label == {"fr": "Déchets", "ar": "نفايات"}
+    for name, tag in (("Español", "es"), ("English (en)", "en"), ("Deutsch (de)", "de"), ("中文", "zh")):
+        assert language_tag(name) == tag
+    assert language_tag("Elvish of the West") is None
+
+
+def test_an_unknown_language_name_is_kept_and_named(tmp_path: Path) -> None:
+    form = FORM.replace("label::العربية", "label::Elvish")
+    result = import_xlsform(write(tmp_path, form))
+    assert "Elvish" in loaded(result).languages
+    assert any(p.where == "::Elvish" and "names no language" in p.message for p in result.problems)
+
+
+def test_select_one_from_file_is_refused_by_name_never_a_question_without_choices(tmp_path: Path) -> None:
+    result = import_xlsform(write(tmp_path, FORM))
+    assert not loaded(result).has_question("village")
+    message = next(p.message for p in result.problems if p.where == "village")
+    assert "select_one_from_file 'villages.csv'" in message and "left out" in message
+
+
+def test_a_range_constraint_keeps_its_message_in_every_language(tmp_path: Path) -> None:
+    instrument = loaded(import_xlsform(write(tmp_path, FORM)))
+    age = instrument.question("age")
+    assert age.constraint_message == {"fr": "Entre 0 et 120", "ar": "بين 0 و 120"}
+    engine = InterviewEngine(instrument, language="fr")
+    engine.start()
+    for answer in ([1], "x"):  # litter: paper; detail
+        assert engine.submit(answer).accepted
+    assert engine.current is not None and engine.current.name == "age"
+    refused = engine.submit("121")
+    assert not refused.accepted and refused.rejection is not None
+    assert refused.rejection.message == "Entre 0 et 120"  # the form's French, not survey-tui's English
+    assert engine.submit("120").accepted
+
+
+def test_a_decimal_question_gets_no_invented_limit(tmp_path: Path) -> None:
+    instrument = loaded(import_xlsform(write(tmp_path, FORM)))
+    engine = InterviewEngine(instrument, language="fr")
+    engine.start()
+    for answer in ([1], "x", "30"):
+        assert engine.submit(answer).accepted
+    assert engine.current is not None and engine.current.name == "weight"
+    assert engine.submit("72.125").accepted  # three places: the form sets no limit
+    assert engine.answers["weight"].value == 72.125
+
+
+@pytest.mark.parametrize(
+    ("relevant", "ticked", "asked"),
+    [
+        ("${litter}='other'", ["other"], True),
+        ("${litter}='other'", ["paper", "other"], False),  # ODK: the answer 'paper other' is not 'other'
+        ("${litter}='other'", ["paper"], False),
+        ("${litter} != 'other'", ["paper", "other"], True),
+        ("${litter} != 'other'", ["other"], False),
+        ("selected(${litter}, 'other')", ["paper", "other"], True),
+    ],
+)
+def test_select_multiple_compared_with_equals_means_only_that_ticked(
+    tmp_path: Path, relevant: str, ticked: list[str], asked: bool
+) -> None:
+    result = import_xlsform(write(tmp_path, with_relevant(FORM, relevant)))
+    instrument = loaded(result)
+    detail = instrument.question("detail")
+    assert detail.relevant_expr is not None, [str(p) for p in result.problems]
+    codes = {c.name: c.code for c in instrument.question("litter").choice_options}
+    scope = DictScope({"litter": [codes[t] for t in ticked]})
+    assert detail.relevant_expr.evaluate_bool(scope) is asked
+
+
+def test_other_comparisons_of_a_select_multiple_are_refused_by_name(tmp_path: Path) -> None:
+    result = import_xlsform(write(tmp_path, with_relevant(FORM, "${litter} > 'other'")))
+    assert loaded(result).question("detail").relevant is None
+    assert any(p.where == "detail" and "select_multiple" in p.message for p in result.problems)
+
+
+TABLE = """\
+| survey |             |              |               |               |
+|        | type        | name         | label         | appearance    |
+|        | text        | name         | Your name     |               |
+|        | begin_group | opinions     | Opinions      | field-list    |
+|        | select_one yn | header     | Choices       | label         |
+|        | select_one yn | q1         | Tea?          | list-nolabel  |
+|        | select_one yn | q2         | Coffee?       | list-nolabel  |
+|        | end_group   |              |               |               |
+|        | begin_group | tbl          | Table         | field-list    |
+|        | select_multiple yn | mhead | Choices       | label         |
+|        | select_multiple yn | m1    | Mornings      |               |
+|        | select_multiple yn | m2    | Evenings      |               |
+|        | end_group   |              |               |               |
+|        | begin_repeat | member      | Member        |               |
+|        | text        | name         | Member's name |               |
+|        | end_repeat  |              |               |               |
+| choices |           |      |       |
+|         | list_name | name | label |
+|         | yn        | yes  | Yes   |
+|         | yn        | no   | No    |
+"""
+
+
+def test_header_rows_are_not_answerable_and_top_level_names_are_kept(tmp_path: Path) -> None:
+    result = import_xlsform(write(tmp_path, TABLE))
+    instrument = loaded(result)
+    names = [q.name for q in instrument.questions]
+    assert "name" in names  # not renamed because a question inside the dropped repeat is also 'name'
+    assert not any(n.startswith(("header", "reserved_name_for_field_list_labels")) for n in names), names
+    assert instrument.question("opinions").type == "grid"
+    assert [i.name for i in instrument.question("opinions").items or []] == ["q1", "q2"]
+    assert {"m1", "m2"} <= set(names)
+    messages = {p.where: p.message for p in result.problems}
+    assert "header row" in messages["mhead"] and not instrument.has_question("mhead")
+    assert not any("became" in m for m in messages.values()), messages
+    assert not any(str(w).startswith("reserved_name") for w in messages)
+
+
+def test_export_keeps_choice_names_and_each_language_its_own_text(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+    from pyxform.xls2xform import convert
+
+    form = with_relevant(FORM.replace("|قرية|", "||").replace("|ورق|", "||"), "${litter}='other'")
+    instrument = loaded(import_xlsform(write(tmp_path, form)))
+    target = tmp_path / "out.xlsx"
+    export_xlsform(instrument, target)
+    assert "<h:html" in convert(str(target)).xform
+    book = load_workbook(target)
+    header, *rows = [[c.value for c in r] for r in book["choices"].rows]
+    names = [r[1] for r in rows if r[0] == "litter"]
+    assert names == ["paper", "other"]
+    arabic = header.index("label::Arabic (ar)")
+    assert [r[arabic] for r in rows if r[0] == "litter"] == [None, "آخر"]  # no French copied into Arabic
+    survey = [[c.value for c in r] for r in book["survey"].rows]
+    relevant = survey[0].index("relevant")
+    detail = next(r for r in survey if r[1] == "detail")
+    assert "selected(${litter}, 'other')" in detail[relevant]
+    back = loaded(import_xlsform(target))
+    assert [(c.code, c.name) for c in back.question("litter").choice_options] == [(1, "paper"), (2, "other")]
+    scope = DictScope({"litter": [1, 2]})
+    assert back.question("detail").relevant_expr.evaluate_bool(scope) is False  # type: ignore[union-attr]
+    assert back.question("detail").relevant_expr.evaluate_bool(DictScope({"litter": [2]})) is True  # type: ignore[union-attr]
