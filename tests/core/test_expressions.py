@@ -365,6 +365,9 @@ def test_function_table_is_complete() -> None:
         "abs",
         "length",
         "coalesce",
+        "item",
+        "iteration",
+        "indexed",
     }
 
 

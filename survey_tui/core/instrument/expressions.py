@@ -24,7 +24,11 @@ Syntax
   Precedence, loosest first: ``or`` < ``and`` < ``not`` < comparison < ``+ -`` < ``* / %`` < unary minus;
 * functions (names case-insensitive): ``selected(q, code)``, ``count_selected(q)``, ``answered(q)``,
   ``dont_know(q)``, ``refused(q)``, ``if(cond, a, b)``, ``min(a, ...)``, ``max(a, ...)``,
-  ``round(x[, digits])``, ``abs(x)``, ``length(s)``, ``coalesce(a, ...)``.
+  ``round(x[, digits])``, ``abs(x)``, ``length(s)``, ``coalesce(a, ...)``;
+* loops (see the instrument's ``Loop``): ``item()`` is the current iteration's code, ``iteration()`` its
+  1-based number, ``indexed(q, n)`` the answer to loop question ``q`` in iteration ``n`` (the variable
+  ``q_n``).  The loader binds them for every iteration (:meth:`Expression.bind`), so an interview never
+  evaluates them unbound; over a stacked frame (one row per iteration) the resolver supplies them.
 
 Missing values
 --------------
@@ -45,6 +49,8 @@ Missing values
   multi-choice selection counts as answered).  ``dont_know(q)`` / ``refused(q)`` test the special code.
 * ``min`` / ``max`` ignore ``None`` (``None`` only when every argument is); mixing numbers and strings
   gives ``None``.  ``coalesce`` returns the first non-``None`` argument.
+* ``item()`` / ``iteration()`` outside a loop are ``None``; ``indexed(q, n)`` is ``None`` when ``n`` is not a
+  whole number.  In polars, ``indexed()`` needs ``n`` to be a literal (after binding it usually is).
 * ``round`` rounds half away from zero (``round(2.5) = 3``); ``digits`` must be a non-negative integer
   literal.  ``abs``/``round`` of a non-number and ``length`` of a non-string are ``None``.
 * :meth:`Expression.evaluate_bool` returns a strict Python ``bool`` (``None`` becomes ``False``).
@@ -241,6 +247,9 @@ FUNCTIONS: Mapping[str, _FunctionSpec] = {
     "abs": _FunctionSpec(1, 1, False, "abs(x)"),
     "length": _FunctionSpec(1, 1, False, "length(text)"),
     "coalesce": _FunctionSpec(1, None, False, "coalesce(a, b, ...)"),
+    "item": _FunctionSpec(0, 0, False, "item()"),
+    "iteration": _FunctionSpec(0, 0, False, "iteration()"),
+    "indexed": _FunctionSpec(2, 2, True, "indexed(question, iteration)"),
 }
 """Known functions; exposed so editors can offer completion and signatures."""
 
@@ -350,6 +359,27 @@ class Expression:
     def uses_self(self) -> bool:
         return any(isinstance(node, SelfRef) for node in _walk(self.root))
 
+    def bind(
+        self,
+        rename: Mapping[str, str],
+        item: int | None = None,
+        iteration: int | None = None,
+        indexed: Callable[[str, int], str | None] | None = None,
+    ) -> Expression:
+        """The expression for one loop iteration: names renamed (``fam`` -> ``fam_3``), ``item()`` and
+        ``iteration()`` replaced by their values, and ``indexed(q, n)`` with a constant ``n`` turned into the
+        name ``indexed(q, n)`` returns (default ``q_n``; None makes it missing, e.g. an iteration not asked
+        yet).  The text stays the one written, so messages point into what the author typed.
+        """
+        binder = _Binder(rename, item, iteration, indexed or (lambda name, n: f"{name}_{n}"))
+        root = binder.bind(self.root)
+        return self if root == self.root else Expression(self.text, root)
+
+    @cached_property
+    def unbound_indexed(self) -> tuple[Call, ...]:
+        """``indexed()`` calls whose iteration is not a constant (the loader reports them)."""
+        return tuple(n for n in _walk(self.root) if isinstance(n, Call) and n.function == "indexed")
+
     def evaluate(self, scope: Scope, self_value: object = None) -> object:
         """Evaluate against one interview; ``self_value`` is what ``.`` stands for.
 
@@ -395,6 +425,67 @@ def _walk(node: Node) -> Iterator[Node]:
         case Call(args=args):
             for arg in args:
                 yield from _walk(arg)
+
+
+_LOOP_FUNCTIONS = frozenset({"item", "iteration", "indexed"})
+
+
+def _is_constant(node: Node) -> bool:
+    """No names, no '.', no loop functions: the value is the same in every interview."""
+    for sub in _walk(node):
+        if isinstance(sub, Name | SelfRef):
+            return False
+        if isinstance(sub, Call) and (sub.function in _LOOP_FUNCTIONS or FUNCTIONS[sub.function].name_first):
+            return False
+    return True
+
+
+class _Binder:
+    """Rewrites an AST for one loop iteration (see :meth:`Expression.bind`)."""
+
+    def __init__(
+        self,
+        rename: Mapping[str, str],
+        item: int | None,
+        iteration: int | None,
+        indexed: Callable[[str, int], str | None],
+    ) -> None:
+        self.rename, self.item, self.iteration, self.indexed = rename, item, iteration, indexed
+
+    def bind(self, node: Node) -> Node:
+        match node:
+            case Name(name=name, position=position):
+                return Name(self.rename.get(name, name), position) if name in self.rename else node
+            case Unary(op=op, operand=operand, position=position):
+                return Unary(op, self.bind(operand), position)
+            case Not(operand=operand, position=position):
+                return Not(self.bind(operand), position)
+            case Binary(op=op, left=left, right=right, position=position):
+                return Binary(op, self.bind(left), self.bind(right), position)
+            case Compare(op=op, left=left, right=right, position=position):
+                return Compare(op, self.bind(left), self.bind(right), position)
+            case Logical(op=op, left=left, right=right, position=position):
+                return Logical(op, self.bind(left), self.bind(right), position)
+            case Membership(operand=operand, items=items, negated=negated, position=position):
+                return Membership(self.bind(operand), tuple(self.bind(i) for i in items), negated, position)
+            case Call(function="item", position=position) if self.item is not None:
+                return Literal(self.item, position)
+            case Call(function="iteration", position=position) if self.iteration is not None:
+                return Literal(self.iteration, position)
+            case Call(function="indexed", args=(Name() as target, index), position=position):
+                index = self.bind(index)
+                if _is_constant(index):
+                    number = Expression("", index).evaluate(DictScope({}))
+                    if not (_is_number(number) and float(number).is_integer()):  # type: ignore[arg-type]
+                        return Literal(None, position)
+                    name = self.indexed(target.name, int(number))  # type: ignore[arg-type]
+                    return Literal(None, position) if name is None else Name(name, target.position)
+                return Call("indexed", (target, index), position)
+            case Call(function=function, args=args, position=position):
+                if FUNCTIONS[function].name_first:
+                    return Call(function, (self.bind(args[0]), *(self.bind(a) for a in args[1:])), position)
+                return Call(function, tuple(self.bind(a) for a in args), position)
+        return node
 
 
 @functools.lru_cache(maxsize=4096)
@@ -636,6 +727,8 @@ class DictScope:
 
     values: Mapping[str, object]
     specials: Mapping[str, str] = field(default_factory=dict)
+    loop_item: int | None = None  # what item() reads (one row of a stacked loop frame)
+    loop_iteration: int | None = None
 
     def value(self, name: str) -> object | None:
         if self.specials.get(name):
@@ -795,6 +888,13 @@ class _Evaluator:
     def call(self, node: Call) -> object:
         args = node.args
         function = node.function
+        if function in ("item", "iteration"):
+            return getattr(self.scope, f"loop_{function}", None)
+        if function == "indexed":
+            number = self.eval(args[1])
+            if not (_is_number(number) and float(number).is_integer()):  # type: ignore[arg-type]
+                return None
+            return self.scope.value(f"{args[0].name}_{int(number)}")  # type: ignore[union-attr, arg-type]
         if FUNCTIONS[function].name_first:
             name = args[0].name  # type: ignore[union-attr]
             if function == "dont_know" or function == "refused":
@@ -1121,6 +1221,18 @@ class _PolarsCompiler:
 
     def call(self, node: Call) -> _Compiled:
         function, args = node.function, node.args
+        if function in ("item", "iteration"):
+            source = getattr(self.resolver, f"loop_{function}", None)
+            return (source(), _Kind.NUM) if callable(source) else _null()
+        if function == "indexed":
+            index = args[1]
+            if not isinstance(index, Literal):
+                raise self.error(
+                    "indexed() with a computed iteration works in interviews, not in bulk filters", index.position
+                )
+            if not (_is_number(index.value) and float(index.value).is_integer()):  # type: ignore[arg-type]
+                return _null()
+            return self.compile(Name(f"{args[0].name}_{int(index.value)}", args[0].position))  # type: ignore[union-attr, arg-type]
         if FUNCTIONS[function].name_first:
             name = args[0].name  # type: ignore[union-attr]
             if function in ("dont_know", "refused"):

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,12 +15,18 @@ from pathlib import Path
 from survey_tui.core.instrument.expressions import Expression, ExpressionError, parse_expression
 from survey_tui.core.instrument.model import (
     CHOICE_TYPES,
+    MAX_ITERATIONS,
     PIPE_PATTERN,
     SPECIAL_NAMES,
+    Choice,
     Instrument,
+    LoopPlan,
+    LoopSlot,
     Question,
+    Section,
     SpecialCode,
     _default_specials,
+    label_text,
 )
 from survey_tui.core.problems import LoadError, Problem, Severity
 from survey_tui.core.yamlfile import PathKey, YamlDocument, parse_yaml_text, read_yaml, validate_document
@@ -41,6 +48,9 @@ class _Compiler:
         self.ins = instrument
         self.defaults = defaults
         self.findings: list[Finding] = []
+        #: a question made from a loop template -> (its plan, its slot), for binding its expressions
+        self.slots: dict[str, tuple[LoopPlan, LoopSlot]] = {}
+        self.templates: dict[str, str] = {}  # loop question as written -> loop name
 
     def add(
         self,
@@ -50,7 +60,13 @@ class _Compiler:
         hint: str | None = None,
         severity: Severity = "error",
     ) -> None:
-        self.findings.append(Finding(tuple(path), where, message, hint, severity))
+        copy = self.slots.get(where)
+        if copy is not None:  # a question made from a loop template: report it once, at the template
+            plan, slot = copy
+            where, message = slot.template, f"in loop '{plan.name}': {message}"
+        finding = Finding(tuple(path), where, message, hint, severity)
+        if finding not in self.findings:
+            self.findings.append(finding)
 
     # -- main ------------------------------------------------------------------------------------
     def run(self) -> list[Finding]:
@@ -71,14 +87,32 @@ class _Compiler:
         variables: dict[str, str] = {}
         section_of = {}
         paths: dict[str, tuple[PathKey, ...]] = {}
+        plans: dict[str, LoopPlan] = {}
+        for section in ins.sections:
+            if section.loop is not None:
+                for q in section.questions:
+                    self.templates.setdefault(q.name, section.name)
         for si, section in enumerate(ins.sections):
-            for qi, q in enumerate(section.questions):
+            entries: list[tuple[int, Question]] = list(enumerate(section.questions))
+            if section.loop is not None:
+                plan = self.loop_plan(si, section, by_name)
+                if plan is not None:
+                    plans[section.name] = plan
+                    entries = [
+                        (qi, self.iteration_copy(plan, q, key, number))
+                        for number, key in enumerate(plan.keys, 1)
+                        for qi, q in enumerate(section.questions)
+                    ]
+                else:
+                    entries = []
+            for qi, q in entries:
                 path = ("sections", si, "questions", qi)
-                if q.name in by_name:
+                if q.name in by_name or (q.slot is None and self.templates.get(q.name, section.name) != section.name):
+                    made = f"loop question '{q.slot.template}' makes '{q.name}', and " if q.slot else ""
                     self.add(
                         [*path, "name"],
                         q.name,
-                        f"question name '{q.name}' is used twice",
+                        f"{made}question name '{q.name}' is used twice",
                         "every question needs its own name",
                     )
                     continue
@@ -100,19 +134,23 @@ class _Compiler:
         ins._order = order
         ins._variables = variables
         ins._section_of = section_of
+        ins._loops = plans
+        ins._templates = {name: loop for name, loop in self.templates.items() if loop in plans}
 
         section_names: set[str] = set()
         for si, section in enumerate(ins.sections):
             if section.name in section_names:
                 self.add(["sections", si, "name"], section.name, f"section name '{section.name}' is used twice")
             section_names.add(section.name)
-            first = next((order[q.name] for q in section.questions if q.name in order), len(questions))
+            members = [q for q in questions if section_of[q.name] is section]
+            first = order[members[0].name] if members else len(questions)
             section._relevant = self.expression(
                 ["sections", si, "relevant"], f"section {section.name}", section.relevant, before=first
             )
-            for q in section.questions:
-                if by_name.get(q.name) is q:
-                    self.question(q, paths[q.name], specials)
+            for q in members:
+                self.question(q, paths[q.name], specials)
+            if section.loop is not None:
+                self.translations(["sections", si, "loop", "label"], f"loop {section.name}", section.loop.label)
 
         for ri, rule in enumerate(ins.terminate):
             rule._when = self.expression(
@@ -244,6 +282,10 @@ class _Compiler:
 
         # expressions
         q._relevant = self.expression([*path, "relevant"], q.name, q.relevant, before=index)
+        if q.slot is not None:  # an iteration is only asked while its item is chosen / within the count
+            active = ins._loops[q.slot.loop].active[q.slot.key]
+            if active is not None:
+                q._relevant = active if q._relevant is None else _conjunction(active, q._relevant)
         q._constraint = self.expression([*path, "constraint"], q.name, q.constraint, before=index + 1)
         q._calculate = self.expression([*path, "calculate"], q.name, q.calculate, before=index)
         q._choice_filter = self.expression([*path, "choice_filter"], q.name, q.choice_filter, before=index)
@@ -255,6 +297,173 @@ class _Compiler:
             )
         if q._relevant is not None and q._relevant.uses_self:
             self.add([*path, "relevant"], q.name, "'.' (this answer) cannot decide whether to ask the question")
+
+    # -- loops -----------------------------------------------------------------------------------
+    def loop_plan(self, si: int, section: Section, earlier: dict[str, Question]) -> LoopPlan | None:
+        """The iterations of a loop section, or None (with a finding) when its source is unusable."""
+        loop, path = section.loop, ("sections", si, "loop")
+        assert loop is not None
+        where = f"loop {section.name}"
+        kind = loop.kind
+        if kind is None:
+            self.add(
+                path,
+                where,
+                "a loop needs exactly one of over: (a multi question), count: (a numeric "
+                "question) or choices: (a fixed list)",
+            )
+            return None
+        if section.name in self.templates or section.name in earlier:
+            self.add(
+                [*path[:2], "name"],
+                where,
+                f"loop name '{section.name}' is also a question name",
+                "the loop's name pipes its item's label, so it needs a name of its own",
+            )
+        if loop.max is not None and kind != "count":
+            self.add([*path, "max"], where, "max: only applies to count loops", severity="warning")
+        source: str | None = None
+        choices: list[Choice] = []
+        keys: list[int]
+        if kind == "choices":
+            if isinstance(loop.choices, str):
+                if loop.choices not in self.ins.choice_lists:
+                    close = difflib.get_close_matches(loop.choices, list(self.ins.choice_lists), n=1)
+                    self.add(
+                        [*path, "choices"],
+                        where,
+                        f"unknown choice list '{loop.choices}'",
+                        f"did you mean '{close[0]}'?" if close else "define it under choice_lists:",
+                    )
+                    return None
+                choices = list(self.ins.choice_lists[loop.choices])
+            else:
+                choices = list(loop.choices or [])
+                self.check_codes([*path, "choices"], where, [c.code for c in choices])
+            keys = [c.code for c in choices]
+        else:
+            source = loop.over if kind == "over" else loop.count
+            assert source is not None
+            q = earlier.get(source)
+            wanted = "multi" if kind == "over" else "numeric"
+            if q is None:
+                later = any(source == q.name for s in self.ins.sections for q in s.questions)
+                self.add(
+                    [*path, kind],
+                    where,
+                    f"{kind}: '{source}' is " + ("asked later" if later else "not a question of this instrument"),
+                    f"a loop can only go {kind} a {wanted} question asked before it",
+                )
+                return None
+            if q.type != wanted or q.slot is not None:
+                self.add(
+                    [*path, kind],
+                    where,
+                    f"{kind}: '{source}' is a {q.type} question" + (" in a loop" if q.slot else ""),
+                    f"{kind}: needs a {wanted} question outside any loop (loops do not nest)",
+                )
+                return None
+            if kind == "over":
+                options = self.ins.choice_lists.get(q.choices, []) if isinstance(q.choices, str) else q.choices or []
+                choices = [c for c in options if not c.exclusive and not c.missing]
+                keys = [c.code for c in choices]
+            else:
+                most = loop.max if loop.max is not None else q.max
+                if most is None or most < 1:
+                    self.add(
+                        [*path, "count"],
+                        where,
+                        f"count loop over '{source}' has no max",
+                        f"give max: (at most {MAX_ITERATIONS}) or a max on '{source}'",
+                    )
+                    return None
+                if most > MAX_ITERATIONS or not float(most).is_integer():
+                    self.add(
+                        [*path, "max" if loop.max is not None else "count"],
+                        where,
+                        f"a count loop has at most {MAX_ITERATIONS} iterations, not {most:g}",
+                        "give max: a whole number of iterations",
+                    )
+                    return None
+                if loop.max is not None and (q.max is None or q.max > loop.max):
+                    self.add(
+                        [*path, "max"],
+                        where,
+                        f"'{source}' accepts answers above max {loop.max}: only {loop.max} iterations are asked",
+                        f"give '{source}' max: {loop.max} as well",
+                        severity="warning",
+                    )
+                keys = list(range(1, int(most) + 1))
+        if not keys:
+            self.add(path, where, "the loop has no items to go through")
+            return None
+        if not section.questions:
+            self.add([*path[:2], "questions"], where, "the loop has no questions", severity="warning")
+        labels = {c.code: dict(c.label) for c in choices} if kind != "count" else {k: {"*": str(k)} for k in keys}
+        active: dict[int, Expression | None] = {
+            key: None
+            if kind == "choices"
+            else parse_expression(f"selected({source}, {key})" if kind == "over" else f"{source} >= {key}")
+            for key in keys
+        }
+        return LoopPlan(
+            name=section.name,
+            kind=kind,
+            source=source,
+            keys=tuple(keys),
+            item_labels=labels,
+            templates=tuple(q.name for q in section.questions),
+            label=dict(loop.label),
+            active=active,
+        )
+
+    def iteration_copy(self, plan: LoopPlan, template: Question, key: int, number: int) -> Question:
+        """One iteration's question: its own name, labels piped with the item, expressions bound later."""
+        q = template.model_copy(deep=True, update={"name": plan.variable(template.name, key)})
+        slot = LoopSlot(plan.name, template.name, key, number)
+        q._slot = slot
+        self.slots[q.name] = (plan, slot)
+        default = self.ins.language
+
+        def pipe(text: str, lang: str) -> str:
+            def one(match: re.Match[str]) -> str:
+                name = match.group(1)
+                if name == plan.name:
+                    return label_text(plan.item_labels[key], lang, default)
+                if name in plan.templates:
+                    return "${" + plan.variable(name, key) + "}"
+                return match.group(0)
+
+            return PIPE_PATTERN.sub(one, text) if "{" in text else text
+
+        def labels(values: dict[str, str] | None) -> dict[str, str] | None:
+            return None if values is None else {lang: pipe(text, lang) for lang, text in values.items()}
+
+        q.label = labels(q.label) or {}
+        q.hint = labels(q.hint)
+        q.constraint_message = labels(q.constraint_message)
+        for choice in q.choices if isinstance(q.choices, list) else []:
+            choice.label = labels(choice.label) or {}
+        for item in q.items or []:
+            item.label = labels(item.label) or {}
+        return q
+
+    def bind(self, expr: Expression, owner: str, before: int) -> Expression:
+        """An expression of a loop question, made for its iteration (see Loop); others get indexed() resolved."""
+        copy = self.slots.get(owner)
+        ins = self.ins
+        if copy is None:
+            return expr.bind({}) if expr.unbound_indexed else expr
+        plan, slot = copy
+
+        def indexed(name: str, key: int) -> str | None:
+            target = f"{name}_{key}"
+            if name in plan.templates:  # an iteration of this loop not asked before this point reads as missing
+                return target if key in plan.keys and ins._order.get(target, before) < before else None
+            return target
+
+        rename = {name: plan.variable(name, slot.key) for name in plan.templates}
+        return expr.bind(rename, item=slot.key, iteration=slot.iteration, indexed=indexed)
 
     def piping(self, path: Sequence[PathKey], owner: str, text: str, before: int) -> None:
         for match in PIPE_PATTERN.finditer(text or ""):
@@ -269,6 +478,16 @@ class _Compiler:
         except ExpressionError as exc:
             self.add(path, owner, f"{path[-1]}: {exc.message} at position {exc.position} in '{text}'")
             return None
+        expr = self.bind(expr, owner, before)
+        for call in expr.unbound_indexed:
+            self.add(
+                path,
+                owner,
+                f"{path[-1]}: indexed() at position {call.position} in '{text}' needs an iteration known when "
+                "the questionnaire loads",
+                "give a number, item() or iteration() arithmetic, e.g. indexed(age, iteration() - 1)",
+            )
+            return None
         ok = True
         for ref in expr.references:
             ok &= self.reference(path, owner, ref.name, ref.position, before, f"in '{text}'")
@@ -280,6 +499,17 @@ class _Compiler:
         ins = self.ins
         field = str(path[-1]) if not isinstance(path[-1], int) else "label"
         owner_q = ins.owner_of(name)
+        if owner_q is None and name in self.templates:
+            loop = self.templates[name]
+            plan = ins._loops.get(loop)
+            example = plan.variable(name, plan.keys[0]) if plan and plan.keys else f"{name}_1"
+            self.add(
+                path,
+                owner,
+                f"{field}: '{name}' at position {position} {context} is asked once per item of loop '{loop}'",
+                f"name one iteration, e.g. '{example}' or indexed({name}, {example.rsplit('_', 1)[1]})",
+            )
+            return False
         if owner_q is None:
             known = list(ins._variables)
             close = difflib.get_close_matches(name, known, n=1)
@@ -307,6 +537,12 @@ class _Compiler:
             if code in seen:
                 self.add([*path, i, "code"], owner, f"choice code {code} appears twice")
             seen.add(code)
+
+
+def _conjunction(first: Expression, second: Expression) -> Expression:
+    from survey_tui.core.instrument.expressions import Logical
+
+    return Expression(f"({first.text}) and ({second.text})", Logical("and", first.root, second.root, 1))
 
 
 def _in_range(value: float, low: float | None, high: float | None) -> bool:

@@ -9,6 +9,7 @@ interview engine never parses text while an interviewer waits.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator
@@ -25,6 +26,9 @@ CHOICE_TYPES = frozenset({"single", "multi", "scale", "grid"})
 CODED_TYPES = frozenset({"single", "scale"})
 #: Types an interviewer answers (notes are shown, calculates are derived).
 ANSWERABLE_TYPES = frozenset({"single", "multi", "scale", "grid", "numeric", "text", "date"})
+
+#: The most iterations one loop may have (a count loop's max:); each iteration is a screen per question.
+MAX_ITERATIONS = 200
 
 NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 PIPE_PATTERN = re.compile(r"\$?\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -136,6 +140,7 @@ class Question(_Model):
     _specials: dict[str, SpecialCode] = PrivateAttr(default_factory=dict)
     _section: str = PrivateAttr(default="")
     _required: bool = PrivateAttr(default=False)
+    _slot: LoopSlot | None = PrivateAttr(default=None)
 
     @field_validator("min_date", "max_date")
     @classmethod
@@ -207,6 +212,11 @@ class Question(_Model):
     def answerable(self) -> bool:
         return self.type in ANSWERABLE_TYPES
 
+    @property
+    def slot(self) -> LoopSlot | None:
+        """For a question asked in a loop: which loop, which iteration, and the question it was made from."""
+        return self._slot
+
     def choice(self, code: int) -> Choice | None:
         return next((c for c in self._choices if c.code == code), None)
 
@@ -221,12 +231,78 @@ class Question(_Model):
         return [self.name]
 
 
+class Loop(_Model):
+    """A section asked once per item: its questions repeat for each iteration.
+
+    Exactly one of three sources says what the iterations are:
+
+    * ``over: q`` -- a multi question asked earlier (loop and merge): one iteration per code chosen there, in
+      the order of q's choices. Exclusive and not-applicable choices ("None of these") never loop.
+    * ``choices:`` -- a fixed list (inline choices or a choice-list name): every choice, always.
+    * ``count: q`` -- a numeric question asked earlier (household members): iterations 1 .. its answer, at
+      most ``max`` (default: q's own max); an unanswered, don't-know or refused count asks none.
+
+    A question ``fam`` in the loop becomes one question per iteration, named ``fam_<code>`` for choice loops
+    (over / choices) and ``fam_1 .. fam_<max>`` for count loops: those names are what the data, the store and
+    the exports hold, so every iteration is answered, audited and resumed like any question. Inside the loop:
+
+    * a sibling's bare name (``fam``) means this iteration's answer; another iteration is ``fam_3`` or
+      ``indexed(fam, 3)`` (an iteration not asked before this point reads as missing);
+    * ``item()`` is this iteration's code (count loops: its number) and ``iteration()`` its number 1, 2, ...
+      among all possible iterations;
+    * ``${<section name>}`` in a label pipes the item's label ("關於「${brand_loop}」…"; count loops: the
+      number), and ``${fam}`` this iteration's answer to fam.
+
+    ``label`` is what one item is called; the interview shows "Brand 2 of 4: 50嵐".
+    """
+
+    over: str | None = None
+    count: str | None = None
+    choices: list[Choice] | str | None = None
+    max: int | None = Field(default=None, ge=1, le=MAX_ITERATIONS)
+    label: Labels = Field(default_factory=dict)
+
+    @property
+    def kind(self) -> Literal["over", "count", "choices"] | None:
+        """Which source the loop names (None until exactly one is given: the loader reports it)."""
+        given = [k for k in ("over", "count", "choices") if getattr(self, k) is not None]
+        return given[0] if len(given) == 1 else None  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class LoopSlot:
+    """Where a question made from a loop template sits: the loop (its section), the iteration and the template."""
+
+    loop: str  # the loop's section name
+    template: str  # the question as written in the loop ("fam")
+    key: int  # the iteration's code (choice loops) or number (count loops): the name's suffix
+    iteration: int  # 1-based number among all possible iterations
+
+
+@dataclass(frozen=True)
+class LoopPlan:
+    """A compiled loop: every possible iteration, the condition that makes each one asked, and its label."""
+
+    name: str  # the section name
+    kind: Literal["over", "count", "choices"]
+    source: str | None  # the multi or numeric question it loops over (None: a fixed list)
+    keys: tuple[int, ...]
+    item_labels: dict[int, dict[str, str]]  # key -> labels (count loops: the number)
+    templates: tuple[str, ...]  # question names as written in the loop, in order
+    label: dict[str, str]  # what one item is called
+    active: dict[int, Expression | None]  # key -> when that iteration is asked (None: always)
+
+    def variable(self, template: str, key: int) -> str:
+        return f"{template}_{key}"
+
+
 class Section(_Model):
-    """A group of questions with its own relevance (a whole block skipped at once)."""
+    """A group of questions with its own relevance (a whole block skipped at once), or a loop (see Loop)."""
 
     name: str
     label: Labels = Field(default_factory=dict)
     relevant: str | None = None
+    loop: Loop | None = None
     questions: list[Question] = Field(default_factory=list)
 
     _relevant: Expression | None = PrivateAttr(default=None)
@@ -274,6 +350,8 @@ class Instrument(_Model):
     _order: dict[str, int] = PrivateAttr(default_factory=dict)
     _section_of: dict[str, Section] = PrivateAttr(default_factory=dict)
     _variables: dict[str, str] = PrivateAttr(default_factory=dict)
+    _loops: dict[str, LoopPlan] = PrivateAttr(default_factory=dict)
+    _templates: dict[str, str] = PrivateAttr(default_factory=dict)  # loop question as written -> its loop
 
     @property
     def language(self) -> str:
@@ -300,3 +378,20 @@ class Instrument(_Model):
     def owner_of(self, variable: str) -> str | None:
         """The question a name in an expression belongs to (a grid item's variable -> its grid)."""
         return self._variables.get(variable)
+
+    @property
+    def loops(self) -> dict[str, LoopPlan]:
+        """Compiled loops by section name, in interview order."""
+        return self._loops
+
+    def loop_of_template(self, name: str) -> LoopPlan | None:
+        """The loop a question name as written in a loop ('fam') belongs to; None for other names."""
+        loop = self._templates.get(name)
+        return self._loops.get(loop) if loop else None
+
+    def iterations(self, template: str) -> list[Question]:
+        """Every question made from one loop template, in iteration order (empty for other names)."""
+        plan = self.loop_of_template(template)
+        if plan is None:
+            return []
+        return [self._by_name[n] for n in (plan.variable(template, k) for k in plan.keys) if n in self._by_name]
