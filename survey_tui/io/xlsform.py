@@ -36,11 +36,15 @@ from survey_tui.core.instrument.expressions import (
     parse_expression,
 )
 from survey_tui.core.instrument.loader import compile_instrument, load_instrument_text
-from survey_tui.core.instrument.model import Instrument, Question, label_text
+from survey_tui.core.instrument.model import MAX_ITERATIONS, Instrument, Question, label_text
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.yamlfile import dump_yaml, write_bytes_atomic, write_text_atomic
 
 SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".md")
+#: the largest count of a loop whose counting question sets none (a repeat the interviewer extends)
+DEFAULT_LOOP_MAX = 20
+#: room left in a 64-character name for a loop variable's suffix (`_<code>`)
+MAX_TEMPLATE = 56
 
 #: names Babel's CLDR data does not give as written in XLSForms (CLDR says "Chinese (Traditional)")
 LANGUAGE_NAMES = {
@@ -122,6 +126,7 @@ class _Context:
     self_name: str | None = None
     dropped: set[str] = field(default_factory=set)  # questions that were left out of the import
     multis: set[str] = field(default_factory=set)  # select_multiple questions (names after renaming)
+    loop_kind: str | None = None  # the expression belongs to a question in a loop of this kind (over/count/choices)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -169,6 +174,14 @@ def translate_expression(text: str, ctx: _Context) -> str:
             names.append(ctx.self_name if kind == "dot" else name)
         elif kind == "dotdot":
             raise Unsupported("the parent path '..'")
+        elif kind == "word" and value.lower() == "position" and [t[1] for t in toks[i + 1 : i + 4]] == ["(", "..", ")"]:
+            if ctx.loop_kind not in ("count", "choices"):
+                where = "outside a repeat" if ctx.loop_kind is None else "in a repeat over ticked choices"
+                raise Unsupported(f"position(..) {where} (survey-tui numbers iterations over every choice)")
+            out.extend(["iteration", "(", ")"])
+            names.extend([None, None, None])
+            i += 4
+            continue
         elif kind == "word" and value.lower() in ("and", "or", "div", "mod"):
             out.append({"div": "/", "mod": "%"}.get(value.lower(), value.lower()))
             names.append(None)
@@ -497,6 +510,12 @@ class _Importer:
         self.form_choices: dict[str, list[dict[str, Any]]] = {}
         self.unknown_languages: set[str] = set()
         self.multis: set[str] = set()
+        self.node_names: dict[int, str] = {}  # a row of the form (by identity) -> our name for it
+        self.calculations: dict[str, Any] = {}  # form name -> its calculation
+        self.types: dict[str, str] = {}  # form name -> our type, for what a repeat_count names
+        self.qdicts: dict[str, dict[str, Any]] = {}  # our name -> the imported question
+        self.loop_of: dict[str, dict[str, Any]] = {}  # our name -> its loop section
+        self.continued: dict[int, dict[str, Any]] = {}  # a group's section -> the one after its repeat
 
     def problem(self, name: str | None, message: str, severity: str = "warning") -> None:
         row = self.rows.get(name or "")
@@ -557,18 +576,18 @@ class _Importer:
         for child in children:
             kind = child.get("type")
             if kind == "group" and not self.grid_of(child):
-                self.sections.append(self.section(child))
+                self.section(child)
+                current = None
+                continue
+            if kind in ("repeat", "loop"):
+                self.loop_section(child, None, [])
                 current = None
                 continue
             if current is None:
-                current = {
-                    "name": _safe_name(f"part{len(self.sections) + 1}", self.section_names()),
-                    "label": {},
-                    "questions": [],
-                }
-                self.sections.append(current)
+                current = self.new_section(f"part{len(self.sections) + 1}", {})
             self.element(child, current, [])
         self.sections = [s for s in self.sections if s["questions"]]
+        self.finish_loops()
         instrument_id = _safe_name(str(form.get("id_string") or self.path.stem).lower(), set())
         title = _labels(form.get("title"), self.default_tag) or {"*": instrument_id}
         langs = self.languages or [self.default_tag or "en"]
@@ -586,6 +605,9 @@ class _Importer:
                 section.pop("label")
             else:
                 section["label"] = _label_value(section["label"])
+            if "loop" in section:  # written before its questions, as people write it
+                section["loop"] = section.pop("loop")
+                section["questions"] = section.pop("questions")
         data["sections"] = self.sections
         if any(code in (98, 99) for codes in self.list_codes.values() for code in codes.values()):
             data["special_codes"] = {
@@ -607,25 +629,169 @@ class _Importer:
         return {s["name"] for s in self.sections}
 
     def collect_names(self, children: list[dict[str, Any]]) -> None:
+        """Our names for the form's: questions outside repeats first, so a repeat never renames them."""
         taken: set[str] = set()
-        for node in _walk(children, into_repeats=False):
+        outside = _walk(children, into_repeats=False)
+        inside = [n for n in _walk(children) if not any(n is o for o in outside)]
+        for node in outside + inside:
             name = str(node.get("name") or "")
             if name and node.get("type") not in ("group", "repeat", "loop"):
-                safe = _safe_name(name, taken)
+                safe = _safe_name(name[:MAX_TEMPLATE], taken)
                 taken.add(safe)
-                self.renames[name] = safe
-                if safe != name:
+                self.node_names[id(node)] = safe
+                self.renames.setdefault(name, safe)  # ${name} means the question outside repeats
+                if safe != name and _safe_name(name[:MAX_TEMPLATE], set()) == safe:
                     self.problem(name, f"the name '{name}' became '{safe}' (letters, digits and _ only)")
+                elif safe != name and any(node is n for n in inside):
+                    self.problem(
+                        name,
+                        f"the name '{name}' inside a repeat is also a question outside it; inside, it became '{safe}'",
+                    )
+                elif safe != name:
+                    self.problem(name, f"the name '{name}' is too long for a loop variable; it became '{safe}'")
+
+    def new_section(self, name: str, label: dict[str, str], after: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A section appended in interview order (its questions are filled in afterwards)."""
+        section: dict[str, Any] = {"name": _safe_name(name, self.taken_names()), "label": label, "questions": []}
+        if after is not None and after.get("_relevant"):
+            section["_relevant"] = list(after["_relevant"])
+        self.sections.append(section)
+        return section
+
+    def taken_names(self) -> set[str]:
+        return self.section_names() | set(self.renames.values())
+
+    def follow(self, section: dict[str, Any]) -> dict[str, Any]:
+        """Where questions of a group go now: after a repeat inside it, the section that continues it."""
+        while id(section) in self.continued:
+            section = self.continued[id(section)]
+        return section
+
+    def loop_section(self, node: dict[str, Any], outer: dict[str, Any] | None, relevants: list[str]) -> None:
+        """A repeat (or pyxform's loop over a list) as a loop section; the rest of its group continues after it."""
+        kind = str(node.get("type"))
+        xls_name = str(node.get("name") or "")
+        inner = [str(c.get("name")) for c in _walk(node.get("children", [])) if c.get("type") != "group"]
+        if outer is not None and outer.get("loop") is not None:
+            self.dropped.update(inner)
+            self.problem(
+                xls_name,
+                f"{kind} '{xls_name}' is inside the repeat '{outer['_xls']}'; survey-tui loops do not nest, so it "
+                f"is left out with its {len(inner)} question(s): {', '.join(inner) or '-'}",
+            )
+            return
+        loop = self.loop_source(node, outer)
+        if loop is None:
+            self.dropped.update(inner)
+            return
+        label = self.labels(node.get("label"))
+        section = self.new_section(xls_name, label, outer)
+        section["_xls"] = xls_name
+        section["loop"] = loop
+        if label:
+            loop["label"] = _label_value(label)
+        relevant = (node.get("bind") or {}).get("relevant")
+        if relevant:
+            section.setdefault("_relevant", []).append((str(relevant), xls_name))
+        self.unsupported_attributes(node, {"relevant"}, {"jr:count"})
+        for child in node.get("children", []):
+            self.element(child, section, list(relevants))
+        if outer is not None:
+            self.continued[id(outer)] = self.new_section(f"{outer['name']}_cont", outer.get("label") or {}, outer)
+
+    def loop_source(self, node: dict[str, Any], outer: dict[str, Any] | None) -> dict[str, Any] | None:
+        """What a repeat loops over: `loop:` of our format, or None (said why) when nothing here matches."""
+        xls_name = str(node.get("name") or "")
+        if node.get("type") == "loop":  # pyxform's `begin loop over <list>`: one group per choice of the list
+            columns = node.get("columns") or []
+            return {
+                "choices": [
+                    {"code": i + 1, "name": str(c.get("name")), "label": _label_value(self.labels(c.get("label")))}
+                    for i, c in enumerate(columns)
+                ]
+            }
+        count = str((node.get("control") or {}).get("jr:count") or "").strip()
+        if not count:
+            name = _safe_name(f"{xls_name}_count", self.taken_names())
+            self.renames[name] = name
+            target = self.follow(outer) if outer is not None else None
+            if target is None or target.get("loop") is not None:
+                target = self.new_section(f"{xls_name}_how_many", {}, outer)
+            label = self.labels(node.get("label")) or {"*": xls_name}
+            question = {
+                "name": name,
+                "type": "numeric",
+                "label": {lang: f"How many: {text}?" for lang, text in label.items()},
+                "min": 0,
+                "max": DEFAULT_LOOP_MAX,
+            }
+            target["questions"].append(question)
+            self.rows.setdefault(name, self.rows.get(xls_name, 0))
+            self.problem(
+                xls_name,
+                f"repeat '{xls_name}' has no repeat_count (ODK asks 'add another?' after each one); it became a "
+                f"loop counted by the new question '{name}' (0 to {DEFAULT_LOOP_MAX}) asked just before it",
+            )
+            return {"count": name}
+        if match := re.fullmatch(r"\$\{([^}]+)\}", count):
+            source = match.group(1)
+            calculation = str(self.calculations.get(source) or "").strip()
+            if self.types.get(source) == "calculate" and calculation:
+                count = calculation  # pyxform moves any repeat_count but a plain ${q} into a calculate
+        if match := re.fullmatch(r"\$\{([^}]+)\}", count):
+            source = match.group(1)
+            if self.types.get(source) == "numeric":
+                return {"count": self.renames[source]}
+            what = f"a {self.types[source]} question" if source in self.types else "not an imported question"
+            self.problem(
+                xls_name,
+                f"repeat '{xls_name}' counts by '{source}', which is {what}; survey-tui counts loops by a number "
+                "question asked before them, so the repeat is left out",
+            )
+            return None
+        if match := re.fullmatch(r"count-selected\(\s*\$\{([^}]+)\}\s*\)", count):
+            source = match.group(1)
+            if self.types.get(source) == "multi":
+                return {"over": self.renames[source]}
+        if re.fullmatch(r"\d+", count) and 1 <= int(count) <= MAX_ITERATIONS:
+            return {"choices": [{"code": i, "label": str(i)} for i in range(1, int(count) + 1)]}
+        self.problem(
+            xls_name,
+            f"repeat '{xls_name}' has the repeat_count '{count}', which is not a number question, a number or "
+            "count-selected() of a select_multiple asked before it; the repeat is left out",
+        )
+        return None
+
+    def finish_loops(self) -> None:
+        """A count loop needs a largest count: the counting question gets one if the form gave none."""
+        for section in self.sections:
+            loop = section.get("loop") or {}
+            count = loop.get("count")
+            if count is None or count not in self.qdicts:
+                continue
+            question = self.qdicts[count]
+            if question.get("max") is None:
+                question["max"] = DEFAULT_LOOP_MAX
+                self.problem(
+                    self._xls(count),
+                    f"'{count}' counts the loop '{section['name']}' and has no largest value; it now accepts at most "
+                    f"{DEFAULT_LOOP_MAX} (survey-tui loops need a limit)",
+                )
+            elif question["max"] > MAX_ITERATIONS:
+                loop["max"] = MAX_ITERATIONS
+                self.problem(
+                    self._xls(count),
+                    f"'{count}' counts the loop '{section['name']}': only {MAX_ITERATIONS} iterations are asked",
+                )
 
     def section(self, group: dict[str, Any]) -> dict[str, Any]:
-        name = _safe_name(str(group.get("name") or "section"), self.section_names())
-        section: dict[str, Any] = {"name": name, "label": self.labels(group.get("label")), "questions": []}
+        section = self.new_section(str(group.get("name") or "section"), self.labels(group.get("label")))
         relevant = (group.get("bind") or {}).get("relevant")
         if relevant:
-            section["_relevant"] = (relevant, str(group.get("name")))
+            section["_relevant"] = [(relevant, str(group.get("name")))]
         self.unsupported_attributes(group, {"relevant"})
         for child in group.get("children", []):
-            self.element(child, section, [])
+            self.element(child, self.follow(section), [])
         return section
 
     def element(self, node: dict[str, Any], section: dict[str, Any], relevants: list[str]) -> None:
@@ -633,13 +799,7 @@ class _Importer:
         name = str(node.get("name") or "")
         bind = node.get("bind") or {}
         if kind in ("repeat", "loop"):
-            inner = [str(c.get("name")) for c in _walk(node.get("children", [])) if c.get("type") != "group"]
-            self.dropped.update(inner)
-            self.problem(
-                name,
-                f"{kind} '{name}' is not supported (survey-tui interviews have no repeating blocks); "
-                f"left out with its {len(inner)} question(s): {', '.join(inner) or '-'}",
-            )
+            self.loop_section(node, section, relevants)
             return
         if _is_header_row(node):
             self.dropped.add(name)
@@ -656,7 +816,7 @@ class _Importer:
                 inner_rel.append(str(bind["relevant"]))
             self.unsupported_attributes(node, {"relevant"})
             for child in node.get("children", []):
-                self.element(child, section, inner_rel)
+                self.element(child, self.follow(section), inner_rel)
             return
         question = self.question(node, kind, name)
         if question is None:
@@ -664,8 +824,14 @@ class _Importer:
         rels = list(relevants)
         if bind.get("relevant"):
             rels.append(str(bind["relevant"]))
+        if section.get("loop") is not None:  # pyxform's loop over a list names the item `%(label)s`
+            _pipe_item(question, "${" + section["name"] + "}")
         self.pending.append((question, {**bind, "_relevants": rels}, name))
         section["questions"].append(question)
+        self.qdicts[question["name"]] = question
+        if section.get("loop") is not None:
+            self.loop_of[question["name"]] = section
+            section.setdefault("_names", {})[name] = question["name"]  # inside the loop ${name} is this one
 
     def grid_of(self, group: dict[str, Any]) -> bool:
         appearance = str((group.get("control") or {}).get("appearance") or "")
@@ -766,7 +932,9 @@ class _Importer:
         appearance = str(control.get("appearance") or "")
         if our_type == "single" and "likert" in appearance:
             our_type = "scale"
-        q: dict[str, Any] = {"name": self.renames.get(name, name), "type": our_type}
+        q: dict[str, Any] = {"name": self.node_names.get(id(node), self.renames.get(name, name)), "type": our_type}
+        self.types[name] = our_type
+        self.calculations[name] = (node.get("bind") or {}).get("calculate")
         label = self.labels(node.get("label"))
         if label:
             q["label"] = _label_value(label)
@@ -825,7 +993,9 @@ class _Importer:
         self.unsupported_attributes(node, {"relevant", "constraint", "required", "calculate", "jr:constraintMsg"})
         return q
 
-    def unsupported_attributes(self, node: dict[str, Any], handled: set[str]) -> None:
+    def unsupported_attributes(
+        self, node: dict[str, Any], handled: set[str], control_handled: frozenset[str] | set[str] = frozenset()
+    ) -> None:
         name = str(node.get("name") or "")
         ignored = []
         bind = node.get("bind") or {}
@@ -836,6 +1006,8 @@ class _Importer:
             ignored.append("required message")
         control = node.get("control") or {}
         for key, value in control.items():
+            if key in control_handled:
+                continue
             if key == "appearance" and any(
                 a in str(value) for a in ("likert", "table-list", "field-list", "minimal", "list-nolabel", "label")
             ):
@@ -852,7 +1024,10 @@ class _Importer:
 
     # -- logic -----------------------------------------------------------------------------------
     def ctx(self, self_name: str | None) -> _Context:
-        return _Context(self.renames, self.codes, self_name, self.dropped, self.multis)
+        loop = (self.loop_of.get(self_name or "") or {}).get("loop") or {}
+        kind = next((k for k in ("over", "count", "choices") if k in loop), None)
+        renames = {**self.renames, **(self.loop_of.get(self_name or "") or {}).get("_names", {})}
+        return _Context(renames, self.codes, self_name, self.dropped, self.multis, kind)
 
     def translate(self, text: str, xls_name: str, field_name: str, self_name: str | None) -> str | None:
         try:
@@ -863,11 +1038,11 @@ class _Importer:
 
     def translate_logic(self) -> None:
         for section in self.sections:
-            relevant = section.pop("_relevant", None)
-            if relevant:
-                translated = self.translate(relevant[0], relevant[1], "relevant", None)
-                if translated:
-                    section["relevant"] = translated
+            parts = [self.translate(text, where, "relevant", None) for text, where in section.pop("_relevant", [])]
+            parts = [p for p in parts if p]
+            if parts:
+                section["relevant"] = " and ".join(f"({p})" if len(parts) > 1 else p for p in parts)
+            section.pop("_xls", None)
         for question, bind, xls_name in self.pending:
             name = question["name"]
             parts = [self.translate(r, xls_name, "relevant", name) for r in bind.get("_relevants", [])]
@@ -904,6 +1079,7 @@ class _Importer:
                     xls_name, f"a default calculation '{calculate}' on a {question['type']} question is ignored"
                 )
         for section in self.sections:
+            section.pop("_names", None)
             dropped = [q for q in section["questions"] if q.pop("_drop", False)]
             for q in dropped:
                 section["questions"].remove(q)
@@ -979,6 +1155,16 @@ def _peel_range(constraint: str, question: dict[str, Any]) -> str:
             value = float(match.group(key))
             question[key] = int(value) if value.is_integer() else value
     return match.group("rest") or ""
+
+
+def _pipe_item(question: dict[str, Any], pipe: str) -> None:
+    """pyxform's `%(label)s` (the item of a loop over a list) as our pipe of the loop's item."""
+    for key in ("label", "hint"):
+        value = question.get(key)
+        if isinstance(value, str):
+            question[key] = value.replace("%(label)s", pipe)
+        elif isinstance(value, dict):
+            question[key] = {k: str(v).replace("%(label)s", pipe) for k, v in value.items()}
 
 
 def _unpipe(question: dict[str, Any], name: str) -> None:

@@ -165,7 +165,9 @@ def test_header_rows_are_not_answerable_and_top_level_names_are_kept(tmp_path: P
     assert {"m1", "m2"} <= set(names)
     messages = {p.where: p.message for p in result.problems}
     assert "header row" in messages["mhead"] and not instrument.has_question("mhead")
-    assert not any("became" in m for m in messages.values()), messages
+    # the repeat's own 'name' is the one renamed, and the message says why
+    assert "inside a repeat is also a question outside it" in messages["name"], messages
+    assert instrument.loops["member"].templates[0] == "name_2"
     assert not any(str(w).startswith("reserved_name") for w in messages)
 
 
@@ -193,3 +195,100 @@ def test_export_keeps_choice_names_and_each_language_its_own_text(tmp_path: Path
     scope = DictScope({"litter": [1, 2]})
     assert back.question("detail").relevant_expr.evaluate_bool(scope) is False  # type: ignore[union-attr]
     assert back.question("detail").relevant_expr.evaluate_bool(DictScope({"litter": [2]})) is True  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------------------------------------------
+# repeats as loops
+# ---------------------------------------------------------------------------------------------------
+
+CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "xlsforms"
+
+
+@pytest.mark.skipif(not (CORPUS / "pyxform__tutorial.xls").is_file(), reason="shared XLSForm corpus not present")
+def test_tutorial_roster_imports_as_a_loop_and_is_interviewed_to_the_end() -> None:
+    result = import_xlsform(CORPUS / "pyxform__tutorial.xls")
+    instrument = loaded(result)
+    plan = instrument.loops["member"]
+    assert plan.kind == "count" and plan.source == "member_count" and plan.keys == tuple(range(1, 21))
+    assert any(p.where == "member" and "add another" in p.message for p in result.problems)
+    engine = InterviewEngine(instrument, language=instrument.language)
+    engine.start()
+    sexes = {c.name: c.code for c in instrument.question("sex_1").choice_options}
+    yes_no = {c.name: c.code for c in instrument.question("resident_1").choice_options}
+    relation = instrument.question("relationship_to_household_head_1").choice_options[0].code
+    assert engine.submit("2").accepted  # two members
+    members = [("Ana", "female", "yes", "31"), ("Ben", "male", "no", "30")]
+    asked: list[str] = []
+    while not engine.at_end and engine.current is not None:
+        slot = engine.current.slot
+        assert slot is not None, engine.current.name
+        name, sex, older, age = members[slot.key - 1]
+        answers = {
+            "name": name,
+            "relationship_to_household_head": relation,
+            "sex": sexes[sex],
+            "resident": yes_no["yes"],
+            "stayed_last_night": yes_no["yes"],
+            "older_than_five": yes_no[older],
+            "age_in_years": age,
+            "age_in_months": age,
+            "literate": yes_no["yes"],
+            "pregnant": yes_no["no"],
+        }
+        asked.append(engine.current.name)
+        assert engine.submit(answers[slot.template]).accepted, engine.current.name
+    assert engine.at_end
+    engine.finish()
+    assert engine.finished and engine.outcome == "complete"
+    assert engine.answers["name_2"].value == "Ben" and engine.answers["age_in_months_2"].value == 30
+    # ODK's skip rules inside the repeat, per member: literacy asked of the woman of 15-49, months of the child
+    assert "literate_1" in asked and "pregnant_1" in asked and "age_in_years_1" in asked
+    assert "literate_2" not in asked and "age_in_years_2" not in asked and "age_in_months_2" in asked
+    assert not any(n.endswith("_3") for n in asked)
+
+
+LOOPS = """\
+| survey |        |          |                |           |
+|        | type   | name     | label          | repeat_count |
+|        | integer | hh      | How many?      |           |
+|        | select_multiple brand | aware | Heard of? |  |
+|        | begin_repeat | members | Member   | ${hh}     |
+|        | integer | age     | Age of member  |           |
+|        | end_repeat |      |                |           |
+|        | begin_repeat | brands | Brand     | count-selected(${aware}) |
+|        | select_one yn | likes | Like it? |          |
+|        | begin_repeat | deeper | Deeper     | 2         |
+|        | text   | why      | Why?           |           |
+|        | end_repeat |      |                |           |
+|        | end_repeat |      |                |           |
+|        | begin_repeat | visits | Visit     | 3         |
+|        | text   | place    | Where?         |           |
+|        | end_repeat |      |                |           |
+| choices |      |          |       |
+|         | list_name | name | label |
+|         | brand | b1 | Brand one |
+|         | brand | b2 | Brand two |
+|         | yn    | yes  | Yes   |
+|         | yn    | no   | No    |
+"""
+
+
+def test_repeat_counts_become_count_choice_and_fixed_loops_deeper_ones_listed(tmp_path: Path) -> None:
+    result = import_xlsform(write(tmp_path, LOOPS))
+    instrument = loaded(result)
+    members, brands, visits = (instrument.loops[n] for n in ("members", "brands", "visits"))
+    assert (members.kind, members.source, members.keys) == ("count", "hh", tuple(range(1, 21)))
+    assert instrument.question("hh").max == 20  # a count loop needs a limit: said, not silent
+    messages = {p.where: p.message for p in result.problems}
+    assert "at most 20" in messages["hh"]
+    assert (brands.kind, brands.source, brands.keys) == ("over", "aware", (1, 2))
+    assert (visits.kind, visits.keys) == ("choices", (1, 2, 3))
+    assert "loops do not nest" in messages["deeper"] and "why" in messages["deeper"]
+    assert not instrument.has_question("why_1")
+    assert [q.name for q in instrument.iterations("likes")] == ["likes_1", "likes_2"]
+    engine = InterviewEngine(instrument, language=instrument.language)
+    engine.start()
+    for answer in ("1", [2], "40", 1):  # one member aged 40, brand two only, likes it
+        assert engine.submit(answer).accepted, engine.current
+    assert engine.current is not None and engine.current.name == "place_1"
+    assert engine.answers["likes_2"].value == 1 and "likes_1" not in engine.answers
