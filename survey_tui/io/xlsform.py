@@ -24,6 +24,7 @@ from survey_tui.core.instrument.expressions import (
     Binary,
     Call,
     Compare,
+    DictScope,
     ExpressionError,
     Literal,
     Logical,
@@ -127,6 +128,7 @@ class _Context:
     dropped: set[str] = field(default_factory=set)  # questions that were left out of the import
     multis: set[str] = field(default_factory=set)  # select_multiple questions (names after renaming)
     loop_kind: str | None = None  # the expression belongs to a question in a loop of this kind (over/count/choices)
+    same: dict[str, dict[int, tuple[int, ...]]] = field(default_factory=dict)  # question -> code -> same-name codes
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -225,8 +227,21 @@ def _multi_equality(node: Node, ctx: _Context) -> Node:
             isinstance(n, SelfRef) and ctx.self_name is not None and ctx.self_name in ctx.multis
         )
 
+    def shared(q: Node, code: Node) -> tuple[int, ...] | None:
+        """The codes that store the same choice name as `code` in ODK (a name listed twice)."""
+        if isinstance(q, Name) and isinstance(code, Literal) and isinstance(code.value, int):
+            return (ctx.same.get(q.name) or {}).get(code.value)
+        return None
+
     def walk(n: Node) -> Node:
         match n:
+            case Compare(op="=" | "!=" as op, left=Name() as q, right=Literal() as code) if shared(q, code):
+                codes = tuple(Literal(c, n.position) for c in shared(q, code) or ())
+                return Membership(q, codes, op == "!=", n.position)
+            case Call(function="selected", args=(Name() as q, Literal() as code)) if shared(q, code):
+                if q.name in ctx.multis:
+                    raise Unsupported(f"the choice name of code {code.value} of '{q.name}', which is listed twice")
+                return Membership(q, tuple(Literal(c, n.position) for c in shared(q, code) or ()), False, n.position)
             case Compare(op=op, left=left, right=right) if is_multi(left) or is_multi(right):
                 multi, other = (left, right) if is_multi(left) else (right, left)
                 if op not in ("=", "!=") or not isinstance(other, Literal) or isinstance(multi, SelfRef):
@@ -510,6 +525,10 @@ class _Importer:
         self.form_choices: dict[str, list[dict[str, Any]]] = {}
         self.unknown_languages: set[str] = set()
         self.multis: set[str] = set()
+        self.same: dict[str, dict[int, tuple[int, ...]]] = {}
+        self.same_codes: dict[
+            str, dict[int, tuple[int, ...]]
+        ] = {}  # question -> the same, for its list  # list -> first code -> codes sharing its name
         self.node_names: dict[int, str] = {}  # a row of the form (by identity) -> our name for it
         self.calculations: dict[str, Any] = {}  # form name -> its calculation
         self.types: dict[str, str] = {}  # form name -> our type, for what a repeat_count names
@@ -907,7 +926,10 @@ class _Importer:
         for index, choice in enumerate(choices):
             cname = str(choice.get("name"))
             code = int(cname) if numeric else index + 1
-            codes[cname] = code
+            first = codes.setdefault(cname, code)
+            if first != code:  # the same name twice (a county in two states): both store that name in ODK
+                same = self.same.setdefault(name, {})
+                same[first] = (*same.get(first, (first,)), code)
             entry: dict[str, Any] = {"code": code}
             if not numeric:
                 entry["name"] = cname
@@ -964,6 +986,8 @@ class _Importer:
                 return None
             q["choices"] = list_name
             self.codes[q["name"]] = self.list_codes[list_name]
+            if list_name in self.same:
+                self.same_codes[q["name"]] = self.same[list_name]
             if our_type == "multi":
                 self.multis.add(q["name"])
         if kind == "decimal":
@@ -984,10 +1008,8 @@ class _Importer:
             q["required"] = True
         elif required not in (None, "", "no", "false", "false()", "FALSE", "No"):
             self.problem(name, f"required '{required}' (a condition) is not supported; the question is optional")
-        if node.get("choice_filter"):
-            self.problem(
-                name, f"choice_filter '{node['choice_filter']}' is not supported; every choice of the list is shown"
-            )
+        if node.get("choice_filter") and "choices" in q:
+            q["_choice_filter"] = (str(node["choice_filter"]), str(node.get("list_name") or node.get("itemset")))
         if control.get("jr:count") or kind.endswith("or_other"):
             pass
         self.unsupported_attributes(node, {"relevant", "constraint", "required", "calculate", "jr:constraintMsg"})
@@ -1027,7 +1049,7 @@ class _Importer:
         loop = (self.loop_of.get(self_name or "") or {}).get("loop") or {}
         kind = next((k for k in ("over", "count", "choices") if k in loop), None)
         renames = {**self.renames, **(self.loop_of.get(self_name or "") or {}).get("_names", {})}
-        return _Context(renames, self.codes, self_name, self.dropped, self.multis, kind)
+        return _Context(renames, self.codes, self_name, self.dropped, self.multis, kind, self.same_codes)
 
     def translate(self, text: str, xls_name: str, field_name: str, self_name: str | None) -> str | None:
         try:
@@ -1067,6 +1089,11 @@ class _Importer:
                     question["constraint"] = translated
                     if message:
                         question["constraint_message"] = _label_value(message)
+            if "_choice_filter" in question:
+                text, xls_list = question.pop("_choice_filter")
+                translated = self.choice_filter(text, xls_list, question, xls_name)
+                if translated:
+                    question["choice_filter"] = translated
             calculate = bind.get("calculate")
             if question["type"] == "calculate":
                 translated = self.translate(calculate, xls_name, "calculation", name) if calculate else None
@@ -1084,6 +1111,45 @@ class _Importer:
             for q in dropped:
                 section["questions"].remove(q)
                 self.problem(q["name"], f"calculate '{q['name']}' has no usable calculation; left out")
+
+    def choice_filter(self, text: str, xls_list: str, question: dict[str, Any], xls_name: str) -> str | None:
+        """XLSForm's choice_filter (evaluated per choice, its columns by bare name) as ours ('.' = the code).
+
+        Each choice's columns are put in as literals, giving a condition on earlier answers per choice; choices
+        with the same condition are grouped: `(. in (3, 4) and state = 2) or (...)`.
+        """
+        rows = self.form_choices.get(xls_list) or []
+        codes = self.lists.get(question["choices"], [])
+        if len(rows) != len(codes):
+            self.problem(
+                xls_name, f"choice_filter '{text}': the list '{xls_list}' could not be matched; every choice is shown"
+            )
+            return None
+        groups: dict[str, list[int]] = {}
+        try:
+            for row, entry in zip(rows, codes, strict=True):
+                columns = {str(k): v for k, v in row.items() if k not in ("label", "media") and not isinstance(v, dict)}
+                condition = translate_expression(_with_columns(text, columns), self.ctx(question["name"]))
+                groups.setdefault(condition, []).append(entry["code"])
+        except Unsupported as exc:
+            self.problem(
+                xls_name, f"choice_filter '{text}' uses {exc}, which survey-tui does not support; every choice is shown"
+            )
+            return None
+        parts = []
+        for condition, members in groups.items():
+            expr = parse_expression(condition)
+            if not expr.names and not expr.uses_self:  # the same for every interview: `'yes' = 'yes'`
+                if not expr.evaluate_bool(DictScope({})):
+                    continue
+                condition = ""
+            inside = f". = {members[0]}" if len(members) == 1 else f". in ({', '.join(map(str, members))})"
+            parts.append(f"{inside} and ({condition})" if condition else inside)
+        if len(parts) == 1 and len(groups) == 1 and parts[0].startswith(". in") and "and" not in parts[0]:
+            return None  # every choice, always: no filter at all
+        if not parts:
+            return "false"
+        return canonical(" or ".join(f"({p})" for p in parts))
 
     def settle(self, data: dict[str, Any]) -> None:
         """Drop logic that does not hold in our model (references to later questions, ...), saying so."""
@@ -1155,6 +1221,24 @@ def _peel_range(constraint: str, question: dict[str, Any]) -> str:
             value = float(match.group(key))
             question[key] = int(value) if value.is_integer() else value
     return match.group("rest") or ""
+
+
+def _with_columns(text: str, columns: dict[str, Any]) -> str:
+    """A choice_filter with one choice's columns (`cf`, `name`) written in as literals."""
+    out = []
+    pos = 0
+    for match in _TOKEN.finditer(text):
+        if match.start() != pos:
+            break
+        pos = match.end()
+        word = match.group("word")
+        after = text[match.end() :].lstrip()
+        if word is not None and word in columns and not after.startswith("("):
+            value = "" if columns[word] is None else str(columns[word])
+            out.append(value if re.fullmatch(r"-?\d+(?:\.\d+)?", value) else "'" + value.replace("'", "") + "'")
+        else:
+            out.append(match.group(0))
+    return "".join(out) + text[pos:]
 
 
 def _pipe_item(question: dict[str, Any], pipe: str) -> None:
@@ -1269,11 +1353,21 @@ def import_xlsform(path: Path) -> ImportResult:
 # ---------------------------------------------------------------------------------------------------
 
 
-def _choice_value(question: Node, code: Node, ins: Instrument) -> str | None:
+def _named(ins: Instrument, name: str) -> Question | None:
+    """A question by the name expressions use: a loop's question as written ('fam') is its first iteration."""
+    if ins.has_question(name):
+        return ins.question(name)
+    copies = ins.iterations(name)
+    return copies[0] if copies else None
+
+
+def _choice_value(question: Node, code: Node, ins: Instrument, me: Question | None = None) -> str | None:
     """A code compared with (or selected in) a question as XLSForm stores it: the choice's name, quoted."""
-    if not (isinstance(question, Name) and isinstance(code, Literal)) or not ins.has_question(question.name):
+    if not isinstance(code, Literal):
         return None
-    q = ins.question(question.name)
+    q = me if isinstance(question, SelfRef) else _named(ins, question.name) if isinstance(question, Name) else None
+    if q is None:
+        return None
     if not q.choice_options or isinstance(code.value, bool) or not isinstance(code.value, int | float | str):
         return None
     for c in q.choice_options:
@@ -1282,7 +1376,16 @@ def _choice_value(question: Node, code: Node, ins: Instrument) -> str | None:
     return None
 
 
-def _xls_expr(node: Node, ins: Instrument) -> str:
+def _same_names(other: Node, me: Question, ins: Instrument) -> None:
+    """`selected(${q}, name)` in a choice_filter holds only if q names each code as this list does."""
+    q = _named(ins, other.name) if isinstance(other, Name) else None
+    theirs = {c.code: c.name or str(c.code) for c in q.choice_options} if q else {}
+    mine = {c.code: c.name or str(c.code) for c in me.choice_options}
+    if any(theirs.get(code, name) != name for code, name in mine.items()):
+        raise Unsupported(f"choices of '{me.name}' named differently from those of '{_ours(other)}'")
+
+
+def _xls_expr(node: Node, ins: Instrument, me: Question | None = None) -> str:
     """Our expression tree as XPath the way XLSForm writes it (choice codes back to the form's names)."""
     match node:
         case Literal(value=value):
@@ -1296,34 +1399,41 @@ def _xls_expr(node: Node, ins: Instrument) -> str:
         case Name(name=name):
             return "${" + name + "}"
         case SelfRef():
-            return "."
+            return "name" if me is not None else "."  # in a choice_filter: the choice's own name
         case Unary(operand=operand):
-            return f"-{_xls_expr(operand, ins)}"
+            return f"-{_xls_expr(operand, ins, me)}"
         case Not(operand=operand):
-            return f"not({_xls_expr(operand, ins)})"
+            return f"not({_xls_expr(operand, ins, me)})"
         case Binary(op=op, left=left, right=right):
             xop = {"/": "div", "%": "mod"}.get(op, op)
-            return f"({_xls_expr(left, ins)} {xop} {_xls_expr(right, ins)})"
+            return f"({_xls_expr(left, ins, me)} {xop} {_xls_expr(right, ins, me)})"
         case Compare(op=op, left=left, right=right):
             for one, other in ((left, right), (right, left)):
-                if isinstance(one, Name) and ins.has_question(one.name) and ins.question(one.name).type == "multi":
+                found = _named(ins, one.name) if isinstance(one, Name) else None
+                if found is not None and found.type == "multi":
                     raise Unsupported(f"comparing the multi question '{one.name}' with '{op}'")
-                if op in ("=", "!=") and (value := _choice_value(one, other, ins)) is not None:
-                    return f"{_xls_expr(one, ins)} {op} {value}"
-            return f"{_xls_expr(left, ins)} {op} {_xls_expr(right, ins)}"
+                if op in ("=", "!=") and (value := _choice_value(one, other, ins, me)) is not None:
+                    return f"{_xls_expr(one, ins, me)} {op} {value}"
+            return f"{_xls_expr(left, ins, me)} {op} {_xls_expr(right, ins, me)}"
         case Logical(op=op, left=left, right=right):
-            return f"({_xls_expr(left, ins)} {op} {_xls_expr(right, ins)})"
+            return f"({_xls_expr(left, ins, me)} {op} {_xls_expr(right, ins, me)})"
         case Membership(operand=operand, items=items, negated=negated):
-            body = " or ".join(_xls_expr(Compare("=", operand, item, 0), ins) for item in items)
+            body = " or ".join(_xls_expr(Compare("=", operand, item, 0), ins, me) for item in items)
             return f"not({body})" if negated else f"({body})"
         case Call(function=function, args=args):
             if function == "selected":
-                name = _xls_expr(args[0], ins)
-                value = _choice_value(args[0], args[1], ins)
+                name = _xls_expr(args[0], ins, me)
+                if me is not None and isinstance(args[1], SelfRef):
+                    _same_names(args[0], me, ins)
+                value = _choice_value(args[0], args[1], ins, me)
                 if value is None:
-                    value = f"'{_xls_expr(args[1], ins)}'" if isinstance(args[1], Literal) else _xls_expr(args[1], ins)
+                    value = (
+                        f"'{_xls_expr(args[1], ins, me)}'"
+                        if isinstance(args[1], Literal)
+                        else _xls_expr(args[1], ins, me)
+                    )
                 return f"selected({name}, {value})"
-            xargs = [_xls_expr(a, ins) for a in args]
+            xargs = [_xls_expr(a, ins, me) for a in args]
             if function == "count_selected":
                 return f"count-selected({xargs[0]})"
             if function == "answered":
@@ -1336,8 +1446,9 @@ def _xls_expr(node: Node, ins: Instrument) -> str:
     raise Unsupported(f"expression node {node!r}")  # pragma: no cover - every node kind is handled above
 
 
-def to_xlsform_expression(text: str, ins: Instrument) -> str:
-    return _xls_expr(parse_expression(text).root, ins)
+def to_xlsform_expression(text: str, ins: Instrument, me: Question | None = None) -> str:
+    """Ours as XLSForm's; `me` makes `.` the choice of a choice_filter (its `name`)."""
+    return _xls_expr(parse_expression(text).root, ins, me)
 
 
 def xlsform_language(tag: str) -> str:
@@ -1362,7 +1473,7 @@ def xlsform_sheets(ins: Instrument) -> tuple[list[list[Any]], list[list[Any]], l
         + [f"hint::{names[lang]}" for lang in langs]
         + ["required", "relevant", "constraint"]
         + [f"constraint_message::{names[lang]}" for lang in langs]
-        + ["calculation", "appearance", "parameters"]
+        + ["calculation", "choice_filter", "appearance", "parameters", "repeat_count"]
     )
     survey: list[list[Any]] = [survey_header]
     choices: list[list[Any]] = [["list_name", "name"] + [f"label::{names[lang]}" for lang in langs]]
@@ -1381,11 +1492,11 @@ def xlsform_sheets(ins: Instrument) -> tuple[list[list[Any]], list[list[Any]], l
     def label_cells(prefix: str, value: dict[str, str] | None) -> dict[str, str]:
         return {f"{prefix}::{names[lang]}": text for lang, text in zip(langs, labels(value), strict=True)}
 
-    def expr(text: str | None, where: str) -> str:
+    def expr(text: str | None, where: str, me: Question | None = None) -> str:
         if not text:
             return ""
         try:
-            return to_xlsform_expression(text, ins)
+            return to_xlsform_expression(text, ins, me)
         except Unsupported as exc:
             notes.append(f"{where}: '{text}' uses {exc}; left out of the XLSForm")
             return ""
@@ -1477,6 +1588,7 @@ def xlsform_sheets(ins: Instrument) -> tuple[list[list[Any]], list[list[Any]], l
                     required=required,
                     constraint=constraint,
                     calculation=expr(q.calculate, f"{q.name}.calculate") if q.type == "calculate" else "",
+                    choice_filter=expr(q.choice_filter, f"{q.name}.choice_filter", q),
                     appearance="likert" if q.type == "scale" else "",
                     parameters="randomize=true" if q.randomize and q.type in ("single", "multi") else "",
                     **messages,

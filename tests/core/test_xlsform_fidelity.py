@@ -292,3 +292,57 @@ def test_repeat_counts_become_count_choice_and_fixed_loops_deeper_ones_listed(tm
         assert engine.submit(answer).accepted, engine.current
     assert engine.current is not None and engine.current.name == "place_1"
     assert engine.answers["likes_2"].value == 1 and "likes_1" not in engine.answers
+
+
+@pytest.mark.skipif(
+    not (CORPUS / "pyxform__choice_filter_test.xlsx").is_file(), reason="shared XLSForm corpus not present"
+)
+def test_cascading_choice_filters_offer_what_odk_offers() -> None:
+    from openpyxl import load_workbook
+
+    source = load_workbook(CORPUS / "pyxform__choice_filter_test.xlsx")["choices"]
+    header, *rows = [[c.value for c in r] for r in source.rows]
+    by_list: dict[str, list[dict[str, object]]] = {}
+    for r in rows:
+        if r[0]:
+            by_list.setdefault(str(r[0]), []).append(dict(zip(header, r, strict=False)))
+    instrument = loaded(import_xlsform(CORPUS / "pyxform__choice_filter_test.xlsx"))
+    names = {q: [c.name for c in instrument.question(q).choice_options] for q in ("state", "county", "city")}
+    for state in ("texas", "washington"):
+        engine = InterviewEngine(instrument, language=instrument.language)
+        engine.start()
+        assert engine.submit(names["state"].index(state) + 1).accepted
+        offered = [c.code for c in engine.view().choices]  # type: ignore[union-attr]
+        # what ODK offers: the rows of the counties list whose cf column is the state's name
+        expected = [i + 1 for i, row in enumerate(by_list["counties"]) if row["cf"] == state]
+        assert offered == expected, state
+        for county_code in expected:
+            engine_c = InterviewEngine(instrument, language=instrument.language)
+            engine_c.start()
+            assert engine_c.submit(names["state"].index(state) + 1).accepted
+            assert engine_c.submit(county_code).accepted
+            county = names["county"][county_code - 1]
+            cities = [c.code for c in engine_c.view().choices]  # type: ignore[union-attr]
+            # 'king' is listed for both states; ODK stores the name, so either King offers King's cities
+            assert cities == [i + 1 for i, row in enumerate(by_list["cities"]) if row["cf"] == county], county
+
+
+def test_choice_filter_exports_as_xlsform_and_comes_back(tmp_path: Path) -> None:
+    from pyxform.xls2xform import convert
+
+    from tests.conftest import load_small
+    from tests.core.test_choice_filter import FILTERED
+
+    original = load_small(FILTERED)
+    target = tmp_path / "filtered.xlsx"
+    export_xlsform(original, target)
+    xform = convert(str(target)).xform
+    assert "selected( /" in xform and "aware" in xform  # pyxform accepted it and wrote the itemset's filter
+    back = loaded(import_xlsform(target))
+    assert back.question("favourite").choice_filter is not None
+    for aware in ([1], [1, 3], [2, 3]):
+        scope = DictScope({"aware": aware})
+        for c in original.question("favourite").choice_options:
+            mine = original.question("favourite").choice_filter_expr.evaluate_bool(scope, c.code)  # type: ignore[union-attr]
+            theirs = back.question("favourite").choice_filter_expr.evaluate_bool(scope, c.code)  # type: ignore[union-attr]
+            assert mine == theirs, (aware, c.code)
