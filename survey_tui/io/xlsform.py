@@ -861,6 +861,8 @@ class _Importer:
             and len(children) >= 2
             and all(c.get("type") == "select one" for c in children)
             and len({c.get("list_name") or c.get("itemset") for c in children}) == 1
+            # a grid's rows are asked together: a row with its own relevant stays a question of its own
+            and not any((c.get("bind") or {}).get("relevant") for c in children)
         )
 
     def add_grid(self, group: dict[str, Any], section: dict[str, Any], relevants: list[str]) -> None:
@@ -992,6 +994,12 @@ class _Importer:
                 self.multis.add(q["name"])
         if kind == "decimal":
             q["decimals"] = DECIMAL_PLACES
+        if kind == "phone number":
+            self.problem(
+                name,
+                "a phone number question: ODK accepts only digits, spaces and + - ( ) there (a pattern survey-tui "
+                "cannot check); imported as text",
+            )
         if _truthy((node.get("parameters") or {}).get("randomize")):
             q["randomize"] = True
         if kind == "range":
