@@ -1,4 +1,4 @@
-"""The importer over every form of the shared corpus against pyxform's own XForm of it (tests/core/xlsform_reference)."""
+"""The importer over every form of the shared corpus against pyxform's own XForm of it (see xlsform_reference)."""
 
 from __future__ import annotations
 

@@ -515,9 +515,10 @@ class Comparison:
         expr = q.constraint_expr
 
         def check(scope: DictScope, value: Any) -> bool:
-            if q.type == "numeric" and isinstance(value, int | float):
-                if (q.min is not None and value < q.min) or (q.max is not None and value > q.max):
-                    return False
+            low = q.min is not None and isinstance(value, int | float) and value < q.min
+            high = q.max is not None and isinstance(value, int | float) and value > q.max
+            if q.type == "numeric" and (low or high):
+                return False
             if q.type == "multi" and q.max_selected and isinstance(value, list) and len(value) > q.max_selected:
                 return False
             return expr.evaluate_bool(scope, value) if expr is not None else True
