@@ -343,8 +343,13 @@ class Comparison:
     def compare_questions(self) -> None:
         for ref in self.refs:
             if ref.header or ref.name.startswith("reserved_name_for_field_list_labels"):
-                # a table's header row shows the choices as column heads: not a question in survey-tui
-                self.report.questions["header rows (not questions)"] += 1
+                # a table's header row shows the choices as column heads: not a question in survey-tui either
+                mine = self.ours(ref)
+                if mine is not None and mine.answerable and not self.warned(ref):
+                    self.report.questions["silent"] += 1
+                    self.report.silent.append(f"question {ref.name}: a table's header row made answerable")
+                else:
+                    self.report.questions["header rows (not questions)"] += 1
                 continue
             problem = self.question_difference(ref)
             if problem and ref.name.startswith("generated_table_list_label") and ref.ancestors:
