@@ -13,6 +13,7 @@ Export writes an .xlsx that pyxform converts without error, with the same questi
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import re
 import unicodedata
@@ -37,7 +38,15 @@ from survey_tui.core.instrument.expressions import (
     parse_expression,
 )
 from survey_tui.core.instrument.loader import compile_instrument, load_instrument_text
-from survey_tui.core.instrument.model import MAX_ITERATIONS, Instrument, Question, label_text
+from survey_tui.core.instrument.model import (
+    MAX_ITERATIONS,
+    PIPE_PATTERN,
+    Instrument,
+    LoopPlan,
+    Question,
+    Section,
+    label_text,
+)
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.yamlfile import dump_yaml, write_bytes_atomic, write_text_atomic
 
@@ -129,6 +138,7 @@ class _Context:
     multis: set[str] = field(default_factory=set)  # select_multiple questions (names after renaming)
     loop_kind: str | None = None  # the expression belongs to a question in a loop of this kind (over/count/choices)
     same: dict[str, dict[int, tuple[int, ...]]] = field(default_factory=dict)  # question -> code -> same-name codes
+    items: set[str] = field(default_factory=set)  # calculates that name the item of a loop over ticked choices
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -176,6 +186,16 @@ def translate_expression(text: str, ctx: _Context) -> str:
             names.append(ctx.self_name if kind == "dot" else name)
         elif kind == "dotdot":
             raise Unsupported("the parent path '..'")
+        elif kind == "word" and value.lower() == "indexed-repeat":
+            # indexed-repeat(${q}, ${repeat}, n): iteration n of q (count loops and fixed lists number 1..n)
+            shape = [t[0] if t[0] == "ref" else t[1] for t in toks[i + 1 : i + 6]]
+            if shape != ["(", "ref", ",", "ref", ","] or ctx.loop_kind == "over":
+                raise Unsupported("indexed-repeat() other than indexed-repeat(${question}, ${repeat}, number)")
+            target = _ref_name("ref", toks[i + 2][1], ctx)
+            out.extend(["indexed", "(", target, ","])
+            names.extend([None, None, target, None])
+            i += 6
+            continue
         elif kind == "word" and value.lower() == "position" and [t[1] for t in toks[i + 1 : i + 4]] == ["(", "..", ")"]:
             if ctx.loop_kind not in ("count", "choices"):
                 where = "outside a repeat" if ctx.loop_kind is None else "in a repeat over ticked choices"
@@ -370,6 +390,8 @@ def _ref_name(kind: str, value: str, ctx: _Context) -> str:
     if kind == "dot":
         return "."
     raw = value[2:-1] if kind == "ref" else value.rstrip("/").split("/")[-1]
+    if raw in ctx.items:
+        return "item()"  # ODK's loop-and-merge: selected-at(${m}, position(..) - 1) is the loop's item
     if raw in ctx.dropped:
         raise Unsupported(f"the question '{raw}', which was left out")
     if kind == "path" and raw not in ctx.renames:
@@ -525,10 +547,12 @@ class _Importer:
         self.form_choices: dict[str, list[dict[str, Any]]] = {}
         self.unknown_languages: set[str] = set()
         self.multis: set[str] = set()
+        #: list -> first code -> the codes sharing its name (a name listed twice)
         self.same: dict[str, dict[int, tuple[int, ...]]] = {}
-        self.same_codes: dict[
-            str, dict[int, tuple[int, ...]]
-        ] = {}  # question -> the same, for its list  # list -> first code -> codes sharing its name
+        self.items: set[str] = set()  # loop-and-merge calculates naming the item (not imported)
+        self.generated: set[str] = set()  # pyxform's own `<repeat>_count` calculates (not imported)
+        self.item_labels: dict[str, str] = {}  # loop-and-merge label calculates -> their loop (piped as it)
+        self.same_codes: dict[str, dict[int, tuple[int, ...]]] = {}  # question -> the same, for its list
         self.node_names: dict[int, str] = {}  # a row of the form (by identity) -> our name for it
         self.calculations: dict[str, Any] = {}  # form name -> its calculation
         self.types: dict[str, str] = {}  # form name -> our type, for what a repeat_count names
@@ -606,7 +630,6 @@ class _Importer:
                 current = self.new_section(f"part{len(self.sections) + 1}", {})
             self.element(child, current, [])
         self.sections = [s for s in self.sections if s["questions"]]
-        self.finish_loops()
         instrument_id = _safe_name(str(form.get("id_string") or self.path.stem).lower(), set())
         title = _labels(form.get("title"), self.default_tag) or {"*": instrument_id}
         langs = self.languages or [self.default_tag or "en"]
@@ -640,6 +663,7 @@ class _Importer:
                 + [Problem(self.file, "nothing in this form could be imported (see the rows above)", severity="error")]
             )
         self.translate_logic()
+        self.finish_loops()
         self.settle(data)
         count = sum(len(s["questions"]) for s in data["sections"])
         return ImportResult(instrument_id, data, self.problems, count, self.file)
@@ -650,6 +674,11 @@ class _Importer:
     def collect_names(self, children: list[dict[str, Any]]) -> None:
         """Our names for the form's: questions outside repeats first, so a repeat never renames them."""
         taken: set[str] = set()
+        for node in _walk(children):  # pyxform turns a repeat_count other than ${q} into `<repeat>_count`
+            count = str((node.get("control") or {}).get("jr:count") or "").strip()
+            generated = f"{node.get('name')}_count"
+            if node.get("type") == "repeat" and count == "${" + generated + "}" and generated not in self.rows:
+                self.generated.add(f"{node.get('name')}_count")
         outside = _walk(children, into_repeats=False)
         inside = [n for n in _walk(children) if not any(n is o for o in outside)]
         for node in outside + inside:
@@ -708,7 +737,7 @@ class _Importer:
         section["_xls"] = xls_name
         section["loop"] = loop
         if label:
-            loop["label"] = _label_value(label)
+            loop["label"] = _label_value(dict(label))
         relevant = (node.get("bind") or {}).get("relevant")
         if relevant:
             section.setdefault("_relevant", []).append((str(relevant), xls_name))
@@ -717,6 +746,33 @@ class _Importer:
             self.element(child, section, list(relevants))
         if outer is not None:
             self.continued[id(outer)] = self.new_section(f"{outer['name']}_cont", outer.get("label") or {}, outer)
+
+    def loop_helper(self, node: dict[str, Any], section: dict[str, Any]) -> bool:
+        """Calculates that only serve a loop: pyxform's generated repeat count, ODK's loop-and-merge item/label.
+
+        `selected-at(${m}, position(..) - 1)` is the item of a loop over m (our item()); `jr:choice-name(that,
+        '${m}')` its label (our `${loop}` pipe). They are not questions here.
+        """
+        name = str(node.get("name"))
+        calculation = " ".join(str((node.get("bind") or {}).get("calculate") or "").split())
+        if name in self.generated:
+            self.calculations[name] = calculation
+            self.types[name] = "calculate"
+            return True
+        over = (section.get("loop") or {}).get("over")
+        if over is None:
+            return False
+        source = re.escape("${" + self._xls(over) + "}")
+        selected_at = rf"selected-at\(\s*{source}\s*,\s*position\(\s*\.\.\s*\)\s*-\s*1\s*\)"
+        item_refs = "|".join(re.escape("${" + i + "}") for i in self.items) or "(?!)"
+        if re.fullmatch(selected_at, calculation):
+            self.items.add(name)
+        elif re.fullmatch(rf"jr:choice-name\(\s*(?:{selected_at}|{item_refs})\s*,\s*'{source}'\s*\)", calculation):
+            self.item_labels[name] = section["name"]
+        else:
+            return False
+        self.dropped.discard(name)
+        return True
 
     def loop_source(self, node: dict[str, Any], outer: dict[str, Any] | None) -> dict[str, Any] | None:
         """What a repeat loops over: `loop:` of our format, or None (said why) when nothing here matches."""
@@ -837,6 +893,8 @@ class _Importer:
             for child in node.get("children", []):
                 self.element(child, self.follow(section), inner_rel)
             return
+        if kind == "calculate" and self.loop_helper(node, section):
+            return
         question = self.question(node, kind, name)
         if question is None:
             return
@@ -844,7 +902,8 @@ class _Importer:
         if bind.get("relevant"):
             rels.append(str(bind["relevant"]))
         if section.get("loop") is not None:  # pyxform's loop over a list names the item `%(label)s`
-            _pipe_item(question, "${" + section["name"] + "}")
+            labels = [n for n, loop in self.item_labels.items() if loop == section["name"]]
+            _pipe_item(question, "${" + section["name"] + "}", labels)
         self.pending.append((question, {**bind, "_relevants": rels}, name))
         section["questions"].append(question)
         self.qdicts[question["name"]] = question
@@ -1057,7 +1116,10 @@ class _Importer:
         loop = (self.loop_of.get(self_name or "") or {}).get("loop") or {}
         kind = next((k for k in ("over", "count", "choices") if k in loop), None)
         renames = {**self.renames, **(self.loop_of.get(self_name or "") or {}).get("_names", {})}
-        return _Context(renames, self.codes, self_name, self.dropped, self.multis, kind, self.same_codes)
+        codes = dict(self.codes)
+        if kind == "over":
+            codes["item()"] = self.codes.get(loop["over"], {})
+        return _Context(renames, codes, self_name, self.dropped, self.multis, kind, self.same_codes, set(self.items))
 
     def translate(self, text: str, xls_name: str, field_name: str, self_name: str | None) -> str | None:
         try:
@@ -1249,14 +1311,21 @@ def _with_columns(text: str, columns: dict[str, Any]) -> str:
     return "".join(out) + text[pos:]
 
 
-def _pipe_item(question: dict[str, Any], pipe: str) -> None:
-    """pyxform's `%(label)s` (the item of a loop over a list) as our pipe of the loop's item."""
+def _pipe_item(question: dict[str, Any], pipe: str, names: list[str]) -> None:
+    """pyxform's `%(label)s` and ODK's item-label calculates (`${brand_label}`) as our pipe of the loop's item."""
+
+    def fix(text: str) -> str:
+        text = text.replace("%(label)s", pipe)
+        for name in names:
+            text = text.replace("${" + name + "}", pipe)
+        return text
+
     for key in ("label", "hint"):
         value = question.get(key)
         if isinstance(value, str):
-            question[key] = value.replace("%(label)s", pipe)
+            question[key] = fix(value)
         elif isinstance(value, dict):
-            question[key] = {k: str(v).replace("%(label)s", pipe) for k, v in value.items()}
+            question[key] = {k: fix(str(v)) for k, v in value.items()}
 
 
 def _unpipe(question: dict[str, Any], name: str) -> None:
@@ -1384,6 +1453,41 @@ def _choice_value(question: Node, code: Node, ins: Instrument, me: Question | No
     return None
 
 
+#: the loop whose questions are being written (their item(), iteration() and other iterations)
+_LOOP: contextvars.ContextVar[LoopPlan | None] = contextvars.ContextVar("xlsform_loop", default=None)
+
+
+def _loop_names(plan: LoopPlan, ins: Instrument) -> dict[int, str]:
+    """A loop's item codes -> the choice names XLSForm stores for them."""
+    if plan.kind == "over" and plan.source:
+        return {c.code: c.name or str(c.code) for c in ins.question(plan.source).choice_options}
+    section = next(s for s in ins.sections if s.name == plan.name)
+    listed = section.loop.choices if section.loop else None
+    options = ins.choice_lists.get(listed, []) if isinstance(listed, str) else listed or []
+    return {c.code: c.name or str(c.code) for c in options} or {k: str(k) for k in plan.keys}
+
+
+def _position(plan: LoopPlan, key: Node, ins: Instrument, me: Question | None) -> str:
+    """Which repeat instance an iteration is in ODK (count loops: the key; fixed lists: its place)."""
+    if plan.kind == "count":
+        return _xls_expr(key, ins, me)
+    if plan.kind == "choices" and isinstance(key, Literal) and key.value in plan.keys:
+        return str(plan.keys.index(key.value) + 1)  # type: ignore[arg-type]
+    raise Unsupported(f"naming one iteration of the loop '{plan.name}' over the ticked choices of '{plan.source}'")
+
+
+def _piped(labels: dict[str, str] | None, pipes: dict[str, str]) -> dict[str, str] | None:
+    """Labels with our pipes as XLSForm's: `${loop}` (the item) becomes `${loop_label}`, `{q}` `${q}`."""
+    if labels is None:
+        return None
+
+    def one(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return "${" + pipes.get(name, name) + "}"
+
+    return {lang: PIPE_PATTERN.sub(one, text) for lang, text in labels.items()}
+
+
 def _same_names(other: Node, me: Question, ins: Instrument) -> None:
     """`selected(${q}, name)` in a choice_filter holds only if q names each code as this list does."""
     q = _named(ins, other.name) if isinstance(other, Name) else None
@@ -1405,6 +1509,11 @@ def _xls_expr(node: Node, ins: Instrument, me: Question | None = None) -> str:
                 return "'" + value.replace("'", "’") + "'"
             return f"{value:g}" if isinstance(value, float) else str(value)
         case Name(name=name):
+            found = ins.question(name) if ins.has_question(name) else None
+            if found is not None and found.slot is not None:  # one iteration named from elsewhere
+                plan = ins.loops[found.slot.loop]
+                where = _position(plan, Literal(found.slot.key, 0), ins, me)
+                return f"indexed-repeat(${{{found.slot.template}}}, ${{{plan.name}}}, {where})"
             return "${" + name + "}"
         case SelfRef():
             return "name" if me is not None else "."  # in a choice_filter: the choice's own name
@@ -1416,7 +1525,12 @@ def _xls_expr(node: Node, ins: Instrument, me: Question | None = None) -> str:
             xop = {"/": "div", "%": "mod"}.get(op, op)
             return f"({_xls_expr(left, ins, me)} {xop} {_xls_expr(right, ins, me)})"
         case Compare(op=op, left=left, right=right):
+            loop = _LOOP.get()
             for one, other in ((left, right), (right, left)):
+                if loop is not None and isinstance(one, Call) and one.function == "item" and isinstance(other, Literal):
+                    names = _loop_names(loop, ins)
+                    if loop.kind != "count" and op in ("=", "!=") and other.value in names:
+                        return f"${{{loop.name}_item}} {op} '{names[other.value]}'"  # type: ignore[index]
                 found = _named(ins, one.name) if isinstance(one, Name) else None
                 if found is not None and found.type == "multi":
                     raise Unsupported(f"comparing the multi question '{one.name}' with '{op}'")
@@ -1450,6 +1564,20 @@ def _xls_expr(node: Node, ins: Instrument, me: Question | None = None) -> str:
                 raise Unsupported(f"{function}() (XLSForm has no don't know / refused codes)")
             if function == "length":
                 return f"string-length({xargs[0]})"
+            if function in ("item", "iteration", "indexed"):
+                loop = _LOOP.get()
+                if loop is None:
+                    raise Unsupported(f"{function}() outside a loop")  # pragma: no cover - the loader refuses it
+                if function == "item":
+                    if loop.kind == "count":
+                        return "position(..)"
+                    raise Unsupported(f"item() of the loop '{loop.name}' other than compared with a code")
+                if function == "iteration":
+                    if loop.kind == "over":
+                        raise Unsupported(f"iteration() of the loop '{loop.name}' over ticked choices")
+                    return "position(..)"
+                target = args[0].name  # type: ignore[union-attr]
+                return f"indexed-repeat(${{{target}}}, ${{{loop.name}}}, {_position(loop, args[1], ins, me)})"
             return f"{function}({', '.join(xargs)})"
     raise Unsupported(f"expression node {node!r}")  # pragma: no cover - every node kind is handled above
 
@@ -1535,22 +1663,75 @@ def xlsform_sheets(ins: Instrument) -> tuple[list[list[Any]], list[list[Any]], l
 
     for rule in ins.terminate:
         notes.append(f"terminate rule '{rule.when}' ({rule.outcome}) has no XLSForm equivalent; left out")
-    for section in ins.sections:
+
+    def loop_rows(section: Section, plan: LoopPlan) -> tuple[dict[str, str], str]:
+        """A loop's begin_repeat and the calculates that name its item; (pipes, a condition for every row)."""
+        loop, sec = section.loop, section.name
+        assert loop is not None
+        names = _loop_names(plan, ins)
+        default = ins.language
+        skip = ""
+        if plan.kind == "over" and plan.source:
+            count = f"count-selected(${{{plan.source}}})"
+            item = f"selected-at(${{{plan.source}}}, position(..) - 1)"
+            shown = f"jr:choice-name(${{{sec}_item}}, '${{{plan.source}}}')"
+            left = [n for code, n in names.items() if code not in plan.keys]  # exclusive / not applicable
+            skip = " and ".join(f"${{{sec}_item}} != '{n}'" for n in left)
+        elif plan.kind == "count" and plan.source:
+            source = ins.question(plan.source)
+            most = len(plan.keys)
+            limit = source.max is None or source.max > most
+            count = f"if(${{{plan.source}}} > {most}, {most}, ${{{plan.source}}})" if limit else f"${{{plan.source}}}"
+            item, shown = "position(..)", f"${{{sec}_item}}"
+        else:
+            count = str(len(plan.keys))
+            item = "''"
+            for number, key in reversed(list(enumerate(plan.keys, 1))):
+                item = f"if(position(..) = {number}, '{names[key]}', {item})"
+            shown = "''"
+            for number, key in reversed(list(enumerate(plan.keys, 1))):
+                text = label_text(plan.item_labels[key], default).replace("'", "’")
+                shown = f"if(position(..) = {number}, '{text}', {shown})"
+            if len(ins.languages) > 1:
+                notes.append(f"loop {sec}: its items' labels are piped in {default} only (one calculate for all)")
         survey.append(
             row(
-                type="begin_group",
-                name=section.name,
-                relevant=expr(section.relevant, section.name),
-                **label_cells("label", section.label),
+                type="begin_repeat",
+                name=sec,
+                relevant=expr(section.relevant, sec),
+                repeat_count=count,
+                **label_cells("label", section.label or loop.label),
             )
         )
-        for q in section.questions:
+        survey.append(row(type="calculate", name=f"{sec}_item", calculation=item))
+        survey.append(row(type="calculate", name=f"{sec}_label", calculation=shown))
+        return {sec: f"{sec}_label"}, skip
+
+    def write_section(section: Section, plan: LoopPlan | None) -> None:
+        pipes: dict[str, str] = {}
+        skip = ""
+        if plan is None:
+            survey.append(
+                row(
+                    type="begin_group",
+                    name=section.name,
+                    relevant=expr(section.relevant, section.name),
+                    **label_cells("label", section.label),
+                )
+            )
+        else:
+            pipes, skip = loop_rows(section, plan)
+        for template in section.questions:
+            q = _named(ins, template.name) or template  # a loop's question as compiled (its choices resolved)
             required = "yes" if q.is_required and q.answerable else ""
+            relevant = expr(template.relevant, f"{template.name}.relevant")
+            if skip:  # a loop over ticked choices never goes through "None of these"
+                relevant = f"{skip} and ({relevant})" if relevant else skip
             base = {
-                "name": q.name,
-                "relevant": expr(q.relevant, f"{q.name}.relevant"),
-                **label_cells("label", q.label),
-                **label_cells("hint", q.hint),
+                "name": template.name,
+                "relevant": relevant,
+                **label_cells("label", _piped(template.label, pipes)),
+                **label_cells("hint", _piped(template.hint, pipes)),
             }
             constraint_parts = []
             if q.type == "numeric":
@@ -1575,7 +1756,7 @@ def xlsform_sheets(ins: Instrument) -> tuple[list[list[Any]], list[list[Any]], l
                     survey.append(
                         row(
                             type=f"select_one {list_name}",
-                            name=f"{q.name}_{item.name}",
+                            name=f"{template.name}_{item.name}",
                             required=required,
                             **label_cells("label", item.label),
                         )
@@ -1603,7 +1784,15 @@ def xlsform_sheets(ins: Instrument) -> tuple[list[list[Any]], list[list[Any]], l
                     **base,
                 )
             )
-        survey.append(row(type="end_group"))
+        survey.append(row(type="end_repeat" if plan is not None else "end_group"))
+
+    for section in ins.sections:
+        plan = ins.loops.get(section.name) if section.loop is not None else None
+        token = _LOOP.set(plan)
+        try:
+            write_section(section, plan)
+        finally:
+            _LOOP.reset(token)
     if any(q.specials for q in ins.questions):
         notes.append("don't know / refused codes have no XLSForm equivalent; left out")
     settings = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -346,3 +347,52 @@ def test_choice_filter_exports_as_xlsform_and_comes_back(tmp_path: Path) -> None
             mine = original.question("favourite").choice_filter_expr.evaluate_bool(scope, c.code)  # type: ignore[union-attr]
             theirs = back.question("favourite").choice_filter_expr.evaluate_bool(scope, c.code)  # type: ignore[union-attr]
             assert mine == theirs, (aware, c.code)
+
+
+def test_loops_export_as_repeats_pyxform_accepts_and_they_come_back(tmp_path: Path) -> None:
+    from pyxform.xls2xform import convert
+
+    from survey_tui.core.instrument.loader import load_instrument
+
+    original = load_instrument(Path(__file__).parent / "loop_instrument.yaml")
+    target = tmp_path / "loops.xlsx"
+    export_xlsform(original, target)
+    xform = convert(str(target)).xform
+    assert '<repeat nodeset="/data/brand_loop" jr:count=" /data/brand_loop_count ">' in xform
+    assert '<repeat nodeset="/data/members" jr:count=" /data/s1/hh ">' in xform
+    assert "indexed-repeat" in xform and "selected-at" in xform and "count-selected( /data/s1/aware )" in xform
+    result = import_xlsform(target)
+    back = loaded(result)
+    assert not any(p.where in ("fam", "why", "age", "older") for p in result.problems), result.problems
+    for name, plan in original.loops.items():
+        again = back.loops[name]
+        assert (again.kind, again.source) == (plan.kind, plan.source) and set(plan.keys) <= set(again.keys)
+    # XLSForm has no exclusive flag, so "None of these" (97) is an item again, but its questions are never asked
+    assert back.loops["brand_loop"].keys == (1, 2, 3, 97)
+    assert not back.question("fam_97").relevant_expr.evaluate_bool(DictScope({"aware": [97]}))  # type: ignore[union-attr]
+    # the item's label is piped again, and the skip rules mean the same per iteration
+    assert back.question("fam_2").label == original.question("fam_2").label
+    for aware in ([1, 2], [1, 2, 3], [3]):
+        for fam in (1, 2, 3):
+            scope = DictScope({"aware": aware, "fam_3": fam, "fam_1": fam})
+            for q in ("why_1", "why_3"):
+                mine = original.question(q).relevant_expr.evaluate_bool(scope)  # type: ignore[union-attr]
+                assert back.question(q).relevant_expr.evaluate_bool(scope) == mine, (q, aware, fam)  # type: ignore[union-attr]
+    for ages in ((30, 40), (40, 30)):
+        scope = DictScope({"hh": 2, "age_1": ages[0], "age_2": ages[1]})
+        mine = original.question("older_2").relevant_expr.evaluate_bool(scope)  # type: ignore[union-attr]
+        assert back.question("older_2").relevant_expr.evaluate_bool(scope) == mine  # type: ignore[union-attr]
+
+
+@pytest.mark.skipif(not (CORPUS / "pyxform__tutorial.xls").is_file(), reason="shared XLSForm corpus not present")
+def test_the_imported_roster_exports_as_a_repeat_pyxform_accepts(tmp_path: Path) -> None:
+    from pyxform.xls2xform import convert
+
+    instrument = loaded(import_xlsform(CORPUS / "pyxform__tutorial.xls"))
+    target = tmp_path / "tutorial.xlsx"
+    export_xlsform(instrument, target)
+    xform = convert(str(target)).xform
+    assert re.search(r'<repeat nodeset="/data/member" jr:count=" /data/\w+/member_count ">', xform), xform
+    again = loaded(import_xlsform(target))
+    assert again.loops["member"].kind == "count" and again.loops["member"].source == "member_count"
+    assert [q.name for q in again.iterations("pregnant")] == [f"pregnant_{i}" for i in range(1, 21)]

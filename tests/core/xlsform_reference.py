@@ -351,6 +351,10 @@ class Comparison:
                 else:
                     self.report.questions["header rows (not questions)"] += 1
                 continue
+            if ref.kind == "calculate" and f"/{ref.name}" == f"/{self.counted(ref)}_count":
+                # pyxform writes a repeat_count other than ${q} as the calculate `<repeat>_count`
+                self.report.questions["pyxform's generated repeat counts"] += 1
+                continue
             problem = self.question_difference(ref)
             if problem and ref.name.startswith("generated_table_list_label") and ref.ancestors:
                 grid = ref.ancestors[-1].split("/")[-1]  # pyxform's title row of a table-list: our grid's label
@@ -363,6 +367,13 @@ class Comparison:
             else:
                 self.report.questions["silent"] += 1
                 self.report.silent.append(f"question {ref.name}: {problem}")
+
+    def counted(self, ref: RefQuestion) -> str | None:
+        """The repeat whose jr:count is this calculate, if any."""
+        for repeat in self.root.iter("{*}repeat"):
+            if str(repeat.get("{http://openrosa.org/javarosa}count") or "").strip() == ref.path:
+                return str(repeat.get("nodeset")).split("/")[-1]
+        return None
 
     def question_difference(self, ref: RefQuestion) -> str | None:
         if ref.name in self.grid_rows and not ref.repeats:
