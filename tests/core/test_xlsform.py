@@ -153,3 +153,9 @@ def test_cli_strict_mode_and_output(tmp_path: Path, capsys: pytest.CaptureFixtur
         assert not strict_target.exists()
         assert "GPS location widget is not supported" in capsys.readouterr().err
     assert main(["xlsform", "import", str(tmp_path / "missing.xlsx")]) == 1
+    # --study naming a folder that is no study is refused; nothing is written here or there
+    not_a_study = tmp_path / "plain"
+    not_a_study.mkdir()
+    before = sorted(p.name for p in Path.cwd().iterdir())
+    assert main(["xlsform", "import", str(xlsx), "--study", str(not_a_study)]) == 1
+    assert list(not_a_study.iterdir()) == [] and sorted(p.name for p in Path.cwd().iterdir()) == before
