@@ -351,7 +351,7 @@ class Comparison:
                 else:
                     self.report.questions["header rows (not questions)"] += 1
                 continue
-            if ref.kind == "calculate" and f"/{ref.name}" == f"/{self.counted(ref)}_count":
+            if ref.kind == "calculate" and ref.name == f"{self.counted(ref)}_count":
                 # pyxform writes a repeat_count other than ${q} as the calculate `<repeat>_count`
                 self.report.questions["pyxform's generated repeat counts"] += 1
                 continue
@@ -409,6 +409,8 @@ class Comparison:
         assert model is not None
         group_binds = {str(b.get("nodeset")): dict(b.attrib) for b in model.findall("x:bind", NS)}
         for ref in self.refs:
+            if ref.kind == "calculate" and self.counted(ref) is not None:
+                continue  # pyxform's generated repeat count: no rule of the form's own
             relevants = [group_binds.get(a, {}).get("relevant") for a in ref.ancestors]
             relevants.append(binds[ref.path].get("relevant"))
             parts = [str(r) for r in relevants if r]
