@@ -139,6 +139,7 @@ class _Context:
     loop_kind: str | None = None  # the expression belongs to a question in a loop of this kind (over/count/choices)
     same: dict[str, dict[int, tuple[int, ...]]] = field(default_factory=dict)  # question -> code -> same-name codes
     items: set[str] = field(default_factory=set)  # calculates that name the item of a loop over ticked choices
+    notes: list[str] = field(default_factory=list)  # what the translation changed, for a warning
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -408,7 +409,20 @@ def _codes_for_strings(out: list[str], names: list[str | None], ctx: _Context) -
         choice = literal[1:-1]
         if choice in ctx.codes[question]:
             return str(ctx.codes[question][choice])
-        raise Unsupported(f"the choice '{choice}', which is not in the choices of '{question}'")
+        return None
+
+    def no_such_choice(i: int, question: str) -> None:
+        """ODK compares the stored text: a name no choice has never matches (`=` false, `!=` true)."""
+        choice = out[i][1:-1]
+        if i >= 2 and out[i - 1] in ("=", "!=") and names[i - 2] == question:
+            out[i - 2], out[i - 1], out[i] = ("false" if out[i - 1] == "=" else "true"), "", ""
+        elif i + 2 < len(out) and out[i + 1] in ("=", "!=") and names[i + 2] == question:
+            out[i], out[i + 1], out[i + 2] = ("false" if out[i + 1] == "=" else "true"), "", ""
+        elif i >= 4 and i + 1 < len(out) and out[i - 4 : i - 1] == ["selected", "(", out[i - 2]] and out[i + 1] == ")":
+            out[i - 4 : i + 2] = ["false", "", "", "", "", ""]
+        else:
+            raise Unsupported(f"the choice '{choice}', which is not in the choices of '{question}'")
+        ctx.notes.append(f"'{choice}' is not a choice of '{question}', so (as in ODK) that comparison never matches")
 
     for i, token in enumerate(out):
         if not (token.startswith("'") or token.startswith('"')):
@@ -425,6 +439,8 @@ def _codes_for_strings(out: list[str], names: list[str | None], ctx: _Context) -
         code = code_of(question, token)
         if code is not None:
             out[i] = code
+        elif question is not None and question in ctx.codes:
+            no_such_choice(i, question)
     # `${q} = ''` / `${q} != ''`: unanswered / answered
     for i, token in enumerate(out):
         if token in ("''", '""') and i >= 2 and out[i - 1] in ("=", "!=") and names[i - 2] not in (None,):
@@ -1122,8 +1138,12 @@ class _Importer:
         return _Context(renames, codes, self_name, self.dropped, self.multis, kind, self.same_codes, set(self.items))
 
     def translate(self, text: str, xls_name: str, field_name: str, self_name: str | None) -> str | None:
+        ctx = self.ctx(self_name)
         try:
-            return translate_expression(str(text), self.ctx(self_name))
+            translated = translate_expression(str(text), ctx)
+            for note in ctx.notes:
+                self.problem(xls_name, f"{field_name} '{text}': {note}")
+            return translated
         except Unsupported as exc:
             self.problem(xls_name, f"{field_name} '{text}' uses {exc}, which survey-tui does not support; left out")
             return None

@@ -396,3 +396,24 @@ def test_the_imported_roster_exports_as_a_repeat_pyxform_accepts(tmp_path: Path)
     again = loaded(import_xlsform(target))
     assert again.loops["member"].kind == "count" and again.loops["member"].source == "member_count"
     assert [q.name for q in again.iterations("pregnant")] == [f"pregnant_{i}" for i in range(1, 21)]
+
+
+@pytest.mark.parametrize(
+    ("relevant", "ticked", "asked"),
+    [
+        ("${litter}='maybe'", ["other"], False),  # no choice is named 'maybe': ODK never shows the question
+        ("${litter} != 'maybe'", ["other"], True),
+        ("selected(${litter}, 'maybe') or selected(${litter}, 'paper')", ["paper"], True),
+        ("selected(${litter}, 'maybe') or selected(${litter}, 'paper')", ["other"], False),
+    ],
+)
+def test_a_choice_that_does_not_exist_never_matches_as_in_odk(
+    tmp_path: Path, relevant: str, ticked: list[str], asked: bool
+) -> None:
+    result = import_xlsform(write(tmp_path, with_relevant(FORM, relevant)))
+    instrument = loaded(result)
+    detail = instrument.question("detail")
+    assert detail.relevant_expr is not None, [str(p) for p in result.problems]
+    codes = {c.name: c.code for c in instrument.question("litter").choice_options}
+    assert detail.relevant_expr.evaluate_bool(DictScope({"litter": [codes[t] for t in ticked]})) is asked
+    assert any(p.where == "detail" and "'maybe' is not a choice of 'litter'" in p.message for p in result.problems)
