@@ -50,7 +50,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     else:
         try:
             study = resolve_study(args.study)
-        except LoadError:
+        except LoadError as exc:
+            if args.study:  # a folder named as the study must be one: never write somewhere else instead
+                print_problems(exc.problems)
+                return 1
             target = Path(f"{result.instrument_id}.yaml")
         else:
             target = study.instruments_dir / f"{result.instrument_id}.yaml"

@@ -255,7 +255,9 @@ class InterviewEngine:
                 label_text(c.label, self.language, self.fallback) for c in q.choice_options if c.code in answer.value
             )
         if isinstance(answer.value, float):
-            return f"{answer.value:.{q.decimals}f}"
+            text = f"{answer.value:.{q.decimals}f}"
+            # 10 places is "no set limit" (an imported XLSForm decimal): show what was typed, not 10 places
+            return text.rstrip("0").rstrip(".") if q.decimals >= 10 else text
         return "" if isinstance(answer.value, dict) else str(answer.value)
 
     def pipe(self, text: str) -> str:
