@@ -34,6 +34,7 @@ current one is kept as a conflict for the supervisor instead of being refused.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -576,21 +577,38 @@ def resolve_conflict(
 
 # -- opening a server ----------------------------------------------------------------------------------
 def study_files(study: Study) -> dict[str, bytes]:
-    """The plain-text files a device needs to open the study (study.yaml and the instruments)."""
-    files = {"study.yaml": study.study_file.read_bytes()}
+    """The plain-text files a device needs to open the study (study.yaml and the instruments).
+
+    The device keeps its interviews in its own embedded survey.db, so its study.yaml names no server: a
+    `store:` line (the team's PostgreSQL server) is left out of the copy."""
+    files = {"study.yaml": _without_store(study.study_file.read_text(encoding="utf-8")).encode("utf-8")}
     for path in study.instrument_files():
         files[f"instruments/{path.name}"] = path.read_bytes()
     return files
 
 
+def _without_store(text: str) -> str:
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    data = yaml.load(text)
+    if not isinstance(data, dict) or "store" not in data:
+        return text
+    del data["store"]
+    out = io.StringIO()
+    yaml.dump(data, out)
+    return out.getvalue()
+
+
 def open_server(target: str, faults: Faults | None = None) -> SyncServer:
-    """The server a device belongs to: a shared study folder (or, once that backend exists, a database URL)."""
+    """The server a device belongs to: the team's study folder. Its data are wherever that study keeps them:
+    its survey.db on a file share, or the PostgreSQL server its study.yaml names (`store:`)."""
     from survey_tui.core.study import open_study
 
     if "://" in target:
         raise StoreError(
-            f"{target}: this survey-tui syncs with a shared study folder; the PostgreSQL server store is not "
-            "available in this build (nothing was written)"
+            f"{target}: name the team's study folder, not the database: its study.yaml says where the data are "
+            "(store: postgresql://...), and the laptop needs its instruments too; nothing was written"
         )
     if not (Path(target) / "study.yaml").is_file():
         raise StoreError(
