@@ -8,6 +8,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
+from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
 from survey_tui.tui.messages import Loaded, LoadFailed
 
@@ -23,10 +24,14 @@ ORDER BY i.id DESC LIMIT 500
 
 class FieldworkScreen(Screen[None]):
     BINDINGS = [
-        Binding("n", "new_interview('field')", "New interview", id="fieldwork.new", tooltip="Field interview"),
-        Binding("u", "resume_interview", "Resume", id="fieldwork.resume", tooltip="Resume the selected interview"),
-        Binding("p", "new_interview('pilot')", "Pilot", id="fieldwork.pilot", tooltip="Capture a pilot interview"),
-        Binding("r", "refresh", "Refresh", id="fieldwork.refresh", tooltip="Read the interviews again"),
+        Binding("n", "new_interview('field')", N_("New interview"), id="fieldwork.new", tooltip=N_("Field interview")),
+        Binding(
+            "u", "resume_interview", N_("Resume"), id="fieldwork.resume", tooltip=N_("Resume the selected interview")
+        ),
+        Binding(
+            "p", "new_interview('pilot')", N_("Pilot"), id="fieldwork.pilot", tooltip=N_("Capture a pilot interview")
+        ),
+        Binding("r", "refresh", N_("Refresh"), id="fieldwork.refresh", tooltip=N_("Read the interviews again")),
     ]
 
     def action_new_interview(self, mode: str) -> None:
@@ -81,7 +86,7 @@ class FieldworkScreen(Screen[None]):
         self.post_message(Loaded((rows, total)))
 
     def on_load_failed(self, message: LoadFailed) -> None:
-        self.query_one("#fieldwork-summary", Static).update(f"[b red]{message.error}[/]")
+        self.query_one("#fieldwork-summary", Static).update(_("[b red]{error}[/]").format(error=message.error))
 
     def on_loaded(self, message: Loaded) -> None:
         rows, total = message.data
@@ -92,4 +97,4 @@ class FieldworkScreen(Screen[None]):
             # status and outcome read as words ("screened out"); ids such as the instrument's stay as they are
             table.add_row(*[str(v).replace("_", " ") if i in (3, 4) else str(v) for i, v in enumerate(row)])
         shown = f"newest {len(rows)} of {total}" if total > len(rows) else f"{total}"
-        self.query_one("#fieldwork-summary", Static).update(f"Interviews: {shown}")
+        self.query_one("#fieldwork-summary", Static).update(_("Interviews: {shown}").format(shown=shown))

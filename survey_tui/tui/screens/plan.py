@@ -48,6 +48,7 @@ from survey_tui.core.plan.model import (
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.study import StudyConfig
 from survey_tui.core.yamlfile import dump_yaml, parse_yaml_text
+from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
 from survey_tui.tui.render import fit, problems_text
 from survey_tui.tui.screens.plan_forms import ConfirmScreen, FormField, FormScreen, SampleSizeScreen
@@ -287,18 +288,28 @@ def hypothesis_fields(objectives: list[tuple[str, str]]) -> list[FormField]:
 
 class PlanScreen(Screen[None]):
     BINDINGS = [
-        Binding("a", "add", "Add", id="plan.add", tooltip="Add a source, objective or hypothesis (on its tab)"),
-        Binding("e", "edit", "Edit", id="plan.edit", tooltip="Edit the selected row (Enter works too)"),
-        Binding("x", "delete", "Delete", id="plan.delete", tooltip="Remove the selected row after asking"),
-        Binding("b", "background", "Background", id="plan.background", tooltip="Background and business decision"),
-        Binding("m", "method", "Method", id="plan.method", tooltip="Approach, mode, population, sample, tools"),
-        Binding("f", "report_format", "Format", id="plan.format", tooltip="Report template and its sections"),
-        Binding("s", "status", "Approval", id="plan.status", tooltip="Change the report format's approval status"),
-        Binding("p", "analysis", "Analysis plan", id="plan.analysis", tooltip="Edit banners and planned tables"),
-        Binding("n", "sample_size", "Sample size", id="plan.samplesize", tooltip="Margin of error ⇄ sample size"),
-        Binding("]", "tab(1)", "Next tab", id="plan.next_tab", tooltip="Show the next tab of the plan"),
-        Binding("[", "tab(-1)", "Prev tab", id="plan.prev_tab", tooltip="Show the previous tab of the plan"),
-        Binding("r", "refresh", "Reload", id="plan.reload", tooltip="Read study.yaml and the instruments again"),
+        Binding("a", "add", N_("Add"), id="plan.add", tooltip=N_("Add a source, objective or hypothesis (on its tab)")),
+        Binding("e", "edit", N_("Edit"), id="plan.edit", tooltip=N_("Edit the selected row (Enter works too)")),
+        Binding("x", "delete", N_("Delete"), id="plan.delete", tooltip=N_("Remove the selected row after asking")),
+        Binding(
+            "b", "background", N_("Background"), id="plan.background", tooltip=N_("Background and business decision")
+        ),
+        Binding("m", "method", N_("Method"), id="plan.method", tooltip=N_("Approach, mode, population, sample, tools")),
+        Binding("f", "report_format", N_("Format"), id="plan.format", tooltip=N_("Report template and its sections")),
+        Binding(
+            "s", "status", N_("Approval"), id="plan.status", tooltip=N_("Change the report format's approval status")
+        ),
+        Binding(
+            "p", "analysis", N_("Analysis plan"), id="plan.analysis", tooltip=N_("Edit banners and planned tables")
+        ),
+        Binding(
+            "n", "sample_size", N_("Sample size"), id="plan.samplesize", tooltip=N_("Margin of error ⇄ sample size")
+        ),
+        Binding("]", "tab(1)", N_("Next tab"), id="plan.next_tab", tooltip=N_("Show the next tab of the plan")),
+        Binding("[", "tab(-1)", N_("Prev tab"), id="plan.prev_tab", tooltip=N_("Show the previous tab of the plan")),
+        Binding(
+            "r", "refresh", N_("Reload"), id="plan.reload", tooltip=N_("Read study.yaml and the instruments again")
+        ),
     ]
 
     def __init__(self) -> None:
@@ -309,15 +320,15 @@ class PlanScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with TabbedContent(id="plan-tabs", initial="overview"):
-            with TabPane("Overview", id="overview"), VerticalScroll(id="plan-overview-scroll"):
-                yield Static("Loading the plan…", id="plan-overview")
-            with TabPane("Sources", id="sources"):
+            with TabPane(_("Overview"), id="overview"), VerticalScroll(id="plan-overview-scroll"):
+                yield Static(_("Loading the plan…"), id="plan-overview")
+            with TabPane(_("Sources"), id="sources"):
                 yield DataTable(id="plan-sources", cursor_type="row", zebra_stripes=True)
-            with TabPane("Objectives", id="objectives"):
+            with TabPane(_("Objectives"), id="objectives"):
                 yield DataTable(id="plan-objectives", cursor_type="row", zebra_stripes=True)
-            with TabPane("Hypotheses", id="hypotheses"):
+            with TabPane(_("Hypotheses"), id="hypotheses"):
                 yield DataTable(id="plan-hypotheses", cursor_type="row", zebra_stripes=True)
-            with TabPane("Analysis plan", id="analysis"), VerticalScroll():
+            with TabPane(_("Analysis plan"), id="analysis"), VerticalScroll():
                 yield Static("", id="plan-banners")
                 yield DataTable(id="plan-tables", cursor_type="row", zebra_stripes=True)
         yield Static("", id="plan-problems")
@@ -350,7 +361,7 @@ class PlanScreen(Screen[None]):
             config, doc = self.store.load()
         except LoadError as exc:
             return PlanData(None, exc.problems)
-        instruments, _ = study.load_instruments()
+        instruments, _skip = study.load_instruments()
         return PlanData(config, check_plan(config, instruments.values(), doc))
 
     @work(thread=True, exclusive=True, group="plan")
@@ -370,7 +381,7 @@ class PlanScreen(Screen[None]):
         self.post_message(PlanLoaded(self._read(), saved=what))
 
     def on_plan_save_failed(self, message: PlanSaveFailed) -> None:
-        self.notify(message.error, title="Not saved — study.yaml is unchanged", severity="error", timeout=10)
+        self.notify(message.error, title=_("Not saved — study.yaml is unchanged"), severity="error", timeout=10)
 
     def on_plan_loaded(self, message: PlanLoaded) -> None:
         self.data = message.data
@@ -378,7 +389,7 @@ class PlanScreen(Screen[None]):
             self.app.study.config = message.data.config  # type: ignore[attr-defined]
         self._show()
         if message.saved:
-            self.notify(f"Saved {message.saved} to study.yaml", timeout=3)
+            self.notify(_("Saved {saved} to study.yaml").format(saved=message.saved), timeout=3)
 
     # -- showing -------------------------------------------------------------------------------------
     def _show(self) -> None:
@@ -433,13 +444,13 @@ class PlanScreen(Screen[None]):
             ],
         )
         plan = config.analysis_plan
-        banners = Text("Banners: ", style="bold")
+        banners = Text(_("Banners: "), style="bold")
         for b in plan.banners:
             groups = ", ".join(g.label for g in b.groups)
             banners.append(f"\n  {b.id}", style="bold")
             banners.append(f"  {b.label}  ({b.variable or groups})")
         if not plan.banners:
-            banners.append("none yet (p to edit the analysis plan)")
+            banners.append(_("none yet (p to edit the analysis plan)"))
         self.query_one("#plan-banners", Static).update(banners)
         self._fill(
             "#plan-tables",
@@ -473,33 +484,41 @@ class PlanScreen(Screen[None]):
 
     def _overview(self, config: StudyConfig) -> None:
         text = Text()
-        text.append("Background\n", style="bold underline")
+        text.append(_("Background\n"), style="bold underline")
         text.append((config.background.context or config.description or "(not written yet — press b)") + "\n")
-        text.append("Decision: ", style="bold")
+        text.append(_("Decision: "), style="bold")
         text.append((config.background.decision or "(not stated yet)") + "\n\n")
         m = config.method
-        text.append("Method", style="bold underline")
-        text.append("  (m to edit, n for the sample-size helper)\n")
+        text.append(_("Method"), style="bold underline")
+        text.append(_("  (m to edit, n for the sample-size helper)\n"))
         modes = ", ".join(COLLECTION_MODES.get(x, x) for x in m.modes) or "—"
-        text.append(f"{m.approach}; {modes}\nPopulation: {m.target_population or '—'}\n")
-        text.append(f"Sampling: {m.sampling or '—'}\n")
+        text.append(
+            _("{approach}; {modes}\nPopulation: {v2}\n").format(
+                approach=m.approach, modes=modes, v2=m.target_population or "—"
+            )
+        )
+        text.append(_("Sampling: {v0}\n").format(v0=m.sampling or "—"))
         if m.sample_size:
             population = m.population_size if m.population_size and m.population_size >= m.sample_size else None
             margin = margin_for_sample_size(m.sample_size, 0.95, 0.5, population)
-            text.append(f"Sample: n = {m.sample_size} (±{margin * 100:.1f} points at 95%)\n")
+            text.append(
+                _("Sample: n = {sample_size} (±{v1:.1f} points at 95%)\n").format(
+                    sample_size=m.sample_size, v1=margin * 100
+                )
+            )
         else:
-            text.append("Sample: — \n")
+            text.append(_("Sample: — \n"))
         for tool in m.tools:
             text.append(f"  • {tool.name}", style="bold")
             text.append(f" — {tool.reason}\n" if tool.reason else "\n")
         rf = config.report_format
-        text.append("\nReport format", style="bold underline")
-        text.append("  (f to edit, s to change its status)\n")
+        text.append(_("\nReport format"), style="bold underline")
+        text.append(_("  (f to edit, s to change its status)\n"))
         style = "bold green" if rf.approved else "bold yellow"
         text.append(f"{rf.template or '(no template chosen)'} — ")
         text.append(rf.status.replace("_", " ").upper(), style=style)
         if rf.approved:
-            text.append(f" by {rf.approved_by or '?'} on {_date_text(rf.approved_on) or '?'}")
+            text.append(_(" by {v0} on {v1}").format(v0=rf.approved_by or "?", v1=_date_text(rf.approved_on) or "?"))
         text.append("\n")
         for change in rf.history:
             text.append(f"  {change.on.isoformat()}  {change.status.replace('_', ' '):<18} {change.by}")
@@ -532,7 +551,7 @@ class PlanScreen(Screen[None]):
         if tab == "analysis":
             self.action_analysis()
             return None
-        self.notify("Go to the Sources, Objectives or Hypotheses tab ( ] ) to add or edit rows", timeout=4)
+        self.notify(_("Go to the Sources, Objectives or Hypotheses tab ( ] ) to add or edit rows"), timeout=4)
         return None
 
     def action_add(self) -> None:
@@ -545,7 +564,7 @@ class PlanScreen(Screen[None]):
         if section:
             item_id = self._selected(f"#plan-{section}")
             if item_id is None:
-                self.notify("Nothing to edit yet: press a to add", timeout=3)
+                self.notify(_("Nothing to edit yet: press a to add"), timeout=3)
                 return
             self._open_item(section, item_id)
 
@@ -579,7 +598,7 @@ class PlanScreen(Screen[None]):
         else:
             objective_ids = [o.id for o in config.objectives]
             if not objective_ids:
-                self.notify("Add an objective first: every hypothesis serves one", severity="warning", timeout=4)
+                self.notify(_("Add an objective first: every hypothesis serves one"), severity="warning", timeout=4)
                 return
             fields = hypothesis_fields([(o.id, o.text) for o in config.objectives])
             build = build_hypothesis
