@@ -27,3 +27,11 @@ def localize_bindings(node: DOMNode) -> None:
             for b in bindings
         ]
     node._survey_tui_localized = True  # type: ignore[attr-defined]
+
+
+def study_language(languages: list[str]) -> str:
+    """Which of the study's own languages to show its texts in (quota and banner labels, question text):
+    the interface language when the study has it, else the study's first language."""
+    from survey_tui.i18n import current_language
+
+    return current_language() if current_language() in languages else (languages[0] if languages else "en")

@@ -140,22 +140,22 @@ class ExportScreen(Screen[None]):
         if not options.formats:
             self.query_one("#export-status", Static).update(_("[b red]Tick at least one format.[/]"))
             return
-        self._start("Exporting")
+        self._start(_("Exporting"))
         self.run_task("export", options)
 
     @on(Button.Pressed, "#export-report")
     def action_report(self) -> None:
-        self._start("Writing the report")
+        self._start(_("Writing the report…"))
         self.run_task("report", self.options())
 
     @on(Button.Pressed, "#export-bundle")
     def action_bundle(self) -> None:
-        self._start("Building the bundle")
+        self._start(_("Building the bundle"))
         self.run_task("bundle", self.options())
 
     def _start(self, text: str) -> None:
         self.query_one("#export-progress", ProgressBar).update(progress=0.0)
-        self.query_one("#export-status", Static).update(text + " ...")
+        self.query_one("#export-status", Static).update(text)
         self.query_one("#export-files", Static).update("")
 
     @work(thread=True, exclusive=True, group="export")
@@ -174,15 +174,20 @@ class ExportScreen(Screen[None]):
             elif kind == "report":
                 from survey_tui.report.full_report import write_report
 
-                progress("Writing the report skeleton", 0.2)
-                paths = write_report(study, ("md", "docx"), options.language)
-                progress("Done", 1.0)
+                progress(_("Writing the report…"), 0.0)
+                paths = write_report(
+                    study,
+                    ("md", "docx"),
+                    options.language,
+                    progress=lambda part, f: progress(_("Writing the report: {part}").format(part=_(part)), f),
+                )
+                progress(_("Done"), 1.0)
                 self.post_message(ExportDone([study.relative(p) for p in paths], []))
             else:
                 from survey_tui.report.full_report import build_bundle
 
-                path = build_bundle(study, options.language, progress)
-                self.post_message(ExportDone([study.relative(path), "(no contact data in the bundle)"], []))
+                path = build_bundle(study, options.language, lambda part, f: progress(_(part), f))
+                self.post_message(ExportDone([study.relative(path), _("(no contact data in the bundle)")], []))
         except Exception as exc:  # noqa: BLE001 - shown on screen
             self.post_message(ExportFailed(f"{type(exc).__name__}: {exc}"))
 
@@ -193,7 +198,7 @@ class ExportScreen(Screen[None]):
 
     def on_export_done(self, message: ExportDone) -> None:
         self.query_one("#export-progress", ProgressBar).update(progress=1.0)
-        status = "[b green]Done.[/]"
+        status = "[b green]" + _("Done.") + "[/]"
         if message.warnings:
             status += "\n" + "\n".join(f"[b red]⚠ {escape(w)}[/]" for w in message.warnings)
         self.query_one("#export-status", Static).update(status)

@@ -42,6 +42,7 @@ from survey_tui.core.plan.model import (
     Source,
     TestKind,
     Tool,
+    check_hypothesis,
     check_plan,
     margin_for_sample_size,
 )
@@ -601,7 +602,16 @@ class PlanScreen(Screen[None]):
                 self.notify(_("Add an objective first: every hypothesis serves one"), severity="warning", timeout=4)
                 return
             fields = hypothesis_fields([(o.id, o.text) for o in config.objectives])
-            build = build_hypothesis
+            instruments = list(self.app.study.load_instruments()[0].values())  # type: ignore[attr-defined]
+
+            def build(v: dict[str, str]) -> Hypothesis:
+                """Refuse what `survey-tui check` would refuse later, each problem at its field."""
+                hypothesis = build_hypothesis(v)
+                problems = check_hypothesis(hypothesis, instruments, objective_ids)
+                if problems:
+                    raise LoadError(problems)
+                return hypothesis
+
             values = (
                 hypothesis_values(current)
                 if current

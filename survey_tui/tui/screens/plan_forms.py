@@ -46,16 +46,21 @@ class FormField:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def error_text(exc: Exception) -> str:
-    """A validation failure in one or a few plain lines."""
+def error_text(exc: Exception, labels: dict[str, str] | None = None) -> str:
+    """A validation failure in one or a few plain lines, each starting with the form field it is about."""
+    labels = labels or {}
     if isinstance(exc, ValidationError):
         lines = []
         for err in exc.errors(include_url=False):
             where = ".".join(str(k) for k in err["loc"] if "[" not in str(k))
+            where = labels.get(where, where)
             lines.append(f"{where}: {err['msg'].removeprefix('Value error, ')}" if where else err["msg"])
         return "\n".join(lines)
     if isinstance(exc, LoadError):
-        return "\n".join(str(p) for p in exc.problems)
+        return "\n".join(
+            f"{labels.get(p.where, p.where)}: {p.message}" + (f" ({p.hint})" if p.hint else "") if p.where else str(p)
+            for p in exc.problems
+        )
     return str(exc)
 
 
@@ -125,9 +130,27 @@ class FormScreen(ModalScreen[Any]):
         try:
             result = self.build(self.collect())
         except (ValueError, ValidationError, LoadError) as exc:
-            self.query_one("#form-error", Static).update(_("[b red]Not saved:[/] {v0}").format(v0=error_text(exc)))
+            error = self.query_one("#form-error", Static)
+            error.update(_("[b red]Not saved:[/] {v0}").format(v0=error_text(exc, self.labels())))
+            field = self.field_of(exc)
+            if field is not None:  # the cursor goes where the problem is, the message stays in view
+                self.query_one(f"#f-{field}").focus()
             return
         self.dismiss(result)
+
+    def labels(self) -> dict[str, str]:
+        return {f.name: f.label for f in self.fields}
+
+    def field_of(self, exc: Exception) -> str | None:
+        """The first form field a failure names (a pydantic location or a Problem's `where`)."""
+        names = {f.name for f in self.fields}
+        if isinstance(exc, ValidationError):
+            located = [str(e["loc"][0]) for e in exc.errors() if e["loc"]]
+        elif isinstance(exc, LoadError):
+            located = [p.where or "" for p in exc.problems]
+        else:
+            located = [str(exc).split(":", 1)[0]]  # "codes: whole numbers ..." from the form's own parsing
+        return next((name for name in located if name in names), None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

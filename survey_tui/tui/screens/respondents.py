@@ -23,6 +23,7 @@ from survey_tui.core.fieldwork import respondents as resp
 from survey_tui.core.fieldwork.quotas import cell_key, quota_counts
 from survey_tui.i18n import N_, _, current_language
 from survey_tui.tui.footer import FittingFooter
+from survey_tui.tui.localize import study_language
 from survey_tui.tui.messages import Loaded, LoadFailed
 
 PAGE_SIZE = 50
@@ -175,10 +176,12 @@ class QuotaBoardScreen(ModalScreen[None]):
         table.add_columns(_("Quota"), _("Cell"), _("Target"), _("Completes"), _("Remaining"), "")
         if not message.data:
             self.query_one("#quota-title", Label).update(_("No quotas in study.yaml (add a quotas: list)"))
+        config = self.app.study.config  # type: ignore[attr-defined]
+        titles = {q.name: q.title(study_language(config.languages)) for q in config.quotas}
         for c in message.data:
             bar = "█" * min(20, round(20 * c.completes / c.target)) if c.target else ""
             table.add_row(
-                c.quota,
+                titles.get(c.quota, c.quota),  # the quota's label, not its internal name
                 cell_key(c.cell),
                 "—" if c.target is None else str(c.target),
                 str(c.completes),
@@ -443,7 +446,7 @@ class RespondentsScreen(Screen[None]):
         for r in self.page_rows:
             table.add_row(
                 r.id,
-                resp.STATUS_LABELS.get(r.status, (r.status, r.status))[1],  # the screen's language (English)
+                status_label(r.status),  # the interface language
                 r.interviewer or "—",
                 {True: "✓", False: "✗", None: "?"}[r.eligible],
                 str(r.attempts),
@@ -523,17 +526,22 @@ class RespondentsScreen(Screen[None]):
         r = self.current_respondent()
         detail = self.query_one("#respondent-detail", Static)
         if r is None:
-            detail.update("No respondent matches." if not self.page_total else "")
+            detail.update(_("No respondent matches.") if not self.page_total else "")
             return
         attrs = "\n".join(f"  {k}: {v}" for k, v in r.attributes.items() if v is not None)
         detail.update(
             f"[b]{r.id}[/b]  {status_label(r.status)}\n"
             f"{r.name or '—'}\n{r.phone or '—'}\n{r.email or '—'}\n"
-            f"interviewer: {r.interviewer or '—'}\nattempts: {r.attempts}\n"
-            f"appointment: {(r.next_appointment or '—').replace('T', ' ')}\n"
-            f"eligible: {'yes' if r.eligible else 'no' if r.eligible is False else '?'}"
+            + _(
+                "interviewer: {interviewer}\nattempts: {attempts}\nappointment: {appointment}\neligible: {eligible}"
+            ).format(
+                interviewer=r.interviewer or "—",
+                attempts=r.attempts,
+                appointment=(r.next_appointment or "—").replace("T", " "),
+                eligible=_("yes") if r.eligible else _("no") if r.eligible is False else "?",
+            )
             + (f"\n  {r.eligibility_reason}" if r.eligibility_reason else "")
-            + (f"\nattributes:\n{attrs}" if attrs else "")
+            + (("\n" + _("attributes:") + f"\n{attrs}") if attrs else "")
         )
 
     def _need_selected(self) -> resp.PageRow | None:
