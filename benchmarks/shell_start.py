@@ -75,10 +75,16 @@ def time_to_marker(
         os.close(leader)
 
 
-def app_start(study: Path, repo: Path) -> float:
-    """survey-tui on `study`, from the shell to the home screen's counts."""
-    env = {"PYTHONPATH": str(repo)}
-    return time_to_marker([sys.executable, "-m", "survey_tui", str(study)], "completed in the field:", env=env)
+#: the home screen's counts line, by interface language: the marker that the first screen has its data
+COUNTS_MARKER = {"en": "completed in the field:", "zh-TW": "正式完訪："}
+
+
+def app_start(study: Path, repo: Path, ui_lang: str = "en") -> float:
+    """survey-tui on `study`, from the shell to the home screen's counts (in the given interface language:
+    zh-TW also reads its gettext catalog, compiled once before the first run)."""
+    env = {"PYTHONPATH": str(repo), "SURVEY_TUI_UI_LANG": ui_lang}
+    argv = [sys.executable, "-m", "survey_tui", str(study)]
+    return time_to_marker(argv, COUNTS_MARKER[ui_lang], env=env)
 
 
 def minimal_app_start() -> float:

@@ -171,7 +171,26 @@ def has_terminal() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
+#: argparse's own words (usage, section titles, errors), so that --help and its errors speak the interface
+#: language too: argparse looks them up through its module's `_`, pointed at our catalog in build_parser
+ARGPARSE_WORDS = (
+    N_("usage: "),
+    N_("positional arguments"),
+    N_("options"),
+    N_("show this help message and exit"),
+    N_("show program's version number and exit"),
+    N_("unrecognized arguments: %s"),
+    N_("the following arguments are required: %s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("argument %(argument_name)s: %(message)s"),
+    N_("expected one argument"),
+    N_("invalid %(type)s value: %(value)r"),
+    N_("%(prog)s: error: %(message)s\n"),
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    argparse._ = _  # type: ignore[attr-defined]  # argparse's words in the interface language
     parser = argparse.ArgumentParser(
         prog="survey-tui",
         description=_(

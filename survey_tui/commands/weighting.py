@@ -27,9 +27,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_study_argument(p, positional="deprecated")
     p.add_argument("--lang", help=_("language of the value labels, e.g. zh-TW or en (default: the study's)"))
     p.add_argument(
-        "--out",
+        "-o",
+        "--output",
         default=REPORT_FILE,
-        help=_("file name inside exports/ (default: {REPORT_FILE})").format(REPORT_FILE=REPORT_FILE),
+        help=_("file name inside exports/ (default: {file}; was --out)").format(file=REPORT_FILE),
     )
     p.set_defaults(handler=cmd_weight)
 

@@ -116,6 +116,12 @@ def fit(text: str, width: int) -> str:
     return set_cell_size(text, max(width - 1, 0)) + "…"
 
 
+def stub_entry(table: t.StubTable) -> str:
+    """A table in the stub list: its title (question text) with the variable name when the title lacks it."""
+    title = table.title or " ".join(p for p in (table.id, table.stub) if p)
+    return title if not table.stub or table.stub in title else f"{title} ({table.stub})"
+
+
 def clip(text: str, width: int) -> str:
     """Cut to at most ``width`` cells (no padding): for headers a table sizes itself."""
     return text if cell_len(text) <= width else fit(text, width)
@@ -438,7 +444,8 @@ class AnalysisScreen(Screen[None]):
         self.tables = tables
         stub_list = self.query_one("#stub-list", OptionList)
         stub_list.clear_options()
-        stub_list.add_options([f"{tb.id} {tb.stub}" if tb.id else tb.stub for tb in tables])
+        # the question's text with its name (analysts know both), not the name alone
+        stub_list.add_options([clip(stub_entry(tb), 60) for tb in tables])
         self.query_one("#bar-view", Static).update(
             _("{v0} tables. Choose a stub, then a row for its bars.").format(v0=len(tables))
         )

@@ -10,9 +10,10 @@ from textual.widgets import DataTable, Header, Static
 
 from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
+from survey_tui.tui.localize import MODES, outcome_word, status_word
 from survey_tui.tui.messages import Loaded, LoadFailed
 
-COLUMNS = ("#", "Mode", "Interviewer", "Status", "Outcome", "Started", "Version", "Answers")
+COLUMNS = ("#", N_("Mode"), N_("Interviewer"), N_("Status"), N_("Outcome"), N_("Started"), N_("Version"), N_("Answers"))
 QUERY = """
 SELECT i.id, i.mode, COALESCE(i.interviewer, '—'), i.status, COALESCE(i.outcome, '—'),
        substr(i.started_at, 1, 16), v.instrument_id || ' v' || v.version,
@@ -92,9 +93,19 @@ class FieldworkScreen(Screen[None]):
         rows, total = message.data
         table = self.query_one("#interview-list", DataTable)
         table.clear(columns=True)
-        table.add_columns(*COLUMNS)
+        table.add_columns(*[_(c) for c in COLUMNS])
         for row in rows:
             # status and outcome read as words ("screened out"); ids such as the instrument's stay as they are
-            table.add_row(*[str(v).replace("_", " ") if i in (3, 4) else str(v) for i, v in enumerate(row)])
-        shown = f"newest {len(rows)} of {total}" if total > len(rows) else f"{total}"
+            iid, mode, interviewer, status, outcome, started, version, answers = row
+            table.add_row(
+                str(iid),
+                _(MODES.get(mode, mode)),
+                str(interviewer),
+                status_word(status),
+                outcome_word(None if outcome == "—" else outcome),
+                str(started).replace("T", " "),
+                str(version),
+                str(answers),
+            )
+        shown = _("newest {n} of {total}").format(n=len(rows), total=total) if total > len(rows) else f"{total}"
         self.query_one("#fieldwork-summary", Static).update(_("Interviews: {shown}").format(shown=shown))

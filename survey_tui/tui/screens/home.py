@@ -15,25 +15,10 @@ from textual.widgets import DataTable, Header, Static
 from survey_tui.core.summary import StudySummary, summarise_study
 from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
+from survey_tui.tui.localize import MODES, outcome_word, status_word
 from survey_tui.tui.messages import Loaded, LoadFailed
 
 STATUS_ORDER = ("in_progress", "suspended", "completed", "terminated")
-MODES = {"field": N_("field"), "pilot": N_("pilot")}
-#: an interview's status and outcome as the store keeps them, in words of the interface
-STATUS_WORDS = {
-    "in_progress": N_("in progress"),
-    "suspended": N_("suspended"),
-    "completed": N_("completed"),
-    "terminated": N_("terminated"),
-}
-OUTCOME_WORDS = {
-    "complete": N_("complete"),
-    "break_off": N_("break off"),
-    "screened_out": N_("screened out"),
-    "quota_full": N_("quota full"),
-}
-#: report-format statuses other than approved (study.yaml's words)
-REPORT_STATUS_WORDS = (N_("draft"), N_("submitted"), N_("approved"), N_("changes requested"))
 
 
 def display_path(path: Path) -> str:
@@ -43,16 +28,6 @@ def display_path(path: Path) -> str:
         if resolved != base and resolved.is_relative_to(base):
             return prefix + str(resolved.relative_to(base))
     return str(path)
-
-
-def status_word(status: str) -> str:
-    return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status.replace("_", " ")
-
-
-def outcome_word(outcome: str | None) -> str:
-    if not outcome:
-        return "—"
-    return _(OUTCOME_WORDS[outcome]) if outcome in OUTCOME_WORDS else outcome.replace("_", " ")
 
 
 class HomeScreen(Screen[None]):

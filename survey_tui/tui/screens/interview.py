@@ -36,6 +36,7 @@ from survey_tui.core.interview.messages import localise
 from survey_tui.core.interview.preview import InterviewSession
 from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
+from survey_tui.tui.localize import MODES, respondent_status, status_word
 from survey_tui.tui.messages import Loaded, LoadFailed
 from survey_tui.tui.render import cells, fit, widest, wrap
 
@@ -721,7 +722,7 @@ class InterviewScreen(Screen[str | None]):
         self.session.close()
 
 
-START_COLUMNS = ("Start", "Who", "Status", "Interviewer", "Appointment / at question")
+START_COLUMNS = (N_("Start"), N_("Who"), N_("Status"), N_("Interviewer"), N_("Appointment / at question"))
 
 
 class StartScreen(Screen[None]):
@@ -767,7 +768,7 @@ class StartScreen(Screen[None]):
         self.query_one("#iv-start-title", Static).update(
             Text(
                 _("{title} — new interview · mode: {mode} · language: {lang}").format(
-                    title=study.config.title, mode=self.mode, lang=lang
+                    title=study.config.title, mode=_(MODES.get(self.mode, self.mode)), lang=lang
                 ),
                 style="bold",
             )
@@ -795,19 +796,21 @@ class StartScreen(Screen[None]):
         self.rows = [("walk_in", None)]
         for r in resumable:  # unfinished interviews first: someone is waiting to finish them
             self.rows.append(("resume", r["id"]))
-            who = f"#{r['id']} {r['respondent_id'] or 'walk-in'} ({r['mode']})"
-            status = str(r["status"]).replace("_", " ")
-            rows.append(("Resume", who, status, r["interviewer"] or "—", str(r["current_question"] or "end")))
+            respondent = r["respondent_id"] or _("walk-in")
+            mode = _(MODES.get(r["mode"], r["mode"]))
+            who = f"#{r['id']} {respondent} ({mode})"
+            status = status_word(str(r["status"]))
+            rows.append((_("Resume"), who, status, r["interviewer"] or "—", str(r["current_question"] or _("end"))))
         for r in respondents:  # the interviewer's own, next appointment first
             self.rows.append(("respondent", r["id"]))
             when = str(r["next_appointment"] or "").replace("T", " ")[:16]
-            rows.append(("New", str(r["id"]), str(r["status"]).replace("_", " "), r["interviewer"] or "—", when))
+            rows.append((_("New"), str(r["id"]), respondent_status(str(r["status"])), r["interviewer"] or "—", when))
         table = self.query_one(DataTable)
         table.clear(columns=True)
         # widths measured here by display cells, so the columns never collapse to their headers when the list
         # is rebuilt while the screen is coming back from an interview
         for index, header in enumerate(START_COLUMNS):
-            table.add_column(header, width=widest([header, *(row[index] for row in rows)]))
+            table.add_column(_(header), width=widest([_(header), *(row[index] for row in rows)]))
         table.add_rows(rows)
 
     def on_load_failed(self, message: LoadFailed) -> None:

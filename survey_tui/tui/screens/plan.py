@@ -527,7 +527,7 @@ class PlanScreen(Screen[None]):
         self.query_one("#plan-overview", Static).update(text)
 
     def _problems(self, problems: list[Problem]) -> None:
-        self.query_one("#plan-problems", Static).update(problems_text(problems, "plan check: no problems"))
+        self.query_one("#plan-problems", Static).update(problems_text(problems, _("plan check: no problems")))
 
     # -- actions -------------------------------------------------------------------------------------
     def action_tab(self, step: int) -> None:

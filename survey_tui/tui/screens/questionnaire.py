@@ -494,7 +494,7 @@ class QuestionnaireScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="questionnaire"):
-            yield Tree("Instruments", id="outline")
+            yield Tree(_("Instruments"), id="outline")
             with VerticalScroll(id="question-detail", classes="card"):
                 yield Static(_("Loading…"), id="detail")
         yield Static("", id="builder-status")
@@ -604,7 +604,7 @@ class QuestionnaireScreen(Screen[None]):
         tree.scroll_to_node(node)
 
     def _problems(self, problems: list[Problem]) -> None:
-        self.query_one("#problems", Static).update(problems_text(problems, "check: no problems"))
+        self.query_one("#problems", Static).update(problems_text(problems, _("check: no problems")))
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
         if event.node.data and event.node.data[1]:

@@ -21,9 +21,9 @@ from textual.widgets import Button, DataTable, Header, Input, Label, OptionList,
 
 from survey_tui.core.fieldwork import respondents as resp
 from survey_tui.core.fieldwork.quotas import cell_key, quota_counts
-from survey_tui.i18n import N_, _, current_language
+from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
-from survey_tui.tui.localize import study_language
+from survey_tui.tui.localize import respondent_status, study_language
 from survey_tui.tui.messages import Loaded, LoadFailed
 
 PAGE_SIZE = 50
@@ -45,8 +45,7 @@ ELIGIBILITY = ((N_("eligible"), "yes"), (N_("not eligible"), "no"))
 
 def status_label(status: str) -> str:
     """The status in the interface language (the core keeps both: Chinese and English)."""
-    zh, en = resp.STATUS_LABELS.get(status, (status, status))
-    return zh if current_language() == "zh-TW" else en
+    return respondent_status(status)
 
 
 class StartInterview(Message):
