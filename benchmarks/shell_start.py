@@ -76,7 +76,7 @@ def time_to_marker(
 
 
 #: the home screen's counts line, by interface language: the marker that the first screen has its data
-COUNTS_MARKER = {"en": "completed in the field:", "zh-TW": "正式完訪："}
+COUNTS_MARKER = {"en": "completed in the field:", "zh-TW": "正式完訪"}
 
 
 def app_start(study: Path, repo: Path, ui_lang: str = "en") -> float:

@@ -90,7 +90,7 @@ class ExportScreen(Screen[None]):
                 box.border_title = _("Export options")
                 yield Static(_("Formats"))
                 for fmt in FORMATS:
-                    yield Checkbox(f"{fmt}: {FORMAT_HELP[fmt]}", True, id=f"fmt-{fmt}")
+                    yield Checkbox(f"{fmt}: {_(FORMAT_HELP[fmt])}", True, id=f"fmt-{fmt}")
                 yield Static(_("Label language"))
                 with RadioSet(id="export-lang"):
                     for lang in study.config.languages:

@@ -328,6 +328,15 @@ class ImportScreen(ModalScreen[str | None]):
 
 # -- the section --------------------------------------------------------------------------------------------
 SORT_ORDER = ("added", "status", "appointment", "attempts", "interviewer", "id")
+#: the sort orders in words of the interface
+SORT_WORDS = {
+    "added": N_("order added"),
+    "status": N_("status"),
+    "appointment": N_("appointment"),
+    "attempts": N_("attempts"),
+    "interviewer": N_("interviewer"),
+    "id": N_("id"),
+}
 
 
 class RespondentsScreen(Screen[None]):
@@ -464,7 +473,9 @@ class RespondentsScreen(Screen[None]):
             _(
                 "Respondents {first}–{last} of {page_total:,} · sort: {sort} · "
                 "enter: start interview · b: quota board · m: import"
-            ).format(first=first, last=last, page_total=self.page_total, sort=self.flt.sort)
+            ).format(
+                first=first, last=last, page_total=self.page_total, sort=_(SORT_WORDS.get(self.flt.sort, self.flt.sort))
+            )
         )
         self.show_detail()
 
