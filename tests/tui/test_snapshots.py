@@ -8,6 +8,9 @@ respondent ids, the study folder is shown relative to the current folder, and th
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,26 +22,34 @@ from survey_tui.tui.app import SurveyApp
 from survey_tui.tui.interview_app import InterviewApp
 from survey_tui.tui.screens import interview as interview_screen
 
+ROOT = Path(__file__).resolve().parents[2]
 SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
 LANGUAGES = ("en", "zh-TW")
+
+
+#: builds the demo in a fresh interpreter with a cold YAML cache, so nothing earlier in the test run (a
+#: warm cache, other random draws) can change it; respondent ids and interview uuids are random by design
+BUILD = """
+import random, sys, uuid
+from pathlib import Path
+from survey_tui.core.fieldwork import respondents
+from survey_tui.core.store import sqlite
+from survey_tui.demo.build import build_demo
+
+ids, uuids = random.Random(7), random.Random(8)
+respondents.secrets.randbits = ids.getrandbits
+sqlite.uuidlib.uuid4 = lambda: uuid.UUID(int=uuids.getrandbits(128), version=4)
+build_demo(Path(sys.argv[1]), interviews=120, seed=7)
+"""
 
 
 @pytest.fixture(scope="module")
 def snapshot_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A demo study of the snapshots' own (other tests change theirs), always named demo-study."""
-    import random
-    import uuid
-
-    from survey_tui.core.fieldwork import respondents
-    from survey_tui.core.store import sqlite
-    from survey_tui.demo.build import build_demo
-
     target = tmp_path_factory.mktemp("snapshots") / "demo-study"
-    rng = random.Random(7)
-    with pytest.MonkeyPatch.context() as patch:  # respondent ids and interview uuids are random by design
-        patch.setattr(respondents.secrets, "randbits", rng.getrandbits)
-        patch.setattr(sqlite.uuidlib, "uuid4", lambda: uuid.UUID(int=rng.getrandbits(128), version=4))
-        build_demo(target, interviews=120, seed=7)
+    env = {**os.environ, "SURVEY_TUI_CACHE_DIR": str(tmp_path_factory.mktemp("snapshot-cache"))}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    subprocess.run([sys.executable, "-c", BUILD, str(target)], check=True, env=env, timeout=600)
     return target
 
 

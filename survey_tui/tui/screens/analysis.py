@@ -434,8 +434,12 @@ class AnalysisScreen(Screen[None]):
             self.notify(_("{path_text} saved").format(path_text=path_text))
             self.action_tables()
 
-        field = FormField("yaml", f"Tab plan {path_text} (YAML)", "area", help="checked before it is saved")
-        self.app.push_screen(FormScreen(f"Tab plan — {path_text}", [field], {"yaml": current}, build), saved)
+        field = FormField(
+            "yaml", _("Tab plan {path} (YAML)").format(path=path_text), "area", help=N_("checked before it is saved")
+        )
+        self.app.push_screen(
+            FormScreen(_("Tab plan — {path}").format(path=path_text), [field], {"yaml": current}, build), saved
+        )
 
     def on_tables_progress(self, message: TablesProgress) -> None:
         self.query_one("#tables-progress", ProgressBar).update(total=message.total, progress=message.done)

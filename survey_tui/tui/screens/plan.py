@@ -137,7 +137,7 @@ def build_source(v: dict[str, str]) -> Source:
 
 
 #: one of each plan list, for titles ("Add hypothesis", not "Add hypothese")
-SINGULAR = {"sources": "source", "objectives": "objective", "hypotheses": "hypothesis"}
+SINGULAR = {"sources": N_("source"), "objectives": N_("objective"), "hypotheses": N_("hypothesis")}
 
 
 def singular(section: str) -> str:
@@ -227,44 +227,44 @@ def _options(values: tuple[str, ...], labels: dict[str, str] | None = None) -> t
 
 
 SOURCE_FIELDS = [
-    FormField("id", "ID", placeholder="S7", help="unique, e.g. S7"),
-    FormField("title", "Title"),
-    FormField("publisher", "Publisher"),
-    FormField("url", "URL or location"),
-    FormField("accessed", "Date accessed", placeholder="YYYY-MM-DD"),
-    FormField("kind", "Kind", "select", _options(SOURCE_KINDS)),
-    FormField("reliability", "Reliability", "select", _options(RELIABILITIES)),
-    FormField("reliability_reason", "Why this reliability"),
-    FormField("findings", "Key findings", "area", help="one a line; optional themes after |"),
-    FormField("tags", "Themes", placeholder="market size, regions", help="comma-separated"),
+    FormField("id", N_("ID"), placeholder="S7", help=N_("unique, e.g. S7")),
+    FormField("title", N_("Title")),
+    FormField("publisher", N_("Publisher")),
+    FormField("url", N_("URL or location")),
+    FormField("accessed", N_("Date accessed"), placeholder="YYYY-MM-DD"),
+    FormField("kind", N_("Kind"), "select", _options(SOURCE_KINDS)),
+    FormField("reliability", N_("Reliability"), "select", _options(RELIABILITIES)),
+    FormField("reliability_reason", N_("Why this reliability")),
+    FormField("findings", N_("Key findings"), "area", help=N_("one a line; optional themes after |")),
+    FormField("tags", N_("Themes"), placeholder="market size, regions", help=N_("comma-separated")),
 ]
-OBJECTIVE_FIELDS = [FormField("id", "ID", placeholder="O4"), FormField("text", "Objective")]
+OBJECTIVE_FIELDS = [FormField("id", N_("ID"), placeholder="O4"), FormField("text", N_("Objective"))]
 BACKGROUND_FIELDS = [
-    FormField("context", "Background / business context", "area"),
-    FormField("decision", "Decision the study supports", "area"),
+    FormField("context", N_("Background / business context"), "area"),
+    FormField("decision", N_("Decision the study supports"), "area"),
 ]
 METHOD_FIELDS = [
-    FormField("approach", "Approach", "select", _options(APPROACHES)),
-    FormField("modes", "Collection modes", placeholder="capi, cawi", help=", ".join(COLLECTION_MODES)),
-    FormField("target_population", "Target population"),
-    FormField("population_size", "Population size N", help="for the finite-population correction"),
-    FormField("sampling", "Sampling method"),
-    FormField("sample_size", "Planned sample size"),
-    FormField("timeline", "Timeline", "area", help="step | start | end, one a line"),
-    FormField("tools", "Tools", "area", help="tool | why it was chosen, one a line"),
+    FormField("approach", N_("Approach"), "select", _options(APPROACHES)),
+    FormField("modes", N_("Collection modes"), placeholder="capi, cawi", help=", ".join(COLLECTION_MODES)),
+    FormField("target_population", N_("Target population")),
+    FormField("population_size", N_("Population size N"), help=N_("for the finite-population correction")),
+    FormField("sampling", N_("Sampling method")),
+    FormField("sample_size", N_("Planned sample size")),
+    FormField("timeline", N_("Timeline"), "area", help=N_("step | start | end, one a line")),
+    FormField("tools", N_("Tools"), "area", help=N_("tool | why it was chosen, one a line")),
 ]
 FORMAT_FIELDS = [
-    FormField("template", "Report template"),
-    FormField("sections", "Sections", "area", help="one a line"),
+    FormField("template", N_("Report template")),
+    FormField("sections", N_("Sections"), "area", help=N_("one a line")),
 ]
 STATUS_FIELDS = [
-    FormField("status", "New status", "select", _options(REPORT_STATUSES)),
-    FormField("by", "By whom"),
-    FormField("on", "On", placeholder="YYYY-MM-DD"),
-    FormField("note", "Note"),
+    FormField("status", N_("New status"), "select", _options(REPORT_STATUSES)),
+    FormField("by", N_("By whom")),
+    FormField("on", N_("On"), placeholder="YYYY-MM-DD"),
+    FormField("note", N_("Note")),
 ]
 ANALYSIS_FIELDS = [
-    FormField("yaml", "Banners and planned tables (YAML)", "area", help="checked before it is saved"),
+    FormField("yaml", N_("Banners and planned tables (YAML)"), "area", help=N_("checked before it is saved")),
 ]
 
 
@@ -272,18 +272,20 @@ def hypothesis_fields(objectives: list[tuple[str, str]]) -> list[FormField]:
     """The hypothesis form; `objectives` are (id, text), so the picker says what each objective is."""
     choices = tuple((f"{oid} — {fit(text, 48).rstrip()}" if text else oid, oid) for oid, text in objectives)
     return [
-        FormField("id", "ID", placeholder="H7"),
-        FormField("statement", "Statement"),
-        FormField("objective", "Objective it serves", "select", choices),
-        FormField("test", "Test", "select", tuple((TEST_LABELS[t], t.value) for t in TestKind)),
-        FormField("outcome", "Outcome variable", placeholder="u1_freq, b4_sat_taste, a2_aided_1"),
-        FormField("codes", "Codes counted", placeholder="1, 2, 3", help="for proportions and shares"),
-        FormField("by", "By variable", placeholder="s3", help="groups by its codes; 2nd variable of a correlation"),
-        FormField("groups", "Groups", "area", help="label | expression, one a line, e.g. Under 30 | s2 < 30"),
-        FormField("subset", "Base (subset)", placeholder="s5 = 1"),
-        FormField("expected", "Expected direction", "select", _options(DIRECTIONS)),
-        FormField("alpha", "Significance level α"),
-        FormField("threshold", "Threshold (share tests)", placeholder="0.3"),
+        FormField("id", N_("ID"), placeholder="H7"),
+        FormField("statement", N_("Statement")),
+        FormField("objective", N_("Objective it serves"), "select", choices),
+        FormField("test", N_("Test"), "select", tuple((TEST_LABELS[t], t.value) for t in TestKind)),
+        FormField("outcome", N_("Outcome variable"), placeholder="u1_freq, b4_sat_taste, a2_aided_1"),
+        FormField("codes", N_("Codes counted"), placeholder="1, 2, 3", help=N_("for proportions and shares")),
+        FormField(
+            "by", N_("By variable"), placeholder="s3", help=N_("groups by its codes; 2nd variable of a correlation")
+        ),
+        FormField("groups", N_("Groups"), "area", help=N_("label | expression, one a line, e.g. Under 30 | s2 < 30")),
+        FormField("subset", N_("Base (subset)"), placeholder="s5 = 1"),
+        FormField("expected", N_("Expected direction"), "select", _options(DIRECTIONS)),
+        FormField("alpha", N_("Significance level α")),
+        FormField("threshold", N_("Threshold (share tests)"), placeholder="0.3"),
     ]
 
 
@@ -578,7 +580,7 @@ class PlanScreen(Screen[None]):
 
     def _open_item(self, section: str, item_id: str | None) -> None:
         config = self.config
-        title = ("Edit " if item_id else "Add ") + singular(section)
+        title = (_("Edit {what}") if item_id else _("Add {what}")).format(what=_(singular(section)))
         items: dict[str, Any] = {i.id: i for i in getattr(config, section)}
         current = items.get(item_id) if item_id else None
         if section == "sources":
@@ -627,7 +629,7 @@ class PlanScreen(Screen[None]):
         def saved(item: Any) -> None:
             if item is not None:
                 self.save(
-                    f"{singular(section)} {item.id}", lambda store: store.upsert(section, item, replace_id=item_id)
+                    f"{_(singular(section))} {item.id}", lambda store: store.upsert(section, item, replace_id=item_id)
                 )
 
         self.app.push_screen(FormScreen(title, fields, values, build), saved)
@@ -644,7 +646,10 @@ class PlanScreen(Screen[None]):
             if yes:
                 self.save(f"(removed {item_id})", lambda store: store.remove(section, item_id))
 
-        self.app.push_screen(ConfirmScreen(f"Remove {singular(section)} {item_id} from study.yaml?"), answered)
+        self.app.push_screen(
+            ConfirmScreen(_("Remove {what} {id} from study.yaml?").format(what=_(singular(section)), id=item_id)),
+            answered,
+        )
 
     def _edit_part(
         self,
@@ -664,14 +669,14 @@ class PlanScreen(Screen[None]):
         bg = self.config.background
         self._edit_part(
             "background",
-            "Background",
+            _("Background"),
             BACKGROUND_FIELDS,
             {"context": bg.context, "decision": bg.decision},
             lambda v: Background(context=v["context"].strip(), decision=v["decision"].strip()),
         )
 
     def action_method(self) -> None:
-        self._edit_part("method", "Method and tools", METHOD_FIELDS, method_values(self.config.method), build_method)
+        self._edit_part("method", _("Method and tools"), METHOD_FIELDS, method_values(self.config.method), build_method)
 
     def action_report_format(self) -> None:
         rf = self.config.report_format
@@ -681,7 +686,7 @@ class PlanScreen(Screen[None]):
 
         self._edit_part(
             "report_format",
-            "Report format",
+            _("Report format"),
             FORMAT_FIELDS,
             {"template": rf.template, "sections": "\n".join(rf.sections)},
             build,
@@ -709,7 +714,15 @@ class PlanScreen(Screen[None]):
                 )
 
         values = {"status": rf.status, "on": date.today().isoformat()}
-        self.app.push_screen(FormScreen(f"Report format status (now {rf.status})", STATUS_FIELDS, values, build), saved)
+        self.app.push_screen(
+            FormScreen(
+                _("Report format status (now {status})").format(status=_(rf.status.replace("_", " "))),
+                STATUS_FIELDS,
+                values,
+                build,
+            ),
+            saved,
+        )
 
     def action_analysis(self) -> None:
         current = (
@@ -727,7 +740,7 @@ class PlanScreen(Screen[None]):
                 raise LoadError(problems)
             return AnalysisPlan.model_validate(doc.data)
 
-        self._edit_part("analysis_plan", "Analysis plan", ANALYSIS_FIELDS, {"yaml": current}, build)
+        self._edit_part("analysis_plan", _("Analysis plan"), ANALYSIS_FIELDS, {"yaml": current}, build)
 
     def action_sample_size(self) -> None:
         m = self.config.method

@@ -58,7 +58,8 @@ def error_text(exc: Exception, labels: dict[str, str] | None = None) -> str:
         return "\n".join(lines)
     if isinstance(exc, LoadError):
         return "\n".join(
-            f"{labels.get(p.where, p.where)}: {p.message}" + (f" ({p.hint})" if p.hint else "") if p.where else str(p)
+            # a problem about a field of this form starts with its label; others keep their file and line
+            f"{labels[p.where]}: {p.message}" + (f" ({p.hint})" if p.hint else "") if p.where in labels else str(p)
             for p in exc.problems
         )
     return str(exc)
@@ -92,7 +93,7 @@ class FormScreen(ModalScreen[Any]):
             dialog.border_title = self.form_title
             with VerticalScroll(classes="plan-form"):
                 for f in self.fields:
-                    yield Label(f.label + (f"  [dim]{f.help}[/dim]" if f.help else ""), classes="plan-label")
+                    yield Label(_(f.label) + (f"  [dim]{_(f.help)}[/dim]" if f.help else ""), classes="plan-label")
                     value = self.values.get(f.name, "")
                     if f.kind == "select":
                         yield Select(
@@ -139,7 +140,7 @@ class FormScreen(ModalScreen[Any]):
         self.dismiss(result)
 
     def labels(self) -> dict[str, str]:
-        return {f.name: f.label for f in self.fields}
+        return {f.name: _(f.label) for f in self.fields}
 
     def field_of(self, exc: Exception) -> str | None:
         """The first form field a failure names (a pydantic location or a Problem's `where`)."""
