@@ -143,8 +143,10 @@ def main() -> None:
                     floor = writers + wall
                     record("  bare writers + build", f"{floor:.2f} s ({wall_s / floor:.2f}x)")
             app = min(app_start(study, REPO) for _ in range(3))
+            app_zh = min(app_start(study, REPO, "zh-TW") for _ in range(3))
             minimal = min(minimal_app_start() for _ in range(3))
             record("app start to first screen", f"{app:.2f} s")
+            record("  in zh-TW (gettext catalog)", f"{app_zh:.2f} s ({app_zh / app:.2f}x English)")
             record("  minimal Textual app", f"{minimal:.2f} s ({app / minimal:.1f}x)")
     print()
     print(header)

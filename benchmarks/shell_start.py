@@ -75,10 +75,15 @@ def time_to_marker(
         os.close(leader)
 
 
-def app_start(study: Path, repo: Path) -> float:
-    """survey-tui on `study`, from the shell to the home screen's counts."""
-    env = {"PYTHONPATH": str(repo)}
-    return time_to_marker([sys.executable, "-m", "survey_tui", str(study)], "completed in the field:", env=env)
+def app_start(study: Path, repo: Path, ui_lang: str = "en") -> float:
+    """survey-tui on `study`, from the shell to the home screen's data (in the given interface language:
+    zh-TW also reads its gettext catalog). In English the marker is the counts line; in zh-TW the study
+    folder's name, shown on the same card once the data is read (Chinese text may reach the terminal in
+    pieces, between cursor moves, so it is no reliable marker)."""
+    env = {"PYTHONPATH": str(repo), "SURVEY_TUI_UI_LANG": ui_lang}
+    argv = [sys.executable, "-m", "survey_tui", str(study)]
+    marker = "completed in the field:" if ui_lang == "en" else study.name
+    return time_to_marker(argv, marker, env=env)
 
 
 def minimal_app_start() -> float:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from survey_tui import __version__
 from survey_tui.core.problems import LoadError, Problem, escape_controls
+from survey_tui.i18n import N_, _, choose_language, normalise, set_language
 
 if TYPE_CHECKING:
     from survey_tui.core.study import Study
@@ -139,17 +140,79 @@ def resolve_study(given: str | None) -> Study:
     return open_study(root)
 
 
+STUDY_HELP = N_("study folder (default: the one around the current folder)")
+
+
+def add_study_argument(parser: argparse.ArgumentParser, *, positional: str = "") -> None:
+    """`--study DIR`, the one spelling every command takes; `positional` keeps an older bare STUDY working
+    ("open" takes it for good, others with a deprecation note: see `_study_from_positional`)."""
+    parser.add_argument("--study", metavar="DIR", help=_(STUDY_HELP))
+    if positional == "kept":
+        parser.add_argument("study_positional", nargs="?", metavar="STUDY", help=_("the same as --study"))
+    elif positional == "deprecated":
+        parser.add_argument("study_positional", nargs="?", metavar="STUDY", help=argparse.SUPPRESS)
+
+
+def _study_from_positional(args: argparse.Namespace, argv: list[str]) -> None:
+    """A bare STUDY becomes --study; a deprecated one says so on stderr (it keeps working for now)."""
+    given = getattr(args, "study_positional", None)
+    if given is None:
+        return
+    if args.study and args.study != given:
+        raise LoadError([Problem(given, _("give the study once: either --study DIR or the folder, not both"))])
+    args.study = given
+    if argv and argv[0] in DEPRECATED_POSITIONAL_STUDY:
+        note = _(
+            "note: 'survey-tui {command} STUDY' is now 'survey-tui {command} --study STUDY' "
+            "(the old spelling still works for now)"
+        )
+        print(note.format(command=argv[0]), file=sys.stderr)
+
+
+#: commands that took the study folder as a bare argument before --study was everywhere
+DEPRECATED_POSITIONAL_STUDY = ("check", "weight")
+
+
 def has_terminal() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
+#: argparse's own words (usage, section titles, errors), so that --help and its errors speak the interface
+#: language too: argparse looks them up through its module's `_`, pointed at our catalog in build_parser
+ARGPARSE_WORDS = (
+    N_("usage: "),
+    N_("positional arguments"),
+    N_("options"),
+    N_("show this help message and exit"),
+    N_("show program's version number and exit"),
+    N_("unrecognized arguments: %s"),
+    N_("the following arguments are required: %s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("argument %(argument_name)s: %(message)s"),
+    N_("expected one argument"),
+    N_("invalid %(type)s value: %(value)r"),
+    N_("%(prog)s: error: %(message)s\n"),
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    argparse._ = _  # type: ignore[attr-defined]  # argparse's words in the interface language
     parser = argparse.ArgumentParser(
         prog="survey-tui",
-        description="Market research in the terminal: plan, questionnaire, respondents, fieldwork, "
-        "analysis and report. With no command, opens the app on the study here (or STUDY).",
+        description=_(
+            "Market research in the terminal: plan, questionnaire, respondents, fieldwork, "
+            "analysis and report. With no command, opens the app on the study here (or STUDY)."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"survey-tui {__version__}")
+    parser.add_argument(
+        "--ui-lang",
+        metavar="LANG",
+        help=_(
+            "language of the interface: en or zh-TW (default: ui_lang in ~/.config/survey-tui/config.yaml, "
+            "else the locale); the instrument's own language is chosen separately"
+        ),
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -214,29 +277,33 @@ EXAMPLES: dict[str, str] = {
 
 #: descriptions for options their modules left without one
 OPTION_HELP: dict[str, str] = {
-    "study": "study folder (default: the one around the current folder)",
-    "dir": "folder to create (default: the current folder)",
-    "title": "the study's title, e.g. '品牌健康度調查' (asked when there is a terminal)",
-    "client": "who the study is for (asked when there is a terminal)",
-    "seed": "random seed, so the same demo is generated every time",
-    "note": "why this version is published (kept with the version)",
-    "xlsform_action": "import an XLSForm into an instrument, or export one",
-    "respondents_command": "what to do with the contact list",
-    "fieldwork_command": "what to do with the telephone fieldwork",
-    "backcheck_action": "draw a back-check sample, record a result, or report",
-    "instrument": "instrument id (default: the study's only instrument)",
-    "file": "the CSV or XLSX file to read",
-    "on_duplicate": "a row matching an existing respondent: merge into it, or skip it",
-    "status": "only respondents with this status",
-    "interviewer": "only respondents assigned to this interviewer",
-    "limit": "at most this many rows",
-    "show_contacts": "show names, phones and e-mail unmasked (personal data: take care)",
-    "respondent": "the respondent id",
-    "actor": "who records this, kept in the audit trail",
+    "study": N_("study folder (default: the one around the current folder)"),
+    "dir": N_("folder to create (default: the current folder)"),
+    "title": N_("the study's title, e.g. '品牌健康度調查' (asked when there is a terminal)"),
+    "client": N_("who the study is for (asked when there is a terminal)"),
+    "seed": N_("random seed, so the same demo is generated every time"),
+    "note": N_("why this version is published (kept with the version)"),
+    "xlsform_action": N_("import an XLSForm into an instrument, or export one"),
+    "respondents_command": N_("what to do with the contact list"),
+    "fieldwork_command": N_("what to do with the telephone fieldwork"),
+    "backcheck_action": N_("draw a back-check sample, record a result, or report"),
+    "instrument": N_("instrument id (default: the study's only instrument)"),
+    "file": N_("the CSV or XLSX file to read"),
+    "on_duplicate": N_("a row matching an existing respondent: merge into it, or skip it"),
+    "status": N_("only respondents with this status"),
+    "interviewer": N_("only respondents assigned to this interviewer"),
+    "limit": N_("at most this many rows"),
+    "show_contacts": N_("show names, phones and e-mail unmasked (personal data: take care)"),
+    "respondent": N_("the respondent id"),
+    "actor": N_("who records this, kept in the audit trail"),
 }
 
 #: old option spellings still accepted for a while, with a note: {command: {old: new}}
-DEPRECATED: dict[str, dict[str, str]] = {"tables": {"--out": "--output"}, "interview": {"--language": "--lang"}}
+DEPRECATED: dict[str, dict[str, str]] = {
+    "tables": {"--out": "--output"},
+    "weight": {"--out": "--output"},
+    "interview": {"--language": "--lang"},
+}
 
 
 def _describe(parser: argparse.ArgumentParser, path: list[str]) -> None:
@@ -246,10 +313,10 @@ def _describe(parser: argparse.ArgumentParser, path: list[str]) -> None:
             for name, child in action.choices.items():
                 _describe(child, [*path, name])
         elif not action.help and action.dest != "help":
-            action.help = OPTION_HELP.get(action.dest, action.dest.replace("_", " "))
+            action.help = _(OPTION_HELP.get(action.dest, action.dest.replace("_", " ")))
     example = EXAMPLES.get(" ".join(path))
     if example:
-        parser.epilog = f"example:\n  {example}"
+        parser.epilog = _("example:") + f"\n  {example}"
         parser.formatter_class = argparse.RawDescriptionHelpFormatter
 
 
@@ -260,14 +327,46 @@ def _undeprecate(argv: list[str]) -> list[str]:
     for token in argv:
         old = next((o for o in renames if token == o or token.startswith(o + "=")), None)
         if old is not None:
-            print(f"note: '{old}' is now '{renames[old]}' (the old spelling still works for now)", file=sys.stderr)
+            print(
+                _("note: '{old}' is now '{v1}' (the old spelling still works for now)").format(
+                    old=old, v1=renames[old]
+                ),
+                file=sys.stderr,
+            )
             token = renames[old] + token[len(old) :]
         out.append(token)
     return out
 
 
+def _take_ui_lang(argv: list[str]) -> tuple[list[str], str | None]:
+    """`--ui-lang X` may stand anywhere (before or after the command); it is taken out before parsing."""
+    out: list[str] = []
+    chosen: str | None = None
+    tokens = iter(argv)
+    for token in tokens:
+        if token == "--":
+            out.append(token)
+            out.extend(tokens)
+            break
+        if token == "--ui-lang":
+            chosen = next(tokens, None) or ""
+        elif token.startswith("--ui-lang="):
+            chosen = token.split("=", 1)[1]
+        else:
+            out.append(token)
+    return out, chosen
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = _undeprecate(list(sys.argv[1:] if argv is None else argv))
+    argv, ui_lang = _take_ui_lang(list(sys.argv[1:] if argv is None else argv))
+    if ui_lang is not None and normalise(ui_lang) is None:
+        print(
+            f"survey-tui: --ui-lang {ui_lang!r}: " + _("use one of: {choices}").format(choices="en, zh-TW"),
+            file=sys.stderr,
+        )
+        return 2
+    set_language(choose_language(ui_lang))
+    argv = _undeprecate(argv)
     parser = build_parser()
     known = set(parser._subparsers._group_actions[0].choices) if parser._subparsers else set()  # type: ignore[union-attr]
     if argv and argv[0] not in known and not argv[0].startswith("-") and not Path(argv[0]).exists():
@@ -278,6 +377,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    try:
+        _study_from_positional(args, argv)
+    except LoadError as exc:
+        print_problems(exc.problems)
+        return 2
     previous_umask = os.umask(0o077)  # every file and folder the tool writes is its owner's only
     try:
         code = int(args.handler(args))
@@ -287,7 +391,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_problems(exc.problems)
         return 1
     except KeyboardInterrupt:
-        print("interrupted; nothing half-written (every answer is saved as it is given)", file=sys.stderr)
+        print(_("interrupted; nothing half-written (every answer is saved as it is given)"), file=sys.stderr)
         return 130
     except BrokenPipeError:
         _silence_stdout()
@@ -306,8 +410,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 def unknown_command(word: str, known: list[str]) -> int:
     """A first word that is neither a command nor an existing folder: say so, with the nearest command."""
     close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
-    hint = f"did you mean 'survey-tui {close[0]}'?" if close else "'survey-tui --help' lists the commands"
-    print(f"survey-tui: '{word}' is not a command, nor a study folder; {hint}", file=sys.stderr)
+    hint = (
+        _("did you mean 'survey-tui {command}'?").format(command=close[0])
+        if close
+        else _("'survey-tui --help' lists the commands")
+    )
+    print(
+        _("survey-tui: '{word}' is not a command, nor a study folder; {hint}").format(word=word, hint=hint),
+        file=sys.stderr,
+    )
     return 2
 
 

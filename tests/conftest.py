@@ -30,6 +30,18 @@ def _private_key_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ.pop("SURVEY_TUI_CONTACT_KEY", None)
 
 
+@pytest.fixture(autouse=True)
+def _english_interface(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Tests read the English interface whatever the machine's locale; a test that switches to zh-TW
+    (the app's ui_lang, or --ui-lang) gets English back afterwards (the language is process-wide)."""
+    from survey_tui.i18n import set_language
+
+    monkeypatch.setenv("SURVEY_TUI_UI_LANG", "en")
+    set_language("en")
+    yield
+    set_language("en")
+
+
 SMALL = """
 id: small
 title: {zh-TW: 小問卷, en: Small}

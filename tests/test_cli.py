@@ -196,3 +196,38 @@ def test_old_option_spellings_still_work_with_a_note(capsys) -> None:  # type: i
     assert _undeprecate(["interview", "--language=en"]) == ["interview", "--lang=en"]
     assert "'--out' is now '--output'" in capsys.readouterr().err
     assert _undeprecate(["export", "--lang", "en"]) == ["export", "--lang", "en"]  # nothing else is touched
+
+
+def test_every_study_command_takes_study_and_old_positionals_say_so(demo_study_dir: Path) -> None:
+    import argparse
+
+    from survey_tui.cli import build_parser
+
+    def leaves(p: argparse.ArgumentParser, path: list[str]):  # type: ignore[no-untyped-def]
+        subs = [a for a in p._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs:
+            yield " ".join(path), p
+        for action in subs:
+            for name, child in action.choices.items():
+                yield from leaves(child, [*path, name])
+
+    without = [name for name, p in leaves(build_parser(), []) if "--study" not in p._option_string_actions]
+    assert without == ["init", "demo"]  # they create the study folder they are given
+
+    new = run("check", "--study", str(demo_study_dir))
+    old = run("check", str(demo_study_dir))
+    assert new.returncode == old.returncode == 0
+    assert "deprecat" not in new.stderr and "is now" not in new.stderr
+    assert "'survey-tui check STUDY' is now 'survey-tui check --study STUDY'" in old.stderr
+    both = run("check", "--study", str(demo_study_dir), "elsewhere")
+    assert both.returncode == 2 and "give the study once" in both.stderr
+
+
+def test_weight_output_option_and_its_old_spelling(demo_study_dir: Path, tmp_path: Path) -> None:
+    study = tmp_path / "study"
+    shutil.copytree(demo_study_dir, study)
+    new = run("weight", "--study", str(study), "-o", "w-new.md")
+    old = run("weight", "--study", str(study), "--out", "w-old.md")
+    assert new.returncode == old.returncode == 0, new.stderr + old.stderr
+    assert (study / "exports" / "w-new.md").is_file() and (study / "exports" / "w-old.md").is_file()
+    assert "'--out' is now '--output'" in old.stderr and "is now" not in new.stderr

@@ -5,35 +5,36 @@ from __future__ import annotations
 import argparse
 import sys
 
-from survey_tui.cli import print_problems, resolve_study
+from survey_tui.cli import add_study_argument, print_problems, resolve_study
 from survey_tui.core.problems import LoadError
+from survey_tui.i18n import _
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("export", help="write the data as SPSS, Stata, CSV, Parquet, XLSX, Triple-S and codebook")
-    p.add_argument("--study", help="study folder (default: the one around the current folder)")
+    p = sub.add_parser("export", help=_("write the data as SPSS, Stata, CSV, Parquet, XLSX, Triple-S and codebook"))
+    add_study_argument(p)
     p.add_argument(
         "--format",
         default="all",
-        help="comma-separated: sav,dta,csv,parquet,xlsx,sss,codebook or all (default: all)",
+        help=_("comma-separated: sav,dta,csv,parquet,xlsx,sss,codebook or all (default: all)"),
     )
-    p.add_argument("--lang", help="language of labels, e.g. zh-TW or en (default: the study's)")
-    p.add_argument("--pilot", action="store_true", help="add pilot interviews (left out by default)")
+    p.add_argument("--lang", help=_("language of labels, e.g. zh-TW or en (default: the study's)"))
+    p.add_argument("--pilot", action="store_true", help=_("add pilot interviews (left out by default)"))
     p.add_argument(
         "--include-contacts",
         action="store_true",
-        help="also write a respondent file WITH contact data (name, phone, e-mail, address)",
+        help=_("also write a respondent file WITH contact data (name, phone, e-mail, address)"),
     )
-    p.add_argument("--keep-excluded", action="store_true", help="keep interviews excluded in the quality review")
-    p.add_argument("--bom", action="store_true", help="CSV with a byte-order mark (Excel on Chinese Windows)")
-    p.add_argument("--sss-version", choices=("3.0", "2.0"), default="3.0", help="Triple-S version (default 3.0)")
-    p.add_argument("--instrument", help="instrument id (default: the only one)")
+    p.add_argument("--keep-excluded", action="store_true", help=_("keep interviews excluded in the quality review"))
+    p.add_argument("--bom", action="store_true", help=_("CSV with a byte-order mark (Excel on Chinese Windows)"))
+    p.add_argument("--sss-version", choices=("3.0", "2.0"), default="3.0", help=_("Triple-S version (default 3.0)"))
+    p.add_argument("--instrument", help=_("instrument id (default: the only one)"))
     p.add_argument(
         "--xlsx-stream-rows",
         type=int,
         default=50_000,
         metavar="N",
-        help="an xlsx data file over N rows is written in constant-memory mode (default 50000)",
+        help=_("an xlsx data file over N rows is written in constant-memory mode (default 50000)"),
     )
     p.set_defaults(handler=cmd_export)
 
@@ -66,8 +67,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         shape += f" x {entry.columns} columns" if entry.rows is not None and entry.columns is not None else ""
         print(f"  {entry.file}  {shape}")
     for text in result.filters:
-        print(f"  filter: {text}")
+        print(_("  filter: {text}").format(text=text))
     for warning in result.warnings:
-        print(f"WARNING: {warning}", file=sys.stderr)
-    print(f"Manifest: {study.relative(result.manifest)}")
+        print(_("WARNING: {warning}").format(warning=warning), file=sys.stderr)
+    print(_("Manifest: {v0}").format(v0=study.relative(result.manifest)))
     return 0

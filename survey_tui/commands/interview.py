@@ -6,28 +6,29 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from survey_tui.cli import has_terminal, print_problems, resolve_study
+from survey_tui.cli import add_study_argument, has_terminal, print_problems, resolve_study
 from survey_tui.core.problems import LoadError
+from survey_tui.i18n import _
 
 if TYPE_CHECKING:
     from survey_tui.core.interview.capture import CaptureSession
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("interview", help="capture interviews (the interviewer form, or --plain prompts)")
-    p.add_argument("--study", help="study folder (default: the one around the current folder)")
-    p.add_argument("--interviewer", help="your name, stored with every interview")
-    p.add_argument("--respondent", help="respondent id to interview (default: choose, or a walk-in)")
-    p.add_argument("--pilot", action="store_true", help="a pilot interview (kept apart from field data)")
-    p.add_argument("--plain", action="store_true", help="line-by-line prompts (SSH, screen readers)")
-    p.add_argument("--resume", type=int, metavar="ID", help="resume a suspended or interrupted interview")
+    p = sub.add_parser("interview", help=_("capture interviews (the interviewer form, or --plain prompts)"))
+    add_study_argument(p)
+    p.add_argument("--interviewer", help=_("your name, stored with every interview"))
+    p.add_argument("--respondent", help=_("respondent id to interview (default: choose, or a walk-in)"))
+    p.add_argument("--pilot", action="store_true", help=_("a pilot interview (kept apart from field data)"))
+    p.add_argument("--plain", action="store_true", help=_("line-by-line prompts (SSH, screen readers)"))
+    p.add_argument("--resume", type=int, metavar="ID", help=_("resume a suspended or interrupted interview"))
     p.add_argument(
         "--next",
         action="store_true",
         dest="next_respondent",
-        help="take your next respondent (your own first, then unassigned ones; never one another has taken)",
+        help=_("take your next respondent (your own first, then unassigned ones; never one another has taken)"),
     )
-    p.add_argument("--lang", dest="language", help="interview language, e.g. zh-TW or en (was --language)")
+    p.add_argument("--lang", dest="language", help=_("interview language, e.g. zh-TW or en (was --language)"))
     p.set_defaults(handler=cmd_interview)
 
 
@@ -60,9 +61,11 @@ def cmd_interview(args: argparse.Namespace) -> int:
 
     if not has_terminal():
         print(
-            "survey-tui interview needs an interactive terminal (stdin and stdout are not one here).\n"
-            "Run it in a terminal window or over 'ssh -t HOST survey-tui interview --plain'; answers cannot be "
-            "piped in. Nothing was started or changed.",
+            _(
+                "survey-tui interview needs an interactive terminal (stdin and stdout are not one here).\n"
+                "Run it in a terminal window or over 'ssh -t HOST survey-tui interview --plain'; answers cannot be "
+                "piped in. Nothing was started or changed."
+            ),
             file=sys.stderr,
         )
         return 2

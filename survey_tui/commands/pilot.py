@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import argparse
 
-from survey_tui.cli import print_problems, resolve_study
+from survey_tui.cli import add_study_argument, print_problems, resolve_study
 from survey_tui.core.problems import LoadError
+from survey_tui.i18n import _
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("versions", help="list an instrument's published versions, or diff two of them")
-    p.add_argument("instrument", nargs="?", help="instrument id (default: the only one)")
-    p.add_argument("--study")
-    p.add_argument("--diff", nargs=2, metavar=("A", "B"), help="versions to compare, e.g. 1 2 or 2 draft")
-    p.add_argument("--markdown", action="store_true", help="print the diff as Markdown")
+    p = sub.add_parser("versions", help=_("list an instrument's published versions, or diff two of them"))
+    p.add_argument("instrument", nargs="?", help=_("instrument id (default: the only one)"))
+    add_study_argument(p)
+    p.add_argument("--diff", nargs=2, metavar=("A", "B"), help=_("versions to compare, e.g. 1 2 or 2 draft"))
+    p.add_argument("--markdown", action="store_true", help=_("print the diff as Markdown"))
     p.set_defaults(handler=cmd_versions)
 
-    p = sub.add_parser("pilot-report", help="write the pilot report (Markdown) to exports/")
+    p = sub.add_parser("pilot-report", help=_("write the pilot report (Markdown) to exports/"))
     p.add_argument("instrument", nargs="?")
-    p.add_argument("--study")
-    p.add_argument("--version", type=int, help="piloted version (default: the latest piloted one)")
+    add_study_argument(p)
+    p.add_argument("--version", type=int, help=_("piloted version (default: the latest piloted one)"))
     p.set_defaults(handler=cmd_pilot_report)
 
 
@@ -44,7 +45,7 @@ def cmd_versions(args: argparse.Namespace) -> int:
         for v in versions:
             modes = ", ".join(f"{m} {n}" for m, n in sorted(counts.get(v.version, {}).items())) or "no interviews"
             print(f"v{v.version}  {v.published_at[:16]}  {v.sha256[:10]}  {modes}  {v.note or ''}".rstrip())
-        print(f"file: {draft_status(study, instrument.id).describe()}")
+        print(_("file: {v0}").format(v0=draft_status(study, instrument.id).describe()))
     except LoadError as exc:
         print_problems(exc.problems)
         return 1
@@ -56,9 +57,9 @@ def cmd_pilot_report(args: argparse.Namespace) -> int:
 
     try:
         study = resolve_study(args.study)
-        path, _ = build_pilot_report(study, args.instrument, args.version)
+        path, _skip = build_pilot_report(study, args.instrument, args.version)
     except LoadError as exc:
         print_problems(exc.problems)
         return 1
-    print(f"Pilot report written to {study.relative(path)}")
+    print(_("Pilot report written to {v0}").format(v0=study.relative(path)))
     return 0

@@ -6,37 +6,38 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
-from survey_tui.cli import resolve_study
+from survey_tui.cli import add_study_argument, resolve_study
+from survey_tui.i18n import _
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from survey_tui.core.lazy import LazyChoices
 
-    p = sub.add_parser("privacy", help="personal data on record (PDPA): requests, retention purge, report")
+    p = sub.add_parser("privacy", help=_("personal data on record (PDPA): requests, retention purge, report"))
     actions = p.add_subparsers(dest="privacy_command", metavar="ACTION", required=True)
 
-    q = actions.add_parser("report", help="write exports/privacy_report.md: the evidence of how data was handled")
-    q.add_argument("--study")
-    q.add_argument("--lang", help="language of the notice items (default: the study's)")
+    q = actions.add_parser("report", help=_("write exports/privacy_report.md: the evidence of how data was handled"))
+    add_study_argument(q)
+    q.add_argument("--lang", help=_("language of the notice items (default: the study's)"))
     q.set_defaults(handler=cmd_report)
 
-    q = actions.add_parser("request", help="log a data-subject request (due date by PDPA Art. 13)")
+    q = actions.add_parser("request", help=_("log a data-subject request (due date by PDPA Art. 13)"))
     q.add_argument("respondent")
     q.add_argument("kind", choices=LazyChoices("survey_tui.core.fieldwork.privacy", "REQUEST_KINDS"), metavar="KIND")
-    q.add_argument("--received", type=date.fromisoformat, help="the day it was received (default: today)")
+    q.add_argument("--received", type=date.fromisoformat, help=_("the day it was received (default: today)"))
     q.add_argument("--note")
-    q.add_argument("--study")
+    add_study_argument(q)
     q.set_defaults(handler=cmd_request)
 
-    q = actions.add_parser("close", help="record the outcome of a data-subject request")
+    q = actions.add_parser("close", help=_("record the outcome of a data-subject request"))
     q.add_argument("id", type=int)
     q.add_argument("outcome", choices=LazyChoices("survey_tui.core.fieldwork.privacy", "OUTCOMES"), metavar="OUTCOME")
     q.add_argument("--note")
-    q.add_argument("--study")
+    add_study_argument(q)
     q.set_defaults(handler=cmd_close)
 
-    q = actions.add_parser("purge", help="after the retention date: erase all contact data and log it")
-    q.add_argument("--study")
+    q = actions.add_parser("purge", help=_("after the retention date: erase all contact data and log it"))
+    add_study_argument(q)
     q.add_argument("--actor")
     q.set_defaults(handler=cmd_purge)
 
@@ -66,7 +67,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         )
     target = study.exports_dir / "privacy_report.md"
     write_text_atomic(target, text)
-    print(f"Privacy report written to {study.relative(target)}")
+    print(_("Privacy report written to {v0}").format(v0=study.relative(target)))
     return 0
 
 
@@ -79,8 +80,13 @@ def cmd_request(args: argparse.Namespace) -> int:
         resp.get(store, args.respondent)  # an unknown id is refused with its name
         logged = log_request(store, args.respondent, args.kind, received_on=args.received, note=args.note)
     print(
-        f"request #{logged.id}: {logged.kind} from {logged.respondent_id}, received {logged.received_on}, "
-        f"due {logged.due_on}"
+        _("request #{id}: {kind} from {respondent_id}, received {received_on}, due {due_on}").format(
+            id=logged.id,
+            kind=logged.kind,
+            respondent_id=logged.respondent_id,
+            received_on=logged.received_on,
+            due_on=logged.due_on,
+        )
     )
     return 0
 
@@ -91,7 +97,7 @@ def cmd_close(args: argparse.Namespace) -> int:
     study = resolve_study(args.study)
     with study.store() as store:
         closed = close_request(store, args.id, args.outcome, args.note)
-    print(f"request #{closed.id}: {closed.outcome}")
+    print(_("request #{id}: {outcome}").format(id=closed.id, outcome=closed.outcome))
     return 0
 
 
@@ -101,14 +107,16 @@ def cmd_purge(args: argparse.Namespace) -> int:
     study = resolve_study(args.study)
     until = study.config.retention_until
     if until is None:
-        print("the study has no retention_until date in study.yaml; nothing purged")
+        print(_("the study has no retention_until date in study.yaml; nothing purged"))
         return 0
     with study.store() as store:
         count = purge_expired(store, until, actor=args.actor)
     if date.today() <= until:
-        print(f"contact data is kept until {until.isoformat()}; nothing purged yet")
+        print(_("contact data is kept until {v0}; nothing purged yet").format(v0=until.isoformat()))
     else:
-        print(f"purged {count} contact records (retention date {until.isoformat()}); logged")
+        print(
+            _("purged {count} contact records (retention date {v1}); logged").format(count=count, v1=until.isoformat())
+        )
     return 0
 
 

@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from survey_tui.cli import resolve_study
+from survey_tui.cli import add_study_argument, resolve_study
 from survey_tui.core.lazy import LazyChoices, lazy
 from survey_tui.core.problems import escape_controls
+from survey_tui.i18n import _
 
 if TYPE_CHECKING:
     from survey_tui.core.fieldwork import respondents as resp
@@ -19,30 +20,32 @@ else:
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("respondents", help="respondents: import a contact list, list, screen, quotas, withdraw")
+    p = sub.add_parser("respondents", help=_("respondents: import a contact list, list, screen, quotas, withdraw"))
     rsub = p.add_subparsers(dest="respondents_command", metavar="ACTION", required=True)
 
     q = rsub.add_parser(
-        "import", help="import a CSV/XLSX contact list (all or nothing; CSV up to 1 GiB, XLSX up to 100 MiB)"
+        "import", help=_("import a CSV/XLSX contact list (all or nothing; CSV up to 1 GiB, XLSX up to 100 MiB)")
     )
     q.add_argument("file")
-    q.add_argument("--study")
-    q.add_argument("--encoding", help="e.g. utf-8, big5, cp950 (default: detect)")
+    add_study_argument(q)
+    q.add_argument("--encoding", help=_("e.g. utf-8, big5, cp950 (default: detect)"))
     q.add_argument("--on-duplicate", choices=("merge", "skip"), default="merge")
     q.add_argument(
         "--map",
         action="append",
         default=[],
         metavar="COLUMN=FIELD",
-        help="override the guessed mapping; COLUMN=attribute confirms a column identifies no one (else it is "
-        "kept as personal data in the protected contact store)",
+        help=_(
+            "override the guessed mapping; COLUMN=attribute confirms a column identifies no one (else it is "
+            "kept as personal data in the protected contact store)"
+        ),
     )
-    q.add_argument("--strict", action="store_true", help="import nothing when any row is bad")
-    q.add_argument("--dry-run", action="store_true", help="show the report, write nothing")
+    q.add_argument("--strict", action="store_true", help=_("import nothing when any row is bad"))
+    q.add_argument("--dry-run", action="store_true", help=_("show the report, write nothing"))
     q.set_defaults(handler=cmd_import)
 
-    q = rsub.add_parser("list", help="list respondents (no contact data unless --show-contacts)")
-    q.add_argument("--study")
+    q = rsub.add_parser("list", help=_("list respondents (no contact data unless --show-contacts)"))
+    add_study_argument(q)
     q.add_argument(
         "--status", choices=LazyChoices("survey_tui.core.fieldwork.respondents", "STATUSES"), metavar="STATUS"
     )
@@ -51,18 +54,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     q.add_argument("--show-contacts", action="store_true")
     q.set_defaults(handler=cmd_list)
 
-    q = rsub.add_parser("screen", help="re-screen every respondent against the study's eligibility criteria")
-    q.add_argument("--study")
+    q = rsub.add_parser("screen", help=_("re-screen every respondent against the study's eligibility criteria"))
+    add_study_argument(q)
     q.set_defaults(handler=cmd_screen)
 
-    q = rsub.add_parser("quotas", help="the quota board: targets and completes per cell")
-    q.add_argument("--study")
+    q = rsub.add_parser("quotas", help=_("the quota board: targets and completes per cell"))
+    add_study_argument(q)
     q.set_defaults(handler=cmd_quotas)
 
-    q = rsub.add_parser("withdraw", help="a respondent withdrew consent: erase their contact data")
+    q = rsub.add_parser("withdraw", help=_("a respondent withdrew consent: erase their contact data"))
     q.add_argument("respondent")
-    q.add_argument("--study")
-    q.add_argument("--delete-answers", action="store_true", help="also delete their (anonymous) answers")
+    add_study_argument(q)
+    q.add_argument("--delete-answers", action="store_true", help=_("also delete their (anonymous) answers"))
     q.add_argument("--actor")
     q.set_defaults(handler=cmd_withdraw)
 
@@ -85,7 +88,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         mapping = guess_mapping(raw.frame.columns)
         confirmed: set[str] = set()
         for item in args.map:
-            column, _, target = item.partition("=")
+            column, _skip, target = item.partition("=")
             mapping[column.strip()] = target.strip()
             if target.strip() == ATTRIBUTE:
                 confirmed.add(column.strip())
@@ -108,19 +111,26 @@ def cmd_import(args: argparse.Namespace) -> int:
             for line in plan.report_lines():
                 print(escape_controls(line))
             if args.strict and plan.bad.height:
-                print(f"nothing imported: {plan.bad.height} bad rows and --strict", file=sys.stderr)
+                print(
+                    _("nothing imported: {height} bad rows and --strict").format(height=plan.bad.height),
+                    file=sys.stderr,
+                )
                 return 1
             if args.dry_run:
-                print("dry run: nothing imported")
+                print(_("dry run: nothing imported"))
                 return 0
             result = commit_import(store, plan)
         _record_classification(study, mapping)
     except ImportFailed as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
-        print("nothing imported", file=sys.stderr)
+        print(_("nothing imported"), file=sys.stderr)
         return 1
-    print(f"imported {result.imported}, merged {result.merged}, skipped {result.skipped}, bad rows {result.bad}")
+    print(
+        _("imported {imported}, merged {merged}, skipped {skipped}, bad rows {bad}").format(
+            imported=result.imported, merged=result.merged, skipped=result.skipped, bad=result.bad
+        )
+    )
     return 0
 
 
@@ -147,7 +157,7 @@ def _record_classification(study: Study, mapping: dict[str, str]) -> None:
     """study.yaml keeps how every imported column was classified (contact_fields), comments kept."""
     from survey_tui.core.yamlfile import read_yaml, write_yaml_atomic
 
-    doc, _ = read_yaml(study.study_file)
+    doc, _skip = read_yaml(study.study_file)
     if doc is None or not isinstance(doc.root, dict):
         return
     fields = doc.root.get("contact_fields") or {}
@@ -177,7 +187,7 @@ def cmd_screen(args: argparse.Namespace) -> int:
     study = resolve_study(args.study)
     with study.store() as store:
         yes, no = resp.screen_all(store, study.config.eligibility, study.config.language)
-    print(f"eligible {yes}, not eligible {no}")
+    print(_("eligible {yes}, not eligible {no}").format(yes=yes, no=no))
     return 0
 
 
@@ -186,7 +196,7 @@ def cmd_quotas(args: argparse.Namespace) -> int:
 
     study = resolve_study(args.study)
     if not study.config.quotas:
-        print("the study has no quotas (add quotas: to study.yaml)")
+        print(_("the study has no quotas (add quotas: to study.yaml)"))
         return 0
     with study.store() as store:
         cells = quota_counts(store, study.config.quotas)
@@ -202,17 +212,25 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
     with study.store() as store:
         erasure = resp.withdraw(store, args.respondent, delete_answers=args.delete_answers, actor=args.actor)
     kept = "deleted" if erasure.answers_deleted else "kept (anonymous)"
-    print(f"{erasure.respondent_id}: contact data erased; {erasure.interviews} interviews, answers {kept}; logged")
+    print(
+        _("{respondent_id}: contact data erased; {interviews} interviews, answers {kept}; logged").format(
+            respondent_id=erasure.respondent_id, interviews=erasure.interviews, kept=kept
+        )
+    )
     if not erasure.traces_cleared:
         print(
-            "warning: another program has the study open, so the database's write-ahead log (survey.db-wal) may "
-            "still hold the erased values until it closes; run the withdrawal again afterwards to clear it",
+            _(
+                "warning: another program has the study open, so the database's write-ahead log (survey.db-wal) may "
+                "still hold the erased values until it closes; run the withdrawal again afterwards to clear it"
+            ),
             file=sys.stderr,
         )
     holding = resp.files_holding(study.exports_dir, erasure.erased_values)
     if holding:
         print(
-            f"{len(holding)} earlier export(s) still hold this respondent's data; delete or re-export them:",
+            _("{v0} earlier export(s) still hold this respondent's data; delete or re-export them:").format(
+                v0=len(holding)
+            ),
             file=sys.stderr,
         )
         for path in holding:

@@ -7,47 +7,52 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from survey_tui.cli import has_terminal, print_problems, resolve_study
+from survey_tui.cli import add_study_argument, has_terminal, print_problems, resolve_study
 from survey_tui.core.problems import LoadError
+from survey_tui.i18n import _
 
 if TYPE_CHECKING:
     from survey_tui.core.study import Study
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("open", help="open the app on a study (the default command)")
-    p.add_argument("study", nargs="?", help="study folder (default: the one around the current folder)")
+    p = sub.add_parser("open", help=_("open the app on a study (the default command)"))
+    add_study_argument(p, positional="kept")
     p.set_defaults(handler=cmd_open)
 
-    p = sub.add_parser("init", help="start a new, empty study")
-    p.add_argument("dir", nargs="?", help="folder for the study (default: here)")
+    p = sub.add_parser("init", help=_("start a new, empty study"))
+    p.add_argument("dir", nargs="?", help=_("folder for the study (default: here)"))
     p.add_argument("--title")
     p.add_argument("--client")
-    p.add_argument("--languages", help="comma-separated language tags, e.g. zh-TW,en")
+    p.add_argument("--languages", help=_("comma-separated language tags, e.g. zh-TW,en"))
     p.add_argument(
         "--store",
-        help="keep the study's data on a PostgreSQL server, e.g. postgresql://amy@db.example.org/brand "
-        "(no password: libpq's ~/.pgpass holds it; default: the embedded survey.db)",
+        help=_(
+            "keep the study's data on a PostgreSQL server, e.g. postgresql://amy@db.example.org/brand "
+            "(no password: libpq's ~/.pgpass holds it; default: the embedded survey.db)"
+        ),
     )
     p.set_defaults(handler=cmd_init)
 
-    p = sub.add_parser("check", help="check study.yaml and every instrument (YAML files up to 1 MiB); exit 1 on errors")
-    p.add_argument("study", nargs="?")
+    p = sub.add_parser(
+        "check", help=_("check study.yaml and every instrument (YAML files up to 1 MiB); exit 1 on errors")
+    )
+    add_study_argument(p, positional="deprecated")
     p.set_defaults(handler=cmd_check)
 
-    p = sub.add_parser("demo", help="build the bubble-tea demo study and open it")
+    p = sub.add_parser("demo", help=_("build the bubble-tea demo study and open it"))
     p.add_argument("dir", nargs="?", default="demo-study")
-    p.add_argument("--no-open", action="store_true", help="build only, do not open the app")
-    p.add_argument("--force", action="store_true", help="replace an existing demo study in DIR")
-    p.add_argument("--interviews", type=int, default=300, help="synthetic field interviews (default 300)")
+    p.add_argument("--no-open", action="store_true", help=_("build only, do not open the app"))
+    p.add_argument("--force", action="store_true", help=_("replace an existing demo study in DIR"))
+    p.add_argument("--interviews", type=int, default=300, help=_("synthetic field interviews (default 300)"))
     p.add_argument("--seed", type=int, default=20261124)
     p.set_defaults(handler=cmd_demo)
 
-    p = sub.add_parser("publish", help="freeze an instrument as its next version")
-    p.add_argument("instrument", nargs="?", help="instrument id (default: the only one)")
-    p.add_argument("--study")
+    p = sub.add_parser("publish", help=_("freeze an instrument as its next version"))
+    p.add_argument("instrument", nargs="?", help=_("instrument id (default: the only one)"))
+    add_study_argument(p)
     p.add_argument("--note")
-    p.add_argument("--allow-code-reuse", action="store_true", help="publish even if a choice code changed meaning")
+    p.add_argument("--allow-code-reuse", action="store_true", help=_("publish even if a choice code changed meaning"))
     p.set_defaults(handler=cmd_publish)
 
 
@@ -56,10 +61,10 @@ def cmd_open(args: argparse.Namespace) -> int:
 
     target = Path(args.study) if args.study else (find_study_root(Path.cwd()) or Path.cwd())
     if not (target / "study.yaml").is_file():
-        print(f"{target}: this folder is not a study (no study.yaml).", file=sys.stderr)
+        print(_("{target}: this folder is not a study (no study.yaml).").format(target=target), file=sys.stderr)
         if not has_terminal():
             print(
-                "Run 'survey-tui init DIR' to start one, or 'survey-tui demo' for a ready demo study.",
+                _("Run 'survey-tui init DIR' to start one, or 'survey-tui demo' for a ready demo study."),
                 file=sys.stderr,
             )
             return 2
@@ -88,7 +93,7 @@ def run_app(study: Study) -> int:
 def cmd_init(args: argparse.Namespace) -> int:
     target = Path(args.dir or ".")
     if (target / "study.yaml").exists():
-        print(f"{target}: a study already exists here; nothing changed.", file=sys.stderr)
+        print(_("{target}: a study already exists here; nothing changed.").format(target=target), file=sys.stderr)
         return 1
     return _init_interactive(target, args)
 
@@ -100,8 +105,10 @@ def _init_interactive(target: Path, args: argparse.Namespace) -> int:
     if title is None:
         if not has_terminal():
             print(
-                "survey-tui init: --title is required without a terminal "
-                "(e.g. --title 'Brand study' --client 'ACME' --languages zh-TW,en)",
+                _(
+                    "survey-tui init: --title is required without a terminal "
+                    "(e.g. --title 'Brand study' --client 'ACME' --languages zh-TW,en)"
+                ),
                 file=sys.stderr,
             )
             return 2
@@ -119,8 +126,8 @@ def _init_interactive(target: Path, args: argparse.Namespace) -> int:
     except LoadError as exc:
         print_problems(exc.problems)
         return 1
-    print(f"Started study '{study.config.title}' in {study.root}")
-    print("Next: add a questionnaire under instruments/, then 'survey-tui check' and 'survey-tui'.")
+    print(_("Started study '{title}' in {root}").format(title=study.config.title, root=study.root))
+    print(_("Next: add a questionnaire under instruments/, then 'survey-tui check' and 'survey-tui'."))
     return 0
 
 
@@ -129,7 +136,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     root = Path(args.study) if args.study else find_study_root(Path.cwd())
     if root is None:
-        print(f"{Path.cwd()}: no study here or in any parent folder", file=sys.stderr)
+        print(_("{v0}: no study here or in any parent folder").format(v0=Path.cwd()), file=sys.stderr)
         return 1
     problems = check_study(root)
     if not any(p.severity == "error" for p in problems):  # the data's side of the weighting targets
@@ -142,9 +149,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     print_problems(problems, sys.stdout)
     warnings = len(problems) - len(errors)
     if errors:
-        print(f"{len(errors)} error(s), {warnings} warning(s)")
+        print(_("{v0} error(s), {warnings} warning(s)").format(v0=len(errors), warnings=warnings))
         return 1
-    print(f"ok: no errors ({warnings} warning(s))")
+    print(_("ok: no errors ({warnings} warning(s))").format(warnings=warnings))
     return 0
 
 
@@ -172,7 +179,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.no_open:
         return 0
     if not has_terminal():
-        print(f"Demo study ready; no terminal to open the app in (run 'survey-tui {study.root}' from a terminal).")
+        print(
+            _("Demo study ready; no terminal to open the app in (run 'survey-tui {root}' from a terminal).").format(
+                root=study.root
+            )
+        )
         return 0
     return run_app(study)
 
@@ -189,7 +200,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
         print_problems(exc.problems)
         return 1
     for reuse in result.reuses:
-        print(f"warning: {reuse.message()}", file=sys.stderr)
+        print(_("warning: {v0}").format(v0=reuse.message()), file=sys.stderr)
     v = result.version
     state = "published" if result.new else "unchanged since"
     print(f"{v.instrument_id} v{v.version} {state} ({v.sha256[:12]})")

@@ -6,44 +6,47 @@ import argparse
 import sys
 from typing import Any
 
-from survey_tui.cli import print_problems, resolve_study
+from survey_tui.cli import add_study_argument, print_problems, resolve_study
 from survey_tui.core.atomic import write_text_atomic
 from survey_tui.core.problems import LoadError
+from survey_tui.i18n import _
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "tables",
-        help="banner tables with significance letters (or --frequencies) to exports/",
-        description="Stubs x banner with Total, counts, column %, letters, means, top-2 box, NPS and "
-        "small-base marks. Banner names are variables (s3) or plan banner ids (age).",
+        help=_("banner tables with significance letters (or --frequencies) to exports/"),
+        description=_(
+            "Stubs x banner with Total, counts, column %, letters, means, top-2 box, NPS and "
+            "small-base marks. Banner names are variables (s3) or plan banner ids (age)."
+        ),
     )
-    p.add_argument("--study", help="study folder (default: the one around the current folder)")
-    p.add_argument("--banner", help="comma-separated banner variables or plan banner ids (default: plan banners)")
-    p.add_argument("--stubs", help="comma-separated questions/variables (default: every coded and numeric one)")
-    p.add_argument("--format", choices=("md", "csv", "xlsx"), default="md", help="file format (default md)")
-    p.add_argument("--filter", help='only interviews where this expression holds, e.g. "s4 = 1"')
-    p.add_argument("--lang", default=None, help="label language, e.g. zh-TW or en (default: the study's)")
-    p.add_argument("--level", type=int, choices=(90, 95, 99), default=95, help="confidence level of the letters")
-    p.add_argument("--bonferroni", action="store_true", help="shorthand for --correction bonferroni")
+    add_study_argument(p)
+    p.add_argument("--banner", help=_("comma-separated banner variables or plan banner ids (default: plan banners)"))
+    p.add_argument("--stubs", help=_("comma-separated questions/variables (default: every coded and numeric one)"))
+    p.add_argument("--format", choices=("md", "csv", "xlsx"), default="md", help=_("file format (default md)"))
+    p.add_argument("--filter", help=_('only interviews where this expression holds, e.g. "s4 = 1"'))
+    p.add_argument("--lang", default=None, help=_("label language, e.g. zh-TW or en (default: the study's)"))
+    p.add_argument("--level", type=int, choices=(90, 95, 99), default=95, help=_("confidence level of the letters"))
+    p.add_argument("--bonferroni", action="store_true", help=_("shorthand for --correction bonferroni"))
     p.add_argument(
         "--correction",
         choices=("none", "bonferroni", "holm", "bh"),
         default=None,
-        help="multiple-comparison correction over the column pairs of each banner group",
+        help=_("multiple-comparison correction over the column pairs of each banner group"),
     )
-    p.add_argument("--total-asked", action="store_true", help="put don't know / refused inside the base")
-    p.add_argument("--min-test-base", type=int, default=None, help="no letters against smaller columns (30)")
-    p.add_argument("--plan", help="a tab plan (tabs/main.yaml): run its tables with their own options")
-    p.add_argument("--tables", help="with --plan: only these table ids, comma-separated")
-    p.add_argument("--weight", help="weight variable (default: 'weight' when the data file has one)")
-    p.add_argument("--frequencies", action="store_true", help="frequencies (counts, %%, valid %%) instead")
+    p.add_argument("--total-asked", action="store_true", help=_("put don't know / refused inside the base"))
+    p.add_argument("--min-test-base", type=int, default=None, help=_("no letters against smaller columns (30)"))
+    p.add_argument("--plan", help=_("a tab plan (tabs/main.yaml): run its tables with their own options"))
+    p.add_argument("--tables", help=_("with --plan: only these table ids, comma-separated"))
+    p.add_argument("--weight", help=_("weight variable (default: 'weight' when the data file has one)"))
+    p.add_argument("--frequencies", action="store_true", help=_("frequencies (counts, %%, valid %%) instead"))
     p.add_argument(
         "-o",
         "--output",
         dest="out",
         metavar="FILE",
-        help="file name inside exports/ (default: tables.<format>; was --out)",
+        help=_("file name inside exports/ (default: tables.<format>; was --out)"),
     )
     p.set_defaults(handler=cmd_tables)
 
@@ -117,7 +120,12 @@ def cmd_tables(args: argparse.Namespace) -> int:
         if not type(exc).__module__.startswith("polars") or not args.filter:
             raise
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-        print(f"survey-tui tables: --filter {args.filter!r} cannot be evaluated on the data: {first}", file=sys.stderr)
+        print(
+            _("survey-tui tables: --filter {filter!r} cannot be evaluated on the data: {first}").format(
+                filter=args.filter, first=first
+            ),
+            file=sys.stderr,
+        )
         return 1
     target = _target(study, args, "frequencies" if args.frequencies else "tables")
     title = f"{study.config.title} ({dataset.n} interviews)"
@@ -133,7 +141,7 @@ def cmd_tables(args: argparse.Namespace) -> int:
     what = (
         "frequency tables" if args.frequencies else f"{len(tables)} tables by {', '.join(b.id for b in banner_names)}"
     )
-    print(f"{what} of {dataset.n} interviews -> {study.relative(target)}")
+    print(_("{what} of {n} interviews -> {v2}").format(what=what, n=dataset.n, v2=study.relative(target)))
     return 0
 
 
@@ -166,12 +174,12 @@ def _run_plan(args: argparse.Namespace, study, dataset, language: str) -> int:  
     if not path.is_absolute() and not path.exists():
         path = study.root / args.plan
     if not path.is_file():
-        print(f"survey-tui tables: no tab plan at {args.plan}", file=sys.stderr)
+        print(_("survey-tui tables: no tab plan at {plan}").format(plan=args.plan), file=sys.stderr)
         return 1
     display = study.relative(path) if path.resolve().is_relative_to(study.root) else str(path)
     plan, doc, problems = load_tab_plan(path, display)
     if plan is not None and not any(p.severity == "error" for p in problems):
-        instruments, _ = study.load_instruments()
+        instruments, _skip = study.load_instruments()
         weighting = getattr(study.config, "weighting", None)
         weights = [getattr(weighting, "name", "weight")] if weighting else []
         weights += [c for c in dataset.frame.columns if c == dataset.weight]
@@ -191,7 +199,11 @@ def _run_plan(args: argparse.Namespace, study, dataset, language: str) -> int:  
     target = _target(study, args, path.stem)
     title = plan.title_in(language) or study.config.title
     _write(tables, args.format, target, f"{title} ({dataset.n} interviews)", language)
-    print(f"{len(tables)} tables of {len(plan.tables)} planned of {dataset.n} interviews -> {study.relative(target)}")
+    print(
+        _("{v0} tables of {v1} planned of {n} interviews -> {v3}").format(
+            v0=len(tables), v1=len(plan.tables), n=dataset.n, v3=study.relative(target)
+        )
+    )
     return 0
 
 

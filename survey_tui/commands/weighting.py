@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from survey_tui.cli import print_problems, resolve_study
+from survey_tui.cli import add_study_argument, print_problems, resolve_study
 from survey_tui.core.atomic import write_text_atomic
 from survey_tui.core.problems import LoadError
+from survey_tui.i18n import _
 
 REPORT_FILE = "weighting.md"
 
@@ -15,16 +16,22 @@ REPORT_FILE = "weighting.md"
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "weight",
-        help="RIM weighting to the targets in study.yaml: report of targets vs achieved to exports/",
-        description="Rakes the field interviews (completed, exclusions removed) to the weighting: targets of "
-        "study.yaml and prints targets vs achieved per cell, efficiency, effective base, min/max weight and "
-        "iterations. Bad targets are reported with their line and nothing is written. The weight itself "
-        "joins the data file (tables, every export) whenever targets are configured.",
+        help=_("RIM weighting to the targets in study.yaml: report of targets vs achieved to exports/"),
+        description=_(
+            "Rakes the field interviews (completed, exclusions removed) to the weighting: targets of "
+            "study.yaml and prints targets vs achieved per cell, efficiency, effective base, min/max weight and "
+            "iterations. Bad targets are reported with their line and nothing is written. The weight itself "
+            "joins the data file (tables, every export) whenever targets are configured."
+        ),
     )
-    p.add_argument("study_dir", nargs="?", metavar="STUDY", help="study folder (default: the one around here)")
-    p.add_argument("--study", help="study folder (same as STUDY)")
-    p.add_argument("--lang", help="language of the value labels, e.g. zh-TW or en (default: the study's)")
-    p.add_argument("--out", default=REPORT_FILE, help=f"file name inside exports/ (default: {REPORT_FILE})")
+    add_study_argument(p, positional="deprecated")
+    p.add_argument("--lang", help=_("language of the value labels, e.g. zh-TW or en (default: the study's)"))
+    p.add_argument(
+        "-o",
+        "--output",
+        default=REPORT_FILE,
+        help=_("file name inside exports/ (default: {file}; was --out)").format(file=REPORT_FILE),
+    )
     p.set_defaults(handler=cmd_weight)
 
 
@@ -33,17 +40,21 @@ def cmd_weight(args: argparse.Namespace) -> int:
     from survey_tui.analysis.weighting import NO_TARGETS, weigh_dataset
 
     try:
-        study = resolve_study(args.study or args.study_dir)
+        study = resolve_study(args.study)
         if study.config.weighting is None:
             raise LoadError([NO_TARGETS])
         if args.lang and args.lang not in study.config.languages:
-            print(f"survey-tui weight: --lang {args.lang!r} is not one of {', '.join(study.config.languages)}")
+            print(
+                _("survey-tui weight: --lang {lang!r} is not one of {v1}").format(
+                    lang=args.lang, v1=", ".join(study.config.languages)
+                )
+            )
             return 2
         dataset = load_dataset(study, include_coded=False, weighting=False)
         result = weigh_dataset(study, dataset, args.lang)
     except LoadError as exc:
         print_problems(exc.problems)
-        print("nothing written", file=sys.stderr)
+        print(_("nothing written"), file=sys.stderr)
         return 1
     except ValueError as exc:
         print(f"survey-tui weight: {exc}", file=sys.stderr)
@@ -51,13 +62,15 @@ def cmd_weight(args: argparse.Namespace) -> int:
     text = result.report.markdown(study.config.title)
     print(text)
     study.exports_dir.mkdir(exist_ok=True)
-    target = study.exports_dir / args.out
+    target = study.exports_dir / args.output
     write_text_atomic(target, text)
     if not result.report.converged:
         print(
-            f"WARNING: the targets were not reached within {result.report.tolerance:g} points "
-            f"(largest gap {result.report.max_gap:.3g}); raise max_iterations or loosen the caps",
+            _(
+                "WARNING: the targets were not reached within {tolerance:g} points (largest gap {max_gap:.3g}); "
+                "raise max_iterations or loosen the caps"
+            ).format(tolerance=result.report.tolerance, max_gap=result.report.max_gap),
             file=sys.stderr,
         )
-    print(f"Weighting report -> {study.relative(target)}")
+    print(_("Weighting report -> {v0}").format(v0=study.relative(target)))
     return 0

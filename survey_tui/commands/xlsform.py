@@ -6,26 +6,27 @@ import argparse
 import sys
 from pathlib import Path
 
-from survey_tui.cli import print_problems, resolve_study
+from survey_tui.cli import add_study_argument, print_problems, resolve_study
 from survey_tui.core.problems import LoadError
+from survey_tui.i18n import _
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("xlsform", help="import an XLSForm (.xlsx/.xls/.md) or export an instrument to one")
+    p = sub.add_parser("xlsform", help=_("import an XLSForm (.xlsx/.xls/.md) or export an instrument to one"))
     actions = p.add_subparsers(dest="xlsform_action", metavar="ACTION", required=True)
 
-    imp = actions.add_parser("import", help="read an XLSForm and write an instrument YAML")
-    imp.add_argument("file", help="the XLSForm: .xlsx, .xls or pyxform's markdown (.md)")
-    imp.add_argument("--study", help="study folder: the instrument goes to its instruments/")
-    imp.add_argument("-o", "--output", help="where to write the YAML (default: instruments/<id>.yaml)")
-    imp.add_argument("--strict", action="store_true", help="fail when anything cannot be imported")
-    imp.add_argument("--force", action="store_true", help="replace an existing file")
+    imp = actions.add_parser("import", help=_("read an XLSForm and write an instrument YAML"))
+    imp.add_argument("file", help=_("the XLSForm: .xlsx, .xls or pyxform's markdown (.md)"))
+    add_study_argument(imp)
+    imp.add_argument("-o", "--output", help=_("where to write the YAML (default: instruments/<id>.yaml)"))
+    imp.add_argument("--strict", action="store_true", help=_("fail when anything cannot be imported"))
+    imp.add_argument("--force", action="store_true", help=_("replace an existing file"))
     imp.set_defaults(handler=cmd_import)
 
-    exp = actions.add_parser("export", help="write an instrument as an XLSForm (.xlsx)")
-    exp.add_argument("instrument", help="instrument id or YAML file")
-    exp.add_argument("--study")
-    exp.add_argument("-o", "--output", help="the .xlsx to write (default: exports/<id>.xlsx)")
+    exp = actions.add_parser("export", help=_("write an instrument as an XLSForm (.xlsx)"))
+    exp.add_argument("instrument", help=_("instrument id or YAML file"))
+    add_study_argument(exp)
+    exp.add_argument("-o", "--output", help=_("the .xlsx to write (default: exports/<id>.xlsx)"))
     exp.set_defaults(handler=cmd_export)
 
 
@@ -42,7 +43,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(problem, file=sys.stderr)
     if args.strict and result.problems:
         print(
-            f"strict mode: {len(result.problems)} construct(s) could not be imported; nothing written", file=sys.stderr
+            _("strict mode: {v0} construct(s) could not be imported; nothing written").format(v0=len(result.problems)),
+            file=sys.stderr,
         )
         return 1
     if args.output:
@@ -58,12 +60,19 @@ def cmd_import(args: argparse.Namespace) -> int:
         else:
             target = study.instruments_dir / f"{result.instrument_id}.yaml"
     if target.exists() and not args.force:
-        print(f"{target} exists; use --force to replace it or -o to write elsewhere", file=sys.stderr)
+        print(
+            _("{target} exists; use --force to replace it or -o to write elsewhere").format(target=target),
+            file=sys.stderr,
+        )
         return 1
     result.write(target)
-    print(f"Imported {result.questions} question(s) from {source.name} into {target}")
+    print(
+        _("Imported {questions} question(s) from {name} into {target}").format(
+            questions=result.questions, name=source.name, target=target
+        )
+    )
     if result.problems:
-        print(f"{len(result.problems)} row(s) need attention (listed above)")
+        print(_("{v0} row(s) need attention (listed above)").format(v0=len(result.problems)))
     return 0
 
 
@@ -90,6 +99,6 @@ def cmd_export(args: argparse.Namespace) -> int:
         print_problems(exc.problems)
         return 1
     for note in notes:
-        print(f"note: {note}", file=sys.stderr)
-    print(f"XLSForm written to {target}")
+        print(_("note: {note}").format(note=note), file=sys.stderr)
+    print(_("XLSForm written to {target}").format(target=target))
     return 0

@@ -24,19 +24,20 @@ import polars as pl
 from survey_tui.core.atomic import atomic_path
 from survey_tui.core.study import Study
 from survey_tui.core.yamlfile import write_text_atomic
+from survey_tui.i18n import N_
 from survey_tui.io import codebook, flat, spss, stata, triple_s
 from survey_tui.io.cells import csv_frame
 from survey_tui.io.meta import ExportData, from_dataset
 
 FORMATS: tuple[str, ...] = ("sav", "dta", "csv", "parquet", "xlsx", "sss", "codebook")
-FORMAT_HELP = {
-    "sav": "SPSS .sav + .sps syntax (MRSETS)",
-    "dta": "Stata .dta + .do (missing codes)",
-    "csv": "CSV of codes and CSV of labels",
-    "parquet": "Parquet with metadata",
-    "xlsx": "Excel: data, variables, tables",
-    "sss": "Triple-S XML + fixed-width data",
-    "codebook": "Codebook (Markdown and HTML)",
+FORMAT_HELP = {  # marked for the interface's catalog; the screens translate them where shown
+    "sav": N_("SPSS .sav + .sps syntax (MRSETS)"),
+    "dta": N_("Stata .dta + .do (missing codes)"),
+    "csv": N_("CSV of codes and CSV of labels"),
+    "parquet": N_("Parquet with metadata"),
+    "xlsx": N_("Excel: data, variables, tables"),
+    "sss": N_("Triple-S XML + fixed-width data"),
+    "codebook": N_("Codebook (Markdown and HTML)"),
 }
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from survey_tui.core.interview.capture import CaptureSession, outcome_label
 from survey_tui.core.interview.engine import QuestionView
 from survey_tui.core.interview.messages import localise
+from survey_tui.i18n import _
 
 Ask = Callable[[str], "str | None"]  # prompt text -> the typed line, None when the user pressed ctrl+c / ctrl+d
 Say = Callable[[str], None]
@@ -67,8 +68,8 @@ def render(view: QuestionView, language: str, progress: str) -> str:
         lines.append(f"  ({view.hint})")
     qtype = view.question.type
     if view.items:
-        for index, (_, label) in enumerate(view.items, start=1):
-            lines.append(f"  row {index}: {label}")
+        for index, (_skip, label) in enumerate(view.items, start=1):
+            lines.append(_("  row {index}: {label}").format(index=index, label=label))
     for choice in view.choices:
         lines.append(f"  {choice.code:>3}  {choice.label}")
     for name, code, label in view.specials:

@@ -25,6 +25,7 @@ from survey_tui.core.atomic import atomic_path
 from survey_tui.core.instrument.model import label_text
 from survey_tui.core.study import Study
 from survey_tui.core.yamlfile import write_text_atomic
+from survey_tui.i18n import N_
 
 PLACEHOLDER = "✎ TO WRITE 待撰寫"
 EXCLUDED_FILE = "report_excluded_interviews.csv"
@@ -107,8 +108,14 @@ SECTIONS = (
 )
 
 
-def build_report(study: Study, language: str | None = None, today: date | None = None) -> Report:
-    """The whole skeleton; each section degrades to a plain 'not available' note on its own."""
+def build_report(
+    study: Study,
+    language: str | None = None,
+    today: date | None = None,
+    progress: Callable[[str, float], None] | None = None,
+) -> Report:
+    """The whole skeleton; each section degrades to a plain 'not available' note on its own.
+    `progress(section title, fraction done)` is called before each section (tables take seconds)."""
     cfg = study.config
     language = language or cfg.language
     report = Report(cfg.title, author=cfg.researcher or cfg.client, language=language)
@@ -128,7 +135,9 @@ def build_report(study: Study, language: str | None = None, today: date | None =
         (SECTIONS[10], _questionnaire),
         (SECTIONS[11], _codebook),
     ]
-    for title, fill in steps:
+    for done, (title, fill) in enumerate(steps):
+        if progress is not None:
+            progress(title, done / len(steps))
         report.heading(title)
         try:
             fill(report, context)
@@ -965,8 +974,10 @@ def write_report(
     language: str | None = None,
     paper: str = "A4",
     notes: list[str] | None = None,
+    progress: Callable[[str, float], None] | None = None,
 ) -> list[Path]:
     """The report files; `notes` collects what the user should know (e.g. why there are no charts).
+    `progress(what, fraction)` hears of each section being filled (0–0.7) and each file being written.
     A client template with a mistake raises TemplateError before any file is written."""
     if "docx" in formats and study.config.report.template:
         from survey_tui.core.plan.report_template import TemplateError, template_problems
@@ -974,13 +985,16 @@ def write_report(
         problems = template_problems(study.root / study.config.report.template, study.config.report.template)
         if problems:
             raise TemplateError(problems[0])
-    report = build_report(study, language)
+    say = progress or (lambda text, fraction: None)
+    report = build_report(study, language, progress=lambda title, f: say(title, 0.7 * f))
     paths: list[Path] = []
     if "md" in formats:
+        say("report.md", 0.7)
         path = study.exports_dir / "report.md"
         write_text_atomic(path, to_markdown(report))
         paths.append(path)
     if "docx" in formats:
+        say("report.docx", 0.75)
         path = study.exports_dir / "report.docx"
         if study.config.report.template:  # the client's own Word template (raises TemplateError, located)
             from survey_tui.report.template import write_from_template
@@ -994,6 +1008,7 @@ def write_report(
     if "pptx" in formats:
         from survey_tui.report.deck import write_deck
 
+        say("deck.pptx", 0.85)
         path = study.exports_dir / "deck.pptx"
         found = write_deck(report, path)
         if notes is not None:
@@ -1047,19 +1062,18 @@ def build_bundle(
     from survey_tui.io.export import ExportOptions, run_export
 
     say = progress or (lambda text, fraction: None)
-    say("Writing the report and the deck", 0.1)
-    files = write_report(study, ("md", "docx", "pptx"), language)
-    say("Writing the tab book", 0.3)
+    files = write_report(study, ("md", "docx", "pptx"), language, progress=lambda what, f: say(what, 0.3 * f))
+    say(N_("Writing the tab book"), 0.3)
     files += _tab_books(study, language or study.config.language)
-    say("Exporting data without contact data", 0.4)
+    say(N_("Exporting data without contact data"), 0.4)
     result = run_export(
         study, ExportOptions(formats=("sav", "csv", "xlsx", "codebook"), language=language, include_contacts=False)
     )
     files += [study.root / e.file for e in result.entries] + [result.manifest]
-    say("Zipping", 0.9)
+    say(N_("Zipping"), 0.9)
     target = study.exports_dir / "stakeholder_bundle.zip"
     with atomic_path(target) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for path in files:
             archive.write(path, arcname=path.name)
-    say("Done", 1.0)
+    say(N_("Done"), 1.0)
     return target

@@ -17,8 +17,10 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from survey_tui.core.study import Study
+from survey_tui.i18n import N_, _, set_language
 from survey_tui.tui.commands import SectionCommands
 from survey_tui.tui.keymap import load_keymap
+from survey_tui.tui.localize import localize_bindings
 
 
 @dataclass(frozen=True)
@@ -39,52 +41,61 @@ class Section:
         return getattr(importlib.import_module(f"survey_tui.tui.screens.{module}"), cls)
 
     def make_screen(self) -> Screen:
-        return self.screen()
+        screen = self.screen()
+        localize_bindings(screen)
+        return screen
 
 
 SECTIONS: list[Section] = [
-    Section("home", "Home", "T1", "h", "The study at a glance: plan, instruments, interviews", "home:HomeScreen"),
+    Section(
+        "home", N_("Home"), "T1", "h", N_("The study at a glance: plan, instruments, interviews"), "home:HomeScreen"
+    ),
     Section(
         "plan",
-        "Plan",
+        N_("Plan"),
         "T1.1",
         "1",
-        "Desk research, method, report format, objectives, hypotheses, analysis plan",
+        N_("Desk research, method, report format, objectives, hypotheses, analysis plan"),
         "plan:PlanScreen",
     ),
     Section(
         "questionnaire",
-        "Questionnaire",
+        N_("Questionnaire"),
         "T1.2",
         "2",
-        "Instruments: outline, logic and check results",
+        N_("Instruments: outline, logic and check results"),
         "questionnaire:QuestionnaireScreen",
     ),
     Section(
         "respondents",
-        "Respondents",
+        N_("Respondents"),
         "T1.3",
         "3",
-        "Contact list import, screening, quotas, recruitment status, consent",
+        N_("Contact list import, screening, quotas, recruitment status, consent"),
         "respondents:RespondentsScreen",
     ),
     Section(
-        "fieldwork", "Fieldwork", "T1.4", "4", "Interviews by mode, status and outcome", "fieldwork:FieldworkScreen"
+        "fieldwork",
+        N_("Fieldwork"),
+        "T1.4",
+        "4",
+        N_("Interviews by mode, status and outcome"),
+        "fieldwork:FieldworkScreen",
     ),
     Section(
         "analysis",
-        "Analysis",
+        N_("Analysis"),
         "T1.5",
         "5",
-        "Quality review, banner tables with letters, open-end coding, hypothesis verdicts",
+        N_("Quality review, banner tables with letters, open-end coding, hypothesis verdicts"),
         "analysis:AnalysisScreen",
     ),
     Section(
         "report",
-        "Report",
+        N_("Report"),
         "T1.6",
         "6",
-        "Export SPSS/Stata/CSV/Parquet/XLSX/Triple-S/codebook; report skeleton and stakeholder bundle",
+        N_("Export SPSS/Stata/CSV/Parquet/XLSX/Triple-S/codebook; report skeleton and stakeholder bundle"),
         "export:ExportScreen",
     ),
 ]
@@ -100,16 +111,16 @@ class SurveyApp(App[None]):
     #: the palette holds every action of every section, besides the sections and Textual's own entries
     COMMANDS = App.COMMANDS | {SectionCommands}
     BINDINGS = [
-        *[
-            Binding(s.key, f"section('{s.mode}')", s.title, id=f"section.{s.mode}", tooltip=f"{s.step}: {s.help}")
-            for s in SECTIONS
-        ],
-        Binding("q", "quit", "Quit", id="app.quit", tooltip="Leave survey-tui (every answer is already saved)"),
-        Binding("question_mark", "keys", "Keys", id="app.keys", tooltip="Every key of this screen, described"),
+        *[Binding(s.key, f"section('{s.mode}')", s.title, id=f"section.{s.mode}", tooltip=s.help) for s in SECTIONS],
+        Binding("q", "quit", N_("Quit"), id="app.quit", tooltip=N_("Leave survey-tui (every answer is already saved)")),
+        Binding("question_mark", "keys", N_("Keys"), id="app.keys", tooltip=N_("Every key of this screen, described")),
     ]
 
-    def __init__(self, study: Study, keymap_file: Path | None = None) -> None:
+    def __init__(self, study: Study, keymap_file: Path | None = None, ui_lang: str | None = None) -> None:
+        if ui_lang is not None:  # else the language the command line chose (--ui-lang, config, locale)
+            set_language(ui_lang)
         super().__init__()
+        localize_bindings(self)
         self.study = study
         self.sections = {s.mode: s for s in SECTIONS}
         self.keymap_file = keymap_file
@@ -124,7 +135,7 @@ class SurveyApp(App[None]):
             self.keymap_overrides = keymap
             self.set_keymap(keymap)
         for problem in problems:
-            self.notify(str(problem), title="keymap", severity="warning", timeout=8)
+            self.notify(str(problem), title=_("keymap"), severity="warning", timeout=8)
         self.switch_mode("home")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -152,11 +163,17 @@ class SurveyApp(App[None]):
         screen = self.screen_stack[0]  # the section's own screen, under any form it has open
         await self.run_action(action, screen)
 
+    def push_screen(self, screen, *args, **kwargs):  # type: ignore[no-untyped-def,override]
+        """Every form and overlay shows its keys in the interface language."""
+        if isinstance(screen, Screen):
+            localize_bindings(screen)
+        return super().push_screen(screen, *args, **kwargs)
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         for section in SECTIONS:
             yield SystemCommand(
-                f"{section.step} {section.title}",
-                section.help,
+                f"{section.step} {_(section.title)}",
+                _(section.help),
                 lambda mode=section.mode: self.action_section(mode),  # type: ignore[misc]
             )
         yield from super().get_system_commands(screen)

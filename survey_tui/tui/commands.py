@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from survey_tui.i18n import _
+
 if TYPE_CHECKING:
     from survey_tui.tui.app import SurveyApp
 
@@ -49,11 +51,11 @@ def section_commands(app: SurveyApp) -> Iterator[SectionCommand]:
                 continue
             yield SectionCommand(
                 section.mode,
-                section.title,
+                _(section.title),
                 binding.action,
-                binding.description,
+                _(binding.description),
                 binding_key(app, binding),
-                binding.tooltip or binding.description,
+                _(binding.tooltip or binding.description),
             )
 
 

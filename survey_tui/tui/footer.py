@@ -18,12 +18,18 @@ from textual.events import Resize
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey, FooterLabel
 
+from survey_tui.i18n import N_, _
 from survey_tui.tui.render import cells
 
 #: binding ids of the app's section keys and Quit (the last part of the footer)
 APP_KEYS = ("section.", "app.quit", "app.keys")
-#: cells the command-palette key takes on the right ("^p palette" with its padding and border)
-PALETTE_CELLS = 14
+#: Textual's own binding words that the footer shows, so that they are extracted and translated too
+TEXTUAL_WORDS = (N_("palette"),)
+
+
+def palette_cells() -> int:
+    """Cells the command-palette key takes on the right ("^p palette" with its padding and border)."""
+    return 6 + cells(_("palette"))
 
 
 def _is_app_key(binding: Binding) -> bool:
@@ -56,7 +62,7 @@ class FittingFooter(Footer):
         active = self.screen.active_bindings
         seen: set[str] = set()
         entries = []
-        for _, binding, enabled, tooltip in active.values():
+        for _node, binding, enabled, tooltip in active.values():
             if binding.show and binding.action not in seen:
                 seen.add(binding.action)
                 entries.append((binding, enabled, tooltip))
@@ -83,13 +89,13 @@ class FittingFooter(Footer):
         entries = self._entries()
         app_keys = [e for e in entries if _is_app_key(e[0])]
         screen_keys = [e for e in entries if not _is_app_key(e[0])]
-        budget = width - (PALETTE_CELLS if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE else 0)
+        budget = width - (palette_cells() if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE else 0)
         full = sum(self._cost(b) for b, _, _ in entries)
         if full <= budget:
             return screen_keys, app_keys, False
         sections = [e for e in app_keys if e[0].id and e[0].id.startswith("section.")]
         others = [e for e in app_keys if e not in sections]
-        compact = sum(cells(self._key(b)) + 1 for b, _, _ in sections) + (cells("sections") + 2 if sections else 0)
+        compact = sum(cells(self._key(b)) + 1 for b, _, _ in sections) + (cells(_("sections")) + 2 if sections else 0)
         budget -= compact + sum(self._cost(b) for b, _, _ in others)
         shown = []
         for entry in screen_keys:  # in the screen's order of importance; nothing is cut half-way
@@ -118,14 +124,14 @@ class FittingFooter(Footer):
                     tooltip=tooltip or binding.description,
                     classes="-section-key",
                 ).data_bind(compact=Footer.compact)
-            yield FooterLabel("sections", classes="-section-label")
+            yield FooterLabel(_("sections"), classes="-section-label")
             yield from self._keys([e for e in app_keys if e not in sections])
         else:
             yield from self._keys(app_keys)
         if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
             active = self.screen.active_bindings
             if self.app.COMMAND_PALETTE_BINDING in active:
-                _, binding, enabled, tooltip = active[self.app.COMMAND_PALETTE_BINDING]
+                _node, binding, enabled, _tooltip = active[self.app.COMMAND_PALETTE_BINDING]
                 yield FooterKey(
                     binding.key,
                     self._key(binding),

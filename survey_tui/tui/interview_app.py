@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import Screen
 
 from survey_tui.core.interview.capture import CaptureSession
 from survey_tui.core.study import Study
+from survey_tui.i18n import N_, set_language
+from survey_tui.tui.localize import localize_bindings
 from survey_tui.tui.screens.interview import InterviewScreen, StartScreen
 
 
@@ -16,7 +19,7 @@ class InterviewApp(App[str | None]):
     TITLE = "survey-tui interview"
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = False
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="interview.quit", show=False)]
+    BINDINGS = [Binding("ctrl+q", "quit", N_("Quit"), id="interview.quit", show=False)]
     is_interview_app = True
 
     def __init__(
@@ -28,8 +31,12 @@ class InterviewApp(App[str | None]):
         mode: str = "field",
         language: str | None = None,
         once: bool = False,
+        ui_lang: str | None = None,
     ) -> None:
+        if ui_lang is not None:
+            set_language(ui_lang)
         super().__init__()
+        localize_bindings(self)
         self.study = study
         self.session = session
         self.interviewer = interviewer
@@ -37,6 +44,11 @@ class InterviewApp(App[str | None]):
         self.language = language
         self.once = once  # leave after the given interview instead of offering the next one
         self.sub_title = study.config.title
+
+    def push_screen(self, screen, *args, **kwargs):  # type: ignore[no-untyped-def,override]
+        if isinstance(screen, Screen):
+            localize_bindings(screen)
+        return super().push_screen(screen, *args, **kwargs)
 
     def on_mount(self) -> None:
         if self.session is not None and self.once:

@@ -11,6 +11,7 @@ from rich.text import Text
 from survey_tui.core.instrument.builder import EditError
 from survey_tui.core.instrument.loader import Finding
 from survey_tui.core.problems import Problem
+from survey_tui.i18n import _
 
 
 def cells(text: str) -> int:
@@ -75,7 +76,7 @@ def problems_text(problems: Sequence[Problem], clean: str, limit: int = 6) -> Te
     for p in problems[:limit]:
         text.append(str(p) + "\n", style="red" if p.severity == "error" else "yellow")
     if len(problems) > limit:
-        text.append(f"… and {len(problems) - limit} more: run 'survey-tui check'")
+        text.append(_("… and {v0} more: run 'survey-tui check'").format(v0=len(problems) - limit))
     return text
 
 
@@ -88,5 +89,5 @@ def logic_feedback(text: str, run_check: Callable[[str], Sequence[Finding]], bla
     except EditError as exc:
         return Text(str(exc), style="red")
     if not findings:
-        return Text("✓ ok", style="green")
+        return Text(_("✓ ok"), style="green")
     return Text("\n".join(f.message + (f" ({f.hint})" if f.hint else "") for f in findings), style="red")

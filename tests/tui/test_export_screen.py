@@ -55,3 +55,34 @@ async def test_contact_data_needs_a_confirmation(study_dir: Path) -> None:
         await pilot.pause()
         assert app.screen is screen and box.value is False
         assert screen.options().include_contacts is False
+
+
+async def test_report_shows_its_progress_section_by_section(study_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report takes seconds: the worker posts a progress message per section and per file, in order."""
+    seen: list[tuple[str, float]] = []
+    original = ExportScreen.on_export_progress
+
+    def record(self: ExportScreen, message) -> None:  # type: ignore[no-untyped-def]
+        seen.append((message.text, message.fraction))
+        original(self, message)
+
+    monkeypatch.setattr(ExportScreen, "on_export_progress", record)
+    app = SurveyApp(open_study(study_dir))
+    app.animation_level = "none"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("6")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ExportScreen)
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "Done" in str(screen.query_one("#export-status", Static).render())
+    from survey_tui.report.full_report import SECTIONS
+
+    texts = [text for text, _fraction in seen]
+    assert all(any(title in t for t in texts) for title in SECTIONS)  # every section announced
+    assert any("report.docx" in t for t in texts)
+    fractions = [f for _text, f in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(set(fractions)) >= len(SECTIONS)
+    assert (study_dir / "exports" / "report.docx").is_file()

@@ -127,19 +127,38 @@ async def test_add_a_hypothesis_and_see_cross_check_problems(plan_study: Path) -
         await until(pilot, lambda: "H7" in [h.id for h in screen.config.hypotheses])
         assert "plan check: no problems" in str(screen.query_one("#plan-problems", Static).render())
 
-        # a mean test on a single-choice question is saved (it is valid YAML) but flagged at once
+        # a mean test on a single-choice question is refused in the form, at its field; nothing is saved
+        saved = plan_yaml(plan_study)
         table = screen.query_one("#plan-hypotheses", DataTable)
         table.focus()
         table.move_cursor(row=table.row_count - 1)
         await pilot.press("e")
         await until(pilot, lambda: isinstance(app.screen, FormScreen))
-        assert app.screen.query_one("#f-outcome", Input).value == "u3_cups"
-        app.screen.query_one("#f-outcome", Input).value = "u1_freq"
+        form = app.screen
+        assert form.query_one("#f-outcome", Input).value == "u3_cups"
+        form.query_one("#f-outcome", Input).value = "u1_freq"
+        form.query_one("#f-expected", Select).focus()
         await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is form  # still open
+        error = str(form.query_one("#form-error", Static).render())
+        assert "Outcome variable: hypothesis H7" in error and "u1_freq is a single-choice" in error
+        assert app.focused is form.query_one("#f-outcome", Input)  # the cursor is on the field to fix
+        assert form.query_one("#form-error", Static).region.height > 0  # the message is in view
+        assert plan_yaml(plan_study) == saved
+        # a variable no instrument has, and an expression naming one: both located
+        form.query_one("#f-outcome", Input).value = "u3_cupz"
+        form.query_one("#f-groups", TextArea).text = "young | s2 < 30\nolder | zz >= 30"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        error = str(form.query_one("#form-error", Static).render())
+        assert "Outcome variable:" in error and "u3_cupz" in error
+        assert "Groups:" in error and "'zz'" in error
+        assert plan_yaml(plan_study) == saved
+        await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, PlanScreen))
-        await until(pilot, lambda: "u1_freq is a single-choice" in str(screen.query_one("#plan-problems").render()))
     h7 = next(h for h in open_study(plan_study).config.hypotheses if h.id == "H7")
-    assert (h7.test.value, h7.outcome, h7.objective, h7.expected) == ("difference_of_means", "u1_freq", "O1", "higher")
+    assert (h7.test.value, h7.outcome, h7.objective, h7.expected) == ("difference_of_means", "u3_cups", "O1", "higher")
     assert [(g.label, g.when) for g in h7.groups] == [("未滿 30 歲", "s2 < 30"), ("30 歲以上", "s2 >= 30")]
     assert plan_yaml(plan_study).count("id: H7") == 1  # edited in place, not added twice
 

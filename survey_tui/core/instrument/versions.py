@@ -18,6 +18,7 @@ from survey_tui.core.instrument.model import Choice, Instrument, Question, label
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.store.sqlite import InstrumentVersion
 from survey_tui.core.study import Study
+from survey_tui.i18n import _
 
 LOGIC_FIELDS = ("relevant", "constraint", "calculate")
 
@@ -395,11 +396,12 @@ class DraftStatus:
     changed: bool  # the file differs from the latest published text
 
     def describe(self) -> str:
+        """In the interface language (the core's gettext helper; it imports no UI library)."""
         if self.latest is None:
-            return "draft (never published)"
+            return _("draft (never published)")
         if self.changed:
-            return f"draft of v{self.latest + 1} (changed since v{self.latest})"
-        return f"v{self.latest} (published, unchanged)"
+            return _("draft of v{next} (changed since v{latest})").format(next=self.latest + 1, latest=self.latest)
+        return _("v{latest} (published, unchanged)").format(latest=self.latest)
 
 
 def draft_status(study: Study, instrument_id: str) -> DraftStatus:

@@ -22,6 +22,7 @@ Hypotheses are explicit enough for the analysis step to evaluate them with scipy
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -622,6 +623,23 @@ def _check_hypothesis(
                 )
             )
     return problems
+
+
+def check_hypothesis(h: Hypothesis, instruments: Iterable[Instrument], objectives: Sequence[str] = ()) -> list[Problem]:
+    """One hypothesis as a form would save it: everything `check_plan` would later say about it, each
+    problem located at its field (`where` is the field name: outcome, codes, by, groups, threshold ...)."""
+    at = _Locator(None, f"hypothesis {h.id}")
+    instruments = list(instruments)
+    problems = _check_hypothesis(at, [], h, instrument_variables(instruments) if instruments else None)
+    if objectives and h.objective not in objectives:
+        problems.append(
+            at.problem(["objective"], f"objective '{h.objective}' is not in objectives", hint=_choices_hint(objectives))
+        )
+    return [  # "groups[1].when" -> the form's field "groups"
+        dataclasses.replace(p, where=p.where.split("[")[0].split(".")[0]) if p.where else p
+        for p in problems
+        if p.severity == "error"
+    ]
 
 
 def _kind_text(kind: str) -> str:

@@ -42,6 +42,7 @@ from survey_tui.analysis.coding import (
 from survey_tui.analysis.dataset import load_dataset
 from survey_tui.analysis.hypotheses import evaluate_all
 from survey_tui.core.problems import LoadError
+from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
 
 DEFAULT_TAB_PLAN = """\
@@ -78,7 +79,7 @@ class TablesProgress(Message):
 class ReasonScreen(ModalScreen[str | None]):
     """Ask why an interview is excluded or kept (the reason is recorded and reported)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="analysis.reason.cancel")]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"), id="analysis.reason.cancel")]
 
     def __init__(self, prompt: str) -> None:
         super().__init__()
@@ -87,14 +88,14 @@ class ReasonScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="reason-box"):
             yield Label(self.prompt)
-            yield Input(placeholder="reason (required)", id="reason-input")
+            yield Input(placeholder=_("reason (required)"), id="reason-input")
 
     @on(Input.Submitted, "#reason-input")
     def submitted(self, event: Input.Submitted) -> None:
         if event.value.strip():
             self.dismiss(event.value.strip())
         else:
-            self.notify("A reason is required", severity="warning")
+            self.notify(_("A reason is required"), severity="warning")
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -113,6 +114,12 @@ def fit(text: str, width: int) -> str:
     if cell_len(text) <= width:
         return set_cell_size(text, width)
     return set_cell_size(text, max(width - 1, 0)) + "…"
+
+
+def stub_entry(table: t.StubTable) -> str:
+    """A table in the stub list: its title (question text) with the variable name when the title lacks it."""
+    title = table.title or " ".join(p for p in (table.id, table.stub) if p)
+    return title if not table.stub or table.stub in title else f"{title} ({table.stub})"
 
 
 def clip(text: str, width: int) -> str:
@@ -163,13 +170,23 @@ def plan_files(study: Any) -> list[str]:
 
 class AnalysisScreen(Screen[None]):
     BINDINGS = [
-        Binding("t", "tables", "Tables", id="analysis.tables", tooltip="Run the tab plan (or the ad hoc banner)"),
-        Binding("e", "edit_plan", "Edit plan", id="analysis.edit_plan", tooltip="Edit the tab plan (checked on save)"),
-        Binding("r", "refresh", "Refresh", id="analysis.refresh", tooltip="Read the data again"),
-        Binding("x", "exclude", "Exclude", id="analysis.exclude", tooltip="Exclude the chosen interview (reason)"),
-        Binding("k", "keep", "Keep", id="analysis.keep", tooltip="Keep the chosen interview (reason)"),
-        Binding("n", "next_verbatim", "Next", id="analysis.next", tooltip="Next verbatim (coding)"),
-        Binding("c", "chart", "Chart", id="analysis.chart", tooltip="The table's chart, as in the report"),
+        Binding(
+            "t", "tables", N_("Tables"), id="analysis.tables", tooltip=N_("Run the tab plan (or the ad hoc banner)")
+        ),
+        Binding(
+            "e",
+            "edit_plan",
+            N_("Edit plan"),
+            id="analysis.edit_plan",
+            tooltip=N_("Edit the tab plan (checked on save)"),
+        ),
+        Binding("r", "refresh", N_("Refresh"), id="analysis.refresh", tooltip=N_("Read the data again")),
+        Binding(
+            "x", "exclude", N_("Exclude"), id="analysis.exclude", tooltip=N_("Exclude the chosen interview (reason)")
+        ),
+        Binding("k", "keep", N_("Keep"), id="analysis.keep", tooltip=N_("Keep the chosen interview (reason)")),
+        Binding("n", "next_verbatim", N_("Next"), id="analysis.next", tooltip=N_("Next verbatim (coding)")),
+        Binding("c", "chart", N_("Chart"), id="analysis.chart", tooltip=N_("The table's chart, as in the report")),
     ]
 
     def __init__(self) -> None:
@@ -184,21 +201,21 @@ class AnalysisScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with TabbedContent(id="analysis-tabs"):
-            with TabPane("Quality", id="tab-quality"):
-                yield Static("Reading the data…", id="quality-summary")
+            with TabPane(_("Quality"), id="tab-quality"):
+                yield Static(_("Reading the data…"), id="quality-summary")
                 yield DataTable(id="quality-table", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="interviewer-stats")
-            with TabPane("Tables", id="tab-tables"):
+            with TabPane(_("Tables"), id="tab-tables"):
                 with Horizontal(id="tables-controls"):
                     plans = plan_files(self.app.study)  # type: ignore[attr-defined]
                     yield Input(
                         plans[0] if plans else "",
-                        placeholder="tab plan: tabs/main.yaml (empty: the banner below)",
+                        placeholder=_("tab plan: tabs/main.yaml (empty: the banner below)"),
                         id="plan-input",
                     )
-                    yield Input(placeholder="banner: s3,s4 or plan banner ids", id="banner-input")
-                    yield Input(placeholder="filter, e.g. s4 = 1", id="filter-input")
-                    yield Input(value="95", placeholder="level 90/95/99", id="level-input")
+                    yield Input(placeholder=_("banner: s3,s4 or plan banner ids"), id="banner-input")
+                    yield Input(placeholder=_("filter, e.g. s4 = 1"), id="filter-input")
+                    yield Input(value="95", placeholder=_("level 90/95/99"), id="level-input")
                 yield ProgressBar(id="tables-progress", show_eta=False)
                 with Horizontal(id="tables-body"):
                     yield OptionList(id="stub-list")
@@ -207,13 +224,15 @@ class AnalysisScreen(Screen[None]):
                         yield Static("", id="table-footnote")
                         with VerticalScroll(id="bar-scroll"):
                             yield Static("", id="bar-view")
-            with TabPane("Coding", id="tab-coding"):
+            with TabPane(_("Coding"), id="tab-coding"):
                 yield OptionList(id="open-list")
-                yield Static("Choose an open question", id="coding-progress")
+                yield Static(_("Choose an open question"), id="coding-progress")
                 yield Static("", id="verbatim")
                 yield Static("", id="code-frame")
-                yield Input(placeholder="codes, e.g. 1 3 (Enter: save and next; +Label adds a code)", id="code-input")
-            with TabPane("Hypotheses", id="tab-hypotheses"):
+                yield Input(
+                    placeholder=_("codes, e.g. 1 3 (Enter: save and next; +Label adds a code)"), id="code-input"
+                )
+            with TabPane(_("Hypotheses"), id="tab-hypotheses"):
                 yield DataTable(id="hypothesis-table", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="hypothesis-detail")
         yield FittingFooter()
@@ -258,7 +277,7 @@ class AnalysisScreen(Screen[None]):
         try:
             dataset = load_dataset(self.study, include_coded=False)
             names = [v.name for v in dataset.variables.values() if v.type == "text"]
-            frames, _ = load_code_frames(self.study)
+            frames, _skip = load_code_frames(self.study)
         except Exception as exc:  # noqa: BLE001
             self.post_message(AnalysisFailed("coding", str(exc)))
             return
@@ -268,7 +287,7 @@ class AnalysisScreen(Screen[None]):
         target = {"quality": "#quality-summary", "hypotheses": "#hypothesis-detail", "tables": "#bar-view"}.get(
             message.kind, "#coding-progress"
         )
-        self.query_one(target, Static).update(f"[b red]{message.error}[/]")
+        self.query_one(target, Static).update(_("[b red]{error}[/]").format(error=message.error))
 
     def on_analysis_data(self, message: AnalysisData) -> None:
         handler = getattr(self, f"show_{message.kind.replace('-', '_')}")
@@ -288,7 +307,7 @@ class AnalysisScreen(Screen[None]):
         self.query_one("#quality-summary", Static).update(summary)
         table = self.query_one("#quality-table", DataTable)
         table.clear(columns=True)
-        table.add_columns("#", "Interviewer", "Minutes", "Flags", "Decision", "Reason / detail")
+        table.add_columns("#", _("Interviewer"), _("Minutes"), _("Flags"), _("Decision"), _("Reason / detail"))
         for f in report.flagged:
             minutes = "—" if f.duration_s is None else f"{f.duration_s / 60:.1f}"
             detail = f.reason or "; ".join(f.detail.values())
@@ -320,7 +339,7 @@ class AnalysisScreen(Screen[None]):
             return
         interview_id = self._chosen_interview()
         if interview_id is None:
-            self.notify("No flagged interview chosen", severity="warning")
+            self.notify(_("No flagged interview chosen"), severity="warning")
             return
 
         def done(reason: str | None) -> None:
@@ -348,7 +367,7 @@ class AnalysisScreen(Screen[None]):
         self.post_message(AnalysisData("decided", (interview_id, decision)))
 
     def show_decided(self, data: tuple[int, str]) -> None:
-        self.notify(f"Interview {data[0]}: {data[1]}d")
+        self.notify(_("Interview {v0}: {v1}d").format(v0=data[0], v1=data[1]))
         self.load_quality()
         self.load_hypotheses()
 
@@ -359,7 +378,7 @@ class AnalysisScreen(Screen[None]):
         filter_text = self.query_one("#filter-input", Input).value.strip() or None
         level = self.query_one("#level-input", Input).value.strip() or "95"
         self.query_one(TabbedContent).active = "tab-tables"
-        self.query_one("#bar-view", Static).update("Computing…")
+        self.query_one("#bar-view", Static).update(_("Computing…"))
         self.compute_tables(plan, banner, filter_text, level)
 
     @on(Input.Submitted, "#plan-input, #banner-input, #filter-input, #level-input")
@@ -412,7 +431,7 @@ class AnalysisScreen(Screen[None]):
             plan, problems = validate_document(TabPlan, doc)
             if plan is None:
                 raise LoadError(problems)
-            instruments, _ = study.load_instruments()
+            instruments, _skip = study.load_instruments()
             weighting = getattr(study.config, "weighting", None)
             weights = [weighting.name] if weighting else []
             errors = [
@@ -429,11 +448,15 @@ class AnalysisScreen(Screen[None]):
 
             write_text_atomic(path, text)
             self.query_one("#plan-input", Input).value = path_text
-            self.notify(f"{path_text} saved")
+            self.notify(_("{path_text} saved").format(path_text=path_text))
             self.action_tables()
 
-        field = FormField("yaml", f"Tab plan {path_text} (YAML)", "area", help="checked before it is saved")
-        self.app.push_screen(FormScreen(f"Tab plan — {path_text}", [field], {"yaml": current}, build), saved)
+        field = FormField(
+            "yaml", _("Tab plan {path} (YAML)").format(path=path_text), "area", help=N_("checked before it is saved")
+        )
+        self.app.push_screen(
+            FormScreen(_("Tab plan — {path}").format(path=path_text), [field], {"yaml": current}, build), saved
+        )
 
     def on_tables_progress(self, message: TablesProgress) -> None:
         self.query_one("#tables-progress", ProgressBar).update(total=message.total, progress=message.done)
@@ -442,8 +465,11 @@ class AnalysisScreen(Screen[None]):
         self.tables = tables
         stub_list = self.query_one("#stub-list", OptionList)
         stub_list.clear_options()
-        stub_list.add_options([f"{tb.id} {tb.stub}" if tb.id else tb.stub for tb in tables])
-        self.query_one("#bar-view", Static).update(f"{len(tables)} tables. Choose a stub, then a row for its bars.")
+        # the question's text with its name (analysts know both), not the name alone
+        stub_list.add_options([clip(stub_entry(tb), 60) for tb in tables])
+        self.query_one("#bar-view", Static).update(
+            _("{v0} tables. Choose a stub, then a row for its bars.").format(v0=len(tables))
+        )
         if tables:
             stub_list.highlighted = 0
             self.show_table(tables[0])
@@ -488,7 +514,9 @@ class AnalysisScreen(Screen[None]):
         if self.chart_shown:
             return  # the chart stays until c is pressed again
         if np.isnan(row.values).all():
-            self.query_one("#bar-view", Static).update(f"{row.label}: counted, outside the base (no percentage)")
+            self.query_one("#bar-view", Static).update(
+                _("{label}: counted, outside the base (no percentage)").format(label=row.label)
+            )
             return
         self.query_one("#bar-view", Static).update("\n".join(bar_lines(table, row)))
 
@@ -507,7 +535,7 @@ class AnalysisScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="analysis-coding")
     def load_verbatims(self, question: str) -> None:
         try:
-            frames, _ = load_code_frames(self.study)
+            frames, _skip = load_code_frames(self.study)
             with self.study.store() as store:
                 dataset = load_dataset(self.study, store=store, include_coded=False)
                 items = verbatims(dataset, store, question)
@@ -530,15 +558,20 @@ class AnalysisScreen(Screen[None]):
         coded = sum(1 for v in state.items if v.codes)
         total = len(state.items)
         self.query_one("#coding-progress", Static).update(
-            f"{state.question}: verbatim {min(state.index + 1, total)} of {total}"
-            f" · coded {coded} · uncoded {total - coded}"
+            _("{question}: verbatim {v1} of {total} · coded {coded} · uncoded {v4}").format(
+                question=state.question, v1=min(state.index + 1, total), total=total, coded=coded, v4=total - coded
+            )
         )
         if state.items and state.index < total:
             item = state.items[state.index]
             codes = " ".join(map(str, item.codes)) or "—"
-            self.query_one("#verbatim", Static).update(f"[b]#{item.interview_id}[/]  {item.text}\ncodes: {codes}")
+            self.query_one("#verbatim", Static).update(
+                _("[b]#{interview_id}[/]  {text}\ncodes: {codes}").format(
+                    interview_id=item.interview_id, text=item.text, codes=codes
+                )
+            )
         else:
-            self.query_one("#verbatim", Static).update("All verbatims shown.")
+            self.query_one("#verbatim", Static).update(_("All verbatims shown."))
         frame = state.frame
         if frame is None or not frame.codes:
             text = f"No code frame for {state.question} yet: type +Label to add the first code."
@@ -569,13 +602,13 @@ class AnalysisScreen(Screen[None]):
         try:
             codes = [int(part) for part in text.replace(",", " ").split()]
         except ValueError:
-            self.notify("Type code numbers separated by spaces, e.g. 1 3", severity="warning")
+            self.notify(_("Type code numbers separated by spaces, e.g. 1 3"), severity="warning")
             return
         if not codes:
             self.action_next_verbatim()
             return
         if state.frame is None:
-            self.notify("Add codes first (+Label)", severity="warning")
+            self.notify(_("Add codes first (+Label)"), severity="warning")
             return
         self.save_codes(state.frame, state.items[state.index].interview_id, codes)
 
@@ -591,7 +624,7 @@ class AnalysisScreen(Screen[None]):
             self.notify(str(exc), severity="error")
             return
         state.frame = frame
-        self.notify(f"Code {next_code} {label} added to the code frame")
+        self.notify(_("Code {next_code} {label} added to the code frame").format(next_code=next_code, label=label))
         self.render_coding()
 
     @work(thread=True, group="analysis-code")
@@ -621,7 +654,7 @@ class AnalysisScreen(Screen[None]):
         self.results = results
         table = self.query_one("#hypothesis-table", DataTable)
         table.clear(columns=True)
-        table.add_columns("Id", "Test", "Statistic", "df", "p", "Effect", "Base", "Verdict")
+        table.add_columns(_("Id"), _("Test"), _("Statistic"), _("df"), "p", _("Effect"), _("Base"), _("Verdict"))
         for r in results:
             table.add_row(
                 r.id,
@@ -634,7 +667,7 @@ class AnalysisScreen(Screen[None]):
                 r.verdict,
             )
         if not results:
-            self.query_one("#hypothesis-detail", Static).update("The plan has no hypotheses yet (Plan section).")
+            self.query_one("#hypothesis-detail", Static).update(_("The plan has no hypotheses yet (Plan section)."))
 
     @on(DataTable.RowHighlighted, "#hypothesis-table")
     def hypothesis_row(self, event: DataTable.RowHighlighted) -> None:

@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Checkbox, Header, Label, ProgressBar, RadioButton, RadioSet, Static
 
+from survey_tui.i18n import N_, _
 from survey_tui.io.export import FORMAT_HELP, FORMATS, ExportOptions, run_export
 from survey_tui.tui.footer import FittingFooter
 
@@ -45,18 +46,19 @@ class ExportFailed(Message):
 class ConfirmContacts(ModalScreen[bool]):
     """Contact data leaves the protected store only after the researcher says yes here."""
 
-    BINDINGS = [Binding("escape", "dismiss(False)", "Cancel", id="export.contacts.cancel")]
+    BINDINGS = [Binding("escape", "dismiss(False)", N_("Cancel"), id="export.contacts.cancel")]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-contacts"):
             yield Label(
-                "Include contact data (name, phone, e-mail, address)?\n"
-                "包含受訪者個人聯絡資料？請依個人資料保護法妥善保管。\n\n"
-                "It is written to a separate *_CONTACTS.csv and the manifest carries a warning."
+                _(
+                    "Include contact data (name, phone, e-mail, address)?\n"
+                    "It is written to a separate *_CONTACTS.csv and the manifest carries a warning."
+                )
             )
             with Horizontal():
-                yield Button("Include contacts", id="contacts-yes", variant="error")
-                yield Button("Cancel", id="contacts-no", variant="primary")
+                yield Button(_("Include contacts"), id="contacts-yes", variant="error")
+                yield Button(_("Cancel"), id="contacts-no", variant="primary")
 
     @on(Button.Pressed, "#contacts-yes")
     def _yes(self) -> None:
@@ -69,9 +71,15 @@ class ConfirmContacts(ModalScreen[bool]):
 
 class ExportScreen(Screen[None]):
     BINDINGS = [
-        Binding("e", "export", "Export", id="export.run", tooltip="Write the ticked formats to exports/"),
-        Binding("r", "report", "Report", id="export.report", tooltip="Write the report skeleton (md + docx)"),
-        Binding("b", "bundle", "Bundle", id="export.bundle", tooltip="Zip report, codebook and data for stakeholders"),
+        Binding("e", "export", N_("Export"), id="export.run", tooltip=N_("Write the ticked formats to exports/")),
+        Binding("r", "report", N_("Report"), id="export.report", tooltip=N_("Write the report skeleton (md + docx)")),
+        Binding(
+            "b",
+            "bundle",
+            N_("Bundle"),
+            id="export.bundle",
+            tooltip=N_("Zip report, codebook and data for stakeholders"),
+        ),
     ]
 
     def compose(self) -> ComposeResult:
@@ -79,26 +87,26 @@ class ExportScreen(Screen[None]):
         yield Header()
         with Horizontal(id="export"):
             with VerticalScroll(id="export-options", classes="card") as box:
-                box.border_title = "Export options 匯出選項"
-                yield Static("Formats 格式")
+                box.border_title = _("Export options")
+                yield Static(_("Formats"))
                 for fmt in FORMATS:
-                    yield Checkbox(f"{fmt}: {FORMAT_HELP[fmt]}", True, id=f"fmt-{fmt}")
-                yield Static("Label language 標籤語言")
+                    yield Checkbox(f"{fmt}: {_(FORMAT_HELP[fmt])}", True, id=f"fmt-{fmt}")
+                yield Static(_("Label language"))
                 with RadioSet(id="export-lang"):
                     for lang in study.config.languages:
                         yield RadioButton(lang, lang == study.config.language, id=f"lang-{lang}")
-                yield Checkbox("Add pilot interviews 含試訪", False, id="export-pilot")
-                yield Checkbox("Keep excluded interviews 保留排除樣本", False, id="export-keep")
-                yield Checkbox("CSV with BOM (Excel, Chinese Windows)", False, id="export-bom")
-                yield Checkbox("Include contact data 含聯絡資料 (asks first)", False, id="export-contacts")
+                yield Checkbox(_("Add pilot interviews"), False, id="export-pilot")
+                yield Checkbox(_("Keep excluded interviews"), False, id="export-keep")
+                yield Checkbox(_("CSV with BOM (Excel, Chinese Windows)"), False, id="export-bom")
+                yield Checkbox(_("Include contact data (asks first)"), False, id="export-contacts")
                 with Horizontal(id="export-buttons"):
-                    yield Button("Export", id="export-run", variant="primary")
-                    yield Button("Report", id="export-report")
-                    yield Button("Bundle", id="export-bundle")
+                    yield Button(_("Export"), id="export-run", variant="primary")
+                    yield Button(_("Report"), id="export-report")
+                    yield Button(_("Bundle"), id="export-bundle")
             with Vertical(id="export-result", classes="card") as result:
-                result.border_title = "Result 結果"
+                result.border_title = _("Result")
                 yield ProgressBar(total=1.0, show_eta=False, id="export-progress")
-                yield Static("Tick formats and press e (export), r (report) or b (bundle).", id="export-status")
+                yield Static(_("Tick formats and press e (export), r (report) or b (bundle)."), id="export-status")
                 yield Static("", id="export-files")
         yield FittingFooter()
 
@@ -130,24 +138,24 @@ class ExportScreen(Screen[None]):
     def action_export(self) -> None:
         options = self.options()
         if not options.formats:
-            self.query_one("#export-status", Static).update("[b red]Tick at least one format.[/]")
+            self.query_one("#export-status", Static).update(_("[b red]Tick at least one format.[/]"))
             return
-        self._start("Exporting")
+        self._start(_("Exporting"))
         self.run_task("export", options)
 
     @on(Button.Pressed, "#export-report")
     def action_report(self) -> None:
-        self._start("Writing the report")
+        self._start(_("Writing the report…"))
         self.run_task("report", self.options())
 
     @on(Button.Pressed, "#export-bundle")
     def action_bundle(self) -> None:
-        self._start("Building the bundle")
+        self._start(_("Building the bundle"))
         self.run_task("bundle", self.options())
 
     def _start(self, text: str) -> None:
         self.query_one("#export-progress", ProgressBar).update(progress=0.0)
-        self.query_one("#export-status", Static).update(text + " ...")
+        self.query_one("#export-status", Static).update(text)
         self.query_one("#export-files", Static).update("")
 
     @work(thread=True, exclusive=True, group="export")
@@ -166,15 +174,20 @@ class ExportScreen(Screen[None]):
             elif kind == "report":
                 from survey_tui.report.full_report import write_report
 
-                progress("Writing the report skeleton", 0.2)
-                paths = write_report(study, ("md", "docx"), options.language)
-                progress("Done", 1.0)
+                progress(_("Writing the report…"), 0.0)
+                paths = write_report(
+                    study,
+                    ("md", "docx"),
+                    options.language,
+                    progress=lambda part, f: progress(_("Writing the report: {part}").format(part=_(part)), f),
+                )
+                progress(_("Done"), 1.0)
                 self.post_message(ExportDone([study.relative(p) for p in paths], []))
             else:
                 from survey_tui.report.full_report import build_bundle
 
-                path = build_bundle(study, options.language, progress)
-                self.post_message(ExportDone([study.relative(path), "(no contact data in the bundle)"], []))
+                path = build_bundle(study, options.language, lambda part, f: progress(_(part), f))
+                self.post_message(ExportDone([study.relative(path), _("(no contact data in the bundle)")], []))
         except Exception as exc:  # noqa: BLE001 - shown on screen
             self.post_message(ExportFailed(f"{type(exc).__name__}: {exc}"))
 
@@ -185,11 +198,11 @@ class ExportScreen(Screen[None]):
 
     def on_export_done(self, message: ExportDone) -> None:
         self.query_one("#export-progress", ProgressBar).update(progress=1.0)
-        status = "[b green]Done.[/]"
+        status = "[b green]" + _("Done.") + "[/]"
         if message.warnings:
             status += "\n" + "\n".join(f"[b red]⚠ {escape(w)}[/]" for w in message.warnings)
         self.query_one("#export-status", Static).update(status)
         self.query_one("#export-files", Static).update(escape("\n".join(message.lines)))
 
     def on_export_failed(self, message: ExportFailed) -> None:
-        self.query_one("#export-status", Static).update(f"[b red]{escape(message.error)}[/]")
+        self.query_one("#export-status", Static).update(_("[b red]{v0}[/]").format(v0=escape(message.error)))

@@ -9,10 +9,12 @@ from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Header, Static
 
+from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
+from survey_tui.tui.localize import MODES, outcome_word, status_word
 from survey_tui.tui.messages import Loaded, LoadFailed
 
-COLUMNS = ("#", "Mode", "Interviewer", "Status", "Outcome", "Started", "Version", "Answers")
+COLUMNS = ("#", N_("Mode"), N_("Interviewer"), N_("Status"), N_("Outcome"), N_("Started"), N_("Version"), N_("Answers"))
 QUERY = """
 SELECT i.id, i.mode, COALESCE(i.interviewer, '—'), i.status, COALESCE(i.outcome, '—'),
        substr(i.started_at, 1, 16), v.instrument_id || ' v' || v.version,
@@ -24,21 +26,29 @@ ORDER BY i.id DESC LIMIT 500
 
 class FieldworkScreen(Screen[None]):
     BINDINGS = [
-        Binding("n", "new_interview('field')", "New interview", id="fieldwork.new", tooltip="Field interview"),
-        Binding("u", "resume_interview", "Resume", id="fieldwork.resume", tooltip="Resume the selected interview"),
-        Binding("p", "new_interview('pilot')", "Pilot", id="fieldwork.pilot", tooltip="Capture a pilot interview"),
-        Binding("r", "refresh", "Refresh", id="fieldwork.refresh", tooltip="Read the interviews again"),
-        Binding("y", "sync", "Sync", id="fieldwork.sync", tooltip="Laptop copy: send interviews, fetch assignments"),
+        Binding("n", "new_interview('field')", N_("New interview"), id="fieldwork.new", tooltip=N_("Field interview")),
+        Binding(
+            "u", "resume_interview", N_("Resume"), id="fieldwork.resume", tooltip=N_("Resume the selected interview")
+        ),
+        Binding(
+            "p", "new_interview('pilot')", N_("Pilot"), id="fieldwork.pilot", tooltip=N_("Capture a pilot interview")
+        ),
+        Binding("r", "refresh", N_("Refresh"), id="fieldwork.refresh", tooltip=N_("Read the interviews again")),
+        Binding(
+            "y", "sync", N_("Sync"), id="fieldwork.sync", tooltip=N_("Laptop copy: send interviews, fetch assignments")
+        ),
         Binding(
             "v",
             "supervise",
-            "Supervisor",
+            N_("Supervisor"),
             id="fieldwork.supervisor",
-            tooltip="Who is interviewing now, completes per day, quotas, sync conflicts",
+            tooltip=N_("Who is interviewing now, completes per day, quotas, sync conflicts"),
         ),
-        Binding("c", "calls", "Calls", id="fieldwork.calls", tooltip="Call screen: next case from the queue"),
-        Binding("d", "productivity", "Productivity", id="fieldwork.productivity", tooltip="Per interviewer and day"),
-        Binding("k", "backchecks", "Back-checks", id="fieldwork.backchecks", tooltip="Sample, record, flag"),
+        Binding("c", "calls", N_("Calls"), id="fieldwork.calls", tooltip=N_("Call screen: next case from the queue")),
+        Binding(
+            "d", "productivity", N_("Productivity"), id="fieldwork.productivity", tooltip=N_("Per interviewer and day")
+        ),
+        Binding("k", "backchecks", N_("Back-checks"), id="fieldwork.backchecks", tooltip=N_("Sample, record, flag")),
     ]
 
     def action_sync(self) -> None:
@@ -141,19 +151,29 @@ class FieldworkScreen(Screen[None]):
         self.post_message(Loaded((rows, total, calls)))
 
     def on_load_failed(self, message: LoadFailed) -> None:
-        self.query_one("#fieldwork-summary", Static).update(f"[b red]{message.error}[/]")
+        self.query_one("#fieldwork-summary", Static).update(_("[b red]{error}[/]").format(error=message.error))
 
     def on_loaded(self, message: Loaded) -> None:
         rows, total, calls = message.data
         self.query_one("#fieldwork-calls", Static).update(calls)
         table = self.query_one("#interview-list", DataTable)
         table.clear(columns=True)
-        table.add_columns(*COLUMNS)
+        table.add_columns(*[_(c) for c in COLUMNS])
         for row in rows:
             # status and outcome read as words ("screened out"); ids such as the instrument's stay as they are
-            table.add_row(*[str(v).replace("_", " ") if i in (3, 4) else str(v) for i, v in enumerate(row)])
-        shown = f"newest {len(rows)} of {total}" if total > len(rows) else f"{total}"
-        self.query_one("#fieldwork-summary", Static).update(f"Interviews: {shown}")
+            iid, mode, interviewer, status, outcome, started, version, answers = row
+            table.add_row(
+                str(iid),
+                _(MODES.get(mode, mode)),
+                str(interviewer),
+                status_word(status),
+                outcome_word(None if outcome == "—" else outcome),
+                str(started).replace("T", " "),
+                str(version),
+                str(answers),
+            )
+        shown = _("newest {n} of {total}").format(n=len(rows), total=total) if total > len(rows) else f"{total}"
+        self.query_one("#fieldwork-summary", Static).update(_("Interviews: {shown}").format(shown=shown))
 
 
 #: the rates the Fieldwork screen shows (all sixteen are printed by `survey-tui fieldwork rates`)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -11,21 +13,34 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from survey_tui.core.summary import StudySummary, summarise_study
+from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
+from survey_tui.tui.localize import MODES, outcome_word, status_word
 from survey_tui.tui.messages import Loaded, LoadFailed
 
 STATUS_ORDER = ("in_progress", "suspended", "completed", "terminated")
 
 
+def display_path(path: Path) -> str:
+    """The study folder as the user would type it: relative to here, else to ~, else in full."""
+    resolved = path.resolve()
+    for base, prefix in ((Path.cwd().resolve(), ""), (Path.home().resolve(), "~/")):
+        if resolved != base and resolved.is_relative_to(base):
+            return prefix + str(resolved.relative_to(base))
+    return str(path)
+
+
 class HomeScreen(Screen[None]):
     BINDINGS = [
-        Binding("r", "refresh", "Refresh", id="home.refresh", tooltip="Read the study files and database again"),
+        Binding(
+            "r", "refresh", N_("Refresh"), id="home.refresh", tooltip=N_("Read the study files and database again")
+        ),
     ]
 
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="home"):
-            yield Static("Loading the study…", id="study-card", classes="card")
+            yield Static(_("Loading the study…"), id="study-card", classes="card")
             with Grid(id="home-grid"):
                 yield DataTable(id="instruments", cursor_type="row", zebra_stripes=True, classes="card")
                 yield DataTable(id="interviews", cursor_type="row", zebra_stripes=True, classes="card")
@@ -33,10 +48,10 @@ class HomeScreen(Screen[None]):
         yield FittingFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#instruments", DataTable).border_title = "Instruments (T1.2)"
-        self.query_one("#interviews", DataTable).border_title = "Interviews (T1.4)"
-        self.query_one("#study-card", Static).border_title = "Study"
-        self.query_one("#sections-card", Static).border_title = "Sections"
+        self.query_one("#instruments", DataTable).border_title = _("Instruments (T1.2)")
+        self.query_one("#interviews", DataTable).border_title = _("Interviews (T1.4)")
+        self.query_one("#study-card", Static).border_title = _("Study")
+        self.query_one("#sections-card", Static).border_title = _("Sections")
         self.action_refresh()
 
     def on_screen_resume(self) -> None:
@@ -51,7 +66,7 @@ class HomeScreen(Screen[None]):
         try:
             summary = summarise_study(self.app.study)  # type: ignore[attr-defined]
         except Exception as exc:  # noqa: BLE001 - shown to the user, the app stays usable
-            self.post_message(LoadFailed(f"cannot read the study: {exc}"))
+            self.post_message(LoadFailed(_("cannot read the study: {exc}").format(exc=exc)))
             return
         self.post_message(Loaded(summary))
 
@@ -71,28 +86,50 @@ class HomeScreen(Screen[None]):
         text.append(s.title, style="bold")
         if s.client:
             text.append(f"  ·  {s.client}")
-        text.append(f"\nLanguages: {', '.join(s.languages)}   Folder: {s.root}")
-        completes = s.interviews("field", "completed")
-        target = f" of {s.plan.sample_size} planned" if s.plan and s.plan.sample_size else ""
         text.append(
-            f"\nRespondents: {s.respondents}   Interviews: {s.interviews()} "
-            f"(field {s.interviews('field')}, pilot {s.interviews('pilot')}); "
-            f"completed in the field: {completes}{target}"
+            _("\nLanguages: {v0}   Folder: {root}").format(v0=", ".join(s.languages), root=display_path(Path(s.root)))
+        )
+        completes = s.interviews("field", "completed")
+        target = _(" of {n} planned").format(n=s.plan.sample_size) if s.plan and s.plan.sample_size else ""
+        text.append(
+            _(
+                "\nRespondents: {respondents}   Interviews: {v1} (field {v2}, pilot {v3}); "
+                "completed in the field: {completes}{target}"
+            ).format(
+                respondents=s.respondents,
+                v1=s.interviews(),
+                v2=s.interviews("field"),
+                v3=s.interviews("pilot"),
+                completes=completes,
+                target=target,
+            )
         )
         if s.plan is not None:
             p = s.plan
             text.append(
-                f"\nPlan: {p.sources} sources, {p.objectives} objectives, {p.hypotheses} hypotheses, "
-                f"{p.planned_tables} planned tables.  Report format: "
+                _(
+                    "\nPlan: {sources} sources, {objectives} objectives, {hypotheses} hypotheses, "
+                    "{planned_tables} planned tables.  Report format: "
+                ).format(
+                    sources=p.sources, objectives=p.objectives, hypotheses=p.hypotheses, planned_tables=p.planned_tables
+                )
             )
             if p.report_status == "approved":
-                text.append(f"approved by {p.approved_by or '?'} on {p.approved_on or '?'}", style="green")
+                text.append(
+                    _("approved by {v0} on {v1}").format(v0=p.approved_by or "?", v1=p.approved_on or "?"),
+                    style="green",
+                )
             else:
-                text.append(p.report_status.replace("_", " ") + " (not approved)", style="bold yellow")
+                text.append(
+                    _("{status} (not approved)").format(status=_(p.report_status.replace("_", " "))),
+                    style="bold yellow",
+                )
         errors = [p for p in s.problems if p.severity == "error"]
         if errors:
             text.append(
-                f"\n{len(errors)} problem(s) in the study files — see Questionnaire (2) or run 'survey-tui check'",
+                _("\n{v0} problem(s) in the study files — see Questionnaire (2) or run 'survey-tui check'").format(
+                    v0=len(errors)
+                ),
                 style="bold red",
             )
         self.query_one("#study-card", Static).update(text)
@@ -100,17 +137,17 @@ class HomeScreen(Screen[None]):
     def _instruments(self, s: StudySummary) -> None:
         table = self.query_one("#instruments", DataTable)
         table.clear(columns=True)
-        table.add_columns("Instrument", "Qs", "Versions", "State")
+        table.add_columns(_("Instrument"), _("Qs"), _("Versions"), _("State"))
         for ins in s.instruments:
             versions = ", ".join(f"v{v}" for v, _ in ins.published) or "—"
             if ins.errors:
-                state = Text(f"{ins.errors} error(s)", style="bold red")
+                state = Text(_("{errors} error(s)").format(errors=ins.errors), style="bold red")
             elif ins.draft_changed:
-                state = Text("draft changed", style="yellow")
+                state = Text(_("draft changed"), style="yellow")
             elif ins.published:
-                state = Text("published", style="green")
+                state = Text(_("published"), style="green")
             else:
-                state = Text("draft", style="yellow")
+                state = Text(_("draft"), style="yellow")
             table.add_row(ins.id, str(ins.questions), versions, state)
         if not s.instruments:
             table.add_row("(none yet)", "", "", "")
@@ -118,9 +155,9 @@ class HomeScreen(Screen[None]):
     def _interviews(self, s: StudySummary) -> None:
         table = self.query_one("#interviews", DataTable)
         table.clear(columns=True)
-        table.add_columns("Mode", "Status", "Outcome", "N")
+        table.add_columns(_("Mode"), _("Status"), _("Outcome"), "N")
         for mode, status, outcome, n in s.interview_counts:
-            table.add_row(mode, status.replace("_", " "), (outcome or "—").replace("_", " "), str(n))
+            table.add_row(_(MODES.get(mode, mode)), status_word(status), outcome_word(outcome), str(n))
         if not s.interview_counts:
             table.add_row("(none yet)", "", "", "")
 
@@ -128,7 +165,7 @@ class HomeScreen(Screen[None]):
         text = Text()
         for section in self.app.sections.values():  # type: ignore[attr-defined]
             text.append(f" {section.key} ", style="reverse")
-            text.append(f" {section.step} {section.title}: {section.help}\n")
-        text.append(" ctrl+p ", style="reverse")
-        text.append(" every command, searchable")
+            text.append(f" {section.step} {_(section.title)}: {_(section.help)}\n")
+        text.append(_(" ctrl+p "), style="reverse")
+        text.append(_(" every command, searchable"))
         self.query_one("#sections-card", Static).update(text)

@@ -22,6 +22,7 @@ from textual.widgets import Checkbox, DataTable, Input, Label, Select, Static
 from survey_tui.core.instrument.builder import OUTCOMES, EditError, InstrumentDraft
 from survey_tui.core.instrument.model import SPECIAL_NAMES
 from survey_tui.core.problems import LoadError
+from survey_tui.i18n import N_, _
 from survey_tui.tui.render import logic_feedback
 
 
@@ -45,15 +46,15 @@ def _error_text(exc: EditError) -> Text:
     problems = getattr(exc, "problems", None)
     if problems:
         return Text("refused, the file is unchanged:\n" + "\n".join(str(p) for p in problems), style="bold red")
-    return Text(f"refused: {exc}", style="bold red")
+    return Text(_("refused: {exc}").format(exc=exc), style="bold red")
 
 
 class SettingsForm(ModalScreen[str | None]):
     """Title per language side by side, languages, default language, required default, special codes."""
 
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="builder.settings.save", priority=True, tooltip="Check and save"),
-        Binding("escape", "cancel", "Cancel", id="builder.settings.cancel", tooltip="Close without changes"),
+        Binding("ctrl+s", "save", N_("Save"), id="builder.settings.save", priority=True, tooltip=N_("Check and save")),
+        Binding("escape", "cancel", N_("Cancel"), id="builder.settings.cancel", tooltip=N_("Close without changes")),
     ]
 
     def __init__(self, draft: InstrumentDraft) -> None:
@@ -66,30 +67,30 @@ class SettingsForm(ModalScreen[str | None]):
         data, langs = self.data, self.langs
         specials = self.draft.effective_special_codes()
         with VerticalScroll(classes="builder-dialog builder-form"):
-            yield Label(Text(f"Instrument settings — {data.get('id')}", style="bold"))
+            yield Label(Text(_("Instrument settings — {v0}").format(v0=data.get("id")), style="bold"))
             yield _lang_header(langs)
             title = _labels(data.get("title"), langs)
             with Horizontal(classes="form-row"):
-                yield Label("title", classes="form-key")
+                yield Label(_("title"), classes="form-key")
                 for i, lang in enumerate(langs):
-                    yield Input(title[lang], id=f"i-title-{i}", placeholder=f"title ({lang})")
+                    yield Input(title[lang], id=f"i-title-{i}", placeholder=_("title ({lang})").format(lang=lang))
             with Horizontal(classes="form-row"):
-                yield Label("languages", classes="form-key")
-                yield Input(", ".join(langs), id="i-languages", placeholder="zh-TW, en")
+                yield Label(_("languages"), classes="form-key")
+                yield Input(", ".join(langs), id="i-languages", placeholder=_("zh-TW, en"))
             with Horizontal(classes="form-row"):
-                yield Label("default lang", classes="form-key")
-                yield Input(str(data.get("default_language") or ""), id="i-default", placeholder="first language")
+                yield Label(_("default lang"), classes="form-key")
+                yield Input(str(data.get("default_language") or ""), id="i-default", placeholder=_("first language"))
             with Horizontal(classes="form-row"):
-                yield Label("required", classes="form-key")
+                yield Label(_("required"), classes="form-key")
                 yield Checkbox(
-                    "questions are required unless they say otherwise",
+                    _("questions are required unless they say otherwise"),
                     bool(data.get("required_default", True)),
                     id="i-required",
                 )
             with Horizontal(classes="form-row"):
-                yield Label("special codes", classes="form-key")
+                yield Label(_("special codes"), classes="form-key")
                 yield Checkbox(
-                    "this instrument overrides the study-wide codes",
+                    _("this instrument overrides the study-wide codes"),
                     data.get("special_codes") is not None,
                     id="i-override",
                 )
@@ -98,11 +99,15 @@ class SettingsForm(ModalScreen[str | None]):
                 labels = _labels(spec.get("label"), langs)
                 with Horizontal(classes="form-row"):
                     yield Label(sname.replace("_", " "), classes="form-key")
-                    yield Input(str(spec.get("code", "")), id=f"i-{sname}-code", placeholder="code", type="integer")
+                    yield Input(str(spec.get("code", "")), id=f"i-{sname}-code", placeholder=_("code"), type="integer")
                     for i, lang in enumerate(langs):
-                        yield Input(labels[lang], id=f"i-{sname}-label-{i}", placeholder=f"label ({lang})")
+                        yield Input(
+                            labels[lang], id=f"i-{sname}-label-{i}", placeholder=_("label ({lang})").format(lang=lang)
+                        )
             yield Static("", id="i-error", classes="form-error")
-            yield Label(Text("ctrl+s save · esc cancel · codes are used only when the override is ticked", style="dim"))
+            yield Label(
+                Text(_("ctrl+s save · esc cancel · codes are used only when the override is ticked"), style="dim")
+            )
 
     def on_mount(self) -> None:
         self._override_changed(self.query_one("#i-override", Checkbox).value)
@@ -160,8 +165,12 @@ class TerminateForm(ModalScreen[str | None]):
     """One terminate rule: when (checked as it is typed, with positions), outcome, message per language."""
 
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="builder.terminate.form.save", priority=True, tooltip="Check and save"),
-        Binding("escape", "cancel", "Cancel", id="builder.terminate.form.cancel", tooltip="Close without changes"),
+        Binding(
+            "ctrl+s", "save", N_("Save"), id="builder.terminate.form.save", priority=True, tooltip=N_("Check and save")
+        ),
+        Binding(
+            "escape", "cancel", N_("Cancel"), id="builder.terminate.form.cancel", tooltip=N_("Close without changes")
+        ),
     ]
 
     def __init__(self, draft: InstrumentDraft, index: int | None) -> None:
@@ -176,21 +185,25 @@ class TerminateForm(ModalScreen[str | None]):
         with VerticalScroll(classes="builder-dialog builder-form"):
             yield Label(Text(head, style="bold"))
             with Horizontal(classes="form-row"):
-                yield Label("when", classes="form-key")
-                yield Input(str(data.get("when") or ""), id="r-when", placeholder="e.g. s2 < 15 or s5 = 2")
+                yield Label(_("when"), classes="form-key")
+                yield Input(str(data.get("when") or ""), id="r-when", placeholder=_("e.g. s2 < 15 or s5 = 2"))
             yield Static("", id="e-when", classes="form-error")
             with Horizontal(classes="form-row"):
-                yield Label("outcome", classes="form-key")
+                yield Label(_("outcome"), classes="form-key")
                 outcome = data.get("outcome") or OUTCOMES[0]
                 yield Select([(o, o) for o in OUTCOMES], value=outcome, allow_blank=False, id="r-outcome")
             yield _lang_header(langs)
             message = _labels(data.get("message"), langs)
             with Horizontal(classes="form-row"):
-                yield Label("message", classes="form-key")
+                yield Label(_("message"), classes="form-key")
                 for i, lang in enumerate(langs):
-                    yield Input(message[lang], id=f"r-message-{i}", placeholder=f"said to the respondent ({lang})")
+                    yield Input(
+                        message[lang],
+                        id=f"r-message-{i}",
+                        placeholder=_("said to the respondent ({lang})").format(lang=lang),
+                    )
             yield Static("", id="r-error", classes="form-error")
-            yield Label(Text("ctrl+s save · esc cancel · checked once the names it reads are asked", style="dim"))
+            yield Label(Text(_("ctrl+s save · esc cancel · checked once the names it reads are asked"), style="dim"))
 
     def on_mount(self) -> None:
         self.check(self.query_one("#r-when", Input).value)
@@ -203,7 +216,7 @@ class TerminateForm(ModalScreen[str | None]):
     def check(self, text: str) -> None:
         """Syntax errors and unknown names, with the position, as the researcher types."""
         check = lambda t: self.draft.check_terminate(t, self.index)  # noqa: E731
-        blank = Text("a rule needs a condition", style="dim")
+        blank = Text(_("a rule needs a condition"), style="dim")
         self.query_one("#e-when", Static).update(logic_feedback(text, check, blank))
 
     def action_save(self) -> None:
@@ -233,10 +246,12 @@ class TerminateRulesScreen(ModalScreen[bool]):
     """The instrument's terminate rules as a list; each change is saved to the file at once (atomically)."""
 
     BINDINGS = [
-        Binding("a", "add", "Add", id="builder.terminate.add", tooltip="Add a terminate rule at the end"),
-        Binding("e,enter", "edit", "Edit", id="builder.terminate.edit", tooltip="Edit the highlighted rule"),
-        Binding("x,delete", "delete", "Delete", id="builder.terminate.delete", tooltip="Delete the rule (confirm)"),
-        Binding("escape", "close", "Close", id="builder.terminate.close", tooltip="Back to the outline"),
+        Binding("a", "add", N_("Add"), id="builder.terminate.add", tooltip=N_("Add a terminate rule at the end")),
+        Binding("e,enter", "edit", N_("Edit"), id="builder.terminate.edit", tooltip=N_("Edit the highlighted rule")),
+        Binding(
+            "x,delete", "delete", N_("Delete"), id="builder.terminate.delete", tooltip=N_("Delete the rule (confirm)")
+        ),
+        Binding("escape", "close", N_("Close"), id="builder.terminate.close", tooltip=N_("Back to the outline")),
     ]
 
     def __init__(self, draft: InstrumentDraft, language: str) -> None:
@@ -246,14 +261,14 @@ class TerminateRulesScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="builder-dialog builder-wide"):
-            yield Label(Text("Terminate rules — end the interview early", style="bold"))
+            yield Label(Text(_("Terminate rules — end the interview early"), style="bold"))
             yield DataTable(id="rules", cursor_type="row", zebra_stripes=True)
             yield Static("", id="rules-status")
-            yield Label(Text("a add · e/enter edit · x delete · esc close", style="dim"))
+            yield Label(Text(_("a add · e/enter edit · x delete · esc close"), style="dim"))
 
     def on_mount(self) -> None:
         table = self.query_one("#rules", DataTable)
-        table.add_columns("#", "when", "outcome", "message")
+        table.add_columns("#", _("when"), _("outcome"), _("message"))
         self.refresh_rules()
         table.focus()
 
@@ -265,7 +280,7 @@ class TerminateRulesScreen(ModalScreen[bool]):
             message = _labels(rule.get("message"), [self.language]).get(self.language, "")
             table.add_row(str(i + 1), str(rule.get("when", "")), str(rule.get("outcome", "screened_out")), message)
         if not rules:
-            self.query_one("#rules-status", Static).update(Text("no terminate rules yet: a adds one", style="dim"))
+            self.query_one("#rules-status", Static).update(Text(_("no terminate rules yet: a adds one"), style="dim"))
         if select is not None and rules:
             table.move_cursor(row=max(0, min(select, len(rules) - 1)))
 
@@ -278,7 +293,7 @@ class TerminateRulesScreen(ModalScreen[bool]):
         try:
             problems = self.draft.save()
         except (LoadError, OSError) as exc:
-            status.update(Text(f"not saved: {exc}", style="bold red"))
+            status.update(Text(_("not saved: {exc}").format(exc=exc), style="bold red"))
             return
         self.changed = True
         errors = [p for p in problems if p.severity == "error"]

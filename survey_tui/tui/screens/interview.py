@@ -36,9 +36,14 @@ from survey_tui.core.interview.engine import QuestionView
 from survey_tui.core.interview.messages import localise
 from survey_tui.core.interview.preview import InterviewSession
 from survey_tui.core.store.base import StoreError
+from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
+from survey_tui.tui.localize import MODES, respondent_status, status_word
 from survey_tui.tui.messages import Loaded, LoadFailed
 from survey_tui.tui.render import cells, fit, widest, wrap
+
+#: the interview's clock (elapsed time in the status line); a test fixes it for reproducible screenshots
+clock = time.monotonic
 
 #: how long a code that could still grow ("1" among 1 and 10) waits for its second digit, in seconds
 DIGIT_PAUSE = 0.8
@@ -339,11 +344,11 @@ class ChoiceBoard(Static, can_focus=True):
 class NoteScreen(ModalScreen[str | None]):
     """The interviewer's remark on the current question."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="interview.note.cancel")]
+    BINDINGS = [Binding("escape", "cancel", N_("Cancel"), id="interview.note.cancel")]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="iv-modal"):
-            yield Static("Note / 註記 (Enter saves, Esc cancels)")
+            yield Static(_("Note (Enter saves, Esc cancels)"))
             yield Input(id="note-input")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -357,18 +362,20 @@ class StopScreen(ModalScreen[str | None]):
     """Stop the interview: suspend (resume later) or record a break-off."""
 
     BINDINGS = [
-        Binding("s", "choose('suspend')", "Suspend", id="interview.stop.suspend"),
-        Binding("b", "choose('break_off')", "Break off", id="interview.stop.break_off"),
-        Binding("escape", "choose('')", "Continue", id="interview.stop.cancel"),
+        Binding("s", "choose('suspend')", N_("Suspend"), id="interview.stop.suspend"),
+        Binding("b", "choose('break_off')", N_("Break off"), id="interview.stop.break_off"),
+        Binding("escape", "choose('')", N_("Continue"), id="interview.stop.cancel"),
     ]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="iv-modal"):
             yield Static(
-                "Stop the interview / 停止訪問\n\n"
-                "  s  Suspend — resume later where it stopped / 暫停，稍後續訪\n"
-                "  b  Break off — the respondent stopped / 中途終止\n"
-                "  Esc  Continue the interview / 繼續訪問"
+                _(
+                    "Stop the interview\n\n"
+                    "  s  Suspend — resume later where it stopped\n"
+                    "  b  Break off — the respondent stopped\n"
+                    "  Esc  Continue the interview"
+                )
             )
 
     def action_choose(self, choice: str) -> None:
@@ -376,28 +383,28 @@ class StopScreen(ModalScreen[str | None]):
 
 
 HELP_KEYS: list[tuple[str, str]] = [
-    ("0-9", "choose a code (a single choice moves on when the code is unambiguous) / 輸入代碼"),
-    ("↑ ↓", "move between choices or grid rows / 移動"),
-    ("space", "tick / untick in a multi choice / 複選勾選"),
-    ("Enter", "accept and go on / 確認並下一題"),
-    ("PgUp", "back to the previous question (answers kept) / 上一題"),
-    ("F8", "don't know / 不知道"),
-    ("F9", "refused / 拒答"),
-    ("F2", "note on this question / 註記"),
-    ("F4", "switch language / 切換語言"),
-    ("F10", "stop: suspend or break off / 暫停或中途終止"),
-    ("F1 ?", "this help / 說明"),
-    ("Esc", "close a builder preview (nothing is saved) / 關閉預覽"),
+    ("0-9", N_("choose a code (a single choice moves on when the code is unambiguous)")),
+    ("↑ ↓", N_("move between choices or grid rows")),
+    ("space", N_("tick / untick in a multi choice")),
+    ("Enter", N_("accept and go on")),
+    ("PgUp", N_("back to the previous question (answers kept)")),
+    ("F8", N_("don't know")),
+    ("F9", N_("refused")),
+    ("F2", N_("note on this question")),
+    ("F4", N_("switch the interview language")),
+    ("F10", N_("stop: suspend or break off")),
+    ("F1 ?", N_("this help")),
+    ("Esc", N_("close a builder preview (nothing is saved)")),
 ]
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,f1,question_mark,enter", "close", "Close", id="interview.help.close")]
+    BINDINGS = [Binding("escape,f1,question_mark,enter", "close", N_("Close"), id="interview.help.close")]
 
     def compose(self) -> ComposeResult:
-        lines = "\n".join(f"  {key:<7} {text}" for key, text in HELP_KEYS)
+        lines = "\n".join(f"  {key:<7} {_(text)}" for key, text in HELP_KEYS)
         with Vertical(classes="iv-modal"):
-            yield Static("Interview keys / 訪問按鍵\n\n" + lines + "\n\nEsc closes / Esc 關閉")
+            yield Static(_("Interview keys") + "\n\n" + lines + "\n\n" + _("Esc closes"))
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -415,23 +422,23 @@ class InterviewScreen(Screen[str | None]):
 
     BINDINGS = [
         # by importance: the footer shows the first ones that fit, F1 lists them all
-        Binding("enter", "next", "Next", id="interview.next", tooltip="Accept the answer and go on"),
-        Binding("pageup", "back", "Back", id="interview.back", tooltip="Previous question; answers are kept"),
-        Binding("f8", "special('dont_know')", "Don't know", id="interview.dont_know", priority=True),
-        Binding("f9", "special('refused')", "Refused", id="interview.refused", priority=True),
-        Binding("f1", "help", "Help", id="interview.help", priority=True),
-        Binding("f10", "stop", "Stop", id="interview.stop", priority=True, tooltip="Suspend or break off"),
-        Binding("f2", "note", "Note", id="interview.note", priority=True),
-        Binding("f4", "language", "Language", id="interview.language", priority=True),
-        Binding("question_mark", "help", "Help", id="interview.help_q", show=False),
-        Binding("escape", "close_preview", "Close preview", id="interview.preview.close"),
+        Binding("enter", "next", N_("Next"), id="interview.next", tooltip=N_("Accept the answer and go on")),
+        Binding("pageup", "back", N_("Back"), id="interview.back", tooltip=N_("Previous question; answers are kept")),
+        Binding("f8", "special('dont_know')", N_("Don't know"), id="interview.dont_know", priority=True),
+        Binding("f9", "special('refused')", N_("Refused"), id="interview.refused", priority=True),
+        Binding("f1", "help", N_("Help"), id="interview.help", priority=True),
+        Binding("f10", "stop", N_("Stop"), id="interview.stop", priority=True, tooltip=N_("Suspend or break off")),
+        Binding("f2", "note", N_("Note"), id="interview.note", priority=True),
+        Binding("f4", "language", N_("Language"), id="interview.language", priority=True),
+        Binding("question_mark", "help", N_("Help"), id="interview.help_q", show=False),
+        Binding("escape", "close_preview", N_("Close preview"), id="interview.preview.close"),
     ]
 
     def __init__(self, session: CaptureSession | InterviewSession) -> None:
         super().__init__()
         self.session = session
         #: the clock goes on across sittings: a resumed interview starts from the time already spent
-        self.started = time.monotonic() - float(getattr(session, "elapsed_before", 0.0))
+        self.started = clock() - float(getattr(session, "elapsed_before", 0.0))
         self.stage = "question"
         self.view: QuestionView | None = None
         self._heading: str | None = None  # the loop heading on screen
@@ -463,7 +470,7 @@ class InterviewScreen(Screen[str | None]):
 
     def update_status(self) -> None:
         engine = self.session.engine
-        seconds = int(time.monotonic() - self.started)
+        seconds = int(clock() - self.started)
         parts = []
         if self.session.preview:
             parts.append(ui("preview", self.lang))
@@ -746,17 +753,19 @@ class InterviewScreen(Screen[str | None]):
         self.session.close()
 
 
-START_COLUMNS = ("Start", "Who", "Status", "Interviewer", "Appointment / at question")
+START_COLUMNS = (N_("Start"), N_("Who"), N_("Status"), N_("Interviewer"), N_("Appointment / at question"))
 
 
 class StartScreen(Screen[None]):
     """Pick who to interview: a walk-in, an assigned respondent, or a suspended interview to resume."""
 
     BINDINGS = [
-        Binding("enter", "start", "Start", id="interview.start.go", tooltip="Start or resume the selected row"),
-        Binding("m", "mode", "Field/Pilot", id="interview.start.mode", tooltip="Switch between field and pilot"),
-        Binding("f4", "language", "Language", id="interview.start.language"),
-        Binding("escape", "leave", "Close", id="interview.start.leave"),
+        Binding("enter", "start", N_("Start"), id="interview.start.go", tooltip=N_("Start or resume the selected row")),
+        Binding(
+            "m", "mode", N_("Field/Pilot"), id="interview.start.mode", tooltip=N_("Switch between field and pilot")
+        ),
+        Binding("f4", "language", N_("Language"), id="interview.start.language"),
+        Binding("escape", "leave", N_("Close"), id="interview.start.leave"),
     ]
 
     def __init__(self, interviewer: str | None = None, mode: str = "field", language: str | None = None) -> None:
@@ -769,7 +778,7 @@ class StartScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         self.interviewer = self.interviewer or current_interviewer(self.app)
         yield Static("", id="iv-start-title")
-        yield Input(value=self.interviewer or "", placeholder="Interviewer / 訪員姓名", id="iv-interviewer")
+        yield Input(value=self.interviewer or "", placeholder=_("Interviewer"), id="iv-interviewer")
         yield DataTable(id="iv-start-list", cursor_type="row")
         yield Static("", id="iv-message")
         yield FittingFooter()
@@ -788,7 +797,12 @@ class StartScreen(Screen[None]):
         study = self.app.study  # type: ignore[attr-defined]
         lang = self.language or study.config.language
         self.query_one("#iv-start-title", Static).update(
-            Text(f"{study.config.title} — new interview · mode: {self.mode} · language: {lang}", style="bold")
+            Text(
+                _("{title} — new interview · mode: {mode} · language: {lang}").format(
+                    title=study.config.title, mode=_(MODES.get(self.mode, self.mode)), lang=lang
+                ),
+                style="bold",
+            )
         )
 
     @work(thread=True, exclusive=True, group="interview-start")
@@ -807,25 +821,27 @@ class StartScreen(Screen[None]):
         if data[0] == "session":
             self.app.push_screen(InterviewScreen(data[1]))
             return
-        _, resumable, respondents = data
+        _skip, resumable, respondents = data
         self.update_title()
-        rows: list[tuple[str, ...]] = [("New", "Walk-in (anonymous) / 路訪受訪者", "", "", "")]
+        rows: list[tuple[str, ...]] = [(_("New"), _("Walk-in (anonymous)"), "", "", "")]
         self.rows = [("walk_in", None)]
         for r in resumable:  # unfinished interviews first: someone is waiting to finish them
             self.rows.append(("resume", r["id"]))
-            who = f"#{r['id']} {r['respondent_id'] or 'walk-in'} ({r['mode']})"
-            status = str(r["status"]).replace("_", " ")
-            rows.append(("Resume", who, status, r["interviewer"] or "—", str(r["current_question"] or "end")))
+            respondent = r["respondent_id"] or _("walk-in")
+            mode = _(MODES.get(r["mode"], r["mode"]))
+            who = f"#{r['id']} {respondent} ({mode})"
+            status = status_word(str(r["status"]))
+            rows.append((_("Resume"), who, status, r["interviewer"] or "—", str(r["current_question"] or _("end"))))
         for r in respondents:  # the interviewer's own, next appointment first
             self.rows.append(("respondent", r["id"]))
             when = str(r["next_appointment"] or "").replace("T", " ")[:16]
-            rows.append(("New", str(r["id"]), str(r["status"]).replace("_", " "), r["interviewer"] or "—", when))
+            rows.append((_("New"), str(r["id"]), respondent_status(str(r["status"])), r["interviewer"] or "—", when))
         table = self.query_one(DataTable)
         table.clear(columns=True)
         # widths measured here by display cells, so the columns never collapse to their headers when the list
         # is rebuilt while the screen is coming back from an interview
         for index, header in enumerate(START_COLUMNS):
-            table.add_column(header, width=widest([header, *(row[index] for row in rows)]))
+            table.add_column(_(header), width=widest([_(header), *(row[index] for row in rows)]))
         table.add_rows(rows)
 
     def on_load_failed(self, message: LoadFailed) -> None:

@@ -42,12 +42,14 @@ from survey_tui.core.plan.model import (
     Source,
     TestKind,
     Tool,
+    check_hypothesis,
     check_plan,
     margin_for_sample_size,
 )
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.study import StudyConfig
 from survey_tui.core.yamlfile import dump_yaml, parse_yaml_text
+from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
 from survey_tui.tui.render import fit, problems_text
 from survey_tui.tui.screens.plan_forms import ConfirmScreen, FormField, FormScreen, SampleSizeScreen
@@ -135,7 +137,7 @@ def build_source(v: dict[str, str]) -> Source:
 
 
 #: one of each plan list, for titles ("Add hypothesis", not "Add hypothese")
-SINGULAR = {"sources": "source", "objectives": "objective", "hypotheses": "hypothesis"}
+SINGULAR = {"sources": N_("source"), "objectives": N_("objective"), "hypotheses": N_("hypothesis")}
 
 
 def singular(section: str) -> str:
@@ -225,44 +227,44 @@ def _options(values: tuple[str, ...], labels: dict[str, str] | None = None) -> t
 
 
 SOURCE_FIELDS = [
-    FormField("id", "ID", placeholder="S7", help="unique, e.g. S7"),
-    FormField("title", "Title"),
-    FormField("publisher", "Publisher"),
-    FormField("url", "URL or location"),
-    FormField("accessed", "Date accessed", placeholder="YYYY-MM-DD"),
-    FormField("kind", "Kind", "select", _options(SOURCE_KINDS)),
-    FormField("reliability", "Reliability", "select", _options(RELIABILITIES)),
-    FormField("reliability_reason", "Why this reliability"),
-    FormField("findings", "Key findings", "area", help="one a line; optional themes after |"),
-    FormField("tags", "Themes", placeholder="market size, regions", help="comma-separated"),
+    FormField("id", N_("ID"), placeholder="S7", help=N_("unique, e.g. S7")),
+    FormField("title", N_("Title")),
+    FormField("publisher", N_("Publisher")),
+    FormField("url", N_("URL or location")),
+    FormField("accessed", N_("Date accessed"), placeholder="YYYY-MM-DD"),
+    FormField("kind", N_("Kind"), "select", _options(SOURCE_KINDS)),
+    FormField("reliability", N_("Reliability"), "select", _options(RELIABILITIES)),
+    FormField("reliability_reason", N_("Why this reliability")),
+    FormField("findings", N_("Key findings"), "area", help=N_("one a line; optional themes after |")),
+    FormField("tags", N_("Themes"), placeholder="market size, regions", help=N_("comma-separated")),
 ]
-OBJECTIVE_FIELDS = [FormField("id", "ID", placeholder="O4"), FormField("text", "Objective")]
+OBJECTIVE_FIELDS = [FormField("id", N_("ID"), placeholder="O4"), FormField("text", N_("Objective"))]
 BACKGROUND_FIELDS = [
-    FormField("context", "Background / business context", "area"),
-    FormField("decision", "Decision the study supports", "area"),
+    FormField("context", N_("Background / business context"), "area"),
+    FormField("decision", N_("Decision the study supports"), "area"),
 ]
 METHOD_FIELDS = [
-    FormField("approach", "Approach", "select", _options(APPROACHES)),
-    FormField("modes", "Collection modes", placeholder="capi, cawi", help=", ".join(COLLECTION_MODES)),
-    FormField("target_population", "Target population"),
-    FormField("population_size", "Population size N", help="for the finite-population correction"),
-    FormField("sampling", "Sampling method"),
-    FormField("sample_size", "Planned sample size"),
-    FormField("timeline", "Timeline", "area", help="step | start | end, one a line"),
-    FormField("tools", "Tools", "area", help="tool | why it was chosen, one a line"),
+    FormField("approach", N_("Approach"), "select", _options(APPROACHES)),
+    FormField("modes", N_("Collection modes"), placeholder="capi, cawi", help=", ".join(COLLECTION_MODES)),
+    FormField("target_population", N_("Target population")),
+    FormField("population_size", N_("Population size N"), help=N_("for the finite-population correction")),
+    FormField("sampling", N_("Sampling method")),
+    FormField("sample_size", N_("Planned sample size")),
+    FormField("timeline", N_("Timeline"), "area", help=N_("step | start | end, one a line")),
+    FormField("tools", N_("Tools"), "area", help=N_("tool | why it was chosen, one a line")),
 ]
 FORMAT_FIELDS = [
-    FormField("template", "Report template"),
-    FormField("sections", "Sections", "area", help="one a line"),
+    FormField("template", N_("Report template")),
+    FormField("sections", N_("Sections"), "area", help=N_("one a line")),
 ]
 STATUS_FIELDS = [
-    FormField("status", "New status", "select", _options(REPORT_STATUSES)),
-    FormField("by", "By whom"),
-    FormField("on", "On", placeholder="YYYY-MM-DD"),
-    FormField("note", "Note"),
+    FormField("status", N_("New status"), "select", _options(REPORT_STATUSES)),
+    FormField("by", N_("By whom")),
+    FormField("on", N_("On"), placeholder="YYYY-MM-DD"),
+    FormField("note", N_("Note")),
 ]
 ANALYSIS_FIELDS = [
-    FormField("yaml", "Banners and planned tables (YAML)", "area", help="checked before it is saved"),
+    FormField("yaml", N_("Banners and planned tables (YAML)"), "area", help=N_("checked before it is saved")),
 ]
 
 
@@ -270,35 +272,47 @@ def hypothesis_fields(objectives: list[tuple[str, str]]) -> list[FormField]:
     """The hypothesis form; `objectives` are (id, text), so the picker says what each objective is."""
     choices = tuple((f"{oid} — {fit(text, 48).rstrip()}" if text else oid, oid) for oid, text in objectives)
     return [
-        FormField("id", "ID", placeholder="H7"),
-        FormField("statement", "Statement"),
-        FormField("objective", "Objective it serves", "select", choices),
-        FormField("test", "Test", "select", tuple((TEST_LABELS[t], t.value) for t in TestKind)),
-        FormField("outcome", "Outcome variable", placeholder="u1_freq, b4_sat_taste, a2_aided_1"),
-        FormField("codes", "Codes counted", placeholder="1, 2, 3", help="for proportions and shares"),
-        FormField("by", "By variable", placeholder="s3", help="groups by its codes; 2nd variable of a correlation"),
-        FormField("groups", "Groups", "area", help="label | expression, one a line, e.g. Under 30 | s2 < 30"),
-        FormField("subset", "Base (subset)", placeholder="s5 = 1"),
-        FormField("expected", "Expected direction", "select", _options(DIRECTIONS)),
-        FormField("alpha", "Significance level α"),
-        FormField("threshold", "Threshold (share tests)", placeholder="0.3"),
+        FormField("id", N_("ID"), placeholder="H7"),
+        FormField("statement", N_("Statement")),
+        FormField("objective", N_("Objective it serves"), "select", choices),
+        FormField("test", N_("Test"), "select", tuple((TEST_LABELS[t], t.value) for t in TestKind)),
+        FormField("outcome", N_("Outcome variable"), placeholder="u1_freq, b4_sat_taste, a2_aided_1"),
+        FormField("codes", N_("Codes counted"), placeholder="1, 2, 3", help=N_("for proportions and shares")),
+        FormField(
+            "by", N_("By variable"), placeholder="s3", help=N_("groups by its codes; 2nd variable of a correlation")
+        ),
+        FormField("groups", N_("Groups"), "area", help=N_("label | expression, one a line, e.g. Under 30 | s2 < 30")),
+        FormField("subset", N_("Base (subset)"), placeholder="s5 = 1"),
+        FormField("expected", N_("Expected direction"), "select", _options(DIRECTIONS)),
+        FormField("alpha", N_("Significance level α")),
+        FormField("threshold", N_("Threshold (share tests)"), placeholder="0.3"),
     ]
 
 
 class PlanScreen(Screen[None]):
     BINDINGS = [
-        Binding("a", "add", "Add", id="plan.add", tooltip="Add a source, objective or hypothesis (on its tab)"),
-        Binding("e", "edit", "Edit", id="plan.edit", tooltip="Edit the selected row (Enter works too)"),
-        Binding("x", "delete", "Delete", id="plan.delete", tooltip="Remove the selected row after asking"),
-        Binding("b", "background", "Background", id="plan.background", tooltip="Background and business decision"),
-        Binding("m", "method", "Method", id="plan.method", tooltip="Approach, mode, population, sample, tools"),
-        Binding("f", "report_format", "Format", id="plan.format", tooltip="Report template and its sections"),
-        Binding("s", "status", "Approval", id="plan.status", tooltip="Change the report format's approval status"),
-        Binding("p", "analysis", "Analysis plan", id="plan.analysis", tooltip="Edit banners and planned tables"),
-        Binding("n", "sample_size", "Sample size", id="plan.samplesize", tooltip="Margin of error ⇄ sample size"),
-        Binding("]", "tab(1)", "Next tab", id="plan.next_tab", tooltip="Show the next tab of the plan"),
-        Binding("[", "tab(-1)", "Prev tab", id="plan.prev_tab", tooltip="Show the previous tab of the plan"),
-        Binding("r", "refresh", "Reload", id="plan.reload", tooltip="Read study.yaml and the instruments again"),
+        Binding("a", "add", N_("Add"), id="plan.add", tooltip=N_("Add a source, objective or hypothesis (on its tab)")),
+        Binding("e", "edit", N_("Edit"), id="plan.edit", tooltip=N_("Edit the selected row (Enter works too)")),
+        Binding("x", "delete", N_("Delete"), id="plan.delete", tooltip=N_("Remove the selected row after asking")),
+        Binding(
+            "b", "background", N_("Background"), id="plan.background", tooltip=N_("Background and business decision")
+        ),
+        Binding("m", "method", N_("Method"), id="plan.method", tooltip=N_("Approach, mode, population, sample, tools")),
+        Binding("f", "report_format", N_("Format"), id="plan.format", tooltip=N_("Report template and its sections")),
+        Binding(
+            "s", "status", N_("Approval"), id="plan.status", tooltip=N_("Change the report format's approval status")
+        ),
+        Binding(
+            "p", "analysis", N_("Analysis plan"), id="plan.analysis", tooltip=N_("Edit banners and planned tables")
+        ),
+        Binding(
+            "n", "sample_size", N_("Sample size"), id="plan.samplesize", tooltip=N_("Margin of error ⇄ sample size")
+        ),
+        Binding("]", "tab(1)", N_("Next tab"), id="plan.next_tab", tooltip=N_("Show the next tab of the plan")),
+        Binding("[", "tab(-1)", N_("Prev tab"), id="plan.prev_tab", tooltip=N_("Show the previous tab of the plan")),
+        Binding(
+            "r", "refresh", N_("Reload"), id="plan.reload", tooltip=N_("Read study.yaml and the instruments again")
+        ),
     ]
 
     def __init__(self) -> None:
@@ -309,15 +323,15 @@ class PlanScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with TabbedContent(id="plan-tabs", initial="overview"):
-            with TabPane("Overview", id="overview"), VerticalScroll(id="plan-overview-scroll"):
-                yield Static("Loading the plan…", id="plan-overview")
-            with TabPane("Sources", id="sources"):
+            with TabPane(_("Overview"), id="overview"), VerticalScroll(id="plan-overview-scroll"):
+                yield Static(_("Loading the plan…"), id="plan-overview")
+            with TabPane(_("Sources"), id="sources"):
                 yield DataTable(id="plan-sources", cursor_type="row", zebra_stripes=True)
-            with TabPane("Objectives", id="objectives"):
+            with TabPane(_("Objectives"), id="objectives"):
                 yield DataTable(id="plan-objectives", cursor_type="row", zebra_stripes=True)
-            with TabPane("Hypotheses", id="hypotheses"):
+            with TabPane(_("Hypotheses"), id="hypotheses"):
                 yield DataTable(id="plan-hypotheses", cursor_type="row", zebra_stripes=True)
-            with TabPane("Analysis plan", id="analysis"), VerticalScroll():
+            with TabPane(_("Analysis plan"), id="analysis"), VerticalScroll():
                 yield Static("", id="plan-banners")
                 yield DataTable(id="plan-tables", cursor_type="row", zebra_stripes=True)
         yield Static("", id="plan-problems")
@@ -350,7 +364,7 @@ class PlanScreen(Screen[None]):
             config, doc = self.store.load()
         except LoadError as exc:
             return PlanData(None, exc.problems)
-        instruments, _ = study.load_instruments()
+        instruments, _skip = study.load_instruments()
         return PlanData(config, check_plan(config, instruments.values(), doc))
 
     @work(thread=True, exclusive=True, group="plan")
@@ -370,7 +384,7 @@ class PlanScreen(Screen[None]):
         self.post_message(PlanLoaded(self._read(), saved=what))
 
     def on_plan_save_failed(self, message: PlanSaveFailed) -> None:
-        self.notify(message.error, title="Not saved — study.yaml is unchanged", severity="error", timeout=10)
+        self.notify(message.error, title=_("Not saved — study.yaml is unchanged"), severity="error", timeout=10)
 
     def on_plan_loaded(self, message: PlanLoaded) -> None:
         self.data = message.data
@@ -378,7 +392,7 @@ class PlanScreen(Screen[None]):
             self.app.study.config = message.data.config  # type: ignore[attr-defined]
         self._show()
         if message.saved:
-            self.notify(f"Saved {message.saved} to study.yaml", timeout=3)
+            self.notify(_("Saved {saved} to study.yaml").format(saved=message.saved), timeout=3)
 
     # -- showing -------------------------------------------------------------------------------------
     def _show(self) -> None:
@@ -433,13 +447,13 @@ class PlanScreen(Screen[None]):
             ],
         )
         plan = config.analysis_plan
-        banners = Text("Banners: ", style="bold")
+        banners = Text(_("Banners: "), style="bold")
         for b in plan.banners:
             groups = ", ".join(g.label for g in b.groups)
             banners.append(f"\n  {b.id}", style="bold")
             banners.append(f"  {b.label}  ({b.variable or groups})")
         if not plan.banners:
-            banners.append("none yet (p to edit the analysis plan)")
+            banners.append(_("none yet (p to edit the analysis plan)"))
         self.query_one("#plan-banners", Static).update(banners)
         self._fill(
             "#plan-tables",
@@ -473,33 +487,41 @@ class PlanScreen(Screen[None]):
 
     def _overview(self, config: StudyConfig) -> None:
         text = Text()
-        text.append("Background\n", style="bold underline")
+        text.append(_("Background\n"), style="bold underline")
         text.append((config.background.context or config.description or "(not written yet — press b)") + "\n")
-        text.append("Decision: ", style="bold")
+        text.append(_("Decision: "), style="bold")
         text.append((config.background.decision or "(not stated yet)") + "\n\n")
         m = config.method
-        text.append("Method", style="bold underline")
-        text.append("  (m to edit, n for the sample-size helper)\n")
+        text.append(_("Method"), style="bold underline")
+        text.append(_("  (m to edit, n for the sample-size helper)\n"))
         modes = ", ".join(COLLECTION_MODES.get(x, x) for x in m.modes) or "—"
-        text.append(f"{m.approach}; {modes}\nPopulation: {m.target_population or '—'}\n")
-        text.append(f"Sampling: {m.sampling or '—'}\n")
+        text.append(
+            _("{approach}; {modes}\nPopulation: {v2}\n").format(
+                approach=m.approach, modes=modes, v2=m.target_population or "—"
+            )
+        )
+        text.append(_("Sampling: {v0}\n").format(v0=m.sampling or "—"))
         if m.sample_size:
             population = m.population_size if m.population_size and m.population_size >= m.sample_size else None
             margin = margin_for_sample_size(m.sample_size, 0.95, 0.5, population)
-            text.append(f"Sample: n = {m.sample_size} (±{margin * 100:.1f} points at 95%)\n")
+            text.append(
+                _("Sample: n = {sample_size} (±{v1:.1f} points at 95%)\n").format(
+                    sample_size=m.sample_size, v1=margin * 100
+                )
+            )
         else:
-            text.append("Sample: — \n")
+            text.append(_("Sample: — \n"))
         for tool in m.tools:
             text.append(f"  • {tool.name}", style="bold")
             text.append(f" — {tool.reason}\n" if tool.reason else "\n")
         rf = config.report_format
-        text.append("\nReport format", style="bold underline")
-        text.append("  (f to edit, s to change its status)\n")
+        text.append(_("\nReport format"), style="bold underline")
+        text.append(_("  (f to edit, s to change its status)\n"))
         style = "bold green" if rf.approved else "bold yellow"
         text.append(f"{rf.template or '(no template chosen)'} — ")
         text.append(rf.status.replace("_", " ").upper(), style=style)
         if rf.approved:
-            text.append(f" by {rf.approved_by or '?'} on {_date_text(rf.approved_on) or '?'}")
+            text.append(_(" by {v0} on {v1}").format(v0=rf.approved_by or "?", v1=_date_text(rf.approved_on) or "?"))
         text.append("\n")
         for change in rf.history:
             text.append(f"  {change.on.isoformat()}  {change.status.replace('_', ' '):<18} {change.by}")
@@ -507,7 +529,7 @@ class PlanScreen(Screen[None]):
         self.query_one("#plan-overview", Static).update(text)
 
     def _problems(self, problems: list[Problem]) -> None:
-        self.query_one("#plan-problems", Static).update(problems_text(problems, "plan check: no problems"))
+        self.query_one("#plan-problems", Static).update(problems_text(problems, _("plan check: no problems")))
 
     # -- actions -------------------------------------------------------------------------------------
     def action_tab(self, step: int) -> None:
@@ -532,7 +554,7 @@ class PlanScreen(Screen[None]):
         if tab == "analysis":
             self.action_analysis()
             return None
-        self.notify("Go to the Sources, Objectives or Hypotheses tab ( ] ) to add or edit rows", timeout=4)
+        self.notify(_("Go to the Sources, Objectives or Hypotheses tab ( ] ) to add or edit rows"), timeout=4)
         return None
 
     def action_add(self) -> None:
@@ -545,7 +567,7 @@ class PlanScreen(Screen[None]):
         if section:
             item_id = self._selected(f"#plan-{section}")
             if item_id is None:
-                self.notify("Nothing to edit yet: press a to add", timeout=3)
+                self.notify(_("Nothing to edit yet: press a to add"), timeout=3)
                 return
             self._open_item(section, item_id)
 
@@ -558,7 +580,7 @@ class PlanScreen(Screen[None]):
 
     def _open_item(self, section: str, item_id: str | None) -> None:
         config = self.config
-        title = ("Edit " if item_id else "Add ") + singular(section)
+        title = (_("Edit {what}") if item_id else _("Add {what}")).format(what=_(singular(section)))
         items: dict[str, Any] = {i.id: i for i in getattr(config, section)}
         current = items.get(item_id) if item_id else None
         if section == "sources":
@@ -579,10 +601,19 @@ class PlanScreen(Screen[None]):
         else:
             objective_ids = [o.id for o in config.objectives]
             if not objective_ids:
-                self.notify("Add an objective first: every hypothesis serves one", severity="warning", timeout=4)
+                self.notify(_("Add an objective first: every hypothesis serves one"), severity="warning", timeout=4)
                 return
             fields = hypothesis_fields([(o.id, o.text) for o in config.objectives])
-            build = build_hypothesis
+            instruments = list(self.app.study.load_instruments()[0].values())  # type: ignore[attr-defined]
+
+            def build(v: dict[str, str]) -> Hypothesis:
+                """Refuse what `survey-tui check` would refuse later, each problem at its field."""
+                hypothesis = build_hypothesis(v)
+                problems = check_hypothesis(hypothesis, instruments, objective_ids)
+                if problems:
+                    raise LoadError(problems)
+                return hypothesis
+
             values = (
                 hypothesis_values(current)
                 if current
@@ -598,7 +629,7 @@ class PlanScreen(Screen[None]):
         def saved(item: Any) -> None:
             if item is not None:
                 self.save(
-                    f"{singular(section)} {item.id}", lambda store: store.upsert(section, item, replace_id=item_id)
+                    f"{_(singular(section))} {item.id}", lambda store: store.upsert(section, item, replace_id=item_id)
                 )
 
         self.app.push_screen(FormScreen(title, fields, values, build), saved)
@@ -615,7 +646,10 @@ class PlanScreen(Screen[None]):
             if yes:
                 self.save(f"(removed {item_id})", lambda store: store.remove(section, item_id))
 
-        self.app.push_screen(ConfirmScreen(f"Remove {singular(section)} {item_id} from study.yaml?"), answered)
+        self.app.push_screen(
+            ConfirmScreen(_("Remove {what} {id} from study.yaml?").format(what=_(singular(section)), id=item_id)),
+            answered,
+        )
 
     def _edit_part(
         self,
@@ -635,14 +669,14 @@ class PlanScreen(Screen[None]):
         bg = self.config.background
         self._edit_part(
             "background",
-            "Background",
+            _("Background"),
             BACKGROUND_FIELDS,
             {"context": bg.context, "decision": bg.decision},
             lambda v: Background(context=v["context"].strip(), decision=v["decision"].strip()),
         )
 
     def action_method(self) -> None:
-        self._edit_part("method", "Method and tools", METHOD_FIELDS, method_values(self.config.method), build_method)
+        self._edit_part("method", _("Method and tools"), METHOD_FIELDS, method_values(self.config.method), build_method)
 
     def action_report_format(self) -> None:
         rf = self.config.report_format
@@ -652,7 +686,7 @@ class PlanScreen(Screen[None]):
 
         self._edit_part(
             "report_format",
-            "Report format",
+            _("Report format"),
             FORMAT_FIELDS,
             {"template": rf.template, "sections": "\n".join(rf.sections)},
             build,
@@ -680,7 +714,15 @@ class PlanScreen(Screen[None]):
                 )
 
         values = {"status": rf.status, "on": date.today().isoformat()}
-        self.app.push_screen(FormScreen(f"Report format status (now {rf.status})", STATUS_FIELDS, values, build), saved)
+        self.app.push_screen(
+            FormScreen(
+                _("Report format status (now {status})").format(status=_(rf.status.replace("_", " "))),
+                STATUS_FIELDS,
+                values,
+                build,
+            ),
+            saved,
+        )
 
     def action_analysis(self) -> None:
         current = (
@@ -698,7 +740,7 @@ class PlanScreen(Screen[None]):
                 raise LoadError(problems)
             return AnalysisPlan.model_validate(doc.data)
 
-        self._edit_part("analysis_plan", "Analysis plan", ANALYSIS_FIELDS, {"yaml": current}, build)
+        self._edit_part("analysis_plan", _("Analysis plan"), ANALYSIS_FIELDS, {"yaml": current}, build)
 
     def action_sample_size(self) -> None:
         m = self.config.method

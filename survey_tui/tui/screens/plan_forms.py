@@ -21,6 +21,7 @@ from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from survey_tui.core.plan.model import margin_for_sample_size, sample_size_for_margin
 from survey_tui.core.problems import LoadError
+from survey_tui.i18n import N_, _
 
 FieldKind = Literal["text", "select", "area"]
 
@@ -45,16 +46,22 @@ class FormField:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def error_text(exc: Exception) -> str:
-    """A validation failure in one or a few plain lines."""
+def error_text(exc: Exception, labels: dict[str, str] | None = None) -> str:
+    """A validation failure in one or a few plain lines, each starting with the form field it is about."""
+    labels = labels or {}
     if isinstance(exc, ValidationError):
         lines = []
         for err in exc.errors(include_url=False):
             where = ".".join(str(k) for k in err["loc"] if "[" not in str(k))
+            where = labels.get(where, where)
             lines.append(f"{where}: {err['msg'].removeprefix('Value error, ')}" if where else err["msg"])
         return "\n".join(lines)
     if isinstance(exc, LoadError):
-        return "\n".join(str(p) for p in exc.problems)
+        return "\n".join(
+            # a problem about a field of this form starts with its label; others keep their file and line
+            f"{labels[p.where]}: {p.message}" + (f" ({p.hint})" if p.hint else "") if p.where in labels else str(p)
+            for p in exc.problems
+        )
     return str(exc)
 
 
@@ -62,8 +69,10 @@ class FormScreen(ModalScreen[Any]):
     """A modal form: Tab / Shift+Tab between fields, Ctrl+S to save, Escape to cancel."""
 
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="plan.form.save", tooltip="Check the form and save it to study.yaml"),
-        Binding("escape", "cancel", "Cancel", id="plan.form.cancel", tooltip="Close the form without saving"),
+        Binding(
+            "ctrl+s", "save", N_("Save"), id="plan.form.save", tooltip=N_("Check the form and save it to study.yaml")
+        ),
+        Binding("escape", "cancel", N_("Cancel"), id="plan.form.cancel", tooltip=N_("Close the form without saving")),
     ]
 
     def __init__(
@@ -84,7 +93,7 @@ class FormScreen(ModalScreen[Any]):
             dialog.border_title = self.form_title
             with VerticalScroll(classes="plan-form"):
                 for f in self.fields:
-                    yield Label(f.label + (f"  [dim]{f.help}[/dim]" if f.help else ""), classes="plan-label")
+                    yield Label(_(f.label) + (f"  [dim]{_(f.help)}[/dim]" if f.help else ""), classes="plan-label")
                     value = self.values.get(f.name, "")
                     if f.kind == "select":
                         yield Select(
@@ -99,8 +108,8 @@ class FormScreen(ModalScreen[Any]):
                         yield Input(value, placeholder=example(f.placeholder), id=f"f-{f.name}")
             yield Static("", id="form-error")
             with Horizontal(classes="plan-buttons"):
-                yield Button("Save (Ctrl+S)", id="form-save", variant="primary")
-                yield Button("Cancel (Esc)", id="form-cancel")
+                yield Button(_("Save (Ctrl+S)"), id="form-save", variant="primary")
+                yield Button(_("Cancel (Esc)"), id="form-cancel")
 
     def on_mount(self) -> None:
         if self.fields:  # the first field, not the scrolling container around the fields
@@ -122,9 +131,27 @@ class FormScreen(ModalScreen[Any]):
         try:
             result = self.build(self.collect())
         except (ValueError, ValidationError, LoadError) as exc:
-            self.query_one("#form-error", Static).update(f"[b red]Not saved:[/] {error_text(exc)}")
+            error = self.query_one("#form-error", Static)
+            error.update(_("[b red]Not saved:[/] {v0}").format(v0=error_text(exc, self.labels())))
+            field = self.field_of(exc)
+            if field is not None:  # the cursor goes where the problem is, the message stays in view
+                self.query_one(f"#f-{field}").focus()
             return
         self.dismiss(result)
+
+    def labels(self) -> dict[str, str]:
+        return {f.name: _(f.label) for f in self.fields}
+
+    def field_of(self, exc: Exception) -> str | None:
+        """The first form field a failure names (a pydantic location or a Problem's `where`)."""
+        names = {f.name for f in self.fields}
+        if isinstance(exc, ValidationError):
+            located = [str(e["loc"][0]) for e in exc.errors() if e["loc"]]
+        elif isinstance(exc, LoadError):
+            located = [p.where or "" for p in exc.problems]
+        else:
+            located = [str(exc).split(":", 1)[0]]  # "codes: whole numbers ..." from the form's own parsing
+        return next((name for name in located if name in names), None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -147,8 +174,8 @@ class ConfirmScreen(ModalScreen[bool]):
     """Yes / no before something is removed."""
 
     BINDINGS = [
-        Binding("y", "answer(True)", "Yes", id="plan.confirm.yes", tooltip="Yes, do it"),
-        Binding("n,escape", "answer(False)", "No", id="plan.confirm.no", tooltip="No, keep it"),
+        Binding("y", "answer(True)", N_("Yes"), id="plan.confirm.yes", tooltip=N_("Yes, do it")),
+        Binding("n,escape", "answer(False)", N_("No"), id="plan.confirm.no", tooltip=N_("No, keep it")),
     ]
 
     def __init__(self, question: str) -> None:
@@ -158,7 +185,7 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="plan-dialog plan-confirm"):
             yield Static(self.question)
-            yield Static("[b]y[/b] yes   [b]n[/b] no")
+            yield Static(_("[b]y[/b] yes   [b]n[/b] no"))
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
@@ -180,9 +207,13 @@ class SampleSizeScreen(ModalScreen[int | None]):
 
     BINDINGS = [
         Binding(
-            "ctrl+s", "use", "Use n", id="plan.samplesize.use", tooltip="Save the n above as the planned sample size"
+            "ctrl+s",
+            "use",
+            N_("Use n"),
+            id="plan.samplesize.use",
+            tooltip=N_("Save the n above as the planned sample size"),
         ),
-        Binding("escape", "close", "Close", id="plan.samplesize.close", tooltip="Close the helper"),
+        Binding("escape", "close", N_("Close"), id="plan.samplesize.close", tooltip=N_("Close the helper")),
     ]
 
     def __init__(self, sample_size: int | None = None, population: int | None = None) -> None:
@@ -193,21 +224,21 @@ class SampleSizeScreen(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="plan-dialog") as dialog:
-            dialog.border_title = "Sample size (proportion, simple random sample)"
+            dialog.border_title = _("Sample size (proportion, simple random sample)")
             with VerticalScroll(classes="plan-form"):
-                yield Label("Confidence level", classes="plan-label")
+                yield Label(_("Confidence level"), classes="plan-label")
                 yield Select(list(CONFIDENCE_OPTIONS), value="0.95", allow_blank=False, id="ss-confidence")
-                yield Label("Expected proportion p  [dim]0.5 is the safest[/dim]", classes="plan-label")
+                yield Label(_("Expected proportion p  [dim]0.5 is the safest[/dim]"), classes="plan-label")
                 yield Input("0.5", id="ss-p")
-                yield Label("Population N  [dim]empty: very large (no correction)[/dim]", classes="plan-label")
+                yield Label(_("Population N  [dim]empty: very large (no correction)[/dim]"), classes="plan-label")
                 yield Input(str(self.initial_population or ""), id="ss-population")
-                yield Label("Margin of error ±%  → interviews needed", classes="plan-label")
+                yield Label(_("Margin of error ±%  → interviews needed"), classes="plan-label")
                 yield Input("5", id="ss-margin")
                 yield Static("", id="ss-n-result", classes="plan-result")
-                yield Label("Interviews n  → margin of error", classes="plan-label")
+                yield Label(_("Interviews n  → margin of error"), classes="plan-label")
                 yield Input(str(self.initial_n or 400), id="ss-n")
                 yield Static("", id="ss-margin-result", classes="plan-result")
-            yield Static("[b]Ctrl+S[/b] save the n above as the planned sample size   [b]Esc[/b] close")
+            yield Static(_("[b]Ctrl+S[/b] save the n above as the planned sample size   [b]Esc[/b] close"))
 
     def on_mount(self) -> None:
         self.query_one("#ss-margin", Input).focus()
@@ -227,7 +258,7 @@ class SampleSizeScreen(ModalScreen[int | None]):
             p = _number(self.query_one("#ss-p", Input).value)
             population = _number(self.query_one("#ss-population", Input).value, int)
         except ValueError:
-            n_out.update("[red]p and N must be numbers[/red]")
+            n_out.update(_("[red]p and N must be numbers[/red]"))
             m_out.update("")
             return
         p = 0.5 if p is None else p
@@ -236,17 +267,25 @@ class SampleSizeScreen(ModalScreen[int | None]):
             if margin is None:
                 raise ValueError("give a margin, e.g. 5 for ±5%")
             self.result_n = sample_size_for_margin(margin / 100, confidence, p, population)
-            n_out.update(f"n = [b]{self.result_n}[/b] interviews for ±{margin:g}% at {confidence:.0%}")
+            n_out.update(
+                _("n = [b]{result_n}[/b] interviews for ±{margin:g}% at {confidence:.0%}").format(
+                    result_n=self.result_n, margin=margin, confidence=confidence
+                )
+            )
         except ValueError as exc:
-            n_out.update(f"[red]{exc}[/red]")
+            n_out.update(_("[red]{exc}[/red]").format(exc=exc))
         try:
             n = _number(self.query_one("#ss-n", Input).value, int)
             if n is None:
                 raise ValueError("give a sample size")
             margin_n = margin_for_sample_size(n, confidence, p, population)
-            m_out.update(f"±[b]{margin_n * 100:.2f}[/b] percentage points with n = {n} at {confidence:.0%}")
+            m_out.update(
+                _("±[b]{v0:.2f}[/b] percentage points with n = {n} at {confidence:.0%}").format(
+                    v0=margin_n * 100, n=n, confidence=confidence
+                )
+            )
         except ValueError as exc:
-            m_out.update(f"[red]{exc}[/red]")
+            m_out.update(_("[red]{exc}[/red]").format(exc=exc))
 
     def action_use(self) -> None:
         self.dismiss(self.result_n)

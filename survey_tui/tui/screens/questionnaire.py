@@ -29,6 +29,7 @@ from survey_tui.core.instrument.model import Instrument, Question, label_text
 from survey_tui.core.interview.preview import PreviewSession
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.yamlfile import dump_yaml
+from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
 from survey_tui.tui.messages import Loaded, LoadFailed
 from survey_tui.tui.render import cells, fit, logic_feedback, problems_text
@@ -87,8 +88,8 @@ class ConfirmScreen(ModalScreen[bool]):
     """Yes / no with the consequences spelled out (delete, publish)."""
 
     BINDINGS = [
-        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
-        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+        Binding("y", "answer(True)", N_("Yes"), id="confirm.yes"),
+        Binding("n,escape", "answer(False)", N_("No"), id="confirm.no"),
     ]
 
     def __init__(self, title: str, body: str) -> None:
@@ -101,8 +102,8 @@ class ConfirmScreen(ModalScreen[bool]):
             with VerticalScroll(classes="builder-body"):
                 yield Static(self.body)
             with Horizontal(classes="builder-buttons"):
-                yield Button("Yes (y)", id="confirm-yes", variant="error")
-                yield Button("No (n)", id="confirm-no")
+                yield Button(_("Yes (y)"), id="confirm-yes", variant="error")
+                yield Button(_("No (n)"), id="confirm-no")
 
     def action_answer(self, value: bool) -> None:
         self.dismiss(value)
@@ -168,8 +169,8 @@ class QuestionForm(ModalScreen[dict[str, Any] | None]):
     """Every field of a question; labels side by side per language; logic checked as it is typed."""
 
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="builder.form.save", priority=True),
-        Binding("escape", "cancel", "Cancel", id="builder.form.cancel"),
+        Binding("ctrl+s", "save", N_("Save"), id="builder.form.save", priority=True),
+        Binding("escape", "cancel", N_("Cancel"), id="builder.form.cancel"),
     ]
 
     def __init__(self, draft: InstrumentDraft, name: str) -> None:
@@ -187,13 +188,13 @@ class QuestionForm(ModalScreen[dict[str, Any] | None]):
     def compose(self) -> ComposeResult:
         q, langs = self.q, self.langs
         with VerticalScroll(classes="builder-dialog builder-form"):
-            yield Label(Text(f"Question {self.name_before}", style="bold"))
+            yield Label(Text(_("Question {name_before}").format(name_before=self.name_before), style="bold"))
             with Horizontal(classes="form-row"):
-                yield Label("name", classes="form-key")
+                yield Label(_("name"), classes="form-key")
                 yield Input(str(q.get("name", "")), id="f-name")
-                yield Label("type", classes="form-key")
+                yield Label(_("type"), classes="form-key")
                 yield Select([(t, t) for t in TYPES], value=q.get("type", "single"), allow_blank=False, id="f-type")
-                yield Label("required", classes="form-key")
+                yield Label(_("required"), classes="form-key")
                 yield Select(
                     [("default", "default"), ("yes", "yes"), ("no", "no")],
                     value={True: "yes", False: "no"}.get(q.get("required"), "default"),  # type: ignore[arg-type]
@@ -213,31 +214,33 @@ class QuestionForm(ModalScreen[dict[str, Any] | None]):
             for key in LOGIC:
                 with Horizontal(classes="form-row"):
                     yield Label(key, classes="form-key")
-                    yield Input(str(q.get(key) or ""), id=f"f-{key}", placeholder="e.g. s2 >= 18 and selected(a2, 1)")
+                    yield Input(
+                        str(q.get(key) or ""), id=f"f-{key}", placeholder=_("e.g. s2 >= 18 and selected(a2, 1)")
+                    )
                 yield Static("", id=f"e-{key}", classes="form-error")
             with Horizontal(classes="form-row"):
-                yield Label("min", classes="form-key")
+                yield Label(_("min"), classes="form-key")
                 yield Input(_num(q.get("min")), id="f-min")
-                yield Label("max", classes="form-key")
+                yield Label(_("max"), classes="form-key")
                 yield Input(_num(q.get("max")), id="f-max")
-                yield Label("choice list", classes="form-key")
-                yield Input(self.list_name or "", id="f-list", placeholder="(inline choices)")
+                yield Label(_("choice list"), classes="form-key")
+                yield Input(self.list_name or "", id="f-list", placeholder=_("(inline choices)"))
             with Horizontal(classes="form-row"):
-                yield Label("decimals", classes="form-key")
+                yield Label(_("decimals"), classes="form-key")
                 yield Input(_num(q.get("decimals")), id="f-decimals", placeholder="0")
-                yield Label("max length", classes="form-key")
+                yield Label(_("max length"), classes="form-key")
                 yield Input(_num(q.get("max_length")), id="f-max_length", placeholder="2000")
-                yield Label("max selected", classes="form-key")
-                yield Input(_num(q.get("max_selected")), id="f-max_selected", placeholder="(any)")
+                yield Label(_("max selected"), classes="form-key")
+                yield Input(_num(q.get("max_selected")), id="f-max_selected", placeholder=_("(any)"))
             with Horizontal(classes="form-row"):
-                yield Label("randomize", classes="form-key")
+                yield Label(_("randomize"), classes="form-key")
                 yield Select(
                     [("no", "no"), ("yes", "yes")],
                     value="yes" if q.get("randomize") else "no",
                     allow_blank=False,
                     id="f-randomize",
                 )
-                yield Label("DK / refused", classes="form-key")
+                yield Label(_("DK / refused"), classes="form-key")
                 specials = q.get("special_codes")
                 options = [("study codes", "default"), ("not offered", "off")]
                 if isinstance(specials, dict):  # per-question codes written by hand: kept as they are
@@ -246,12 +249,12 @@ class QuestionForm(ModalScreen[dict[str, Any] | None]):
                 yield Select(options, value=current, allow_blank=False, id="f-special_codes")
             users = self.draft.list_users(self.list_name) if self.list_name else []
             shared = f" — shared list '{self.list_name}', used by {len(users)} question(s)" if self.list_name else ""
-            yield Label(f"choices: code | {' | '.join(langs)} | fixed/exclusive{shared}")
+            yield Label(_("choices: code | {v0} | fixed/exclusive{shared}").format(v0=" | ".join(langs), shared=shared))
             yield TextArea(choices_to_text(self.choices, langs), id="f-choices", classes="form-area")
-            yield Label(f"grid items: name | {' | '.join(langs)}")
+            yield Label(_("grid items: name | {v0}").format(v0=" | ".join(langs)))
             yield TextArea(items_to_text(q.get("items") or [], langs), id="f-items", classes="form-area")
             yield Static("", id="f-error", classes="form-error")
-            yield Label(Text("ctrl+s save · esc cancel", style="dim"))
+            yield Label(Text(_("ctrl+s save · esc cancel"), style="dim"))
 
     def on_mount(self) -> None:
         for key in LOGIC:
@@ -322,8 +325,8 @@ class SectionForm(ModalScreen[dict[str, Any] | None]):
     """A section's fields: name, label per language side by side, relevant checked as it is typed."""
 
     BINDINGS = [
-        Binding("ctrl+s", "save", "Save", id="builder.section.save", priority=True),
-        Binding("escape", "cancel", "Cancel", id="builder.section.cancel"),
+        Binding("ctrl+s", "save", N_("Save"), id="builder.section.save", priority=True),
+        Binding("escape", "cancel", N_("Cancel"), id="builder.section.cancel"),
     ]
 
     def __init__(self, draft: InstrumentDraft, index: int) -> None:
@@ -336,9 +339,11 @@ class SectionForm(ModalScreen[dict[str, Any] | None]):
         data, langs = self.data, self.langs
         count = len(self.draft.section(self.index).get("questions") or [])
         with VerticalScroll(classes="builder-dialog builder-form"):
-            yield Label(Text(f"Section {data.get('name')} ({count} question(s))", style="bold"))
+            yield Label(
+                Text(_("Section {v0} ({count} question(s))").format(v0=data.get("name"), count=count), style="bold")
+            )
             with Horizontal(classes="form-row"):
-                yield Label("name", classes="form-key")
+                yield Label(_("name"), classes="form-key")
                 yield Input(str(data.get("name", "")), id="s-name")
             with Horizontal(classes="form-row"):
                 yield Label("", classes="form-key")
@@ -346,12 +351,14 @@ class SectionForm(ModalScreen[dict[str, Any] | None]):
                     yield Label(Text(lang, style="bold"), classes="form-lang")
             labels = _labels_of(data.get("label"), langs)
             with Horizontal(classes="form-row"):
-                yield Label("label", classes="form-key")
+                yield Label(_("label"), classes="form-key")
                 for i, lang in enumerate(langs):
-                    yield Input(labels[lang], id=f"s-label-{i}", placeholder=f"label ({lang})")
+                    yield Input(labels[lang], id=f"s-label-{i}", placeholder=_("label ({lang})").format(lang=lang))
             with Horizontal(classes="form-row"):
-                yield Label("relevant", classes="form-key")
-                yield Input(str(data.get("relevant") or ""), id="s-relevant", placeholder="e.g. s5 = 1 (whole section)")
+                yield Label(_("relevant"), classes="form-key")
+                yield Input(
+                    str(data.get("relevant") or ""), id="s-relevant", placeholder=_("e.g. s5 = 1 (whole section)")
+                )
             yield Static("", id="e-relevant", classes="form-error")
             loop = data.get("loop") or {}
             yield Label(
@@ -376,7 +383,7 @@ class SectionForm(ModalScreen[dict[str, Any] | None]):
                 for i, lang in enumerate(langs):
                     yield Input(item[lang], id=f"s-loop-label-{i}", placeholder=f"e.g. Brand ({lang})")
             yield Static("", id="s-error", classes="form-error")
-            yield Label(Text("ctrl+s save · esc cancel", style="dim"))
+            yield Label(Text(_("ctrl+s save · esc cancel"), style="dim"))
 
     def on_mount(self) -> None:
         self.check(self.query_one("#s-relevant", Input).value)
@@ -399,7 +406,7 @@ class SectionForm(ModalScreen[dict[str, Any] | None]):
             "relevant": get("#s-relevant") or None,
         }
         if not values["name"]:
-            self.query_one("#s-error", Static).update(Text("a section needs a name", style="bold red"))
+            self.query_one("#s-error", Static).update(Text(_("a section needs a name"), style="bold red"))
             return
         loop: dict[str, Any] = {k: get(f"#s-loop-{k}") for k in ("over", "count", "choices", "max", "exclude")}
         loop["label"] = {lang: get(f"#s-loop-label-{i}") for i, lang in enumerate(self.langs)}
@@ -438,8 +445,10 @@ class TextScreen(ModalScreen[str | None]):
     """A long read: the version diff or the pilot report, with an action key."""
 
     BINDINGS = [
-        Binding("escape", "close", "Close", id="builder.text.close"),
-        Binding("R", "act('R')", "Revise", id="builder.text.revise", tooltip="Open the builder on the next draft"),
+        Binding("escape", "close", N_("Close"), id="builder.text.close"),
+        Binding(
+            "R", "act('R')", N_("Revise"), id="builder.text.revise", tooltip=N_("Open the builder on the next draft")
+        ),
     ]
 
     def __init__(self, title: str, markdown: str, actions: dict[str, str] | None = None) -> None:
@@ -473,23 +482,41 @@ class TextScreen(ModalScreen[str | None]):
 
 class QuestionnaireScreen(Screen[None]):
     BINDINGS = [
-        Binding("p", "preview", "Preview", id="builder.preview", tooltip="Run the draft without saving answers"),
-        Binding("P", "publish", "Publish", id="builder.publish", tooltip="Freeze the draft as the next version"),
-        Binding("a", "add", "Add", id="builder.add", tooltip="Add a question after the highlighted one"),
-        Binding("e", "edit", "Edit", id="builder.edit", tooltip="Edit every field of the highlighted question"),
-        Binding("v", "versions", "Versions", id="builder.versions", tooltip="What changed between versions"),
-        Binding("t", "pilot", "Pilot", id="builder.pilot", tooltip="Pilot report of the latest piloted version"),
-        Binding("d", "duplicate", "Duplicate", id="builder.duplicate", tooltip="Copy the question below itself"),
-        Binding("x,delete", "delete", "Delete", id="builder.delete", tooltip="Delete the question or empty section"),
-        Binding("s", "edit_section", "Section", id="builder.section.edit", tooltip="Edit the section's fields"),
-        Binding("S", "add_section", "Add section", id="builder.section.add", tooltip="Add a section after this one"),
-        Binding("i", "settings", "Settings", id="builder.settings", tooltip="Title, languages, special codes"),
-        Binding("T", "terminate", "Terminate", id="builder.terminate", tooltip="Screen-out and quota-full rules"),
-        Binding("ctrl+up,left_square_bracket", "move(-1)", "Up", id="builder.up", tooltip="Move the question up ([)"),
-        Binding("ctrl+down,right_square_bracket", "move(1)", "Down", id="builder.down", tooltip="Move it down (])"),
-        Binding("n", "new_instrument", "New", id="builder.new", tooltip="Start an instrument file", show=False),
-        Binding("l", "next_language", "Language", id="questionnaire.language", tooltip="Next study language"),
-        Binding("r", "refresh", "Reload", id="questionnaire.reload", tooltip="Read the instrument files again"),
+        Binding(
+            "p", "preview", N_("Preview"), id="builder.preview", tooltip=N_("Run the draft without saving answers")
+        ),
+        Binding(
+            "P", "publish", N_("Publish"), id="builder.publish", tooltip=N_("Freeze the draft as the next version")
+        ),
+        Binding("a", "add", N_("Add"), id="builder.add", tooltip=N_("Add a question after the highlighted one")),
+        Binding("e", "edit", N_("Edit"), id="builder.edit", tooltip=N_("Edit every field of the highlighted question")),
+        Binding("v", "versions", N_("Versions"), id="builder.versions", tooltip=N_("What changed between versions")),
+        Binding(
+            "t", "pilot", N_("Pilot"), id="builder.pilot", tooltip=N_("Pilot report of the latest piloted version")
+        ),
+        Binding(
+            "d", "duplicate", N_("Duplicate"), id="builder.duplicate", tooltip=N_("Copy the question below itself")
+        ),
+        Binding(
+            "x,delete", "delete", N_("Delete"), id="builder.delete", tooltip=N_("Delete the question or empty section")
+        ),
+        Binding("s", "edit_section", N_("Section"), id="builder.section.edit", tooltip=N_("Edit the section's fields")),
+        Binding(
+            "S", "add_section", N_("Add section"), id="builder.section.add", tooltip=N_("Add a section after this one")
+        ),
+        Binding("i", "settings", N_("Settings"), id="builder.settings", tooltip=N_("Title, languages, special codes")),
+        Binding(
+            "T", "terminate", N_("Terminate"), id="builder.terminate", tooltip=N_("Screen-out and quota-full rules")
+        ),
+        Binding(
+            "ctrl+up,left_square_bracket", "move(-1)", N_("Up"), id="builder.up", tooltip=N_("Move the question up ([)")
+        ),
+        Binding(
+            "ctrl+down,right_square_bracket", "move(1)", N_("Down"), id="builder.down", tooltip=N_("Move it down (])")
+        ),
+        Binding("n", "new_instrument", N_("New"), id="builder.new", tooltip=N_("Start an instrument file"), show=False),
+        Binding("l", "next_language", N_("Language"), id="questionnaire.language", tooltip=N_("Next study language")),
+        Binding("r", "refresh", N_("Reload"), id="questionnaire.reload", tooltip=N_("Read the instrument files again")),
     ]
 
     def __init__(self) -> None:
@@ -504,9 +531,9 @@ class QuestionnaireScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="questionnaire"):
-            yield Tree("Instruments", id="outline")
+            yield Tree(_("Instruments"), id="outline")
             with VerticalScroll(id="question-detail", classes="card"):
-                yield Static("Loading…", id="detail")
+                yield Static(_("Loading…"), id="detail")
         yield Static("", id="builder-status")
         yield Static("", id="problems")
         yield FittingFooter()
@@ -521,7 +548,7 @@ class QuestionnaireScreen(Screen[None]):
         return langs[self.language_index % len(langs)]
 
     def on_mount(self) -> None:
-        self.query_one("#question-detail").border_title = "Question"
+        self.query_one("#question-detail").border_title = _("Question")
         self.action_refresh()
 
     def action_refresh(self) -> None:
@@ -531,7 +558,7 @@ class QuestionnaireScreen(Screen[None]):
         self.language_index += 1
         if self.data is not None:
             self._outline(self.data)
-        self.notify(f"Language: {self.language}", timeout=2)
+        self.notify(_("Language: {language}").format(language=self.language), timeout=2)
 
     @work(thread=True, exclusive=True, group="questionnaire")
     def load(self) -> None:
@@ -553,7 +580,7 @@ class QuestionnaireScreen(Screen[None]):
             status = "  ".join(f"{d.instrument_id}: {d.status}" for d in self.data.drafts)
             self.query_one("#builder-status", Static).update(Text(status or "no instrument yet (n: new)", style="bold"))
         elif isinstance(message.data, tuple) and message.data and message.data[0] == "text":
-            _, title, body, actions = message.data
+            _skip, title, body, actions = message.data
             self.app.push_screen(TextScreen(title, body, actions), self._text_closed)
 
     # -- outline ---------------------------------------------------------------------------------
@@ -600,8 +627,10 @@ class QuestionnaireScreen(Screen[None]):
             self._detail(*target.data)
         else:
             self.query_one("#detail", Static).update(
-                "Choose a question or section in the outline (↑↓). a add · e edit · s section · S new section"
-                " · p preview"
+                _(
+                    "Choose a question or section in the outline (↑↓). a add · e edit · s section · S new section"
+                    " · p preview"
+                )
             )
         tree.focus()
 
@@ -612,7 +641,7 @@ class QuestionnaireScreen(Screen[None]):
         tree.scroll_to_node(node)
 
     def _problems(self, problems: list[Problem]) -> None:
-        self.query_one("#problems", Static).update(problems_text(problems, "check: no problems"))
+        self.query_one("#problems", Static).update(problems_text(problems, _("check: no problems")))
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
         if event.node.data and event.node.data[1]:
@@ -636,7 +665,7 @@ class QuestionnaireScreen(Screen[None]):
         for lang in langs:
             table.add_column(lang, ratio=1, overflow="fold")  # CJK has no spaces to wrap at: fold, never cut
         table.add_row("label", *_labels_of(data.get("label"), langs).values())
-        keys = Text("s edit · S add a section after it · x delete (empty sections only)", style="dim")
+        keys = Text(_("s edit · S add a section after it · x delete (empty sections only)"), style="dim")
         self.query_one("#detail", Static).update(Group(head, Text(""), table, Text(""), keys))
 
     def current_section(self) -> tuple[DraftInfo | None, int | None]:
@@ -685,7 +714,7 @@ class QuestionnaireScreen(Screen[None]):
         try:
             problems = info.draft.save()
         except (LoadError, OSError) as exc:
-            self.notify(f"not saved: {exc}", severity="error")
+            self.notify(_("not saved: {exc}").format(exc=exc), severity="error")
             return
         errors = [p for p in problems if p.severity == "error"]
         self.notify(message + (f" — {len(errors)} error(s) to fix before publishing" if errors else ""), timeout=4)
@@ -695,7 +724,7 @@ class QuestionnaireScreen(Screen[None]):
     def action_add(self) -> None:
         info, name = self.current()
         if info is None:
-            self.notify("choose an instrument in the outline first (n starts one)", severity="warning")
+            self.notify(_("choose an instrument in the outline first (n starts one)"), severity="warning")
             return
         draft = info.draft
         new_name, n = "q_new", 1
@@ -720,7 +749,7 @@ class QuestionnaireScreen(Screen[None]):
             return
         info, name = self.current()
         if info is None or name is None:
-            self.notify("highlight a question to edit", severity="warning")
+            self.notify(_("highlight a question to edit"), severity="warning")
             return
         self._open_form(info, name, created=False)
 
@@ -737,7 +766,7 @@ class QuestionnaireScreen(Screen[None]):
                 if named and choices and to_plain_list(info.draft.choice_list(named)) != choices:
                     info.draft.set_choices(named, choices)
             except EditError as exc:
-                self.notify(f"not saved: {exc}", severity="error", timeout=6)
+                self.notify(_("not saved: {exc}").format(exc=exc), severity="error", timeout=6)
                 if created:
                     info.draft.delete_question(name)
                 return
@@ -792,14 +821,14 @@ class QuestionnaireScreen(Screen[None]):
     def action_edit_section(self) -> None:
         info, index = self.current_section()
         if info is None or index is None:
-            self.notify("highlight a section (or one of its questions) to edit it", severity="warning")
+            self.notify(_("highlight a section (or one of its questions) to edit it"), severity="warning")
             return
         self._open_section_form(info, index, created=False)
 
     def action_add_section(self) -> None:
         info, index = self.current_section()
         if info is None:
-            self.notify("choose an instrument in the outline first (n starts one)", severity="warning")
+            self.notify(_("choose an instrument in the outline first (n starts one)"), severity="warning")
             return
         draft = info.draft
         try:
@@ -828,7 +857,7 @@ class QuestionnaireScreen(Screen[None]):
             try:
                 name = info.draft.update_section(index, values)
             except EditError as exc:
-                self.notify(f"not saved: {exc}", severity="error", timeout=6)
+                self.notify(_("not saved: {exc}").format(exc=exc), severity="error", timeout=6)
                 if created:
                     info.draft.delete_section(index)
                 return
@@ -851,11 +880,14 @@ class QuestionnaireScreen(Screen[None]):
         count = len(section.get("questions") or [])
         if count:
             self.notify(
-                f"section {name} still has {count} question(s): move ([ ]) or delete them first", severity="warning"
+                _("section {name} still has {count} question(s): move ([ ]) or delete them first").format(
+                    name=name, count=count
+                ),
+                severity="warning",
             )
             return
         if len(info.draft.sections) == 1:
-            self.notify("an instrument needs at least one section", severity="warning")
+            self.notify(_("an instrument needs at least one section"), severity="warning")
             return
 
         def done(yes: bool | None) -> None:
@@ -873,9 +905,9 @@ class QuestionnaireScreen(Screen[None]):
         self.app.push_screen(ConfirmScreen("Delete section", body), done)
 
     def _instrument_info(self) -> DraftInfo | None:
-        info, _ = self.current_section()
+        info, _skip = self.current_section()
         if info is None:
-            self.notify("choose an instrument in the outline first (n starts one)", severity="warning")
+            self.notify(_("choose an instrument in the outline first (n starts one)"), severity="warning")
         return info
 
     def action_settings(self) -> None:
@@ -902,7 +934,7 @@ class QuestionnaireScreen(Screen[None]):
 
     def action_new_instrument(self) -> None:
         if self.data and self.data.drafts:
-            self.notify("this study already has an instrument; edit it here", severity="information")
+            self.notify(_("this study already has an instrument; edit it here"), severity="information")
             return
         from survey_tui.core.yamlfile import write_text_atomic
 
@@ -918,7 +950,7 @@ class QuestionnaireScreen(Screen[None]):
             }
         )
         write_text_atomic(path, text)
-        self.notify(f"started {self.study.relative(path)}")
+        self.notify(_("started {v0}").format(v0=self.study.relative(path)))
         self.load()
 
     # -- preview, publish, versions, pilot --------------------------------------------------------
@@ -928,10 +960,13 @@ class QuestionnaireScreen(Screen[None]):
             return
         if info.instrument is None:
             errors = [p for p in info.problems if p.severity == "error"]
-            self.notify(f"fix {len(errors)} error(s) first: {errors[0] if errors else ''}", severity="error")
+            self.notify(
+                _("fix {v0} error(s) first: {v1}").format(v0=len(errors), v1=errors[0] if errors else ""),
+                severity="error",
+            )
             return
         if not info.instrument.questions:
-            self.notify("the draft has no questions yet", severity="warning")
+            self.notify(_("the draft has no questions yet"), severity="warning")
             return
         from survey_tui.tui.screens.interview import InterviewScreen
 
@@ -942,19 +977,28 @@ class QuestionnaireScreen(Screen[None]):
         start = start if start is not None and start in {q.name for q in info.instrument.questions} else None
         session = PreviewSession.open(info.instrument, self.language, start_at=start)
         if start is not None and session.stopped_at is None and session.engine.path:
-            self.notify(f"{len(session.engine.path)} earlier answers filled in by a quick path; PgUp changes them")
+            self.notify(
+                _("{v0} earlier answers filled in by a quick path; PgUp changes them").format(
+                    v0=len(session.engine.path)
+                )
+            )
         elif start is not None and session.stopped_at is not None:
             self.notify(
-                f"no quick path reaches {start}: the preview starts at {session.stopped_at}", severity="warning"
+                _("no quick path reaches {start}: the preview starts at {stopped_at}").format(
+                    start=start, stopped_at=session.stopped_at
+                ),
+                severity="warning",
             )
         self.app.push_screen(InterviewScreen(session))
 
     def action_publish(self) -> None:
-        info, _ = self.current()
+        info, _skip = self.current()
         if info is None:
             return
         # checks and the version diff take seconds on a large instrument: say at once that it is working
-        self.notify(f"Checking {info.instrument_id} against its last version…", timeout=3)
+        self.notify(
+            _("Checking {instrument_id} against its last version…").format(instrument_id=info.instrument_id), timeout=3
+        )
         self.publish_check(info)
 
     @work(thread=True, exclusive=True, group="builder-publish")
@@ -989,7 +1033,7 @@ class QuestionnaireScreen(Screen[None]):
     def _confirm_publish(self, info: DraftInfo, body: str, allow: bool) -> None:
         def done(yes: bool | None) -> None:
             if yes:
-                self.notify(f"Publishing {info.instrument_id}…", timeout=3)
+                self.notify(_("Publishing {instrument_id}…").format(instrument_id=info.instrument_id), timeout=3)
                 self.do_publish(info, allow)
 
         self.app.push_screen(ConfirmScreen("Publish", body), done)
@@ -1007,7 +1051,7 @@ class QuestionnaireScreen(Screen[None]):
         self.load()
 
     def action_versions(self) -> None:
-        info, _ = self.current()
+        info, _skip = self.current()
         if info is not None:
             self.versions_view(info.instrument_id)
 
@@ -1058,9 +1102,11 @@ class QuestionnaireScreen(Screen[None]):
 
     def _text_closed(self, key: str | None) -> None:
         if key == "R":
-            info, _ = self.current()
+            info, _skip = self.current()
             status = info.status if info else ""
-            self.notify(f"Revising: edits go to the {status or 'draft'}; publish (P) when ready", timeout=6)
+            self.notify(
+                _("Revising: edits go to the {v0}; publish (P) when ready").format(v0=status or "draft"), timeout=6
+            )
             self.query_one("#outline", Tree).focus()
 
 

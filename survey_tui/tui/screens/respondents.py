@@ -22,18 +22,31 @@ from textual.widgets import Button, DataTable, Header, Input, Label, OptionList,
 
 from survey_tui.core.fieldwork import respondents as resp
 from survey_tui.core.fieldwork.quotas import cell_key, quota_counts
+from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
+from survey_tui.tui.localize import respondent_status, study_language
 from survey_tui.tui.messages import Loaded, LoadFailed
 
 PAGE_SIZE = 50
-COLUMNS = ("ID", "Status", "Interviewer", "Eligible", "Attempts", "Appointment", "Name", "Phone", "Gender", "Age")
-GENDER = {1: "男", 2: "女", 3: "其他"}
-ELIGIBILITY = (("eligible / 符合", "yes"), ("not eligible / 不符合", "no"))
+COLUMNS = (
+    N_("ID"),
+    N_("Status"),
+    N_("Interviewer"),
+    N_("Eligible"),
+    N_("Attempts"),
+    N_("Appointment"),
+    N_("Name"),
+    N_("Phone"),
+    N_("Gender"),
+    N_("Age"),
+)
+GENDER = {1: N_("male"), 2: N_("female"), 3: N_("other")}
+ELIGIBILITY = ((N_("eligible"), "yes"), (N_("not eligible"), "no"))
 
 
 def status_label(status: str) -> str:
-    zh, en = resp.STATUS_LABELS.get(status, (status, status))
-    return f"{zh} {en}"
+    """The status in the interface language (the core keeps both: Chinese and English)."""
+    return respondent_status(status)
 
 
 class StartInterview(Message):
@@ -53,7 +66,7 @@ class Acted:
 class PickScreen(ModalScreen[tuple[str, str] | None]):
     """Pick one option and add a note: status changes and contact attempts."""
 
-    BINDINGS = [Binding("escape", "dismiss_none", "Cancel")]
+    BINDINGS = [Binding("escape", "dismiss_none", N_("Cancel"))]
 
     def __init__(self, title: str, options: list[tuple[str, str]]) -> None:
         super().__init__()
@@ -64,8 +77,8 @@ class PickScreen(ModalScreen[tuple[str, str] | None]):
         with Vertical(classes="respondents-modal"):
             yield Label(self.title_text)
             yield OptionList(*[label for _, label in self.options], id="pick-options")
-            yield Input(placeholder="note (optional) / 備註", id="pick-note")
-            yield Label("↑↓ choose · enter confirm · esc cancel", classes="dim")
+            yield Input(placeholder=_("note (optional)"), id="pick-note")
+            yield Label(_("↑↓ choose · enter confirm · esc cancel"), classes="dim")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         note = self.query_one("#pick-note", Input).value
@@ -78,7 +91,7 @@ class PickScreen(ModalScreen[tuple[str, str] | None]):
 class AskScreen(ModalScreen[str | None]):
     """One line of text: an appointment time, an interviewer's name."""
 
-    BINDINGS = [Binding("escape", "dismiss_none", "Cancel")]
+    BINDINGS = [Binding("escape", "dismiss_none", N_("Cancel"))]
 
     def __init__(self, title: str, placeholder: str, value: str = "") -> None:
         super().__init__()
@@ -88,7 +101,7 @@ class AskScreen(ModalScreen[str | None]):
         with Vertical(classes="respondents-modal"):
             yield Label(self.title_text)
             yield Input(value=self.value, placeholder=self.placeholder, id="ask-input")
-            yield Label("enter confirm · esc cancel", classes="dim")
+            yield Label(_("enter confirm · esc cancel"), classes="dim")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value.strip())
@@ -100,7 +113,7 @@ class AskScreen(ModalScreen[str | None]):
 class WithdrawScreen(ModalScreen[bool | None]):
     """Withdrawal erases contact data; the user chooses what happens to the anonymous answers."""
 
-    BINDINGS = [Binding("escape", "dismiss_none", "Cancel")]
+    BINDINGS = [Binding("escape", "dismiss_none", N_("Cancel"))]
 
     def __init__(self, respondent_id: str) -> None:
         super().__init__()
@@ -109,12 +122,14 @@ class WithdrawScreen(ModalScreen[bool | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="respondents-modal"):
             yield Label(
-                f"{self.respondent_id} withdraws consent / 撤回同意\n"
-                "Their name, phone, e-mail, address and notes are erased and the erasure logged."
+                _(
+                    "{respondent_id} withdraws consent\n"
+                    "Their name, phone, e-mail, address and notes are erased and the erasure logged."
+                ).format(respondent_id=self.respondent_id)
             )
-            yield Button("Erase contacts, keep anonymous answers", id="keep", variant="warning")
-            yield Button("Erase contacts and delete answers", id="delete", variant="error")
-            yield Button("Cancel", id="cancel")
+            yield Button(_("Erase contacts, keep anonymous answers"), id="keep", variant="warning")
+            yield Button(_("Erase contacts and delete answers"), id="delete", variant="error")
+            yield Button(_("Cancel"), id="cancel")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(None if event.button.id == "cancel" else event.button.id == "delete")
@@ -126,13 +141,13 @@ class WithdrawScreen(ModalScreen[bool | None]):
 class QuotaBoardScreen(ModalScreen[None]):
     """Targets and completes per quota cell, read live from the store."""
 
-    BINDINGS = [Binding("escape,b", "close", "Close"), Binding("r", "reload", "Refresh")]
+    BINDINGS = [Binding("escape,b", "close", N_("Close")), Binding("r", "reload", N_("Refresh"))]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="respondents-modal wide"):
-            yield Label("Quota board / 配額 (completes of field interviews)", id="quota-title")
+            yield Label(_("Quota board (completes of field interviews)"), id="quota-title")
             yield DataTable(id="quota-table", cursor_type="row", zebra_stripes=True)
-            yield Label("r refresh · esc close", classes="dim")
+            yield Label(_("r refresh · esc close"), classes="dim")
 
     def on_mount(self) -> None:
         self.action_reload()
@@ -158,36 +173,38 @@ class QuotaBoardScreen(ModalScreen[None]):
         message.stop()
         table = self.query_one("#quota-table", DataTable)
         table.clear(columns=True)
-        table.add_columns("Quota", "Cell", "Target", "Completes", "Remaining", "")
+        table.add_columns(_("Quota"), _("Cell"), _("Target"), _("Completes"), _("Remaining"), "")
         if not message.data:
-            self.query_one("#quota-title", Label).update("No quotas in study.yaml (add a quotas: list)")
+            self.query_one("#quota-title", Label).update(_("No quotas in study.yaml (add a quotas: list)"))
+        config = self.app.study.config  # type: ignore[attr-defined]
+        titles = {q.name: q.title(study_language(config.languages)) for q in config.quotas}
         for c in message.data:
             bar = "█" * min(20, round(20 * c.completes / c.target)) if c.target else ""
             table.add_row(
-                c.quota,
+                titles.get(c.quota, c.quota),  # the quota's label, not its internal name
                 cell_key(c.cell),
                 "—" if c.target is None else str(c.target),
                 str(c.completes),
-                "FULL 已滿" if c.full else ("—" if c.remaining is None else str(c.remaining)),
+                _("FULL") if c.full else ("—" if c.remaining is None else str(c.remaining)),
                 bar,
             )
 
     def on_load_failed(self, message: LoadFailed) -> None:
         message.stop()
-        self.query_one("#quota-title", Label).update(f"[b red]{message.error}[/]")
+        self.query_one("#quota-title", Label).update(_("[b red]{error}[/]").format(error=message.error))
 
 
 class ImportScreen(ModalScreen[str | None]):
     """Import a contact list: path, encoding, duplicate rule; preview the mapping and report; confirm."""
 
     BINDINGS = [
-        Binding("escape", "dismiss_none", "Cancel"),
-        Binding("f", "cycle_field", "Change field", tooltip="Map the selected column to another field"),
+        Binding("escape", "dismiss_none", N_("Cancel")),
+        Binding("f", "cycle_field", N_("Change field"), tooltip=N_("Map the selected column to another field")),
         Binding(
             "c",
             "confirm_attribute",
-            "Not identifying",
-            tooltip="Confirm the selected column does not identify anyone: import it as an attribute",
+            N_("Not identifying"),
+            tooltip=N_("Confirm the selected column does not identify anyone: import it as an attribute"),
         ),
     ]
 
@@ -202,10 +219,10 @@ class ImportScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="respondents-modal wide"):
-            yield Label("Import a contact list (CSV / XLSX) / 匯入名單")
+            yield Label(_("Import a contact list (CSV / XLSX)"))
             with Horizontal(classes="import-row"):
-                yield Input(placeholder="file path, e.g. ~/名單.csv", id="import-path")
-                yield Input(placeholder="encoding (auto)", id="import-encoding")
+                yield Input(placeholder=_("file path, e.g. ~/名單.csv"), id="import-path")
+                yield Input(placeholder=_("encoding (auto)"), id="import-encoding")
                 yield Select(
                     [("duplicates: merge", "merge"), ("duplicates: skip", "skip")],
                     value="merge",
@@ -215,12 +232,14 @@ class ImportScreen(ModalScreen[str | None]):
             yield DataTable(id="import-mapping", cursor_type="row")
             yield Static("", id="import-report")
             with Horizontal(classes="import-row"):
-                yield Button("Preview", id="preview", variant="primary")
-                yield Button("Import", id="commit", variant="success", disabled=True)
-                yield Button("Cancel", id="cancel")
+                yield Button(_("Preview"), id="preview", variant="primary")
+                yield Button(_("Import"), id="commit", variant="success", disabled=True)
+                yield Button(_("Cancel"), id="cancel")
             yield Label(
-                "enter on path: preview · f: change a column's field · c: confirm a column is not identifying · "
-                "nothing is written before Import",
+                _(
+                    "enter on path: preview · f: change a column's field · c: confirm a column is not identifying · "
+                    "nothing is written before Import"
+                ),
                 classes="dim",
             )
 
@@ -252,7 +271,7 @@ class ImportScreen(ModalScreen[str | None]):
         self.classified = dict(self.mapping)
         self.show_mapping()
         self.query_one("#commit", Button).disabled = True
-        self.query_one("#import-report", Static).update("mapping changed: press Preview again")
+        self.query_one("#import-report", Static).update(_("mapping changed: press Preview again"))
 
     def action_confirm_attribute(self) -> None:
         """The researcher says the selected column does not identify anyone: it may become an attribute."""
@@ -277,7 +296,7 @@ class ImportScreen(ModalScreen[str | None]):
         table = self.query_one("#import-mapping", DataTable)
         row = table.cursor_row
         table.clear(columns=True)
-        table.add_columns("Column in file", "→ field", "Kept as", "First values")
+        table.add_columns(_("Column in file"), _("→ field"), _("Kept as"), _("First values"))
         for header in self.mapping:
             target = self.classified.get(header, self.mapping[header])
             sample = ", ".join(str(v) for v in self.raw.frame[header].head(3).to_list() if v is not None)
@@ -343,7 +362,7 @@ class ImportScreen(ModalScreen[str | None]):
             with study.store() as store:
                 result = commit_import(store, self.plan)
         except Exception as exc:  # noqa: BLE001 - the transaction rolled back; say so
-            self.post_message(LoadFailed(f"import failed, nothing imported: {exc}"))
+            self.post_message(LoadFailed(_("import failed, nothing imported: {exc}").format(exc=exc)))
             return
         try:  # study.yaml records how each column was treated, as `respondents import` does
             _record_classification(study, self.classified)
@@ -373,39 +392,64 @@ class ImportScreen(ModalScreen[str | None]):
 
     def on_load_failed(self, message: LoadFailed) -> None:
         message.stop()
-        self.query_one("#import-report", Static).update(f"[b red]{message.error}[/]")
+        self.query_one("#import-report", Static).update(_("[b red]{error}[/]").format(error=message.error))
         self.query_one("#commit", Button).disabled = True
 
 
 # -- the section --------------------------------------------------------------------------------------------
 SORT_ORDER = ("added", "status", "appointment", "attempts", "interviewer", "id")
+#: the sort orders in words of the interface
+SORT_WORDS = {
+    "added": N_("order added"),
+    "status": N_("status"),
+    "appointment": N_("appointment"),
+    "attempts": N_("attempts"),
+    "interviewer": N_("interviewer"),
+    "id": N_("id"),
+}
 
 
 class RespondentsScreen(Screen[None]):
     BINDINGS = [
-        Binding("slash", "search", "Search", id="respondents.search", tooltip="Search id, name, phone or e-mail"),
-        Binding("o", "sort", "Sort", id="respondents.sort", tooltip="Cycle the sort order"),
-        Binding("s", "status", "Status", id="respondents.status", tooltip="Change the selected respondent's status"),
-        Binding("t", "attempt", "Attempt", id="respondents.attempt", tooltip="Log a contact attempt"),
-        Binding("a", "appointment", "Appointment", id="respondents.appointment", tooltip="Book an interview time"),
-        Binding("i", "assign", "Assign", id="respondents.assign", tooltip="Assign to an interviewer"),
-        Binding("w", "withdraw", "Withdraw", id="respondents.withdraw", tooltip="Consent withdrawn: erase contacts"),
-        Binding("m", "import", "Import", id="respondents.import", tooltip="Import a CSV/XLSX contact list"),
-        Binding("b", "quotas", "Quotas", id="respondents.quotas", tooltip="Quota board: targets and completes"),
-        Binding("e", "screen", "Screen", id="respondents.screen", tooltip="Re-screen everyone against eligibility"),
+        Binding(
+            "slash", "search", N_("Search"), id="respondents.search", tooltip=N_("Search id, name, phone or e-mail")
+        ),
+        Binding("o", "sort", N_("Sort"), id="respondents.sort", tooltip=N_("Cycle the sort order")),
+        Binding(
+            "s", "status", N_("Status"), id="respondents.status", tooltip=N_("Change the selected respondent's status")
+        ),
+        Binding("t", "attempt", N_("Attempt"), id="respondents.attempt", tooltip=N_("Log a contact attempt")),
+        Binding(
+            "a", "appointment", N_("Appointment"), id="respondents.appointment", tooltip=N_("Book an interview time")
+        ),
+        Binding("i", "assign", N_("Assign"), id="respondents.assign", tooltip=N_("Assign to an interviewer")),
+        Binding(
+            "w", "withdraw", N_("Withdraw"), id="respondents.withdraw", tooltip=N_("Consent withdrawn: erase contacts")
+        ),
+        Binding("m", "import", N_("Import"), id="respondents.import", tooltip=N_("Import a CSV/XLSX contact list")),
+        Binding("b", "quotas", N_("Quotas"), id="respondents.quotas", tooltip=N_("Quota board: targets and completes")),
+        Binding(
+            "e", "screen", N_("Screen"), id="respondents.screen", tooltip=N_("Re-screen everyone against eligibility")
+        ),
         Binding(
             "enter",
             "start_interview",
-            "Interview",
+            N_("Interview"),
             id="respondents.interview",
-            tooltip="Interview this respondent: the interviewer form (resumes their open interview if any)",
+            tooltip=N_("Interview this respondent: the interviewer form (resumes their open interview if any)"),
             show=False,
         ),
-        Binding("r", "refresh", "Refresh", id="respondents.refresh", tooltip="Read the list again"),
+        Binding("r", "refresh", N_("Refresh"), id="respondents.refresh", tooltip=N_("Read the list again")),
         Binding(
-            "right_square_bracket", "page(1)", "Next page", id="respondents.next_page", tooltip="Next 50 respondents"
+            "right_square_bracket",
+            "page(1)",
+            N_("Next page"),
+            id="respondents.next_page",
+            tooltip=N_("Next 50 respondents"),
         ),
-        Binding("left_square_bracket", "page(-1)", "Prev page", id="respondents.prev_page", tooltip="Previous 50"),
+        Binding(
+            "left_square_bracket", "page(-1)", N_("Prev page"), id="respondents.prev_page", tooltip=N_("Previous 50")
+        ),
     ]
 
     def __init__(self) -> None:
@@ -419,10 +463,12 @@ class RespondentsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="respondents-filters"):
-            yield Select([(status_label(s), s) for s in resp.STATUSES], prompt="any status", id="filter-status")
-            yield Select([], prompt="any interviewer", id="filter-interviewer")
-            yield Select(list(ELIGIBILITY), prompt="any eligibility", id="filter-eligible")
-            yield Input(placeholder="/ search id, name, phone, e-mail", id="filter-search")
+            yield Select([(status_label(s), s) for s in resp.STATUSES], prompt=_("any status"), id="filter-status")
+            yield Select([], prompt=_("any interviewer"), id="filter-interviewer")
+            yield Select(
+                [(_(label), value) for label, value in ELIGIBILITY], prompt=_("any eligibility"), id="filter-eligible"
+            )
+            yield Input(placeholder=_("/ search id, name, phone, e-mail"), id="filter-search")
         yield Static("", id="respondents-summary")
         with Horizontal(id="respondents-body"):
             yield DataTable(id="respondent-list", cursor_type="row", zebra_stripes=True)
@@ -431,7 +477,7 @@ class RespondentsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#respondent-list", DataTable)
-        table.add_columns(*COLUMNS)
+        table.add_columns(*[_(c) for c in COLUMNS])
         self.load_interviewers()
         self.action_refresh()
 
@@ -465,10 +511,10 @@ class RespondentsScreen(Screen[None]):
             select.set_options([(n, n) for n in message.data[1]])
             return
         if kind == "acted":
-            self.notify(message.data[1], title="Respondents")
+            self.notify(message.data[1], title=_("Respondents"))
             self.action_refresh()
             return
-        _, flt, window = message.data
+        _skip, flt, window = message.data
         if flt != self.flt:
             return  # an older request; a newer one is on its way
         self.page_rows, self.page_total, self.page_offset = window.rows, window.total, window.offset
@@ -478,14 +524,14 @@ class RespondentsScreen(Screen[None]):
         for r in self.page_rows:
             table.add_row(
                 r.id,
-                resp.STATUS_LABELS.get(r.status, (r.status, r.status))[1],  # the screen's language (English)
+                status_label(r.status),  # the interface language
                 r.interviewer or "—",
                 {True: "✓", False: "✗", None: "?"}[r.eligible],
                 str(r.attempts),
                 (r.next_appointment or "").replace("T", " ")[:16],
                 r.name or "",
                 resp.mask_phone(r.phone),
-                GENDER.get(r.attributes.get("gender"), "") if isinstance(r.attributes.get("gender"), int) else "",
+                _(GENDER.get(r.attributes.get("gender"), "")) if isinstance(r.attributes.get("gender"), int) else "",
                 str(r.attributes.get("age") or ""),
                 key=r.id,
             )
@@ -495,13 +541,18 @@ class RespondentsScreen(Screen[None]):
         last = self.page_offset + len(self.page_rows)
         locked = f"\n[b red]{escape_markup(window.locked)}[/]" if window.locked else ""
         self.query_one("#respondents-summary", Static).update(
-            f"Respondents {first}–{last} of {self.page_total:,} · sort: {self.flt.sort} · "
-            "enter: start interview · b: quota board · m: import" + locked
+            _(
+                "Respondents {first}–{last} of {page_total:,} · sort: {sort} · "
+                "enter: start interview · b: quota board · m: import"
+            ).format(
+                first=first, last=last, page_total=self.page_total, sort=_(SORT_WORDS.get(self.flt.sort, self.flt.sort))
+            )
+            + locked
         )
         self.show_detail()
 
     def on_load_failed(self, message: LoadFailed) -> None:
-        self.query_one("#respondents-summary", Static).update(f"[b red]{message.error}[/]")
+        self.query_one("#respondents-summary", Static).update(_("[b red]{error}[/]").format(error=message.error))
 
     # -- filters ------------------------------------------------------------------------------------------
     def _set_filter(self, **changes: Any) -> None:
@@ -557,23 +608,28 @@ class RespondentsScreen(Screen[None]):
         r = self.current_respondent()
         detail = self.query_one("#respondent-detail", Static)
         if r is None:
-            detail.update("No respondent matches." if not self.page_total else "")
+            detail.update(_("No respondent matches.") if not self.page_total else "")
             return
         attrs = "\n".join(f"  {k}: {v}" for k, v in r.attributes.items() if v is not None)
         detail.update(
             f"[b]{r.id}[/b]  {status_label(r.status)}\n"
             f"{r.name or '—'}\n{r.phone or '—'}\n{r.email or '—'}\n"
-            f"interviewer: {r.interviewer or '—'}\nattempts: {r.attempts}\n"
-            f"appointment: {(r.next_appointment or '—').replace('T', ' ')}\n"
-            f"eligible: {'yes' if r.eligible else 'no' if r.eligible is False else '?'}"
+            + _(
+                "interviewer: {interviewer}\nattempts: {attempts}\nappointment: {appointment}\neligible: {eligible}"
+            ).format(
+                interviewer=r.interviewer or "—",
+                attempts=r.attempts,
+                appointment=(r.next_appointment or "—").replace("T", " "),
+                eligible=_("yes") if r.eligible else _("no") if r.eligible is False else "?",
+            )
             + (f"\n  {r.eligibility_reason}" if r.eligibility_reason else "")
-            + (f"\nattributes:\n{attrs}" if attrs else "")
+            + (("\n" + _("attributes:") + f"\n{attrs}") if attrs else "")
         )
 
     def _need_selected(self) -> resp.PageRow | None:
         r = self.current_respondent()
         if r is None:
-            self.notify("Select a respondent first", severity="warning")
+            self.notify(_("Select a respondent first"), severity="warning")
         return r
 
     @work(thread=True, group="respondents-act")
@@ -655,7 +711,8 @@ class RespondentsScreen(Screen[None]):
                 self.act("assign", r.id, value)
 
         self.app.push_screen(
-            AskScreen(f"Assign {r.id} to interviewer (empty: nobody)", "陳怡君", r.interviewer or ""), done
+            AskScreen(_("Assign {rid} to interviewer (empty: nobody)").format(rid=r.id), "陳怡君", r.interviewer or ""),
+            done,
         )
 
     def action_withdraw(self) -> None:
@@ -675,7 +732,7 @@ class RespondentsScreen(Screen[None]):
     def action_import(self) -> None:
         def done(text: str | None) -> None:
             if text:
-                self.notify(text, title="Import")
+                self.notify(text, title=_("Import"))
                 self.load_interviewers()
                 self.action_refresh()
 
@@ -704,7 +761,9 @@ class RespondentsScreen(Screen[None]):
         row = next((r for r in self.page_rows if r.id == rid), None)
         if row is not None and row.status == "withdrawn":
             self.notify(
-                f"{rid} has withdrawn consent: they cannot be interviewed.", title="Interview", severity="error"
+                _("{rid} has withdrawn consent: they cannot be interviewed.").format(rid=rid),
+                title=_("Interview"),
+                severity="error",
             )
             return
         interviewer = (row.interviewer if row else None) or current_interviewer(self.app)
@@ -717,7 +776,7 @@ class RespondentsScreen(Screen[None]):
                 remember_interviewer(self.app, value)
                 self.open_interview(rid, value)
 
-        self.app.push_screen(AskScreen(f"Who interviews {rid}? / 訪員姓名", "陳怡君"), named)
+        self.app.push_screen(AskScreen(_("Who interviews {rid}?").format(rid=rid), "陳怡君"), named)
 
     def open_interview(self, respondent_id: str, interviewer: str) -> None:
         if self.opening:
@@ -740,7 +799,7 @@ class RespondentsScreen(Screen[None]):
 
     def _not_opened(self, text: str) -> None:
         self.opening = False
-        self.notify(text, title="Interview", severity="error", timeout=10)
+        self.notify(text, title=_("Interview"), severity="error", timeout=10)
 
     def _open_form(self, session: Any) -> None:
         from survey_tui.tui.screens.interview import InterviewScreen

@@ -1,0 +1,74 @@
+"""Bindings in the interface language: screens declare them in English (marked with N_), each instance
+gets translated copies, so the footer, the `?` key panel and the palette all show the same words."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from textual.dom import DOMNode
+
+from survey_tui.i18n import N_, _
+
+
+def localize_bindings(node: DOMNode) -> None:
+    """Translate the description and tooltip of the node's own bindings (its copy, never the class's)."""
+    if getattr(node, "_survey_tui_localized", False):
+        return
+    bindings_map = node._bindings
+    for key, bindings in list(bindings_map.key_to_bindings.items()):
+        bindings_map.key_to_bindings[key] = [
+            replace(
+                b,
+                description=_(b.description) if b.description else b.description,
+                tooltip=_(b.tooltip) if b.tooltip else b.tooltip,
+            )
+            if b.description or b.tooltip
+            else b
+            for b in bindings
+        ]
+    node._survey_tui_localized = True  # type: ignore[attr-defined]
+
+
+def study_language(languages: list[str]) -> str:
+    """Which of the study's own languages to show its texts in (quota and banner labels, question text):
+    the interface language when the study has it, else the study's first language."""
+    from survey_tui.i18n import current_language
+
+    return current_language() if current_language() in languages else (languages[0] if languages else "en")
+
+
+MODES = {"field": N_("field"), "pilot": N_("pilot")}
+#: an interview's status and outcome as the store keeps them, in words of the interface
+STATUS_WORDS = {
+    "in_progress": N_("in progress"),
+    "suspended": N_("suspended"),
+    "completed": N_("completed"),
+    "terminated": N_("terminated"),
+}
+OUTCOME_WORDS = {
+    "complete": N_("complete"),
+    "break_off": N_("break off"),
+    "screened_out": N_("screened out"),
+    "quota_full": N_("quota full"),
+}
+#: report-format statuses other than approved (study.yaml's words)
+REPORT_STATUS_WORDS = (N_("draft"), N_("submitted"), N_("approved"), N_("changes requested"))
+
+
+def status_word(status: str) -> str:
+    return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status.replace("_", " ")
+
+
+def outcome_word(outcome: str | None) -> str:
+    if not outcome:
+        return "—"
+    return _(OUTCOME_WORDS[outcome]) if outcome in OUTCOME_WORDS else outcome.replace("_", " ")
+
+
+def respondent_status(status: str) -> str:
+    """A respondent's recruitment status in the interface language (the core keeps Chinese and English)."""
+    from survey_tui.core.fieldwork.respondents import STATUS_LABELS
+    from survey_tui.i18n import current_language
+
+    zh, en = STATUS_LABELS.get(status, (status, status.replace("_", " ")))
+    return zh if current_language() == "zh-TW" else en
