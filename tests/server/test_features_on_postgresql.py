@@ -121,3 +121,19 @@ async def test_every_section_of_the_app_opens_on_the_server(both, monkeypatch) -
             await app.workers.wait_for_complete()
             await pilot.pause()
             assert app.current_mode == section.mode
+
+
+def test_telephone_fieldwork_runs_on_the_server(both, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    """AAPOR rates, the queue, a back-check sample and productivity, on the server's demo (its call history)."""
+    lite, server, url = both
+    _on(None, monkeypatch)
+    assert main(["fieldwork", "rates", "--study", str(lite)]) == 0
+    expected = capsys.readouterr().out
+    _on(url, monkeypatch)
+    assert main(["fieldwork", "rates", "--study", str(server)]) == 0
+    assert capsys.readouterr().out == expected  # the same seed gives the same rates on both backends
+    assert main(["fieldwork", "queue", "--study", str(server)]) == 0
+    assert main(["fieldwork", "backcheck", "draw", "--study", str(server), "--share", "0.2", "--seed", "5"]) == 0
+    assert "seed 5" in capsys.readouterr().out
+    assert main(["fieldwork", "productivity", "--study", str(server), "-o", str(server / "prod.csv")]) == 0
+    assert (server / "prod.csv").stat().st_size > 0

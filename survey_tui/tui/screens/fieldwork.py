@@ -188,10 +188,21 @@ def calls_summary(study: object, store: object) -> str:
 
     board = for_study(study, store).board()
     table = rates.overall(store, settings_of(study.config))  # type: ignore[attr-defined]
-    queue = "Queue: " + ", ".join(f"{k} {v}" for k, v in board.items())
-    groups = "Cases: " + ", ".join(f"{g} {n}" for g, n in table.counts.items()) + f"; e = {table.e:.3f}"
+    queue = _("Queue: ") + ", ".join(f"{_(BOARD_WORDS.get(k, k))} {v}" for k, v in board.items())
+    groups = _("Cases: ") + ", ".join(f"{g} {n}" for g, n in table.counts.items()) + f"; e = {table.e:.3f}"
     shown = "  ".join(table.rates[n].text() for n in SHOWN_RATES)
     return f"{queue}\n{groups}\nAAPOR: {shown}"
+
+
+#: the call queue's board (core/fieldwork/call_queue.py) in the interface language
+BOARD_WORDS = {
+    "appointments due": N_("appointments due"),
+    "appointments later": N_("appointments later"),
+    "ready to call": N_("ready to call"),
+    "waiting to redial": N_("waiting to redial"),
+    "leased": N_("leased"),
+    "closed": N_("closed"),
+}
 
 
 class ProductivityScreen(ModalScreen[None]):
