@@ -3,7 +3,6 @@ quota cells, bad input leaving the case unchanged, and 20 concurrent workers nev
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from survey_tui.core.fieldwork import respondents as resp
 from survey_tui.core.fieldwork.call_queue import CallError, CallQueue
 from survey_tui.core.fieldwork.dispositions import CallSettings
 from survey_tui.core.store.sqlite import Store
+from tests.calls.queue_race import race_twenty_workers
 
 # Tuesday 6 October 2026, 10:00 in Taipei (UTC+8)
 TUESDAY_10 = datetime(2026, 10, 6, 2, 0, tzinfo=UTC)
@@ -261,42 +261,7 @@ def test_bad_input_gets_a_clear_message_and_the_case_is_unchanged(
 
 
 def test_twenty_concurrent_workers_never_get_the_same_case(tmp_path: Path) -> None:
-    path = tmp_path / "survey.db"
-    with Store(path) as store, store.transaction():
-        for _ in range(300):
-            resp.add(store, {})
-    got: dict[str, list[str]] = {}
-    errors: list[BaseException] = []
-    start = threading.Barrier(20)
-
-    def worker(name: str) -> None:
-        try:
-            with Store(path) as own:  # each interviewer has their own connection, as in separate processes
-                queue = CallQueue(own, clock=Clock())
-                start.wait()
-                mine: list[str] = []
-                for _ in range(10):
-                    case = queue.next_case(name)
-                    if case is None:
-                        break
-                    mine.append(case.id)
-                    queue.record_call(case.id, "refusal", interviewer=name)
-                got[name] = mine
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker, args=(f"iv{i:02d}",)) for i in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
-    handed = [rid for ids in got.values() for rid in ids]
-    assert len(handed) == 200
-    assert len(set(handed)) == len(handed)  # no case went to two workers
-    with Store(path) as store:
-        calls = store.query("SELECT respondent_id, COUNT(*) FROM contact_attempts GROUP BY respondent_id")
-        assert all(int(r[1]) == 1 for r in calls) and len(calls) == 200
+    race_twenty_workers(lambda: Store(tmp_path / "survey.db"))
 
 
 def test_twenty_concurrent_processes_never_get_the_same_case(tmp_path: Path) -> None:
