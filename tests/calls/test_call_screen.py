@@ -156,3 +156,47 @@ async def test_c_in_fieldwork_opens_the_call_screen(tmp_path: Path) -> None:
         await _wait(pilot, lambda: any(isinstance(s, CallScreen) for s in app.screen_stack))
         await pilot.press("escape")  # the name prompt: no name, no calls
         await _wait(pilot, lambda: isinstance(app.screen, FieldworkScreen))
+
+
+@pytest.mark.asyncio
+async def test_rates_by_interviewer_day_and_quota_cell_in_fieldwork(demo_study_dir: Path) -> None:
+    """Fieldwork `a`: each group's AAPOR rates with numerator and denominator, the numbers of the rates module."""
+    from survey_tui.core.fieldwork import rates
+    from survey_tui.core.fieldwork.dispositions import settings_of
+    from survey_tui.core.study import open_study
+    from survey_tui.tui.screens.fieldwork import SHOWN_RATES, RatesScreen
+
+    study = open_study(demo_study_dir)
+    with study.store() as store:
+        expected = {
+            what: rates.by(store, what, settings_of(study.config), study.config.quotas)
+            for what in RatesScreen.GROUPINGS
+        }
+    app = SurveyApp(study, keymap_file=demo_study_dir / "no-keymap.yaml")
+    app.animation_level = "none"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        await _wait(pilot, lambda: isinstance(app.screen, FieldworkScreen))
+        await pilot.press("a")
+        for what in RatesScreen.GROUPINGS:
+            groups = expected[what]
+            assert groups, what
+
+            def shown(what: str = what, rows: int = len(groups)) -> bool:
+                screen = app.screen
+                return (
+                    isinstance(screen, RatesScreen)
+                    and screen.grouping == what
+                    and screen.query_one("#rates-table", DataTable).row_count == rows
+                )
+
+            await _wait(pilot, shown)
+            table = app.screen.query_one("#rates-table", DataTable)
+            for row, group in enumerate(groups):
+                cells = [str(c) for c in table.get_row_at(row)]
+                assert cells[0] == group.label and cells[1] == str(group.cases)
+                rr1 = group.rates[SHOWN_RATES[0]]
+                assert cells[3].startswith(f"{rates._n(rr1.numerator)} / {rates._n(rr1.denominator)}"), cells
+            await pilot.press("g")
+        await pilot.press("escape")
+        await _wait(pilot, lambda: isinstance(app.screen, FieldworkScreen))

@@ -49,6 +49,13 @@ class FieldworkScreen(Screen[None]):
             "d", "productivity", N_("Productivity"), id="fieldwork.productivity", tooltip=N_("Per interviewer and day")
         ),
         Binding("k", "backchecks", N_("Back-checks"), id="fieldwork.backchecks", tooltip=N_("Sample, record, flag")),
+        Binding(
+            "a",
+            "rates",
+            N_("Rates by group"),
+            id="fieldwork.rates",
+            tooltip=N_("AAPOR rates by interviewer, by day and by quota cell"),
+        ),
     ]
 
     def action_sync(self) -> None:
@@ -90,6 +97,9 @@ class FieldworkScreen(Screen[None]):
         from survey_tui.tui.screens.calls import CallScreen
 
         self.app.push_screen(CallScreen(), lambda _: self.action_refresh())
+
+    def action_rates(self) -> None:
+        self.app.push_screen(RatesScreen())
 
     def action_productivity(self) -> None:
         self.app.push_screen(ProductivityScreen())
@@ -203,6 +213,61 @@ BOARD_WORDS = {
     "leased": N_("leased"),
     "closed": N_("closed"),
 }
+
+
+class RatesScreen(ModalScreen[None]):
+    """The AAPOR rates of each group of cases, with numerators and denominators; g changes the grouping."""
+
+    GROUPINGS = ("interviewer", "day", "quota")
+    WORDS = {"interviewer": N_("by interviewer"), "day": N_("by day"), "quota": N_("by quota cell")}
+    BINDINGS = [
+        Binding("escape,b", "close", N_("Close")),
+        Binding("g", "next_grouping", N_("Grouping"), tooltip=N_("By interviewer, by day, by quota cell")),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="rates-title")
+        yield DataTable(id="rates-table", zebra_stripes=True)
+        yield Static("", id="rates-message")
+
+    def on_mount(self) -> None:
+        self.grouping = self.GROUPINGS[0]
+        self.load()
+
+    @work(thread=True, exclusive=True, group="rates")
+    def load(self) -> None:
+        from survey_tui.core.fieldwork import rates
+        from survey_tui.core.fieldwork.dispositions import settings_of
+
+        study = self.app.study  # type: ignore[attr-defined]
+        try:
+            with study.store() as store:
+                tables = rates.by(store, self.grouping, settings_of(study.config), study.config.quotas)
+        except Exception as exc:  # noqa: BLE001 - shown on screen
+            self.post_message(LoadFailed(str(exc)))
+            return
+        self.post_message(Loaded(tables))
+
+    def on_loaded(self, message: Loaded) -> None:
+        title = _("AAPOR rates {grouping} (g: change) · numerator / denominator = rate")
+        self.query_one("#rates-title", Static).update(title.format(grouping=_(self.WORDS[self.grouping])))
+        table = self.query_one("#rates-table", DataTable)
+        table.clear(columns=True)
+        table.add_columns(_("Group"), _("Cases"), "e", *SHOWN_RATES)
+        for group in message.data:
+            cells = [group.rates[n].text().split(" = ", 1)[1] for n in SHOWN_RATES]
+            table.add_row(group.label, str(group.cases), f"{group.e:.3f}", *cells)
+        self.query_one("#rates-message", Static).update("" if message.data else _("No cases yet."))
+
+    def on_load_failed(self, message: LoadFailed) -> None:
+        self.query_one("#rates-message", Static).update(_("[b red]{error}[/]").format(error=message.error))
+
+    def action_next_grouping(self) -> None:
+        self.grouping = self.GROUPINGS[(self.GROUPINGS.index(self.grouping) + 1) % len(self.GROUPINGS)]
+        self.load()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
 
 
 class ProductivityScreen(ModalScreen[None]):
