@@ -17,6 +17,7 @@ from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
 from survey_tui.tui.localize import MODES, outcome_word, status_word
 from survey_tui.tui.messages import Loaded, LoadFailed
+from survey_tui.tui.render import widest
 
 STATUS_ORDER = ("in_progress", "suspended", "completed", "terminated")
 
@@ -135,9 +136,7 @@ class HomeScreen(Screen[None]):
         self.query_one("#study-card", Static).update(text)
 
     def _instruments(self, s: StudySummary) -> None:
-        table = self.query_one("#instruments", DataTable)
-        table.clear(columns=True)
-        table.add_columns(_("Instrument"), _("Qs"), _("Versions"), _("State"))
+        rows: list[tuple[str | Text, ...]] = []
         for ins in s.instruments:
             versions = ", ".join(f"v{v}" for v, _ in ins.published) or "—"
             if ins.errors:
@@ -148,18 +147,19 @@ class HomeScreen(Screen[None]):
                 state = Text(_("published"), style="green")
             else:
                 state = Text(_("draft"), style="yellow")
-            table.add_row(ins.id, str(ins.questions), versions, state)
+            rows.append((ins.id, str(ins.questions), versions, state))
         if not s.instruments:
-            table.add_row("(none yet)", "", "", "")
+            rows.append(("(none yet)", "", "", ""))
+        _fill(self.query_one("#instruments", DataTable), (_("Instrument"), _("Qs"), _("Versions"), _("State")), rows)
 
     def _interviews(self, s: StudySummary) -> None:
-        table = self.query_one("#interviews", DataTable)
-        table.clear(columns=True)
-        table.add_columns(_("Mode"), _("Status"), _("Outcome"), "N")
-        for mode, status, outcome, n in s.interview_counts:
-            table.add_row(_(MODES.get(mode, mode)), status_word(status), outcome_word(outcome), str(n))
+        rows: list[tuple[str | Text, ...]] = [
+            (_(MODES.get(mode, mode)), status_word(status), outcome_word(outcome), str(n))
+            for mode, status, outcome, n in s.interview_counts
+        ]
         if not s.interview_counts:
-            table.add_row("(none yet)", "", "", "")
+            rows.append(("(none yet)", "", "", ""))
+        _fill(self.query_one("#interviews", DataTable), (_("Mode"), _("Status"), _("Outcome"), "N"), rows)
 
     def _sections(self) -> None:
         text = Text()
@@ -169,3 +169,13 @@ class HomeScreen(Screen[None]):
         text.append(_(" ctrl+p "), style="reverse")
         text.append(_(" every command, searchable"))
         self.query_one("#sections-card", Static).update(text)
+
+
+def _fill(table: DataTable, headers: tuple[str, ...], rows: list[tuple[str | Text, ...]]) -> None:
+    """Columns as wide as their widest cell by display width, set once with the rows: a table filled again
+    while the screen lays out never keeps the header-only widths of an empty moment (seen as 'bubb', '已發')."""
+    table.clear(columns=True)
+    for i, header in enumerate(headers):
+        texts = [header, *(cell.plain if isinstance(cell, Text) else str(cell) for cell in (r[i] for r in rows))]
+        table.add_column(header, width=widest(texts))
+    table.add_rows(rows)
