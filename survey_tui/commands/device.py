@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from survey_tui.cli import resolve_study
+from survey_tui.cli import add_study_argument, resolve_study
 from survey_tui.core.problems import escape_controls
 
 
@@ -25,13 +25,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     q.set_defaults(handler=cmd_checkout)
 
     q = actions.add_parser("status", help="what this device has confirmed, waiting or in conflict")
-    q.add_argument("--study")
+    add_study_argument(q)
     q.set_defaults(handler=cmd_status)
 
     p = sub.add_parser(
         "sync", help="push this device's interviews to its server and pull versions, assignments, quotas"
     )
-    p.add_argument("--study")
+    add_study_argument(p)
     p.add_argument("--server", help="where the server is now, if it moved (default: where it was checked out)")
     p.set_defaults(handler=cmd_sync)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from survey_tui.cli import resolve_study
+from survey_tui.cli import add_study_argument, resolve_study
 from survey_tui.core.problems import escape_controls
 
 
@@ -16,23 +16,23 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     fsub = p.add_subparsers(dest="fieldwork_command", metavar="ACTION", required=True)
 
     q = fsub.add_parser("rates", help="AAPOR response, cooperation, refusal and contact rates with num/den")
-    q.add_argument("--study")
+    add_study_argument(q)
     q.add_argument("--by", choices=("overall", "interviewer", "day", "quota"), default="overall")
     q.set_defaults(handler=cmd_rates)
 
     q = fsub.add_parser("queue", help="how the call queue stands: due appointments, ready, waiting, leased")
-    q.add_argument("--study")
+    add_study_argument(q)
     q.set_defaults(handler=cmd_queue)
 
     q = fsub.add_parser("next", help="lease the next case to call to an interviewer and show it")
-    q.add_argument("--study")
+    add_study_argument(q)
     q.add_argument("--interviewer", required=True, help="who is calling (the case is leased to them)")
     q.set_defaults(handler=cmd_next)
 
     q = fsub.add_parser("call", help="record a call's outcome (and a callback time)")
     q.add_argument("respondent")
     q.add_argument("outcome", help="the outcome's name, e.g. no_answer, busy, callback, refusal")
-    q.add_argument("--study")
+    add_study_argument(q)
     q.add_argument("--interviewer", required=True, help="who made the call")
     q.add_argument("--callback", metavar="'YYYY-MM-DD HH:MM'", help="book a callback (the respondent's local time)")
     q.add_argument("--hard", action="store_true", help="the callback is a firm appointment (called at its time)")
@@ -40,22 +40,22 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     q.set_defaults(handler=cmd_call)
 
     q = fsub.add_parser("outcomes", help="the call outcomes, their keys and AAPOR codes")
-    q.add_argument("--study")
+    add_study_argument(q)
     q.set_defaults(handler=cmd_outcomes)
 
     q = fsub.add_parser("recompute", help="rebuild every final disposition from the call history")
-    q.add_argument("--study")
+    add_study_argument(q)
     q.set_defaults(handler=cmd_recompute)
 
     q = fsub.add_parser("productivity", help="calls, contacts, completes, hours per interviewer and day")
-    q.add_argument("--study")
+    add_study_argument(q)
     q.add_argument("-o", "--output", help="write it to a .csv or .xlsx file (in exports/)")
     q.set_defaults(handler=cmd_productivity)
 
     q = fsub.add_parser("backcheck", help="back-checks: draw a sample, record results, report")
     bsub = q.add_subparsers(dest="backcheck_action", metavar="STEP", required=True)
     b = bsub.add_parser("draw", help="sample each interviewer's completes (seed stored)")
-    b.add_argument("--study")
+    add_study_argument(b)
     b.add_argument("--share", type=float, help="share of each interviewer's completes (default: study.yaml, 0.1)")
     b.add_argument("--seed", type=int, help="random seed (default: a new one, stored with the sample)")
     b.add_argument("--actor")
@@ -63,12 +63,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     b = bsub.add_parser("record", help="record one back-check's result")
     b.add_argument("interview", type=int, help="the sampled interview's number")
     b.add_argument("result", choices=("confirmed", "not_confirmed", "not_reached"))
-    b.add_argument("--study")
+    add_study_argument(b)
     b.add_argument("--checker", help="who made the back-check call")
     b.add_argument("--note")
     b.set_defaults(handler=cmd_backcheck_record)
     b = bsub.add_parser("report", help="per interviewer: sampled, results, failure rate, flags")
-    b.add_argument("--study")
+    add_study_argument(b)
     b.set_defaults(handler=cmd_backcheck_report)
 
 

@@ -42,11 +42,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     q.set_defaults(handler=cmd_purge)
 
     q = actions.add_parser("key", help="where the study's contact key is, and how to back it up")
-    q.add_argument("--study")
+    add_study_argument(q)
     q.set_defaults(handler=cmd_key)
 
     q = actions.add_parser("rotate-key", help="re-encrypt the contact data under a new key (old key retired)")
-    q.add_argument("--study")
+    add_study_argument(q)
     q.set_defaults(handler=cmd_rotate_key)
 
 
