@@ -4,6 +4,9 @@ Devices sync from 4 threads at once (each with its own server connection), a dis
 request boundary, inside the server's transaction or after it committed (the answer lost), batches are
 shuffled, interviews are continued on the device between syncs, and stale copies of earlier pushes are
 replayed at the end. The server must end with exactly every interview and every answer, once.
+
+It runs twice: with the team study's data in its embedded survey.db, and on a real PostgreSQL server (the
+team study's store is the server; the laptops keep their own embedded stores).
 """
 
 from __future__ import annotations
@@ -13,10 +16,14 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
+from survey_tui.core.store.base import StoreUnavailable
 from survey_tui.core.store.sqlite import Store
 from survey_tui.core.store.sync import (
     Disconnected,
     InterviewPush,
+    SyncServer,
     build_pushes,
     changed_interviews,
     conflicts,
@@ -56,28 +63,44 @@ def _finish(device: Store, rng: random.Random, who: str, interview_id: int) -> N
 
 def _sync_until_done(study, device: Store, rng: random.Random, stats: dict[str, int], lock: threading.Lock) -> None:  # type: ignore[no-untyped-def]
     while True:
+        holder: list[SyncServer] = []
 
-        def fault(point: str) -> None:
-            if rng.random() < FAULT_RATE:
-                with lock:
-                    stats["disconnects"] += 1
-                raise Disconnected(f"cut at {point}")
+        def fault(point: str, holder: list[SyncServer] = holder) -> None:
+            if rng.random() >= FAULT_RATE:
+                return
+            server_side = point.endswith("commit")  # inside the server's transaction, or just after its COMMIT
+            if server_side and holder and holder[0].store.dialect == "postgresql" and rng.random() < 0.5:
+                try:  # the server really drops this connection, as when the network goes
+                    holder[0].store.query("SELECT pg_terminate_backend(pg_backend_pid())")
+                except StoreUnavailable:
+                    with lock:
+                        stats["killed"] += 1
+                    raise
+            with lock:
+                stats["disconnects"] += 1
+            raise Disconnected(f"cut at {point}")
 
         server = server_of(study, faults=fault)
+        holder.append(server)
         try:
             sync_device(device, server, faults=fault, batch=rng.randint(3, 25), order=lambda u: rng.sample(u, len(u)))
             return
-        except Disconnected:
+        except (Disconnected, StoreUnavailable):  # a cut connection, injected or real
             continue
         finally:
             server.store.close()
 
 
-def test_sync_chaos(tmp_path: Path) -> None:
+@pytest.mark.parametrize("server_store", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def test_sync_chaos(server_store: str, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    if server_store == "postgresql":  # every open of the team study (4 threads at once) reaches the server
+        monkeypatch.setenv("SURVEY_TUI_DATABASE_URL", request.getfixturevalue("pg_url"))
+    else:
+        monkeypatch.delenv("SURVEY_TUI_DATABASE_URL", raising=False)
     names = [f"iv{n:02d}" for n in range(DEVICES)]
     study = server_study(tmp_path / "server", names, 40)
     devices = {who: checkout_device(study, who, tmp_path / who) for who in names}
-    stats = {"disconnects": 0, "stale": 0}
+    stats = {"disconnects": 0, "stale": 0, "killed": 0}
     lock = threading.Lock()
     stale: dict[str, list[InterviewPush]] = {}
 
@@ -120,6 +143,7 @@ def test_sync_chaos(tmp_path: Path) -> None:
             future.result()
 
     with study.store() as server:
+        assert server.dialect == server_store
         expected: dict[str, dict[str, tuple[object, str | None]]] = {}
         audit = events = 0
         for device in devices.values():
@@ -136,5 +160,7 @@ def test_sync_chaos(tmp_path: Path) -> None:
         assert conflicts(server) == []
         assert server.integrity_check() == "ok"
     assert stats["disconnects"] > 20 and stats["stale"] == DEVICES * 10
+    if server_store == "postgresql":
+        assert stats["killed"] > 5  # connections the server really dropped mid-transaction or after COMMIT
     for device in devices.values():
         device.close()
