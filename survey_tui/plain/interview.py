@@ -3,6 +3,10 @@
 The loop only renders `InterviewEngine.view()` as text and turns a typed line into one engine call, so
 an answer is validated and stored exactly as in the Textual form. Prompts come from an injectable
 `ask` function: questionary in a terminal, a scripted list in tests.
+
+When the study server goes away, a step is not stored (the store says so and rolls back); the loop says the
+server is gone, keeps the typed line and offers it again: Enter sends it once the server is back, and the
+interview carries on from there. Nothing ends the interview but the interviewer.
 """
 
 from __future__ import annotations
@@ -10,10 +14,13 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 from survey_tui.core.interview.capture import CaptureSession, outcome_label
 from survey_tui.core.interview.engine import QuestionView
 from survey_tui.core.interview.messages import localise
+from survey_tui.core.store.base import StoreError
 from survey_tui.i18n import _
 
 Ask = Callable[[str], "str | None"]  # prompt text -> the typed line, None when the user pressed ctrl+c / ctrl+d
@@ -47,6 +54,15 @@ TEXT: dict[str, dict[str, str]] = {
         "zh-TW": "稍後續訪：survey-tui interview --resume {id}",
     },
     "kept": {"en": "(Enter keeps the answer above)", "zh-TW": "（按 Enter 保留上面的答案）"},
+    "store_gone": {
+        "en": "{error} — your answer is kept: press Enter to send it again once the server is back",
+        "zh-TW": "{error} — 您輸入的答案仍保留：伺服器恢復後按 Enter 再送出",
+    },
+    "resend": {"en": "Enter sends again: {line}", "zh-TW": "按 Enter 再送出：{line}"},
+    "left_open": {
+        "en": "The server is gone, so interview #{id} stays open as last stored; resume it once the server is back.",
+        "zh-TW": "伺服器無法連線，訪問 #{id} 停在最後儲存之處；伺服器恢復後可續訪。",
+    },
     "grid_count": {
         "en": "Give one code per row ({rows} rows), separated by spaces.",
         "zh-TW": "每列輸入一個代碼（共 {rows} 列），以空白分隔。",
@@ -110,24 +126,51 @@ class _Special:
         self.name = name
 
 
+class _Kept:
+    """The typed line a store failure did not let through, offered again at the next prompt."""
+
+    def __init__(self, say: Say) -> None:
+        self.say = say
+        self.line: str | None = None
+
+    def prompt(self, text: str, language: str) -> str:
+        return text if self.line is None else f"{t('resend', language, line=self.line)} {text}"
+
+    def take(self, line: str) -> str:
+        """The line to act on: a bare Enter sends the kept answer again."""
+        return self.line if self.line is not None and line.strip() == "" else line
+
+    def run(self, line: str, language: str, step: Callable[[], Any]) -> tuple[bool, Any]:
+        """Run one storing step; if the store refuses it (the server is gone), say so and keep `line`."""
+        try:
+            result = step()
+        except StoreError as exc:
+            self.line = line
+            self.say("! " + t("store_gone", language, error=exc))
+            return False, None
+        self.line = None
+        return True, result
+
+
 def run_plain(session: CaptureSession, ask: Ask, say: Say) -> str:
     """Take the interview to its end (or a suspend); returns how it ended."""
     engine = session.engine
     lang = session.language
+    kept = _Kept(say)
     say(t("help", lang))
     if session.needs_consent:
         say(session.consent_text())
         while True:
-            line = ask(t("consent", session.language) + " > ")
+            line = ask(kept.prompt(t("consent", session.language) + " > ", session.language))
             if line is None:
-                session.suspend()
-                return _ended(session, say)
-            line = line.strip()
+                return _suspend(session, say)
+            line = kept.take(line).strip()
             if line == "!lang":
                 session.set_language(session.next_language())
                 say(session.consent_text())
             elif line in ("1", "2"):
-                session.record_consent(line == "1")
+                if not kept.run(line, session.language, partial(session.record_consent, line == "1"))[0]:
+                    continue
                 if line == "2":
                     return _ended(session, say)
                 break
@@ -137,61 +180,83 @@ def run_plain(session: CaptureSession, ask: Ask, say: Say) -> str:
         lang = session.language
         view = engine.view()
         if view is None:  # at the end of the path: confirm completion
-            line = ask(t("end", lang) + " > ")
+            line = ask(kept.prompt(t("end", lang) + " > ", lang))
             if line is None:
-                session.suspend()
-                return _ended(session, say)
+                return _suspend(session, say)
+            line = kept.take(line)
             if line.strip() == "<":
-                engine.back()
+                kept.run(line, lang, engine.back)
                 continue
-            if line.strip() == "":
-                session.complete()
+            if line.strip() == "" and kept.run(line, lang, session.complete)[0]:
                 break
             continue
         progress = f"{view.number}/{view.total}"
         say(render(view, lang, progress))
-        line = ask("> ")
+        line = ask(kept.prompt("> ", lang))
         if line is None:
-            session.suspend()
-            return _ended(session, say)
+            return _suspend(session, say)
+        line = kept.take(line)
         command = line.strip()
         if command == "?":
             say(t("help", lang))
             continue
         if command == "<":
-            if not engine.back():
+            done, moved = kept.run(line, lang, engine.back)
+            if done and not moved:
                 say(t("first", lang))
             continue
-        if command == "" and view.answer is not None:  # a revisited question left as it was
-            kept = view.answer
-            result = engine.submit_special(kept.special) if kept.special else engine.submit(kept.value)
-        elif command in ("!dk", "!ref"):
-            result = engine.submit_special("dont_know" if command == "!dk" else "refused")
-        elif command.startswith("!note"):
-            engine.note(command[5:].strip())
-            say(t("noted", lang))
+        if command == "!stop":
+            return _suspend(session, say)
+        if command == "!break":
+            if kept.run(line, lang, session.break_off)[0]:
+                return _ended(session, say)
             continue
-        elif command == "!lang":
-            session.set_language(session.next_language())
+        if command.startswith("!note"):
+            if kept.run(line, lang, partial(engine.note, command[5:].strip()))[0]:
+                say(t("noted", lang))
+            continue
+        if command == "!lang":
+            kept.run(line, lang, lambda: session.set_language(session.next_language()))
             say(t("language", session.language, lang=session.language))
             continue
-        elif command == "!stop":
-            session.suspend()
-            return _ended(session, say)
-        elif command == "!break":
-            session.break_off()
-            return _ended(session, say)
-        else:
-            raw = parse_line(view, line)
-            if isinstance(raw, _GridCount):
-                say("! " + t("grid_count", lang, rows=raw.rows))
-                continue
-            result = engine.submit_special(raw.name) if isinstance(raw, _Special) else engine.submit(raw)
-        if not result.accepted and result.rejection is not None:
+        step = _answer_step(engine, view, line, command, lang, say)
+        if step is None:
+            continue
+        done, result = kept.run(line, lang, step)
+        if done and not result.accepted and result.rejection is not None:
             where = f" [{result.rejection.field}]" if result.rejection.field else ""
             say(f"! {result.rejection.message}{where}")
     if session.closed_outcome is None:
         session.closed_outcome = engine.outcome
+    return _ended(session, say)
+
+
+def _answer_step(engine: Any, view: QuestionView, line: str, command: str, lang: str, say: Say) -> Any:
+    """The engine call a typed answer makes (run later, so a store failure can keep the line), or None."""
+    if command == "" and view.answer is not None:  # a revisited question left as it was
+        kept = view.answer
+        if kept.special:
+            return lambda: engine.submit_special(kept.special)
+        return lambda: engine.submit(kept.value)
+    if command in ("!dk", "!ref"):
+        return lambda: engine.submit_special("dont_know" if command == "!dk" else "refused")
+    raw = parse_line(view, line)
+    if isinstance(raw, _GridCount):
+        say("! " + t("grid_count", lang, rows=raw.rows))
+        return None
+    if isinstance(raw, _Special):
+        return lambda: engine.submit_special(raw.name)
+    return lambda: engine.submit(raw)
+
+
+def _suspend(session: CaptureSession, say: Say) -> str:
+    """Suspend (ctrl+d, !stop); with the server gone the interview simply stays open where it was stored."""
+    try:
+        session.suspend()
+    except StoreError as exc:
+        say(f"! {exc}")
+        say(t("left_open", session.language, id=session.interview_id))
+        session.closed_outcome = "suspended"
     return _ended(session, say)
 
 
