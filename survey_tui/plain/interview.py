@@ -20,7 +20,7 @@ from typing import Any
 from survey_tui.core.interview.capture import CaptureSession, outcome_label
 from survey_tui.core.interview.engine import QuestionView
 from survey_tui.core.interview.messages import localise
-from survey_tui.core.store.base import StoreError
+from survey_tui.core.store.base import StoreError, StoreUnavailable
 from survey_tui.i18n import _
 
 Ask = Callable[[str], "str | None"]  # prompt text -> the typed line, None when the user pressed ctrl+c / ctrl+d
@@ -144,9 +144,13 @@ class _Kept:
         """Run one storing step; if the store refuses it (the server is gone), say so and keep `line`."""
         try:
             result = step()
-        except StoreError as exc:
+        except StoreUnavailable as exc:
             self.line = line
             self.say("! " + t("store_gone", language, error=exc))
+            return False, None
+        except StoreError as exc:  # refused for another reason (e.g. this user may not): kept all the same
+            self.line = line
+            self.say(f"! {exc}")
             return False, None
         self.line = None
         return True, result
@@ -166,7 +170,7 @@ def run_plain(session: CaptureSession, ask: Ask, say: Say) -> str:
                 return _suspend(session, say)
             line = kept.take(line).strip()
             if line == "!lang":
-                session.set_language(session.next_language())
+                _switch_language(session, kept)
                 say(session.consent_text())
             elif line in ("1", "2"):
                 if not kept.run(line, session.language, partial(session.record_consent, line == "1"))[0]:
@@ -216,7 +220,7 @@ def run_plain(session: CaptureSession, ask: Ask, say: Say) -> str:
                 say(t("noted", lang))
             continue
         if command == "!lang":
-            kept.run(line, lang, lambda: session.set_language(session.next_language()))
+            _switch_language(session, kept)
             say(t("language", session.language, lang=session.language))
             continue
         step = _answer_step(engine, view, line, command, lang, say)
@@ -247,6 +251,13 @@ def _answer_step(engine: Any, view: QuestionView, line: str, command: str, lang:
     if isinstance(raw, _Special):
         return lambda: engine.submit_special(raw.name)
     return lambda: engine.submit(raw)
+
+
+def _switch_language(session: CaptureSession, kept: _Kept) -> None:
+    """Switch the language; with the server gone only its paradata line is lost, so nothing is kept to resend
+    (Enter would switch back)."""
+    if not kept.run("!lang", session.language, lambda: session.set_language(session.next_language()))[0]:
+        kept.line = None
 
 
 def _suspend(session: CaptureSession, say: Say) -> str:
