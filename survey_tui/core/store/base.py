@@ -119,7 +119,11 @@ class StoreBase:
     readonly: bool = False
 
     # -- plumbing each backend provides ---------------------------------------------------------
-    def transaction(self) -> AbstractContextManager[Any]:
+    def transaction(self, *, durable: bool = True) -> AbstractContextManager[Any]:
+        """One write transaction (nested uses join the outer one). `durable=False` is for writes whose loss in a
+        power cut only undoes a hint, such as a call-queue lease: the commit does not wait for the disk
+        (SQLite: synchronous=NORMAL for that commit; PostgreSQL: synchronous_commit off for that transaction).
+        It is still atomic and crash-consistent; a nested use keeps the outer transaction's setting."""
         raise NotImplementedError
 
     def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[Any]:

@@ -379,8 +379,9 @@ class PostgresStore(StoreBase):
         return self._depth > 0
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        """One durable write (COMMIT waits for the server's WAL flush); nested uses join the outer one."""
+    def transaction(self, *, durable: bool = True) -> Iterator[Connection]:
+        """One durable write (COMMIT waits for the server's WAL flush); nested uses join the outer one.
+        `durable=False`: synchronous_commit is off for this transaction (see StoreBase.transaction)."""
         import psycopg
 
         with self._lock:
@@ -394,7 +395,10 @@ class PostgresStore(StoreBase):
             try:
                 self._ensure_connected()
                 self._raw("BEGIN")
+                if not durable:
+                    self._raw("SET LOCAL synchronous_commit = off")
             except psycopg.OperationalError as exc:
+                self._raw_rollback()
                 raise self._gone(exc) from None
             self._depth = 1
             try:

@@ -342,8 +342,9 @@ class Store(StoreBase):
                     self._conn.execute(f"PRAGMA user_version = {version + 1}")
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One durable write; nested uses join the outer transaction.
+    def transaction(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """One durable write; nested uses join the outer transaction. `durable=False`: this commit does not
+        wait for fsync (synchronous=NORMAL, still crash-consistent in WAL mode; see StoreBase.transaction).
 
         A full disk, a read-only file or an I/O error rolls the whole write back and becomes a StoreError that
         says so: what was stored before stays as it was."""
@@ -357,22 +358,28 @@ class Store(StoreBase):
                 return
             if self.readonly:
                 raise StoreError(f"{self.path}: the study is read-only here; nothing was changed")
+            if not durable:
+                self._conn.execute("PRAGMA synchronous = NORMAL")
             try:
-                self._conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                raise _write_failure(self.path, exc) from exc
-            self._depth = 1
-            try:
-                yield self._conn
-                self._conn.execute("COMMIT")
-            except sqlite3.OperationalError as exc:
-                self._rollback()
-                raise _write_failure(self.path, exc) from exc
-            except BaseException:
-                self._rollback()
-                raise
+                try:
+                    self._conn.execute("BEGIN IMMEDIATE")
+                except sqlite3.OperationalError as exc:
+                    raise _write_failure(self.path, exc) from exc
+                self._depth = 1
+                try:
+                    yield self._conn
+                    self._conn.execute("COMMIT")
+                except sqlite3.OperationalError as exc:
+                    self._rollback()
+                    raise _write_failure(self.path, exc) from exc
+                except BaseException:
+                    self._rollback()
+                    raise
+                finally:
+                    self._depth = 0
             finally:
-                self._depth = 0
+                if not durable:
+                    self._conn.execute("PRAGMA synchronous = FULL")
 
     def _rollback(self) -> None:
         if self._conn.in_transaction:  # SQLite may already have rolled back
