@@ -10,6 +10,10 @@ a translation fails in the PostgreSQL tests, not in the field):
 - a guard trigger `CREATE TRIGGER t BEFORE op ON table [WHEN cond] BEGIN SELECT RAISE(ABORT, 'msg'); END`
   -> a PL/pgSQL function raising 'msg' (SQLSTATE 23000, an integrity error on both) and a row trigger.
   Any other trigger is refused.
+- a statement whose first line is `-- postgresql only` runs on PostgreSQL alone, as written (marker line
+  dropped), and is skipped on SQLite (`sqlite_statements`). Used for what SQLite has no counterpart of: the
+  change announcements (LISTEN/NOTIFY) the supervisor view listens to; on SQLite that view polls instead.
+  Such a statement is written so SQLite's tokenizer keeps it whole (a function body in '...' quotes, not $$).
 
 Queries are translated at run time by the PostgreSQL connection (`?` placeholders, LIKE); see postgres.py.
 """
@@ -388,7 +392,33 @@ MIGRATIONS: list[str] = [
         note TEXT
     );
     """,
+    # Live supervision on a server (the listener is core/store/notify.py): every statement that changes what
+    # the supervisor view shows (interviews: who is on which question, status, completes and so quota counts;
+    # answers; sync conflicts) announces itself on the channel `survey_changes`, inside its own transaction, so
+    # the announcement is delivered at COMMIT and never for a write that was rolled back. One notification per
+    # statement (not per row), and PostgreSQL folds equal ones within a transaction. SQLite needs nothing: its
+    # supervisor view polls a change token.
+    """
+    -- postgresql only
+    CREATE FUNCTION survey_announce_change() RETURNS trigger LANGUAGE plpgsql AS '
+    BEGIN
+      PERFORM pg_notify(''survey_changes'', TG_TABLE_NAME);
+      RETURN NULL;
+    END';
+    -- postgresql only
+    CREATE TRIGGER interviews_announce AFTER INSERT OR UPDATE OR DELETE ON interviews
+    FOR EACH STATEMENT EXECUTE FUNCTION survey_announce_change();
+    -- postgresql only
+    CREATE TRIGGER answers_announce AFTER INSERT OR UPDATE OR DELETE ON answers
+    FOR EACH STATEMENT EXECUTE FUNCTION survey_announce_change();
+    -- postgresql only
+    CREATE TRIGGER sync_conflicts_announce AFTER INSERT OR UPDATE OR DELETE ON sync_conflicts
+    FOR EACH STATEMENT EXECUTE FUNCTION survey_announce_change();
+    """,
 ]
+
+#: the first line of a statement that runs on PostgreSQL only (see the module docstring)
+POSTGRESQL_ONLY = "-- postgresql only"
 
 
 def split_sql(script: str) -> list[str]:
@@ -396,13 +426,28 @@ def split_sql(script: str) -> list[str]:
     statements, buffer = [], ""
     for line in script.splitlines(keepends=True):
         buffer += line
-        if sqlite3.complete_statement(buffer):
+        if _postgresql_only(buffer) is not None:  # not SQLite's SQL: it ends at a ';' outside quotes
+            complete = line.rstrip().endswith(";") and buffer.count("'") % 2 == 0
+        else:
+            complete = sqlite3.complete_statement(buffer)
+        if complete:
             if buffer.strip():
                 statements.append(buffer.strip())
             buffer = ""
     if buffer.strip():
         statements.append(buffer.strip())
     return statements
+
+
+def _postgresql_only(statement: str) -> str | None:
+    """The statement without its marker line if it is PostgreSQL-only, else None."""
+    first, _, rest = statement.lstrip().partition("\n")
+    return rest.strip() if first.strip().lower() == POSTGRESQL_ONLY else None
+
+
+def sqlite_statements(script: str) -> list[str]:
+    """One migration as SQLite runs it: every statement but the PostgreSQL-only ones."""
+    return [s for s in split_sql(script) if _postgresql_only(s) is None]
 
 
 _TRIGGER = re.compile(
@@ -426,6 +471,10 @@ def postgresql_statements(script: str) -> list[str]:
     """One migration as PostgreSQL statements (the explicit translations listed in the module docstring)."""
     out: list[str] = []
     for statement in split_sql(script):
+        verbatim = _postgresql_only(statement)
+        if verbatim is not None:
+            out.append(verbatim)
+            continue
         statement = _BLOB.sub("BYTEA", statement)  # SQLite's BLOB is PostgreSQL's BYTEA
         head = statement.lstrip().upper()
         if head.startswith("CREATE TRIGGER"):

@@ -41,6 +41,7 @@ from survey_tui.core.store.schema import (  # noqa: F401
     MIGRATIONS,
     OUTCOMES,
     split_sql,
+    sqlite_statements,
 )
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ def _expected_schema(migrations: list[str]) -> dict[str, set[str]]:
         conn = sqlite3.connect(":memory:")
         try:
             for script in migrations:
-                for statement in split_sql(script):
+                for statement in sqlite_statements(script):
                     conn.execute(statement)
             _EXPECTED[key] = _schema_of(conn)
         finally:
@@ -187,7 +188,7 @@ class Store(StoreBase):
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("BEGIN IMMEDIATE")
                 for version, script in enumerate(self._migrations):
-                    for statement in split_sql(script):
+                    for statement in sqlite_statements(script):
                         conn.execute(statement)
                     conn.execute(f"PRAGMA user_version = {version + 1}")
                 conn.execute("COMMIT")
@@ -337,7 +338,7 @@ class Store(StoreBase):
             with self.transaction():
                 current = self.schema_version  # another process may have migrated meanwhile
                 for version in range(current, target):
-                    for statement in split_sql(self._migrations[version]):
+                    for statement in sqlite_statements(self._migrations[version]):
                         self._conn.execute(statement)
                     self._conn.execute(f"PRAGMA user_version = {version + 1}")
 
