@@ -415,6 +415,22 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER sync_conflicts_announce AFTER INSERT OR UPDATE OR DELETE ON sync_conflicts
     FOR EACH STATEMENT EXECUTE FUNCTION survey_announce_change();
     """,
+    # Respondents' lifecycle from laptops is conflict-checked like interviews (SQL in core/store/sync.py): a
+    # conflict names what it is about (`kind`; a respondent's conflict keeps 'respondent:<id>' as its subject in
+    # interview_uuid), and a device keeps, per respondent, the hash of the lifecycle it last agreed on with the
+    # server, so "changed on both sides since the last sync" can be told from "changed on one".
+    """
+    ALTER TABLE sync_conflicts ADD COLUMN kind TEXT NOT NULL DEFAULT 'interview'
+        CHECK (kind IN ('interview', 'respondent'));
+    ALTER TABLE sync_conflicts ADD COLUMN respondent_id TEXT;
+    CREATE TABLE device_respondent_sync (
+        respondent_id TEXT PRIMARY KEY,
+        base_hash TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('synced', 'conflict')),
+        device_hash TEXT,
+        synced_at TEXT NOT NULL
+    );
+    """,
 ]
 
 #: the first line of a statement that runs on PostgreSQL only (see the module docstring)

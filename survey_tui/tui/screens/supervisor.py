@@ -200,12 +200,16 @@ class SupervisorScreen(Screen[None]):
             )
         table = self.query_one("#sv-conflicts", DataTable)
         table.clear(columns=True)
-        table.add_columns("#", "Interview", "Interviewer", "Since", "Answers that differ")
+        table.add_columns("#", "Interview / respondent", "Interviewer", "Since", "What differs")
         self._conflict_ids = [c.id for c in view.conflicts]
         for c in view.conflicts:
+            if c.kind == "respondent":
+                subject = f"respondent {c.respondent_id}"
+            else:
+                subject = "—" if c.interview_id is None else str(c.interview_id)
             table.add_row(
                 str(c.id),
-                "—" if c.interview_id is None else str(c.interview_id),
+                subject,
                 c.interviewer or "—",
                 c.created_at[:16].replace("T", " "),
                 ", ".join(c.differing) or "status only",
@@ -235,5 +239,5 @@ class SupervisorScreen(Screen[None]):
         except StoreError as exc:
             self.app.call_from_thread(self.app.notify, str(exc), severity="warning")
             return
-        self.app.call_from_thread(self.app.notify, f"conflict #{conflict_id}: kept the {keep}'s interview")
+        self.app.call_from_thread(self.app.notify, f"conflict #{conflict_id}: kept the {keep}'s version")
         self._read()
