@@ -11,6 +11,14 @@
 Roles are cluster-wide, so several studies on one server share them; people are login roles made members
 (`add_member`). The database owner (who runs `survey-tui server setup`) keeps full rights. `setup_server`
 and `apply_roles` are idempotent: run them again after an upgrade adds tables.
+
+What only the owner can do: VACUUM. A supervisor's erasure deletes the rows at once for every reader, but
+their dead versions stay in the table files until VACUUM reclaims them, and PostgreSQL lets only a table's
+owner (or the database's, or a superuser) vacuum, never from inside a function (so a SECURITY DEFINER
+function cannot do it for them). The erasure therefore leaves a row in `maintenance_requests`, and the owner
+runs `survey-tui server maintain URL` (by hand or nightly from cron), which vacuums and closes the requests.
+Beyond VACUUM: the write-ahead log keeps old row images until its segments are recycled after checkpoints, and
+backups keep whatever they copied; both are the DBA's retention policy, as for any PostgreSQL database.
 """
 
 from __future__ import annotations
@@ -130,3 +138,25 @@ def add_member(url: str, name: str, role: str, password: str | None = None) -> N
         if password is not None:
             conn.execute(f"ALTER ROLE {quoted} PASSWORD ?", (password,))
         conn.execute(f"GRANT {ROLES[role]} TO {quoted}")
+
+
+@dataclass(frozen=True)
+class MaintainReport:
+    where: str
+    requests: int  # erasures that were waiting for this
+    tables: tuple[str, ...]
+
+
+def maintain(url: str) -> MaintainReport:
+    """The owner's clean-up after erasures: VACUUM the tables they touched and close the waiting requests."""
+    from survey_tui.core.store.postgres import PostgresStore
+
+    with PostgresStore(url) as store:
+        if not store.may_vacuum():
+            raise StoreError(
+                f"{store.where}: only the owner of the study's tables (who ran 'survey-tui server setup') may vacuum "
+                "them; run 'survey-tui server maintain' as that user; nothing was changed"
+            )
+        waiting = int(store.query("SELECT COUNT(*) FROM maintenance_requests WHERE done_at IS NULL")[0][0])
+        tables = store.vacuum_erased()
+        return MaintainReport(store.where, waiting, tuple(tables))

@@ -431,6 +431,20 @@ MIGRATIONS: list[str] = [
         synced_at TEXT NOT NULL
     );
     """,
+    # Physical clean-up after an erasure on a server (SQL in core/store/postgres.py): only the tables' owner may
+    # VACUUM, and VACUUM cannot run inside a function, so a supervisor's erasure leaves a request here that the
+    # owner's `survey-tui server maintain` carries out. (SQLite clears its own traces at once: never used there.)
+    """
+    CREATE TABLE maintenance_requests (
+        id INTEGER PRIMARY KEY,
+        requested_at TEXT NOT NULL,
+        requested_by TEXT,
+        tables TEXT NOT NULL,
+        done_at TEXT,
+        done_by TEXT
+    );
+    CREATE INDEX maintenance_requests_open ON maintenance_requests (done_at, id);
+    """,
 ]
 
 #: the first line of a statement that runs on PostgreSQL only (see the module docstring)
