@@ -100,6 +100,8 @@ def test_a_withdrawal_on_the_server_is_never_undone_from_a_laptop(team) -> None:
     report = sync_device(device, server)
     assert report.respondents == {"withdrawn": 1} and conflicts(server.store) == []
     assert _lifecycle(server.store, rid)[0] == "withdrawn"
+    assert _lifecycle(device, rid)[0] == "withdrawn"  # the laptop takes it, and has nothing more to say
+    assert sync_device(device, server).respondents == {}
 
 
 def test_respondent_conflicts_are_listed_and_resolved_from_the_command_line(team, capsys) -> None:  # type: ignore[no-untyped-def]

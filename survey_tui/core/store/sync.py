@@ -425,9 +425,15 @@ class SyncServer:
             fresh_ids = {r[0] for r in fresh}
             results.update(dict.fromkeys(fresh_ids, "stored"))
             copy_contacts(self.store, conn, [c for c in contacts if c[0] in fresh_ids])
+            held = sorted(str(r[0]) for r in respondents if r[0] in known)
+            for rid in held:  # checked and changed under the row lock, so a server edit cannot slip in between
+                self.store.lock_row("respondents", rid)
+            current = _lifecycles(self.store, held)
             for row in respondents:
                 if row[0] in known:
-                    results[str(row[0])] = self._respondent(conn, device_id, interviewer, row, bases.get(row[0]))
+                    results[str(row[0])] = self._respondent(
+                        conn, device_id, interviewer, row, bases.get(row[0]), current[str(row[0])]
+                    )
             for table, columns in RESPONDENT_LOGS.items():
                 for row in logs.get(table, []):
                     cur = conn.execute(
@@ -441,13 +447,17 @@ class SyncServer:
         return RespondentPushResult(new_rows, results)
 
     def _respondent(
-        self, conn: Any, device_id: str, interviewer: str | None, row: Sequence[Any], base: str | None
+        self,
+        conn: Any,
+        device_id: str,
+        interviewer: str | None,
+        row: Sequence[Any],
+        base: str | None,
+        theirs: dict[str, Any],
     ) -> str:
-        """One known respondent's lifecycle from a device, checked against the server's (row held locked)."""
+        """One known respondent's lifecycle from a device, checked against the server's (its row held locked)."""
         rid = str(row[0])
-        self.store.lock_row("respondents", rid)
         mine = dict(zip(RESPONDENT_FIELDS, row, strict=True))
-        theirs = _lifecycles(self.store, [rid])[rid]
         if theirs["status"] == "withdrawn":
             return "withdrawn"
         attempts = max(int(theirs["attempts"] or 0), int(mine["attempts"] or 0))
@@ -1131,7 +1141,11 @@ def sync_device(
             for r in respondents
             if r[0] in here_set
             and r[0] not in busy
-            and (r[0] not in kept or (kept[r[0]][1] == "synced" and hashes.get(r[0]) == kept[r[0]][0]))
+            and (
+                r[0] not in kept
+                or (kept[r[0]][1] == "synced" and hashes.get(r[0]) == kept[r[0]][0])
+                or r[RESPONDENT_FIELDS.index("status")] == "withdrawn"  # a withdrawal wins on every device
+            )
         ]
         lifecycle_columns = ("attributes", "attempts", *RESPONDENT_LIFECYCLE)
         positions = [RESPONDENT_FIELDS.index(f) for f in lifecycle_columns]
