@@ -759,22 +759,28 @@ def _resolve_respondent(
 def study_files(study: Study) -> dict[str, bytes]:
     """The plain-text files a device needs to open the study (study.yaml and the instruments).
 
-    The device keeps its interviews in its own embedded survey.db, so its study.yaml names no server: a
-    `store:` line (the team's PostgreSQL server) is left out of the copy."""
-    files = {"study.yaml": _without_store(study.study_file.read_text(encoding="utf-8")).encode("utf-8")}
+    The device keeps its interviews in its own embedded survey.db, so its study.yaml says `store: embedded`
+    in place of the team's server: SURVEY_TUI_DATABASE_URL, set in an interviewer's shell for the team's
+    server, must not send the laptop's interviews (or its sync) straight to the server."""
+    files = {"study.yaml": _embedded_store(study.study_file.read_text(encoding="utf-8")).encode("utf-8")}
     for path in study.instrument_files():
         files[f"instruments/{path.name}"] = path.read_bytes()
     return files
 
 
-def _without_store(text: str) -> str:
+def _embedded_store(text: str) -> str:
     from ruamel.yaml import YAML
+
+    from survey_tui.core.store.base import EMBEDDED
 
     yaml = YAML(typ="rt")
     data = yaml.load(text)
-    if not isinstance(data, dict) or "store" not in data:
+    if not isinstance(data, dict):
         return text
-    del data["store"]
+    if "store" in data:
+        data["store"] = EMBEDDED
+    else:
+        data.insert(0, "store", EMBEDDED)
     out = io.StringIO()
     yaml.dump(data, out)
     return out.getvalue()
