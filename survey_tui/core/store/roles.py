@@ -2,8 +2,9 @@
 
 - `survey_interviewer`: captures interviews (interviews, answers, audit, paradata, respondent status, contact
   attempts, appointments, consent) and reads the instrument and the respondent list; reads and corrects the
-  contact data only of respondents assigned to them (respondents.interviewer = their login name). Cannot
-  publish, erase, or change the audit log.
+  contact data only of respondents assigned to them (respondents.interviewer = their login name). Syncs
+  their own laptop with their own login (receipts, conflicts, respondents recruited on it). Cannot publish,
+  erase, resolve conflicts or change the audit log.
 - `survey_supervisor`: everything, including every respondent's contact data, erasures and privacy requests.
 - `survey_analyst`: reads the answers and everything about interviews, writes only their own work (quality
   decisions, open-end codes); never reads contact data (no grant at all on the table).
@@ -37,11 +38,14 @@ INTERVIEWER_WRITES = {
     "answers": "INSERT, UPDATE, DELETE",  # a cleared answer (went back, path changed) is deleted and audited
     "audit_log": "INSERT",
     "interview_events": "INSERT",
-    "respondents": "UPDATE",
+    "respondents": "INSERT, UPDATE",  # INSERT: a respondent recruited on their laptop arrives with its sync
     "respondent_status_history": "INSERT",
     "contact_attempts": "INSERT",
     "appointments": "INSERT",
     "consent_records": "INSERT",
+    # syncing their own laptop: the receipt of each interview state, and what changed on both sides
+    "sync_receipts": "INSERT",
+    "sync_conflicts": "INSERT",
 }
 #: what analysts write: their own decisions about the data
 ANALYST_WRITES = {"quality_decisions": "INSERT", "open_end_codes": "INSERT, UPDATE"}
@@ -90,7 +94,8 @@ def apply_roles(store: object) -> None:
                 conn.execute(f"GRANT {rights} ON {table} TO {ANALYST}")
         conn.execute(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {everyone}")
         # contact data: supervisors see every row; an interviewer only their assigned respondents' rows
-        conn.execute(f"GRANT SELECT, UPDATE ON {CONTACTS} TO {INTERVIEWER}")
+        # (INSERT for a respondent recruited on their laptop; the policy below holds it to their own respondents)
+        conn.execute(f"GRANT SELECT, INSERT, UPDATE ON {CONTACTS} TO {INTERVIEWER}")
         conn.execute(f"ALTER TABLE {CONTACTS} ENABLE ROW LEVEL SECURITY")
         for policy in ("contacts_supervisor", "contacts_assigned"):
             conn.execute(f"DROP POLICY IF EXISTS {policy} ON {CONTACTS}")
@@ -120,6 +125,9 @@ def setup_server(url: str) -> SetupReport:
                 f"{store.where}: could not create the roles and policies ({str(exc).strip().splitlines()[0]}); run "
                 "'server setup' as the database owner with the CREATEROLE right"
             ) from None
+        from survey_tui.core.store.sync import study_id
+
+        study_id(store)  # made now by the owner: a laptop synced by an interviewer only reads it
         return SetupReport(store.where, store.schema_version, len(store.tables()), tuple(ROLES.values()))
 
 
