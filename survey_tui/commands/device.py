@@ -124,7 +124,7 @@ def cmd_conflicts_list(args: argparse.Namespace) -> int:
         return 0
     for c in found:
         state = "open" if c.resolution is None else f"kept {c.resolution}"
-        differing = ", ".join(c.differing) or "status only"
+        differing = ", ".join(c.differing) or ("nothing now" if c.kind == "respondent" else "status only")
         subject = (
             f"respondent {c.respondent_id}"
             if c.kind == "respondent"

@@ -160,6 +160,11 @@ class StoreBase:
     def erase_traces(self) -> bool:
         raise NotImplementedError
 
+    def may_read(self, table: str) -> bool:
+        """Whether this connection may read `table` at all (a server's roles may not: an analyst never reads
+        contact data). The embedded store has no roles."""
+        return True
+
     def tables(self) -> list[str]:
         """The study's tables (features that must cover every table keyed to an interview use it)."""
         raise NotImplementedError

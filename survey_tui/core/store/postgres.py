@@ -327,6 +327,9 @@ class PostgresStore(StoreBase):
         self.query("SELECT 1")
         return "ok"
 
+    def may_read(self, table: str) -> bool:
+        return bool(self.query("SELECT has_table_privilege(current_user, ?, 'SELECT')", (table,))[0][0])
+
     #: the tables an erasure leaves dead row versions of (what VACUUM must reclaim)
     ERASED_TABLES = ("respondent_contacts", "answers", "audit_log")
 

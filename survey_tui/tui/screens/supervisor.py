@@ -212,7 +212,7 @@ class SupervisorScreen(Screen[None]):
                 subject,
                 c.interviewer or "—",
                 c.created_at[:16].replace("T", " "),
-                ", ".join(c.differing) or "status only",
+                ", ".join(c.differing) or ("nothing now" if c.kind == "respondent" else "status only"),
             )
         active = sum(1 for li in view.live if not li.idle)
         self.query_one("#sv-summary", Static).update(
