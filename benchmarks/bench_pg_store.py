@@ -5,7 +5,9 @@ Starts a throwaway loopback cluster (tests/pgserver.py; as root it runs as the `
 each round, with `--writers` processes writing at once:
 - store: `PostgresStore.save_answer` (BEGIN, read the old value, upsert, audit row, COMMIT) per answer;
 - bare: a bare psycopg INSERT + COMMIT of one row per answer on its own connection (the baseline).
-The two alternate in the same run on the same server, so the ratio store p99 / bare p99 compares like with
+- silent: the same store calls on a second database whose change announcements (the LISTEN/NOTIFY triggers
+  of the supervisor view) are disabled, so store / silent is what announcing every change costs a writer.
+They alternate in the same run on the same server, so the ratio store p99 / bare p99 compares like with
 like (target: <= 3). Latency is each process's wall time around one call, pooled over all processes.
 """
 
@@ -86,9 +88,13 @@ def main() -> int:
         print(f"no PostgreSQL server to benchmark against: {reason}")
         return 1
     try:
-        url = cluster.create_database()
-        with PostgresStore(url) as store:
-            store.publish_instrument("bench", "id: bench\n")
+        url, silent_url = cluster.create_database(), cluster.create_database()
+        for where in (url, silent_url):
+            with PostgresStore(where) as store:
+                store.publish_instrument("bench", "id: bench\n")
+        with psycopg.connect(silent_url, autocommit=True) as conn:
+            for table in ("interviews", "answers", "sync_conflicts"):
+                conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER {table}_announce")
         with psycopg.connect(url, autocommit=True) as conn:
             version = conn.execute("SHOW server_version").fetchone()[0]
             conn.execute(
@@ -102,15 +108,19 @@ def main() -> int:
         print(f"{args.writers} concurrent writer processes x {args.answers} answers, {args.rounds} rounds\n")
         store_all: list[float] = []
         bare_all: list[float] = []
+        silent_all: list[float] = []
         for r in range(args.rounds):
             bare = _run(_bare_writer, url, args.writers, args.answers)
             store = _run(_store_writer, url, args.writers, args.answers)
+            silent = _run(_store_writer, silent_url, args.writers, args.answers)
             bare_all += bare
             store_all += store
+            silent_all += silent
             print(
                 f"round {r + 1}: store p50 {statistics.median(store) * 1000:6.2f} ms  p99 "
                 f"{percentile(store, 99) * 1000:6.2f} ms | bare p50 {statistics.median(bare) * 1000:6.2f} ms  p99 "
                 f"{percentile(bare, 99) * 1000:6.2f} ms | p99 ratio {percentile(store, 99) / percentile(bare, 99):.2f}"
+                f" | without announcements p99 {percentile(silent, 99) * 1000:6.2f} ms"
             )
         ratio = percentile(store_all, 99) / percentile(bare_all, 99)
         print(
@@ -121,6 +131,12 @@ def main() -> int:
         print(
             f"            store p50 {p50_store * 1000:.2f} ms, bare p50 {p50_bare * 1000:.2f} ms: "
             f"ratio {p50_store / p50_bare:.2f}"
+        )
+        p99_silent, p50_silent = percentile(silent_all, 99), statistics.median(silent_all)
+        print(
+            f"announcing changes (LISTEN/NOTIFY triggers): store p99 {percentile(store_all, 99) * 1000:.2f} ms vs "
+            f"{p99_silent * 1000:.2f} ms without (ratio {percentile(store_all, 99) / p99_silent:.2f}); p50 ratio "
+            f"{p50_store / p50_silent:.2f}"
         )
     finally:
         remove_cluster(cluster)

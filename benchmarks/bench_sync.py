@@ -1,9 +1,12 @@
 """Sync speed: an offline laptop pushes 1,000 completed interviews to its server study.
 
 Run: PYTHONPATH=. python benchmarks/bench_sync.py [N_INTERVIEWS] [ANSWERS_PER_INTERVIEW]
+Each interview ends its respondent's lifecycle as capture does (record_outcome: status, disposition,
+history), so the respondents' conflict check is timed too.
 Target (issue 13): syncing 1,000 completed interviews <= 5 s. Baseline in the same run: copying the same rows
-(interviews, answers, audit, paradata) into a copy of the server database with plain sqlite `executemany`, in
-one transaction, synchronous=FULL: what moving the bytes costs with no identity checks, hashing or receipts.
+(interviews, answers, audit, paradata, respondents' lifecycle and status history) into a copy of the server
+database with plain sqlite `executemany`, in one transaction, synchronous=FULL: what moving the bytes costs
+with no identity checks, hashing or receipts.
 Also timed: a second sync with nothing new, and a full re-send of all 1,000 (every one answered 'already').
 """
 
@@ -55,6 +58,7 @@ def fill_device(device: Store, n: int, answers: int) -> None:
                 device.save_answer(row.id, f"q{q}", rng.randint(1, 5), None, actor="amy")
                 device.log_event(row.id, "answer", f"q{q}", None)
             device.finish_interview(row.id, "completed", "complete")
+            resp.record_outcome(device, rids[index % len(rids)], "complete", interviewer="amy", interview_id=row.id)
 
 
 def bare_copy(device_db: Path, server_db: Path) -> float:
@@ -75,6 +79,10 @@ def bare_copy(device_db: Path, server_db: Path) -> float:
         " FROM audit_log"
     ).fetchall()
     events = src.execute("SELECT interview_id + 1000000, at, kind, question, detail FROM interview_events").fetchall()
+    lifecycle = src.execute("SELECT status, disposition, attempts, updated_at, id FROM respondents").fetchall()
+    history = src.execute(
+        "SELECT respondent_id, at, old_status, new_status, interviewer, note FROM respondent_status_history"
+    ).fetchall()
     dst.execute("BEGIN IMMEDIATE")
     dst.executemany(
         f"INSERT INTO interviews (id, uuid, instrument_version_id, respondent_id, mode, interviewer, device,"
@@ -90,6 +98,14 @@ def bare_copy(device_db: Path, server_db: Path) -> float:
     )
     dst.executemany(
         "INSERT INTO interview_events (interview_id, at, kind, question, detail) VALUES (?, ?, ?, ?, ?)", events
+    )
+    dst.executemany(
+        "UPDATE respondents SET status = ?, disposition = ?, attempts = ?, updated_at = ? WHERE id = ?", lifecycle
+    )
+    dst.executemany(
+        "INSERT INTO respondent_status_history (respondent_id, at, old_status, new_status, interviewer, note)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        history,
     )
     dst.execute("COMMIT")
     elapsed = time.perf_counter() - start

@@ -273,6 +273,7 @@ EXAMPLES: dict[str, str] = {
     "server": "survey-tui server setup postgresql://owner@db.example.org/brand_study",
     "server setup": "survey-tui server setup postgresql://owner@db.example.org/brand_study",
     "server add-user": "survey-tui server add-user postgresql://owner@db.example.org/brand_study amy interviewer",
+    "server maintain": "survey-tui server maintain postgresql://owner@db.example.org/brand_study",
 }
 
 #: descriptions for options their modules left without one

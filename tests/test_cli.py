@@ -212,9 +212,9 @@ def test_every_study_command_takes_study_and_old_positionals_say_so(demo_study_d
                 yield from leaves(child, [*path, name])
 
     without = [name for name, p in leaves(build_parser(), []) if "--study" not in p._option_string_actions]
-    # init, demo and device checkout create the study folder they are given; server setup and add-user work
-    # on a database server (a URL), before any study names it
-    assert without == ["init", "demo", "device checkout", "server setup", "server add-user"]
+    # init, demo and device checkout create the study folder they are given; server setup, add-user and
+    # maintain work on a database server (a URL), before or beside any study naming it
+    assert without == ["init", "demo", "device checkout", "server setup", "server add-user", "server maintain"]
 
     new = run("check", "--study", str(demo_study_dir))
     old = run("check", str(demo_study_dir))

@@ -35,7 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--server", help="where the server is now, if it moved (default: where it was checked out)")
     p.set_defaults(handler=cmd_sync)
 
-    p = sub.add_parser("conflicts", help="interviews changed on a device and on the server: list and resolve")
+    p = sub.add_parser(
+        "conflicts", help="interviews or respondents changed on a device and on the server: list and resolve"
+    )
     actions = p.add_subparsers(dest="conflicts_command", metavar="ACTION", required=True)
     q = actions.add_parser("list", help="the conflicts to resolve (or all with --all)")
     q.add_argument("--study", help="the server study (default: the one around the current folder)")
@@ -122,11 +124,15 @@ def cmd_conflicts_list(args: argparse.Namespace) -> int:
         return 0
     for c in found:
         state = "open" if c.resolution is None else f"kept {c.resolution}"
-        differing = ", ".join(c.differing) or "status only"
+        differing = ", ".join(c.differing) or ("nothing now" if c.kind == "respondent" else "status only")
+        subject = (
+            f"respondent {c.respondent_id}"
+            if c.kind == "respondent"
+            else f"interview {c.interview_id} ({c.interview_uuid[:8]})"
+        )
         print(
             escape_controls(
-                f"#{c.id}  interview {c.interview_id} ({c.interview_uuid[:8]})  {c.interviewer or '-'}  "
-                f"{c.created_at[:16]}  differs: {differing}  [{state}]"
+                f"#{c.id}  {subject}  {c.interviewer or '-'}  {c.created_at[:16]}  differs: {differing}  [{state}]"
             )
         )
     print("resolve with: survey-tui conflicts resolve ID --keep server|device")
@@ -138,6 +144,10 @@ def cmd_conflicts_resolve(args: argparse.Namespace) -> int:
 
     study = resolve_study(args.study)
     with study.store() as store:
-        uuid = resolve_conflict(store, args.id, args.keep, actor=args.actor)
-    print(f"conflict #{args.id} resolved: interview {uuid[:8]} keeps the {args.keep}'s version")
+        kind = store.query("SELECT kind FROM sync_conflicts WHERE id = ?", (args.id,))
+        subject = resolve_conflict(store, args.id, args.keep, actor=args.actor)
+    if kind and kind[0][0] == "respondent":
+        print(f"conflict #{args.id} resolved: respondent {subject} keeps the {args.keep}'s lifecycle")
+    else:
+        print(f"conflict #{args.id} resolved: interview {subject[:8]} keeps the {args.keep}'s version")
     return 0

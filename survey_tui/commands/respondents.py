@@ -217,7 +217,15 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
             respondent_id=erasure.respondent_id, interviews=erasure.interviews, kept=kept
         )
     )
-    if not erasure.traces_cleared:
+    if not erasure.traces_cleared and store.dialect == "postgresql":
+        print(
+            _(
+                "note: the erased rows are gone for every reader; their old versions stay in the server's table "
+                "files until the database owner runs 'survey-tui server maintain' (requested)"
+            ),
+            file=sys.stderr,
+        )
+    elif not erasure.traces_cleared:
         print(
             _(
                 "warning: another program has the study open, so the database's write-ahead log (survey.db-wal) may "

@@ -25,6 +25,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     q.add_argument("--password", action="store_true", help="ask for their password now (else set it later)")
     q.set_defaults(handler=cmd_add_user)
 
+    q = actions.add_parser(
+        "maintain", help="as the owner: vacuum away what erasures left (run nightly, e.g. from cron)"
+    )
+    q.add_argument("url", help="the database, as the owner of its tables (who ran 'server setup')")
+    q.set_defaults(handler=cmd_maintain)
+
 
 def cmd_setup(args: argparse.Namespace) -> int:
     from survey_tui.core.store.roles import setup_server
@@ -50,4 +56,12 @@ def cmd_add_user(args: argparse.Namespace) -> int:
     add_member(args.url, args.name, args.role, password)
     print(f"{args.name} is a survey {args.role} now; they connect with their own URL (user {args.name}) and keep")
     print("their password in ~/.pgpass, never in study.yaml")
+    return 0
+
+
+def cmd_maintain(args: argparse.Namespace) -> int:
+    from survey_tui.core.store.roles import maintain
+
+    report = maintain(args.url)
+    print(f"{report.where}: vacuumed {', '.join(report.tables)}; {report.requests} erasures were waiting for it")
     return 0

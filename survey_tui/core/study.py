@@ -70,7 +70,8 @@ class StudySettings(BaseModel):
     calls: CallSettings | None = None
     #: issue 13: the team's PostgreSQL server (postgresql://user@host/db or postgresql:///db?service=NAME);
     #: never a password (libpq's password or service file holds it). Empty: the embedded survey.db.
-    #: The environment variable SURVEY_TUI_DATABASE_URL wins over it.
+    #: The environment variable SURVEY_TUI_DATABASE_URL wins over it, except over `embedded` (a laptop's
+    #: checkout: always its own survey.db).
     store: str | None = None
 
     @field_validator("store")

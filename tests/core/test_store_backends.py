@@ -167,3 +167,50 @@ def test_open_store_picks_the_backend_from_what_names_it(open_store, tmp_path) -
     where = store.url if open_store.backend == "postgresql" else str(tmp_path / "other.db")
     with open_any(where) as opened:
         assert opened.dialect == open_store.backend and opened.schema_version == len(MIGRATIONS)
+
+
+def test_a_light_transaction_skips_only_the_wait_for_the_disk(open_store) -> None:  # type: ignore[no-untyped-def]
+    """`transaction(durable=False)` (call-queue leases): the commit is not waited for on disk, just for that
+    transaction; the write is stored all the same, and the next transaction is fully durable again."""
+    store = open_store()
+    setting = "PRAGMA synchronous" if open_store.backend == "sqlite" else "SHOW synchronous_commit"
+    light, full = ((1,), (2,)) if open_store.backend == "sqlite" else (("off",), ("on",))
+    with store.transaction(durable=False) as conn:
+        assert tuple(conn.execute(setting).fetchone()) == light
+        conn.execute("INSERT INTO study_meta (key, value) VALUES ('k', 'v')")
+    assert tuple(store.query(setting)[0]) == full
+    with pytest.raises(RuntimeError), store.transaction(durable=False):
+        raise RuntimeError("undone")
+    assert tuple(store.query(setting)[0]) == full
+    with store.transaction() as conn:
+        assert tuple(conn.execute(setting).fetchone()) == full
+    assert store.query("SELECT value FROM study_meta WHERE key = 'k'")[0][0] == "v"
+
+
+class _PublicOnly:
+    """A store seen only through its public surface: any private attribute is refused."""
+
+    def __init__(self, store) -> None:  # type: ignore[no-untyped-def]
+        object.__setattr__(self, "_store", store)
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        if name.startswith("_"):
+            raise AttributeError(f"the call queue reached into the store's private {name}")
+        return getattr(object.__getattribute__(self, "_store"), name)
+
+
+def test_the_call_queue_leases_through_the_public_store_interface(open_store) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from survey_tui.core.fieldwork import respondents as resp
+    from survey_tui.core.fieldwork.call_queue import CallQueue
+
+    store = open_store()
+    rid = resp.add(store, {})
+    tuesday_10_taipei = datetime(2026, 10, 6, 2, 0, tzinfo=UTC)  # inside calling hours
+    queue = CallQueue(_PublicOnly(store), clock=lambda: tuesday_10_taipei)  # type: ignore[arg-type]
+    case = queue.next_case("amy")
+    assert case is not None and case.id == rid
+    assert store.query("SELECT lease_holder FROM respondents WHERE id = ?", (rid,))[0][0] == "amy"
+    assert queue.release(rid, "amy")
+    assert store.query("SELECT lease_holder FROM respondents WHERE id = ?", (rid,))[0][0] is None

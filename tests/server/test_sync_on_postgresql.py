@@ -34,16 +34,22 @@ def team_study(pg_cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # 
     pg_cluster.drop_database(url)
 
 
-def test_a_laptop_syncs_into_the_postgresql_study(team_study: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_laptop_syncs_into_the_postgresql_study(team_study: Path, tmp_path: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     with open_study(team_study).store() as server:
+        url = server.url
         assert server.dialect == "postgresql"
         mine = int(server.query("SELECT COUNT(*) FROM respondents WHERE interviewer = ?", ("林志明",))[0][0])
         before = int(server.query("SELECT COUNT(*) FROM interviews")[0][0])
     laptop = tmp_path / "laptop"
     assert main(["device", "checkout", "--server", str(team_study), "--interviewer", "林志明", str(laptop)]) == 0
     assert f"{mine} respondents" in capsys.readouterr().out
+    # the laptop keeps its own embedded store, even in a shell that names the team's server for everything else
+    monkeypatch.setenv("SURVEY_TUI_DATABASE_URL", url)
+    assert "store: embedded" in (laptop / "study.yaml").read_text(encoding="utf-8")
     device_study = open_study(laptop)
-    assert device_study.server_url is None  # the laptop keeps its own embedded store
+    assert device_study.server_url is None
+    with device_study.store() as store:
+        assert store.dialect == "sqlite"
     assert (laptop / "survey.db").is_file()
 
     with device_study.store() as device:

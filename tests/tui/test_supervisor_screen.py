@@ -111,3 +111,30 @@ async def test_fieldwork_syncs_a_laptop_copy(tmp_path: Path) -> None:
         assert any("1 stored" in n.message for n in app._notifications)
     with study.store() as server:
         assert server.query("SELECT COUNT(*) FROM interviews WHERE uuid = ?", (uuid,))[0][0] == 1
+
+
+async def test_a_respondent_conflict_is_shown_and_resolved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from survey_tui.core.fieldwork import respondents as resp
+
+    monkeypatch.setattr(SupervisorScreen, "POLL_SECONDS", 0.1)
+    study = server_study(tmp_path / "server", ["amy"], 1)
+    device = checkout_device(study, "amy", tmp_path / "amy")
+    rid = device.query("SELECT id FROM respondents")[0][0]
+    srv = server_of(study)
+    resp.set_status(srv.store, rid, "refused", interviewer="sue")
+    resp.set_status(device, rid, "contacted", interviewer="amy")
+    assert sync_device(device, srv).respondents == {"conflict": 1}
+    app = SurveyApp(open_study(study.root), keymap_file=tmp_path / "none.yaml")
+    app.animation_level = "none"
+    async with app.run_test(size=(140, 60)) as pilot:
+        await pilot.press("4")
+        await app.workers.wait_for_complete()
+        await pilot.press("v")
+        await wait_for(pilot, lambda: isinstance(app.screen, SupervisorScreen) and rows(app, "#sv-conflicts"), "it")
+        [row] = rows(app, "#sv-conflicts")
+        assert (row[1], row[2], row[4]) == (f"respondent {rid}", "amy", "status")
+        await pilot.press("D")
+        await wait_for(pilot, lambda: rows(app, "#sv-conflicts") == [], "the conflict resolved")
+    assert resp.get(srv.store, rid).status == "contacted"
+    srv.store.close()
+    device.close()

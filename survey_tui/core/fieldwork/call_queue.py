@@ -92,28 +92,18 @@ def _lock_for(store: Any) -> Any:
     """The in-process lock of this database (none inside a transaction already open: it holds the store)."""
     if getattr(store, "in_transaction", False):
         return _NO_LOCK
-    key = str(getattr(store, "path", id(store)))
+    key = str(getattr(store, "path", None) or store.where)
     with _LOCKS_GUARD:
         return _LOCKS.setdefault(key, threading.Lock())
 
 
 @contextmanager
 def _lease_transaction(store: Any) -> Iterator[Any]:
-    """A write transaction for leases only: threads of this process queue on a lock first, and on SQLite the
-    commit skips the fsync (synchronous=NORMAL, still crash-safe for the application in WAL mode). A lease
-    lost to a power cut only makes the case free again, so it need not wait for the disk as answers and call
-    outcomes do (those keep synchronous=FULL)."""
-    conn = getattr(store, "_conn", None)
-    light = getattr(store, "dialect", "sqlite") == "sqlite" and conn is not None and not store.in_transaction
-    with _lock_for(store), getattr(store, "_lock", _NO_LOCK):
-        if light:
-            conn.execute("PRAGMA synchronous = NORMAL")
-        try:
-            with store.transaction() as tx:
-                yield tx
-        finally:
-            if light:
-                conn.execute("PRAGMA synchronous = FULL")
+    """A write transaction for leases only: threads of this process queue on a lock first, and the commit does
+    not wait for the disk (`transaction(durable=False)`, still crash-consistent). A lease lost to a power cut
+    only makes the case free again, so it need not wait as answers and call outcomes do (those stay durable)."""
+    with _lock_for(store), store.transaction(durable=False) as tx:
+        yield tx
 
 
 def lock_clause(store: Any) -> str:

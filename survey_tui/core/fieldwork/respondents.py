@@ -232,8 +232,9 @@ def seal_plaintext(store: Store) -> int:
     """The data step of the encryption migration: every contact row still in plaintext is sealed, in one
     transaction, and the old page images are cleared from the WAL (secure_delete zeroes the freed cells).
 
-    Returns how many rows were sealed (0 on a read-only study, which keeps its plaintext until opened writable)."""
-    if store.readonly:
+    Returns how many rows were sealed (0 on a read-only study, which keeps its plaintext until opened writable,
+    and for a server role that may not read contact data at all, an analyst: whoever may, seals them)."""
+    if store.readonly or not store.may_read(_CONTACT_TABLE):
         return 0
     probe = f"SELECT 1 FROM {_CONTACT_TABLE} WHERE sealed IS NULL LIMIT 1"
     if not store.query(probe):

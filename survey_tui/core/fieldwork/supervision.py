@@ -5,8 +5,9 @@ Read through plain, portable SQL on the study store (any backend). The screen ne
 
 Change feed: on SQLite a :class:`PollingFeed` reads a cheap *change token* (highest log ids and counts, all
 indexed) every couple of seconds and reports a change when it moved. A server backend that can push changes
-(PostgreSQL LISTEN/NOTIFY) registers its own feed with :func:`register_feed` under its backend name; the screen
-asks :func:`change_feed` and does not care which it gets.
+(PostgreSQL LISTEN/NOTIFY, core/store/notify.py) registers its own feed with :func:`register_feed` under its
+backend name; the screen asks :func:`change_feed`. A feed with `pushes = True` is waited on in a worker thread
+(`changed(timeout)` returns when something changed); any other is polled on a timer.
 """
 
 from __future__ import annotations
@@ -151,6 +152,15 @@ def register_feed(backend: str, factory: Callable[[Callable[[], Any]], ChangeFee
     _FEEDS[backend] = factory
 
 
+#: the feeds that come with survey-tui, imported when first asked for (they register themselves)
+_BUILTIN_FEEDS = {"postgresql": "survey_tui.core.store.notify"}
+
+
 def change_feed(open_store: Callable[[], Any], backend: str = "sqlite") -> ChangeFeed:
+    """The feed for a study on `backend` ('sqlite' polls; 'postgresql' listens, see core/store/notify.py)."""
+    if backend not in _FEEDS and backend in _BUILTIN_FEEDS:
+        import importlib
+
+        importlib.import_module(_BUILTIN_FEEDS[backend])
     factory = _FEEDS.get(backend)
     return factory(open_store) if factory else PollingFeed(open_store)

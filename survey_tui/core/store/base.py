@@ -29,18 +29,26 @@ if TYPE_CHECKING:
 DATABASE_URL_ENV = "SURVEY_TUI_DATABASE_URL"
 
 
+#: `store: embedded` in study.yaml: this folder's own survey.db, whatever SURVEY_TUI_DATABASE_URL says (a
+#: laptop's checkout is written so, or an interviewer whose shell names the team's server would capture
+#: straight into the server instead of into the laptop's copy)
+EMBEDDED = "embedded"
+
+
 def validate_store_setting(value: str | None) -> str | None:
-    """`store:` in study.yaml: a PostgreSQL URL without a password (ValueError says why not)."""
+    """`store:` in study.yaml: a PostgreSQL URL without a password, or `embedded` (ValueError says why not)."""
     from urllib.parse import parse_qsl, urlsplit
 
     if value is None or not str(value).strip():
         return None
     text = str(value).strip()
+    if text == EMBEDDED:
+        return text
     parts = urlsplit(text)
     if parts.scheme not in ("postgresql", "postgres"):
         raise ValueError(
-            "store must be a PostgreSQL URL such as postgresql://amy@db.example.org/brand_study (or leave it out "
-            "for the embedded survey.db)"
+            "store must be a PostgreSQL URL such as postgresql://amy@db.example.org/brand_study (or leave it out, "
+            "or write 'embedded', for the study's own survey.db)"
         )
     if parts.password or any(k == "password" for k, _ in parse_qsl(parts.query)):
         raise ValueError(
@@ -51,7 +59,10 @@ def validate_store_setting(value: str | None) -> str | None:
 
 
 def server_url(configured: str | None) -> str | None:
-    """The study's server: SURVEY_TUI_DATABASE_URL, else `store:` from study.yaml, else None (embedded)."""
+    """The study's server: SURVEY_TUI_DATABASE_URL, else `store:` from study.yaml, else None (embedded); and
+    None whatever the environment says for `store: embedded`."""
+    if configured == EMBEDDED:
+        return None
     return os.environ.get(DATABASE_URL_ENV) or configured or None
 
 
@@ -119,7 +130,11 @@ class StoreBase:
     readonly: bool = False
 
     # -- plumbing each backend provides ---------------------------------------------------------
-    def transaction(self) -> AbstractContextManager[Any]:
+    def transaction(self, *, durable: bool = True) -> AbstractContextManager[Any]:
+        """One write transaction (nested uses join the outer one). `durable=False` is for writes whose loss in a
+        power cut only undoes a hint, such as a call-queue lease: the commit does not wait for the disk
+        (SQLite: synchronous=NORMAL for that commit; PostgreSQL: synchronous_commit off for that transaction).
+        It is still atomic and crash-consistent; a nested use keeps the outer transaction's setting."""
         raise NotImplementedError
 
     def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[Any]:
@@ -144,6 +159,11 @@ class StoreBase:
 
     def erase_traces(self) -> bool:
         raise NotImplementedError
+
+    def may_read(self, table: str) -> bool:
+        """Whether this connection may read `table` at all (a server's roles may not: an analyst never reads
+        contact data). The embedded store has no roles."""
+        return True
 
     def tables(self) -> list[str]:
         """The study's tables (features that must cover every table keyed to an interview use it)."""

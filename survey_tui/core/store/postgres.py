@@ -327,19 +327,63 @@ class PostgresStore(StoreBase):
         self.query("SELECT 1")
         return "ok"
 
+    def may_read(self, table: str) -> bool:
+        return bool(self.query("SELECT has_table_privilege(current_user, ?, 'SELECT')", (table,))[0][0])
+
+    #: the tables an erasure leaves dead row versions of (what VACUUM must reclaim)
+    ERASED_TABLES = ("respondent_contacts", "answers", "audit_log")
+
+    def may_vacuum(self) -> bool:
+        """Whether this user may VACUUM the study's tables: their owner, the database's owner or a superuser
+        (PostgreSQL skips a table anyone else names with only a warning, so this is asked, not tried)."""
+        row = self.query(
+            "SELECT COALESCE((SELECT rolsuper FROM pg_roles WHERE rolname = current_user), FALSE)"
+            " OR pg_has_role(current_user, (SELECT datdba FROM pg_database WHERE datname = current_database()),"
+            " 'USAGE')"
+            " OR COALESCE((SELECT bool_and(pg_has_role(current_user, c.relowner, 'USAGE')) FROM pg_class c"
+            " WHERE c.oid IN (SELECT to_regclass(t) FROM unnest(?::text[]) AS t)), FALSE)",
+            (list(self.ERASED_TABLES),),
+        )
+        return bool(row[0][0])
+
     def erase_traces(self) -> bool:
-        """VACUUM the contact and answer tables so erased rows are not kept as dead tuples (owner only)."""
+        """After an erasure: VACUUM the contact, answer and audit tables, so the erased rows' dead versions are
+        reclaimed rather than left in the table files. Only the owner may (see `may_vacuum`); anyone else (a
+        supervisor erasing a respondent) leaves a request in `maintenance_requests` for the owner's
+        `survey-tui server maintain`, and gets False. Not inside a transaction (VACUUM cannot run in one)."""
+        with self._lock:
+            if self._depth:
+                return False
+            if self.may_vacuum():
+                self.vacuum_erased()
+                return True
+            with self.transaction() as conn:
+                conn.execute(
+                    "INSERT INTO maintenance_requests (requested_at, requested_by, tables)"
+                    " VALUES (now()::text, current_user, ?)",
+                    (" ".join(self.ERASED_TABLES),),
+                )
+            return False
+
+    def vacuum_erased(self) -> list[str]:
+        """VACUUM the erased tables (as their owner) and close every open maintenance request; the tables done."""
         import psycopg
 
         with self._lock:
             if self._depth:
-                return False
+                raise StoreError("VACUUM cannot run inside a transaction")
             try:
-                for table in ("respondent_contacts", "answers", "audit_log"):
+                self._ensure_connected()
+                for table in self.ERASED_TABLES:
                     self._raw(f"VACUUM {table}")
-            except psycopg.Error:
-                return False
-        return True
+            except psycopg.OperationalError as exc:
+                raise self._gone(exc) from None
+            with self.transaction() as conn:
+                conn.execute(
+                    "UPDATE maintenance_requests SET done_at = now()::text, done_by = current_user"
+                    " WHERE done_at IS NULL"
+                )
+        return list(self.ERASED_TABLES)
 
     # -- plumbing --------------------------------------------------------------------------------
     def _raw(self, sql: str, params: Any = None) -> Any:
@@ -379,8 +423,9 @@ class PostgresStore(StoreBase):
         return self._depth > 0
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        """One durable write (COMMIT waits for the server's WAL flush); nested uses join the outer one."""
+    def transaction(self, *, durable: bool = True) -> Iterator[Connection]:
+        """One durable write (COMMIT waits for the server's WAL flush); nested uses join the outer one.
+        `durable=False`: synchronous_commit is off for this transaction (see StoreBase.transaction)."""
         import psycopg
 
         with self._lock:
@@ -394,7 +439,10 @@ class PostgresStore(StoreBase):
             try:
                 self._ensure_connected()
                 self._raw("BEGIN")
+                if not durable:
+                    self._raw("SET LOCAL synchronous_commit = off")
             except psycopg.OperationalError as exc:
+                self._raw_rollback()
                 raise self._gone(exc) from None
             self._depth = 1
             try:

@@ -2,8 +2,9 @@
 
 - `survey_interviewer`: captures interviews (interviews, answers, audit, paradata, respondent status, contact
   attempts, appointments, consent) and reads the instrument and the respondent list; reads and corrects the
-  contact data only of respondents assigned to them (respondents.interviewer = their login name). Cannot
-  publish, erase, or change the audit log.
+  contact data only of respondents assigned to them (respondents.interviewer = their login name). Syncs
+  their own laptop with their own login (receipts, conflicts, respondents recruited on it). Cannot publish,
+  erase, resolve conflicts or change the audit log.
 - `survey_supervisor`: everything, including every respondent's contact data, erasures and privacy requests.
 - `survey_analyst`: reads the answers and everything about interviews, writes only their own work (quality
   decisions, open-end codes); never reads contact data (no grant at all on the table).
@@ -11,6 +12,14 @@
 Roles are cluster-wide, so several studies on one server share them; people are login roles made members
 (`add_member`). The database owner (who runs `survey-tui server setup`) keeps full rights. `setup_server`
 and `apply_roles` are idempotent: run them again after an upgrade adds tables.
+
+What only the owner can do: VACUUM. A supervisor's erasure deletes the rows at once for every reader, but
+their dead versions stay in the table files until VACUUM reclaims them, and PostgreSQL lets only a table's
+owner (or the database's, or a superuser) vacuum, never from inside a function (so a SECURITY DEFINER
+function cannot do it for them). The erasure therefore leaves a row in `maintenance_requests`, and the owner
+runs `survey-tui server maintain URL` (by hand or nightly from cron), which vacuums and closes the requests.
+Beyond VACUUM: the write-ahead log keeps old row images until its segments are recycled after checkpoints, and
+backups keep whatever they copied; both are the DBA's retention policy, as for any PostgreSQL database.
 """
 
 from __future__ import annotations
@@ -29,11 +38,14 @@ INTERVIEWER_WRITES = {
     "answers": "INSERT, UPDATE, DELETE",  # a cleared answer (went back, path changed) is deleted and audited
     "audit_log": "INSERT",
     "interview_events": "INSERT",
-    "respondents": "UPDATE",
+    "respondents": "INSERT, UPDATE",  # INSERT: a respondent recruited on their laptop arrives with its sync
     "respondent_status_history": "INSERT",
     "contact_attempts": "INSERT",
     "appointments": "INSERT",
     "consent_records": "INSERT",
+    # syncing their own laptop: the receipt of each interview state, and what changed on both sides
+    "sync_receipts": "INSERT",
+    "sync_conflicts": "INSERT",
 }
 #: what analysts write: their own decisions about the data
 ANALYST_WRITES = {"quality_decisions": "INSERT", "open_end_codes": "INSERT, UPDATE"}
@@ -82,7 +94,8 @@ def apply_roles(store: object) -> None:
                 conn.execute(f"GRANT {rights} ON {table} TO {ANALYST}")
         conn.execute(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {everyone}")
         # contact data: supervisors see every row; an interviewer only their assigned respondents' rows
-        conn.execute(f"GRANT SELECT, UPDATE ON {CONTACTS} TO {INTERVIEWER}")
+        # (INSERT for a respondent recruited on their laptop; the policy below holds it to their own respondents)
+        conn.execute(f"GRANT SELECT, INSERT, UPDATE ON {CONTACTS} TO {INTERVIEWER}")
         conn.execute(f"ALTER TABLE {CONTACTS} ENABLE ROW LEVEL SECURITY")
         for policy in ("contacts_supervisor", "contacts_assigned"):
             conn.execute(f"DROP POLICY IF EXISTS {policy} ON {CONTACTS}")
@@ -112,6 +125,9 @@ def setup_server(url: str) -> SetupReport:
                 f"{store.where}: could not create the roles and policies ({str(exc).strip().splitlines()[0]}); run "
                 "'server setup' as the database owner with the CREATEROLE right"
             ) from None
+        from survey_tui.core.store.sync import study_id
+
+        study_id(store)  # made now by the owner: a laptop synced by an interviewer only reads it
         return SetupReport(store.where, store.schema_version, len(store.tables()), tuple(ROLES.values()))
 
 
@@ -130,3 +146,25 @@ def add_member(url: str, name: str, role: str, password: str | None = None) -> N
         if password is not None:
             conn.execute(f"ALTER ROLE {quoted} PASSWORD ?", (password,))
         conn.execute(f"GRANT {ROLES[role]} TO {quoted}")
+
+
+@dataclass(frozen=True)
+class MaintainReport:
+    where: str
+    requests: int  # erasures that were waiting for this
+    tables: tuple[str, ...]
+
+
+def maintain(url: str) -> MaintainReport:
+    """The owner's clean-up after erasures: VACUUM the tables they touched and close the waiting requests."""
+    from survey_tui.core.store.postgres import PostgresStore
+
+    with PostgresStore(url) as store:
+        if not store.may_vacuum():
+            raise StoreError(
+                f"{store.where}: only the owner of the study's tables (who ran 'survey-tui server setup') may vacuum "
+                "them; run 'survey-tui server maintain' as that user; nothing was changed"
+            )
+        waiting = int(store.query("SELECT COUNT(*) FROM maintenance_requests WHERE done_at IS NULL")[0][0])
+        tables = store.vacuum_erased()
+        return MaintainReport(store.where, waiting, tuple(tables))

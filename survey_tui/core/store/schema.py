@@ -10,6 +10,10 @@ a translation fails in the PostgreSQL tests, not in the field):
 - a guard trigger `CREATE TRIGGER t BEFORE op ON table [WHEN cond] BEGIN SELECT RAISE(ABORT, 'msg'); END`
   -> a PL/pgSQL function raising 'msg' (SQLSTATE 23000, an integrity error on both) and a row trigger.
   Any other trigger is refused.
+- a statement whose first line is `-- postgresql only` runs on PostgreSQL alone, as written (marker line
+  dropped), and is skipped on SQLite (`sqlite_statements`). Used for what SQLite has no counterpart of: the
+  change announcements (LISTEN/NOTIFY) the supervisor view listens to; on SQLite that view polls instead.
+  Such a statement is written so SQLite's tokenizer keeps it whole (a function body in '...' quotes, not $$).
 
 Queries are translated at run time by the PostgreSQL connection (`?` placeholders, LIKE); see postgres.py.
 """
@@ -388,7 +392,63 @@ MIGRATIONS: list[str] = [
         note TEXT
     );
     """,
+    # Live supervision on a server (the listener is core/store/notify.py): every statement that changes what
+    # the supervisor view shows (interviews: who is on which question, status, completes and so quota counts;
+    # answers; sync conflicts) announces itself on the channel `survey_changes`, inside its own transaction, so
+    # the announcement is delivered at COMMIT and never for a write that was rolled back. One notification per
+    # statement (not per row), and PostgreSQL folds equal ones within a transaction. SQLite needs nothing: its
+    # supervisor view polls a change token.
+    """
+    -- postgresql only
+    CREATE FUNCTION survey_announce_change() RETURNS trigger LANGUAGE plpgsql AS '
+    BEGIN
+      PERFORM pg_notify(''survey_changes'', TG_TABLE_NAME);
+      RETURN NULL;
+    END';
+    -- postgresql only
+    CREATE TRIGGER interviews_announce AFTER INSERT OR UPDATE OR DELETE ON interviews
+    FOR EACH STATEMENT EXECUTE FUNCTION survey_announce_change();
+    -- postgresql only
+    CREATE TRIGGER answers_announce AFTER INSERT OR UPDATE OR DELETE ON answers
+    FOR EACH STATEMENT EXECUTE FUNCTION survey_announce_change();
+    -- postgresql only
+    CREATE TRIGGER sync_conflicts_announce AFTER INSERT OR UPDATE OR DELETE ON sync_conflicts
+    FOR EACH STATEMENT EXECUTE FUNCTION survey_announce_change();
+    """,
+    # Respondents' lifecycle from laptops is conflict-checked like interviews (SQL in core/store/sync.py): a
+    # conflict names what it is about (`kind`; a respondent's conflict keeps 'respondent:<id>' as its subject in
+    # interview_uuid), and a device keeps, per respondent, the hash of the lifecycle it last agreed on with the
+    # server, so "changed on both sides since the last sync" can be told from "changed on one".
+    """
+    ALTER TABLE sync_conflicts ADD COLUMN kind TEXT NOT NULL DEFAULT 'interview'
+        CHECK (kind IN ('interview', 'respondent'));
+    ALTER TABLE sync_conflicts ADD COLUMN respondent_id TEXT;
+    CREATE TABLE device_respondent_sync (
+        respondent_id TEXT PRIMARY KEY,
+        base_hash TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('synced', 'conflict')),
+        device_hash TEXT,
+        synced_at TEXT NOT NULL
+    );
+    """,
+    # Physical clean-up after an erasure on a server (SQL in core/store/postgres.py): only the tables' owner may
+    # VACUUM, and VACUUM cannot run inside a function, so a supervisor's erasure leaves a request here that the
+    # owner's `survey-tui server maintain` carries out. (SQLite clears its own traces at once: never used there.)
+    """
+    CREATE TABLE maintenance_requests (
+        id INTEGER PRIMARY KEY,
+        requested_at TEXT NOT NULL,
+        requested_by TEXT,
+        tables TEXT NOT NULL,
+        done_at TEXT,
+        done_by TEXT
+    );
+    CREATE INDEX maintenance_requests_open ON maintenance_requests (done_at, id);
+    """,
 ]
+
+#: the first line of a statement that runs on PostgreSQL only (see the module docstring)
+POSTGRESQL_ONLY = "-- postgresql only"
 
 
 def split_sql(script: str) -> list[str]:
@@ -396,13 +456,28 @@ def split_sql(script: str) -> list[str]:
     statements, buffer = [], ""
     for line in script.splitlines(keepends=True):
         buffer += line
-        if sqlite3.complete_statement(buffer):
+        if _postgresql_only(buffer) is not None:  # not SQLite's SQL: it ends at a ';' outside quotes
+            complete = line.rstrip().endswith(";") and buffer.count("'") % 2 == 0
+        else:
+            complete = sqlite3.complete_statement(buffer)
+        if complete:
             if buffer.strip():
                 statements.append(buffer.strip())
             buffer = ""
     if buffer.strip():
         statements.append(buffer.strip())
     return statements
+
+
+def _postgresql_only(statement: str) -> str | None:
+    """The statement without its marker line if it is PostgreSQL-only, else None."""
+    first, _, rest = statement.lstrip().partition("\n")
+    return rest.strip() if first.strip().lower() == POSTGRESQL_ONLY else None
+
+
+def sqlite_statements(script: str) -> list[str]:
+    """One migration as SQLite runs it: every statement but the PostgreSQL-only ones."""
+    return [s for s in split_sql(script) if _postgresql_only(s) is None]
 
 
 _TRIGGER = re.compile(
@@ -426,6 +501,10 @@ def postgresql_statements(script: str) -> list[str]:
     """One migration as PostgreSQL statements (the explicit translations listed in the module docstring)."""
     out: list[str] = []
     for statement in split_sql(script):
+        verbatim = _postgresql_only(statement)
+        if verbatim is not None:
+            out.append(verbatim)
+            continue
         statement = _BLOB.sub("BYTEA", statement)  # SQLite's BLOB is PostgreSQL's BYTEA
         head = statement.lstrip().upper()
         if head.startswith("CREATE TRIGGER"):

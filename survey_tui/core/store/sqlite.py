@@ -41,6 +41,7 @@ from survey_tui.core.store.schema import (  # noqa: F401
     MIGRATIONS,
     OUTCOMES,
     split_sql,
+    sqlite_statements,
 )
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ def _expected_schema(migrations: list[str]) -> dict[str, set[str]]:
         conn = sqlite3.connect(":memory:")
         try:
             for script in migrations:
-                for statement in split_sql(script):
+                for statement in sqlite_statements(script):
                     conn.execute(statement)
             _EXPECTED[key] = _schema_of(conn)
         finally:
@@ -187,7 +188,7 @@ class Store(StoreBase):
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("BEGIN IMMEDIATE")
                 for version, script in enumerate(self._migrations):
-                    for statement in split_sql(script):
+                    for statement in sqlite_statements(script):
                         conn.execute(statement)
                     conn.execute(f"PRAGMA user_version = {version + 1}")
                 conn.execute("COMMIT")
@@ -337,13 +338,14 @@ class Store(StoreBase):
             with self.transaction():
                 current = self.schema_version  # another process may have migrated meanwhile
                 for version in range(current, target):
-                    for statement in split_sql(self._migrations[version]):
+                    for statement in sqlite_statements(self._migrations[version]):
                         self._conn.execute(statement)
                     self._conn.execute(f"PRAGMA user_version = {version + 1}")
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One durable write; nested uses join the outer transaction.
+    def transaction(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """One durable write; nested uses join the outer transaction. `durable=False`: this commit does not
+        wait for fsync (synchronous=NORMAL, still crash-consistent in WAL mode; see StoreBase.transaction).
 
         A full disk, a read-only file or an I/O error rolls the whole write back and becomes a StoreError that
         says so: what was stored before stays as it was."""
@@ -357,22 +359,28 @@ class Store(StoreBase):
                 return
             if self.readonly:
                 raise StoreError(f"{self.path}: the study is read-only here; nothing was changed")
+            if not durable:
+                self._conn.execute("PRAGMA synchronous = NORMAL")
             try:
-                self._conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                raise _write_failure(self.path, exc) from exc
-            self._depth = 1
-            try:
-                yield self._conn
-                self._conn.execute("COMMIT")
-            except sqlite3.OperationalError as exc:
-                self._rollback()
-                raise _write_failure(self.path, exc) from exc
-            except BaseException:
-                self._rollback()
-                raise
+                try:
+                    self._conn.execute("BEGIN IMMEDIATE")
+                except sqlite3.OperationalError as exc:
+                    raise _write_failure(self.path, exc) from exc
+                self._depth = 1
+                try:
+                    yield self._conn
+                    self._conn.execute("COMMIT")
+                except sqlite3.OperationalError as exc:
+                    self._rollback()
+                    raise _write_failure(self.path, exc) from exc
+                except BaseException:
+                    self._rollback()
+                    raise
+                finally:
+                    self._depth = 0
             finally:
-                self._depth = 0
+                if not durable:
+                    self._conn.execute("PRAGMA synchronous = FULL")
 
     def _rollback(self) -> None:
         if self._conn.in_transaction:  # SQLite may already have rolled back

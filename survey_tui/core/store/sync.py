@@ -24,6 +24,14 @@ current one is kept as a conflict for the supervisor instead of being refused.
                     nothing is overwritten, never last-writer-wins;
   - ``refused``     the interview cannot be placed (its instrument version is unknown to the server).
 
+* A respondent's lifecycle (status, disposition, appointment, assignment: RESPONDENT_STATE) is checked the
+  same way. The device keeps, per respondent, the hash of the lifecycle it last agreed on with the server
+  (its *base*: at checkout, after a push was taken, after a pull). A push of a changed lifecycle is taken
+  when the server's lifecycle is still the base (only the device changed), ignored when the device's is (only
+  the server changed: the pull brings it), and otherwise kept as a ``sync_conflicts`` entry of kind
+  ``respondent`` for the supervisor (keep server / keep device), never last-writer-wins. A respondent who
+  withdrew on the server stays withdrawn whatever the device says. The attempt counter is not a conflict:
+  the server keeps the larger count (the attempts themselves arrive once each as log rows).
 * Log rows (audit, paradata, consent, status history, contact attempts) carry ``origin = device:local_id``
   under a unique index, so a re-sent row is skipped (``ON CONFLICT (origin) DO NOTHING``).
 * The device records what was confirmed only after the server's transaction committed and answered; a sync cut
@@ -87,7 +95,35 @@ RESPONDENT_FIELDS = (
     "next_appointment",
     "updated_at",
     "source",
+    "disposition",
+    "disposition_outcome",
+    "disposition_at",
+    "disposition_by",
+    "appointment_due",
+    "appointment_kind",
+    "call_state",
 )
+#: a respondent's lifecycle as conflict-checked: changed on a device and on the server since the device's last
+#: sync is a conflict (the attempt counter and the times are not: they follow from these)
+RESPONDENT_STATE = (
+    "status",
+    "disposition",
+    "disposition_outcome",
+    "next_appointment",
+    "appointment_kind",
+    "interviewer",
+)
+#: what a device's lifecycle carries onto the server when it is taken: the state and its companions
+RESPONDENT_LIFECYCLE = (
+    *RESPONDENT_STATE,
+    "disposition_at",
+    "disposition_by",
+    "appointment_due",
+    "call_state",
+    "updated_at",
+)
+#: a respondent conflict's subject (kept where an interview conflict keeps its uuid)
+RESPONDENT_SUBJECT = "respondent:"
 BATCH = 100
 
 Faults = Callable[[str], None]
@@ -112,6 +148,31 @@ def _chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
 
 def _marks(items: Sequence[Any]) -> str:
     return ",".join("?" * len(items))
+
+
+def respondent_hash(row: Any) -> str:
+    """The hash of a respondent's lifecycle (RESPONDENT_STATE), from a row readable by column name."""
+    return state_hash({f: row[f] for f in RESPONDENT_STATE})
+
+
+def _lifecycles(store: Any, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """id -> lifecycle fields (and attempts) of these respondents."""
+    out: dict[str, dict[str, Any]] = {}
+    columns = ", ".join(("id", "attempts", *RESPONDENT_LIFECYCLE))
+    for chunk in _chunks(list(ids)):
+        for r in store.query(f"SELECT {columns} FROM respondents WHERE id IN ({_marks(chunk)})", tuple(chunk)):
+            out[str(r[0])] = {k: r[k] for k in ("attempts", *RESPONDENT_LIFECYCLE)}
+    return out
+
+
+@dataclass(frozen=True)
+class RespondentPushResult:
+    """What the server did with a device's respondents: new log rows, and per respondent one of
+    stored (new on the server), taken (the device's lifecycle), already (the same on both), unchanged (only
+    the server changed it), conflict (both did: kept for the supervisor), withdrawn (the server's stands)."""
+
+    new_rows: int
+    results: dict[str, str]
 
 
 # -- study identity ------------------------------------------------------------------------------------
@@ -325,12 +386,13 @@ class SyncServer:
         uuids = list(uuids)
         return interview_states(self.store, f"i.uuid IN ({_marks(uuids)})", uuids) if uuids else {}
 
-    def resolutions(self, device_id: str) -> list[tuple[str, str, str]]:
-        """(uuid, device_hash, resolution) of this device's conflicts the supervisor has settled."""
+    def resolutions(self, device_id: str, kind: str = "interview") -> list[tuple[str, str, str]]:
+        """(subject, device_hash, resolution) of this device's conflicts of `kind` the supervisor has settled
+        (the subject is the interview's uuid, or the respondent's id)."""
         rows = self.store.query(
-            "SELECT interview_uuid, device_hash, resolution FROM sync_conflicts"
-            " WHERE device_id = ? AND resolution IS NOT NULL",
-            (device_id,),
+            "SELECT COALESCE(respondent_id, interview_uuid), device_hash, resolution FROM sync_conflicts"
+            " WHERE device_id = ? AND resolution IS NOT NULL AND kind = ?",
+            (device_id, kind),
         )
         return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
 
@@ -341,13 +403,18 @@ class SyncServer:
         respondents: Sequence[Sequence[Any]],
         contacts: Sequence[Sequence[Any]],
         logs: dict[str, list[list[Any]]],
-    ) -> int:
-        """New respondents (recruited on the device) are inserted with their contacts; known ones take the
-        device's lifecycle fields (status, attempts, appointment) unless they withdrew; log rows are appended
-        once. Returns how many log rows were new."""
+        bases: dict[str, str] | None = None,
+        interviewer: str | None = None,
+    ) -> RespondentPushResult:
+        """New respondents (recruited on the device) are inserted with their contacts; a known one's lifecycle
+        is checked against the base the device names (see the module docstring); log rows are appended once.
+        A respondent without a base (a device checked out by an older survey-tui) takes the device's lifecycle
+        unless they withdrew, as before."""
         from survey_tui.core.fieldwork.respondents import copy_contacts
 
+        bases = bases or {}
         new_rows = 0
+        results: dict[str, str] = {}
         with self.store.transaction() as conn:
             known = set(self.respondent_owners([r[0] for r in respondents]))
             fresh = [tuple(r) for r in respondents if r[0] not in known]
@@ -356,12 +423,17 @@ class SyncServer:
                 fresh,
             )
             fresh_ids = {r[0] for r in fresh}
+            results.update(dict.fromkeys(fresh_ids, "stored"))
             copy_contacts(self.store, conn, [c for c in contacts if c[0] in fresh_ids])
-            conn.executemany(
-                "UPDATE respondents SET status = ?, attempts = ?, next_appointment = ?, updated_at = ?"
-                " WHERE id = ? AND status != 'withdrawn'",
-                [(r[3], r[7], r[8], r[9], r[0]) for r in respondents if r[0] in known],
-            )
+            held = sorted(str(r[0]) for r in respondents if r[0] in known)
+            for rid in held:  # checked and changed under the row lock, so a server edit cannot slip in between
+                self.store.lock_row("respondents", rid)
+            current = _lifecycles(self.store, held)
+            for row in respondents:
+                if row[0] in known:
+                    results[str(row[0])] = self._respondent(
+                        conn, device_id, interviewer, row, bases.get(row[0]), current[str(row[0])]
+                    )
             for table, columns in RESPONDENT_LOGS.items():
                 for row in logs.get(table, []):
                     cur = conn.execute(
@@ -372,7 +444,55 @@ class SyncServer:
                     new_rows += max(cur.rowcount, 0)
             self.faults("respondents:before-commit")
         self.faults("respondents:after-commit")
-        return new_rows
+        return RespondentPushResult(new_rows, results)
+
+    def _respondent(
+        self,
+        conn: Any,
+        device_id: str,
+        interviewer: str | None,
+        row: Sequence[Any],
+        base: str | None,
+        theirs: dict[str, Any],
+    ) -> str:
+        """One known respondent's lifecycle from a device, checked against the server's (its row held locked)."""
+        rid = str(row[0])
+        mine = dict(zip(RESPONDENT_FIELDS, row, strict=True))
+        if theirs["status"] == "withdrawn":
+            return "withdrawn"
+        attempts = max(int(theirs["attempts"] or 0), int(mine["attempts"] or 0))
+        if attempts != int(theirs["attempts"] or 0):
+            conn.execute("UPDATE respondents SET attempts = ? WHERE id = ?", (attempts, rid))
+        device_hash, server_hash = respondent_hash(mine), respondent_hash(theirs)
+        if device_hash == server_hash:
+            return "already"
+        if base is None or server_hash == base:
+            _take_lifecycle(conn, rid, mine)
+            return "taken"
+        if device_hash == base:
+            return "unchanged"
+        payload = {
+            "respondent_id": rid,
+            "base": base,
+            "device": {f: mine[f] for f in RESPONDENT_LIFECYCLE},
+            "server": {f: theirs[f] for f in RESPONDENT_LIFECYCLE},
+        }
+        conn.execute(
+            "INSERT INTO sync_conflicts (interview_uuid, device_id, interviewer, device_hash, server_hash, payload,"
+            " created_at, kind, respondent_id) VALUES (?, ?, ?, ?, ?, ?, ?, 'respondent', ?)"
+            " ON CONFLICT (interview_uuid, device_hash) DO NOTHING",
+            (
+                RESPONDENT_SUBJECT + rid,
+                device_id,
+                interviewer,
+                device_hash,
+                server_hash,
+                json.dumps(payload, ensure_ascii=False),
+                now(),
+                rid,
+            ),
+        )
+        return "conflict"
 
     # -- push: interviews --------------------------------------------------------------------------
     def push_interviews(self, device_id: str, interviewer: str | None, pushes: Sequence[InterviewPush]) -> list[Ack]:
@@ -492,6 +612,21 @@ class SyncServer:
         resolve_conflict(self.store, conflict_id, keep, actor=actor, server=self)
 
 
+def _take_lifecycle(conn: Any, rid: str, state: dict[str, Any], note: str = "from a device (sync)") -> bool:
+    """The device's lifecycle onto the server's respondent; a status change is kept in the history (True)."""
+    from survey_tui.core.fieldwork.respondents import _history
+
+    old = conn.execute("SELECT status FROM respondents WHERE id = ?", (rid,)).fetchone()[0]
+    conn.execute(
+        f"UPDATE respondents SET {', '.join(f'{f} = ?' for f in RESPONDENT_LIFECYCLE)} WHERE id = ?",
+        (*[state[f] for f in RESPONDENT_LIFECYCLE], rid),
+    )
+    if old == state["status"]:
+        return False
+    _history(conn, rid, old, str(state["status"]), state["interviewer"], note, now())
+    return True
+
+
 @dataclass(frozen=True)
 class Conflict:
     id: int
@@ -502,26 +637,38 @@ class Conflict:
     created_at: str
     resolution: str | None
     resolved_at: str | None
-    #: questions whose answers differ between the server and the device
+    #: questions whose answers differ between the server and the device (a respondent's: lifecycle fields)
     differing: tuple[str, ...]
+    kind: str = "interview"
+    respondent_id: str | None = None
 
 
 def conflicts(store: Store, *, open_only: bool = True) -> list[Conflict]:
-    """The conflicts kept on this (server) store, oldest first, with which answers differ."""
+    """The conflicts kept on this (server) store, oldest first, with which answers (for a respondent: which
+    lifecycle fields) differ between the device's version and the server's now."""
     rows = store.query(
         "SELECT c.id, c.interview_uuid, i.id, c.device_id, c.interviewer, c.created_at, c.resolution,"
-        " c.resolved_at, c.payload FROM sync_conflicts c LEFT JOIN interviews i ON i.uuid = c.interview_uuid"
+        " c.resolved_at, c.payload, c.kind, c.respondent_id FROM sync_conflicts c"
+        " LEFT JOIN interviews i ON i.uuid = c.interview_uuid"
         + (" WHERE c.resolution IS NULL" if open_only else "")
         + " ORDER BY c.id"
     )
-    uuids = [str(r[1]) for r in rows]
+    uuids = [str(r[1]) for r in rows if r[9] == "interview"]
     current = interview_states(store, f"i.uuid IN ({_marks(uuids)})", uuids) if uuids else {}
+    lifecycles = _lifecycles(store, [str(r[10]) for r in rows if r[9] == "respondent"])
     out = []
     for r in rows:
-        device = {a[0]: a[1:] for a in InterviewPush.from_json(r[8]).state["answers"]}
-        server = {a[0]: a[1:] for a in current.get(str(r[1]), {}).get("answers", [])}
-        differing = tuple(sorted(q for q in set(device) | set(server) if device.get(q) != server.get(q)))
-        out.append(Conflict(int(r[0]), str(r[1]), r[2], str(r[3]), r[4], str(r[5]), r[6], r[7], differing))
+        if r[9] == "respondent":
+            device_state = json.loads(r[8])["device"]
+            server_state = lifecycles.get(str(r[10]), {})
+            differing = tuple(f for f in RESPONDENT_STATE if device_state.get(f) != server_state.get(f))
+        else:
+            device = {a[0]: a[1:] for a in InterviewPush.from_json(r[8]).state["answers"]}
+            server = {a[0]: a[1:] for a in current.get(str(r[1]), {}).get("answers", [])}
+            differing = tuple(sorted(q for q in set(device) | set(server) if device.get(q) != server.get(q)))
+        out.append(
+            Conflict(int(r[0]), str(r[1]), r[2], str(r[3]), r[4], str(r[5]), r[6], r[7], differing, str(r[9]), r[10])
+        )
     return out
 
 
@@ -535,11 +682,13 @@ def resolve_conflict(
     server = server or SyncServer(store)
     with store.transaction() as conn:
         rows = store.query(
-            "SELECT interview_uuid, device_id, payload, resolution FROM sync_conflicts WHERE id = ?", (conflict_id,)
+            "SELECT interview_uuid, device_id, payload, resolution, kind, respondent_id FROM sync_conflicts"
+            " WHERE id = ?",
+            (conflict_id,),
         )
         if not rows:
             raise StoreError(f"no conflict #{conflict_id}; 'survey-tui conflicts list' shows the open ones")
-        uuid, device_id, payload, resolution = rows[0]
+        uuid, device_id, payload, resolution, kind, respondent_id = rows[0]
         if resolution is not None:
             raise StoreError(f"conflict #{conflict_id} was already resolved (kept {resolution}); nothing changed")
         newer = conn.execute(
@@ -552,6 +701,14 @@ def resolve_conflict(
                 f"conflict #{conflict_id} was overtaken: the device sent this interview again (#{newer}); "
                 f"resolve #{newer} (the older ones close with it); nothing changed"
             )
+        if kind == "respondent":
+            _resolve_respondent(store, conn, conflict_id, str(respondent_id), json.loads(payload), keep, actor)
+            conn.execute(  # this one, and the device's earlier states of the same respondent it overtook
+                "UPDATE sync_conflicts SET resolution = ?, resolved_at = ?, resolved_by = ? WHERE id = ?"
+                " OR (interview_uuid = ? AND device_id = ? AND resolution IS NULL AND id < ?)",
+                (keep, now(), actor, conflict_id, uuid, device_id, conflict_id),
+            )
+            return str(respondent_id)
         push = InterviewPush.from_json(payload)
         interview_id = int(conn.execute("SELECT id FROM interviews WHERE uuid = ?", (uuid,)).fetchone()[0])
         if keep == "device":
@@ -575,26 +732,55 @@ def resolve_conflict(
     return str(uuid)
 
 
+def _resolve_respondent(
+    store: Store, conn: Any, conflict_id: int, rid: str, payload: dict[str, Any], keep: str, actor: str | None
+) -> None:
+    """Keep the device's lifecycle (taken onto the server, the decision in the status history) or the server's
+    (nothing changes here; the device takes it at its next sync)."""
+    from survey_tui.core.fieldwork.respondents import _history
+
+    store.lock_row("respondents", rid)
+    found = conn.execute("SELECT status FROM respondents WHERE id = ?", (rid,)).fetchone()
+    if found is None:
+        raise StoreError(f"conflict #{conflict_id}: respondent {rid} is no longer on the server; nothing changed")
+    note = f"sync conflict #{conflict_id}: kept the {keep}'s"
+    if keep == "device":
+        if found[0] == "withdrawn":
+            raise StoreError(
+                f"conflict #{conflict_id}: {rid} withdrew consent on the server; the device's lifecycle cannot be "
+                "kept (keep the server's); nothing changed"
+            )
+        if _take_lifecycle(conn, rid, payload["device"], note):
+            return
+    _history(conn, rid, found[0], str(found[0]), actor, note, now())  # the decision, on the record
+
+
 # -- opening a server ----------------------------------------------------------------------------------
 def study_files(study: Study) -> dict[str, bytes]:
     """The plain-text files a device needs to open the study (study.yaml and the instruments).
 
-    The device keeps its interviews in its own embedded survey.db, so its study.yaml names no server: a
-    `store:` line (the team's PostgreSQL server) is left out of the copy."""
-    files = {"study.yaml": _without_store(study.study_file.read_text(encoding="utf-8")).encode("utf-8")}
+    The device keeps its interviews in its own embedded survey.db, so its study.yaml says `store: embedded`
+    in place of the team's server: SURVEY_TUI_DATABASE_URL, set in an interviewer's shell for the team's
+    server, must not send the laptop's interviews (or its sync) straight to the server."""
+    files = {"study.yaml": _embedded_store(study.study_file.read_text(encoding="utf-8")).encode("utf-8")}
     for path in study.instrument_files():
         files[f"instruments/{path.name}"] = path.read_bytes()
     return files
 
 
-def _without_store(text: str) -> str:
+def _embedded_store(text: str) -> str:
     from ruamel.yaml import YAML
+
+    from survey_tui.core.store.base import EMBEDDED
 
     yaml = YAML(typ="rt")
     data = yaml.load(text)
-    if not isinstance(data, dict) or "store" not in data:
+    if not isinstance(data, dict):
         return text
-    del data["store"]
+    if "store" in data:
+        data["store"] = EMBEDDED
+    else:
+        data.insert(0, "store", EMBEDDED)
     out = io.StringIO()
     yaml.dump(data, out)
     return out.getvalue()
@@ -656,6 +842,27 @@ def quota_baseline(store: Any) -> tuple[str, dict[tuple[str, str], int]] | None:
     return str(rows[0][0]), counts
 
 
+def _set_bases(conn: Any, lifecycles: dict[str, Any]) -> None:
+    """On a device: these respondents' lifecycles are what it now agrees on with the server."""
+    conn.executemany(
+        "INSERT INTO device_respondent_sync (respondent_id, base_hash, state, device_hash, synced_at)"
+        " VALUES (?, ?, 'synced', NULL, ?) ON CONFLICT (respondent_id) DO UPDATE SET base_hash = excluded.base_hash,"
+        " state = 'synced', device_hash = NULL, synced_at = excluded.synced_at",
+        [(rid, respondent_hash(row), now()) for rid, row in lifecycles.items()],
+    )
+
+
+def _device_respondents(device: Store) -> tuple[dict[str, str], dict[str, tuple[str, str, str | None]]]:
+    """On a device: id -> lifecycle hash now, and id -> (base_hash, state, device_hash) kept at the last sync."""
+    columns = ", ".join(("id", *RESPONDENT_STATE))
+    now_hashes = {str(r[0]): respondent_hash(r) for r in device.query(f"SELECT {columns} FROM respondents")}
+    kept = {
+        str(r[0]): (str(r[1]), str(r[2]), r[3])
+        for r in device.query("SELECT respondent_id, base_hash, state, device_hash FROM device_respondent_sync")
+    }
+    return now_hashes, kept
+
+
 def checkout(server: SyncServer, interviewer: str, target: Path) -> Path:
     """Make `target` a device study for `interviewer`, built aside and moved into place whole."""
     target = Path(target)
@@ -687,6 +894,7 @@ def checkout(server: SyncServer, interviewer: str, target: Path) -> Path:
             copy_contacts(store, conn, bundle.contacts)
             conn.execute("INSERT INTO study_meta (key, value) VALUES ('study_id', ?)", (bundle.study_id,))
             stamp = now()
+            _set_bases(conn, {str(r[0]): dict(zip(RESPONDENT_FIELDS, r, strict=True)) for r in bundle.respondents})
             conn.execute(
                 "INSERT INTO device_link (id, study_id, server, interviewer, device_id, checked_out_at)"
                 " VALUES (1, ?, ?, ?, ?, ?)",
@@ -711,6 +919,7 @@ def checkout(server: SyncServer, interviewer: str, target: Path) -> Path:
 @dataclass
 class SyncReport:
     pushed: dict[str, int] = field(default_factory=dict)  # ack result -> count
+    respondents: dict[str, int] = field(default_factory=dict)  # RespondentPushResult result -> count
     respondent_rows: int = 0
     versions: int = 0
     assigned_new: int = 0
@@ -730,6 +939,11 @@ class SyncReport:
         if self.pushed.get("conflict"):
             out.append(
                 f"{self.pushed['conflict']} interviews changed on the server too: kept as conflicts for the supervisor"
+            )
+        if self.respondents.get("conflict"):
+            out.append(
+                f"{self.respondents['conflict']} respondents changed on the server too (status, disposition, "
+                "appointment or assignment): kept as conflicts for the supervisor"
             )
         if self.resolved:
             out.append(f"{self.resolved} conflicts were resolved by the supervisor")
@@ -775,7 +989,9 @@ def sync_device(
     link = _check_link(device, server)
     report = SyncReport()
 
-    # 1. respondents: rows, new respondents' contacts, and log rows since the last confirmed push
+    # 1. respondents: rows, new respondents' contacts, and log rows since the last confirmed push; a changed
+    #    lifecycle goes with the base it was changed from (sent again while its conflict is open only if it
+    #    changed once more)
     marks = {str(r[0]): int(r[1]) for r in device.query("SELECT log, last_id FROM device_push_marks")}
     logs: dict[str, list[list[Any]]] = {}
     for table, columns in RESPONDENT_LOGS.items():
@@ -786,10 +1002,16 @@ def sync_device(
                 (marks.get(table, 0),),
             )
         ]
-    if any(logs.values()):
+    hashes, kept = _device_respondents(device)
+    moved = {
+        rid
+        for rid, h in hashes.items()
+        if rid in kept and h != kept[rid][0] and not (kept[rid][1] == "conflict" and kept[rid][2] == h)
+    }
+    if any(logs.values()) or moved:
         from survey_tui.core.fieldwork.respondents import read_contacts
 
-        ids = sorted({row[1] for rows in logs.values() for row in rows})
+        ids = sorted({row[1] for rows in logs.values() for row in rows} | moved)
         rows = [
             tuple(r)
             for chunk in _chunks(ids)
@@ -807,8 +1029,10 @@ def sync_device(
             if fresh
             else []
         )
+        bases = {rid: kept[rid][0] for rid in ids if rid in kept}
         faults("respondents:send")
-        report.respondent_rows = server.push_respondents(link.device_id, rows, contacts, logs)
+        pushed = server.push_respondents(link.device_id, rows, contacts, logs, bases, link.interviewer)
+        report.respondent_rows = pushed.new_rows
         faults("respondents:ack")
         with device.transaction() as conn:  # only now: the server has committed them
             for table, rows_ in logs.items():
@@ -818,6 +1042,16 @@ def sync_device(
                         " ON CONFLICT (log) DO UPDATE SET last_id = excluded.last_id",
                         (table, max(int(r[0]) for r in rows_)),
                     )
+            agreed = {
+                rid: row for row in rows if pushed.results.get(rid := str(row[0])) in ("stored", "taken", "already")
+            }
+            _set_bases(conn, {rid: dict(zip(RESPONDENT_FIELDS, row, strict=True)) for rid, row in agreed.items()})
+            conn.executemany(
+                "UPDATE device_respondent_sync SET state = 'conflict', device_hash = ? WHERE respondent_id = ?",
+                [(hashes[rid], rid) for rid, result in pushed.results.items() if result == "conflict"],
+            )
+        for result in pushed.results.values():
+            report.respondents[result] = report.respondents.get(result, 0) + 1
 
     # 2. interviews, in batches
     states, pending = changed_interviews(device)
@@ -860,6 +1094,7 @@ def sync_device(
     owners = server.respondent_owners(here)
     quota = server.quota_state()
     settled = server.resolutions(link.device_id)
+    settled_respondents = server.resolutions(link.device_id, "respondent")
     mine, unconfirmed = changed_interviews(device)
     waiting = {
         str(r[0]): str(r[1])
@@ -890,11 +1125,41 @@ def sync_device(
         conn.executemany(
             f"INSERT INTO respondents ({', '.join(RESPONDENT_FIELDS)}) VALUES ({_marks(RESPONDENT_FIELDS)})", new
         )
-        conn.executemany(  # the server's lifecycle wins once the device's own changes are confirmed
-            "UPDATE respondents SET status = ?, interviewer = ?, attempts = ?, next_appointment = ?, attributes = ?,"
-            " updated_at = ? WHERE id = ?",
-            [(r[3], r[4], r[7], r[8], r[2], r[9], r[0]) for r in respondents if r[0] in here_set and r[0] not in busy],
+        hashes, kept = _device_respondents(device)
+        # a conflict the supervisor settled: the device's state it was about now follows the server, whichever
+        # was kept (keeping the device's put it on the server); a change made since then is pushed next time
+        on_server = {str(r[0]): r for r in respondents}
+        for rid, device_hash, _keep in settled_respondents:
+            if rid in kept and kept[rid][1] == "conflict" and kept[rid][2] == device_hash:
+                if hashes.get(rid) == device_hash or rid not in on_server:
+                    base = device_hash  # untouched since: it takes the server's lifecycle below
+                else:  # changed again since: that change is pushed next time, from the server's lifecycle now
+                    base = respondent_hash(dict(zip(RESPONDENT_FIELDS, on_server[rid], strict=True)))
+                kept[rid] = (base, "synced", None)
+                conn.execute(
+                    "UPDATE device_respondent_sync SET base_hash = ?, state = 'synced', device_hash = NULL"
+                    " WHERE respondent_id = ?",
+                    (base, rid),
+                )
+                report.resolved += 1
+        follow = [  # the server's lifecycle wins where the device has nothing of its own still to agree on
+            r
+            for r in respondents
+            if r[0] in here_set
+            and r[0] not in busy
+            and (
+                r[0] not in kept
+                or (kept[r[0]][1] == "synced" and hashes.get(r[0]) == kept[r[0]][0])
+                or r[RESPONDENT_FIELDS.index("status")] == "withdrawn"  # a withdrawal wins on every device
+            )
+        ]
+        lifecycle_columns = ("attributes", "attempts", *RESPONDENT_LIFECYCLE)
+        positions = [RESPONDENT_FIELDS.index(f) for f in lifecycle_columns]
+        conn.executemany(
+            f"UPDATE respondents SET {', '.join(f'{f} = ?' for f in lifecycle_columns)} WHERE id = ?",
+            [(*[r[i] for i in positions], r[0]) for r in follow],
         )
+        _set_bases(conn, {str(r[0]): dict(zip(RESPONDENT_FIELDS, r, strict=True)) for r in [*new, *follow]})
         copy_contacts(device, conn, contacts)
         gone = [
             rid

@@ -1,23 +1,37 @@
 """The supervisor's view (T1.4): who is interviewing now and on which question, completes per interviewer per
 day, quota progress, and the sync conflicts to resolve. It refreshes by itself when the study changes.
 
-All reading is in core (fieldwork/supervision.py); this screen only lays it out. The change feed polls on
-SQLite; a backend with push notifications (PostgreSQL LISTEN/NOTIFY) plugs in through `change_feed`.
+All reading is in core (fieldwork/supervision.py); this screen only lays it out. On SQLite the change feed
+is polled on a timer. On PostgreSQL the feed listens (LISTEN/NOTIFY, core/store/notify.py): a worker thread
+waits on it and reads the view again when told of a change, at most every DEBOUNCE_SECONDS, so a burst of
+answers is one refresh; when the listening connection drops the line under the title says so while the feed
+polls, until it listens again. Nothing here blocks the UI thread.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from survey_tui.tui.footer import FittingFooter
 from survey_tui.tui.messages import Loaded, LoadFailed
+
+
+class FeedChanged(Message):
+    """The way the view learns of changes changed (listening, or polling because the connection dropped)."""
+
+    def __init__(self, listening: bool, text: str) -> None:
+        super().__init__()
+        self.listening = listening
+        self.text = text
 
 
 class SupervisorScreen(Screen[None]):
@@ -45,16 +59,22 @@ class SupervisorScreen(Screen[None]):
     """
     #: seconds between looks at the change token (SQLite); a push feed answers at once
     POLL_SECONDS = 2.0
+    #: a push feed: the view is read at most this often, however fast the notifications come
+    DEBOUNCE_SECONDS = 0.5
+    #: a push feed: how long the worker waits on it at a time (so leaving the screen stops it soon)
+    WAIT_SECONDS = 0.5
 
     def __init__(self) -> None:
         super().__init__()
         self._feed: Any = None
+        self._pushed = False
         self._conflict_ids: list[int] = []
         self.refreshes = 0  # how many times the view was read (tests wait on it)
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="sv-summary")
+        yield Static("", id="sv-feed")
         with VerticalScroll():
             yield Static("Interviewing now", classes="sv-title")
             yield DataTable(id="sv-live", cursor_type="row", zebra_stripes=True)
@@ -69,12 +89,19 @@ class SupervisorScreen(Screen[None]):
     def on_mount(self) -> None:
         from survey_tui.core.fieldwork.supervision import change_feed
 
-        self._feed = change_feed(self.app.study.store)  # type: ignore[attr-defined]
-        self.poll()
-        self.set_interval(self.POLL_SECONDS, self.poll)
+        study = self.app.study  # type: ignore[attr-defined]
+        backend = "sqlite" if study.server_url is None else "postgresql"
+        self._feed = change_feed(study.store, backend)
+        self._pushed = bool(getattr(self._feed, "pushes", False))
+        if self._pushed:
+            self.listen()
+        else:
+            self.query_one("#sv-feed", Static).update(f"[dim]looks for changes every {self.POLL_SECONDS:g} s[/]")
+            self.poll()
+            self.set_interval(self.POLL_SECONDS, self.poll)
 
     def on_unmount(self) -> None:
-        if self._feed is not None:
+        if self._feed is not None and not self._pushed:  # a push feed is closed by its own worker
             self._feed.close()
 
     def action_refresh(self) -> None:
@@ -87,6 +114,38 @@ class SupervisorScreen(Screen[None]):
                 self._read()
         except Exception as exc:  # noqa: BLE001 - reported on screen; the next poll tries again
             self.post_message(LoadFailed(str(exc)))
+
+    @work(thread=True, exclusive=True, group="supervisor-listen")
+    def listen(self) -> None:
+        """Wait on the push feed; read the view when it says the study changed (debounced)."""
+        from textual.worker import get_current_worker
+
+        worker = get_current_worker()
+        feed = self._feed
+        said: Any = None
+        pending, next_read = True, 0.0  # the first read at once
+        try:
+            while not worker.is_cancelled:
+                wait = max(0.0, next_read - time.monotonic()) if pending else self.WAIT_SECONDS
+                moved = feed.changed(timeout=min(wait, self.WAIT_SECONDS))
+                if feed.state != said:
+                    said = feed.state
+                    self.post_message(FeedChanged(said.listening, said.message))
+                pending = pending or moved
+                if not pending or time.monotonic() < next_read or worker.is_cancelled:
+                    continue  # a burst of notifications within DEBOUNCE_SECONDS is one read
+                try:
+                    self._read()
+                    pending, next_read = False, time.monotonic() + self.DEBOUNCE_SECONDS
+                except Exception as exc:  # noqa: BLE001 - reported on screen; read again a little later
+                    self.post_message(LoadFailed(str(exc)))
+                    next_read = time.monotonic() + self.POLL_SECONDS
+        finally:
+            feed.close()
+
+    def on_feed_changed(self, message: FeedChanged) -> None:
+        line = self.query_one("#sv-feed", Static)
+        line.update(f"[dim]{message.text}[/]" if message.listening else f"[b yellow]{message.text}[/]")
 
     @work(thread=True, exclusive=True, group="supervisor-load")
     def load(self) -> None:
@@ -141,15 +200,19 @@ class SupervisorScreen(Screen[None]):
             )
         table = self.query_one("#sv-conflicts", DataTable)
         table.clear(columns=True)
-        table.add_columns("#", "Interview", "Interviewer", "Since", "Answers that differ")
+        table.add_columns("#", "Interview / respondent", "Interviewer", "Since", "What differs")
         self._conflict_ids = [c.id for c in view.conflicts]
         for c in view.conflicts:
+            if c.kind == "respondent":
+                subject = f"respondent {c.respondent_id}"
+            else:
+                subject = "—" if c.interview_id is None else str(c.interview_id)
             table.add_row(
                 str(c.id),
-                "—" if c.interview_id is None else str(c.interview_id),
+                subject,
                 c.interviewer or "—",
                 c.created_at[:16].replace("T", " "),
-                ", ".join(c.differing) or "status only",
+                ", ".join(c.differing) or ("nothing now" if c.kind == "respondent" else "status only"),
             )
         active = sum(1 for li in view.live if not li.idle)
         self.query_one("#sv-summary", Static).update(
@@ -176,5 +239,5 @@ class SupervisorScreen(Screen[None]):
         except StoreError as exc:
             self.app.call_from_thread(self.app.notify, str(exc), severity="warning")
             return
-        self.app.call_from_thread(self.app.notify, f"conflict #{conflict_id}: kept the {keep}'s interview")
+        self.app.call_from_thread(self.app.notify, f"conflict #{conflict_id}: kept the {keep}'s version")
         self._read()
