@@ -410,21 +410,25 @@ class Expression:
 
 
 def _walk(node: Node) -> Iterator[Node]:
-    """Pre-order traversal, children left to right (textual order)."""
-    yield node
-    match node:
-        case Unary(operand=operand) | Not(operand=operand):
-            yield from _walk(operand)
-        case Binary(left=left, right=right) | Compare(left=left, right=right) | Logical(left=left, right=right):
-            yield from _walk(left)
-            yield from _walk(right)
-        case Membership(operand=operand, items=items):
-            yield from _walk(operand)
-            for item in items:
-                yield from _walk(item)
-        case Call(args=args):
-            for arg in args:
-                yield from _walk(arg)
+    """Pre-order traversal, children left to right (textual order).
+
+    With an explicit stack: a recursive generator re-yields every node through each level above it, which
+    is quadratic in the nesting depth (forty parentheses deep made it the slowest part of `check`)."""
+    stack: list[Node] = [node]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        current = pop()
+        yield current
+        kind = type(current)
+        if kind is Binary or kind is Compare or kind is Logical:
+            push((current.right, current.left))  # type: ignore[union-attr]
+        elif kind is Unary or kind is Not:
+            stack.append(current.operand)  # type: ignore[union-attr]
+        elif kind is Call:
+            push(reversed(current.args))  # type: ignore[union-attr]
+        elif kind is Membership:
+            push(reversed(current.items))  # type: ignore[union-attr]
+            stack.append(current.operand)  # type: ignore[union-attr]
 
 
 _LOOP_FUNCTIONS = frozenset({"item", "iteration", "indexed"})
@@ -490,9 +494,17 @@ class _Binder:
 
 @functools.lru_cache(maxsize=4096)
 def parse_expression(text: str) -> Expression:
-    """Parse ``text``; raises :class:`ExpressionError`.  Results are cached: instruments repeat them."""
+    """Parse ``text``; raises :class:`ExpressionError`.  Results are cached: instruments repeat them.
+
+    Well-formed expressions are read by :func:`_fast_parse` (the same grammar and tree, ten times faster than
+    lark's pure-Python LALR parser, which was most of `check` on instruments with long logic); anything it does
+    not accept goes to lark, so every error message comes from the grammar's own parser, as before.
+    """
     if not text.strip():
         raise ExpressionError("empty expression", 1, text)
+    root = _fast_parse(text)
+    if root is not None:
+        return Expression(text, root)
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as exc:
@@ -503,6 +515,237 @@ def parse_expression(text: str) -> Expression:
         return Expression(text, _Builder(text).build(tree))
     except RecursionError:  # thousands of chained operators; the evaluators recurse just as deep
         raise ExpressionError("expression is too deeply nested", 1, text) from None
+
+
+# --- the fast path ------------------------------------------------------------------------------
+
+#: lark's terminals in the order its basic lexer tries them (keywords first: priority 2, then by width), as
+#: one alternation: the first that matches at a position wins, as in lark. NUMBER's group is non-capturing so
+#: ``lastgroup`` names the terminal. A test compares this with the lark parser's own terminal list.
+_TERMINALS: tuple[tuple[str, str], ...] = (
+    ("FALSE", r"(?i:false\b)"),
+    ("NULL", r"(?i:null\b)"),
+    ("TRUE", r"(?i:true\b)"),
+    ("AND", r"(?i:and\b)"),
+    ("NOT", r"(?i:not\b)"),
+    ("IN", r"(?i:in\b)"),
+    ("OR", r"(?i:or\b)"),
+    ("STRING", r"""(?s:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')"""),
+    ("XLS_NAME", r"\$\{[A-Za-z_][A-Za-z0-9_]*\}"),
+    ("NAME", r"[A-Za-z_][A-Za-z0-9_]*"),
+    ("NUMBER", r"\d+(?:\.\d+)?|\.\d+"),
+    ("WS", "(?:[ \t\x0c\r\n])+"),  # the characters themselves, as lark writes them
+    ("COMP_OP", r"==|!=|<=|>=|=|<|>"),
+    ("COMMA", r","),
+    ("DOT", r"\."),
+    ("LPAR", r"\("),
+    ("MINUS", r"\-"),
+    ("PERCENT", r"%"),
+    ("PLUS", r"\+"),
+    ("RPAR", r"\)"),
+    ("SLASH", r"/"),
+    ("STAR", r"\*"),
+)
+_TOKEN = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in _TERMINALS))
+_UNESCAPE = re.compile(r"\\(.)", re.S)
+#: deeper parentheses are refused (a located error, not lark's slow path); no questionnaire comes near it
+MAX_PARENTHESES = 100
+#: a tree this many tokens long may be deep enough for the lark path's recursion limit: checked like it
+_PROBE_TOKENS = 500
+
+
+class _NotFast(Exception):
+    """The fast path does not take this text (a syntax or argument error, or great depth): lark parses it."""
+
+
+def _fast_parse(text: str) -> Node | None:
+    """The tree lark and :class:`_Builder` build for `text`, or None to let them parse it (and word any error).
+
+    A recursive-descent reading of ``_GRAMMAR``: one level per rule, left-associative loops for ``or``, ``and``,
+    ``+ -`` and ``* / %``, comparisons that do not chain, and the same positions (a rule's node takes its
+    first operand's). Any token the grammar does not allow at that point, any error the builder would raise,
+    and any recursion limit reached, hands the text back to lark, so what the fast path accepts is exactly
+    what lark accepts, and it builds the same tree (tests compare the two on generated expressions).
+    """
+    kinds: list[str | None] = []
+    values: list[str] = []
+    starts: list[int] = []
+    depth = deepest = 0
+    position = 0
+    for match in _TOKEN.finditer(text):
+        if match.start() != position:
+            return None  # a character no terminal matches: lark names it
+        position = match.end()
+        kind = match.lastgroup
+        if kind == "WS":
+            continue
+        if kind == "LPAR":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_PARENTHESES:
+                    raise ExpressionError(
+                        f"expression nests parentheses deeper than {MAX_PARENTHESES} levels", match.start() + 1, text
+                    )
+        elif kind == "RPAR":
+            depth -= 1
+        kinds.append(kind)
+        values.append(match.group())
+        starts.append(match.start() + 1)
+    if position != len(text):
+        return None
+    kinds.append(None)  # end of expression
+    values.append("")
+    starts.append(len(text) + 1)
+    try:
+        root = _FastParser(text, kinds, values, starts).parse()
+    except (_NotFast, ExpressionError, RecursionError):
+        return None
+    if len(kinds) > _PROBE_TOKENS:
+        try:
+            _probe(root)  # recurse as _Builder.build does: too deep there is too deep here
+        except RecursionError:
+            raise ExpressionError("expression is too deeply nested", 1, text) from None
+    return root
+
+
+def _probe(node: Node) -> None:
+    """Walk `node` with the recursion pattern of :meth:`_Builder.build` (one frame per level, three per call)."""
+    kind = type(node)
+    if kind is Binary or kind is Compare or kind is Logical:
+        _probe(node.left)  # type: ignore[union-attr]
+        _probe(node.right)  # type: ignore[union-attr]
+    elif kind is Unary or kind is Not:
+        _probe(node.operand)  # type: ignore[union-attr]
+    elif kind is Membership:
+        _probe(node.operand)  # type: ignore[union-attr]
+        tuple(_probe(item) for item in node.items)  # type: ignore[union-attr]
+    elif kind is Call:
+        _probe_call(node)  # type: ignore[arg-type]
+
+
+def _probe_call(node: Call) -> None:
+    tuple(_probe(arg) for arg in node.args)
+
+
+class _FastParser:
+    def __init__(self, text: str, kinds: list[str | None], values: list[str], starts: list[int]) -> None:
+        self.text, self.kinds, self.values, self.starts = text, kinds, values, starts
+        self.at = 0
+
+    def expect(self, kind: str) -> None:
+        if self.kinds[self.at] != kind:
+            raise _NotFast
+        self.at += 1
+
+    def parse(self) -> Node:
+        node = self.or_expr()
+        if self.kinds[self.at] is not None:
+            raise _NotFast
+        return node
+
+    def or_expr(self) -> Node:
+        left = self.and_expr()
+        kinds = self.kinds
+        while kinds[self.at] == "OR":
+            self.at += 1
+            left = Logical("or", left, self.and_expr(), left.position)
+        return left
+
+    def and_expr(self) -> Node:
+        left = self.not_expr()
+        kinds = self.kinds
+        while kinds[self.at] == "AND":
+            self.at += 1
+            left = Logical("and", left, self.not_expr(), left.position)
+        return left
+
+    def not_expr(self) -> Node:
+        if self.kinds[self.at] == "NOT":
+            position = self.starts[self.at]
+            self.at += 1
+            return Not(self.not_expr(), position)
+        left = self.sum()
+        kind = self.kinds[self.at]
+        if kind == "COMP_OP":
+            op = self.values[self.at]
+            self.at += 1
+            return Compare("=" if op == "==" else op, left, self.sum(), left.position)
+        if kind == "IN" or kind == "NOT":
+            negated = kind == "NOT"
+            self.at += 1
+            if negated:
+                self.expect("IN")
+            self.expect("LPAR")
+            items = self.items()
+            self.expect("RPAR")
+            return Membership(left, items, negated, left.position)
+        return left
+
+    def items(self) -> tuple[Node, ...]:
+        found = [self.or_expr()]
+        kinds = self.kinds
+        while kinds[self.at] == "COMMA":
+            self.at += 1
+            found.append(self.or_expr())
+        return tuple(found)
+
+    def sum(self) -> Node:
+        left = self.product()
+        kinds, values = self.kinds, self.values
+        while kinds[self.at] == "PLUS" or kinds[self.at] == "MINUS":
+            op = values[self.at]
+            self.at += 1
+            left = Binary(op, left, self.product(), left.position)
+        return left
+
+    def product(self) -> Node:
+        left = self.unary()
+        kinds, values = self.kinds, self.values
+        while kinds[self.at] in ("STAR", "SLASH", "PERCENT"):
+            op = values[self.at]
+            self.at += 1
+            left = Binary(op, left, self.unary(), left.position)
+        return left
+
+    def unary(self) -> Node:
+        if self.kinds[self.at] != "MINUS":
+            return self.atom()
+        position = self.starts[self.at]
+        self.at += 1
+        operand = self.unary()
+        if isinstance(operand, Literal) and _is_number(operand.value):
+            return Literal(-operand.value, position)  # type: ignore[operator]
+        return Unary("-", operand, position)
+
+    def atom(self) -> Node:
+        at = self.at
+        kind, value, position = self.kinds[at], self.values[at], self.starts[at]
+        self.at = at + 1
+        if kind == "NAME":
+            if self.kinds[at + 1] != "LPAR":
+                return Name(value, position)
+            self.at += 1
+            args = self.items() if self.kinds[self.at] != "RPAR" else ()
+            self.expect("RPAR")
+            return _Builder(self.text).call(value, position, args)
+        if kind == "NUMBER":
+            return Literal(float(value) if "." in value else int(value), position)
+        if kind == "XLS_NAME":
+            return Name(value[2:-1], position)
+        if kind == "LPAR":
+            node = self.or_expr()
+            self.expect("RPAR")
+            return node
+        if kind == "STRING":
+            return Literal(_UNESCAPE.sub(r"\1", value[1:-1]), position)
+        if kind == "TRUE" or kind == "FALSE":
+            return Literal(kind == "TRUE", position)
+        if kind == "NULL":
+            return Literal(None, position)
+        if kind == "DOT":
+            return SelfRef(position)
+        raise _NotFast
 
 
 def to_polars_filter(expr: Expression | str, resolver: ColumnResolver) -> pl.Expr:
@@ -572,14 +815,25 @@ class _Builder:
     def build_call(self, name_token: Token, items: Tree | None) -> Call:
         position = _pos(name_token)
         function = str(name_token).lower()
+        if function not in FUNCTIONS:
+            raise self.unknown_function(str(name_token), position)
+        args = tuple(self.build(kid) for kid in items.children) if items is not None else ()
+        return self.call(str(name_token), position, args)
+
+    def unknown_function(self, name: str, position: int) -> ExpressionError:
+        function = name.lower()
+        message = f"unknown function '{name}'"
+        close = difflib.get_close_matches(function, list(FUNCTIONS), n=1)
+        if close:
+            message += f", did you mean '{close[0]}'?"
+        return self.error(message, position)
+
+    def call(self, name: str, position: int, args: tuple[Node, ...]) -> Call:
+        """The call of function `name` (as written) with its built arguments, checked (arity, argument forms)."""
+        function = name.lower()
         spec = FUNCTIONS.get(function)
         if spec is None:
-            message = f"unknown function '{name_token}'"
-            close = difflib.get_close_matches(function, list(FUNCTIONS), n=1)
-            if close:
-                message += f", did you mean '{close[0]}'?"
-            raise self.error(message, position)
-        args = tuple(self.build(kid) for kid in items.children) if items is not None else ()
+            raise self.unknown_function(name, position)
         if len(args) < spec.min_args or (spec.max_args is not None and len(args) > spec.max_args):
             raise self.error(f"{function}() takes {_arity_text(spec)}, got {len(args)}", position)
         if spec.name_first and not isinstance(args[0], Name):

@@ -48,6 +48,7 @@ class _Compiler:
         self.ins = instrument
         self.defaults = defaults
         self.findings: list[Finding] = []
+        self._seen: set[Finding] = set()  # the same findings, for the duplicate test (a list scan is quadratic)
         #: a question made from a loop template -> (its plan, its slot), for binding its expressions
         self.slots: dict[str, tuple[LoopPlan, LoopSlot]] = {}
         self.templates: dict[str, str] = {}  # loop question as written -> loop name
@@ -65,7 +66,8 @@ class _Compiler:
             plan, slot = copy
             where, message = slot.template, f"in loop '{plan.name}': {message}"
         finding = Finding(tuple(path), where, message, hint, severity)
-        if finding not in self.findings:
+        if finding not in self._seen:
+            self._seen.add(finding)
             self.findings.append(finding)
 
     # -- main ------------------------------------------------------------------------------------
@@ -138,12 +140,15 @@ class _Compiler:
         ins._routing = None  # rebuilt from the compiled questions on first use
         ins._templates = {name: loop for name, loop in self.templates.items() if loop in plans}
 
+        members_of: dict[int, list[Question]] = {}  # by section, in one pass (not one scan per section)
+        for q in questions:
+            members_of.setdefault(id(section_of[q.name]), []).append(q)
         section_names: set[str] = set()
         for si, section in enumerate(ins.sections):
             if section.name in section_names:
                 self.add(["sections", si, "name"], section.name, f"section name '{section.name}' is used twice")
             section_names.add(section.name)
-            members = [q for q in questions if section_of[q.name] is section]
+            members = members_of.get(id(section), [])
             first = order[members[0].name] if members else len(questions)
             section._relevant = self.expression(
                 ["sections", si, "relevant"], f"section {section.name}", section.relevant, before=first
