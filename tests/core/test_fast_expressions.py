@@ -13,6 +13,7 @@ import re
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lark.exceptions import UnexpectedInput
 
 from survey_tui.core.instrument import expressions as ex
 from survey_tui.core.instrument.expressions import ExpressionError, parse_expression
@@ -22,7 +23,7 @@ def _lark(text: str) -> tuple[str, object]:
     """What the lark path gives: ('ok', tree) or ('error', message, position)."""
     try:
         tree = ex._parser().parse(text)
-    except ex.UnexpectedInput as exc:
+    except UnexpectedInput as exc:
         error = ex._translate_error(exc, text)
         return ("error", (error.message, error.position))
     try:

@@ -82,13 +82,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Protocol, TypeAlias
 
-from lark import Lark, Token, Tree
-from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
-
 from survey_tui.core.lazy import lazy
 
 if TYPE_CHECKING:
     import polars as pl
+    from lark import Lark, Token, Tree
+    from lark.exceptions import UnexpectedInput
 else:
     pl = lazy("polars")
 
@@ -324,6 +323,8 @@ def _parser() -> Lark:
     Building the tables takes 0.05-0.08 s, a third of `survey-tui check`; lark's own cache (a file in the
     temp folder keyed by the grammar, options and lark version) loads them in a few milliseconds.
     """
+    from lark import Lark  # only for what the fast path hands over (errors, unusual depth): `check` seldom needs it
+
     return Lark(_GRAMMAR, parser="lalr", lexer="basic", maybe_placeholders=True, cache=True)
 
 
@@ -505,6 +506,8 @@ def parse_expression(text: str) -> Expression:
     root = _fast_parse(text)
     if root is not None:
         return Expression(text, root)
+    from lark.exceptions import LarkError, UnexpectedInput
+
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as exc:
@@ -765,6 +768,8 @@ class _Builder:
         return ExpressionError(message, position, self.text)
 
     def build(self, item: Tree | Token) -> Node:
+        from lark import Token
+
         if isinstance(item, Token):  # pragma: no cover - every terminal is wrapped in an aliased rule
             raise self.error("invalid expression", _pos(item))
         kids = item.children
@@ -805,7 +810,7 @@ class _Builder:
                 return Logical(kids[1].type.lower(), left, self.build(kids[2]), left.position)
             case "member":
                 operand = self.build(kids[0])
-                negated = any(isinstance(kid, Token) and kid.type == "NOT" for kid in kids)
+                negated = any(getattr(kid, "type", None) == "NOT" for kid in kids)  # the NOT token, not a Tree
                 items = tuple(self.build(kid) for kid in kids[-1].children)
                 return Membership(operand, items, negated, operand.position)
             case "call":
@@ -897,6 +902,8 @@ def _describe(token: Token) -> str:
 
 def _open_parens(text: str, end: int) -> list[int]:
     """0-based offsets of the '(' still unclosed before offset ``end``."""
+    from lark.exceptions import LarkError
+
     stack: list[int] = []
     try:
         for token in _parser().lex(text):
@@ -913,6 +920,8 @@ def _open_parens(text: str, end: int) -> list[int]:
 
 def _translate_error(exc: UnexpectedInput, text: str) -> ExpressionError:
     """Turn lark's exceptions into one-line messages a questionnaire author can act on."""
+    from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+
     if isinstance(exc, UnexpectedCharacters):
         offset = exc.pos_in_stream
         char = text[offset] if offset < len(text) else ""
