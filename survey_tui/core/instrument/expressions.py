@@ -549,7 +549,13 @@ _TERMINALS: tuple[tuple[str, str], ...] = (
     ("SLASH", r"/"),
     ("STAR", r"\*"),
 )
-_TOKEN = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in _TERMINALS))
+_SPACE = dict(_TERMINALS)["WS"][3:-2]  # the ignored characters, as a class: "[ \t\x0c\r\n]"
+#: one match per token, the ignored space before it included; BAD is any other character (lark stops there)
+_TOKEN = re.compile(
+    f"{_SPACE}*(?:"
+    + "|".join(f"(?P<{name}>{pattern})" for name, pattern in _TERMINALS if name != "WS")
+    + f"|(?P<BAD>[^{_SPACE[1:-1]}]))"
+)
 _UNESCAPE = re.compile(r"\\(.)", re.S)
 #: deeper parentheses are refused (a located error, not lark's slow path); no questionnaire comes near it
 MAX_PARENTHESES = 100
@@ -570,38 +576,24 @@ def _fast_parse(text: str) -> Node | None:
     and any recursion limit reached, hands the text back to lark, so what the fast path accepts is exactly
     what lark accepts, and it builds the same tree (tests compare the two on generated expressions).
     """
-    kinds: list[str | None] = []
-    values: list[str] = []
-    starts: list[int] = []
-    depth = deepest = 0
-    position = 0
-    for match in _TOKEN.finditer(text):
-        if match.start() != position:
-            return None  # a character no terminal matches: lark names it
-        position = match.end()
-        kind = match.lastgroup
-        if kind == "WS":
-            continue
-        if kind == "LPAR":
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-                if deepest > MAX_PARENTHESES:
-                    raise ExpressionError(
-                        f"expression nests parentheses deeper than {MAX_PARENTHESES} levels", match.start() + 1, text
-                    )
-        elif kind == "RPAR":
-            depth -= 1
-        kinds.append(kind)
-        values.append(match.group())
-        starts.append(match.start() + 1)
-    if position != len(text):
+    matches = list(_TOKEN.finditer(text))
+    kinds: list[str | None] = [match.lastgroup for match in matches]
+    if "BAD" in kinds:
+        return None  # a character no terminal matches: lark names it
+    if matches and text[matches[-1].end() :].strip(" \t\x0c\r\n") or not matches:
         return None
+    if kinds.count("LPAR") > MAX_PARENTHESES:
+        depth = 0
+        for match, kind in zip(matches, kinds, strict=True):
+            depth += kind == "LPAR"
+            depth -= kind == "RPAR"
+            if depth > MAX_PARENTHESES:
+                raise ExpressionError(
+                    f"expression nests parentheses deeper than {MAX_PARENTHESES} levels", match.start("LPAR") + 1, text
+                )
     kinds.append(None)  # end of expression
-    values.append("")
-    starts.append(len(text) + 1)
     try:
-        root = _FastParser(text, kinds, values, starts).parse()
+        root = _FastParser(text, kinds, matches).parse()
     except (_NotFast, ExpressionError, RecursionError):
         return None
     if len(kinds) > _PROBE_TOKENS:
@@ -631,10 +623,25 @@ def _probe_call(node: Call) -> None:
     tuple(_probe(arg) for arg in node.args)
 
 
+_MULTIPLY = {"STAR": "*", "SLASH": "/", "PERCENT": "%"}
+_ADD = {"PLUS": "+", "MINUS": "-"}
+
+
 class _FastParser:
-    def __init__(self, text: str, kinds: list[str | None], values: list[str], starts: list[int]) -> None:
-        self.text, self.kinds, self.values, self.starts = text, kinds, values, starts
+    """Precedence climbing over the token kinds: ``or`` over ``and`` in one loop, ``+ -`` over ``* / %`` in
+    another, so an operand costs four calls, not one per grammar rule."""
+
+    def __init__(self, text: str, kinds: list[str | None], matches: list[re.Match[str]]) -> None:
+        self.text, self.kinds, self.matches = text, kinds, matches
         self.at = 0
+
+    def start(self, at: int) -> int:
+        match = self.matches[at]
+        return match.start(match.lastgroup) + 1  # type: ignore[arg-type]
+
+    def value(self, at: int) -> str:
+        match = self.matches[at]
+        return match.group(match.lastgroup)  # type: ignore[arg-type]
 
     def expect(self, kind: str) -> None:
         if self.kinds[self.at] != kind:
@@ -648,32 +655,32 @@ class _FastParser:
         return node
 
     def or_expr(self) -> Node:
-        left = self.and_expr()
         kinds = self.kinds
-        while kinds[self.at] == "OR":
-            self.at += 1
-            left = Logical("or", left, self.and_expr(), left.position)
-        return left
-
-    def and_expr(self) -> Node:
         left = self.not_expr()
-        kinds = self.kinds
         while kinds[self.at] == "AND":
             self.at += 1
             left = Logical("and", left, self.not_expr(), left.position)
+        while kinds[self.at] == "OR":
+            self.at += 1
+            right = self.not_expr()
+            while kinds[self.at] == "AND":
+                self.at += 1
+                right = Logical("and", right, self.not_expr(), right.position)
+            left = Logical("or", left, right, left.position)
         return left
 
     def not_expr(self) -> Node:
-        if self.kinds[self.at] == "NOT":
-            position = self.starts[self.at]
+        kinds = self.kinds
+        if kinds[self.at] == "NOT":
+            position = self.start(self.at)
             self.at += 1
             return Not(self.not_expr(), position)
-        left = self.sum()
-        kind = self.kinds[self.at]
+        left = self.arith()
+        kind = kinds[self.at]
         if kind == "COMP_OP":
-            op = self.values[self.at]
+            op = self.value(self.at)
             self.at += 1
-            return Compare("=" if op == "==" else op, left, self.sum(), left.position)
+            return Compare("=" if op == "==" else op, left, self.arith(), left.position)
         if kind == "IN" or kind == "NOT":
             negated = kind == "NOT"
             self.at += 1
@@ -693,61 +700,58 @@ class _FastParser:
             found.append(self.or_expr())
         return tuple(found)
 
-    def sum(self) -> Node:
-        left = self.product()
-        kinds, values = self.kinds, self.values
-        while kinds[self.at] == "PLUS" or kinds[self.at] == "MINUS":
-            op = values[self.at]
-            self.at += 1
-            left = Binary(op, left, self.product(), left.position)
-        return left
-
-    def product(self) -> Node:
+    def arith(self) -> Node:
+        kinds = self.kinds
         left = self.unary()
-        kinds, values = self.kinds, self.values
-        while kinds[self.at] in ("STAR", "SLASH", "PERCENT"):
-            op = values[self.at]
+        while kinds[self.at] in _MULTIPLY:
+            op = _MULTIPLY[kinds[self.at]]  # type: ignore[index]
             self.at += 1
             left = Binary(op, left, self.unary(), left.position)
+        while kinds[self.at] in _ADD:
+            op = _ADD[kinds[self.at]]  # type: ignore[index]
+            self.at += 1
+            right = self.unary()
+            while kinds[self.at] in _MULTIPLY:
+                times = _MULTIPLY[kinds[self.at]]  # type: ignore[index]
+                self.at += 1
+                right = Binary(times, right, self.unary(), right.position)
+            left = Binary(op, left, right, left.position)
         return left
 
     def unary(self) -> Node:
-        if self.kinds[self.at] != "MINUS":
-            return self.atom()
-        position = self.starts[self.at]
-        self.at += 1
-        operand = self.unary()
-        if isinstance(operand, Literal) and _is_number(operand.value):
-            return Literal(-operand.value, position)  # type: ignore[operator]
-        return Unary("-", operand, position)
-
-    def atom(self) -> Node:
         at = self.at
-        kind, value, position = self.kinds[at], self.values[at], self.starts[at]
+        kind = self.kinds[at]
         self.at = at + 1
         if kind == "NAME":
+            name = self.value(at)
             if self.kinds[at + 1] != "LPAR":
-                return Name(value, position)
+                return Name(name, self.start(at))
             self.at += 1
             args = self.items() if self.kinds[self.at] != "RPAR" else ()
             self.expect("RPAR")
-            return _Builder(self.text).call(value, position, args)
+            return _Builder(self.text).call(name, self.start(at), args)
+        if kind == "MINUS":
+            operand = self.unary()
+            if isinstance(operand, Literal) and _is_number(operand.value):
+                return Literal(-operand.value, self.start(at))  # type: ignore[operator]
+            return Unary("-", operand, self.start(at))
         if kind == "NUMBER":
-            return Literal(float(value) if "." in value else int(value), position)
-        if kind == "XLS_NAME":
-            return Name(value[2:-1], position)
+            value = self.value(at)
+            return Literal(float(value) if "." in value else int(value), self.start(at))
         if kind == "LPAR":
             node = self.or_expr()
             self.expect("RPAR")
             return node
+        if kind == "XLS_NAME":
+            return Name(self.value(at)[2:-1], self.start(at))
         if kind == "STRING":
-            return Literal(_UNESCAPE.sub(r"\1", value[1:-1]), position)
+            return Literal(_UNESCAPE.sub(r"\1", self.value(at)[1:-1]), self.start(at))
         if kind == "TRUE" or kind == "FALSE":
-            return Literal(kind == "TRUE", position)
+            return Literal(kind == "TRUE", self.start(at))
         if kind == "NULL":
-            return Literal(None, position)
+            return Literal(None, self.start(at))
         if kind == "DOT":
-            return SelfRef(position)
+            return SelfRef(self.start(at))
         raise _NotFast
 
 
