@@ -6,6 +6,7 @@ must survive a crash. This module finds, creates, opens and checks such folders.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -352,10 +353,36 @@ def _check_study(root: Path) -> list[Problem]:
     problems.extend(check_weighting(study.config.weighting, instruments.values(), doc, STUDY_FILE))
     problems.extend(check_tab_plans(study, instruments.values()))
     if study.config.report.template:  # the client's Word template: readable, its tags and names known
-        from survey_tui.core.plan.report_template import template_problems
-
-        problems.extend(template_problems(study.root / study.config.report.template, study.config.report.template))
+        problems.extend(_template_problems(study.root / study.config.report.template, study.config.report.template))
     return study.problems + problems
+
+
+def _template_problems(path: Path, display: str) -> list[Problem]:
+    """The report template's problems, from the user's cache when the same file was checked before.
+
+    Reading a .docx takes python-docx, docxtpl and Jinja (a third of `check` on the demo), and a template
+    changes far less often than the questionnaire: the answer is kept under the file's bytes, its name, the
+    names a template may use and the code that checks it (this module's and the libraries' files)."""
+    from survey_tui.core.cache import memo_key, module_stamp, read_memo, write_memo
+    from survey_tui.core.plan.report_template import CONTEXT, template_problems
+
+    try:
+        content = path.read_bytes() if path.is_file() else None
+    except OSError:
+        content = None
+    if content is None:  # missing or unreadable: said at once, nothing worth keeping
+        return template_problems(path, display)
+    code = module_stamp("survey_tui.core.plan.report_template", "docxtpl", "docx", "jinja2")
+    key = memo_key("template-problems 1", display, ",".join(CONTEXT), code, content)
+    kept = read_memo("checked-templates", key)
+    if isinstance(kept, list):
+        try:
+            return [Problem(**item) for item in kept]
+        except TypeError:
+            pass  # another shape (an older entry): check again
+    found = template_problems(path, display)
+    write_memo("checked-templates", key, [dataclasses.asdict(p) for p in found])
+    return found
 
 
 def check_tab_plans(study: Study, instruments: Iterable[Instrument]) -> list[Problem]:
