@@ -347,10 +347,26 @@ class Expression:
         return self.text
 
     @cached_property
+    def _scan(self) -> tuple[tuple[NameRef, ...], bool, tuple[Call, ...]]:
+        """One walk for what the loader asks of every expression: its names, whether it uses '.', its
+        indexed() calls (three walks were a tenth of `check` on instruments with long logic)."""
+        refs: list[NameRef] = []
+        uses_self = False
+        indexed: list[Call] = []
+        for node in _walk(self.root):
+            kind = type(node)
+            if kind is Name:
+                refs.append(NameRef(node.name, node.position))  # type: ignore[union-attr]
+            elif kind is SelfRef:
+                uses_self = True
+            elif kind is Call and node.function == "indexed":  # type: ignore[union-attr]
+                indexed.append(node)  # type: ignore[arg-type]
+        return tuple(sorted(refs, key=lambda ref: ref.position)), uses_self, tuple(indexed)
+
+    @cached_property
     def references(self) -> tuple[NameRef, ...]:
         """Every use of a name, in textual order (``.`` excluded)."""
-        refs = [NameRef(node.name, node.position) for node in _walk(self.root) if isinstance(node, Name)]
-        return tuple(sorted(refs, key=lambda ref: ref.position))
+        return self._scan[0]
 
     @cached_property
     def names(self) -> frozenset[str]:
@@ -358,7 +374,7 @@ class Expression:
 
     @cached_property
     def uses_self(self) -> bool:
-        return any(isinstance(node, SelfRef) for node in _walk(self.root))
+        return self._scan[1]
 
     def bind(
         self,
@@ -379,7 +395,7 @@ class Expression:
     @cached_property
     def unbound_indexed(self) -> tuple[Call, ...]:
         """``indexed()`` calls whose iteration is not a constant (the loader reports them)."""
-        return tuple(n for n in _walk(self.root) if isinstance(n, Call) and n.function == "indexed")
+        return self._scan[2]
 
     def evaluate(self, scope: Scope, self_value: object = None) -> object:
         """Evaluate against one interview; ``self_value`` is what ``.`` stands for.

@@ -52,6 +52,8 @@ class _Compiler:
         #: a question made from a loop template -> (its plan, its slot), for binding its expressions
         self.slots: dict[str, tuple[LoopPlan, LoopSlot]] = {}
         self.templates: dict[str, str] = {}  # loop question as written -> loop name
+        self.variables: dict[str, str] = {}
+        self.order: dict[str, int] = {}
 
     def add(
         self,
@@ -135,6 +137,8 @@ class _Compiler:
         ins._by_name = by_name
         ins._order = order
         ins._variables = variables
+        #: the same maps for `reference` (a private attribute of a pydantic model costs a __getattr__ call)
+        self.variables, self.order = variables, order
         ins._section_of = section_of
         ins._loops = plans
         ins._routing = None  # rebuilt from the compiled questions on first use
@@ -518,7 +522,8 @@ class _Compiler:
     ) -> bool:
         ins = self.ins
         field = str(path[-1]) if not isinstance(path[-1], int) else "label"
-        owner_q = ins.owner_of(name)
+        variables, order = self.variables, self.order  # the instrument's maps, without pydantic's lookups
+        owner_q = variables.get(name)
         if owner_q is None and name in self.templates:
             loop = self.templates[name]
             plan = ins._loops.get(loop)
@@ -540,7 +545,7 @@ class _Compiler:
                 f"did you mean '{close[0]}'?" if close else "names must be questions of this instrument",
             )
             return False
-        if ins.position(owner_q) >= before:
+        if order[variables.get(owner_q, owner_q)] >= before:  # Instrument.position
             later = "itself" if owner_q == owner else f"'{name}', which is asked later"
             self.add(
                 path,
