@@ -514,12 +514,23 @@ class _Compiler:
             return None
         ok = True
         for ref in expr.references:
-            ok &= self.reference(path, owner, ref.name, ref.position, before, f"in '{text}'")
+            ok &= self.reference(path, owner, ref.name, ref.position, before, text=text)
         return expr if ok else None
 
     def reference(
-        self, path: Sequence[PathKey], owner: str, name: str, position: int, before: int, context: str
+        self,
+        path: Sequence[PathKey],
+        owner: str,
+        name: str,
+        position: int,
+        before: int,
+        context: str = "",
+        *,
+        text: str | None = None,
     ) -> bool:
+        """Whether `name` may be used here; a finding says why not. `context` says where the name was found, or
+        `text` names the expression it is in (the message quotes it: made only for a finding, since a long
+        expression has hundreds of names)."""
         ins = self.ins
         field = str(path[-1]) if not isinstance(path[-1], int) else "label"
         variables, order = self.variables, self.order  # the instrument's maps, without pydantic's lookups
@@ -531,7 +542,7 @@ class _Compiler:
             self.add(
                 path,
                 owner,
-                f"{field}: '{name}' at position {position} {context} is asked once per item of loop '{loop}'",
+                f"{field}: '{name}' at position {position} {_context(context, text)} is asked once per item of loop '{loop}'",
                 f"name one iteration, e.g. '{example}' or indexed({name}, {example.rsplit('_', 1)[1]})",
             )
             return False
@@ -541,7 +552,7 @@ class _Compiler:
             self.add(
                 path,
                 owner,
-                f"{field}: unknown name '{name}' at position {position} {context}",
+                f"{field}: unknown name '{name}' at position {position} {_context(context, text)}",
                 f"did you mean '{close[0]}'?" if close else "names must be questions of this instrument",
             )
             return False
@@ -550,7 +561,7 @@ class _Compiler:
             self.add(
                 path,
                 owner,
-                f"{field}: refers to {later} (position {position} {context})",
+                f"{field}: refers to {later} (position {position} {_context(context, text)})",
                 "logic can only use answers given before this point",
             )
             return False
@@ -562,6 +573,10 @@ class _Compiler:
             if code in seen:
                 self.add([*path, i, "code"], owner, f"choice code {code} appears twice")
             seen.add(code)
+
+
+def _context(context: str, text: str | None) -> str:
+    return context if text is None else f"in '{text}'"
 
 
 def _iteration_model(template: Question, name: str) -> Question:
