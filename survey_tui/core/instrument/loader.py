@@ -542,7 +542,8 @@ class _Compiler:
             self.add(
                 path,
                 owner,
-                f"{field}: '{name}' at position {position} {_context(context, text)} is asked once per item of loop '{loop}'",
+                f"{field}: '{name}' at position {position} {_context(context, text)} "
+                f"is asked once per item of loop '{loop}'",
                 f"name one iteration, e.g. '{example}' or indexed({name}, {example.rsplit('_', 1)[1]})",
             )
             return False
