@@ -38,6 +38,20 @@ def module_stamp(*modules: str) -> str:
     return "|".join(parts)
 
 
+def file_stamp(*paths: Path) -> str:
+    """Which file each path is and when it last changed (device, inode, size, modification time; '-' for none):
+    the fingerprint the store's clean-check marker uses for a database and its WAL."""
+    parts = []
+    for path in paths:
+        try:
+            st = path.stat()
+        except OSError:
+            parts.append("-")
+            continue
+        parts.append(f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}")
+    return "|".join(parts)
+
+
 def memo_key(*parts: str | bytes) -> str:
     digest = hashlib.sha256()
     for part in parts:
