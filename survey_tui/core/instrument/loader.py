@@ -16,6 +16,7 @@ from survey_tui.core.instrument.expressions import Expression, ExpressionError, 
 from survey_tui.core.instrument.model import (
     CHOICE_TYPES,
     MAX_ITERATIONS,
+    MAX_QUESTIONS,
     PIPE_PATTERN,
     SPECIAL_NAMES,
     Choice,
@@ -96,10 +97,22 @@ class _Compiler:
             if section.loop is not None:
                 for q in section.questions:
                     self.templates.setdefault(q.name, section.name)
+        made_so_far = 0  # questions so far, every loop iteration counted
         for si, section in enumerate(ins.sections):
             entries: list[tuple[int, Question]] = list(enumerate(section.questions))
             if section.loop is not None:
                 plan = self.loop_plan(si, section, by_name)
+                made = len(plan.keys) * len(section.questions) if plan is not None else 0
+                if plan is not None and made_so_far + made > MAX_QUESTIONS:
+                    self.add(
+                        ["sections", si, "loop"],
+                        f"loop {section.name}",
+                        f"the loop makes {made:,} questions ({len(plan.keys)} iterations of "
+                        f"{len(section.questions)}), more than the {MAX_QUESTIONS:,} a questionnaire may have "
+                        f"with the {made_so_far:,} before it",
+                        "ask fewer iterations, or split the questionnaire",
+                    )
+                    plan = None
                 if plan is not None:
                     plans[section.name] = plan
                     entries = [
@@ -109,6 +122,7 @@ class _Compiler:
                     ]
                 else:
                     entries = []
+            made_so_far += len(entries)
             for qi, q in entries:
                 path = ("sections", si, "questions", qi)
                 if q.name in by_name or (q.slot is None and self.templates.get(q.name, section.name) != section.name):
