@@ -322,11 +322,16 @@ def _gc_paused() -> Iterator[None]:
     A 1 MB instrument is about a million small objects (YAML nodes, models, expression trees), nearly all
     alive until the check ends, and each full collection walks all of them again: half the time of the
     parse went there. What a check builds holds no cycles worth collecting before it returns."""
-    enabled = gc.isenabled()
+    enabled, frozen = gc.isenabled(), gc.get_freeze_count()
     gc.disable()
     try:
         yield
     finally:
+        # what the check made is handed to the oldest generation as it is: enabled with a young generation of
+        # a million objects, the next allocation would start a collection over all of them (0.1 s)
+        if not frozen:  # (unless someone froze objects on purpose: unfreezing would undo it)
+            gc.freeze()
+            gc.unfreeze()
         if enabled:
             gc.enable()
 
