@@ -6,7 +6,10 @@ must survive a crash. This module finds, creates, opens and checks such folders.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+import gc
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -313,8 +316,34 @@ def init_study(
     return study
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Python's cycle collector paused while a check builds its trees (restored after).
+
+    A 1 MB instrument is about a million small objects (YAML nodes, models, expression trees), nearly all
+    alive until the check ends, and each full collection walks all of them again: half the time of the
+    parse went there. What a check builds holds no cycles worth collecting before it returns."""
+    enabled, frozen = gc.isenabled(), gc.get_freeze_count()
+    gc.disable()
+    try:
+        yield
+    finally:
+        # what the check made is handed to the oldest generation as it is: enabled with a young generation of
+        # a million objects, the next allocation would start a collection over all of them (0.1 s)
+        if not frozen:  # (unless someone froze objects on purpose: unfreezing would undo it)
+            gc.freeze()
+            gc.unfreeze()
+        if enabled:
+            gc.enable()
+
+
 def check_study(root: Path) -> list[Problem]:
     """Every problem of the study's files at once (what `survey-tui check` prints)."""
+    with _gc_paused():
+        return _check_study(root)
+
+
+def _check_study(root: Path) -> list[Problem]:
     try:
         study = open_study(root)
     except LoadError as exc:
@@ -330,10 +359,36 @@ def check_study(root: Path) -> list[Problem]:
     problems.extend(check_weighting(study.config.weighting, instruments.values(), doc, STUDY_FILE))
     problems.extend(check_tab_plans(study, instruments.values()))
     if study.config.report.template:  # the client's Word template: readable, its tags and names known
-        from survey_tui.core.plan.report_template import template_problems
-
-        problems.extend(template_problems(study.root / study.config.report.template, study.config.report.template))
+        problems.extend(_template_problems(study.root / study.config.report.template, study.config.report.template))
     return study.problems + problems
+
+
+def _template_problems(path: Path, display: str) -> list[Problem]:
+    """The report template's problems, from the user's cache when the same file was checked before.
+
+    Reading a .docx takes python-docx, docxtpl and Jinja (a third of `check` on the demo), and a template
+    changes far less often than the questionnaire: the answer is kept under the file's bytes, its name, the
+    names a template may use and the code that checks it (this module's and the libraries' files)."""
+    from survey_tui.core.cache import memo_key, module_stamp, read_memo, write_memo
+    from survey_tui.core.plan.report_template import CONTEXT, template_problems
+
+    try:
+        content = path.read_bytes() if path.is_file() else None
+    except OSError:
+        content = None
+    if content is None:  # missing or unreadable: said at once, nothing worth keeping
+        return template_problems(path, display)
+    code = module_stamp("survey_tui.core.plan.report_template", "docxtpl", "docx", "jinja2")
+    key = memo_key("template-problems 1", display, ",".join(CONTEXT), code, content)
+    kept = read_memo("checked-templates", key)
+    if isinstance(kept, list):
+        try:
+            return [Problem(**item) for item in kept]
+        except TypeError:
+            pass  # another shape (an older entry): check again
+    found = template_problems(path, display)
+    write_memo("checked-templates", key, [dataclasses.asdict(p) for p in found])
+    return found
 
 
 def check_tab_plans(study: Study, instruments: Iterable[Instrument]) -> list[Problem]:

@@ -14,7 +14,7 @@ import os
 import pickle
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
@@ -53,10 +53,16 @@ def to_plain(node: Any) -> Any:
 
 @dataclass
 class YamlDocument:
-    """A parsed YAML file that still knows the line of every node."""
+    """A parsed YAML file that still knows the line of every node.
+
+    `root` is ruamel.yaml's round-trip tree (its containers carry their lines), or, for documents only
+    validated (see `fast_plain`), plain dicts and lists with libyaml's composed `nodes` beside them: the lines
+    are then looked up in the nodes when a problem asks for one, instead of being stored on every container.
+    """
 
     file: str
     root: Any
+    nodes: Any = field(default=None, repr=False)
 
     @property
     def data(self) -> Any:
@@ -65,6 +71,8 @@ class YamlDocument:
     def line_of(self, path: Sequence[PathKey]) -> int | None:
         """The 1-based line of the deepest node of `path` that exists in the file (the line the document starts
         on when none does, e.g. a required top-level key that is missing)."""
+        if self.nodes is not None:
+            return _node_line(self.nodes, path)
         node, line = self.root, _start_line(self.root)
         for key in path:
             if isinstance(node, CommentedMap) and key in node:
@@ -89,6 +97,27 @@ class YamlDocument:
             except (KeyError, IndexError, TypeError):
                 return None
         return node
+
+
+def _node_line(root: Any, path: Sequence[PathKey]) -> int:
+    """`YamlDocument.line_of` over libyaml's nodes: the same walk, the same lines as over ruamel.yaml's tree."""
+    import yaml as pyyaml
+
+    node, line = root, root.start_mark.line + 1
+    state = _plain_state()
+    for key in path:
+        if isinstance(node, pyyaml.MappingNode):
+            for key_node, value_node in node.value:
+                if _scalar(key_node, state) == key:
+                    line, node = key_node.start_mark.line + 1, value_node
+                    break
+            # a key not in the mapping: pydantic union tags such as 'list[Choice]' are not in the file
+        elif isinstance(node, pyyaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        elif isinstance(key, str) and not isinstance(node, pyyaml.MappingNode | pyyaml.SequenceNode):
+            break
+    return line
 
 
 def _start_line(node: Any) -> int:
@@ -175,17 +204,18 @@ def parse_yaml_text(
     Only valid documents are cached, keyed by the text's hash, so a change to the file is always parsed.
     Callers that parse every keystroke's draft leave `cache` off, so the cache holds files, not drafts.
     `read_only` callers (they validate, never write the document back) get libyaml's parse when the text
-    is plain enough for it to give exactly what ruamel.yaml gives, without comments (about ten times faster);
-    anything else, and every error, goes through ruamel.yaml. Such documents are not cached.
+    is plain enough for it to give exactly what ruamel.yaml gives, without comments (about ten times faster),
+    as plain containers whose lines are looked up in libyaml's nodes (see `fast_plain`); anything else, and
+    every error, goes through ruamel.yaml. Such documents are not cached.
     """
     if cache:
         cached = _cached_root(text)
         if cached is not None:
             return YamlDocument(name, cached), []
     if read_only:
-        fast = fast_root(text)
-        if fast is not None and _expanded_size(fast) <= MAX_NODES:  # nested aliases: ruamel.yaml's message
-            return YamlDocument(name, fast), []
+        fast = fast_plain(text)
+        if fast is not None and _expanded_size(fast[0]) <= MAX_NODES:  # nested aliases: ruamel.yaml's message
+            return YamlDocument(name, fast[0], fast[1]), []
     document, problems = _parse_yaml_text(text, name)
     if cache and document is not None:
         _cache_root(text, document.root)
@@ -232,12 +262,20 @@ _STR = "tag:yaml.org,2002:str"
 _FAST_STATE: dict[str, Any] = {}
 
 
-def fast_root(text: str) -> Any | None:
-    """The document as ruamel.yaml's round-trip loader builds it (CommentedMap / CommentedSeq with the line
-    and column of every key and item, the same scalar types), composed by libyaml (PyYAML's C parser).
+def _plain_state() -> dict[str, Any]:
+    """ruamel.yaml's YAML 1.2 resolver table and constructor (made once), and a fresh memo of plain scalars."""
+    state = _FAST_STATE
+    if not state:
+        from ruamel.yaml.nodes import ScalarNode as RuamelScalar
 
-    None when libyaml is missing, the text does not parse, or it uses what this path leaves to ruamel.yaml:
-    tags, merge keys, duplicate or non-scalar keys, block scalars, directives. Comments are not kept."""
+        rt = _yaml()
+        table = rt.resolver.versioned_resolver  # YAML 1.2, as ruamel.yaml resolves plain scalars
+        state.update(table={k: list(v) for k, v in table.items()}, constructor=rt.constructor, scalar=RuamelScalar)
+    return {**state, "plain": {}}
+
+
+def _compose(text: str) -> tuple[Any, Any] | None:
+    """libyaml's node tree of `text` (every scalar tagged str, resolved later the YAML 1.2 way), and pyyaml."""
     if "%YAML" in text or "%TAG" in text or "<<" in text:
         return None
     try:
@@ -246,14 +284,6 @@ def fast_root(text: str) -> Any | None:
         loader_class = pyyaml.CSafeLoader
     except (ImportError, AttributeError):
         return None
-    state = _FAST_STATE
-    if not state:
-        from ruamel.yaml.nodes import ScalarNode as RuamelScalar
-
-        rt = _yaml()
-        table = rt.resolver.versioned_resolver  # YAML 1.2, as ruamel.yaml resolves plain scalars
-        state.update(table={k: list(v) for k, v in table.items()}, constructor=rt.constructor, scalar=RuamelScalar)
-
     defaults = {
         pyyaml.ScalarNode: _STR,
         pyyaml.SequenceNode: "tag:yaml.org,2002:seq",
@@ -268,12 +298,68 @@ def fast_root(text: str) -> Any | None:
         node = pyyaml.compose(text, Loader=Loader)
     except Exception:  # noqa: BLE001 - ruamel.yaml will report the problem with its own words
         return None
-    if node is None:
+    return None if node is None else (node, pyyaml)
+
+
+def fast_root(text: str) -> Any | None:
+    """The document as ruamel.yaml's round-trip loader builds it (CommentedMap / CommentedSeq with the line
+    and column of every key and item, the same scalar types), composed by libyaml (PyYAML's C parser).
+
+    None when libyaml is missing, the text does not parse, or it uses what this path leaves to ruamel.yaml:
+    tags, merge keys, duplicate or non-scalar keys, block scalars, directives. Comments are not kept."""
+    composed = _compose(text)
+    if composed is None:
         return None
+    node, pyyaml = composed
     try:
-        return _build(node, {**state, "plain": {}}, {}, pyyaml)
+        return _build(node, _plain_state(), {}, pyyaml)
     except (_Unsupported, ValueError, TypeError, RecursionError):
         return None
+
+
+def fast_plain(text: str) -> tuple[Any, Any] | None:
+    """What `to_plain(fast_root(text))` gives, without building the round-trip tree first, and the composed
+    nodes its lines are read from (`YamlDocument.nodes`): for documents that are validated, never written back.
+
+    The same containers' contents, the same scalars (types and values) and the same refusals as `fast_root`;
+    only the containers are plain dicts and lists and carry no lines. Aliases stay shared, as in `fast_root`."""
+    composed = _compose(text)
+    if composed is None:
+        return None
+    node, pyyaml = composed
+    try:
+        return _build_plain(node, _plain_state(), {}, pyyaml.ScalarNode, pyyaml.SequenceNode), node
+    except (_Unsupported, ValueError, TypeError, RecursionError):
+        return None
+
+
+def _build_plain(node: Any, state: dict[str, Any], seen: dict[int, Any], scalar_node: type, sequence_node: type) -> Any:
+    key = id(node)
+    if key in seen:  # an alias: the same object
+        return seen[key]
+    kind = type(node)
+    if kind is scalar_node:
+        value = seen[key] = _scalar(node, state)
+        return value
+    if kind is sequence_node:
+        if node.tag != "tag:yaml.org,2002:seq":
+            raise _Unsupported
+        items: list[Any] = []
+        seen[key] = items
+        items.extend([_build_plain(child, state, seen, scalar_node, sequence_node) for child in node.value])
+        return items
+    if node.tag != "tag:yaml.org,2002:map":
+        raise _Unsupported
+    mapping: dict[Any, Any] = {}
+    seen[key] = mapping
+    for key_node, value_node in node.value:
+        if type(key_node) is not scalar_node:
+            raise _Unsupported
+        name = _scalar(key_node, state)
+        if name in mapping:
+            raise _Unsupported  # ruamel.yaml reports duplicate keys
+        mapping[name] = _build_plain(value_node, state, seen, scalar_node, sequence_node)
+    return mapping
 
 
 def _build(node: Any, state: dict[str, Any], seen: dict[int, Any], pyyaml: Any) -> Any:

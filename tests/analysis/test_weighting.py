@@ -374,3 +374,39 @@ def test_weight_command_without_targets(tmp_path: Path, capsys: pytest.CaptureFi
     capsys.readouterr()
     assert main(["weight", str(tmp_path / "plain")]) == 1
     assert "no weighting targets" in capsys.readouterr().err
+
+
+def test_check_reads_the_data_again_only_when_it_or_study_yaml_changed(
+    demo_study_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The data's side of the targets is kept in the user's cache under the database's fingerprint and
+    study.yaml: a second check does not read the data, a changed database or study.yaml is read again."""
+    import sqlite3
+
+    import survey_tui.analysis.weighting as weighting
+
+    monkeypatch.setenv("SURVEY_TUI_CACHE_DIR", str(tmp_path / "cache"))
+    block, needle, message = BAD_CASES["empty code"]
+    root = weighted_copy(demo_study_dir, tmp_path / "study", block)
+    reads: list[str] = []
+    real = weighting.weighting_problems
+    monkeypatch.setattr(weighting, "weighting_problems", lambda study: reads.append("read") or real(study))
+
+    def located() -> list[str]:
+        assert main(["check", "--study", str(root)]) == 1
+        out = capsys.readouterr().out
+        return [s for s in out.splitlines() if message in s]
+
+    first = located()
+    assert len(first) == 1 and first[0].startswith(f"study.yaml:{line_of(root, needle)}: error:")
+    assert reads == ["read"]
+    assert located() == first and reads == ["read"]  # the same data and study.yaml: from the cache
+    text = (root / "study.yaml").read_text("utf-8")
+    (root / "study.yaml").write_text("# a comment moves every line down\n" + text, "utf-8")
+    moved = located()
+    assert len(reads) == 2 and moved[0].startswith(f"study.yaml:{line_of(root, needle)}: error:") and moved != first
+    with sqlite3.connect(root / "survey.db") as conn:  # the data changes: every interview is now under 15
+        conn.execute("UPDATE answers SET value = '12' WHERE question = 's2'")
+    assert main(["check", "--study", str(root)]) == 1
+    out = capsys.readouterr().out
+    assert len(reads) == 3 and "group 'adult' (s2 >= 15) holds no interview" in out

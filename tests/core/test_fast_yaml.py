@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from survey_tui.core.yamlfile import _parse_yaml_text, fast_root
+from survey_tui.core.yamlfile import YamlDocument, _parse_yaml_text, fast_plain, fast_root, to_plain
 from tests.conftest import SMALL
 
 pytest.importorskip("yaml", reason="PyYAML (libyaml) is not installed: check parses with ruamel.yaml only")
@@ -50,6 +50,47 @@ def test_real_instruments_parse_the_same_both_ways(text: str) -> None:
     fast = fast_root(text)
     assert fast is not None, "a plain instrument should take the fast path"
     _same(fast, slow.root)
+    _same_plain(text, slow)
+
+
+def _same_values(a: Any, b: Any, path: tuple[Any, ...] = ()) -> None:
+    assert type(a) is type(b), (path, type(a), type(b))
+    if isinstance(b, dict):
+        assert list(a) == list(b), path
+        for key in b:
+            _same_values(a[key], b[key], (*path, key))
+    elif isinstance(b, list):
+        assert len(a) == len(b), path
+        for index, (x, y) in enumerate(zip(a, b, strict=True)):
+            _same_values(x, y, (*path, index))
+    else:
+        assert a == b or (a != a and b != b), (path, a, b)
+
+
+def _paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path into the document, and some that leave it (a missing key, an index past the end, a union
+    tag pydantic puts in its locations, a key below a scalar), as problems ask for them."""
+    found = [path, (*path, "missing"), (*path, 99), (*path, "list[Choice]")]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _paths(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _paths(value, (*path, index))
+    return found
+
+
+def _same_plain(text: str, slow: YamlDocument) -> None:
+    """The plain read-only document: the same data as the round-trip one, and the same line for every path."""
+    plain = fast_plain(text)
+    assert plain is not None
+    root, nodes = plain
+    fast = YamlDocument("x.yaml", root, nodes)
+    _same_values(fast.data, to_plain(slow.root))
+    _same_values(to_plain(root), to_plain(fast_root(text)))
+    for path in _paths(root):
+        assert fast.line_of(path) == slow.line_of(path), path
+        assert fast.node(path) == slow.node(path) or fast.node(path) != fast.node(path), path
 
 
 SCALARS = [
@@ -102,3 +143,6 @@ def test_any_mapping_of_scalars_parses_the_same_or_is_handed_back(pairs: list[tu
         return
     if fast is not None:
         _same(fast, slow.root)
+        _same_plain(text, slow)
+    else:
+        assert fast_plain(text) is None

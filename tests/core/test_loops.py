@@ -192,3 +192,19 @@ def test_a_misspelt_loop_key_is_located_without_knock_on_errors() -> None:
     found = problems_of(LOOPS.replace("      over: aware\n", "      ovr: aware\n"))
     assert any("ovr" in p for p in found), found
     assert not any("unknown name 'brand_loop'" in p for p in found), found
+
+
+def test_loops_that_would_make_too_many_questions_are_refused_at_the_loop() -> None:
+    """A few lines of loops can make hundreds of thousands of questions (200 iterations each): refused, located
+    at the loop that crosses the limit, before any iteration is made."""
+    from benchmarks.synthetic_instrument import make_loop_instrument_yaml
+    from survey_tui.core.instrument.model import MAX_QUESTIONS
+
+    assert load(make_loop_instrument_yaml(90, 97)).questions  # 8,731 questions: within the limit
+    text = make_loop_instrument_yaml(110, 97)  # 97 iterations of 110 questions: 10,670
+    found = problems_of(text)
+    loop = [p for p in found if "[loop store_loop]" in p]
+    assert len(loop) == 1, found
+    assert f"makes 10,670 questions (97 iterations of 110), more than the {MAX_QUESTIONS:,}" in loop[0]
+    line = int(loop[0].split(":")[1])
+    assert text.splitlines()[line - 1].strip() == "loop:"

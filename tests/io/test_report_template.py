@@ -237,3 +237,29 @@ def test_key_frequencies_must_name_variables(study_dir: Path, tmp_path: Path) ->
     problems = [p for p in check_study(study) if "key_frequencies" in (p.where or "")]
     assert len(problems) == 1 and "u1_frek" in problems[0].message and "u1_freq" in (problems[0].hint or "")
     assert template_problems(study / "templates" / "client.docx", "templates/client.docx") == []
+
+
+def test_check_keeps_a_template_s_answer_until_the_file_changes(
+    study_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`check` reads a .docx once: the same bytes are answered from the user's cache (no python-docx), and any
+    change to the file is checked again."""
+    import survey_tui.core.plan.report_template as report_template
+
+    monkeypatch.setenv("SURVEY_TUI_CACHE_DIR", str(tmp_path / "cache"))
+    study = _write(study_dir, tmp_path, "s", ["Cover", "{{ studdy.title }}"])
+    first = [p for p in check_study(study) if "bad.docx" in p.file]
+    assert len(first) == 1 and "unknown variable 'studdy'" in first[0].message
+    assert first == template_problems(study / "templates" / "bad.docx", "templates/bad.docx")
+    calls: list[Path] = []
+    real = report_template.template_problems
+    monkeypatch.setattr(
+        report_template, "template_problems", lambda path, display: calls.append(path) or real(path, display)
+    )
+    assert [p for p in check_study(study) if "bad.docx" in p.file] == first
+    assert calls == []  # answered from the cache
+    _template(study / "templates" / "bad.docx", ["Cover", "{{ study.title }"])  # the file changes
+    again = [p for p in check_study(study) if "bad.docx" in p.file]
+    assert len(calls) == 1 and len(again) == 1 and "{{ study.title }" in again[0].message
+    _template(study / "templates" / "bad.docx", ["Cover", "{{ study.title }}"])  # mended
+    assert not [p for p in check_study(study) if "bad.docx" in p.file]

@@ -82,13 +82,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Protocol, TypeAlias
 
-from lark import Lark, Token, Tree
-from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
-
 from survey_tui.core.lazy import lazy
 
 if TYPE_CHECKING:
     import polars as pl
+    from lark import Lark, Token, Tree
+    from lark.exceptions import UnexpectedInput
 else:
     pl = lazy("polars")
 
@@ -324,6 +323,8 @@ def _parser() -> Lark:
     Building the tables takes 0.05-0.08 s, a third of `survey-tui check`; lark's own cache (a file in the
     temp folder keyed by the grammar, options and lark version) loads them in a few milliseconds.
     """
+    from lark import Lark  # only for what the fast path hands over (errors, unusual depth): `check` seldom needs it
+
     return Lark(_GRAMMAR, parser="lalr", lexer="basic", maybe_placeholders=True, cache=True)
 
 
@@ -346,10 +347,26 @@ class Expression:
         return self.text
 
     @cached_property
+    def _scan(self) -> tuple[tuple[NameRef, ...], bool, tuple[Call, ...]]:
+        """One walk for what the loader asks of every expression: its names, whether it uses '.', its
+        indexed() calls (three walks were a tenth of `check` on instruments with long logic)."""
+        refs: list[NameRef] = []
+        uses_self = False
+        indexed: list[Call] = []
+        for node in _walk(self.root):
+            kind = type(node)
+            if kind is Name:
+                refs.append(NameRef(node.name, node.position))  # type: ignore[union-attr]
+            elif kind is SelfRef:
+                uses_self = True
+            elif kind is Call and node.function == "indexed":  # type: ignore[union-attr]
+                indexed.append(node)  # type: ignore[arg-type]
+        return tuple(sorted(refs, key=lambda ref: ref.position)), uses_self, tuple(indexed)
+
+    @cached_property
     def references(self) -> tuple[NameRef, ...]:
         """Every use of a name, in textual order (``.`` excluded)."""
-        refs = [NameRef(node.name, node.position) for node in _walk(self.root) if isinstance(node, Name)]
-        return tuple(sorted(refs, key=lambda ref: ref.position))
+        return self._scan[0]
 
     @cached_property
     def names(self) -> frozenset[str]:
@@ -357,7 +374,7 @@ class Expression:
 
     @cached_property
     def uses_self(self) -> bool:
-        return any(isinstance(node, SelfRef) for node in _walk(self.root))
+        return self._scan[1]
 
     def bind(
         self,
@@ -378,7 +395,7 @@ class Expression:
     @cached_property
     def unbound_indexed(self) -> tuple[Call, ...]:
         """``indexed()`` calls whose iteration is not a constant (the loader reports them)."""
-        return tuple(n for n in _walk(self.root) if isinstance(n, Call) and n.function == "indexed")
+        return self._scan[2]
 
     def evaluate(self, scope: Scope, self_value: object = None) -> object:
         """Evaluate against one interview; ``self_value`` is what ``.`` stands for.
@@ -410,21 +427,25 @@ class Expression:
 
 
 def _walk(node: Node) -> Iterator[Node]:
-    """Pre-order traversal, children left to right (textual order)."""
-    yield node
-    match node:
-        case Unary(operand=operand) | Not(operand=operand):
-            yield from _walk(operand)
-        case Binary(left=left, right=right) | Compare(left=left, right=right) | Logical(left=left, right=right):
-            yield from _walk(left)
-            yield from _walk(right)
-        case Membership(operand=operand, items=items):
-            yield from _walk(operand)
-            for item in items:
-                yield from _walk(item)
-        case Call(args=args):
-            for arg in args:
-                yield from _walk(arg)
+    """Pre-order traversal, children left to right (textual order).
+
+    With an explicit stack: a recursive generator re-yields every node through each level above it, which
+    is quadratic in the nesting depth (forty parentheses deep made it the slowest part of `check`)."""
+    stack: list[Node] = [node]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        current = pop()
+        yield current
+        kind = type(current)
+        if kind is Binary or kind is Compare or kind is Logical:
+            push((current.right, current.left))  # type: ignore[union-attr]
+        elif kind is Unary or kind is Not:
+            stack.append(current.operand)  # type: ignore[union-attr]
+        elif kind is Call:
+            push(reversed(current.args))  # type: ignore[union-attr]
+        elif kind is Membership:
+            push(reversed(current.items))  # type: ignore[union-attr]
+            stack.append(current.operand)  # type: ignore[union-attr]
 
 
 _LOOP_FUNCTIONS = frozenset({"item", "iteration", "indexed"})
@@ -490,9 +511,19 @@ class _Binder:
 
 @functools.lru_cache(maxsize=4096)
 def parse_expression(text: str) -> Expression:
-    """Parse ``text``; raises :class:`ExpressionError`.  Results are cached: instruments repeat them."""
+    """Parse ``text``; raises :class:`ExpressionError`.  Results are cached: instruments repeat them.
+
+    Well-formed expressions are read by :func:`_fast_parse` (the same grammar and tree, ten times faster than
+    lark's pure-Python LALR parser, which was most of `check` on instruments with long logic); anything it does
+    not accept goes to lark, so every error message comes from the grammar's own parser, as before.
+    """
     if not text.strip():
         raise ExpressionError("empty expression", 1, text)
+    root = _fast_parse(text)
+    if root is not None:
+        return Expression(text, root)
+    from lark.exceptions import LarkError, UnexpectedInput
+
     try:
         tree = _parser().parse(text)
     except UnexpectedInput as exc:
@@ -503,6 +534,241 @@ def parse_expression(text: str) -> Expression:
         return Expression(text, _Builder(text).build(tree))
     except RecursionError:  # thousands of chained operators; the evaluators recurse just as deep
         raise ExpressionError("expression is too deeply nested", 1, text) from None
+
+
+# --- the fast path ------------------------------------------------------------------------------
+
+#: lark's terminals in the order its basic lexer tries them (keywords first: priority 2, then by width), as
+#: one alternation: the first that matches at a position wins, as in lark. NUMBER's group is non-capturing so
+#: ``lastgroup`` names the terminal. A test compares this with the lark parser's own terminal list.
+_TERMINALS: tuple[tuple[str, str], ...] = (
+    ("FALSE", r"(?i:false\b)"),
+    ("NULL", r"(?i:null\b)"),
+    ("TRUE", r"(?i:true\b)"),
+    ("AND", r"(?i:and\b)"),
+    ("NOT", r"(?i:not\b)"),
+    ("IN", r"(?i:in\b)"),
+    ("OR", r"(?i:or\b)"),
+    ("STRING", r"""(?s:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')"""),
+    ("XLS_NAME", r"\$\{[A-Za-z_][A-Za-z0-9_]*\}"),
+    ("NAME", r"[A-Za-z_][A-Za-z0-9_]*"),
+    ("NUMBER", r"\d+(?:\.\d+)?|\.\d+"),
+    ("WS", "(?:[ \t\x0c\r\n])+"),  # the characters themselves, as lark writes them
+    ("COMP_OP", r"==|!=|<=|>=|=|<|>"),
+    ("COMMA", r","),
+    ("DOT", r"\."),
+    ("LPAR", r"\("),
+    ("MINUS", r"\-"),
+    ("PERCENT", r"%"),
+    ("PLUS", r"\+"),
+    ("RPAR", r"\)"),
+    ("SLASH", r"/"),
+    ("STAR", r"\*"),
+)
+_SPACE = dict(_TERMINALS)["WS"][3:-2]  # the ignored characters, as a class: "[ \t\x0c\r\n]"
+#: one match per token, the ignored space before it included; BAD is any other character (lark stops there)
+_TOKEN = re.compile(
+    f"{_SPACE}*(?:"
+    + "|".join(f"(?P<{name}>{pattern})" for name, pattern in _TERMINALS if name != "WS")
+    + f"|(?P<BAD>[^{_SPACE[1:-1]}]))"
+)
+_UNESCAPE = re.compile(r"\\(.)", re.S)
+#: deeper parentheses are refused (a located error, not lark's slow path); no questionnaire comes near it
+MAX_PARENTHESES = 100
+#: a tree this many tokens long may be deep enough for the lark path's recursion limit: checked like it
+_PROBE_TOKENS = 500
+
+
+class _NotFast(Exception):
+    """The fast path does not take this text (a syntax or argument error, or great depth): lark parses it."""
+
+
+def _fast_parse(text: str) -> Node | None:
+    """The tree lark and :class:`_Builder` build for `text`, or None to let them parse it (and word any error).
+
+    A recursive-descent reading of ``_GRAMMAR``: one level per rule, left-associative loops for ``or``, ``and``,
+    ``+ -`` and ``* / %``, comparisons that do not chain, and the same positions (a rule's node takes its
+    first operand's). Any token the grammar does not allow at that point, any error the builder would raise,
+    and any recursion limit reached, hands the text back to lark, so what the fast path accepts is exactly
+    what lark accepts, and it builds the same tree (tests compare the two on generated expressions).
+    """
+    matches = list(_TOKEN.finditer(text))
+    kinds: list[str | None] = [match.lastgroup for match in matches]
+    if "BAD" in kinds:
+        return None  # a character no terminal matches: lark names it
+    if matches and text[matches[-1].end() :].strip(" \t\x0c\r\n") or not matches:
+        return None
+    if kinds.count("LPAR") > MAX_PARENTHESES:
+        depth = 0
+        for match, kind in zip(matches, kinds, strict=True):
+            depth += kind == "LPAR"
+            depth -= kind == "RPAR"
+            if depth > MAX_PARENTHESES:
+                raise ExpressionError(
+                    f"expression nests parentheses deeper than {MAX_PARENTHESES} levels", match.start("LPAR") + 1, text
+                )
+    kinds.append(None)  # end of expression
+    try:
+        root = _FastParser(text, kinds, matches).parse()
+    except (_NotFast, ExpressionError, RecursionError):
+        return None
+    if len(kinds) > _PROBE_TOKENS:
+        try:
+            _probe(root)  # recurse as _Builder.build does: too deep there is too deep here
+        except RecursionError:
+            raise ExpressionError("expression is too deeply nested", 1, text) from None
+    return root
+
+
+def _probe(node: Node) -> None:
+    """Walk `node` with the recursion pattern of :meth:`_Builder.build` (one frame per level, three per call)."""
+    kind = type(node)
+    if kind is Binary or kind is Compare or kind is Logical:
+        _probe(node.left)  # type: ignore[union-attr]
+        _probe(node.right)  # type: ignore[union-attr]
+    elif kind is Unary or kind is Not:
+        _probe(node.operand)  # type: ignore[union-attr]
+    elif kind is Membership:
+        _probe(node.operand)  # type: ignore[union-attr]
+        tuple(_probe(item) for item in node.items)  # type: ignore[union-attr]
+    elif kind is Call:
+        _probe_call(node)  # type: ignore[arg-type]
+
+
+def _probe_call(node: Call) -> None:
+    tuple(_probe(arg) for arg in node.args)
+
+
+_MULTIPLY = {"STAR": "*", "SLASH": "/", "PERCENT": "%"}
+_ADD = {"PLUS": "+", "MINUS": "-"}
+
+
+class _FastParser:
+    """Precedence climbing over the token kinds: ``or`` over ``and`` in one loop, ``+ -`` over ``* / %`` in
+    another, so an operand costs four calls, not one per grammar rule."""
+
+    def __init__(self, text: str, kinds: list[str | None], matches: list[re.Match[str]]) -> None:
+        self.text, self.kinds, self.matches = text, kinds, matches
+        self.at = 0
+
+    def start(self, at: int) -> int:
+        match = self.matches[at]
+        return match.start(match.lastgroup) + 1  # type: ignore[arg-type]
+
+    def value(self, at: int) -> str:
+        match = self.matches[at]
+        return match.group(match.lastgroup)  # type: ignore[arg-type]
+
+    def expect(self, kind: str) -> None:
+        if self.kinds[self.at] != kind:
+            raise _NotFast
+        self.at += 1
+
+    def parse(self) -> Node:
+        node = self.or_expr()
+        if self.kinds[self.at] is not None:
+            raise _NotFast
+        return node
+
+    def or_expr(self) -> Node:
+        kinds = self.kinds
+        left = self.not_expr()
+        while kinds[self.at] == "AND":
+            self.at += 1
+            left = Logical("and", left, self.not_expr(), left.position)
+        while kinds[self.at] == "OR":
+            self.at += 1
+            right = self.not_expr()
+            while kinds[self.at] == "AND":
+                self.at += 1
+                right = Logical("and", right, self.not_expr(), right.position)
+            left = Logical("or", left, right, left.position)
+        return left
+
+    def not_expr(self) -> Node:
+        kinds = self.kinds
+        if kinds[self.at] == "NOT":
+            position = self.start(self.at)
+            self.at += 1
+            return Not(self.not_expr(), position)
+        left = self.arith()
+        kind = kinds[self.at]
+        if kind == "COMP_OP":
+            op = self.value(self.at)
+            self.at += 1
+            return Compare("=" if op == "==" else op, left, self.arith(), left.position)
+        if kind == "IN" or kind == "NOT":
+            negated = kind == "NOT"
+            self.at += 1
+            if negated:
+                self.expect("IN")
+            self.expect("LPAR")
+            items = self.items()
+            self.expect("RPAR")
+            return Membership(left, items, negated, left.position)
+        return left
+
+    def items(self) -> tuple[Node, ...]:
+        found = [self.or_expr()]
+        kinds = self.kinds
+        while kinds[self.at] == "COMMA":
+            self.at += 1
+            found.append(self.or_expr())
+        return tuple(found)
+
+    def arith(self) -> Node:
+        kinds = self.kinds
+        left = self.unary()
+        while kinds[self.at] in _MULTIPLY:
+            op = _MULTIPLY[kinds[self.at]]  # type: ignore[index]
+            self.at += 1
+            left = Binary(op, left, self.unary(), left.position)
+        while kinds[self.at] in _ADD:
+            op = _ADD[kinds[self.at]]  # type: ignore[index]
+            self.at += 1
+            right = self.unary()
+            while kinds[self.at] in _MULTIPLY:
+                times = _MULTIPLY[kinds[self.at]]  # type: ignore[index]
+                self.at += 1
+                right = Binary(times, right, self.unary(), right.position)
+            left = Binary(op, left, right, left.position)
+        return left
+
+    def unary(self) -> Node:
+        at = self.at
+        kind = self.kinds[at]
+        self.at = at + 1
+        if kind == "NAME":
+            name = self.value(at)
+            if self.kinds[at + 1] != "LPAR":
+                return Name(name, self.start(at))
+            self.at += 1
+            args = self.items() if self.kinds[self.at] != "RPAR" else ()
+            self.expect("RPAR")
+            return _Builder(self.text).call(name, self.start(at), args)
+        if kind == "MINUS":
+            operand = self.unary()
+            if isinstance(operand, Literal) and _is_number(operand.value):
+                return Literal(-operand.value, self.start(at))  # type: ignore[operator]
+            return Unary("-", operand, self.start(at))
+        if kind == "NUMBER":
+            value = self.value(at)
+            return Literal(float(value) if "." in value else int(value), self.start(at))
+        if kind == "LPAR":
+            node = self.or_expr()
+            self.expect("RPAR")
+            return node
+        if kind == "XLS_NAME":
+            return Name(self.value(at)[2:-1], self.start(at))
+        if kind == "STRING":
+            return Literal(_UNESCAPE.sub(r"\1", self.value(at)[1:-1]), self.start(at))
+        if kind == "TRUE" or kind == "FALSE":
+            return Literal(kind == "TRUE", self.start(at))
+        if kind == "NULL":
+            return Literal(None, self.start(at))
+        if kind == "DOT":
+            return SelfRef(self.start(at))
+        raise _NotFast
 
 
 def to_polars_filter(expr: Expression | str, resolver: ColumnResolver) -> pl.Expr:
@@ -522,6 +788,8 @@ class _Builder:
         return ExpressionError(message, position, self.text)
 
     def build(self, item: Tree | Token) -> Node:
+        from lark import Token
+
         if isinstance(item, Token):  # pragma: no cover - every terminal is wrapped in an aliased rule
             raise self.error("invalid expression", _pos(item))
         kids = item.children
@@ -562,7 +830,7 @@ class _Builder:
                 return Logical(kids[1].type.lower(), left, self.build(kids[2]), left.position)
             case "member":
                 operand = self.build(kids[0])
-                negated = any(isinstance(kid, Token) and kid.type == "NOT" for kid in kids)
+                negated = any(getattr(kid, "type", None) == "NOT" for kid in kids)  # the NOT token, not a Tree
                 items = tuple(self.build(kid) for kid in kids[-1].children)
                 return Membership(operand, items, negated, operand.position)
             case "call":
@@ -572,14 +840,25 @@ class _Builder:
     def build_call(self, name_token: Token, items: Tree | None) -> Call:
         position = _pos(name_token)
         function = str(name_token).lower()
+        if function not in FUNCTIONS:
+            raise self.unknown_function(str(name_token), position)
+        args = tuple(self.build(kid) for kid in items.children) if items is not None else ()
+        return self.call(str(name_token), position, args)
+
+    def unknown_function(self, name: str, position: int) -> ExpressionError:
+        function = name.lower()
+        message = f"unknown function '{name}'"
+        close = difflib.get_close_matches(function, list(FUNCTIONS), n=1)
+        if close:
+            message += f", did you mean '{close[0]}'?"
+        return self.error(message, position)
+
+    def call(self, name: str, position: int, args: tuple[Node, ...]) -> Call:
+        """The call of function `name` (as written) with its built arguments, checked (arity, argument forms)."""
+        function = name.lower()
         spec = FUNCTIONS.get(function)
         if spec is None:
-            message = f"unknown function '{name_token}'"
-            close = difflib.get_close_matches(function, list(FUNCTIONS), n=1)
-            if close:
-                message += f", did you mean '{close[0]}'?"
-            raise self.error(message, position)
-        args = tuple(self.build(kid) for kid in items.children) if items is not None else ()
+            raise self.unknown_function(name, position)
         if len(args) < spec.min_args or (spec.max_args is not None and len(args) > spec.max_args):
             raise self.error(f"{function}() takes {_arity_text(spec)}, got {len(args)}", position)
         if spec.name_first and not isinstance(args[0], Name):
@@ -643,6 +922,8 @@ def _describe(token: Token) -> str:
 
 def _open_parens(text: str, end: int) -> list[int]:
     """0-based offsets of the '(' still unclosed before offset ``end``."""
+    from lark.exceptions import LarkError
+
     stack: list[int] = []
     try:
         for token in _parser().lex(text):
@@ -659,6 +940,8 @@ def _open_parens(text: str, end: int) -> list[int]:
 
 def _translate_error(exc: UnexpectedInput, text: str) -> ExpressionError:
     """Turn lark's exceptions into one-line messages a questionnaire author can act on."""
+    from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+
     if isinstance(exc, UnexpectedCharacters):
         offset = exc.pos_in_stream
         char = text[offset] if offset < len(text) else ""

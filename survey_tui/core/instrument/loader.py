@@ -16,6 +16,7 @@ from survey_tui.core.instrument.expressions import Expression, ExpressionError, 
 from survey_tui.core.instrument.model import (
     CHOICE_TYPES,
     MAX_ITERATIONS,
+    MAX_QUESTIONS,
     PIPE_PATTERN,
     SPECIAL_NAMES,
     Choice,
@@ -48,9 +49,12 @@ class _Compiler:
         self.ins = instrument
         self.defaults = defaults
         self.findings: list[Finding] = []
+        self._seen: set[Finding] = set()  # the same findings, for the duplicate test (a list scan is quadratic)
         #: a question made from a loop template -> (its plan, its slot), for binding its expressions
         self.slots: dict[str, tuple[LoopPlan, LoopSlot]] = {}
         self.templates: dict[str, str] = {}  # loop question as written -> loop name
+        self.variables: dict[str, str] = {}
+        self.order: dict[str, int] = {}
 
     def add(
         self,
@@ -65,7 +69,8 @@ class _Compiler:
             plan, slot = copy
             where, message = slot.template, f"in loop '{plan.name}': {message}"
         finding = Finding(tuple(path), where, message, hint, severity)
-        if finding not in self.findings:
+        if finding not in self._seen:
+            self._seen.add(finding)
             self.findings.append(finding)
 
     # -- main ------------------------------------------------------------------------------------
@@ -92,10 +97,22 @@ class _Compiler:
             if section.loop is not None:
                 for q in section.questions:
                     self.templates.setdefault(q.name, section.name)
+        made_so_far = 0  # questions so far, every loop iteration counted
         for si, section in enumerate(ins.sections):
             entries: list[tuple[int, Question]] = list(enumerate(section.questions))
             if section.loop is not None:
                 plan = self.loop_plan(si, section, by_name)
+                made = len(plan.keys) * len(section.questions) if plan is not None else 0
+                if plan is not None and made_so_far + made > MAX_QUESTIONS:
+                    self.add(
+                        ["sections", si, "loop"],
+                        f"loop {section.name}",
+                        f"the loop makes {made:,} questions ({len(plan.keys)} iterations of "
+                        f"{len(section.questions)}), more than the {MAX_QUESTIONS:,} a questionnaire may have "
+                        f"with the {made_so_far:,} before it",
+                        "ask fewer iterations, or split the questionnaire",
+                    )
+                    plan = None
                 if plan is not None:
                     plans[section.name] = plan
                     entries = [
@@ -105,6 +122,7 @@ class _Compiler:
                     ]
                 else:
                     entries = []
+            made_so_far += len(entries)
             for qi, q in entries:
                 path = ("sections", si, "questions", qi)
                 if q.name in by_name or (q.slot is None and self.templates.get(q.name, section.name) != section.name):
@@ -133,17 +151,22 @@ class _Compiler:
         ins._by_name = by_name
         ins._order = order
         ins._variables = variables
+        #: the same maps for `reference` (a private attribute of a pydantic model costs a __getattr__ call)
+        self.variables, self.order = variables, order
         ins._section_of = section_of
         ins._loops = plans
         ins._routing = None  # rebuilt from the compiled questions on first use
         ins._templates = {name: loop for name, loop in self.templates.items() if loop in plans}
 
+        members_of: dict[int, list[Question]] = {}  # by section, in one pass (not one scan per section)
+        for q in questions:
+            members_of.setdefault(id(section_of[q.name]), []).append(q)
         section_names: set[str] = set()
         for si, section in enumerate(ins.sections):
             if section.name in section_names:
                 self.add(["sections", si, "name"], section.name, f"section name '{section.name}' is used twice")
             section_names.add(section.name)
-            members = [q for q in questions if section_of[q.name] is section]
+            members = members_of.get(id(section), [])
             first = order[members[0].name] if members else len(questions)
             section._relevant = self.expression(
                 ["sections", si, "relevant"], f"section {section.name}", section.relevant, before=first
@@ -434,7 +457,7 @@ class _Compiler:
 
     def iteration_copy(self, plan: LoopPlan, template: Question, key: int, number: int) -> Question:
         """One iteration's question: its own name, labels piped with the item, expressions bound later."""
-        q = template.model_copy(deep=True, update={"name": plan.variable(template.name, key)})
+        q = _iteration_model(template, plan.variable(template.name, key))
         slot = LoopSlot(plan.name, template.name, key, number)
         q._slot = slot
         self.slots[q.name] = (plan, slot)
@@ -505,15 +528,27 @@ class _Compiler:
             return None
         ok = True
         for ref in expr.references:
-            ok &= self.reference(path, owner, ref.name, ref.position, before, f"in '{text}'")
+            ok &= self.reference(path, owner, ref.name, ref.position, before, text=text)
         return expr if ok else None
 
     def reference(
-        self, path: Sequence[PathKey], owner: str, name: str, position: int, before: int, context: str
+        self,
+        path: Sequence[PathKey],
+        owner: str,
+        name: str,
+        position: int,
+        before: int,
+        context: str = "",
+        *,
+        text: str | None = None,
     ) -> bool:
+        """Whether `name` may be used here; a finding says why not. `context` says where the name was found, or
+        `text` names the expression it is in (the message quotes it: made only for a finding, since a long
+        expression has hundreds of names)."""
         ins = self.ins
         field = str(path[-1]) if not isinstance(path[-1], int) else "label"
-        owner_q = ins.owner_of(name)
+        variables, order = self.variables, self.order  # the instrument's maps, without pydantic's lookups
+        owner_q = variables.get(name)
         if owner_q is None and name in self.templates:
             loop = self.templates[name]
             plan = ins._loops.get(loop)
@@ -521,7 +556,8 @@ class _Compiler:
             self.add(
                 path,
                 owner,
-                f"{field}: '{name}' at position {position} {context} is asked once per item of loop '{loop}'",
+                f"{field}: '{name}' at position {position} {_context(context, text)} "
+                f"is asked once per item of loop '{loop}'",
                 f"name one iteration, e.g. '{example}' or indexed({name}, {example.rsplit('_', 1)[1]})",
             )
             return False
@@ -531,16 +567,16 @@ class _Compiler:
             self.add(
                 path,
                 owner,
-                f"{field}: unknown name '{name}' at position {position} {context}",
+                f"{field}: unknown name '{name}' at position {position} {_context(context, text)}",
                 f"did you mean '{close[0]}'?" if close else "names must be questions of this instrument",
             )
             return False
-        if ins.position(owner_q) >= before:
+        if order[variables.get(owner_q, owner_q)] >= before:  # Instrument.position
             later = "itself" if owner_q == owner else f"'{name}', which is asked later"
             self.add(
                 path,
                 owner,
-                f"{field}: refers to {later} (position {position} {context})",
+                f"{field}: refers to {later} (position {position} {_context(context, text)})",
                 "logic can only use answers given before this point",
             )
             return False
@@ -552,6 +588,26 @@ class _Compiler:
             if code in seen:
                 self.add([*path, i, "code"], owner, f"choice code {code} appears twice")
             seen.add(code)
+
+
+def _context(context: str, text: str | None) -> str:
+    return context if text is None else f"in '{text}'"
+
+
+def _iteration_model(template: Question, name: str) -> Question:
+    """A copy of a loop template to become one iteration: what the iteration changes is its own (the choice
+    and item models, whose labels get piped; the special-code overrides), the rest (immutable values and
+    parsed expressions) is shared. A deep copy of every field, 200 iterations of every loop question, was
+    most of `check` on instruments with loops."""
+    q = template.model_copy(update={"name": name})
+    fields = q.__dict__  # set directly: these fields were given or not given exactly as on the template
+    if isinstance(q.choices, list):
+        fields["choices"] = [choice.model_copy() for choice in q.choices]
+    if q.items is not None:
+        fields["items"] = [item.model_copy() for item in q.items]
+    if isinstance(q.special_codes, dict):
+        fields["special_codes"] = dict(q.special_codes)
+    return q
 
 
 def _conjunction(first: Expression, second: Expression) -> Expression:

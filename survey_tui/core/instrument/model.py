@@ -29,6 +29,9 @@ ANSWERABLE_TYPES = frozenset({"single", "multi", "scale", "grid", "numeric", "te
 
 #: The most iterations one loop may have (a count loop's max:); each iteration is a screen per question.
 MAX_ITERATIONS = 200
+#: The most questions a questionnaire may have once its loops are expanded (each iteration's questions count):
+#: twice the 1 MB benchmark's 5,000 questions written out; a 30 KB file of loops could otherwise make 200,000
+MAX_QUESTIONS = 10_000
 
 NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 PIPE_PATTERN = re.compile(r"\$?\{([A-Za-z_][A-Za-z0-9_]*)\}")
