@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from rich.cells import cell_len, set_cell_size
 from rich.text import Text
@@ -66,6 +67,18 @@ def wrap(text: str, width: int) -> list[str]:
 def widest(texts: Sequence[str]) -> int:
     """The display width of the widest text (0 for none): the column width that fits them all."""
     return max((cell_len(t) for t in texts), default=0)
+
+
+def fill_table(table: Any, headers: Sequence[str], rows: Sequence[Sequence[Any]], height: int = 1) -> None:
+    """Columns as wide as their widest cell by display width (a cell of several lines: its widest line), set
+    once with the rows: a table filled again while its screen is hidden or laying out never keeps the
+    header-only widths of an empty moment (seen as '林志', '2026-10-')."""
+    table.clear(columns=True)
+    for i, header in enumerate(headers):
+        texts = [header, *((c.plain if isinstance(c, Text) else str(c)) for c in (r[i] for r in rows))]
+        table.add_column(header, width=widest([line for t in texts for line in t.split("\n")]))
+    for row in rows:
+        table.add_row(*row, height=height)
 
 
 def problems_text(problems: Sequence[Problem], clean: str, limit: int = 6) -> Text:
