@@ -24,7 +24,7 @@ from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
 from survey_tui.tui.localize import respondent_status, study_language
 from survey_tui.tui.messages import Loaded, LoadFailed
-from survey_tui.tui.render import fill_table
+from survey_tui.tui.render import cells, fill_table
 
 #: how long the case stays leased once its interview starts (the interview's end records the call)
 INTERVIEW_LEASE_MINUTES = 240
@@ -37,6 +37,23 @@ WHY_WORDS = {
     "fresh": N_("first call"),
     "retry": N_("redial"),
 }
+
+
+def key_legend(words: list[tuple[str, str]], width: int) -> Text:
+    """One key per outcome, 'n  no answer', laid in lines by display width: a line breaks between two keys,
+    never inside one's words (so 'household reached, screener not done' stays on one line)."""
+    legend = Text()
+    used = 0
+    for key, word in words:
+        size = cells(f" {key}   {word}") + 3
+        if used and used + size > width:
+            legend.append("\n")
+            used = 0
+        legend.append(f" {key} ", style="reverse")
+        legend.append(f" {word}   ")
+        used += size
+    legend.rstrip()
+    return legend
 
 
 class CallScreen(Screen[None]):
@@ -78,13 +95,9 @@ class CallScreen(Screen[None]):
     def on_mount(self) -> None:
         from survey_tui.tui.screens.interview import current_interviewer
 
-        keys = Text()
-        words = [(key, self.outcome_text(name)) for key, name in self.keys.items()]
-        words += [("i", _("interview")), ("a", _("firm appointment")), ("t", _("note"))]
-        for i, (key, word) in enumerate(words):
-            keys.append(f" {key} ", style="reverse")
-            keys.append(f" {word}" + ("   " if i < len(words) - 1 else ""))
-        self.query_one("#call-keys", Static).update(keys)
+        self.key_words = [(key, self.outcome_text(name)) for key, name in self.keys.items()]
+        self.key_words += [("i", _("interview")), ("a", _("firm appointment")), ("t", _("note"))]
+        self.query_one("#call-keys", Static).update(key_legend(self.key_words, self.app.size.width - 2))
         self.interviewer = self.interviewer or current_interviewer(self.app)
         if self.interviewer:
             self.next_case()
@@ -102,6 +115,10 @@ class CallScreen(Screen[None]):
             self.next_case()
 
         self.app.push_screen(AskScreen(_("Who is calling? (the interviewer's name)"), "陳怡君"), named)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if getattr(self, "key_words", None):
+            self.query_one("#call-keys", Static).update(key_legend(self.key_words, event.size.width - 2))
 
     def outcome_text(self, name: str) -> str:
         """A call outcome in the interface language (the study's mapping carries both)."""

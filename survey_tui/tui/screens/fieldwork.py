@@ -254,7 +254,7 @@ class RatesScreen(ModalScreen[None]):
     GROUPINGS = ("interviewer", "day", "quota")
     WORDS = {"interviewer": N_("by interviewer"), "day": N_("by day"), "quota": N_("by quota cell")}
     #: the rates module's placeholders for a case without a group
-    NO_GROUP = {"(none)": N_("(no interviewer)"), "(not called)": N_("(not called)"), "(unknown)": N_("(unknown)")}
+    NO_GROUP = {"(none)": N_("(unassigned)"), "(not called)": N_("(not called)"), "(unknown)": N_("(unknown)")}
     BINDINGS = [
         Binding("escape,b", "close", N_("Close")),
         Binding("g", "next_grouping", N_("Grouping"), tooltip=N_("By interviewer, by day, by quota cell")),
@@ -320,7 +320,7 @@ class RatesScreen(ModalScreen[None]):
 RATE_NAMES = {
     "RR1": N_("RR1 response"),
     "RR3": N_("RR3 response"),
-    "COOP1": N_("COOP1 cooperation"),
+    "COOP1": N_("COOP1 coop."),
     "REF1": N_("REF1 refusal"),
     "CON1": N_("CON1 contact"),
 }
@@ -416,6 +416,19 @@ BACKCHECK_RESULTS = {
 }
 
 
+#: one row per interviewer: the sample drawn from their completes and what the calls back found
+BACKCHECK_HEADERS = (
+    N_("Inter-\nviewer"),
+    N_("Com-\npletes"),
+    N_("Sampled"),
+    N_("Con-\nfirmed"),
+    N_("Not con-\nfirmed"),
+    N_("Not\nreached"),
+    N_("Failure"),
+    "",
+)
+
+
 class BackcheckScreen(ModalScreen[None]):
     """The back-check form: draw a sample (seed stored), then record each call back with one key."""
 
@@ -431,7 +444,7 @@ class BackcheckScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(_("Back-checks: d draw · y confirmed · n not confirmed · u could not reach"), id="bc-title")
-        yield Static("", id="bc-summary")
+        yield DataTable(id="bc-summary", zebra_stripes=True, header_height=2, cursor_type="none")
         yield DataTable(id="bc-pending", cursor_type="row", zebra_stripes=True)
         yield Static("", id="bc-message")
 
@@ -468,24 +481,26 @@ class BackcheckScreen(ModalScreen[None]):
 
     def on_loaded(self, message: Loaded) -> None:
         summary, pending, note, threshold = message.data
-        line = _(
-            "{interviewer}: {sampled} of {completes} sampled, {confirmed} confirmed, "
-            "{not_confirmed} not confirmed, {not_reached} not reached"
+        flag = _("⚑ above {threshold}").format(threshold=f"{threshold:.0%}")
+        fill_table(
+            self.query_one("#bc-summary", DataTable),
+            [_(h) for h in BACKCHECK_HEADERS],
+            [
+                (
+                    r.interviewer,
+                    str(r.completes),
+                    str(r.sampled),
+                    str(r.confirmed),
+                    str(r.not_confirmed),
+                    str(r.not_reached),
+                    "—" if r.failure_rate is None else f"{r.failure_rate:.0%}",
+                    flag if r.flagged else "",
+                )
+                for r in summary
+            ],
         )
-        lines = [
-            line.format(
-                interviewer=r.interviewer,
-                sampled=r.sampled,
-                completes=r.completes,
-                confirmed=r.confirmed,
-                not_confirmed=r.not_confirmed,
-                not_reached=r.not_reached,
-            )
-            + (_(", failure {rate}").format(rate=f"{r.failure_rate:.0%}") if r.failure_rate is not None else "")
-            + (_("  ⚑ above {threshold}").format(threshold=f"{threshold:.0%}") if r.flagged else "")
-            for r in summary
-        ]
-        self.query_one("#bc-summary", Static).update("\n".join(lines) or _("No completes yet."))
+        if not summary:
+            note = note or _("No completes yet.")
         self.pending = [int(r[0]) for r in pending]
         fill_table(
             self.query_one("#bc-pending", DataTable),
