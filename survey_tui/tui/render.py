@@ -69,6 +69,18 @@ def widest(texts: Sequence[str]) -> int:
     return max((cell_len(t) for t in texts), default=0)
 
 
+def aligned_lines(headers: Sequence[str], rows: Sequence[Sequence[str]], gap: int = 2) -> str:
+    """A plain-text table: each column as wide as its widest cell by display width (a Chinese name is two
+    cells a character), the first column left-aligned and the numbers right-aligned under their headers."""
+    widths = [widest([h, *(r[i] for r in rows)]) for i, h in enumerate(headers)]
+    return "\n".join(
+        (" " * gap).join(
+            fit(c, w, "left" if i == 0 else "right") for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in (headers, *rows)
+    )
+
+
 def fill_table(table: Any, headers: Sequence[str], rows: Sequence[Sequence[Any]], height: int = 1) -> None:
     """Columns as wide as their widest cell by display width (a cell of several lines: its widest line), set
     once with the rows: a table filled again while its screen is hidden or laying out never keeps the
