@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
-from survey_tui.core.instrument.builder import EditError
-from survey_tui.core.instrument.loader import Finding
 from survey_tui.core.problems import Problem
 from survey_tui.i18n import _
+
+if TYPE_CHECKING:  # types only: the instrument builder is imported by the forms that check logic, not at start
+    from survey_tui.core.instrument.loader import Finding
 
 
 def cells(text: str) -> int:
@@ -107,6 +108,8 @@ def problems_text(problems: Sequence[Problem], clean: str, limit: int = 6) -> Te
 
 def logic_feedback(text: str, run_check: Callable[[str], Sequence[Finding]], blank: str | Text = "") -> str | Text:
     """What a logic field says as the researcher types: ✓ ok, or each finding with its position and hint."""
+    from survey_tui.core.instrument.builder import EditError
+
     if not text.strip():
         return blank
     try:
