@@ -231,7 +231,15 @@ def calls_summary(study: object, store: object) -> list[list[str]]:
     table = rates.overall(store, settings_of(study.config))  # type: ignore[attr-defined]
     queue = [_("Queue: ") + ", ".join(f"{_(BOARD_WORDS.get(k, k))} {v}" for k, v in board.items())]
     groups = [_("Cases: ") + ", ".join(f"{g} {n}" for g, n in table.counts.items()) + f"; e = {table.e:.3f}"]
-    return [queue, groups, ["AAPOR:", *(table.rates[n].text() for n in SHOWN_RATES)]]
+    shown = [f"{named_rate(n)}{table.rates[n].text().removeprefix(n)}" for n in SHOWN_RATES]
+    return [queue, groups, [_("AAPOR:"), *shown]]
+
+
+def named_rate(code: str) -> str:
+    """'RR1 應答率' where the interface language names the rate; the bare code in English, where researchers
+    read the codes themselves."""
+    translated = _(RATE_NAMES[code]) if code in RATE_NAMES else code
+    return code if code not in RATE_NAMES or translated == RATE_NAMES[code] else translated
 
 
 #: the call queue's board (core/fieldwork/call_queue.py) in the interface language
