@@ -42,11 +42,12 @@ def main() -> None:
             "survey-tui (zh-TW)": lambda: app_start(study, REPO, "zh-TW"),
         }
         times: dict[str, list[float]] = {name: [] for name in measures}
+        load_before = os.getloadavg()[0]
         for _ in range(args.runs):  # interleaved, so a burst of load hits every measure alike
             for name, measure in measures.items():
                 times[name].append(measure())
     floor = statistics.median(times["minimal Textual app"])
-    print(f"load average before/after: {os.getloadavg()[0]:.2f} (1 min), runs: {args.runs}")
+    print(f"load average (1 min) before {load_before:.2f}, after {os.getloadavg()[0]:.2f}; {args.runs} runs each")
     for name, values in times.items():
         median = statistics.median(values)
         print(f"{name:<22} median {median:.3f} s  best {min(values):.3f} s  x{median / floor:.2f} of the minimal app")
