@@ -85,8 +85,10 @@ def aligned_lines(headers: Sequence[str], rows: Sequence[Sequence[str]], gap: in
 def fill_table(table: Any, headers: Sequence[str], rows: Sequence[Sequence[Any]], height: int = 1) -> None:
     """Columns as wide as their widest cell by display width (a cell of several lines: its widest line), set
     once with the rows: a table filled again while its screen is hidden or laying out never keeps the
-    header-only widths of an empty moment (seen as '林志', '2026-10-')."""
+    header-only widths of an empty moment (seen as '林志', '2026-10-'). The header row is as tall as the
+    tallest header: English "Com-" over "pletes" takes two lines, its Chinese "完訪" one."""
     table.clear(columns=True)
+    table.header_height = max((h.count("\n") + 1 for h in headers), default=1)
     for i, header in enumerate(headers):
         texts = [header, *((c.plain if isinstance(c, Text) else str(c)) for c in (r[i] for r in rows))]
         table.add_column(header, width=widest([line for t in texts for line in t.split("\n")]))

@@ -270,7 +270,7 @@ class RatesScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="rates-title")
-        yield DataTable(id="rates-table", zebra_stripes=True, header_height=2)
+        yield DataTable(id="rates-table", zebra_stripes=True)
         yield Static("", id="rates-message")
 
     def on_mount(self) -> None:
@@ -375,7 +375,7 @@ class ProductivityScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(_("Productivity per interviewer and day (x: CSV, X: xlsx)"), id="prod-title")
-        yield DataTable(id="prod-table", zebra_stripes=True, header_height=2)
+        yield DataTable(id="prod-table", zebra_stripes=True)
         yield Static("", id="prod-message")
 
     def on_mount(self) -> None:
@@ -452,7 +452,7 @@ class BackcheckScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(_("Back-checks: d draw · y confirmed · n not confirmed · u could not reach"), id="bc-title")
-        yield DataTable(id="bc-summary", zebra_stripes=True, header_height=2, cursor_type="none")
+        yield DataTable(id="bc-summary", zebra_stripes=True, cursor_type="none")
         yield DataTable(id="bc-pending", cursor_type="row", zebra_stripes=True)
         yield Static("", id="bc-message")
 
