@@ -70,3 +70,16 @@ def test_help_does_not_even_load_the_study_models() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert next(x for x in out.splitlines() if x.startswith("LOADED:")) == "LOADED:"
+
+
+def test_the_app_start_does_not_load_the_instrument_builder() -> None:
+    """The builder (with its editing machinery) serves the forms that check logic; the app, its home screen
+    and the shared renderings load without it, so it is not paid at every start."""
+    body = (
+        "import survey_tui.tui.app\nimport survey_tui.tui.screens.home\nimport survey_tui.core.summary\n"
+        "import survey_tui.tui.render\n"
+        "print('BUILDER:' + str('survey_tui.core.instrument.builder' in sys.modules))"
+    )
+    code = PROBE.format(body=body, heavy=HEAVY)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "BUILDER:False" in out.splitlines()

@@ -12,15 +12,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.screen import Screen
 
 from survey_tui.core.study import Study
 from survey_tui.i18n import N_, _, set_language
 from survey_tui.tui.commands import SectionCommands
 from survey_tui.tui.keymap import load_keymap
-from survey_tui.tui.localize import localize_bindings
+from survey_tui.tui.localize import localize_bindings, localize_tree
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,28 @@ class SurveyApp(App[None]):
         a field interviewer typing 'q' or 'h' must not quit or leave the interview."""
         return not (action in ("section", "quit") and getattr(self.screen, "TAKES_ALL_KEYS", False))
 
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """A widget's own keys (a table's cursor keys, an input's) read in the interface language in the `?`
+        overlay: its bindings and its ancestors' are translated when it first takes focus."""
+        node = event.widget
+        while node is not None and not getattr(node, "_survey_tui_localized", False):
+            localize_bindings(node)
+            node = node.parent  # type: ignore[assignment]
+
+    def action_show_help_panel(self) -> None:
+        localize_tree(self.screen)  # every widget's keys, before the overlay lists them
+        super().action_show_help_panel()
+
+    def action_command_palette(self) -> None:
+        """Textual's palette, with its prompt and its "no matches" in the interface language."""
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(LocalizedPalette(id="--command-palette", placeholder=_("Search for commands…")))
+
+    def search_themes(self) -> None:
+        from textual.theme import ThemeProvider
+
+        self.push_screen(LocalizedPalette(providers=[ThemeProvider], placeholder=_("Search for themes…")))
+
     def action_keys(self) -> None:
         """`?`: the overlay with every key of the screen (the footer shows only what fits)."""
         if self.screen.query("HelpPanel"):
@@ -176,4 +200,32 @@ class SurveyApp(App[None]):
                 _(section.help),
                 lambda mode=section.mode: self.action_section(mode),  # type: ignore[misc]
             )
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):  # Textual's own: Theme, Quit, Keys, Screenshot …
+            yield command._replace(title=_(command.title), help=_(command.help))
+
+
+class LocalizedPalette(CommandPalette):
+    """The command palette saying "no matches" in the interface language (Textual writes it in English)."""
+
+    def _start_no_matches_countdown(self, search_value: str) -> None:
+        from rich.align import Align
+        from rich.text import Text
+        from textual.command import CommandList
+        from textual.widgets.option_list import Option
+
+        self._stop_no_matches_countdown()
+
+        def show_no_matches() -> None:
+            if search_value:
+                self.query_one(CommandList).add_option(
+                    Option(
+                        Align.center(Text(_("No matches found"), style="not bold")),
+                        disabled=True,
+                        id=self._NO_MATCHES,
+                    )
+                )
+                self._list_visible = True
+            else:  # discover mode: nothing to say
+                self._list_visible = False
+
+        self._no_matches_timer = self.set_timer(self._NO_MATCHES_COUNTDOWN, show_no_matches)

@@ -18,13 +18,11 @@ from textual.events import Resize
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey, FooterLabel
 
-from survey_tui.i18n import N_, _
+from survey_tui.i18n import _
 from survey_tui.tui.render import cells
 
 #: binding ids of the app's section keys and Quit (the last part of the footer)
 APP_KEYS = ("section.", "app.quit", "app.keys")
-#: Textual's own binding words that the footer shows, so that they are extracted and translated too
-TEXTUAL_WORDS = (N_("palette"),)
 
 
 def palette_cells() -> int:

@@ -14,19 +14,32 @@ def localize_bindings(node: DOMNode) -> None:
     """Translate the description and tooltip of the node's own bindings (its copy, never the class's)."""
     if getattr(node, "_survey_tui_localized", False):
         return
+    from survey_tui.tui.textual_words import ALIASES
+
+    aliases = ALIASES if type(node).__module__.startswith("textual.") else {}
     bindings_map = node._bindings
     for key, bindings in list(bindings_map.key_to_bindings.items()):
         bindings_map.key_to_bindings[key] = [
             replace(
                 b,
-                description=_(b.description) if b.description else b.description,
+                description=_(aliases.get(b.description, b.description)) if b.description else b.description,
                 tooltip=_(b.tooltip) if b.tooltip else b.tooltip,
             )
             if b.description or b.tooltip
             else b
             for b in bindings
         ]
+    title = getattr(type(node), "BINDING_GROUP_TITLE", None)
+    if title:  # the `?` overlay's heading over a widget's keys ("Input")
+        node.BINDING_GROUP_TITLE = _(title)  # type: ignore[attr-defined]
     node._survey_tui_localized = True  # type: ignore[attr-defined]
+
+
+def localize_tree(node: DOMNode) -> None:
+    """The node and everything under it (a screen's widgets: a DataTable's cursor keys, an Input's)."""
+    localize_bindings(node)
+    for child in node.query("*"):
+        localize_bindings(child)
 
 
 def study_language(languages: list[str]) -> str:

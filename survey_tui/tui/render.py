@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
-from survey_tui.core.instrument.builder import EditError
-from survey_tui.core.instrument.loader import Finding
 from survey_tui.core.problems import Problem
 from survey_tui.i18n import _
+
+if TYPE_CHECKING:  # types only: the instrument builder is imported by the forms that check logic, not at start
+    from survey_tui.core.instrument.loader import Finding
 
 
 def cells(text: str) -> int:
@@ -68,6 +70,32 @@ def widest(texts: Sequence[str]) -> int:
     return max((cell_len(t) for t in texts), default=0)
 
 
+def aligned_lines(headers: Sequence[str], rows: Sequence[Sequence[str]], gap: int = 2) -> str:
+    """A plain-text table: each column as wide as its widest cell by display width (a Chinese name is two
+    cells a character), the first column left-aligned and the numbers right-aligned under their headers."""
+    widths = [widest([h, *(r[i] for r in rows)]) for i, h in enumerate(headers)]
+    return "\n".join(
+        (" " * gap).join(
+            fit(c, w, "left" if i == 0 else "right") for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in (headers, *rows)
+    )
+
+
+def fill_table(table: Any, headers: Sequence[str], rows: Sequence[Sequence[Any]], height: int = 1) -> None:
+    """Columns as wide as their widest cell by display width (a cell of several lines: its widest line), set
+    once with the rows: a table filled again while its screen is hidden or laying out never keeps the
+    header-only widths of an empty moment (seen as '林志', '2026-10-'). The header row is as tall as the
+    tallest header: English "Com-" over "pletes" takes two lines, its Chinese "完訪" one."""
+    table.clear(columns=True)
+    table.header_height = max((h.count("\n") + 1 for h in headers), default=1)
+    for i, header in enumerate(headers):
+        texts = [header, *((c.plain if isinstance(c, Text) else str(c)) for c in (r[i] for r in rows))]
+        table.add_column(header, width=widest([line for t in texts for line in t.split("\n")]))
+    for row in rows:
+        table.add_row(*row, height=height)
+
+
 def problems_text(problems: Sequence[Problem], clean: str, limit: int = 6) -> Text:
     """Located problems, errors in red and warnings in yellow; `clean` when there are none."""
     if not problems:
@@ -82,6 +110,8 @@ def problems_text(problems: Sequence[Problem], clean: str, limit: int = 6) -> Te
 
 def logic_feedback(text: str, run_check: Callable[[str], Sequence[Finding]], blank: str | Text = "") -> str | Text:
     """What a logic field says as the researcher types: ✓ ok, or each finding with its position and hint."""
+    from survey_tui.core.instrument.builder import EditError
+
     if not text.strip():
         return blank
     try:

@@ -192,11 +192,19 @@ async def test_rates_by_interviewer_day_and_quota_cell_in_fieldwork(demo_study_d
 
             await _wait(pilot, shown)
             table = app.screen.query_one("#rates-table", DataTable)
+            titles = {q.name: q.title("en") for q in study.config.quotas}  # the English interface
             for row, group in enumerate(groups):
                 cells = [str(c) for c in table.get_row_at(row)]
-                assert cells[0] == group.label and cells[1] == str(group.cases)
+                if what == "quota":  # the quota's label over the cell, never its id (gender_age)
+                    name, cell = group.label.split(": ", 1)
+                    assert cells[0] == f"{titles[name]}\n{cell}"
+                    assert name not in cells[0]
+                elif not group.label.startswith("("):
+                    assert cells[0] == group.label
+                assert cells[1] == str(group.cases)
                 rr1 = group.rates[SHOWN_RATES[0]]
-                assert cells[3].startswith(f"{rates._n(rr1.numerator)} / {rates._n(rr1.denominator)}"), cells
+                pct = "—" if rr1.value is None else f"{100 * rr1.value:.1f}%"
+                assert cells[3] == f"{pct}\n{rates._n(rr1.numerator)}/{rates._n(rr1.denominator)}", cells
             await pilot.press("g")
         await pilot.press("escape")
         await _wait(pilot, lambda: isinstance(app.screen, FieldworkScreen))

@@ -6,6 +6,7 @@ measured against.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from wcwidth import wcswidth
 from survey_tui.core.instrument.loader import load_instrument_text
 from survey_tui.core.interview.capture import start_session
 from survey_tui.tui.interview_app import InterviewApp
-from survey_tui.tui.render import fit, widest
+from survey_tui.tui.render import aligned_lines, fit, widest
 from survey_tui.tui.screens.interview import ChoiceBoard
 from survey_tui.tui.screens.questionnaire import question_detail
 from tests.capture.helpers import make_study
@@ -125,3 +126,23 @@ async def test_long_choice_labels_wrap_under_themselves_at_80_columns(tmp_path: 
             assert line[:column].strip() == "" and line[column] != " "  # under the label, not the codes
         shown = "".join(part.strip() for part in [lines[start][column:], *rest])
         assert shown.replace(" ", "") == label.replace(" ", "")  # every character, in order, none cut
+
+
+def test_aligned_lines_put_numbers_under_their_headers_by_display_width() -> None:
+    """Analysis's per-interviewer table: Chinese and Latin names side by side, every number ending in the
+    column where its header ends (measured with wcwidth), and the whole as narrow as its widest cells."""
+    headers = ("Interviewer", "n", "median min", "DK rate")
+    rows = [("張家豪", "38", "4.0", "2.6%"), ("Amy", "5", "12.5", "10.0%"), ("歐陽娜娜", "120", "7.8", "0.0%")]
+    lines = aligned_lines(headers, rows).split("\n")
+    assert len(lines) == 4
+    assert len({wcswidth(line) for line in lines}) == 1  # every line the same width on screen
+    assert wcswidth(lines[0]) == 11 + 2 + 3 + 2 + 10 + 2 + 7  # widest cell per column, two-cell gaps
+
+    def cell_ends(line: str) -> list[int]:  # display column where each cell ends (cells hold no double space)
+        return [wcswidth(line[: m.end()]) for m in re.finditer(r"\S+(?: \S+)*", line)]
+
+    header_ends = cell_ends(lines[0])
+    assert len(header_ends) == len(headers)
+    for line in lines[1:]:
+        assert cell_ends(line)[1:] == header_ends[1:], line  # numbers right-aligned under their headers
+        assert line.index(line.strip()) == 0  # names left-aligned at the first column

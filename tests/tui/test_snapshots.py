@@ -97,3 +97,51 @@ def test_interview_form(snap_compare, steady: Path, size: str, lang: str) -> Non
     app = InterviewApp(study, session=session, once=True, ui_lang=lang)  # type: ignore[arg-type]
     app.animation_level = "none"
     assert snap_compare(app, terminal_size=SIZES[size], run_before=settle)
+
+
+#: Fieldwork's sub-screens, opened by their key from the Fieldwork section
+FIELDWORK_KEYS = {"supervisor": "v", "productivity": "d", "backchecks": "k", "rates": "a", "rates-quota": "agg"}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("screen", list(FIELDWORK_KEYS))
+def test_fieldwork_screen(snap_compare, steady: Path, screen: str, lang: str) -> None:  # type: ignore[no-untyped-def]
+    """The supervisor's view, productivity, back-checks and the rates (by interviewer; by quota cell, labelled)
+    at 80x24: every column inside the screen, in both interface languages."""
+    app = SurveyApp(open_study(steady), keymap_file=steady / "no-keymap.yaml", ui_lang=lang)
+    app.animation_level = "none"
+
+    async def open_screen(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await app.switch_mode("fieldwork")
+        await settle(pilot)
+        for key in FIELDWORK_KEYS[screen]:
+            await pilot.press(key)
+            await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZES["80x24"], run_before=open_screen)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_call_screen(snap_compare, snapshot_demo: Path, tmp_path: Path, lang: str) -> None:  # type: ignore[no-untyped-def]
+    """The call screen at 80x24 on a fixed clock, in a copy of the demo (taking a case leases it): the case, its
+    history and one key per outcome, each key's words kept on one line."""
+    import shutil
+    from datetime import UTC, datetime
+
+    from survey_tui.tui.screens.calls import CallScreen
+
+    study_dir = tmp_path / "demo-study"
+    shutil.copytree(snapshot_demo, study_dir)
+    app = SurveyApp(open_study(study_dir), keymap_file=study_dir / "no-keymap.yaml", ui_lang=lang)
+    app.animation_level = "none"
+    monday_10 = datetime(2026, 10, 26, 2, 0, tzinfo=UTC)  # 10:00 in Taipei
+
+    async def open_screen(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await app.switch_mode("fieldwork")
+        await settle(pilot)
+        app.push_screen(CallScreen("陳怡君", clock=lambda: monday_10))  # the screen `c` opens, on a fixed clock
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZES["80x24"], run_before=open_screen)

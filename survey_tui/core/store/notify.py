@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from survey_tui.core.store.postgres import CONNECT_TIMEOUT_S, redact
+from survey_tui.i18n import _
 
 CHANNEL = "survey_changes"
 
@@ -55,7 +56,7 @@ class ListenFeed:
         self._next_listen = 0.0
         self._next_poll = 0.0
         self._closed = threading.Event()
-        self.state = FeedState(False, "not listening yet")
+        self.state = FeedState(False, _("not listening yet"))
 
     # -- listening -------------------------------------------------------------------------------
     def _server_url(self) -> str:
@@ -78,7 +79,7 @@ class ListenFeed:
             self._dropped(exc)
             return False
         self._conn = conn
-        self.state = FeedState(True, f"live: {redact(url)} tells this view of every change")
+        self.state = FeedState(True, _("live: {server} tells this view of every change").format(server=redact(url)))
         return True
 
     def _dropped(self, exc: BaseException) -> None:
@@ -90,8 +91,9 @@ class ListenFeed:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         self.state = FeedState(
             False,
-            f"notifications lost ({first}); polling every {self.poll_seconds:g} s, listening again in "
-            f"{self.relisten_seconds:g} s",
+            _("notifications lost ({reason}); polling every {poll} s, listening again in {relisten} s").format(
+                reason=first, poll=f"{self.poll_seconds:g}", relisten=f"{self.relisten_seconds:g}"
+            ),
         )
 
     # -- the feed --------------------------------------------------------------------------------
@@ -126,7 +128,10 @@ class ListenFeed:
             return self._polling.changed()
         except Exception as exc:  # noqa: BLE001 - the server is gone altogether: say so, keep trying
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            self.state = FeedState(False, f"{first}; trying again every {self.poll_seconds:g} s")
+            self.state = FeedState(
+                False,
+                _("{reason}; trying again every {seconds} s").format(reason=first, seconds=f"{self.poll_seconds:g}"),
+            )
             return False
 
     def close(self) -> None:

@@ -44,6 +44,7 @@ from survey_tui.analysis.hypotheses import evaluate_all
 from survey_tui.core.problems import LoadError
 from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
+from survey_tui.tui.render import aligned_lines
 
 DEFAULT_TAB_PLAN = """\
 # A tab plan: banners, the default banner and the tables (see the README).
@@ -320,13 +321,13 @@ class AnalysisScreen(Screen[None]):
                 detail,
                 key=str(f.interview_id),
             )
-        lines = ["Interviewer         n   median min  DK rate  straight-lining  speeders  flagged"]
-        for s in report.interviewers:
-            lines.append(
-                f"{s.interviewer:<12}{s.interviews:>8}{s.median_minutes:>12.1f}{s.dk_rate:>9.1%}"
-                f"{s.straight_lining_rate:>16.0%}{s.speeder_rate:>10.0%}{s.flagged:>9}"
-            )
-        self.query_one("#interviewer-stats", Static).update("\n".join(lines))
+        headers = ("Interviewer", "n", "median min", "DK rate", "straight-lining", "speeders", "flagged")
+        rows = [
+            (s.interviewer, str(s.interviews), f"{s.median_minutes:.1f}", f"{s.dk_rate:.1%}")
+            + (f"{s.straight_lining_rate:.0%}", f"{s.speeder_rate:.0%}", str(s.flagged))
+            for s in report.interviewers
+        ]
+        self.query_one("#interviewer-stats", Static).update(aligned_lines(headers, rows))
 
     def _chosen_interview(self) -> int | None:
         table = self.query_one("#quality-table", DataTable)

@@ -20,22 +20,50 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
+from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
+from survey_tui.tui.localize import respondent_status, study_language
 from survey_tui.tui.messages import Loaded, LoadFailed
+from survey_tui.tui.render import cells, fill_table
 
 #: how long the case stays leased once its interview starts (the interview's end records the call)
 INTERVIEW_LEASE_MINUTES = 240
-HISTORY_COLUMNS = ("When", "Interviewer", "Outcome", "AAPOR", "Note")
+HISTORY_COLUMNS = (N_("When"), N_("Interviewer"), N_("Outcome"), "AAPOR", N_("Note"))
+#: why the queue brought the case up (core/fieldwork/call_queue.py), in the interface language
+WHY_WORDS = {
+    "lease": N_("still leased to you"),
+    "appointment (hard)": N_("firm appointment due"),
+    "appointment (soft)": N_("appointment due"),
+    "fresh": N_("first call"),
+    "retry": N_("redial"),
+}
+
+
+def key_legend(words: list[tuple[str, str]], width: int) -> Text:
+    """One key per outcome, 'n  no answer', laid in lines by display width: a line breaks between two keys,
+    never inside one's words (so 'household reached, screener not done' stays on one line)."""
+    legend = Text()
+    used = 0
+    for key, word in words:
+        size = cells(f" {key}   {word}") + 3
+        if used and used + size > width:
+            legend.append("\n")
+            used = 0
+        legend.append(f" {key} ", style="reverse")
+        legend.append(f" {word}   ")
+        used += size
+    legend.rstrip()
+    return legend
 
 
 class CallScreen(Screen[None]):
     """One interviewer's calls, case after case."""
 
     BINDINGS = [
-        Binding("i", "interview", "Interview", id="calls.interview", tooltip="Start (or resume) the interview"),
-        Binding("a", "appointment", "Appointment", id="calls.appointment", tooltip="Book a firm appointment"),
-        Binding("t", "note", "Note", id="calls.note", tooltip="A note for this call"),
-        Binding("escape", "leave", "Leave", id="calls.leave", tooltip="Give the case back unchanged and leave"),
+        Binding("i", "interview", N_("Interview"), id="calls.interview", tooltip=N_("Start (or resume) the interview")),
+        Binding("a", "appointment", N_("Appointment"), id="calls.appointment", tooltip=N_("Book a firm appointment")),
+        Binding("t", "note", N_("Note"), id="calls.note", tooltip=N_("A note for this call")),
+        Binding("escape", "leave", N_("Leave"), id="calls.leave", tooltip=N_("Give the case back unchanged and leave")),
     ]
 
     def __init__(self, interviewer: str | None = None, clock: Any = None) -> None:
@@ -67,18 +95,9 @@ class CallScreen(Screen[None]):
     def on_mount(self) -> None:
         from survey_tui.tui.screens.interview import current_interviewer
 
-        language = self.app.study.config.language  # type: ignore[attr-defined]
-        keys = Text()
-        for key, name in self.keys.items():
-            keys.append(f" {key} ", style="reverse")
-            keys.append(f" {self.outcomes[name].text(language, name)}   ")
-        keys.append(" i ", style="reverse")
-        keys.append(" interview   ")
-        keys.append(" a ", style="reverse")
-        keys.append(" firm appointment   ")
-        keys.append(" t ", style="reverse")
-        keys.append(" note")
-        self.query_one("#call-keys", Static).update(keys)
+        self.key_words = [(key, self.outcome_text(name)) for key, name in self.keys.items()]
+        self.key_words += [("i", _("interview")), ("a", _("firm appointment")), ("t", _("note"))]
+        self.query_one("#call-keys", Static).update(key_legend(self.key_words, self.app.size.width - 2))
         self.interviewer = self.interviewer or current_interviewer(self.app)
         if self.interviewer:
             self.next_case()
@@ -95,7 +114,17 @@ class CallScreen(Screen[None]):
             remember_interviewer(self.app, self.interviewer)
             self.next_case()
 
-        self.app.push_screen(AskScreen("Who is calling? / 訪員姓名", "陳怡君"), named)
+        self.app.push_screen(AskScreen(_("Who is calling? (the interviewer's name)"), "陳怡君"), named)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if getattr(self, "key_words", None):
+            self.query_one("#call-keys", Static).update(key_legend(self.key_words, event.size.width - 2))
+
+    def outcome_text(self, name: str) -> str:
+        """A call outcome in the interface language (the study's mapping carries both)."""
+        language = study_language(self.app.study.config.languages)  # type: ignore[attr-defined]
+        outcome = self.outcomes.get(name)
+        return outcome.text(language, name) if outcome is not None else name.replace("_", " ")
 
     # -- loading -----------------------------------------------------------------------------------
     def _queue(self, store: Any) -> Any:
@@ -136,40 +165,49 @@ class CallScreen(Screen[None]):
         if data[0] == "empty":
             self.case = None
             self.query_one("#call-case", Static).update(
-                Text("No case can be called now (outside calling hours, waiting to redial, or all done).", "bold")
+                Text(_("No case can be called now (outside calling hours, waiting to redial, or all done)."), "bold")
             )
             for wid in ("#call-contact", "#call-appointment"):
                 self.query_one(wid, Static).update("")
             self.query_one("#call-history", DataTable).clear(columns=True)
             self._say(data[1])
             return
-        _, case, calls, notes, person, text = data
+        _kind, case, calls, notes, person, text = data
         self.case = case
         self.note = None
         self.query_one("#call-case", Static).update(
             Text.assemble(
                 (f"{case.id}", "bold"),
-                f"  {case.why}  ·  attempts {case.attempts}  ·  {case.status.replace('_', ' ')}",
+                "  "
+                + _("{why}  ·  attempts {attempts}  ·  {status}").format(
+                    why=_(WHY_WORDS[case.why]) if case.why in WHY_WORDS else case.why,
+                    attempts=case.attempts,
+                    status=respondent_status(case.status),
+                ),
                 f"  ·  {case.timezone}",
             )
         )
-        contact = "  ".join(v for v in (person.get("name"), person.get("phone")) if v) or "(no phone on record)"
+        contact = "  ".join(v for v in (person.get("name"), person.get("phone")) if v) or _("(no phone on record)")
         self.query_one("#call-contact", Static).update(Text(f"☎ {contact}"))
         appointment = (
-            f"Appointment {str(case.appointment).replace('T', ' ')} ({case.appointment_kind or 'soft'})"
+            _("Appointment {at} ({kind})").format(
+                at=str(case.appointment).replace("T", " "),
+                kind=_("firm") if case.appointment_kind == "hard" else _("soft"),
+            )
             if case.appointment
-            else "No appointment"
+            else _("No appointment")
         )
         if notes:
-            appointment += "  ·  notes: " + "; ".join(str(n[1]) for n in notes[-3:])
+            appointment += _("  ·  notes: ") + "; ".join(str(n[1]) for n in notes[-3:])
         self.query_one("#call-appointment", Static).update(Text(appointment))
-        table = self.query_one("#call-history", DataTable)
-        table.clear(columns=True)
-        table.add_columns(*HISTORY_COLUMNS)
-        for at, who, outcome, code, note in calls:
-            table.add_row(
-                str(at)[:16].replace("T", " "), who or "—", str(outcome).replace("_", " "), code or "", note or ""
-            )
+        fill_table(
+            self.query_one("#call-history", DataTable),
+            [_(c) for c in HISTORY_COLUMNS],
+            [
+                (str(at)[:16].replace("T", " "), who or "—", self.outcome_text(str(outcome)), code or "", note or "")
+                for at, who, outcome, code, note in calls
+            ],
+        )
         self._say(text)
 
     def on_load_failed(self, message: LoadFailed) -> None:
@@ -204,8 +242,13 @@ class CallScreen(Screen[None]):
         except Exception as exc:  # noqa: BLE001 - CallError: said on screen, the case is unchanged and still leased
             self.post_message(LoadFailed(str(exc)))
             return
-        when = f", callback {callback}" if callback else ""
-        self.app.call_from_thread(self.next_case, f"{rid}: {outcome.replace('_', ' ')} (attempt {attempts}{when})")
+        said = (
+            _("{case}: {outcome} (attempt {attempts}, callback {callback})")
+            if callback
+            else _("{case}: {outcome} (attempt {attempts})")
+        )
+        text = said.format(case=rid, outcome=self.outcome_text(outcome), attempts=attempts, callback=callback)
+        self.app.call_from_thread(self.next_case, text)
 
     def _ask_time(self, hard: bool, after: str = "callback") -> None:
         from survey_tui.tui.screens.respondents import AskScreen
@@ -216,7 +259,9 @@ class CallScreen(Screen[None]):
             elif after == "suspended":
                 self.record("callback")  # no time given: the ordinary callback redial delay
 
-        title = ("Firm appointment" if hard else "Callback") + " (the respondent's local time) / 約訪時間"
+        title = (
+            _("Firm appointment (the respondent's local time)") if hard else _("Callback (the respondent's local time)")
+        )
         self.app.push_screen(AskScreen(title, "2026-10-08 19:30"), done)
 
     def action_appointment(self) -> None:
@@ -231,9 +276,11 @@ class CallScreen(Screen[None]):
         def done(value: str | None) -> None:
             if value is not None:
                 self.note = value.strip() or None
-                self._say(f"note kept for this call: {self.note}" if self.note else "note cleared")
+                self._say(
+                    _("note kept for this call: {note}").format(note=self.note) if self.note else _("note cleared")
+                )
 
-        self.app.push_screen(AskScreen("Note for this call / 備註", "晚上七點後方便", self.note or ""), done)
+        self.app.push_screen(AskScreen(_("Note for this call"), "晚上七點後方便", self.note or ""), done)
 
     # -- the interview -------------------------------------------------------------------------------
     def action_interview(self) -> None:
@@ -251,7 +298,9 @@ class CallScreen(Screen[None]):
             with self.app.study.store() as store:  # type: ignore[attr-defined]
                 # the interview may outlast the lease: keep the case this interviewer's for its length
                 if not self._queue(store).renew(rid, str(self.interviewer), INTERVIEW_LEASE_MINUTES):
-                    self.post_message(LoadFailed(f"{rid} is no longer leased to you; ask for the next case"))
+                    self.post_message(
+                        LoadFailed(_("{case} is no longer leased to you; ask for the next case").format(case=rid))
+                    )
                     return
             session = open_for_respondent(self.app.study, rid, interviewer=self.interviewer)  # type: ignore[attr-defined]
         except (CaptureError, LoadError) as exc:

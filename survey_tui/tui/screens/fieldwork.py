@@ -6,18 +6,22 @@ from __future__ import annotations
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.events import Resize
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Header, Static
 
 from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
-from survey_tui.tui.localize import MODES, outcome_word, status_word
+from survey_tui.tui.localize import MODES, outcome_word, status_word, study_language
 from survey_tui.tui.messages import Loaded, LoadFailed
+from survey_tui.tui.render import cells, fill_table
 
-COLUMNS = ("#", N_("Mode"), N_("Interviewer"), N_("Status"), N_("Outcome"), N_("Started"), N_("Version"), N_("Answers"))
+#: status and outcome share a column: an ended interview shows its outcome ("screened out" says it was
+#: terminated), one still open its status; so the list fits 80 columns in both interface languages
+COLUMNS = ("#", N_("Mode"), N_("Interviewer"), N_("Status"), N_("Started"), N_("Version"), N_("Answers"))
 QUERY = """
 SELECT i.id, i.mode, COALESCE(i.interviewer, '—'), i.status, COALESCE(i.outcome, '—'),
-       substr(i.started_at, 1, 16), v.instrument_id || ' v' || v.version,
+       substr(i.started_at, 1, 16), v.instrument_id, v.version,
        (SELECT COUNT(*) FROM answers a WHERE a.interview_id = i.id)
 FROM interviews i JOIN instrument_versions v ON v.id = i.instrument_version_id
 ORDER BY i.id DESC LIMIT 500
@@ -74,7 +78,7 @@ class FieldworkScreen(Screen[None]):
                 link = device_link(device)
                 if link is None:
                     self.app.call_from_thread(
-                        notify, "this study is not a laptop copy: nothing to sync", severity="information"
+                        notify, _("this study is not a laptop copy: nothing to sync"), severity="information"
                     )
                     return
                 server = open_server(link.server)
@@ -83,9 +87,11 @@ class FieldworkScreen(Screen[None]):
                 finally:
                     server.store.close()
         except (StoreError, LoadError) as exc:
-            self.app.call_from_thread(notify, f"sync failed, nothing lost: {exc}", severity="warning", timeout=10)
+            self.app.call_from_thread(
+                notify, _("sync failed, nothing lost: {error}").format(error=exc), severity="warning", timeout=10
+            )
             return
-        self.app.call_from_thread(notify, "\n".join(report.lines()), title="Synced", timeout=10)
+        self.app.call_from_thread(notify, "\n".join(report.lines()), title=_("Synced"), timeout=10)
         self.app.call_from_thread(self.action_refresh)
 
     def action_supervise(self) -> None:
@@ -160,48 +166,80 @@ class FieldworkScreen(Screen[None]):
             return
         self.post_message(Loaded((rows, total, calls)))
 
+    def on_resize(self, event: Resize) -> None:
+        if getattr(self, "_calls", None):
+            self.query_one("#fieldwork-calls", Static).update(pack_lines(self._calls, event.size.width - 2))
+
     def on_load_failed(self, message: LoadFailed) -> None:
         self.query_one("#fieldwork-summary", Static).update(_("[b red]{error}[/]").format(error=message.error))
 
     def on_loaded(self, message: Loaded) -> None:
         rows, total, calls = message.data
-        self.query_one("#fieldwork-calls", Static).update(calls)
-        table = self.query_one("#interview-list", DataTable)
-        table.clear(columns=True)
-        table.add_columns(*[_(c) for c in COLUMNS])
+        self._calls = calls
+        self.query_one("#fieldwork-calls", Static).update(pack_lines(calls, self.app.size.width - 2))
+        instruments = sorted({str(r[6]) for r in rows})
+        shown_rows = []
         for row in rows:
             # status and outcome read as words ("screened out"); ids such as the instrument's stay as they are
-            iid, mode, interviewer, status, outcome, started, version, answers = row
-            table.add_row(
-                str(iid),
-                _(MODES.get(mode, mode)),
-                str(interviewer),
-                status_word(status),
-                outcome_word(None if outcome == "—" else outcome),
-                str(started).replace("T", " "),
-                str(version),
-                str(answers),
+            iid, mode, interviewer, status, outcome, started, instrument, version, answers = row
+            shown_rows.append(
+                (
+                    str(iid),
+                    _(MODES.get(mode, mode)),
+                    str(interviewer),
+                    status_word(status) if outcome == "—" else outcome_word(outcome),
+                    str(started).replace("T", " "),
+                    f"v{version}" if len(instruments) == 1 else f"{instrument} v{version}",
+                    str(answers),
+                )
             )
+        fill_table(self.query_one("#interview-list", DataTable), [_(c) for c in COLUMNS], shown_rows)
         shown = _("newest {n} of {total}").format(n=len(rows), total=total) if total > len(rows) else f"{total}"
-        self.query_one("#fieldwork-summary", Static).update(_("Interviews: {shown}").format(shown=shown))
+        summary = _("Interviews: {shown}").format(shown=shown)
+        if len(instruments) == 1:  # one instrument: named once here, its version in each row
+            summary += f" · {instruments[0]}"
+        self.query_one("#fieldwork-summary", Static).update(summary)
 
 
 #: the rates the Fieldwork screen shows (all sixteen are printed by `survey-tui fieldwork rates`)
 SHOWN_RATES = ("RR1", "RR3", "COOP1", "REF1", "CON1")
 
 
-def calls_summary(study: object, store: object) -> str:
-    """The queue's board and the headline AAPOR rates with their numerators and denominators."""
+def pack_lines(lines: list[list[str]], width: int) -> str:
+    """Each line's items joined by two spaces, wrapped between items (never inside one) by display width."""
+    out: list[str] = []
+    for items in lines:
+        line = ""
+        for item in items:
+            if line and cells(line) + 2 + cells(item) > width:
+                out.append(line)
+                line = "  " + item
+            else:
+                line = f"{line}  {item}" if line else item
+        out.append(line)
+    return "\n".join(out)
+
+
+def calls_summary(study: object, store: object) -> list[list[str]]:
+    """The queue's board and the headline AAPOR rates with their numerators and denominators, as lines of
+    items that `pack_lines` wraps to the screen's width."""
     from survey_tui.core.fieldwork import rates
     from survey_tui.core.fieldwork.call_queue import for_study
     from survey_tui.core.fieldwork.dispositions import settings_of
 
     board = for_study(study, store).board()
     table = rates.overall(store, settings_of(study.config))  # type: ignore[attr-defined]
-    queue = _("Queue: ") + ", ".join(f"{_(BOARD_WORDS.get(k, k))} {v}" for k, v in board.items())
-    groups = _("Cases: ") + ", ".join(f"{g} {n}" for g, n in table.counts.items()) + f"; e = {table.e:.3f}"
-    shown = "  ".join(table.rates[n].text() for n in SHOWN_RATES)
-    return f"{queue}\n{groups}\nAAPOR: {shown}"
+    queue = [_("Queue: ") + ", ".join(f"{_(BOARD_WORDS.get(k, k))} {v}" for k, v in board.items())]
+    groups = [_("Cases: ") + ", ".join(f"{g} {n}" for g, n in table.counts.items()) + f"; e = {table.e:.3f}"]
+    shown = [f"{named_rate(n)}{table.rates[n].text().removeprefix(n)}" for n in SHOWN_RATES]
+    return [queue, groups, [_("AAPOR:"), *shown]]
+
+
+def named_rate(code: str) -> str:
+    """'RR1 應答率' where the interface language names the rate; the bare code in English, where researchers
+    read the codes themselves."""
+    translated = _(RATE_NAMES[code]) if code in RATE_NAMES else code
+    return code if code not in RATE_NAMES or translated == RATE_NAMES[code] else translated
 
 
 #: the call queue's board (core/fieldwork/call_queue.py) in the interface language
@@ -216,10 +254,15 @@ BOARD_WORDS = {
 
 
 class RatesScreen(ModalScreen[None]):
-    """The AAPOR rates of each group of cases, with numerators and denominators; g changes the grouping."""
+    """The AAPOR rates of each group of cases, with numerators and denominators; g changes the grouping.
+
+    Each rate is its percentage over its numerator/denominator (two lines a row), so the five rates and the
+    group fit at 80 columns; a quota cell shows the quota's label over the cell's."""
 
     GROUPINGS = ("interviewer", "day", "quota")
     WORDS = {"interviewer": N_("by interviewer"), "day": N_("by day"), "quota": N_("by quota cell")}
+    #: the rates module's placeholders for a case without a group
+    NO_GROUP = {"(none)": N_("(unassigned)"), "(not called)": N_("(not called)"), "(unknown)": N_("(unknown)")}
     BINDINGS = [
         Binding("escape,b", "close", N_("Close")),
         Binding("g", "next_grouping", N_("Grouping"), tooltip=N_("By interviewer, by day, by quota cell")),
@@ -248,15 +291,26 @@ class RatesScreen(ModalScreen[None]):
             return
         self.post_message(Loaded(tables))
 
+    def group_label(self, label: str) -> str:
+        """'gender_age: 女 × 15-29' -> the quota's label over the cell; placeholders in the interface language."""
+        if label in self.NO_GROUP:
+            return _(self.NO_GROUP[label])
+        if self.grouping != "quota":
+            return label
+        config = self.app.study.config  # type: ignore[attr-defined]
+        titles = {q.name: q.title(study_language(config.languages)) for q in config.quotas}
+        name, _sep, cell = label.partition(": ")
+        return f"{titles.get(name, name)}\n{_(self.NO_GROUP.get(cell, cell)) if cell in self.NO_GROUP else cell}"
+
     def on_loaded(self, message: Loaded) -> None:
-        title = _("AAPOR rates {grouping} (g: change) · numerator / denominator = rate")
+        title = _("AAPOR rates {grouping} (g: change) · rate over numerator / denominator")
         self.query_one("#rates-title", Static).update(title.format(grouping=_(self.WORDS[self.grouping])))
-        table = self.query_one("#rates-table", DataTable)
-        table.clear(columns=True)
-        table.add_columns(_("Group"), _("Cases"), "e", *SHOWN_RATES)
-        for group in message.data:
-            cells = [group.rates[n].text().split(" = ", 1)[1] for n in SHOWN_RATES]
-            table.add_row(group.label, str(group.cases), f"{group.e:.3f}", *cells)
+        headers = [_("Group"), _("Cases"), "e", *[rate_name(n) for n in SHOWN_RATES]]
+        rows = [
+            (self.group_label(g.label), str(g.cases), f"{g.e:.3f}", *[rate_cell(g.rates[n]) for n in SHOWN_RATES])
+            for g in message.data
+        ]
+        fill_table(self.query_one("#rates-table", DataTable), headers, rows, height=2)
         self.query_one("#rates-message", Static).update("" if message.data else _("No cases yet."))
 
     def on_load_failed(self, message: LoadFailed) -> None:
@@ -270,17 +324,57 @@ class RatesScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
+#: AAPOR's rate names in the interface language; the code stays, as researchers know it
+RATE_NAMES = {
+    "RR1": N_("RR1 response"),
+    "RR3": N_("RR3 response"),
+    "COOP1": N_("COOP1 coop."),
+    "REF1": N_("REF1 refusal"),
+    "CON1": N_("CON1 contact"),
+}
+
+
+def rate_name(code: str) -> str:
+    """'RR1' over its name ('應答率'), for a two-line column header."""
+    name = _(RATE_NAMES[code]) if code in RATE_NAMES else code
+    return name.replace(" ", "\n", 1) if name.startswith(code) else code
+
+
+def rate_cell(rate: object) -> str:
+    """'66.7%' over '38/57': the rate over its numerator and denominator (two lines)."""
+    from survey_tui.core.fieldwork.rates import _n
+
+    value = rate.value  # type: ignore[attr-defined]
+    shown = "—" if value is None else f"{100 * value:.1f}%"
+    return f"{shown}\n{_n(rate.numerator)}/{_n(rate.denominator)}"  # type: ignore[attr-defined]
+
+
+#: the productivity columns (core/fieldwork/productivity.py) as two-line headers, so ten fit in 80 columns
+PRODUCTIVITY_HEADERS = {
+    "interviewer": N_("Inter-\nviewer"),
+    "day": N_("Day"),
+    "calls": N_("Calls"),
+    "contacts": N_("Con-\ntacts"),
+    "completes": N_("Com-\npletes"),
+    "refusals": N_("Refu-\nsals"),
+    "hours": N_("Hours"),
+    "completes_per_hour": N_("Per\nhour"),
+    "median_minutes": N_("Median\nmin."),
+    "speeding": N_("Too\nfast"),
+}
+
+
 class ProductivityScreen(ModalScreen[None]):
     """Calls, contacts, completes, refusals, hours and speeding per interviewer and day; x / X write files."""
 
     BINDINGS = [
-        Binding("escape,b", "close", "Close"),
-        Binding("x", "export('csv')", "CSV", tooltip="Write exports/productivity.csv"),
-        Binding("X", "export('xlsx')", "xlsx", tooltip="Write exports/productivity.xlsx"),
+        Binding("escape,b", "close", N_("Close")),
+        Binding("x", "export('csv')", "CSV", tooltip=N_("Write exports/productivity.csv")),
+        Binding("X", "export('xlsx')", "xlsx", tooltip=N_("Write exports/productivity.xlsx")),
     ]
 
     def compose(self) -> ComposeResult:
-        yield Static("Productivity per interviewer and day (x: CSV, X: xlsx)", id="prod-title")
+        yield Static(_("Productivity per interviewer and day (x: CSV, X: xlsx)"), id="prod-title")
         yield DataTable(id="prod-table", zebra_stripes=True)
         yield Static("", id="prod-message")
 
@@ -299,7 +393,7 @@ class ProductivityScreen(ModalScreen[None]):
             note = ""
             if export:
                 target = write(frame, study.export_target(f"productivity.{export}"))
-                note = f"wrote {study.relative(target)}"
+                note = _("wrote {path}").format(path=study.relative(target))
         except Exception as exc:  # noqa: BLE001 - shown on screen
             self.post_message(LoadFailed(str(exc)))
             return
@@ -307,14 +401,13 @@ class ProductivityScreen(ModalScreen[None]):
 
     def on_loaded(self, message: Loaded) -> None:
         frame, note = message.data
-        table = self.query_one("#prod-table", DataTable)
-        table.clear(columns=True)
-        table.add_columns(*frame.columns)
-        table.add_rows([tuple("—" if v is None else str(v) for v in row) for row in frame.iter_rows()])
+        headers = [_(PRODUCTIVITY_HEADERS[c]) if c in PRODUCTIVITY_HEADERS else c for c in frame.columns]
+        rows = [tuple("—" if v is None else str(v) for v in row) for row in frame.iter_rows()]
+        fill_table(self.query_one("#prod-table", DataTable), headers, rows)
         self.query_one("#prod-message", Static).update(note)
 
     def on_load_failed(self, message: LoadFailed) -> None:
-        self.query_one("#prod-message", Static).update(f"[b red]{message.error}[/]")
+        self.query_one("#prod-message", Static).update(_("[b red]{error}[/]").format(error=message.error))
 
     def action_export(self, kind: str) -> None:
         self.load(kind)
@@ -323,20 +416,43 @@ class ProductivityScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
+#: a back-check's result as the store keeps it, in words of the interface
+BACKCHECK_RESULTS = {
+    "confirmed": N_("confirmed"),
+    "not_confirmed": N_("not confirmed"),
+    "not_reached": N_("could not reach"),
+}
+
+
+#: one row per interviewer: the sample drawn from their completes and what the calls back found
+BACKCHECK_HEADERS = (
+    N_("Inter-\nviewer"),
+    N_("Com-\npletes"),
+    N_("Sampled"),
+    N_("Con-\nfirmed"),
+    N_("Not con-\nfirmed"),
+    N_("Not\nreached"),
+    N_("Failure"),
+    "",
+)
+
+
 class BackcheckScreen(ModalScreen[None]):
     """The back-check form: draw a sample (seed stored), then record each call back with one key."""
 
     BINDINGS = [
-        Binding("escape,b", "close", "Close"),
-        Binding("d", "draw", "Draw sample", tooltip="Sample each interviewer's completes (share from study.yaml)"),
-        Binding("y", "record('confirmed')", "Confirmed"),
-        Binding("n", "record('not_confirmed')", "Not confirmed"),
-        Binding("u", "record('not_reached')", "Could not reach"),
+        Binding("escape,b", "close", N_("Close")),
+        Binding(
+            "d", "draw", N_("Draw sample"), tooltip=N_("Sample each interviewer's completes (share from study.yaml)")
+        ),
+        Binding("y", "record('confirmed')", N_("Confirmed")),
+        Binding("n", "record('not_confirmed')", N_("Not confirmed")),
+        Binding("u", "record('not_reached')", N_("Could not reach")),
     ]
 
     def compose(self) -> ComposeResult:
-        yield Static("Back-checks: d draw · y confirmed · n not confirmed · u could not reach", id="bc-title")
-        yield Static("", id="bc-summary")
+        yield Static(_("Back-checks: d draw · y confirmed · n not confirmed · u could not reach"), id="bc-title")
+        yield DataTable(id="bc-summary", zebra_stripes=True, cursor_type="none")
         yield DataTable(id="bc-pending", cursor_type="row", zebra_stripes=True)
         yield Static("", id="bc-message")
 
@@ -357,10 +473,13 @@ class BackcheckScreen(ModalScreen[None]):
                 if what == "draw":
                     sample = backchecks.draw(store, settings.share)
                     count = sum(len(v) for v in sample.drawn.values())
-                    note = f"sample #{sample.id}: {count} interviews, seed {sample.seed}"
+                    note = _("sample #{id}: {count} interviews, seed {seed}").format(
+                        id=sample.id, count=count, seed=sample.seed
+                    )
                 elif what == "record" and interview_id is not None and result is not None:
                     backchecks.record(store, interview_id, result)
-                    note = f"#{interview_id}: {result.replace('_', ' ')}"
+                    word = _(BACKCHECK_RESULTS[result]) if result in BACKCHECK_RESULTS else result.replace("_", " ")
+                    note = f"#{interview_id}: {word}"
                 summary = backchecks.summary(store, settings.failure_threshold)
                 pending = [tuple(r) for r in backchecks.pending(store)]
         except Exception as exc:  # noqa: BLE001 - shown on screen, nothing changed
@@ -370,23 +489,36 @@ class BackcheckScreen(ModalScreen[None]):
 
     def on_loaded(self, message: Loaded) -> None:
         summary, pending, note, threshold = message.data
-        lines = [
-            f"{r.interviewer}: {r.sampled} of {r.completes} sampled, {r.confirmed} confirmed, "
-            f"{r.not_confirmed} not confirmed, {r.not_reached} not reached"
-            + (f", failure {r.failure_rate:.0%}" if r.failure_rate is not None else "")
-            + (f"  ⚑ above {threshold:.0%}" if r.flagged else "")
-            for r in summary
-        ]
-        self.query_one("#bc-summary", Static).update("\n".join(lines) or "No completes yet.")
-        table = self.query_one("#bc-pending", DataTable)
-        table.clear(columns=True)
-        table.add_columns("Interview", "Interviewer", "Respondent")
+        flag = _("⚑ above {threshold}").format(threshold=f"{threshold:.0%}")
+        fill_table(
+            self.query_one("#bc-summary", DataTable),
+            [_(h) for h in BACKCHECK_HEADERS],
+            [
+                (
+                    r.interviewer,
+                    str(r.completes),
+                    str(r.sampled),
+                    str(r.confirmed),
+                    str(r.not_confirmed),
+                    str(r.not_reached),
+                    "—" if r.failure_rate is None else f"{r.failure_rate:.0%}",
+                    flag if r.flagged else "",
+                )
+                for r in summary
+            ],
+        )
+        if not summary:
+            note = note or _("No completes yet.")
         self.pending = [int(r[0]) for r in pending]
-        table.add_rows([(f"#{r[0]}", r[1] or "—", r[2] or "—") for r in pending])
+        fill_table(
+            self.query_one("#bc-pending", DataTable),
+            [_("Interview"), _("Interviewer"), _("Respondent")],
+            [(f"#{r[0]}", r[1] or "—", r[2] or "—") for r in pending],
+        )
         self.query_one("#bc-message", Static).update(note)
 
     def on_load_failed(self, message: LoadFailed) -> None:
-        self.query_one("#bc-message", Static).update(f"[b red]{message.error}[/]")
+        self.query_one("#bc-message", Static).update(_("[b red]{error}[/]").format(error=message.error))
 
     def action_draw(self) -> None:
         self.run("draw")

@@ -17,7 +17,7 @@ from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
 from survey_tui.tui.localize import MODES, outcome_word, status_word
 from survey_tui.tui.messages import Loaded, LoadFailed
-from survey_tui.tui.render import widest
+from survey_tui.tui.render import fill_table as _fill
 
 STATUS_ORDER = ("in_progress", "suspended", "completed", "terminated")
 
@@ -169,13 +169,3 @@ class HomeScreen(Screen[None]):
         text.append(_(" ctrl+p "), style="reverse")
         text.append(_(" every command, searchable"))
         self.query_one("#sections-card", Static).update(text)
-
-
-def _fill(table: DataTable, headers: tuple[str, ...], rows: list[tuple[str | Text, ...]]) -> None:
-    """Columns as wide as their widest cell by display width, set once with the rows: a table filled again
-    while the screen lays out never keeps the header-only widths of an empty moment (seen as 'bubb', '已發')."""
-    table.clear(columns=True)
-    for i, header in enumerate(headers):
-        texts = [header, *(cell.plain if isinstance(cell, Text) else str(cell) for cell in (r[i] for r in rows))]
-        table.add_column(header, width=widest(texts))
-    table.add_rows(rows)

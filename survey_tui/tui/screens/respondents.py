@@ -26,6 +26,7 @@ from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
 from survey_tui.tui.localize import respondent_status, study_language
 from survey_tui.tui.messages import Loaded, LoadFailed
+from survey_tui.tui.render import cells
 
 PAGE_SIZE = 50
 COLUMNS = (
@@ -540,15 +541,15 @@ class RespondentsScreen(Screen[None]):
         first = self.page_offset + 1 if self.page_total else 0
         last = self.page_offset + len(self.page_rows)
         locked = f"\n[b red]{escape_markup(window.locked)}[/]" if window.locked else ""
-        self.query_one("#respondents-summary", Static).update(
-            _(
-                "Respondents {first}–{last} of {page_total:,} · sort: {sort} · "
-                "enter: start interview · b: quota board · m: import"
-            ).format(
-                first=first, last=last, page_total=self.page_total, sort=_(SORT_WORDS.get(self.flt.sort, self.flt.sort))
-            )
-            + locked
+        sort = _(SORT_WORDS.get(self.flt.sort, self.flt.sort))
+        counts = _("Respondents {first}–{last} of {page_total:,} · sort: {sort}").format(
+            first=first, last=last, page_total=self.page_total, sort=sort
         )
+        hints = _("enter: start interview · b: quota board · m: import")
+        # the key hints only where they fit on the line (at 80 columns they are in the footer and `?`)
+        fits = cells(f"{counts} · {hints}") <= self.app.size.width - 2
+        shown = f"{counts} · {hints}" if fits else counts
+        self.query_one("#respondents-summary", Static).update(shown + locked)
         self.show_detail()
 
     def on_load_failed(self, message: LoadFailed) -> None:

@@ -21,8 +21,18 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
+from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
+from survey_tui.tui.localize import MODES, study_language
 from survey_tui.tui.messages import Loaded, LoadFailed
+from survey_tui.tui.render import fill_table
+
+
+def _conflict_subject(conflict: Any) -> str:
+    """What a conflict is about: an interview number, or the respondent changed on both sides."""
+    if conflict.kind == "respondent":
+        return _("respondent {id}").format(id=conflict.respondent_id)
+    return "—" if conflict.interview_id is None else str(conflict.interview_id)
 
 
 class FeedChanged(Message):
@@ -36,26 +46,33 @@ class FeedChanged(Message):
 
 class SupervisorScreen(Screen[None]):
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="supervisor.back", tooltip="Back to the interview list"),
-        Binding("r", "refresh", "Refresh", id="supervisor.refresh", tooltip="Read everything again now"),
+        Binding(
+            "escape",
+            "app.pop_screen",
+            N_("Back to list"),
+            id="supervisor.back",
+            tooltip=N_("Back to the interview list"),
+        ),
+        Binding("r", "refresh", N_("Refresh"), id="supervisor.refresh", tooltip=N_("Read everything again now")),
         Binding(
             "S",
             "resolve('server')",
-            "Keep server",
+            N_("Keep server"),
             id="supervisor.keep_server",
-            tooltip="Conflict: keep the server's interview",
+            tooltip=N_("Conflict: keep the server's interview"),
         ),
         Binding(
             "D",
             "resolve('device')",
-            "Keep device",
+            N_("Keep device"),
             id="supervisor.keep_device",
-            tooltip="Conflict: keep the device's interview",
+            tooltip=N_("Conflict: keep the device's interview"),
         ),
     ]
     DEFAULT_CSS = """
     SupervisorScreen DataTable { height: auto; max-height: 14; margin-bottom: 1; }
-    SupervisorScreen .sv-title { text-style: bold; }
+    SupervisorScreen .sv-title { text-style: bold; padding: 0 1; }
+    SupervisorScreen #sv-summary { padding: 0 1; }
     """
     #: seconds between looks at the change token (SQLite); a push feed answers at once
     POLL_SECONDS = 2.0
@@ -76,13 +93,13 @@ class SupervisorScreen(Screen[None]):
         yield Static("", id="sv-summary")
         yield Static("", id="sv-feed")
         with VerticalScroll():
-            yield Static("Interviewing now", classes="sv-title")
+            yield Static(_("Interviewing now"), classes="sv-title")
             yield DataTable(id="sv-live", cursor_type="row", zebra_stripes=True)
-            yield Static("Completes per interviewer per day", classes="sv-title")
+            yield Static(_("Completes per interviewer per day"), classes="sv-title")
             yield DataTable(id="sv-completes", cursor_type="row", zebra_stripes=True)
-            yield Static("Quota progress", classes="sv-title")
+            yield Static(_("Quota progress"), classes="sv-title")
             yield DataTable(id="sv-quotas", cursor_type="row", zebra_stripes=True)
-            yield Static("Conflicts to resolve (S keep server, D keep device)", classes="sv-title")
+            yield Static(_("Conflicts to resolve (S keep server, D keep device)"), classes="sv-title")
             yield DataTable(id="sv-conflicts", cursor_type="row", zebra_stripes=True)
         yield FittingFooter()
 
@@ -96,7 +113,9 @@ class SupervisorScreen(Screen[None]):
         if self._pushed:
             self.listen()
         else:
-            self.query_one("#sv-feed", Static).update(f"[dim]looks for changes every {self.POLL_SECONDS:g} s[/]")
+            self.query_one("#sv-feed", Static).update(
+                "[dim]" + _("looks for changes every {seconds} s").format(seconds=f"{self.POLL_SECONDS:g}") + "[/]"
+            )
             self.poll()
             self.set_interval(self.POLL_SECONDS, self.poll)
 
@@ -163,68 +182,81 @@ class SupervisorScreen(Screen[None]):
         self.post_message(Loaded(view))
 
     def on_load_failed(self, message: LoadFailed) -> None:
-        self.query_one("#sv-summary", Static).update(f"[b red]{message.error}[/]")
+        self.query_one("#sv-summary", Static).update(_("[b red]{error}[/]").format(error=message.error))
 
     def on_loaded(self, message: Loaded) -> None:
         view = message.data
-        language = self.app.study.config.language  # type: ignore[attr-defined]
-        live = self.query_one("#sv-live", DataTable)
-        live.clear(columns=True)
-        live.add_columns("#", "Interviewer", "Mode", "On question", "Answers", "Last activity", "")
-        for li in view.live:
-            live.add_row(
-                str(li.interview_id),
-                li.interviewer or "—",
-                li.mode,
-                li.question or "—",
-                str(li.answers),
-                li.last_activity[:19].replace("T", " "),
-                "idle" if li.idle else "active",
-            )
-        completes = self.query_one("#sv-completes", DataTable)
-        completes.clear(columns=True)
-        completes.add_columns("Day", "Interviewer", "Completes")
-        for day in view.completes:
-            completes.add_row(day.day, day.interviewer or "—", str(day.completes))
-        quotas = self.query_one("#sv-quotas", DataTable)
-        quotas.clear(columns=True)
-        quotas.add_columns("Quota", "Cell", "Completes", "Target", "")
-        titles = {q.name: q.title(language) for q in self.app.study.config.quotas}  # type: ignore[attr-defined]
-        for cell in view.quotas:
-            quotas.add_row(
-                titles.get(cell.quota, cell.quota),
-                " × ".join(cell.cell),
-                str(cell.completes),
-                "—" if cell.target is None else str(cell.target),
-                "FULL" if cell.full else "",
-            )
-        table = self.query_one("#sv-conflicts", DataTable)
-        table.clear(columns=True)
-        table.add_columns("#", "Interview / respondent", "Interviewer", "Since", "What differs")
+        config = self.app.study.config  # type: ignore[attr-defined]
+        language = study_language(config.languages)
+        fill_table(
+            self.query_one("#sv-live", DataTable),
+            ["#", _("Interviewer"), _("Mode"), _("On question"), _("Answers"), _("Last activity"), ""],
+            [
+                (
+                    str(li.interview_id),
+                    li.interviewer or "—",
+                    _(MODES.get(li.mode, li.mode)),
+                    li.question or "—",
+                    str(li.answers),
+                    li.last_activity[:19].replace("T", " "),
+                    _("idle") if li.idle else _("active"),
+                )
+                for li in view.live
+            ],
+        )
+        fill_table(
+            self.query_one("#sv-completes", DataTable),
+            [_("Day"), _("Interviewer"), _("Completes")],
+            [(day.day, day.interviewer or "—", str(day.completes)) for day in view.completes],
+        )
+        titles = {q.name: q.title(language) for q in config.quotas}
+        fill_table(
+            self.query_one("#sv-quotas", DataTable),
+            [_("Quota"), _("Cell"), _("Completes"), _("Target"), ""],
+            [
+                (
+                    titles.get(cell.quota, cell.quota),
+                    " × ".join(cell.cell),
+                    str(cell.completes),
+                    "—" if cell.target is None else str(cell.target),
+                    _("FULL") if cell.full else "",
+                )
+                for cell in view.quotas
+            ],
+        )
         self._conflict_ids = [c.id for c in view.conflicts]
-        for c in view.conflicts:
-            if c.kind == "respondent":
-                subject = f"respondent {c.respondent_id}"
-            else:
-                subject = "—" if c.interview_id is None else str(c.interview_id)
-            table.add_row(
-                str(c.id),
-                subject,
-                c.interviewer or "—",
-                c.created_at[:16].replace("T", " "),
-                ", ".join(c.differing) or ("nothing now" if c.kind == "respondent" else "status only"),
-            )
+        fill_table(
+            self.query_one("#sv-conflicts", DataTable),
+            ["#", _("Interview / respondent"), _("Interviewer"), _("Since"), _("What differs")],
+            [
+                (
+                    str(c.id),
+                    _conflict_subject(c),
+                    c.interviewer or "—",
+                    c.created_at[:16].replace("T", " "),
+                    ", ".join(c.differing) or (_("nothing now") if c.kind == "respondent" else _("status only")),
+                )
+                for c in view.conflicts
+            ],
+        )
         active = sum(1 for li in view.live if not li.idle)
         self.query_one("#sv-summary", Static).update(
-            f"{active} interviewing now ({len(view.live)} in progress) · "
-            f"{sum(d.completes for d in view.completes)} completes · {len(view.conflicts)} conflicts to resolve"
+            _(
+                "{active} interviewing now ({live} in progress) · {completes} completes · "
+                "{conflicts} conflicts to resolve"
+            ).format(
+                active=active,
+                live=len(view.live),
+                completes=sum(d.completes for d in view.completes),
+                conflicts=len(view.conflicts),
+            )
         )
         self.refreshes += 1
 
     def action_resolve(self, keep: str) -> None:
         table = self.query_one("#sv-conflicts", DataTable)
         if not self._conflict_ids or table.row_count == 0:
-            self.app.notify("no conflict to resolve", severity="information")
+            self.app.notify(_("no conflict to resolve"), severity="information")
             return
         self.resolve(self._conflict_ids[table.cursor_row], keep)
 
@@ -239,5 +271,10 @@ class SupervisorScreen(Screen[None]):
         except StoreError as exc:
             self.app.call_from_thread(self.app.notify, str(exc), severity="warning")
             return
-        self.app.call_from_thread(self.app.notify, f"conflict #{conflict_id}: kept the {keep}'s version")
+        kept = (
+            _("conflict #{id}: kept the server's version")
+            if keep == "server"
+            else _("conflict #{id}: kept the device's version")
+        )
+        self.app.call_from_thread(self.app.notify, kept.format(id=conflict_id))
         self._read()

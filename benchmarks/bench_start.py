@@ -1,0 +1,57 @@
+"""App start on the demo study: from the shell to the first screen with data, against a minimal Textual app
+in the same run (the floor any Textual app pays on this machine), in both interface languages.
+
+    python benchmarks/bench_start.py [--study DIR] [--runs 5]
+
+Without --study the demo is built in a temporary folder first (not timed). Each measure spawns the program
+on a 120x40 pseudo-terminal and stops when the home card's data is on the screen (benchmarks/shell_start.py).
+Prints the median and the best of the runs, their ratio to the minimal app, and the load average, since
+the machine may be shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks.shell_start import app_start, minimal_app_start  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--study", type=Path, help="a study folder (default: build the demo)")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        study = args.study
+        if study is None:
+            from survey_tui.demo.build import build_demo
+
+            study = Path(tmp) / "demo-study"
+            build_demo(study)
+        measures = {
+            "minimal Textual app": minimal_app_start,
+            "survey-tui (en)": lambda: app_start(study, REPO, "en"),
+            "survey-tui (zh-TW)": lambda: app_start(study, REPO, "zh-TW"),
+        }
+        times: dict[str, list[float]] = {name: [] for name in measures}
+        load_before = os.getloadavg()[0]
+        for _ in range(args.runs):  # interleaved, so a burst of load hits every measure alike
+            for name, measure in measures.items():
+                times[name].append(measure())
+    floor = statistics.median(times["minimal Textual app"])
+    print(f"load average (1 min) before {load_before:.2f}, after {os.getloadavg()[0]:.2f}; {args.runs} runs each")
+    for name, values in times.items():
+        median = statistics.median(values)
+        print(f"{name:<22} median {median:.3f} s  best {min(values):.3f} s  x{median / floor:.2f} of the minimal app")
+
+
+if __name__ == "__main__":
+    main()
