@@ -157,7 +157,15 @@ def test_read_frame_gives_the_same_frame_on_both_backends(open_store) -> None:  
     assert empty.height == 0 and empty.schema == pl.Schema(schema)
     if open_store.backend == "postgresql":  # the bulk path was really taken (ADBC's PostgreSQL driver)
         pytest.importorskip("adbc_driver_postgresql")
-        assert store._read_frame_adbc(sql, ("q00001",)) is not None
+        from survey_tui.core.store import adbc
+        from survey_tui.core.store.postgres import _adbc_database, _numbered
+
+        direct = adbc.frames(lambda: _adbc_database(store.url), [(_numbered(sql), ("q00001",))], schema)
+        assert direct is not None
+        assert_frame_equal(next(direct), reference)
+    many = list(store.read_frames(sql, [("q00001",), ("q03500",), ("none",)], schema))
+    assert [frame.height for frame in many] == [3999, 3999, 4000]
+    assert_frame_equal(many[0], reference)
 
 
 def test_open_store_picks_the_backend_from_what_names_it(open_store, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -10,6 +10,9 @@ a translation fails in the PostgreSQL tests, not in the field):
 - a guard trigger `CREATE TRIGGER t BEFORE op ON table [WHEN cond] BEGIN SELECT RAISE(ABORT, 'msg'); END`
   -> a PL/pgSQL function raising 'msg' (SQLSTATE 23000, an integrity error on both) and a row trigger.
   Any other trigger is refused.
+- a statement preceded by a line ``-- postgresql: <statement>`` is replaced by that statement, for the rare
+  case where the two need different SQL for the same purpose (a covering index SQLite needs and PostgreSQL
+  must not have); SQLite reads the line as a comment.
 
 Queries are translated at run time by the PostgreSQL connection (`?` placeholders, LIKE); see postgres.py.
 """
@@ -388,6 +391,15 @@ MIGRATIONS: list[str] = [
         note TEXT
     );
     """,
+    # The analysis data file is built one question at a time (analysis/dataset.py), so only one question's
+    # answers are in memory at once. On SQLite the index covers the values: answers is a WITHOUT ROWID table
+    # keyed (interview_id, question), and an index of the key alone would cost a primary-key seek per answer
+    # (3 million seeks at 100,000 interviews, 3x the whole read). PostgreSQL cannot put free text in a B-tree
+    # entry past 2,704 bytes (a long open end would then fail to save), and reads the heap rows itself.
+    """
+    -- postgresql: CREATE INDEX answers_by_question ON answers (question, interview_id)
+    CREATE INDEX answers_by_question ON answers (question, interview_id, value, special);
+    """,
 ]
 
 
@@ -420,12 +432,17 @@ class TranslationError(ValueError):
 
 
 _BLOB = re.compile(r"\bBLOB\b", re.IGNORECASE)
+_OVERRIDE = re.compile(r"\s*--\s*postgresql:\s*(?P<statement>[^\n]+)\n", re.IGNORECASE)
 
 
 def postgresql_statements(script: str) -> list[str]:
     """One migration as PostgreSQL statements (the explicit translations listed in the module docstring)."""
     out: list[str] = []
     for statement in split_sql(script):
+        override = _OVERRIDE.match(statement)
+        if override is not None:
+            out.append(override["statement"].rstrip().rstrip(";"))
+            continue
         statement = _BLOB.sub("BYTEA", statement)  # SQLite's BLOB is PostgreSQL's BYTEA
         head = statement.lstrip().upper()
         if head.startswith("CREATE TRIGGER"):
