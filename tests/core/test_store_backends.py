@@ -125,6 +125,29 @@ def test_every_migration_has_a_postgresql_translation() -> None:
         postgresql_statements("CREATE TRIGGER t AFTER INSERT ON a BEGIN UPDATE b SET x = 1; END;")
 
 
+def test_a_statement_can_give_its_own_postgresql_form() -> None:
+    script = """
+    -- postgresql: CREATE INDEX i ON t (a, b)
+    CREATE INDEX i ON t (a, b, c, d);
+    CREATE INDEX j ON t (c);
+    """
+    assert postgresql_statements(script) == ["CREATE INDEX i ON t (a, b)", "CREATE INDEX j ON t (c);"]
+
+
+def test_answers_are_indexed_by_question_on_both_backends(open_store) -> None:  # type: ignore[no-untyped-def]
+    """The data file is read one question at a time: on SQLite the index covers the values (a range read),
+    on PostgreSQL it is the key alone (no free text in a B-tree entry)."""
+    store = open_store()
+    if open_store.backend == "postgresql":
+        rows = store.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'answers_by_question'")
+        assert [r[0].split(" USING btree ")[1] for r in rows] == ["(question, interview_id)"]
+    else:
+        plan = store.query(
+            "EXPLAIN QUERY PLAN SELECT interview_id, value, special FROM answers WHERE question = ?", ("q",)
+        )
+        assert "COVERING INDEX answers_by_question" in " ".join(str(r[-1]) for r in plan)
+
+
 def test_read_frame_gives_the_same_frame_on_both_backends(open_store) -> None:  # type: ignore[no-untyped-def]
     """4,000 answers, `special` NULL for 3,500 rows before the first 'dont_know'; in bulk and inside a
     transaction (on the store's own connection), equal to the rows read one by one."""
