@@ -42,8 +42,9 @@ language run on the frame (`Dataset.filter`).
 
 Defaults of `load_dataset`: field interviews only, completed interviews only, current exclusions (see
 `quality`) removed, every published version of the instrument stacked (use ``version=`` for one), coded
-open ends (see `coding`) joined. Reading is one query of the long answers table and polars pivots, never a
-Python loop per interview, so a study with 100,000 interviews loads in seconds.
+open ends (see `coding`) joined. Reading is one bulk query per question (a range of the answers_by_question
+index, Arrow columns), each turned into its final columns at once, never a Python loop per interview nor a
+long frame of every answer, so a study with 100,000 interviews loads in seconds and in about 3x its frame.
 """
 
 from __future__ import annotations
