@@ -3,7 +3,11 @@
 Every step runs in its own process (as a user runs it) and is measured from the outside: wall time, and
 peak RSS from ``os.wait4``. Baselines in the same run:
 
-- dataset build  vs  a bare bulk read of the same answers (ADBC -> Arrow) plus one polars pivot;
+- dataset build  vs  a bare bulk read of the same answers (ADBC -> Arrow, through the driver's low-level
+  objects as the store reads, so neither pays for importing pyarrow) plus one polars pivot, and vs a plain
+  ``sqlite3`` scan of the whole answers table (every row to Python, nothing kept);
+- its peak memory  vs  the final frame: peak RSS minus that of a process that only imports the modules and
+  opens the store (the interpreter and libraries are not the build's);
 - export --format all  vs  the bare writers (pyreadstat ``write_sav``, polars ``write_csv``,
   ``write_parquet``, ``write_excel``) on the same frame, plus the dataset build;
 - app start (shell to the home screen's counts, on a pty)  vs  a minimal Textual app.
@@ -15,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,26 +28,54 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.scale_study import add_completes, build_base  # noqa: E402
 from benchmarks.shell_start import app_start, minimal_app_start  # noqa: E402
 
 DATASET = """
 from pathlib import Path
 from survey_tui.core.study import open_study
 from survey_tui.analysis.dataset import load_dataset
-d = load_dataset(open_study(Path({study!r})))
+d = load_dataset(open_study(Path({study!r})), weighting={weighting})
 print("frame", d.frame.height, d.frame.width, d.frame.estimated_size())
 """
 
+OPEN_ONLY = """
+from pathlib import Path
+import polars
+from survey_tui.core.study import open_study
+import survey_tui.analysis.dataset
+open_study(Path({study!r})).store().close()
+"""
+
 BARE_PIVOT = """
-import adbc_driver_sqlite.dbapi as adbc, polars as pl
-with adbc.connect({db!r}) as conn, conn.cursor() as cur:
-    cur.adbc_statement.set_options(**{{"adbc.sqlite.query.batch_rows": str(1 << 30)}})
-    cur.execute("SELECT a.interview_id, a.question, a.value FROM answers a JOIN interviews i ON i.id = a.interview_id"
-                " WHERE i.mode = 'field' AND i.outcome = 'complete'")
-    long = pl.DataFrame(cur.fetch_arrow())
+import adbc_driver_manager, adbc_driver_sqlite, polars as pl
+conn = adbc_driver_manager.AdbcConnection(adbc_driver_sqlite.connect({db!r}))
+stmt = adbc_driver_manager.AdbcStatement(conn)
+stmt.set_options(**{{"adbc.sqlite.query.batch_rows": str(1 << 30)}})
+stmt.set_sql_query("SELECT a.interview_id, a.question, a.value FROM answers a"
+                   " JOIN interviews i ON i.id = a.interview_id WHERE i.mode = 'field' AND i.outcome = 'complete'")
+long = pl.DataFrame(stmt.execute_query()[0])
 wide = long.pivot(on="question", index="interview_id", values="value", aggregate_function="first")
 print("wide", wide.shape)
+"""
+
+MAKE_BASE = """
+from pathlib import Path
+from benchmarks.scale_study import build_base
+build_base(Path({base!r}))
+"""
+
+MAKE_STUDY = """
+import shutil
+from pathlib import Path
+from benchmarks.scale_study import add_completes
+shutil.copytree({base!r}, {study!r})
+add_completes(Path({study!r}), {n})
+"""
+
+SQLITE_SCAN = """
+import collections, sqlite3
+conn = sqlite3.connect({db!r})
+collections.deque(conn.execute("SELECT interview_id, question, value, special FROM answers"), maxlen=0)
 """
 
 BARE_WRITERS = """
@@ -94,34 +125,45 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,100000")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
-    header = f"{'step':<34}" + "".join(f"{f'{n:,}':>22}" for n in sizes)
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load average {os.getloadavg()}")
+    header = f"{'step':<36}" + "".join(f"{f'{n:,}':>22}" for n in sizes)
     results: dict[str, list[str]] = {}
 
     def record(step: str, text: str) -> None:
         results.setdefault(step, []).append(text)
         print(f"  {step}: {text}", flush=True)
 
+    # Studies are made in child processes: a process forked from a large one starts with its peak RSS (Linux
+    # keeps ru_maxrss across fork and exec), so this one stays small and every peak below is the command's own.
     holder = tempfile.TemporaryDirectory()
     base = Path(holder.name) / "demo"
-    build_base(base)
+    run(py(MAKE_BASE.format(base=str(base))))
     for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
             study = Path(tmp) / "study"
             start = time.perf_counter()
-            shutil.copytree(base, study)
-            add_completes(study, n)
+            run(py(MAKE_STUDY.format(base=str(base), study=str(study), n=n)))
             print(f"{n:,} completes: study made in {time.perf_counter() - start:.1f} s", flush=True)
             # the first open after a change reads every page for quick_check; later opens of the unchanged
             # file skip it (the usual case for analysis): both are shown, the ratios use the second
-            cold, _, _ = run(py(DATASET.format(study=str(study))))
-            wall, peak, out = run(py(DATASET.format(study=str(study))))
+            cold, _, _ = run(py(DATASET.format(study=str(study), weighting=True)))
+            _, opened, _ = run(py(OPEN_ONLY.format(study=str(study))))
+            wall, peak, out = run(py(DATASET.format(study=str(study), weighting=True)))
+            frame_wall, frame_peak, frame_out = run(py(DATASET.format(study=str(study), weighting=False)))
             frame_mb = int(out.split()[-1]) / 1e6
-            bare, bare_peak, _ = run(py(BARE_PIVOT.format(db=str(study / "survey.db"))))
+            bare, _, _ = run(py(BARE_PIVOT.format(db=str(study / "survey.db"))))
+            scan, _, _ = run(py(SQLITE_SCAN.format(db=str(study / "survey.db"))))
             record("dataset build, first open", f"{cold:.2f} s")
-            record("dataset build", f"{wall:.2f} s {peak:.0f} MB")
-            record("  frame / bare read+pivot", f"{frame_mb:.1f} MB / {bare:.2f} s")
-            record("  ratios: time vs bare, peak/frame", f"{wall / bare:.2f}x, {peak / frame_mb:.1f}x")
+            record("dataset build (with RIM weights)", f"{wall:.2f} s {peak:.0f} MB")
+            record("  frame only (weighting=False)", f"{frame_wall:.2f} s {frame_peak:.0f} MB")
+            record("  frame / imports+open peak", f"{frame_mb:.1f} MB / {opened:.0f} MB")
+            record("  bare read+pivot / sqlite3 scan", f"{bare:.2f} s / {scan:.2f} s")
+            record("  frame only: vs bare, vs scan", f"{frame_wall / bare:.2f}x, {frame_wall / scan:.2f}x")
+            record("  with weights: vs bare, vs scan", f"{wall / bare:.2f}x, {wall / scan:.2f}x")
+            record(
+                "  (peak - open) / frame",
+                f"{(frame_peak - opened) / frame_mb:.1f}x, {(peak - opened) / frame_mb:.1f}x weighted",
+            )
             for step, argv in [
                 ("tables", cli("tables", "--study", str(study))),
                 ("export --format all", cli("export", "--study", str(study), "--format", "all")),
@@ -149,9 +191,10 @@ def main() -> None:
             record("  in zh-TW (gettext catalog)", f"{app_zh:.2f} s ({app_zh / app:.2f}x English)")
             record("  minimal Textual app", f"{minimal:.2f} s ({app / minimal:.1f}x)")
     print()
+    print(f"load average at the end: {os.getloadavg()}")
     print(header)
     for step, texts in results.items():
-        print(f"{step:<34}" + "".join(f"{t:>22}" for t in texts))
+        print(f"{step:<36}" + "".join(f"{t:>22}" for t in texts))
 
 
 if __name__ == "__main__":

@@ -125,6 +125,29 @@ def test_every_migration_has_a_postgresql_translation() -> None:
         postgresql_statements("CREATE TRIGGER t AFTER INSERT ON a BEGIN UPDATE b SET x = 1; END;")
 
 
+def test_a_statement_can_give_its_own_postgresql_form() -> None:
+    script = """
+    -- postgresql: CREATE INDEX i ON t (a, b)
+    CREATE INDEX i ON t (a, b, c, d);
+    CREATE INDEX j ON t (c);
+    """
+    assert postgresql_statements(script) == ["CREATE INDEX i ON t (a, b)", "CREATE INDEX j ON t (c);"]
+
+
+def test_answers_are_indexed_by_question_on_both_backends(open_store) -> None:  # type: ignore[no-untyped-def]
+    """The data file is read one question at a time: on SQLite the index covers the values (a range read),
+    on PostgreSQL it is the key alone (no free text in a B-tree entry)."""
+    store = open_store()
+    if open_store.backend == "postgresql":
+        rows = store.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'answers_by_question'")
+        assert [r[0].split(" USING btree ")[1] for r in rows] == ["(question, interview_id)"]
+    else:
+        plan = store.query(
+            "EXPLAIN QUERY PLAN SELECT interview_id, value, special FROM answers WHERE question = ?", ("q",)
+        )
+        assert "COVERING INDEX answers_by_question" in " ".join(str(r[-1]) for r in plan)
+
+
 def test_read_frame_gives_the_same_frame_on_both_backends(open_store) -> None:  # type: ignore[no-untyped-def]
     """4,000 answers, `special` NULL for 3,500 rows before the first 'dont_know'; in bulk and inside a
     transaction (on the store's own connection), equal to the rows read one by one."""
@@ -157,7 +180,15 @@ def test_read_frame_gives_the_same_frame_on_both_backends(open_store) -> None:  
     assert empty.height == 0 and empty.schema == pl.Schema(schema)
     if open_store.backend == "postgresql":  # the bulk path was really taken (ADBC's PostgreSQL driver)
         pytest.importorskip("adbc_driver_postgresql")
-        assert store._read_frame_adbc(sql, ("q00001",)) is not None
+        from survey_tui.core.store import adbc
+        from survey_tui.core.store.postgres import _adbc_database, _numbered
+
+        direct = adbc.frames(lambda: _adbc_database(store.url), [(_numbered(sql), ("q00001",))], schema)
+        assert direct is not None
+        assert_frame_equal(next(direct), reference)
+    many = list(store.read_frames(sql, [("q00001",), ("q03500",), ("none",)], schema))
+    assert [frame.height for frame in many] == [3999, 3999, 4000]
+    assert_frame_equal(many[0], reference)
 
 
 def test_open_store_picks_the_backend_from_what_names_it(open_store, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -234,6 +234,11 @@ def test_a_file_checked_clean_and_unchanged_is_not_read_through_again(
 
     assert checks_on_open() == 1  # a copy is a new file (new inode): checked
     assert checks_on_open() == 0  # unchanged since: not read through again
+    held = Store(db)  # another process's connection keeps an empty WAL beside the file: still unchanged
+    assert Path(f"{db}-wal").exists()
+    assert checks_on_open() == 0
+    held.close()
+    assert checks_on_open() == 0
     _damage(db, "random pages")
     with pytest.raises(StoreError, match="damaged|not a usable survey database"):
         Store(db)

@@ -152,9 +152,81 @@ class LayeredScope:
 
 def completes_frame(store: Any, names: set[str], since: str | None = None) -> pl.DataFrame:
     """One row per completed field interview with the named answers, falling back to respondent attributes
-    (only those ended after `since`, when given)."""
+    (only those ended after `since`, when given).
+
+    Answers are read one name at a time in bulk (a range of the answers_by_question index, JSON scalars typed
+    by polars): at 100,000 interviews the answers used to come as 400,000 Python rows from a scan of every
+    answer, then one json.loads each (1.3 s). A name some respondent's attributes also give is merged in
+    Python, as before (attributes are few: they come from the sample file).
+    """
     if not names:
         return pl.DataFrame()
+    if not hasattr(store, "read_frames"):
+        return _completes_by_rows(store, names, since)
+    ordered = sorted(names)
+    after = "" if since is None else " AND i.ended_at > ?"
+    interviews = store.read_frame(
+        "SELECT i.id AS interview_id, r.attributes AS attributes FROM interviews i"
+        " LEFT JOIN respondents r ON r.id = i.respondent_id"
+        " WHERE i.mode = 'field' AND i.outcome = 'complete'" + after + " ORDER BY i.id",
+        () if since is None else (since,),
+        {"interview_id": pl.Int64, "attributes": pl.String},
+    )
+    ids = interviews.select(pl.col("interview_id").set_sorted())
+    attributes = {int(iid): decode(text) or {} for iid, text in interviews.drop_nulls("attributes").iter_rows() if text}
+    answers = store.read_frames(
+        "SELECT interview_id, value FROM answers WHERE question = ? AND special IS NULL ORDER BY interview_id",
+        [(name,) for name in ordered],
+        {"interview_id": pl.Int64, "value": pl.String},
+    )
+    columns: list[pl.Series] = []
+    try:
+        for name, given in zip(ordered, answers, strict=True):
+            given = given.with_columns(pl.col("interview_id").set_sorted())
+            aligned = ids.join(given, on="interview_id", how="left", maintain_order="left")
+            if any(name in attrs for attrs in attributes.values()):
+                columns.append(_merged_with_attributes(name, aligned, attributes))
+            else:
+                columns.append(_typed_scalars(aligned["value"]).alias(name))
+    finally:
+        answers.close()
+    return pl.DataFrame(columns)
+
+
+def _typed_scalars(values: pl.Series) -> pl.Series:
+    """Stored JSON values as the column `_completes_by_rows` makes of them: whole numbers -> Int64, numbers ->
+    Float64, any text -> String (numbers then as their JSON text); lists, objects, booleans and null -> null."""
+    frame = values.to_frame("v")
+    v = pl.col("v")
+    is_int = v.str.contains(r"^-?\d+$")
+    is_num = is_int | v.str.contains(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
+    is_str = v.str.starts_with('"')
+    counts = frame.select(is_int.sum().alias("i"), is_num.sum().alias("n"), is_str.sum().alias("s")).row(0)
+    n_int, n_num, n_str = (int(c or 0) for c in counts)
+    if n_str:
+        expr = pl.when(is_str).then(v.str.json_path_match("$")).when(is_num).then(v)
+    elif n_num and n_num == n_int:
+        expr = pl.when(is_int).then(v.cast(pl.Int64, strict=False))
+    else:
+        expr = pl.when(is_num).then(v.cast(pl.Float64, strict=False))
+    return frame.select(expr.alias("v")).to_series()
+
+
+def _merged_with_attributes(name: str, aligned: pl.DataFrame, attributes: Mapping[int, Mapping[str, Any]]) -> pl.Series:
+    """The answer where there is one, else the respondent's attribute, typed as `_completes_by_rows` does;
+    only the rows with either go through Python."""
+    values: list[object] = [None] * aligned.height
+    indexed = aligned.with_row_index("__row")
+    given = [iid for iid, attrs in attributes.items() if name in attrs]
+    for row, iid in indexed.filter(pl.col("interview_id").is_in(given)).select("__row", "interview_id").iter_rows():
+        values[row] = _scalar(attributes[int(iid)].get(name))
+    for row, text in indexed.filter(pl.col("value").is_not_null()).select("__row", "value").iter_rows():
+        values[row] = _scalar(decode(text))
+    return pl.Series(name, values, dtype=_dtype(values), strict=False)
+
+
+def _completes_by_rows(store: Any, names: set[str], since: str | None = None) -> pl.DataFrame:
+    """`completes_frame` for a store without bulk reads: every row through Python."""
     ordered = sorted(names)
     marks = ", ".join("?" for _ in ordered)
     after = "" if since is None else " AND i.ended_at > ?"

@@ -14,7 +14,7 @@ import json
 import os
 import socket
 import uuid as uuidlib
-from collections.abc import Mapping
+from collections.abc import Generator, Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -141,6 +141,18 @@ class StoreBase:
         raise NotImplementedError
 
     def read_frame(self, sql: str, params: tuple[Any, ...], schema: Mapping[str, Any]) -> pl.DataFrame:
+        """A query's result as a polars frame with `schema`, moved in bulk (see `read_frames`)."""
+        frames = self.read_frames(sql, [params], schema)
+        try:
+            return next(frames)
+        finally:
+            frames.close()
+
+    def read_frames(
+        self, sql: str, params: Iterable[tuple[Any, ...]], schema: Mapping[str, Any]
+    ) -> Generator[pl.DataFrame]:
+        """The query once per parameter tuple, on one connection, each result as a frame (Arrow columns where
+        the driver allows): many small reads (one question's answers at a time) without a connection each."""
         raise NotImplementedError
 
     def close(self) -> None:

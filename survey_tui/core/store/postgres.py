@@ -24,7 +24,7 @@ import contextlib
 import functools
 import re
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
@@ -71,6 +71,27 @@ _SEGMENTS = re.compile(r"('(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*)")
 _LIKE = re.compile(r"\bLIKE\b", re.IGNORECASE)
 _NAMED = re.compile(r"(?<!:):([A-Za-z_]\w*)")
 _INSERT = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.IGNORECASE)
+
+
+def _adbc_database(url: str) -> Any:
+    import adbc_driver_postgresql
+
+    return adbc_driver_postgresql.connect(url)
+
+
+def _numbered(sql: str) -> str:
+    """SQLite-style SQL with `?` placeholders as the ``$1, $2`` ones ADBC's PostgreSQL driver binds."""
+    numbered, count = [], 0
+    for i, part in enumerate(_SEGMENTS.split(sql)):
+        if not i % 2:
+            pieces = part.split("?")
+            part = pieces[0]
+            for piece in pieces[1:]:
+                count += 1
+                part += f"${count}{piece}"
+            part = _LIKE.sub("ILIKE", part)
+        numbered.append(part)
+    return "".join(numbered)
 
 
 @functools.lru_cache(maxsize=2048)  # the same few statements run for every answer
@@ -482,43 +503,37 @@ class PostgresStore(StoreBase):
     def skip_locked(self) -> str:
         return " FOR UPDATE SKIP LOCKED"
 
-    def read_frame(self, sql: str, params: tuple[Any, ...], schema: Mapping[str, Any]) -> pl.DataFrame:
-        """A query's result as a polars frame with `schema`: through ADBC's PostgreSQL driver (Arrow columns
-        over the COPY protocol, on a connection of its own) when it is installed and no transaction is open
-        here, else the rows through psycopg."""
+    def read_frames(
+        self, sql: str, params: Iterable[tuple[Any, ...]], schema: Mapping[str, Any]
+    ) -> Generator[pl.DataFrame]:
+        """Each parameter tuple's result as a polars frame with `schema`: through ADBC's PostgreSQL driver
+        (Arrow columns over the COPY protocol, one connection of its own for all of them) when it is installed
+        and no transaction is open here, else (or from the first query it refuses) the rows through psycopg."""
         import polars as pl
 
+        from survey_tui.core.store import adbc
+
+        pending = list(params)
         with self._lock:
             if not self._depth:
-                frame = self._read_frame_adbc(sql, params)
-                if frame is not None:
-                    return frame.select(pl.col(name).cast(dtype) for name, dtype in schema.items())
-            rows = self.query(sql, params)
-        return pl.DataFrame([tuple(r) for r in rows], schema=dict(schema), orient="row")
+                numbered = _numbered(sql)
+                bulk = adbc.frames(
+                    lambda: _adbc_database(self.url), ((numbered, tuple(_params(p) or ())) for p in pending), schema
+                )
+                if bulk is not None:
+                    import adbc_driver_manager
 
-    def _read_frame_adbc(self, sql: str, params: tuple[Any, ...]) -> pl.DataFrame | None:
-        try:
-            import adbc_driver_postgresql.dbapi as adbc
-        except ImportError:
-            return None
-        import polars as pl
-
-        numbered, count = [], 0
-        for i, part in enumerate(_SEGMENTS.split(sql)):
-            if not i % 2:
-                pieces = part.split("?")
-                part = pieces[0]
-                for piece in pieces[1:]:
-                    count += 1
-                    part += f"${count}{piece}"
-                part = _LIKE.sub("ILIKE", part)
-            numbered.append(part)
-        try:
-            with adbc.connect(self.url) as conn, conn.cursor() as cur:
-                cur.execute("".join(numbered), tuple(_params(params) or ()))
-                return pl.DataFrame(cur.fetch_arrow_table())
-        except adbc.Error:  # e.g. a type it cannot bind: psycopg reads it the slow way
-            return None
+                    done = 0
+                    try:
+                        for frame in bulk:
+                            yield frame
+                            done += 1
+                        return
+                    except adbc_driver_manager.Error:  # e.g. a type it cannot bind: psycopg reads it the slow way
+                        pending = pending[done:]
+            for one in pending:
+                rows = self.query(sql, one)
+                yield pl.DataFrame([tuple(r) for r in rows], schema=dict(schema), orient="row")
 
     def close(self) -> None:
         with self._lock:

@@ -14,6 +14,9 @@ a translation fails in the PostgreSQL tests, not in the field):
   dropped), and is skipped on SQLite (`sqlite_statements`). Used for what SQLite has no counterpart of: the
   change announcements (LISTEN/NOTIFY) the supervisor view listens to; on SQLite that view polls instead.
   Such a statement is written so SQLite's tokenizer keeps it whole (a function body in '...' quotes, not $$).
+- a statement preceded by a line ``-- postgresql: <statement>`` is replaced by that statement, for the rare
+  case where the two need different SQL for the same purpose (a covering index SQLite needs and PostgreSQL
+  must not have); SQLite reads the line as a comment.
 
 Queries are translated at run time by the PostgreSQL connection (`?` placeholders, LIKE); see postgres.py.
 """
@@ -445,6 +448,15 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX maintenance_requests_open ON maintenance_requests (done_at, id);
     """,
+    # The analysis data file is built one question at a time (analysis/dataset.py), so only one question's
+    # answers are in memory at once. On SQLite the index covers the values: answers is a WITHOUT ROWID table
+    # keyed (interview_id, question), and an index of the key alone would cost a primary-key seek per answer
+    # (3 million seeks at 100,000 interviews, 3x the whole read). PostgreSQL cannot put free text in a B-tree
+    # entry past 2,704 bytes (a long open end would then fail to save), and reads the heap rows itself.
+    """
+    -- postgresql: CREATE INDEX answers_by_question ON answers (question, interview_id)
+    CREATE INDEX answers_by_question ON answers (question, interview_id, value, special);
+    """,
 ]
 
 #: the first line of a statement that runs on PostgreSQL only (see the module docstring)
@@ -495,6 +507,7 @@ class TranslationError(ValueError):
 
 
 _BLOB = re.compile(r"\bBLOB\b", re.IGNORECASE)
+_OVERRIDE = re.compile(r"\s*--\s*postgresql:\s*(?P<statement>[^\n]+)\n", re.IGNORECASE)
 
 
 def postgresql_statements(script: str) -> list[str]:
@@ -504,6 +517,10 @@ def postgresql_statements(script: str) -> list[str]:
         verbatim = _postgresql_only(statement)
         if verbatim is not None:
             out.append(verbatim)
+            continue
+        override = _OVERRIDE.match(statement)
+        if override is not None:
+            out.append(override["statement"].rstrip().rstrip(";"))
             continue
         statement = _BLOB.sub("BYTEA", statement)  # SQLite's BLOB is PostgreSQL's BYTEA
         head = statement.lstrip().upper()

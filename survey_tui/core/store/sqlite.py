@@ -15,7 +15,7 @@ import sqlite3
 import threading
 import time
 import uuid as uuidlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -91,29 +91,11 @@ def _schema_of(conn: sqlite3.Connection) -> dict[str, set[str]]:
     return {t: {c[1] for c in conn.execute(f"PRAGMA table_info({t})")} for t in tables}
 
 
-#: below this size the plain sqlite3 read is faster than importing the ADBC driver (pyarrow.dataset and
-#: pandas come with it: 0.4 s on a small machine, against 10 ms to read a 3 MB study's answers)
-ADBC_MIN_BYTES = 32 * 1024 * 1024
+def _adbc_database(path: Path) -> Any:
+    """A read-only ADBC database on the study file (its own connection: it sees committed rows only)."""
+    import adbc_driver_sqlite
 
-
-def _read_frame_adbc(path: Path, sql: str, params: tuple[Any, ...]) -> pl.DataFrame | None:
-    """The result through ADBC, or None when the driver is not installed (the caller falls back)."""
-    try:
-        import adbc_driver_sqlite.dbapi as adbc
-    except ImportError:
-        return None
-    import polars as pl
-
-    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
-    try:
-        with adbc.connect(uri) as conn, conn.cursor() as cur:
-            # One batch for the whole result, so column types are inferred from every row: with the default
-            # 1,024-row batches a column that is NULL at first and text later (`special`) fails as a mismatch.
-            cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(1 << 30)})
-            cur.execute(sql, params)
-            return pl.DataFrame(cur.fetch_arrow())
-    except adbc.Error:  # e.g. a database it cannot open read-only: the sqlite3 path reads it the slow way
-        return None
+    return adbc_driver_sqlite.connect(f"file:{quote(str(path.resolve()))}?mode=ro")
 
 
 class Store(StoreBase):
@@ -248,11 +230,21 @@ class Store(StoreBase):
             write_text_atomic(marker, fingerprint)
 
     def _fingerprint(self) -> str:
+        """The database's and its WAL's identity, size and modification time.
+
+        An empty WAL counts as none: it holds no pages, so the contents are the main file's. Without this the
+        check ran on nearly every open: a process's first connection creates the (empty) WAL and its last
+        one deletes it, so each command found a fingerprint other than the one recorded (3 s at 100,000
+        interviews, once or twice per command).
+        """
         parts = []
         for path in (self.path, Path(f"{self.path}-wal")):
             try:
                 st = path.stat()
             except FileNotFoundError:
+                parts.append("-")
+                continue
+            if path != self.path and st.st_size == 0:
                 parts.append("-")
                 continue
             parts.append(f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}")
@@ -392,23 +384,40 @@ class Store(StoreBase):
             cur.row_factory = sqlite3.Row
             return cur.fetchall()
 
-    def read_frame(self, sql: str, params: tuple[Any, ...], schema: Mapping[str, Any]) -> pl.DataFrame:
-        """A query's result as a polars frame with `schema`, moved in bulk rather than a Python object per value.
+    def read_frames(
+        self, sql: str, params: Iterable[tuple[Any, ...]], schema: Mapping[str, Any]
+    ) -> Generator[pl.DataFrame]:
+        """One query run once per parameter tuple, each result as a polars frame with `schema`, moved in bulk.
 
-        Through ADBC's SQLite driver (Arrow columns straight from C, on a read-only connection of its own)
-        when it is installed and this connection has no transaction open, since a second connection would
-        not see uncommitted rows; else plain tuples into polars. 3 million answers: about 1 s against
-        7 s through `query` (`sqlite3.Row` objects, then tuples, then a row-oriented frame).
+        Through ADBC's SQLite driver (Arrow columns straight from C, one read-only connection of its own for
+        all of them) when it is installed and this connection has no transaction open, since a second
+        connection would not see uncommitted rows; else (or from the first query the driver refuses) plain
+        tuples into polars. 3 million answers: about 1 s against 7 s through `query`.
         """
         import polars as pl
 
+        from survey_tui.core.store import adbc
+
+        pending = list(params)
         with self._lock:
-            if not self._conn.in_transaction and self.path.stat().st_size >= ADBC_MIN_BYTES:
-                frame = _read_frame_adbc(self.path, sql, params)
-                if frame is not None:
-                    return frame.select(pl.col(name).cast(dtype) for name, dtype in schema.items())
-            rows = self._conn.execute(sql, params).fetchall()
-        return pl.DataFrame(rows, schema=dict(schema), orient="row")
+            if not self._conn.in_transaction:
+                bulk = adbc.frames(
+                    lambda: _adbc_database(self.path), ((sql, p) for p in pending), schema, adbc.SQLITE_OPTIONS
+                )
+                if bulk is not None:
+                    import adbc_driver_manager
+
+                    done = 0
+                    try:
+                        for frame in bulk:
+                            yield frame
+                            done += 1
+                        return
+                    except adbc_driver_manager.Error:  # e.g. a file it cannot open read-only: the slow way
+                        pending = pending[done:]
+            for one in pending:
+                rows = self._conn.execute(sql, one).fetchall()
+                yield pl.DataFrame(rows, schema=dict(schema), orient="row")
 
     def integrity_check(self) -> str:
         return str(self.query("PRAGMA integrity_check")[0][0])
