@@ -50,6 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--status", choices=LazyChoices("survey_tui.core.fieldwork.respondents", "STATUSES"), metavar="STATUS"
     )
     q.add_argument("--interviewer")
+    q.add_argument("--search", default="")
     q.add_argument("--limit", type=int, default=50)
     q.add_argument("--show-contacts", action="store_true")
     q.set_defaults(handler=cmd_list)
@@ -168,8 +169,17 @@ def _record_classification(study: Study, mapping: dict[str, str]) -> None:
 
 def cmd_list(args: argparse.Namespace) -> int:
     study = resolve_study(args.study)
+    flt = resp.RespondentFilter(status=args.status, interviewer=args.interviewer, search=args.search)
     with study.store() as store:
-        page = resp.page(store, resp.RespondentFilter(status=args.status, interviewer=args.interviewer), 0, args.limit)
+        if flt.search.strip() and not resp.search_ready(store):  # a new process opens the sealed rows once
+            count = resp.contact_count(store)
+            print(
+                _(
+                    "preparing the search: opening {count:,} sealed contact records in memory (nothing is written)…"
+                ).format(count=count),
+                file=sys.stderr,
+            )
+        page = resp.page(store, flt, 0, args.limit)
     if args.show_contacts and page.locked:
         print(f"respondents list: {page.locked}", file=sys.stderr)
         return 1

@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from survey_tui.core.fieldwork import contact_crypto as crypto
+from survey_tui.core.fieldwork import contact_search
 from survey_tui.core.fieldwork.screening import EligibilityCriterion, screen_frame
 from survey_tui.core.lazy import lazy
 from survey_tui.core.store.sqlite import Store, StoreError, decode, encode, now
@@ -205,6 +206,11 @@ def ensure_key(store: Store) -> tuple[str, str]:
     return row
 
 
+def _changed(conn: Any) -> None:
+    """Count a write to the contact table (in its transaction), so every process's search index sees it is stale."""
+    conn.execute("UPDATE contact_keys SET changes = changes + 1 WHERE id = 1")
+
+
 _PAYLOAD = ("name", "phone", "email", "address", PERSONAL)
 
 
@@ -249,6 +255,7 @@ def seal_plaintext(store: Store) -> int:
             " email = NULL, address = NULL, personal = NULL WHERE respondent_id = ?",
             [(s, p, e, rid) for rid, s, p, e in _sealed_rows(sealer, rows)],
         )
+        _changed(conn)
     if not store.in_transaction:
         store.erase_traces()
     return len(rows)
@@ -303,6 +310,7 @@ def rotate_key(store: Store) -> tuple[Path, str]:
             conn.execute(
                 "UPDATE contact_keys SET fingerprint = ?, rotated_at = ? WHERE id = 1", (fresh.fingerprint, now())
             )
+            _changed(conn)
     except BaseException:
         pending.unlink(missing_ok=True)
         raise
@@ -345,6 +353,7 @@ def _insert_contacts(store: Store, conn: Any, rows: Iterable[tuple[Any, ...]], *
         f"INSERT INTO {_CONTACT_TABLE} (respondent_id, sealed, phone_key, email_key) VALUES (?, ?, ?, ?)",
         _sealed_rows(sealer, rows),
     )
+    _changed(conn)
 
 
 def copy_contacts(store: Store, conn: Any, rows: Iterable[Sequence[Any]]) -> None:
@@ -362,6 +371,7 @@ def copy_contacts(store: Store, conn: Any, rows: Iterable[Sequence[Any]]) -> Non
         " email_key = excluded.email_key, name = NULL, phone = NULL, email = NULL, address = NULL, personal = NULL",
         _sealed_rows(sealer, rows),
     )
+    _changed(conn)
 
 
 def forget_contacts(conn: Any, respondent_ids: Sequence[str]) -> None:
@@ -370,6 +380,8 @@ def forget_contacts(conn: Any, respondent_ids: Sequence[str]) -> None:
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         conn.execute(f"DELETE FROM {_CONTACT_TABLE} WHERE respondent_id IN ({','.join('?' * len(chunk))})", chunk)
+    if ids:
+        _changed(conn)
 
 
 def _fill_contacts(store: Store, conn: Any, rows: Iterable[tuple[Any, ...]], *, personal: bool = False) -> None:
@@ -390,6 +402,7 @@ def _fill_contacts(store: Store, conn: Any, rows: Iterable[tuple[Any, ...]], *, 
             " email_key = excluded.email_key",
             sealed,
         )
+    _changed(conn)
 
 
 # -- exports -----------------------------------------------------------------------------------------
@@ -837,6 +850,7 @@ def withdraw(
     with store.transaction() as conn:
         current = get(store, respondent_id)
         erased = conn.execute(f"DELETE FROM {_CONTACT_TABLE} WHERE respondent_id = ?", (respondent_id,)).rowcount
+        _changed(conn)
         kept = {k: v for k, v in current.attributes.items() if k in KEPT_ON_WITHDRAWAL}
         conn.execute(
             "UPDATE respondents SET status = 'withdrawn', attributes = ?, next_appointment = NULL, updated_at = ?"
@@ -869,6 +883,7 @@ def withdraw(
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (respondent_id, at, actor, int(bool(erased)), len(interview_ids), int(delete_answers), note),
         )
+    contact_search.drop(_where_key(store))  # this process forgets the opened values now, not at the next search
     cleared = False if store.in_transaction else store.erase_traces()  # an outer transaction clears it later
     return Erasure(respondent_id, bool(erased), len(interview_ids), delete_answers, cleared, values)
 
@@ -887,10 +902,12 @@ def purge_contacts(store: Store, retention_until: str, *, actor: str | None = No
     """The retention purge (fieldwork/privacy.py decides when): every contact record erased, logged, traces cleared."""
     with store.transaction() as conn:
         count = conn.execute(f"DELETE FROM {_CONTACT_TABLE}").rowcount
+        _changed(conn)
         conn.execute(
             "INSERT INTO retention_purges (at, retention_until, contacts_erased, actor) VALUES (?, ?, ?, ?)",
             (now(), retention_until, count, actor),
         )
+    contact_search.drop(_where_key(store))
     store.erase_traces()
     return count
 
@@ -963,26 +980,76 @@ class Page:
     locked: str | None = None
 
 
+def _where_key(store: Store) -> str:
+    """Which study a search index belongs to (the database file, or the server's address)."""
+    return f"{store.dialect}:{store.path.resolve() if store.path is not None else getattr(store, 'url', store.where)}"
+
+
+def contacts_token(store: Store) -> tuple[Any, ...]:
+    """What the contact table looks like now, in one small read: the key's fingerprint, the change counter every
+    write adds to, and the row count (which also sees a row leaving with its respondent)."""
+    row = store.query(
+        f"SELECT (SELECT fingerprint FROM contact_keys WHERE id = 1), (SELECT changes FROM contact_keys WHERE id = 1),"
+        f" (SELECT COUNT(*) FROM {_CONTACT_TABLE})"
+    )[0]
+    return (row[0], int(row[1] or 0), int(row[2]))
+
+
+def _searchable(store: Store) -> tuple[tuple[Any, ...], pl.DataFrame]:
+    """(token, frame of respondent_id, name, phone, lowercased email): every row opened at once for the search
+    index. Only those fields are kept; the rest of each opened row (address, personal fields) is dropped here."""
+    token = contacts_token(store)  # read first: a write after it makes the index stale, never wrongly fresh
+    rows = store.query(f"SELECT respondent_id, sealed, name, phone, email FROM {_CONTACT_TABLE}")
+    sealer = _sealer(store) if any(r[1] is not None for r in rows) else None
+    opened: list[bytes] = []
+    for rid, blob, *plain in rows:
+        if blob is None or sealer is None:  # a plaintext row of a study opened read-only before its sealing
+            opened.append(json.dumps(dict(zip(_PAYLOAD, plain, strict=False)), ensure_ascii=False).encode("utf-8"))
+            continue
+        try:
+            opened.append(sealer.open(rid, blob))
+        except crypto.ContactKeyError as exc:
+            raise ContactRecordDamaged(str(exc)) from None
+    schema = {"name": pl.String, "phone": pl.String, "email": pl.String}
+    empty = pl.DataFrame(schema=schema)
+    values = pl.read_ndjson(io.BytesIO(b"\n".join(opened)), schema=schema) if opened else empty
+    del opened
+    frame = pl.DataFrame({"respondent_id": [r[0] for r in rows]}, schema={"respondent_id": pl.String})
+    frame = pl.concat([frame, values.with_columns(pl.col("email").str.to_lowercase())], how="horizontal")
+    return token, frame
+
+
+def search_ready(store: Store) -> bool:
+    """True when a search of the contacts answers from this process's index at once (False: it must first open
+    every sealed row, which a screen announces as preparing). A study without contacts is always ready."""
+    token = contacts_token(store)
+    return token[2] == 0 or contact_search.current(_where_key(store), token) is not None
+
+
+def prepare_search(store: Store) -> int:
+    """Build (or check) the search index now, e.g. in a worker while the user starts typing; its size."""
+    return contact_search.get(_where_key(store), contacts_token(store), lambda: _searchable(store)).size
+
+
+def forget_search(store: Store | None = None) -> None:
+    """Drop the opened contact values this process holds for searching (of `store`, or of every study)."""
+    contact_search.drop(None if store is None else _where_key(store))
+
+
 def _matching_contacts(store: Store, term: str) -> list[str]:
-    """Respondents whose name or e-mail contains `term` (or phone its digits): the sealed rows are opened and
-    searched in memory, since no index can look inside them."""
-    digits = "".join(ch for ch in term if ch.isdigit())
-    lowered = term.lower()
-    found = []
-    for rid, name, phone, email, *_ in read_contacts(store, purpose="search the recruitment list").iter_rows():
-        if (
-            (name and term in name)
-            or (email and lowered in email.lower())
-            or (len(digits) >= 3 and phone and digits in phone)
-        ):
-            found.append(rid)
-    return found
+    """Respondents whose name or e-mail contains `term` (or phone its digits). The sealed rows cannot be
+    searched by SQL, so they are matched in this process's in-memory index (contact_search.py says why)."""
+    token = contacts_token(store)
+    if token[2] == 0:
+        return []
+    return contact_search.get(_where_key(store), token, lambda: _searchable(store)).matching(term)
 
 
-def _where(store: Store, flt: RespondentFilter) -> tuple[str, list[Any], str | None]:
-    """The WHERE clause, its parameters, and why contacts could not be searched (None when they were)."""
+def _where(store: Store, flt: RespondentFilter) -> tuple[str, list[Any], str | None, int | None]:
+    """The WHERE clause, its parameters, why contacts could not be searched (None when they were), and the
+    number of matching respondents when it is already known (a search alone: one per matched contact row)."""
     clauses, params = ["1=1"], []  # type: ignore[var-annotated]
-    locked = None
+    locked, known = None, None
     if flt.status:
         clauses.append("r.status = ?")
         params.append(flt.status)
@@ -998,17 +1065,30 @@ def _where(store: Store, flt: RespondentFilter) -> tuple[str, list[Any], str | N
             matches = _matching_contacts(store, term)
         except ContactKeyMissing as exc:
             matches, locked = [], str(exc)
-        clauses.append("(r.id LIKE ? OR r.id IN (SELECT value FROM json_each(?)))")
-        params += [f"{term.upper()}%", json.dumps(matches)]
-    return " AND ".join(clauses), params, locked
+        lite = store.dialect == "sqlite"
+        among = "r.id IN (SELECT value FROM json_each(?))" if lite else "r.id = ANY(?)"  # one parameter either way
+        listed: Any = json.dumps(matches) if lite else matches
+        if term.isascii() and term.isalnum():  # could be the start of a pseudonymous id (digits and letters)
+            # GLOB on SQLite: a prefix range over the id index (LIKE ignores case, so it would scan every row)
+            prefix = "r.id GLOB ?" if lite else "r.id LIKE ?"
+            clauses.append(f"({prefix} OR {among})")
+            params += [term.upper() + ("*" if lite else "%"), listed]
+        else:
+            clauses.append(among)
+            params.append(listed)
+            if len(clauses) == 2:  # no other filter: counting them again in SQL would cost a second pass
+                known = len(matches)
+    return " AND ".join(clauses), params, locked, known
 
 
 def page(store: Store, flt: RespondentFilter, offset: int = 0, limit: int = 50) -> Page:
     """One window of the list: `limit` rows from `offset` plus the total (never the whole table).
 
     Without the contact key the rows come without names and phones, and `Page.locked` says why."""
-    where, params, locked = _where(store, flt)
-    total = int(store.query(f"SELECT COUNT(*) FROM respondents r WHERE {where}", tuple(params))[0][0])
+    where, params, locked, known = _where(store, flt)
+    if known is None:
+        known = int(store.query(f"SELECT COUNT(*) FROM respondents r WHERE {where}", tuple(params))[0][0])
+    total = known
     order = SORTS.get(flt.sort, SORTS["added"])
     offset = max(0, min(offset, max(total - 1, 0)))
     rows = store.query(
