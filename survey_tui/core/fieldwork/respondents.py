@@ -38,7 +38,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import secrets
 import weakref
 from collections.abc import Iterable, Sequence
@@ -276,12 +275,13 @@ def existing_lookup_keys(store: Store) -> pl.DataFrame:
     return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
 
 
-def rotate_key(store: Store) -> tuple[Path, str]:
-    """A new contact key: every row re-sealed under it in one transaction, then the key file replaced.
+def rotate_key(store: Store) -> tuple[str, str]:
+    """A new contact key: every row re-sealed under it in one transaction, then the key replaced where it is kept
+    (its file, or its entry in the OS keyring).
 
-    The new key is written beside the old one first (``.key.new``); if the work stops after the commit, the
-    next opening finds it there. The old key is kept as ``.key.retired-<time>`` so backups of survey.db made
-    before the rotation stay readable. Returns the key file and the new fingerprint."""
+    The new key is written beside the old one first (``.new``); if the work stops after the commit, the next
+    opening finds it there. The old key is kept as ``.retired-<time>`` so backups of survey.db made before the
+    rotation stay readable. Returns where the key is now and the new fingerprint."""
     if crypto.env_cipher() is not None:
         raise ContactKeyMissing(
             f"the contact key comes from {crypto.ENV_KEY}; rotate it where the key file is kept (unset it first)"
@@ -291,11 +291,15 @@ def rotate_key(store: Store) -> tuple[Path, str]:
     row = _key_row(store)
     assert old is not None and row is not None
     study_key = row[0]
-    path = crypto.key_path(study_key)
-    pending = path.with_name(path.name + ".new")
+    try:
+        place = crypto.locate_key(*row).place
+    except crypto.ContactKeyError as exc:
+        raise ContactKeyMissing(str(exc)) from None
+    assert place is not None
+    pending = f"{study_key}.new"
     fresh = crypto.generate()
-    pending.unlink(missing_ok=True)
-    crypto.write_key_file(pending, fresh)
+    place.remove(pending)
+    place.write(pending, fresh)
     sealer = fresh.aead()
     try:
         with store.transaction() as conn:
@@ -312,13 +316,13 @@ def rotate_key(store: Store) -> tuple[Path, str]:
             )
             _changed(conn)
     except BaseException:
-        pending.unlink(missing_ok=True)
+        place.remove(pending)
         raise
     _SEALERS.pop(store, None)
     store.erase_traces()
-    os.replace(path, crypto.retired_path(study_key))
-    os.replace(pending, path)
-    return path, fresh.fingerprint
+    place.rename(study_key, crypto.retired_name(study_key))
+    place.rename(pending, study_key)
+    return place.describe(study_key), fresh.fingerprint
 
 
 # -- contact data: the only reader ---------------------------------------------------------------------
