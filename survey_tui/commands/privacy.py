@@ -69,6 +69,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             language=args.lang or config.language,
             retention_until=config.retention_until,
             contact_readers=config.contact_readers,
+            contact_fields=config.contact_fields,
         )
     target = study.exports_dir / "privacy_report.md"
     write_text_atomic(target, text)

@@ -122,6 +122,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 return 0
             result = commit_import(store, plan)
         _record_classification(study, mapping)
+        _notice_gaps(study, mapping)
     except ImportFailed as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -152,6 +153,23 @@ def _classification_lines(mapping: dict[str, str], unconfirmed: set[str]) -> lis
             where = "respondent attribute"
         lines.append(f"  {column} -> {target} ({where})")
     return lines
+
+
+def _notice_gaps(study: Study, mapping: dict[str, str]) -> None:
+    """Say when the list brought personal fields the privacy notice's categories do not name (PDPA Art. 8)."""
+    from survey_tui.core.fieldwork.privacy import unnamed_fields
+
+    if study.config.privacy_notice is None:
+        return
+    missing = unnamed_fields(mapping, study.config.privacy_notice)
+    if missing:
+        print(
+            _(
+                "note: the privacy notice's categories (privacy_notice.categories in study.yaml) do not seem to name "
+                "{columns}; respondents must be told every category kept: add them with a new notice version"
+            ).format(columns=", ".join(escape_controls(c) for c in missing)),
+            file=sys.stderr,
+        )
 
 
 def _record_classification(study: Study, mapping: dict[str, str]) -> None:
