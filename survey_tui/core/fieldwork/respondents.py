@@ -428,8 +428,10 @@ class RespondentExport:
 
 
 CONTACT_NOTICE = (
-    "此匯出檔含個人聯絡資料（姓名、電話、電子郵件、地址），請依個人資料保護法妥善保管。 / "
-    "This export contains personal contact data (name, phone, e-mail, address); protect it under the PDPA."
+    "此匯出檔含個人聯絡資料（姓名、電話、電子郵件、地址及其他個人資料欄位，如身分證字號、通訊軟體帳號、生日、備註），"
+    "請依個人資料保護法妥善保管。 / This export contains personal contact data (name, phone, e-mail, address and "
+    "the other personal fields, such as national ID numbers, messaging ids, birthdays, notes); protect it under "
+    "the PDPA."
 )
 
 
@@ -442,10 +444,25 @@ def respondents_for_export(
     frame = respondents_frame(store)
     if include_contacts:
         contacts = read_contacts(store, purpose="explicit export with contact data")
-        frame = frame.join(contacts, left_on="id", right_on="respondent_id", how="left")
+        frame = _spread_personal(frame.join(contacts, left_on="id", right_on="respondent_id", how="left"))
     if columns is not None:
         frame = frame.select(["id", *[c for c in columns if c != "id"]])
     return RespondentExport(frame, include_contacts, CONTACT_NOTICE if include_contacts else None)
+
+
+def _spread_personal(frame: pl.DataFrame) -> pl.DataFrame:
+    """The other personal fields (JSON in one column) as one column each, named as in the imported list, so a
+    contacts file reads like the list it came from (a name already used gets ``personal_`` before it)."""
+    held = [decode(v) or {} for v in frame[PERSONAL].to_list()]
+    names = list(dict.fromkeys(k for row in held for k in row))
+    if not names:
+        return frame.drop(PERSONAL)
+    columns = {
+        (f"personal_{n}" if n in frame.columns else n): [None if r.get(n) is None else str(r[n]) for r in held]
+        for n in names
+    }
+    spread = pl.DataFrame(columns, schema={c: pl.String for c in columns})
+    return pl.concat([frame.drop(PERSONAL), spread], how="horizontal")
 
 
 def respondents_frame(store: Store) -> pl.DataFrame:
