@@ -174,3 +174,20 @@ def test_without_the_key_the_search_says_why_and_ids_are_still_found(
         page = resp.page(store, resp.RespondentFilter(search="陳"))
         assert page.locked and "not on this machine" in page.locked and page.total == 0
         assert rid in {r.id for r in resp.page(store, resp.RespondentFilter(search=rid)).rows}
+
+
+def test_a_damaged_row_stops_the_index_with_the_message_that_says_what_to_do(
+    study: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Store(study / "survey.db") as store:
+        a, b = [r[0] for r in store.query("SELECT respondent_id FROM respondent_contacts ORDER BY rowid LIMIT 2")]
+        with store.transaction() as conn:  # a sealed row moved to another respondent
+            blob = conn.execute("SELECT sealed FROM respondent_contacts WHERE respondent_id = ?", (a,)).fetchone()[0]
+            conn.execute("UPDATE respondent_contacts SET sealed = ? WHERE respondent_id = ?", (blob, b))
+        with pytest.raises(resp.ContactRecordDamaged, match=f"{b} does not open.*restore survey.db"):
+            resp.page(store, resp.RespondentFilter(search="陳"))
+        assert contact_search.held(resp._where_key(store)) is None  # nothing half-built is kept
+    capsys.readouterr()
+    assert main(["respondents", "list", "--study", str(study), "--search", "陳"]) == 1
+    err = capsys.readouterr().err
+    assert f"{b} does not open" in err and "Traceback" not in err

@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,22 @@ class Sealer:
                 f"the contact record of {respondent_id} does not open with this study's key (altered, or moved "
                 "from another respondent); restore survey.db from a backup"
             ) from None
+
+    def open_many(self, rows: Iterable[tuple[str, bytes]]) -> list[bytes]:
+        """The plaintexts of many (respondent_id, sealed) rows, in order: `open` without its per-row call cost,
+        for building the search index (100,000 rows)."""
+        from cryptography.exceptions import InvalidTag
+
+        decrypt, out = self._aes.decrypt, []
+        for respondent_id, sealed in rows:
+            blob = bytes(sealed)
+            if blob[:1] != FORMAT:
+                raise ContactKeyError(f"the contact record of {respondent_id} is in an unknown format")
+            try:
+                out.append(decrypt(blob[1 : 1 + _NONCE], blob[1 + _NONCE :], FORMAT + respondent_id.encode("utf-8")))
+            except InvalidTag:
+                self.open(respondent_id, blob)  # raises with the message that says what to do
+        return out
 
     def lookup(self, kind: str, value: str | None) -> str | None:
         """Keyed hash of a normalised phone or e-mail, for equality look-ups without the plaintext."""
