@@ -30,7 +30,11 @@ Lifecycle
 
 Listing
     ``page(store, RespondentFilter(...), offset, limit)`` is a windowed query (LIMIT/OFFSET over indexed
-    columns) that a screen can call for 50 rows out of 100,000 without loading the rest.
+    columns) that a screen can call for 50 rows out of 100,000 without loading the rest. A search looks
+    inside the sealed contacts through this process's in-memory index (``contact_search.py`` says why and
+    what it holds): ``search_ready`` says whether the next search must first open every row,
+    ``prepare_search`` builds it ahead, ``forget_search`` drops it. Every write to the contact table adds one
+    to its change counter (``_changed``), which is how every process sees that its index is stale.
 """
 
 from __future__ import annotations
