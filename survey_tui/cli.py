@@ -294,6 +294,7 @@ OPTION_HELP: dict[str, str] = {
     "status": N_("only respondents with this status"),
     "interviewer": N_("only respondents assigned to this interviewer"),
     "limit": N_("at most this many rows"),
+    "search": N_("only respondents whose id starts with this text, or whose name, phone or e-mail contains it"),
     "show_contacts": N_("show names, phones and e-mail unmasked (personal data: take care)"),
     "respondent": N_("the respondent id"),
     "actor": N_("who records this, kept in the audit trail"),

@@ -28,6 +28,8 @@ def _private_key_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
 
     os.environ["SURVEY_TUI_KEY_DIR"] = str(tmp_path_factory.mktemp("keys"))
     os.environ.pop("SURVEY_TUI_CONTACT_KEY", None)
+    # never the user's OS keyring (subprocesses too): a test that wants one sets its own in-memory backend
+    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
 
 @pytest.fixture(autouse=True)

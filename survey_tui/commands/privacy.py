@@ -43,6 +43,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     q = actions.add_parser("key", help="where the study's contact key is, and how to back it up")
     add_study_argument(q)
+    q.add_argument(
+        "--store",
+        choices=("keyring", "file"),
+        help=_("keep the key in the OS keyring or in its owner-only key file (moved, never copied)"),
+    )
     q.set_defaults(handler=cmd_key)
 
     q = actions.add_parser("rotate-key", help="re-encrypt the contact data under a new key (old key retired)")
@@ -64,6 +69,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             language=args.lang or config.language,
             retention_until=config.retention_until,
             contact_readers=config.contact_readers,
+            contact_fields=config.contact_fields,
         )
     target = study.exports_dir / "privacy_report.md"
     write_text_atomic(target, text)
@@ -127,6 +133,8 @@ KEY_BACKUP = (
 
 
 def cmd_key(args: argparse.Namespace) -> int:
+    import sys
+
     from survey_tui.core.fieldwork import contact_crypto as crypto
     from survey_tui.core.fieldwork import respondents as resp
 
@@ -139,11 +147,44 @@ def cmd_key(args: argparse.Namespace) -> int:
         print("this study has no contact key yet (it is made with the first contact data)")
         return 0
     study_key, fingerprint = info
-    source = crypto.ENV_KEY if crypto.env_cipher() is not None else str(crypto.key_path(study_key))
+    try:
+        if args.store:
+            before, after = crypto.move_key(study_key, fingerprint, args.store)
+            found = crypto.locate_key(study_key, fingerprint)
+        else:
+            found = crypto.locate_key(study_key, fingerprint)
+    except crypto.KeyringUnavailable as exc:
+        try:
+            where = crypto.locate_key(study_key, fingerprint).where
+        except crypto.ContactKeyError as missing:
+            print(f"privacy key: {missing}", file=sys.stderr)
+            return 1
+        print(
+            _("privacy key: {reason}; the key stays in {where}, which is used as before").format(
+                reason=exc, where=where
+            ),
+            file=sys.stderr,
+        )
+        return 1
+    except crypto.ContactKeyError as exc:
+        print(f"privacy key: {exc}", file=sys.stderr)
+        return 1
     print(f"contact key {study_key} (fingerprint {fingerprint})")
-    print(f"read from: {source}")
-    print(KEY_BACKUP)
+    if args.store and before != after:
+        print(_("moved from {before} to {after}").format(before=before, after=after))
+    print(f"read from: {found.where}")
+    if found.place is not None and found.place.kind == "file":
+        _backend, why = crypto.keyring_backend()
+        if why:
+            print(_("OS keyring: not used ({why}); the key file is used").format(why=why))
+    print(KEY_BACKUP if found.place is None or found.place.kind == "file" else KEYRING_BACKUP)
     return 0
+
+
+KEYRING_BACKUP = (
+    "The key is now only in this machine's keyring: keep a copy of it apart from the study (the firm's password "
+    "manager, or 'privacy key --store file' and back the file up): a backup of the study is readable only with it."
+)
 
 
 def cmd_rotate_key(args: argparse.Namespace) -> int:
@@ -152,10 +193,10 @@ def cmd_rotate_key(args: argparse.Namespace) -> int:
     study = resolve_study(args.study)
     with study.store() as store:
         count = resp.contact_count(store)
-        path, fingerprint = resp.rotate_key(store)
-    print(f"{count} contact records re-encrypted under a new key (fingerprint {fingerprint}), written to {path}")
+        where, fingerprint = resp.rotate_key(store)
+    print(f"{count} contact records re-encrypted under a new key (fingerprint {fingerprint}), written to {where}")
     print(
-        "the previous key is kept beside it as a .retired-<time> file so backups of survey.db made before now "
+        "the previous key is kept beside it as .retired-<time> so backups of survey.db made before now "
         "stay readable; delete it when those backups are gone"
     )
     print(KEY_BACKUP)

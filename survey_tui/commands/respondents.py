@@ -50,6 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--status", choices=LazyChoices("survey_tui.core.fieldwork.respondents", "STATUSES"), metavar="STATUS"
     )
     q.add_argument("--interviewer")
+    q.add_argument("--search", default="")
     q.add_argument("--limit", type=int, default=50)
     q.add_argument("--show-contacts", action="store_true")
     q.set_defaults(handler=cmd_list)
@@ -121,6 +122,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 return 0
             result = commit_import(store, plan)
         _record_classification(study, mapping)
+        _notice_gaps(study, mapping)
     except ImportFailed as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -153,6 +155,23 @@ def _classification_lines(mapping: dict[str, str], unconfirmed: set[str]) -> lis
     return lines
 
 
+def _notice_gaps(study: Study, mapping: dict[str, str]) -> None:
+    """Say when the list brought personal fields the privacy notice's categories do not name (PDPA Art. 8)."""
+    from survey_tui.core.fieldwork.privacy import unnamed_fields
+
+    if study.config.privacy_notice is None:
+        return
+    missing = unnamed_fields(mapping, study.config.privacy_notice)
+    if missing:
+        print(
+            _(
+                "note: the privacy notice's categories (privacy_notice.categories in study.yaml) do not seem to name "
+                "{columns}; respondents must be told every category kept: add them with a new notice version"
+            ).format(columns=", ".join(escape_controls(c) for c in missing)),
+            file=sys.stderr,
+        )
+
+
 def _record_classification(study: Study, mapping: dict[str, str]) -> None:
     """study.yaml keeps how every imported column was classified (contact_fields), comments kept."""
     from survey_tui.core.yamlfile import read_yaml, write_yaml_atomic
@@ -168,8 +187,17 @@ def _record_classification(study: Study, mapping: dict[str, str]) -> None:
 
 def cmd_list(args: argparse.Namespace) -> int:
     study = resolve_study(args.study)
+    flt = resp.RespondentFilter(status=args.status, interviewer=args.interviewer, search=args.search)
     with study.store() as store:
-        page = resp.page(store, resp.RespondentFilter(status=args.status, interviewer=args.interviewer), 0, args.limit)
+        if flt.search.strip() and not resp.search_ready(store):  # a new process opens the sealed rows once
+            count = resp.contact_count(store)
+            print(
+                _(
+                    "preparing the search: opening {count:,} sealed contact records in memory (nothing is written)…"
+                ).format(count=count),
+                file=sys.stderr,
+            )
+        page = resp.page(store, flt, 0, args.limit)
     if args.show_contacts and page.locked:
         print(f"respondents list: {page.locked}", file=sys.stderr)
         return 1

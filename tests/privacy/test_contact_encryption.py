@@ -48,6 +48,16 @@ def _raw_hits(folder: Path) -> list[str]:
     return hits
 
 
+def _every_file_hits(*folders: Path) -> list[str]:
+    """Planted values in any file under `folders` (the whole study folder, the user's cache), any encoding."""
+    hits = []
+    for folder in folders:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            data = path.read_bytes()
+            hits += [f"{path}: {v}" for v in NEEDLES if any(b in data for b in _encodings(v))]
+    return hits
+
+
 def _write_list(path: Path, extra_rows: int = 30) -> Path:
     headers = list(PLANTED)
     rows = [list(PLANTED.values())]
@@ -94,10 +104,18 @@ def test_a_copied_folder_reveals_no_contact_value(study: Path, tmp_path: Path) -
     planted = contacts.filter(contacts["phone"] == "0987654321").row(0, named=True)
     assert (planted["name"], planted["email"]) == (PLANTED["姓名"], PLANTED["Email"])
     assert "A123456789" in planted["personal"] and "kongming_line_77" in planted["personal"]
-    copy = tmp_path / "copy"
-    shutil.copytree(study, copy)  # a copy taken while nothing has checkpointed: WAL and -shm included
+    store = open_study(study).store()  # searching opens every sealed row into memory, and writes none of it
+    try:
+        assert resp.page(store, resp.RespondentFilter(search="孔明")).total == 1
+        assert resp.page(store, resp.RespondentFilter(search="654321")).total == 1
+        assert main(["respondents", "list", "--study", str(study), "--search", "KONGMING", "--show-contacts"]) == 0
+        copy = tmp_path / "copy"
+        shutil.copytree(study, copy)  # a copy taken while nothing has checkpointed: WAL and -shm included
+    finally:
+        store.close()
     assert _raw_hits(copy) == []
     assert _raw_hits(study) == []
+    assert _every_file_hits(copy, study, Path(os.environ["SURVEY_TUI_CACHE_DIR"]), _key_file(study).parent) == []
 
 
 def test_without_the_key_contacts_are_refused_and_answers_still_work(

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from survey_tui.cli import main
+from survey_tui.core.fieldwork import contact_search
 from survey_tui.core.fieldwork import respondents as resp
 from survey_tui.core.study import open_study
 
@@ -90,10 +91,20 @@ def test_withdrawal_leaves_no_trace_in_the_raw_files(study_with_contacts: Path) 
     assert _raw_bytes_hits(root, traces), "the sealed row should be in the raw files before the withdrawal"
     store = open_study(root).store()  # the app open meanwhile: closing the command does not checkpoint
     try:
+        assert resp.page(store, resp.RespondentFilter(search="孔明")).total == 1  # its search index holds them
         assert main(["respondents", "withdraw", rid, "--study", str(root)]) == 0
         assert _raw_hits(root, PLANTED) == []  # a copy of the folder taken now holds nothing of them
         wal = root / "survey.db-wal"
         assert not wal.exists() or wal.stat().st_size == 0
+        # nor does the memory of the process that searched: the index went with the erasure, and the next
+        # search (rebuilt from the table as it is now) finds none of their values
+        assert contact_search.held(resp._where_key(store)) is None
+        for field in ("name", "phone", "email"):
+            assert resp.page(store, resp.RespondentFilter(search=PLANTED[field])).total == 0, field
+        index = contact_search.held(resp._where_key(store))
+        assert index is not None and rid not in index.frame["respondent_id"].to_list()
+        held = "\n".join(str(v) for row in index.frame.iter_rows() for v in row)
+        assert not any(PLANTED[f] in held for f in ("name", "phone", "email"))
     finally:
         store.close()
     assert _raw_hits(root, PLANTED) == []

@@ -92,3 +92,30 @@ def test_the_consent_screen_text_carries_the_notice_items(study: Path) -> None:
     for _, heading in pdpa.NOTICE_ITEMS:
         assert heading["en"] + ": " in text
     assert "privacy@teatime.example.tw" in text
+
+
+def test_the_report_names_personal_fields_the_notice_does_not_mention(
+    study: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "list.csv"
+    source.write_text(
+        "姓名,手機,Email,身分證字號,LINE ID\n諸葛孔明,0987654321,kongming@example.tw,A123456789,kongming_line\n",
+        encoding="utf-8",
+    )
+    capsys.readouterr()
+    assert main(["respondents", "import", str(source), "--study", str(study)]) == 0
+    note = capsys.readouterr().err
+    assert "do not seem to name 身分證字號, LINE ID;" in note and "A123456789" not in note  # said at the import
+    assert main(["privacy", "report", "--study", str(study)]) == 0
+    text = (study / "exports" / "privacy_report.md").read_text(encoding="utf-8")
+    section = text.split("## Personal fields held", 1)[1].split("\n## ", 1)[0]
+    # the demo's notice names 姓名、聯絡電話、電子郵件: the national id and LINE id were never announced
+    assert "| 姓名 | name | yes |" in section and "| 手機 | phone | yes |" in section
+    assert "| Email | email | yes |" in section
+    assert "| 身分證字號 | personal | NOT FOUND |" in section and "| LINE ID | personal | NOT FOUND |" in section
+    assert "do not seem to name: 身分證字號, LINE ID" in section
+    assert "A123456789" not in text and "kongming" not in text and "0987654321" not in text
+    key = text.split("## Contact key", 1)[1]
+    with Store(study / "survey.db") as store:
+        study_key, _fingerprint = resp.contact_key_info(store)  # type: ignore[misc]
+    assert f"Key {study_key}" in key and f"{study_key}.key" in key  # where it is read from, never the key

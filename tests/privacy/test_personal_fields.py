@@ -112,3 +112,24 @@ def test_no_export_table_or_bundle_holds_a_personal_field(imported: Path) -> Non
         if encoded in blob
     ]
     assert leaks == []
+
+
+def test_an_export_with_contacts_names_every_personal_field_and_says_so(
+    imported: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import polars as pl
+
+    capsys.readouterr()
+    assert main(["export", "--study", str(imported), "--format", "csv", "--include-contacts"]) == 0
+    said = capsys.readouterr()
+    assert "national ID numbers, messaging ids, birthdays, notes" in said.out + said.err
+    (path,) = (imported / "exports").glob("*_respondents_CONTACTS.csv")
+    frame = pl.read_csv(path, infer_schema_length=0)
+    assert "personal" not in frame.columns  # one column per field, as in the list it came from
+    row = frame.filter(pl.col("phone") == "0987654321").row(0, named=True)
+    assert (row["身分證字號"], row["LINE ID"], row["生日"], row["備註"]) == (
+        "A123456789",
+        "kongming_line",
+        "1981-07-23",
+        "很怕被打擾的客戶",
+    )

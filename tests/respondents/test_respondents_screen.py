@@ -80,3 +80,38 @@ async def test_quota_board_shows_cells(demo_study_dir: Path, tmp_path: Path) -> 
         table = app.screen.query_one("#quota-table", DataTable)
         assert table.row_count == len(study.config.quotas[0].cells())
         assert any("FULL" in str(table.get_row_at(i)[4]) for i in range(table.row_count))
+
+
+@pytest.mark.asyncio
+async def test_search_finds_sealed_contacts_and_the_index_goes_with_the_screen(
+    demo_study_dir: Path, tmp_path: Path
+) -> None:
+    from textual.widgets import Input
+
+    from survey_tui.core.fieldwork import contact_search
+
+    study = open_study(demo_study_dir)
+    with study.store() as store:
+        where = resp._where_key(store)
+        contacts = resp.read_contacts(store, purpose="test: the reference")
+    chen = set(contacts.filter(contacts["name"].str.contains("陳", literal=True))["respondent_id"].to_list())
+    assert chen
+    contact_search.drop()
+    app = SurveyApp(study, keymap_file=tmp_path / "none.yaml")
+    app.animation_level = "none"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3")
+        await _wait(pilot, lambda: isinstance(app.screen, RespondentsScreen) and app.screen.page_rows)
+        screen = app.screen
+        assert isinstance(screen, RespondentsScreen)
+        assert contact_search.held(where) is None  # nothing opened before a search is wanted
+        await pilot.press("slash")
+        await _wait(pilot, lambda: contact_search.held(where) is not None)  # focusing the box prepares it
+        screen.query_one("#filter-search", Input).value = "陳"
+        await _wait(pilot, lambda: screen.flt.search == "陳" and {r.id for r in screen.page_rows} == chen)
+        assert screen.page_total == len(chen) and all("陳" in (r.name or "") for r in screen.page_rows)
+        await pilot.press("enter")  # back to the list, as a user leaves the search box
+        await _wait(pilot, lambda: screen.query_one("#respondent-list", DataTable).has_focus)
+        await pilot.press("h")
+        await _wait(pilot, lambda: not isinstance(app.screen, RespondentsScreen))
+        await _wait(pilot, lambda: contact_search.held(where) is None)  # another section: the values are dropped

@@ -137,3 +137,26 @@ def test_telephone_fieldwork_runs_on_the_server(both, monkeypatch, capsys) -> No
     assert "seed 5" in capsys.readouterr().out
     assert main(["fieldwork", "productivity", "--study", str(server), "-o", str(server / "prod.csv")]) == 0
     assert (server / "prod.csv").stat().st_size > 0
+
+
+def test_searching_sealed_contacts_answers_the_same_on_both_backends(both, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from survey_tui.core.fieldwork import contact_search
+
+    lite, server, url = both
+    found: dict[str, list[list[str]]] = {}
+    for name, root, where in (("sqlite", lite, None), ("pg", server, url)):
+        _on(where, monkeypatch)
+        contact_search.drop()
+        with open_study(root).store() as store:
+            ids = [r[0] for r in store.query("SELECT id FROM respondents ORDER BY rowid")]
+            terms = ["陳", "example", "09", "0912", ids[3][:3].lower()]
+            pages = [resp.page(store, resp.RespondentFilter(search=t), 0, 1000) for t in terms]
+            assert resp.search_ready(store)
+            assert all(p.total == len(p.rows) for p in pages)
+            assert ids[3] in {r.id for r in pages[-1].rows}  # an id prefix, typed in lower case
+            found[name] = [sorted(f"{r.name} {r.phone} {r.email}" for r in p.rows) for p in pages[:-1]]
+            assert all(found[name])
+            resp.add(store, contact={"name": "陳後來的", "phone": "0912000111"})  # a write: the index rebuilds
+            assert not resp.search_ready(store)
+            assert resp.page(store, resp.RespondentFilter(search="陳後來"), 0, 10).total == 1
+    assert found["sqlite"] == found["pg"]  # the same seed: the same people match (ids are random)

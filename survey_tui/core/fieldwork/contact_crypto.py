@@ -24,8 +24,10 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ENV_KEY = "SURVEY_TUI_CONTACT_KEY"
 ENV_KEY_DIR = "SURVEY_TUI_KEY_DIR"
@@ -107,6 +109,22 @@ class Sealer:
                 "from another respondent); restore survey.db from a backup"
             ) from None
 
+    def open_many(self, rows: Iterable[tuple[str, bytes]]) -> list[bytes]:
+        """The plaintexts of many (respondent_id, sealed) rows, in order: `open` without its per-row call cost,
+        for building the search index (100,000 rows)."""
+        from cryptography.exceptions import InvalidTag
+
+        decrypt, out = self._aes.decrypt, []
+        for respondent_id, sealed in rows:
+            blob = bytes(sealed)
+            if blob[:1] != FORMAT:
+                raise ContactKeyError(f"the contact record of {respondent_id} is in an unknown format")
+            try:
+                out.append(decrypt(blob[1 : 1 + _NONCE], blob[1 + _NONCE :], FORMAT + respondent_id.encode("utf-8")))
+            except InvalidTag:
+                self.open(respondent_id, blob)  # raises with the message that says what to do
+        return out
+
     def lookup(self, kind: str, value: str | None) -> str | None:
         """Keyed hash of a normalised phone or e-mail, for equality look-ups without the plaintext."""
         if value is None or value == "":
@@ -171,39 +189,228 @@ def read_key_file(path: Path) -> ContactCipher | None:
     return decode_key(text, str(path))
 
 
-def find_key(study_key: str, fingerprint: str) -> ContactCipher:
-    """The study's key: from the environment, else its key file, else a rotation's new file that committed.
+# -- where a key is kept: a key file, or an entry of the OS keyring -------------------------------------
+#: the OS keyring's service name for contact keys; each study's entry is named by its key id
+KEYRING_SERVICE = "survey-tui contact key"
+#: keyring backends below this priority are not a protected OS store (keyrings.alt's plaintext file is 0.5)
+_MIN_KEYRING_PRIORITY = 1
 
-    A ContactKeyError says where it was looked for and how to restore it."""
+
+class KeyringUnavailable(ContactKeyError):
+    """The OS keyring cannot be used on this machine; the message says why (the key file is used instead)."""
+
+
+def keyring_backend() -> tuple[Any, str]:
+    """(the OS keyring backend, "") when one is usable, else (None, why not).
+
+    Headless Linux usually has none (no Secret Service on D-Bus): keyring's own answer is its `fail` backend,
+    or a chainer with nothing to chain. A plaintext file keyring is refused too: it is no safer than our 0600
+    file. The library itself is optional (the `keyring` extra)."""
+    try:
+        import keyring
+        from keyring.backends import chainer, fail
+    except ImportError:
+        return None, "the keyring library is not installed (pip install 'survey-tui[keyring]')"
+    try:
+        backend = keyring.get_keyring()
+    except Exception as exc:  # noqa: BLE001 - a broken backend's own error, said plainly
+        return None, f"the OS keyring cannot be opened ({type(exc).__name__}: {exc})"
+    name = f"{type(backend).__module__}.{type(backend).__name__}"
+    if isinstance(backend, fail.Keyring) or (isinstance(backend, chainer.ChainerBackend) and not backend.backends):
+        return None, "no OS keyring is available on this machine (usual on Linux without a desktop session)"
+    if backend.priority < _MIN_KEYRING_PRIORITY:
+        return None, f"the only keyring backend here ({name}) is not a protected OS keyring"
+    return backend, ""
+
+
+class KeyPlace:
+    """Somewhere keys are kept under names: "<id>" (the key), "<id>.new" (a rotation under way) and
+    "<id>.retired-<time>" (a rotated-out key kept for older backups)."""
+
+    kind = ""
+
+    def read(self, name: str) -> ContactCipher | None:
+        raise NotImplementedError
+
+    def write(self, name: str, cipher: ContactCipher) -> None:
+        raise NotImplementedError
+
+    def remove(self, name: str) -> None:
+        raise NotImplementedError
+
+    def describe(self, name: str) -> str:
+        raise NotImplementedError
+
+    def rename(self, old: str, new: str) -> None:
+        cipher = self.read(old)
+        if cipher is not None:
+            self.write(new, cipher)
+            self.remove(old)
+
+
+class FilePlace(KeyPlace):
+    kind = "file"
+
+    def path(self, name: str) -> Path:
+        return key_dir() / (f"{name}.key" if "." not in name else name.replace(".", ".key.", 1))
+
+    def read(self, name: str) -> ContactCipher | None:
+        return read_key_file(self.path(name))
+
+    def write(self, name: str, cipher: ContactCipher) -> None:
+        write_key_file(self.path(name), cipher)
+
+    def remove(self, name: str) -> None:
+        self.path(name).unlink(missing_ok=True)
+
+    def rename(self, old: str, new: str) -> None:
+        os.replace(self.path(old), self.path(new))
+
+    def describe(self, name: str) -> str:
+        return str(self.path(name))
+
+
+class KeyringPlace(KeyPlace):
+    kind = "keyring"
+
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend
+
+    def read(self, name: str) -> ContactCipher | None:
+        from keyring.errors import KeyringError
+
+        try:
+            text = self.backend.get_password(KEYRING_SERVICE, name)
+        except KeyringError as exc:
+            raise KeyringUnavailable(f"the OS keyring could not be read ({exc})") from None
+        return None if text is None else decode_key(text, self.describe(name))
+
+    def write(self, name: str, cipher: ContactCipher) -> None:
+        from keyring.errors import KeyringError
+
+        try:
+            self.backend.set_password(KEYRING_SERVICE, name, encode_key(cipher))
+        except KeyringError as exc:
+            raise KeyringUnavailable(f"the OS keyring did not take the key ({exc})") from None
+        if self.read(name) != cipher:  # a backend that silently dropped it must not be trusted with the only copy
+            raise KeyringUnavailable(f"the OS keyring did not keep the key written as {self.describe(name)}")
+
+    def remove(self, name: str) -> None:
+        from keyring.errors import KeyringError, PasswordDeleteError
+
+        try:
+            self.backend.delete_password(KEYRING_SERVICE, name)
+        except PasswordDeleteError:
+            pass  # not there: nothing to remove
+        except KeyringError as exc:
+            raise KeyringUnavailable(f"the OS keyring did not remove {self.describe(name)} ({exc})") from None
+
+    def describe(self, name: str) -> str:
+        return f"the OS keyring ({type(self.backend).__name__}), service '{KEYRING_SERVICE}', entry '{name}'"
+
+
+def key_places() -> tuple[list[KeyPlace], str]:
+    """Where a study's key is looked for, in order (the OS keyring when usable, then the key file), and why
+    the keyring is not among them ("" when it is)."""
+    backend, why = keyring_backend()
+    places: list[KeyPlace] = [] if backend is None else [KeyringPlace(backend)]
+    return [*places, FilePlace()], why
+
+
+def place_of(kind: str) -> KeyPlace:
+    """The place named `kind` ('keyring' or 'file'); KeyringUnavailable says why the keyring cannot be used."""
+    if kind == "file":
+        return FilePlace()
+    backend, why = keyring_backend()
+    if backend is None:
+        raise KeyringUnavailable(why)
+    return KeyringPlace(backend)
+
+
+@dataclass(frozen=True)
+class FoundKey:
+    cipher: ContactCipher
+    place: KeyPlace | None  # None: from the environment
+    where: str
+
+
+def locate_key(study_key: str, fingerprint: str) -> FoundKey:
+    """The study's key and where it came from: the environment, else the OS keyring, else the key file; in
+    each place a rotation's new key that committed is finished first.
+
+    A ContactKeyError says where it was looked for and how to restore it; nothing is written on the way."""
     from_env = env_cipher()
     if from_env is not None:
         if from_env.fingerprint != fingerprint:
             raise ContactKeyError(f"{ENV_KEY} holds a key, but not this study's contact key ({study_key})")
-        return from_env
-    path = key_path(study_key)
-    cipher = read_key_file(path)
-    if cipher is not None and cipher.fingerprint == fingerprint:
-        pending = path.with_name(path.name + ".new")
-        with contextlib.suppress(OSError):
-            pending.unlink(missing_ok=True)  # a rotation that never committed
-        return cipher
-    pending = read_key_file(path.with_name(path.name + ".new"))
-    if pending is not None and pending.fingerprint == fingerprint:  # a rotation committed, then stopped
+        return FoundKey(from_env, None, ENV_KEY)
+    places, why_not_keyring = key_places()
+    wrong: list[str] = []
+    for place in places:
+        try:
+            cipher = place.read(study_key)
+            pending = place.read(f"{study_key}.new")
+        except KeyringUnavailable as exc:
+            why_not_keyring = str(exc)
+            continue
+        if cipher is not None and cipher.fingerprint == fingerprint:
+            if pending is not None:
+                with contextlib.suppress(OSError, ContactKeyError):
+                    place.remove(f"{study_key}.new")  # a rotation that never committed
+            return FoundKey(cipher, place, place.describe(study_key))
+        if pending is not None and pending.fingerprint == fingerprint:  # a rotation committed, then stopped
+            if cipher is not None:
+                place.rename(study_key, retired_name(study_key))
+            else:
+                place.remove(study_key)
+            place.rename(f"{study_key}.new", study_key)
+            return FoundKey(pending, place, place.describe(study_key))
         if cipher is not None:
-            os.replace(path, retired_path(study_key))
-        os.replace(path.with_name(path.name + ".new"), path)
-        return pending
-    if cipher is not None:
-        raise ContactKeyError(f"{path} is not the key this study's contact data was encrypted with")
+            wrong.append(place.describe(study_key))
+    if wrong:
+        raise ContactKeyError(f"{wrong[0]} is not the key this study's contact data was encrypted with")
+    keyring_said = "the OS keyring (no such entry)" if not why_not_keyring else f"the OS keyring ({why_not_keyring})"
     raise ContactKeyError(
-        f"the contact data is encrypted and its key ({study_key}.key) is not on this machine (looked in "
-        f"{key_dir()}); restore the key file from your backup there, or set {ENV_KEY}. Answers, tables and "
-        "exports without contact data work without it"
+        f"the contact data is encrypted and its key ({study_key}) is not on this machine (looked in {ENV_KEY}, "
+        f"{keyring_said} and {key_dir()} for {study_key}.key); restore the key file from your backup there, put "
+        f"the key back in the keyring, or set {ENV_KEY}. Answers, tables and exports without contact data "
+        "work without it"
     )
 
 
-def retired_path(study_key: str) -> Path:
+def find_key(study_key: str, fingerprint: str) -> ContactCipher:
+    """The study's key (see `locate_key`)."""
+    return locate_key(study_key, fingerprint).cipher
+
+
+def retired_name(study_key: str) -> str:
     from datetime import UTC, datetime
 
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    return key_dir() / f"{study_key}.key.retired-{stamp}"
+    return f"{study_key}.retired-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}"
+
+
+def retired_path(study_key: str) -> Path:
+    return FilePlace().path(retired_name(study_key))
+
+
+def move_key(study_key: str, fingerprint: str, to: str) -> tuple[str, str]:
+    """Keep the study's key in `to` ('keyring' or 'file') and nowhere else; (from where, to where).
+
+    The key is written to its new place and read back before the old copy goes, so a failure on the way
+    leaves it where it was. KeyringUnavailable when the keyring cannot be used (the file stays in use)."""
+    found = locate_key(study_key, fingerprint)
+    if found.place is None:
+        raise ContactKeyError(f"the contact key comes from {ENV_KEY}; it is kept wherever that is set, not moved")
+    target = place_of(to)
+    if found.place.kind == target.kind:
+        return found.where, found.where
+    held = target.read(study_key)
+    if held is not None and held.fingerprint != fingerprint:
+        raise ContactKeyError(f"{target.describe(study_key)} already holds another key; it is left as it is")
+    if held is None:
+        target.write(study_key, found.cipher)
+    again = target.read(study_key)
+    if again is None or again.fingerprint != fingerprint:
+        raise ContactKeyError(f"{target.describe(study_key)} did not keep the key; it stays in {found.where}")
+    found.place.remove(study_key)
+    return found.where, target.describe(study_key)

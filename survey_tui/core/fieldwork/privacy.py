@@ -5,7 +5,7 @@ and the evidence report. The SQL lives here; the tables come from the store's mi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
@@ -139,6 +139,75 @@ def purge_expired(
 
 
 # -- the evidence --------------------------------------------------------------------------------------
+#: what a notice's categories may call each protected contact field (besides the column's own name)
+_FIELD_WORDS: dict[str, tuple[str, ...]] = {
+    "name": ("姓名", "名字", "name"),
+    "phone": ("電話", "手機", "phone", "mobile"),
+    "email": ("電子郵件", "電子信箱", "e-mail", "email"),
+    "address": ("地址", "住址", "address"),
+}
+_PROTECTED = ("name", "phone", "email", "address", "personal")
+
+
+def named_in_notice(column: str, target: str, notice: PrivacyNotice | None) -> bool:
+    """Whether the notice's categories (any language) seem to name this personal column: its own name, or a
+    usual word for its kind (姓名, 電話, 電子郵件, 地址 ...). A heuristic that flags, never a proof."""
+    if notice is None:
+        return False
+    told = " ".join(notice.categories.values()).lower()
+    return any(w.lower() in told for w in (column, *_FIELD_WORDS.get(target, ())))
+
+
+def unnamed_fields(contact_fields: Mapping[str, str], notice: PrivacyNotice | None) -> list[str]:
+    """The personal columns kept that the notice's categories do not seem to name."""
+    return [c for c, t in contact_fields.items() if t in _PROTECTED and not named_in_notice(c, t, notice)]
+
+
+def personal_fields_lines(contact_fields: Mapping[str, str], notice: PrivacyNotice | None) -> list[str]:
+    """The imported columns kept as personal data (study.yaml contact_fields), each marked when the notice's
+    categories do not seem to name it: a list with national ids or LINE ids collects more than a notice that
+    says "name, phone" told the respondents."""
+    held = [(column, target) for column, target in contact_fields.items() if target in _PROTECTED]
+    out = ["## Personal fields held", ""]
+    if not held:
+        return [*out, "No contact list column is recorded as personal data (contact_fields in study.yaml).", ""]
+    out += [
+        "Columns of the imported contact lists kept, encrypted, in the contact store (contact_fields):",
+        "",
+        "| Column | Kept as | Named in the notice's categories |",
+        "|---|---|---|",
+    ]
+    missing = unnamed_fields(contact_fields, notice)
+    for column, target in held:
+        out.append(f"| {column} | {target} | {'NOT FOUND' if column in missing else 'yes'} |")
+    if missing:
+        out += [
+            "",
+            f"The notice's categories do not seem to name: {', '.join(missing)}. Respondents must be told every "
+            "category collected (PDPA Art. 8): add them to privacy_notice.categories with a new version, or "
+            "stop keeping them.",
+        ]
+    return [*out, ""]
+
+
+def key_line(store: Store) -> str:
+    """Where the contact key is read from on this machine (never the key itself)."""
+    from survey_tui.core.fieldwork import contact_crypto as crypto
+    from survey_tui.core.fieldwork import respondents as resp
+
+    info = resp.contact_key_info(store)
+    if info is None:
+        return "The study has no contact key yet."
+    try:
+        where = crypto.locate_key(*info).where
+    except crypto.ContactKeyError:
+        where = "not on this machine"
+    return (
+        f"Key {info[0]} (fingerprint {info[1]}), read from: {where}. Contact rows are stored only as AES-256-GCM "
+        "ciphertext; a search opens them in the searching process's memory and stores no search tokens."
+    )
+
+
 def report_markdown(
     store: Store,
     *,
@@ -148,9 +217,11 @@ def report_markdown(
     retention_until: date | None,
     contact_readers: Sequence[str],
     today: date | None = None,
+    contact_fields: Mapping[str, str] | None = None,
 ) -> str:
-    """What a data-protection officer asks for: notice versions, consents, requests, erasures, purges, and who
-    may read contact data. Pseudonymous ids only; no contact value appears."""
+    """What a data-protection officer asks for: notice versions, consents, requests, erasures, purges, the
+    personal fields held (and whether the notice names them), where the key is, and who may read contact data.
+    Pseudonymous ids only; no contact value appears."""
     today = today or date.today()
     out = [f"# Personal data record: {title}", "", f"Written {datetime.now().date().isoformat()}.", ""]
     out += ["## Notice (PDPA Art. 8)", ""]
@@ -192,6 +263,8 @@ def report_markdown(
 
     remaining = resp.contact_count(store)
     out += [f"Contact records held now: {remaining}", ""]
+    out += personal_fields_lines(contact_fields or {}, notice)
+    out += ["## Contact key", "", key_line(store), ""]
     out += ["## Who may read contact data", ""]
     out += [f"- {name}" for name in contact_readers] or ["No one is named (contact_readers in study.yaml)."]
     out += [

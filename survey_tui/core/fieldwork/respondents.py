@@ -30,7 +30,11 @@ Lifecycle
 
 Listing
     ``page(store, RespondentFilter(...), offset, limit)`` is a windowed query (LIMIT/OFFSET over indexed
-    columns) that a screen can call for 50 rows out of 100,000 without loading the rest.
+    columns) that a screen can call for 50 rows out of 100,000 without loading the rest. A search looks
+    inside the sealed contacts through this process's in-memory index (``contact_search.py`` says why and
+    what it holds): ``search_ready`` says whether the next search must first open every row,
+    ``prepare_search`` builds it ahead, ``forget_search`` drops it. Every write to the contact table adds one
+    to its change counter (``_changed``), which is how every process sees that its index is stale.
 """
 
 from __future__ import annotations
@@ -38,7 +42,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import secrets
 import weakref
 from collections.abc import Iterable, Sequence
@@ -47,6 +50,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from survey_tui.core.fieldwork import contact_crypto as crypto
+from survey_tui.core.fieldwork import contact_search
 from survey_tui.core.fieldwork.screening import EligibilityCriterion, screen_frame
 from survey_tui.core.lazy import lazy
 from survey_tui.core.store.sqlite import Store, StoreError, decode, encode, now
@@ -205,6 +209,11 @@ def ensure_key(store: Store) -> tuple[str, str]:
     return row
 
 
+def _changed(conn: Any) -> None:
+    """Count a write to the contact table (in its transaction), so every process's search index sees it is stale."""
+    conn.execute("UPDATE contact_keys SET changes = changes + 1 WHERE id = 1")
+
+
 _PAYLOAD = ("name", "phone", "email", "address", PERSONAL)
 
 
@@ -250,6 +259,7 @@ def seal_plaintext(store: Store) -> int:
             " email = NULL, address = NULL, personal = NULL WHERE respondent_id = ?",
             [(s, p, e, rid) for rid, s, p, e in _sealed_rows(sealer, rows)],
         )
+        _changed(conn)
     if not store.in_transaction:
         store.erase_traces()
     return len(rows)
@@ -270,12 +280,13 @@ def existing_lookup_keys(store: Store) -> pl.DataFrame:
     return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
 
 
-def rotate_key(store: Store) -> tuple[Path, str]:
-    """A new contact key: every row re-sealed under it in one transaction, then the key file replaced.
+def rotate_key(store: Store) -> tuple[str, str]:
+    """A new contact key: every row re-sealed under it in one transaction, then the key replaced where it is kept
+    (its file, or its entry in the OS keyring).
 
-    The new key is written beside the old one first (``.key.new``); if the work stops after the commit, the
-    next opening finds it there. The old key is kept as ``.key.retired-<time>`` so backups of survey.db made
-    before the rotation stay readable. Returns the key file and the new fingerprint."""
+    The new key is written beside the old one first (``.new``); if the work stops after the commit, the next
+    opening finds it there. The old key is kept as ``.retired-<time>`` so backups of survey.db made before the
+    rotation stay readable. Returns where the key is now and the new fingerprint."""
     if crypto.env_cipher() is not None:
         raise ContactKeyMissing(
             f"the contact key comes from {crypto.ENV_KEY}; rotate it where the key file is kept (unset it first)"
@@ -285,11 +296,15 @@ def rotate_key(store: Store) -> tuple[Path, str]:
     row = _key_row(store)
     assert old is not None and row is not None
     study_key = row[0]
-    path = crypto.key_path(study_key)
-    pending = path.with_name(path.name + ".new")
+    try:
+        place = crypto.locate_key(*row).place
+    except crypto.ContactKeyError as exc:
+        raise ContactKeyMissing(str(exc)) from None
+    assert place is not None
+    pending = f"{study_key}.new"
     fresh = crypto.generate()
-    pending.unlink(missing_ok=True)
-    crypto.write_key_file(pending, fresh)
+    place.remove(pending)
+    place.write(pending, fresh)
     sealer = fresh.aead()
     try:
         with store.transaction() as conn:
@@ -304,14 +319,15 @@ def rotate_key(store: Store) -> tuple[Path, str]:
             conn.execute(
                 "UPDATE contact_keys SET fingerprint = ?, rotated_at = ? WHERE id = 1", (fresh.fingerprint, now())
             )
+            _changed(conn)
     except BaseException:
-        pending.unlink(missing_ok=True)
+        place.remove(pending)
         raise
     _SEALERS.pop(store, None)
     store.erase_traces()
-    os.replace(path, crypto.retired_path(study_key))
-    os.replace(pending, path)
-    return path, fresh.fingerprint
+    place.rename(study_key, crypto.retired_name(study_key))
+    place.rename(pending, study_key)
+    return place.describe(study_key), fresh.fingerprint
 
 
 # -- contact data: the only reader ---------------------------------------------------------------------
@@ -346,6 +362,7 @@ def _insert_contacts(store: Store, conn: Any, rows: Iterable[tuple[Any, ...]], *
         f"INSERT INTO {_CONTACT_TABLE} (respondent_id, sealed, phone_key, email_key) VALUES (?, ?, ?, ?)",
         _sealed_rows(sealer, rows),
     )
+    _changed(conn)
 
 
 def copy_contacts(store: Store, conn: Any, rows: Iterable[Sequence[Any]]) -> None:
@@ -363,6 +380,7 @@ def copy_contacts(store: Store, conn: Any, rows: Iterable[Sequence[Any]]) -> Non
         " email_key = excluded.email_key, name = NULL, phone = NULL, email = NULL, address = NULL, personal = NULL",
         _sealed_rows(sealer, rows),
     )
+    _changed(conn)
 
 
 def forget_contacts(conn: Any, respondent_ids: Sequence[str]) -> None:
@@ -371,6 +389,8 @@ def forget_contacts(conn: Any, respondent_ids: Sequence[str]) -> None:
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         conn.execute(f"DELETE FROM {_CONTACT_TABLE} WHERE respondent_id IN ({','.join('?' * len(chunk))})", chunk)
+    if ids:
+        _changed(conn)
 
 
 def _fill_contacts(store: Store, conn: Any, rows: Iterable[tuple[Any, ...]], *, personal: bool = False) -> None:
@@ -391,6 +411,7 @@ def _fill_contacts(store: Store, conn: Any, rows: Iterable[tuple[Any, ...]], *, 
             " email_key = excluded.email_key",
             sealed,
         )
+    _changed(conn)
 
 
 # -- exports -----------------------------------------------------------------------------------------
@@ -412,8 +433,10 @@ class RespondentExport:
 
 
 CONTACT_NOTICE = (
-    "此匯出檔含個人聯絡資料（姓名、電話、電子郵件、地址），請依個人資料保護法妥善保管。 / "
-    "This export contains personal contact data (name, phone, e-mail, address); protect it under the PDPA."
+    "此匯出檔含個人聯絡資料（姓名、電話、電子郵件、地址及其他個人資料欄位，如身分證字號、通訊軟體帳號、生日、備註），"
+    "請依個人資料保護法妥善保管。 / This export contains personal contact data (name, phone, e-mail, address and "
+    "the other personal fields, such as national ID numbers, messaging ids, birthdays, notes); protect it under "
+    "the PDPA."
 )
 
 
@@ -426,10 +449,25 @@ def respondents_for_export(
     frame = respondents_frame(store)
     if include_contacts:
         contacts = read_contacts(store, purpose="explicit export with contact data")
-        frame = frame.join(contacts, left_on="id", right_on="respondent_id", how="left")
+        frame = _spread_personal(frame.join(contacts, left_on="id", right_on="respondent_id", how="left"))
     if columns is not None:
         frame = frame.select(["id", *[c for c in columns if c != "id"]])
     return RespondentExport(frame, include_contacts, CONTACT_NOTICE if include_contacts else None)
+
+
+def _spread_personal(frame: pl.DataFrame) -> pl.DataFrame:
+    """The other personal fields (JSON in one column) as one column each, named as in the imported list, so a
+    contacts file reads like the list it came from (a name already used gets ``personal_`` before it)."""
+    held = [decode(v) or {} for v in frame[PERSONAL].to_list()]
+    names = list(dict.fromkeys(k for row in held for k in row))
+    if not names:
+        return frame.drop(PERSONAL)
+    columns = {
+        (f"personal_{n}" if n in frame.columns else n): [None if r.get(n) is None else str(r[n]) for r in held]
+        for n in names
+    }
+    spread = pl.DataFrame(columns, schema={c: pl.String for c in columns})
+    return pl.concat([frame.drop(PERSONAL), spread], how="horizontal")
 
 
 def respondents_frame(store: Store) -> pl.DataFrame:
@@ -838,6 +876,7 @@ def withdraw(
     with store.transaction() as conn:
         current = get(store, respondent_id)
         erased = conn.execute(f"DELETE FROM {_CONTACT_TABLE} WHERE respondent_id = ?", (respondent_id,)).rowcount
+        _changed(conn)
         kept = {k: v for k, v in current.attributes.items() if k in KEPT_ON_WITHDRAWAL}
         conn.execute(
             "UPDATE respondents SET status = 'withdrawn', attributes = ?, next_appointment = NULL, updated_at = ?"
@@ -870,6 +909,7 @@ def withdraw(
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (respondent_id, at, actor, int(bool(erased)), len(interview_ids), int(delete_answers), note),
         )
+    contact_search.drop(_where_key(store))  # this process forgets the opened values now, not at the next search
     cleared = False if store.in_transaction else store.erase_traces()  # an outer transaction clears it later
     return Erasure(respondent_id, bool(erased), len(interview_ids), delete_answers, cleared, values)
 
@@ -888,10 +928,12 @@ def purge_contacts(store: Store, retention_until: str, *, actor: str | None = No
     """The retention purge (fieldwork/privacy.py decides when): every contact record erased, logged, traces cleared."""
     with store.transaction() as conn:
         count = conn.execute(f"DELETE FROM {_CONTACT_TABLE}").rowcount
+        _changed(conn)
         conn.execute(
             "INSERT INTO retention_purges (at, retention_until, contacts_erased, actor) VALUES (?, ?, ?, ?)",
             (now(), retention_until, count, actor),
         )
+    contact_search.drop(_where_key(store))
     store.erase_traces()
     return count
 
@@ -964,26 +1006,79 @@ class Page:
     locked: str | None = None
 
 
+def _where_key(store: Store) -> str:
+    """Which study a search index belongs to (the database file, or the server's address)."""
+    return f"{store.dialect}:{store.path.resolve() if store.path is not None else getattr(store, 'url', store.where)}"
+
+
+def contacts_token(store: Store) -> tuple[Any, ...]:
+    """What the contact table looks like now, in one small read: the key's fingerprint, the change counter every
+    write adds to, and the row count (which also sees a row leaving with its respondent)."""
+    row = store.query(
+        f"SELECT (SELECT fingerprint FROM contact_keys WHERE id = 1), (SELECT changes FROM contact_keys WHERE id = 1),"
+        f" (SELECT COUNT(*) FROM {_CONTACT_TABLE})"
+    )[0]
+    return (row[0], int(row[1] or 0), int(row[2]))
+
+
+def _searchable(store: Store) -> tuple[tuple[Any, ...], pl.DataFrame]:
+    """(token, frame of respondent_id, name, phone, lowercased email): every row opened at once for the search
+    index. Only those fields are kept; the rest of each opened row (address, personal fields) is dropped here."""
+    token = contacts_token(store)  # read first: a write after it makes the index stale, never wrongly fresh
+    rows = store.query(f"SELECT respondent_id, sealed, name, phone, email FROM {_CONTACT_TABLE}")
+    sealer = _sealer(store) if any(r[1] is not None for r in rows) else None
+    try:
+        if sealer is not None and all(r[1] is not None for r in rows):
+            opened = sealer.open_many([(r[0], r[1]) for r in rows])
+        else:  # plaintext rows of a study opened read-only before its sealing
+            opened = [
+                sealer.open(r[0], r[1])
+                if r[1] is not None and sealer is not None
+                else json.dumps(dict(zip(_PAYLOAD, r[2:], strict=False)), ensure_ascii=False).encode("utf-8")
+                for r in rows
+            ]
+    except crypto.ContactKeyError as exc:
+        raise ContactRecordDamaged(str(exc)) from None
+    schema = {"name": pl.String, "phone": pl.String, "email": pl.String}
+    empty = pl.DataFrame(schema=schema)
+    values = pl.read_ndjson(io.BytesIO(b"\n".join(opened)), schema=schema) if opened else empty
+    del opened
+    frame = pl.DataFrame({"respondent_id": [r[0] for r in rows]}, schema={"respondent_id": pl.String})
+    frame = pl.concat([frame, values.with_columns(pl.col("email").str.to_lowercase())], how="horizontal")
+    return token, frame
+
+
+def search_ready(store: Store) -> bool:
+    """True when a search of the contacts answers from this process's index at once (False: it must first open
+    every sealed row, which a screen announces as preparing). A study without contacts is always ready."""
+    token = contacts_token(store)
+    return token[2] == 0 or contact_search.current(_where_key(store), token) is not None
+
+
+def prepare_search(store: Store) -> int:
+    """Build (or check) the search index now, e.g. in a worker while the user starts typing; its size."""
+    return contact_search.get(_where_key(store), contacts_token(store), lambda: _searchable(store)).size
+
+
+def forget_search(store: Store | None = None) -> None:
+    """Drop the opened contact values this process holds for searching (of `store`, or of every study)."""
+    contact_search.drop(None if store is None else _where_key(store))
+
+
 def _matching_contacts(store: Store, term: str) -> list[str]:
-    """Respondents whose name or e-mail contains `term` (or phone its digits): the sealed rows are opened and
-    searched in memory, since no index can look inside them."""
-    digits = "".join(ch for ch in term if ch.isdigit())
-    lowered = term.lower()
-    found = []
-    for rid, name, phone, email, *_ in read_contacts(store, purpose="search the recruitment list").iter_rows():
-        if (
-            (name and term in name)
-            or (email and lowered in email.lower())
-            or (len(digits) >= 3 and phone and digits in phone)
-        ):
-            found.append(rid)
-    return found
+    """Respondents whose name or e-mail contains `term` (or phone its digits). The sealed rows cannot be
+    searched by SQL, so they are matched in this process's in-memory index (contact_search.py says why)."""
+    token = contacts_token(store)
+    if token[2] == 0:
+        return []
+    return contact_search.get(_where_key(store), token, lambda: _searchable(store)).matching(term)
 
 
-def _where(store: Store, flt: RespondentFilter) -> tuple[str, list[Any], str | None]:
-    """The WHERE clause, its parameters, and why contacts could not be searched (None when they were)."""
+def _where(store: Store, flt: RespondentFilter) -> tuple[str, list[Any], str | None, int | None]:
+    """The WHERE clause, its parameters, why contacts could not be searched (None when they were), and the
+    number of matching respondents when it is already known (a search alone: one per matched contact row)."""
     clauses, params = ["1=1"], []  # type: ignore[var-annotated]
-    locked = None
+    locked, known = None, None
     if flt.status:
         clauses.append("r.status = ?")
         params.append(flt.status)
@@ -999,17 +1094,30 @@ def _where(store: Store, flt: RespondentFilter) -> tuple[str, list[Any], str | N
             matches = _matching_contacts(store, term)
         except ContactKeyMissing as exc:
             matches, locked = [], str(exc)
-        clauses.append("(r.id LIKE ? OR r.id IN (SELECT value FROM json_each(?)))")
-        params += [f"{term.upper()}%", json.dumps(matches)]
-    return " AND ".join(clauses), params, locked
+        lite = store.dialect == "sqlite"
+        among = "r.id IN (SELECT value FROM json_each(?))" if lite else "r.id = ANY(?)"  # one parameter either way
+        listed: Any = json.dumps(matches) if lite else matches
+        if term.isascii() and term.isalnum():  # could be the start of a pseudonymous id (digits and letters)
+            # GLOB on SQLite: a prefix range over the id index (LIKE ignores case, so it would scan every row)
+            prefix = "r.id GLOB ?" if lite else "r.id LIKE ?"
+            clauses.append(f"({prefix} OR {among})")
+            params += [term.upper() + ("*" if lite else "%"), listed]
+        else:
+            clauses.append(among)
+            params.append(listed)
+            if len(clauses) == 2:  # no other filter: counting them again in SQL would cost a second pass
+                known = len(matches)
+    return " AND ".join(clauses), params, locked, known
 
 
 def page(store: Store, flt: RespondentFilter, offset: int = 0, limit: int = 50) -> Page:
     """One window of the list: `limit` rows from `offset` plus the total (never the whole table).
 
     Without the contact key the rows come without names and phones, and `Page.locked` says why."""
-    where, params, locked = _where(store, flt)
-    total = int(store.query(f"SELECT COUNT(*) FROM respondents r WHERE {where}", tuple(params))[0][0])
+    where, params, locked, known = _where(store, flt)
+    if known is None:
+        known = int(store.query(f"SELECT COUNT(*) FROM respondents r WHERE {where}", tuple(params))[0][0])
+    total = known
     order = SORTS.get(flt.sort, SORTS["added"])
     offset = max(0, min(offset, max(total - 1, 0)))
     rows = store.query(

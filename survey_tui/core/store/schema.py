@@ -457,6 +457,12 @@ MIGRATIONS: list[str] = [
     -- postgresql: CREATE INDEX answers_by_question ON answers (question, interview_id)
     CREATE INDEX answers_by_question ON answers (question, interview_id, value, special);
     """,
+    # The contact table's change counter (SQL in fieldwork/respondents.py): every write to respondent_contacts
+    # adds one in the same transaction, so a process holding an in-memory search index of the opened contacts
+    # (fieldwork/contact_search.py) sees with one small read that it is stale, whichever process wrote.
+    """
+    ALTER TABLE contact_keys ADD COLUMN changes INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 #: the first line of a statement that runs on PostgreSQL only (see the module docstring)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -460,6 +460,7 @@ class RespondentsScreen(Screen[None]):
         self.flt = resp.RespondentFilter()
         self.page_rows: list[resp.PageRow] = []
         self.opening = False  # an interview is being opened (Enter twice must not start two)
+        self.closed = False  # not shown: a search index a worker finishes now is dropped at once
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -490,11 +491,44 @@ class RespondentsScreen(Screen[None]):
     def load(self, flt: resp.RespondentFilter, offset: int) -> None:
         try:
             with self.app.study.store() as store:  # type: ignore[attr-defined]
+                if flt.search.strip() and not resp.search_ready(store):  # the first search opens every row once
+                    self.post_message(Loaded(("preparing", flt, resp.contact_count(store))))
                 window = resp.page(store, flt, offset, PAGE_SIZE)
         except Exception as exc:  # noqa: BLE001
             self.post_message(LoadFailed(str(exc)))
             return
+        if self.closed:
+            resp.forget_search()
         self.post_message(Loaded(("page", flt, window)))
+
+    @work(thread=True, exclusive=True, group="respondents-search-index")
+    def prepare_search(self) -> None:
+        """Open the sealed contacts into this process's search index while the user starts typing."""
+        try:
+            with self.app.study.store() as store:  # type: ignore[attr-defined]
+                resp.prepare_search(store)
+        except Exception:  # noqa: BLE001 - a missing key or damaged row is said by the search itself
+            return
+        if self.closed:  # the list closed while the index was built: nothing is kept for it
+            resp.forget_search()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if event.widget.id == "filter-search":
+            self.prepare_search()
+
+    def on_unmount(self) -> None:
+        self.closed = True
+        resp.forget_search()  # the opened values are held only while the list is open
+
+    def on_screen_suspend(self) -> None:
+        """Another section (or a screen of its own) took the terminal: the opened contact values are not kept
+        meanwhile. A dialog over the list (a status change, an attempt) keeps them: the list is still shown."""
+        if not isinstance(self.app.screen, ModalScreen):
+            self.closed = True
+            resp.forget_search()
+
+    def on_screen_resume(self) -> None:
+        self.closed = False
 
     @work(thread=True, group="respondents-meta")
     def load_interviewers(self) -> None:
@@ -514,6 +548,14 @@ class RespondentsScreen(Screen[None]):
         if kind == "acted":
             self.notify(message.data[1], title=_("Respondents"))
             self.action_refresh()
+            return
+        if kind == "preparing":
+            if message.data[1] == self.flt:
+                self.query_one("#respondents-summary", Static).update(
+                    _("Preparing the search: opening {count:,} sealed contact records in memory…").format(
+                        count=message.data[2]
+                    )
+                )
             return
         _skip, flt, window = message.data
         if flt != self.flt:
