@@ -698,7 +698,11 @@ class AnalysisScreen(Screen[None]):
         if not (0 <= event.cursor_row < len(self.results)):
             return
         r = self.results[event.cursor_row]
-        lines = [f"[b]{escape(r.id)}[/] {escape(r.statement)}", escape(f"{_(r.verdict)}: {shown(r.explanation)}"), ""]
+        lines = [
+            f"[b]{escape(r.id)}[/] {escape(r.statement)}",
+            escape(f"{_(r.verdict)} — {shown(r.explanation)}"),
+            "",
+        ]
         rows = [[shown(cell) if isinstance(cell, Phrase) else str(cell) for cell in row] for row in r.table]
         if rows:
             widths = [max(cell_len(row[i]) for row in rows if i < len(row)) for i in range(len(rows[0]))]
