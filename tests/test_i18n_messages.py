@@ -222,3 +222,21 @@ async def test_form_validation_in_zh_tw_for_a_questionnaire_language_the_tool_la
             await pilot.pause()
             assert expected in str(message.render()), str(message.render())
         assert app.focused is field and session.store.answers(session.interview_id) == {}
+
+
+def test_plan_checks_in_the_interface_language(demo_study_dir: Path) -> None:
+    from survey_tui.core.plan.model import check_hypothesis
+
+    study = open_study(demo_study_dir)
+    instruments, _problems = study.load_instruments()
+    first = next(h for h in study.config.hypotheses if h.codes)
+    broken = first.model_copy(update={"codes": [4242], "objective": "O9"})
+    objectives = [o.id for o in study.config.objectives]
+    set_language("zh-TW")
+    messages = {p.where: p for p in check_hypothesis(broken, instruments.values(), objectives)}
+    assert "沒有代碼 4242" in messages["codes"].message and "codes:" in (messages["codes"].hint or "")
+    assert messages["objective"].message == "研究目標「O9」不在 objectives 中"
+    assert messages["objective"].hint.startswith("已有：")
+    set_language("en")
+    messages = {p.where: p for p in check_hypothesis(broken, instruments.values(), objectives)}
+    assert messages["codes"].message == f"hypothesis {first.id}: {first.outcome} has no code 4242"
