@@ -323,7 +323,8 @@ class AnalysisScreen(Screen[None]):
         self.flagged = report.flagged
         counts = report.counts()
         median = (report.median_duration_s or 0) / 60
-        flagged = ", ".join(f"{quality.flag_label(k)} {v}" for k, v in counts.items()) or _("none")
+        comma = _(", ")  # 、 between words of a list in Chinese
+        flagged = comma.join(f"{quality.flag_label(k)} {v}" for k, v in counts.items()) or _("none")
         summary = _(
             "{interviews} complete interviews, median {median:.1f} min. Flagged: {flagged}. Excluded: {excluded}."
             "  x exclude · k keep (with a reason)"
@@ -339,7 +340,7 @@ class AnalysisScreen(Screen[None]):
                 str(f.interview_id),
                 f.interviewer or "—",
                 minutes,
-                ", ".join(quality.flag_label(x) for x in f.flags),
+                comma.join(quality.flag_label(x) for x in f.flags),
                 quality.decision_word(f.decision),
                 detail,
                 key=str(f.interview_id),
