@@ -40,6 +40,42 @@ def N_(message: str) -> str:
     return message
 
 
+class Phrase(str):
+    """English text that keeps the messages it was made of, for text that goes both into a file and onto
+    the screen: files (reports, manifests) take the English `str` as it is, and `shown()` says it again
+    in the interface language. Phrases join with `+` and keep every part."""
+
+    parts: tuple[tuple[str, dict[str, object]], ...]
+
+    def __new__(cls, message: str, /, **values: object) -> Phrase:
+        made = super().__new__(cls, message.format(**values) if values else message)
+        made.parts = ((message, values),)
+        return made
+
+    def __add__(self, other: str) -> Phrase:  # type: ignore[override]
+        joined = str.__new__(Phrase, str.__add__(self, other))
+        joined.parts = self.parts + (other.parts if isinstance(other, Phrase) else ((other, {}),))
+        return joined
+
+    def __radd__(self, other: str) -> Phrase:
+        joined = str.__new__(Phrase, other + str(self))
+        joined.parts = ((other, {}), *self.parts)
+        return joined
+
+    def translated(self) -> str:
+        return "".join(
+            _(message).format(**{k: shown(v) if isinstance(v, str) else v for k, v in values.items()})
+            if values
+            else _(message)
+            for message, values in self.parts
+        )
+
+
+def shown(text: str) -> str:
+    """A text as the interface shows it: a Phrase in the interface language, any other text as it is."""
+    return text.translated() if isinstance(text, Phrase) else text
+
+
 def current_language() -> str:
     return _current
 

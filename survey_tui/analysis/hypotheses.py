@@ -29,6 +29,7 @@ from scipy import stats
 
 from survey_tui.analysis.base import DEFAULT_RULE, BaseRule
 from survey_tui.analysis.dataset import Dataset
+from survey_tui.i18n import N_, Phrase, _
 
 
 class GroupLike(Protocol):
@@ -85,6 +86,27 @@ class HypothesisResult:
         return "—" if self.p_value is None else f"{self.p_value:.3g} ({self.sided})"
 
 
+#: header words of the results' small tables (English in the report, translated on screen by `shown`)
+GROUP, YES, BASE = Phrase(N_("group")), Phrase(N_("yes")), Phrase(N_("base"))
+BASE_WEIGHTED = Phrase(N_("base weighted (unweighted)"))
+MEAN, SD = Phrase(N_("mean")), Phrase(N_("sd"))
+SHARE, THRESHOLD = Phrase(N_("share %")), Phrase(N_("threshold %"))
+#: verdicts and tests as the results carry them -> their words on screen
+VERDICTS = (N_("supported"), N_("not supported"), N_("not rejected"), N_("rejected"), N_("not testable"))
+TEST_NAMES: dict[str, str] = {
+    "difference_of_proportions": N_("difference of proportions"),
+    "chi_square": N_("chi square"),
+    "difference_of_means": N_("difference of means"),
+    "share_vs_threshold": N_("share vs threshold"),
+    "correlation": N_("correlation"),
+}
+
+
+def shown_test(test: str) -> str:
+    """A test in the interface language (its name with spaces when unknown)."""
+    return _(TEST_NAMES[test]) if test in TEST_NAMES else test.replace("_", " ")
+
+
 def _weights(dataset: Dataset, frame: pl.DataFrame) -> np.ndarray | None:
     """The study's weight per interview (None when the data are unweighted), as the tables use it."""
     if not dataset.weight or dataset.weight not in frame.columns:
@@ -114,7 +136,7 @@ def _groups(dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike) -> list[tu
         values = frame.select(_valid(dataset, h.by)).to_series().to_numpy()
         codes = [c for c in variable.substantive_codes() if np.any(values == c)]
         return [(variable.value_label(c, dataset.language), values == c) for c in codes]
-    raise ValueError(f"{h.id}: say which groups to compare (groups: or by:)")
+    raise ValueError(Phrase(N_("{id}: say which groups to compare (groups: or by:)"), id=h.id))
 
 
 def _outcome_flag(
@@ -124,7 +146,9 @@ def _outcome_flag(
     name = h.outcome
     if name not in dataset.variables and name in dataset.multi_questions():
         if len(h.codes) != 1:
-            raise ValueError(f"{h.id}: {name} is a multi question; give one code or name its column")
+            raise ValueError(
+                Phrase(N_("{id}: {name} is a multi question; give one code or name its column"), id=h.id, name=name)
+            )
         name = f"{name}_{h.codes[0]}"
     variable = dataset.variable(name)
     values = frame.select(_valid(dataset, name)).to_series().to_numpy()
@@ -136,7 +160,7 @@ def _outcome_flag(
         yes = values == 1
     else:
         if not h.codes:
-            raise ValueError(f"{h.id}: say which codes of {name} count (codes: [...])")
+            raise ValueError(Phrase(N_("{id}: say which codes of {name} count (codes: [...])"), id=h.id, name=name))
         yes = np.isin(values, h.codes)
     return yes & valid, valid
 
@@ -145,20 +169,25 @@ def _alternative(expected: str) -> str:
     return {"higher": "greater", "lower": "less"}.get(expected, "two-sided")
 
 
-def _verdict(h: HypothesisLike, p: float, direction_ok: bool) -> tuple[str, str]:
-    sided = "one-sided" if h.expected in ("higher", "lower") else "two-sided"
+def _verdict(h: HypothesisLike, p: float, direction_ok: bool) -> tuple[str, Phrase]:
+    """The verdict and its explanation: English in the report, in the interface language on screen."""
+    sided = Phrase(N_("one-sided")) if h.expected in ("higher", "lower") else Phrase(N_("two-sided"))
+    values = {"p": p, "alpha": h.alpha, "sided": sided}
     if h.expected == "no_difference":
         if p >= h.alpha:
-            return "not rejected", (
-                f"no significant difference (p = {p:.3g} >= {h.alpha}, {sided}); the data do not contradict it, "
-                "which does not prove it"
+            return "not rejected", Phrase(
+                N_(
+                    "no significant difference (p = {p:.3g} >= {alpha}, {sided}); the data do not contradict it, "
+                    "which does not prove it"
+                ),
+                **values,
             )
-        return "rejected", f"significant difference found (p = {p:.3g} < {h.alpha}, {sided})"
+        return "rejected", Phrase(N_("significant difference found (p = {p:.3g} < {alpha}, {sided})"), **values)
     if p < h.alpha and direction_ok:
-        return "supported", f"significant at alpha {h.alpha} (p = {p:.3g}, {sided})"
+        return "supported", Phrase(N_("significant at alpha {alpha} (p = {p:.3g}, {sided})"), **values)
     if p < h.alpha:
-        return "not supported", f"significant, but in the other direction (p = {p:.3g}, {sided})"
-    return "not supported", f"not significant at alpha {h.alpha} (p = {p:.3g}, {sided})"
+        return "not supported", Phrase(N_("significant, but in the other direction (p = {p:.3g}, {sided})"), **values)
+    return "not supported", Phrase(N_("not significant at alpha {alpha} (p = {p:.3g}, {sided})"), **values)
 
 
 def evaluate(dataset: Dataset, h: HypothesisLike, rule: BaseRule = DEFAULT_RULE) -> HypothesisResult:
@@ -175,7 +204,7 @@ def evaluate(dataset: Dataset, h: HypothesisLike, rule: BaseRule = DEFAULT_RULE)
         }[test]
         return runner(dataset, frame, h, test, rule)
     except (KeyError, ValueError) as exc:
-        message = str(exc.args[0]) if exc.args else str(exc)
+        message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)  # a Phrase stays one
         return HypothesisResult(
             h.id,
             h.statement,
@@ -203,7 +232,9 @@ def evaluate_all(
 
 def _two_groups(groups: list[tuple[str, np.ndarray]], h: HypothesisLike) -> list[tuple[str, np.ndarray]]:
     if len(groups) != 2:
-        raise ValueError(f"{h.id}: this test compares exactly two groups, found {len(groups)}")
+        raise ValueError(
+            Phrase(N_("{id}: this test compares exactly two groups, found {count}"), id=h.id, count=len(groups))
+        )
     return groups
 
 
@@ -215,7 +246,7 @@ def _proportions(
     na, nb = int((ma & valid).sum()), int((mb & valid).sum())
     xa, xb = int((ma & yes).sum()), int((mb & yes).sum())
     if min(na, nb) == 0:
-        raise ValueError(f"{h.id}: a group has no valid answers")
+        raise ValueError(Phrase(N_("{id}: a group has no valid answers"), id=h.id))
     w = _weights(dataset, frame)
     if w is None:
         pa, pb = xa / na, xb / nb
@@ -240,7 +271,7 @@ def _proportions(
     p = float(p_two) if alternative == "two-sided" else float(stats.norm.sf(z if alternative == "greater" else -z))
     h_effect = 2 * math.asin(math.sqrt(pa)) - 2 * math.asin(math.sqrt(pb))  # Cohen's h
     verdict, why = _verdict(h, p, (pa > pb) if h.expected == "higher" else (pa < pb) if h.expected == "lower" else True)
-    rows = [["group", "yes", "base" if w is None else "base weighted (unweighted)", "%"]] + [
+    rows = [[GROUP, YES, BASE if w is None else BASE_WEIGHTED, "%"]] + [
         [label, x, n, f"{100 * share:.1f}"] for label, x, n, share in shown
     ]
     return HypothesisResult(
@@ -248,7 +279,7 @@ def _proportions(
         h.statement,
         test,
         z,
-        "z" if w is None else "z (effective base)",
+        "z" if w is None else Phrase(N_("z (effective base)")),
         None,
         p,
         h_effect,
@@ -273,21 +304,21 @@ def _chi_square(
     keep_rows, keep_cols = table.sum(axis=1) > 0, table.sum(axis=0) > 0
     table = table[keep_rows][:, keep_cols]
     if table.shape[0] < 2 or table.shape[1] < 2:
-        raise ValueError(f"{h.id}: needs at least two groups and two answer codes with data")
+        raise ValueError(Phrase(N_("{id}: needs at least two groups and two answer codes with data"), id=h.id))
     result = stats.chi2_contingency(table, correction=False)
     n = int(table.sum())
     cramers_v = math.sqrt(result.statistic / (n * (min(table.shape) - 1)))
     verdict, why = _verdict(h, float(result.pvalue), True)
     labels = [outcome.value_label(c, dataset.language) for c, k in zip(codes, keep_cols, strict=True) if k]
     group_labels = [g for (g, _), k in zip(groups, keep_rows, strict=True) if k]
-    rows = [["group", *labels, "base"]] + [
+    rows = [[GROUP, *labels, BASE]] + [
         [g, *map(str, r), str(int(r.sum()))] for g, r in zip(group_labels, table, strict=True)
     ]
     if _weights(dataset, frame) is not None:
-        why += "; on unweighted counts (a weighted chi-square needs a design correction)"
+        why += Phrase(N_("; on unweighted counts (a weighted chi-square needs a design correction)"))
     expected_min = float(result.expected_freq.min())
     if expected_min < 5:
-        why += f"; smallest expected count {expected_min:.1f} < 5, read with care"
+        why += Phrase(N_("; smallest expected count {count:.1f} < 5, read with care"), count=expected_min)
     return HypothesisResult(
         h.id,
         h.statement,
@@ -314,7 +345,7 @@ def _means(
     (la, ma), (lb, mb) = _two_groups(_groups(dataset, frame, h), h)
     a, b = values[ma & ~np.isnan(values)], values[mb & ~np.isnan(values)]
     if len(a) < 2 or len(b) < 2:
-        raise ValueError(f"{h.id}: each group needs at least two valid answers")
+        raise ValueError(Phrase(N_("{id}: each group needs at least two valid answers"), id=h.id))
     alternative = _alternative(h.expected)
     w = _weights(dataset, frame)
     if w is not None:
@@ -329,7 +360,7 @@ def _means(
     if h.expected == "no_difference":
         p = float(stats.ttest_ind(a, b, equal_var=False).pvalue)
     verdict, why = _verdict(h, p, direction)
-    rows = [["group", "n", "mean", "sd"]] + [
+    rows = [[GROUP, "n", MEAN, SD]] + [
         [lab, str(len(x)), f"{x.mean():.2f}", f"{x.std(ddof=1):.2f}"] for lab, x in ((la, a), (lb, b))
     ]
     return HypothesisResult(
@@ -379,7 +410,7 @@ def _weighted_means(
     direction = (ma_ > mb_) if h.expected == "higher" else (ma_ < mb_) if h.expected == "lower" else True
     verdict, why = _verdict(h, p, direction)
     pooled = math.sqrt((sa * sa + sb * sb) / 2)
-    rows = [["group", "base weighted (unweighted)", "mean", "sd"]] + [
+    rows = [[GROUP, BASE_WEIGHTED, MEAN, SD]] + [
         [label, f"{total:.1f} ({n})", f"{mean:.2f}", f"{sd:.2f}"] for label, mean, sd, total, _, n in stats_
     ]
     return HypothesisResult(
@@ -387,7 +418,7 @@ def _weighted_means(
         h.statement,
         test,
         t,
-        "t (Welch, effective bases)",
+        Phrase(N_("t (Welch, effective bases)")),
         None,
         p,
         (ma_ - mb_) / pooled if pooled > 0 else 0.0,
@@ -396,7 +427,7 @@ def _weighted_means(
         h.alpha,
         h.expected,
         verdict,
-        why + "; weighted",
+        why + Phrase(N_("; weighted")),
         rows,
     )
 
@@ -405,11 +436,11 @@ def _share(
     dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str, rule: BaseRule = DEFAULT_RULE
 ) -> HypothesisResult:
     if h.threshold is None:
-        raise ValueError(f"{h.id}: share_vs_threshold needs a threshold (0-1)")
+        raise ValueError(Phrase(N_("{id}: share_vs_threshold needs a threshold (0-1)"), id=h.id))
     yes, valid = _outcome_flag(dataset, frame, h, rule)
     k, n = int(yes.sum()), int(valid.sum())
     if n == 0:
-        raise ValueError(f"{h.id}: no valid answers")
+        raise ValueError(Phrase(N_("{id}: no valid answers"), id=h.id))
     alternative = _alternative(h.expected)
     w = _weights(dataset, frame)
     if w is not None:  # weighted share against the threshold, normal approximation on the effective base
@@ -425,7 +456,7 @@ def _share(
         )
         verdict, why = _verdict(h, float(p), direction)
         rows = [
-            ["yes (weighted)", "base weighted (unweighted)", "share %", "threshold %"],
+            [Phrase(N_("yes (weighted)")), BASE_WEIGHTED, SHARE, THRESHOLD],
             [f"{wk:.1f}", f"{wn:.1f} ({n})", f"{100 * share:.1f}", f"{100 * h.threshold:.1f}"],
         ]
         effect = 2 * math.asin(math.sqrt(share)) - 2 * math.asin(math.sqrt(h.threshold))
@@ -434,7 +465,7 @@ def _share(
             h.statement,
             test,
             z,
-            "z (effective base)",
+            Phrase(N_("z (effective base)")),
             None,
             float(p),
             effect,
@@ -443,7 +474,7 @@ def _share(
             h.alpha,
             h.expected,
             verdict,
-            why + f"; weighted, effective base {e:.1f}",
+            why + Phrase(N_("; weighted, effective base {base:.1f}"), base=e),
             rows,
         )
     result = stats.binomtest(k, n, p=h.threshold, alternative=alternative)
@@ -453,7 +484,7 @@ def _share(
     )
     verdict, why = _verdict(h, float(result.pvalue), direction)
     rows = [
-        ["yes", "base", "share %", "threshold %"],
+        [YES, BASE, SHARE, THRESHOLD],
         [str(k), str(n), f"{100 * share:.1f}", f"{100 * h.threshold:.1f}"],
     ]
     effect = 2 * math.asin(math.sqrt(share)) - 2 * math.asin(math.sqrt(h.threshold))
@@ -462,7 +493,7 @@ def _share(
         h.statement,
         test,
         float(k),
-        "k (binomial)",
+        Phrase(N_("k (binomial)")),
         None,
         float(result.pvalue),
         effect,
@@ -480,19 +511,19 @@ def _correlation(
     dataset: Dataset, frame: pl.DataFrame, h: HypothesisLike, test: str, rule: BaseRule = DEFAULT_RULE
 ) -> HypothesisResult:
     if not h.by:
-        raise ValueError(f"{h.id}: a correlation needs a second variable (by:)")
+        raise ValueError(Phrase(N_("{id}: a correlation needs a second variable (by:)"), id=h.id))
     both = (
         frame.select(_valid(dataset, h.outcome).alias("y"), _valid(dataset, h.by).alias("x")).drop_nulls().drop_nans()
     )
     if both.height < 3:
-        raise ValueError(f"{h.id}: fewer than three interviews answered both variables")
+        raise ValueError(Phrase(N_("{id}: fewer than three interviews answered both variables"), id=h.id))
     x, y = both["x"].to_numpy(), both["y"].to_numpy()
     result = stats.pearsonr(x, y, alternative=_alternative(h.expected))
     r = float(result.statistic)
     direction = r > 0 if h.expected == "higher" else r < 0 if h.expected == "lower" else True
     verdict, why = _verdict(h, float(result.pvalue), direction)
     rows = [
-        ["variable", "n", "mean", "sd"],
+        [Phrase(N_("variable")), "n", MEAN, SD],
         [h.outcome, str(len(y)), f"{y.mean():.2f}", f"{y.std(ddof=1):.2f}"],
         [h.by, str(len(x)), f"{x.mean():.2f}", f"{x.std(ddof=1):.2f}"],
     ]

@@ -1,8 +1,10 @@
 """Data-quality review (T1.5, P1.5.1): the usual signs of bad or fabricated interviews, and decisions.
 
 Flags are computed from a `Dataset` read *without* exclusions, so an excluded interview still shows up
-(and can be kept again). The researcher's decisions go to the `quality_decisions` table: every decision is
-a new row with its reason, the latest row per interview wins, so excluding is reversible and audited.
+(and can be kept again). Their details are worded in the interface language when computed: only the screen
+shows them, while the store keeps flag names and the researcher's own reason. The researcher's decisions
+go to the `quality_decisions` table: every decision is a new row with its reason, the latest row per
+interview wins, so excluding is reversible and audited.
 
 Checks:
 * speeder: interview duration under `speed_share` (default 0.5) of the median duration;
@@ -24,14 +26,27 @@ import polars as pl
 
 from survey_tui.analysis.dataset import Dataset
 from survey_tui.core.store.sqlite import Store, now
+from survey_tui.i18n import N_, _
 
-FLAG_LABELS: dict[str, dict[str, str]] = {
-    "speeder": {"en": "speeder", "zh-TW": "作答過快"},
-    "straight_liner": {"en": "straight-liner", "zh-TW": "矩陣題直線作答"},
-    "high_dk": {"en": "many don't know", "zh-TW": "不知道／拒答過多"},
-    "duplicate": {"en": "duplicate respondent", "zh-TW": "重複受訪者"},
-    "near_identical": {"en": "near-identical answers", "zh-TW": "答案幾乎相同"},
+#: a flag's name as the store keeps it -> its words on screen (in the interface language, through `_`)
+FLAG_LABELS: dict[str, str] = {
+    "speeder": N_("speeder"),
+    "straight_liner": N_("straight-liner"),
+    "high_dk": N_("many don't know"),
+    "duplicate": N_("duplicate respondent"),
+    "near_identical": N_("near-identical answers"),
 }
+#: a decision as the store keeps it ('exclude' / 'keep') -> its word on screen
+DECISION_WORDS: dict[str, str] = {"exclude": N_("excluded"), "keep": N_("kept")}
+
+
+def flag_label(flag: str) -> str:
+    """A flag in the interface language (an unknown one by its stored name)."""
+    return _(FLAG_LABELS[flag]) if flag in FLAG_LABELS else flag.replace("_", " ")
+
+
+def decision_word(decision: str | None) -> str:
+    return "—" if not decision else _(DECISION_WORDS[decision]) if decision in DECISION_WORDS else decision
 
 
 @dataclass(frozen=True)
@@ -224,7 +239,10 @@ def review(dataset: Dataset, store: Store, settings: QualitySettings | None = No
         speeder = median_value is not None and duration is not None and duration < settings.speed_share * median_value
         if speeder:
             flags.append("speeder")
-            detail["speeder"] = f"{duration / 60:.1f} min vs median {median_value / 60:.1f} min"  # type: ignore[operator]
+            detail["speeder"] = _("{minutes:.1f} min vs median {median:.1f} min").format(
+                minutes=duration / 60,  # type: ignore[operator]
+                median=median_value / 60,  # type: ignore[operator]
+            )
         grids = row["grids"] or []
         if grids:
             flags.append("straight_liner")
@@ -233,15 +251,21 @@ def review(dataset: Dataset, store: Store, settings: QualitySettings | None = No
         dk_rate = spec / asked if asked else 0.0
         if asked and dk_rate > settings.dk_share:
             flags.append("high_dk")
-            detail["high_dk"] = f"{spec} of {asked} questions ({dk_rate:.0%})"
+            detail["high_dk"] = _("{specials} of {asked} questions ({share:.0%})").format(
+                specials=spec, asked=asked, share=dk_rate
+            )
         iid = int(row["interview_id"])
         if iid in duplicates:
             flags.append("duplicate")
-            detail["duplicate"] = f"respondent also in interview(s) {', '.join(map(str, duplicates[iid]))}"
+            detail["duplicate"] = _("respondent also in interview(s) {ids}").format(
+                ids=", ".join(map(str, duplicates[iid]))
+            )
         if iid in close:
             other, value = close[iid]
             flags.append("near_identical")
-            detail["near_identical"] = f"{value:.0%} the same answers as interview {other}"
+            detail["near_identical"] = _("{share:.0%} the same answers as interview {other}").format(
+                share=value, other=other
+            )
         who = row["interviewer"] or "—"
         per_interviewer.setdefault(who, []).append((duration, dk_rate, bool(grids), speeder, bool(flags)))
         decision = decisions.get(iid)

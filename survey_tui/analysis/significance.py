@@ -31,10 +31,12 @@ from typing import Literal
 
 import numpy as np
 
+from survey_tui.i18n import N_
+
 Correction = Literal["none", "bonferroni", "holm", "bh"]
 CORRECTIONS: tuple[str, ...] = ("none", "bonferroni", "holm", "bh")
 CORRECTION_NAMES = {
-    "none": "no correction",
+    "none": N_("no correction"),
     "bonferroni": "Bonferroni",
     "holm": "Holm",
     "bh": "Benjamini-Hochberg",

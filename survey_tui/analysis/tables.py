@@ -32,6 +32,7 @@ from survey_tui.analysis.base import BaseRule
 from survey_tui.analysis.dataset import Dataset, Variable
 from survey_tui.analysis.loops import loop_of_stubs, stack_loop, stacked_base_note
 from survey_tui.analysis.significance import CORRECTION_NAMES, CORRECTIONS, mean_test, proportion_test, significant
+from survey_tui.i18n import N_, Phrase
 
 SMALL_BASE = 100
 MIN_TEST_BASE = 30
@@ -387,25 +388,46 @@ class StubTable:
         return self.weight is not None
 
     def footnote(self, language: str = "en") -> list[str]:
-        """Base, test, level, correction, weight and filter: what a reader needs to trust the letters."""
+        """Base, test, level, correction, weight and filter: what a reader needs to trust the letters.
+
+        The lines are Phrases: files (reports, tab books) keep these English words, the screen shows them
+        in the interface language with `survey_tui.i18n.shown`."""
         opts = self.options or TableOptions()
-        lines = [f"Base: {self.base_rule}."]
+        lines = [Phrase(N_("Base: {rule}."), rule=self.base_rule)]
         if self.weighted:
-            lines.append(f"Weight: {self.weight}; weighted and unweighted bases shown; tests use effective bases.")
+            lines.append(
+                Phrase(
+                    N_("Weight: {weight}; weighted and unweighted bases shown; tests use effective bases."),
+                    weight=self.weight,
+                )
+            )
         else:
-            lines.append("Unweighted.")
+            lines.append(Phrase(N_("Unweighted.")))
+        correction = CORRECTION_NAMES[self.correction]
         lines.append(
-            f"Letters: {self.test} at {self.level:.0%}, two-sided, {CORRECTION_NAMES[self.correction]}; "
-            f"a letter marks the column this one is higher than. No tests against columns under "
-            f"{opts.min_test_base}; * marks a base under {opts.small_base}."
+            Phrase(
+                N_(
+                    "Letters: {test} at {level:.0%}, two-sided, {correction}; a letter marks the column this one is "
+                    "higher than. No tests against columns under {min_base}; * marks a base under {small_base}."
+                ),
+                test=self.test,
+                level=self.level,
+                correction=Phrase(correction) if self.correction == "none" else correction,
+                min_base=opts.min_test_base,
+                small_base=opts.small_base,
+            )
         )
         if opts.compare_total:
-            lines.append("▲ / ▼: significantly higher / lower than Total (overlap-corrected).")
+            lines.append(Phrase(N_("▲ / ▼: significantly higher / lower than Total (overlap-corrected).")))
         if self.overlapping:
             lines.append(
-                f"Columns of {', '.join(self.overlapping)} share respondents; their tests are overlap-corrected."
+                Phrase(
+                    N_("Columns of {banners} share respondents; their tests are overlap-corrected."),
+                    banners=", ".join(self.overlapping),
+                )
             )
-        lines.append(f"Filter: {self.filter}." if self.filter else "Filter: none.")
+        no_filter = Phrase(N_("Filter: none."))
+        lines.append(Phrase(N_("Filter: {filter}."), filter=self.filter) if self.filter else no_filter)
         return lines
 
 
@@ -718,10 +740,15 @@ def _base_rule_text(options: TableOptions) -> str:
     return options.rule.describe(options.language)
 
 
-def _test_text(options: TableOptions, means: bool) -> str:
-    text = "column proportions (pooled z)"
+def _test_text(options: TableOptions, means: bool, proportions: bool = True) -> Phrase:
+    """The tests behind the letters, in words (a Phrase: English in files, translated on screen)."""
+    parts = [Phrase(N_("column proportions (pooled z)"))] if proportions else []
     if means:
-        text += "; column means (" + ("pooled t" if options.equal_variance else "Welch t") + ")"
+        pooled, welch = Phrase(N_("column means (pooled t)")), Phrase(N_("column means (Welch t)"))
+        parts.append(pooled if options.equal_variance else welch)
+    text = parts[0]
+    for part in parts[1:]:
+        text = text + "; " + part
     return text
 
 
@@ -1049,7 +1076,7 @@ def _numeric_table(
         rows,
         tr("base", language),
         base_rule=_base_rule_text(options),
-        test=_test_text(options, True).replace("column proportions (pooled z); ", ""),
+        test=_test_text(options, True, proportions=False),
     )
 
 

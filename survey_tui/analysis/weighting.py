@@ -43,6 +43,7 @@ from survey_tui.core.plan.model import STUDY_FILE, _Locator
 from survey_tui.core.plan.weighting import WeightCaps, WeightDimension, WeightingConfig, check_weighting
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.yamlfile import read_yaml
+from survey_tui.i18n import N_, _
 
 if TYPE_CHECKING:
     from survey_tui.analysis.dataset import Dataset
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
     from survey_tui.core.yamlfile import YamlDocument
 
 WEIGHT_LABEL = {"zh-TW": "權數", "en": "Weight"}
-SELECTION = "field interviews, completed, quality-review exclusions removed"
+SELECTION = N_("field interviews, completed, quality-review exclusions removed")
 NO_TARGETS = Problem(
     STUDY_FILE,
     "the study has no weighting targets",
@@ -228,16 +229,16 @@ def _dimension_cells(
             return None, [
                 at.problem(
                     [*path, "variable"],
-                    f"the data file has no variable '{name}', so it cannot be weighted on it",
-                    hint="is the question in a published version of the questionnaire?",
+                    _("the data file has no variable '{name}', so it cannot be weighted on it").format(name=name),
+                    hint=_("is the question in a published version of the questionnaire?"),
                 )
             ]
         if frame.get_column(name).null_count() == n:
             return None, [
                 at.problem(
                     [*path, "variable"],
-                    f"no interview of the weighted sample has an answer to {name}",
-                    hint="weight on a question every respondent is asked (a screener)",
+                    _("no interview of the weighted sample has an answer to {name}").format(name=name),
+                    hint=_("weight on a question every respondent is asked (a screener)"),
                 )
             ]
         codes = list(dim.targets)
@@ -254,11 +255,15 @@ def _dimension_cells(
             )  # (code or None, count)
             for code, count in stray:
                 if code is None:
-                    message = f"{count} interview(s) have no answer to {name}, so no cell of '{dim.title}' holds them"
-                    hint = "give them a cell with groups: (e.g. when: s3 = 1 ... and a group for the rest)"
+                    message = _(
+                        "{count} interview(s) have no answer to {name}, so no cell of '{title}' holds them"
+                    ).format(count=count, name=name, title=dim.title)
+                    hint = _("give them a cell with groups: (e.g. when: s3 = 1 ... and a group for the rest)")
                 else:
-                    message = f"{count} interview(s) have {name} = {code}, which has no target"
-                    hint = f"add a target for code {code}, or merge it into a cell with groups:"
+                    message = _("{count} interview(s) have {name} = {code}, which has no target").format(
+                        count=count, name=name, code=code
+                    )
+                    hint = _("add a target for code {code}, or merge it into a cell with groups:").format(code=code)
                 problems.append(at.problem([*path, "targets"], message, hint=hint))
             return None, problems
         return _empty_codes(mapped.to_numpy().astype(np.int64, copy=False), codes, name, path, at)
@@ -269,14 +274,17 @@ def _dimension_cells(
             expr = parse_expression(group.when).to_polars_bool(resolver or WideFrameResolver(schema=frame.schema))
             hit = frame.select(expr.alias("hit")).to_series().fill_null(False).to_numpy()
         except (ExpressionError, pl.exceptions.PolarsError) as exc:
-            problems.append(at.problem([*path, "groups", j, "when"], f"expression '{group.when}': {exc}"))
+            message = _("expression '{text}': {error}").format(text=group.when, error=exc)
+            problems.append(at.problem([*path, "groups", j, "when"], message))
             continue
         if not hit.any():
             problems.append(
                 at.problem(
                     [*path, "groups", j, "when"],
-                    f"group '{group.label}' ({group.when}) holds no interview of the weighted sample",
-                    hint="an empty cell cannot be weighted up: merge it with a neighbouring group",
+                    _("group '{label}' ({when}) holds no interview of the weighted sample").format(
+                        label=group.label, when=group.when
+                    ),
+                    hint=_("an empty cell cannot be weighted up: merge it with a neighbouring group"),
                 )
             )
         members.append(hit)
@@ -288,8 +296,10 @@ def _dimension_cells(
         problems.append(
             at.problem(
                 [*path, "groups"],
-                f"{int((held == 0).sum())} interview(s) fall in no group of '{dim.title}'",
-                hint="the groups must cover every interview: add a group for the rest",
+                _("{count} interview(s) fall in no group of '{title}'").format(
+                    count=int((held == 0).sum()), title=dim.title
+                ),
+                hint=_("the groups must cover every interview: add a group for the rest"),
             )
         )
     if (held > 1).any():
@@ -298,9 +308,10 @@ def _dimension_cells(
         problems.append(
             at.problem(
                 [*path, "groups"],
-                f"{int((held > 1).sum())} interview(s) fall in two or more groups of '{dim.title}' "
-                f"(e.g. {' and '.join(repr(b) for b in both)})",
-                hint="raking needs each interview in exactly one cell: make the conditions exclusive",
+                _("{count} interview(s) fall in two or more groups of '{title}' (e.g. {groups})").format(
+                    count=int((held > 1).sum()), title=dim.title, groups=" and ".join(repr(b) for b in both)
+                ),
+                hint=_("raking needs each interview in exactly one cell: make the conditions exclusive"),
             )
         )
     if problems:
@@ -331,8 +342,10 @@ def _empty_codes(
     problems = [
         at.problem(
             [*path, "targets", code],
-            f"code {code} of {name} has a target but no interview in the weighted sample",
-            hint="an empty cell cannot be weighted up: merge it with another using groups:, or drop its target",
+            _("code {code} of {name} has a target but no interview in the weighted sample").format(
+                code=code, name=name
+            ),
+            hint=_("an empty cell cannot be weighted up: merge it with another using groups:, or drop its target"),
         )
         for code, count in zip(codes, counts, strict=True)
         if count == 0
@@ -350,7 +363,8 @@ def data_problems(
     """Every dimension's cells, and every problem only the data can show (located in `doc`)."""
     at = _Locator(doc, file)
     if frame.height == 0:
-        return [], [at.problem(["weighting"], f"no interviews to weight ({SELECTION})")]
+        empty = _("no interviews to weight ({selection})").format(selection=_(SELECTION))
+        return [], [at.problem(["weighting"], empty)]
     all_cells: list[np.ndarray] = []
     problems: list[Problem] = []
     for i, dim in enumerate(config.dimensions):
@@ -486,8 +500,8 @@ def attach_weight(study: Study, dataset: Dataset, *, standard: bool, store: Stor
             [
                 _Locator(_study_doc(study), STUDY_FILE).problem(
                     ["weighting", "name"],
-                    f"the weight would be called '{config.name}', which the data file already has",
-                    hint="choose another name, e.g. 'rim_weight'",
+                    _("the weight would be called '{name}', which the data file already has").format(name=config.name),
+                    hint=_("choose another name, e.g. 'rim_weight'"),
                 )
             ]
         )

@@ -7,7 +7,7 @@ import sys
 
 from survey_tui.cli import add_study_argument, print_problems, resolve_study
 from survey_tui.core.problems import LoadError
-from survey_tui.i18n import _
+from survey_tui.i18n import _, shown
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -63,12 +63,13 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"survey-tui export: {exc}", file=sys.stderr)
         return 1
     for entry in result.entries:
-        shape = f"{entry.rows} rows" if entry.rows is not None else ""
-        shape += f" x {entry.columns} columns" if entry.rows is not None and entry.columns is not None else ""
+        shape = _("{rows} rows").format(rows=entry.rows) if entry.rows is not None else ""
+        if entry.rows is not None and entry.columns is not None:
+            shape += _(" x {columns} columns").format(columns=entry.columns)
         print(f"  {entry.file}  {shape}")
     for text in result.filters:
-        print(_("  filter: {text}").format(text=text))
+        print(_("  filter: {text}").format(text=shown(text)))
     for warning in result.warnings:
-        print(_("WARNING: {warning}").format(warning=warning), file=sys.stderr)
+        print(_("WARNING: {warning}").format(warning=shown(warning)), file=sys.stderr)
     print(_("Manifest: {v0}").format(v0=study.relative(result.manifest)))
     return 0

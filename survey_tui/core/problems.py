@@ -1,10 +1,15 @@
-"""Located problems: what a researcher needs to fix a file without reading a traceback."""
+"""Located problems: what a researcher needs to fix a file without reading a traceback.
+
+Messages are worded in the interface language where they are made; the `file:line: error:` frame around
+them stays English on purpose, so editors and scripts that read compiler-style lines still find them."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from typing import Literal
+
+from survey_tui.i18n import _
 
 Severity = Literal["error", "warning"]
 
@@ -56,4 +61,6 @@ def too_large(size: int, limit: int, what: str) -> str | None:
     """The message for a file over its size limit (None when it is within it): stated before any parsing."""
     if size <= limit:
         return None
-    return f"the file is {size / 1048576:.1f} MiB, over the {limit / 1048576:g} MiB limit for {what}; nothing was read"
+    return _("the file is {size:.1f} MiB, over the {limit:g} MiB limit for {what}; nothing was read").format(
+        size=size / 1048576, limit=limit / 1048576, what=what
+    )

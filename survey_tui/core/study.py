@@ -28,6 +28,7 @@ from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.store.base import StoreBase, server_url, validate_store_setting
 from survey_tui.core.store.sqlite import InstrumentVersion, Store
 from survey_tui.core.yamlfile import read_yaml, validate_document, write_yaml_atomic
+from survey_tui.i18n import _
 
 STUDY_FILE = "study.yaml"
 DB_FILE = "survey.db"
@@ -166,8 +167,8 @@ class Study:
                 [
                     Problem(
                         name,
-                        "this output name leads outside the study's exports/ folder",
-                        hint="give a file name inside exports/, or an absolute path to write elsewhere on purpose",
+                        _("this output name leads outside the study's exports/ folder"),
+                        hint=_("give a file name inside exports/, or an absolute path to write elsewhere on purpose"),
                     )
                 ]
             )
@@ -193,7 +194,7 @@ class Study:
                 problems.append(
                     Problem(
                         self.relative(path),
-                        f"instrument id '{instrument.id}' is used by another file too",
+                        _("instrument id '{id}' is used by another file too").format(id=instrument.id),
                         where="id",
                     )
                 )
@@ -208,22 +209,22 @@ class Study:
             if len(instruments) == 1 and not errors:
                 return next(iter(instruments.values()))
             if not instruments:
-                raise LoadError(errors or [Problem(self.relative(self.instruments_dir), "no instrument found")])
+                raise LoadError(errors or [Problem(self.relative(self.instruments_dir), _("no instrument found"))])
             raise LoadError(
-                errors or [Problem(self.relative(self.instruments_dir), "several instruments: say which one")]
+                errors or [Problem(self.relative(self.instruments_dir), _("several instruments: say which one"))]
             )
         if instrument_id not in instruments:
-            raise LoadError(
-                errors or [Problem(self.relative(self.instruments_dir), f"no instrument with id '{instrument_id}'")]
-            )
+            missing = _("no instrument with id '{id}'").format(id=instrument_id)
+            raise LoadError(errors or [Problem(self.relative(self.instruments_dir), missing)])
         return instruments[instrument_id]
 
     def instrument_source(self, instrument_id: str) -> str:
         for path in self.instrument_files():
-            instrument, _ = load_instrument_file(path, self.relative(path), self.config.special_codes)
+            instrument, _found = load_instrument_file(path, self.relative(path), self.config.special_codes)
             if instrument is not None and instrument.id == instrument_id:
                 return path.read_bytes().decode("utf-8")
-        raise LoadError([Problem(self.relative(self.instruments_dir), f"no instrument '{instrument_id}'")])
+        missing = _("no instrument '{id}'").format(id=instrument_id)
+        raise LoadError([Problem(self.relative(self.instruments_dir), missing)])
 
     def publish(self, instrument_id: str, note: str | None = None) -> InstrumentVersion:
         """Freeze the instrument's current text as a numbered version in the store."""
@@ -264,7 +265,7 @@ def load_study_config(root: Path) -> tuple[StudyConfig | None, list[Problem]]:
     if doc is None:
         return None, problems
     if not isinstance(doc.root, dict):
-        return None, [Problem(STUDY_FILE, "study.yaml must be a mapping with title:, client:, languages:")]
+        return None, [Problem(STUDY_FILE, _("study.yaml must be a mapping with title:, client:, languages:"))]
     return validate_document(StudyConfig, doc)
 
 
@@ -276,8 +277,8 @@ def open_study(root: Path) -> Study:
             [
                 Problem(
                     str(root),
-                    "this folder is not a study (no study.yaml)",
-                    hint="run 'survey-tui init' here to start one, or 'survey-tui demo'",
+                    _("this folder is not a study (no study.yaml)"),
+                    hint=_("run 'survey-tui init' here to start one, or 'survey-tui demo'"),
                 )
             ]
         )
@@ -294,7 +295,7 @@ def init_study(
     data lives on that server: it is checked (and set up when empty) before anything is written here."""
     root = Path(root)
     if (root / STUDY_FILE).exists():
-        raise LoadError([Problem(str(root / STUDY_FILE), "a study already exists here")])
+        raise LoadError([Problem(str(root / STUDY_FILE), _("a study already exists here"))])
     try:
         validate_store_setting(store)
     except ValueError as exc:
@@ -350,11 +351,11 @@ def _check_study(root: Path) -> list[Problem]:
         return exc.problems
     instruments, problems = study.load_instruments()
     if not study.instrument_files():
-        problems.append(Problem("instruments/", "the study has no instrument yet", severity="warning"))
+        problems.append(Problem("instruments/", _("the study has no instrument yet"), severity="warning"))
     for lang in study.config.languages:
         if not lang.strip():
-            problems.append(Problem(STUDY_FILE, "empty language tag", where="languages"))
-    doc, _ = read_yaml(study.study_file, STUDY_FILE)  # again, for the lines of the plan's cross-checks
+            problems.append(Problem(STUDY_FILE, _("empty language tag"), where="languages"))
+    doc, _found = read_yaml(study.study_file, STUDY_FILE)  # again, for the lines of the plan's cross-checks
     problems.extend(check_plan(study.config, instruments.values(), doc, STUDY_FILE))
     problems.extend(check_weighting(study.config.weighting, instruments.values(), doc, STUDY_FILE))
     problems.extend(check_tab_plans(study, instruments.values()))

@@ -28,6 +28,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from survey_tui.core.atomic import write_bytes_atomic, write_text_atomic  # noqa: F401 - re-exported
 from survey_tui.core.cache import cache_dir
 from survey_tui.core.problems import Problem, too_large
+from survey_tui.i18n import _
 
 M = TypeVar("M", bound=BaseModel)
 PathKey = str | int
@@ -142,16 +143,18 @@ def read_yaml(
     try:
         with path.open("rb") as handle:
             raw = handle.read(MAX_YAML_BYTES + 1)
-            refused = too_large(os.fstat(handle.fileno()).st_size, MAX_YAML_BYTES, "a YAML file")
+            refused = too_large(os.fstat(handle.fileno()).st_size, MAX_YAML_BYTES, _("a YAML file"))
     except OSError as exc:
-        return None, [Problem(name, f"cannot read the file: {exc.strerror or exc}")]
+        return None, [Problem(name, _("cannot read the file: {error}").format(error=exc.strerror or exc))]
     if refused or len(raw) > MAX_YAML_BYTES:
-        return None, [Problem(name, refused or "the file is over the 1 MiB limit for a YAML file", line=1)]
+        return None, [Problem(name, refused or _("the file is over the 1 MiB limit for a YAML file"), line=1)]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        return None, [Problem(name, "the file is not UTF-8 text", line=line, hint="save it as UTF-8 in your editor")]
+        return None, [
+            Problem(name, _("the file is not UTF-8 text"), line=line, hint=_("save it as UTF-8 in your editor"))
+        ]
     return parse_yaml_text(text, name, cache=True, read_only=read_only)
 
 
@@ -229,26 +232,28 @@ def _parse_yaml_text(text: str, name: str) -> tuple[YamlDocument | None, list[Pr
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         what = (exc.problem or exc.context or "invalid YAML").strip()
-        return None, [Problem(name, f"YAML syntax: {what}", line=line, hint="check indentation and quotes")]
+        message, hint = _("YAML syntax: {what}").format(what=what), _("check indentation and quotes")
+        return None, [Problem(name, message, line=line, hint=hint)]
     except YAMLError as exc:  # the reader's errors (a control character) carry a position, not a mark
         position = getattr(exc, "position", None)
         line = text[:position].count("\n") + 1 if isinstance(position, int) else 1
         what = str(exc).split("\n", 1)[0].strip() or "invalid YAML"
-        return None, [Problem(name, f"YAML syntax: {what}", line=line, hint="remove the character or quote it")]
+        message, hint = _("YAML syntax: {what}").format(what=what), _("remove the character or quote it")
+        return None, [Problem(name, message, line=line, hint=hint)]
     except ValueError as exc:  # ruamel builds dates while parsing: 2026-13-45 raises here
         return None, [_bad_value_problem(text, name, exc)]
     except RecursionError:
-        return None, [Problem(name, "the file is nested too deeply to be a questionnaire or plan")]
+        return None, [Problem(name, _("the file is nested too deeply to be a questionnaire or plan"))]
     except Exception as exc:  # noqa: BLE001 - any other parser failure is a problem with the file, not a crash
-        return None, [Problem(name, f"cannot read the YAML: {exc}")]
+        return None, [Problem(name, _("cannot read the YAML: {error}").format(error=exc))]
     if root is None:
-        return None, [Problem(name, "the file is empty", line=1)]
+        return None, [Problem(name, _("the file is empty"), line=1)]
     if _expanded_size(root) > MAX_NODES:
         return None, [
             Problem(
                 name,
-                f"the file expands to more than {MAX_NODES:,} values (nested aliases?)",
-                hint="write the values out instead of nesting &anchors and *aliases",
+                _("the file expands to more than {count:,} values (nested aliases?)").format(count=MAX_NODES),
+                hint=_("write the values out instead of nesting &anchors and *aliases"),
             )
         ]
     return YamlDocument(name, root), []
@@ -479,9 +484,9 @@ def _bad_value_problem(text: str, name: str, exc: ValueError) -> Problem:
             try:
                 date(*map(int, match.groups()))
             except ValueError:
-                message = f"'{match.group(0)}' is not a real date ({exc})"
-                return Problem(name, message, line=number, hint="write dates as YYYY-MM-DD")
-    return Problem(name, f"invalid value: {exc}")
+                message = _("'{value}' is not a real date ({error})").format(value=match.group(0), error=exc)
+                return Problem(name, message, line=number, hint=_("write dates as YYYY-MM-DD"))
+    return Problem(name, _("invalid value: {error}").format(error=exc))
 
 
 def format_path(path: Sequence[PathKey]) -> str:
@@ -547,15 +552,20 @@ def _problem_from_error(
     if kind == "extra_forbidden":
         allowed = _allowed_fields(model, loc)
         close = difflib.get_close_matches(last, allowed, n=1)
-        message = f"unknown field '{last}'"
-        hint = f"did you mean '{close[0]}'?" if close else ("allowed: " + ", ".join(allowed) if allowed else None)
+        message = _("unknown field '{name}'").format(name=last)
+        if close:
+            hint = _("did you mean '{name}'?").format(name=close[0])
+        elif allowed:
+            hint = _("allowed: {names}").format(names=", ".join(allowed))
     elif kind == "missing":
-        message = f"'{last}' is required here"
+        message = _("'{name}' is required here").format(name=last)
     elif kind == "literal_error":
-        message = f"{field}: {err['msg'].replace('Input should be', 'should be')}"
+        choices = err["msg"].replace("Input should be ", "")  # pydantic's list: 'a', 'b' or 'c'
         got = err.get("input")
         if got is not None:
-            message += f", not {got!r}"
+            message = _("{field}: should be {choices}, not {value!r}").format(field=field, choices=choices, value=got)
+        else:
+            message = _("{field}: should be {choices}").format(field=field, choices=choices)
     else:
         msg = err["msg"].removeprefix("Value error, ")
         message = f"{field}: {msg}"

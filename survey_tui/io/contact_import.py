@@ -29,6 +29,7 @@ from survey_tui.core.fieldwork import respondents as resp
 from survey_tui.core.fieldwork.screening import EligibilityCriterion, screen_frame
 from survey_tui.core.problems import LoadError, Problem, too_large
 from survey_tui.core.store.sqlite import Store, encode, now
+from survey_tui.i18n import _
 
 FIELDS: tuple[str, ...] = ("name", "phone", "email", "address", "gender", "age", "region")
 ATTRIBUTE = "attribute"  # keep the column as an attribute under its header (confirmed not identifying)
@@ -243,7 +244,7 @@ def read_contact_file(path: Path, encoding: str | None = None, progress: Progres
         raise ImportFailed([Problem(str(path), "no such file")])
     workbook = path.suffix.lower() in (".xlsx", ".xlsm")
     size = path.stat().st_size
-    refused = too_large(size, MAX_WORKBOOK_BYTES if workbook else MAX_CSV_BYTES, "a contact list")
+    refused = too_large(size, MAX_WORKBOOK_BYTES if workbook else MAX_CSV_BYTES, _("a contact list"))
     if refused:
         raise ImportFailed([Problem(source, refused, hint="split the list into several files and import each")])
 

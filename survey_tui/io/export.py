@@ -7,6 +7,9 @@ the manifest (every file, its rows, columns and sha256) is written last: a manif
 describes files that are complete. Contact data is never in the data files; with `include_contacts`
 it goes to a separate respondent file read through `respondents.respondents_for_export`, and the
 manifest carries a warning.
+
+Progress and errors are worded in the interface language; the manifest is a file for analysts' scripts and
+keeps English (its warnings are Phrases, shown translated on screen and by the command).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import polars as pl
 from survey_tui.core.atomic import atomic_path
 from survey_tui.core.study import Study
 from survey_tui.core.yamlfile import write_text_atomic
-from survey_tui.i18n import N_
+from survey_tui.i18n import N_, Phrase, _
 from survey_tui.io import codebook, flat, spss, stata, triple_s
 from survey_tui.io.cells import csv_frame
 from survey_tui.io.meta import ExportData, from_dataset
@@ -65,7 +68,11 @@ class ExportOptions:
         wanted = tuple(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
         unknown = [f for f in wanted if f not in (*FORMATS, "all")]
         if unknown:
-            raise ExportError(f"unknown format {unknown[0]!r}; choose from {', '.join(FORMATS)} or all")
+            raise ExportError(
+                _("unknown format {format!r}; choose from {formats} or all").format(
+                    format=unknown[0], formats=", ".join(FORMATS)
+                )
+            )
         return FORMATS if "all" in wanted else wanted
 
 
@@ -101,7 +108,7 @@ def load_export_data(study: Study, options: ExportOptions) -> tuple[ExportData, 
     """The data set to export, with the filters that made it written down."""
     from survey_tui.analysis.dataset import load_dataset
 
-    filters = ["completed interviews only"]
+    filters: list[str] = [Phrase(N_("completed interviews only"))]  # Phrases: English in the files
     kwargs: dict[str, Any] = {"mode": None if options.pilot else "field", "apply_exclusions": not options.keep_excluded}
     try:
         dataset = load_dataset(study, options.instrument_id, **kwargs)
@@ -111,17 +118,17 @@ def load_export_data(study: Study, options: ExportOptions) -> tuple[ExportData, 
         dataset = load_dataset(study, options.instrument_id, include_coded=False, **kwargs)
     if options.pilot:
         dataset.frame = dataset.frame.filter(pl.col("mode").is_in(["field", "pilot"]))
-        filters.append("field and pilot interviews (column mode tells them apart)")
+        filters.append(Phrase(N_("field and pilot interviews (column mode tells them apart)")))
     else:
-        filters.append("field interviews only (pilot left out)")
+        filters.append(Phrase(N_("field interviews only (pilot left out)")))
     if options.keep_excluded:
-        filters.append("interviews excluded in the quality review are kept (asked for)")
+        filters.append(Phrase(N_("interviews excluded in the quality review are kept (asked for)")))
     else:
         count = len(dataset.excluded)
         filters.append(
-            f"{count} interview(s) excluded in the quality review left out"
+            Phrase(N_("{count} interview(s) excluded in the quality review left out"), count=count)
             if count
-            else "no interview excluded in the quality review"
+            else Phrase(N_("no interview excluded in the quality review"))
         )
     return from_dataset(dataset, study.config.title, filters), dataset
 
@@ -160,10 +167,14 @@ def _run_export(
     say = progress or (lambda text, fraction: None)
     language = options.language or study.config.language
     if language not in study.config.languages:
-        raise ExportError(f"language {language!r} is not one of the study's ({', '.join(study.config.languages)})")
+        raise ExportError(
+            _("language {language!r} is not one of the study's ({languages})").format(
+                language=language, languages=", ".join(study.config.languages)
+            )
+        )
     if options.sss_version not in ("2.0", "3.0"):
-        raise ExportError("Triple-S version must be 2.0 or 3.0")
-    say("Reading the data set", 0.0)
+        raise ExportError(_("Triple-S version must be 2.0 or 3.0"))
+    say(_("Reading the data set"), 0.0)
     data, dataset = load_export_data(study, options)
     folder = staging
     base = data.instrument_id + ("_with_pilot" if options.pilot else "") + ("_all" if options.keep_excluded else "")
@@ -174,7 +185,7 @@ def _run_export(
     warnings: list[str] = []
     report: list[dict[str, str]] = []  # every renaming or shortening a format forced (full text kept)
     for index, fmt in enumerate(steps):
-        say(f"Writing {FORMAT_HELP[fmt]}", index / max(len(steps), 1))
+        say(_("Writing {format}").format(format=_(FORMAT_HELP[fmt])), index / max(len(steps), 1))
         if fmt == "sav":
             path = folder / f"{base}.sav"
             meta = spss.write_sav(data, path, language, exported_at=exported_at)
@@ -215,11 +226,11 @@ def _run_export(
             write_text_atomic(html, codebook.codebook_html(data, report))
             written += [(md, "codebook", None, len(data.variables)), (html, "codebook", None, len(data.variables))]
     if options.include_contacts:
-        say("Writing the respondent file with contact data", 0.95)
+        say(_("Writing the respondent file with contact data"), 0.95)
         path, count, notice = _write_contacts(study, dataset, folder / f"{base}_respondents_CONTACTS.csv", options)
         written.append((path, "contacts", count, None))
-        warnings.append(f"CONTACT DATA INCLUDED in {path.name}: {notice}")
-    say("Checksums and manifest", 0.97)
+        warnings.append(Phrase(N_("CONTACT DATA INCLUDED in {file}: {notice}"), file=path.name, notice=notice))
+    say(_("Checksums and manifest"), 0.97)
     folder = study.exports_dir
     written = _move_into_place(written, folder)
     entries = [ManifestEntry(study.relative(p), fmt, r, c, p.stat().st_size, sha256_of(p)) for p, fmt, r, c in written]
@@ -240,7 +251,7 @@ def _run_export(
         "files": [asdict(e) for e in entries],
     }
     write_text_atomic(manifest, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
-    say("Done", 1.0)
+    say(_("Done"), 1.0)
     return ExportResult(folder, manifest, entries, warnings, data.filters, rows)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from survey_tui.core.atomic import atomic_path
+from survey_tui.i18n import N_, Phrase
 from survey_tui.io.cells import XLSX_OPTIONS, csv_frame
 from survey_tui.io.meta import ExportData
 
@@ -174,8 +175,14 @@ def write_xlsx(data: ExportData, path: Path, language: str, stream_rows: int = X
             frame = frame.head(EXCEL_MAX_ROWS)
         if stream:
             notes.append(
-                f"xlsx written in constant-memory mode ({frame.height:,} rows, over the {stream_rows:,}-row "
-                "setting): no autofilter or column widths; CSV or Parquet are quicker to write and read at this size"
+                Phrase(
+                    N_(
+                        "xlsx written in constant-memory mode ({rows:,} rows, over the {limit:,}-row setting): no "
+                        "autofilter or column widths; CSV or Parquet are quicker to write and read at this size"
+                    ),
+                    rows=frame.height,
+                    limit=stream_rows,
+                )
             )
             _stream_sheet(workbook, "Data", frame)
             _stream_sheet(workbook, "Variables", variable_sheet(data, language))

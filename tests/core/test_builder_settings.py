@@ -69,7 +69,7 @@ def test_bad_settings_are_refused_with_location_and_nothing_changes(draft_file: 
     # a don't-know code that is also a choice code breaks real questions: refused, naming them
     with pytest.raises(EditRefused) as info:
         draft.update_settings({"special_codes": {"dont_know": {"code": 1, "label": {"zh-TW": "不知道", "en": "DK"}}}})
-    assert any("also the dont know code" in p.message and p.where for p in info.value.problems)
+    assert any("also the don't know code" in p.message and p.where for p in info.value.problems)
     with pytest.raises(EditError):
         draft.update_settings({"languages": ["zh-TW", "zh-TW"]})
     with pytest.raises(EditError):

@@ -85,7 +85,7 @@ def test_duplicate_question_names_and_invalid_names() -> None:
 def test_special_code_colliding_with_a_choice_code() -> None:
     text = SMALL.replace("{code: 97, label: {zh-TW: 都沒有", "{code: 98, label: {zh-TW: 都沒有")
     found = problems_of(text)
-    assert any("choice code 98 is also the dont know code" in p for p in found), found
+    assert any("choice code 98 is also the don't know code" in p for p in found), found
 
 
 def test_missing_translation_is_a_warning_not_an_error() -> None:

@@ -24,6 +24,7 @@ from survey_tui.core.instrument.loader import Finding, compile_instrument, load_
 from survey_tui.core.instrument.model import NAME_PATTERN, SPECIAL_NAMES, Instrument, SpecialCode, _default_specials
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.yamlfile import dump_yaml, parse_yaml_text, to_plain, write_text_atomic
+from survey_tui.i18n import _
 
 #: The order keys are written in, so a question added in the app reads like one written by hand.
 QUESTION_KEYS = (
@@ -136,7 +137,7 @@ class InstrumentDraft:
     def sections(self) -> CommentedSeq:
         sections = self.root.get("sections")
         if not isinstance(sections, list):
-            raise EditError("the instrument has no sections: list")
+            raise EditError(_("the instrument has no sections: list"))
         return sections
 
     def text(self) -> str:
@@ -155,7 +156,7 @@ class InstrumentDraft:
         for ref in self.questions():
             if ref.name == name:
                 return ref
-        raise EditError(f"no question named '{name}'")
+        raise EditError(_("no question named '{name}'").format(name=name))
 
     def question(self, name: str) -> CommentedMap:
         ref = self.find(name)
@@ -167,7 +168,7 @@ class InstrumentDraft:
     def choice_list(self, name: str) -> CommentedSeq:
         lists = self.root.get("choice_lists") or {}
         if name not in lists:
-            raise EditError(f"no choice list named '{name}'")
+            raise EditError(_("no choice list named '{name}'").format(name=name))
         return lists[name]
 
     def list_users(self, list_name: str) -> list[str]:
@@ -200,10 +201,12 @@ class InstrumentDraft:
     def _validate_name(self, name: str, ignore: str | None = None) -> None:
         if not NAME_PATTERN.match(name or ""):
             raise EditError(
-                f"question name {name!r} must start with a letter and use only letters, digits and _ (max 64)"
+                _("question name {name!r} must start with a letter and use only letters, digits and _ (max 64)").format(
+                    name=name
+                )
             )
         if name != ignore and name in self.names():
-            raise EditError(f"question name '{name}' is already used")
+            raise EditError(_("question name '{name}' is already used").format(name=name))
 
     def add_question(
         self, values: dict[str, Any], after: str | None = None, section: int | str | None = None
@@ -228,12 +231,12 @@ class InstrumentDraft:
             return len(self.sections) - 1
         if isinstance(section, int):
             if not 0 <= section < len(self.sections):
-                raise EditError(f"no section number {section + 1}")
+                raise EditError(_("no section number {number}").format(number=section + 1))
             return section
         for si, s in enumerate(self.sections):
             if s.get("name") == section:
                 return si
-        raise EditError(f"no section named '{section}'")
+        raise EditError(_("no section named '{name}'").format(name=section))
 
     def _node(self, values: dict[str, Any]) -> CommentedMap:
         prepared: dict[str, Any] = {}
@@ -320,7 +323,13 @@ class InstrumentDraft:
         else:
             si = ref.section + (1 if delta > 0 else -1)
             if not 0 <= si < len(self.sections):
-                raise EditError(f"'{name}' is already the {'last' if delta > 0 else 'first'} question")
+                raise EditError(
+                    (
+                        _("'{name}' is already the last question")
+                        if delta > 0
+                        else _("'{name}' is already the first question")
+                    ).format(name=name)
+                )
             other = self.sections[si]
             if not isinstance(other.get("questions"), list):
                 other["questions"] = CommentedSeq()
@@ -383,9 +392,11 @@ class InstrumentDraft:
 
     def _validate_section_name(self, name: str, ignore: str | None = None) -> None:
         if not NAME_PATTERN.match(name or ""):
-            raise EditError(f"section name {name!r} must start with a letter and use only letters, digits and _")
+            raise EditError(
+                _("section name {name!r} must start with a letter and use only letters, digits and _").format(name=name)
+            )
         if name != ignore and any(s.get("name") == name for s in self.sections):
-            raise EditError(f"section name '{name}' is already used")
+            raise EditError(_("section name '{name}' is already used").format(name=name))
 
     def add_section(self, name: str, label: dict[str, str], after: int | None = None) -> int:
         """A new, empty section after section `after` (default: at the end); returns its index.
@@ -417,7 +428,7 @@ class InstrumentDraft:
         prepared: dict[str, Any] = {}
         for key, value in values.items():
             if key == "questions":
-                raise EditError("a section's questions are edited one by one, not through the section")
+                raise EditError(_("a section's questions are edited one by one, not through the section"))
             if key == "label" and isinstance(value, dict):
                 prepared[key] = labels_node(value) if any(value.values()) else None
             else:
@@ -440,10 +451,10 @@ class InstrumentDraft:
         if loop is not None:
             given = [k for k in ("over", "count", "choices") if loop.get(k) not in (None, "", [])]
             if len(given) != 1:
-                raise EditError("a loop needs exactly one of over (a multi question), count (a numeric) or choices")
+                raise EditError(_("a loop needs exactly one of over (a multi question), count (a numeric) or choices"))
             unknown = set(loop) - set(LOOP_KEYS)
             if unknown:
-                raise EditError(f"unknown loop key '{sorted(unknown)[0]}'")
+                raise EditError(_("unknown loop key '{key}'").format(key=sorted(unknown)[0]))
 
         def change() -> None:
             if loop is None:
@@ -466,7 +477,7 @@ class InstrumentDraft:
             _set_key(node, "loop", _ordered(values, LOOP_KEYS), SECTION_KEYS)
 
         before = copy.deepcopy(node["loop"]) if "loop" in node else None
-        known, _ = self._errors()
+        known, _rest = self._errors()
 
         def put_back() -> None:
             if before is None:
@@ -479,7 +490,7 @@ class InstrumentDraft:
         except Exception:
             put_back()
             raise
-        _, problems = self.check()
+        _model, problems = self.check()
         new = [p for p in problems if p.severity == "error" and (p.where, p.message) not in known]
         if new:
             put_back()
@@ -492,10 +503,12 @@ class InstrumentDraft:
         questions = node.get("questions") or []
         if questions:
             raise EditError(
-                f"section '{node.get('name')}' still has {len(questions)} question(s): move or delete them first"
+                _("section '{name}' still has {count} question(s): move or delete them first").format(
+                    name=node.get("name"), count=len(questions)
+                )
             )
         if len(self.sections) == 1:
-            raise EditError("an instrument needs at least one section")
+            raise EditError(_("an instrument needs at least one section"))
         tails = _Tails(self.sections)
         self.sections.pop(si)
         tokens = list(tails.tokens)
@@ -531,7 +544,7 @@ class InstrumentDraft:
             return choices
         if owner in lists:
             return lists[owner]
-        raise EditError(f"no question or choice list named '{owner}'")
+        raise EditError(_("no question or choice list named '{name}'").format(name=owner))
 
     def set_choices(self, owner: str, choices: list[dict[str, Any]]) -> None:
         """Replace the choices of a question or list; choices that keep their code keep their node (and comments)."""
@@ -539,7 +552,7 @@ class InstrumentDraft:
         codes = [c["code"] for c in choices]
         if len(set(codes)) != len(codes):
             dup = next(c for c in codes if codes.count(c) > 1)
-            raise EditError(f"choice code {dup} appears twice")
+            raise EditError(_("choice code {code} appears twice").format(code=dup))
         old = {c.get("code"): c for c in seq}
         new_nodes = []
         for choice in choices:
@@ -568,7 +581,7 @@ class InstrumentDraft:
     def add_choice(self, owner: str, code: int, label: dict[str, str], **flags: bool) -> None:
         seq = self._choices_of(owner)
         if any(c.get("code") == code for c in seq):
-            raise EditError(f"choice code {code} is already used in {owner}")
+            raise EditError(_("choice code {code} is already used in {owner}").format(code=code, owner=owner))
         seq.append(self._choices_node([{"code": code, "label": label, **flags}])[0])
 
     def delete_choice(self, owner: str, code: int) -> None:
@@ -577,34 +590,34 @@ class InstrumentDraft:
             if c.get("code") == code:
                 del seq[i]
                 return
-        raise EditError(f"no choice with code {code} in {owner}")
+        raise EditError(_("no choice with code {code} in {owner}").format(code=code, owner=owner))
 
     def move_choice(self, owner: str, code: int, delta: int) -> None:
         seq = self._choices_of(owner)
         index = next((i for i, c in enumerate(seq) if c.get("code") == code), None)
         if index is None:
-            raise EditError(f"no choice with code {code} in {owner}")
+            raise EditError(_("no choice with code {code} in {owner}").format(code=code, owner=owner))
         target = index + delta
         if not 0 <= target < len(seq):
-            raise EditError(f"choice {code} cannot move further")
+            raise EditError(_("choice {code} cannot move further").format(code=code))
         node = seq.pop(index)
         seq.insert(target, node)
 
     # -- the instrument's own fields ---------------------------------------------------------------
     def _errors(self) -> tuple[set[tuple[str | None, str]], list[Problem]]:
-        _, problems = self.check()
+        _model, problems = self.check()
         return {(p.where, p.message) for p in problems if p.severity == "error"}, problems
 
     def _guarded(self, keys: tuple[str, ...], change: Callable[[], Any]) -> Any:
         """Make `change` to the top-level `keys`; if it brings new errors, put them back and refuse it."""
         before = {key: copy.deepcopy(self.root[key]) for key in keys if key in self.root}
-        known, _ = self._errors()
+        known, _rest = self._errors()
         try:
             result = change()
         except Exception:
             self._restore(keys, before)
             raise
-        _, problems = self.check()
+        _model, problems = self.check()
         new = [p for p in problems if p.severity == "error" and (p.where, p.message) not in known]
         if new:
             self._restore(keys, before)
@@ -671,7 +684,11 @@ class InstrumentDraft:
         prepared: dict[str, Any] = {}
         for key, value in values.items():
             if key not in SETTINGS_FIELDS:
-                raise EditError(f"'{key}' is not an instrument setting (editable: {', '.join(SETTINGS_FIELDS)})")
+                raise EditError(
+                    _("'{key}' is not an instrument setting (editable: {fields})").format(
+                        key=key, fields=", ".join(SETTINGS_FIELDS)
+                    )
+                )
             if key == "title":
                 if isinstance(value, dict):
                     prepared[key] = labels_node(value) if any(value.values()) else None
@@ -681,14 +698,14 @@ class InstrumentDraft:
                 prepared[key] = self._languages_node(value)
             elif key == "required_default":
                 if not isinstance(value, bool):
-                    raise EditError("required_default must be true or false")
+                    raise EditError(_("required_default must be true or false"))
                 prepared[key] = value
             elif key == "special_codes":
                 prepared[key] = self._specials_node(value)
             else:
                 prepared[key] = value or None
         if "title" in prepared and prepared["title"] is None:
-            raise EditError("an instrument needs a title")
+            raise EditError(_("an instrument needs a title"))
 
         def change() -> None:
             for key, value in prepared.items():
@@ -700,13 +717,13 @@ class InstrumentDraft:
     def _languages_node(value: Any) -> CommentedSeq:
         langs = [str(x).strip() for x in (value or []) if str(x).strip()]
         if not langs:
-            raise EditError("an instrument needs at least one language, e.g. zh-TW")
+            raise EditError(_("an instrument needs at least one language, e.g. zh-TW"))
         dup = next((x for x in langs if langs.count(x) > 1), None)
         if dup:
-            raise EditError(f"language '{dup}' is listed twice")
+            raise EditError(_("language '{language}' is listed twice").format(language=dup))
         bad = next((x for x in langs if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", x)), None)
         if bad:
-            raise EditError(f"language {bad!r} is not a language tag such as zh-TW or en")
+            raise EditError(_("language {language!r} is not a language tag such as zh-TW or en").format(language=bad))
         node = CommentedSeq(langs)
         node.fa.set_flow_style()
         return node
@@ -723,14 +740,18 @@ class InstrumentDraft:
                 continue
             code = spec.get("code")
             if isinstance(code, bool) or not isinstance(code, int):
-                raise EditError(f"special_codes.{sname}: the code must be a whole number, e.g. 98")
+                raise EditError(_("special_codes.{name}: the code must be a whole number, e.g. 98").format(name=sname))
             node[sname] = _ordered({"code": code, "label": labels_node(spec.get("label") or {})}, ("code", "label"))
         unknown = set(value) - set(SPECIAL_NAMES)
         if unknown:
-            raise EditError(f"special_codes: unknown kind {sorted(unknown)} (known: {', '.join(SPECIAL_NAMES)})")
+            raise EditError(
+                _("special_codes: unknown kind {kinds} (known: {known})").format(
+                    kinds=sorted(unknown), known=", ".join(SPECIAL_NAMES)
+                )
+            )
         codes = [n["code"] for n in node.values()]
         if len(set(codes)) != len(codes):
-            raise EditError(f"special_codes: don't know and refused cannot share code {codes[0]}")
+            raise EditError(_("special_codes: don't know and refused cannot share code {code}").format(code=codes[0]))
         return node or None
 
     # -- terminate rules -------------------------------------------------------------------------
@@ -741,10 +762,14 @@ class InstrumentDraft:
     def _terminate_node(self, values: dict[str, Any]) -> CommentedMap:
         when = str(values.get("when") or "").strip()
         if not when:
-            raise EditError("a terminate rule needs a 'when' condition, e.g. s2 < 15")
+            raise EditError(_("a terminate rule needs a 'when' condition, e.g. s2 < 15"))
         outcome = values.get("outcome") or "screened_out"
         if outcome not in OUTCOMES:
-            raise EditError(f"outcome must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
+            raise EditError(
+                _("outcome must be one of {outcomes}, not {outcome!r}").format(
+                    outcomes=", ".join(OUTCOMES), outcome=outcome
+                )
+            )
         message = values.get("message")
         if isinstance(message, dict):
             message = labels_node(message) if any(message.values()) else None
@@ -760,7 +785,9 @@ class InstrumentDraft:
     def _rule_index(self, index: int) -> int:
         count = len(self.terminate_rules())
         if not 0 <= index < count:
-            raise EditError(f"no terminate rule number {index + 1} (there are {count})")
+            raise EditError(
+                _("no terminate rule number {number} (there are {count})").format(number=index + 1, count=count)
+            )
         return index
 
     def check_terminate(self, text: str, index: int | None = None) -> list[Finding]:
@@ -840,13 +867,13 @@ class InstrumentDraft:
         """Write the file atomically; returns the draft's problems (a draft may be saved with errors)."""
         target = path or self.path
         if target is None:
-            raise EditError("no file to save to")
+            raise EditError(_("no file to save to"))
         text = self.text()
         doc, problems = parse_yaml_text(text, self.name)
         if doc is None:  # never write something we cannot read back
             raise LoadError(problems)
         write_text_atomic(target, text)
-        _, problems = self.check()
+        _model, problems = self.check()
         return problems
 
 

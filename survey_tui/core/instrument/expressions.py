@@ -83,6 +83,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 from survey_tui.core.lazy import lazy
+from survey_tui.i18n import _
 
 if TYPE_CHECKING:
     import polars as pl
@@ -132,7 +133,7 @@ class ExpressionError(ValueError):
         self.text = text
 
     def __str__(self) -> str:
-        return f"{self.message} at position {self.position}"
+        return _("{error} at position {position}").format(error=self.message, position=self.position)
 
     @property
     def caret(self) -> str:
@@ -518,7 +519,7 @@ def parse_expression(text: str) -> Expression:
     not accept goes to lark, so every error message comes from the grammar's own parser, as before.
     """
     if not text.strip():
-        raise ExpressionError("empty expression", 1, text)
+        raise ExpressionError(_("empty expression"), 1, text)
     root = _fast_parse(text)
     if root is not None:
         return Expression(text, root)
@@ -529,11 +530,11 @@ def parse_expression(text: str) -> Expression:
     except UnexpectedInput as exc:
         raise _translate_error(exc, text) from None
     except LarkError:  # pragma: no cover - defensive: lark raises UnexpectedInput subclasses
-        raise ExpressionError("invalid expression", 1, text) from None
+        raise ExpressionError(_("invalid expression"), 1, text) from None
     try:
         return Expression(text, _Builder(text).build(tree))
     except RecursionError:  # thousands of chained operators; the evaluators recurse just as deep
-        raise ExpressionError("expression is too deeply nested", 1, text) from None
+        raise ExpressionError(_("expression is too deeply nested"), 1, text) from None
 
 
 # --- the fast path ------------------------------------------------------------------------------
@@ -847,10 +848,12 @@ class _Builder:
 
     def unknown_function(self, name: str, position: int) -> ExpressionError:
         function = name.lower()
-        message = f"unknown function '{name}'"
         close = difflib.get_close_matches(function, list(FUNCTIONS), n=1)
-        if close:
-            message += f", did you mean '{close[0]}'?"
+        message = (
+            _("unknown function '{name}', did you mean '{close}'?").format(name=name, close=close[0])
+            if close
+            else _("unknown function '{name}'").format(name=name)
+        )
         return self.error(message, position)
 
     def call(self, name: str, position: int, args: tuple[Node, ...]) -> Call:
@@ -860,15 +863,19 @@ class _Builder:
         if spec is None:
             raise self.unknown_function(name, position)
         if len(args) < spec.min_args or (spec.max_args is not None and len(args) > spec.max_args):
-            raise self.error(f"{function}() takes {_arity_text(spec)}, got {len(args)}", position)
+            message = _("{function}() takes {arguments}, got {count}").format(
+                function=function, arguments=_arity_text(spec), count=len(args)
+            )
+            raise self.error(message, position)
         if spec.name_first and not isinstance(args[0], Name):
-            raise self.error(f"first argument of {function}() must be a question name", args[0].position)
+            message = _("first argument of {function}() must be a question name").format(function=function)
+            raise self.error(message, args[0].position)
         if function == "selected" and isinstance(args[1], Literal):
             args = (args[0], self.choice_code(args[1]))
         if function == "round" and len(args) == 2:
             digits = args[1]
             if not (isinstance(digits, Literal) and type(digits.value) is int and 0 <= digits.value <= 15):
-                raise self.error("digits of round() must be a whole number from 0 to 15", digits.position)
+                raise self.error(_("digits of round() must be a whole number from 0 to 15"), digits.position)
         return Call(function, args, position)
 
     def choice_code(self, arg: Node) -> Literal:
@@ -878,7 +885,7 @@ class _Builder:
                 return arg
             if isinstance(arg.value, str) and re.fullmatch(r"-?\d+", arg.value.strip()):
                 return Literal(int(arg.value), arg.position)
-        raise self.error("second argument of selected() must be a whole-number choice code", arg.position)
+        raise self.error(_("second argument of selected() must be a whole-number choice code"), arg.position)
 
 
 def _pos(token: Token) -> int:
@@ -887,13 +894,13 @@ def _pos(token: Token) -> int:
 
 def _arity_text(spec: _FunctionSpec) -> str:
     def plural(n: int) -> str:
-        return f"{n} argument" + ("" if n == 1 else "s")
+        return (_("{n} argument") if n == 1 else _("{n} arguments")).format(n=n)
 
     if spec.max_args is None:
-        return f"at least {plural(spec.min_args)}"
+        return _("at least {arguments}").format(arguments=plural(spec.min_args))
     if spec.min_args == spec.max_args:
         return plural(spec.min_args)
-    return f"{spec.min_args} to {plural(spec.max_args)}"
+    return _("{low} to {arguments}").format(low=spec.min_args, arguments=plural(spec.max_args))
 
 
 # --- friendly syntax errors ---------------------------------------------------------------------
@@ -910,13 +917,13 @@ _DISPLAY = {"LPAR": "'('", "RPAR": "')'", "COMMA": "','", "IN": "'in'", "$END": 
 def _describe(token: Token) -> str:
     kind = token.type
     if kind == "$END":
-        return "end of expression"
+        return _("end of expression")
     if kind in ("NAME", "XLS_NAME"):
-        return f"name '{token}'"
+        return _("name '{token}'").format(token=token)
     if kind == "NUMBER":
-        return f"number {token}"
+        return _("number {token}").format(token=token)
     if kind == "STRING":
-        return f"string {token}"
+        return _("string {token}").format(token=token)
     return f"'{token}'"
 
 
@@ -946,19 +953,19 @@ def _translate_error(exc: UnexpectedInput, text: str) -> ExpressionError:
         offset = exc.pos_in_stream
         char = text[offset] if offset < len(text) else ""
         if char in "'\"":
-            message = "unterminated string"
+            message = _("unterminated string")
         elif char == "$":
-            message = "malformed ${name} reference"
+            message = _("malformed ${name} reference")
         elif char == "!":
-            message = "unexpected character '!' (use 'not' or '!=')"
+            message = _("unexpected character '!' (use 'not' or '!=')")
         elif char in "&|":
-            message = f"unexpected character '{char}' (use 'and' / 'or')"
+            message = _("unexpected character '{char}' (use 'and' / 'or')").format(char=char)
         else:
-            message = f"unexpected character '{char}'"
+            message = _("unexpected character '{char}'").format(char=char)
         return ExpressionError(message, offset + 1, text)
 
     if not isinstance(exc, UnexpectedToken):  # pragma: no cover - UnexpectedEOF is not raised by LALR
-        return ExpressionError("unexpected end of expression", len(text.rstrip()) + 1, text)
+        return ExpressionError(_("unexpected end of expression"), len(text.rstrip()) + 1, text)
 
     token = exc.token
     expected = set(exc.expected)
@@ -969,21 +976,23 @@ def _translate_error(exc: UnexpectedInput, text: str) -> ExpressionError:
 
     only = expected - {"$END"}
     if len(only) == 1 and next(iter(only)) in _DISPLAY:  # e.g. "x in 1", "x not 3"
-        message = f"expected {_DISPLAY[next(iter(only))]}, found {_describe(token)}"
+        wanted = _DISPLAY[next(iter(only))]
+        message = _("expected {wanted}, found {found}").format(wanted=wanted, found=_describe(token))
     elif wants_value:
-        message = "expected a value" if at_end else f"expected a value, found {_describe(token)}"
+        found = _("expected a value, found {found}")
+        message = _("expected a value") if at_end else found.format(found=_describe(token))
     elif at_end and open_parens:
-        return ExpressionError("unclosed parenthesis", open_parens[-1] + 1, text)
+        return ExpressionError(_("unclosed parenthesis"), open_parens[-1] + 1, text)
     elif at_end:
-        message = "unexpected end of expression"
+        message = _("unexpected end of expression")
     elif token.type == "RPAR" and not open_parens:
-        message = "unexpected ')'"
+        message = _("unexpected ')'")
     elif token.type == "COMP_OP":
-        message = f"unexpected '{token}' (comparisons cannot be chained; use 'and')"
+        message = _("unexpected '{token}' (comparisons cannot be chained; use 'and')").format(token=token)
     elif token.type in ("NAME", "XLS_NAME", "NUMBER", "STRING", "TRUE", "FALSE", "NULL", "DOT", "LPAR"):
-        message = f"unexpected {_describe(token)}, expected an operator"
+        message = _("unexpected {found}, expected an operator").format(found=_describe(token))
     else:
-        message = f"unexpected {_describe(token)}"
+        message = _("unexpected {found}").format(found=_describe(token))
     return ExpressionError(message, offset + 1, text)
 
 
@@ -1532,7 +1541,7 @@ class _PolarsCompiler:
                 return self.resolver.count_selected(name).cast(pl.Int64), _Kind.NUM
             if not isinstance(args[1], Literal):
                 raise ExpressionError(
-                    "selected() with a computed code works in interviews, not in bulk filters",
+                    _("selected() with a computed code works in interviews, not in bulk filters"),
                     args[1].position,
                     self.text,
                 )
@@ -1568,7 +1577,8 @@ class _PolarsCompiler:
         families = {_family_of(kind) for _, kind in compiled} - {None}
         if len(families) > 1:
             mixed = " and ".join(sorted(families))
-            raise self.error(f"arguments of {node.function}() mix kinds ({mixed})", node.position)
+            message = _("arguments of {function}() mix kinds ({kinds})").format(function=node.function, kinds=mixed)
+            raise self.error(message, node.position)
         kinds = {kind for _, kind in compiled} - {_Kind.NULL}
         if len(kinds) == 1:
             return [expr for expr, _ in compiled], kinds.pop()

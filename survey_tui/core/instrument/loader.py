@@ -31,6 +31,19 @@ from survey_tui.core.instrument.model import (
 )
 from survey_tui.core.problems import LoadError, Problem, Severity
 from survey_tui.core.yamlfile import PathKey, YamlDocument, parse_yaml_text, read_yaml, validate_document
+from survey_tui.i18n import N_, _
+
+#: the special answers in the words of the interface (check messages name them)
+_SPECIAL_WORDS = {"dont_know": N_("don't know"), "refused": N_("refused"), "not_applicable": N_("not applicable")}
+
+
+def _special_word(name: str) -> str:
+    return _(_SPECIAL_WORDS[name]) if name in _SPECIAL_WORDS else name.replace("_", " ")
+
+
+def _did_you_mean(close: Sequence[str]) -> str | None:
+    """The hint for a near miss ('did you mean ...?'), None when nothing is close."""
+    return _("did you mean '{name}'?").format(name=close[0]) if close else None
 
 
 @dataclass(frozen=True)
@@ -67,7 +80,7 @@ class _Compiler:
         copy = self.slots.get(where)
         if copy is not None:  # a question made from a loop template: report it once, at the template
             plan, slot = copy
-            where, message = slot.template, f"in loop '{plan.name}': {message}"
+            where, message = slot.template, _("in loop '{loop}': {message}").format(loop=plan.name, message=message)
         finding = Finding(tuple(path), where, message, hint, severity)
         if finding not in self._seen:
             self._seen.add(finding)
@@ -83,7 +96,9 @@ class _Compiler:
             self.add(
                 ["default_language"],
                 "instrument",
-                f"default language '{ins.default_language}' is not among languages {ins.languages}",
+                _("default language '{language}' is not among languages {languages}").format(
+                    language=ins.default_language, languages=ins.languages
+                ),
             )
 
         questions: list[Question] = []
@@ -126,13 +141,12 @@ class _Compiler:
             for qi, q in entries:
                 path = ("sections", si, "questions", qi)
                 if q.name in by_name or (q.slot is None and self.templates.get(q.name, section.name) != section.name):
-                    made = f"loop question '{q.slot.template}' makes '{q.name}', and " if q.slot else ""
-                    self.add(
-                        [*path, "name"],
-                        q.name,
-                        f"{made}question name '{q.name}' is used twice",
-                        "every question needs its own name",
-                    )
+                    twice = _("question name '{name}' is used twice").format(name=q.name)
+                    if q.slot:
+                        twice = _("loop question '{template}' makes '{name}', and {problem}").format(
+                            template=q.slot.template, name=q.name, problem=twice
+                        )
+                    self.add([*path, "name"], q.name, twice, _("every question needs its own name"))
                     continue
                 q._section = section.name
                 q._required = ins.required_default if q.required is None else q.required
@@ -145,7 +159,8 @@ class _Compiler:
                 for item in q.items or []:
                     var = f"{q.name}_{item.name}"
                     if var in variables and variables[var] != q.name:
-                        self.add([*path, "items"], q.name, f"grid variable '{var}' clashes with another name")
+                        message = _("grid variable '{name}' clashes with another name").format(name=var)
+                        self.add([*path, "items"], q.name, message)
                     variables[var] = q.name
         ins._questions = tuple(questions)
         ins._by_name = by_name
@@ -164,7 +179,8 @@ class _Compiler:
         section_names: set[str] = set()
         for si, section in enumerate(ins.sections):
             if section.name in section_names:
-                self.add(["sections", si, "name"], section.name, f"section name '{section.name}' is used twice")
+                message = _("section name '{name}' is used twice").format(name=section.name)
+                self.add(["sections", si, "name"], section.name, message)
             section_names.add(section.name)
             members = members_of.get(id(section), [])
             first = order[members[0].name] if members else len(questions)
@@ -213,7 +229,8 @@ class _Compiler:
             return
         missing = [lang for lang in self.ins.languages if not labels.get(lang)]
         if missing:
-            self.add(path, where, f"{path[-1]} has no text for {', '.join(missing)}", severity="warning")
+            message = _("{field} has no text for {languages}").format(field=path[-1], languages=", ".join(missing))
+            self.add(path, where, message, severity="warning")
 
     def question(self, q: Question, path: tuple[PathKey, ...], specials: dict[str, SpecialCode]) -> None:
         ins, index = self.ins, self.ins.position(q.name)
@@ -223,8 +240,8 @@ class _Compiler:
                 self.add(
                     [*path, "type"],
                     q.name,
-                    f"a {q.type} question needs choices",
-                    "give a list under choices: or the name of a choice list",
+                    _("a {type} question needs choices").format(type=q.type),
+                    _("give a list under choices: or the name of a choice list"),
                 )
                 q._choices = ()
             elif isinstance(q.choices, str):
@@ -233,8 +250,8 @@ class _Compiler:
                     self.add(
                         [*path, "choices"],
                         q.name,
-                        f"unknown choice list '{q.choices}'",
-                        f"did you mean '{close[0]}'?" if close else "define it under choice_lists:",
+                        _("unknown choice list '{name}'").format(name=q.choices),
+                        _did_you_mean(close) or _("define it under choice_lists:"),
                     )
                     q._choices = ()
                 else:
@@ -243,28 +260,28 @@ class _Compiler:
                 q._choices = tuple(q.choices)
                 self.check_codes([*path, "choices"], q.name, [c.code for c in q.choices])
         elif q.choices is not None:
-            self.add([*path, "choices"], q.name, f"a {q.type} question takes no choices")
+            self.add([*path, "choices"], q.name, _("a {type} question takes no choices").format(type=q.type))
         if q.type == "grid" and not q.items:
-            self.add([*path, "type"], q.name, "a grid question needs items (the rows rated on its scale)")
+            self.add([*path, "type"], q.name, _("a grid question needs items (the rows rated on its scale)"))
         if q.type != "grid" and q.items:
-            self.add([*path, "items"], q.name, "only grid questions take items")
+            self.add([*path, "items"], q.name, _("only grid questions take items"))
         if q.type == "multi" and q.max_selected is not None and q.max_selected < 1:
-            self.add([*path, "max_selected"], q.name, "max_selected must be at least 1")
+            self.add([*path, "max_selected"], q.name, _("max_selected must be at least 1"))
         if isinstance(q.choices, list) and any(c.exclusive for c in q.choices) and q.type != "multi":
             self.add(
                 [*path, "choices"],
                 q.name,
-                "exclusive choices only make sense in a multi question",
+                _("exclusive choices only make sense in a multi question"),
                 severity="warning",
             )
         if q.type == "numeric" and q.min is not None and q.max is not None and q.min > q.max:
-            self.add([*path, "min"], q.name, f"min {q.min:g} is greater than max {q.max:g}")
+            self.add([*path, "min"], q.name, _("min {min:g} is greater than max {max:g}").format(min=q.min, max=q.max))
         if q.type == "calculate" and not q.calculate:
-            self.add([*path, "type"], q.name, "a calculate question needs a calculate: expression")
+            self.add([*path, "type"], q.name, _("a calculate question needs a calculate: expression"))
         if q.calculate and q.type != "calculate":
-            self.add([*path, "calculate"], q.name, "calculate: belongs to questions of type calculate")
+            self.add([*path, "calculate"], q.name, _("calculate: belongs to questions of type calculate"))
         if q.type not in ("note", "calculate") and not q.label:
-            self.add([*path], q.name, "the question has no label")
+            self.add([*path], q.name, _("the question has no label"))
 
         # special codes
         if q.special_codes is False or not q.answerable:
@@ -283,16 +300,19 @@ class _Compiler:
                     self.add(
                         [*path, "choices"],
                         q.name,
-                        f"choice code {special.code} is also the {sname.replace('_', ' ')} code",
-                        "change the choice code or override special_codes on this question",
+                        _("choice code {code} is also the {special} code").format(
+                            code=special.code, special=_special_word(sname)
+                        ),
+                        _("change the choice code or override special_codes on this question"),
                     )
                 if q.type == "numeric" and _in_range(special.code, q.min, q.max):
                     self.add(
                         [*path, "special_codes"],
                         q.name,
-                        f"the {sname.replace('_', ' ')} code {special.code} is a valid answer "
-                        f"in the range {q.min}..{q.max}",
-                        "set special_codes on this question to codes outside the range, e.g. -8/-9",
+                        _("the {special} code {code} is a valid answer in the range {min}..{max}").format(
+                            special=_special_word(sname), code=special.code, min=q.min, max=q.max
+                        ),
+                        _("set special_codes on this question to codes outside the range, e.g. -8/-9"),
                         severity="warning",
                     )
 
@@ -323,10 +343,10 @@ class _Compiler:
             self.add(
                 [*path, "choice_filter"],
                 q.name,
-                f"choice_filter only applies to single, multi and scale questions, not {q.type}",
+                _("choice_filter only applies to single, multi and scale questions, not {type}").format(type=q.type),
             )
         if q._relevant is not None and q._relevant.uses_self:
-            self.add([*path, "relevant"], q.name, "'.' (this answer) cannot decide whether to ask the question")
+            self.add([*path, "relevant"], q.name, _("'.' (this answer) cannot decide whether to ask the question"))
 
     # -- loops -----------------------------------------------------------------------------------
     def loop_plan(self, si: int, section: Section, earlier: dict[str, Question]) -> LoopPlan | None:
@@ -339,19 +359,21 @@ class _Compiler:
             self.add(
                 path,
                 where,
-                "a loop needs exactly one of over: (a multi question), count: (a numeric "
-                "question) or choices: (a fixed list)",
+                _(
+                    "a loop needs exactly one of over: (a multi question), count: (a numeric "
+                    "question) or choices: (a fixed list)"
+                ),
             )
             return None
         if section.name in self.templates or section.name in earlier:
             self.add(
                 [*path[:2], "name"],
                 where,
-                f"loop name '{section.name}' is also a question name",
-                "the loop's name pipes its item's label, so it needs a name of its own",
+                _("loop name '{name}' is also a question name").format(name=section.name),
+                _("the loop's name pipes its item's label, so it needs a name of its own"),
             )
         if loop.max is not None and kind != "count":
-            self.add([*path, "max"], where, "max: only applies to count loops", severity="warning")
+            self.add([*path, "max"], where, _("max: only applies to count loops"), severity="warning")
         source: str | None = None
         choices: list[Choice] = []
         keys: list[int]
@@ -362,8 +384,8 @@ class _Compiler:
                     self.add(
                         [*path, "choices"],
                         where,
-                        f"unknown choice list '{loop.choices}'",
-                        f"did you mean '{close[0]}'?" if close else "define it under choice_lists:",
+                        _("unknown choice list '{name}'").format(name=loop.choices),
+                        _did_you_mean(close) or _("define it under choice_lists:"),
                     )
                     return None
                 choices = list(self.ins.choice_lists[loop.choices])
@@ -381,16 +403,26 @@ class _Compiler:
                 self.add(
                     [*path, kind],
                     where,
-                    f"{kind}: '{source}' is " + ("asked later" if later else "not a question of this instrument"),
-                    f"a loop can only go {kind} a {wanted} question asked before it",
+                    (
+                        _("{kind}: '{name}' is asked later")
+                        if later
+                        else _("{kind}: '{name}' is not a question of this instrument")
+                    ).format(kind=kind, name=source),
+                    _("a loop can only go {kind} a {type} question asked before it").format(kind=kind, type=wanted),
                 )
                 return None
             if q.type != wanted or q.slot is not None:
                 self.add(
                     [*path, kind],
                     where,
-                    f"{kind}: '{source}' is a {q.type} question" + (" in a loop" if q.slot else ""),
-                    f"{kind}: needs a {wanted} question outside any loop (loops do not nest)",
+                    (
+                        _("{kind}: '{name}' is a {type} question in a loop")
+                        if q.slot
+                        else _("{kind}: '{name}' is a {type} question")
+                    ).format(kind=kind, name=source, type=q.type),
+                    _("{kind}: needs a {type} question outside any loop (loops do not nest)").format(
+                        kind=kind, type=wanted
+                    ),
                 )
                 return None
             if kind == "over":
@@ -403,39 +435,46 @@ class _Compiler:
                     self.add(
                         [*path, "count"],
                         where,
-                        f"count loop over '{source}' has no max",
-                        f"give max: (at most {MAX_ITERATIONS}) or a max on '{source}'",
+                        _("count loop over '{name}' has no max").format(name=source),
+                        _("give max: (at most {most}) or a max on '{name}'").format(most=MAX_ITERATIONS, name=source),
                     )
                     return None
                 if most > MAX_ITERATIONS or not float(most).is_integer():
                     self.add(
                         [*path, "max" if loop.max is not None else "count"],
                         where,
-                        f"a count loop has at most {MAX_ITERATIONS} iterations, not {most:g}",
-                        "give max: a whole number of iterations",
+                        _("a count loop has at most {most} iterations, not {given:g}").format(
+                            most=MAX_ITERATIONS, given=most
+                        ),
+                        _("give max: a whole number of iterations"),
                     )
                     return None
                 if loop.max is not None and (q.max is None or q.max > loop.max):
                     self.add(
                         [*path, "max"],
                         where,
-                        f"'{source}' accepts answers above max {loop.max}: only {loop.max} iterations are asked",
-                        f"give '{source}' max: {loop.max} as well",
+                        _("'{name}' accepts answers above max {max}: only {max} iterations are asked").format(
+                            name=source, max=loop.max
+                        ),
+                        _("give '{name}' max: {max} as well").format(name=source, max=loop.max),
                         severity="warning",
                     )
                 keys = list(range(1, int(most) + 1))
         if loop.exclude and kind == "count":
-            self.add([*path, "exclude"], where, "exclude: only applies to loops over choices", severity="warning")
+            self.add([*path, "exclude"], where, _("exclude: only applies to loops over choices"), severity="warning")
         elif loop.exclude:
             unknown = [code for code in loop.exclude if code not in keys]
             if unknown:
-                self.add([*path, "exclude"], where, f"exclude: {unknown[0]} is not one of the loop's codes {keys}")
+                message = _("exclude: {code} is not one of the loop's codes {codes}").format(
+                    code=unknown[0], codes=keys
+                )
+                self.add([*path, "exclude"], where, message)
             keys = [key for key in keys if key not in loop.exclude]
         if not keys:
-            self.add(path, where, "the loop has no items to go through")
+            self.add(path, where, _("the loop has no items to go through"))
             return None
         if not section.questions:
-            self.add([*path[:2], "questions"], where, "the loop has no questions", severity="warning")
+            self.add([*path[:2], "questions"], where, _("the loop has no questions"), severity="warning")
         labels = {c.code: dict(c.label) for c in choices if c.code in keys} if kind != "count" else {}
         labels = labels or {k: {"*": str(k)} for k in keys}
         active: dict[int, Expression | None] = {
@@ -506,7 +545,7 @@ class _Compiler:
     def piping(self, path: Sequence[PathKey], owner: str, text: str, before: int) -> None:
         for match in PIPE_PATTERN.finditer(text or ""):
             name = match.group(1)
-            self.reference(path, owner, name, match.start() + 1, before, "piped into the label")
+            self.reference(path, owner, name, match.start() + 1, before, _("piped into the label"))
 
     def expression(self, path: Sequence[PathKey], owner: str, text: str | None, before: int) -> Expression | None:
         if not text:
@@ -514,16 +553,21 @@ class _Compiler:
         try:
             expr = parse_expression(text)
         except ExpressionError as exc:
-            self.add(path, owner, f"{path[-1]}: {exc.message} at position {exc.position} in '{text}'")
+            message = _("{field}: {error} at position {position} in '{text}'").format(
+                field=path[-1], error=exc.message, position=exc.position, text=text
+            )
+            self.add(path, owner, message)
             return None
         expr = self.bind(expr, owner, before)
         for call in expr.unbound_indexed:
             self.add(
                 path,
                 owner,
-                f"{path[-1]}: indexed() at position {call.position} in '{text}' needs an iteration known when "
-                "the questionnaire loads",
-                "give a number, item() or iteration() arithmetic, e.g. indexed(age, iteration() - 1)",
+                _(
+                    "{field}: indexed() at position {position} in '{text}' needs an iteration known when the "
+                    "questionnaire loads"
+                ).format(field=path[-1], position=call.position, text=text),
+                _("give a number, item() or iteration() arithmetic, e.g. indexed(age, iteration() - 1)"),
             )
             return None
         ok = True
@@ -556,9 +600,12 @@ class _Compiler:
             self.add(
                 path,
                 owner,
-                f"{field}: '{name}' at position {position} {_context(context, text)} "
-                f"is asked once per item of loop '{loop}'",
-                f"name one iteration, e.g. '{example}' or indexed({name}, {example.rsplit('_', 1)[1]})",
+                _("{field}: '{name}' at position {position} {context} is asked once per item of loop '{loop}'").format(
+                    field=field, name=name, position=position, context=_context(context, text), loop=loop
+                ),
+                _("name one iteration, e.g. '{example}' or indexed({name}, {number})").format(
+                    example=example, name=name, number=example.rsplit("_", 1)[1]
+                ),
             )
             return False
         if owner_q is None:
@@ -567,17 +614,23 @@ class _Compiler:
             self.add(
                 path,
                 owner,
-                f"{field}: unknown name '{name}' at position {position} {_context(context, text)}",
-                f"did you mean '{close[0]}'?" if close else "names must be questions of this instrument",
+                _("{field}: unknown name '{name}' at position {position} {context}").format(
+                    field=field, name=name, position=position, context=_context(context, text)
+                ),
+                _did_you_mean(close) or _("names must be questions of this instrument"),
             )
             return False
         if order[variables.get(owner_q, owner_q)] >= before:  # Instrument.position
-            later = "itself" if owner_q == owner else f"'{name}', which is asked later"
+            message = (
+                _("{field}: refers to itself (position {position} {context})")
+                if owner_q == owner
+                else _("{field}: refers to '{name}', which is asked later (position {position} {context})")
+            )
             self.add(
                 path,
                 owner,
-                f"{field}: refers to {later} (position {position} {_context(context, text)})",
-                "logic can only use answers given before this point",
+                message.format(field=field, name=name, position=position, context=_context(context, text)),
+                _("logic can only use answers given before this point"),
             )
             return False
         return True
@@ -586,12 +639,12 @@ class _Compiler:
         seen: set[int] = set()
         for i, code in enumerate(codes):
             if code in seen:
-                self.add([*path, i, "code"], owner, f"choice code {code} appears twice")
+                self.add([*path, i, "code"], owner, _("choice code {code} appears twice").format(code=code))
             seen.add(code)
 
 
 def _context(context: str, text: str | None) -> str:
-    return context if text is None else f"in '{text}'"
+    return context if text is None else _("in '{text}'").format(text=text)
 
 
 def _iteration_model(template: Question, name: str) -> Question:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from survey_tui.i18n import current_language
+
 MESSAGES: dict[str, dict[str, str]] = {
     "loop_heading": {"en": "{label} {index} of {total}", "zh-TW": "{label} {index}/{total}"},
     "loop_item": {"en": "{heading}: {item}", "zh-TW": "{heading}：{item}"},
@@ -51,9 +53,13 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 
 def localise(catalog: dict[str, dict[str, str]], key: str, language: str, **values: object) -> str:
-    """A text from a {key: {language: text}} catalog in `language` (or its base language, else English)."""
+    """A text from a {key: {language: text}} catalog in `language` (or its base language); for a language
+    the tool has no words in (a French or Japanese questionnaire), the interface language, else English.
+
+    The tool's texts of an interview follow the interview's language, which the interviewer switches as
+    the respondent needs; the questions' own texts (and the author's constraint messages) carry theirs."""
     texts = catalog[key]
-    text = texts.get(language) or texts.get(language.split("-")[0]) or texts["en"]
+    text = texts.get(language) or texts.get(language.split("-")[0]) or texts.get(current_language()) or texts["en"]
     return text.format(**values)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from survey_tui.core.instrument.model import Question, label_text
 from survey_tui.core.interview.answers import Answer, AnswerScope
 from survey_tui.core.interview.messages import message
+from survey_tui.i18n import _
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 _DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
@@ -108,7 +109,7 @@ def parse_answer(question: Question, raw: Any, language: str) -> Any:
         return text or None
     if qtype == "date":
         return _date_in_bounds(question, _date(raw, language), language)
-    raise Invalid(Rejection(f"unsupported question type {qtype}"))
+    raise Invalid(Rejection(_("unsupported question type {type}").format(type=qtype)))
 
 
 def _number(question: Question, raw: Any, language: str) -> int | float:

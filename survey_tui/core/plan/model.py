@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serial
 
 from survey_tui.core.instrument.expressions import ExpressionError, parse_expression
 from survey_tui.core.problems import Problem
+from survey_tui.i18n import N_, _
 
 if TYPE_CHECKING:
     from survey_tui.core.instrument.model import Instrument
@@ -193,11 +194,11 @@ class TestKind(StrEnum):
 
 
 TEST_LABELS: dict[TestKind, str] = {
-    TestKind.DIFFERENCE_OF_PROPORTIONS: "difference of proportions",
-    TestKind.CHI_SQUARE: "chi-square association",
-    TestKind.DIFFERENCE_OF_MEANS: "difference of means (Welch)",
-    TestKind.SHARE_VS_THRESHOLD: "share vs threshold",
-    TestKind.CORRELATION: "correlation",
+    TestKind.DIFFERENCE_OF_PROPORTIONS: N_("difference of proportions"),
+    TestKind.CHI_SQUARE: N_("chi-square association"),
+    TestKind.DIFFERENCE_OF_MEANS: N_("difference of means (Welch)"),
+    TestKind.SHARE_VS_THRESHOLD: N_("share vs threshold"),
+    TestKind.CORRELATION: N_("correlation"),
 }
 
 Direction = Literal["higher", "lower", "different", "no_difference"]
@@ -415,7 +416,9 @@ def check_plan(
             problems.append(
                 at.problem(
                     [*path, "objective"],
-                    f"hypothesis {h.id} serves objective '{h.objective}', which is not in objectives",
+                    _("hypothesis {id} serves objective '{objective}', which is not in objectives").format(
+                        id=h.id, objective=h.objective
+                    ),
                     hint=_choices_hint(objective_ids),
                 )
             )
@@ -424,15 +427,17 @@ def check_plan(
     for i, b in enumerate(plan.analysis_plan.banners):
         path = ["analysis_plan", "banners", i]
         if not b.variable and not b.groups:
-            problems.append(at.problem(path, f"banner {b.id} needs a variable or groups"))
+            problems.append(at.problem(path, _("banner {id} needs a variable or groups").format(id=b.id)))
         if b.variable and variables is not None:
             problems += _check_variable(at, [*path, "variable"], b.variable, variables)
             if b.variable in variables and variables[b.variable].kind not in CATEGORICAL:
                 problems.append(
                     at.problem(
                         [*path, "variable"],
-                        f"banner {b.id}: {b.variable} is {variables[b.variable].kind}, not a coded question",
-                        hint="define groups with expressions instead, e.g. 's2 < 30'",
+                        _("banner {id}: {name} is {kind}, not a coded question").format(
+                            id=b.id, name=b.variable, kind=_kind_text(variables[b.variable].kind)
+                        ),
+                        hint=_("define groups with expressions instead, e.g. 's2 < 30'"),
                     )
                 )
         for j, g in enumerate(b.groups):
@@ -444,7 +449,9 @@ def check_plan(
             problems.append(
                 at.problem(
                     [*path, "objective"],
-                    f"table {t.id} serves objective '{t.objective}', which is not in objectives",
+                    _("table {id} serves objective '{objective}', which is not in objectives").format(
+                        id=t.id, objective=t.objective
+                    ),
                     hint=_choices_hint(objective_ids),
                 )
             )
@@ -454,14 +461,21 @@ def check_plan(
                 kind = variables[var].kind if var in variables else None
                 if t.statistic == "mean" and kind is not None and kind not in NUMERIC:
                     problems.append(
-                        at.problem([*path, "stub", j], f"table {t.id}: a mean of {var} ({kind}) means nothing")
+                        at.problem(
+                            [*path, "stub", j],
+                            _("table {id}: a mean of {name} ({kind}) means nothing").format(
+                                id=t.id, name=var, kind=_kind_text(kind)
+                            ),
+                        )
                     )
         for j, banner in enumerate(t.banners):
             if banner not in banner_ids:
                 problems.append(
                     at.problem(
                         [*path, "banners", j],
-                        f"table {t.id} uses banner '{banner}', which is not in analysis_plan.banners",
+                        _("table {id} uses banner '{banner}', which is not in analysis_plan.banners").format(
+                            id=t.id, banner=banner
+                        ),
                         hint=_choices_hint(sorted(banner_ids)),
                     )
                 )
@@ -474,8 +488,8 @@ def check_plan(
             problems.append(
                 at.problem(
                     ["objectives", i],
-                    f"objective {o.id} has no hypothesis and no planned table",
-                    hint="add a hypothesis or a table that answers it",
+                    _("objective {id} has no hypothesis and no planned table").format(id=o.id),
+                    hint=_("add a hypothesis or a table that answers it"),
                     warning=True,
                 )
             )
@@ -488,14 +502,14 @@ def check_plan(
     if rf.status == "approved" and not (rf.approved_by and rf.approved_on):
         problems.append(
             at.problem(
-                ["report_format", "status"], "the report format is approved but not by whom or when", warning=True
+                ["report_format", "status"], _("the report format is approved but not by whom or when"), warning=True
             )
         )
     return problems
 
 
 def _choices_hint(ids: Sequence[str]) -> str | None:
-    return "known: " + ", ".join(ids) if ids else None
+    return _("known: {ids}").format(ids=", ".join(ids)) if ids else None
 
 
 def _duplicates(at: _Locator, path: list[str | int], items: Sequence[Any]) -> list[Problem]:
@@ -506,8 +520,8 @@ def _duplicates(at: _Locator, path: list[str | int], items: Sequence[Any]) -> li
             problems.append(
                 at.problem(
                     [*path, i, "id"],
-                    f"id '{item.id}' is used twice (first at item {seen[item.id] + 1})",
-                    hint="every id must be unique",
+                    _("id '{id}' is used twice (first at item {first})").format(id=item.id, first=seen[item.id] + 1),
+                    hint=_("every id must be unique"),
                 )
             )
         else:
@@ -524,8 +538,8 @@ def _check_variable(at: _Locator, path: list[str | int], name: str, variables: d
     return [
         at.problem(
             path,
-            f"no instrument has a variable '{name}'",
-            hint=f"did you mean '{close[0]}'?" if close else None,
+            _("no instrument has a variable '{name}'").format(name=name),
+            hint=_("did you mean '{name}'?").format(name=close[0]) if close else None,
         )
     ]
 
@@ -536,11 +550,11 @@ def _check_expression(
     try:
         expr = parse_expression(text)
     except ExpressionError as exc:
-        return [at.problem(path, f"expression '{text}': {exc}")]
+        return [at.problem(path, _("expression '{text}': {error}").format(text=text, error=exc))]
     if variables is None:
         return []
     return [
-        at.problem(path, f"expression '{text}' names '{n}', which no instrument has")
+        at.problem(path, _("expression '{text}' names '{name}', which no instrument has").format(text=text, name=n))
         for n in sorted(expr.names)
         if n not in variables
     ]
@@ -557,17 +571,23 @@ def _check_hypothesis(
     test = h.test
     two_groups = test in (TestKind.DIFFERENCE_OF_PROPORTIONS, TestKind.DIFFERENCE_OF_MEANS)
     if test == TestKind.SHARE_VS_THRESHOLD and h.threshold is None:
-        problems.append(at.problem([*path, "test"], f"hypothesis {h.id}: a share test needs a threshold (0–1)"))
+        message = _("hypothesis {id}: a share test needs a threshold (0–1)").format(id=h.id)
+        problems.append(at.problem([*path, "test"], message))
     if test == TestKind.CORRELATION and not h.by:
-        problems.append(at.problem([*path, "test"], f"hypothesis {h.id}: a correlation needs a second variable in by"))
+        message = _("hypothesis {id}: a correlation needs a second variable in by").format(id=h.id)
+        problems.append(at.problem([*path, "test"], message))
     if two_groups and not h.by and len(h.groups) != 2:
         problems.append(
-            at.problem([*path, "test"], f"hypothesis {h.id}: compares two groups: give 'by' or two 'groups'")
+            at.problem(
+                [*path, "test"], _("hypothesis {id}: compares two groups: give 'by' or two 'groups'").format(id=h.id)
+            )
         )
     if h.groups and two_groups and len(h.groups) != 2:
-        problems.append(at.problem([*path, "groups"], f"hypothesis {h.id}: {test.value} compares exactly two groups"))
+        message = _("hypothesis {id}: {test} compares exactly two groups").format(id=h.id, test=_(TEST_LABELS[test]))
+        problems.append(at.problem([*path, "groups"], message))
     if test == TestKind.CHI_SQUARE and not h.by and len(h.groups) < 2:
-        problems.append(at.problem([*path, "test"], f"hypothesis {h.id}: chi-square needs 'by' or groups"))
+        message = _("hypothesis {id}: chi-square needs 'by' or groups").format(id=h.id)
+        problems.append(at.problem([*path, "test"], message))
     if variables is None:
         return problems
 
@@ -582,21 +602,25 @@ def _check_hypothesis(
         problems.append(
             at.problem(
                 [*path, field],
-                f"hypothesis {h.id}: {TEST_LABELS[test]} needs {needs}, but {var.name} is {_kind_text(var.kind)}",
+                _("hypothesis {id}: {test} needs {needs}, but {name} is {kind}").format(
+                    id=h.id, test=_(TEST_LABELS[test]), needs=_(needs), name=var.name, kind=_kind_text(var.kind)
+                ),
             )
         )
 
     if outcome is not None:
         if test in (TestKind.DIFFERENCE_OF_MEANS, TestKind.CORRELATION) and outcome.kind not in NUMERIC:
-            unfit("outcome", outcome, "a numeric outcome")
+            unfit("outcome", outcome, N_("a numeric outcome"))
         if test in (TestKind.DIFFERENCE_OF_PROPORTIONS, TestKind.SHARE_VS_THRESHOLD, TestKind.CHI_SQUARE):
             if outcome.kind not in CATEGORICAL:
-                unfit("outcome", outcome, "a coded outcome")
+                unfit("outcome", outcome, N_("a coded outcome"))
             elif test != TestKind.CHI_SQUARE and not h.codes and outcome.kind != "multi_column":
                 problems.append(
                     at.problem(
                         [*path, "codes"],
-                        f"hypothesis {h.id}: say which codes of {outcome.name} count (codes: [..])",
+                        _("hypothesis {id}: say which codes of {name} count (codes: [..])").format(
+                            id=h.id, name=outcome.name
+                        ),
                     )
                 )
         bad = [c for c in h.codes if outcome.codes and c not in outcome.codes]
@@ -604,22 +628,24 @@ def _check_hypothesis(
             problems.append(
                 at.problem(
                     [*path, "codes"],
-                    f"hypothesis {h.id}: {outcome.name} has no code {bad[0]}",
+                    _("hypothesis {id}: {name} has no code {code}").format(id=h.id, name=outcome.name, code=bad[0]),
                     hint="codes: " + ", ".join(map(str, outcome.codes)),
                 )
             )
     if by is not None:
         if test == TestKind.CORRELATION:
             if by.kind not in NUMERIC:
-                unfit("by", by, "a numeric second variable")
+                unfit("by", by, N_("a numeric second variable"))
         elif by.kind not in CATEGORICAL - {"multi"} and not h.groups:
-            unfit("by", by, "coded groups (or groups: with expressions)")
+            unfit("by", by, N_("coded groups (or groups: with expressions)"))
         elif two_groups and not h.groups and len(by.codes) != 2:
             problems.append(
                 at.problem(
                     [*path, "by"],
-                    f"hypothesis {h.id}: {by.name} has {len(by.codes)} codes; a difference test compares two",
-                    hint="give groups: with two expressions, e.g. s3 = 1 and s3 = 2",
+                    _("hypothesis {id}: {name} has {count} codes; a difference test compares two").format(
+                        id=h.id, name=by.name, count=len(by.codes)
+                    ),
+                    hint=_("give groups: with two expressions, e.g. s3 = 1 and s3 = 2"),
                 )
             )
     return problems
@@ -633,7 +659,11 @@ def check_hypothesis(h: Hypothesis, instruments: Iterable[Instrument], objective
     problems = _check_hypothesis(at, [], h, instrument_variables(instruments) if instruments else None)
     if objectives and h.objective not in objectives:
         problems.append(
-            at.problem(["objective"], f"objective '{h.objective}' is not in objectives", hint=_choices_hint(objectives))
+            at.problem(
+                ["objective"],
+                _("objective '{id}' is not in objectives").format(id=h.objective),
+                hint=_choices_hint(objectives),
+            )
         )
     return [  # "groups[1].when" -> the form's field "groups"
         dataclasses.replace(p, where=p.where.split("[")[0].split(".")[0]) if p.where else p
@@ -643,17 +673,18 @@ def check_hypothesis(h: Hypothesis, instruments: Iterable[Instrument], objective
 
 
 def _kind_text(kind: str) -> str:
-    return {
-        "single": "a single-choice question",
-        "multi": "a multi-choice question",
-        "multi_column": "a multi-choice column (0/1)",
-        "grid_item": "a grid item",
-        "numeric": "numeric",
-        "scale": "a scale",
-        "text": "open text",
-        "date": "a date",
-        "calculate": "a calculated value",
-    }.get(kind, kind)
+    words = {
+        "single": N_("a single-choice question"),
+        "multi": N_("a multi-choice question"),
+        "multi_column": N_("a multi-choice column (0/1)"),
+        "grid_item": N_("a grid item"),
+        "numeric": N_("numeric"),
+        "scale": N_("a scale"),
+        "text": N_("open text"),
+        "date": N_("a date"),
+        "calculate": N_("a calculated value"),
+    }
+    return _(words[kind]) if kind in words else kind
 
 
 # -- sample size (P1.2.2) ------------------------------------------------------------------------

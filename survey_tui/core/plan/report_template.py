@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from survey_tui.core.problems import LoadError, Problem
+from survey_tui.i18n import _
 
 #: top-level variables of the template context, and what each holds (README: "Client Word templates")
 CONTEXT: dict[str, str] = {
@@ -56,12 +57,14 @@ class Place:
     text: str = ""  # the paragraph's text, tags stripped
 
     def describe(self, part: str = "document") -> str:
-        where = f"paragraph {self.paragraph}" if self.paragraph else "the start of the document"
+        where = (
+            _("paragraph {number}").format(number=self.paragraph) if self.paragraph else _("the start of the document")
+        )
         if self.table:
-            where = f"table {self.table}, row {self.row}, {where}"
+            where = _("table {table}, row {row}, {where}").format(table=self.table, row=self.row, where=where)
         if part != "document":
             where = f"{part}, {where}"
-        return f"{where} (line {self.line} of the template XML)"
+        return _("{where} (line {line} of the template XML)").format(where=where, line=self.line)
 
 
 def paragraphs_of(root: Any) -> list[Place]:
@@ -126,29 +129,34 @@ def joined_xml(tpl: Any, part: Any = None) -> str:
     return re.sub(r"<w:p([ >])", r"\n<w:p\1", tpl.patch_xml(xml))
 
 
+def _unreadable(exc: BaseException) -> str:
+    return _("the report template is not a readable Word document ({error})").format(
+        error=f"{type(exc).__name__}: {exc}"
+    )
+
+
 def open_template(path: Path, display: str) -> Any:
     """The docxtpl template at `path`, or a TemplateError saying why it is not one."""
     from docxtpl import DocxTemplate
 
     if not path.is_file():
         raise TemplateError(
-            Problem(display, "the report template does not exist", hint="report.template is relative to the study")
+            Problem(
+                display, _("the report template does not exist"), hint=_("report.template is relative to the study")
+            )
         )
     if path.suffix.lower() != ".docx":
-        raise TemplateError(Problem(display, f"the report template must be a Word .docx file, not {path.suffix!r}"))
+        message = _("the report template must be a Word .docx file, not {suffix!r}").format(suffix=path.suffix)
+        raise TemplateError(Problem(display, message))
     try:
         with zipfile.ZipFile(path) as archive:
             archive.getinfo("word/document.xml")
         tpl = DocxTemplate(str(path))
         tpl.init_docx()
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise TemplateError(
-            Problem(display, f"the report template is not a readable Word document ({type(exc).__name__}: {exc})")
-        ) from exc
+        raise TemplateError(Problem(display, _unreadable(exc))) from exc
     except Exception as exc:  # noqa: BLE001 - python-docx raises many kinds for a damaged package
-        raise TemplateError(
-            Problem(display, f"the report template is not a readable Word document ({type(exc).__name__}: {exc})")
-        ) from exc
+        raise TemplateError(Problem(display, _unreadable(exc))) from exc
     return tpl
 
 
@@ -194,8 +202,12 @@ def template_problems(path: Path, display: str) -> list[Problem]:
             problems.append(
                 Problem(
                     display,
-                    f"bad template tag {tag_in(place.text)!r} at {place.describe(name)}: {exc.message}",
-                    hint="docxtpl tags: {{ name }}, {%p for x in list %} ... {%p endfor %}, {{p subdocument }}",
+                    _("bad template tag {tag!r} at {where}: {error}").format(
+                        tag=tag_in(place.text), where=place.describe(name), error=exc.message
+                    ),
+                    hint=_("docxtpl tags: {example}").format(
+                        example="{{ name }}, {%p for x in list %} ... {%p endfor %}, {{p subdocument }}"
+                    ),
                 )
             )
             continue
@@ -205,8 +217,10 @@ def template_problems(path: Path, display: str) -> list[Problem]:
             problems.append(
                 Problem(
                     display,
-                    f"unknown variable {unknown!r} in {tag_in(place.text, unknown)!r} at {place.describe(name)}",
-                    hint="a template may use: " + ", ".join(CONTEXT),
+                    _("unknown variable {name!r} in {tag!r} at {where}").format(
+                        name=unknown, tag=tag_in(place.text, unknown), where=place.describe(name)
+                    ),
+                    hint=_("a template may use: {names}").format(names=", ".join(CONTEXT)),
                 )
             )
     return problems
@@ -236,13 +250,15 @@ def render_error(tpl: Any, exc: BaseException, display: str) -> Problem:
             name = part_name
     message = getattr(exc, "message", None) or str(exc)
     if line is None:
-        return Problem(display, f"the template could not be filled: {message}")
+        return Problem(display, _("the template could not be filled: {error}").format(error=message))
     part = None if name == "document" else part
     place = place_of(joined_xml(tpl, part), line, paragraphs_of(_root(tpl, part)))
     missing = re.search(r"'([^']+)' is undefined|has no attribute '([^']+)'", message)
     name_hint = next((g for g in missing.groups() if g), None) if missing else None
     return Problem(
         display,
-        f"template tag {tag_in(place.text, name_hint)!r} at {place.describe(name)}: {message}",
-        hint="the README's 'Client Word templates' lists each variable's fields",
+        _("template tag {tag!r} at {where}: {error}").format(
+            tag=tag_in(place.text, name_hint), where=place.describe(name), error=message
+        ),
+        hint=_("the README's 'Client Word templates' lists each variable's fields"),
     )

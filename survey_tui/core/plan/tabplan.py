@@ -23,6 +23,7 @@ from survey_tui.core.instrument.model import Instrument, Labels, label_text
 from survey_tui.core.plan.model import CATEGORICAL, ID_PATTERN, Variable, instrument_variables
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.yamlfile import YamlDocument, read_yaml, validate_document
+from survey_tui.i18n import _
 
 TABS_DIR = "tabs"
 SUMMARIES = ("top2", "bottom2", "mean", "sd", "median", "nps")
@@ -195,7 +196,7 @@ def _did_you_mean(name: str, known: Iterable[str]) -> str | None:
     import difflib
 
     close = difflib.get_close_matches(name, list(known), n=1)
-    return f"did you mean '{close[0]}'?" if close else None
+    return _("did you mean '{name}'?").format(name=close[0]) if close else None
 
 
 def check_tab_plan(
@@ -215,13 +216,13 @@ def check_tab_plan(
     for i, b in enumerate(plan.banners):
         path: list[str | int] = ["banners", i]
         if b.id in seen:
-            problems.append(at([*path, "id"], f"banner id '{b.id}' is used twice"))
+            problems.append(at([*path, "id"], _("banner id '{id}' is used twice").format(id=b.id)))
         seen.add(b.id)
         if b.variable and b.variable not in variables:
             problems.append(
                 at(
                     [*path, "variable"],
-                    f"banner {b.id}: no variable '{b.variable}'",
+                    _("banner {id}: no variable '{name}'").format(id=b.id, name=b.variable),
                     _did_you_mean(b.variable, variables),
                 )
             )
@@ -229,19 +230,26 @@ def check_tab_plan(
             problems.append(
                 at(
                     [*path, "variable"],
-                    f"banner {b.id}: '{b.variable}' is not coded",
-                    "use groups with expressions for amounts, e.g. 's2 < 30'",
+                    _("banner {id}: '{name}' is not coded").format(id=b.id, name=b.variable),
+                    _("use groups with expressions for amounts, e.g. 's2 < 30'"),
                 )
             )
         for j, g in enumerate(b.groups):
             names, error = _names(g.when)
             if error:
-                problems.append(at([*path, "groups", j, "when"], f"banner {b.id}: '{g.when}': {error}"))
+                problems.append(
+                    at(
+                        [*path, "groups", j, "when"],
+                        _("banner {id}: '{when}': {error}").format(id=b.id, when=g.when, error=error),
+                    )
+                )
             for name in sorted(n for n in names if n not in variables):
                 problems.append(
                     at(
                         [*path, "groups", j, "when"],
-                        f"banner {b.id}: '{g.when}' names '{name}', which no instrument has",
+                        _("banner {id}: '{when}' names '{name}', which no instrument has").format(
+                            id=b.id, when=g.when, name=name
+                        ),
                         _did_you_mean(name, variables),
                     )
                 )
@@ -250,20 +258,24 @@ def check_tab_plan(
                 problems.append(
                     at(
                         [*path, "nested", j],
-                        f"banner {b.id}: nests unknown banner '{other}'",
+                        _("banner {id}: nests unknown banner '{other}'").format(id=b.id, other=other),
                         _did_you_mean(other, banners),
                     )
                 )
             elif banners[other].nested:
                 problems.append(
-                    at([*path, "nested", j], f"banner {b.id}: '{other}' is itself nested", "nest two plain banners")
+                    at(
+                        [*path, "nested", j],
+                        _("banner {id}: '{other}' is itself nested").format(id=b.id, other=other),
+                        _("nest two plain banners"),
+                    )
                 )
     for j, name in enumerate(plan.banner):
         if name not in banners:
             problems.append(
                 at(
                     ["banner", j],
-                    f"the default banner names '{name}', which is not in banners",
+                    _("the default banner names '{name}', which is not in banners").format(name=name),
                     _did_you_mean(name, banners),
                 )
             )
@@ -272,22 +284,22 @@ def check_tab_plan(
         problems.append(
             at(
                 ["defaults", "weight"],
-                f"no weight '{weight}'",
-                "configure weighting: in study.yaml, or name a weight variable",
+                _("no weight '{name}'").format(name=weight),
+                _("configure weighting: in study.yaml, or name a weight variable"),
             )
         )
     ids: set[str] = set()
     for i, t in enumerate(plan.tables):
         path = ["tables", i]
         if t.id in ids:
-            problems.append(at([*path, "id"], f"table id '{t.id}' is used twice"))
+            problems.append(at([*path, "id"], _("table id '{id}' is used twice").format(id=t.id)))
         ids.add(t.id)
         for j, stub in enumerate(t.stub):
             if stub not in variables:
                 problems.append(
                     at(
                         [*path, "stub", j],
-                        f"table {t.id}: no question or variable '{stub}'",
+                        _("table {id}: no question or variable '{name}'").format(id=t.id, name=stub),
                         _did_you_mean(stub, variables),
                     )
                 )
@@ -295,32 +307,45 @@ def check_tab_plan(
                 problems.append(
                     at(
                         [*path, "stub", j],
-                        f"table {t.id}: '{stub}' is {variables[stub].kind}; it cannot be tabulated",
-                        "code it first (codeframes/)",
+                        _("table {id}: '{name}' is {kind}; it cannot be tabulated").format(
+                            id=t.id, name=stub, kind=variables[stub].kind
+                        ),
+                        _("code it first (codeframes/)"),
                     )
                 )
         problems.extend(_check_stacking(at, path, t, plan, variables))
         for j, name in enumerate(t.banner or []):
             if name not in banners:
                 problems.append(
-                    at([*path, "banner", j], f"table {t.id}: no banner '{name}'", _did_you_mean(name, banners))
+                    at(
+                        [*path, "banner", j],
+                        _("table {id}: no banner '{name}'").format(id=t.id, name=name),
+                        _did_you_mean(name, banners),
+                    )
                 )
         if not (t.banner or plan.banner):
-            problems.append(at([*path, "id"], f"table {t.id}: no banner (give banner: or a default banner:)"))
+            problems.append(
+                at([*path, "id"], _("table {id}: no banner (give banner: or a default banner:)").format(id=t.id))
+            )
         if t.filter:
             names, error = _names(t.filter)
             if error:
-                problems.append(at([*path, "filter"], f"table {t.id}: filter '{t.filter}': {error}"))
+                problems.append(
+                    at(
+                        [*path, "filter"],
+                        _("table {id}: filter '{filter}': {error}").format(id=t.id, filter=t.filter, error=error),
+                    )
+                )
             for name in sorted(n for n in names if n not in variables):
                 problems.append(
                     at(
                         [*path, "filter"],
-                        f"table {t.id}: filter names '{name}', which no instrument has",
+                        _("table {id}: filter names '{name}', which no instrument has").format(id=t.id, name=name),
                         _did_you_mean(name, variables),
                     )
                 )
         if t.weight and t.weight != "none" and t.weight not in weights and t.weight not in variables:
-            problems.append(at([*path, "weight"], f"table {t.id}: no weight '{t.weight}'"))
+            problems.append(at([*path, "weight"], _("table {id}: no weight '{name}'").format(id=t.id, name=t.weight)))
         earlier: set[str] = set()
         for j, net in enumerate(t.nets):
             label = label_text(net.label, "en") or "?"
@@ -329,7 +354,9 @@ def check_tab_plan(
                     problems.append(
                         at(
                             [*path, "nets", j, "nets", k],
-                            f"table {t.id}: net '{label}' names '{other}', which is not an earlier net of this table",
+                            _(
+                                "table {id}: net '{net}' names '{other}', which is not an earlier net of this table"
+                            ).format(id=t.id, net=label, other=other),
                         )
                     )
             codes = {c for stub in t.stub if stub in variables for c in variables[stub].codes}
@@ -338,7 +365,9 @@ def check_tab_plan(
                 problems.append(
                     at(
                         [*path, "nets", j, "codes"],
-                        f"table {t.id}: net '{label}' has codes {unknown} that its stub does not",
+                        _("table {id}: net '{net}' has codes {codes} that its stub does not").format(
+                            id=t.id, net=label, codes=unknown
+                        ),
                         warning=True,
                     )
                 )
@@ -357,9 +386,10 @@ def _check_stacking(
         problems.append(
             at(
                 [*path, "stub"],
-                f"table {table.id}: stubs of a stacked table must all be questions of one loop "
-                f"({', '.join(sorted(stacked))})",
-                "put per-item variables (e.g. l1_fam_2) or questions outside the loop in a table of their own",
+                _("table {id}: stubs of a stacked table must all be questions of one loop ({loops})").format(
+                    id=table.id, loops=", ".join(sorted(stacked))
+                ),
+                _("put per-item variables (e.g. l1_fam_2) or questions outside the loop in a table of their own"),
             )
         )
     by_id = plan.banner_by_id()
@@ -373,9 +403,11 @@ def _check_stacking(
                 problems.append(
                     at(
                         where,
-                        f"table {table.id}: banner {part.id} is the items of loop '{loop}', which only a table "
-                        f"stacked over that loop has",
-                        f"give the table a stub of loop '{loop}' (a question as written in it)",
+                        _(
+                            "table {id}: banner {banner} is the items of loop '{loop}', which only a table stacked "
+                            "over that loop has"
+                        ).format(id=table.id, banner=part.id, loop=loop),
+                        _("give the table a stub of loop '{loop}' (a question as written in it)").format(loop=loop),
                     )
                 )
     return problems

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from survey_tui.core.plan.model import STUDY_FILE, Variable, _check_expression, _Locator, instrument_variables
 from survey_tui.core.problems import Problem
+from survey_tui.i18n import _
 
 if TYPE_CHECKING:
     from survey_tui.core.instrument.model import Instrument
@@ -112,8 +113,10 @@ def check_weighting(
         problems.append(
             at.problem(
                 ["weighting", "name"],
-                f"the weight would be called '{config.name}', which is already a variable of the questionnaire",
-                hint="choose another name, e.g. 'rim_weight'",
+                _("the weight would be called '{name}', which is already a variable of the questionnaire").format(
+                    name=config.name
+                ),
+                hint=_("choose another name, e.g. 'rim_weight'"),
             )
         )
     titles: dict[str, int] = {}
@@ -123,8 +126,10 @@ def check_weighting(
             problems.append(
                 at.problem(
                     path,
-                    f"dimension '{dim.title}' is given twice (first as dimension {titles[dim.title] + 1})",
-                    hint="each variable is one dimension; give groups a distinct name:",
+                    _("dimension '{title}' is given twice (first as dimension {first})").format(
+                        title=dim.title, first=titles[dim.title] + 1
+                    ),
+                    hint=_("each variable is one dimension; give groups a distinct name:"),
                 )
             )
         titles.setdefault(dim.title, i)
@@ -132,7 +137,7 @@ def check_weighting(
             problems.append(
                 at.problem(
                     path,
-                    "a dimension needs either variable: with targets: or groups: (each with label, when, target)",
+                    _("a dimension needs either variable: with targets: or groups: (each with label, when, target)"),
                 )
             )
             continue
@@ -149,8 +154,8 @@ def check_weighting(
             problems.append(
                 at.problem(
                     where,
-                    f"the targets of '{dim.title}' sum to {total:g} %, not 100 %",
-                    hint="targets are percentages of the whole sample; adjust a cell so they add up to 100",
+                    _("the targets of '{title}' sum to {total:g} %, not 100 %").format(title=dim.title, total=total),
+                    hint=_("targets are percentages of the whole sample; adjust a cell so they add up to 100"),
                 )
             )
     return problems
@@ -162,14 +167,17 @@ def _check_variable_dimension(
     assert dim.variable is not None
     problems: list[Problem] = []
     if not dim.targets:
-        problems.append(at.problem([*path, "targets"], f"'{dim.variable}' has no targets (code: percent, ...)"))
+        message = _("'{name}' has no targets (code: percent, ...)").format(name=dim.variable)
+        problems.append(at.problem([*path, "targets"], message))
     bad = [(code, share) for code, share in dim.targets.items() if not 0 < share <= 100]
     for code, share in bad:
         problems.append(
             at.problem(
                 [*path, "targets", code],
-                f"target {share:g} for code {code} of {dim.variable} is not a share between 0 and 100",
-                hint="a code nobody should represent is left out (and must then have no respondents)",
+                _("target {share:g} for code {code} of {name} is not a share between 0 and 100").format(
+                    share=share, code=code, name=dim.variable
+                ),
+                hint=_("a code nobody should represent is left out (and must then have no respondents)"),
             )
         )
     if variables is None:
@@ -180,8 +188,8 @@ def _check_variable_dimension(
         problems.append(
             at.problem(
                 [*path, "variable"],
-                f"no instrument has a variable '{dim.variable}'",
-                hint=f"did you mean '{close[0]}'?" if close else None,
+                _("no instrument has a variable '{name}'").format(name=dim.variable),
+                hint=_("did you mean '{name}'?").format(name=close[0]) if close else None,
             )
         )
         return problems
@@ -189,9 +197,12 @@ def _check_variable_dimension(
         problems.append(
             at.problem(
                 [*path, "variable"],
-                f"{dim.variable} is {variable.kind}, not a single-coded question; a raking dimension needs one "
-                "code per respondent",
-                hint="define groups: with expressions instead, e.g. {label: 15-29, when: s2 < 30, target: 24}",
+                _(
+                    "{name} is {kind}, not a single-coded question; a raking dimension needs one code per respondent"
+                ).format(name=dim.variable, kind=variable.kind),
+                hint=_("define groups: with expressions instead, e.g. {example}").format(
+                    example="{label: 15-29, when: s2 < 30, target: 24}"
+                ),
             )
         )
         return problems
@@ -200,7 +211,7 @@ def _check_variable_dimension(
             problems.append(
                 at.problem(
                     [*path, "targets", code],
-                    f"{dim.variable} has no code {code}",
+                    _("{name} has no code {code}").format(name=dim.variable, code=code),
                     hint="codes: " + ", ".join(map(str, variable.codes)),
                 )
             )
@@ -212,15 +223,16 @@ def _check_group_dimension(
 ) -> list[Problem]:
     problems: list[Problem] = []
     if not dim.name:
-        problems.append(at.problem(path, "a dimension of groups needs a name: (e.g. name: age_group)"))
+        problems.append(at.problem(path, _("a dimension of groups needs a name: (e.g. name: age_group)")))
     if dim.targets:
         problems.append(
-            at.problem([*path, "targets"], "groups carry their own target:; targets: is for a variable's codes")
+            at.problem([*path, "targets"], _("groups carry their own target:; targets: is for a variable's codes"))
         )
     seen: set[str] = set()
     for j, group in enumerate(dim.groups):
         if group.label in seen:
-            problems.append(at.problem([*path, "groups", j, "label"], f"group label '{group.label}' is used twice"))
+            message = _("group label '{label}' is used twice").format(label=group.label)
+            problems.append(at.problem([*path, "groups", j, "label"], message))
         seen.add(group.label)
         problems += _check_expression(at, [*path, "groups", j, "when"], group.when, variables)
     return problems

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 from rich.cells import cell_len, set_cell_size
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -40,9 +41,9 @@ from survey_tui.analysis.coding import (
     verbatims,
 )
 from survey_tui.analysis.dataset import load_dataset
-from survey_tui.analysis.hypotheses import evaluate_all
+from survey_tui.analysis.hypotheses import evaluate_all, shown_test
 from survey_tui.core.problems import LoadError
-from survey_tui.i18n import N_, _
+from survey_tui.i18n import N_, Phrase, _, shown
 from survey_tui.tui.footer import FittingFooter
 from survey_tui.tui.render import aligned_lines
 
@@ -151,16 +152,35 @@ def bar_lines(table: t.StubTable, row: t.TableRow, width: int = 40) -> list[str]
 
 def chart_text(table: t.StubTable, width: int = 40) -> str:
     """The report's chart of the table (charts.chart_data: the engine's numbers) as terminal text."""
-    from rich.markup import escape
-
     from survey_tui.report.charts import chart_data, text_chart
 
     data = chart_data(table)
     if data is None:
-        return f"{escape(table.title)}: nothing to chart (no percentage or mean rows)"
-    unit = "%" if data.percent else "mean"
-    head = f"[b]{escape(table.title)}[/] ({unit}; letters: higher than that column; c: back to the row's bars)"
+        return _("{title}: nothing to chart (no percentage or mean rows)").format(title=escape(table.title))
+    unit = "%" if data.percent else _("mean")
+    head = f"[b]{escape(table.title)}[/] " + _(
+        "({unit}; letters: higher than that column; c: back to the row's bars)"
+    ).format(unit=unit)
     return "\n".join([head, *(escape(line) for line in text_chart(data, width))])
+
+
+def interviewer_lines(stats: list[quality.InterviewerStats]) -> list[str]:
+    """The per-interviewer quality table as text, each column as wide as its widest cell in display
+    columns, so Chinese headers and names line up with the numbers under them."""
+    head = [_("Interviewer"), "n", _("median min"), _("DK rate"), _("straight-lining"), _("speeders"), _("flagged")]
+    rows = [
+        [
+            s.interviewer,
+            str(s.interviews),
+            f"{s.median_minutes:.1f}",
+            f"{s.dk_rate:.1%}",
+            f"{s.straight_lining_rate:.0%}",
+            f"{s.speeder_rate:.0%}",
+            str(s.flagged),
+        ]
+        for s in stats
+    ]
+    return aligned_lines(head, rows).split("\n")
 
 
 def plan_files(study: Any) -> list[str]:
@@ -299,12 +319,12 @@ class AnalysisScreen(Screen[None]):
         self.flagged = report.flagged
         counts = report.counts()
         median = (report.median_duration_s or 0) / 60
-        excluded = len(report.excluded)
-        summary = (
-            f"{report.interviews} complete interviews, median {median:.1f} min. Flagged: "
-            + (", ".join(f"{quality.FLAG_LABELS[k]['en']} {v}" for k, v in counts.items()) or "none")
-            + f". Excluded: {excluded}.  x exclude · k keep (with a reason)"
-        )
+        comma = _(", ")  # 、 between words of a list in Chinese
+        flagged = comma.join(f"{quality.flag_label(k)} {v}" for k, v in counts.items()) or _("none")
+        summary = _(
+            "{interviews} complete interviews, median {median:.1f} min. Flagged: {flagged}. Excluded: {excluded}."
+            "  x exclude · k keep (with a reason)"
+        ).format(interviews=report.interviews, median=median, flagged=flagged, excluded=len(report.excluded))
         self.query_one("#quality-summary", Static).update(summary)
         table = self.query_one("#quality-table", DataTable)
         table.clear(columns=True)
@@ -316,18 +336,12 @@ class AnalysisScreen(Screen[None]):
                 str(f.interview_id),
                 f.interviewer or "—",
                 minutes,
-                ", ".join(quality.FLAG_LABELS[x]["en"] for x in f.flags),
-                f.decision or "—",
+                comma.join(quality.flag_label(x) for x in f.flags),
+                quality.decision_word(f.decision),
                 detail,
                 key=str(f.interview_id),
             )
-        headers = ("Interviewer", "n", "median min", "DK rate", "straight-lining", "speeders", "flagged")
-        rows = [
-            (s.interviewer, str(s.interviews), f"{s.median_minutes:.1f}", f"{s.dk_rate:.1%}")
-            + (f"{s.straight_lining_rate:.0%}", f"{s.speeder_rate:.0%}", str(s.flagged))
-            for s in report.interviewers
-        ]
-        self.query_one("#interviewer-stats", Static).update(aligned_lines(headers, rows))
+        self.query_one("#interviewer-stats", Static).update(escape("\n".join(interviewer_lines(report.interviewers))))
 
     def _chosen_interview(self) -> int | None:
         table = self.query_one("#quality-table", DataTable)
@@ -347,8 +361,8 @@ class AnalysisScreen(Screen[None]):
             if reason:
                 self.save_decision(interview_id, decision, reason)
 
-        verb = "Exclude" if decision == "exclude" else "Keep"
-        self.app.push_screen(ReasonScreen(f"{verb} interview {interview_id}: why?"), done)
+        prompt = _("Exclude interview {id}: why?") if decision == "exclude" else _("Keep interview {id}: why?")
+        self.app.push_screen(ReasonScreen(prompt.format(id=interview_id)), done)
 
     def action_exclude(self) -> None:
         self._decide("exclude")
@@ -368,7 +382,7 @@ class AnalysisScreen(Screen[None]):
         self.post_message(AnalysisData("decided", (interview_id, decision)))
 
     def show_decided(self, data: tuple[int, str]) -> None:
-        self.notify(_("Interview {v0}: {v1}d").format(v0=data[0], v1=data[1]))
+        self.notify(_("Interview {id}: {decision}").format(id=data[0], decision=quality.decision_word(data[1])))
         self.load_quality()
         self.load_hypotheses()
 
@@ -490,20 +504,22 @@ class AnalysisScreen(Screen[None]):
             grid.add_row(clip(label, 40), *cells)
         for row in table.rows:
             grid.add_row(clip(row.label, 40), *[t.value_text(row, i) for i in range(len(table.columns))])
-        self.query_one("#table-footnote", Static).update("\n".join(table.footnote(language)))
+        self.query_one("#table-footnote", Static).update(
+            escape("\n".join(shown(line) for line in table.footnote(language)))
+        )
         if self.chart_shown:
             self.query_one("#bar-view", Static).update(chart_text(table))
 
     def action_chart(self) -> None:
         """Toggle the table's chart: the report's chart (same numbers, same letters) drawn in cells."""
         if self.query_one(TabbedContent).active != "tab-tables" or self.current_table is None:
-            self.notify("Run the tables (t) first, then c shows the chosen table's chart", severity="warning")
+            self.notify(_("Run the tables (t) first, then c shows the chosen table's chart"), severity="warning")
             return
         self.chart_shown = not self.chart_shown
         # the chart takes the table's place (it has a line per category and column), scrollable
         self.query_one("#tables-right").set_class(self.chart_shown, "charting")
         view = self.query_one("#bar-view", Static)
-        view.update(chart_text(self.current_table) if self.chart_shown else "Choose a row for its bars (c: chart).")
+        view.update(chart_text(self.current_table) if self.chart_shown else _("Choose a row for its bars (c: chart)."))
 
     @on(DataTable.RowHighlighted, "#banner-table")
     def table_row(self, event: DataTable.RowHighlighted) -> None:
@@ -526,7 +542,8 @@ class AnalysisScreen(Screen[None]):
         names, framed = data
         options = self.query_one("#open-list", OptionList)
         options.clear_options()
-        options.add_options([f"{n}{'  (code frame)' if n in framed else ''}" for n in names])
+        framed_mark = "  " + _("(code frame)")
+        options.add_options([f"{n}{framed_mark if n in framed else ''}" for n in names])
         self._open_names = names
 
     @on(OptionList.OptionSelected, "#open-list")
@@ -575,7 +592,9 @@ class AnalysisScreen(Screen[None]):
             self.query_one("#verbatim", Static).update(_("All verbatims shown."))
         frame = state.frame
         if frame is None or not frame.codes:
-            text = f"No code frame for {state.question} yet: type +Label to add the first code."
+            text = _("No code frame for {question} yet: type +Label to add the first code.").format(
+                question=state.question
+            )
         else:
             language = self.study.config.language
             from survey_tui.core.instrument.model import label_text
@@ -657,15 +676,16 @@ class AnalysisScreen(Screen[None]):
         table.clear(columns=True)
         table.add_columns(_("Id"), _("Test"), _("Statistic"), _("df"), "p", _("Effect"), _("Base"), _("Verdict"))
         for r in results:
+            sided = _("1-sided") if r.sided == "one-sided" else _("2-sided")
             table.add_row(
                 r.id,
-                r.test.replace("_", " "),
-                "—" if r.statistic is None else f"{r.statistic_name} {r.statistic:.3f}",
+                shown_test(r.test),
+                "—" if r.statistic is None else f"{shown(r.statistic_name)} {r.statistic:.3f}",
                 "—" if r.df is None else f"{r.df:.1f}",
-                "—" if r.p_value is None else f"{r.p_value:.4f} {'1-sided' if r.sided == 'one-sided' else '2-sided'}",
+                "—" if r.p_value is None else f"{r.p_value:.4f} {sided}",
                 "—" if r.effect_size is None else f"{r.effect_name} {r.effect_size:.2f}",
                 str(r.base),
-                r.verdict,
+                _(r.verdict),
             )
         if not results:
             self.query_one("#hypothesis-detail", Static).update(_("The plan has no hypotheses yet (Plan section)."))
@@ -675,7 +695,13 @@ class AnalysisScreen(Screen[None]):
         if not (0 <= event.cursor_row < len(self.results)):
             return
         r = self.results[event.cursor_row]
-        lines = [f"[b]{r.id}[/] {r.statement}", f"{r.verdict}: {r.explanation}", ""]
-        widths = [max(cell_len(str(row[i])) for row in r.table if i < len(row)) for i in range(len(r.table[0]))]
-        lines += ["  ".join(rjust_cells(str(cell), widths[i]) for i, cell in enumerate(row)) for row in r.table]
+        lines = [
+            f"[b]{escape(r.id)}[/] {escape(r.statement)}",
+            escape(f"{_(r.verdict)} — {shown(r.explanation)}"),
+            "",
+        ]
+        rows = [[shown(cell) if isinstance(cell, Phrase) else str(cell) for cell in row] for row in r.table]
+        if rows:
+            widths = [max(cell_len(row[i]) for row in rows if i < len(row)) for i in range(len(rows[0]))]
+            lines += [escape("  ".join(rjust_cells(cell, widths[i]) for i, cell in enumerate(row))) for row in rows]
         self.query_one("#hypothesis-detail", Static).update("\n".join(lines))

@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Checkbox, Header, Label, ProgressBar, RadioButton, RadioSet, Static
 
-from survey_tui.i18n import N_, _
+from survey_tui.i18n import N_, _, shown
 from survey_tui.io.export import FORMAT_HELP, FORMATS, ExportOptions, run_export
 from survey_tui.tui.footer import FittingFooter
 
@@ -168,9 +168,13 @@ class ExportScreen(Screen[None]):
         try:
             if kind == "export":
                 result = run_export(study, options, progress)
-                lines = [f"{e.file}  ({e.rows} rows)" if e.rows is not None else e.file for e in result.entries]
-                lines += [f"filter: {f}" for f in result.filters] + [f"manifest: {study.relative(result.manifest)}"]
-                self.post_message(ExportDone(lines, result.warnings))
+                lines = [
+                    _("{file}  ({rows} rows)").format(file=e.file, rows=e.rows) if e.rows is not None else e.file
+                    for e in result.entries
+                ]
+                lines += [_("filter: {filter}").format(filter=shown(f)) for f in result.filters]
+                lines.append(_("manifest: {file}").format(file=study.relative(result.manifest)))
+                self.post_message(ExportDone(lines, [shown(w) for w in result.warnings]))
             elif kind == "report":
                 from survey_tui.report.full_report import write_report
 

@@ -275,7 +275,7 @@ def hypothesis_fields(objectives: list[tuple[str, str]]) -> list[FormField]:
         FormField("id", N_("ID"), placeholder="H7"),
         FormField("statement", N_("Statement")),
         FormField("objective", N_("Objective it serves"), "select", choices),
-        FormField("test", N_("Test"), "select", tuple((TEST_LABELS[t], t.value) for t in TestKind)),
+        FormField("test", N_("Test"), "select", tuple((_(TEST_LABELS[t]), t.value) for t in TestKind)),
         FormField("outcome", N_("Outcome variable"), placeholder="u1_freq, b4_sat_taste, a2_aided_1"),
         FormField("codes", N_("Codes counted"), placeholder="1, 2, 3", help=N_("for proportions and shares")),
         FormField(
@@ -435,7 +435,7 @@ class PlanScreen(Screen[None]):
                     (
                         h.id,
                         h.objective,
-                        TEST_LABELS[h.test],
+                        _(TEST_LABELS[h.test]),
                         h.outcome + (f" {h.codes}" if h.codes else ""),
                         " vs ".join(g.label for g in h.groups) or (h.by or ""),
                         h.expected.replace("_", " "),

@@ -73,7 +73,7 @@ def read_drafts(study: Any) -> QuestionnaireData:
         try:
             info.status = draft_status(study, iid).describe()
         except LoadError:
-            info.status = "draft (has errors)"
+            info.status = _("draft (has errors)")
         drafts.append(info)
         problems.extend(found)
     return QuestionnaireData(drafts, problems)
@@ -465,7 +465,7 @@ class TextScreen(ModalScreen[str | None]):
             yield Label(Text(self.title_text, style="bold"))
             with VerticalScroll(classes="builder-body"):
                 yield Markdown(self.markdown, id="text-body")
-            yield Label(Text(" · ".join([f"{k} {v}" for k, v in self.actions.items()] + ["esc close"]), style="dim"))
+            yield Label(Text(" · ".join([f"{k} {v}" for k, v in self.actions.items()] + [_("esc close")]), style="dim"))
             yield FittingFooter()
 
     def action_act(self, key: str) -> None:
@@ -1079,11 +1079,11 @@ class QuestionnaireScreen(Screen[None]):
                         diff_versions(self.study, instrument_id, numbers[-1], "draft").markdown(),
                     ]
                 except LoadError as exc:
-                    parts += ["", f"The draft has errors: {exc.problems[0]}"]
+                    parts += ["", _("The draft has errors: {problem}").format(problem=exc.problems[0])]
         except LoadError as exc:
             self.post_message(LoadFailed(str(exc.problems[0])))
             return
-        self.post_message(Loaded(("text", "Versions", "\n".join(parts), {})))
+        self.post_message(Loaded(("text", _("Versions"), "\n".join(parts), {})))
 
     def action_pilot(self) -> None:
         self.pilot_view()
@@ -1097,8 +1097,8 @@ class QuestionnaireScreen(Screen[None]):
         except LoadError as exc:
             self.app.call_from_thread(self.notify, str(exc.problems[0]), severity="warning", timeout=6)
             return
-        title = f"Pilot report (written to {self.study.relative(path)})"
-        self.post_message(Loaded(("text", title, text, {"R": "revise: edit the next draft"})))
+        title = _("Pilot report (written to {path})").format(path=self.study.relative(path))
+        self.post_message(Loaded(("text", title, text, {"R": _("revise: edit the next draft")})))
 
     def _text_closed(self, key: str | None) -> None:
         if key == "R":
