@@ -1,6 +1,9 @@
 """Sync speed: an offline laptop pushes 1,000 completed interviews to its server study.
 
-Run: PYTHONPATH=. python benchmarks/bench_sync.py [N_INTERVIEWS] [ANSWERS_PER_INTERVIEW]
+Run: PYTHONPATH=. python benchmarks/bench_sync.py [N_INTERVIEWS] [ANSWERS_PER_INTERVIEW] [--postgresql]
+With --postgresql the team study lives on a throwaway PostgreSQL server on loopback (started as in the tests,
+as an unprivileged user when run as root), so the sync is timed against the team's real server; the bare copy
+stays the SQLite floor below, printed beside it.
 Each interview ends its respondent's lifecycle as capture does (record_outcome: status, disposition,
 history), so the respondents' conflict check is timed too.
 Target (issue 13): syncing 1,000 completed interviews <= 5 s. Baseline in the same run: copying the same rows
@@ -12,6 +15,7 @@ Also timed: a second sync with nothing new, and a full re-send of all 1,000 (eve
 
 from __future__ import annotations
 
+import os
 import platform
 import random
 import shutil
@@ -115,15 +119,42 @@ def bare_copy(device_db: Path, server_db: Path) -> float:
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
-    answers = int(sys.argv[2]) if len(sys.argv) > 2 else 20
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    n = int(args[0]) if args else 1000
+    answers = int(args[1]) if len(args) > 1 else 20
+    cluster = None
+    if "--postgresql" in sys.argv:
+        from tests.pgserver import remove_cluster, start_cluster
+
+        cluster, why = start_cluster()
+        if cluster is None:
+            sys.exit(f"no PostgreSQL server for the benchmark: {why}")
+        url = cluster.create_database()
+    try:
+        if cluster is not None:
+            os.environ["SURVEY_TUI_DATABASE_URL"] = url
+        run(n, answers, "postgresql" if cluster is not None else "sqlite")
+    finally:
+        if cluster is not None:
+            os.environ.pop("SURVEY_TUI_DATABASE_URL", None)
+            remove_cluster(cluster)
+
+
+def run(n: int, answers: int, backend: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         make_server(root / "server", 200)
         server = open_server(str(root / "server"))
         checkout(server, "amy", root / "laptop")
         server.store.close()
-        shutil.copyfile(root / "server" / "survey.db", root / "baseline.db")
+        baseline_server = root / "baseline-server"
+        if backend == "sqlite":
+            shutil.copyfile(root / "server" / "survey.db", root / "baseline.db")
+        else:  # the floor is still an SQLite copy: the same study made on the embedded store
+            saved = os.environ.pop("SURVEY_TUI_DATABASE_URL")
+            make_server(baseline_server, 200)
+            shutil.copyfile(baseline_server / "survey.db", root / "baseline.db")
+            os.environ["SURVEY_TUI_DATABASE_URL"] = saved
         t0 = time.perf_counter()
         with Store(root / "laptop" / "survey.db") as device:
             fill_device(device, n, answers)
@@ -157,6 +188,7 @@ def main() -> None:
             server.store.close()
 
     print(f"python {platform.python_version()}, sqlite {sqlite3.sqlite_version}, {platform.machine()}")
+    print(f"team study on: {backend}; load average {os.getloadavg()[0]:.1f}")
     print(f"sync {n} completed interviews (push + pull): {first:.2f} s   target <= 5 s")
     print(f"bare executemany copy of the same rows:       {baseline:.2f} s   ratio {first / baseline:.1f}x")
     print(f"second sync, nothing new:                     {idle:.2f} s")

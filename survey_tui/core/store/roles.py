@@ -96,6 +96,8 @@ def apply_roles(store: object) -> None:
         # contact data: supervisors see every row; an interviewer only their assigned respondents' rows
         # (INSERT for a respondent recruited on their laptop; the policy below holds it to their own respondents)
         conn.execute(f"GRANT SELECT, INSERT, UPDATE ON {CONTACTS} TO {INTERVIEWER}")
+        if "contact_keys" in tables:  # a contact written counts itself, so every search index sees it is stale
+            conn.execute(f"GRANT UPDATE (changes) ON contact_keys TO {INTERVIEWER}")
         conn.execute(f"ALTER TABLE {CONTACTS} ENABLE ROW LEVEL SECURITY")
         for policy in ("contacts_supervisor", "contacts_assigned"):
             conn.execute(f"DROP POLICY IF EXISTS {policy} ON {CONTACTS}")

@@ -499,6 +499,7 @@ class SyncServer:
         """One batch in one transaction; see the module docstring for what each answer means."""
         acks: list[Ack] = []
         with self.store.transaction() as conn:
+            rows: dict[str, list[tuple[Any, ...]]] = {}  # new interviews' rows, one executemany per table
             uuids = [p.uuid for p in pushes]
             current = interview_states(self.store, f"i.uuid IN ({_marks(uuids)})", uuids) if uuids else {}
             receipts: dict[str, dict[str, str]] = {}
@@ -524,11 +525,12 @@ class SyncServer:
                     continue
                 seen = receipts.get(push.uuid, {})
                 if push.uuid not in current:
-                    self._insert(conn, device_id, push, version_id)
+                    self._insert(conn, device_id, push, version_id, rows)
                     result = "stored"
                 elif state_hash(current[push.uuid]) == push.hash or push.hash in seen:
                     result = "already"  # a re-send, or an older state arriving late: never applied twice
                 elif seen.get(state_hash(current[push.uuid])) == device_id:
+                    _flush(conn, rows)  # an interview stored earlier in this batch has its rows in place first
                     self._update(conn, device_id, push, version_id)
                     result = "updated"
                 else:
@@ -551,20 +553,21 @@ class SyncServer:
                     )
                     continue
                 if result != "already" or push.hash not in seen:
-                    conn.execute(
-                        "INSERT INTO sync_receipts (interview_uuid, content_hash, device_id, received_at)"
-                        " VALUES (?, ?, ?, ?) ON CONFLICT (interview_uuid, content_hash) DO NOTHING",
-                        (push.uuid, push.hash, device_id, now()),
-                    )
+                    rows.setdefault(_RECEIPT, []).append((push.uuid, push.hash, device_id, now()))
                 if result != "already":  # the same uuid again later in this batch sees what was just written
                     current[push.uuid] = push.state
                     receipts.setdefault(push.uuid, {})[push.hash] = device_id
                 acks.append(Ack(push.uuid, result, push.hash))
+            _flush(conn, rows)
             self.faults("interviews:before-commit")
         self.faults("interviews:after-commit")
         return acks
 
-    def _insert(self, conn: Any, device_id: str, push: InterviewPush, version_id: int) -> None:
+    def _insert(
+        self, conn: Any, device_id: str, push: InterviewPush, version_id: int, rows: dict[str, list[tuple[Any, ...]]]
+    ) -> None:
+        """A new interview: its row now (its id is needed), its answers and logs into `rows` for the batch's
+        one executemany per table (a round trip per statement is what a server over a network charges for)."""
         s = push.state
         cur = conn.execute(
             f"INSERT INTO interviews (uuid, instrument_version_id, device, {', '.join(STATE_FIELDS)})"
@@ -574,8 +577,9 @@ class SyncServer:
         interview_id = int(cur.lastrowid or 0)
         if not interview_id:  # a backend without lastrowid
             interview_id = int(conn.execute("SELECT id FROM interviews WHERE uuid = ?", (push.uuid,)).fetchone()[0])
-        self._write_answers(conn, interview_id, push)
-        self._append_logs(conn, device_id, interview_id, push)
+        rows.setdefault(_ANSWER, []).extend(_answer_rows(interview_id, push))
+        for table, row_list in _log_rows(device_id, interview_id, push):
+            rows.setdefault(table, []).extend(row_list)
 
     def _update(self, conn: Any, device_id: str, push: InterviewPush, version_id: int) -> None:
         s = push.state
@@ -590,22 +594,46 @@ class SyncServer:
 
     def _write_answers(self, conn: Any, interview_id: int, push: InterviewPush) -> None:
         """The interview's answers become exactly the pushed ones (the audit log says how they got there)."""
-        stamp = push.answered
         conn.execute("DELETE FROM answers WHERE interview_id = ?", (interview_id,))
-        conn.executemany(
-            "INSERT INTO answers (interview_id, question, value, special, answered_at) VALUES (?, ?, ?, ?, ?)",
-            [(interview_id, q, v, sp, stamp.get(q) or push.state["started_at"]) for q, v, sp in push.state["answers"]],
-        )
+        conn.executemany(_ANSWER, _answer_rows(interview_id, push))
 
     def _append_logs(self, conn: Any, device_id: str, interview_id: int, push: InterviewPush) -> None:
-        for table, columns in INTERVIEW_LOGS.items():
-            rows = push.logs.get(table, [])
-            if rows:
-                conn.executemany(
-                    f"INSERT INTO {table} (interview_id, {', '.join(columns)}, origin)"
-                    f" VALUES (?, {_marks(columns)}, ?) ON CONFLICT (origin) DO NOTHING",
-                    [(interview_id, *row[1:], f"{device_id}:{row[0]}") for row in rows],
-                )
+        for sql, row_list in _log_rows(device_id, interview_id, push):
+            conn.executemany(sql, row_list)
+
+
+_ANSWER = "INSERT INTO answers (interview_id, question, value, special, answered_at) VALUES (?, ?, ?, ?, ?)"
+_RECEIPT = (
+    "INSERT INTO sync_receipts (interview_uuid, content_hash, device_id, received_at)"
+    " VALUES (?, ?, ?, ?) ON CONFLICT (interview_uuid, content_hash) DO NOTHING"
+)
+
+
+def _answer_rows(interview_id: int, push: InterviewPush) -> list[tuple[Any, ...]]:
+    stamp = push.answered
+    return [(interview_id, q, v, sp, stamp.get(q) or push.state["started_at"]) for q, v, sp in push.state["answers"]]
+
+
+def _log_rows(device_id: str, interview_id: int, push: InterviewPush) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    """(insert statement, rows) per log table; a log row's origin makes a re-sent one a no-op."""
+    out = []
+    for table, columns in INTERVIEW_LOGS.items():
+        rows = push.logs.get(table, [])
+        if rows:
+            sql = (
+                f"INSERT INTO {table} (interview_id, {', '.join(columns)}, origin)"
+                f" VALUES (?, {_marks(columns)}, ?) ON CONFLICT (origin) DO NOTHING"
+            )
+            out.append((sql, [(interview_id, *row[1:], f"{device_id}:{row[0]}") for row in rows]))
+    return out
+
+
+def _flush(conn: Any, rows: dict[str, list[tuple[Any, ...]]]) -> None:
+    """Write the batch's pending rows, one executemany per statement, and forget them."""
+    for sql, row_list in rows.items():
+        if row_list:
+            conn.executemany(sql, row_list)
+    rows.clear()
 
     # -- conflicts ---------------------------------------------------------------------------------
     def resolve(self, conflict_id: int, keep: str, actor: str | None = None) -> None:
