@@ -245,3 +245,33 @@ def test_the_call_queue_leases_through_the_public_store_interface(open_store) ->
     assert store.query("SELECT lease_holder FROM respondents WHERE id = ?", (rid,))[0][0] == "amy"
     assert queue.release(rid, "amy")
     assert store.query("SELECT lease_holder FROM respondents WHERE id = ?", (rid,))[0][0] is None
+
+
+def test_many_rows_in_one_go_keep_every_row_type_and_count(open_store) -> None:  # type: ignore[no-untyped-def]
+    """executemany of a plain or conflict-skipping INSERT: on PostgreSQL it goes as multi-row VALUES in chunks,
+    so rows over a chunk's edge, quotes and '%' in text, NULLs, and a column mixing ints and texts (which one
+    VALUES list cannot hold) must all arrive as one row per statement would, with the total row count."""
+    from survey_tui.core.store import postgres
+
+    store = open_store()
+    version = store.publish_instrument("x", "t")
+    interview = store.start_interview(version.id, mode="pilot", interviewer="amy").id
+    n = postgres.MULTI_ROW_CHUNK * 2 + 7
+    rows = [(interview, f"q{i}", "it's 100% 多" if i % 3 else None, None, "2026-01-01") for i in range(n)]
+    sql = "INSERT INTO answers (interview_id, question, value, special, answered_at) VALUES (?, ?, ?, ?, ?)"
+    with store.transaction() as conn:
+        assert conn.executemany(sql, rows).rowcount == n
+    stored = {
+        r[0]: r[1] for r in store.query("SELECT question, value FROM answers WHERE interview_id = ?", (interview,))
+    }
+    assert stored == {q: v for _i, q, v, _s, _a in rows}
+    again = sql + " ON CONFLICT (interview_id, question) DO NOTHING"
+    with store.transaction() as conn:
+        assert conn.executemany(again, rows).rowcount == 0
+    mixed = [(interview, f"m{i}", i if i % 2 else str(i), None, "2026-01-01") for i in range(5)]
+    with store.transaction() as conn:
+        assert conn.executemany(sql, mixed).rowcount == 5
+    got = store.query(
+        "SELECT value FROM answers WHERE interview_id = ? AND question LIKE 'm%' ORDER BY question", (interview,)
+    )
+    assert [str(r[0]) for r in got] == [str(i) for i in range(5)]
