@@ -76,10 +76,41 @@ def write_memo(kind: str, key: str, value: Any) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         write_text_atomic(folder / key, json.dumps(value, ensure_ascii=False))
-        entries = list(folder.iterdir())
-        if len(entries) > MEMO_KEEP:
-            entries.sort(key=lambda e: e.stat().st_mtime)
-            for old in entries[: len(entries) - MEMO_KEEP]:
-                old.unlink(missing_ok=True)
+        _prune(folder, MEMO_KEEP)
+    except OSError:
+        pass
+
+
+def _prune(folder: Path, keep: int) -> None:
+    """Drop all but the `keep` most recently written (or, for blobs, used) entries."""
+    entries = list(folder.iterdir())
+    if len(entries) > keep:
+        entries.sort(key=lambda e: e.stat().st_mtime)
+        for old in entries[: len(entries) - keep]:
+            old.unlink(missing_ok=True)
+
+
+def read_blob(kind: str, key: str) -> bytes | None:
+    """The bytes stored under `key` (e.g. a drawn chart), or None; a hit is marked as used, so pruning
+    drops the entries unused longest."""
+    path = cache_dir(kind) / key
+    try:
+        data = path.read_bytes()
+        os.utime(path)
+    except OSError:
+        return None
+    return data
+
+
+def write_blob(kind: str, key: str, data: bytes, keep: int = MEMO_KEEP) -> None:
+    """Store bytes (owner-only, written whole), keeping the `keep` newest entries of this kind; a cache
+    that cannot be written costs time only."""
+    from survey_tui.core.atomic import write_bytes_atomic
+
+    folder = cache_dir(kind)
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_bytes_atomic(folder / key, data)
+        _prune(folder, keep)
     except OSError:
         pass

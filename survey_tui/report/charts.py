@@ -12,6 +12,7 @@ package to install and the report is written without charts. Figures are made wi
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass
 from functools import cache
 
@@ -127,6 +128,7 @@ def chart_problem(tables: list[StubTable] | list[StubTable | Frequency]) -> str 
 def bar_figure(data: ChartData, font: str | None = None):  # type: ignore[no-untyped-def]
     """A grouped horizontal bar chart (a matplotlib Figure) of `data`, letters beside each bar."""
     from matplotlib import rc_context
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     families = ([font] if font else []) + ["DejaVu Sans"]
@@ -134,6 +136,7 @@ def bar_figure(data: ChartData, font: str | None = None):  # type: ignore[no-unt
     height = min(6.0, max(2.4, 1.2 + 0.1 * ncat * nser + 0.12 * ncat))
     with rc_context({"font.family": families, "font.size": 8, "axes.unicode_minus": False}):
         fig = Figure(figsize=(7.0, height), dpi=150, layout="constrained")
+        FigureCanvasAgg(fig)  # drawn straight into pixels: `png_of` encodes them without a second drawing
         ax = fig.add_subplot()
         bar = 0.8 / nser
         positions = np.arange(ncat)
@@ -164,7 +167,7 @@ def bar_figure(data: ChartData, font: str | None = None):  # type: ignore[no-unt
             ax.xaxis.set_major_formatter(lambda x, _pos: f"{x:.0f}%")
         ax.spines[["top", "right"]].set_visible(False)
         fig.legend(loc="outside lower center", ncol=min(nser, 3), fontsize=7, frameon=False)
-        fig.canvas.draw()  # lay out now, inside the font context
+        fig.canvas.draw()  # lay out and render now, inside the font context
     return fig
 
 
@@ -198,15 +201,47 @@ def _draw(table: StubTable | Frequency) -> bytes | None:
     return png_of(data)
 
 
+#: a change to how charts look that the code stamps below cannot see (none so far) bumps this
+CHART_STYLE = "1"
+#: drawn charts kept in the user's cache folder (a report draws a few dozen)
+CHART_KEEP = 512
+
+
+def chart_key(data: ChartData, font: str | None) -> str:
+    """What a chart's picture depends on: what it draws (not the title, printed above it by the report), the
+    font, matplotlib's and this module's code. A re-run with unchanged numbers finds the picture drawn
+    before; any change draws anew."""
+    from survey_tui.core.cache import memo_key, module_stamp
+
+    values = np.ascontiguousarray(data.values, dtype=float)
+    described = json.dumps(
+        [data.categories, data.series, data.letters, data.percent, list(values.shape), font],
+        ensure_ascii=False,
+    )
+    return memo_key(CHART_STYLE, module_stamp("matplotlib", __name__), described, values.tobytes())
+
+
 def png_of(data: ChartData) -> bytes:
-    """`data` drawn as PNG bytes in the CJK font found here."""
-    from matplotlib import rc_context
+    """`data` drawn as PNG bytes in the CJK font found here, from the cache when drawn before."""
+    from survey_tui.core.cache import read_blob, write_blob
 
     font = cjk_font()
+    key = chart_key(data, font) + ".png"
+    cached = read_blob("charts", key)
+    if cached is not None and cached.startswith(b"\x89PNG"):
+        return cached
+    png = _render_png(data, font)
+    write_blob("charts", key, png, keep=CHART_KEEP)
+    return png
+
+
+def _render_png(data: ChartData, font: str | None) -> bytes:
+    """Draw once and encode the canvas's pixels, as `savefig` would after drawing the figure again."""
+    from matplotlib.image import imsave
+
     fig = bar_figure(data, font)
     out = io.BytesIO()
-    with rc_context({"font.family": ([font] if font else []) + ["DejaVu Sans"]}):
-        fig.savefig(out, format="png")
+    imsave(out, fig.canvas.buffer_rgba(), format="png", origin="upper", dpi=fig.dpi)
     return out.getvalue()
 
 

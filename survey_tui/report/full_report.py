@@ -11,6 +11,7 @@ tables, codebook and data (never contact data) for stakeholders.
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import zipfile
@@ -852,6 +853,7 @@ def _banner_table(doc: Any, table: Any, language: str, chart: bool = True) -> No
     letters on a line beneath, and the footnote; header rows repeat on every page."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt, RGBColor
+    from docx.text.run import Run
 
     from survey_tui.analysis.tables import base_rows, value_text
     from survey_tui.report import word
@@ -874,12 +876,22 @@ def _banner_table(doc: Any, table: Any, language: str, chart: bool = True) -> No
     size = Pt(font)
     red = RGBColor(0xC0, 0x00, 0x00)
 
+    formats: dict[bool, Any] = {}  # bold -> an empty run in the table's font: copied, not re-formatted per cell
+
     def put(cell: Any, text: str, bold: bool = False, align: Any = WD_ALIGN_PARAGRAPH.CENTER) -> Any:
         paragraph = cell.paragraphs[0]
         paragraph.alignment = align
-        run = paragraph.add_run(text)
-        run.font.size = size
-        run.bold = bold
+        proto = formats.get(bold)
+        if proto is None:
+            run = paragraph.add_run()
+            run.font.size = size
+            run.bold = bold
+            formats[bold] = copy.deepcopy(run._r)
+        else:
+            run = Run(paragraph._p.add_r(), paragraph)
+            run._r.append(copy.deepcopy(proto.rPr))
+        if text:
+            run.text = text
         return paragraph
 
     parts = [c.part_label or c.part for c in table.columns]

@@ -250,8 +250,10 @@ def add_row(table: Any, widths: Sequence[int], header: bool = False) -> list[Any
     if header:
         tr_pr.append(OxmlElement("w:tblHeader"))
     cells = row.cells
-    for cell, w in zip(cells, widths, strict=True):
-        cell.width = w
+    grid = table._tbl.tblGrid.gridCol_lst
+    for cell, column, w in zip(cells, grid, widths, strict=True):
+        if column.w is None or Emu(w).twips != column.w.twips:  # python-docx gave the cell its column's width
+            cell.width = w
     return list(cells)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -105,3 +106,62 @@ def test_key_frequencies_chart_the_valid_percent_with_the_base(demo_study_dir: P
     study.config.report.key_frequencies = ["s3"]
     assert key_frequency_names(study) == ["s3"]
     assert [b.table.variable for b in build_report(study).blocks if b.kind == "frequency"] == ["s3"]
+
+
+def _sample(title: str = "滿意度", low: str = "低") -> charts.ChartData:
+    values = np.array([[40.0, 35.5, 24.5], [52.0, np.nan, 48.0]])
+    letters = [["", "B", ""], ["A", "", ""]]
+    return charts.ChartData(title, ["高", "中", low], ["Total", "男 (A)"], values, letters, True)
+
+
+def test_a_chart_drawn_once_is_what_savefig_writes() -> None:
+    """The picture is encoded from the one drawing, pixel for pixel what matplotlib's own savefig gives."""
+    import io
+
+    from PIL import Image
+
+    data = _sample()
+    ours = Image.open(io.BytesIO(charts._render_png(data, charts.cjk_font())))
+    out = io.BytesIO()
+    charts.bar_figure(data, charts.cjk_font()).savefig(out, format="png")
+    reference = Image.open(out)
+    assert ours.size == reference.size and ours.info["dpi"] == reference.info["dpi"]
+    assert np.array_equal(np.asarray(ours), np.asarray(reference))
+
+
+def test_unchanged_charts_come_from_the_cache_and_changed_ones_are_drawn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SURVEY_TUI_CACHE_DIR", str(tmp_path / "cache"))
+    drawn: list[str] = []
+    real = charts.bar_figure
+
+    def counting(data: charts.ChartData, font: str | None = None):  # type: ignore[no-untyped-def]
+        drawn.append(data.title)
+        return real(data, font)
+
+    monkeypatch.setattr(charts, "bar_figure", counting)
+    first = charts.png_of(_sample())
+    assert first.startswith(b"\x89PNG") and drawn == ["滿意度"]
+    assert charts.png_of(_sample()) == first and drawn == ["滿意度"]  # a re-run: no drawing
+    changed = _sample()
+    changed.values[1, 0] = 53.0
+    assert charts.png_of(changed) != first and len(drawn) == 2  # one number moved: drawn anew
+    assert charts.png_of(_sample(low="很低")) != first and len(drawn) == 3  # a label changed
+    assert charts.png_of(_sample("另一題")) == first and len(drawn) == 3  # the title is not in the picture
+    entries = list((tmp_path / "cache" / "charts").iterdir())
+    assert len(entries) == 3
+    for entry in entries:
+        entry.write_bytes(b"half a pic")  # a damaged entry is drawn again, never embedded
+    assert charts.png_of(_sample()) == first and len(drawn) == 4
+
+
+def test_the_chart_cache_keeps_its_newest_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from survey_tui.core.cache import read_blob, write_blob
+
+    monkeypatch.setenv("SURVEY_TUI_CACHE_DIR", str(tmp_path))
+    for i in range(5):
+        write_blob("charts", f"k{i}", bytes([i]), keep=3)
+        os.utime(tmp_path / "charts" / f"k{i}", (1000 + i, 1000 + i))
+    assert sorted(p.name for p in (tmp_path / "charts").iterdir()) == ["k2", "k3", "k4"]
+    assert read_blob("charts", "k4") == b"\x04" and read_blob("charts", "k0") is None
