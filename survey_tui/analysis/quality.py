@@ -360,8 +360,16 @@ def latest_decisions(store: Store) -> dict[int, tuple[str, str]]:
     return {int(r[0]): (r[1], r[2]) for r in rows}
 
 
+#: the interviews whose latest decision is to exclude them: a subquery, so a read can leave them out in SQL
+EXCLUDED_SQL = (
+    "SELECT d.interview_id FROM quality_decisions d"
+    " JOIN (SELECT interview_id, MAX(id) AS id FROM quality_decisions GROUP BY interview_id) last"
+    " ON last.id = d.id WHERE d.decision = 'exclude'"
+)
+
+
 def excluded_interviews(store: Store) -> set[int]:
-    return {iid for iid, (decision, _) in latest_decisions(store).items() if decision == "exclude"}
+    return {int(r[0]) for r in store.query(EXCLUDED_SQL)}
 
 
 def decision_history(store: Store, interview_id: int) -> list[tuple[str, str, str, str | None]]:

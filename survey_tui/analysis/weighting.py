@@ -1,12 +1,12 @@
 """RIM weighting (raking) to the targets in `study.yaml`, its report, and the weight in the data file.
 
-The raking is weightipy's (a maintained RIM implementation, the algorithm of the market-research
-tabulation packages): each iteration scales the weights so that every dimension's weighted shares hit
-their targets in turn, until the weights stop changing or `max_iterations` is reached. Weights
-average 1 over the weighted sample, so the weighted base equals the number of interviews; caps bound
-the weights on that scale. Whether the targets were *reached* is decided here, not by weightipy's
-relative-change rule: converged means every achieved share is within `tolerance` percentage points of
-its target.
+The raking is weightipy's RIM algorithm (the algorithm of the market-research tabulation packages), run
+here on numpy arrays step for step (`rake`; a test checks it against weightipy itself to 1e-9): each
+iteration scales the weights so that every dimension's weighted shares hit their targets in turn, until
+the weights stop changing or `max_iterations` is reached. Weights average 1 over the weighted sample, so
+the weighted base equals the number of interviews; caps bound the weights on that scale. Whether the
+targets were *reached* is decided here, not by weightipy's relative-change rule: converged means every
+achieved share is within `tolerance` percentage points of its target.
 
 Which interviews are weighted
 -----------------------------
@@ -27,12 +27,10 @@ Either raises `LoadError` with located messages before anything is written.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -73,30 +71,6 @@ def weighting_efficiency(weights: np.ndarray) -> float:
 # -- raking -------------------------------------------------------------------------------------------
 
 
-class _Caps(tuple):  # type: ignore[type-arg]
-    """(min, max) weight caps for weightipy 0.4.
-
-    weightipy's raking loop reads a tuple cap as (min, max), but its constructor first compares the
-    cap with numbers (``cap <= 1``), which a plain tuple cannot do (TypeError). This tuple compares as
-    its upper bound, so the library's own tuple path runs as written.
-    """
-
-    def __le__(self, other: object) -> bool:
-        return bool(self[1] <= other)  # type: ignore[operator]
-
-    def __lt__(self, other: object) -> bool:
-        return bool(self[1] < other)  # type: ignore[operator]
-
-
-def weightipy_cap(cap: WeightCaps | None) -> Any:
-    """The `cap` parameter of weightipy's Rim for our caps (0 = none, a number = max only)."""
-    if cap is None:
-        return 0
-    if cap.min is None:
-        return cap.max
-    return _Caps((cap.min, cap.max if cap.max is not None else math.inf))
-
-
 def rake(
     cells: Sequence[np.ndarray],
     targets: Sequence[Sequence[float]],
@@ -104,27 +78,57 @@ def rake(
     max_iterations: int = 50,
     cap: WeightCaps | None = None,
 ) -> tuple[np.ndarray, int]:
-    """Rake with weightipy: `cells[d]` is every row's 0-based cell in dimension d, `targets[d][k]` the
-    percent of cell k. Returns the weights (mean 1, in row order) and weightipy's iteration count.
+    """Rake: `cells[d]` is every row's 0-based cell in dimension d, `targets[d][k]` the percent of cell k.
+    Returns the weights (mean 1, in row order) and the iteration count.
 
-    Iterations go on while the weights still change less each time (weightipy's rule with a zero
-    convergence criterion) or up to `max_iterations`; `weigh_frame` judges the result against the
-    tolerance.
+    This is weightipy's RIM loop (its `Rake.start`, 0.4) step for step, on numpy arrays: the same
+    operations in the same order, so the weights agree with weightipy's to rounding (a test checks
+    1e-9 against weightipy itself) and the iteration count is the same. Running it here rather than
+    through weightipy spares every weighted build importing pandas and pyarrow (0.4-0.5 s and ~67 MB at
+    100,000 interviews) and a copy of the cells into a pandas frame.
+
+    Each iteration scales every cell of every dimension in turn to its target total, then applies the
+    caps (clip, rescale to mean 1, until the caps hold; like weightipy a cap is widened by 1e-4). It
+    goes on while the weights still change less each time (weightipy's rule with a zero convergence
+    criterion) or up to `max_iterations`; `weigh_frame` judges the result against the tolerance.
     """
-    import pandas as pd
-    import weightipy
-
     n = len(cells[0]) if cells else 0
-    frame = pd.DataFrame({f"d{i}": np.asarray(c) for i, c in enumerate(cells)})
-    scheme = weightipy.scheme_from_dict(
-        {f"d{i}": {k: float(share) for k, share in enumerate(shares)} for i, shares in enumerate(targets)},
-        name="rim",
-        rim_params={"max_iterations": max_iterations, "convcrit": 0.0, "cap": weightipy_cap(cap)},
-    )
-    with contextlib.redirect_stdout(io.StringIO()):  # weightipy prints its convergence notes
-        series = weightipy.weight(frame, scheme)
-    weights = series.reindex(pd.RangeIndex(n)).to_numpy(dtype=np.float64)
-    iterations = int(next(iter(scheme.groups.values()))["iterations"] or 0)
+    weights = np.ones(n, dtype=np.float64)
+    if n == 0:
+        return weights, 0
+    # absolute targets as weightipy computes them: shares normalised to 100, then share / 100 * rows
+    plan: list[list[tuple[np.ndarray, float]]] = []
+    for dim_cells, shares in zip(cells, targets, strict=True):
+        total = sum(float(s) for s in shares)
+        column = np.asarray(dim_cells)
+        steps = []
+        for k, share in enumerate(shares):
+            goal = float(share) / total * 100 / 100 * n
+            steps.append((np.flatnonzero(column == k), goal if goal != 0.0 else 0.00000001))
+        plan.append(steps)
+    min_cap = cap.min - 0.0001 if cap is not None and cap.min is not None else None
+    max_cap = (cap.max if cap is not None and cap.max is not None else math.inf) + 0.0001
+    capped = cap is not None
+    diff, diff_old = 999999.0, 99999999999.0
+    iterations = 0
+    for iteration in range(1, max_iterations + 1):
+        iterations = iteration  # weightipy counts the pass that finds no more change
+        old = weights.copy()
+        if not diff < diff_old:
+            break
+        for steps in plan:
+            for rows, goal in steps:
+                if rows.shape[0]:
+                    weights[rows] *= goal / weights[rows].sum()
+        if capped:
+            while (min_cap is not None and weights.min() < min_cap) or weights.max() > max_cap:
+                if min_cap is not None:
+                    weights[weights < min_cap] = min_cap
+                weights[weights > max_cap] = max_cap
+                weights = weights / np.mean(weights)
+        diff_old = diff
+        diff = float(np.sum(np.abs(weights - old)))
+    weights[weights == 0.0] = 1.0  # weightipy reads a zero weight as none (1)
     return weights, iterations
 
 

@@ -186,7 +186,7 @@ def _weighting_problems(study: Study) -> list[Problem]:
     except OSError:
         return compute()
     modules = ("analysis.weighting", "analysis.dataset", "analysis.quality", "core.plan.weighting", "core.study")
-    code = module_stamp(*(f"survey_tui.{name}" for name in modules), "polars", "weightipy")
+    code = module_stamp(*(f"survey_tui.{name}" for name in modules), "polars")
     key = memo_key("weighting-problems 1", str(study.root), before, settings, code)
     kept = read_memo("checked-weighting", key)
     if isinstance(kept, list):

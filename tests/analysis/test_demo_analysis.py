@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from survey_tui.analysis import quality
 from survey_tui.analysis.coding import load_code_frames, record_codes
@@ -123,6 +124,12 @@ def test_quality_flags_and_reversible_exclusions(demo_study_dir: Path) -> None:
         careless = {s.interviewer: s for s in report.interviewers}["張家豪"]
         others = [s for s in report.interviewers if s.interviewer != "張家豪"]
         assert careless.speeder_rate > max(s.speeder_rate for s in others)
+        # the excluded interviews are left out by the query: the same frame as reading all and filtering
+        plain = {"include_coded": False, "weighting": False}
+        kept = load_dataset(study, store=store, **plain)
+        assert kept.excluded == frozenset(excluded)
+        every = load_dataset(study, store=store, apply_exclusions=False, **plain).frame
+        assert_frame_equal(kept.frame, every.filter(~pl.col("interview_id").is_in(sorted(excluded))))
         target = sorted(excluded)[0]
         quality.keep(store, target, "checked by phone")
         assert target in load_dataset(study, store=store).frame["interview_id"].to_list()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import os
 import shutil
 from pathlib import Path
 
@@ -144,6 +146,93 @@ def test_rake_by_hand() -> None:
     assert iterations >= 1
     with pytest.raises(ValueError):
         WeightCaps.model_validate({})
+
+
+# -- the raking loop against weightipy, the reference ------------------------------------------------------
+
+
+def weightipy_rake(
+    cells: list[np.ndarray], targets: list[list[float]], max_iterations: int, cap: WeightCaps | None
+) -> tuple[np.ndarray, int]:
+    """weightipy 0.4's RIM on the same cells and targets (the implementation `rake` follows step for step)."""
+    import contextlib
+    import io
+    import math
+
+    pd = pytest.importorskip("pandas", reason="pandas (weightipy's frame) is not installed")
+    weightipy = pytest.importorskip("weightipy", reason="weightipy (the reference RIM) is not installed")
+
+    class Caps(tuple):  # type: ignore[type-arg]
+        # weightipy reads a tuple cap as (min, max) but first compares the cap with numbers (cap <= 1),
+        # which a tuple cannot do: this one compares as its upper bound
+        def __le__(self, other: object) -> bool:
+            return bool(self[1] <= other)  # type: ignore[operator]
+
+        def __lt__(self, other: object) -> bool:
+            return bool(self[1] < other)  # type: ignore[operator]
+
+    if cap is None:
+        wcap: object = 0
+    elif cap.min is None:
+        wcap = cap.max
+    else:
+        wcap = Caps((cap.min, cap.max if cap.max is not None else math.inf))
+    frame = pd.DataFrame({f"d{i}": c for i, c in enumerate(cells)})
+    scheme = weightipy.scheme_from_dict(
+        {f"d{i}": {k: float(share) for k, share in enumerate(shares)} for i, shares in enumerate(targets)},
+        name="rim",
+        rim_params={"max_iterations": max_iterations, "convcrit": 0.0, "cap": wcap},
+    )
+    with contextlib.redirect_stdout(io.StringIO()):  # weightipy prints its convergence notes
+        series = weightipy.weight(frame, scheme)
+    weights = series.reindex(pd.RangeIndex(len(cells[0]))).to_numpy(dtype=np.float64)
+    return weights, int(next(iter(scheme.groups.values()))["iterations"] or 0)
+
+
+@pytest.mark.parametrize(
+    ("cap", "max_iterations"),
+    [
+        (None, 50),
+        (None, 3),  # stopped by the iteration limit
+        ({"max": 2.5}, 50),
+        ({"min": 0.5, "max": 2.0}, 80),
+        ({"min": 0.6}, 50),
+    ],
+)
+def test_rake_equals_weightipy(cap: dict[str, float] | None, max_iterations: int) -> None:
+    """Three dimensions of skewed cells (one with a zero target): weights to 1e-9, the same iteration count."""
+    rng = np.random.default_rng(7)
+    n = 4_000
+    cells = [
+        rng.choice(2, n, p=[0.62, 0.38]),
+        rng.choice(5, n, p=[0.1, 0.15, 0.2, 0.25, 0.3]),
+        rng.choice(4, n, p=[0.5, 0.3, 0.15, 0.05]),
+    ]
+    targets = [[48.5, 51.5], [20.0, 20.0, 20.0, 20.0, 20.0], [40.0, 30.0, 30.0, 0.0]]
+    caps = WeightCaps.model_validate(cap) if cap else None
+    ours, iterations = rake(cells, targets, max_iterations=max_iterations, cap=caps)
+    theirs, their_iterations = weightipy_rake(cells, targets, max_iterations, caps)
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-9)
+    assert iterations == their_iterations
+    if caps is not None:  # the case binds: the free weights go past the cap
+        free, _ = rake(cells, targets, max_iterations=max_iterations)
+        assert free.max() > (caps.max or math.inf) or free.min() < (caps.min or 0)
+
+
+def test_weighting_imports_no_pandas() -> None:
+    """A weighted build never imports pandas (weightipy's frame): checked in a fresh interpreter."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np; from survey_tui.analysis.weighting import rake; "
+        "rake([np.array([0, 1, 1]), np.array([1, 0, 1])], [[50.0, 50.0], [30.0, 70.0]]); "
+        "print('pandas' in sys.modules, 'weightipy' in sys.modules)"
+    )
+    root = str(Path(__file__).resolve().parents[2])  # this checkout's survey_tui
+    env = {**os.environ, "PYTHONPATH": root}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
+    assert out.split() == ["False", "False"]
 
 
 def test_stray_codes_and_missing_answers_are_named() -> None:
