@@ -89,3 +89,30 @@ def test_privacy_commands_speak_the_interface_language(demo_study_dir: Path, tmp
     assert "contact key " in en and "read from: " in en and "Back the key file up" in en
     zh = run(["privacy", "--help"], capsys, zh=True)
     assert "以新金鑰重新加密聯絡資料" in zh and "如何備份" in zh
+
+
+def test_device_sync_and_conflicts_speak_the_interface_language(demo_study_dir: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from survey_tui.core.study import open_study
+    from survey_tui.demo.build import capture_interviews
+
+    server = tmp_path / "server"
+    shutil.copytree(demo_study_dir, server)
+    laptop = tmp_path / "laptop"
+    zh = run(["device", "checkout", "--server", str(server), "--interviewer", "林志明", str(laptop)], capsys, zh=True)
+    assert "已為 林志明 取出" in zh and "離線訪問請用：survey-tui interview" in zh
+    study = open_study(laptop)
+    with study.store() as device:
+        version = device.versions()[-1]
+        capture_interviews(device, study.instrument_for_version(version), version.id, 2, seed=3)
+    zh = run(["device", "status", "--study", str(laptop)], capsys, zh=True)
+    en = run(["device", "status", "--study", str(laptop)], capsys, zh=False)
+    assert "2 份等待中" in zh and "上次同步 從未" in zh
+    assert "2 waiting" in en and "last sync never" in en
+    zh = run(["sync", "--study", str(laptop)], capsys, zh=True)
+    assert "已上傳訪問：2 已存入" in zh and "已下載：" in zh
+    en = run(["sync", "--study", str(laptop)], capsys, zh=False)
+    assert "pushed interviews: nothing new" in en and "pulled: " in en
+    assert run(["conflicts", "list", "--study", str(server)], capsys, zh=True).strip() == "沒有待解決的衝突"
+    assert run(["conflicts", "list", "--study", str(server)], capsys, zh=False).strip() == "no conflicts to resolve"
+    zh = run(["server", "--help"], capsys, zh=True)
+    assert "在資料庫上建立結構、角色" in zh and "讓某人以其中一種角色登入" in zh
