@@ -116,3 +116,29 @@ def test_device_sync_and_conflicts_speak_the_interface_language(demo_study_dir: 
     assert run(["conflicts", "list", "--study", str(server)], capsys, zh=False).strip() == "no conflicts to resolve"
     zh = run(["server", "--help"], capsys, zh=True)
     assert "在資料庫上建立結構、角色" in zh and "讓某人以其中一種角色登入" in zh
+
+
+def test_store_refusals_speak_the_interface_language(demo_study_dir: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """A database from a newer survey-tui, and a damaged one: refused in the interface language, the command's
+    `survey-tui X:` frame kept, the file untouched."""
+    import sqlite3
+
+    root = tmp_path / "s"
+    shutil.copytree(demo_study_dir, root)
+    with sqlite3.connect(root / "survey.db") as conn:
+        conn.execute("PRAGMA user_version = 999")
+    conn.close()
+    before = (root / "survey.db").read_bytes()
+    for zh, words in (
+        (True, "由較新版的 survey-tui 寫入（結構 999"),
+        (False, "was written by a newer survey-tui (schema 999"),
+    ):
+        assert main((["--ui-lang", "zh-TW"] if zh else []) + ["respondents", "list", "--study", str(root)]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("survey-tui respondents list: ") and words in err
+    assert (root / "survey.db").read_bytes() == before
+
+    (root / "survey.db").write_bytes(b"")
+    assert main(["--ui-lang", "zh-TW", "fieldwork", "queue", "--study", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert "研究資料庫是空的（0 位元組）" in err and "從最近的備份還原 survey.db" in err
