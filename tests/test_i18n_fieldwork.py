@@ -142,3 +142,15 @@ def test_store_refusals_speak_the_interface_language(demo_study_dir: Path, tmp_p
     assert main(["--ui-lang", "zh-TW", "fieldwork", "queue", "--study", str(root)]) == 1
     err = capsys.readouterr().err
     assert "研究資料庫是空的（0 位元組）" in err and "從最近的備份還原 survey.db" in err
+
+
+def test_import_preview_speaks_the_interface_language(demo_study_dir: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    root = tmp_path / "s"
+    shutil.copytree(demo_study_dir, root)
+    contacts = tmp_path / "c.csv"
+    contacts.write_text("name,phone,age\n王小明,0912345678,30\n李大華,0912345678,40\n", encoding="utf-8")
+    argv = ["respondents", "import", str(contacts), "--study", str(root), "--dry-run"]
+    zh = run(argv, capsys, zh=True)
+    en = run(argv, capsys, zh=False)
+    assert "新受訪者：1（符合資格" in zh and "已合併的重複：1" in zh and "（已合併）" in zh and "試執行" in zh
+    assert "new respondents: 1 (eligible" in en and "duplicates merged: 1" in en and "(merged)" in en
