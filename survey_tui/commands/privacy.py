@@ -7,7 +7,7 @@ import argparse
 from datetime import date
 
 from survey_tui.cli import add_study_argument, resolve_study
-from survey_tui.i18n import _
+from survey_tui.i18n import N_, _
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     q.add_argument("--actor")
     q.set_defaults(handler=cmd_purge)
 
-    q = actions.add_parser("key", help="where the study's contact key is, and how to back it up")
+    q = actions.add_parser("key", help=_("where the study's contact key is, and how to back it up"))
     add_study_argument(q)
     q.add_argument(
         "--store",
@@ -50,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     q.set_defaults(handler=cmd_key)
 
-    q = actions.add_parser("rotate-key", help="re-encrypt the contact data under a new key (old key retired)")
+    q = actions.add_parser("rotate-key", help=_("re-encrypt the contact data under a new key (old key retired)"))
     add_study_argument(q)
     q.set_defaults(handler=cmd_rotate_key)
 
@@ -126,7 +126,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
-KEY_BACKUP = (
+KEY_BACKUP = N_(
     "Back the key file up apart from the study (an encrypted USB stick or the firm's password manager), never "
     "inside the study folder or beside its backups: a backup of the study is readable only with this key."
 )
@@ -144,7 +144,7 @@ def cmd_key(args: argparse.Namespace) -> int:
         if info is None and not store.readonly:
             info = resp.ensure_key(store)
     if info is None:
-        print("this study has no contact key yet (it is made with the first contact data)")
+        print(_("this study has no contact key yet (it is made with the first contact data)"))
         return 0
     study_key, fingerprint = info
     try:
@@ -169,19 +169,20 @@ def cmd_key(args: argparse.Namespace) -> int:
     except crypto.ContactKeyError as exc:
         print(f"privacy key: {exc}", file=sys.stderr)
         return 1
-    print(f"contact key {study_key} (fingerprint {fingerprint})")
+    print(_("contact key {key} (fingerprint {fingerprint})").format(key=study_key, fingerprint=fingerprint))
     if args.store and before != after:
         print(_("moved from {before} to {after}").format(before=before, after=after))
-    print(f"read from: {found.where}")
+    print(_("read from: {where}").format(where=found.where))
     if found.place is not None and found.place.kind == "file":
         _backend, why = crypto.keyring_backend()
         if why:
             print(_("OS keyring: not used ({why}); the key file is used").format(why=why))
-    print(KEY_BACKUP if found.place is None or found.place.kind == "file" else KEYRING_BACKUP)
+    backup = KEY_BACKUP if found.place is None or found.place.kind == "file" else KEYRING_BACKUP
+    print(_(backup))
     return 0
 
 
-KEYRING_BACKUP = (
+KEYRING_BACKUP = N_(
     "The key is now only in this machine's keyring: keep a copy of it apart from the study (the firm's password "
     "manager, or 'privacy key --store file' and back the file up): a backup of the study is readable only with it."
 )
@@ -194,10 +195,16 @@ def cmd_rotate_key(args: argparse.Namespace) -> int:
     with study.store() as store:
         count = resp.contact_count(store)
         where, fingerprint = resp.rotate_key(store)
-    print(f"{count} contact records re-encrypted under a new key (fingerprint {fingerprint}), written to {where}")
     print(
-        "the previous key is kept beside it as .retired-<time> so backups of survey.db made before now "
-        "stay readable; delete it when those backups are gone"
+        _(
+            "{count} contact records re-encrypted under a new key (fingerprint {fingerprint}), written to {where}"
+        ).format(count=count, fingerprint=fingerprint, where=where)
     )
-    print(KEY_BACKUP)
+    print(
+        _(
+            "the previous key is kept beside it as .retired-<time> so backups of survey.db made before now "
+            "stay readable; delete it when those backups are gone"
+        )
+    )
+    print(_(KEY_BACKUP))
     return 0

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from survey_tui.cli import add_study_argument, resolve_study
 from survey_tui.core.lazy import LazyChoices, lazy
 from survey_tui.core.problems import escape_controls
-from survey_tui.i18n import _
+from survey_tui.i18n import _, current_language
 
 if TYPE_CHECKING:
     from survey_tui.core.fieldwork import respondents as resp
@@ -139,18 +139,27 @@ def cmd_import(args: argparse.Namespace) -> int:
 _PROTECTED = {"name", "phone", "email", "address", "personal"}
 
 
+def _pad(text: str, width: int) -> str:
+    """`text` padded to `width` display columns (a CJK character takes two), never by len()."""
+    from rich.cells import cell_len
+
+    return text + " " * max(0, width - cell_len(text))
+
+
 def _classification_lines(mapping: dict[str, str], unconfirmed: set[str]) -> list[str]:
     """The import preview: where each column goes, and which ones are personal data."""
-    lines = ["columns:"]
+    lines = [_("columns:")]
     for column, target in mapping.items():
         if target in _PROTECTED:
-            where = "personal data, protected contact store"
+            where = _("personal data, protected contact store")
             if column in unconfirmed:
-                where += f"; not confirmed as non-identifying: --map {column}=attribute makes it an attribute"
+                where += _("; not confirmed as non-identifying: --map {column}=attribute makes it an attribute").format(
+                    column=column
+                )
         elif target == "ignore":
-            where = "not imported"
+            where = _("not imported")
         else:
-            where = "respondent attribute"
+            where = _("respondent attribute")
         lines.append(f"  {column} -> {target} ({where})")
     return lines
 
@@ -201,11 +210,22 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.show_contacts and page.locked:
         print(f"respondents list: {page.locked}", file=sys.stderr)
         return 1
-    print(f"{page.total} respondents" + (f" (first {len(page.rows)})" if page.total > len(page.rows) else ""))
+    if page.total > len(page.rows):
+        print(_("{total} respondents (first {shown})").format(total=page.total, shown=len(page.rows)))
+    else:
+        print(_("{total} respondents").format(total=page.total))
+    chinese = current_language() == "zh-TW"
     for row in page.rows:
         contact = f"  {row.name or ''} {row.phone or ''} {row.email or ''}" if args.show_contacts else ""
-        eligible = {True: "eligible", False: "not eligible", None: "-"}[row.eligible]
-        print(f"{row.id}  {row.status:<12} {row.interviewer or '-':<6} {eligible:<12} {row.attempts}{contact}")
+        eligible = {True: _("eligible"), False: _("not eligible"), None: "-"}[row.eligible]
+        # the status id in English (as `--status` takes it), the field's word in Chinese
+        status = resp.STATUS_LABELS.get(row.status, (row.status,))[0] if chinese else row.status
+        print(
+            escape_controls(
+                f"{row.id}  {_pad(status, 12)} {_pad(row.interviewer or '-', 6)} {_pad(eligible, 12)} "
+                f"{row.attempts}{contact}"
+            )
+        )
     if args.show_contacts:
         print(resp.CONTACT_NOTICE, file=sys.stderr)
     return 0
@@ -230,8 +250,12 @@ def cmd_quotas(args: argparse.Namespace) -> int:
         cells = quota_counts(store, study.config.quotas)
     for cell in cells:
         target = "-" if cell.target is None else str(cell.target)
-        flag = "  FULL" if cell.full else ""
-        print(f"{cell.quota:<14} {cell_key(cell.cell):<20} {cell.completes:>5} / {target:<5}{flag}")
+        flag = "  " + _("FULL") if cell.full else ""
+        print(
+            escape_controls(
+                f"{_pad(cell.quota, 14)} {_pad(cell_key(cell.cell), 20)} {cell.completes:>5} / {target:<5}{flag}"
+            )
+        )
     return 0
 
 
@@ -239,7 +263,7 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
     study = resolve_study(args.study)
     with study.store() as store:
         erasure = resp.withdraw(store, args.respondent, delete_answers=args.delete_answers, actor=args.actor)
-    kept = "deleted" if erasure.answers_deleted else "kept (anonymous)"
+    kept = _("deleted") if erasure.answers_deleted else _("kept (anonymous)")
     print(
         _("{respondent_id}: contact data erased; {interviews} interviews, answers {kept}; logged").format(
             respondent_id=erasure.respondent_id, interviews=erasure.interviews, kept=kept

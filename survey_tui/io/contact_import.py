@@ -29,7 +29,7 @@ from survey_tui.core.fieldwork import respondents as resp
 from survey_tui.core.fieldwork.screening import EligibilityCriterion, screen_frame
 from survey_tui.core.problems import LoadError, Problem, too_large
 from survey_tui.core.store.sqlite import Store, encode, now
-from survey_tui.i18n import _
+from survey_tui.i18n import N_, _
 
 FIELDS: tuple[str, ...] = ("name", "phone", "email", "address", "gender", "age", "region")
 ATTRIBUTE = "attribute"  # keep the column as an attribute under its header (confirmed not identifying)
@@ -37,7 +37,7 @@ PERSONAL = resp.PERSONAL  # identifies a person: kept in the protected contact s
 IGNORE = "ignore"
 OnDuplicate = Literal["merge", "skip"]
 
-DUPLICATE_RULE = (
+DUPLICATE_RULE = N_(
     "Duplicates are rows with the same mobile/phone number or the same e-mail after normalisation. "
     "The first row in the file (or a respondent already in the study) is kept. "
     "merge: its empty fields are filled from the duplicate, nothing is overwritten; skip: the duplicate is ignored."
@@ -464,24 +464,35 @@ class ImportPlan:
         return int((self.duplicates["action"] == "skipped").sum())
 
     def report_lines(self, limit: int = MAX_LISTED) -> list[str]:
+        """The import preview in the interface language (the CLI and the Respondents screen show it)."""
         eligible = int(self.new["eligible"].sum()) if self.new.height else 0
         lines = [
-            f"{self.source} ({self.encoding}): {self.rows} rows",
-            f"  new respondents: {self.new.height} (eligible {eligible}, not eligible {self.new.height - eligible})",
-            f"  duplicates merged: {self.merged}",
-            f"  duplicates skipped: {self.skipped}",
-            f"  bad rows (not imported): {self.bad.height}",
-            f"  rule ({self.rule}): {DUPLICATE_RULE}",
+            _("{source} ({encoding}): {rows} rows").format(source=self.source, encoding=self.encoding, rows=self.rows),
+            "  "
+            + _("new respondents: {new} (eligible {eligible}, not eligible {not_eligible})").format(
+                new=self.new.height, eligible=eligible, not_eligible=self.new.height - eligible
+            ),
+            "  " + _("duplicates merged: {count}").format(count=self.merged),
+            "  " + _("duplicates skipped: {count}").format(count=self.skipped),
+            "  " + _("bad rows (not imported): {count}").format(count=self.bad.height),
+            "  " + _("rule ({rule}): {text}").format(rule=self.rule, text=_(DUPLICATE_RULE)),
         ]
         for line, reason in self.bad.head(limit).iter_rows():
-            lines.append(f"  line {line}: {reason}")
+            lines.append("  " + _("line {line}: {reason}").format(line=line, reason=reason))
         if self.bad.height > limit:
-            lines.append(f"  ... and {self.bad.height - limit} more bad rows")
+            lines.append("  " + _("... and {count} more bad rows").format(count=self.bad.height - limit))
         for line, of, action in self.duplicates.head(limit).iter_rows():
-            lines.append(f"  line {line}: duplicate of {of} ({action})")
+            shown_action = _(DUPLICATE_ACTIONS[action]) if action in DUPLICATE_ACTIONS else action
+            lines.append(
+                "  " + _("line {line}: duplicate of {of} ({action})").format(line=line, of=of, action=shown_action)
+            )
         if self.duplicates.height > limit:
-            lines.append(f"  ... and {self.duplicates.height - limit} more duplicates")
+            lines.append("  " + _("... and {count} more duplicates").format(count=self.duplicates.height - limit))
         return lines
+
+
+#: what happened to a duplicate row, as the plan keeps it
+DUPLICATE_ACTIONS = {"merged": N_("merged"), "skipped": N_("skipped")}
 
 
 def _existing_keys(store: Store | None) -> pl.DataFrame:

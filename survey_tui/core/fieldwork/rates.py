@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from survey_tui.core.fieldwork.dispositions import GROUPS, CallSettings, group_of
+from survey_tui.i18n import N_, Phrase, _, shown
 
 #: name -> (numerator, denominator, formula) over the group counts c and e
 FORMULAS: dict[str, tuple[Callable[[dict[str, float], float], float], Callable[[dict[str, float], float], float], str]]
@@ -88,7 +89,7 @@ FORMULAS = {
     ),
 }
 RATE_NAMES = tuple(FORMULAS)
-E_METHOD = "AAPOR proportional allocation (CASRO): e = (I+P+R+NC+O) / (I+P+R+NC+O+NE)"
+E_METHOD = Phrase(N_("AAPOR proportional allocation (CASRO): e = (I+P+R+NC+O) / (I+P+R+NC+O+NE)"))
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,10 @@ def compute(counts: dict[str, int], settings: CallSettings | None = None, label:
     if settings.eligibility_estimate == "proportional":
         e, method = proportional_e(full), E_METHOD
     else:
-        e, method = float(settings.eligibility_estimate), "given in study.yaml (calls: eligibility_estimate)"
+        e, method = (
+            float(settings.eligibility_estimate),
+            Phrase(N_("given in study.yaml (calls: eligibility_estimate)")),
+        )
     c = {g: float(v) for g, v in full.items()}
     rates = {name: Rate(name, num(c, e), den(c, e), formula) for name, (num, den, formula) in FORMULAS.items()}
     return RateTable(label, full, e, method, rates)
@@ -216,7 +220,11 @@ def _cells(quotas: Sequence[Any], attributes: dict[str, Any]) -> list[str]:
 
 
 def lines(table: RateTable, names: Sequence[str] = RATE_NAMES) -> list[str]:
-    """The rates as text, each with numerator, denominator and formula."""
-    out = ["cases " + ", ".join(f"{g} {table.counts[g]}" for g in GROUPS) + f"; e = {table.e:.4f} ({table.e_method})"]
+    """The rates as the terminal shows them (interface language), each with numerator, denominator and formula;
+    the rate names and formulas are AAPOR's own notation and stay as they are."""
+    counts = ", ".join(f"{g} {table.counts[g]}" for g in GROUPS)
+    out = [
+        _("cases {counts}; e = {e} ({method})").format(counts=counts, e=f"{table.e:.4f}", method=shown(table.e_method))
+    ]
     out += [f"{table.rates[n].text()}   [{table.rates[n].formula}]" for n in names]
     return out

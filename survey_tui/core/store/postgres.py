@@ -31,6 +31,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from survey_tui.core.store.base import StoreBase, StoreError, StoreUnavailable
 from survey_tui.core.store.schema import MIGRATIONS, postgresql_statements
+from survey_tui.i18n import _
 
 if TYPE_CHECKING:
     import polars as pl
@@ -207,14 +208,22 @@ def connect_failure(url: str, exc: BaseException) -> StoreError:
     where = redact(url)
     if "password authentication failed" in text or "no password supplied" in text:
         return StoreError(
-            f"{where}: the server refused these credentials ({_first_line(exc)}); check the user name and the "
-            "password in your libpq password file (~/.pgpass) or service file; nothing was changed"
+            _(
+                "{where}: the server refused these credentials ({error}); check the user name and the "
+                "password in your libpq password file (~/.pgpass) or service file; nothing was changed"
+            ).format(where=where, error=_first_line(exc))
         )
     if "does not exist" in text and "database" in text:
-        return StoreError(f"{where}: {_first_line(exc)}; create it first (createdb), then 'survey-tui server setup'")
+        return StoreError(
+            _("{where}: {error}; create it first (createdb), then 'survey-tui server setup'").format(
+                where=where, error=_first_line(exc)
+            )
+        )
     return StoreUnavailable(
-        f"{where}: cannot reach the study server ({_first_line(exc)}); check that it is running and that the "
-        "host and port are right; nothing was changed"
+        _(
+            "{where}: cannot reach the study server ({error}); check that it is running and that the "
+            "host and port are right; nothing was changed"
+        ).format(where=where, error=_first_line(exc))
     )
 
 
@@ -297,13 +306,17 @@ class PostgresStore(StoreBase):
             foreign = [r[0] for r in self._raw("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")]
             if foreign:
                 raise StoreError(
-                    f"{self.where}: holds tables of another program ({', '.join(sorted(foreign)[:3])}), not a "
-                    "survey database; give an empty database (createdb) to 'survey-tui server setup'"
+                    _(
+                        "{where}: holds tables of another program ({tables}), not a survey database; give an "
+                        "empty database (createdb) to 'survey-tui server setup'"
+                    ).format(where=self.where, tables=", ".join(sorted(foreign)[:3]))
                 )
         if not migrate:
             raise StoreError(
-                f"{self.where}: the study database needs setting up or upgrading (schema {current or 0} -> "
-                f"{target}); ask whoever runs the server to run 'survey-tui server setup URL'"
+                _(
+                    "{where}: the study database needs setting up or upgrading (schema {current} -> {target}); "
+                    "ask whoever runs the server to run 'survey-tui server setup URL'"
+                ).format(where=self.where, current=current or 0, target=target)
             )
         import psycopg
 
@@ -326,15 +339,20 @@ class PostgresStore(StoreBase):
                     raise
         except psycopg.errors.InsufficientPrivilege as exc:
             raise StoreError(
-                f"{self.where}: the study database needs setting up or upgrading (schema {current or 0} -> "
-                f"{target}) and this user may not ({_first_line(exc)}); ask whoever runs the server to run "
-                "'survey-tui server setup URL'"
+                _(
+                    "{where}: the study database needs setting up or upgrading (schema {current} -> {target}) "
+                    "and this user may not ({error}); ask whoever runs the server to run "
+                    "'survey-tui server setup URL'"
+                ).format(where=self.where, current=current or 0, target=target, error=_first_line(exc))
             ) from None
 
     def _newer(self, current: int, target: int) -> StoreError:
         return StoreError(
-            f"{self.where} was written by a newer survey-tui (schema {current}, this one knows {target}); upgrade "
-            "survey-tui to open it; nothing was changed"
+            _(
+                "{path} was written by a newer survey-tui (schema {current}, this one knows {target}); "
+                "upgrade survey-tui to open it"
+            ).format(path=self.where, current=current, target=target)
+            + _("; nothing was changed")
         )
 
     def _identity_tables(self) -> set[str]:

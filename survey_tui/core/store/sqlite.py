@@ -43,16 +43,23 @@ from survey_tui.core.store.schema import (  # noqa: F401
     split_sql,
     sqlite_statements,
 )
+from survey_tui.i18n import N_, _
 
 if TYPE_CHECKING:
     import polars as pl
 
 BUSY_TIMEOUT_MS = 30_000
 
-RESTORE_HINT = (
+RESTORE_HINT = N_(
     "it was left exactly as it is; restore survey.db (and survey.db-wal if the backup has one) from your latest "
     "backup while no survey-tui runs, or ask for help with 'sqlite3 survey.db .recover'"
 )
+
+
+def _not_usable(path: Path, exc: Exception) -> str:
+    return _("{path}: not a usable survey database ({error}); {hint}").format(
+        path=path, error=exc, hint=_(RESTORE_HINT)
+    )
 
 
 def _create_private(path: Path) -> None:
@@ -119,14 +126,16 @@ class Store(StoreBase):
         self.readonly = bool(readonly) or not _writable(self.path)
         if not self.path.exists():
             if self.readonly:
-                raise StoreError(f"{self.path}: cannot create the study database here (the folder is read-only)")
+                raise StoreError(
+                    _("{path}: cannot create the study database here (the folder is read-only)").format(path=self.path)
+                )
             self._create_new()
         elif not self.readonly:
             _create_private(self.path)
         try:
             self._conn = self._connect()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: not a usable survey database ({exc}); {RESTORE_HINT}") from exc
+            raise StoreError(_not_usable(self.path, exc)) from exc
         try:
             self._check_contents()
             current = self.schema_version
@@ -141,20 +150,30 @@ class Store(StoreBase):
             self._check_schema()
         except sqlite3.DatabaseError as exc:
             self._conn.close()
-            raise StoreError(f"{self.path}: not a usable survey database ({exc}); {RESTORE_HINT}") from exc
+            raise StoreError(_not_usable(self.path, exc)) from exc
         except BaseException:
             self._conn.close()
             raise
 
     def _check_file(self) -> None:
         if self.path.is_dir():
-            raise StoreError(f"{self.path}: is a folder, not the study database; move it away or restore survey.db")
+            raise StoreError(
+                _("{path}: is a folder, not the study database; move it away or restore survey.db").format(
+                    path=self.path
+                )
+            )
         if self.path.exists() and self.path.stat().st_size == 0:
             wal = Path(f"{self.path}-wal")
-            extra = f" ({wal.name} beside it holds {wal.stat().st_size} bytes)" if wal.exists() else ""
+            extra = (
+                _(" ({name} beside it holds {size} bytes)").format(name=wal.name, size=wal.stat().st_size)
+                if wal.exists()
+                else ""
+            )
             raise StoreError(
-                f"{self.path}: the study database is empty (0 bytes){extra}, but a study database was expected "
-                f"(a new one is never left empty); {RESTORE_HINT}"
+                _(
+                    "{path}: the study database is empty (0 bytes){extra}, but a study database was expected "
+                    "(a new one is never left empty); {hint}"
+                ).format(path=self.path, extra=extra, hint=_(RESTORE_HINT))
             )
 
     def _create_new(self) -> None:
@@ -224,7 +243,11 @@ class Store(StoreBase):
                 return
         rows = [line for r in self._conn.execute("PRAGMA quick_check(5)") for line in str(r[0]).splitlines()]
         if rows != ["ok"]:
-            raise StoreError(f"{self.path}: the study database is damaged ({'; '.join(rows)}); {RESTORE_HINT}")
+            raise StoreError(
+                _("{path}: the study database is damaged ({found}); {hint}").format(
+                    path=self.path, found="; ".join(rows), hint=_(RESTORE_HINT)
+                )
+            )
         with contextlib.suppress(OSError):  # no cache (read-only home): the next open checks again
             marker.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             write_text_atomic(marker, fingerprint)
@@ -257,15 +280,17 @@ class Store(StoreBase):
         found = _schema_of(self._conn)
         if version == 0 and found:
             raise StoreError(
-                f"{self.path}: holds tables of another program ({', '.join(sorted(found)[:3])}), not a survey "
-                f"database; {RESTORE_HINT}"
+                _("{path}: holds tables of another program ({tables}), not a survey database; {hint}").format(
+                    path=self.path, tables=", ".join(sorted(found)[:3]), hint=_(RESTORE_HINT)
+                )
             )
         missing = [t for t in expected if t not in found]
         short = [f"{t}.{c}" for t in expected if t in found for c in sorted(expected[t] - found[t])]
         if missing or short:
             raise StoreError(
-                f"{self.path}: not the expected survey database (missing {', '.join((missing + short)[:5])}); "
-                + RESTORE_HINT
+                _("{path}: not the expected survey database (missing {missing}); {hint}").format(
+                    path=self.path, missing=", ".join((missing + short)[:5]), hint=_(RESTORE_HINT)
+                )
             )
 
     def _set_wal(self) -> str:
@@ -317,15 +342,19 @@ class Store(StoreBase):
             current = self.schema_version
             if current > target:
                 raise StoreError(
-                    f"{self.path} was written by a newer survey-tui (schema {current}, this one knows "
-                    f"{target}); upgrade survey-tui to open it"
+                    _(
+                        "{path} was written by a newer survey-tui (schema {current}, this one knows {target}); "
+                        "upgrade survey-tui to open it"
+                    ).format(path=self.path, current=current, target=target)
                 )
             if current == target:
                 return
             if self.readonly:
                 raise StoreError(
-                    f"{self.path} needs an upgrade (schema {current} -> {target}) but the study is read-only; "
-                    "open it once where it can be written"
+                    _(
+                        "{path} needs an upgrade (schema {current} -> {target}) but the study is read-only; "
+                        "open it once where it can be written"
+                    ).format(path=self.path, current=current, target=target)
                 )
             with self.transaction():
                 current = self.schema_version  # another process may have migrated meanwhile
@@ -350,7 +379,7 @@ class Store(StoreBase):
                     self._depth -= 1
                 return
             if self.readonly:
-                raise StoreError(f"{self.path}: the study is read-only here; nothing was changed")
+                raise StoreError(_("{path}: the study is read-only here; nothing was changed").format(path=self.path))
             if not durable:
                 self._conn.execute("PRAGMA synchronous = NORMAL")
             try:
@@ -445,9 +474,17 @@ def _write_failure(path: Path, exc: sqlite3.OperationalError) -> Exception:
     """The write failures a researcher can act on, in words; anything else stays as SQLite raised it."""
     text = str(exc)
     if "full" in text:
-        return StoreError(f"{path}: the disk is full; the write was undone and everything stored before is kept")
+        return StoreError(
+            _("{path}: the disk is full; the write was undone and everything stored before is kept").format(path=path)
+        )
     if "readonly" in text or "read-only" in text:
-        return StoreError(f"{path}: the study database cannot be written here (read-only); nothing was changed")
+        return StoreError(
+            _("{path}: the study database cannot be written here (read-only); nothing was changed").format(path=path)
+        )
     if "I/O" in text:
-        return StoreError(f"{path}: the disk reported an error while writing; the write was undone ({text})")
+        return StoreError(
+            _("{path}: the disk reported an error while writing; the write was undone ({error})").format(
+                path=path, error=text
+            )
+        )
     return exc

@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from survey_tui.core.store.sqlite import Store, StoreError, now
+from survey_tui.i18n import N_, _
 
 if TYPE_CHECKING:
     from survey_tui.core.fieldwork.quotas import Quota
@@ -957,26 +958,47 @@ class SyncReport:
     refused: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        pushed = ", ".join(f"{n} {k}" for k, n in sorted(self.pushed.items())) or "nothing new"
+        """What the sync did, in the interface language (shown by the CLI and the Fieldwork screen)."""
+        pushed = ", ".join(
+            f"{n} {_(PUSH_RESULTS[k]) if k in PUSH_RESULTS else k}" for k, n in sorted(self.pushed.items())
+        ) or _("nothing new")
         out = [
-            f"pushed interviews: {pushed}",
-            f"pushed respondent log rows: {self.respondent_rows}",
-            f"pulled: {self.versions} new instrument versions, {self.assigned_new} new respondents, "
-            f"{self.released} taken off this device, quota state of {self.quota_cells} cells",
+            _("pushed interviews: {pushed}").format(pushed=pushed),
+            _("pushed respondent log rows: {rows}").format(rows=self.respondent_rows),
+            _(
+                "pulled: {versions} new instrument versions, {assigned} new respondents, "
+                "{released} taken off this device, quota state of {cells} cells"
+            ).format(
+                versions=self.versions, assigned=self.assigned_new, released=self.released, cells=self.quota_cells
+            ),
         ]
         if self.pushed.get("conflict"):
             out.append(
-                f"{self.pushed['conflict']} interviews changed on the server too: kept as conflicts for the supervisor"
+                _("{count} interviews changed on the server too: kept as conflicts for the supervisor").format(
+                    count=self.pushed["conflict"]
+                )
             )
         if self.respondents.get("conflict"):
             out.append(
-                f"{self.respondents['conflict']} respondents changed on the server too (status, disposition, "
-                "appointment or assignment): kept as conflicts for the supervisor"
+                _(
+                    "{count} respondents changed on the server too (status, disposition, "
+                    "appointment or assignment): kept as conflicts for the supervisor"
+                ).format(count=self.respondents["conflict"])
             )
         if self.resolved:
-            out.append(f"{self.resolved} conflicts were resolved by the supervisor")
-        out += [f"refused: {m}" for m in self.refused]
+            out.append(_("{count} conflicts were resolved by the supervisor").format(count=self.resolved))
+        out += [_("refused: {reason}").format(reason=m) for m in self.refused]
         return out
+
+
+#: the server's answer to a pushed interview (kept in English in the store) as the report says it
+PUSH_RESULTS = {
+    "stored": N_("stored"),
+    "already": N_("already"),
+    "updated": N_("updated"),
+    "conflict": N_("conflict"),
+    "refused": N_("refused by the server"),
+}
 
 
 def _check_link(device: Store, server: SyncServer) -> DeviceLink:
