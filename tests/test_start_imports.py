@@ -83,3 +83,30 @@ def test_the_app_start_does_not_load_the_instrument_builder() -> None:
     code = PROBE.format(body=body, heavy=HEAVY)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "BUILDER:False" in out.splitlines()
+
+
+def test_the_home_screens_data_is_read_from_the_cache_at_the_next_start(tmp_path: Path) -> None:
+    """What the first screen reads (the study's summary) is parsed once: at the next start the instruments
+    come from the parsed-YAML cache without libyaml, and the store is checked against the cached schema
+    instead of replaying every migration in memory."""
+    import os
+
+    from survey_tui.core.study import init_study
+    from tests.conftest import SMALL
+
+    study = init_study(tmp_path / "s", "Study", "Client")
+    (study.instruments_dir / "small.yaml").write_text(SMALL, encoding="utf-8")
+    code = (
+        "import sqlite3, sys\nfrom pathlib import Path\nreal = sqlite3.connect\nmemory = []\n"
+        "sqlite3.connect = lambda name, *a, **k: memory.append(name == ':memory:') or real(name, *a, **k)\n"
+        "from survey_tui.core.study import open_study\nfrom survey_tui.core.summary import summarise_study\n"
+        f"summary = summarise_study(open_study(Path({str(study.root)!r})))\n"
+        "assert summary.instruments[0].questions > 0\n"
+        "print(f'YAML:{\"yaml\" in sys.modules} REPLAYED:{any(memory)}')"
+    )
+    env = {**os.environ, "SURVEY_TUI_CACHE_DIR": str(tmp_path / "cache")}
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env) for _ in range(2)]
+    assert [r.stdout.strip().splitlines()[-1] if r.stdout.strip() else r.stderr for r in runs] == [
+        "YAML:True REPLAYED:True",
+        "YAML:False REPLAYED:False",
+    ]

@@ -59,11 +59,13 @@ class YamlDocument:
     `root` is ruamel.yaml's round-trip tree (its containers carry their lines), or, for documents only
     validated (see `fast_plain`), plain dicts and lists with libyaml's composed `nodes` beside them: the lines
     are then looked up in the nodes when a problem asks for one, instead of being stored on every container.
+    A plain document from the cache has only its `text`: the nodes are composed again on the first lookup.
     """
 
     file: str
     root: Any
     nodes: Any = field(default=None, repr=False)
+    text: str | None = field(default=None, repr=False)
 
     @property
     def data(self) -> Any:
@@ -72,6 +74,9 @@ class YamlDocument:
     def line_of(self, path: Sequence[PathKey]) -> int | None:
         """The 1-based line of the deepest node of `path` that exists in the file (the line the document starts
         on when none does, e.g. a required top-level key that is missing)."""
+        if self.nodes is None and self.text is not None:
+            composed = _compose(self.text)
+            self.nodes = composed[0] if composed is not None else None
         if self.nodes is not None:
             return _node_line(self.nodes, path)
         node, line = self.root, _start_line(self.root)
@@ -167,29 +172,35 @@ def _cache_dir() -> Path:
     return cache_dir("yaml")
 
 
-def _cache_key(text: str) -> str:
-    seed = f"{_CACHE_FORMAT}|{ruamel_version}|".encode()
+def _cache_key(text: str, kind: str = "tree") -> str:
+    """`kind` "tree" is ruamel.yaml's round-trip tree; "plain" the plain containers of `fast_plain`, which
+    also depend on the installed pyyaml (its package file, by size and time)."""
+    seed = f"{_CACHE_FORMAT}|{ruamel_version}|{kind}|".encode()
+    if kind == "plain":
+        from survey_tui.core.cache import module_stamp
+
+        seed += module_stamp("yaml").encode()
     return hashlib.sha256(seed + text.encode("utf-8")).hexdigest()
 
 
-def _cached_root(text: str) -> Any:
+def _cached_root(text: str, kind: str = "tree") -> Any:
     """The parsed tree of exactly this text from an earlier parse (a fresh copy), or None.
 
     Round-trip parsing is pure Python: 0.05-0.1 s for a study.yaml or a 40-question instrument, several
     times per command. A pickled tree loads in a tenth of that and keeps line numbers and comments.
     """
     try:
-        blob = (_cache_dir() / _cache_key(text)).read_bytes()
+        blob = (_cache_dir() / _cache_key(text, kind)).read_bytes()
         return pickle.loads(blob)  # noqa: S301 - written by this program, in the user's own cache folder
     except Exception:  # noqa: BLE001 - no entry, an unreadable one, or another version's: parse instead
         return None
 
 
-def _cache_root(text: str, root: Any) -> None:
+def _cache_root(text: str, root: Any, kind: str = "tree") -> None:
     folder = _cache_dir()
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        write_bytes_atomic(folder / _cache_key(text), pickle.dumps(root, protocol=pickle.HIGHEST_PROTOCOL))
+        write_bytes_atomic(folder / _cache_key(text, kind), pickle.dumps(root, protocol=pickle.HIGHEST_PROTOCOL))
         entries = list(folder.iterdir())
         if len(entries) > _CACHE_KEEP:
             entries.sort(key=lambda e: e.stat().st_mtime)
@@ -209,15 +220,23 @@ def parse_yaml_text(
     `read_only` callers (they validate, never write the document back) get libyaml's parse when the text
     is plain enough for it to give exactly what ruamel.yaml gives, without comments (about ten times faster),
     as plain containers whose lines are looked up in libyaml's nodes (see `fast_plain`); anything else, and
-    every error, goes through ruamel.yaml. Such documents are not cached.
+    every error, goes through ruamel.yaml. With `cache` such a plain document is cached too (apart from the
+    round-trip tree, without the nodes: they are composed again only when a problem asks for a line), so a
+    file read before is not parsed again, nor libyaml even imported, at the next start of the app.
     """
     if cache:
         cached = _cached_root(text)
         if cached is not None:
             return YamlDocument(name, cached), []
+        if read_only:
+            plain = _cached_root(text, "plain")
+            if plain is not None:
+                return YamlDocument(name, plain, text=text), []
     if read_only:
         fast = fast_plain(text)
         if fast is not None and _expanded_size(fast[0]) <= MAX_NODES:  # nested aliases: ruamel.yaml's message
+            if cache:
+                _cache_root(text, fast[0], "plain")
             return YamlDocument(name, fast[0], fast[1]), []
     document, problems = _parse_yaml_text(text, name)
     if cache and document is not None:

@@ -162,3 +162,39 @@ def test_several_processes_opening_a_new_database_at_once(tmp_path: Path) -> Non
         outs = [p.communicate(timeout=120) for p in procs]
         assert all(p.returncode == 0 for p in procs), [err for _, err in outs]
         assert Store(path).query("SELECT COUNT(*) FROM interviews")[0][0] == 5
+
+
+def test_the_expected_schema_comes_from_the_cache_and_still_refuses_a_mangled_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Opening a store checks its tables against the schema the migrations build; that schema is kept in the
+    user's cache, so later processes need not replay every migration, and the check is as strict from it."""
+    import survey_tui.core.store.sqlite as sqlite_store
+    from survey_tui.core.cache import cache_dir
+
+    monkeypatch.setenv("SURVEY_TUI_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(sqlite_store, "_EXPECTED", {})
+    Store(tmp_path / "first.db").close()
+    entries = list(cache_dir("schema").iterdir())
+    assert len(entries) == 1
+    built = dict(sqlite_store._EXPECTED)
+
+    replayed: list[str] = []
+    real = sqlite_store.sqlite_statements
+    monkeypatch.setattr(sqlite_store, "sqlite_statements", lambda script: replayed.append(script) or real(script))
+    monkeypatch.setattr(sqlite_store, "_EXPECTED", {})  # a new process: only the cache remembers
+    Store(tmp_path / "first.db").close()  # up to date: nothing to migrate, so any replay is the check's
+    assert replayed == [] and built == sqlite_store._EXPECTED
+
+    mangled = tmp_path / "mangled.db"
+    Store(mangled).close()
+    with sqlite3.connect(mangled) as conn:
+        conn.execute("ALTER TABLE respondents DROP COLUMN eligibility_reason")
+    monkeypatch.setattr(sqlite_store, "_EXPECTED", {})
+    with pytest.raises(StoreError, match=r"missing respondents\.eligibility_reason"):
+        Store(mangled)
+
+    entries[0].write_text('{"respondents": 3}', encoding="utf-8")  # an unreadable entry: built again
+    monkeypatch.setattr(sqlite_store, "_EXPECTED", {})
+    Store(tmp_path / "first.db").close()
+    assert replayed and built == sqlite_store._EXPECTED

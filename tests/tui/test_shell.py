@@ -230,3 +230,29 @@ async def test_home_reads_the_study_again_when_shown(tmp_path: Path) -> None:
             if interviews() == before + 1:
                 break
         assert interviews() == before + 1
+
+
+async def test_home_reads_the_study_once_at_start(demo_study_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first screen reads the study once (it was read twice, by two workers racing for the start)."""
+    import survey_tui.tui.screens.home as home
+
+    calls: list[Path] = []
+    real = home.summarise_study
+
+    def counting(study):  # type: ignore[no-untyped-def]
+        calls.append(study.root)
+        return real(study)
+
+    monkeypatch.setattr(home, "summarise_study", counting)
+    app = make_app(demo_study_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(100):
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            if "completed in the field" in str(app.screen.query_one("#study-card", Static).render()):
+                break
+        assert "completed in the field" in str(app.screen.query_one("#study-card", Static).render())
+        assert len(calls) == 1
+        await pilot.press("r")  # an explicit refresh still reads it again
+        await app.workers.wait_for_complete()
+        assert len(calls) == 2

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from survey_tui.core.atomic import write_text_atomic
-from survey_tui.core.cache import cache_dir
+from survey_tui.core.cache import cache_dir, memo_key, read_memo, write_memo
 
 # Re-exported: the names feature modules have always imported from here.
 from survey_tui.core.store.base import (  # noqa: F401
@@ -79,17 +79,29 @@ _EXPECTED: dict[tuple[str, ...], dict[str, set[str]]] = {}
 
 
 def _expected_schema(migrations: list[str]) -> dict[str, set[str]]:
-    """table -> columns after every migration (built once in memory), to check an opened file against."""
+    """table -> columns after every migration, to check an opened file against.
+
+    Built by running the migrations on an in-memory database, once per set of migrations and SQLite
+    version: the result is kept in the user's cache (keyed by both), since replaying every migration was a
+    sizeable part of opening the store at each start of the app or a command."""
     key = tuple(migrations)
     if key not in _EXPECTED:
-        conn = sqlite3.connect(":memory:")
-        try:
-            for script in migrations:
-                for statement in sqlite_statements(script):
-                    conn.execute(statement)
-            _EXPECTED[key] = _schema_of(conn)
-        finally:
-            conn.close()
+        memo = memo_key("expected-schema", sqlite3.sqlite_version, *migrations)
+        cached = read_memo("schema", memo)
+        if isinstance(cached, dict) and all(
+            isinstance(cols, list) and all(isinstance(c, str) for c in cols) for cols in cached.values()
+        ):
+            _EXPECTED[key] = {str(table): set(cols) for table, cols in cached.items()}
+        else:
+            conn = sqlite3.connect(":memory:")
+            try:
+                for script in migrations:
+                    for statement in sqlite_statements(script):
+                        conn.execute(statement)
+                _EXPECTED[key] = _schema_of(conn)
+            finally:
+                conn.close()
+            write_memo("schema", memo, {table: sorted(cols) for table, cols in _EXPECTED[key].items()})
     return _EXPECTED[key]
 
 

@@ -53,10 +53,11 @@ class HomeScreen(Screen[None]):
         self.query_one("#interviews", DataTable).border_title = _("Interviews (T1.4)")
         self.query_one("#study-card", Static).border_title = _("Study")
         self.query_one("#sections-card", Static).border_title = _("Sections")
-        self.action_refresh()
 
     def on_screen_resume(self) -> None:
-        """Coming back to Home (from a section, or after an interview) reads the study again: never stale."""
+        """Showing Home reads the study: at start (Textual resumes a screen when it is first shown, so it is
+        read once, not twice in two threads racing for the first screen) and on coming back from a section
+        or an interview, so it is never stale."""
         self.load_summary()
 
     def action_refresh(self) -> None:
