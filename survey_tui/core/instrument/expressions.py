@@ -721,9 +721,11 @@ class _FastParser:
             raise _NotFast
         return node
 
-    def or_expr(self) -> Node:
+    def or_expr(self, left: Node | None = None) -> Node:
+        """An or/and chain; `left`, when given, is its first operand, already read."""
         kinds = self.kinds
-        left = self.not_expr()
+        if left is None:
+            left = self.not_expr()
         while kinds[self.at] == "AND":
             self.at += 1
             left = Logical("and", left, self.not_expr(), left.position)
@@ -736,13 +738,15 @@ class _FastParser:
             left = Logical("or", left, right, left.position)
         return left
 
-    def not_expr(self) -> Node:
+    def not_expr(self, left: Node | None = None) -> Node:
+        """A comparison, membership or negation; `left`, when given, is the arithmetic before the operator."""
         kinds = self.kinds
-        if kinds[self.at] == "NOT":
-            position = self.start(self.at)
-            self.at += 1
-            return Not(self.not_expr(), position)
-        left = self.arith()
+        if left is None:
+            if kinds[self.at] == "NOT":
+                position = self.start(self.at)
+                self.at += 1
+                return Not(self.not_expr(), position)
+            left = self.arith()
         kind = kinds[self.at]
         if kind == "COMP_OP":
             op = self.value(self.at)
@@ -767,9 +771,11 @@ class _FastParser:
             found.append(self.or_expr())
         return tuple(found)
 
-    def arith(self) -> Node:
+    def arith(self, left: Node | None = None) -> Node:
+        """Sums of products; `left`, when given, is the first operand, already read."""
         kinds = self.kinds
-        left = self.unary()
+        if left is None:
+            left = self.unary()
         while kinds[self.at] in _MULTIPLY:
             op = _MULTIPLY[kinds[self.at]]  # type: ignore[index]
             self.at += 1
@@ -786,47 +792,56 @@ class _FastParser:
         return left
 
     def unary(self) -> Node:
+        """One operand (a name, call, literal, '-' operand or parenthesised group); the match's own group is
+        read by `kind` inline (a method call per token was a tenth of reading deep expressions)."""
         at = self.at
         kind = self.kinds[at]
         self.at = at + 1
         if kind == "NAME":
-            name = self.value(at)
+            name = self.matches[at][kind]
             if self.kinds[at + 1] != "LPAR":
-                position = self.start(at)
+                position = self.matches[at].start(kind) + 1
                 self.refs.append(NameRef(name, position))
                 return Name(name, position)
             self.at += 1
             args = self.items() if self.kinds[self.at] != "RPAR" else ()
             self.expect("RPAR")
-            call = _Builder(self.text).call(name, self.start(at), args)
+            call = _Builder(self.text).call(name, self.matches[at].start(kind) + 1, args)
             if call.function == "indexed":
                 self.indexed.append(call)
             return call
         if kind == "MINUS":
             operand = self.unary()
             if isinstance(operand, Literal) and _is_number(operand.value):
-                return Literal(-operand.value, self.start(at))  # type: ignore[operator]
-            return Unary("-", operand, self.start(at))
+                return Literal(-operand.value, self.matches[at].start(kind) + 1)  # type: ignore[operator]
+            return Unary("-", operand, self.matches[at].start(kind) + 1)
         if kind == "NUMBER":
-            value = self.value(at)
-            return Literal(float(value) if "." in value else int(value), self.start(at))
-        if kind == "LPAR":
+            value = self.matches[at][kind]
+            return Literal(float(value) if "." in value else int(value), self.matches[at].start(kind) + 1)
+        if kind == "LPAR":  # a run of '(' in a loop: the innermost is read, then each level goes on from ')'
+            kinds, depth = self.kinds, 1
+            while kinds[self.at] == "LPAR":
+                self.at += 1
+                depth += 1
             node = self.or_expr()
             self.expect("RPAR")
+            for _ in range(depth - 1):  # the group just closed is the first operand of the one around it
+                node = self.or_expr(self.not_expr(self.arith(node)))
+                self.expect("RPAR")
             return node
         if kind == "XLS_NAME":
-            name, position = self.value(at)[2:-1], self.start(at)
+            name, position = self.matches[at][kind][2:-1], self.matches[at].start(kind) + 1
             self.refs.append(NameRef(name, position))
             return Name(name, position)
         if kind == "STRING":
-            return Literal(_UNESCAPE.sub(r"\1", self.value(at)[1:-1]), self.start(at))
+            return Literal(_UNESCAPE.sub(r"\1", self.matches[at][kind][1:-1]), self.matches[at].start(kind) + 1)
         if kind == "TRUE" or kind == "FALSE":
-            return Literal(kind == "TRUE", self.start(at))
+            return Literal(kind == "TRUE", self.matches[at].start(kind) + 1)
         if kind == "NULL":
-            return Literal(None, self.start(at))
+            return Literal(None, self.matches[at].start(kind) + 1)
         if kind == "DOT":
             self.uses_self = True
-            return SelfRef(self.start(at))
+            return SelfRef(self.matches[at].start(kind) + 1)
         raise _NotFast
 
 
