@@ -18,7 +18,8 @@ C loader, the cheapest full read of the file) and libyaml's compose alone (the p
 - nested: relevance 90 parentheses deep (the limit is 100) around arithmetic on every question;
 - choices: few questions with very long choice lists;
 - loops: count loops of 200 iterations (a small file that makes many questions);
-- errors: every relevance expression broken at its end (each message comes from lark, see below).
+- errors: every relevance expression broken at its end (lark words the first 20, the rest are counted in one
+  finding, as compilers cap their errors: wording each took lark about a millisecond).
 
 Run: PYTHONPATH=. python benchmarks/bench_check.py [--demo STUDY] [--shapes wide,deep,...] [--repeat N]
 """

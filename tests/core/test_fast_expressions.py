@@ -153,3 +153,34 @@ def test_parentheses_nested_past_the_limit_are_a_located_error() -> None:
         parse_expression.__wrapped__(text)
     assert raised.value.message == f"expression nests parentheses deeper than {ex.MAX_PARENTHESES} levels"
     assert raised.value.position == len("a = 1 and ") + ex.MAX_PARENTHESES + 1  # the first '(' too many
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_EXPRESSIONS)
+def test_the_names_gathered_while_reading_are_the_walk_s(text: str) -> None:
+    """parse_expression fills Expression._scan from the reader (a walk of deep trees was a third of `check`)."""
+    try:
+        parsed = parse_expression.__wrapped__(text)
+    except ExpressionError:
+        return
+    assert "_scan" in parsed.__dict__  # filled by the reader, not by a walk
+    assert parsed._scan == ex.Expression(text, parsed.root)._scan  # a fresh Expression walks its tree
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_EXPRESSIONS, st.integers(min_value=0, max_value=200), _NOISE, st.booleans())
+def test_unworded_errors_are_raised_exactly_where_lark_refuses(text: str, at: int, noise: str, insert: bool) -> None:
+    """word_errors=False (the loader past its first errors) refuses what lark refuses, takes what it takes,
+    and points inside the text."""
+    at = at % (len(text) + 1)
+    damaged = text[:at] + noise + text[at:] if insert else text[:at] + text[at + 1 :]
+    if not damaged.strip():
+        return
+    expected = _lark(damaged)
+    try:
+        got = parse_expression.__wrapped__(damaged, word_errors=False)
+    except ExpressionError as error:
+        assert expected[0] == "error"
+        assert 1 <= error.position <= len(damaged) + 1
+    else:
+        assert expected == ("ok", got.root)

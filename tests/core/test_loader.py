@@ -131,3 +131,53 @@ def test_shape_errors_outside_questions_do_not_hide_logic_errors() -> None:
     assert any("unknown field 'relevnt'" in p for p in found), found
     assert any("[weekly]" in p and "unknown name 'spendd'" in p for p in found), found
     assert not any("unknown choice list 'yes_no'" in p for p in found), found  # not reported twice
+
+
+def _broken_instrument(broken: int, loop_broken: bool = False) -> str:
+    """`broken` numeric questions after the first, each with a different broken relevance (its own mistake)."""
+    mistakes = ["q00 = 1 or", "q00 ==", "(q00 > 1", "q00 > 1)", "q00 = = 2", "q00 in 1", "not", "q00 & 1"]
+    lines = ["id: x", "title: {en: X}", "languages: [en]", "sections:", "  - name: s1", "    questions:"]
+    lines += ["      - {name: q00, type: numeric, label: {en: Q}, min: 0, max: 9}"]
+    for index in range(1, broken + 1):
+        relevant = mistakes[index % len(mistakes)]
+        lines += [f"      - name: q{index:02d}", "        type: numeric", "        label: {en: Q}"]
+        lines += ["        min: 0", "        max: 9", f"        relevant: '{relevant}'"]
+    if loop_broken:
+        lines += ["  - name: l1", "    loop: {choices: stores, label: {en: S}}", "    questions:"]
+        lines += ["      - {name: lq, type: numeric, label: {en: L}, min: 0, max: 9, relevant: 'q00 ='}"]
+        lines[3:3] = ["choice_lists:", "  stores: [{code: 1, label: {en: A}}, {code: 2, label: {en: B}}]"]
+    return "\n".join(lines) + "\n"
+
+
+def test_the_first_twenty_broken_expressions_are_described_and_the_rest_counted_where_they_start() -> None:
+    """Like a compiler's error limit: lark words each syntax error in about a millisecond, so an instrument
+    of thousands (one mistake copied down) took `check` seconds; past MAX_WORDED_ERRORS they are counted."""
+    from survey_tui.core.instrument.expressions import MAX_WORDED_ERRORS, ExpressionError, parse_expression
+
+    def lark_message(relevant: str) -> str:
+        try:
+            parse_expression.__wrapped__(relevant)
+        except ExpressionError as exc:
+            return f"relevant: {exc.message} at position {exc.position} in '{relevant}'"
+        raise AssertionError(relevant)
+
+    few = _broken_instrument(MAX_WORDED_ERRORS)
+    instrument, problems = load_instrument_text(few, "few.yaml")
+    assert instrument is None and len(problems) == MAX_WORDED_ERRORS
+    assert all("more expressions do not parse" not in p.message for p in problems)
+
+    text = _broken_instrument(MAX_WORDED_ERRORS + 7, loop_broken=True)
+    instrument, problems = load_instrument_text(text, "many.yaml")
+    assert instrument is None and len(problems) == MAX_WORDED_ERRORS + 1
+    lines = text.splitlines()
+    for index, problem in enumerate(problems[:-1], start=1):  # each worded by lark, in the order written
+        relevant = lines[problem.line - 1].split("relevant: ")[1].strip("'")
+        assert problem.where == f"q{index:02d}" and problem.message == lark_message(relevant)
+    summary = problems[-1]
+    first = MAX_WORDED_ERRORS + 1
+    assert summary.where == f"q{first:02d}" and lines[summary.line - 1].strip().startswith("relevant:")
+    assert lines[summary.line - 6].strip() == f"- name: q{first:02d}"
+    # seven questions and the loop's template once (not once per store), the first five named
+    assert summary.message.startswith(f"8 more expressions do not parse (q{first:02d} relevant, ")
+    assert summary.message.endswith(f", ...); only the first {MAX_WORDED_ERRORS} are described")
+    assert summary.hint and "fix the expressions described above first" in summary.hint

@@ -77,7 +77,7 @@ import enum
 import functools
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Protocol, TypeAlias
@@ -511,18 +511,27 @@ class _Binder:
 
 
 @functools.lru_cache(maxsize=4096)
-def parse_expression(text: str) -> Expression:
+def parse_expression(text: str, *, word_errors: bool = True) -> Expression:
     """Parse ``text``; raises :class:`ExpressionError`.  Results are cached: instruments repeat them.
 
     Well-formed expressions are read by :func:`_fast_parse` (the same grammar and tree, ten times faster than
     lark's pure-Python LALR parser, which was most of `check` on instruments with long logic); anything it does
     not accept goes to lark, so every error message comes from the grammar's own parser, as before.
+
+    Wording an error that way costs about a millisecond (lark's parse and the message built from its state):
+    with ``word_errors=False`` a text the fast reader refuses outright raises :class:`UnwordedError` instead,
+    located where the reader stopped, for callers that only count problems past the first few (the loader
+    words the first :data:`MAX_WORDED_ERRORS` and counts the rest, as compilers cap their error output).
     """
     if not text.strip():
         raise ExpressionError(_("empty expression"), 1, text)
-    root = _fast_parse(text)
-    if root is not None:
-        return Expression(text, root)
+    read = _fast_read(text)
+    if type(read) is tuple:
+        expression = Expression(text, read[0])
+        expression.__dict__["_scan"] = read[1]  # what the walk in _scan would find, gathered while reading
+        return expression
+    if not word_errors and read is not None:
+        raise UnwordedError(_("the expression does not parse"), read, text)
     from lark.exceptions import LarkError, UnexpectedInput
 
     try:
@@ -535,6 +544,16 @@ def parse_expression(text: str) -> Expression:
         return Expression(text, _Builder(text).build(tree))
     except RecursionError:  # thousands of chained operators; the evaluators recurse just as deep
         raise ExpressionError(_("expression is too deeply nested"), 1, text) from None
+
+
+class UnwordedError(ExpressionError):
+    """A syntax error the fast reader found, located where it stopped but not worded by lark (see
+    ``parse_expression(word_errors=False)``): lark may point a little further on."""
+
+
+#: syntax errors the loader words in full (lark's message) before it only counts the rest, like clang's
+#: ``-ferror-limit`` (20 too): an instrument with thousands of broken expressions has one mistake repeated
+MAX_WORDED_ERRORS = 20
 
 
 # --- the fast path ------------------------------------------------------------------------------
@@ -567,10 +586,21 @@ _TERMINALS: tuple[tuple[str, str], ...] = (
     ("STAR", r"\*"),
 )
 _SPACE = dict(_TERMINALS)["WS"][3:-2]  # the ignored characters, as a class: "[ \t\x0c\r\n]"
-#: one match per token, the ignored space before it included; BAD is any other character (lark stops there)
+#: terminals of one character no other terminal can start with: tried first, behind one look at that character
+_SINGLE = ("LPAR", "RPAR", "COMMA", "PLUS", "MINUS", "STAR", "SLASH", "PERCENT")
+_KEYWORDS = ("FALSE", "NULL", "TRUE", "AND", "NOT", "IN", "OR")
+
+
+def _alternatives(names: Iterable[str]) -> str:
+    return "|".join(f"(?P<{name}>{dict(_TERMINALS)[name]})" for name in names)
+
+
+#: one match per token, the ignored space before it included; BAD is any other character (lark stops there).
+#: The order is lark's except for the single characters, which no earlier terminal can match; a lookahead
+#: before them and before the keywords skips each group in one step (deep parentheses lexed twice as fast).
 _TOKEN = re.compile(
-    f"{_SPACE}*(?:"
-    + "|".join(f"(?P<{name}>{pattern})" for name, pattern in _TERMINALS if name != "WS")
+    f"{_SPACE}*(?:(?=[(),+\\-*/%])(?:{_alternatives(_SINGLE)})|(?=[AaFfIiNnOoTt])(?:{_alternatives(_KEYWORDS)})|"
+    + _alternatives(name for name, _ in _TERMINALS if name not in (*_SINGLE, *_KEYWORDS, "WS"))
     + f"|(?P<BAD>[^{_SPACE[1:-1]}]))"
 )
 _UNESCAPE = re.compile(r"\\(.)", re.S)
@@ -584,6 +614,9 @@ class _NotFast(Exception):
     """The fast path does not take this text (a syntax or argument error, or great depth): lark parses it."""
 
 
+_Scan = tuple[tuple["NameRef", ...], bool, tuple[Call, ...]]
+
+
 def _fast_parse(text: str) -> Node | None:
     """The tree lark and :class:`_Builder` build for `text`, or None to let them parse it (and word any error).
 
@@ -593,12 +626,19 @@ def _fast_parse(text: str) -> Node | None:
     and any recursion limit reached, hands the text back to lark, so what the fast path accepts is exactly
     what lark accepts, and it builds the same tree (tests compare the two on generated expressions).
     """
+    read = _fast_read(text)
+    return read[0] if type(read) is tuple else None
+
+
+def _fast_read(text: str) -> tuple[Node, _Scan] | int | None:
+    """:func:`_fast_parse`'s tree with :attr:`Expression._scan` gathered on the way, or the 1-based position
+    where a syntax error stopped the reader, or None when only lark can tell (a recursion limit reached)."""
     matches = list(_TOKEN.finditer(text))
     kinds: list[str | None] = [match.lastgroup for match in matches]
     if "BAD" in kinds:
-        return None  # a character no terminal matches: lark names it
-    if matches and text[matches[-1].end() :].strip(" \t\x0c\r\n") or not matches:
-        return None
+        return matches[kinds.index("BAD")].start("BAD") + 1  # a character no terminal matches: lark names it
+    if not matches:
+        return 1
     if kinds.count("LPAR") > MAX_PARENTHESES:
         depth = 0
         for match, kind in zip(matches, kinds, strict=True):
@@ -609,16 +649,23 @@ def _fast_parse(text: str) -> Node | None:
                     f"expression nests parentheses deeper than {MAX_PARENTHESES} levels", match.start("LPAR") + 1, text
                 )
     kinds.append(None)  # end of expression
+    reader = _FastParser(text, kinds, matches)
     try:
-        root = _FastParser(text, kinds, matches).parse()
-    except (_NotFast, ExpressionError, RecursionError):
+        root = reader.parse()
+    except ExpressionError as exc:  # the builder's (a function's name or arguments)
+        return exc.position
+    except _NotFast:
+        at = min(reader.at, len(matches))
+        return matches[at].start(matches[at].lastgroup) + 1 if at < len(matches) else len(text.rstrip()) + 1  # type: ignore[arg-type]
+    except RecursionError:
         return None
     if len(kinds) > _PROBE_TOKENS:
         try:
             _probe(root)  # recurse as _Builder.build does: too deep there is too deep here
         except RecursionError:
             raise ExpressionError("expression is too deeply nested", 1, text) from None
-    return root
+    indexed = tuple(sorted(reader.indexed, key=lambda call: call.position))  # position order is pre-order
+    return root, (tuple(reader.refs), reader.uses_self, indexed)
 
 
 def _probe(node: Node) -> None:
@@ -651,6 +698,9 @@ class _FastParser:
     def __init__(self, text: str, kinds: list[str | None], matches: list[re.Match[str]]) -> None:
         self.text, self.kinds, self.matches = text, kinds, matches
         self.at = 0
+        self.refs: list[NameRef] = []  # the names read, in textual order (as the tree's walk finds them)
+        self.uses_self = False
+        self.indexed: list[Call] = []
 
     def start(self, at: int) -> int:
         match = self.matches[at]
@@ -671,9 +721,11 @@ class _FastParser:
             raise _NotFast
         return node
 
-    def or_expr(self) -> Node:
+    def or_expr(self, left: Node | None = None) -> Node:
+        """An or/and chain; `left`, when given, is its first operand, already read."""
         kinds = self.kinds
-        left = self.not_expr()
+        if left is None:
+            left = self.not_expr()
         while kinds[self.at] == "AND":
             self.at += 1
             left = Logical("and", left, self.not_expr(), left.position)
@@ -686,13 +738,15 @@ class _FastParser:
             left = Logical("or", left, right, left.position)
         return left
 
-    def not_expr(self) -> Node:
+    def not_expr(self, left: Node | None = None) -> Node:
+        """A comparison, membership or negation; `left`, when given, is the arithmetic before the operator."""
         kinds = self.kinds
-        if kinds[self.at] == "NOT":
-            position = self.start(self.at)
-            self.at += 1
-            return Not(self.not_expr(), position)
-        left = self.arith()
+        if left is None:
+            if kinds[self.at] == "NOT":
+                position = self.start(self.at)
+                self.at += 1
+                return Not(self.not_expr(), position)
+            left = self.arith()
         kind = kinds[self.at]
         if kind == "COMP_OP":
             op = self.value(self.at)
@@ -717,9 +771,11 @@ class _FastParser:
             found.append(self.or_expr())
         return tuple(found)
 
-    def arith(self) -> Node:
+    def arith(self, left: Node | None = None) -> Node:
+        """Sums of products; `left`, when given, is the first operand, already read."""
         kinds = self.kinds
-        left = self.unary()
+        if left is None:
+            left = self.unary()
         while kinds[self.at] in _MULTIPLY:
             op = _MULTIPLY[kinds[self.at]]  # type: ignore[index]
             self.at += 1
@@ -736,39 +792,56 @@ class _FastParser:
         return left
 
     def unary(self) -> Node:
+        """One operand (a name, call, literal, '-' operand or parenthesised group); the match's own group is
+        read by `kind` inline (a method call per token was a tenth of reading deep expressions)."""
         at = self.at
         kind = self.kinds[at]
         self.at = at + 1
         if kind == "NAME":
-            name = self.value(at)
+            name = self.matches[at][kind]
             if self.kinds[at + 1] != "LPAR":
-                return Name(name, self.start(at))
+                position = self.matches[at].start(kind) + 1
+                self.refs.append(NameRef(name, position))
+                return Name(name, position)
             self.at += 1
             args = self.items() if self.kinds[self.at] != "RPAR" else ()
             self.expect("RPAR")
-            return _Builder(self.text).call(name, self.start(at), args)
+            call = _Builder(self.text).call(name, self.matches[at].start(kind) + 1, args)
+            if call.function == "indexed":
+                self.indexed.append(call)
+            return call
         if kind == "MINUS":
             operand = self.unary()
             if isinstance(operand, Literal) and _is_number(operand.value):
-                return Literal(-operand.value, self.start(at))  # type: ignore[operator]
-            return Unary("-", operand, self.start(at))
+                return Literal(-operand.value, self.matches[at].start(kind) + 1)  # type: ignore[operator]
+            return Unary("-", operand, self.matches[at].start(kind) + 1)
         if kind == "NUMBER":
-            value = self.value(at)
-            return Literal(float(value) if "." in value else int(value), self.start(at))
-        if kind == "LPAR":
+            value = self.matches[at][kind]
+            return Literal(float(value) if "." in value else int(value), self.matches[at].start(kind) + 1)
+        if kind == "LPAR":  # a run of '(' in a loop: the innermost is read, then each level goes on from ')'
+            kinds, depth = self.kinds, 1
+            while kinds[self.at] == "LPAR":
+                self.at += 1
+                depth += 1
             node = self.or_expr()
             self.expect("RPAR")
+            for _ in range(depth - 1):  # the group just closed is the first operand of the one around it
+                node = self.or_expr(self.not_expr(self.arith(node)))
+                self.expect("RPAR")
             return node
         if kind == "XLS_NAME":
-            return Name(self.value(at)[2:-1], self.start(at))
+            name, position = self.matches[at][kind][2:-1], self.matches[at].start(kind) + 1
+            self.refs.append(NameRef(name, position))
+            return Name(name, position)
         if kind == "STRING":
-            return Literal(_UNESCAPE.sub(r"\1", self.value(at)[1:-1]), self.start(at))
+            return Literal(_UNESCAPE.sub(r"\1", self.matches[at][kind][1:-1]), self.matches[at].start(kind) + 1)
         if kind == "TRUE" or kind == "FALSE":
-            return Literal(kind == "TRUE", self.start(at))
+            return Literal(kind == "TRUE", self.matches[at].start(kind) + 1)
         if kind == "NULL":
-            return Literal(None, self.start(at))
+            return Literal(None, self.matches[at].start(kind) + 1)
         if kind == "DOT":
-            return SelfRef(self.start(at))
+            self.uses_self = True
+            return SelfRef(self.matches[at].start(kind) + 1)
         raise _NotFast
 
 

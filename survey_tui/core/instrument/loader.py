@@ -12,7 +12,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from survey_tui.core.instrument.expressions import Expression, ExpressionError, parse_expression
+from survey_tui.core.instrument.expressions import (
+    MAX_WORDED_ERRORS,
+    Expression,
+    ExpressionError,
+    UnwordedError,
+    parse_expression,
+)
 from survey_tui.core.instrument.model import (
     CHOICE_TYPES,
     MAX_ITERATIONS,
@@ -68,6 +74,9 @@ class _Compiler:
         self.templates: dict[str, str] = {}  # loop question as written -> loop name
         self.variables: dict[str, str] = {}
         self.order: dict[str, int] = {}
+        self.worded = 0  # expression errors reported in full so far
+        #: (path, where) of each broken expression past the first MAX_WORDED_ERRORS: one finding counts them
+        self.unworded: dict[tuple[tuple[PathKey, ...], str], None] = {}
 
     def add(
         self,
@@ -210,7 +219,26 @@ class _Compiler:
             self.translations(["sections", si, "label"], f"section {section.name}", section.label)
         for ri, rule in enumerate(ins.terminate):
             self.translations(["terminate", ri, "message"], f"terminate[{ri}]", rule.message)
+        if self.unworded:
+            self.add_unworded()
         return self.findings
+
+    def add_unworded(self) -> None:
+        """One finding for the broken expressions past the first MAX_WORDED_ERRORS, at the first of them and
+        naming the next few: each costs lark a millisecond to word, and thousands of them (one mistake copied
+        down an instrument) took `check` past a few seconds and buried the messages that say what is wrong."""
+        places = list(self.unworded)
+        shown = ", ".join(f"{where} {path[-1]}" for path, where in places[:5]) + (", ..." if len(places) > 5 else "")
+        self.findings.append(
+            Finding(
+                places[0][0],
+                places[0][1],
+                _("{count} more expressions do not parse ({places}); only the first {limit} are described").format(
+                    count=f"{len(places):,}", places=shown, limit=MAX_WORDED_ERRORS
+                ),
+                _("fix the expressions described above first: the same mistake is often repeated"),
+            )
+        )
 
     def _first_user(self, list_name: str) -> int:
         """Piping in a shared list may only use answers given before its first use."""
@@ -551,12 +579,18 @@ class _Compiler:
         if not text:
             return None
         try:
-            expr = parse_expression(text)
+            expr = parse_expression(text, word_errors=self.worded < MAX_WORDED_ERRORS)
+        except UnwordedError:
+            copy = self.slots.get(owner)  # a loop's copy is counted once, at its template (as add() reports it)
+            self.unworded[(tuple(path), copy[1].template if copy is not None else owner)] = None
+            return None
         except ExpressionError as exc:
             message = _("{field}: {error} at position {position} in '{text}'").format(
                 field=path[-1], error=exc.message, position=exc.position, text=text
             )
+            before_count = len(self.findings)
             self.add(path, owner, message)
+            self.worded += len(self.findings) > before_count
             return None
         expr = self.bind(expr, owner, before)
         for call in expr.unbound_indexed:
