@@ -9,15 +9,6 @@ from survey_tui.cli import add_study_argument, resolve_study
 from survey_tui.core.problems import escape_controls
 from survey_tui.i18n import N_, _
 
-#: the call queue's board lines (core/fieldwork/call_queue.py) in the interface language
-BOARD_WORDS = {
-    "appointments due": N_("appointments due"),
-    "appointments later": N_("appointments later"),
-    "ready to call": N_("ready to call"),
-    "waiting to redial": N_("waiting to redial"),
-    "leased": N_("leased"),
-    "closed": N_("closed"),
-}
 #: the rates module's placeholders for a case without a group
 NO_GROUP = {"(none)": N_("(unassigned)"), "(not called)": N_("(not called)"), "(unknown)": N_("(unknown)")}
 #: the productivity frame's columns (kept as they are in the CSV/xlsx file) as the terminal shows them
@@ -146,7 +137,7 @@ def cmd_rates(args: argparse.Namespace) -> int:
 
 
 def cmd_queue(args: argparse.Namespace) -> int:
-    from survey_tui.core.fieldwork.call_queue import for_study
+    from survey_tui.core.fieldwork.call_queue import BOARD_WORDS, for_study
 
     study = resolve_study(args.study)
     with study.store() as store:

@@ -43,6 +43,17 @@ from survey_tui.core.fieldwork.dispositions import (
     UnknownOutcome,
 )
 from survey_tui.core.store.sqlite import StoreError, decode
+from survey_tui.i18n import N_
+
+#: the board's line names (see `board`) as shown to people, in the interface language: `_(BOARD_WORDS[name])`
+BOARD_WORDS = {
+    "appointments due": N_("appointments due"),
+    "appointments later": N_("appointments later"),
+    "ready to call": N_("ready to call"),
+    "waiting to redial": N_("waiting to redial"),
+    "leased": N_("leased"),
+    "closed": N_("closed"),
+}
 
 Clock = Callable[[], datetime]
 #: statuses the queue dials (refused, unreachable and final ones are worked deliberately, not by the queue)

@@ -85,3 +85,19 @@ def _frames(
         with contextlib.suppress(adbc.Error):
             connection.close()
             database.close()
+
+
+def drain(bulk: Iterator[Any], pending: list[Any]) -> Iterator[Any]:
+    """Yield `bulk`'s frames; the generator's return value is what is still to read (every parameter tuple
+    from the first one the driver refused, or nothing), for the caller's slow path: `rest = yield from
+    drain(bulk, pending)`."""
+    import adbc_driver_manager
+
+    done = 0
+    try:
+        for frame in bulk:
+            yield frame
+            done += 1
+    except adbc_driver_manager.Error:  # a type it cannot bind, a file it cannot open read-only: the slow way
+        return pending[done:]
+    return []

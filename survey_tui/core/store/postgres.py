@@ -582,16 +582,7 @@ class PostgresStore(StoreBase):
                     lambda: _adbc_database(self.url), ((numbered, tuple(_params(p) or ())) for p in pending), schema
                 )
                 if bulk is not None:
-                    import adbc_driver_manager
-
-                    done = 0
-                    try:
-                        for frame in bulk:
-                            yield frame
-                            done += 1
-                        return
-                    except adbc_driver_manager.Error:  # e.g. a type it cannot bind: psycopg reads it the slow way
-                        pending = pending[done:]
+                    pending = yield from adbc.drain(bulk, pending)
             for one in pending:
                 rows = self.query(sql, one)
                 yield pl.DataFrame([tuple(r) for r in rows], schema=dict(schema), orient="row")

@@ -446,16 +446,7 @@ class Store(StoreBase):
                     lambda: _adbc_database(self.path), ((sql, p) for p in pending), schema, adbc.SQLITE_OPTIONS
                 )
                 if bulk is not None:
-                    import adbc_driver_manager
-
-                    done = 0
-                    try:
-                        for frame in bulk:
-                            yield frame
-                            done += 1
-                        return
-                    except adbc_driver_manager.Error:  # e.g. a file it cannot open read-only: the slow way
-                        pending = pending[done:]
+                    pending = yield from adbc.drain(bulk, pending)
             for one in pending:
                 rows = self._conn.execute(sql, one).fetchall()
                 yield pl.DataFrame(rows, schema=dict(schema), orient="row")

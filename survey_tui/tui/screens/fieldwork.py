@@ -224,7 +224,7 @@ def calls_summary(study: object, store: object) -> list[list[str]]:
     """The queue's board and the headline AAPOR rates with their numerators and denominators, as lines of
     items that `pack_lines` wraps to the screen's width."""
     from survey_tui.core.fieldwork import rates
-    from survey_tui.core.fieldwork.call_queue import for_study
+    from survey_tui.core.fieldwork.call_queue import BOARD_WORDS, for_study
     from survey_tui.core.fieldwork.dispositions import settings_of
 
     board = for_study(study, store).board()
@@ -240,17 +240,6 @@ def named_rate(code: str) -> str:
     read the codes themselves."""
     translated = _(RATE_NAMES[code]) if code in RATE_NAMES else code
     return code if code not in RATE_NAMES or translated == RATE_NAMES[code] else translated
-
-
-#: the call queue's board (core/fieldwork/call_queue.py) in the interface language
-BOARD_WORDS = {
-    "appointments due": N_("appointments due"),
-    "appointments later": N_("appointments later"),
-    "ready to call": N_("ready to call"),
-    "waiting to redial": N_("waiting to redial"),
-    "leased": N_("leased"),
-    "closed": N_("closed"),
-}
 
 
 class RatesScreen(ModalScreen[None]):
