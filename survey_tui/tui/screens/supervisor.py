@@ -72,7 +72,7 @@ class SupervisorScreen(Screen[None]):
     DEFAULT_CSS = """
     SupervisorScreen DataTable { height: auto; max-height: 14; margin-bottom: 1; }
     SupervisorScreen .sv-title { text-style: bold; padding: 0 1; }
-    SupervisorScreen #sv-summary { padding: 0 1; }
+    SupervisorScreen #sv-summary, SupervisorScreen #sv-feed { padding: 0 1; }
     """
     #: seconds between looks at the change token (SQLite); a push feed answers at once
     POLL_SECONDS = 2.0
