@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from survey_tui.cli import add_study_argument, resolve_study
+from survey_tui.commands import pad as _pad
 from survey_tui.core.problems import escape_controls
 from survey_tui.i18n import N_, _
 
@@ -29,14 +30,6 @@ BACKCHECK_RESULTS = {
     "not_confirmed": N_("not confirmed"),
     "not_reached": N_("could not reach"),
 }
-
-
-def _pad(text: str, width: int, right: bool = False) -> str:
-    """`text` padded to `width` display columns (a CJK character takes two), never by len()."""
-    from rich.cells import cell_len
-
-    fill = " " * max(0, width - cell_len(text))
-    return fill + text if right else text + fill
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

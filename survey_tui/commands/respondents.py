@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from survey_tui.cli import add_study_argument, resolve_study
+from survey_tui.commands import pad as _pad
 from survey_tui.core.lazy import LazyChoices, lazy
 from survey_tui.core.problems import escape_controls
 from survey_tui.i18n import _, current_language
@@ -137,13 +138,6 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 _PROTECTED = {"name", "phone", "email", "address", "personal"}
-
-
-def _pad(text: str, width: int) -> str:
-    """`text` padded to `width` display columns (a CJK character takes two), never by len()."""
-    from rich.cells import cell_len
-
-    return text + " " * max(0, width - cell_len(text))
 
 
 def _classification_lines(mapping: dict[str, str], unconfirmed: set[str]) -> list[str]:
