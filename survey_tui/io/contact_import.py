@@ -176,7 +176,13 @@ def decode_bytes(data: bytes, source: str, encoding: str | None = None) -> tuple
             return data.decode(encoding), encoding
         except LookupError as exc:
             raise ImportFailed(
-                [Problem(source, f"unknown encoding {encoding!r}", hint="try utf-8, big5 or cp950")]
+                [
+                    Problem(
+                        source,
+                        _("unknown encoding {encoding!r}").format(encoding=encoding),
+                        hint=_("try utf-8, big5 or cp950"),
+                    )
+                ]
             ) from exc
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
@@ -184,9 +190,9 @@ def decode_bytes(data: bytes, source: str, encoding: str | None = None) -> tuple
                 [
                     Problem(
                         source,
-                        f"the file is not valid {encoding} (byte {exc.start})",
+                        _("the file is not valid {encoding} (byte {byte})").format(encoding=encoding, byte=exc.start),
                         line=line,
-                        hint="leave out --encoding to let survey-tui detect it",
+                        hint=_("leave out --encoding to let survey-tui detect it"),
                     )
                 ]
             ) from exc
@@ -209,8 +215,8 @@ def decode_bytes(data: bytes, source: str, encoding: str | None = None) -> tuple
         [
             Problem(
                 source,
-                "cannot tell the file's character encoding (not UTF-8, Big5/CP950 or anything recognisable)",
-                hint="save it as CSV UTF-8 from Excel, or give --encoding",
+                _("cannot tell the file's character encoding (not UTF-8, Big5/CP950 or anything recognisable)"),
+                hint=_("save it as CSV UTF-8 from Excel, or give --encoding"),
             )
         ]
     )
@@ -221,7 +227,8 @@ def _strict(data: bytes, encoding: str, source: str) -> str:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise ImportFailed([Problem(source, f"the file is not valid {encoding}", line=line)]) from exc
+        message = _("the file is not valid {encoding}").format(encoding=encoding)
+        raise ImportFailed([Problem(source, message, line=line)]) from exc
 
 
 #: size limits, stated before anything is read: a CSV of 10 million rows is about 1 GiB; openpyxl holds a
@@ -241,30 +248,30 @@ def read_contact_file(path: Path, encoding: str | None = None, progress: Progres
     path = Path(path)
     source = path.name
     if not path.is_file():
-        raise ImportFailed([Problem(str(path), "no such file")])
+        raise ImportFailed([Problem(str(path), _("no such file"))])
     workbook = path.suffix.lower() in (".xlsx", ".xlsm")
     size = path.stat().st_size
     refused = too_large(size, MAX_WORKBOOK_BYTES if workbook else MAX_CSV_BYTES, _("a contact list"))
     if refused:
-        raise ImportFailed([Problem(source, refused, hint="split the list into several files and import each")])
+        raise ImportFailed([Problem(source, refused, hint=_("split the list into several files and import each"))])
 
     def say(text: str) -> None:
         if progress is not None and size >= PROGRESS_FROM_BYTES:
-            progress(f"{source} ({size / 1048576:,.0f} MiB): {text}")
+            progress(f"{source} ({size / 1048576:,.0f} MiB): {text}")  # a frame, no words: the step is worded
 
     if workbook:
-        say("reading the workbook")
+        say(_("reading the workbook"))
         try:
             frame = pl.read_excel(path, engine="openpyxl", infer_schema_length=0)
         except Exception as exc:  # noqa: BLE001 - any reader failure is a fatal, reported problem
-            raise ImportFailed([Problem(source, f"cannot read the workbook: {exc}")]) from exc
+            raise ImportFailed([Problem(source, _("cannot read the workbook: {error}").format(error=exc))]) from exc
         frame = frame.select(pl.col(c).cast(pl.String) for c in frame.columns)
         return RawTable(_clean_headers(frame, source), source, "xlsx")
-    say("reading")
+    say(_("reading"))
     data = path.read_bytes()
-    say("parsing the rows")
+    say(_("parsing the rows"))
     if _BLANK_FILE.match(data):
-        raise ImportFailed([Problem(source, "the file is empty")])
+        raise ImportFailed([Problem(source, _("the file is empty"))])
     if encoding is None:
         # Most lists are UTF-8: polars validates UTF-8 (and drops a BOM) while it parses, so the file is
         # not decoded twice. Anything else falls through to detection, which also locates bad bytes.
@@ -274,16 +281,18 @@ def read_contact_file(path: Path, encoding: str | None = None, progress: Progres
             pass
         else:
             return RawTable(_clean_headers(frame, source), source, "utf-8-sig" if data[:3] == _BOM else "utf-8")
-    say("detecting the encoding" if encoding is None else f"decoding as {encoding}")
+    say(_("detecting the encoding") if encoding is None else _("decoding as {encoding}").format(encoding=encoding))
     text, used = decode_bytes(data, source, encoding)
-    say("parsing the rows")
+    say(_("parsing the rows"))
     payload = data[3:] if used == "utf-8-sig" else data if used == "utf-8" else text.encode("utf-8")
     if not payload.strip():
-        raise ImportFailed([Problem(source, "the file is empty")])
+        raise ImportFailed([Problem(source, _("the file is empty"))])
     try:
         frame = _parse_csv(payload, source)
     except _NotUtf8 as exc:  # cannot happen after decoding, but never leak the private signal
-        raise ImportFailed([Problem(source, f"not a readable CSV file: {exc.__cause__}")]) from exc
+        raise ImportFailed(
+            [Problem(source, _("not a readable CSV file: {error}").format(error=exc.__cause__))]
+        ) from exc
     return RawTable(_clean_headers(frame, source), source, used)
 
 
@@ -305,7 +314,7 @@ def _parse_csv(payload: bytes, source: str) -> pl.DataFrame:
     except BaseException as exc:  # noqa: B036 - any parser failure (a polars panic too) is a reported problem
         if "utf-8" in str(exc).lower() or "utf8" in str(exc).lower():
             raise _NotUtf8 from exc
-        raise ImportFailed([Problem(source, f"not a readable CSV file: {exc}")]) from exc
+        raise ImportFailed([Problem(source, _("not a readable CSV file: {error}").format(error=exc))]) from exc
 
 
 def _clean_headers(frame: pl.DataFrame, source: str) -> pl.DataFrame:
@@ -314,7 +323,8 @@ def _clean_headers(frame: pl.DataFrame, source: str) -> pl.DataFrame:
         renamed = {c: v or f"column_{i + 1}" for i, (c, v) in enumerate(renamed.items())}
     if len(set(renamed.values())) != len(renamed):
         dupes = sorted({v for v in renamed.values() if list(renamed.values()).count(v) > 1})
-        raise ImportFailed([Problem(source, f"the header row repeats column names: {', '.join(dupes)}", line=1)])
+        message = _("the header row repeats column names: {columns}").format(columns=", ".join(dupes))
+        raise ImportFailed([Problem(source, message, line=1)])
     return frame.rename(renamed)
 
 
@@ -383,21 +393,26 @@ def check_mapping(mapping: Mapping[str, str], headers: Sequence[str], source: st
     problems = []
     for header, target in mapping.items():
         if header not in headers:
-            problems.append(Problem(source, f"the mapping names a column the file does not have: {header!r}", line=1))
+            message = _("the mapping names a column the file does not have: {column!r}").format(column=header)
+            problems.append(Problem(source, message, line=1))
         elif target not in (*FIELDS, ATTRIBUTE, PERSONAL, IGNORE):
             problems.append(
-                Problem(source, f"column {header!r} maps to unknown field {target!r}", hint=", ".join(FIELDS))
+                Problem(
+                    source,
+                    _("column {column!r} maps to unknown field {field!r}").format(column=header, field=target),
+                    hint=", ".join(FIELDS),
+                )
             )
     targets = [t for t in mapping.values() if t in FIELDS]
     for target in sorted({t for t in targets if targets.count(t) > 1}):
-        problems.append(Problem(source, f"two columns map to {target}", line=1))
+        problems.append(Problem(source, _("two columns map to {field}").format(field=target), line=1))
     if not {"phone", "email"} & set(targets):
         problems.append(
             Problem(
                 source,
-                "no phone or e-mail column: a respondent needs a way to be reached",
+                _("no phone or e-mail column: a respondent needs a way to be reached"),
                 line=1,
-                hint="name a column 電話 / 手機 / Phone or Email, or map one explicitly",
+                hint=_("name a column 電話 / 手機 / Phone or Email, or map one explicitly"),
             )
         )
     if problems:
@@ -484,7 +499,10 @@ class ImportPlan:
         for line, of, action in self.duplicates.head(limit).iter_rows():
             shown_action = _(DUPLICATE_ACTIONS[action]) if action in DUPLICATE_ACTIONS else action
             lines.append(
-                "  " + _("line {line}: duplicate of {of} ({action})").format(line=line, of=of, action=shown_action)
+                "  "
+                + _("line {line}: duplicate of {of} ({action})").format(
+                    line=line, of=_duplicate_of(of), action=shown_action
+                )
             )
         if self.duplicates.height > limit:
             lines.append("  " + _("... and {count} more duplicates").format(count=self.duplicates.height - limit))
@@ -493,6 +511,16 @@ class ImportPlan:
 
 #: what happened to a duplicate row, as the plan keeps it
 DUPLICATE_ACTIONS = {"merged": N_("merged"), "skipped": N_("skipped")}
+
+
+def _duplicate_of(of: str) -> str:
+    """'line 2' / 'existing R123' as the plan keeps them (English ids), in words of the interface."""
+    kind, _sep, ref = of.partition(" ")
+    if kind == "line":
+        return _("line {line}").format(line=ref)
+    if kind == "existing":
+        return _("respondent {id} already in the study").format(id=ref)
+    return of
 
 
 def _existing_keys(store: Store | None) -> pl.DataFrame:
@@ -690,49 +718,63 @@ def prepare_import(
 
 # -- bad rows ------------------------------------------------------------------------------------------
 # Each check is a bit in `_problems`, so the million good rows cost one integer column; the sentences are
-# only written for the rows that have a problem.
-_CHECKS: tuple[tuple[pl.Expr, pl.Expr], ...] = (
+# only written for the rows that have a problem, in the interface language (the report is only shown).
+# A check: (condition, message with one `{}` per value, the values). Contact values are never printed:
+# the message gives the shape of the value, not the value.
+_CHECKS: tuple[tuple[pl.Expr, str, tuple[pl.Expr, ...]], ...] = (
     (
         pl.col("_phone_raw").is_not_null() & ~pl.col("phone").str.contains(PHONE_PATTERN).fill_null(False),
-        # contact values are never printed: the message gives the shape of the value, not the value
-        pl.format(
-            "phone ({} characters) is not a Taiwan mobile (09xx-xxx-xxx) or landline number",
-            pl.col("_phone_raw").str.len_chars(),
-        ),
+        N_("phone ({} characters) is not a Taiwan mobile (09xx-xxx-xxx) or landline number"),
+        (pl.col("_phone_raw").str.len_chars(),),
     ),
     (
         pl.col("_email_raw").is_not_null() & ~pl.col("email").str.contains(EMAIL_PATTERN).fill_null(False),
-        pl.format("e-mail ({} characters) is not an address", pl.col("_email_raw").str.len_chars()),
+        N_("e-mail ({} characters) is not an address"),
+        (pl.col("_email_raw").str.len_chars(),),
     ),
     (
         pl.col("_age_raw").is_not_null() & pl.col("age").is_null(),
-        pl.format("age '{}' is not a whole number of years", "_age_raw"),
+        N_("age '{}' is not a whole number of years"),
+        (pl.col("_age_raw"),),
     ),
     (
         pl.col("age").is_not_null() & ((pl.col("age") < 0) | (pl.col("age") > 120)),
-        pl.format("age {} is out of range 0-120", "age"),
+        N_("age {} is out of range 0-120"),
+        (pl.col("age"),),
     ),
     (
         pl.col("_gender_raw").is_not_null() & pl.col("gender").is_null(),
-        pl.format("gender '{}' not recognised (use 男/女/其他, M/F or 1/2/3)", "_gender_raw"),
+        N_("gender '{}' not recognised (use 男/女/其他, M/F or 1/2/3)"),
+        (pl.col("_gender_raw"),),
     ),
     (
         pl.col("_phone_raw").is_null() & pl.col("_email_raw").is_null(),
-        pl.lit("no phone number or e-mail: no way to reach this respondent"),
+        N_("no phone number or e-mail: no way to reach this respondent"),
+        (),
     ),
 )
 
 
 def _problems() -> pl.Expr:
     """A bit mask of the failed checks (0: a good row)."""
-    return pl.sum_horizontal([check.fill_null(False).cast(pl.UInt8) * (1 << i) for i, (check, _) in enumerate(_CHECKS)])
+    return pl.sum_horizontal(
+        [check.fill_null(False).cast(pl.UInt8) * (1 << i) for i, (check, _text, _values) in enumerate(_CHECKS)]
+    )
+
+
+def _reason(text: str, values: tuple[pl.Expr, ...]) -> pl.Expr:
+    worded = _(text)
+    return pl.format(worded, *values) if values else pl.lit(worded)
 
 
 def _reasons() -> pl.Expr:
-    """Every failed check of a bad row, as one '; '-separated text."""
+    """Every failed check of a bad row, as one separated text, worded in the interface language."""
     return pl.concat_str(
-        [pl.when((pl.col("_problems") & (1 << i)) != 0).then(text) for i, (_, text) in enumerate(_CHECKS)],
-        separator="; ",
+        [
+            pl.when((pl.col("_problems") & (1 << i)) != 0).then(_reason(text, values))
+            for i, (_check, text, values) in enumerate(_CHECKS)
+        ],
+        separator=_("; "),
         ignore_nulls=True,
     )
 

@@ -1,0 +1,105 @@
+"""Importing a contact list and an XLSForm, and the quota board, in the interface language: file errors, bad
+rows and summaries in Chinese with --ui-lang zh-TW and in English without it, the location frame
+(`file:line: error:`) and the ids (fields, quota names) the same in both."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from survey_tui.cli import main
+from survey_tui.core.study import init_study
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str], zh: bool) -> tuple[int, str]:
+    code = main((["--ui-lang", "zh-TW"] if zh else []) + argv)
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def frames(text: str) -> list[str]:
+    """The compiler-style location of every problem line (`file:line: error:`), language-independent."""
+    return re.findall(r"^(\S+?(?::\d+)?: (?:error|warning):)", text, flags=re.M)
+
+
+@pytest.fixture
+def study_root(tmp_path: Path) -> Path:
+    return init_study(tmp_path / "s", "t").root
+
+
+def both(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[tuple[int, str], tuple[int, str]]:
+    return run(argv, capsys, zh=True), run(argv, capsys, zh=False)
+
+
+def test_contact_import_file_errors_in_both_languages(tmp_path: Path, study_root: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    study = ["--study", str(study_root)]
+    # bytes no encoding reads: not UTF-8, not CP950, nothing charset-normalizer recognises
+    garbage = tmp_path / "garbage.csv"
+    garbage.write_bytes(b"\x80\x81\xfe\xff\x00\x01\x02\n\x90\x91")
+    (zc, zh), (ec, en) = both(["respondents", "import", str(garbage), *study], capsys)
+    assert zc == ec == 1
+    assert "無法判斷檔案的字元編碼" in zh and "CSV UTF-8" in zh and "未匯入任何資料" in zh
+    assert "cannot tell the file's character encoding" in en and "nothing imported" in en and not CJK.search(en)
+    assert frames(zh) == frames(en) == ["garbage.csv: error:"]
+
+    # a forced encoding the file breaks: located on the line of the bad byte, in both languages
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes("姓名,電話\n王小明,0912345678\n".encode() + b"\xff\xfe\n")
+    (zc, zh), (ec, en) = both(["respondents", "import", str(broken), "--encoding", "utf-8", *study], capsys)
+    assert zc == ec == 1
+    assert "檔案不是有效的 utf-8 編碼（第 35 位元組）" in zh and "省略 --encoding" in zh
+    assert "the file is not valid utf-8 (byte 35)" in en
+    assert frames(zh) == frames(en) == ["broken.csv:3: error:"]
+
+    # no column to reach anyone by, and a mapping naming what is not there
+    nophone = tmp_path / "nophone.csv"
+    nophone.write_text("name,age\nAmy,30\n", encoding="utf-8")
+    argv = ["respondents", "import", str(nophone), "--map", "age=bogus", "--map", "手機=phone", *study]
+    (zc, zh), (ec, en) = both(argv, capsys)
+    assert zc == ec == 1
+    assert "對應設定指定了檔案中沒有的欄位：'手機'" in zh and "欄位 'age' 對應到不明的欄位類別 'bogus'" in zh
+    assert "the mapping names a column the file does not have: '手機'" in en
+    assert "column 'age' maps to unknown field 'bogus'" in en
+    assert not CJK.search(en.replace("'手機'", ""))  # only the file's own column name is Chinese
+    assert frames(zh) == frames(en) and len(frames(en)) == 2
+    (zc, zh), (ec, en) = both(["respondents", "import", str(nophone), *study], capsys)
+    assert "沒有電話或電子郵件欄位：受訪者必須有聯絡方式" in zh
+    assert "no phone or e-mail column: a respondent needs a way to be reached" in en
+    assert frames(zh) == frames(en) == ["nophone.csv:1: error:"]
+
+
+def test_contact_import_bad_rows_and_summary_in_both_languages(tmp_path: Path, study_root: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from survey_tui.core.study import open_study
+
+    rows = tmp_path / "list.csv"
+    rows.write_text(
+        "姓名,電話,年齡,性別\n甲,12,abc,x\n乙,0912345678,200,男\n丙,,,\n丁,0912-345-679,30,女\n戊,0912345679,31,女\n",
+        encoding="utf-8",
+    )
+    argv = ["respondents", "import", str(rows), "--study", str(study_root), "--on-duplicate", "skip"]
+    zc, zh = run([*argv, "--dry-run"], capsys, zh=True)
+    ec, en = run(argv, capsys, zh=False)
+    assert zc == ec == 0
+    # every reason of a bad row, worded in the language (the value's shape, never a contact value)
+    assert "第 2 列：電話（2 個字元）不是臺灣手機（09xx-xxx-xxx）或市話號碼；年齡「abc」不是整數歲數" in zh
+    assert "第 3 列：年齡 200 超出 0-120 的範圍" in zh
+    assert "第 4 列：沒有電話號碼或電子郵件：無法聯絡這位受訪者" in zh
+    assert "第 6 列：與 第 5 列 重複（已略過）" in zh  # the plan keeps "line 5"; the report says it in words
+    assert "錯誤列（未匯入）：3" in zh and "試執行：未匯入任何資料" in zh
+    assert "line 2: phone (2 characters) is not a Taiwan mobile (09xx-xxx-xxx) or landline number; " in en
+    assert "age 'abc' is not a whole number of years" in en and "line 3: age 200 is out of range 0-120" in en
+    assert "line 6: duplicate of line 5 (skipped)" in en
+    assert "imported 1, merged 0, skipped 1, bad rows 3" in en
+    english_words = re.sub(r"[^\x00-\x7f]+", " ", "\n".join(line for line in zh.splitlines() if "列" in line))
+    assert "not" not in english_words and "duplicate" not in english_words, zh
+    with open_study(study_root).store() as store:  # the dry run wrote nothing, the English run one respondent
+        assert store.query("SELECT count(*) FROM respondents")[0][0] == 1
+    # a second import: the row matching a respondent already in the study says so in the language
+    again = tmp_path / "again.csv"
+    again.write_text("姓名,電話\n丁,0912345679\n", encoding="utf-8")
+    zc, zh = run(["respondents", "import", str(again), "--study", str(study_root), "--dry-run"], capsys, zh=True)
+    assert zc == 0 and re.search(r"第 2 列：.*研究中已有的受訪者 R\w+", zh), zh
