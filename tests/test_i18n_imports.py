@@ -103,3 +103,81 @@ def test_contact_import_bad_rows_and_summary_in_both_languages(tmp_path: Path, s
     again.write_text("姓名,電話\n丁,0912345679\n", encoding="utf-8")
     zc, zh = run(["respondents", "import", str(again), "--study", str(study_root), "--dry-run"], capsys, zh=True)
     assert zc == 0 and re.search(r"第 2 列：.*研究中已有的受訪者 R\w+", zh), zh
+
+
+BROKEN_FORM = """\
+| survey |
+|        | type          | name    | label | relevant                 | required   |
+|        | integer       | age     | Age   |                          | yes        |
+|        | geopoint      | where   | Where |                          |            |
+|        | select_one yn | ok      | OK?   | ${age} > 17 or foo(1)    |            |
+|        | text          | nolabel |       |                          | ${age} > 3 |
+|        | select_one yn | pick    | Pick  | selected(${ok}, 'maybe') |            |
+|        | start         | start   |       |                          |            |
+| choices |
+|         | list_name | name | label |
+|         | yn        | yes  | Yes   |
+|         | yn        | no   | No    |
+"""
+
+
+def located(text: str) -> list[tuple[str, str, str]]:
+    """(row, severity, [question]) of every problem line: the part of the frame that is not words."""
+    return re.findall(r"^.+?:(\d+): (error|warning): \[(\w+)\]", text, flags=re.M)
+
+
+def test_xlsform_import_warnings_in_both_languages(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    form = tmp_path / "broken.md"
+    form.write_text(BROKEN_FORM, encoding="utf-8")
+    zc, zh = run(["xlsform", "import", str(form), "-o", str(tmp_path / "zh.yaml")], capsys, zh=True)
+    ec, en = run(["xlsform", "import", str(form), "-o", str(tmp_path / "en.yaml")], capsys, zh=False)
+    assert zc == ec == 0
+    # the same rows of the survey sheet, the same question ids, the same severities in both languages
+    rows = located(en)
+    assert rows == located(zh) and len(rows) == 6
+    assert {(row, name) for row, _sev, name in rows} >= {("3", "where"), ("4", "ok"), ("5", "nolabel"), ("7", "start")}
+    assert "broken.md (survey sheet):3: warning: [where] GPS location widget is not supported" in en
+    assert "broken.md（survey 工作表）:3: warning: [where] GPS 定位元件：不支援；已略去題目「where」" in zh
+    assert "relevant '${age} > 17 or foo(1)' uses the function foo(), which survey-tui does not support" in en
+    assert "relevant「${age} > 17 or foo(1)」使用了函式 foo()，survey-tui 不支援；已略去" in zh
+    assert "'maybe' is not a choice of 'ok', so (as in ODK) that comparison never matches" in en
+    assert "「maybe」不是題目「ok」的選項" in zh and "匯入時有所調整" in zh
+    assert "不支援以條件設定的 required「${age} > 3」" in zh and "沒有題目文字" in zh
+    assert "每次訪問都會自動記錄訪問開始時間" in zh
+    assert "有 6 列需要處理" in zh and "6 row(s) need attention" in en
+    assert not CJK.search(en)
+    # the words of the warnings are Chinese: what is left in ASCII is ids, expressions and the frame
+    kept = r"「[^」]*」|\[\w+\]|\$\{\w+\}|'[^']*'|\S+\.md|\b(?:warning|relevant|required|survey-tui|ODK)\b"
+    words = re.sub(kept, "", zh)
+    assert not re.search(r"\b(?:is|not|the|question|left|out|supported)\b", words), zh
+    # both YAMLs are the same instrument (the file's words are the form's, never the interface's)
+    assert (tmp_path / "zh.yaml").read_text(encoding="utf-8") == (tmp_path / "en.yaml").read_text(encoding="utf-8")
+
+
+def test_xlsform_file_errors_in_both_languages(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "survey"
+    book.active.append(["type", "name", "label"])
+    book.active.append(["text", "a", "A"])
+    book.save(tmp_path / "good.xlsx")
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(tmp_path / "good.xlsx") as source, zipfile.ZipFile(damaged, "w") as out:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            out.writestr(item, data[: len(data) // 2] if item.filename == "xl/worksheets/sheet1.xml" else data)
+    argv = ["xlsform", "import", str(damaged), "-o", str(tmp_path / "out.yaml")]
+    (zc, zh), (ec, en) = both(argv, capsys)
+    assert zc == ec == 1 and not (tmp_path / "out.yaml").exists()
+    assert "活頁簿已損壞，無法讀取（ParseError，活頁簿內部某個組件的第 1 行）" in zh
+    assert "the workbook is damaged and cannot be read (ParseError, line 1 of a part inside the workbook)" in en
+    assert frames(zh) == frames(en) == ["damaged.xlsx: error:"]
+    wrong = tmp_path / "form.csv"
+    wrong.write_text("type,name\n", encoding="utf-8")
+    (zc, zh), (ec, en) = both(["xlsform", "import", str(wrong), "-o", str(tmp_path / "out.yaml")], capsys)
+    assert zc == ec == 1
+    assert "不是 XLSForm 的檔案類型（.csv）" in zh and "請提供 .xlsx、.xls 或 pyxform markdown（.md）檔" in zh
+    assert "not an XLSForm file type (.csv)" in en and not CJK.search(en)

@@ -49,6 +49,7 @@ from survey_tui.core.instrument.model import (
 )
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.yamlfile import dump_yaml, write_bytes_atomic, write_text_atomic
+from survey_tui.i18n import N_, _
 
 SUPPORTED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".md")
 #: the largest count of a loop whose counting question sets none (a repeat the interviewer extends)
@@ -70,42 +71,42 @@ TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 #: XLSForm metadata that survey-tui records by itself for every interview.
 METADATA = {
-    "start": "the interview's start time is recorded for every interview",
-    "end": "the interview's end time is recorded for every interview",
-    "today": "the interview date is recorded for every interview",
-    "deviceid": "the device is recorded for every interview",
-    "username": "the interviewer is recorded for every interview",
-    "audit": "paradata (time per question) are recorded for every interview",
+    "start": N_("the interview's start time is recorded for every interview"),
+    "end": N_("the interview's end time is recorded for every interview"),
+    "today": N_("the interview date is recorded for every interview"),
+    "deviceid": N_("the device is recorded for every interview"),
+    "username": N_("the interviewer is recorded for every interview"),
+    "audit": N_("paradata (time per question) are recorded for every interview"),
 }
 UNSUPPORTED_TYPES = {
-    "geopoint": "GPS location widget",
-    "geotrace": "GPS trace widget",
-    "geoshape": "GPS shape widget",
-    "start-geopoint": "GPS location at start",
-    "osm": "OpenStreetMap widget",
-    "photo": "photo widget",
-    "image": "photo widget",
-    "audio": "audio recording widget",
-    "background-audio": "background audio recording",
-    "video": "video widget",
-    "file": "file upload widget",
-    "barcode": "barcode scanner widget",
-    "time": "time-of-day widget",
-    "dateTime": "date-and-time widget",
-    "datetime": "date-and-time widget",
-    "acknowledge": "acknowledge (OK button) widget",
-    "trigger": "acknowledge (OK button) widget",
-    "rank": "ranking widget",
-    "hidden": "hidden field",
-    "select one external": "external (CSV) choice list",
-    "select_one_from_file": "choice list from a file",
-    "select_multiple_from_file": "choice list from a file",
-    "xml-external": "external XML data",
-    "csv-external": "external CSV data",
-    "simserial": "SIM serial metadata",
-    "subscriberid": "subscriber id metadata",
-    "phonenumber": "phone number metadata",
-    "email": "e-mail metadata",
+    "geopoint": N_("GPS location widget"),
+    "geotrace": N_("GPS trace widget"),
+    "geoshape": N_("GPS shape widget"),
+    "start-geopoint": N_("GPS location at start"),
+    "osm": N_("OpenStreetMap widget"),
+    "photo": N_("photo widget"),
+    "image": N_("photo widget"),
+    "audio": N_("audio recording widget"),
+    "background-audio": N_("background audio recording"),
+    "video": N_("video widget"),
+    "file": N_("file upload widget"),
+    "barcode": N_("barcode scanner widget"),
+    "time": N_("time-of-day widget"),
+    "dateTime": N_("date-and-time widget"),
+    "datetime": N_("date-and-time widget"),
+    "acknowledge": N_("acknowledge (OK button) widget"),
+    "trigger": N_("acknowledge (OK button) widget"),
+    "rank": N_("ranking widget"),
+    "hidden": N_("hidden field"),
+    "select one external": N_("external (CSV) choice list"),
+    "select_one_from_file": N_("choice list from a file"),
+    "select_multiple_from_file": N_("choice list from a file"),
+    "xml-external": N_("external XML data"),
+    "csv-external": N_("external CSV data"),
+    "simserial": N_("SIM serial metadata"),
+    "subscriberid": N_("subscriber id metadata"),
+    "phonenumber": N_("phone number metadata"),
+    "email": N_("e-mail metadata"),
 }
 #: a decimal question accepts as many places as a double keeps (XLSForm sets no limit; 15 digits are checked)
 DECIMAL_PLACES = 10
@@ -159,7 +160,9 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if match is None:
-            raise Unsupported(f"the character {text[pos]!r} at position {pos + 1}")
+            raise Unsupported(
+                _("the character {char!r} at position {position}").format(char=text[pos], position=pos + 1)
+            )
         pos = match.end()
         if match.lastgroup is None:
             continue
@@ -186,12 +189,14 @@ def translate_expression(text: str, ctx: _Context) -> str:
             out.append(name)
             names.append(ctx.self_name if kind == "dot" else name)
         elif kind == "dotdot":
-            raise Unsupported("the parent path '..'")
+            raise Unsupported(_("the parent path '..'"))
         elif kind == "word" and value.lower() == "indexed-repeat":
             # indexed-repeat(${q}, ${repeat}, n): iteration n of q (count loops and fixed lists number 1..n)
             shape = [t[0] if t[0] == "ref" else t[1] for t in toks[i + 1 : i + 6]]
             if shape != ["(", "ref", ",", "ref", ","] or ctx.loop_kind == "over":
-                raise Unsupported("indexed-repeat() other than indexed-repeat(${question}, ${repeat}, number)")
+                raise Unsupported(
+                    _("indexed-repeat() other than indexed-repeat(${{question}}, ${{repeat}}, number)").format()
+                )
             target = _ref_name("ref", toks[i + 2][1], ctx)
             out.extend(["indexed", "(", target, ","])
             names.extend([None, None, target, None])
@@ -199,8 +204,13 @@ def translate_expression(text: str, ctx: _Context) -> str:
             continue
         elif kind == "word" and value.lower() == "position" and [t[1] for t in toks[i + 1 : i + 4]] == ["(", "..", ")"]:
             if ctx.loop_kind not in ("count", "choices"):
-                where = "outside a repeat" if ctx.loop_kind is None else "in a repeat over ticked choices"
-                raise Unsupported(f"position(..) {where} (survey-tui numbers iterations over every choice)")
+                if ctx.loop_kind is None:
+                    where = _("position(..) outside a repeat (survey-tui numbers iterations over every choice)")
+                else:
+                    where = _(
+                        "position(..) in a repeat over ticked choices (survey-tui numbers iterations over every choice)"
+                    )
+                raise Unsupported(where)
             out.extend(["iteration", "(", ")"])
             names.extend([None, None, None])
             i += 4
@@ -217,13 +227,13 @@ def translate_expression(text: str, ctx: _Context) -> str:
                     i += 3
                     continue
                 if low not in XLS_FUNCTIONS:
-                    raise Unsupported(f"the function {value}()")
+                    raise Unsupported(_("the function {name}()").format(name=value))
                 out.append(XLS_FUNCTIONS[low])
                 names.append(None)
             else:
-                raise Unsupported(f"the name '{value}' (XLSForm needs ${{{value}}} for a question)")
+                raise Unsupported(_("the name '{name}' (XLSForm needs ${{{name}}} for a question)").format(name=value))
         elif kind == "op" and value == "|":
-            raise Unsupported("the node-set union '|'")
+            raise Unsupported(_("the node-set union '|'"))
         else:
             out.append(value)
             names.append(None)
@@ -233,7 +243,7 @@ def translate_expression(text: str, ctx: _Context) -> str:
     try:
         root = parse_expression(translated).root
     except ExpressionError as exc:
-        raise Unsupported(f"an expression our language cannot read ({exc.message})") from exc
+        raise Unsupported(_("an expression our language cannot read ({error})").format(error=exc.message)) from exc
     return _ours(_multi_equality(root, ctx))
 
 
@@ -261,12 +271,18 @@ def _multi_equality(node: Node, ctx: _Context) -> Node:
                 return Membership(q, codes, op == "!=", n.position)
             case Call(function="selected", args=(Name() as q, Literal() as code)) if shared(q, code):
                 if q.name in ctx.multis:
-                    raise Unsupported(f"the choice name of code {code.value} of '{q.name}', which is listed twice")
+                    raise Unsupported(
+                        _("the choice name of code {code} of '{question}', which is listed twice").format(
+                            code=code.value, question=q.name
+                        )
+                    )
                 return Membership(q, tuple(Literal(c, n.position) for c in shared(q, code) or ()), False, n.position)
             case Compare(op=op, left=left, right=right) if is_multi(left) or is_multi(right):
                 multi, other = (left, right) if is_multi(left) else (right, left)
                 if op not in ("=", "!=") or not isinstance(other, Literal) or isinstance(multi, SelfRef):
-                    raise Unsupported(f"'{op}' on the select_multiple answer '{_ours(multi)}'")
+                    raise Unsupported(
+                        _("'{op}' on the select_multiple answer '{answer}'").format(op=op, answer=_ours(multi))
+                    )
                 if other.value is None:
                     return n
                 only = Logical(
@@ -277,9 +293,11 @@ def _multi_equality(node: Node, ctx: _Context) -> Node:
                 )
                 return only if op == "=" else Not(only, n.position)
             case Membership(operand=operand) if is_multi(operand):
-                raise Unsupported(f"comparing the select_multiple answer '{_ours(operand)}' with a list")
+                raise Unsupported(
+                    _("comparing the select_multiple answer '{answer}' with a list").format(answer=_ours(operand))
+                )
             case Binary(left=left, right=right) if is_multi(left) or is_multi(right):
-                raise Unsupported("arithmetic on a select_multiple answer")
+                raise Unsupported(_("arithmetic on a select_multiple answer"))
             case Unary(op=op, operand=operand, position=pos):
                 return Unary(op, walk(operand), pos)
             case Not(operand=operand, position=pos):
@@ -394,9 +412,9 @@ def _ref_name(kind: str, value: str, ctx: _Context) -> str:
     if raw in ctx.items:
         return "item()"  # ODK's loop-and-merge: selected-at(${m}, position(..) - 1) is the loop's item
     if raw in ctx.dropped:
-        raise Unsupported(f"the question '{raw}', which was left out")
+        raise Unsupported(_("the question '{name}', which was left out").format(name=raw))
     if kind == "path" and raw not in ctx.renames:
-        raise Unsupported(f"the path '{value}'")
+        raise Unsupported(_("the path '{path}'").format(path=value))
     return ctx.renames.get(raw, raw)
 
 
@@ -421,8 +439,16 @@ def _codes_for_strings(out: list[str], names: list[str | None], ctx: _Context) -
         elif i >= 4 and i + 1 < len(out) and out[i - 4 : i - 1] == ["selected", "(", out[i - 2]] and out[i + 1] == ")":
             out[i - 4 : i + 2] = ["false", "", "", "", "", ""]
         else:
-            raise Unsupported(f"the choice '{choice}', which is not in the choices of '{question}'")
-        ctx.notes.append(f"'{choice}' is not a choice of '{question}', so (as in ODK) that comparison never matches")
+            raise Unsupported(
+                _("the choice '{choice}', which is not in the choices of '{question}'").format(
+                    choice=choice, question=question
+                )
+            )
+        ctx.notes.append(
+            _("'{choice}' is not a choice of '{question}', so (as in ODK) that comparison never matches").format(
+                choice=choice, question=question
+            )
+        )
 
     for i, token in enumerate(out):
         if not (token.startswith("'") or token.startswith('"')):
@@ -578,8 +604,9 @@ class _Importer:
 
     def problem(self, name: str | None, message: str, severity: str = "warning") -> None:
         row = self.rows.get(name or "")
+        sheet = _("{file} (survey sheet)").format(file=self.file)  # the form's sheet named `survey`
         self.problems.append(
-            Problem(f"{self.file} (survey sheet)", message, line=row, where=name, severity=severity)  # type: ignore[arg-type]
+            Problem(sheet, message, line=row, where=name, severity=severity)  # type: ignore[arg-type]
         )
 
     def read(self) -> dict[str, Any]:
@@ -592,8 +619,8 @@ class _Importer:
                 [
                     Problem(
                         self.file,
-                        f"not an XLSForm file type ({self.path.suffix or 'no suffix'})",
-                        hint="give an .xlsx, .xls or pyxform markdown (.md) file",
+                        _("not an XLSForm file type ({suffix})").format(suffix=self.path.suffix or _("no suffix")),
+                        hint=_("give an .xlsx, .xls or pyxform markdown (.md) file"),
                     )
                 ]
             )
@@ -616,14 +643,23 @@ class _Importer:
                 warnings=[],
             )
         except PyXFormError as exc:
-            raise LoadError([Problem(self.file, f"pyxform cannot read this form: {exc}")]) from exc
+            raise LoadError(
+                [Problem(self.file, _("pyxform cannot read this form: {error}").format(error=exc))]
+            ) from exc
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise LoadError([Problem(self.file, f"cannot read this file as an XLSForm: {exc}")]) from exc
+            message = _("cannot read this file as an XLSForm: {error}").format(error=exc)
+            raise LoadError([Problem(self.file, message)]) from exc
         except Exception as exc:  # a damaged package: broken XML (lxml), a bad zip, openpyxl's own errors
             where = getattr(exc, "position", None)
             line = where[0] if isinstance(where, tuple) and where else None
-            member = f" ({type(exc).__name__}{f', line {line}' if line else ''} of a part inside the workbook)"
-            raise LoadError([Problem(self.file, f"the workbook is damaged and cannot be read{member}: {exc}")]) from exc
+            if line:
+                member = _("{kind}, line {line} of a part inside the workbook").format(
+                    kind=type(exc).__name__, line=line
+                )
+            else:
+                member = _("{kind} of a part inside the workbook").format(kind=type(exc).__name__)
+            message = _("the workbook is damaged and cannot be read ({part}): {error}").format(part=member, error=exc)
+            raise LoadError([Problem(self.file, message)]) from exc
 
     # -- structure -------------------------------------------------------------------------------
     def run(self) -> ImportResult:
@@ -672,11 +708,15 @@ class _Importer:
                 "dont_know": {"code": -98, "label": {"*": "Don't know"}},
                 "refused": {"code": -99, "label": {"*": "Refused"}},
             }
-            self.problem(None, "choice codes 98/99 are used by the form: don't know / refused are -98 / -99")
+            self.problem(None, _("choice codes 98/99 are used by the form: don't know / refused are -98 / -99"))
         if not data["sections"]:
             raise LoadError(
                 self.problems
-                + [Problem(self.file, "nothing in this form could be imported (see the rows above)", severity="error")]
+                + [
+                    Problem(
+                        self.file, _("nothing in this form could be imported (see the rows above)"), severity="error"
+                    )
+                ]
             )
         self.translate_logic()
         self.finish_loops()
@@ -705,14 +745,27 @@ class _Importer:
                 self.node_names[id(node)] = safe
                 self.renames.setdefault(name, safe)  # ${name} means the question outside repeats
                 if safe != name and _safe_name(name[:MAX_TEMPLATE], set()) == safe:
-                    self.problem(name, f"the name '{name}' became '{safe}' (letters, digits and _ only)")
+                    self.problem(
+                        name,
+                        _("the name '{name}' became '{safe}' (letters, digits and _ only)").format(
+                            name=name, safe=safe
+                        ),
+                    )
                 elif safe != name and any(node is n for n in inside):
                     self.problem(
                         name,
-                        f"the name '{name}' inside a repeat is also a question outside it; inside, it became '{safe}'",
+                        _(
+                            "the name '{name}' inside a repeat is also a question outside it; "
+                            "inside, it became '{safe}'"
+                        ).format(name=name, safe=safe),
                     )
                 elif safe != name:
-                    self.problem(name, f"the name '{name}' is too long for a loop variable; it became '{safe}'")
+                    self.problem(
+                        name,
+                        _("the name '{name}' is too long for a loop variable; it became '{safe}'").format(
+                            name=name, safe=safe
+                        ),
+                    )
 
     def new_section(self, name: str, label: dict[str, str], after: dict[str, Any] | None = None) -> dict[str, Any]:
         """A section appended in interview order (its questions are filled in afterwards)."""
@@ -740,8 +793,12 @@ class _Importer:
             self.dropped.update(inner)
             self.problem(
                 xls_name,
-                f"{kind} '{xls_name}' is inside the repeat '{outer['_xls']}'; survey-tui loops do not nest, so it "
-                f"is left out with its {len(inner)} question(s): {', '.join(inner) or '-'}",
+                _(
+                    "{kind} '{name}' is inside the repeat '{outer}'; survey-tui loops do not nest, so it is left out "
+                    "with its {count} question(s): {questions}"
+                ).format(
+                    kind=kind, name=xls_name, outer=outer["_xls"], count=len(inner), questions=", ".join(inner) or "-"
+                ),
             )
             return
         loop = self.loop_source(node, outer)
@@ -820,8 +877,10 @@ class _Importer:
             self.rows.setdefault(name, self.rows.get(xls_name, 0))
             self.problem(
                 xls_name,
-                f"repeat '{xls_name}' has no repeat_count (ODK asks 'add another?' after each one); it became a "
-                f"loop counted by the new question '{name}' (0 to {DEFAULT_LOOP_MAX}) asked just before it",
+                _(
+                    "repeat '{repeat}' has no repeat_count (ODK asks 'add another?' after each one); it became a "
+                    "loop counted by the new question '{name}' (0 to {most}) asked just before it"
+                ).format(repeat=xls_name, name=name, most=DEFAULT_LOOP_MAX),
             )
             return {"count": name}
         if match := re.fullmatch(r"\$\{([^}]+)\}", count):
@@ -833,11 +892,16 @@ class _Importer:
             source = match.group(1)
             if self.types.get(source) == "numeric":
                 return {"count": self.renames[source]}
-            what = f"a {self.types[source]} question" if source in self.types else "not an imported question"
+            if source in self.types:
+                what = _("a {type} question").format(type=self.types[source])
+            else:
+                what = _("not an imported question")
             self.problem(
                 xls_name,
-                f"repeat '{xls_name}' counts by '{source}', which is {what}; survey-tui counts loops by a number "
-                "question asked before them, so the repeat is left out",
+                _(
+                    "repeat '{repeat}' counts by '{source}', which is {what}; survey-tui counts loops by a number "
+                    "question asked before them, so the repeat is left out"
+                ).format(repeat=xls_name, source=source, what=what),
             )
             return None
         if match := re.fullmatch(r"count-selected\(\s*\$\{([^}]+)\}\s*\)", count):
@@ -848,8 +912,10 @@ class _Importer:
             return {"choices": [{"code": i, "label": str(i)} for i in range(1, int(count) + 1)]}
         self.problem(
             xls_name,
-            f"repeat '{xls_name}' has the repeat_count '{count}', which is not a number question, a number or "
-            "count-selected() of a select_multiple asked before it; the repeat is left out",
+            _(
+                "repeat '{repeat}' has the repeat_count '{count}', which is not a number question, a number or "
+                "count-selected() of a select_multiple asked before it; the repeat is left out"
+            ).format(repeat=xls_name, count=count),
         )
         return None
 
@@ -865,14 +931,18 @@ class _Importer:
                 question["max"] = DEFAULT_LOOP_MAX
                 self.problem(
                     self._xls(count),
-                    f"'{count}' counts the loop '{section['name']}' and has no largest value; it now accepts at most "
-                    f"{DEFAULT_LOOP_MAX} (survey-tui loops need a limit)",
+                    _(
+                        "'{count}' counts the loop '{loop}' and has no largest value; it now accepts at most "
+                        "{most} (survey-tui loops need a limit)"
+                    ).format(count=count, loop=section["name"], most=DEFAULT_LOOP_MAX),
                 )
             elif question["max"] > MAX_ITERATIONS:
                 loop["max"] = MAX_ITERATIONS
                 self.problem(
                     self._xls(count),
-                    f"'{count}' counts the loop '{section['name']}': only {MAX_ITERATIONS} iterations are asked",
+                    _("'{count}' counts the loop '{loop}': only {most} iterations are asked").format(
+                        count=count, loop=section["name"], most=MAX_ITERATIONS
+                    ),
                 )
 
     def section(self, group: dict[str, Any]) -> dict[str, Any]:
@@ -895,7 +965,12 @@ class _Importer:
         if _is_header_row(node):
             self.dropped.add(name)
             if not name.startswith(GENERATED_HEADER):
-                self.problem(name, f"'{name}' is a table's header row (appearance 'label'), not a question; left out")
+                self.problem(
+                    name,
+                    _("'{name}' is a table's header row (appearance 'label'), not a question; left out").format(
+                        name=name
+                    ),
+                )
             return
         if kind == "group":
             grid = self.grid_of(node)
@@ -982,7 +1057,9 @@ class _Importer:
                 self.unknown_languages.add(raw)
                 self.problem(
                     f"::{raw}",
-                    f"the language column '::{raw}' names no language survey-tui knows; kept as the tag '{raw}'",
+                    _(
+                        "the language column '::{tag}' names no language survey-tui knows; kept as the tag '{tag}'"
+                    ).format(tag=raw),
                 )
         labels = _labels(value, self.default_tag)
         for lang in labels:
@@ -1020,11 +1097,16 @@ class _Importer:
         if kind in METADATA or kind in UNSUPPORTED_TYPES or kind not in _TYPE_MAP:
             self.dropped.add(name)
         if kind in METADATA:
-            self.problem(name, f"'{kind}' metadata is not a question here: {METADATA[kind]}")
+            self.problem(
+                name, _("'{kind}' metadata is not a question here: {why}").format(kind=kind, why=_(METADATA[kind]))
+            )
             return None
         if kind in UNSUPPORTED_TYPES or kind not in _TYPE_MAP:
-            what = UNSUPPORTED_TYPES.get(kind, f"question type '{kind}'")
-            self.problem(name, f"{what} is not supported; question '{name}' left out")
+            if kind in UNSUPPORTED_TYPES:
+                what = _(UNSUPPORTED_TYPES[kind])
+            else:
+                what = _("question type '{kind}'").format(kind=kind)
+            self.problem(name, _("{what} is not supported; question '{name}' left out").format(what=what, name=name))
             return None
         our_type = _TYPE_MAP[kind]
         control = node.get("control") or {}
@@ -1039,7 +1121,7 @@ class _Importer:
             q["label"] = _label_value(label)
         elif our_type not in ("note", "calculate"):
             q["label"] = name
-            self.problem(name, f"question '{name}' has no label; its name is used as the label")
+            self.problem(name, _("question '{name}' has no label; its name is used as the label").format(name=name))
         elif our_type == "note":
             q["label"] = name
         hint = self.labels(node.get("hint"))
@@ -1052,14 +1134,21 @@ class _Importer:
                 widget = "select_one_from_file" if our_type != "multi" else "select_multiple_from_file"
                 self.problem(
                     name,
-                    f"{widget} '{itemset}' takes its choices from a file survey-tui does not read; "
-                    f"question '{name}' left out",
+                    _(
+                        "{widget} '{itemset}' takes its choices from a file survey-tui does not read; "
+                        "question '{name}' left out"
+                    ).format(widget=widget, itemset=itemset, name=name),
                 )
                 return None
             list_name = self.choice_list(node)
             if not self.lists[list_name]:
                 self.dropped.add(name)
-                self.problem(name, f"choice list '{list_name}' has no choices; question '{name}' left out")
+                self.problem(
+                    name,
+                    _("choice list '{list}' has no choices; question '{name}' left out").format(
+                        list=list_name, name=name
+                    ),
+                )
                 return None
             q["choices"] = list_name
             self.codes[q["name"]] = self.list_codes[list_name]
@@ -1072,8 +1161,10 @@ class _Importer:
         if kind == "phone number":
             self.problem(
                 name,
-                "a phone number question: ODK accepts only digits, spaces and + - ( ) there (a pattern survey-tui "
-                "cannot check); imported as text",
+                _(
+                    "a phone number question: ODK accepts only digits, spaces and + - ( ) there (a pattern survey-tui "
+                    "cannot check); imported as text"
+                ),
             )
         if _truthy((node.get("parameters") or {}).get("randomize")):
             q["randomize"] = True
@@ -1090,7 +1181,12 @@ class _Importer:
         if _truthy(required):
             q["required"] = True
         elif required not in (None, "", "no", "false", "false()", "FALSE", "No"):
-            self.problem(name, f"required '{required}' (a condition) is not supported; the question is optional")
+            self.problem(
+                name,
+                _("required '{required}' (a condition) is not supported; the question is optional").format(
+                    required=required
+                ),
+            )
         if node.get("choice_filter") and "choices" in q:
             q["_choice_filter"] = (str(node["choice_filter"]), str(node.get("list_name") or node.get("itemset")))
         if control.get("jr:count") or kind.endswith("or_other"):
@@ -1108,7 +1204,7 @@ class _Importer:
             if key not in handled and key not in ("jr:requiredMsg",) and value not in (None, "", "false", "false()"):
                 ignored.append(f"{key} '{value}'")
         if bind.get("jr:requiredMsg"):
-            ignored.append("required message")
+            ignored.append(_("required message"))
         control = node.get("control") or {}
         for key, value in control.items():
             if key in control_handled:
@@ -1125,7 +1221,7 @@ class _Importer:
             if value:
                 ignored.append(key if key == "media" else f"{key} '{value}'")
         if ignored:
-            self.problem(name, "ignored (no equivalent in survey-tui): " + ", ".join(ignored))
+            self.problem(name, _("ignored (no equivalent in survey-tui): {what}").format(what=", ".join(ignored)))
 
     # -- logic -----------------------------------------------------------------------------------
     def ctx(self, self_name: str | None) -> _Context:
@@ -1142,10 +1238,20 @@ class _Importer:
         try:
             translated = translate_expression(str(text), ctx)
             for note in ctx.notes:
-                self.problem(xls_name, f"{field_name} '{text}': {note}")
+                self.problem(
+                    xls_name,
+                    _("{column} '{text}' imported with a change: {note}").format(
+                        column=field_name, text=text, note=note
+                    ),
+                )
             return translated
         except Unsupported as exc:
-            self.problem(xls_name, f"{field_name} '{text}' uses {exc}, which survey-tui does not support; left out")
+            self.problem(
+                xls_name,
+                _("{column} '{text}' uses {what}, which survey-tui does not support; left out").format(
+                    column=field_name, text=text, what=exc
+                ),
+            )
             return None
 
     def translate_logic(self) -> None:
@@ -1193,14 +1299,19 @@ class _Importer:
                     question["_drop"] = True
             elif calculate:
                 self.problem(
-                    xls_name, f"a default calculation '{calculate}' on a {question['type']} question is ignored"
+                    xls_name,
+                    _("a default calculation '{calculate}' on a {type} question is ignored").format(
+                        calculate=calculate, type=question["type"]
+                    ),
                 )
         for section in self.sections:
             section.pop("_names", None)
             dropped = [q for q in section["questions"] if q.pop("_drop", False)]
             for q in dropped:
                 section["questions"].remove(q)
-                self.problem(q["name"], f"calculate '{q['name']}' has no usable calculation; left out")
+                self.problem(
+                    q["name"], _("calculate '{name}' has no usable calculation; left out").format(name=q["name"])
+                )
 
     def choice_filter(self, text: str, xls_list: str, question: dict[str, Any], xls_name: str) -> str | None:
         """XLSForm's choice_filter (evaluated per choice, its columns by bare name) as ours ('.' = the code).
@@ -1212,7 +1323,10 @@ class _Importer:
         codes = self.lists.get(question["choices"], [])
         if len(rows) != len(codes):
             self.problem(
-                xls_name, f"choice_filter '{text}': the list '{xls_list}' could not be matched; every choice is shown"
+                xls_name,
+                _("choice_filter '{text}': the list '{list}' could not be matched; every choice is shown").format(
+                    text=text, list=xls_list
+                ),
             )
             return None
         groups: dict[str, list[int]] = {}
@@ -1223,7 +1337,10 @@ class _Importer:
                 groups.setdefault(condition, []).append(entry["code"])
         except Unsupported as exc:
             self.problem(
-                xls_name, f"choice_filter '{text}' uses {exc}, which survey-tui does not support; every choice is shown"
+                xls_name,
+                _(
+                    "choice_filter '{text}' uses {what}, which survey-tui does not support; every choice is shown"
+                ).format(text=text, what=exc),
             )
             return None
         parts = []
@@ -1243,12 +1360,13 @@ class _Importer:
 
     def settle(self, data: dict[str, Any]) -> None:
         """Drop logic that does not hold in our model (references to later questions, ...), saying so."""
-        for _ in range(200):
+        for _attempt in range(200):
             try:
                 instrument = Instrument.model_validate(data)
             except Exception as exc:  # noqa: BLE001 - pydantic's error, reported whole
                 raise LoadError(
-                    self.problems + [Problem(self.file, f"the imported instrument is invalid: {exc}")]
+                    self.problems
+                    + [Problem(self.file, _("the imported instrument is invalid: {error}").format(error=exc))]
                 ) from exc
             findings = [f for f in compile_instrument(instrument) if f.severity == "error"]
             if not findings:
@@ -1263,7 +1381,10 @@ class _Importer:
                     q = data["sections"][path[1]]["questions"][path[3]]
                     if key not in q:
                         continue
-                    self.problem(self._xls(q["name"]), f"{key} '{q[key]}' left out: {f.message}")
+                    self.problem(
+                        self._xls(q["name"]),
+                        _("{column} '{text}' left out: {why}").format(column=key, text=q[key], why=f.message),
+                    )
                     q.pop(key)
                     if key == "constraint":
                         q.pop("constraint_message", None)
@@ -1276,14 +1397,19 @@ class _Importer:
                     missing = match.group(1)
                     self.problem(
                         self._xls(q["name"]),
-                        f"the label pipes '{missing}', which is not imported: shown as [{missing}]",
+                        _("the label pipes '{name}', which is not imported: shown as [{name}]").format(name=missing),
                     )
                     _unpipe(q, missing)
                     changed = True
                     break
                 if len(path) >= 3 and path[0] == "sections" and path[2] == "relevant":
                     section = data["sections"][path[1]]
-                    self.problem(section["name"], f"group relevant '{section.pop('relevant')}' left out: {f.message}")
+                    self.problem(
+                        section["name"],
+                        _("group relevant '{text}' left out: {why}").format(
+                            text=section.pop("relevant"), why=f.message
+                        ),
+                    )
                     changed = True
                     break
             if not changed:
@@ -1436,7 +1562,7 @@ def import_xlsform(path: Path) -> ImportResult:
     """Read an XLSForm and build an instrument; raises LoadError only when nothing usable comes out."""
     path = Path(path)
     if not path.is_file():
-        raise LoadError([Problem(str(path), "no such file")])
+        raise LoadError([Problem(str(path), _("no such file"))])
     result = _Importer(path).run()
     text = result.yaml_text()
     instrument, problems = load_instrument_text(text, f"{result.instrument_id}.yaml")
