@@ -181,3 +181,72 @@ def test_xlsform_file_errors_in_both_languages(tmp_path: Path, capsys) -> None: 
     assert zc == ec == 1
     assert "不是 XLSForm 的檔案類型（.csv）" in zh and "請提供 .xlsx、.xls 或 pyxform markdown（.md）檔" in zh
     assert "not an XLSForm file type (.csv)" in en and not CJK.search(en)
+
+
+def quota_rows(text: str) -> list[list[str]]:
+    return [re.split(r" {2,}", line.strip()) for line in text.splitlines() if line.strip()]
+
+
+def test_quota_board_shows_the_label_and_keeps_the_name_as_an_id(demo_study_dir: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from rich.cells import cell_len
+
+    (zc, zh), (ec, en) = both(["respondents", "quotas", "--study", str(demo_study_dir)], capsys)
+    assert zc == ec == 0
+    zh_rows, en_rows = quota_rows(zh), quota_rows(en)
+    assert len(zh_rows) == len(en_rows) == 6
+    # the quota's own label (study.yaml: {zh-TW: 性別 × 年齡, en: Gender × age}); the name only as the id column
+    assert {r[0] for r in zh_rows} == {r[0] for r in en_rows} == {"gender_age"}
+    assert {r[1] for r in zh_rows} == {"性別 × 年齡"} and {r[1] for r in en_rows} == {"Gender × age"}
+    assert "已滿" in zh and "FULL" in en and "FULL" not in zh
+    assert [r[2:4] for r in zh_rows] == [r[2:4] for r in en_rows]  # the same cells and counts
+    # the cells start in one display column whatever the label's script
+    starts = {cell_len(line[: line.index(row[2])]) for line, row in zip(zh.splitlines(), zh_rows, strict=True)}
+    assert len(starts) == 1
+
+    # a quota without a label of its own is called by its questions' labels (s3, s2 of the screener)
+    copy = tmp_path / "study"
+    shutil.copytree(demo_study_dir, copy)
+    study_file = copy / "study.yaml"
+    text = study_file.read_text(encoding="utf-8")
+    assert "    label: {zh-TW: 性別 × 年齡, en: Gender × age}\n" in text
+    study_file.write_text(text.replace("    label: {zh-TW: 性別 × 年齡, en: Gender × age}\n", "", 1), encoding="utf-8")
+    (zc, zh), (ec, en) = both(["respondents", "quotas", "--study", str(copy)], capsys)
+    assert zc == ec == 0
+    assert {r[1] for r in quota_rows(zh)} == {"請問您的性別是？ × 請問您今年幾歲？"}
+    assert {r[1] for r in quota_rows(en)} == {"What is your gender? × How old are you?"}
+    assert {r[0] for r in quota_rows(en)} == {"gender_age"}
+
+
+async def wait_for(pilot, condition) -> None:  # type: ignore[no-untyped-def]
+    """Until the condition holds (workers finished, messages handled), never a fixed sleep."""
+    for _round in range(200):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if condition():
+            return
+    raise AssertionError("condition not reached")
+
+
+async def test_the_app_quota_board_shows_labels_in_the_interface_language(demo_study_dir: Path, tmp_path: Path) -> None:
+    from textual.widgets import DataTable
+
+    from survey_tui.core.study import open_study
+    from survey_tui.tui.app import SurveyApp
+    from survey_tui.tui.screens.respondents import RespondentsScreen
+
+    app = SurveyApp(open_study(demo_study_dir), keymap_file=tmp_path / "none.yaml", ui_lang="zh-TW")
+    app.animation_level = "none"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3")
+        await wait_for(pilot, lambda: isinstance(app.screen, RespondentsScreen) and app.screen.page_rows)
+        await pilot.press("b")
+        await wait_for(
+            pilot,
+            lambda: app.screen.query("#quota-table") and app.screen.query_one("#quota-table", DataTable).row_count,
+        )
+        table = app.screen.query_one("#quota-table", DataTable)
+        assert table.row_count == 6
+        assert {str(table.get_row_at(i)[0]) for i in range(6)} == {"性別 × 年齡"}
+        assert any(str(table.get_row_at(i)[4]) == "已滿" for i in range(6))

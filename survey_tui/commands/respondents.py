@@ -234,6 +234,9 @@ def cmd_screen(args: argparse.Namespace) -> int:
 
 
 def cmd_quotas(args: argparse.Namespace) -> int:
+    from rich.cells import cell_len
+
+    from survey_tui.commands import quota_titles
     from survey_tui.core.fieldwork.quotas import cell_key, quota_counts
 
     study = resolve_study(args.study)
@@ -242,13 +245,24 @@ def cmd_quotas(args: argparse.Namespace) -> int:
         return 0
     with study.store() as store:
         cells = quota_counts(store, study.config.quotas)
-    for cell in cells:
+    titles = quota_titles(study)
+    # the quota's label in the interface language; its name stays as the id column (as --status takes ids)
+    rows = [
+        (
+            escape_controls(cell.quota),
+            escape_controls(titles.get(cell.quota, cell.quota)),
+            escape_controls(cell_key(cell.cell)),
+            cell,
+        )
+        for cell in cells
+    ]
+    widths = [max((cell_len(row[i]) for row in rows), default=0) for i in range(3)]
+    for quota, title, key, cell in rows:
         target = "-" if cell.target is None else str(cell.target)
         flag = "  " + _("FULL") if cell.full else ""
         print(
-            escape_controls(
-                f"{_pad(cell.quota, 14)} {_pad(cell_key(cell.cell), 20)} {cell.completes:>5} / {target:<5}{flag}"
-            )
+            f"{_pad(quota, widths[0])}  {_pad(title, widths[1])}  {_pad(key, widths[2])} "
+            f"{cell.completes:>5} / {target:<5}{flag}".rstrip()
         )
     return 0
 

@@ -20,11 +20,12 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Header, Input, Label, OptionList, Select, Static
 
+from survey_tui.commands import quota_titles
 from survey_tui.core.fieldwork import respondents as resp
 from survey_tui.core.fieldwork.quotas import cell_key, quota_counts
 from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
-from survey_tui.tui.localize import respondent_status, study_language
+from survey_tui.tui.localize import respondent_status
 from survey_tui.tui.messages import Loaded, LoadFailed
 from survey_tui.tui.render import cells
 
@@ -144,6 +145,10 @@ class QuotaBoardScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,b", "close", N_("Close")), Binding("r", "reload", N_("Refresh"))]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.titles: dict[str, str] = {}  # quota name -> its title in the interface language
+
     def compose(self) -> ComposeResult:
         with Vertical(classes="respondents-modal wide"):
             yield Label(_("Quota board (completes of field interviews)"), id="quota-title")
@@ -165,6 +170,7 @@ class QuotaBoardScreen(ModalScreen[None]):
         try:
             with study.store() as store:
                 cells = quota_counts(store, study.config.quotas)
+            self.titles = quota_titles(study)  # may read the instruments: here, off the screen's thread
         except Exception as exc:  # noqa: BLE001 - shown on screen
             self.post_message(LoadFailed(str(exc)))
             return
@@ -177,12 +183,11 @@ class QuotaBoardScreen(ModalScreen[None]):
         table.add_columns(_("Quota"), _("Cell"), _("Target"), _("Completes"), _("Remaining"), "")
         if not message.data:
             self.query_one("#quota-title", Label).update(_("No quotas in study.yaml (add a quotas: list)"))
-        config = self.app.study.config  # type: ignore[attr-defined]
-        titles = {q.name: q.title(study_language(config.languages)) for q in config.quotas}
+        titles = self.titles
         for c in message.data:
             bar = "█" * min(20, round(20 * c.completes / c.target)) if c.target else ""
             table.add_row(
-                titles.get(c.quota, c.quota),  # the quota's label, not its internal name
+                titles.get(c.quota, c.quota),  # the quota's label (or its questions'), not its internal name
                 cell_key(c.cell),
                 "—" if c.target is None else str(c.target),
                 str(c.completes),
