@@ -23,16 +23,26 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     q = actions.add_parser("request", help=_("log a data-subject request (due date by PDPA Art. 13)"))
     q.add_argument("respondent")
-    q.add_argument("kind", choices=LazyChoices("survey_tui.core.fieldwork.privacy", "REQUEST_KINDS"), metavar="KIND")
+    q.add_argument(
+        "kind",
+        choices=LazyChoices("survey_tui.core.fieldwork.privacy", "REQUEST_KINDS"),
+        metavar="KIND",
+        help=_("what the person asks for: inquiry, copy (15 days), correction, stop or deletion (30 days)"),
+    )
     q.add_argument("--received", type=date.fromisoformat, help=_("the day it was received (default: today)"))
-    q.add_argument("--note")
+    q.add_argument("--note", help=_("how the request came in or what it says, kept with the request"))
     add_study_argument(q)
     q.set_defaults(handler=cmd_request)
 
     q = actions.add_parser("close", help=_("record the outcome of a data-subject request"))
-    q.add_argument("id", type=int)
-    q.add_argument("outcome", choices=LazyChoices("survey_tui.core.fieldwork.privacy", "OUTCOMES"), metavar="OUTCOME")
-    q.add_argument("--note")
+    q.add_argument("id", type=int, help=_("the request's number, as `privacy report` lists it"))
+    q.add_argument(
+        "outcome",
+        choices=LazyChoices("survey_tui.core.fieldwork.privacy", "OUTCOMES"),
+        metavar="OUTCOME",
+        help=_("done, refused or extended (the deadline, by law once)"),
+    )
+    q.add_argument("--note", help=_("what was done or why, kept with the request"))
     add_study_argument(q)
     q.set_defaults(handler=cmd_close)
 
