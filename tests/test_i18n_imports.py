@@ -250,3 +250,45 @@ async def test_the_app_quota_board_shows_labels_in_the_interface_language(demo_s
         assert table.row_count == 6
         assert {str(table.get_row_at(i)[0]) for i in range(6)} == {"性別 × 年齡"}
         assert any(str(table.get_row_at(i)[4]) == "已滿" for i in range(6))
+
+
+async def test_the_app_import_screen_speaks_zh_tw(tmp_path: Path) -> None:
+    from textual.widgets import DataTable, Input, Static
+
+    from survey_tui.core.study import open_study
+    from survey_tui.tui.app import SurveyApp
+    from survey_tui.tui.screens.respondents import ImportScreen
+
+    root = init_study(tmp_path / "s", "t").root
+    contacts = tmp_path / "list.csv"
+    contacts.write_text("姓名,手機,年齡,會員等級\n王小明,0912345678,abc,金卡\n李小華,,,銀卡\n", encoding="utf-8")
+    broken = tmp_path / "broken.csv"
+    broken.write_text("name,age\nAmy,30\n", encoding="utf-8")
+    app = SurveyApp(open_study(root), keymap_file=tmp_path / "no-keymap.yaml", ui_lang="zh-TW")
+    app.animation_level = "none"
+    async with app.run_test(size=(140, 44)) as pilot:
+        await app.workers.wait_for_complete()
+        await app.switch_mode("respondents")
+        await app.workers.wait_for_complete()
+        await pilot.press("m")
+        await wait_for(pilot, lambda: isinstance(app.screen, ImportScreen))
+        screen = app.screen
+        path = screen.query_one("#import-path", Input)
+        path.value = str(contacts)
+        path.focus()
+        await pilot.press("enter")
+        table = screen.query_one("#import-mapping", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 4)
+        kept = {str(table.get_row_at(i)[0]): str(table.get_row_at(i)[2]) for i in range(table.row_count)}
+        assert kept["姓名"] == "個資（受保護）" and kept["會員等級"].startswith("個資：未確認")
+        report = str(screen.query_one("#import-report", Static).render())
+        assert "有 1 個欄位未確認為不可識別個人" in report
+        assert "第 2 列：年齡「abc」不是整數歲數" in report and "第 3 列：沒有電話號碼或電子郵件" in report
+        assert "not a whole number" not in report and "line 2" not in report
+
+        path.value = str(broken)
+        path.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "不會匯入任何資料" in str(screen.query_one("#import-report", Static).render()))
+        report = str(screen.query_one("#import-report", Static).render())
+        assert "broken.csv:1: error: 沒有電話或電子郵件欄位" in report, report

@@ -230,7 +230,7 @@ class ImportScreen(ModalScreen[str | None]):
                 yield Input(placeholder=_("file path, e.g. ~/名單.csv"), id="import-path")
                 yield Input(placeholder=_("encoding (auto)"), id="import-encoding")
                 yield Select(
-                    [("duplicates: merge", "merge"), ("duplicates: skip", "skip")],
+                    [(_("duplicates: merge"), "merge"), (_("duplicates: skip"), "skip")],
                     value="merge",
                     allow_blank=False,
                     id="import-rule",
@@ -288,7 +288,12 @@ class ImportScreen(ModalScreen[str | None]):
             return
         header = list(self.mapping)[table.cursor_row]
         if header not in self.unconfirmed and header not in self.confirmed:
-            self.notify(f"{header} is mapped to {self.classified.get(header)}; nothing to confirm", severity="warning")
+            self.notify(
+                _("{column} is mapped to {field}; nothing to confirm").format(
+                    column=header, field=self.classified.get(header)
+                ),
+                severity="warning",
+            )
             return
         if header in self.confirmed:
             self.confirmed.discard(header)  # pressed again: protected after all
@@ -312,12 +317,12 @@ class ImportScreen(ModalScreen[str | None]):
 
     def _kept_as(self, header: str, target: str) -> str:
         if header in self.unconfirmed:
-            return "personal: unconfirmed (c if not identifying)"
+            return _("personal: unconfirmed (c if not identifying)")
         if target in ("name", "phone", "email", "address", "personal"):
-            return "personal (protected)"
+            return _("personal (protected)")
         if target == "ignore":
-            return "not imported"
-        return "attribute (confirmed)" if header in self.confirmed else "attribute"
+            return _("not imported")
+        return _("attribute (confirmed)") if header in self.confirmed else _("attribute")
 
     @work(thread=True, exclusive=True, group="import")
     def preview(self, reset: bool = False) -> None:
@@ -354,7 +359,9 @@ class ImportScreen(ModalScreen[str | None]):
                     language=study.config.language,
                 )
         except ImportFailed as exc:
-            self.post_message(LoadFailed("\n".join(str(p) for p in exc.problems) + "\nnothing will be imported"))
+            self.post_message(
+                LoadFailed("\n".join(str(p) for p in exc.problems) + "\n" + _("nothing will be imported"))
+            )
             return
         self.post_message(Loaded(("preview", plan)))
 
@@ -373,7 +380,7 @@ class ImportScreen(ModalScreen[str | None]):
         try:  # study.yaml records how each column was treated, as `respondents import` does
             _record_classification(study, self.classified)
         except Exception as exc:  # noqa: BLE001 - the import stands; say the record could not be written
-            self.post_message(Loaded(("done", result, f"study.yaml not updated: {exc}")))
+            self.post_message(Loaded(("done", result, _("study.yaml not updated: {error}").format(error=exc))))
             return
         self.post_message(Loaded(("done", result)))
 
@@ -387,14 +394,18 @@ class ImportScreen(ModalScreen[str | None]):
             if self.unconfirmed:
                 lines.insert(
                     0,
-                    f"{len(self.unconfirmed)} column(s) not confirmed as non-identifying, kept as personal data: "
-                    f"{', '.join(sorted(self.unconfirmed))} (c on a row imports it as an attribute)",
+                    _(
+                        "{count} column(s) not confirmed as non-identifying, kept as personal data: {columns} "
+                        "(c on a row imports it as an attribute)"
+                    ).format(count=len(self.unconfirmed), columns=", ".join(sorted(self.unconfirmed))),
                 )
             self.query_one("#import-report", Static).update(escape_markup("\n".join(lines)))
             self.query_one("#commit", Button).disabled = data.new.height == 0 and data.merges.height == 0
         else:
-            text = f"imported {data.imported}, merged {data.merged}, skipped {data.skipped}, bad rows {data.bad}"
-            self.dismiss(text + "".join(f"; {extra}" for extra in message.data[2:]))
+            text = _("imported {imported}, merged {merged}, skipped {skipped}, bad rows {bad}").format(
+                imported=data.imported, merged=data.merged, skipped=data.skipped, bad=data.bad
+            )
+            self.dismiss(text + "".join(_("; ") + extra for extra in message.data[2:]))
 
     def on_load_failed(self, message: LoadFailed) -> None:
         message.stop()
