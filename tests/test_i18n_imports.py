@@ -292,3 +292,24 @@ async def test_the_app_import_screen_speaks_zh_tw(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: "不會匯入任何資料" in str(screen.query_one("#import-report", Static).render()))
         report = str(screen.query_one("#import-report", Static).render())
         assert "broken.csv:1: error: 沒有電話或電子郵件欄位" in report, report
+
+
+def test_xlsform_export_notes_in_both_languages_and_the_same_workbook(
+    demo_study_dir: Path, tmp_path: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    import zipfile
+
+    argv = ["xlsform", "export", "bubble_tea_brand_health", "--study", str(demo_study_dir)]
+    zc, zh = run([*argv, "-o", str(tmp_path / "zh.xlsx")], capsys, zh=True)
+    ec, en = run([*argv, "-o", str(tmp_path / "en.xlsx")], capsys, zh=False)
+    assert zc == ec == 0
+    zh_notes = [line for line in zh.splitlines() if line.startswith("注意：")]
+    en_notes = [line for line in en.splitlines() if line.startswith("note: ")]
+    assert len(zh_notes) == len(en_notes) >= 3
+    assert "note: terminate rule 's5 = 2' (screened_out) has no XLSForm equivalent; left out" in en_notes
+    assert "注意：結束訪問規則「s5 = 2」（screened_out）在 XLSForm 中沒有對應；未寫入" in zh_notes
+    assert any("為互斥選項" in n for n in zh_notes) and not any("exclusive" in n for n in zh_notes)
+    # the workbook is the instrument's, whatever the interface language (only its creation time differs)
+    with zipfile.ZipFile(tmp_path / "zh.xlsx") as a, zipfile.ZipFile(tmp_path / "en.xlsx") as b:
+        parts = [n for n in a.namelist() if n != "docProps/core.xml"]
+        assert parts and all(a.read(n) == b.read(n) for n in parts)

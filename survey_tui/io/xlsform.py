@@ -1619,7 +1619,11 @@ def _position(plan: LoopPlan, key: Node, ins: Instrument, me: Question | None) -
         return _xls_expr(key, ins, me)
     if plan.kind == "choices" and isinstance(key, Literal) and key.value in plan.keys:
         return str(plan.keys.index(key.value) + 1)  # type: ignore[arg-type]
-    raise Unsupported(f"naming one iteration of the loop '{plan.name}' over the ticked choices of '{plan.source}'")
+    raise Unsupported(
+        _("naming one iteration of the loop '{loop}' over the ticked choices of '{source}'").format(
+            loop=plan.name, source=plan.source
+        )
+    )
 
 
 def _piped(labels: dict[str, str] | None, pipes: dict[str, str]) -> dict[str, str] | None:
@@ -1640,7 +1644,11 @@ def _same_names(other: Node, me: Question, ins: Instrument) -> None:
     theirs = {c.code: c.name or str(c.code) for c in q.choice_options} if q else {}
     mine = {c.code: c.name or str(c.code) for c in me.choice_options}
     if any(theirs.get(code, name) != name for code, name in mine.items()):
-        raise Unsupported(f"choices of '{me.name}' named differently from those of '{_ours(other)}'")
+        raise Unsupported(
+            _("choices of '{question}' named differently from those of '{other}'").format(
+                question=me.name, other=_ours(other)
+            )
+        )
 
 
 def _xls_expr(node: Node, ins: Instrument, me: Question | None = None) -> str:
@@ -1679,7 +1687,9 @@ def _xls_expr(node: Node, ins: Instrument, me: Question | None = None) -> str:
                         return f"${{{loop.name}_item}} {op} '{names[other.value]}'"  # type: ignore[index]
                 found = _named(ins, one.name) if isinstance(one, Name) else None
                 if found is not None and found.type == "multi":
-                    raise Unsupported(f"comparing the multi question '{one.name}' with '{op}'")
+                    raise Unsupported(
+                        _("comparing the multi question '{question}' with '{op}'").format(question=one.name, op=op)
+                    )
                 if op in ("=", "!=") and (value := _choice_value(one, other, ins, me)) is not None:
                     return f"{_xls_expr(one, ins, me)} {op} {value}"
             return f"{_xls_expr(left, ins, me)} {op} {_xls_expr(right, ins, me)}"
@@ -1707,20 +1717,28 @@ def _xls_expr(node: Node, ins: Instrument, me: Question | None = None) -> str:
             if function == "answered":
                 return f"{xargs[0]} != ''"
             if function in ("dont_know", "refused"):
-                raise Unsupported(f"{function}() (XLSForm has no don't know / refused codes)")
+                raise Unsupported(
+                    _("{function}() (XLSForm has no don't know / refused codes)").format(function=function)
+                )
             if function == "length":
                 return f"string-length({xargs[0]})"
             if function in ("item", "iteration", "indexed"):
                 loop = _LOOP.get()
                 if loop is None:
-                    raise Unsupported(f"{function}() outside a loop")  # pragma: no cover - the loader refuses it
+                    raise Unsupported(
+                        _("{function}() outside a loop").format(function=function)
+                    )  # pragma: no cover - the loader refuses it
                 if function == "item":
                     if loop.kind == "count":
                         return "position(..)"
-                    raise Unsupported(f"item() of the loop '{loop.name}' other than compared with a code")
+                    raise Unsupported(
+                        _("item() of the loop '{loop}' other than compared with a code").format(loop=loop.name)
+                    )
                 if function == "iteration":
                     if loop.kind == "over":
-                        raise Unsupported(f"iteration() of the loop '{loop.name}' over ticked choices")
+                        raise Unsupported(
+                            _("iteration() of the loop '{loop}' over ticked choices").format(loop=loop.name)
+                        )
                     return "position(..)"
                 target = args[0].name  # type: ignore[union-attr]
                 return f"indexed-repeat(${{{target}}}, ${{{loop.name}}}, {_position(loop, args[1], ins, me)})"
@@ -1780,7 +1798,9 @@ def xlsform_sheets(ins: Instrument) -> tuple[list[list[Any]], list[list[Any]], l
         try:
             return to_xlsform_expression(text, ins, me)
         except Unsupported as exc:
-            notes.append(f"{where}: '{text}' uses {exc}; left out of the XLSForm")
+            notes.append(
+                _("{where}: '{text}' uses {what}; left out of the XLSForm").format(where=where, text=text, what=exc)
+            )
             return ""
 
     def list_for(q: Question) -> str:
@@ -1792,23 +1812,33 @@ def xlsform_sheets(ins: Instrument) -> tuple[list[list[Any]], list[list[Any]], l
                 text = label_text(c.label, ins.language) or str(c.code)
                 if c.exclusive:
                     notes.append(
-                        f"{name}: choice {c.code} '{text}' is exclusive (cannot be combined with other choices);"
-                        " XLSForm has no such flag, left out"
+                        _(
+                            "{list}: choice {code} '{text}' is exclusive (cannot be combined with other choices);"
+                            " XLSForm has no such flag, left out"
+                        ).format(list=name, code=c.code, text=text)
                     )
                 if c.fixed:
                     notes.append(
-                        f"{name}: choice {c.code} '{text}' stays in place when choices are randomised;"
-                        " XLSForm has no such flag, left out"
+                        _(
+                            "{list}: choice {code} '{text}' stays in place when choices are randomised;"
+                            " XLSForm has no such flag, left out"
+                        ).format(list=name, code=c.code, text=text)
                     )
                 if c.missing:
                     notes.append(
-                        f"{name}: choice {c.code} '{text}' is not applicable (out of every base and mean);"
-                        " XLSForm has no such flag, left out"
+                        _(
+                            "{list}: choice {code} '{text}' is not applicable (out of every base and mean);"
+                            " XLSForm has no such flag, left out"
+                        ).format(list=name, code=c.code, text=text)
                     )
         return name
 
     for rule in ins.terminate:
-        notes.append(f"terminate rule '{rule.when}' ({rule.outcome}) has no XLSForm equivalent; left out")
+        notes.append(
+            _("terminate rule '{when}' ({outcome}) has no XLSForm equivalent; left out").format(
+                when=rule.when, outcome=rule.outcome
+            )
+        )
 
     def loop_rows(section: Section, plan: LoopPlan) -> tuple[dict[str, str], str]:
         """A loop's begin_repeat and the calculates that name its item; (pipes, a condition for every row)."""
@@ -1839,7 +1869,11 @@ def xlsform_sheets(ins: Instrument) -> tuple[list[list[Any]], list[list[Any]], l
                 text = label_text(plan.item_labels[key], default).replace("'", "’")
                 shown = f"if(position(..) = {number}, '{text}', {shown})"
             if len(ins.languages) > 1:
-                notes.append(f"loop {sec}: its items' labels are piped in {default} only (one calculate for all)")
+                notes.append(
+                    _("loop {loop}: its items' labels are piped in {language} only (one calculate for all)").format(
+                        loop=sec, language=default
+                    )
+                )
         survey.append(
             row(
                 type="begin_repeat",
@@ -1886,7 +1920,11 @@ def xlsform_sheets(ins: Instrument) -> tuple[list[list[Any]], list[list[Any]], l
                 if q.max is not None:
                     constraint_parts.append(f". <= {q.max:g}")
             if q.type == "multi" and q.max_selected:
-                notes.append(f"{q.name}: max_selected {q.max_selected} written as a constraint")
+                notes.append(
+                    _("{question}: max_selected {most} written as a constraint").format(
+                        question=q.name, most=q.max_selected
+                    )
+                )
                 constraint_parts.append(f"count-selected(.) <= {q.max_selected}")
             own = expr(q.constraint, f"{q.name}.constraint")
             if own:
@@ -1940,7 +1978,7 @@ def xlsform_sheets(ins: Instrument) -> tuple[list[list[Any]], list[list[Any]], l
         finally:
             _LOOP.reset(token)
     if any(q.specials for q in ins.questions):
-        notes.append("don't know / refused codes have no XLSForm equivalent; left out")
+        notes.append(_("don't know / refused codes have no XLSForm equivalent; left out"))
     settings = [
         ["form_title", "form_id", "default_language"],
         [label_text(ins.title, ins.language), ins.id, xlsform_language(ins.language)],
