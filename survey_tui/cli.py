@@ -204,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
             "analysis and report. With no command, opens the app on the study here (or STUDY)."
         ),
     )
-    parser.add_argument(  # argparse words this help when the action is made only on some Python versions
+    parser.add_argument(  # Python 3.11's argparse default for this help never passes through its `_`
         "--version",
         action="version",
         version=f"survey-tui {__version__}",
