@@ -154,6 +154,32 @@ def test_xlsform_import_warnings_in_both_languages(tmp_path: Path, capsys) -> No
     assert (tmp_path / "zh.yaml").read_text(encoding="utf-8") == (tmp_path / "en.yaml").read_text(encoding="utf-8")
 
 
+PIPED_FORM = """\
+| survey |
+|        | type     | name  | label                 |
+|        | geopoint | where | Where                 |
+|        | text     | near  | What is near ${where}? |
+|        | text     | first | Before ${later}?      |
+|        | text     | later | Later                 |
+"""
+
+
+def test_xlsform_pipes_to_questions_not_imported_in_both_languages(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    # a label piping a dropped question, and one piping a later question: the importer acts on the finding's
+    # question name, never on its worded message, so a zh-TW import is not refused where an English one works
+    form = tmp_path / "piped.md"
+    form.write_text(PIPED_FORM, encoding="utf-8")
+    zc, zh = run(["xlsform", "import", str(form), "-o", str(tmp_path / "zh.yaml")], capsys, zh=True)
+    ec, en = run(["xlsform", "import", str(form), "-o", str(tmp_path / "en.yaml")], capsys, zh=False)
+    assert zc == ec == 0, zh + en
+    assert "the label pipes 'where', which is not imported: shown as [where]" in en
+    assert "the label pipes 'later', which is not imported: shown as [later]" in en
+    assert located(zh) == located(en)
+    zh_yaml = (tmp_path / "zh.yaml").read_text(encoding="utf-8")
+    assert zh_yaml == (tmp_path / "en.yaml").read_text(encoding="utf-8")
+    assert "[where]" in zh_yaml and "[later]" in zh_yaml and "{where}" not in zh_yaml
+
+
 def test_xlsform_file_errors_in_both_languages(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     import zipfile
 

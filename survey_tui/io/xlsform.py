@@ -1376,7 +1376,6 @@ class _Importer:
                 path = f.path
                 in_question = len(path) >= 5 and path[0] == "sections" and path[2] == "questions"
                 key = path[4] if in_question else None
-                match = re.search(r"(?:unknown name|refers to) '(\w+)'", f.message)
                 if in_question and key in ("relevant", "constraint", "calculate"):
                     q = data["sections"][path[1]]["questions"][path[3]]
                     if key not in q:
@@ -1392,9 +1391,9 @@ class _Importer:
                         data["sections"][path[1]]["questions"].remove(q)
                     changed = True
                     break
-                if in_question and match:
+                if in_question and f.name:  # a label piping a question not imported, or asked later
                     q = data["sections"][path[1]]["questions"][path[3]]
-                    missing = match.group(1)
+                    missing = f.name
                     self.problem(
                         self._xls(q["name"]),
                         _("the label pipes '{name}', which is not imported: shown as [{name}]").format(name=missing),

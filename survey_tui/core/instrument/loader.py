@@ -61,6 +61,9 @@ class Finding:
     message: str
     hint: str | None = None
     severity: Severity = "error"
+    #: the question name an unknown or later reference names, for a program acting on the finding (the XLSForm
+    #: importer unpipes it): the message is worded in the interface language, so it cannot be matched
+    name: str | None = None
 
 
 class _Compiler:
@@ -85,12 +88,14 @@ class _Compiler:
         message: str,
         hint: str | None = None,
         severity: Severity = "error",
+        *,
+        name: str | None = None,
     ) -> None:
         copy = self.slots.get(where)
         if copy is not None:  # a question made from a loop template: report it once, at the template
             plan, slot = copy
             where, message = slot.template, _("in loop '{loop}': {message}").format(loop=plan.name, message=message)
-        finding = Finding(tuple(path), where, message, hint, severity)
+        finding = Finding(tuple(path), where, message, hint, severity, name)
         if finding not in self._seen:
             self._seen.add(finding)
             self.findings.append(finding)
@@ -652,6 +657,7 @@ class _Compiler:
                     field=field, name=name, position=position, context=_context(context, text)
                 ),
                 _did_you_mean(close) or _("names must be questions of this instrument"),
+                name=name,
             )
             return False
         if order[variables.get(owner_q, owner_q)] >= before:  # Instrument.position
@@ -665,6 +671,7 @@ class _Compiler:
                 owner,
                 message.format(field=field, name=name, position=position, context=_context(context, text)),
                 _("logic can only use answers given before this point"),
+                name=None if owner_q == owner else name,
             )
             return False
         return True
