@@ -417,8 +417,9 @@ def start_session(
                     respondent_id = claim_next_respondent(store, interviewer)
                 elif respondent_id is not None:
                     store.lock_row("respondents", respondent_id)
-                if respondent_id is not None:
-                    interviewer = interviewer or check_respondent(store, respondent_id).interviewer
+                if respondent_id is not None:  # checked even when the interviewer is named (not short-circuited)
+                    who = check_respondent(store, respondent_id)
+                    interviewer = interviewer or who.interviewer
                 row = store.start_interview(version.id, mode, interviewer, respondent_id, lang)
                 if respondent_id is not None:
                     _mark_in_progress(store, respondent_id, interviewer, f"interview #{row.id} started")
