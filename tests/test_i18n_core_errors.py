@@ -173,3 +173,18 @@ def test_plan_and_call_settings_refusals_in_both_languages(study: Path, capsys) 
     en = refused(["check", "--study", str(study)], capsys, zh=False)
     assert re.search(r"^study\.yaml:\d+: error: \[calls\.timezone\] .*不明的時區 'Mars/Base'", zh, re.M)
     assert re.search(r"^study\.yaml:\d+: error: \[calls\.timezone\] .*unknown time zone 'Mars/Base'", en, re.M)
+
+
+def test_remembered_check_answers_are_kept_per_interface_language(study: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """`check` remembers the data-side weighting problems of unchanged data; a run in the other language must
+    word them afresh, not repeat the first run's words."""
+    text = (study / "study.yaml").read_text(encoding="utf-8")
+    assert "when: s2 >= 45, target" in text
+    (study / "study.yaml").write_text(text.replace("when: s2 >= 45, target", "when: s2 >= 200, target"), "utf-8")
+    argv = ["check", "--study", str(study)]
+    first_zh = refused(argv, capsys, zh=True)
+    en = refused(argv, capsys, zh=False)
+    zh = refused(argv, capsys, zh=True)
+    assert "在加權樣本中沒有任何訪問" in first_zh and zh == first_zh
+    assert "holds no interview of the weighted sample" in en
+    assert not CJK.search(en)
