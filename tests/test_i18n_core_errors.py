@@ -188,3 +188,23 @@ def test_remembered_check_answers_are_kept_per_interface_language(study: Path, c
     assert "在加權樣本中沒有任何訪問" in first_zh and zh == first_zh
     assert "holds no interview of the weighted sample" in en
     assert not CJK.search(en)
+
+
+def test_instrument_name_and_expression_refusals_in_both_languages() -> None:
+    from survey_tui.core.instrument.expressions import ExpressionError, parse_expression
+    from survey_tui.core.instrument.loader import load_instrument_text
+    from tests.conftest import SMALL
+
+    bad = SMALL.replace("- name: age\n", "- name: 1age\n", 1)
+    for language, words in (
+        ("zh-TW", "題目名稱 '1age' 須以英文字母開頭"),
+        ("en", "question name '1age' must start with a letter"),
+    ):
+        set_language(language)
+        instrument, problems = load_instrument_text(bad, "questionnaire.yaml")
+        assert instrument is None
+        (problem,) = [p for p in problems if words in p.message]
+        assert re.match(r"questionnaire\.yaml:\d+: error: ", str(problem))  # the located frame stays English
+        deep = "(" * 101 + "1" + ")" * 101
+        with pytest.raises(ExpressionError, match="括號巢狀超過 100 層" if language == "zh-TW" else "deeper than 100"):
+            parse_expression(deep)
