@@ -208,3 +208,67 @@ def test_instrument_name_and_expression_refusals_in_both_languages() -> None:
         deep = "(" * 101 + "1" + ")" * 101
         with pytest.raises(ExpressionError, match="括號巢狀超過 100 層" if language == "zh-TW" else "deeper than 100"):
             parse_expression(deep)
+
+
+#: raises that keep their English on purpose: a caller's bug no user can trigger (the command line and the
+#: screens only pass the values these guards expect), or a migration the developers write
+PROGRAMMING_GUARDS = {
+    ("fieldwork/rates.py", "rates by "),  # --by has argparse choices
+    ("fieldwork/respondents.py", "say why contact data is read"),  # every caller states a purpose
+    ("fieldwork/respondents.py", "use withdraw() so contact data"),  # set_status(..., 'withdrawn') by code only
+    ("instrument/expressions.py", "invalid expression"),  # grammar and builder agree (no cover)
+    ("instrument/expressions.py", "not an expression node"),
+    ("plan/edit.py", "not a plan list"),
+    ("plan/edit.py", "not a plan part"),
+    ("store/base.py", "unknown interview status"),
+    ("store/base.py", "unknown interview outcome"),
+    ("store/postgres.py", "lock() is only meaningful"),
+    ("store/postgres.py", "lock_row() is only meaningful"),
+    ("store/postgres.py", "VACUUM cannot run inside"),
+    ("store/postgres.py", "no column "),
+    ("store/schema.py", "cannot read this CREATE TABLE"),
+    ("store/schema.py", "only guard triggers"),
+    ("store/schema.py", "no PostgreSQL translation for"),
+    ("store/sqlite.py", "lock() is only meaningful"),
+    ("store/sync.py", "keep 'server' or 'device'"),  # --keep has argparse choices
+}
+
+
+def _literal(node: object) -> str | None:
+    """The English of a message written in place (a string, an f-string, a join or .format of one)."""
+    import ast
+
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+    if isinstance(node, ast.BinOp):
+        return _literal(node.left) or _literal(node.right)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        return _literal(node.func.value)
+    return None
+
+
+def test_core_raises_its_messages_through_the_catalog() -> None:
+    """Every message the core raises with text written in place goes through `_()` (made in the interface
+    language), except the programming-error guards above; a new unworded raise fails here."""
+    import ast
+
+    core = Path(__file__).resolve().parents[1] / "survey_tui" / "core"
+    found, unworded = set(), []
+    for path in sorted(core.rglob("*.py")):
+        where = path.relative_to(core).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)):
+                continue
+            for arg in [*node.exc.args, *(k.value for k in node.exc.keywords)]:
+                text = _literal(arg)
+                if text is None:
+                    continue
+                guard = next((g for g in PROGRAMMING_GUARDS if g[0] == where and text.startswith(g[1])), None)
+                if guard is None:
+                    unworded.append(f"{where}:{node.lineno}: {text[:80]!r}")
+                else:
+                    found.add(guard)
+    assert not unworded, "raised in English only (wrap in _() and translate):\n" + "\n".join(unworded)
+    assert found == PROGRAMMING_GUARDS  # a guard that went away leaves this list too
