@@ -171,6 +171,7 @@ def _weighting_problems(study: Study) -> list[Problem]:
 
     from survey_tui.core.cache import file_stamp, memo_key, module_stamp, read_memo, write_memo
     from survey_tui.core.problems import Problem
+    from survey_tui.i18n import current_language
 
     def compute() -> list[Problem]:
         from survey_tui.analysis.weighting import weighting_problems
@@ -187,7 +188,8 @@ def _weighting_problems(study: Study) -> list[Problem]:
         return compute()
     modules = ("analysis.weighting", "analysis.dataset", "analysis.quality", "core.plan.weighting", "core.study")
     code = module_stamp(*(f"survey_tui.{name}" for name in modules), "polars")
-    key = memo_key("weighting-problems 1", str(study.root), before, settings, code)
+    # the problems are worded in the interface language: one answer per language, never the other's words
+    key = memo_key("weighting-problems 1", str(study.root), before, settings, code, current_language())
     kept = read_memo("checked-weighting", key)
     if isinstance(kept, list):
         try:

@@ -28,7 +28,7 @@ from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.store.base import StoreBase, server_url, validate_store_setting
 from survey_tui.core.store.sqlite import InstrumentVersion, Store
 from survey_tui.core.yamlfile import read_yaml, validate_document, write_yaml_atomic
-from survey_tui.i18n import _
+from survey_tui.i18n import _, current_language
 
 STUDY_FILE = "study.yaml"
 DB_FILE = "survey.db"
@@ -380,7 +380,8 @@ def _template_problems(path: Path, display: str) -> list[Problem]:
     if content is None:  # missing or unreadable: said at once, nothing worth keeping
         return template_problems(path, display)
     code = module_stamp("survey_tui.core.plan.report_template", "docxtpl", "docx", "jinja2")
-    key = memo_key("template-problems 1", display, ",".join(CONTEXT), code, content)
+    # the problems are worded in the interface language: one answer per language, never the other's words
+    key = memo_key("template-problems 1", display, ",".join(CONTEXT), code, current_language(), content)
     kept = read_memo("checked-templates", key)
     if isinstance(kept, list):
         try:

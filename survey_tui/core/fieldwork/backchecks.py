@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from survey_tui.core.store.sqlite import StoreError, now
+from survey_tui.i18n import _
 
 RESULTS = ("confirmed", "not_confirmed", "not_reached")
 RESULT_LABELS = {
@@ -50,7 +51,9 @@ def draw(store: Any, share: float = 0.10, seed: int | None = None, actor: str | 
     import numpy as np
 
     if not 0 < share <= 1:
-        raise BackcheckError(f"back-check share {share} must be above 0 and at most 1 (0.1 = 10 %)")
+        raise BackcheckError(
+            _("back-check share {share} must be above 0 and at most 1 (0.1 = 10 %)").format(share=share)
+        )
     seed = secrets.randbits(48) if seed is None else int(seed)
     rows = store.query(
         "SELECT i.id, COALESCE(i.interviewer, '(none)'),"
@@ -91,14 +94,20 @@ def draw(store: Any, share: float = 0.10, seed: int | None = None, actor: str | 
 def record(store: Any, interview_id: int, result: str, *, checker: str | None = None, note: str | None = None) -> None:
     """The back-check call's result for one sampled interview."""
     if result not in RESULTS:
-        raise BackcheckError(f"unknown back-check result {result!r}; use one of {', '.join(RESULTS)}")
+        raise BackcheckError(
+            _("unknown back-check result {result!r}; use one of {results}").format(
+                result=result, results=", ".join(RESULTS)
+            )
+        )
     with store.transaction() as conn:
         changed = conn.execute(
             "UPDATE backchecks SET outcome = ?, checked_at = ?, checker = ?, note = ? WHERE interview_id = ?",
             (result, now(), checker, note, interview_id),
         ).rowcount
         if changed != 1:
-            raise BackcheckError(f"interview #{interview_id} is not in a back-check sample; draw a sample first")
+            raise BackcheckError(
+                _("interview #{id} is not in a back-check sample; draw a sample first").format(id=interview_id)
+            )
 
 
 def pending(store: Any) -> list[Any]:

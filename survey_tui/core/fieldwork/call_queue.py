@@ -43,7 +43,7 @@ from survey_tui.core.fieldwork.dispositions import (
     UnknownOutcome,
 )
 from survey_tui.core.store.sqlite import StoreError, decode
-from survey_tui.i18n import N_
+from survey_tui.i18n import N_, _
 
 #: the board's line names (see `board`) as shown to people, in the interface language: `_(BOARD_WORDS[name])`
 BOARD_WORDS = {
@@ -211,7 +211,7 @@ class CallQueue:
     def next_case(self, interviewer: str) -> Case | None:
         """The best case for `interviewer` now, leased to them; None when nothing may be called now."""
         if not interviewer or not interviewer.strip():
-            raise CallError("say who is calling (the interviewer's name): a lease belongs to one interviewer")
+            raise CallError(_("say who is calling (the interviewer's name): a lease belongs to one interviewer"))
         moment = self.clock()
         now = stamp(moment)
         until = stamp(moment + timedelta(minutes=self.settings.lease_minutes))
@@ -304,7 +304,9 @@ class CallQueue:
         try:
             naive = datetime.strptime(cleaned, "%Y-%m-%d %H:%M")
         except ValueError:
-            raise CallError(f"callback time {text!r} must be a date and time like 2026-10-08 19:30") from None
+            raise CallError(
+                _("callback time {text!r} must be a date and time like 2026-10-08 19:30").format(text=text)
+            ) from None
         return naive.replace(tzinfo=self.settings.zone(zone))
 
     def check_appointment(self, when: datetime, zone: str | None = None) -> None:
@@ -314,11 +316,16 @@ class CallQueue:
         shown = local.strftime("%Y-%m-%d %H:%M")
         if when <= moment:
             now_local = moment.astimezone(self.settings.zone(zone)).strftime("%Y-%m-%d %H:%M")
-            raise CallError(f"callback {shown} is in the past (it is {now_local} there now); give a later time")
+            raise CallError(
+                _("callback {when} is in the past (it is {now} there now); give a later time").format(
+                    when=shown, now=now_local
+                )
+            )
         if not self.in_hours(when, zone):
             raise CallError(
-                f"callback {shown} ({DAYS[local.weekday()]}) is outside calling hours ({self.hours_text()}, "
-                f"{zone or self.settings.timezone}); give a time inside them"
+                _("callback {when} ({day}) is outside calling hours ({hours}, {zone}); give a time inside them").format(
+                    when=shown, day=DAYS[local.weekday()], hours=self.hours_text(), zone=zone or self.settings.timezone
+                )
             )
 
     def _row(self, respondent_id: str) -> Any:
@@ -328,12 +335,16 @@ class CallQueue:
             (respondent_id,),
         )
         if not rows:
-            raise CallError(f"no case {respondent_id} in this study")
+            raise CallError(_("no case {id} in this study").format(id=respondent_id))
         return rows[0]
 
     def _check_lease(self, respondent_id: str, row: Any, interviewer: str | None) -> None:
         if row[1] and row[1] != interviewer and row[2] > stamp(self.clock()):
-            raise CallError(f"case {respondent_id} is being called by {row[1]} (until {row[2][11:16]} UTC)")
+            raise CallError(
+                _("case {id} is being called by {interviewer} (until {until} UTC)").format(
+                    id=respondent_id, interviewer=row[1], until=row[2][11:16]
+                )
+            )
 
     def book(
         self,
@@ -348,7 +359,7 @@ class CallQueue:
         row = self._row(respondent_id)
         self._check_lease(respondent_id, row, interviewer)
         if row[0] == "withdrawn":
-            raise CallError(f"{respondent_id} withdrew consent; no callback can be booked")
+            raise CallError(_("{id} withdrew consent; no callback can be booked").format(id=respondent_id))
         moment = self.parse_when(when, row[4]) if isinstance(when, str) else when
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=self.settings.zone(row[4]))
@@ -403,11 +414,11 @@ class CallQueue:
         try:
             spec = self.settings.outcome(outcome)
         except UnknownOutcome as exc:
-            raise CallError(f"{exc}; case {respondent_id} was left unchanged") from None
+            raise CallError(_("{error}; case {id} was left unchanged").format(error=exc, id=respondent_id)) from None
         row = self._row(respondent_id)
         self._check_lease(respondent_id, row, interviewer)
         if row[0] == "withdrawn":
-            raise CallError(f"{respondent_id} withdrew consent; no call can be recorded")
+            raise CallError(_("{id} withdrew consent; no call can be recorded").format(id=respondent_id))
         moment_cb = None
         if callback is not None:
             moment_cb = self.parse_when(callback, row[4]) if isinstance(callback, str) else callback

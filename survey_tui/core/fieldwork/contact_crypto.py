@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from survey_tui.i18n import _
+
 ENV_KEY = "SURVEY_TUI_CONTACT_KEY"
 ENV_KEY_DIR = "SURVEY_TUI_KEY_DIR"
 #: first byte of a sealed row: the format (AES-256-GCM, 96-bit random nonce, AAD = version byte + id)
@@ -100,13 +102,15 @@ class Sealer:
 
         blob = bytes(sealed)
         if blob[:1] != FORMAT:
-            raise ContactKeyError(f"the contact record of {respondent_id} is in an unknown format")
+            raise ContactKeyError(_("the contact record of {id} is in an unknown format").format(id=respondent_id))
         try:
             return self._aes.decrypt(blob[1 : 1 + _NONCE], blob[1 + _NONCE :], FORMAT + respondent_id.encode("utf-8"))
         except InvalidTag:
             raise ContactKeyError(
-                f"the contact record of {respondent_id} does not open with this study's key (altered, or moved "
-                "from another respondent); restore survey.db from a backup"
+                _(
+                    "the contact record of {id} does not open with this study's key (altered, or moved "
+                    "from another respondent); restore survey.db from a backup"
+                ).format(id=respondent_id)
             ) from None
 
     def open_many(self, rows: Iterable[tuple[str, bytes]]) -> list[bytes]:
@@ -118,7 +122,7 @@ class Sealer:
         for respondent_id, sealed in rows:
             blob = bytes(sealed)
             if blob[:1] != FORMAT:
-                raise ContactKeyError(f"the contact record of {respondent_id} is in an unknown format")
+                raise ContactKeyError(_("the contact record of {id} is in an unknown format").format(id=respondent_id))
             try:
                 out.append(decrypt(blob[1 : 1 + _NONCE], blob[1 + _NONCE :], FORMAT + respondent_id.encode("utf-8")))
             except InvalidTag:
@@ -151,9 +155,15 @@ def decode_key(text: str, where: str) -> ContactCipher:
     try:
         raw = base64.urlsafe_b64decode(text.strip().encode("ascii"))
     except (ValueError, UnicodeError):
-        raise ContactKeyError(f"{where}: not a survey-tui contact key (expected 44 characters of base64)") from None
+        raise ContactKeyError(
+            _("{where}: not a survey-tui contact key (expected 44 characters of base64)").format(where=where)
+        ) from None
     if len(raw) != 32:
-        raise ContactKeyError(f"{where}: not a survey-tui contact key (expected 32 bytes, got {len(raw)})")
+        raise ContactKeyError(
+            _("{where}: not a survey-tui contact key (expected 32 bytes, got {count})").format(
+                where=where, count=len(raw)
+            )
+        )
     return ContactCipher(raw)
 
 
@@ -181,10 +191,12 @@ def read_key_file(path: Path) -> ContactCipher | None:
     except FileNotFoundError:
         return None
     except (OSError, UnicodeError) as exc:
-        raise ContactKeyError(f"{path}: cannot read the contact key ({exc})") from None
+        raise ContactKeyError(_("{path}: cannot read the contact key ({error})").format(path=path, error=exc)) from None
     if os.name == "posix" and path.stat().st_mode & 0o077:
         raise ContactKeyError(
-            f"{path}: the contact key can be read by other users; make it owner-only (chmod 600 {path.name})"
+            _("{path}: the contact key can be read by other users; make it owner-only (chmod 600 {name})").format(
+                path=path, name=path.name
+            )
         )
     return decode_key(text, str(path))
 
@@ -210,16 +222,16 @@ def keyring_backend() -> tuple[Any, str]:
         import keyring
         from keyring.backends import chainer, fail
     except ImportError:
-        return None, "the keyring library is not installed (pip install 'survey-tui[keyring]')"
+        return None, _("the keyring library is not installed (pip install 'survey-tui[keyring]')")
     try:
         backend = keyring.get_keyring()
     except Exception as exc:  # noqa: BLE001 - a broken backend's own error, said plainly
-        return None, f"the OS keyring cannot be opened ({type(exc).__name__}: {exc})"
+        return None, _("the OS keyring cannot be opened ({error})").format(error=f"{type(exc).__name__}: {exc}")
     name = f"{type(backend).__module__}.{type(backend).__name__}"
     if isinstance(backend, fail.Keyring) or (isinstance(backend, chainer.ChainerBackend) and not backend.backends):
-        return None, "no OS keyring is available on this machine (usual on Linux without a desktop session)"
+        return None, _("no OS keyring is available on this machine (usual on Linux without a desktop session)")
     if backend.priority < _MIN_KEYRING_PRIORITY:
-        return None, f"the only keyring backend here ({name}) is not a protected OS keyring"
+        return None, _("the only keyring backend here ({name}) is not a protected OS keyring").format(name=name)
     return backend, ""
 
 
@@ -282,7 +294,7 @@ class KeyringPlace(KeyPlace):
         try:
             text = self.backend.get_password(KEYRING_SERVICE, name)
         except KeyringError as exc:
-            raise KeyringUnavailable(f"the OS keyring could not be read ({exc})") from None
+            raise KeyringUnavailable(_("the OS keyring could not be read ({error})").format(error=exc)) from None
         return None if text is None else decode_key(text, self.describe(name))
 
     def write(self, name: str, cipher: ContactCipher) -> None:
@@ -291,9 +303,11 @@ class KeyringPlace(KeyPlace):
         try:
             self.backend.set_password(KEYRING_SERVICE, name, encode_key(cipher))
         except KeyringError as exc:
-            raise KeyringUnavailable(f"the OS keyring did not take the key ({exc})") from None
+            raise KeyringUnavailable(_("the OS keyring did not take the key ({error})").format(error=exc)) from None
         if self.read(name) != cipher:  # a backend that silently dropped it must not be trusted with the only copy
-            raise KeyringUnavailable(f"the OS keyring did not keep the key written as {self.describe(name)}")
+            raise KeyringUnavailable(
+                _("the OS keyring did not keep the key written as {where}").format(where=self.describe(name))
+            )
 
     def remove(self, name: str) -> None:
         from keyring.errors import KeyringError, PasswordDeleteError
@@ -303,7 +317,9 @@ class KeyringPlace(KeyPlace):
         except PasswordDeleteError:
             pass  # not there: nothing to remove
         except KeyringError as exc:
-            raise KeyringUnavailable(f"the OS keyring did not remove {self.describe(name)} ({exc})") from None
+            raise KeyringUnavailable(
+                _("the OS keyring did not remove {where} ({error})").format(where=self.describe(name), error=exc)
+            ) from None
 
     def describe(self, name: str) -> str:
         return f"the OS keyring ({type(self.backend).__name__}), service '{KEYRING_SERVICE}', entry '{name}'"
@@ -342,7 +358,11 @@ def locate_key(study_key: str, fingerprint: str) -> FoundKey:
     from_env = env_cipher()
     if from_env is not None:
         if from_env.fingerprint != fingerprint:
-            raise ContactKeyError(f"{ENV_KEY} holds a key, but not this study's contact key ({study_key})")
+            raise ContactKeyError(
+                _("{variable} holds a key, but not this study's contact key ({key})").format(
+                    variable=ENV_KEY, key=study_key
+                )
+            )
         return FoundKey(from_env, None, ENV_KEY)
     places, why_not_keyring = key_places()
     wrong: list[str] = []
@@ -368,13 +388,21 @@ def locate_key(study_key: str, fingerprint: str) -> FoundKey:
         if cipher is not None:
             wrong.append(place.describe(study_key))
     if wrong:
-        raise ContactKeyError(f"{wrong[0]} is not the key this study's contact data was encrypted with")
-    keyring_said = "the OS keyring (no such entry)" if not why_not_keyring else f"the OS keyring ({why_not_keyring})"
+        raise ContactKeyError(
+            _("{where} is not the key this study's contact data was encrypted with").format(where=wrong[0])
+        )
+    keyring_said = (
+        _("the OS keyring (no such entry)")
+        if not why_not_keyring
+        else _("the OS keyring ({why})").format(why=why_not_keyring)
+    )
     raise ContactKeyError(
-        f"the contact data is encrypted and its key ({study_key}) is not on this machine (looked in {ENV_KEY}, "
-        f"{keyring_said} and {key_dir()} for {study_key}.key); restore the key file from your backup there, put "
-        f"the key back in the keyring, or set {ENV_KEY}. Answers, tables and exports without contact data "
-        "work without it"
+        _(
+            "the contact data is encrypted and its key ({key}) is not on this machine (looked in {variable}, "
+            "{keyring} and {folder} for {key}.key); restore the key file from your backup there, put "
+            "the key back in the keyring, or set {variable}. Answers, tables and exports without contact data "
+            "work without it"
+        ).format(key=study_key, variable=ENV_KEY, keyring=keyring_said, folder=key_dir())
     )
 
 
@@ -400,17 +428,27 @@ def move_key(study_key: str, fingerprint: str, to: str) -> tuple[str, str]:
     leaves it where it was. KeyringUnavailable when the keyring cannot be used (the file stays in use)."""
     found = locate_key(study_key, fingerprint)
     if found.place is None:
-        raise ContactKeyError(f"the contact key comes from {ENV_KEY}; it is kept wherever that is set, not moved")
+        raise ContactKeyError(
+            _("the contact key comes from {variable}; it is kept wherever that is set, not moved").format(
+                variable=ENV_KEY
+            )
+        )
     target = place_of(to)
     if found.place.kind == target.kind:
         return found.where, found.where
     held = target.read(study_key)
     if held is not None and held.fingerprint != fingerprint:
-        raise ContactKeyError(f"{target.describe(study_key)} already holds another key; it is left as it is")
+        raise ContactKeyError(
+            _("{where} already holds another key; it is left as it is").format(where=target.describe(study_key))
+        )
     if held is None:
         target.write(study_key, found.cipher)
     again = target.read(study_key)
     if again is None or again.fingerprint != fingerprint:
-        raise ContactKeyError(f"{target.describe(study_key)} did not keep the key; it stays in {found.where}")
+        raise ContactKeyError(
+            _("{where} did not keep the key; it stays in {old}").format(
+                where=target.describe(study_key), old=found.where
+            )
+        )
     found.place.remove(study_key)
     return found.where, target.describe(study_key)

@@ -25,6 +25,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from survey_tui.i18n import _
+
 #: AAPOR groups: I complete, P partial, R refusal/break-off, NC non-contact, O other, UH unknown household,
 #: UO unknown other, NE not eligible
 GROUPS = ("I", "P", "R", "NC", "O", "UH", "UO", "NE")
@@ -75,7 +77,7 @@ def group_of(code: str | None) -> str:
         return "UO"
     if code.startswith("4."):
         return "NE"
-    raise ValueError(f"{code!r} is not an AAPOR disposition code")
+    raise ValueError(_("{code!r} is not an AAPOR disposition code").format(code=code))
 
 
 def rank(code: str | None) -> int:
@@ -105,8 +107,11 @@ class Outcome(BaseModel):
         code = str(code).strip()
         if not _CODE.match(code):
             raise ValueError(
-                f"'{code}' is not an AAPOR disposition code: use 1.1 (complete), 1.2 (partial), 2.1x (refusal, "
-                "break-off), 2.2x (non-contact), 2.3x (other), 3.1x/3.2-3.9 (unknown eligibility), 4.x (not eligible)"
+                _(
+                    "'{code}' is not an AAPOR disposition code: use 1.1 (complete), 1.2 (partial), 2.1x (refusal, "
+                    "break-off), 2.2x (non-contact), 2.3x (other), 3.1x/3.2-3.9 (unknown eligibility), "
+                    "4.x (not eligible)"
+                ).format(code=code)
             )
         return code
 
@@ -114,9 +119,13 @@ class Outcome(BaseModel):
     @classmethod
     def _one_key(cls, key: str | None) -> str | None:
         if key is not None and (len(key) != 1 or not key.isalpha() or not key.islower()):
-            raise ValueError(f"key {key!r} must be one lower-case letter")
+            raise ValueError(_("key {key!r} must be one lower-case letter").format(key=key))
         if key in ("i", "q", "h", "t", "a", "e"):
-            raise ValueError(f"key {key!r} is taken on the call screen (i interview, t note, a appointment, q quit)")
+            raise ValueError(
+                _("key {key!r} is taken on the call screen (i interview, t note, a appointment, q quit)").format(
+                    key=key
+                )
+            )
         return key
 
     def text(self, language: str, name: str) -> str:
@@ -184,13 +193,17 @@ class CallingWindow(BaseModel):
         try:
             time.fromisoformat(str(text))
         except ValueError:
-            raise ValueError(f"'{text}' is not a time of day; write it like 09:00 or 21:30") from None
+            raise ValueError(
+                _("'{text}' is not a time of day; write it like 09:00 or 21:30").format(text=text)
+            ) from None
         return str(text)
 
     @model_validator(mode="after")
     def _order(self) -> CallingWindow:
         if time.fromisoformat(self.end) <= time.fromisoformat(self.start):
-            raise ValueError(f"the window ends ({self.end}) before it starts ({self.start})")
+            raise ValueError(
+                _("the window ends ({end}) before it starts ({start})").format(end=self.end, start=self.start)
+            )
         return self
 
     def holds(self, weekday: int, at: time) -> bool:
@@ -238,7 +251,9 @@ class CallSettings(BaseModel):
     @classmethod
     def _share(cls, value: Any) -> Any:
         if isinstance(value, float | int) and not 0 <= float(value) <= 1:
-            raise ValueError(f"eligibility_estimate {value} must be between 0 and 1 (or 'proportional')")
+            raise ValueError(
+                _("eligibility_estimate {value} must be between 0 and 1 (or 'proportional')").format(value=value)
+            )
         return value
 
     @field_validator("timezone")
@@ -247,7 +262,9 @@ class CallSettings(BaseModel):
         try:
             ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone '{name}'; use an IANA name such as Asia/Taipei") from None
+            raise ValueError(
+                _("unknown time zone '{name}'; use an IANA name such as Asia/Taipei").format(name=name)
+            ) from None
         return name
 
     @model_validator(mode="after")
@@ -257,7 +274,11 @@ class CallSettings(BaseModel):
             if outcome.key is None:
                 continue
             if outcome.key in keys:
-                raise ValueError(f"outcomes '{keys[outcome.key]}' and '{name}' both use key '{outcome.key}'")
+                raise ValueError(
+                    _("outcomes '{first}' and '{second}' both use key '{key}'").format(
+                        first=keys[outcome.key], second=name, key=outcome.key
+                    )
+                )
             keys[outcome.key] = name
         return self
 
@@ -268,7 +289,9 @@ class CallSettings(BaseModel):
         outcomes = self.all_outcomes()
         if name not in outcomes:
             raise UnknownOutcome(
-                f"unknown call outcome '{name}'; use one of {', '.join(outcomes)} (or add it under calls: outcomes:)"
+                _("unknown call outcome '{name}'; use one of {outcomes} (or add it under calls: outcomes:)").format(
+                    name=name, outcomes=", ".join(outcomes)
+                )
             )
         return outcomes[name]
 

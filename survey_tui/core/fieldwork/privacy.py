@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from survey_tui.core.instrument.model import Labels, label_text
 from survey_tui.core.store.sqlite import Store, StoreError, now
+from survey_tui.i18n import _
 
 #: Art. 3 rights, as requests: inquiry/review, a copy, correction, stop collecting/processing/using, deletion
 REQUEST_KINDS = ("inquiry", "copy", "correction", "stop", "deletion")
@@ -80,7 +81,9 @@ def log_request(
 ) -> Request:
     """Log a request under Art. 3; its due date follows Art. 13 from the day it was received."""
     if kind not in REQUEST_KINDS:
-        raise StoreError(f"unknown request kind {kind!r}; use one of {', '.join(REQUEST_KINDS)}")
+        raise StoreError(
+            _("unknown request kind {kind!r}; use one of {kinds}").format(kind=kind, kinds=", ".join(REQUEST_KINDS))
+        )
     received = received_on or date.today()
     due = received + timedelta(days=DUE_DAYS[kind])
     with store.transaction() as conn:
@@ -94,10 +97,14 @@ def log_request(
 
 def close_request(store: Store, request_id: int, outcome: str, note: str | None = None) -> Request:
     if outcome not in OUTCOMES:
-        raise StoreError(f"unknown outcome {outcome!r}; use one of {', '.join(OUTCOMES)}")
+        raise StoreError(
+            _("unknown outcome {outcome!r}; use one of {outcomes}").format(
+                outcome=outcome, outcomes=", ".join(OUTCOMES)
+            )
+        )
     with store.transaction() as conn:
         if conn.execute("SELECT 1 FROM data_subject_requests WHERE id = ?", (request_id,)).fetchone() is None:
-            raise StoreError(f"no data-subject request {request_id}")
+            raise StoreError(_("no data-subject request {id}").format(id=request_id))
         conn.execute(
             "UPDATE data_subject_requests SET outcome = ?, closed_at = ?, note = COALESCE(?, note) WHERE id = ?",
             (outcome, now(), note, request_id),
@@ -112,7 +119,7 @@ def request(store: Store, request_id: int) -> Request:
         (request_id,),
     )
     if not rows:
-        raise StoreError(f"no data-subject request {request_id}")
+        raise StoreError(_("no data-subject request {id}").format(id=request_id))
     return Request(*rows[0])
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from survey_tui.core.fieldwork.dispositions import LEGACY_RESULTS, CallSettings, group_of
 from survey_tui.core.lazy import lazy
+from survey_tui.i18n import _
 
 if TYPE_CHECKING:
     import polars as pl
@@ -148,7 +149,7 @@ def write(frame: pl.DataFrame, path: Path) -> Path:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
-        raise ValueError(f"{path.name}: productivity is written as .csv or .xlsx")
+        raise ValueError(_("{name}: productivity is written as .csv or .xlsx").format(name=path.name))
     with atomic_path(path) as tmp:
         if suffix == ".csv":
             csv_frame(frame).write_csv(tmp)

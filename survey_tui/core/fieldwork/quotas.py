@@ -37,6 +37,7 @@ from survey_tui.core.instrument.expressions import Expression, Scope, WideFrameR
 from survey_tui.core.instrument.model import Labels, label_text
 from survey_tui.core.lazy import lazy
 from survey_tui.core.store.sqlite import decode
+from survey_tui.i18n import _
 
 if TYPE_CHECKING:
     import polars as pl
@@ -87,8 +88,9 @@ class Quota(BaseModel):
         unknown = [k for k in self.targets if k not in cells]
         if unknown:
             raise ValueError(
-                f"targets name cells that do not exist: {', '.join(unknown)} "
-                f"(cells are written like '{next(iter(sorted(cells)))}')"
+                _("targets name cells that do not exist: {cells} (cells are written like '{example}')").format(
+                    cells=", ".join(unknown), example=next(iter(sorted(cells)))
+                )
             )
         return self
 

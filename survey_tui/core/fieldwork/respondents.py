@@ -54,6 +54,7 @@ from survey_tui.core.fieldwork import contact_search
 from survey_tui.core.fieldwork.screening import EligibilityCriterion, screen_frame
 from survey_tui.core.lazy import lazy
 from survey_tui.core.store.sqlite import Store, StoreError, decode, encode, now
+from survey_tui.i18n import _
 
 if TYPE_CHECKING:
     import numpy as np
@@ -289,7 +290,9 @@ def rotate_key(store: Store) -> tuple[str, str]:
     rotation stay readable. Returns where the key is now and the new fingerprint."""
     if crypto.env_cipher() is not None:
         raise ContactKeyMissing(
-            f"the contact key comes from {crypto.ENV_KEY}; rotate it where the key file is kept (unset it first)"
+            _("the contact key comes from {variable}; rotate it where the key file is kept (unset it first)").format(
+                variable=crypto.ENV_KEY
+            )
         )
     seal_plaintext(store)
     old = _sealer(store, create=True)
@@ -420,8 +423,10 @@ def guard_columns(columns: Iterable[str], include_contacts: bool) -> None:
     asked = [c for c in columns if c in CONTACT_FIELDS]
     if asked and not include_contacts:
         raise ContactDataRefused(
-            f"contact data ({', '.join(asked)}) is left out of exports; ask for it explicitly "
-            "(include_contacts=True / --include-contacts) if the export really needs it"
+            _(
+                "contact data ({fields}) is left out of exports; ask for it explicitly "
+                "(include_contacts=True / --include-contacts) if the export really needs it"
+            ).format(fields=", ".join(asked))
         )
 
 
@@ -519,7 +524,7 @@ def get(store: Store, respondent_id: str) -> Respondent:
         (respondent_id,),
     )
     if not rows:
-        raise RespondentError(f"no respondent {respondent_id}")
+        raise RespondentError(_("no respondent {id}").format(id=respondent_id))
     r = rows[0]
     return Respondent(r[0], r[1], r[2], None if r[3] is None else bool(r[3]), r[4], int(r[5]), r[6], decode(r[7]) or {})
 
@@ -552,7 +557,11 @@ def add(
 
 def _check_status(status: str) -> None:
     if status not in STATUSES:
-        raise RespondentError(f"unknown respondent status {status!r}; use one of {', '.join(STATUSES)}")
+        raise RespondentError(
+            _("unknown respondent status {status!r}; use one of {statuses}").format(
+                status=status, statuses=", ".join(STATUSES)
+            )
+        )
 
 
 def _history(
@@ -580,7 +589,9 @@ def set_status(
     with store.transaction() as conn:
         old = get(store, respondent_id).status
         if old == "withdrawn" and status != "withdrawn":
-            raise RespondentError(f"{respondent_id} withdrew consent; their status cannot change any more")
+            raise RespondentError(
+                _("{id} withdrew consent; their status cannot change any more").format(id=respondent_id)
+            )
         if status == "withdrawn" and old != "withdrawn":
             raise RespondentError("use withdraw() so contact data is erased and the erasure logged")
         conn.execute("UPDATE respondents SET status = ?, updated_at = ? WHERE id = ?", (status, stamp, respondent_id))
@@ -615,7 +626,11 @@ def record_attempt(
     from survey_tui.core.fieldwork import dispositions
 
     if result not in ATTEMPT_RESULTS:
-        raise RespondentError(f"unknown attempt result {result!r}; use one of {', '.join(ATTEMPT_RESULTS)}")
+        raise RespondentError(
+            _("unknown attempt result {result!r}; use one of {results}").format(
+                result=result, results=", ".join(ATTEMPT_RESULTS)
+            )
+        )
     if outcome is None:
         outcome = dispositions.LEGACY_RESULTS[result]
         aapor = dispositions.DEFAULT_OUTCOMES[outcome].aapor
@@ -652,7 +667,7 @@ def make_appointment(
     """Book an interview time (ISO text, e.g. '2026-10-08T19:30'); the respondent's status becomes 'appointment'."""
     when = when.strip()
     if len(when) < 10 or when[4] != "-" or when[7] != "-":
-        raise RespondentError(f"appointment time {when!r} must look like 2026-10-08 19:30")
+        raise RespondentError(_("appointment time {when!r} must look like 2026-10-08 19:30").format(when=when))
     stamp = at or now()
     with store.transaction() as conn:
         conn.execute(

@@ -646,7 +646,9 @@ def _fast_read(text: str) -> tuple[Node, _Scan] | int | None:
             depth -= kind == "RPAR"
             if depth > MAX_PARENTHESES:
                 raise ExpressionError(
-                    f"expression nests parentheses deeper than {MAX_PARENTHESES} levels", match.start("LPAR") + 1, text
+                    _("expression nests parentheses deeper than {levels} levels").format(levels=MAX_PARENTHESES),
+                    match.start("LPAR") + 1,
+                    text,
                 )
     kinds.append(None)  # end of expression
     reader = _FastParser(text, kinds, matches)
@@ -663,7 +665,7 @@ def _fast_read(text: str) -> tuple[Node, _Scan] | int | None:
         try:
             _probe(root)  # recurse as _Builder.build does: too deep there is too deep here
         except RecursionError:
-            raise ExpressionError("expression is too deeply nested", 1, text) from None
+            raise ExpressionError(_("expression is too deeply nested"), 1, text) from None
     indexed = tuple(sorted(reader.indexed, key=lambda call: call.position))  # position order is pre-order
     return root, (tuple(reader.refs), reader.uses_self, indexed)
 
@@ -1549,7 +1551,7 @@ class _PolarsCompiler:
                 return expr, _kind_of_dtype(dtype)
             case SelfRef(position=position):
                 if self.self_column is None:
-                    raise self.error("'.' is only available when validating a value", position)
+                    raise self.error(_("'.' is only available when validating a value"), position)
                 return self.self_column, _Kind.ANY
             case Unary(operand=operand):
                 expr, kind = self.compile(operand)
@@ -1599,7 +1601,7 @@ class _PolarsCompiler:
             index = args[1]
             if not isinstance(index, Literal):
                 raise self.error(
-                    "indexed() with a computed iteration works in interviews, not in bulk filters", index.position
+                    _("indexed() with a computed iteration works in interviews, not in bulk filters"), index.position
                 )
             if not (_is_number(index.value) and float(index.value).is_integer()):  # type: ignore[arg-type]
                 return _null()

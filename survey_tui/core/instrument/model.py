@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator
 
 from survey_tui.core.instrument.expressions import Expression
+from survey_tui.i18n import _
 
 QuestionType = Literal["single", "multi", "scale", "grid", "numeric", "text", "date", "note", "calculate"]
 SpecialName = Literal["dont_know", "refused"]
@@ -86,7 +87,9 @@ class GridItem(_Model):
     @classmethod
     def _valid_name(cls, value: str) -> str:
         if not NAME_PATTERN.match(value):
-            raise ValueError(f"item name {value!r} must start with a letter and use only letters, digits, _")
+            raise ValueError(
+                _("item name {name!r} must start with a letter and use only letters, digits, _").format(name=value)
+            )
         return value
 
 
@@ -155,15 +158,17 @@ class Question(_Model):
         try:
             return date.fromisoformat(str(value)).isoformat()
         except ValueError:
-            raise ValueError(f"{value!r} is not a date (YYYY-MM-DD) or 'today'") from None
+            raise ValueError(_("{value!r} is not a date (YYYY-MM-DD) or 'today'").format(value=value)) from None
 
     @field_validator("name")
     @classmethod
     def _valid_name(cls, value: str) -> str:
         if not NAME_PATTERN.match(value):
             raise ValueError(
-                f"question name {value!r} must start with a letter, use only letters, digits and _, "
-                "and be at most 64 characters (SPSS and Stata need this)"
+                _(
+                    "question name {name!r} must start with a letter, use only letters, digits and _, "
+                    "and be at most 64 characters (SPSS and Stata need this)"
+                ).format(name=value)
             )
         return value
 
@@ -173,7 +178,9 @@ class Question(_Model):
         if isinstance(value, dict):
             unknown = set(value) - set(SPECIAL_NAMES)
             if unknown:
-                raise ValueError(f"unknown special code {sorted(unknown)[0]!r}; use dont_know or refused")
+                raise ValueError(
+                    _("unknown special code {code!r}; use dont_know or refused").format(code=sorted(unknown)[0])
+                )
         return value
 
     # -- compiled view (filled by Instrument.compile) --------------------------------------------

@@ -40,6 +40,7 @@ from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.store.base import StoreUnavailable
 from survey_tui.core.store.sqlite import InstrumentVersion, InterviewRow, Store, StoreError
 from survey_tui.core.study import Study
+from survey_tui.i18n import N_, _
 
 RESUMABLE = ("in_progress", "suspended")
 
@@ -64,9 +65,22 @@ class CaptureError(Exception):
 
 #: respondent statuses that end their part in the study, with why they cannot be interviewed again
 _FINAL: dict[str, str] = {
-    "completed": "has already completed an interview (a second one would count twice)",
-    "screened_out": "was screened out (does not meet the study's conditions)",
-    "quota_full": "fell in a quota cell that was full",
+    "completed": N_("respondent {id} has already completed an interview (a second one would count twice)"),
+    "screened_out": N_("respondent {id} was screened out (does not meet the study's conditions)"),
+    "quota_full": N_("respondent {id} fell in a quota cell that was full"),
+}
+#: an interview's status and outcome as the store keeps them, in words (for the refusal to resume)
+_STATUS_WORDS = {
+    "in_progress": N_("in progress"),
+    "suspended": N_("suspended"),
+    "completed": N_("completed"),
+    "terminated": N_("terminated"),
+}
+_OUTCOME_WORDS = {
+    "complete": N_("complete"),
+    "break_off": N_("break off"),
+    "screened_out": N_("screened out"),
+    "quota_full": N_("quota full"),
 }
 
 
@@ -93,27 +107,39 @@ def check_respondent(store: Store, respondent_id: str, *, starting: bool = True)
     try:
         who = resp.get(store, respondent_id)
     except resp.RespondentError as exc:
-        raise CaptureError(f"no respondent '{respondent_id}' in this study (see the Respondents section)") from exc
+        raise CaptureError(
+            _("no respondent '{id}' in this study (see the Respondents section)").format(id=respondent_id)
+        ) from exc
     if who.status == "withdrawn":
         raise CaptureError(
-            f"respondent {respondent_id} has withdrawn consent: they cannot be interviewed (their contact data "
-            "was erased; see the Respondents section)"
+            _(
+                "respondent {id} has withdrawn consent: they cannot be interviewed (their contact data "
+                "was erased; see the Respondents section)"
+            ).format(id=respondent_id)
         )
     if not starting:
         return who
     if who.status in _FINAL:
-        raise CaptureError(f"respondent {respondent_id} {_FINAL[who.status]}; no new interview can be started")
+        raise CaptureError(
+            _("{refusal}; no new interview can be started").format(
+                refusal=_(_FINAL[who.status]).format(id=respondent_id)
+            )
+        )
     if who.eligible is False:
         reason = f" ({who.eligibility_reason})" if who.eligibility_reason else ""
         raise CaptureError(
-            f"respondent {respondent_id} does not meet the study's eligibility criteria{reason}; correct the "
-            "record and re-screen in the Respondents section first"
+            _(
+                "respondent {id} does not meet the study's eligibility criteria{reason}; correct the "
+                "record and re-screen in the Respondents section first"
+            ).format(id=respondent_id, reason=reason)
         )
     open_id = open_interview_for(store, respondent_id)
     if open_id is not None:
         raise CaptureError(
-            f"respondent {respondent_id} already has interview #{open_id} open: resume it "
-            f"(survey-tui interview --resume {open_id}) instead of starting a second one"
+            _(
+                "respondent {id} already has interview #{interview} open: resume it "
+                "(survey-tui interview --resume {interview}) instead of starting a second one"
+            ).format(id=respondent_id, interview=open_id)
         )
     return who
 
@@ -182,20 +208,28 @@ def latest_published(study: Study, store: Store, instrument_id: str | None = Non
     """The version new interviews use: the newest published version of the study's instrument."""
     versions = store.versions(instrument_id)
     if not versions:
-        what = f"instrument '{instrument_id}'" if instrument_id else "no instrument"
         raise LoadError(
             [
                 Problem(
                     study.relative(study.db_path),
-                    f"{what} has been published yet, so there is nothing to interview with",
-                    hint="publish the questionnaire first: survey-tui publish (or the Questionnaire section)",
+                    _("instrument '{id}' has not been published yet, so there is nothing to interview with").format(
+                        id=instrument_id
+                    )
+                    if instrument_id
+                    else _("no instrument has been published yet, so there is nothing to interview with"),
+                    hint=_("publish the questionnaire first: survey-tui publish (or the Questionnaire section)"),
                 )
             ]
         )
     ids = sorted({v.instrument_id for v in versions})
     if instrument_id is None and len(ids) > 1:
         raise LoadError(
-            [Problem(study.relative(study.db_path), f"several instruments are published ({', '.join(ids)}): say which")]
+            [
+                Problem(
+                    study.relative(study.db_path),
+                    _("several instruments are published ({ids}): say which").format(ids=", ".join(ids)),
+                )
+            ]
         )
     wanted = instrument_id or ids[0]
     return max((v for v in versions if v.instrument_id == wanted), key=lambda v: v.version)
@@ -372,8 +406,9 @@ def start_session(
         if lang not in instrument.languages:
             if language is not None:
                 raise CaptureError(
-                    f"language '{language}' is not one of the instrument's languages "
-                    f"({', '.join(instrument.languages)})"
+                    _("language '{language}' is not one of the instrument's languages ({languages})").format(
+                        language=language, languages=", ".join(instrument.languages)
+                    )
                 )
             lang = instrument.language
         try:
@@ -382,8 +417,9 @@ def start_session(
                     respondent_id = claim_next_respondent(store, interviewer)
                 elif respondent_id is not None:
                     store.lock_row("respondents", respondent_id)
-                if respondent_id is not None:
-                    interviewer = interviewer or check_respondent(store, respondent_id).interviewer
+                if respondent_id is not None:  # checked even when the interviewer is named (not short-circuited)
+                    who = check_respondent(store, respondent_id)
+                    interviewer = interviewer or who.interviewer
                 row = store.start_interview(version.id, mode, interviewer, respondent_id, lang)
                 if respondent_id is not None:
                     _mark_in_progress(store, respondent_id, interviewer, f"interview #{row.id} started")
@@ -445,11 +481,18 @@ def resume_session(
         except StoreUnavailable:
             raise
         except StoreError as exc:
-            raise CaptureError(f"no interview #{interview_id} in this study") from exc
+            raise CaptureError(_("no interview #{id} in this study").format(id=interview_id)) from exc
         if row.status not in RESUMABLE:
+            status = _(_STATUS_WORDS[row.status]) if row.status in _STATUS_WORDS else row.status
+            outcome = (
+                (_(_OUTCOME_WORDS[row.outcome]) if row.outcome in _OUTCOME_WORDS else row.outcome)
+                if row.outcome
+                else _("no outcome")
+            )
             raise CaptureError(
-                f"interview #{interview_id} is {row.status} ({row.outcome or 'no outcome'}); only suspended or "
-                "interrupted interviews can be resumed"
+                _(
+                    "interview #{id} is {status} ({outcome}); only suspended or interrupted interviews can be resumed"
+                ).format(id=interview_id, status=status, outcome=outcome)
             )
         if row.respondent_id is not None:
             check_respondent(store, row.respondent_id, starting=False)
@@ -662,8 +705,13 @@ def claim_next_respondent(store: Store, interviewer: str | None) -> str:
             params + tuple(passed),
         )
         if not rows:
-            who = f" for {interviewer}" if interviewer else ""
-            raise CaptureError(f"no respondent is waiting to be interviewed{who} (all are taken, done or not eligible)")
+            raise CaptureError(
+                _(
+                    "no respondent is waiting to be interviewed for {interviewer} (all are taken, done or not eligible)"
+                ).format(interviewer=interviewer)
+                if interviewer
+                else _("no respondent is waiting to be interviewed (all are taken, done or not eligible)")
+            )
         candidate = str(rows[0][0])
         try:
             check_respondent(store, candidate)

@@ -28,6 +28,7 @@ from survey_tui.core.yamlfile import (
     validate_document,
     write_text_atomic,
 )
+from survey_tui.i18n import N_, _
 
 #: plan parts that are one mapping (edited as a whole) rather than a list of items with ids
 PLAN_MAPPINGS = ("background", "method", "report_format", "analysis_plan")
@@ -71,7 +72,7 @@ class PlanStore:
         if doc is None:
             raise LoadError(problems)
         if not isinstance(doc.root, CommentedMap):
-            raise LoadError([Problem(STUDY_FILE, "study.yaml must be a mapping with title:, client:, languages:")])
+            raise LoadError([Problem(STUDY_FILE, _("study.yaml must be a mapping with title:, client:, languages:"))])
         return doc
 
     def load(self) -> tuple[StudyConfig, YamlDocument]:
@@ -134,7 +135,9 @@ class PlanStore:
                 if isinstance(entry, dict) and entry.get("id") == item_id:
                     del seq[index]
                     return
-            raise LoadError([Problem(STUDY_FILE, f"no {section[:-1]} with id '{item_id}'", where=section)])
+            raise LoadError(
+                [Problem(STUDY_FILE, _(NO_ITEM[section]).format(id=item_id), where=section)]  # type: ignore[index]
+            )
 
         return self._edit(change)
 
@@ -178,5 +181,18 @@ class PlanStore:
         return self._edit(edit)
 
 
+#: a plan list -> "no such item" in words (one message each: "hypotheses"[:-1] is not a word)
+NO_ITEM = {
+    "sources": N_("no source with id '{id}'"),
+    "objectives": N_("no objective with id '{id}'"),
+    "hypotheses": N_("no hypothesis with id '{id}'"),
+}
+
+
 def _taken(section: str, item_id: str) -> Problem:
-    return Problem(STUDY_FILE, f"id '{item_id}' is already used in {section}", where=section, hint="choose another id")
+    return Problem(
+        STUDY_FILE,
+        _("id '{id}' is already used in {section}").format(id=item_id, section=section),
+        where=section,
+        hint=_("choose another id"),
+    )

@@ -693,7 +693,7 @@ def _kind_text(kind: str) -> str:
 def z_value(confidence: float) -> float:
     """Two-sided critical value of the normal distribution (1.96 at 95%)."""
     if not 0 < confidence < 1:
-        raise ValueError("confidence must be between 0 and 1, e.g. 0.95")
+        raise ValueError(_("confidence must be between 0 and 1, e.g. 0.95"))
     from scipy.stats import norm  # imported here: scipy.stats takes a while to load
 
     return float(norm.ppf(1 - (1 - confidence) / 2))
@@ -701,7 +701,7 @@ def z_value(confidence: float) -> float:
 
 def _check_p(p: float) -> None:
     if not 0 < p < 1:
-        raise ValueError("the expected proportion must be between 0 and 1 (0.5 is the safest)")
+        raise ValueError(_("the expected proportion must be between 0 and 1 (0.5 is the safest)"))
 
 
 def sample_size_for_margin(
@@ -710,13 +710,13 @@ def sample_size_for_margin(
     """Interviews needed for ±`margin` on a proportion: n0 = z²p(1−p)/e², with the finite-population
     correction n = n0 / (1 + (n0 − 1)/N) when the population N is known."""
     if not 0 < margin < 1:
-        raise ValueError("the margin must be between 0 and 1, e.g. 0.05 for ±5%")
+        raise ValueError(_("the margin must be between 0 and 1, e.g. 0.05 for ±5%"))
     _check_p(p)
     z = z_value(confidence)
     n0 = z * z * p * (1 - p) / (margin * margin)
     if population is not None:
         if population < 1:
-            raise ValueError("the population must be at least 1")
+            raise ValueError(_("the population must be at least 1"))
         n0 = n0 / (1 + (n0 - 1) / population)
     return math.ceil(n0 - 1e-9)
 
@@ -724,11 +724,11 @@ def sample_size_for_margin(
 def margin_for_sample_size(n: int, confidence: float = 0.95, p: float = 0.5, population: int | None = None) -> float:
     """Margin of error of a proportion from n interviews: z·√(p(1−p)/n), times √((N−n)/(N−1)) when N is known."""
     if n < 1:
-        raise ValueError("the sample size must be at least 1")
+        raise ValueError(_("the sample size must be at least 1"))
     _check_p(p)
     margin = z_value(confidence) * math.sqrt(p * (1 - p) / n)
     if population is not None:
         if population < n:
-            raise ValueError("the sample cannot be larger than the population")
+            raise ValueError(_("the sample cannot be larger than the population"))
         margin *= math.sqrt((population - n) / (population - 1)) if population > 1 else 0.0
     return margin

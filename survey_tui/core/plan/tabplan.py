@@ -52,9 +52,9 @@ class TabBanner(_Model):
     def _one_kind(self) -> TabBanner:
         kinds = sum(bool(x) for x in (self.variable, self.groups, self.nested))
         if kinds != 1:
-            raise ValueError(f"banner {self.id}: give exactly one of variable, groups or nested")
+            raise ValueError(_("banner {id}: give exactly one of variable, groups or nested").format(id=self.id))
         if self.nested and len(self.nested) != 2:
-            raise ValueError(f"banner {self.id}: nested takes two banner ids, outer then inner")
+            raise ValueError(_("banner {id}: nested takes two banner ids, outer then inner").format(id=self.id))
         return self
 
 
@@ -68,7 +68,7 @@ class TabNet(_Model):
     @model_validator(mode="after")
     def _something(self) -> TabNet:
         if not self.codes and not self.nets:
-            raise ValueError("a net needs codes or nets")
+            raise ValueError(_("a net needs codes or nets"))
         return self
 
 

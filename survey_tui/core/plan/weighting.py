@@ -82,7 +82,7 @@ class WeightCaps(_Model):
     @model_validator(mode="after")
     def _one_bound(self) -> WeightCaps:
         if self.min is None and self.max is None:
-            raise ValueError("give min:, max: or both (e.g. cap: {min: 0.3, max: 3.0})")
+            raise ValueError(_("give min:, max: or both (e.g. cap: {min: 0.3, max: 3.0})"))
         return self
 
 

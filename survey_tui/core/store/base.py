@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from survey_tui.core.store.schema import INTERVIEW_MODES, INTERVIEW_STATUSES, OUTCOMES
+from survey_tui.i18n import _
 
 if TYPE_CHECKING:
     import polars as pl
@@ -47,13 +48,17 @@ def validate_store_setting(value: str | None) -> str | None:
     parts = urlsplit(text)
     if parts.scheme not in ("postgresql", "postgres"):
         raise ValueError(
-            "store must be a PostgreSQL URL such as postgresql://amy@db.example.org/brand_study (or leave it out, "
-            "or write 'embedded', for the study's own survey.db)"
+            _(
+                "store must be a PostgreSQL URL such as postgresql://amy@db.example.org/brand_study (or leave it out, "
+                "or write 'embedded', for the study's own survey.db)"
+            )
         )
-    if parts.password or any(k == "password" for k, _ in parse_qsl(parts.query)):
+    if parts.password or any(k == "password" for k, _value in parse_qsl(parts.query)):
         raise ValueError(
-            "a password does not belong in study.yaml (it is shared and kept in version control); remove it from "
-            "the URL and put it in your libpq password file (~/.pgpass) or service file (~/.pg_service.conf)"
+            _(
+                "a password does not belong in study.yaml (it is shared and kept in version control); remove it from "
+                "the URL and put it in your libpq password file (~/.pgpass) or service file (~/.pg_service.conf)"
+            )
         )
     return text
 
@@ -245,7 +250,7 @@ class StoreBase:
             (version_id,),
         )
         if not rows:
-            raise StoreError(f"no instrument version with id {version_id}")
+            raise StoreError(_("no instrument version with id {id}").format(id=version_id))
         version = self._version(rows[0])
         assert version is not None
         return version
@@ -269,7 +274,11 @@ class StoreBase:
         started_at: str | None = None,
     ) -> InterviewRow:
         if mode not in INTERVIEW_MODES:
-            raise StoreError(f"unknown interview mode {mode!r}; use one of {', '.join(INTERVIEW_MODES)}")
+            raise StoreError(
+                _("unknown interview mode {mode!r}; use one of {modes}").format(
+                    mode=mode, modes=", ".join(INTERVIEW_MODES)
+                )
+            )
         key = str(uuidlib.uuid4())
         with self.transaction() as conn:
             cur = conn.execute(
@@ -293,7 +302,7 @@ class StoreBase:
     def interview(self, interview_id: int) -> InterviewRow:
         rows = self.query("SELECT * FROM interviews WHERE id = ?", (interview_id,))
         if not rows:
-            raise StoreError(f"no interview {interview_id}")
+            raise StoreError(_("no interview {id}").format(id=interview_id))
         return _interview(rows[0])
 
     def interviews(self, mode: str | None = None, status: str | None = None) -> list[InterviewRow]:
@@ -348,7 +357,7 @@ class StoreBase:
                 (interview_id,),
             )
             if cur.rowcount != 1:
-                raise StoreError(f"interview {interview_id} has ended; it cannot be resumed")
+                raise StoreError(_("interview {id} has ended; it cannot be resumed").format(id=interview_id))
             self.log_event(interview_id, "resume", None, None)
 
     def reopen_interview(self, interview_id: int, at: str | None = None) -> None:

@@ -279,8 +279,10 @@ class PostgresStore(StoreBase):
 
     def _gone(self, exc: BaseException) -> StoreError:
         return StoreUnavailable(
-            f"{self.where}: the study server is gone ({_first_line(exc)}); this change was not stored (nothing "
-            "half-written); it can be given again once the server is back"
+            _(
+                "{where}: the study server is gone ({error}); this change was not stored (nothing "
+                "half-written); it can be given again once the server is back"
+            ).format(where=self.where, error=_first_line(exc))
         )
 
     @property

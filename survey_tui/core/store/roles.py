@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from survey_tui.core.store.base import StoreError
+from survey_tui.i18n import _
 
 INTERVIEWER, SUPERVISOR, ANALYST = "survey_interviewer", "survey_supervisor", "survey_analyst"
 ROLES = {"interviewer": INTERVIEWER, "supervisor": SUPERVISOR, "analyst": ANALYST}
@@ -117,15 +118,21 @@ def setup_server(url: str) -> SetupReport:
 
     with PostgresStore(url) as store:
         if store.query("SELECT pg_catalog.has_database_privilege(current_database(), 'CREATE')")[0][0] is not True:
-            raise StoreError(f"{store.where}: this user may not create objects here; run it as the database owner")
+            raise StoreError(
+                _("{where}: this user may not create objects here; run it as the database owner").format(
+                    where=store.where
+                )
+            )
         try:
             apply_roles(store)
         except StoreError:
             raise
         except Exception as exc:  # psycopg's errors: say which right was missing
             raise StoreError(
-                f"{store.where}: could not create the roles and policies ({str(exc).strip().splitlines()[0]}); run "
-                "'server setup' as the database owner with the CREATEROLE right"
+                _(
+                    "{where}: could not create the roles and policies ({error}); run "
+                    "'server setup' as the database owner with the CREATEROLE right"
+                ).format(where=store.where, error=str(exc).strip().splitlines()[0])
             ) from None
         from survey_tui.core.store.sync import study_id
 
@@ -138,7 +145,7 @@ def add_member(url: str, name: str, role: str, password: str | None = None) -> N
     from survey_tui.core.store.postgres import PostgresStore
 
     if role not in ROLES:
-        raise StoreError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+        raise StoreError(_("unknown role {role!r}; use one of {roles}").format(role=role, roles=", ".join(ROLES)))
     with PostgresStore(url) as store, store.transaction() as conn:
         _create_roles(conn)
         exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = ?", (name,)).fetchone()
@@ -164,8 +171,10 @@ def maintain(url: str) -> MaintainReport:
     with PostgresStore(url) as store:
         if not store.may_vacuum():
             raise StoreError(
-                f"{store.where}: only the owner of the study's tables (who ran 'survey-tui server setup') may vacuum "
-                "them; run 'survey-tui server maintain' as that user; nothing was changed"
+                _(
+                    "{where}: only the owner of the study's tables (who ran 'survey-tui server setup') may vacuum "
+                    "them; run 'survey-tui server maintain' as that user; nothing was changed"
+                ).format(where=store.where)
             )
         waiting = int(store.query("SELECT COUNT(*) FROM maintenance_requests WHERE done_at IS NULL")[0][0])
         tables = store.vacuum_erased()

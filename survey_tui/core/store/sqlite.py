@@ -156,7 +156,9 @@ class Store(StoreBase):
             if not self.readonly:
                 mode = self._set_wal()
                 if mode.lower() != "wal":
-                    raise StoreError(f"{self.path}: cannot switch to WAL journaling (got {mode})")
+                    raise StoreError(
+                        _("{path}: cannot switch to WAL journaling (got {mode})").format(path=self.path, mode=mode)
+                    )
                 self._conn.execute("PRAGMA synchronous = FULL")
             self._migrate()
             self._check_schema()

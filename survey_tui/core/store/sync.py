@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from survey_tui.core.store.sqlite import Store, StoreError, now
-from survey_tui.i18n import N_, _
+from survey_tui.i18n import N_, Phrase, _, shown
 
 if TYPE_CHECKING:
     from survey_tui.core.fieldwork.quotas import Quota
@@ -517,12 +517,23 @@ class SyncServer:
             }
             for push in pushes:
                 if state_hash(push.state) != push.hash:
-                    acks.append(Ack(push.uuid, "refused", push.hash, "the interview arrived damaged (hash mismatch)"))
+                    acks.append(
+                        Ack(
+                            push.uuid, "refused", push.hash, Phrase(N_("the interview arrived damaged (hash mismatch)"))
+                        )
+                    )
                     continue
                 version_id = versions.get((push.state["instrument"][0], push.state["instrument"][2]))
                 if version_id is None:
                     name = f"{push.state['instrument'][0]} v{push.state['instrument'][1]}"
-                    acks.append(Ack(push.uuid, "refused", push.hash, f"{name} is not published on the server"))
+                    acks.append(
+                        Ack(
+                            push.uuid,
+                            "refused",
+                            push.hash,
+                            Phrase(N_("{name} is not published on the server"), name=name),
+                        )
+                    )
                     continue
                 seen = receipts.get(push.uuid, {})
                 if push.uuid not in current:
@@ -550,7 +561,12 @@ class SyncServer:
                         ),
                     )
                     acks.append(
-                        Ack(push.uuid, "conflict", push.hash, "changed on the server too: kept for the supervisor")
+                        Ack(
+                            push.uuid,
+                            "conflict",
+                            push.hash,
+                            Phrase(N_("changed on the server too: kept for the supervisor")),
+                        )
                     )
                     continue
                 if result != "already" or push.hash not in seen:
@@ -716,10 +732,16 @@ def resolve_conflict(
             (conflict_id,),
         )
         if not rows:
-            raise StoreError(f"no conflict #{conflict_id}; 'survey-tui conflicts list' shows the open ones")
+            raise StoreError(
+                _("no conflict #{id}; 'survey-tui conflicts list' shows the open ones").format(id=conflict_id)
+            )
         uuid, device_id, payload, resolution, kind, respondent_id = rows[0]
         if resolution is not None:
-            raise StoreError(f"conflict #{conflict_id} was already resolved (kept {resolution}); nothing changed")
+            raise StoreError(
+                _("conflict #{id} was already resolved (kept {kept}); nothing changed").format(
+                    id=conflict_id, kept=_(KEPT_WORDS[resolution]) if resolution in KEPT_WORDS else resolution
+                )
+            )
         newer = conn.execute(
             "SELECT MIN(id) FROM sync_conflicts WHERE interview_uuid = ? AND device_id = ? AND resolution IS NULL"
             " AND id > ?",
@@ -727,8 +749,10 @@ def resolve_conflict(
         ).fetchone()[0]
         if newer is not None:
             raise StoreError(
-                f"conflict #{conflict_id} was overtaken: the device sent this interview again (#{newer}); "
-                f"resolve #{newer} (the older ones close with it); nothing changed"
+                _(
+                    "conflict #{id} was overtaken: the device sent this interview again (#{newer}); "
+                    "resolve #{newer} (the older ones close with it); nothing changed"
+                ).format(id=conflict_id, newer=newer)
             )
         if kind == "respondent":
             _resolve_respondent(store, conn, conflict_id, str(respondent_id), json.loads(payload), keep, actor)
@@ -771,13 +795,19 @@ def _resolve_respondent(
     store.lock_row("respondents", rid)
     found = conn.execute("SELECT status FROM respondents WHERE id = ?", (rid,)).fetchone()
     if found is None:
-        raise StoreError(f"conflict #{conflict_id}: respondent {rid} is no longer on the server; nothing changed")
+        raise StoreError(
+            _("conflict #{id}: respondent {respondent} is no longer on the server; nothing changed").format(
+                id=conflict_id, respondent=rid
+            )
+        )
     note = f"sync conflict #{conflict_id}: kept the {keep}'s"
     if keep == "device":
         if found[0] == "withdrawn":
             raise StoreError(
-                f"conflict #{conflict_id}: {rid} withdrew consent on the server; the device's lifecycle cannot be "
-                "kept (keep the server's); nothing changed"
+                _(
+                    "conflict #{id}: {respondent} withdrew consent on the server; the device's lifecycle cannot be "
+                    "kept (keep the server's); nothing changed"
+                ).format(id=conflict_id, respondent=rid)
             )
         if _take_lifecycle(conn, rid, payload["device"], note):
             return
@@ -822,12 +852,17 @@ def open_server(target: str, faults: Faults | None = None) -> SyncServer:
 
     if "://" in target:
         raise StoreError(
-            f"{target}: name the team's study folder, not the database: its study.yaml says where the data are "
-            "(store: postgresql://...), and the laptop needs its instruments too; nothing was written"
+            _(
+                "{target}: name the team's study folder, not the database: its study.yaml says where the data are "
+                "(store: postgresql://...), and the laptop needs its instruments too; nothing was written"
+            ).format(target=target)
         )
     if not (Path(target) / "study.yaml").is_file():
         raise StoreError(
-            f"{target}: the server study cannot be reached (no study there; is the share mounted?); nothing was written"
+            _(
+                "{target}: the server study cannot be reached (no study there; is the share mounted?); "
+                "nothing was written"
+            ).format(target=target)
         )
     study = open_study(Path(target))
     return SyncServer(study.store(), study.config.quotas, study_files(study), location=str(study.root), faults=faults)
@@ -897,7 +932,9 @@ def checkout(server: SyncServer, interviewer: str, target: Path) -> Path:
     target = Path(target)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise StoreError(
-            f"{target}: already exists and is not empty; check out into a new folder (nothing was written)"
+            _("{target}: already exists and is not empty; check out into a new folder (nothing was written)").format(
+                target=target
+            )
         )
     bundle = server.checkout(interviewer)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -999,20 +1036,26 @@ PUSH_RESULTS = {
     "conflict": N_("conflict"),
     "refused": N_("refused by the server"),
 }
+#: a settled conflict's `resolution` -> what was kept, in words
+KEPT_WORDS = {"server": N_("the server's version"), "device": N_("the device's version")}
 
 
 def _check_link(device: Store, server: SyncServer) -> DeviceLink:
     link = device_link(device)
     if link is None:
         raise StoreError(
-            f"{device.path}: this study is not a device copy; make one with 'survey-tui device checkout' "
-            "(nothing was written)"
+            _(
+                "{path}: this study is not a device copy; make one with 'survey-tui device checkout' "
+                "(nothing was written)"
+            ).format(path=device.path)
         )
     theirs = server.study_id
     if theirs != link.study_id:
         raise WrongStudy(
-            f"{device.path} was checked out of study {link.study_id}, but {server.location or 'the server'} holds "
-            f"study {theirs}: refused, nothing was written on either side"
+            _(
+                "{path} was checked out of study {ours}, but {server} holds "
+                "study {theirs}: refused, nothing was written on either side"
+            ).format(path=device.path, ours=link.study_id, server=server.location or _("the server"), theirs=theirs)
         )
     return link
 
@@ -1133,7 +1176,7 @@ def sync_device(
         for a in acks:
             report.pushed[a.result] = report.pushed.get(a.result, 0) + 1
             if a.result == "refused":
-                report.refused.append(f"interview {a.uuid}: {a.message}")
+                report.refused.append(_("interview {uuid}: {reason}").format(uuid=a.uuid, reason=shown(a.message)))
 
     # 3. pull: versions, assignments, quota state, settled conflicts
     faults("pull:send")
