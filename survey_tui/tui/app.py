@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from textual import events
@@ -23,6 +24,9 @@ from survey_tui.i18n import N_, _, set_language
 from survey_tui.tui.commands import SectionCommands
 from survey_tui.tui.keymap import load_keymap
 from survey_tui.tui.localize import localize_bindings, localize_tree
+
+#: the rules of every screen but home, read when the first of them is shown (see app.tcss)
+SECTIONS_CSS = Path(__file__).with_name("sections.tcss")
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,9 @@ class Section:
         module, cls = self.screen_path.split(":")
         return getattr(importlib.import_module(f"survey_tui.tui.screens.{module}"), cls)
 
-    def make_screen(self) -> Screen:
+    def make_screen(self, app: SurveyApp | None = None) -> Screen:
+        if app is not None and self.mode != "home":
+            app.load_sections_css()
         screen = self.screen()
         localize_bindings(screen)
         return screen
@@ -131,7 +137,7 @@ class SurveyApp(App[None]):
 
     def on_mount(self) -> None:
         for section in SECTIONS:
-            self.add_mode(section.mode, section.make_screen)
+            self.add_mode(section.mode, partial(section.make_screen, self))
         keymap, problems = load_keymap(self.keymap_file)
         if keymap:
             self.keymap_overrides = keymap
@@ -188,10 +194,22 @@ class SurveyApp(App[None]):
         await self.run_action(action, screen)
 
     def push_screen(self, screen, *args, **kwargs):  # type: ignore[no-untyped-def,override]
-        """Every form and overlay shows its keys in the interface language."""
+        """Every form and overlay shows its keys in the interface language, styled by sections.tcss."""
+        self.load_sections_css()
         if isinstance(screen, Screen):
             localize_bindings(screen)
         return super().push_screen(screen, *args, **kwargs)
+
+    def load_sections_css(self) -> None:
+        """Add the rules of the screens after home (sections.tcss) before the first of them is shown.
+
+        Textual parses every stylesheet again each time a new kind of widget is mounted, about ten times
+        before the home screen's data is on the terminal; rules no screen of the moment uses cost 40 ms there."""
+        if self.stylesheet.has_source(str(SECTIONS_CSS), ""):
+            return
+        self.stylesheet.read(SECTIONS_CSS)
+        self.stylesheet.reparse()
+        self.stylesheet.update(self)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         for section in SECTIONS:
