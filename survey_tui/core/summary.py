@@ -92,10 +92,23 @@ def summarise_study(study: Study) -> StudySummary:
 
     key = checked.study_key(study.root, current_language())  # before the files are read
     facts = _file_facts(study)
-    if key is not None and study.server_url is None:
+    if key is not None and study.server_url is None and _as_on_disk(study):
         checked.keep_value(KIND, key, study.root, current_language(), facts)
     with study.store() as store:
         return _summary(facts, store)
+
+
+def _as_on_disk(study: Study) -> bool:
+    """Whether the open study's settings are what study.yaml says now: a study opened long ago (the app open
+    for hours, the file edited since) must not leave its old settings in the cache under the new file."""
+    from survey_tui.core.problems import LoadError
+    from survey_tui.core.study import open_study
+
+    try:
+        fresh = open_study(study.root)
+    except LoadError:
+        return False
+    return fresh.config == study.config and [str(p) for p in fresh.problems] == [str(p) for p in study.problems]
 
 
 def quick_summary(root: Path) -> StudySummary | None:

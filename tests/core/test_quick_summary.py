@@ -80,3 +80,14 @@ def test_the_first_screens_figures_need_no_model(demo: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ))
     assert out.stdout.strip().splitlines()[-1:] == ["LOADED:"], out.stderr
+
+
+def test_a_study_opened_before_its_file_was_edited_leaves_nothing_in_the_cache(demo: Path) -> None:
+    """The app open for hours, study.yaml edited meanwhile: the old settings are not kept under the new file."""
+    study = open_study(demo)
+    path = demo / "study.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("title:", "title: Edited", 1), encoding="utf-8")
+    summarise_study(study)
+    assert quick_summary(demo) is None
+    fresh = summarise_study(open_study(demo))
+    assert quick_summary(demo) == fresh and fresh.title != study.config.title
