@@ -38,6 +38,24 @@ def time_to_marker(
     argv: Sequence[str], marker: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 60
 ) -> float:
     """Seconds from spawning `argv` on a 120x40 pty until `marker` is on the screen (escapes stripped)."""
+    return measure_to_marker(argv, marker, cwd, env, timeout)[0]
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time the process (all its threads) has used so far (Linux's /proc), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def measure_to_marker(
+    argv: Sequence[str], marker: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 60
+) -> tuple[float, float | None]:
+    """(wall seconds, CPU seconds of the program) from spawning `argv` on a 120x40 pty until `marker` is on
+    the screen. The CPU time is read the moment the marker shows: on a shared machine it is the steadier
+    figure (wall time also counts the time other programs had the cores), to 10 ms (the kernel's tick)."""
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     environment = {**os.environ, **(env or {}), "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
@@ -63,7 +81,7 @@ def time_to_marker(
                 chunk = b""
             seen += chunk
             if wanted in _ESCAPES.sub(b"", seen[-200_000:]):
-                return time.perf_counter() - start
+                return time.perf_counter() - start, _cpu_seconds(proc.pid)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -76,6 +94,10 @@ def time_to_marker(
 
 
 def app_start(study: Path, repo: Path, ui_lang: str = "en") -> float:
+    return app_start_measure(study, repo, ui_lang)[0]
+
+
+def app_start_measure(study: Path, repo: Path, ui_lang: str = "en") -> tuple[float, float | None]:
     """survey-tui on `study`, from the shell to the home screen's data (in the given interface language:
     zh-TW also reads its gettext catalog). In English the marker is the counts line; in zh-TW the study
     folder's name, shown on the same card once the data is read (Chinese text may reach the terminal in
@@ -83,9 +105,14 @@ def app_start(study: Path, repo: Path, ui_lang: str = "en") -> float:
     env = {"PYTHONPATH": str(repo), "SURVEY_TUI_UI_LANG": ui_lang}
     argv = [sys.executable, "-m", "survey_tui", str(study)]
     marker = "completed in the field:" if ui_lang == "en" else study.name
-    return time_to_marker(argv, marker, env=env)
+    return measure_to_marker(argv, marker, env=env)
 
 
 def minimal_app_start() -> float:
     """A minimal Textual app from the shell to its one line: the floor any Textual app pays."""
-    return time_to_marker([sys.executable, "-c", MINIMAL_APP], "minimal app ready")
+    return minimal_app_measure()[0]
+
+
+def minimal_app_measure() -> tuple[float, float | None]:
+    """(wall, CPU) of a minimal Textual app from the shell to its one line."""
+    return measure_to_marker([sys.executable, "-c", MINIMAL_APP], "minimal app ready")

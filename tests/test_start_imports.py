@@ -110,3 +110,26 @@ def test_the_home_screens_data_is_read_from_the_cache_at_the_next_start(tmp_path
         "YAML:True REPLAYED:True",
         "YAML:False REPLAYED:False",
     ]
+
+
+def test_a_second_check_of_an_unchanged_study_loads_no_model(tmp_path: Path) -> None:
+    """`check` of a study checked before and unchanged is answered from the user's cache (core.checked):
+    no pydantic, YAML parser or expression grammar, and the same words as the first check."""
+    import os
+
+    from survey_tui.core.study import init_study
+    from tests.conftest import SMALL
+
+    study = init_study(tmp_path / "s", "Study", "Client")
+    (study.instruments_dir / "small.yaml").write_text(SMALL.replace("relevant: ", "relevant: ((", 1), encoding="utf-8")
+    code = (
+        "import sys\nfrom survey_tui.cli import main\n"
+        f"code = main(['check', '--study', {str(study.root)!r}])\n"
+        "print('LOADED:' + ','.join(sorted(set(sys.modules) & {'pydantic', 'ruamel.yaml', 'lark'})))"
+    )  # (the 'ruamel' namespace itself is imported: finding where ruamel.yaml's files are, for the key)
+    env = {**os.environ, "SURVEY_TUI_CACHE_DIR": str(tmp_path / "cache")}
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env) for _ in range(2)]
+    words = [r.stdout.rsplit("LOADED:", 1) for r in runs]
+    assert words[0][1].strip() != ""  # the first check did load the models (so the probe can fail)
+    assert words[1][1].strip() == ""
+    assert words[0][0] == words[1][0] and "error(s)" in words[0][0]

@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from survey_tui.cli import add_study_argument, has_terminal, print_problems, resolve_study
-from survey_tui.core.problems import LoadError
+from survey_tui.core.problems import LoadError, Problem
 from survey_tui.i18n import _
 
 if TYPE_CHECKING:
-    from survey_tui.core.problems import Problem
     from survey_tui.core.study import Study
 
 
@@ -58,9 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def cmd_open(args: argparse.Namespace) -> int:
-    from survey_tui.core.study import find_study_root, open_study
-
-    target = Path(args.study) if args.study else (find_study_root(Path.cwd()) or Path.cwd())
+    target = Path(args.study) if args.study else (_find_root(Path.cwd()) or Path.cwd())
     if not (target / "study.yaml").is_file():
         print(_("{target}: this folder is not a study (no study.yaml).").format(target=target), file=sys.stderr)
         if not has_terminal():
@@ -76,6 +73,16 @@ def cmd_open(args: argparse.Namespace) -> int:
         code = _init_interactive(target, argparse.Namespace(title=None, client=None, languages=None))
         if code:
             return code
+    from survey_tui.core.summary import kept_facts
+
+    facts = kept_facts(target)
+    if facts is not None:  # these very files were read before without a fatal problem: the home screen's
+        from survey_tui.tui.app import SurveyApp  # figures are in the cache, the study is opened behind it
+
+        SurveyApp.on_folder(target, facts["title"]).run()
+        return 0
+    from survey_tui.core.study import open_study
+
     try:
         study = open_study(target)
     except LoadError as exc:
@@ -133,30 +140,67 @@ def _init_interactive(target: Path, args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from survey_tui.core.study import check_study, find_study_root, open_study
+    from survey_tui.core import checked
+    from survey_tui.i18n import current_language
 
-    root = Path(args.study) if args.study else find_study_root(Path.cwd())
+    root = Path(args.study) if args.study else _find_root(Path.cwd())
     if root is None:
         print(_("{v0}: no study here or in any parent folder").format(v0=Path.cwd()), file=sys.stderr)
         return 1
-    problems = check_study(root)
-    if not any(p.severity == "error" for p in problems):  # the data's side of the weighting targets
-        study = open_study(root)
-        if study.config.weighting is not None:  # only then does check read the data (polars, the store)
-            problems += _weighting_problems(study)
+    # an unchanged study is answered from the user's cache (see survey_tui.core.checked), without pydantic
+    key = checked.study_key(root, current_language())
+    kept = checked.kept(key)
+    if kept is not None:
+        try:
+            problems = [Problem(**item) for item in kept]
+        except TypeError:  # another shape (an older entry): check again
+            problems = _check(root, None)
+    else:
+        problems = _check(root, key)
     errors = [p for p in problems if p.severity == "error"]
     print_problems(problems, sys.stdout)
     warnings = len(problems) - len(errors)
     # the parsed expressions kept for reuse are dropped now, freed one by one: left alive to the end (a million
     # objects on a 1 MB instrument), the cycle collector's last pass over them at exit took longer than the check
-    from survey_tui.core.instrument.expressions import parse_expression
-
-    parse_expression.cache_clear()
+    checked.clear_expression_cache()
     if errors:
         print(_("{v0} error(s), {warnings} warning(s)").format(v0=len(errors), warnings=warnings))
         return 1
     print(_("ok: no errors ({warnings} warning(s))").format(warnings=warnings))
     return 0
+
+
+def _find_root(start: Path) -> Path | None:
+    """The study folder at or above `start` (core.study's, without importing the study's models)."""
+    start = start.resolve()
+    return next((folder for folder in (start, *start.parents) if (folder / "study.yaml").is_file()), None)
+
+
+def _check(root: Path, key: str | None) -> list[Problem]:
+    """Every problem of the study (its files, and the weighting targets against the data), kept under `key`."""
+    import dataclasses
+
+    from survey_tui.core import checked
+    from survey_tui.core.study import check_study, open_study
+    from survey_tui.i18n import current_language
+
+    problems = check_study(root)
+    depends: list[list[str] | None] = []
+    try:
+        study = open_study(root)  # read again from the YAML cache: what check read beyond the key's files
+    except LoadError:
+        study = None  # no readable study.yaml: nothing else was read
+    if study is not None and study.config.report.template:
+        depends.append(checked.dependency("content", study.root / study.config.report.template))
+    if study is not None and study.config.weighting is not None and not any(p.severity == "error" for p in problems):
+        # only then does check read the data (polars, the store): the database's state is taken before the read
+        depends.append(None if study.server_url else checked.dependency("stamp", study.db_path))
+        problems += _weighting_problems(study)
+    storable = key is not None and None not in depends
+    if storable:
+        kept = [d for d in depends if d is not None]
+        checked.keep(key, root, current_language(), [dataclasses.asdict(p) for p in problems], kept)
+    return problems
 
 
 def _weighting_problems(study: Study) -> list[Problem]:

@@ -8,9 +8,12 @@ later steps add themselves to `SECTIONS`.
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -18,11 +21,17 @@ from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.screen import Screen
 
-from survey_tui.core.study import Study
 from survey_tui.i18n import N_, _, set_language
 from survey_tui.tui.commands import SectionCommands
 from survey_tui.tui.keymap import load_keymap
 from survey_tui.tui.localize import localize_bindings, localize_tree
+
+if TYPE_CHECKING:
+    from survey_tui.core.study import Study
+    from survey_tui.core.summary import StudySummary
+
+#: the rules of every screen but home, read when the first of them is shown (see app.tcss)
+SECTIONS_CSS = Path(__file__).with_name("sections.tcss")
 
 
 @dataclass(frozen=True)
@@ -42,7 +51,9 @@ class Section:
         module, cls = self.screen_path.split(":")
         return getattr(importlib.import_module(f"survey_tui.tui.screens.{module}"), cls)
 
-    def make_screen(self) -> Screen:
+    def make_screen(self, app: SurveyApp | None = None) -> Screen:
+        if app is not None and self.mode != "home":
+            app.load_sections_css()
         screen = self.screen()
         localize_bindings(screen)
         return screen
@@ -118,20 +129,62 @@ class SurveyApp(App[None]):
         Binding("question_mark", "keys", N_("Keys"), id="app.keys", tooltip=N_("Every key of this screen, described")),
     ]
 
-    def __init__(self, study: Study, keymap_file: Path | None = None, ui_lang: str | None = None) -> None:
+    def __init__(
+        self,
+        study: Study | None,
+        keymap_file: Path | None = None,
+        ui_lang: str | None = None,
+        *,
+        root: Path | None = None,
+    ) -> None:
+        """`study` open, or None with the study's `root`: then it is opened when first needed (see `on_folder`)."""
         if ui_lang is not None:  # else the language the command line chose (--ui-lang, config, locale)
             set_language(ui_lang)
         super().__init__()
         localize_bindings(self)
-        self.study = study
+        self._study = study
+        self._study_lock = threading.Lock()
+        self.root = study.root if study is not None else Path(root or ".").resolve()
         self.sections = {s.mode: s for s in SECTIONS}
         self.keymap_file = keymap_file
         self.keymap_overrides: dict[str, str] = {}  # binding id -> key, from keymap.yaml
-        self.sub_title = study.config.title
+        if study is not None:
+            self.sub_title = study.config.title
+
+    @classmethod
+    def on_folder(cls, root: Path, title: str, **kwargs: object) -> SurveyApp:
+        """The app on a study folder whose home figures are in the user's cache (core.summary.kept_facts):
+        the first screen reads the store only, and the study's settings (pydantic and every model class,
+        a third of the start) are read behind it, on the home screen's worker, once its figures are shown."""
+        app = cls(None, root=root, **kwargs)  # type: ignore[arg-type]
+        app.sub_title = title
+        return app
+
+    @property
+    def study(self) -> Study:
+        """The open study (opened now if the app started on a folder)."""
+        if self._study is None:
+            with self._study_lock:  # the home screen's worker and a section may ask at once
+                if self._study is None:
+                    from survey_tui.core.study import open_study
+
+                    self._study = open_study(self.root)
+        return self._study
+
+    def read_summary(self) -> StudySummary:
+        """The home screen's figures: from the cache and the store while the study is not open yet (at start),
+        else from the open study; read on a worker thread."""
+        from survey_tui.core.summary import quick_summary, summarise_study
+
+        if self._study is None:
+            summary = quick_summary(self.root)
+            if summary is not None:
+                return summary
+        return summarise_study(self.study)
 
     def on_mount(self) -> None:
         for section in SECTIONS:
-            self.add_mode(section.mode, section.make_screen)
+            self.add_mode(section.mode, partial(section.make_screen, self))
         keymap, problems = load_keymap(self.keymap_file)
         if keymap:
             self.keymap_overrides = keymap
@@ -188,10 +241,22 @@ class SurveyApp(App[None]):
         await self.run_action(action, screen)
 
     def push_screen(self, screen, *args, **kwargs):  # type: ignore[no-untyped-def,override]
-        """Every form and overlay shows its keys in the interface language."""
+        """Every form and overlay shows its keys in the interface language, styled by sections.tcss."""
+        self.load_sections_css()
         if isinstance(screen, Screen):
             localize_bindings(screen)
         return super().push_screen(screen, *args, **kwargs)
+
+    def load_sections_css(self) -> None:
+        """Add the rules of the screens after home (sections.tcss) before the first of them is shown.
+
+        Textual parses every stylesheet again each time a new kind of widget is mounted, about ten times
+        before the home screen's data is on the terminal; rules no screen of the moment uses cost 40 ms there."""
+        if self.stylesheet.has_source(str(SECTIONS_CSS), ""):
+            return
+        self.stylesheet.read(SECTIONS_CSS)
+        self.stylesheet.reparse()
+        self.stylesheet.update(self)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         for section in SECTIONS:

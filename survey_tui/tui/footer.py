@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.events import Resize
+from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey, FooterLabel
 
@@ -46,10 +47,37 @@ class FittingFooter(Footer):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._laid_width = 0
+        self._laid_out: tuple[object, ...] | None = None  # what the keys shown were composed from
 
     def on_resize(self, event: Resize) -> None:
         if event.size.width != self._laid_width and self._bindings_ready:
             self.call_after_refresh(self.recompose)
+
+    def bindings_changed(self, screen: Screen) -> None:
+        """Textual's footer recomposes at every change of the screen's bindings (each focus change, each
+        mounted widget): at start that was seven recomposes of the same keys, each restyling every key. This
+        one recomposes only when what it would show differs (keys, labels, enabled state or width)."""
+        self._bindings_ready = True
+        if not screen.app.app_focus:
+            return
+        if self.is_attached and screen is self.screen:
+            self.call_after_refresh(self._recompose_if_changed)
+
+    async def _recompose_if_changed(self) -> None:
+        if self.is_attached and self._layout() != self._laid_out:
+            await self.recompose()
+
+    def _layout(self) -> tuple[object, ...]:
+        """Everything compose() reads to choose and label the keys, for comparing two moments."""
+        width = self.app.size.width
+        screen_keys, app_keys, compact = self.plan(width)
+        shown = tuple(
+            (b.key, b.action, b.id, b.description, self._key(b), enabled, tooltip)
+            for b, enabled, tooltip in screen_keys + app_keys
+        )
+        active = self.screen.active_bindings.get(self.app.COMMAND_PALETTE_BINDING)
+        palette = None if active is None else (active[1].description, self._key(active[1]), active[2], active[3])
+        return width, compact, shown, self.show_command_palette, palette
 
     def _entries(self) -> list[tuple[Binding, bool, str]]:
         """Shown bindings, the screen's first in the order it lists them (its order of importance).
@@ -108,6 +136,7 @@ class FittingFooter(Footer):
             return
         width = self.app.size.width
         self._laid_width = width
+        self._laid_out = self._layout()
         screen_keys, app_keys, compact = self.plan(width)
         yield from self._keys(screen_keys)
         sections = [e for e in app_keys if e[0].id and e[0].id.startswith("section.")]

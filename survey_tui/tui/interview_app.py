@@ -17,7 +17,7 @@ class InterviewApp(App[str | None]):
     """Opens one given session directly, or the start list (walk-in / respondents / resume)."""
 
     TITLE = "survey-tui interview"
-    CSS_PATH = "app.tcss"
+    CSS_PATH = ["app.tcss", "sections.tcss"]
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [Binding("ctrl+q", "quit", N_("Quit"), id="interview.quit", show=False)]
     is_interview_app = True

@@ -234,16 +234,16 @@ async def test_home_reads_the_study_again_when_shown(tmp_path: Path) -> None:
 
 async def test_home_reads_the_study_once_at_start(demo_study_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The first screen reads the study once (it was read twice, by two workers racing for the start)."""
-    import survey_tui.tui.screens.home as home
+    from survey_tui.tui.app import SurveyApp
 
     calls: list[Path] = []
-    real = home.summarise_study
+    real = SurveyApp.read_summary
 
-    def counting(study):  # type: ignore[no-untyped-def]
-        calls.append(study.root)
-        return real(study)
+    def counting(self: SurveyApp):  # type: ignore[no-untyped-def]
+        calls.append(self.root)
+        return real(self)
 
-    monkeypatch.setattr(home, "summarise_study", counting)
+    monkeypatch.setattr(SurveyApp, "read_summary", counting)
     app = make_app(demo_study_dir)
     async with app.run_test(size=(120, 40)) as pilot:
         for _ in range(100):
@@ -256,3 +256,39 @@ async def test_home_reads_the_study_once_at_start(demo_study_dir: Path, monkeypa
         await pilot.press("r")  # an explicit refresh still reads it again
         await app.workers.wait_for_complete()
         assert len(calls) == 2
+
+
+async def test_a_start_from_the_cache_shows_the_same_home_and_opens_the_study_behind_it(
+    demo_study_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`survey-tui STUDY` on a study read before starts on the folder (SurveyApp.on_folder): the home card
+    and tables are those of a start on the open study, and the study is opened once they are shown."""
+    from survey_tui.core.summary import kept_facts, summarise_study
+
+    monkeypatch.setenv("SURVEY_TUI_CACHE_DIR", str(tmp_path / "cache"))
+    summarise_study(open_study(demo_study_dir))
+    facts = kept_facts(demo_study_dir)
+    assert facts is not None
+
+    async def home(app: SurveyApp) -> tuple[str, list[list[str]], list[list[str]]]:
+        async with app.run_test(size=(120, 40)) as pilot:
+            for _ in range(100):
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+                if "completed in the field" in str(app.screen.query_one("#study-card", Static).render()):
+                    break
+            shown = (
+                str(app.screen.query_one("#study-card", Static).render()),
+                table_rows(app.screen.query_one("#instruments", DataTable)),
+                table_rows(app.screen.query_one("#interviews", DataTable)),
+            )
+            await app.workers.wait_for_complete()
+            assert app._study is not None  # opened behind the figures
+            await pilot.press("2")
+            await pilot.pause()
+            assert app.current_mode == "questionnaire"
+            return shown
+
+    quick = SurveyApp.on_folder(demo_study_dir, facts["title"], keymap_file=demo_study_dir / "no-keymap.yaml")
+    assert quick._study is None and quick.sub_title == open_study(demo_study_dir).config.title
+    assert await home(quick) == await home(make_app(demo_study_dir))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from rich.text import Text
@@ -12,7 +13,7 @@ from textual.containers import Grid, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
-from survey_tui.core.summary import StudySummary, summarise_study
+from survey_tui.core.summary import StudySummary
 from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
 from survey_tui.tui.localize import MODES, outcome_word, status_word
@@ -66,11 +67,18 @@ class HomeScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="home")
     def load_summary(self) -> None:
         try:
-            summary = summarise_study(self.app.study)  # type: ignore[attr-defined]
+            summary = self.app.read_summary()  # type: ignore[attr-defined]
         except Exception as exc:  # noqa: BLE001 - shown to the user, the app stays usable
             self.post_message(LoadFailed(_("cannot read the study: {exc}").format(exc=exc)))
             return
         self.post_message(Loaded(summary))
+
+    @work(thread=True, exclusive=True, group="home-open")
+    def open_study_behind(self) -> None:
+        """A start from the cache opens the study once its figures are on the terminal, so the first section
+        opened does not wait for it (a failure is said when a section needs the study)."""
+        with contextlib.suppress(Exception):
+            self.app.study  # type: ignore[attr-defined]  # noqa: B018
 
     def on_load_failed(self, message: LoadFailed) -> None:
         self.query_one("#study-card", Static).update(Text(message.error, style="bold red"))
@@ -82,6 +90,7 @@ class HomeScreen(Screen[None]):
         self._instruments(summary)
         self._interviews(summary)
         self._sections()
+        self.call_after_refresh(self.open_study_behind)
 
     def _study_card(self, s: StudySummary) -> None:
         text = Text()
