@@ -189,19 +189,25 @@ def add_coded_variables(study: Study, store: Store, dataset: Dataset) -> Dataset
     for question, frame in frames.items():
         if question not in dataset.variables or not frame.codes:
             continue
-        # in bulk: the JSON code lists decoded by polars, not a Python object per verbatim
+        # in bulk, not a Python object per verbatim; each code is looked up in the stored JSON list (written by
+        # `record_codes` as json.dumps of ints) as text, as the data set does for a multi: polars' JSON decoder
+        # would need several times the column's size of scratch
         given = store.read_frame(
             "SELECT interview_id, codes FROM open_end_codes WHERE question = ?",
             (question,),
             {"interview_id": pl.Int64, "codes": pl.String},
-        ).with_columns(pl.col("codes").str.json_decode(pl.List(pl.Int64)))
+        )
         columns = given.select(
             "interview_id",
             *[
-                pl.col("codes").list.contains(code.code).cast(pl.Int8).alias(f"{question}{SUFFIX}_{code.code}")
+                pl.col("codes")
+                .str.contains(rf"[\[,]\s*{code.code}\s*[,\]]")
+                .cast(pl.Int8)
+                .alias(f"{question}{SUFFIX}_{code.code}")
                 for code in frame.codes
             ],
         )
+        del given
         variables = coded_variables(frame, dataset.variables[question].label)
         dataset = dataset.with_columns(columns, variables)
         dataset.nets = {**dataset.nets, question + SUFFIX: frame.net_map(dataset.language)}

@@ -21,7 +21,6 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 
-import numpy as np
 import polars as pl
 
 from survey_tui.analysis.dataset import Dataset
@@ -187,6 +186,8 @@ def near_identical(dataset: Dataset, share: float, min_compared: int) -> dict[in
 
     Compares the coded answers of every pair in blocks (numpy), so a few thousand interviews take a second.
     """
+    import numpy as np  # here, not at import: loading a data set (which reads the exclusions) needs no numpy
+
     names = [v.name for v in dataset.variables.values() if v.type in ("single", "scale", "grid", "multi")]
     if dataset.n < 2 or not names:
         return {}
@@ -215,6 +216,8 @@ def near_identical(dataset: Dataset, share: float, min_compared: int) -> dict[in
 
 def review(dataset: Dataset, store: Store, settings: QualitySettings | None = None) -> QualityReport:
     """Flag the interviews of `dataset` (read it with apply_exclusions=False to see excluded ones too)."""
+    import numpy as np
+
     settings = settings or QualitySettings()
     frame = dataset.frame
     durations = frame["duration_s"]

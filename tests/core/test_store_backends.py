@@ -191,6 +191,43 @@ def test_read_frame_gives_the_same_frame_on_both_backends(open_store) -> None:  
     assert_frame_equal(many[0], reference)
 
 
+def test_a_frame_read_is_freed_once_the_caller_drops_it(open_store) -> None:  # type: ignore[no-untyped-def]
+    """`read_frames` keeps no frame it gave (in bulk and on the store's own connection): one question's
+    answers are gone before the next are read, which keeps a 100,000-interview data set near its size."""
+    import gc
+    import weakref
+
+    import polars as pl
+
+    store = open_store()
+    version = store.publish_instrument("s", "id: s\n")
+    iid = store.start_interview(version.id).id
+    with store.transaction() as conn:
+        conn.executemany(
+            "INSERT INTO answers (interview_id, question, value, special, answered_at) VALUES (?, ?, ?, NULL, 'x')",
+            [(iid, f"q{i}", f'"{i}"') for i in range(3)],
+        )
+    sql, schema = (
+        "SELECT interview_id, value FROM answers WHERE question = ?",
+        {"interview_id": pl.Int64, "value": pl.String},
+    )
+
+    def read_and_drop() -> None:
+        frames = store.read_frames(sql, [("q0",), ("q1",), ("q2",)], schema)
+        for i in range(3):
+            frame = next(frames)
+            assert frame["value"].to_list() == [f'"{i}"']
+            gone = weakref.ref(frame)
+            del frame
+            gc.collect()
+            assert gone() is None, f"read_frames still holds result {i}"
+        assert next(frames, None) is None
+
+    read_and_drop()
+    with store.transaction():
+        read_and_drop()
+
+
 def test_open_store_picks_the_backend_from_what_names_it(open_store, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from survey_tui.core.store import open_store as open_any
 

@@ -64,27 +64,36 @@ def _frames(
     options: Mapping[str, str],
 ) -> Iterator[pl.DataFrame]:
     import adbc_driver_manager as adbc
-    import polars as pl
 
     try:
         for sql, params in queries:
-            statement = adbc.AdbcStatement(connection)
-            try:
-                if options:
-                    statement.set_options(**options)
-                statement.set_sql_query(sql)
-                _bind(statement, params)
-                stream, _ = statement.execute_query()
-                frame = pl.DataFrame(stream)
-            finally:
-                statement.close()
-            if frame.width == 0:  # a result with no batch at all comes without its columns
-                frame = pl.DataFrame(schema={name: pl.Null for name in schema})
-            yield frame.select(pl.col(name).cast(dtype) for name, dtype in schema.items())
+            # no local holds the frame while the caller has it: once the caller drops it, its Arrow batch is
+            # freed before the next query runs, so only one result is ever in memory
+            yield _frame(adbc.AdbcStatement(connection), sql, params, schema, options)
     finally:
         with contextlib.suppress(adbc.Error):
             connection.close()
             database.close()
+
+
+def _frame(
+    statement: Any, sql: str, params: tuple[Any, ...], schema: Mapping[str, Any], options: Mapping[str, str]
+) -> pl.DataFrame:
+    """One query's result (the statement is closed here) as a frame cast to `schema`."""
+    import polars as pl
+
+    try:
+        if options:
+            statement.set_options(**options)
+        statement.set_sql_query(sql)
+        _bind(statement, params)
+        stream, _ = statement.execute_query()
+        frame = pl.DataFrame(stream)
+    finally:
+        statement.close()
+    if frame.width == 0:  # a result with no batch at all comes without its columns
+        frame = pl.DataFrame(schema={name: pl.Null for name in schema})
+    return frame.select(pl.col(name).cast(dtype) for name, dtype in schema.items())
 
 
 def drain(bulk: Iterator[Any], pending: list[Any]) -> Iterator[Any]:
@@ -95,9 +104,11 @@ def drain(bulk: Iterator[Any], pending: list[Any]) -> Iterator[Any]:
 
     done = 0
     try:
-        for frame in bulk:
-            yield frame
+        while True:
+            try:
+                yield next(bulk)  # unnamed: no frame outlives the caller's use of it (see `_frames`)
+            except StopIteration:
+                return []
             done += 1
     except adbc_driver_manager.Error:  # a type it cannot bind, a file it cannot open read-only: the slow way
         return pending[done:]
-    return []

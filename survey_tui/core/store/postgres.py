@@ -585,9 +585,8 @@ class PostgresStore(StoreBase):
                 )
                 if bulk is not None:
                     pending = yield from adbc.drain(bulk, pending)
-            for one in pending:
-                rows = self.query(sql, one)
-                yield pl.DataFrame([tuple(r) for r in rows], schema=dict(schema), orient="row")
+            for one in pending:  # unnamed: the rows are freed once the frame is made, not at the next query
+                yield pl.DataFrame([tuple(r) for r in self.query(sql, one)], schema=dict(schema), orient="row")
 
     def close(self) -> None:
         with self._lock:

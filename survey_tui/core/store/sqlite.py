@@ -449,9 +449,8 @@ class Store(StoreBase):
                 )
                 if bulk is not None:
                     pending = yield from adbc.drain(bulk, pending)
-            for one in pending:
-                rows = self._conn.execute(sql, one).fetchall()
-                yield pl.DataFrame(rows, schema=dict(schema), orient="row")
+            for one in pending:  # unnamed: the rows are freed once the frame is made, not at the next query
+                yield pl.DataFrame(self._conn.execute(sql, one).fetchall(), schema=dict(schema), orient="row")
 
     def integrity_check(self) -> str:
         return str(self.query("PRAGMA integrity_check")[0][0])
