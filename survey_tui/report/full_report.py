@@ -11,9 +11,11 @@ tables, codebook and data (never contact data) for stakeholders.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import csv
 import io
+import threading
 import zipfile
 from collections import Counter
 from collections.abc import Callable
@@ -114,13 +116,15 @@ def build_report(
     language: str | None = None,
     today: date | None = None,
     progress: Callable[[str, float], None] | None = None,
+    formats: tuple[str, ...] = (),
 ) -> Report:
     """The whole skeleton; each section degrades to a plain 'not available' note on its own.
-    `progress(section title, fraction done)` is called before each section (tables take seconds)."""
+    `progress(section title, fraction done)` is called before each section (tables take seconds).
+    `formats` (md, docx, pptx) are what the report will be written as: their libraries load meanwhile."""
     cfg = study.config
     language = language or cfg.language
     report = Report(cfg.title, author=cfg.researcher or cfg.client, language=language)
-    context = _Context(study, language)
+    context = _Context(study, language, formats)
     _cover(report, study, today or date.today())
     steps: list[tuple[str, Callable[[Report, _Context], None]]] = [
         (SECTIONS[0], lambda r, c: r.todo("The key findings and what the client should do, in one page (write last).")),
@@ -151,12 +155,19 @@ def build_report(
 class _Context:
     """Things several sections need, loaded once and lazily."""
 
-    def __init__(self, study: Study, language: str) -> None:
+    def __init__(self, study: Study, language: str, formats: tuple[str, ...] = ()) -> None:
         self.study = study
         self.language = language
         self._dataset: Any = None
         self._export: Any = None
-        self.store = study.store()
+        # The first open of a database not checked before reads all of it (SQLite's quick_check, seconds on
+        # a large study, the GIL released): the libraries the report needs load in the meantime.
+        warm = threading.Thread(target=_warm_up, args=(formats,), name="report-warm-up", daemon=True)
+        warm.start()
+        try:
+            self.store = study.store()
+        finally:
+            warm.join()  # before anything else is imported here: no two threads import at once
 
     def close(self) -> None:
         self.store.close()
@@ -199,6 +210,43 @@ class _Context:
 
             self._export = from_dataset(self.dataset, self.study.config.title)
         return self._export
+
+
+#: what every report imports (the analysis, and polars, numpy and scipy.special under it), and what Word adds
+_REPORT_MODULES = (
+    "survey_tui.analysis.dataset",
+    "survey_tui.analysis.tables",
+    "survey_tui.analysis.tabplan",
+    "survey_tui.analysis.hypotheses",
+    "survey_tui.analysis.quality",
+    "survey_tui.io.meta",
+)
+_WORD_MODULES = (
+    "docx",
+    "survey_tui.report.word",
+    "survey_tui.report.charts",
+    "matplotlib.figure",
+    "matplotlib.backends.backend_agg",
+    "matplotlib.image",
+)
+
+
+def _warm_up(formats: tuple[str, ...]) -> None:
+    """Import the modules the report will use and find the charts' font (matplotlib builds its list of
+    the machine's fonts on first use, half a second): time otherwise spent later, waiting for nothing."""
+    import importlib
+
+    try:
+        for name in _REPORT_MODULES:
+            importlib.import_module(name)
+        if "docx" in formats or "pptx" in formats:
+            for name in _WORD_MODULES:
+                importlib.import_module(name)
+            from survey_tui.report.charts import cjk_font
+
+            cjk_font()
+    except Exception:  # noqa: BLE001, S110 - only a head start: the report imports them again and says what fails
+        pass
 
 
 def _cover(report: Report, study: Study, today: date) -> None:
@@ -674,11 +722,6 @@ def write_docx(report: Report, path: Path, paper: str = "A4", charts: bool = Tru
 def fill_document(doc: Any, report: Report, charts: bool = True) -> list[str]:
     """Write the report's blocks into `doc` (a python-docx Document, or a docxtpl sub-document of a
     client's template, whose styles it then uses). Returns notes for the user."""
-    from docx.enum.section import WD_SECTION
-    from docx.enum.text import WD_COLOR_INDEX
-
-    from survey_tui.report import word
-
     notes: list[str] = []
     if charts:
         from survey_tui.report.charts import chart_problem
@@ -687,6 +730,21 @@ def fill_document(doc: Any, report: Report, charts: bool = True) -> list[str]:
         if problem:
             notes.append(problem)
             charts = False
+    with contextlib.ExitStack() as stack:
+        if charts:  # drawn by worker processes while the document is written (where this machine allows)
+            from survey_tui.report.charts import drawn_ahead
+
+            stack.enter_context(drawn_ahead(b.table for b in report.blocks if b.kind in ("banner", "frequency")))
+        _fill_blocks(doc, report, charts)
+    return notes
+
+
+def _fill_blocks(doc: Any, report: Report, charts: bool) -> None:
+    from docx.enum.section import WD_SECTION
+    from docx.enum.text import WD_COLOR_INDEX
+
+    from survey_tui.report import word
+
     landscape = False
     for b, wide in zip(report.blocks, _orientations(doc, report), strict=True):
         if wide is not None and wide != landscape:
@@ -717,7 +775,6 @@ def fill_document(doc: Any, report: Report, charts: bool = True) -> list[str]:
             _markdown_table(doc, b.text)
         elif b.kind == "table":
             _table(doc, b.header, b.rows)
-    return notes
 
 
 def frequency_block(doc: Any, freq: Any, base: str, chart: bool = True) -> None:
@@ -998,7 +1055,7 @@ def write_report(
         if problems:
             raise TemplateError(problems[0])
     say = progress or (lambda text, fraction: None)
-    report = build_report(study, language, progress=lambda title, f: say(title, 0.7 * f))
+    report = build_report(study, language, progress=lambda title, f: say(title, 0.7 * f), formats=formats)
     paths: list[Path] = []
     if "md" in formats:
         say("report.md", 0.7)
