@@ -846,12 +846,23 @@ def _table(doc: Any, header: list[str], rows: list[list[str]]) -> None:
     widths = word.fit_widths(columns, total, TABLE_FONT)
     table = word.new_table(doc, widths)
     size = Pt(TABLE_FONT)
+    runs: dict[bool, Any] = {}  # bold -> an empty run in the table's font, copied into each cell
     for r, row in enumerate(([header] if has_header else []) + rows):
-        cells = word.add_row(table, widths, header=has_header and r == 0)
+        bold = has_header and r == 0
+        cells = word.add_row(table, widths, header=bold)
         for cell, text in zip(cells, row, strict=False):
-            run = cell.paragraphs[0].add_run(text)
-            run.font.size = size
-            run.bold = has_header and r == 0
+            proto = runs.get(bold)
+            if proto is None:
+                run = cell.paragraphs[0].add_run()
+                run.font.size = size
+                run.bold = bold
+                runs[bold] = copy.deepcopy(run._r)
+                r_el = run._r
+            else:
+                r_el = copy.deepcopy(proto)
+                cell._tc.p_lst[0].append(r_el)
+            if text:
+                word.set_run_text(r_el, text)
 
 
 def _banner_cells(table: Any, language: str) -> tuple[list[str], list[list[str]]]:
@@ -910,7 +921,7 @@ def _banner_table(doc: Any, table: Any, language: str, chart: bool = True) -> No
     letters on a line beneath, and the footnote; header rows repeat on every page."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt, RGBColor
-    from docx.text.run import Run
+    from docx.text.paragraph import Paragraph
 
     from survey_tui.analysis.tables import base_rows, value_text
     from survey_tui.report import word
@@ -933,22 +944,25 @@ def _banner_table(doc: Any, table: Any, language: str, chart: bool = True) -> No
     size = Pt(font)
     red = RGBColor(0xC0, 0x00, 0x00)
 
-    formats: dict[bool, Any] = {}  # bold -> an empty run in the table's font: copied, not re-formatted per cell
+    # (bold, alignment) -> a cell's paragraph so aligned, holding one empty run in the table's font: copied
+    # whole into each cell rather than formatted there (python-docx's element-by-element work per cell)
+    formats: dict[tuple[bool, Any], Any] = {}
 
     def put(cell: Any, text: str, bold: bool = False, align: Any = WD_ALIGN_PARAGRAPH.CENTER) -> Any:
         paragraph = cell.paragraphs[0]
-        paragraph.alignment = align
-        proto = formats.get(bold)
+        proto = formats.get((bold, align))
         if proto is None:
+            paragraph.alignment = align
             run = paragraph.add_run()
             run.font.size = size
             run.bold = bold
-            formats[bold] = copy.deepcopy(run._r)
+            formats[bold, align] = copy.deepcopy(paragraph._p)
         else:
-            run = Run(paragraph._p.add_r(), paragraph)
-            run._r.append(copy.deepcopy(proto.rPr))
+            p = copy.deepcopy(proto)
+            cell._tc.replace(paragraph._p, p)
+            paragraph = Paragraph(p, cell)
         if text:
-            run.text = text
+            word.set_run_text(paragraph._p.r_lst[-1], text)
         return paragraph
 
     parts = [c.part_label or c.part for c in table.columns]
@@ -972,6 +986,7 @@ def _banner_table(doc: Any, table: Any, language: str, chart: bool = True) -> No
         put(cells[0], label, bold=True, align=WD_ALIGN_PARAGRAPH.LEFT)
         for cell, text in zip(cells[1:], values, strict=True):
             put(cell, text, bold=True)
+    marks: list[Any] = []
     for row in table.rows:
         cells = word.add_row(out, widths)
         put(cells[0], row.label, align=WD_ALIGN_PARAGRAPH.LEFT)
@@ -981,11 +996,19 @@ def _banner_table(doc: Any, table: Any, language: str, chart: bool = True) -> No
             number = text[: -len(letters)].rstrip() if letters and text.endswith(letters) else text
             paragraph = put(cell, number)
             if letters:
-                paragraph.add_run().add_break()
-                mark = paragraph.add_run(letters)
-                mark.font.size = size
-                mark.bold = True
-                mark.font.color.rgb = red
+                if not marks:  # a line break, then the letters in bold red: made once, copied after
+                    paragraph.add_run().add_break()
+                    mark = paragraph.add_run()
+                    mark.font.size = size
+                    mark.bold = True
+                    mark.font.color.rgb = red
+                    marks.extend(copy.deepcopy(r) for r in paragraph._p.r_lst[-2:])
+                    mark_r = mark._r
+                else:
+                    paragraph._p.append(copy.deepcopy(marks[0]))
+                    mark_r = copy.deepcopy(marks[1])
+                    paragraph._p.append(mark_r)
+                word.set_run_text(mark_r, letters)
     for line in table.footnote(language):
         note = doc.add_paragraph()
         run = note.add_run(line)
