@@ -5,7 +5,9 @@ share), which groups are compared (``groups`` expressions, or the codes of ``by`
 ``by`` is the second variable), the base (``subset``), the expected direction and alpha. Every p-value
 comes from scipy: `chi2_contingency` (chi-square, and the pooled two-proportion z test, whose z^2 is the
 uncorrected 2x2 chi-square), `ttest_ind(equal_var=False)` (Welch), `binomtest` (share vs threshold) and
-`pearsonr` (correlation). Directional hypotheses (higher / lower) are tested one-sided in that
+`pearsonr` (correlation). `scipy.stats` (half a second to import) is imported only by the tests that call
+it; a correlation and the normal tail areas use `scipy.special` directly, with exactly scipy.stats'
+arithmetic (a test compares them). Directional hypotheses (higher / lower) are tested one-sided in that
 direction, and every result says so (`HypothesisResult.sided`); ``different`` and ``no_difference``
 are two-sided. Verdicts are worded by the hypothesis's direction: a directional or "different"
 hypothesis is "supported" or "not supported"; a "no difference" hypothesis is only ever "not
@@ -25,7 +27,7 @@ from typing import Protocol
 
 import numpy as np
 import polars as pl
-from scipy import stats
+from scipy import special
 
 from survey_tui.analysis.base import DEFAULT_RULE, BaseRule
 from survey_tui.analysis.dataset import Dataset
@@ -251,6 +253,8 @@ def _proportions(
     if w is None:
         pa, pb = xa / na, xb / nb
         table = np.array([[xa, na - xa], [xb, nb - xb]])
+        from scipy import stats
+
         chi2, p_two, _, _ = (
             stats.chi2_contingency(table, correction=False) if 0 < xa + xb < na + nb else (0.0, 1.0, 1, None)
         )
@@ -268,7 +272,7 @@ def _proportions(
         z, p_two = float(z_arr), float(p_arr)
         shown = [(la, f"{wxa:.1f}", f"{wna:.1f} ({na})", pa), (lb, f"{wxb:.1f}", f"{wnb:.1f} ({nb})", pb)]
     alternative = _alternative(h.expected)
-    p = float(p_two) if alternative == "two-sided" else float(stats.norm.sf(z if alternative == "greater" else -z))
+    p = float(p_two) if alternative == "two-sided" else float(_norm_sf(z if alternative == "greater" else -z))
     h_effect = 2 * math.asin(math.sqrt(pa)) - 2 * math.asin(math.sqrt(pb))  # Cohen's h
     verdict, why = _verdict(h, p, (pa > pb) if h.expected == "higher" else (pa < pb) if h.expected == "lower" else True)
     rows = [[GROUP, YES, BASE if w is None else BASE_WEIGHTED, "%"]] + [
@@ -305,6 +309,8 @@ def _chi_square(
     table = table[keep_rows][:, keep_cols]
     if table.shape[0] < 2 or table.shape[1] < 2:
         raise ValueError(Phrase(N_("{id}: needs at least two groups and two answer codes with data"), id=h.id))
+    from scipy import stats
+
     result = stats.chi2_contingency(table, correction=False)
     n = int(table.sum())
     cramers_v = math.sqrt(result.statistic / (n * (min(table.shape) - 1)))
@@ -350,6 +356,8 @@ def _means(
     w = _weights(dataset, frame)
     if w is not None:
         return _weighted_means(h, test, (la, values, ma, w), (lb, values, mb, w), alternative)
+    from scipy import stats
+
     result = stats.ttest_ind(a, b, equal_var=False, alternative=alternative)
     pooled_sd = math.sqrt(((len(a) - 1) * a.var(ddof=1) + (len(b) - 1) * b.var(ddof=1)) / (len(a) + len(b) - 2))
     d = (a.mean() - b.mean()) / pooled_sd if pooled_sd > 0 else 0.0
@@ -450,7 +458,7 @@ def _share(
         share = wk / wn
         e = effective_base(w[valid])
         z = (share - h.threshold) / math.sqrt(h.threshold * (1 - h.threshold) / e)
-        p = {"greater": stats.norm.sf(z), "less": stats.norm.cdf(z)}.get(alternative, 2 * stats.norm.sf(abs(z)))
+        p = {"greater": _norm_sf(z), "less": _norm_sf(-z)}.get(alternative, 2 * _norm_sf(abs(z)))
         direction = (
             share > h.threshold if h.expected == "higher" else share < h.threshold if h.expected == "lower" else True
         )
@@ -477,6 +485,8 @@ def _share(
             why + Phrase(N_("; weighted, effective base {base:.1f}"), base=e),
             rows,
         )
+    from scipy import stats
+
     result = stats.binomtest(k, n, p=h.threshold, alternative=alternative)
     share = k / n
     direction = (
@@ -518,10 +528,9 @@ def _correlation(
     if both.height < 3:
         raise ValueError(Phrase(N_("{id}: fewer than three interviews answered both variables"), id=h.id))
     x, y = both["x"].to_numpy(), both["y"].to_numpy()
-    result = stats.pearsonr(x, y, alternative=_alternative(h.expected))
-    r = float(result.statistic)
+    r, p = pearson(x, y, _alternative(h.expected))
     direction = r > 0 if h.expected == "higher" else r < 0 if h.expected == "lower" else True
-    verdict, why = _verdict(h, float(result.pvalue), direction)
+    verdict, why = _verdict(h, p, direction)
     rows = [
         [Phrase(N_("variable")), "n", MEAN, SD],
         [h.outcome, str(len(y)), f"{y.mean():.2f}", f"{y.std(ddof=1):.2f}"],
@@ -534,7 +543,7 @@ def _correlation(
         r,
         "Pearson r",
         float(len(x) - 2),
-        float(result.pvalue),
+        p,
         r,
         "r",
         len(x),
@@ -544,3 +553,30 @@ def _correlation(
         why,
         rows,
     )
+
+
+def _norm_sf(z: float) -> float:
+    """The standard normal upper tail, as `scipy.stats.norm.sf` computes it (its ``ndtr(-z)``)."""
+    return float(special.ndtr(-z))
+
+
+def pearson(x: np.ndarray, y: np.ndarray, alternative: str = "two-sided") -> tuple[float, float]:
+    """(r, p) exactly as `scipy.stats.pearsonr` gives them for two 1-d samples: the same centring and
+    scaling (against overflow), and p from the same beta distribution of r on (-1, 1) with a = b = n/2 - 1,
+    without importing scipy.stats. A constant sample has no correlation: (nan, nan), as scipy says."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if np.all(x == x[0]) or np.all(y == y[0]):
+        return math.nan, math.nan
+    xm, ym = x - x.mean(axis=-1, keepdims=True), y - y.mean(axis=-1, keepdims=True)
+    xmax, ymax = np.abs(xm).max(axis=-1, keepdims=True), np.abs(ym).max(axis=-1, keepdims=True)
+    norm_x = xmax * np.linalg.norm(xm / xmax, axis=-1, keepdims=True)
+    norm_y = ymax * np.linalg.norm(ym / ymax, axis=-1, keepdims=True)
+    r = np.clip(np.vecdot(xm / norm_x, ym / norm_y, axis=-1), -1.0, 1.0)
+    ab = np.asarray(x.shape[-1] / 2 - 1, dtype=np.float64)
+    if alternative == "less":
+        p = special.betainc(ab, ab, (r + 1) / 2)
+    elif alternative == "greater":
+        p = special.betaincc(ab, ab, (r + 1) / 2)
+    else:
+        p = 2 * special.betaincc(ab, ab, (np.abs(r) + 1) / 2)
+    return float(r[()]), float(p[()])

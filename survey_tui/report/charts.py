@@ -7,12 +7,22 @@ Chinese labels need a CJK font: the first of `CJK_FONTS` that the machine has is
 back to DejaVu Sans for Latin glyphs). Without one, labels would be boxes, so `chart_problem` says which
 package to install and the report is written without charts. Figures are made with
 `matplotlib.figure.Figure` (no pyplot state, no GUI backend).
+
+Drawing is most of a Word report's time (about 0.1 s a chart, a few dozen charts), so `drawn_ahead` has the
+charts a document will show drawn by worker processes while the document is written, each picture exactly
+what drawing it here gives (the same function on the same data); the document takes each in its place.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
+import sys
+import threading
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import cache
 
@@ -176,29 +186,120 @@ def bar_figure(data: ChartData, font: str | None = None):  # type: ignore[no-unt
 _DRAWN: dict[int, tuple[object, bytes | None]] = {}
 
 
+#: charts being drawn by `drawn_ahead`'s workers, by the object they chart: (object, cache key, future)
+_AHEAD: dict[int, tuple[object, str, Future[bytes]]] = {}
+
+
 def chart_png(table: StubTable | Frequency) -> bytes | None:
     """The table's (or frequency's) chart as PNG bytes, or None (nothing to chart, or no CJK font)."""
     seen = _DRAWN.get(id(table))
     if seen is not None and seen[0] is table:  # the same object (an id alone may be reused)
         return seen[1]
-    png = _draw(table)
-    if len(_DRAWN) > 256:
-        _DRAWN.clear()
-    _DRAWN[id(table)] = (table, png)
+    png = _from_worker(table)
+    if png is None:
+        png = _draw(table)
+    _remember(table, png)
     return png
 
 
-def _draw(table: StubTable | Frequency) -> bytes | None:
+def _remember(table: object, png: bytes | None) -> None:
+    if len(_DRAWN) > 256:
+        _DRAWN.clear()
+    _DRAWN[id(table)] = (table, png)
+
+
+def _data_of(table: StubTable | Frequency) -> ChartData | None:
+    """What the table's chart shows, or None when it gets none (nothing to chart, or no font for its labels)."""
     if isinstance(table, Frequency):
         data = frequency_data(table)
         texts = [table.title, *(r.label for r in table.rows)]
         if data is None or (_needs_cjk(texts) and cjk_font() is None):
             return None
-        return png_of(data)
+        return data
     data = chart_data(table)
     if data is None or chart_problem([table]) is not None:
         return None
-    return png_of(data)
+    return data
+
+
+def _draw(table: StubTable | Frequency) -> bytes | None:
+    data = _data_of(table)
+    return None if data is None else png_of(data)
+
+
+def _from_worker(table: object) -> bytes | None:
+    """The picture a worker drew for this object (kept in the cache), or None (none asked, or it failed:
+    the caller then draws it here)."""
+    pending = _AHEAD.pop(id(table), None)
+    if pending is None or pending[0] is not table:
+        return None
+    from survey_tui.core.cache import write_blob
+
+    try:
+        png = pending[2].result()
+    except Exception:  # noqa: BLE001 - a worker that died costs time only: the chart is drawn here
+        return None
+    write_blob("charts", pending[1], png, keep=CHART_KEEP)
+    return png
+
+
+def _workers_for(jobs: int) -> int:
+    """How many processes may draw: one per core, none where forking this process is not safe (not Linux,
+    or other threads running, say a screen's worker, whose locks a child could inherit held)."""
+    if jobs < 2 or not sys.platform.startswith("linux") or threading.active_count() > 1:
+        return 0
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return min(cores, jobs) if cores > 1 else 0
+
+
+@contextlib.contextmanager
+def drawn_ahead(tables: Iterable[StubTable | Frequency]) -> Iterator[None]:
+    """While inside, the charts of `tables` that are not in the cache are drawn by worker processes (one per
+    core), in this order; `chart_png` of each then waits for its picture rather than drawing it. Where
+    workers cannot be used (one core, one chart, no fork) nothing changes: each is drawn when asked for."""
+    jobs: list[tuple[object, str, ChartData, str | None]] = []
+    from survey_tui.core.cache import read_blob
+
+    font = cjk_font()
+    for table in tables:
+        if id(table) in _DRAWN and _DRAWN[id(table)][0] is table:
+            continue
+        data = _data_of(table)
+        if data is None:
+            _remember(table, None)
+            continue
+        key = chart_key(data, font) + ".png"
+        cached = read_blob("charts", key)
+        if cached is not None and cached.startswith(b"\x89PNG"):
+            _remember(table, cached)
+            continue
+        jobs.append((table, key, data, font))
+    workers = _workers_for(len(jobs))
+    if not workers:
+        yield
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import matplotlib.backends.backend_agg
+    import matplotlib.figure
+    import matplotlib.image  # noqa: F401 - imported before forking, not in each worker
+    from PIL import PngImagePlugin  # noqa: F401
+
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        for table, key, data, font_name in jobs:
+            _AHEAD[id(table)] = (table, key, pool.submit(_render_png, data, font_name))
+        yield
+    finally:
+        for table, *_ in jobs:  # pictures not asked for (a section that failed) are not waited for
+            pending = _AHEAD.get(id(table))
+            if pending is not None and pending[0] is table:
+                del _AHEAD[id(table)]
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 #: a change to how charts look that the code stamps below cannot see (none so far) bumps this

@@ -11,9 +11,11 @@ tables, codebook and data (never contact data) for stakeholders.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import csv
 import io
+import threading
 import zipfile
 from collections import Counter
 from collections.abc import Callable
@@ -114,13 +116,15 @@ def build_report(
     language: str | None = None,
     today: date | None = None,
     progress: Callable[[str, float], None] | None = None,
+    formats: tuple[str, ...] = (),
 ) -> Report:
     """The whole skeleton; each section degrades to a plain 'not available' note on its own.
-    `progress(section title, fraction done)` is called before each section (tables take seconds)."""
+    `progress(section title, fraction done)` is called before each section (tables take seconds).
+    `formats` (md, docx, pptx) are what the report will be written as: their libraries load meanwhile."""
     cfg = study.config
     language = language or cfg.language
     report = Report(cfg.title, author=cfg.researcher or cfg.client, language=language)
-    context = _Context(study, language)
+    context = _Context(study, language, formats)
     _cover(report, study, today or date.today())
     steps: list[tuple[str, Callable[[Report, _Context], None]]] = [
         (SECTIONS[0], lambda r, c: r.todo("The key findings and what the client should do, in one page (write last).")),
@@ -151,12 +155,19 @@ def build_report(
 class _Context:
     """Things several sections need, loaded once and lazily."""
 
-    def __init__(self, study: Study, language: str) -> None:
+    def __init__(self, study: Study, language: str, formats: tuple[str, ...] = ()) -> None:
         self.study = study
         self.language = language
         self._dataset: Any = None
         self._export: Any = None
-        self.store = study.store()
+        # The first open of a database not checked before reads all of it (SQLite's quick_check, seconds on
+        # a large study, the GIL released): the libraries the report needs load in the meantime.
+        warm = threading.Thread(target=_warm_up, args=(formats,), name="report-warm-up", daemon=True)
+        warm.start()
+        try:
+            self.store = study.store()
+        finally:
+            warm.join()  # before anything else is imported here: no two threads import at once
 
     def close(self) -> None:
         self.store.close()
@@ -199,6 +210,38 @@ class _Context:
 
             self._export = from_dataset(self.dataset, self.study.config.title)
         return self._export
+
+
+#: what every report imports (the analysis, and polars, numpy and scipy.special under it), and what Word adds
+_REPORT_MODULES = (
+    "survey_tui.analysis.dataset",
+    "survey_tui.analysis.tables",
+    "survey_tui.analysis.tabplan",
+    "survey_tui.analysis.hypotheses",
+    "survey_tui.analysis.quality",
+    "survey_tui.io.meta",
+)
+#: matplotlib's drawing modules are not among them: a report whose charts are all in the cache never needs
+#: them, and they are a fifth of a second (`drawn_ahead` imports them when there is something to draw)
+_WORD_MODULES = ("docx", "survey_tui.report.word", "survey_tui.report.charts", "matplotlib.font_manager")
+
+
+def _warm_up(formats: tuple[str, ...]) -> None:
+    """Import the modules the report will use and find the charts' font (matplotlib builds its list of
+    the machine's fonts on first use, half a second): time otherwise spent later, waiting for nothing."""
+    import importlib
+
+    try:
+        for name in _REPORT_MODULES:
+            importlib.import_module(name)
+        if "docx" in formats or "pptx" in formats:
+            for name in _WORD_MODULES:
+                importlib.import_module(name)
+            from survey_tui.report.charts import cjk_font
+
+            cjk_font()
+    except Exception:  # noqa: BLE001, S110 - only a head start: the report imports them again and says what fails
+        pass
 
 
 def _cover(report: Report, study: Study, today: date) -> None:
@@ -674,11 +717,6 @@ def write_docx(report: Report, path: Path, paper: str = "A4", charts: bool = Tru
 def fill_document(doc: Any, report: Report, charts: bool = True) -> list[str]:
     """Write the report's blocks into `doc` (a python-docx Document, or a docxtpl sub-document of a
     client's template, whose styles it then uses). Returns notes for the user."""
-    from docx.enum.section import WD_SECTION
-    from docx.enum.text import WD_COLOR_INDEX
-
-    from survey_tui.report import word
-
     notes: list[str] = []
     if charts:
         from survey_tui.report.charts import chart_problem
@@ -687,6 +725,21 @@ def fill_document(doc: Any, report: Report, charts: bool = True) -> list[str]:
         if problem:
             notes.append(problem)
             charts = False
+    with contextlib.ExitStack() as stack:
+        if charts:  # drawn by worker processes while the document is written (where this machine allows)
+            from survey_tui.report.charts import drawn_ahead
+
+            stack.enter_context(drawn_ahead(b.table for b in report.blocks if b.kind in ("banner", "frequency")))
+        _fill_blocks(doc, report, charts)
+    return notes
+
+
+def _fill_blocks(doc: Any, report: Report, charts: bool) -> None:
+    from docx.enum.section import WD_SECTION
+    from docx.enum.text import WD_COLOR_INDEX
+
+    from survey_tui.report import word
+
     landscape = False
     for b, wide in zip(report.blocks, _orientations(doc, report), strict=True):
         if wide is not None and wide != landscape:
@@ -717,7 +770,6 @@ def fill_document(doc: Any, report: Report, charts: bool = True) -> list[str]:
             _markdown_table(doc, b.text)
         elif b.kind == "table":
             _table(doc, b.header, b.rows)
-    return notes
 
 
 def frequency_block(doc: Any, freq: Any, base: str, chart: bool = True) -> None:
@@ -789,12 +841,23 @@ def _table(doc: Any, header: list[str], rows: list[list[str]]) -> None:
     widths = word.fit_widths(columns, total, TABLE_FONT)
     table = word.new_table(doc, widths)
     size = Pt(TABLE_FONT)
+    runs: dict[bool, Any] = {}  # bold -> an empty run in the table's font, copied into each cell
     for r, row in enumerate(([header] if has_header else []) + rows):
-        cells = word.add_row(table, widths, header=has_header and r == 0)
+        bold = has_header and r == 0
+        cells = word.add_row(table, widths, header=bold)
         for cell, text in zip(cells, row, strict=False):
-            run = cell.paragraphs[0].add_run(text)
-            run.font.size = size
-            run.bold = has_header and r == 0
+            proto = runs.get(bold)
+            if proto is None:
+                run = cell.paragraphs[0].add_run()
+                run.font.size = size
+                run.bold = bold
+                runs[bold] = copy.deepcopy(run._r)
+                r_el = run._r
+            else:
+                r_el = copy.deepcopy(proto)
+                cell._tc.p_lst[0].append(r_el)
+            if text:
+                word.set_run_text(r_el, text)
 
 
 def _banner_cells(table: Any, language: str) -> tuple[list[str], list[list[str]]]:
@@ -853,7 +916,7 @@ def _banner_table(doc: Any, table: Any, language: str, chart: bool = True) -> No
     letters on a line beneath, and the footnote; header rows repeat on every page."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt, RGBColor
-    from docx.text.run import Run
+    from docx.text.paragraph import Paragraph
 
     from survey_tui.analysis.tables import base_rows, value_text
     from survey_tui.report import word
@@ -876,22 +939,25 @@ def _banner_table(doc: Any, table: Any, language: str, chart: bool = True) -> No
     size = Pt(font)
     red = RGBColor(0xC0, 0x00, 0x00)
 
-    formats: dict[bool, Any] = {}  # bold -> an empty run in the table's font: copied, not re-formatted per cell
+    # (bold, alignment) -> a cell's paragraph so aligned, holding one empty run in the table's font: copied
+    # whole into each cell rather than formatted there (python-docx's element-by-element work per cell)
+    formats: dict[tuple[bool, Any], Any] = {}
 
     def put(cell: Any, text: str, bold: bool = False, align: Any = WD_ALIGN_PARAGRAPH.CENTER) -> Any:
         paragraph = cell.paragraphs[0]
-        paragraph.alignment = align
-        proto = formats.get(bold)
+        proto = formats.get((bold, align))
         if proto is None:
+            paragraph.alignment = align
             run = paragraph.add_run()
             run.font.size = size
             run.bold = bold
-            formats[bold] = copy.deepcopy(run._r)
+            formats[bold, align] = copy.deepcopy(paragraph._p)
         else:
-            run = Run(paragraph._p.add_r(), paragraph)
-            run._r.append(copy.deepcopy(proto.rPr))
+            p = copy.deepcopy(proto)
+            cell._tc.replace(paragraph._p, p)
+            paragraph = Paragraph(p, cell)
         if text:
-            run.text = text
+            word.set_run_text(paragraph._p.r_lst[-1], text)
         return paragraph
 
     parts = [c.part_label or c.part for c in table.columns]
@@ -915,6 +981,7 @@ def _banner_table(doc: Any, table: Any, language: str, chart: bool = True) -> No
         put(cells[0], label, bold=True, align=WD_ALIGN_PARAGRAPH.LEFT)
         for cell, text in zip(cells[1:], values, strict=True):
             put(cell, text, bold=True)
+    marks: list[Any] = []
     for row in table.rows:
         cells = word.add_row(out, widths)
         put(cells[0], row.label, align=WD_ALIGN_PARAGRAPH.LEFT)
@@ -924,11 +991,19 @@ def _banner_table(doc: Any, table: Any, language: str, chart: bool = True) -> No
             number = text[: -len(letters)].rstrip() if letters and text.endswith(letters) else text
             paragraph = put(cell, number)
             if letters:
-                paragraph.add_run().add_break()
-                mark = paragraph.add_run(letters)
-                mark.font.size = size
-                mark.bold = True
-                mark.font.color.rgb = red
+                if not marks:  # a line break, then the letters in bold red: made once, copied after
+                    paragraph.add_run().add_break()
+                    mark = paragraph.add_run()
+                    mark.font.size = size
+                    mark.bold = True
+                    mark.font.color.rgb = red
+                    marks.extend(copy.deepcopy(r) for r in paragraph._p.r_lst[-2:])
+                    mark_r = mark._r
+                else:
+                    paragraph._p.append(copy.deepcopy(marks[0]))
+                    mark_r = copy.deepcopy(marks[1])
+                    paragraph._p.append(mark_r)
+                word.set_run_text(mark_r, letters)
     for line in table.footnote(language):
         note = doc.add_paragraph()
         run = note.add_run(line)
@@ -998,7 +1073,7 @@ def write_report(
         if problems:
             raise TemplateError(problems[0])
     say = progress or (lambda text, fraction: None)
-    report = build_report(study, language, progress=lambda title, f: say(title, 0.7 * f))
+    report = build_report(study, language, progress=lambda title, f: say(title, 0.7 * f), formats=formats)
     paths: list[Path] = []
     if "md" in formats:
         say("report.md", 0.7)

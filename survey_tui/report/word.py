@@ -12,6 +12,7 @@ width; header rows repeat on each page and no row splits across a page. Rows are
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -175,12 +176,17 @@ def fits(columns: Sequence[Sequence[str]], total: int, font_pt: float, padding: 
 
 def has_style(doc: Any, name: str) -> bool:
     """Whether the document (a client's template, say) defines this style: python-docx raises for one it
-    only knows as a latent (built-in but unused) style."""
-    try:
-        doc.styles[name]
-    except KeyError:
-        return False
-    return True
+    only knows as a latent (built-in but unused) style. Remembered per document (a look-up walks all its
+    styles; its styles do not change while it is written)."""
+    known = doc.__dict__.setdefault("_has_style", {})
+    if name not in known:
+        try:
+            doc.styles[name]
+        except KeyError:
+            known[name] = False
+        else:
+            known[name] = True
+    return bool(known[name])
 
 
 def add_heading(doc: Any, text: str, level: int) -> Any:
@@ -243,7 +249,20 @@ def new_table(doc: Any, widths: Sequence[int], style: str = "Table Grid") -> Any
 
 
 def add_row(table: Any, widths: Sequence[int], header: bool = False) -> list[Any]:
-    """A row that never splits across pages (repeated on each page when a header); its cells."""
+    """A row that never splits across pages (repeated on each page when a header); its cells.
+
+    The first row of each kind in a table is made through python-docx; later ones are copies of it as it
+    was while empty (python-docx looks up its schema for every element it adds, each cell's width twice:
+    a third of a report's Word time), so the XML is the same element for element."""
+    from docx.table import _Cell
+
+    protos = table.__dict__.setdefault("_empty_rows", {})
+    key = (header, tuple(widths))
+    proto = protos.get(key)
+    if proto is not None:
+        tr = copy.deepcopy(proto)
+        table._tbl.append(tr)  # where python-docx's add_tr puts it: rows are a table's last children
+        return [_Cell(tc, table) for tc in tr.iterchildren(qn("w:tc"))]
     row = table.add_row()
     tr_pr = row._tr.get_or_add_trPr()
     tr_pr.append(OxmlElement("w:cantSplit"))
@@ -254,7 +273,24 @@ def add_row(table: Any, widths: Sequence[int], header: bool = False) -> list[Any
     for cell, column, w in zip(cells, grid, widths, strict=True):
         if column.w is None or Emu(w).twips != column.w.twips:  # python-docx gave the cell its column's width
             cell.width = w
+    protos[key] = copy.deepcopy(row._tr)
     return list(cells)
+
+
+_RUN_SPECIAL = re.compile("[\t\r\n]")
+
+
+def set_run_text(r: Any, text: str) -> None:
+    """Give a new, empty run (`w:r`) its text, as `run.text = text` does: one `w:t`, its spaces kept when
+    it starts or ends with one; tabs and line breaks (their own elements) go through python-docx."""
+    if _RUN_SPECIAL.search(text):
+        r.text = text
+        return
+    t = OxmlElement("w:t")
+    t.text = text
+    if len(text.strip()) < len(text):
+        t.set(qn("xml:space"), "preserve")
+    r.append(t)
 
 
 def set_cell_margins(table: Any, left_right_twips: int) -> None:

@@ -11,7 +11,7 @@ import pytest
 from scipy import stats
 
 from survey_tui.analysis.dataset import Dataset, Variable
-from survey_tui.analysis.hypotheses import evaluate
+from survey_tui.analysis.hypotheses import _norm_sf, evaluate, pearson
 from survey_tui.analysis.tables import TableOptions, banner_tables, frequencies, letters_for
 
 
@@ -210,6 +210,40 @@ def test_welch_and_correlation_match_scipy() -> None:
     assert welch.statistic == pytest.approx(expected.statistic) and welch.p_value == pytest.approx(expected.pvalue)
     corr = evaluate(data, hypothesis(test="correlation", outcome="y", by="x", expected="higher"))
     assert corr.statistic == pytest.approx(stats.pearsonr(x, y).statistic) and corr.verdict == "supported"
+
+
+def test_correlation_and_normal_tails_are_scipy_stats_to_the_last_bit() -> None:
+    """The correlation and the normal tail areas skip importing scipy.stats; they must be its numbers exactly,
+    for every alternative, on integer scale answers (ties, as surveys have) and on continuous data."""
+    rng = np.random.default_rng(18)
+    for n in (3, 4, 17, 250, 4000):
+        for x, y in (
+            (rng.integers(1, 11, n).astype(float), rng.integers(0, 6, n).astype(float)),
+            (rng.normal(size=n), rng.normal(size=n) * 1e6 + 3e7),
+        ):
+            y = y + 0.3 * x * y.std() / max(x.std(), 1e-9)  # some correlation
+            for alternative in ("two-sided", "less", "greater"):
+                expected = stats.pearsonr(x, y, alternative=alternative)
+                assert pearson(x, y, alternative) == (float(expected.statistic), float(expected.pvalue))
+    assert all(np.isnan(pearson(np.ones(5), np.arange(5.0))))  # a constant sample: no correlation
+    for z in (-8.5, -1.96, -0.3, 0.0, 0.3, 1.6448536269514722, 2.5758, 12.0):
+        assert _norm_sf(z) == float(stats.norm.sf(z)) and _norm_sf(-z) == float(stats.norm.cdf(z))
+
+
+def test_a_report_of_weighted_hypotheses_does_not_import_scipy_stats(demo_study_dir) -> None:  # type: ignore[no-untyped-def]
+    """Every hypothesis of the demo (weighted, and a correlation) is decided without scipy.stats, half a
+    second of every report's time to import."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom survey_tui.core.study import open_study\n"
+        "from survey_tui.report.full_report import build_report\n"
+        f"r = build_report(open_study(Path({str(demo_study_dir)!r})))\n"
+        "print(sum(1 for v in r.facts['verdicts'] if v['verdict'] != 'not testable'), 'scipy.stats' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert int(out[0]) >= 4 and out[1] == "False"
 
 
 def test_untestable_hypothesis_says_why() -> None:

@@ -165,3 +165,61 @@ def test_the_chart_cache_keeps_its_newest_entries(tmp_path: Path, monkeypatch: p
         os.utime(tmp_path / "charts" / f"k{i}", (1000 + i, 1000 + i))
     assert sorted(p.name for p in (tmp_path / "charts").iterdir()) == ["k2", "k3", "k4"]
     assert read_blob("charts", "k4") == b"\x04" and read_blob("charts", "k0") is None
+
+
+@pytest.fixture(scope="module")
+def planned(demo_study_dir: Path):  # type: ignore[no-untyped-def]
+    plan = read_tab_plan(demo_study_dir / "tabs" / "main.yaml", "tabs/main.yaml")
+    return run_plan(plan, load_dataset(open_study(demo_study_dir)), "zh-TW")
+
+
+def test_charts_drawn_ahead_by_workers_are_the_pictures_drawn_here(
+    planned, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Worker processes draw a document's charts while it is written: byte for byte the pictures this process
+    draws, taken in place without drawing here, and kept in the cache for the next run."""
+    import threading
+
+    if threading.active_count() > 1 or not hasattr(os, "sched_getaffinity"):
+        pytest.skip("drawing ahead needs Linux and no other thread running (workers are forked)")
+    tables = [t for t in planned if charts.chart_data(t) is not None][:4]
+    assert len(tables) == 4
+    monkeypatch.setenv("SURVEY_TUI_CACHE_DIR", str(tmp_path / "here"))
+    charts._DRAWN.clear()
+    here = [charts.chart_png(t) for t in tables]
+    charts._DRAWN.clear()
+    monkeypatch.setenv("SURVEY_TUI_CACHE_DIR", str(tmp_path / "ahead"))
+    monkeypatch.setattr(charts.os, "sched_getaffinity", lambda pid: {0, 1})  # two cores, even on one
+    drawn: list[str] = []
+    real = charts.bar_figure
+
+    def counting(data: charts.ChartData, font: str | None = None):  # type: ignore[no-untyped-def]
+        drawn.append(data.title)  # in this process only: a worker counts in its own copy
+        return real(data, font)
+
+    monkeypatch.setattr(charts, "bar_figure", counting)
+    with charts.drawn_ahead(tables):
+        assert len(charts._AHEAD) == 4
+        ahead = [charts.chart_png(t) for t in tables]
+    assert ahead == here and drawn == [] and not charts._AHEAD
+    assert len(list((tmp_path / "ahead" / "charts").iterdir())) == 4
+    charts._DRAWN.clear()
+    with charts.drawn_ahead(tables):  # all in the cache now: no worker is started
+        assert not charts._AHEAD
+        assert [charts.chart_png(t) for t in tables] == here and drawn == []
+
+
+def test_no_workers_while_another_thread_runs_or_for_one_chart() -> None:
+    """A forked child would inherit another thread's locks as they are (a screen's worker, say): then, and
+    for a single chart, each chart is drawn in this process when it is asked for."""
+    import threading
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert charts._workers_for(10) == 0
+    finally:
+        stop.set()
+        other.join()
+    assert charts._workers_for(1) == 0

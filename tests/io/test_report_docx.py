@@ -294,3 +294,28 @@ def test_as_pdf_chinese_is_drawn_with_the_traditional_chinese_glyphs(tmp_path: P
             drawn[region] = _glyph(canvas)
         assert _distance(drawn["TC"], drawn["JP"]) > 40, char  # the two forms really differ
         assert _distance(printed, drawn["TC"]) < _distance(printed, drawn["JP"]), char
+
+
+def test_rows_and_texts_copied_from_a_first_one_are_what_python_docx_writes() -> None:
+    """Rows after a table's first of their kind are copies of it while empty, and cell texts skip python-docx's
+    per-character pass: the XML must be the same element for element as python-docx's own, header rows,
+    widths it rounds, and texts with spaces at the ends, tabs, line breaks and CJK included."""
+    from lxml import etree
+
+    doc = Document()
+    widths = [int(Cm(3)), int(Cm(5)) + 7, int(Cm(2.5))]  # the middle one is not a whole number of twips
+    fast, slow = word.new_table(doc, widths), word.new_table(doc, widths)
+    for header in (True, False, False, True, False):
+        fast_cells = word.add_row(fast, widths, header)
+        slow.__dict__.pop("_empty_rows", None)  # every row made by python-docx
+        slow_cells = word.add_row(slow, widths, header)
+        for a, b in zip(fast_cells, slow_cells, strict=True):
+            a.paragraphs[0].add_run("x")
+            b.paragraphs[0].add_run("x")
+    assert len(fast.rows) == 5 and etree.tostring(fast._tbl) == etree.tostring(slow._tbl)
+    for text in ("plain", " lead", "trail ", "a\tb", "two\nlines\r", "中文 字", "  "):
+        python_docx = doc.add_paragraph().add_run()
+        python_docx.text = text
+        ours = doc.add_paragraph().add_run()
+        word.set_run_text(ours._r, text)
+        assert etree.tostring(ours._r) == etree.tostring(python_docx._r), text
