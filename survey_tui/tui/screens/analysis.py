@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import (
     DataTable,
     Header,
@@ -45,6 +45,7 @@ from survey_tui.analysis.hypotheses import evaluate_all, shown_test
 from survey_tui.core.problems import LoadError
 from survey_tui.i18n import N_, Phrase, _, shown
 from survey_tui.tui.footer import FittingFooter
+from survey_tui.tui.keys import KeyedModal
 from survey_tui.tui.render import aligned_lines
 
 DEFAULT_TAB_PLAN = """\
@@ -78,7 +79,7 @@ class TablesProgress(Message):
         self.total = total
 
 
-class ReasonScreen(ModalScreen[str | None]):
+class ReasonScreen(KeyedModal[str | None]):
     """Ask why an interview is excluded or kept (the reason is recorded and reported)."""
 
     BINDINGS = [Binding("escape", "cancel", N_("Cancel"), id="analysis.reason.cancel")]

@@ -15,12 +15,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Header, Label, ProgressBar, RadioButton, RadioSet, Static
 
 from survey_tui.i18n import N_, _, shown
 from survey_tui.io.export import FORMAT_HELP, FORMATS, ExportOptions, run_export
 from survey_tui.tui.footer import FittingFooter
+from survey_tui.tui.keys import KeyedModal
 
 
 class ExportProgress(Message):
@@ -43,7 +44,7 @@ class ExportFailed(Message):
         self.error = error
 
 
-class ConfirmContacts(ModalScreen[bool]):
+class ConfirmContacts(KeyedModal[bool]):
     """Contact data leaves the protected store only after the researcher says yes here."""
 
     BINDINGS = [Binding("escape", "dismiss(False)", N_("Cancel"), id="export.contacts.cancel")]
