@@ -24,7 +24,8 @@ from textual.screen import Screen
 from survey_tui.i18n import N_, _, set_language
 from survey_tui.tui.commands import SectionCommands
 from survey_tui.tui.keymap import load_keymap
-from survey_tui.tui.localize import localize_bindings, localize_tree
+from survey_tui.tui.keys import keys_binding, show_keys, toggle_keys
+from survey_tui.tui.localize import localize_bindings
 
 if TYPE_CHECKING:
     from survey_tui.core.study import Study
@@ -126,7 +127,7 @@ class SurveyApp(App[None]):
     BINDINGS = [
         *[Binding(s.key, f"section('{s.mode}')", s.title, id=f"section.{s.mode}", tooltip=s.help) for s in SECTIONS],
         Binding("q", "quit", N_("Quit"), id="app.quit", tooltip=N_("Leave survey-tui (every answer is already saved)")),
-        Binding("question_mark", "keys", N_("Keys"), id="app.keys", tooltip=N_("Every key of this screen, described")),
+        keys_binding(),
     ]
 
     def __init__(
@@ -207,8 +208,8 @@ class SurveyApp(App[None]):
             node = node.parent  # type: ignore[assignment]
 
     def action_show_help_panel(self) -> None:
-        localize_tree(self.screen)  # every widget's keys, before the overlay lists them
-        super().action_show_help_panel()
+        """The palette's "Keys" entry: the same overlay as `?`."""
+        show_keys(self.screen)
 
     def action_command_palette(self) -> None:
         """Textual's palette, with its prompt and its "no matches" in the interface language."""
@@ -222,10 +223,7 @@ class SurveyApp(App[None]):
 
     def action_keys(self) -> None:
         """`?`: the overlay with every key of the screen (the footer shows only what fits)."""
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
-        else:
-            self.action_show_help_panel()
+        toggle_keys(self.screen)
 
     def action_section(self, mode: str) -> None:
         if mode in self.sections and self.current_mode != mode:

@@ -9,6 +9,7 @@ from textual.screen import Screen
 from survey_tui.core.interview.capture import CaptureSession
 from survey_tui.core.study import Study
 from survey_tui.i18n import N_, set_language
+from survey_tui.tui.keys import keys_binding, toggle_keys
 from survey_tui.tui.localize import localize_bindings
 from survey_tui.tui.screens.interview import InterviewScreen, StartScreen
 
@@ -19,7 +20,7 @@ class InterviewApp(App[str | None]):
     TITLE = "survey-tui interview"
     CSS_PATH = ["app.tcss", "sections.tcss"]
     ENABLE_COMMAND_PALETTE = False
-    BINDINGS = [Binding("ctrl+q", "quit", N_("Quit"), id="interview.quit", show=False)]
+    BINDINGS = [Binding("ctrl+q", "quit", N_("Quit"), id="interview.quit", show=False), keys_binding()]
     is_interview_app = True
 
     def __init__(
@@ -49,6 +50,10 @@ class InterviewApp(App[str | None]):
         if isinstance(screen, Screen):
             localize_bindings(screen)
         return super().push_screen(screen, *args, **kwargs)
+
+    def action_keys(self) -> None:
+        """`?` on the start list (the interview form answers `?` with its own help)."""
+        toggle_keys(self.screen)
 
     def on_mount(self) -> None:
         if self.session is not None and self.once:

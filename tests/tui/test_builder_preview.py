@@ -105,7 +105,7 @@ async def test_preview_runs_the_interviewer_form_without_saving(demo_study_dir: 
 
 
 async def test_preview_starts_at_the_highlighted_question(demo_study_dir: Path) -> None:
-    from textual.widgets import Tree
+    from survey_tui.tui.outline import Outline
 
     before = counts(demo_study_dir)
     app = SurveyApp(open_study(demo_study_dir), keymap_file=demo_study_dir / "no-keymap.yaml")
@@ -113,7 +113,7 @@ async def test_preview_starts_at_the_highlighted_question(demo_study_dir: Path) 
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("2")
         await settle(app, pilot)
-        tree = app.screen.query_one("#outline", Tree)
+        tree = app.screen.query_one("#outline", Outline)
         for _ in range(200):  # down the outline to a question deep in the brand section
             node = tree.cursor_node
             if node is not None and node.data and node.data[1] == "a4_bumo":

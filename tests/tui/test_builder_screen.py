@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import Input, Static, TextArea, Tree
+from textual.widgets import Input, Static, TextArea
 
 from survey_tui.core.instrument.loader import load_instrument
 from survey_tui.core.study import init_study, open_study
 from survey_tui.tui.app import SurveyApp
+from survey_tui.tui.outline import Outline
 from survey_tui.tui.screens.questionnaire import ConfirmScreen, QuestionForm, TextScreen
 
 
@@ -109,7 +110,7 @@ async def test_build_publish_and_read_back(tmp_path: Path) -> None:
         assert len(versions) == 1 and "freq" in versions[0].source
 
         # delete asks first; "n" keeps the question
-        tree = app.screen.query_one("#outline", Tree)
+        tree = app.screen.query_one("#outline", Outline)
         assert tree.cursor_node is not None and tree.cursor_node.data is not None
         assert tree.cursor_node.data[1] == "freq"  # the outline follows the question just saved
         await pilot.press("x")

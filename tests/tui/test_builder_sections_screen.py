@@ -7,11 +7,12 @@ import shutil
 from pathlib import Path
 
 from rich.console import Console
-from textual.widgets import Input, Static, Tree
+from textual.widgets import Input, Static
 
 from survey_tui.core.instrument.loader import load_instrument
 from survey_tui.core.study import open_study
 from survey_tui.tui.app import SurveyApp
+from survey_tui.tui.outline import Outline
 from survey_tui.tui.screens.questionnaire import ConfirmScreen, QuestionnaireScreen, SectionForm
 
 INSTRUMENT = Path("instruments") / "bubble_tea_brand_health.yaml"
@@ -36,10 +37,10 @@ def rendered(widget: Static) -> str:
 
 
 def highlight_section(screen: QuestionnaireScreen, name: str) -> None:
-    tree = screen.query_one("#outline", Tree)
+    tree = screen.query_one("#outline", Outline)
     for node_id, (info, index) in screen.section_nodes.items():
         if info.draft.section(index).get("name") == name:
-            tree.move_cursor(tree.get_node_by_id(node_id))  # type: ignore[arg-type]
+            tree.move_cursor(tree.get_node_by_id(node_id))
             return
     raise AssertionError(f"no section {name} in the outline")
 

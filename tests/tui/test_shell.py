@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Footer, Static, Tree
+from textual.widgets import DataTable, Footer, Static
 
 from survey_tui.core.study import open_study
 from survey_tui.tui.app import SECTIONS, SurveyApp
+from survey_tui.tui.outline import Outline
 
 
 def make_app(study_dir: Path, keymap: Path | None = None) -> SurveyApp:
@@ -51,7 +52,7 @@ async def test_section_keys_and_footer_descriptions(demo_study_dir: Path) -> Non
         assert app.current_mode == "questionnaire"
         await app.workers.wait_for_complete()
         await pilot.pause()
-        tree = app.screen.query_one("#outline", Tree)
+        tree = app.screen.query_one("#outline", Outline)
         labels = [str(node.label) for node in tree.root.children[0].children]
         assert any("screener" in label for label in labels)
         await pilot.press("4")

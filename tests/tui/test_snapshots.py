@@ -145,3 +145,39 @@ def test_call_screen(snap_compare, snapshot_demo: Path, tmp_path: Path, lang: st
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZES["80x24"], run_before=open_screen)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_questionnaire_outline_wrapped(snap_compare, steady: Path, lang: str) -> None:  # type: ignore[no-untyped-def]
+    """The outline at 80x24 down at a2_aided: every long prompt wrapped by display width, none cut."""
+    from survey_tui.tui.outline import Outline
+
+    app = SurveyApp(open_study(steady), keymap_file=steady / "no-keymap.yaml", ui_lang=lang)
+    app.animation_level = "none"
+
+    async def open_outline(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await app.switch_mode("questionnaire")
+        await settle(pilot)
+        outline = app.screen.query_one("#outline", Outline)
+        outline.move_cursor(next(r for r in outline.rows if r.data and r.data[1] == "a2_aided"))
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZES["80x24"], run_before=open_outline)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_keys_over_a_modal_screen(snap_compare, steady: Path, lang: str) -> None:  # type: ignore[no-untyped-def]
+    """`?` over Fieldwork's rates (a modal screen) at 80x24: the overlay with that screen's keys."""
+    app = SurveyApp(open_study(steady), keymap_file=steady / "no-keymap.yaml", ui_lang=lang)
+    app.animation_level = "none"
+
+    async def open_keys(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await app.switch_mode("fieldwork")
+        await settle(pilot)
+        for key in ("a", "question_mark"):
+            await pilot.press(key)
+            await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZES["80x24"], run_before=open_keys)

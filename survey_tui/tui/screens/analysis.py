@@ -6,6 +6,7 @@ screen only updates widgets in the message handlers, so keys keep working while 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import (
     DataTable,
     Header,
@@ -45,6 +46,7 @@ from survey_tui.analysis.hypotheses import evaluate_all, shown_test
 from survey_tui.core.problems import LoadError
 from survey_tui.i18n import N_, Phrase, _, shown
 from survey_tui.tui.footer import FittingFooter
+from survey_tui.tui.keys import KeyedModal
 from survey_tui.tui.render import aligned_lines
 
 DEFAULT_TAB_PLAN = """\
@@ -78,7 +80,7 @@ class TablesProgress(Message):
         self.total = total
 
 
-class ReasonScreen(ModalScreen[str | None]):
+class ReasonScreen(KeyedModal[str | None]):
     """Ask why an interview is excluded or kept (the reason is recorded and reported)."""
 
     BINDINGS = [Binding("escape", "cancel", N_("Cancel"), id="analysis.reason.cancel")]
@@ -326,22 +328,53 @@ class AnalysisScreen(Screen[None]):
             "  x exclude · k keep (with a reason)"
         ).format(interviews=report.interviews, median=median, flagged=flagged, excluded=len(report.excluded))
         self.query_one("#quality-summary", Static).update(summary)
-        table = self.query_one("#quality-table", DataTable)
-        table.clear(columns=True)
-        table.add_columns("#", _("Interviewer"), _("Minutes"), _("Flags"), _("Decision"), _("Reason / detail"))
-        for f in report.flagged:
-            minutes = "—" if f.duration_s is None else f"{f.duration_s / 60:.1f}"
-            detail = f.reason or "; ".join(f.detail.values())
-            table.add_row(
+        self.quality_rows = [
+            (
                 str(f.interview_id),
                 f.interviewer or "—",
-                minutes,
+                "—" if f.duration_s is None else f"{f.duration_s / 60:.1f}",
                 comma.join(quality.flag_label(x) for x in f.flags),
                 quality.decision_word(f.decision),
-                detail,
-                key=str(f.interview_id),
+                f.reason or "; ".join(f.detail.values()),
             )
+            for f in report.flagged
+        ]
+        self.fill_quality_table()
         self.query_one("#interviewer-stats", Static).update(escape("\n".join(interviewer_lines(report.interviewers))))
+
+    def fill_quality_table(self) -> None:
+        """The flagged interviews; the reason takes the width left and wraps in its row (at 80 columns it ran
+        off the screen's edge), every other column as wide as its widest cell by display width."""
+        table = self.query_one("#quality-table", DataTable)
+        rows: list[tuple[str, ...]] = getattr(self, "quality_rows", [])
+        width = table.size.width or self.size.width  # hidden behind another tab: as wide as the screen
+        headers = ["#", _("Interviewer"), _("Minutes"), _("Flags"), _("Decision"), _("Reason / detail")]
+        widths = [max([cell_len(h)] + [cell_len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+        room = width - table.styles.scrollbar_size_vertical - 2 * len(headers)  # a cell pads 1 a side
+        want = min(widths[-1], 32)  # the reason's room before the flags give way
+        if sum(widths[:-1]) + want > room:  # the flags wrap one to a line rather than squeeze the reason
+            words = [w for r in rows for w in re.split(r"[,、]\s*", r[3])] + [headers[3]]
+            widths[3] = max(min(widths[3], room - want - sum(widths[:3]) - widths[4]), *map(cell_len, words))
+        widths[-1] = max(min(widths[-1], room - sum(widths[:-1])), 10)
+        self._quality_width = width
+        table.clear(columns=True)
+        for header, width in zip(headers, widths, strict=True):
+            table.add_column(header, width=width)
+        for row in rows:
+            table.add_row(*row, key=row[0], height=None)  # None: as many lines as the reason needs
+
+    def on_resize(self) -> None:
+        if getattr(self, "quality_rows", None) is not None:
+            self.call_after_refresh(self._refit_quality)
+
+    def on_tabbed_content_tab_activated(self) -> None:
+        """Back on the quality tab: its width is known now."""
+        self.on_resize()
+
+    def _refit_quality(self) -> None:
+        table = self.query_one("#quality-table", DataTable)
+        if table.size.width and table.size.width != getattr(self, "_quality_width", 0):
+            self.fill_quality_table()
 
     def _chosen_interview(self) -> int | None:
         table = self.query_one("#quality-table", DataTable)

@@ -14,13 +14,15 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.geometry import Size
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Header, Label, ProgressBar, RadioButton, RadioSet, Static
 
 from survey_tui.i18n import N_, _, shown
 from survey_tui.io.export import FORMAT_HELP, FORMATS, ExportOptions, run_export
 from survey_tui.tui.footer import FittingFooter
+from survey_tui.tui.keys import KeyedModal
 
 
 class ExportProgress(Message):
@@ -43,7 +45,14 @@ class ExportFailed(Message):
         self.error = error
 
 
-class ConfirmContacts(ModalScreen[bool]):
+class WrappingCheckbox(Checkbox):
+    """A checkbox whose label wraps onto more lines (Textual's is one line, cut at 80 columns)."""
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return max(1, self.render().get_height(self.styles, width))
+
+
+class ConfirmContacts(KeyedModal[bool]):
     """Contact data leaves the protected store only after the researcher says yes here."""
 
     BINDINGS = [Binding("escape", "dismiss(False)", N_("Cancel"), id="export.contacts.cancel")]
@@ -90,15 +99,15 @@ class ExportScreen(Screen[None]):
                 box.border_title = _("Export options")
                 yield Static(_("Formats"))
                 for fmt in FORMATS:
-                    yield Checkbox(f"{fmt}: {_(FORMAT_HELP[fmt])}", True, id=f"fmt-{fmt}")
+                    yield WrappingCheckbox(f"{fmt}: {_(FORMAT_HELP[fmt])}", True, id=f"fmt-{fmt}")
                 yield Static(_("Label language"))
                 with RadioSet(id="export-lang"):
                     for lang in study.config.languages:
                         yield RadioButton(lang, lang == study.config.language, id=f"lang-{lang}")
-                yield Checkbox(_("Add pilot interviews"), False, id="export-pilot")
-                yield Checkbox(_("Keep excluded interviews"), False, id="export-keep")
-                yield Checkbox(_("CSV with BOM (Excel, Chinese Windows)"), False, id="export-bom")
-                yield Checkbox(_("Include contact data (asks first)"), False, id="export-contacts")
+                yield WrappingCheckbox(_("Add pilot interviews"), False, id="export-pilot")
+                yield WrappingCheckbox(_("Keep excluded interviews"), False, id="export-keep")
+                yield WrappingCheckbox(_("CSV with BOM (Excel, Chinese Windows)"), False, id="export-bom")
+                yield WrappingCheckbox(_("Include contact data (asks first)"), False, id="export-contacts")
                 with Horizontal(id="export-buttons"):
                     yield Button(_("Export"), id="export-run", variant="primary")
                     yield Button(_("Report"), id="export-report")

@@ -7,11 +7,12 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.events import Resize
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
+from survey_tui.tui.keys import KeyedModal
 from survey_tui.tui.localize import MODES, outcome_word, status_word, study_language
 from survey_tui.tui.messages import Loaded, LoadFailed
 from survey_tui.tui.render import cells, fill_table
@@ -242,7 +243,7 @@ def named_rate(code: str) -> str:
     return code if code not in RATE_NAMES or translated == RATE_NAMES[code] else translated
 
 
-class RatesScreen(ModalScreen[None]):
+class RatesScreen(KeyedModal[None]):
     """The AAPOR rates of each group of cases, with numerators and denominators; g changes the grouping.
 
     Each rate is its percentage over its numerator/denominator (two lines a row), so the five rates and the
@@ -353,7 +354,7 @@ PRODUCTIVITY_HEADERS = {
 }
 
 
-class ProductivityScreen(ModalScreen[None]):
+class ProductivityScreen(KeyedModal[None]):
     """Calls, contacts, completes, refusals, hours and speeding per interviewer and day; x / X write files."""
 
     BINDINGS = [
@@ -426,7 +427,7 @@ BACKCHECK_HEADERS = (
 )
 
 
-class BackcheckScreen(ModalScreen[None]):
+class BackcheckScreen(KeyedModal[None]):
     """The back-check form: draw a sample (seed stored), then record each call back with one key."""
 
     BINDINGS = [

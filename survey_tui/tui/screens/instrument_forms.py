@@ -16,13 +16,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Checkbox, DataTable, Input, Label, Select, Static
 
 from survey_tui.core.instrument.builder import OUTCOMES, EditError, InstrumentDraft
 from survey_tui.core.instrument.model import SPECIAL_NAMES
 from survey_tui.core.problems import LoadError
 from survey_tui.i18n import N_, _
+from survey_tui.tui.keys import KeyedModal
 from survey_tui.tui.render import logic_feedback
 
 
@@ -49,7 +49,7 @@ def _error_text(exc: EditError) -> Text:
     return Text(_("refused: {exc}").format(exc=exc), style="bold red")
 
 
-class SettingsForm(ModalScreen[str | None]):
+class SettingsForm(KeyedModal[str | None]):
     """Title per language side by side, languages, default language, required default, special codes."""
 
     BINDINGS = [
@@ -161,7 +161,7 @@ class SettingsForm(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class TerminateForm(ModalScreen[str | None]):
+class TerminateForm(KeyedModal[str | None]):
     """One terminate rule: when (checked as it is typed, with positions), outcome, message per language."""
 
     BINDINGS = [
@@ -242,7 +242,7 @@ class TerminateForm(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class TerminateRulesScreen(ModalScreen[bool]):
+class TerminateRulesScreen(KeyedModal[bool]):
     """The instrument's terminate rules as a list; each change is saved to the file at once (atomically)."""
 
     BINDINGS = [

@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
@@ -38,6 +38,7 @@ from survey_tui.core.interview.preview import InterviewSession
 from survey_tui.core.store.base import StoreError
 from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
+from survey_tui.tui.keys import KeyedModal
 from survey_tui.tui.localize import MODES, respondent_status, status_word
 from survey_tui.tui.messages import Loaded, LoadFailed
 from survey_tui.tui.render import cells, fit, widest, wrap
@@ -341,7 +342,7 @@ class ChoiceBoard(Static, can_focus=True):
         return text
 
 
-class NoteScreen(ModalScreen[str | None]):
+class NoteScreen(KeyedModal[str | None]):
     """The interviewer's remark on the current question."""
 
     BINDINGS = [Binding("escape", "cancel", N_("Cancel"), id="interview.note.cancel")]
@@ -358,7 +359,7 @@ class NoteScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class StopScreen(ModalScreen[str | None]):
+class StopScreen(KeyedModal[str | None]):
     """Stop the interview: suspend (resume later) or record a break-off."""
 
     BINDINGS = [
@@ -398,7 +399,7 @@ HELP_KEYS: list[tuple[str, str]] = [
 ]
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(KeyedModal[None]):
     BINDINGS = [Binding("escape,f1,question_mark,enter", "close", N_("Close"), id="interview.help.close")]
 
     def compose(self) -> ComposeResult:

@@ -16,12 +16,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from survey_tui.core.plan.model import margin_for_sample_size, sample_size_for_margin
 from survey_tui.core.problems import LoadError
 from survey_tui.i18n import N_, _
+from survey_tui.tui.keys import KeyedModal
 
 FieldKind = Literal["text", "select", "area"]
 
@@ -65,7 +65,7 @@ def error_text(exc: Exception, labels: dict[str, str] | None = None) -> str:
     return str(exc)
 
 
-class FormScreen(ModalScreen[Any]):
+class FormScreen(KeyedModal[Any]):
     """A modal form: Tab / Shift+Tab between fields, Ctrl+S to save, Escape to cancel."""
 
     BINDINGS = [
@@ -170,7 +170,7 @@ class FormScreen(ModalScreen[Any]):
         self.action_cancel()
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(KeyedModal[bool]):
     """Yes / no before something is removed."""
 
     BINDINGS = [
@@ -199,7 +199,7 @@ def _number(text: str, kind: type = float) -> Any:
     return kind(text) if text else None
 
 
-class SampleSizeScreen(ModalScreen[int | None]):
+class SampleSizeScreen(KeyedModal[int | None]):
     """Margin of error for a proportion, both ways, with the finite-population correction.
 
     Dismisses with a sample size when the researcher chooses to use it as the planned one.

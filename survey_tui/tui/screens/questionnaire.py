@@ -21,8 +21,8 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Header, Input, Label, Markdown, Select, Static, TextArea, Tree
+from textual.screen import Screen
+from textual.widgets import Button, Header, Input, Label, Markdown, OptionList, Select, Static, TextArea
 
 from survey_tui.core.instrument.builder import EditError, InstrumentDraft
 from survey_tui.core.instrument.model import Instrument, Question, label_text
@@ -31,8 +31,10 @@ from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.yamlfile import dump_yaml
 from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
+from survey_tui.tui.keys import KeyedModal
 from survey_tui.tui.messages import Loaded, LoadFailed
-from survey_tui.tui.render import cells, fit, logic_feedback, problems_text
+from survey_tui.tui.outline import Outline
+from survey_tui.tui.render import logic_feedback, problems_text
 from survey_tui.tui.screens.instrument_forms import SettingsForm, TerminateRulesScreen
 
 TYPES = ["single", "multi", "scale", "grid", "numeric", "text", "date", "note", "calculate"]
@@ -84,7 +86,7 @@ def read_drafts(study: Any) -> QuestionnaireData:
 # ---------------------------------------------------------------------------------------------------
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(KeyedModal[bool]):
     """Yes / no with the consequences spelled out (delete, publish)."""
 
     BINDINGS = [
@@ -165,7 +167,7 @@ def text_to_items(text: str, langs: list[str]) -> list[dict[str, Any]]:
     return out
 
 
-class QuestionForm(ModalScreen[dict[str, Any] | None]):
+class QuestionForm(KeyedModal[dict[str, Any] | None]):
     """Every field of a question; labels side by side per language; logic checked as it is typed."""
 
     BINDINGS = [
@@ -321,7 +323,7 @@ class QuestionForm(ModalScreen[dict[str, Any] | None]):
         self.dismiss(None)
 
 
-class SectionForm(ModalScreen[dict[str, Any] | None]):
+class SectionForm(KeyedModal[dict[str, Any] | None]):
     """A section's fields: name, label per language side by side, relevant checked as it is typed."""
 
     BINDINGS = [
@@ -441,7 +443,7 @@ def _num(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-class TextScreen(ModalScreen[str | None]):
+class TextScreen(KeyedModal[str | None]):
     """A long read: the version diff or the pilot report, with an action key."""
 
     BINDINGS = [
@@ -531,7 +533,7 @@ class QuestionnaireScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="questionnaire"):
-            yield Tree(_("Instruments"), id="outline")
+            yield Outline(_("Instruments"), id="outline")
             with VerticalScroll(id="question-detail", classes="card"):
                 yield Static(_("Loading…"), id="detail")
         yield Static("", id="builder-status")
@@ -549,6 +551,7 @@ class QuestionnaireScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#question-detail").border_title = _("Question")
+        self.query_one("#outline").border_title = _("Instruments")
         self.action_refresh()
 
     def action_refresh(self) -> None:
@@ -585,13 +588,12 @@ class QuestionnaireScreen(Screen[None]):
 
     # -- outline ---------------------------------------------------------------------------------
     def _outline(self, data: QuestionnaireData) -> None:
-        tree = self.query_one("#outline", Tree)
+        tree = self.query_one("#outline", Outline)
         tree.clear()
-        tree.root.expand()
         lang = self.language
         target = None
         section_target = None
-        self.section_nodes = {}
+        sections: list[tuple[Any, tuple[DraftInfo, int]]] = []  # keyed by row id once laid out
         for info in data.drafts:
             raw = info.draft.root
             title = label_text(_labels_of(raw.get("title"), [lang]), lang)
@@ -604,21 +606,22 @@ class QuestionnaireScreen(Screen[None]):
                     expand=True,
                     data=(info, None),
                 )
-                self.section_nodes[sec.id] = (info, si)
+                sections.append((sec, (info, si)))
                 if self.select_section == (info.instrument_id, si):
                     section_target = sec
                 for q in section.get("questions") or []:
                     text = label_text(_labels_of(q.get("label"), [lang]), lang) or str(q.get("calculate") or "")
-                    short = text if cells(text) <= 40 else fit(text, 40)  # display width, not len()
                     logic = " ⤷" if q.get("relevant") else ""
-                    leaf = sec.add_leaf(
-                        Text.assemble(str(q.get("name")), " ", (str(q.get("type")), "dim"), f" {short}{logic}"),
+                    leaf = sec.add_leaf(  # the whole label: the outline wraps it by display width
+                        Text.assemble(str(q.get("name")), " ", (str(q.get("type")), "dim"), f" {text}{logic}"),
                         data=(info, str(q.get("name"))),
                     )
                     if q.get("name") == self.select_after:
                         target = leaf
         if not data.drafts:
             tree.root.add_leaf("(no instrument yet: press n to start one)")
+        tree.rebuild()
+        self.section_nodes = {node.id: where for node, where in sections}
         if target is None and section_target is not None:
             self.call_after_refresh(self._select, section_target)
             self._section_detail(*self.section_nodes[section_target.id])
@@ -635,19 +638,23 @@ class QuestionnaireScreen(Screen[None]):
         tree.focus()
 
     def _select(self, node: Any) -> None:
-        tree = self.query_one("#outline", Tree)
-        tree.get_node_at_line(0)  # lays out the lines, so the node knows its line
+        tree = self.query_one("#outline", Outline)
         tree.move_cursor(node)
         tree.scroll_to_node(node)
 
     def _problems(self, problems: list[Problem]) -> None:
         self.query_one("#problems", Static).update(problems_text(problems, _("check: no problems")))
 
-    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
-        if event.node.data and event.node.data[1]:
-            self._detail(*event.node.data)
-        elif event.node.id in self.section_nodes:
-            self._section_detail(*self.section_nodes[event.node.id])
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_list.id != "outline":
+            return
+        node = self.query_one("#outline", Outline).cursor_node
+        if node is None:
+            return
+        if node.data and node.data[1]:
+            self._detail(*node.data)
+        elif node.id in self.section_nodes:
+            self._section_detail(*self.section_nodes[node.id])
 
     def _section_detail(self, info: DraftInfo, index: int) -> None:
         """The section's labels side by side and its relevant (s edits them)."""
@@ -670,7 +677,7 @@ class QuestionnaireScreen(Screen[None]):
 
     def current_section(self) -> tuple[DraftInfo | None, int | None]:
         """The highlighted section, or the section of the highlighted question."""
-        node = self.query_one("#outline", Tree).cursor_node
+        node = self.query_one("#outline", Outline).cursor_node
         if node is not None and node.id in self.section_nodes:
             return self.section_nodes[node.id]
         info, name = self.current()
@@ -701,7 +708,7 @@ class QuestionnaireScreen(Screen[None]):
                 widget.update(Text(str(exc), style="red"))
 
     def current(self) -> tuple[DraftInfo | None, str | None]:
-        node = self.query_one("#outline", Tree).cursor_node
+        node = self.query_one("#outline", Outline).cursor_node
         if node is None or not node.data:
             if self.data and len(self.data.drafts) == 1:
                 return self.data.drafts[0], None
@@ -743,7 +750,7 @@ class QuestionnaireScreen(Screen[None]):
         self._open_form(info, new_name, created=True)
 
     def action_edit(self) -> None:
-        node = self.query_one("#outline", Tree).cursor_node
+        node = self.query_one("#outline", Outline).cursor_node
         if node is not None and node.id in self.section_nodes:  # e on a section row edits the section
             self._open_section_form(*self.section_nodes[node.id], created=False)
             return
@@ -797,7 +804,7 @@ class QuestionnaireScreen(Screen[None]):
         self._save(info, name, f"moved {name} {'up' if delta < 0 else 'down'}")
 
     def action_delete(self) -> None:
-        node = self.query_one("#outline", Tree).cursor_node
+        node = self.query_one("#outline", Outline).cursor_node
         if node is not None and node.id in self.section_nodes:
             self._delete_section(*self.section_nodes[node.id])
             return
@@ -1107,7 +1114,7 @@ class QuestionnaireScreen(Screen[None]):
             self.notify(
                 _("Revising: edits go to the {v0}; publish (P) when ready").format(v0=status or "draft"), timeout=6
             )
-            self.query_one("#outline", Tree).focus()
+            self.query_one("#outline", Outline).focus()
 
 
 def question_detail(instrument: Instrument, q: Question) -> Table:

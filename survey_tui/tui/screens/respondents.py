@@ -25,23 +25,47 @@ from survey_tui.core.fieldwork import respondents as resp
 from survey_tui.core.fieldwork.quotas import cell_key, quota_counts
 from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
+from survey_tui.tui.keys import KeyedModal
 from survey_tui.tui.localize import respondent_status
 from survey_tui.tui.messages import Loaded, LoadFailed
 from survey_tui.tui.render import cells
 
 PAGE_SIZE = 50
+#: the list's columns, left to right: (key, header)
 COLUMNS = (
-    N_("ID"),
-    N_("Status"),
-    N_("Interviewer"),
-    N_("Eligible"),
-    N_("Attempts"),
-    N_("Appointment"),
-    N_("Name"),
-    N_("Phone"),
-    N_("Gender"),
-    N_("Age"),
+    ("id", N_("ID")),
+    ("status", N_("Status")),
+    ("interviewer", N_("Interviewer")),
+    ("eligible", N_("Eligible")),
+    ("attempts", N_("Attempts")),
+    ("appointment", N_("Appointment")),
+    ("name", N_("Name")),
+    ("phone", N_("Phone")),
+    ("gender", N_("Gender")),
+    ("age", N_("Age")),
 )
+#: which columns stay when the list is narrow, most needed first: the list shows the longest run of these
+#: that fits its width (80 columns: id, status, interviewer, attempts); the rest are in the detail pane
+#: beside the list, for the highlighted respondent, so nothing is out of reach and nothing scrolls sideways
+PRIORITY = ("id", "status", "interviewer", "attempts", "appointment", "name", "phone", "eligible", "gender", "age")
+#: a DataTable cell's padding: one cell either side
+CELL_PADDING = 2
+
+
+def choose_columns(widths: dict[str, int], room: int) -> list[str]:
+    """The columns to show in `room` cells: the longest prefix of PRIORITY whose columns (each its widest
+    cell by display width, plus padding) fit, in the list's own left-to-right order."""
+    chosen: set[str] = set()
+    used = 0
+    for key in PRIORITY:
+        need = widths.get(key, 0) + CELL_PADDING
+        if chosen and used + need > room:
+            break
+        chosen.add(key)
+        used += need
+    return [key for key, _header in COLUMNS if key in chosen]
+
+
 GENDER = {1: N_("male"), 2: N_("female"), 3: N_("other")}
 ELIGIBILITY = ((N_("eligible"), "yes"), (N_("not eligible"), "no"))
 
@@ -65,7 +89,7 @@ class Acted:
 
 
 # -- modals ----------------------------------------------------------------------------------------------
-class PickScreen(ModalScreen[tuple[str, str] | None]):
+class PickScreen(KeyedModal[tuple[str, str] | None]):
     """Pick one option and add a note: status changes and contact attempts."""
 
     BINDINGS = [Binding("escape", "dismiss_none", N_("Cancel"))]
@@ -90,7 +114,7 @@ class PickScreen(ModalScreen[tuple[str, str] | None]):
         self.dismiss(None)
 
 
-class AskScreen(ModalScreen[str | None]):
+class AskScreen(KeyedModal[str | None]):
     """One line of text: an appointment time, an interviewer's name."""
 
     BINDINGS = [Binding("escape", "dismiss_none", N_("Cancel"))]
@@ -112,7 +136,7 @@ class AskScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class WithdrawScreen(ModalScreen[bool | None]):
+class WithdrawScreen(KeyedModal[bool | None]):
     """Withdrawal erases contact data; the user chooses what happens to the anonymous answers."""
 
     BINDINGS = [Binding("escape", "dismiss_none", N_("Cancel"))]
@@ -140,7 +164,7 @@ class WithdrawScreen(ModalScreen[bool | None]):
         self.dismiss(None)
 
 
-class QuotaBoardScreen(ModalScreen[None]):
+class QuotaBoardScreen(KeyedModal[None]):
     """Targets and completes per quota cell, read live from the store."""
 
     BINDINGS = [Binding("escape,b", "close", N_("Close")), Binding("r", "reload", N_("Refresh"))]
@@ -200,7 +224,7 @@ class QuotaBoardScreen(ModalScreen[None]):
         self.query_one("#quota-title", Label).update(_("[b red]{error}[/]").format(error=message.error))
 
 
-class ImportScreen(ModalScreen[str | None]):
+class ImportScreen(KeyedModal[str | None]):
     """Import a contact list: path, encoding, duplicate rule; preview the mapping and report; confirm."""
 
     BINDINGS = [
@@ -494,8 +518,7 @@ class RespondentsScreen(Screen[None]):
         yield FittingFooter()
 
     def on_mount(self) -> None:
-        table = self.query_one("#respondent-list", DataTable)
-        table.add_columns(*[_(c) for c in COLUMNS])
+        self.shown_columns: list[str] = []
         self.load_interviewers()
         self.action_refresh()
 
@@ -577,25 +600,7 @@ class RespondentsScreen(Screen[None]):
         if flt != self.flt:
             return  # an older request; a newer one is on its way
         self.page_rows, self.page_total, self.page_offset = window.rows, window.total, window.offset
-        table = self.query_one("#respondent-list", DataTable)
-        cursor = table.cursor_row
-        table.clear()
-        for r in self.page_rows:
-            table.add_row(
-                r.id,
-                status_label(r.status),  # the interface language
-                r.interviewer or "—",
-                {True: "✓", False: "✗", None: "?"}[r.eligible],
-                str(r.attempts),
-                (r.next_appointment or "").replace("T", " ")[:16],
-                r.name or "",
-                resp.mask_phone(r.phone),
-                _(GENDER.get(r.attributes.get("gender"), "")) if isinstance(r.attributes.get("gender"), int) else "",
-                str(r.attributes.get("age") or ""),
-                key=r.id,
-            )
-        if self.page_rows:
-            table.move_cursor(row=min(max(cursor, 0), len(self.page_rows) - 1))
+        self.fill_list()
         first = self.page_offset + 1 if self.page_total else 0
         last = self.page_offset + len(self.page_rows)
         locked = f"\n[b red]{escape_markup(window.locked)}[/]" if window.locked else ""
@@ -612,6 +617,70 @@ class RespondentsScreen(Screen[None]):
 
     def on_load_failed(self, message: LoadFailed) -> None:
         self.query_one("#respondents-summary", Static).update(_("[b red]{error}[/]").format(error=message.error))
+
+    # -- the list -----------------------------------------------------------------------------------------
+    def row_cells(self, r: resp.PageRow) -> dict[str, str]:
+        """Every column's text for one respondent, in the interface language."""
+        gender = r.attributes.get("gender")
+        return {
+            "id": r.id,
+            "status": status_label(r.status),
+            "interviewer": r.interviewer or "—",
+            "eligible": {True: "✓", False: "✗", None: "?"}[r.eligible],
+            "attempts": str(r.attempts),
+            "appointment": (r.next_appointment or "").replace("T", " ")[:16],
+            "name": r.name or "",
+            "phone": resp.mask_phone(r.phone),
+            "gender": _(GENDER.get(gender, "")) if isinstance(gender, int) else "",
+            "age": str(r.attributes.get("age") or ""),
+        }
+
+    def column_widths(self, rows: list[dict[str, str]]) -> dict[str, int]:
+        """Each column's width in display cells: its header or widest cell; a status or an appointment takes
+        the room of the longest one there can be, so the columns shown do not change from page to page."""
+        widths = {key: cells(_(header)) for key, header in COLUMNS}
+        for row in rows:
+            for key, text in row.items():
+                widths[key] = max(widths[key], cells(text))
+        widths["status"] = max(widths["status"], *(cells(status_label(s)) for s in resp.STATUSES))
+        widths["appointment"] = max(widths["appointment"], cells("2026-10-08 19:30"))
+        return widths
+
+    def list_room(self) -> int:
+        """Cells the list has for its columns: its width less the vertical scrollbar."""
+        table = self.query_one("#respondent-list", DataTable)
+        return table.size.width - table.styles.scrollbar_size_vertical
+
+    def fill_list(self) -> None:
+        """The page's rows, with the columns that fit the list's width (at 80 columns the essentials)."""
+        table = self.query_one("#respondent-list", DataTable)
+        if not table.size.width:  # not laid out yet: its width decides the columns
+            self.call_after_refresh(self.fill_list)
+            return
+        cursor = table.cursor_row
+        rows = [self.row_cells(r) for r in self.page_rows]
+        widths = self.column_widths(rows)
+        shown = choose_columns(widths, self.list_room())
+        headers = dict(COLUMNS)
+        table.clear(columns=True)
+        for key in shown:
+            table.add_column(_(headers[key]), width=widths[key], key=key)
+        for r, row in zip(self.page_rows, rows, strict=True):
+            table.add_row(*[row[key] for key in shown], key=r.id)
+        self.shown_columns = shown
+        if self.page_rows:
+            table.move_cursor(row=min(max(cursor, 0), len(self.page_rows) - 1))
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.call_after_refresh(self._refit)
+
+    def _refit(self) -> None:
+        """After the terminal changed size: the columns again, if another set fits now."""
+        if not self.page_rows:
+            return
+        shown = choose_columns(self.column_widths([self.row_cells(r) for r in self.page_rows]), self.list_room())
+        if shown != self.shown_columns:
+            self.fill_list()
 
     # -- filters ------------------------------------------------------------------------------------------
     def _set_filter(self, **changes: Any) -> None:
@@ -669,7 +738,7 @@ class RespondentsScreen(Screen[None]):
         if r is None:
             detail.update(_("No respondent matches.") if not self.page_total else "")
             return
-        attrs = "\n".join(f"  {k}: {v}" for k, v in r.attributes.items() if v is not None)
+        attrs = "\n".join(f"  {k}: {self.attribute_text(k, v)}" for k, v in r.attributes.items() if v is not None)
         detail.update(
             f"[b]{r.id}[/b]  {status_label(r.status)}\n"
             f"{r.name or '—'}\n{r.phone or '—'}\n{r.email or '—'}\n"
@@ -684,6 +753,13 @@ class RespondentsScreen(Screen[None]):
             + (f"\n  {r.eligibility_reason}" if r.eligibility_reason else "")
             + (("\n" + _("attributes:") + f"\n{attrs}") if attrs else "")
         )
+
+    @staticmethod
+    def attribute_text(name: str, value: object) -> str:
+        """An attribute's value as the list shows it: gender in words (the code means nothing to a reader)."""
+        if name == "gender" and isinstance(value, int) and value in GENDER:
+            return _(GENDER[value])
+        return str(value)
 
     def _need_selected(self) -> resp.PageRow | None:
         r = self.current_respondent()
