@@ -30,6 +30,9 @@ VERSION = "check 1"
 #: the libraries whose versions can change what check says (their files' size and time are in the key)
 LIBRARIES = ("pydantic", "pydantic_core", "ruamel.yaml", "yaml", "lark", "docxtpl", "docx", "jinja2", "polars")
 _PACKAGE = Path(__file__).resolve().parents[1]
+#: files made from the package's own files while it runs (bytecode; the catalog compiled from its .po, which is
+#: in the stamp): one appearing mid-run must not make a process's stamp differ from the next process's
+DERIVED = (".pyc", ".pyo", ".mo")
 
 
 class Unusual(Exception):
@@ -57,7 +60,7 @@ def code_stamp() -> str:
     for folder, dirs, files in os.walk(_PACKAGE):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         for name in sorted(files):
-            if name.endswith((".pyc", ".pyo")):
+            if name.endswith(DERIVED):
                 continue
             path = os.path.join(folder, name)
             try:

@@ -155,3 +155,33 @@ def test_an_unusual_input_is_checked_every_time(
     assert check(demo, capsys) == first
     assert len(checks) == 2
     assert first == fresh_check(demo, capsys, monkeypatch, tmp_path)
+
+
+def test_the_code_stamp_ignores_files_made_from_the_package_while_it_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The zh-TW catalog is compiled beside its .po the first time it is used: a process that took its stamp
+    before that must still find what the next process keeps (a clean checkout's test run missed its own cache)."""
+    from survey_tui.core import checked
+
+    package = tmp_path / "pkg"
+    (package / "locale").mkdir(parents=True)
+    (package / "a.py").write_text("x = 1\n", encoding="utf-8")
+    (package / "locale" / "m.po").write_text('msgid "a"\nmsgstr "b"\n', encoding="utf-8")
+    monkeypatch.setattr(checked, "_PACKAGE", package)
+
+    def stamp() -> str:
+        checked.code_stamp.cache_clear()
+        return checked.code_stamp()
+
+    before = stamp()
+    (package / "locale" / "m.mo").write_bytes(b"\xde\x12\x04\x95")
+    (package / "__pycache__").mkdir()
+    (package / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"\x00")
+    assert stamp() == before
+    (package / "locale" / "m.po").write_text('msgid "a"\nmsgstr "c d"\n', encoding="utf-8")
+    assert stamp() != before  # the catalog's source is code: a new translation is checked again
+    (package / "b.py").write_text("", encoding="utf-8")
+    changed = stamp()
+    assert changed != before
+    checked.code_stamp.cache_clear()
