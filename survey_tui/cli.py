@@ -75,17 +75,18 @@ def _position(exc: BaseException) -> str:
     return f":{line}" if isinstance(line, int) and line > 0 else ""
 
 
+#: what a file-system failure means for the user (said in the interface language through `_`)
 _OS_WORDS = {
-    errno.ENOSPC: "the disk is full; nothing was half-written, free some space and run it again",
-    errno.EDQUOT: "the disk quota is used up; nothing was half-written",
-    errno.EACCES: "permission denied (the file or its folder is read-only for you)",
-    errno.EPERM: "permission denied",
-    errno.EROFS: "the file system is read-only",
-    errno.ENOTDIR: "a part of this path is a file, not a folder",
-    errno.EISDIR: "this is a folder, where a file was expected",
-    errno.EEXIST: "this already exists (and is not what was expected here)",
-    errno.ENOENT: "no such file or folder",
-    errno.ENAMETOOLONG: "the name is too long for the file system",
+    errno.ENOSPC: N_("the disk is full; nothing was half-written, free some space and run it again"),
+    errno.EDQUOT: N_("the disk quota is used up; nothing was half-written"),
+    errno.EACCES: N_("permission denied (the file or its folder is read-only for you)"),
+    errno.EPERM: N_("permission denied"),
+    errno.EROFS: N_("the file system is read-only"),
+    errno.ENOTDIR: N_("a part of this path is a file, not a folder"),
+    errno.EISDIR: N_("this is a folder, where a file was expected"),
+    errno.EEXIST: N_("this already exists (and is not what was expected here)"),
+    errno.ENOENT: N_("no such file or folder"),
+    errno.ENAMETOOLONG: N_("the name is too long for the file system"),
 }
 
 
@@ -99,16 +100,18 @@ def describe_failure(args: argparse.Namespace, exc: BaseException) -> str:
         return escape_controls(f"{command}: {exc}")
     place = _place(args, exc)
     if isinstance(exc, OSError) and exc.errno in _OS_WORDS:
-        return escape_controls(f"{command}: {place}: {_OS_WORDS[exc.errno]}")
+        return escape_controls(f"{command}: {place}: {_(_OS_WORDS[exc.errno])}")
     if type(exc).__module__ == "sqlite3" or type(exc).__module__.startswith("sqlite3."):
-        return escape_controls(f"{command}: {place}: the study database failed: {exc}")
+        return escape_controls(f"{command}: {place}: " + _("the study database failed: {error}").format(error=exc))
     if type(exc).__module__.startswith("psycopg"):
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return escape_controls(f"{command}: the study server refused or failed: {first}; nothing was changed")
+        said = _("the study server refused or failed: {error}; nothing was changed").format(error=first)
+        return escape_controls(f"{command}: {said}")
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     detail = detail if len(detail) <= 300 else detail[:300] + "..."
     what = type(exc).__name__ + (f": {detail}" if detail else "")
-    return escape_controls(f"{command}: {place}{_position(exc)}: cannot be processed ({what}); nothing was changed")
+    said = _("cannot be processed ({error}); nothing was changed").format(error=what)
+    return escape_controls(f"{command}: {place}{_position(exc)}: {said}")
 
 
 def _silence_stdout() -> None:

@@ -18,6 +18,8 @@ Checks:
 from __future__ import annotations
 
 import json
+import re
+import string
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -37,6 +39,41 @@ FLAG_LABELS: dict[str, str] = {
 }
 #: a decision as the store keeps it ('exclude' / 'keep') -> its word on screen
 DECISION_WORDS: dict[str, str] = {"exclude": N_("excluded"), "keep": N_("kept")}
+
+
+#: reasons the tool itself records (the demo's reviewer). The store, the report and the CSV of exclusions
+#: beside it keep them in English, as they keep a researcher's own words; the screen says them again in the
+#: interface language (`reason_shown`), numbers and all.
+TOOL_REASONS: tuple[str, ...] = (
+    N_("speeder: {minutes:.1f} min, under a third of the median {median:.1f} min"),
+    N_("called back: respondent confirmed the answers"),
+)
+
+
+def _template_pattern(template: str) -> re.Pattern[str]:
+    parts = string.Formatter().parse(template)
+    return re.compile(
+        "".join(re.escape(lit) + (f"(?P<{name}>.+?)" if name else "") for lit, name, _spec, _conv in parts)
+    )
+
+
+_TOOL_PATTERNS = [(template, _template_pattern(template)) for template in TOOL_REASONS]
+
+
+def reason_shown(reason: str | None) -> str | None:
+    """A decision's reason as the screen shows it: one the tool wrote in the interface language (its values
+    as they were written), a researcher's own words as they were typed."""
+    if not reason:
+        return reason
+    for template, pattern in _TOOL_PATTERNS:
+        found = pattern.fullmatch(reason)
+        if found:
+            values = found.groupdict()
+            return "".join(
+                lit + (values[name] if name else "")
+                for lit, name, _spec, _conv in string.Formatter().parse(_(template))
+            )
+    return reason
 
 
 def flag_label(flag: str) -> str:

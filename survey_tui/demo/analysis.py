@@ -72,15 +72,14 @@ def demo_analysis(study: Study, say: Callable[[str], None]) -> Study:
         for flagged in report.flagged:
             speeder = "speeder" in flagged.flags and flagged.duration_s is not None
             if speeder and flagged.duration_s < median / 3 and flagged.decision is None:  # type: ignore[operator]
-                reason = (
-                    f"speeder: {flagged.duration_s / 60:.1f} min, under a third of the median {median / 60:.1f} min"
+                reason = quality.TOOL_REASONS[0].format(  # English in the store; the screen translates it
+                    minutes=flagged.duration_s / 60,  # type: ignore[operator]
+                    median=median / 60,
                 )
                 quality.exclude(store, flagged.interview_id, reason, flagged.flags, actor="demo reviewer")
                 excluded += 1
             elif kept == 0 and flagged.decision is None:
-                quality.keep(
-                    store, flagged.interview_id, "called back: respondent confirmed the answers", "demo reviewer"
-                )
+                quality.keep(store, flagged.interview_id, quality.TOOL_REASONS[1], "demo reviewer")
                 kept += 1
     say(f"Coded {len(texts)} verbatims of a5_why; excluded {excluded} speeders, kept {kept} after review")
     return study

@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serial
 
 from survey_tui.core.instrument.expressions import ExpressionError, parse_expression
 from survey_tui.core.problems import Problem
-from survey_tui.i18n import N_, _
+from survey_tui.i18n import N_, Phrase, _
 
 if TYPE_CHECKING:
     from survey_tui.core.instrument.model import Instrument
@@ -228,19 +228,21 @@ class Hypothesis(_Model):
     alpha: float = Field(default=0.05, gt=0, lt=1)
     threshold: float | None = Field(default=None, ge=0, le=1)
 
-    def expected_text(self) -> str:
-        """The expected direction in words that fit the test (a correlation has no 'first group')."""
+    def expected_text(self) -> Phrase:
+        """The expected direction in words that fit the test (a correlation has no 'first group'): English
+        as the written reports take it, `shown()` in the interface language on a screen."""
+        correlation = self.test == TestKind.CORRELATION
         if self.expected == "no_difference":
-            return "no difference expected" if self.test != TestKind.CORRELATION else "no correlation expected"
+            return Phrase(N_("no correlation expected")) if correlation else Phrase(N_("no difference expected"))
         if self.expected == "different":
-            return "two-sided: " + ("any correlation" if self.test == TestKind.CORRELATION else "groups differ")
+            return Phrase(N_("two-sided: any correlation")) if correlation else Phrase(N_("two-sided: groups differ"))
         up = self.expected == "higher"
-        if self.test == TestKind.CORRELATION:
-            return "positive correlation" if up else "negative correlation"
+        if correlation:
+            return Phrase(N_("positive correlation")) if up else Phrase(N_("negative correlation"))
         if self.test == TestKind.SHARE_VS_THRESHOLD:
-            return "share above the threshold" if up else "share below the threshold"
-        first = self.groups[0].label if self.groups else "the first group"
-        return f"{first} {'higher' if up else 'lower'}"
+            return Phrase(N_("share above the threshold")) if up else Phrase(N_("share below the threshold"))
+        first: str = self.groups[0].label if self.groups else Phrase(N_("the first group"))
+        return Phrase(N_("{group} higher"), group=first) if up else Phrase(N_("{group} lower"), group=first)
 
     @property
     def variables(self) -> list[str]:

@@ -335,7 +335,7 @@ class AnalysisScreen(Screen[None]):
                 "—" if f.duration_s is None else f"{f.duration_s / 60:.1f}",
                 comma.join(quality.flag_label(x) for x in f.flags),
                 quality.decision_word(f.decision),
-                f.reason or "; ".join(f.detail.values()),
+                quality.reason_shown(f.reason) or "; ".join(f.detail.values()),
             )
             for f in report.flagged
         ]

@@ -22,6 +22,7 @@ from textual.widgets import Button, DataTable, Header, Input, Label, OptionList,
 
 from survey_tui.commands import quota_titles
 from survey_tui.core.fieldwork import respondents as resp
+from survey_tui.core.fieldwork.attribute_words import AttributeWords
 from survey_tui.core.fieldwork.quotas import cell_key, quota_counts
 from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
@@ -67,6 +68,15 @@ def choose_columns(widths: dict[str, int], room: int) -> list[str]:
 
 
 GENDER = {1: N_("male"), 2: N_("female"), 3: N_("other")}
+#: a contact attempt's result as the store keeps it -> its words on screen
+ATTEMPT_WORDS = {
+    "no_answer": N_("no answer"),
+    "busy": N_("busy"),
+    "call_back": N_("call back"),
+    "reached": N_("reached"),
+    "wrong_number": N_("wrong number"),
+    "refused": N_("refused to take part"),
+}
 ELIGIBILITY = ((N_("eligible"), "yes"), (N_("not eligible"), "no"))
 
 
@@ -519,7 +529,9 @@ class RespondentsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.shown_columns: list[str] = []
+        self.attribute_words: AttributeWords | None = None
         self.load_interviewers()
+        self.load_attribute_words()
         self.action_refresh()
 
     # -- loading ------------------------------------------------------------------------------------------
@@ -578,8 +590,23 @@ class RespondentsScreen(Screen[None]):
             return
         self.post_message(Loaded(("interviewers", names)))
 
+    @work(thread=True, group="respondents-meta")
+    def load_attribute_words(self) -> None:
+        """The attributes' labels and value labels from the instruments and study.yaml (parsed here, off the
+        UI thread); until they come, or if the instruments cannot be read, the detail shows the names."""
+        study = self.app.study  # type: ignore[attr-defined]
+        try:
+            instruments, _problems = study.load_instruments()
+        except Exception:  # noqa: BLE001 - the names are shown as before
+            return
+        self.post_message(Loaded(("words", AttributeWords(instruments.values(), study.config, study.config.language))))
+
     def on_loaded(self, message: Loaded) -> None:
         kind = message.data[0]
+        if kind == "words":
+            self.attribute_words = message.data[1]
+            self.show_detail()
+            return
         if kind == "interviewers":
             select = self.query_one("#filter-interviewer", Select)
             select.set_options([(n, n) for n in message.data[1]])
@@ -738,7 +765,14 @@ class RespondentsScreen(Screen[None]):
         if r is None:
             detail.update(_("No respondent matches.") if not self.page_total else "")
             return
-        attrs = "\n".join(f"  {k}: {self.attribute_text(k, v)}" for k, v in r.attributes.items() if v is not None)
+        attrs = "\n".join(
+            "  "
+            + _("{name}: {value}").format(
+                name=escape_markup(self.attribute_label(k)), value=escape_markup(self.attribute_text(k, v))
+            )
+            for k, v in r.attributes.items()
+            if v is not None
+        )
         detail.update(
             f"[b]{r.id}[/b]  {status_label(r.status)}\n"
             f"{r.name or '—'}\n{r.phone or '—'}\n{r.email or '—'}\n"
@@ -754,9 +788,16 @@ class RespondentsScreen(Screen[None]):
             + (("\n" + _("attributes:") + f"\n{attrs}") if attrs else "")
         )
 
-    @staticmethod
-    def attribute_text(name: str, value: object) -> str:
-        """An attribute's value as the list shows it: gender in words (the code means nothing to a reader)."""
+    def attribute_label(self, name: str) -> str:
+        """An attribute by its label in the study (a banner's or its question's), else by its name."""
+        return self.attribute_words.label(name) if self.attribute_words else name
+
+    def attribute_text(self, name: str, value: object) -> str:
+        """An attribute's value in words: its question's choice label, else gender in the interface
+        language (the code means nothing to a reader), else the value as stored."""
+        chosen = self.attribute_words.value(name, value) if self.attribute_words else None
+        if chosen:
+            return chosen
         if name == "gender" and isinstance(value, int) and value in GENDER:
             return _(GENDER[value])
         return str(value)
@@ -779,21 +820,23 @@ class RespondentsScreen(Screen[None]):
                 elif what == "attempt":
                     result, note = args
                     count = resp.record_attempt(store, respondent_id, result, note=note or None)
-                    text = f"{respondent_id}: attempt {count} ({result})"
+                    shown = _(ATTEMPT_WORDS[result]) if result in ATTEMPT_WORDS else result
+                    text = _("{id}: attempt {count} ({result})").format(id=respondent_id, count=count, result=shown)
                 elif what == "appointment":
                     resp.make_appointment(store, respondent_id, args[0])
-                    text = f"{respondent_id}: appointment {args[0]}"
+                    text = _("{id}: appointment {when}").format(id=respondent_id, when=args[0])
                 elif what == "assign":
                     resp.assign(store, [respondent_id], args[0] or None)
-                    text = f"{respondent_id}: assigned to {args[0] or 'nobody'}"
+                    who = args[0] or _("nobody")
+                    text = _("{id}: assigned to {interviewer}").format(id=respondent_id, interviewer=who)
                 elif what == "withdraw":
                     erasure = resp.withdraw(store, respondent_id, delete_answers=args[0])
-                    kept = "answers deleted" if erasure.answers_deleted else "anonymous answers kept"
-                    text = f"{respondent_id}: contact data erased, {kept} (logged)"
+                    kept = _("answers deleted") if erasure.answers_deleted else _("anonymous answers kept")
+                    text = _("{id}: contact data erased, {kept} (logged)").format(id=respondent_id, kept=kept)
                 else:
                     study = self.app.study  # type: ignore[attr-defined]
                     yes, no = resp.screen_all(store, study.config.eligibility, study.config.language)
-                    text = f"screened: eligible {yes}, not eligible {no}"
+                    text = _("screened: eligible {yes}, not eligible {no}").format(yes=yes, no=no)
         except Exception as exc:  # noqa: BLE001 - said on screen, nothing half-written (one transaction)
             self.post_message(LoadFailed(str(exc)))
             return
@@ -811,7 +854,10 @@ class RespondentsScreen(Screen[None]):
             if result:
                 self.act("status", r.id, *result)
 
-        self.app.push_screen(PickScreen(f"New status for {r.id} (now {status_label(r.status)})", options), done)
+        self.app.push_screen(
+            PickScreen(_("New status for {id} (now {status})").format(id=r.id, status=status_label(r.status)), options),
+            done,
+        )
 
     def action_attempt(self) -> None:
         r = self._need_selected()
@@ -822,8 +868,8 @@ class RespondentsScreen(Screen[None]):
             if result:
                 self.act("attempt", r.id, *result)
 
-        options = [(a, a.replace("_", " ")) for a in resp.ATTEMPT_RESULTS]
-        self.app.push_screen(PickScreen(f"Contact attempt for {r.id}", options), done)
+        options = [(a, _(ATTEMPT_WORDS.get(a, a))) for a in resp.ATTEMPT_RESULTS]
+        self.app.push_screen(PickScreen(_("Contact attempt for {id}").format(id=r.id), options), done)
 
     def action_appointment(self) -> None:
         r = self._need_selected()
@@ -834,7 +880,9 @@ class RespondentsScreen(Screen[None]):
             if value:
                 self.act("appointment", r.id, value.replace(" ", "T", 1))
 
-        self.app.push_screen(AskScreen(f"Appointment for {r.id}", "2026-10-08 19:30", r.next_appointment or ""), done)
+        self.app.push_screen(
+            AskScreen(_("Appointment for {id}").format(id=r.id), "2026-10-08 19:30", r.next_appointment or ""), done
+        )
 
     def action_assign(self) -> None:
         r = self._need_selected()
