@@ -231,7 +231,9 @@ class QuestionForm(KeyedModal[dict[str, Any] | None]):
                 yield Label(_("max"), classes="form-key")
                 yield Input(_num(q.get("max")), id="f-max")
                 yield Label(_("choice list"), classes="form-key")
-                yield Input(self.list_name or "", id="f-list", placeholder=_("(inline choices)"))
+                yield Input(
+                    self.list_name or "", id="f-list", placeholder=_("(inline)")
+                )  # short: the box is narrow at 80 columns
             with Horizontal(classes="form-row"):
                 yield Label(_("decimals"), classes="form-key")
                 yield Input(_num(q.get("decimals")), id="f-decimals", placeholder="0")
