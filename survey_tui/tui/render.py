@@ -57,7 +57,7 @@ def _pieces(text: str) -> list[str]:
         run = ""
         for ch in word:
             # a break may fall before a CJK character (or after one), not inside a run of narrow letters
-            wide = cell_len(ch) == 2 or (run and cell_len(run[-1]) == 2)
+            wide = cell_len(ch) == 2 or (bool(run) and cell_len(run[-1]) == 2)
             if run and wide and ch not in NO_LINE_START and run[-1] not in NO_LINE_END:
                 pieces.append(run)
                 run = ""
