@@ -8,7 +8,6 @@ takes 2 cells) under its own start, and the guides run on beside the extra lines
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,59 +18,9 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from survey_tui.tui.render import cells
+from survey_tui.tui.render import break_points, cells
 
 BRANCH, LAST, PIPE, SPACE = "├── ", "└── ", "│   ", "    "
-
-
-#: CJK punctuation that must not start a line: it stays with the character before it
-NO_LINE_START = set("，。、；：？！）」』》〉】…—,.;:?!)")
-
-
-def _tokens(text: str) -> list[str]:
-    """Pieces a line may break after: a word with its trailing spaces, or one wide (CJK) character."""
-    pieces: list[str] = []
-    for word in re.findall(r"\S+\s*|\s+", text):
-        run = ""
-        for ch in word:
-            if run and cells(ch) == 2 and ch not in NO_LINE_START:  # a break may fall before a CJK character
-                pieces.append(run)
-                run = ""
-            run += ch
-        pieces.append(run)
-    merged: list[str] = []
-    for piece in pieces:  # closing punctuation never opens a line
-        if merged and piece[0] in NO_LINE_START:
-            merged[-1] += piece
-        else:
-            merged.append(piece)
-    return merged
-
-
-def break_points(text: str, room: int) -> list[int]:
-    """Offsets where `text` breaks so each line takes at most `room` cells: greedy, at spaces in words
-    and between CJK characters; a piece wider than a whole line is folded by cells."""
-    offsets: list[int] = []
-    used = 0
-    at = 0
-    for piece in _tokens(text):
-        size = cells(piece.rstrip())
-        if used and used + size > room:
-            offsets.append(at)
-            used = 0
-        while size > room:  # longer than a line on its own: fold it
-            cut, width = 0, 0
-            while cut < len(piece) and width + cells(piece[cut]) <= room:
-                width += cells(piece[cut])
-                cut += 1
-            cut = max(cut, 1)
-            at += cut
-            offsets.append(at)
-            piece = piece[cut:]
-            size = cells(piece.rstrip())
-        used += cells(piece)
-        at += len(piece)
-    return [o for o in offsets if 0 < o < len(text)]
 
 
 def wrap_label(first: str, rest: str, label: Text, width: int) -> list[Text]:

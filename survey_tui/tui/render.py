@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len, set_cell_size
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.text import Text
 
 from survey_tui.core.problems import Problem
@@ -40,29 +42,103 @@ def fit(text: str, width: int, align: str = "left") -> str:
     return text + pad
 
 
+#: punctuation that must not start a line (UAX #14 classes CL, CP, EX, IS and the CJK full stops): it stays
+#: with the character before it
+NO_LINE_START = frozenset("，。、；：？！）」』》〉】〕〗〙〛｝］…‥—～・,.;:?!)]}")
+#: opening punctuation (UAX #14 OP) that must not end a line: it goes with the character after it
+NO_LINE_END = frozenset("（「『《〈【〔〖〘〚｛［([{")
+
+
+def _pieces(text: str) -> list[str]:
+    """Pieces a line may break after: a word with its trailing spaces, or one wide (CJK) character, with
+    closing punctuation joined to the piece before it and opening punctuation to the piece after it."""
+    pieces: list[str] = []
+    for word in re.findall(r"\S+\s*|\s+", text):
+        run = ""
+        for ch in word:
+            # a break may fall before a CJK character (or after one), not inside a run of narrow letters
+            wide = cell_len(ch) == 2 or (bool(run) and cell_len(run[-1]) == 2)
+            if run and wide and ch not in NO_LINE_START and run[-1] not in NO_LINE_END:
+                pieces.append(run)
+                run = ""
+            run += ch
+        pieces.append(run)
+    merged: list[str] = []
+    for piece in pieces:
+        if merged and (piece[0] in NO_LINE_START or merged[-1].rstrip()[-1:] in NO_LINE_END):
+            merged[-1] += piece
+        else:
+            merged.append(piece)
+    return merged
+
+
+def break_points(text: str, room: int) -> list[int]:
+    """Offsets where one line of `text` breaks so each line takes at most `room` cells: greedy, at spaces
+    between words and between CJK characters (never before closing or after opening punctuation); a piece
+    wider than a whole line is folded by cells."""
+    offsets: list[int] = []
+    used = 0
+    at = 0
+    for piece in _pieces(text):
+        size = cell_len(piece.rstrip())
+        if used and used + size > room:
+            offsets.append(at)
+            used = 0
+        while size > room:  # longer than a line on its own: fold it
+            cut, width = 0, 0
+            while cut < len(piece) and width + cell_len(piece[cut]) <= room:
+                width += cell_len(piece[cut])
+                cut += 1
+            cut = max(cut, 1)
+            at += cut
+            offsets.append(at)
+            piece = piece[cut:]
+            size = cell_len(piece.rstrip())
+        used += cell_len(piece)
+        at += len(piece)
+    return sorted({o for o in offsets if 0 < o < len(text)})
+
+
+def wrap_text(text: Text, width: int) -> list[Text]:
+    """`text` (which may hold newlines) as lines of at most `width` cells, styles kept, broken as
+    `break_points` says; the spaces at a break end the line before and are not drawn."""
+    lines: list[Text] = []
+    for line in text.split("\n", allow_blank=True):
+        parts = line.divide(break_points(line.plain, max(width, 2))) if cell_len(line.plain) > width else [line]
+        for part in parts:
+            part.rstrip()
+            lines.append(part)
+    return lines
+
+
 def wrap(text: str, width: int) -> list[str]:
-    """`text` broken into lines of at most `width` display cells: at spaces where it has them, anywhere in
-    CJK text (which has none), never cutting a word that fits on a line of its own."""
+    """`text` broken into lines of at most `width` display cells: at spaces where it has them, between
+    characters of CJK text (which has none), never cutting a word that fits on a line of its own."""
     if width <= 0 or cell_len(text) <= width:
         return [text]
-    lines: list[str] = []
-    line = ""
-    for word in re.split(r"(?<=\s)", text):  # words keep their trailing space
-        if cell_len(line + word.rstrip()) <= width:
-            line += word
-            continue
-        if line.strip():
-            lines.append(line.rstrip())
-            line = ""
-        while cell_len(word.rstrip()) > width:  # a run longer than a line (CJK): fold it by cells
-            head = set_cell_size(word, width).rstrip()
-            head = head if cell_len(head) <= width else head[:-1]
-            lines.append(head)
-            word = word[len(head) :]
-        line = word
-    if line.strip():
-        lines.append(line.rstrip())
-    return lines or [text]
+    return [line.plain for line in wrap_text(Text(text), width) if line.plain] or [text]
+
+
+class Wrapped:
+    """A paragraph of user text (a Rich renderable) that wraps like Chinese and like English at whatever
+    width it is drawn: Rich and Textual take a run of CJK for one word and move the whole run to the next
+    line, leaving the line before half empty."""
+
+    def __init__(self, text: Text | str, style: str = "") -> None:
+        self.text = Text(text, style=style) if isinstance(text, str) else text
+
+    def __str__(self) -> str:
+        return self.text.plain  # the text itself, as str() of a Rich Text gives
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in wrap_text(self.text, options.max_width):
+            line.end = "\n"
+            line.no_wrap = True
+            yield line
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        widest_line = max((cell_len(line.plain) for line in self.text.split("\n")), default=0)
+        return Measurement(min(4, widest_line), widest_line)
 
 
 def widest(texts: Sequence[str]) -> int:

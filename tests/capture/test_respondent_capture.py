@@ -238,7 +238,7 @@ async def test_the_form_shows_a_quota_full_end(tmp_path: Path) -> None:
         await pilot.pause()
         await pilot.press("enter")
         await pilot.pause()
-        shown = str(app.screen.query_one("#iv-label", Static).render())
+        shown = str(app.screen.query_one("#iv-label", Static).content)
         assert "配額已滿" in shown and "F × old" in shown
         await pilot.press("enter")
         await pilot.pause()

@@ -29,7 +29,7 @@ async def settle(app: SurveyApp, pilot) -> None:  # type: ignore[no-untyped-def]
 
 
 def text_of(screen: InterviewScreen, widget_id: str) -> str:
-    return str(screen.query_one(widget_id, Static).render())
+    return str(screen.query_one(widget_id, Static).content)  # the text given to the widget
 
 
 def test_preview_session_uses_the_engine_and_keeps_nothing(demo_study_dir: Path) -> None:

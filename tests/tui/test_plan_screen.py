@@ -175,7 +175,7 @@ async def test_report_status_change_and_sample_size_helper(plan_study: Path) -> 
         app.screen.query_one("#f-note", Input).value = "請加入價格敏感度"
         await pilot.press("ctrl+s")
         await until(pilot, lambda: screen.config.report_format.status == "changes_requested")
-        assert "CHANGES REQUESTED" in str(screen.query_one("#plan-overview", Static).render())
+        assert "CHANGES REQUESTED" in str(screen.query_one("#plan-overview", Static).content)  # the text drawn
 
         await pilot.press("n")
         await until(pilot, lambda: isinstance(app.screen, SampleSizeScreen))

@@ -41,7 +41,7 @@ from survey_tui.tui.footer import FittingFooter
 from survey_tui.tui.keys import KeyedModal
 from survey_tui.tui.localize import MODES, respondent_status, status_word
 from survey_tui.tui.messages import Loaded, LoadFailed
-from survey_tui.tui.render import cells, fit, widest, wrap
+from survey_tui.tui.render import Wrapped, cells, fit, widest, wrap
 
 #: the interview's clock (elapsed time in the status line); a test fixes it for reproducible screenshots
 clock = time.monotonic
@@ -516,11 +516,11 @@ class InterviewScreen(Screen[str | None]):
                 text += "\n" + ui("quota_cell", self.lang, cell=session.full_quota_cell)
             if engine.end_message:  # the terminate rule's words for the respondent
                 text += "\n\n" + engine.end_message
-            label.update(Text(text, style="bold"))
+            label.update(Wrapped(text, style="bold"))
             board.display = field.display = False
         elif session.needs_consent:
             self.stage = "consent"
-            label.update(Text(session.consent_text(), style="bold"))
+            label.update(Wrapped(session.consent_text(), style="bold"))
             hint.update(ui("consent_title", self.lang))
             board.load(
                 "single", [Option(1, ui("agree", self.lang)), Option(2, ui("refuse", self.lang))], language=self.lang
@@ -529,7 +529,7 @@ class InterviewScreen(Screen[str | None]):
             board.focus()
         elif engine.current is None:
             self.stage = "end"
-            label.update(Text(ui("end", self.lang), style="bold"))
+            label.update(Wrapped(ui("end", self.lang), style="bold"))
             board.display = field.display = False
         else:
             self.stage = "question"
@@ -537,8 +537,8 @@ class InterviewScreen(Screen[str | None]):
             assert view is not None
             self.view = view
             q = view.question
-            label.update(Text(view.label, style="bold"))
-            hint.update(Text(view.hint, style="italic"))
+            label.update(Wrapped(view.label, style="bold"))  # Chinese breaks between characters
+            hint.update(Wrapped(view.hint, style="italic"))
             if view.loop is not None:
                 heading = view.loop.heading
             value = view.answer.value if view.answer and view.answer.special is None else None

@@ -51,7 +51,7 @@ from survey_tui.core.study import StudyConfig
 from survey_tui.core.yamlfile import dump_yaml, parse_yaml_text
 from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
-from survey_tui.tui.render import fit, problems_text
+from survey_tui.tui.render import Wrapped, fit, problems_text
 from survey_tui.tui.screens.plan_forms import ConfirmScreen, FormField, FormScreen, SampleSizeScreen
 
 TABS = ("overview", "sources", "objectives", "hypotheses", "analysis")
@@ -329,8 +329,10 @@ class PlanScreen(Screen[None]):
                 yield DataTable(id="plan-sources", cursor_type="row", zebra_stripes=True)
             with TabPane(_("Objectives"), id="objectives"):
                 yield DataTable(id="plan-objectives", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="plan-objective-detail", classes="plan-detail")
             with TabPane(_("Hypotheses"), id="hypotheses"):
                 yield DataTable(id="plan-hypotheses", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="plan-hypothesis-detail", classes="plan-detail")
             with TabPane(_("Analysis plan"), id="analysis"), VerticalScroll():
                 yield Static("", id="plan-banners")
                 yield DataTable(id="plan-tables", cursor_type="row", zebra_stripes=True)
@@ -473,6 +475,8 @@ class PlanScreen(Screen[None]):
                 for t in plan.tables
             ],
         )
+        self._objective_detail(self._selected("#plan-objectives"))
+        self._hypothesis_detail(self._selected("#plan-hypotheses"))
         self._problems(self.data.problems if self.data else [])
 
     def _fill(self, selector: str, columns: tuple[str, ...], rows: list[tuple[str, tuple[str, ...]]]) -> None:
@@ -526,7 +530,36 @@ class PlanScreen(Screen[None]):
         for change in rf.history:
             text.append(f"  {change.on.isoformat()}  {change.status.replace('_', ' '):<18} {change.by}")
             text.append(f"  {change.note}\n" if change.note else "\n")
-        self.query_one("#plan-overview", Static).update(text)
+        self.query_one("#plan-overview", Static).update(Wrapped(text))  # Chinese breaks between characters
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """The highlighted objective's or hypothesis's whole text under its table (the row cuts it)."""
+        key = event.row_key.value if event.row_key is not None else None
+        if event.data_table.id == "plan-objectives":
+            self._objective_detail(key)
+        elif event.data_table.id == "plan-hypotheses":
+            self._hypothesis_detail(key)
+
+    def _objective_detail(self, key: str | None) -> None:
+        objective = next((o for o in self.config.objectives if o.id == key), None)
+        text = Text()
+        if objective is not None:
+            text.append(f"{objective.id}  ", style="bold")
+            text.append(objective.text)
+        self.query_one("#plan-objective-detail", Static).update(Wrapped(text))
+
+    def _hypothesis_detail(self, key: str | None) -> None:
+        h = next((h for h in self.config.hypotheses if h.id == key), None)
+        text = Text()
+        if h is not None:
+            text.append(f"{h.id}  ", style="bold")
+            text.append(f"{h.objective}  {_(TEST_LABELS[h.test])}\n", style="dim")
+            text.append(h.statement + "\n")
+            groups = " vs ".join(g.label for g in h.groups) or (h.by or "")
+            outcome = h.outcome + (f" {h.codes}" if h.codes else "")
+            text.append(f"{outcome}  ·  {groups}  ·  {h.expected.replace('_', ' ')}  ·  α = {h.alpha:g}", style="dim")
+        self.query_one("#plan-hypothesis-detail", Static).update(Wrapped(text))
 
     def _problems(self, problems: list[Problem]) -> None:
         self.query_one("#plan-problems", Static).update(problems_text(problems, _("plan check: no problems")))

@@ -34,7 +34,7 @@ from survey_tui.tui.footer import FittingFooter
 from survey_tui.tui.keys import KeyedModal
 from survey_tui.tui.messages import Loaded, LoadFailed
 from survey_tui.tui.outline import Outline
-from survey_tui.tui.render import logic_feedback, problems_text
+from survey_tui.tui.render import Wrapped, cells, logic_feedback, problems_text
 from survey_tui.tui.screens.instrument_forms import SettingsForm, TerminateRulesScreen
 
 TYPES = ["single", "multi", "scale", "grid", "numeric", "text", "date", "note", "calculate"]
@@ -167,6 +167,10 @@ def text_to_items(text: str, langs: list[str]) -> list[dict[str, Any]]:
     return out
 
 
+#: the question's text fields, each with the short name its boxes show as a placeholder
+TEXT_KEYS = {"label": "label", "hint": "hint", "constraint_message": "c. message"}
+
+
 class QuestionForm(KeyedModal[dict[str, Any] | None]):
     """Every field of a question; labels side by side per language; logic checked as it is typed."""
 
@@ -211,8 +215,9 @@ class QuestionForm(KeyedModal[dict[str, Any] | None]):
                 labels = _labels_of(q.get(key), langs)
                 with Horizontal(classes="form-row"):
                     yield Label(key.replace("constraint_message", "c. message"), classes="form-key")
-                    for i, lang in enumerate(langs):
-                        yield Input(labels[lang], id=f"f-{key}-{i}", placeholder=f"{key} ({lang})")
+                    for i, lang in enumerate(langs):  # a short placeholder: the whole of it shows at 80 columns
+                        yield Input(labels[lang], id=f"f-{key}-{i}", placeholder=f"{TEXT_KEYS[key]} · {lang}")
+                yield Static("", id=f"full-{key}", classes="form-full")  # the whole text when the box cuts it
             for key in LOGIC:
                 with Horizontal(classes="form-row"):
                     yield Label(key, classes="form-key")
@@ -226,7 +231,9 @@ class QuestionForm(KeyedModal[dict[str, Any] | None]):
                 yield Label(_("max"), classes="form-key")
                 yield Input(_num(q.get("max")), id="f-max")
                 yield Label(_("choice list"), classes="form-key")
-                yield Input(self.list_name or "", id="f-list", placeholder=_("(inline choices)"))
+                yield Input(
+                    self.list_name or "", id="f-list", placeholder=_("(inline)")
+                )  # short: the box is narrow at 80 columns
             with Horizontal(classes="form-row"):
                 yield Label(_("decimals"), classes="form-key")
                 yield Input(_num(q.get("decimals")), id="f-decimals", placeholder="0")
@@ -261,12 +268,32 @@ class QuestionForm(KeyedModal[dict[str, Any] | None]):
     def on_mount(self) -> None:
         for key in LOGIC:
             self.check(key, self.query_one(f"#f-{key}", Input).value)
+        self.call_after_refresh(self.show_full)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.show_full)
 
     @on(Input.Changed)
     def changed(self, event: Input.Changed) -> None:
         key = (event.input.id or "").removeprefix("f-")
         if key in LOGIC:
             self.check(key, event.value)
+        elif key.rpartition("-")[0] in TEXT_KEYS:
+            self.show_full(key.rpartition("-")[0])
+
+    def show_full(self, only: str | None = None) -> None:
+        """Under a row of label, hint or message boxes, the whole text of each box too narrow for it,
+        wrapped by display width, so a long label can be read (and checked) in both languages at 80 columns."""
+        for key in [only] if only else list(TEXT_KEYS):
+            text = Text()
+            for i, lang in enumerate(self.langs):
+                box = self.query_one(f"#f-{key}-{i}", Input)
+                if cells(box.value) > box.content_size.width - 1:  # the cursor takes a cell at the end
+                    text.append(("\n" if text else "") + f"{lang}  ", style="dim")
+                    text.append(box.value)
+            full = self.query_one(f"#full-{key}", Static)
+            full.update(Wrapped(text))
+            full.display = bool(text)  # no blank line under a row whose boxes show their whole text
 
     def check(self, key: str, text: str) -> None:
         """Syntax errors, unknown names and references to later questions, with the position."""
@@ -670,8 +697,8 @@ class QuestionnaireScreen(Screen[None]):
         table = Table(show_header=True, header_style="bold", expand=True, box=None, padding=(0, 1))
         table.add_column("", style="dim", no_wrap=True)
         for lang in langs:
-            table.add_column(lang, ratio=1, overflow="fold")  # CJK has no spaces to wrap at: fold, never cut
-        table.add_row("label", *_labels_of(data.get("label"), langs).values())
+            table.add_column(lang, ratio=1, overflow="fold")  # cells are Wrapped: CJK breaks between characters
+        table.add_row("label", *[Wrapped(v) for v in _labels_of(data.get("label"), langs).values()])
         keys = Text(_("s edit · S add a section after it · x delete (empty sections only)"), style="dim")
         self.query_one("#detail", Static).update(Group(head, Text(""), table, Text(""), keys))
 
@@ -1122,26 +1149,30 @@ def question_detail(instrument: Instrument, q: Question) -> Table:
     table = Table(show_header=True, header_style="bold", expand=True, box=None, padding=(0, 1))
     table.add_column("", style="dim", no_wrap=True)
     for lang in instrument.languages:
-        table.add_column(lang, ratio=1, overflow="fold")  # CJK has no spaces to wrap at: fold, never cut
+        table.add_column(lang, ratio=1, overflow="fold")  # cells are Wrapped: CJK breaks between characters
     pad = [""] * (len(instrument.languages) - 1)
-    table.add_row("name", f"{q.name} ({q.type})", *pad)
-    table.add_row("label", *[label_text(q.label, lang) for lang in instrument.languages])
+
+    def add_row(name: str, *values: str) -> None:  # each value wraps like Chinese or English in its column
+        table.add_row(name, *[Wrapped(v) for v in values])
+
+    add_row("name", f"{q.name} ({q.type})", *pad)
+    add_row("label", *[label_text(q.label, lang) for lang in instrument.languages])
     if q.hint:
-        table.add_row("hint", *[label_text(q.hint, lang) for lang in instrument.languages])
+        add_row("hint", *[label_text(q.hint, lang) for lang in instrument.languages])
     for item in q.items or []:
-        table.add_row(f"  {item.name}", *[label_text(item.label, lang) for lang in instrument.languages])
+        add_row(f"  {item.name}", *[label_text(item.label, lang) for lang in instrument.languages])
     for choice in q.choice_options:
-        table.add_row(f"  {choice.code}", *[label_text(choice.label, lang) for lang in instrument.languages])
+        add_row(f"  {choice.code}", *[label_text(choice.label, lang) for lang in instrument.languages])
     for name, special in q.specials.items():
-        table.add_row(
+        add_row(
             f"  {special.code}",
             *[f"{label_text(special.label, lang)} ({name})" for lang in instrument.languages],
         )
     for field_name in LOGIC:
         value = getattr(q, field_name)
         if value:
-            table.add_row(field_name, value, *pad)
+            add_row(field_name, value, *pad)
     if q.constraint_message:
-        table.add_row("c. message", *[label_text(q.constraint_message, lang) for lang in instrument.languages])
-    table.add_row("required", "yes" if q.is_required else "no", *pad)
+        add_row("c. message", *[label_text(q.constraint_message, lang) for lang in instrument.languages])
+    add_row("required", "yes" if q.is_required else "no", *pad)
     return table
