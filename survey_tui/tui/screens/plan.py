@@ -49,7 +49,7 @@ from survey_tui.core.plan.model import (
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.study import StudyConfig
 from survey_tui.core.yamlfile import dump_yaml, parse_yaml_text
-from survey_tui.i18n import N_, _
+from survey_tui.i18n import N_, _, shown
 from survey_tui.tui.footer import FittingFooter
 from survey_tui.tui.render import Wrapped, fit, problems_text
 from survey_tui.tui.screens.plan_forms import ConfirmScreen, FormField, FormScreen, SampleSizeScreen
@@ -440,7 +440,7 @@ class PlanScreen(Screen[None]):
                         _(TEST_LABELS[h.test]),
                         h.outcome + (f" {h.codes}" if h.codes else ""),
                         " vs ".join(g.label for g in h.groups) or (h.by or ""),
-                        h.expected.replace("_", " "),
+                        shown(h.expected_text()),
                         f"{h.alpha:g}",
                         h.statement,
                     ),
@@ -558,7 +558,7 @@ class PlanScreen(Screen[None]):
             text.append(h.statement + "\n")
             groups = " vs ".join(g.label for g in h.groups) or (h.by or "")
             outcome = h.outcome + (f" {h.codes}" if h.codes else "")
-            text.append(f"{outcome}  ·  {groups}  ·  {h.expected.replace('_', ' ')}  ·  α = {h.alpha:g}", style="dim")
+            text.append(f"{outcome}  ·  {groups}  ·  {shown(h.expected_text())}  ·  α = {h.alpha:g}", style="dim")
         self.query_one("#plan-hypothesis-detail", Static).update(Wrapped(text))
 
     def _problems(self, problems: list[Problem]) -> None:
