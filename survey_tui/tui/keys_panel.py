@@ -14,11 +14,14 @@ from textual.binding import Binding
 from textual.widgets import HelpPanel, Markdown
 from textual.widgets._key_panel import BindingsTable, KeyPanel
 
+from survey_tui.tui.render import Wrapped
+
 
 class FoldingBindingsTable(BindingsTable):
     """Textual's key list with two changes: the screen's own keys come first (a table's dozen cursor keys
     pushed them below the bottom at 80x24), and descriptions fold instead of ending in "…" (a Chinese
-    tooltip has no spaces to wrap at, so Textual's table cut it after a few characters)."""
+    tooltip has no spaces to wrap at, so Textual's table cut it after a few characters), wrapped as Chinese
+    wraps (never a line starting with "、")."""
 
     def render_bindings_table(self) -> Table:
         key_style = self.get_component_rich_style("bindings-table--key")
@@ -50,8 +53,9 @@ class FoldingBindingsTable(BindingsTable):
                 keys = " ".join(dict.fromkeys(self.app.get_key_display(b) for b in bindings))
                 text = Text.from_markup(first.description, end="", style=description_style)
                 if first.tooltip:
-                    text.append((" " if first.description else "") + first.tooltip, "dim")
-                table.add_row(Text(keys, style=key_style), text)
+                    # the tooltip on its own lines under the description, as Textual's own list shows it
+                    text.append(("\n" if first.description else "") + first.tooltip, "dim")
+                table.add_row(Text(keys, style=key_style), Wrapped(text))
             table.add_section()
         return table
 
