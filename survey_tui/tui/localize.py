@@ -51,31 +51,8 @@ def study_language(languages: list[str]) -> str:
 
 
 MODES = {"field": N_("field"), "pilot": N_("pilot")}
-#: an interview's status and outcome as the store keeps them, in words of the interface
-STATUS_WORDS = {
-    "in_progress": N_("in progress"),
-    "suspended": N_("suspended"),
-    "completed": N_("completed"),
-    "terminated": N_("terminated"),
-}
-OUTCOME_WORDS = {
-    "complete": N_("complete"),
-    "break_off": N_("break off"),
-    "screened_out": N_("screened out"),
-    "quota_full": N_("quota full"),
-}
 #: report-format statuses other than approved (study.yaml's words)
 REPORT_STATUS_WORDS = (N_("draft"), N_("submitted"), N_("approved"), N_("changes requested"))
-
-
-def status_word(status: str) -> str:
-    return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status.replace("_", " ")
-
-
-def outcome_word(outcome: str | None) -> str:
-    if not outcome:
-        return "—"
-    return _(OUTCOME_WORDS[outcome]) if outcome in OUTCOME_WORDS else outcome.replace("_", " ")
 
 
 def respondent_status(status: str) -> str:

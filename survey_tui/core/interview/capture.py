@@ -35,6 +35,7 @@ from survey_tui.core.fieldwork.quotas import QuotaChecker
 from survey_tui.core.instrument.model import Instrument, label_text
 from survey_tui.core.interview.answers import AnswerScope
 from survey_tui.core.interview.engine import InterviewEngine, StoreRecorder, state_from_store
+from survey_tui.core.interview.messages import outcome_word, status_word
 from survey_tui.core.interview.preview import SessionEnding
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.store.base import StoreUnavailable
@@ -68,19 +69,6 @@ _FINAL: dict[str, str] = {
     "completed": N_("respondent {id} has already completed an interview (a second one would count twice)"),
     "screened_out": N_("respondent {id} was screened out (does not meet the study's conditions)"),
     "quota_full": N_("respondent {id} fell in a quota cell that was full"),
-}
-#: an interview's status and outcome as the store keeps them, in words (for the refusal to resume)
-_STATUS_WORDS = {
-    "in_progress": N_("in progress"),
-    "suspended": N_("suspended"),
-    "completed": N_("completed"),
-    "terminated": N_("terminated"),
-}
-_OUTCOME_WORDS = {
-    "complete": N_("complete"),
-    "break_off": N_("break off"),
-    "screened_out": N_("screened out"),
-    "quota_full": N_("quota full"),
 }
 
 
@@ -483,12 +471,8 @@ def resume_session(
         except StoreError as exc:
             raise CaptureError(_("no interview #{id} in this study").format(id=interview_id)) from exc
         if row.status not in RESUMABLE:
-            status = _(_STATUS_WORDS[row.status]) if row.status in _STATUS_WORDS else row.status
-            outcome = (
-                (_(_OUTCOME_WORDS[row.outcome]) if row.outcome in _OUTCOME_WORDS else row.outcome)
-                if row.outcome
-                else _("no outcome")
-            )
+            status = status_word(row.status)
+            outcome = outcome_word(row.outcome) if row.outcome else _("no outcome")
             raise CaptureError(
                 _(
                     "interview #{id} is {status} ({outcome}); only suspended or interrupted interviews can be resumed"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from survey_tui.i18n import current_language
+from survey_tui.i18n import N_, _, current_language
 
 MESSAGES: dict[str, dict[str, str]] = {
     "loop_heading": {"en": "{label} {index} of {total}", "zh-TW": "{label} {index}/{total}"},
@@ -65,3 +65,31 @@ def localise(catalog: dict[str, dict[str, str]], key: str, language: str, **valu
 
 def message(key: str, language: str, **values: object) -> str:
     return localise(MESSAGES, key, language, **values)
+
+
+#: an interview's status and outcome as the store keeps them, in words of the interface (one home for the
+#: screens and the core's refusals)
+STATUS_WORDS = {
+    "in_progress": N_("in progress"),
+    "suspended": N_("suspended"),
+    "completed": N_("completed"),
+    "terminated": N_("terminated"),
+}
+OUTCOME_WORDS = {
+    "complete": N_("complete"),
+    "break_off": N_("break off"),
+    "screened_out": N_("screened out"),
+    "quota_full": N_("quota full"),
+}
+
+
+def status_word(status: str) -> str:
+    """An interview status in the interface language; one the table does not know, as plain words."""
+    return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status.replace("_", " ")
+
+
+def outcome_word(outcome: str | None) -> str:
+    """An interview outcome in the interface language, "—" for none."""
+    if not outcome:
+        return "—"
+    return _(OUTCOME_WORDS[outcome]) if outcome in OUTCOME_WORDS else outcome.replace("_", " ")

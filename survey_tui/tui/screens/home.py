@@ -13,10 +13,11 @@ from textual.containers import Grid, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
+from survey_tui.core.interview.messages import outcome_word, status_word
 from survey_tui.core.summary import StudySummary
 from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
-from survey_tui.tui.localize import MODES, outcome_word, status_word
+from survey_tui.tui.localize import MODES
 from survey_tui.tui.messages import Loaded, LoadFailed
 from survey_tui.tui.render import fill_table as _fill
 

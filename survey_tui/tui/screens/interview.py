@@ -33,13 +33,13 @@ from survey_tui.core.interview.capture import (
     start_session,
 )
 from survey_tui.core.interview.engine import QuestionView
-from survey_tui.core.interview.messages import localise
+from survey_tui.core.interview.messages import localise, status_word
 from survey_tui.core.interview.preview import InterviewSession
 from survey_tui.core.store.base import StoreError
 from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
 from survey_tui.tui.keys import KeyedModal
-from survey_tui.tui.localize import MODES, respondent_status, status_word
+from survey_tui.tui.localize import MODES, respondent_status
 from survey_tui.tui.messages import Loaded, LoadFailed
 from survey_tui.tui.render import Wrapped, cells, fit, widest, wrap
 
