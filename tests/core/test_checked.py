@@ -22,14 +22,6 @@ INSTRUMENT = "instruments/bubble_tea_brand_health.yaml"
 
 
 @pytest.fixture
-def demo(demo_study_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("SURVEY_TUI_CACHE_DIR", str(tmp_path / "cache"))
-    target = tmp_path / "demo-study"
-    shutil.copytree(demo_study_dir, target)
-    return target
-
-
-@pytest.fixture
 def checks(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The folders the study's own check ran on (an answer from the cache runs none)."""
     ran: list[Path] = []

@@ -4,27 +4,16 @@ reading the whole study, for exactly the files read before, and the store's figu
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 from survey_tui.core.study import open_study
 from survey_tui.core.summary import kept_facts, quick_summary, summarise_study
 from survey_tui.i18n import set_language
 
 INSTRUMENT = "instruments/bubble_tea_brand_health.yaml"
-
-
-@pytest.fixture
-def demo(demo_study_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("SURVEY_TUI_CACHE_DIR", str(tmp_path / "cache"))
-    target = tmp_path / "demo-study"
-    shutil.copytree(demo_study_dir, target)
-    return target
 
 
 def test_nothing_is_kept_before_the_study_was_read(demo: Path) -> None:
