@@ -80,6 +80,12 @@ def current_language() -> str:
     return _current
 
 
+def study_language(languages: list[str]) -> str:
+    """Which of the study's own languages to show its texts in (quota and banner labels, question text):
+    the interface language when the study has it, else the study's first language."""
+    return _current if _current in languages else (languages[0] if languages else "en")
+
+
 def normalise(tag: str | None) -> str | None:
     """'zh-TW', 'zh_TW.UTF-8', 'zh_Hant' -> 'zh-TW'; 'en_US' -> 'en'; anything else -> None."""
     if not tag:

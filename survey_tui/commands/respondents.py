@@ -236,8 +236,7 @@ def cmd_screen(args: argparse.Namespace) -> int:
 def cmd_quotas(args: argparse.Namespace) -> int:
     from rich.cells import cell_len
 
-    from survey_tui.commands import quota_titles
-    from survey_tui.core.fieldwork.quotas import cell_key, quota_counts
+    from survey_tui.core.fieldwork.quotas import cell_key, quota_counts, quota_titles
 
     study = resolve_study(args.study)
     if not study.config.quotas:

@@ -42,14 +42,6 @@ def localize_tree(node: DOMNode) -> None:
         localize_bindings(child)
 
 
-def study_language(languages: list[str]) -> str:
-    """Which of the study's own languages to show its texts in (quota and banner labels, question text):
-    the interface language when the study has it, else the study's first language."""
-    from survey_tui.i18n import current_language
-
-    return current_language() if current_language() in languages else (languages[0] if languages else "en")
-
-
 MODES = {"field": N_("field"), "pilot": N_("pilot")}
 #: report-format statuses other than approved (study.yaml's words)
 REPORT_STATUS_WORDS = (N_("draft"), N_("submitted"), N_("approved"), N_("changes requested"))

@@ -37,10 +37,12 @@ from survey_tui.core.instrument.expressions import Expression, Scope, WideFrameR
 from survey_tui.core.instrument.model import Labels, label_text
 from survey_tui.core.lazy import lazy
 from survey_tui.core.store.sqlite import decode
-from survey_tui.i18n import _
+from survey_tui.i18n import _, study_language
 
 if TYPE_CHECKING:
     import polars as pl
+
+    from survey_tui.core.study import Study
 else:
     pl = lazy("polars")
 
@@ -327,3 +329,51 @@ def stop_check_for(
 ) -> Callable[[Scope], str | None] | None:
     """The function to pass as `InterviewEngine(stop_check=...)`, or None when the study has no quotas."""
     return QuotaChecker(store, quotas, attributes).stop_check if quotas else None
+
+
+def quota_titles(study: Study, quotas: Sequence[Quota] | None = None) -> dict[str, str]:
+    """{quota name: what to call it on screen}: the quota's own `label:` in the study language shown, else
+    the labels of the questions its dimensions stand for (joined like its cells), else its name.
+
+    A dimension stands for a question when it is named after one, or when its levels name exactly one
+    question of the study's instruments (`s3 = 1` or `coalesce(s3, gender) = 1`). The instruments are only
+    read when a quota has no label of its own, and one that does not load only costs its labels."""
+
+    config = study.config
+    quotas = config.quotas if quotas is None else quotas
+    language = study_language(config.languages)
+    titles: dict[str, str] = {}
+    questions: dict[str, dict[str, str]] | None = None
+    for quota in quotas:
+        if quota.label:
+            titles[quota.name] = quota.title(language)
+            continue
+        if questions is None:
+            questions = _question_labels(study)
+        parts = []
+        for dimension in quota.dimensions:
+            named = {n for level in dimension.levels for n in level.expression.names if n in questions}
+            source = dimension.name if dimension.name in questions else (named.pop() if len(named) == 1 else None)
+            text = label_text(questions[source], language, config.language) if source else ""
+            parts.append(text or None)
+        found = [p for p in parts if p]
+        titles[quota.name] = (
+            CELL_SEPARATOR.join(p or d.name for p, d in zip(parts, quota.dimensions, strict=True))
+            if found
+            else quota.name
+        )
+    return titles
+
+
+def _question_labels(study: Study) -> dict[str, dict[str, str]]:
+    """{question name: its labels} over every instrument of the study that loads (first one wins)."""
+    try:
+        instruments, _problems = study.load_instruments()
+    except Exception:  # noqa: BLE001 - labels are a nicety: an unreadable folder leaves the names
+        return {}
+    labels: dict[str, dict[str, str]] = {}
+    for instrument in instruments.values():
+        for question in instrument.questions:
+            if question.label:
+                labels.setdefault(question.name, dict(question.label))
+    return labels

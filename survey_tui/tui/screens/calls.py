@@ -20,9 +20,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
-from survey_tui.i18n import N_, _
+from survey_tui.i18n import N_, _, study_language
 from survey_tui.tui.footer import FittingFooter
-from survey_tui.tui.localize import respondent_status, study_language
+from survey_tui.tui.localize import respondent_status
 from survey_tui.tui.messages import Loaded, LoadFailed
 from survey_tui.tui.render import cells, fill_table
 

@@ -11,10 +11,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from survey_tui.core.interview.messages import outcome_word, status_word
-from survey_tui.i18n import N_, _
+from survey_tui.i18n import N_, _, study_language
 from survey_tui.tui.footer import FittingFooter
 from survey_tui.tui.keys import KeyedModal
-from survey_tui.tui.localize import MODES, study_language
+from survey_tui.tui.localize import MODES
 from survey_tui.tui.messages import Loaded, LoadFailed
 from survey_tui.tui.render import cells, fill_table
 

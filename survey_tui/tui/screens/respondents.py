@@ -20,10 +20,9 @@ from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Header, Input, Label, OptionList, Select, Static
 
-from survey_tui.commands import quota_titles
 from survey_tui.core.fieldwork import respondents as resp
 from survey_tui.core.fieldwork.attribute_words import AttributeWords
-from survey_tui.core.fieldwork.quotas import cell_key, quota_counts
+from survey_tui.core.fieldwork.quotas import cell_key, quota_counts, quota_titles
 from survey_tui.i18n import N_, _
 from survey_tui.tui.footer import FittingFooter
 from survey_tui.tui.keys import KeyedModal
