@@ -43,13 +43,13 @@ SUFFIX = "_coded"
 
 
 class FrameCode(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     code: int
     label: Labels
 
 
 class FrameNet(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     label: Labels
     codes: list[int] = Field(min_length=1)
 
@@ -57,7 +57,7 @@ class FrameNet(BaseModel):
 class CodeFrame(BaseModel):
     """The codes (and nets of codes) an open question's answers are classified into."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     question: str
     label: Labels | None = None
     codes: list[FrameCode] = Field(default_factory=list)

@@ -154,8 +154,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         try:
             problems = [Problem(**item) for item in kept]
         except TypeError:  # another shape (an older entry): check again
-            problems = _check(root, None)
-    else:
+            kept = None
+            key = None
+    if kept is None:
         problems = _check(root, key)
     errors = [p for p in problems if p.severity == "error"]
     print_problems(problems, sys.stdout)
@@ -181,15 +182,13 @@ def _check(root: Path, key: str | None) -> list[Problem]:
     import dataclasses
 
     from survey_tui.core import checked
-    from survey_tui.core.study import check_study, open_study
+    from survey_tui.core.collector import collector_paused
     from survey_tui.i18n import current_language
 
-    problems = check_study(root)
+    with collector_paused():  # the models' classes: long-lived objects, no cycles to collect
+        from survey_tui.core.study import check_study_files
+    study, problems = check_study_files(root)  # study: None when there is no readable study.yaml
     depends: list[list[str] | None] = []
-    try:
-        study = open_study(root)  # read again from the YAML cache: what check read beyond the key's files
-    except LoadError:
-        study = None  # no readable study.yaml: nothing else was read
     if study is not None and study.config.report.template:
         depends.append(checked.dependency("content", study.root / study.config.report.template))
     if study is not None and study.config.weighting is not None and not any(p.severity == "error" for p in problems):

@@ -6,16 +6,17 @@ must survive a crash. This module finds, creates, opens and checks such folders.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import gc
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+import pickle
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from survey_tui.core.collector import collector_paused
 from survey_tui.core.fieldwork.dispositions import CallSettings
 from survey_tui.core.fieldwork.privacy import PrivacyNotice
 from survey_tui.core.fieldwork.quotas import Quota
@@ -25,8 +26,7 @@ from survey_tui.core.instrument.model import Instrument, Labels, SpecialCode, Sp
 from survey_tui.core.plan.model import PlanFields, check_plan
 from survey_tui.core.plan.weighting import WeightingConfig, check_weighting
 from survey_tui.core.problems import LoadError, Problem
-from survey_tui.core.store.base import StoreBase, server_url, validate_store_setting
-from survey_tui.core.store.sqlite import InstrumentVersion, Store
+from survey_tui.core.store.base import InstrumentVersion, StoreBase, server_url, validate_store_setting
 from survey_tui.core.yamlfile import read_yaml, validate_document, write_yaml_atomic
 from survey_tui.i18n import _, current_language
 
@@ -37,7 +37,7 @@ DB_FILE = "survey.db"
 class StudySettings(BaseModel):
     """Who the study is for, how it speaks, and how respondents are recruited."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     title: str = Field(min_length=1)
     client: str = ""
@@ -91,7 +91,7 @@ class StudyConfig(PlanFields, StudySettings):
     first), so `init` writes the title at the top; every plan part is optional.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     @property
     def language(self) -> str:
@@ -136,6 +136,8 @@ class Study:
 
         url = self.server_url
         if url is None:
+            from survey_tui.core.store.sqlite import Store  # sqlite3 and the store's code: only when data is read
+
             store: StoreBase = Store(self.db_path)
         else:
             from survey_tui.core.store.postgres import PostgresStore  # psycopg only when a server is used
@@ -260,8 +262,59 @@ def find_study_root(start: Path) -> Path | None:
     return None
 
 
+#: the user's cache of validated study.yaml files (see load_study_config); bump when an entry's shape changes
+_VALIDATED = "validated-study"
+_VALIDATED_FORMAT = "1"
+
+
 def load_study_config(root: Path) -> tuple[StudyConfig | None, list[Problem]]:
-    doc, problems = read_yaml(root / STUDY_FILE, STUDY_FILE)
+    """study.yaml read and validated: the settings (None when unusable) and the problems found.
+
+    The answer is kept in the user's cache under the file's bytes, the code that validates (every file of
+    this package and of the parsing libraries, pydantic's included) and the interface language the problems
+    are worded in. study.yaml changes far less often than the questionnaire, and building the validators of
+    its thirty-odd models took a twentieth of a `check` just after an instrument was edited. None of its
+    validators reads anything but the file (no clock, no environment, no other file)."""
+    path = root / STUDY_FILE
+    key = _validated_key(path)
+    if key is not None:
+        from survey_tui.core.cache import read_blob
+
+        blob = read_blob(_VALIDATED, key)
+        if blob is not None:
+            try:
+                config, problems = pickle.loads(blob)  # noqa: S301 - written by this program, in the user's cache
+            except Exception:  # noqa: BLE001 - another version's entry, or a damaged one: validate instead
+                pass
+            else:
+                if (config is None or isinstance(config, StudyConfig)) and isinstance(problems, list):
+                    return config, problems
+    found = _validate_study_file(path)
+    if key is not None and _validated_key(path) == key:  # unless the file changed while it was read
+        from survey_tui.core.cache import write_blob
+
+        with contextlib.suppress(Exception):  # a value that cannot be pickled costs time only
+            write_blob(_VALIDATED, key, pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))
+    return found
+
+
+def _validated_key(path: Path) -> str | None:
+    """The cache key of study.yaml as it is now, or None when it is not a plain file under the size limit."""
+    from survey_tui.core.cache import memo_key
+    from survey_tui.core.checked import code_stamp
+    from survey_tui.core.yamlfile import MAX_YAML_BYTES
+
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_YAML_BYTES:
+            return None
+        content = path.read_bytes()
+    except OSError:
+        return None
+    return memo_key(_VALIDATED_FORMAT, code_stamp(), current_language(), content)
+
+
+def _validate_study_file(path: Path) -> tuple[StudyConfig | None, list[Problem]]:
+    doc, problems = read_yaml(path, STUDY_FILE)
     if doc is None:
         return None, problems
     if not isinstance(doc.root, dict):
@@ -317,38 +370,23 @@ def init_study(
     return study
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Python's cycle collector paused while a check builds its trees (restored after).
-
-    A 1 MB instrument is about a million small objects (YAML nodes, models, expression trees), nearly all
-    alive until the check ends, and each full collection walks all of them again: half the time of the
-    parse went there. What a check builds holds no cycles worth collecting before it returns."""
-    enabled, frozen = gc.isenabled(), gc.get_freeze_count()
-    gc.disable()
-    try:
-        yield
-    finally:
-        # what the check made is handed to the oldest generation as it is: enabled with a young generation of
-        # a million objects, the next allocation would start a collection over all of them (0.1 s)
-        if not frozen:  # (unless someone froze objects on purpose: unfreezing would undo it)
-            gc.freeze()
-            gc.unfreeze()
-        if enabled:
-            gc.enable()
-
-
 def check_study(root: Path) -> list[Problem]:
     """Every problem of the study's files at once (what `survey-tui check` prints)."""
-    with _gc_paused():
-        return _check_study(root)
+    return check_study_files(root)[1]
 
 
-def _check_study(root: Path) -> list[Problem]:
-    try:
-        study = open_study(root)
-    except LoadError as exc:
-        return exc.problems
+def check_study_files(root: Path) -> tuple[Study | None, list[Problem]]:
+    """The study as opened (None when study.yaml is missing or unreadable) and every problem of its files:
+    `check` goes on to what only the opened study can tell (the template, the weighting against the data)."""
+    with collector_paused():
+        try:
+            study = open_study(root)
+        except LoadError as exc:
+            return None, exc.problems
+        return study, _check_study(study)
+
+
+def _check_study(study: Study) -> list[Problem]:
     instruments, problems = study.load_instruments()
     if not study.instrument_files():
         problems.append(Problem("instruments/", _("the study has no instrument yet"), severity="warning"))

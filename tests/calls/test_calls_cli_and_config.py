@@ -34,6 +34,19 @@ def test_bad_call_settings_get_located_messages(tmp_path: Path) -> None:
     assert "calls.max_attempts" in problems
 
 
+def test_the_standard_outcomes_pass_their_own_validation() -> None:
+    """The standard outcomes are built without validation (at import); each must be one validation would make."""
+    from survey_tui.core.fieldwork.dispositions import DEFAULT_OUTCOMES, Outcome
+
+    for name, outcome in DEFAULT_OUTCOMES.items():
+        given = outcome.model_dump(exclude_unset=True)
+        assert Outcome.model_validate(given) == outcome, name
+        assert Outcome.model_validate(given).model_fields_set == outcome.model_fields_set, name
+    # and a bad one is refused, so the check above could fail
+    with pytest.raises(ValueError, match="AAPOR"):
+        Outcome.model_validate({"aapor": "9.9x", "key": "z"})
+
+
 def test_two_outcomes_on_one_key_are_refused(tmp_path: Path) -> None:
     init_study(tmp_path / "s", "T", "C")
     study_file = tmp_path / "s" / "study.yaml"

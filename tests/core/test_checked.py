@@ -25,13 +25,13 @@ INSTRUMENT = "instruments/bubble_tea_brand_health.yaml"
 def checks(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The folders the study's own check ran on (an answer from the cache runs none)."""
     ran: list[Path] = []
-    real = study_module.check_study
+    real = study_module.check_study_files
 
     def counting(root: Path):  # type: ignore[no-untyped-def]
         ran.append(Path(root))
         return real(root)
 
-    monkeypatch.setattr(study_module, "check_study", counting)
+    monkeypatch.setattr(study_module, "check_study_files", counting)
     return ran
 
 

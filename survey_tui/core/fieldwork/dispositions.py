@@ -92,7 +92,7 @@ def supersedes(new: str, old: str | None) -> bool:
 class Outcome(BaseModel):
     """One call outcome: the key the interviewer presses, its words, its AAPOR code, what happens next."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     aapor: str
     label: dict[str, str] = Field(default_factory=dict)
@@ -133,7 +133,9 @@ class Outcome(BaseModel):
 
 
 def _o(aapor: str, zh: str, en: str, key: str | None, **kw: Any) -> Outcome:
-    return Outcome(aapor=aapor, label={"zh-TW": zh, "en": en}, key=key, **kw)
+    """One of the standard outcomes, built without validation: building Outcome's validator at import cost every
+    command that reads study.yaml a tenth of a `check` (a test validates each of them)."""
+    return Outcome.model_construct(aapor=aapor, label={"zh-TW": zh, "en": en}, key=key, **kw)
 
 
 #: the standard telephone mapping (AAPOR Standard Definitions, RDD telephone table)
@@ -181,7 +183,7 @@ RESULT_OF = {
 class CallingWindow(BaseModel):
     """Days and hours when respondents may be called (their local time)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(min_length=1)
     start: str
@@ -218,7 +220,7 @@ def _default_hours() -> list[CallingWindow]:
 
 
 class BackcheckSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     #: share of each interviewer's completes drawn for a back-check (ISO 20252 practice: at least 10 %)
     share: float = Field(default=0.10, gt=0, le=1)
@@ -229,7 +231,7 @@ class BackcheckSettings(BaseModel):
 class CallSettings(BaseModel):
     """`calls:` in study.yaml: outcome mapping, rate settings, call-queue rules and back-checks."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     #: outcome name -> its settings; given names replace the default outcome of that name, new ones are added
     outcomes: dict[str, Outcome] = Field(default_factory=dict)

@@ -8,13 +8,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from survey_tui.core.instrument.model import Labels, label_text
-from survey_tui.core.store.sqlite import Store, StoreError, now
+from survey_tui.core.store.base import StoreError, now
 from survey_tui.i18n import _
+
+if TYPE_CHECKING:  # study.yaml's privacy notice is read without the store's code
+    from survey_tui.core.store.sqlite import Store
 
 #: Art. 3 rights, as requests: inquiry/review, a copy, correction, stop collecting/processing/using, deletion
 REQUEST_KINDS = ("inquiry", "copy", "correction", "stop", "deletion")
@@ -27,7 +30,7 @@ OUTCOMES = ("done", "refused", "extended")
 class PrivacyNotice(BaseModel):
     """The items Art. 8 requires a collector to tell the person before collecting (study.yaml privacy_notice)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     version: str = Field(min_length=1)
     collector: Labels  # the name of the government or non-government agency collecting

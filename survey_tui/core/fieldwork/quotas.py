@@ -50,7 +50,7 @@ CELL_SEPARATOR = " × "
 
 
 class QuotaLevel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     label: str = Field(min_length=1)
     when: str = Field(min_length=1)
@@ -67,7 +67,7 @@ class QuotaLevel(BaseModel):
 
 
 class QuotaDimension(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     name: str = Field(min_length=1)
     levels: list[QuotaLevel] = Field(min_length=1)
@@ -76,7 +76,7 @@ class QuotaDimension(BaseModel):
 class Quota(BaseModel):
     """A grid of cells (the product of its dimensions' levels), each with a target of completes."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     name: str = Field(min_length=1)
     label: Labels | None = None

@@ -34,7 +34,7 @@ else:
 class EligibilityCriterion(BaseModel):
     """One condition a respondent must meet; `reason` is what the list says when it fails."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     name: str = Field(min_length=1)
     when: str = Field(min_length=1)

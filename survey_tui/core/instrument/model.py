@@ -61,7 +61,10 @@ def label_text(labels: dict[str, str] | None, language: str, fallback: str | Non
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False, validate_assignment=False)
+    # defer_build (here and on every model of the study's files): a model's validator is built when it is first
+    # used, not when its module is imported; a command that never validates a quota or a call outcome does
+    # not pay for building theirs (a twentieth of a `check` just after an edit)
+    model_config = ConfigDict(extra="forbid", defer_build=True, frozen=False, validate_assignment=False)
 
 
 class Choice(_Model):

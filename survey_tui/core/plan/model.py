@@ -46,7 +46,7 @@ ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]{0,31}$"
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 # -- background and desk research (P1.1.1) -------------------------------------------------------

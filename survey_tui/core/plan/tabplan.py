@@ -31,7 +31,7 @@ Summary = Literal["top2", "bottom2", "mean", "sd", "median", "nps"]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class TabGroup(_Model):

@@ -12,8 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
-import uuid as uuidlib
 from collections.abc import Generator, Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -279,7 +277,10 @@ class StoreBase:
                     mode=mode, modes=", ".join(INTERVIEW_MODES)
                 )
             )
-        key = str(uuidlib.uuid4())
+        import socket  # (here: reading study.yaml imports this module, and neither is needed for it)
+        import uuid
+
+        key = str(uuid.uuid4())
         with self.transaction() as conn:
             cur = conn.execute(
                 "INSERT INTO interviews (uuid, instrument_version_id, respondent_id, mode, interviewer, device,"
