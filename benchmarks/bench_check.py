@@ -3,7 +3,8 @@ against baselines measured in the same run.
 
 A check of an unchanged study is answered from the user's cache (survey_tui.core.checked), as the rows "demo
 without weighting" and "as built" are after the untimed first run; "just edited" appends a comment to the
-instrument before each run (the questionnaire is read and validated, study.yaml comes from the YAML cache),
+instrument before each run (the questionnaire is read and validated; study.yaml's validated settings come
+from the user's cache, as they do after any edit that leaves study.yaml alone),
 and "empty cache" is the first check ever.
 
 Why: `check` answers in 0.25 s on the demo and stays under 1 s on any instrument under 1 MB (the size limit
@@ -203,7 +204,7 @@ def demo_part(work: Path, demo: Path | None, repeat: int) -> None:
             handle.write(f"# edited at {time.time()}\n")
         edits.append(best_shell(rows[2][1], 1))
     wall, cpu = min(edits)
-    print(f"{'check, no weighting, just edited':<36} {wall:>6.3f}s {cpu:>6.3f}s  (study.yaml parsed before)")
+    print(f"{'check, no weighting, just edited':<36} {wall:>6.3f}s {cpu:>6.3f}s  (study.yaml validated before)")
     cold = {"SURVEY_TUI_CACHE_DIR": str(Path(tempfile.mkdtemp(dir=work)))}
     wall, cpu = best_shell(rows[2][1], 1, cold)
     print(f"{'check, no weighting, empty cache':<36} {wall:>6.3f}s {cpu:>6.3f}s  (the first check ever)")
