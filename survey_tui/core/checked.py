@@ -28,7 +28,10 @@ KIND = "checked-study"
 #: bump when the shape of an entry changes
 VERSION = "check 1"
 #: the libraries whose versions can change what check says (their files' size and time are in the key)
-LIBRARIES = ("pydantic", "pydantic_core", "ruamel.yaml", "yaml", "lark", "docxtpl", "docx", "jinja2", "polars")
+LIBRARIES = (
+    *("pydantic", "pydantic_core", "ruamel.yaml", "yaml", "lark", "docxtpl", "docx", "jinja2", "polars"),
+    "tzdata",  # the time zones Python falls back on when the system has none
+)
 _PACKAGE = Path(__file__).resolve().parents[1]
 #: files made from the package's own files while it runs (bytecode; the catalog compiled from its .po, which is
 #: in the stamp): one appearing mid-run must not make a process's stamp differ from the next process's
@@ -68,7 +71,17 @@ def code_stamp() -> str:
             except OSError:
                 continue
             parts.append(f"{os.path.relpath(path, _PACKAGE)}:{st.st_size}:{st.st_mtime_ns}")
-    return "|".join(parts) + "||" + module_stamp(*LIBRARIES)
+    return "|".join(parts) + "||" + module_stamp(*LIBRARIES) + "||" + _time_zone_stamp()
+
+
+def _time_zone_stamp() -> str:
+    """Where the time-zone data a calling-hours zone is looked up in lives, and when each place last changed:
+    installing tzdata (the package or the system's) must not leave an 'unknown time zone' answered from before."""
+    import zoneinfo
+
+    from survey_tui.core.cache import file_stamp
+
+    return file_stamp(*(Path(folder) for folder in zoneinfo.TZPATH))
 
 
 def _folder(folder: Path, suffixes: Sequence[str]) -> str:

@@ -27,7 +27,13 @@ from survey_tui.core.plan.model import PlanFields, check_plan
 from survey_tui.core.plan.weighting import WeightingConfig, check_weighting
 from survey_tui.core.problems import LoadError, Problem
 from survey_tui.core.store.base import InstrumentVersion, StoreBase, server_url, validate_store_setting
-from survey_tui.core.yamlfile import read_yaml, validate_document, write_yaml_atomic
+from survey_tui.core.yamlfile import (
+    YamlDocument,
+    parse_yaml_bytes,
+    read_yaml,
+    validate_document,
+    write_yaml_atomic,
+)
 from survey_tui.i18n import _, current_language
 
 STUDY_FILE = "study.yaml"
@@ -271,50 +277,41 @@ def load_study_config(root: Path) -> tuple[StudyConfig | None, list[Problem]]:
     """study.yaml read and validated: the settings (None when unusable) and the problems found.
 
     The answer is kept in the user's cache under the file's bytes, the code that validates (every file of
-    this package and of the parsing libraries, pydantic's included) and the interface language the problems
-    are worded in. study.yaml changes far less often than the questionnaire, and building the validators of
-    its thirty-odd models took a twentieth of a `check` just after an instrument was edited. None of its
-    validators reads anything but the file (no clock, no environment, no other file)."""
-    path = root / STUDY_FILE
-    key = _validated_key(path)
-    if key is not None:
-        from survey_tui.core.cache import read_blob
-
-        blob = read_blob(_VALIDATED, key)
-        if blob is not None:
-            try:
-                config, problems = pickle.loads(blob)  # noqa: S301 - written by this program, in the user's cache
-            except Exception:  # noqa: BLE001 - another version's entry, or a damaged one: validate instead
-                pass
-            else:
-                if (config is None or isinstance(config, StudyConfig)) and isinstance(problems, list):
-                    return config, problems
-    found = _validate_study_file(path)
-    if key is not None and _validated_key(path) == key:  # unless the file changed while it was read
-        from survey_tui.core.cache import write_blob
-
-        with contextlib.suppress(Exception):  # a value that cannot be pickled costs time only
-            write_blob(_VALIDATED, key, pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))
-    return found
-
-
-def _validated_key(path: Path) -> str | None:
-    """The cache key of study.yaml as it is now, or None when it is not a plain file under the size limit."""
-    from survey_tui.core.cache import memo_key
+    this package and of the parsing libraries, pydantic's included, and the time-zone data a calling-hours
+    zone is looked up in) and the interface language the problems are worded in. study.yaml changes far
+    less often than the questionnaire, and building the validators of its thirty-odd models took a
+    twentieth of a `check` just after an instrument was edited. Apart from the time-zone data, none of its
+    validators reads anything but the file (no clock, no environment, no other file). The bytes hashed
+    are the bytes validated."""
+    from survey_tui.core.cache import memo_key, read_blob, write_blob
     from survey_tui.core.checked import code_stamp
     from survey_tui.core.yamlfile import MAX_YAML_BYTES
 
+    path = root / STUDY_FILE
     try:
-        if not path.is_file() or path.stat().st_size > MAX_YAML_BYTES:
-            return None
-        content = path.read_bytes()
+        usable = path.is_file() and path.stat().st_size <= MAX_YAML_BYTES
+        raw = path.read_bytes() if usable else None
     except OSError:
-        return None
-    return memo_key(_VALIDATED_FORMAT, code_stamp(), current_language(), content)
+        raw = None
+    if raw is None or len(raw) > MAX_YAML_BYTES:  # unreadable, or too large: said afresh, never kept
+        return _validate_study_yaml(*read_yaml(path, STUDY_FILE))
+    key = memo_key(_VALIDATED_FORMAT, code_stamp(), current_language(), raw)
+    blob = read_blob(_VALIDATED, key)
+    if blob is not None:
+        try:
+            config, problems = pickle.loads(blob)  # noqa: S301 - written by this program, in the user's cache
+        except Exception:  # noqa: BLE001 - another version's entry, or a damaged one: validate instead
+            pass
+        else:
+            if (config is None or isinstance(config, StudyConfig)) and isinstance(problems, list):
+                return config, problems
+    found = _validate_study_yaml(*parse_yaml_bytes(raw, STUDY_FILE))
+    with contextlib.suppress(Exception):  # a value that cannot be pickled costs time only
+        write_blob(_VALIDATED, key, pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))
+    return found
 
 
-def _validate_study_file(path: Path) -> tuple[StudyConfig | None, list[Problem]]:
-    doc, problems = read_yaml(path, STUDY_FILE)
+def _validate_study_yaml(doc: YamlDocument | None, problems: list[Problem]) -> tuple[StudyConfig | None, list[Problem]]:
     if doc is None:
         return None, problems
     if not isinstance(doc.root, dict):

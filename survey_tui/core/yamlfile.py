@@ -153,6 +153,12 @@ def read_yaml(
         return None, [Problem(name, _("cannot read the file: {error}").format(error=exc.strerror or exc))]
     if refused or len(raw) > MAX_YAML_BYTES:
         return None, [Problem(name, refused or _("the file is over the 1 MiB limit for a YAML file"), line=1)]
+    return parse_yaml_bytes(raw, name, read_only=read_only)
+
+
+def parse_yaml_bytes(raw: bytes, name: str, *, read_only: bool = False) -> tuple[YamlDocument | None, list[Problem]]:
+    """`read_yaml` for bytes already read (at most MAX_YAML_BYTES): a caller that keys a cache by a file's
+    bytes parses exactly those, not what the file holds a moment later."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -16,6 +16,7 @@ import survey_tui.core.checked as checked
 import survey_tui.core.study as study_module
 from survey_tui.core.cache import cache_dir
 from survey_tui.core.study import StudyConfig, load_study_config
+from survey_tui.core.yamlfile import read_yaml
 from survey_tui.i18n import set_language
 
 
@@ -23,21 +24,21 @@ from survey_tui.i18n import set_language
 def validations(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The study.yaml files actually validated (an answer from the cache validates none)."""
     ran: list[Path] = []
-    real = study_module._validate_study_file
+    real = study_module._validate_study_yaml
 
-    def counting(path: Path):  # type: ignore[no-untyped-def]
-        ran.append(path)
-        return real(path)
+    def counting(doc, problems):  # type: ignore[no-untyped-def]
+        ran.append(Path(doc.file) if doc is not None else Path("?"))
+        return real(doc, problems)
 
-    monkeypatch.setattr(study_module, "_validate_study_file", counting)
+    monkeypatch.setattr(study_module, "_validate_study_yaml", counting)
     return ran
 
 
-_VALIDATE = study_module._validate_study_file  # a fresh validation, never counted
+_VALIDATE = study_module._validate_study_yaml  # a fresh validation, never counted
 
 
 def fresh(root: Path) -> tuple[StudyConfig | None, list]:  # type: ignore[type-arg]
-    return _VALIDATE(root / "study.yaml")
+    return _VALIDATE(*read_yaml(root / "study.yaml", "study.yaml"))
 
 
 def test_a_second_read_is_the_kept_answer_and_equals_a_fresh_one(demo: Path, validations: list[Path]) -> None:
@@ -101,21 +102,47 @@ def test_a_damaged_entry_is_validated_again(demo: Path, validations: list[Path])
     assert len(validations) == 3
 
 
-def test_a_file_changed_while_it_was_validated_is_not_kept(
+def test_the_bytes_kept_under_are_the_bytes_validated(
     demo: Path, validations: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A save that lands while study.yaml is being validated cannot put one text's answer under another's key."""
     study_file = demo / "study.yaml"
     original = study_file.read_text(encoding="utf-8")
-    real = study_module._validate_study_file
+    renamed = original.replace("title:", "title: Y", 1)
+    real = study_module.parse_yaml_bytes
 
-    def edited_meanwhile(path: Path):  # type: ignore[no-untyped-def]
-        found = real(path)
-        path.write_text(original.replace("title:", "title: Y", 1), encoding="utf-8")
-        return found
+    def saved_meanwhile(raw: bytes, name: str, **kw):  # type: ignore[no-untyped-def]
+        study_file.write_text(renamed, encoding="utf-8")  # another program saves during the read
+        return real(raw, name, **kw)
 
-    monkeypatch.setattr(study_module, "_validate_study_file", edited_meanwhile)
-    load_study_config(demo)  # validated the old text; the file now holds the new one
-    monkeypatch.setattr(study_module, "_validate_study_file", real)
-    study_file.write_text(original, encoding="utf-8")  # back to the old text: nothing was kept under it
-    folder = cache_dir(study_module._VALIDATED)
-    assert not folder.exists() or not list(folder.iterdir())
+    monkeypatch.setattr(study_module, "parse_yaml_bytes", saved_meanwhile)
+    first = load_study_config(demo)
+    monkeypatch.setattr(study_module, "parse_yaml_bytes", real)
+    study_file.write_text(original, encoding="utf-8")
+    assert first == fresh(demo)  # the text that was read, not the one saved during it
+    study_file.write_text(renamed, encoding="utf-8")
+    assert load_study_config(demo) == fresh(demo) != first
+    study_file.write_text(original, encoding="utf-8")
+    assert load_study_config(demo) == first
+    assert len(validations) == 2  # the original once, the renamed once
+
+
+def test_installing_time_zone_data_validates_again(
+    demo: Path, validations: list[Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A calling-hours zone is looked up in the time-zone data: new data must not meet an old 'unknown zone'."""
+    import zoneinfo
+
+    folder = tmp_path / "zoneinfo"  # a place the data is looked for, empty at first
+    monkeypatch.setattr(zoneinfo, "TZPATH", (*zoneinfo.TZPATH, str(folder)))
+    checked.code_stamp.cache_clear()
+    try:
+        load_study_config(demo)
+        load_study_config(demo)
+        assert len(validations) == 1
+        folder.mkdir()  # the data is installed there
+        checked.code_stamp.cache_clear()  # (a new process)
+        load_study_config(demo)
+        assert len(validations) == 2
+    finally:
+        checked.code_stamp.cache_clear()

@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from survey_tui.core.instrument.expressions import Expression, Scope, WideFrameResolver, parse_expression
 from survey_tui.core.instrument.model import Labels, label_text
 from survey_tui.core.lazy import lazy
-from survey_tui.core.store.sqlite import decode
+from survey_tui.core.store.base import decode
 from survey_tui.i18n import _, study_language
 
 if TYPE_CHECKING:

@@ -24,7 +24,6 @@ Queries are translated at run time by the PostgreSQL connection (`?` placeholder
 from __future__ import annotations
 
 import re
-import sqlite3
 
 INTERVIEW_MODES = ("field", "pilot", "test")
 INTERVIEW_STATUSES = ("in_progress", "suspended", "completed", "terminated")
@@ -477,6 +476,8 @@ def split_sql(script: str) -> list[str]:
         if _postgresql_only(buffer) is not None:  # not SQLite's SQL: it ends at a ';' outside quotes
             complete = line.rstrip().endswith(";") and buffer.count("'") % 2 == 0
         else:
+            import sqlite3  # (here: reading study.yaml imports this module's names, not SQLite)
+
             complete = sqlite3.complete_statement(buffer)
         if complete:
             if buffer.strip():
