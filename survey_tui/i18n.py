@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gettext
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 DOMAIN = "survey_tui"
@@ -38,6 +39,12 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def N_(message: str) -> str:
     """Mark a message for extraction without translating it now (class attributes, core messages)."""
     return message
+
+
+def worded(words: Mapping[str, str], key: str) -> str:
+    """A stored key (a status, an outcome, a test) in the interface language, from its table of marked words;
+    a key the table does not know, as plain words ('quota_full' -> 'quota full')."""
+    return _(words[key]) if key in words else key.replace("_", " ")
 
 
 class Phrase(str):

@@ -31,7 +31,7 @@ from scipy import special
 
 from survey_tui.analysis.base import DEFAULT_RULE, BaseRule
 from survey_tui.analysis.dataset import Dataset
-from survey_tui.i18n import N_, Phrase, _
+from survey_tui.i18n import N_, Phrase, worded
 
 
 class GroupLike(Protocol):
@@ -106,7 +106,7 @@ TEST_NAMES: dict[str, str] = {
 
 def shown_test(test: str) -> str:
     """A test in the interface language (its name with spaces when unknown)."""
-    return _(TEST_NAMES[test]) if test in TEST_NAMES else test.replace("_", " ")
+    return worded(TEST_NAMES, test)
 
 
 def _weights(dataset: Dataset, frame: pl.DataFrame) -> np.ndarray | None:

@@ -27,7 +27,7 @@ import polars as pl
 
 from survey_tui.analysis.dataset import Dataset
 from survey_tui.core.store.sqlite import Store, now
-from survey_tui.i18n import N_, _
+from survey_tui.i18n import N_, _, worded
 
 #: a flag's name as the store keeps it -> its words on screen (in the interface language, through `_`)
 FLAG_LABELS: dict[str, str] = {
@@ -78,7 +78,7 @@ def reason_shown(reason: str | None) -> str | None:
 
 def flag_label(flag: str) -> str:
     """A flag in the interface language (an unknown one by its stored name)."""
-    return _(FLAG_LABELS[flag]) if flag in FLAG_LABELS else flag.replace("_", " ")
+    return worded(FLAG_LABELS, flag)
 
 
 def decision_word(decision: str | None) -> str:

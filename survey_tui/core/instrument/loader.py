@@ -37,14 +37,14 @@ from survey_tui.core.instrument.model import (
 )
 from survey_tui.core.problems import LoadError, Problem, Severity
 from survey_tui.core.yamlfile import PathKey, YamlDocument, parse_yaml_text, read_yaml, validate_document
-from survey_tui.i18n import N_, _
+from survey_tui.i18n import N_, _, worded
 
 #: the special answers in the words of the interface (check messages name them)
 _SPECIAL_WORDS = {"dont_know": N_("don't know"), "refused": N_("refused"), "not_applicable": N_("not applicable")}
 
 
 def _special_word(name: str) -> str:
-    return _(_SPECIAL_WORDS[name]) if name in _SPECIAL_WORDS else name.replace("_", " ")
+    return worded(_SPECIAL_WORDS, name)
 
 
 def _did_you_mean(close: Sequence[str]) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from survey_tui.i18n import N_, _, current_language
+from survey_tui.i18n import N_, current_language, worded
 
 MESSAGES: dict[str, dict[str, str]] = {
     "loop_heading": {"en": "{label} {index} of {total}", "zh-TW": "{label} {index}/{total}"},
@@ -85,11 +85,11 @@ OUTCOME_WORDS = {
 
 def status_word(status: str) -> str:
     """An interview status in the interface language; one the table does not know, as plain words."""
-    return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status.replace("_", " ")
+    return worded(STATUS_WORDS, status)
 
 
 def outcome_word(outcome: str | None) -> str:
     """An interview outcome in the interface language, "—" for none."""
     if not outcome:
         return "—"
-    return _(OUTCOME_WORDS[outcome]) if outcome in OUTCOME_WORDS else outcome.replace("_", " ")
+    return worded(OUTCOME_WORDS, outcome)

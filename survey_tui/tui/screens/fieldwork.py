@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from survey_tui.core.interview.messages import outcome_word, status_word
-from survey_tui.i18n import N_, _, study_language
+from survey_tui.i18n import N_, _, study_language, worded
 from survey_tui.tui.footer import FittingFooter
 from survey_tui.tui.keys import KeyedModal
 from survey_tui.tui.localize import MODES
@@ -469,7 +469,7 @@ class BackcheckScreen(KeyedModal[None]):
                     )
                 elif what == "record" and interview_id is not None and result is not None:
                     backchecks.record(store, interview_id, result)
-                    word = _(BACKCHECK_RESULTS[result]) if result in BACKCHECK_RESULTS else result.replace("_", " ")
+                    word = worded(BACKCHECK_RESULTS, result)
                     note = f"#{interview_id}: {word}"
                 summary = backchecks.summary(store, settings.failure_threshold)
                 pending = [tuple(r) for r in backchecks.pending(store)]
