@@ -612,9 +612,10 @@ def build_frame(
     in the order of `questions` (notes excluded); answers of interviews not in `interviews` are ignored.
 
     Each question's answers are aligned to the interview rows by one join and turned into their final
-    columns at once, so only one question's answers (and no long frame of every answer) are in memory at a
-    time, and no column is copied afterwards. Grid items and multi choices come from `variables` (the union
-    over versions), so an item or choice only an older version asked still gets its column and its answers.
+    columns at once, so this holds one question's answers at a time (and no long frame of every answer;
+    the store reads at most one question ahead), and no column is copied afterwards. Grid items and multi
+    choices come from `variables` (the union over versions), so an item or choice only an older version
+    asked still gets its column and its answers.
     """
     questions = [q for q in questions if q.type != "note"]
     variables = list(variables)
@@ -706,7 +707,7 @@ def load_dataset(
             store.read_frame(INTERVIEWS_SQL.format(where=where), (instrument_id, *params), INTERVIEW_SCHEMA)
         )
         questions = [q for q in _union_questions(study, versions, instrument) if q.type != "note"]
-        # one question at a time, on one connection
+        # one question at a time, on one connection (the store runs the next question's query meanwhile)
         answers = store.read_frames(ANSWERS_SQL, [(q.name,) for q in questions], ANSWER_SCHEMA)
         try:
             frame = build_frame(interviews, answers, questions, variables.values())

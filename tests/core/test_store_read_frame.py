@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import polars as pl
@@ -90,3 +91,89 @@ print(frame.height, "adbc_driver_sqlite" in sys.modules, "pyarrow" in sys.module
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["0", "True", "False"]
+
+
+def _watch_queries(monkeypatch: pytest.MonkeyPatch) -> tuple[list[tuple[str, str]], threading.Condition]:
+    """Every query the driver runs and every result taken in, in order, as (step, thread name)."""
+    steps: list[tuple[str, str]] = []
+    changed = threading.Condition()
+    run, take_in = adbc._execute, adbc._taken_in
+
+    def record(step: str) -> None:
+        with changed:
+            steps.append((step, threading.current_thread().name))
+            changed.notify_all()
+
+    def running(statement):  # noqa: ANN001, ANN202 - the same signature
+        record("run")
+        try:
+            return run(statement)
+        finally:
+            record("ran")
+
+    def taking_in(stream, schema):  # noqa: ANN001, ANN202 - the same signature
+        record("take in")
+        try:
+            return take_in(stream, schema)
+        finally:
+            record("taken in")
+
+    monkeypatch.setattr(adbc, "_execute", running)
+    monkeypatch.setattr(adbc, "_taken_in", taking_in)
+    return steps, changed
+
+
+def test_the_next_query_runs_while_the_caller_works_and_no_further(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dataset build overlaps reading question k+1 with its own work on question k; one query ahead, on
+    a worker thread, and the connection is never used by two threads at once."""
+    pytest.importorskip("adbc_driver_sqlite", reason="adbc-driver-sqlite is not installed")
+    steps, changed = _watch_queries(monkeypatch)
+    params = [("q00001",), ("q03500",), ("zzz",)]
+    frames = store.read_frames(SQL, params, SCHEMA)
+    first = next(frames)
+    with changed:  # the caller holds the first frame and has not asked for more: the second runs anyway
+        assert changed.wait_for(lambda: len(steps) >= 4 and steps[-1][0] == "ran", timeout=30), steps
+    assert [s for s, _ in steps] == ["run", "ran", "take in", "taken in", "run", "ran"][: len(steps)]
+    assert len(steps) == 6, "only one query runs ahead"
+    main = threading.current_thread().name
+    assert {t for s, t in steps if s.startswith("r")} != {main}, "queries run on a worker thread"
+    assert {t for s, t in steps if s.startswith("take")} == {main}, "results are taken in on the caller's"
+    rest = list(frames)
+    for frame, one in zip([first, *rest], params, strict=True):
+        assert_frame_equal(frame, _reference(store, one))
+    order = [s for s, _ in steps]
+    assert order == ["run", "ran", "take in", "taken in"] * 3, "a query never runs while a result is taken in"
+
+
+def test_a_query_the_driver_refuses_part_way_is_read_the_slow_way_from_there(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Queries already run ahead are not lost or given twice: the frames before the refused one come in
+    bulk, that one and the rest through sqlite3, in order."""
+    adbc_driver_manager = pytest.importorskip("adbc_driver_manager", reason="adbc-driver-manager is not installed")
+    pytest.importorskip("adbc_driver_sqlite", reason="adbc-driver-sqlite is not installed")
+    run, calls = adbc._execute, []
+
+    def refusing_the_second(statement):  # noqa: ANN001, ANN202 - the same signature
+        calls.append(statement)
+        if len(calls) == 2:
+            raise adbc_driver_manager.NotSupportedError("refused for the test")
+        return run(statement)
+
+    monkeypatch.setattr(adbc, "_execute", refusing_the_second)
+    params = [("q00001",), ("q03500",), ("zzz",), ("q00002",)]
+    got = list(store.read_frames(SQL, params, SCHEMA))
+    assert len(calls) == 2, "nothing runs in bulk after the refusal"
+    assert len(got) == len(params)
+    for frame, one in zip(got, params, strict=True):
+        assert_frame_equal(frame, _reference(store, one))
+
+
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
+def test_closing_the_reads_with_a_query_running_ahead_leaves_the_store_usable(store: Store) -> None:
+    frames = store.read_frames(SQL, [("q00001",), ("q03500",), ("zzz",)], SCHEMA)
+    assert next(frames).height == 3999
+    frames.close()  # the second query may still be running on the worker: it is waited for, then all closed
+    assert_frame_equal(store.read_frame(SQL, ("zzz",), SCHEMA), _reference(store, ("zzz",)))
