@@ -7,11 +7,12 @@ peak RSS from ``os.wait4``. Baselines in the same run:
   objects as the store reads, so neither pays for importing pyarrow) plus one polars pivot, and vs a plain
   ``sqlite3`` scan of the whole answers table (every row to Python, nothing kept);
 - its peak memory  vs  the final frame: peak RSS minus that of a process that only imports the modules and
-  opens the store (the interpreter and libraries are not the build's), and minus the peak of the same build
-  on the 300-interview demo the studies are made from (what the build costs whatever the size: the ADBC
-  driver, polars' and numpy's code touched, none of which grows with the interviews). The frame's size is
-  polars' `estimated_size()`, which leaves out the 16-byte view of every string cell (1.4 MB for each text
-  column at 90,000 interviews), so the frame really takes more than it says;
+  opens the store (the interpreter and libraries are not the build's); the same for the process's own
+  (anonymous) memory alone, which leaves out the library code the build pages in; and minus the peak of
+  the same build on the 300-interview demo the studies are made from (what the build costs whatever the
+  size: the ADBC driver, polars' and numpy's code touched, none of which grows with the interviews). The
+  frame's size is polars' `estimated_size()`, which leaves out the 16-byte view of every string cell
+  (1.4 MB for each text column at 90,000 interviews), so the frame really takes more than it says;
 - export --format all  vs  the bare writers (pyreadstat ``write_sav``, polars ``write_csv``,
   ``write_parquet``, ``write_excel``) on the same frame, plus the dataset build;
 - app start (shell to the home screen's counts, on a pty)  vs  a minimal Textual app;
@@ -121,6 +122,30 @@ def run(argv: list[str], cwd: Path | None = None, env: dict[str, str] | None = N
     return wall, usage.ru_maxrss / 1024, out
 
 
+def anon_peak(argv: list[str]) -> float:
+    """Peak anonymous memory (RssAnon) of one process in MB, read from /proc every millisecond.
+
+    Peak RSS counts the pages of library code a process touches (polars' kernels, the ADBC driver, numpy's
+    libraries), which are the files' and shared, and grow with what a command does, not with its data;
+    RssAnon is the process's own memory: the frame, Python's objects, the allocators' free pages. Sampled,
+    so a spike shorter than a millisecond can be missed (the allocators keep freed pages far longer)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    status, peak = Path(f"/proc/{proc.pid}/status"), 0
+    while proc.poll() is None:
+        try:
+            text = status.read_text()
+        except OSError:
+            break
+        for line in text.splitlines():
+            if line.startswith("RssAnon:"):
+                peak = max(peak, int(line.split()[1]))
+        time.sleep(0.001)
+    if proc.wait():
+        raise RuntimeError(f"{argv[:4]} exited with {proc.returncode}")
+    return peak / 1024
+
+
 def py(code: str) -> list[str]:
     return [sys.executable, "-c", code]
 
@@ -203,6 +228,14 @@ def main() -> None:
                 "  (peak - open) / frame",
                 f"{(frame_peak - opened) / frame_mb:.1f}x, {(peak - opened) / frame_mb:.1f}x weighted",
             )
+            if Path("/proc/self/status").exists():
+                opened_anon = anon_peak(py(OPEN_ONLY.format(study=str(study))))
+                built_anon = {w: anon_peak(py(DATASET.format(study=str(study), weighting=w))) for w in (False, True)}
+                record(
+                    "  own memory (RssAnon) over open's",
+                    f"{(built_anon[False] - opened_anon) / frame_mb:.1f}x, "
+                    f"{(built_anon[True] - opened_anon) / frame_mb:.1f}x weighted",
+                )
             record(
                 "  (peak - same build on demo) / frame",
                 f"{(frame_peak - fixed[False]) / frame_mb:.1f}x, {(peak - fixed[True]) / frame_mb:.1f}x weighted",
