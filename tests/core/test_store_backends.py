@@ -312,3 +312,33 @@ def test_many_rows_in_one_go_keep_every_row_type_and_count(open_store) -> None: 
         "SELECT value FROM answers WHERE interview_id = ? AND question LIKE 'm%' ORDER BY question", (interview,)
     )
     assert [str(r[0]) for r in got] == [str(i) for i in range(5)]
+
+
+def test_closing_the_reads_with_a_query_run_ahead_leaves_no_worker(open_store) -> None:  # type: ignore[no-untyped-def]
+    """The bulk path runs the next query while the caller works on this one: stopping after the first frame
+    waits for that query and closes it and the bulk connection, with no worker thread left behind (a report
+    forks its chart workers only while the process has one thread)."""
+    import threading
+
+    import polars as pl
+
+    driver = "adbc_driver_postgresql" if open_store.backend == "postgresql" else "adbc_driver_sqlite"
+    pytest.importorskip(driver, reason=f"{driver} is not installed")
+    store = open_store()
+    version = store.publish_instrument("s", "id: s\n")
+    iid = store.start_interview(version.id).id
+    with store.transaction() as conn:
+        conn.executemany(
+            "INSERT INTO answers (interview_id, question, value, special, answered_at) VALUES (?, ?, ?, NULL, 'x')",
+            [(iid, f"q{i}", f'"{i}"') for i in range(3)],
+        )
+    sql, schema = (
+        "SELECT interview_id, value FROM answers WHERE question = ?",
+        {"interview_id": pl.Int64, "value": pl.String},
+    )
+    frames = store.read_frames(sql, [("q0",), ("q1",), ("q2",)], schema)
+    assert next(frames)["value"].to_list() == ['"0"']
+    assert [t.name for t in threading.enumerate() if t.name.startswith("adbc-read")], "the bulk path was taken"
+    frames.close()
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("adbc-read")]
+    assert store.read_frame(sql, ("q2",), schema)["value"].to_list() == ['"2"']

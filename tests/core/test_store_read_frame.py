@@ -177,3 +177,141 @@ def test_closing_the_reads_with_a_query_running_ahead_leaves_the_store_usable(st
     assert next(frames).height == 3999
     frames.close()  # the second query may still be running on the worker: it is waited for, then all closed
     assert_frame_equal(store.read_frame(SQL, ("zzz",), SCHEMA), _reference(store, ("zzz",)))
+
+
+class _Interrupted(Exception):
+    """Stands for Ctrl-C arriving while the caller waits for the query running ahead."""
+
+
+def _watch_statements(monkeypatch: pytest.MonkeyPatch, *, hold: int = 0) -> tuple[list[dict], threading.Event]:
+    """Every statement the bulk path makes, as a record of its state when it was closed: whether its query
+    was still running (handed to the worker and not finished) and whether its result stream was still open.
+    Statement number `hold` (1-based) waits in its query until the returned event is set; it is set when the
+    statement is closed or the worker is shut down, whichever comes first, so nothing here can hang."""
+    manager = pytest.importorskip("adbc_driver_manager", reason="adbc-driver-manager is not installed")
+    closed: list[dict] = []
+    gate = threading.Event()
+    made = 0
+
+    class Watched(manager.AdbcStatement):
+        def __init__(self, connection: object) -> None:
+            nonlocal made
+            super().__init__(connection)
+            made += 1
+            self.number, self.stream, self.running = made, None, False
+            self.finished = threading.Event()
+
+        def execute_query(self):  # noqa: ANN202 - the same signature
+            try:
+                if self.number == hold:
+                    gate.wait(30)
+                result = super().execute_query()
+                self.stream = result[0]
+                return result
+            finally:
+                self.running = False
+                self.finished.set()
+
+        def close(self) -> None:
+            closed.append({"running": self.running, "stream open": self.stream is not None and self.stream.is_valid})
+            if self.running:  # closed under its query: let it finish first, so this test stays safe to run
+                gate.set()
+                self.finished.wait(30)
+            if self.stream is not None:  # released after its statement, the stream writes to freed memory
+                self.stream.release()
+            super().close()
+
+    class Runner(adbc.ThreadPoolExecutor):
+        def submit(self, fn, /, *args):  # noqa: ANN001, ANN202 - the same signature
+            args[0].running = True
+            return super().submit(fn, *args)
+
+        def shutdown(self, *args: object, **kwargs: object) -> None:
+            gate.set()
+            super().shutdown(*args, **kwargs)
+
+    monkeypatch.setattr(manager, "AdbcStatement", Watched)
+    monkeypatch.setattr(adbc, "ThreadPoolExecutor", Runner)
+    return closed, gate
+
+
+def test_closing_the_reads_early_releases_the_result_run_ahead_before_its_statement(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The query run ahead has a result nobody takes in: SQLite's driver keeps a pointer into the statement
+    in that stream, so the stream must go first."""
+    pytest.importorskip("adbc_driver_sqlite", reason="adbc-driver-sqlite is not installed")
+    closed, _ = _watch_statements(monkeypatch)
+    frames = store.read_frames(SQL, [("q00001",), ("q03500",), ("zzz",)], SCHEMA)
+    assert next(frames).height == 3999
+    frames.close()
+    assert closed == [{"running": False, "stream open": False}] * 2
+
+
+def test_an_exception_in_the_callers_loop_closes_everything_in_order(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dataset build that fails on a question leaves the query run ahead for the next one: it is closed
+    as on an early close, and the worker is gone."""
+    pytest.importorskip("adbc_driver_sqlite", reason="adbc-driver-sqlite is not installed")
+    closed, _ = _watch_statements(monkeypatch)
+    with pytest.raises(ZeroDivisionError):
+        for frame in store.read_frames(SQL, [("q00001",), ("q03500",), ("zzz",)], SCHEMA):
+            frame.height / 0
+    assert closed == [{"running": False, "stream open": False}] * 2
+    assert all(not t.name.startswith("adbc-read") for t in threading.enumerate())
+
+
+def test_an_interrupt_while_waiting_for_the_query_ahead_closes_it_only_once_it_has_run(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C in the caller's wait must not close the statement under the worker still running its query."""
+    pytest.importorskip("adbc_driver_sqlite", reason="adbc-driver-sqlite is not installed")
+    closed, gate = _watch_statements(monkeypatch, hold=2)
+    submit = adbc.ThreadPoolExecutor.submit
+
+    def interrupted_on_the_second(self, fn, /, *args):  # noqa: ANN001, ANN202 - the same signature
+        future = submit(self, fn, *args)
+        if args[0].number == 2:  # the first wait for its result is interrupted, as Ctrl-C would
+
+            def result(timeout: float | None = None) -> object:
+                del future.result
+                raise _Interrupted
+
+            future.result = result
+        return future
+
+    monkeypatch.setattr(adbc.ThreadPoolExecutor, "submit", interrupted_on_the_second)
+    frames = store.read_frames(SQL, [("q00001",), ("q03500",), ("zzz",)], SCHEMA)
+    assert next(frames).height == 3999
+    with pytest.raises(_Interrupted):
+        next(frames)
+    assert gate.is_set()
+    assert closed == [{"running": False, "stream open": False}] * 2
+    assert all(not t.name.startswith("adbc-read") for t in threading.enumerate())
+    assert_frame_equal(store.read_frame(SQL, ("zzz",), SCHEMA), _reference(store, ("zzz",)))
+
+
+def test_a_query_the_driver_refuses_before_it_runs_is_read_the_slow_way_from_there(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refusal while the statement is prepared (on the caller's thread, e.g. a parameter it cannot bind)
+    comes one frame early; the frames are still each given once, in order."""
+    adbc_driver_manager = pytest.importorskip("adbc_driver_manager", reason="adbc-driver-manager is not installed")
+    pytest.importorskip("adbc_driver_sqlite", reason="adbc-driver-sqlite is not installed")
+    prepare, calls = adbc._prepared, []
+
+    def refusing_the_third(statement, *args):  # noqa: ANN001, ANN202 - the same signature
+        calls.append(args)
+        if len(calls) == 3:
+            statement.close()
+            raise adbc_driver_manager.NotSupportedError("refused for the test")
+        return prepare(statement, *args)
+
+    monkeypatch.setattr(adbc, "_prepared", refusing_the_third)
+    params = [("q00001",), ("q03500",), ("zzz",), ("q00002",)]
+    got = list(store.read_frames(SQL, params, SCHEMA))
+    assert len(calls) == 3, "nothing is prepared in bulk after the refusal"
+    assert len(got) == len(params)
+    for frame, one in zip(got, params, strict=True):
+        assert_frame_equal(frame, _reference(store, one))

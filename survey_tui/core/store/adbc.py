@@ -72,8 +72,12 @@ def _frames(
     two threads at once: the next query starts only once this result is taken in and its statement closed.
     Taking in (polars' copy of the batch) stays on the caller's thread, so polars allocates from one
     thread's arena. At most two results are alive: the caller's frame and the next query's batch; no local
-    here holds a frame while the caller has it. A query the driver refuses raises when its frame is asked
-    for, with nothing run past it, so `drain`'s count of frames given stays exact.
+    here holds a frame while the caller has it. A query the driver refuses when it runs raises when its frame
+    is asked for, with nothing run past it; one refused while it is prepared (on the caller's thread, e.g. a
+    parameter it cannot bind) raises one frame early, the frame before it never given: either way `drain`'s
+    count of frames given stays exact and the slow path reads each frame not given, once. A statement is
+    closed only once its query has finished (an interrupt while the caller waits for it leaves it to the
+    finally, after the worker is joined), and a result never taken in is released before its statement.
     """
     import adbc_driver_manager as adbc
 
@@ -87,25 +91,45 @@ def _frames(
                 if query is None:
                     return None
                 statement = _prepared(adbc.AdbcStatement(connection), *query, options)
-                return statement, runner.submit(_execute, statement)
+                try:
+                    return statement, runner.submit(_execute, statement)
+                except BaseException:  # not running (e.g. the interpreter is shutting down): nothing holds it
+                    statement.close()
+                    raise
 
             ahead = run_next()
             while ahead is not None:
                 statement, running = ahead
-                ahead = None
+                # `ahead` keeps the statement until it is closed: an error or interrupt while its query still
+                # runs leaves it to the finally below, which closes it only once the query has finished
+                given = [_taken_in(running.result(), schema)]
                 try:
-                    given = [_taken_in(running.result(), schema)]
-                finally:
                     statement.close()
+                finally:
+                    ahead = None
                 ahead = run_next()
                 yield given.pop()
     finally:
-        # leaving the executor waited for a query still running (closed early): the connection is unused
-        with contextlib.suppress(adbc.Error):
-            if ahead is not None:
-                ahead[0].close()
-            connection.close()
-            database.close()
+        # leaving the executor waited for the query running ahead, unless a second interrupt cut that short:
+        # then nothing is closed under it (the process is going down)
+        if ahead is None or ahead[1].done():
+            with contextlib.suppress(adbc.Error):
+                if ahead is not None:
+                    _discard(*ahead)
+            with contextlib.suppress(adbc.Error):
+                connection.close()
+            with contextlib.suppress(adbc.Error):
+                database.close()
+
+
+def _discard(statement: Any, running: Future[Any]) -> None:
+    """Close a statement whose query has finished but whose result was never taken in: its stream first, as
+    the SQLite driver's stream points into its statement (released after it, it writes to freed memory)."""
+    try:
+        if not running.cancelled() and running.exception() is None:
+            running.result().release()
+    finally:
+        statement.close()
 
 
 def _prepared(statement: Any, sql: str, params: tuple[Any, ...], options: Mapping[str, str]) -> Any:
