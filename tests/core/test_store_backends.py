@@ -191,15 +191,11 @@ def test_read_frame_gives_the_same_frame_on_both_backends(open_store) -> None:  
     assert_frame_equal(many[0], reference)
 
 
-def test_a_frame_read_is_freed_once_the_caller_drops_it(open_store) -> None:  # type: ignore[no-untyped-def]
-    """`read_frames` keeps no frame it gave (in bulk and on the store's own connection): one question's
-    answers are gone before the next are read, which keeps a 100,000-interview data set near its size."""
-    import gc
-    import weakref
-
+def _three_answers(store):  # type: ignore[no-untyped-def]
+    """`store` with one interview answering q0, q1 and q2 ("0", "1", "2"), and the query that reads one of
+    them with its schema."""
     import polars as pl
 
-    store = open_store()
     version = store.publish_instrument("s", "id: s\n")
     iid = store.start_interview(version.id).id
     with store.transaction() as conn:
@@ -207,10 +203,17 @@ def test_a_frame_read_is_freed_once_the_caller_drops_it(open_store) -> None:  # 
             "INSERT INTO answers (interview_id, question, value, special, answered_at) VALUES (?, ?, ?, NULL, 'x')",
             [(iid, f"q{i}", f'"{i}"') for i in range(3)],
         )
-    sql, schema = (
-        "SELECT interview_id, value FROM answers WHERE question = ?",
-        {"interview_id": pl.Int64, "value": pl.String},
-    )
+    schema = {"interview_id": pl.Int64, "value": pl.String}
+    return store, "SELECT interview_id, value FROM answers WHERE question = ?", schema
+
+
+def test_a_frame_read_is_freed_once_the_caller_drops_it(open_store) -> None:  # type: ignore[no-untyped-def]
+    """`read_frames` keeps no frame it gave (in bulk and on the store's own connection): one question's
+    answers are gone before the next are read, which keeps a 100,000-interview data set near its size."""
+    import gc
+    import weakref
+
+    store, sql, schema = _three_answers(open_store())
 
     def read_and_drop() -> None:
         frames = store.read_frames(sql, [("q0",), ("q1",), ("q2",)], schema)
@@ -320,22 +323,9 @@ def test_closing_the_reads_with_a_query_run_ahead_leaves_no_worker(open_store) -
     forks its chart workers only while the process has one thread)."""
     import threading
 
-    import polars as pl
-
     driver = "adbc_driver_postgresql" if open_store.backend == "postgresql" else "adbc_driver_sqlite"
     pytest.importorskip(driver, reason=f"{driver} is not installed")
-    store = open_store()
-    version = store.publish_instrument("s", "id: s\n")
-    iid = store.start_interview(version.id).id
-    with store.transaction() as conn:
-        conn.executemany(
-            "INSERT INTO answers (interview_id, question, value, special, answered_at) VALUES (?, ?, ?, NULL, 'x')",
-            [(iid, f"q{i}", f'"{i}"') for i in range(3)],
-        )
-    sql, schema = (
-        "SELECT interview_id, value FROM answers WHERE question = ?",
-        {"interview_id": pl.Int64, "value": pl.String},
-    )
+    store, sql, schema = _three_answers(open_store())
     frames = store.read_frames(sql, [("q0",), ("q1",), ("q2",)], schema)
     assert next(frames)["value"].to_list() == ['"0"']
     assert [t.name for t in threading.enumerate() if t.name.startswith("adbc-read")], "the bulk path was taken"
