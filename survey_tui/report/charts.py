@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import numpy as np
 
@@ -255,51 +256,94 @@ def _workers_for(jobs: int) -> int:
     return min(cores, jobs) if cores > 1 else 0
 
 
-@contextlib.contextmanager
-def drawn_ahead(tables: Iterable[StubTable | Frequency]) -> Iterator[None]:
-    """While inside, the charts of `tables` that are not in the cache are drawn by worker processes (one per
-    core), in this order; `chart_png` of each then waits for its picture rather than drawing it. Where
-    workers cannot be used (one core, one chart, no fork) nothing changes: each is drawn when asked for."""
-    jobs: list[tuple[object, str, ChartData, str | None]] = []
-    from survey_tui.core.cache import read_blob
+class ChartsAhead:
+    """Charts drawn by worker processes (one per core) from the moment their tables are made: `add` hands
+    over the tables whose charts a document will show, in the order it will ask for them, and `chart_png`
+    of each then waits for its picture rather than drawing it. Where workers cannot be used (one core, a
+    single chart, no fork) nothing changes: each is drawn when asked for.
 
-    font = cjk_font()
-    for table in tables:
-        if id(table) in _DRAWN and _DRAWN[id(table)][0] is table:
-            continue
-        data = _data_of(table)
-        if data is None:
-            _remember(table, None)
-            continue
-        key = chart_key(data, font) + ".png"
-        cached = read_blob("charts", key)
-        if cached is not None and cached.startswith(b"\x89PNG"):
-            _remember(table, cached)
-            continue
-        jobs.append((table, key, data, font))
-    workers = _workers_for(len(jobs))
-    if not workers:
-        yield
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    The workers are forked when the second chart to draw arrives (forking a process copies its threads'
+    locks, held or not, so only while it runs one thread); `close` waits for the one each is drawing and
+    drops the rest."""
 
-    import matplotlib.backends.backend_agg
-    import matplotlib.figure
-    import matplotlib.image  # noqa: F401 - imported before forking, not in each worker
-    from PIL import PngImagePlugin  # noqa: F401
+    def __init__(self) -> None:
+        self._font: str | None = None
+        self._waiting: list[tuple[object, str, ChartData]] = []  # not handed to a worker yet
+        self._tables: list[object] = []  # every table given to a worker, to forget at close
+        self._pool: Any = None
+        self._usable = True
 
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-    try:
-        for table, key, data, font_name in jobs:
-            _AHEAD[id(table)] = (table, key, pool.submit(_render_png, data, font_name))
-        yield
-    finally:
-        for table, *_ in jobs:  # pictures not asked for (a section that failed) are not waited for
+    def add(self, tables: Iterable[StubTable | Frequency]) -> None:
+        from survey_tui.core.cache import read_blob
+
+        for table in tables:
+            if id(table) in _DRAWN and _DRAWN[id(table)][0] is table:
+                continue
+            if id(table) in _AHEAD and _AHEAD[id(table)][0] is table:  # in a worker's hands already
+                continue
+            if any(t is table for t, _, _ in self._waiting):
+                continue
+            data = _data_of(table)
+            if data is None:
+                _remember(table, None)
+                continue
+            if self._font is None:
+                self._font = cjk_font()
+            key = chart_key(data, self._font) + ".png"
+            cached = read_blob("charts", key)
+            if cached is not None and cached.startswith(b"\x89PNG"):
+                _remember(table, cached)
+                continue
+            self._waiting.append((table, key, data))
+        if self._usable and (self._pool is not None or len(self._waiting) >= 2):
+            self._submit()
+
+    def _submit(self) -> None:
+        if self._pool is None:
+            workers = _workers_for(len(self._waiting))
+            if not workers:
+                self._usable = False  # drawn here, each when asked for
+                return
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            import matplotlib.backends.backend_agg
+            import matplotlib.figure
+            import matplotlib.image  # noqa: F401 - imported before forking, not in each worker
+            from PIL import PngImagePlugin  # noqa: F401
+
+            self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+        for table, key, data in self._waiting:
+            _AHEAD[id(table)] = (table, key, self._pool.submit(_render_png, data, self._font))
+            self._tables.append(table)
+        self._waiting.clear()
+
+    def close(self) -> None:
+        """Pictures not asked for (a section that failed, a template that shows fewer) are not waited for."""
+        self._waiting.clear()
+        for table in self._tables:
             pending = _AHEAD.get(id(table))
             if pending is not None and pending[0] is table:
                 del _AHEAD[id(table)]
-        pool.shutdown(wait=True, cancel_futures=True)
+        self._tables.clear()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> ChartsAhead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@contextlib.contextmanager
+def drawn_ahead(tables: Iterable[StubTable | Frequency]) -> Iterator[None]:
+    """While inside, the charts of `tables` that are not in the cache are drawn by worker processes (one per
+    core), in this order (see `ChartsAhead`); those an outer one has in hand are left to it."""
+    with ChartsAhead() as ahead:
+        ahead.add(tables)
+        yield
 
 
 #: a change to how charts look that the code stamps below cannot see (none so far) bumps this

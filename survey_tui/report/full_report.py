@@ -18,7 +18,7 @@ import io
 import threading
 import zipfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -117,14 +117,16 @@ def build_report(
     today: date | None = None,
     progress: Callable[[str, float], None] | None = None,
     formats: tuple[str, ...] = (),
+    charted: Callable[[Iterable[Any]], None] | None = None,
 ) -> Report:
     """The whole skeleton; each section degrades to a plain 'not available' note on its own.
     `progress(section title, fraction done)` is called before each section (tables take seconds).
-    `formats` (md, docx, pptx) are what the report will be written as: their libraries load meanwhile."""
+    `formats` (md, docx, pptx) are what the report will be written as: their libraries load meanwhile.
+    `charted(tables)` hears of the tables and frequencies that get a chart as soon as each is made."""
     cfg = study.config
     language = language or cfg.language
     report = Report(cfg.title, author=cfg.researcher or cfg.client, language=language)
-    context = _Context(study, language, formats)
+    context = _Context(study, language, formats, charted)
     _cover(report, study, today or date.today())
     steps: list[tuple[str, Callable[[Report, _Context], None]]] = [
         (SECTIONS[0], lambda r, c: r.todo("The key findings and what the client should do, in one page (write last).")),
@@ -144,10 +146,12 @@ def build_report(
         if progress is not None:
             progress(title, done / len(steps))
         report.heading(title)
+        made = len(report.blocks)
         try:
             fill(report, context)
         except Exception as exc:  # noqa: BLE001 - one section failing must not lose the others
             report.missing(f"this section could not be filled ({type(exc).__name__}: {exc})")
+        context.charted(_charted_tables(report.blocks[made:]))
     context.close()
     return report
 
@@ -155,9 +159,16 @@ def build_report(
 class _Context:
     """Things several sections need, loaded once and lazily."""
 
-    def __init__(self, study: Study, language: str, formats: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        study: Study,
+        language: str,
+        formats: tuple[str, ...] = (),
+        charted: Callable[[Iterable[Any]], None] | None = None,
+    ) -> None:
         self.study = study
         self.language = language
+        self.charted = charted or (lambda tables: None)
         self._dataset: Any = None
         self._export: Any = None
         # The first open of a database not checked before reads all of it (SQLite's quick_check, seconds on
@@ -582,6 +593,7 @@ def _results(report: Report, c: _Context) -> None:
             for table in tables:
                 report.blocks.append(Block("banner", table_markdown(table, c.language), table=table))
                 report.facts.setdefault("tables", []).append({"id": t.id, "objective": objective.id, "table": table})
+            c.charted(tables)  # drawn while the next tables are run
         report.todo(f"What these tables say about {objective.id}.")
 
 
@@ -729,7 +741,7 @@ def fill_document(doc: Any, report: Report, charts: bool = True) -> list[str]:
         if charts:  # drawn by worker processes while the document is written (where this machine allows)
             from survey_tui.report.charts import drawn_ahead
 
-            stack.enter_context(drawn_ahead(b.table for b in report.blocks if b.kind in ("banner", "frequency")))
+            stack.enter_context(drawn_ahead(_charted_tables(report.blocks)))
         _fill_blocks(doc, report, charts)
     return notes
 
@@ -1073,7 +1085,51 @@ def write_report(
         if problems:
             raise TemplateError(problems[0])
     say = progress or (lambda text, fraction: None)
-    report = build_report(study, language, progress=lambda title, f: say(title, 0.7 * f), formats=formats)
+    ahead: list[Any] = []  # the charts' workers, made at the first table charted (after the store's check)
+
+    def charted(tables: Iterable[Any]) -> None:
+        if not ahead:
+            from survey_tui.report.charts import ChartsAhead
+
+            ahead.append(ChartsAhead())
+        ahead[0].add(tables)
+
+    try:
+        report = build_report(
+            study,
+            language,
+            progress=lambda title, f: say(title, 0.7 * f),
+            formats=formats,
+            charted=charted if "docx" in formats or "pptx" in formats else None,
+        )
+        paths = _write_files(study, report, formats, paper, notes, say)
+    finally:
+        if ahead:
+            ahead[0].close()
+    for name, (header, rows) in report.files.items():
+        path = study.exports_dir / name
+        write_text_atomic(path, _csv_text(header, rows))
+        paths.append(path)
+    stale = study.exports_dir / EXCLUDED_FILE
+    if EXCLUDED_FILE not in report.files and stale.exists():  # no exclusions now: an old list would mislead
+        stale.unlink()
+    return paths
+
+
+def _charted_tables(blocks: list[Block]) -> list[Any]:
+    """The tables and frequencies among `blocks` that a document shows with a chart."""
+    return [b.table for b in blocks if b.kind in ("banner", "frequency") and b.table is not None]
+
+
+def _write_files(
+    study: Study,
+    report: Report,
+    formats: tuple[str, ...],
+    paper: str,
+    notes: list[str] | None,
+    say: Callable[[str, float], None],
+) -> list[Path]:
+    """report.md, report.docx (built-in layout or the client's template) and deck.pptx, as `formats` asks."""
     paths: list[Path] = []
     if "md" in formats:
         say("report.md", 0.7)
@@ -1101,13 +1157,6 @@ def write_report(
         if notes is not None:
             notes.extend(n for n in found if n not in notes)
         paths.append(path)
-    for name, (header, rows) in report.files.items():
-        path = study.exports_dir / name
-        write_text_atomic(path, _csv_text(header, rows))
-        paths.append(path)
-    stale = study.exports_dir / EXCLUDED_FILE
-    if EXCLUDED_FILE not in report.files and stale.exists():  # no exclusions now: an old list would mislead
-        stale.unlink()
     return paths
 
 

@@ -223,3 +223,76 @@ def test_no_workers_while_another_thread_runs_or_for_one_chart() -> None:
         stop.set()
         other.join()
     assert charts._workers_for(1) == 0
+
+
+def test_charts_are_handed_to_workers_as_tables_arrive_and_drawn_once(
+    planned, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """`ChartsAhead.add` takes tables as a report makes them: the workers start at the second chart to draw
+    (a single one is drawn where it is asked for), later ones go to the same workers, a nested
+    `drawn_ahead` (the document's own) leaves them to it, and each picture is the one drawn here."""
+    import threading
+
+    if threading.active_count() > 1 or not hasattr(os, "sched_getaffinity"):
+        pytest.skip("drawing ahead needs Linux and no other thread running (workers are forked)")
+    tables = [t for t in planned if charts.chart_data(t) is not None][:4]
+    assert len(tables) == 4
+    monkeypatch.setenv("SURVEY_TUI_CACHE_DIR", str(tmp_path / "here"))
+    charts._DRAWN.clear()
+    here = [charts.chart_png(t) for t in tables]
+    charts._DRAWN.clear()
+    monkeypatch.setenv("SURVEY_TUI_CACHE_DIR", str(tmp_path / "ahead"))
+    monkeypatch.setattr(charts.os, "sched_getaffinity", lambda pid: {0, 1})
+    drawn: list[str] = []
+    real = charts.bar_figure
+
+    def counting(data: charts.ChartData, font: str | None = None):  # type: ignore[no-untyped-def]
+        drawn.append(data.title)
+        return real(data, font)
+
+    monkeypatch.setattr(charts, "bar_figure", counting)
+    with charts.ChartsAhead() as ahead:
+        ahead.add(tables[:1])
+        assert not charts._AHEAD  # one chart: no workers for it yet
+        ahead.add(tables[:2])  # the first again, and a second: both to the workers
+        assert [charts._AHEAD[id(t)][0] for t in tables[:2]] == tables[:2]
+        ahead.add(tables[2:])
+        assert len(charts._AHEAD) == 4
+        futures = {id(t): charts._AHEAD[id(t)][2] for t in tables}
+        with charts.drawn_ahead(tables):  # the document's own: nothing drawn twice, no second pool
+            assert {k: v[2] for k, v in charts._AHEAD.items()} == futures
+            ahead_pngs = [charts.chart_png(t) for t in tables]
+        assert not charts._AHEAD
+    assert ahead_pngs == here and drawn == []
+    assert len(list((tmp_path / "ahead" / "charts").iterdir())) == 4
+
+
+def test_the_word_report_hands_each_results_table_to_the_workers_before_the_next_section(
+    demo_study_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The charts are drawn while the report's later sections are still being made, not only once the Word
+    file is written: by the time the hypothesis section starts, every results table's chart is with a worker."""
+    import threading
+
+    from survey_tui.report.full_report import SECTIONS, write_report
+
+    if threading.active_count() > 1 or not hasattr(os, "sched_getaffinity"):
+        pytest.skip("drawing ahead needs Linux and no other thread running (workers are forked)")
+    study_dir = tmp_path / "study"
+    shutil.copytree(demo_study_dir, study_dir, ignore=shutil.ignore_patterns("exports"))
+    monkeypatch.setenv("SURVEY_TUI_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(charts.os, "sched_getaffinity", lambda pid: {0, 1})
+    charts._DRAWN.clear()
+    with_workers: list[int] = []
+
+    def progress(what: str, fraction: float) -> None:
+        if what == SECTIONS[7]:
+            with_workers.append(len(charts._AHEAD))
+
+    write_report(open_study(study_dir), ("docx",), progress=progress)
+    assert with_workers and with_workers[0] >= 2
+    assert not charts._AHEAD  # all taken, or dropped once the files were written
+    pictures = len(list((tmp_path / "cache" / "charts").iterdir()))
+    assert pictures >= with_workers[0]
+    doc = Document(str(study_dir / "exports" / "report.docx"))
+    assert len(doc.inline_shapes) >= pictures
