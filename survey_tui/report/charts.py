@@ -8,9 +8,10 @@ back to DejaVu Sans for Latin glyphs). Without one, labels would be boxes, so `c
 package to install and the report is written without charts. Figures are made with
 `matplotlib.figure.Figure` (no pyplot state, no GUI backend).
 
-Drawing is most of a Word report's time (about 0.1 s a chart, a few dozen charts), so `drawn_ahead` has the
-charts a document will show drawn by worker processes while the document is written, each picture exactly
-what drawing it here gives (the same function on the same data); the document takes each in its place.
+Drawing is most of a Word report's time (about 0.1 s a chart, a few dozen charts), so `ChartsAhead` has the
+charts a document will show drawn by worker processes from the moment their tables are made, while the
+report's later sections are built and its files written; each picture is exactly what drawing it here gives
+(the same function on the same data), and the document takes each in its place.
 """
 
 from __future__ import annotations
