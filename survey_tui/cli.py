@@ -372,12 +372,6 @@ def _take_ui_lang(argv: list[str]) -> tuple[list[str], str | None]:
     return out, chosen
 
 
-#: commands that read the study's data and write files from it: their store checks each table as it is first
-#: read (and all of it before any write), not the whole file at open (see core/store/contents_check.py).
-#: The app's commands check at open: a damaged file is refused before any screen reads it.
-CHECKED_AS_READ = frozenset({"tables", "export", "report", "weight", "pilot-report"})
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv, ui_lang = _take_ui_lang(list(sys.argv[1:] if argv is None else argv))
     if ui_lang is not None and normalise(ui_lang) is None:
@@ -404,11 +398,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print_problems(exc.problems)
         return 2
     previous_umask = os.umask(0o077)  # every file and folder the tool writes is its owner's only
-    previous_check = None
-    if args.command in CHECKED_AS_READ:
-        from survey_tui.core.store.contents_check import check_on
-
-        previous_check = check_on("read")
     try:
         code = int(args.handler(args))
         sys.stdout.flush()  # a closed pipe shows here, not at exit
@@ -431,8 +420,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     finally:
         os.umask(previous_umask)
-        if previous_check is not None:
-            check_on(previous_check)
 
 
 def unknown_command(word: str, known: list[str]) -> int:

@@ -156,10 +156,6 @@ def build_report(
     return report
 
 
-#: the tables the analysis frame is read from: most of the pages a report reads
-_READ_MOST = ("answers", "interviews")
-
-
 class _Context:
     """Things several sections need, loaded once and lazily."""
 
@@ -175,14 +171,12 @@ class _Context:
         self.charted = charted or (lambda tables: None)
         self._dataset: Any = None
         self._export: Any = None
-        # A database not checked before is checked as it is read (SQLite's quick_check, seconds for the
-        # tables of a large study, the GIL released): the answers and the interviews, most of what a report
-        # reads, are checked now, while the libraries the report needs load.
+        # The first open of a database not checked before reads all of it (SQLite's quick_check, seconds on
+        # a large study, the GIL released): the libraries the report needs load in the meantime.
         warm = threading.Thread(target=_warm_up, args=(formats,), name="report-warm-up", daemon=True)
         warm.start()
         try:
             self.store = study.store()
-            self.store.check_tables(_READ_MOST)
         finally:
             warm.join()  # before anything else is imported here: no two threads import at once
 

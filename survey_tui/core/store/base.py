@@ -175,11 +175,6 @@ class StoreBase:
     def erase_traces(self) -> bool:
         raise NotImplementedError
 
-    def check_tables(self, tables: Iterable[str]) -> None:
-        """Check now the contents of `tables`, about to be read, where the store checks its file table by
-        table as read (the embedded store, see contents_check): a caller with other work to overlap it with
-        does it first. Raises StoreError for a damaged one. A server checks its own pages: nothing to do."""
-
     def may_read(self, table: str) -> bool:
         """Whether this connection may read `table` at all (a server's roles may not: an analyst never reads
         contact data). The embedded store has no roles."""
