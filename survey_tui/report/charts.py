@@ -257,6 +257,10 @@ def _workers_for(jobs: int) -> int:
     return min(cores, jobs) if cores > 1 else 0
 
 
+#: at most this many drawing processes, however many cores (each is a fork of the report's process)
+MAX_WORKERS = 8
+
+
 class ChartsAhead:
     """Charts drawn by worker processes (one per core) from the moment their tables are made: `add` hands
     over the tables whose charts a document will show, in the order it will ask for them, and `chart_png`
@@ -300,8 +304,8 @@ class ChartsAhead:
             self._submit()
 
     def _submit(self) -> None:
-        if self._pool is None:
-            workers = _workers_for(len(self._waiting))
+        if self._pool is None:  # sized before the report's number of charts is known: one per core
+            workers = _workers_for(max(len(self._waiting), MAX_WORKERS))
             if not workers:
                 self._usable = False  # drawn here, each when asked for
                 return

@@ -251,11 +251,18 @@ def test_charts_are_handed_to_workers_as_tables_arrive_and_drawn_once(
         return real(data, font)
 
     monkeypatch.setattr(charts, "bar_figure", counting)
+    with charts.ChartsAhead() as many:  # more cores than charts known when the workers start: one per core
+        monkeypatch.setattr(charts.os, "sched_getaffinity", lambda pid: set(range(12)))
+        many.add(tables[:2])
+        assert many._pool._max_workers == charts.MAX_WORKERS
+    monkeypatch.setattr(charts.os, "sched_getaffinity", lambda pid: {0, 1})
+    charts._DRAWN.clear()
     with charts.ChartsAhead() as ahead:
         ahead.add(tables[:1])
         assert not charts._AHEAD  # one chart: no workers for it yet
         ahead.add(tables[:2])  # the first again, and a second: both to the workers
         assert [charts._AHEAD[id(t)][0] for t in tables[:2]] == tables[:2]
+        assert ahead._pool._max_workers == 2  # one per core, not one per chart known so far
         ahead.add(tables[2:])
         assert len(charts._AHEAD) == 4
         futures = {id(t): charts._AHEAD[id(t)][2] for t in tables}
