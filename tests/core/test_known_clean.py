@@ -4,6 +4,7 @@ change, or damage, still is."""
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import sqlite3
@@ -17,6 +18,22 @@ from survey_tui.core.store import sqlite as store_module
 from survey_tui.core.store.sqlite import Store, StoreError
 
 
+class _Recording:
+    """A store's connection that notes each quick_check as it is asked for (a statement SQLite cannot even
+    prepare on a damaged file never reaches a trace callback)."""
+
+    def __init__(self, conn: sqlite3.Connection, checks: list[str]) -> None:
+        self._real, self._checks = conn, checks
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        if "quick_check" in sql:
+            self._checks.append(sql)
+        return self._real.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._real, name)
+
+
 @pytest.fixture
 def checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The quick_checks every store opened from now on runs (this process's memory of clean files emptied)."""
@@ -25,12 +42,10 @@ def checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     statements: list[str] = []
     connect = Store._connect
 
-    def traced(self: Store) -> sqlite3.Connection:
-        conn = connect(self)
-        conn.set_trace_callback(lambda s: statements.append(s) if "quick_check" in s else None)
-        return conn
+    def recording(self: Store) -> sqlite3.Connection:
+        return _Recording(connect(self), statements)  # type: ignore[return-value]
 
-    monkeypatch.setattr(Store, "_connect", traced)
+    monkeypatch.setattr(Store, "_connect", recording)
     return statements
 
 
@@ -125,3 +140,77 @@ def test_the_next_command_after_fieldwork_in_another_process_does_not_check_agai
     with Store(db) as store:
         assert store.answers(1)["q3"].value == 7
     assert checks == []
+
+
+class _Replacing:
+    """The store's connection, with another file renamed into the database's place just after `when`
+    ("COMMIT" or "close"), as a restore or a sync tool might at that very moment."""
+
+    def __init__(self, conn: sqlite3.Connection, when: str, replace: object) -> None:
+        self._real, self._when, self._replace = conn, when, replace
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        cursor = self._real.execute(sql, *args)
+        if sql == self._when:
+            self._replace()  # type: ignore[operator]
+        return cursor
+
+    def close(self) -> None:
+        self._real.close()
+        if self._when == "close":
+            self._replace()  # type: ignore[operator]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._real, name)
+
+
+def _damaged_copy(db: Path, target: Path) -> None:
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    shutil.copyfile(db, target)
+    rng = random.Random(5)
+    size = target.stat().st_size
+    with target.open("r+b") as handle:
+        for _ in range(40):
+            handle.seek(rng.randrange(4096, size - 256))
+            handle.write(rng.randbytes(200))
+
+
+@pytest.mark.parametrize("when", ["COMMIT", "close"])
+def test_a_file_renamed_into_place_during_our_own_write_is_never_vouched_for(
+    tmp_path: Path, checks: list[str], when: str
+) -> None:
+    db = _study_db(tmp_path)
+    bad = tmp_path / "restored.db"
+    _damaged_copy(db, bad)
+    store = Store(db)
+    store._conn = _Replacing(store._conn, when, lambda: os.replace(bad, db))  # type: ignore[assignment]
+    store.save_answer(1, "q1", 2, None)
+    if when == "COMMIT":
+        assert str(db.resolve()) not in store_module._KNOWN_CLEAN  # this process no longer vouches for it
+    store.close()
+    _new_process()
+    checks.clear()
+    with pytest.raises(StoreError, match="damaged|not a usable survey database"):
+        Store(db)
+    assert checks == ["PRAGMA quick_check(5)"]  # read through, not let in by a marker
+
+
+def test_a_database_reached_through_a_link_has_its_wal_seen(tmp_path: Path, checks: list[str]) -> None:
+    """SQLite keeps the WAL beside the file a link points to: a commit by another program there is a change."""
+    (tmp_path / "real").mkdir()
+    db = _study_db(tmp_path / "real")
+    link = tmp_path / "survey.db"
+    link.symlink_to(db)
+    with Store(link):
+        pass
+    other = sqlite3.connect(db)  # kept open: its commit stays in the WAL
+    other.execute("UPDATE answers SET value = '9' WHERE interview_id = 1")
+    other.commit()
+    checks.clear()
+    try:
+        Store(link).close()
+    finally:
+        other.close()
+    assert len(checks) == 1

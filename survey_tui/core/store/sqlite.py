@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from survey_tui.core.atomic import write_text_atomic
 from survey_tui.core.cache import cache_dir, memo_key, read_memo, write_memo
 
 # Re-exported: the names feature modules have always imported from here.
@@ -137,6 +136,7 @@ class Store(StoreBase):
     def __init__(self, path: Path, migrations: list[str] | None = None, *, readonly: bool | None = None) -> None:
         self.path = Path(path)
         self._key = str(self.path.resolve())
+        self._immutable = False
         self._migrations = MIGRATIONS if migrations is None else migrations
         self._lock = threading.RLock()
         self._depth = 0
@@ -159,7 +159,11 @@ class Store(StoreBase):
             current = self.schema_version
             if current <= len(self._migrations):
                 self._check_schema(current)  # before the first write (switching to WAL writes the header)
-            ours = self._known_clean_now()
+            writes_now = not self.readonly and (
+                str(self._conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal"
+                or current < len(self._migrations)
+            )
+            before = self._vouch_before() if writes_now else None
             if not self.readonly:
                 mode = self._set_wal()
                 if mode.lower() != "wal":
@@ -169,8 +173,7 @@ class Store(StoreBase):
                 self._conn.execute("PRAGMA synchronous = FULL")
             self._migrate()
             self._check_schema()
-            if ours:  # switched to WAL or migrated just now, by this store
-                self._still_clean()
+            self._still_clean(before)  # switched to WAL or migrated just now, by this store
         except sqlite3.DatabaseError as exc:
             self._conn.close()
             raise StoreError(_not_usable(self.path, exc)) from exc
@@ -236,6 +239,7 @@ class Store(StoreBase):
             # SQLite reads a WAL database read-only only if it can use -shm; in a read-only folder without
             # one nobody can be writing, so the file is opened as immutable
             flags = "mode=ro" if folder_ok or (wal.exists() and shm.exists()) else "mode=ro&immutable=1"
+            self._immutable = "immutable" in flags
             conn = sqlite3.connect(
                 f"{self.path.resolve().as_uri()}?{flags}",
                 uri=True,
@@ -257,9 +261,11 @@ class Store(StoreBase):
 
         The check reads every page (1.8 s for the 1.25 GB of a 100,000-interview tracker), so a file known
         clean and not changed since (same inode, size and modification time of the database and its WAL) is
-        not checked again. Known clean: checked clean, or changed since only by this program's own
-        transactions, each begun on the file as it was known clean (`_KNOWN_CLEAN` in this process; the
-        user's cache, never the study, across processes: written when a store that wrote closes).
+        not checked again. Known clean: checked clean, or changed since only by this program's own writes,
+        each begun on the file as it was known clean and ending on the same file (`_vouch_before`). This
+        process keeps that in `_KNOWN_CLEAN`; the user's cache (never the study) keeps it for the next
+        process, written as a store closes. An immutable open (a read-only folder) sees no WAL: it never
+        vouches for the file.
         """
         fingerprint = self._fingerprint()
         with _KNOWN_LOCK:
@@ -273,9 +279,12 @@ class Store(StoreBase):
                         path=self.path, found="; ".join(rows), hint=_(RESTORE_HINT)
                     )
                 )
+            if self._immutable:
+                return
             self._write_marker(fingerprint)
-        with _KNOWN_LOCK:
-            _KNOWN_CLEAN[self._key] = fingerprint
+        if not self._immutable:
+            with _KNOWN_LOCK:
+                _KNOWN_CLEAN[self._key] = fingerprint
 
     @property
     def _marker(self) -> Path:
@@ -287,20 +296,64 @@ class Store(StoreBase):
         return None
 
     def _write_marker(self, fingerprint: str) -> None:
+        """Written whole (renamed into place) but not synced: a marker lost in a crash costs one check."""
         with contextlib.suppress(OSError):  # no cache (read-only home): the next open checks again
             self._marker.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            write_text_atomic(self._marker, fingerprint)
+            tmp = self._marker.with_name(f".{self._marker.name}.{uuidlib.uuid4().hex}")
+            try:
+                tmp.write_text(fingerprint, encoding="ascii")
+                os.replace(tmp, self._marker)
+            finally:
+                tmp.unlink(missing_ok=True)
 
-    def _known_clean_now(self) -> bool:
-        """Whether the file is as this process last knew it clean (nobody else has changed it since)."""
+    def _identity(self) -> tuple[str, str]:
+        """Which files the database and its WAL are (device and inode; '-' for none)."""
+        found = []
+        for path in (self._key, f"{self._key}-wal"):
+            try:
+                st = os.stat(path)
+            except OSError:
+                found.append("-")
+                continue
+            found.append(f"{st.st_dev}:{st.st_ino}")
+        return found[0], found[1]
+
+    def _vouch_before(self) -> tuple[str, str] | None:
+        """Before a change of our own: which files these are, if they are as this process last knew them
+        clean (else None: someone else changed them since, and the next open checks them)."""
+        if self._immutable:
+            return None
         with _KNOWN_LOCK:
-            return _KNOWN_CLEAN.get(self._key) == self._fingerprint()
+            if _KNOWN_CLEAN.get(self._key) != self._fingerprint():
+                return None
+        return self._identity()
 
-    def _still_clean(self) -> None:
-        """After a change of our own to a file known clean just before: known clean as it is now."""
+    def _still_clean(self, before: tuple[str, str] | None) -> bool:
+        """After a change of our own begun as `_vouch_before` said: known clean as the files are now, unless
+        one of them was replaced meanwhile (a restore or a sync tool renaming another file into place)."""
+        if before is None:
+            return False
+        after = self._identity()
+        if after[0] != before[0] or (before[1] != "-" and after[1] not in ("-", before[1])):
+            self._forget()
+            return False
         fingerprint = self._fingerprint()
         with _KNOWN_LOCK:
             _KNOWN_CLEAN[self._key] = fingerprint
+        return True
+
+    def _forget(self, *, marker: bool = False) -> None:
+        with _KNOWN_LOCK:
+            _KNOWN_CLEAN.pop(self._key, None)
+        if marker:
+            with contextlib.suppress(OSError):
+                self._marker.unlink()
+
+    def _damage_seen(self, exc: BaseException) -> None:
+        """SQLite met a damaged page while reading or writing: nothing here vouches for the file any more."""
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code is not None and code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+            self._forget(marker=True)
 
     def _fingerprint(self) -> str:
         """The database's and its WAL's identity, size and modification time.
@@ -311,13 +364,14 @@ class Store(StoreBase):
         interviews, once or twice per command).
         """
         parts = []
-        for path in (self.path, Path(f"{self.path}-wal")):
+        main = Path(self._key)  # resolved: SQLite keeps the WAL beside the file a link points to
+        for path in (main, Path(f"{self._key}-wal")):
             try:
                 st = path.stat()
             except FileNotFoundError:
                 parts.append("-")
                 continue
-            if path != self.path and st.st_size == 0:
+            if path != main and st.st_size == 0:
                 parts.append("-")
                 continue
             parts.append(f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}")
@@ -361,16 +415,13 @@ class Store(StoreBase):
             return False
         deadline = time.monotonic() + 5
         with self._lock:
-            ours = self._known_clean_now()
-            try:
-                while True:
-                    busy = int(self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0])
-                    if not busy or time.monotonic() > deadline:
-                        return not busy
-                    time.sleep(0.05)
-            finally:
-                if ours:
-                    self._still_clean()
+            before = self._vouch_before()
+            while True:
+                busy = int(self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0])
+                if not busy or time.monotonic() > deadline:
+                    self._still_clean(before)  # only once the checkpoint went through
+                    return not busy
+                time.sleep(0.05)
 
     # -- plumbing --------------------------------------------------------------------------------
     def close(self) -> None:
@@ -378,10 +429,9 @@ class Store(StoreBase):
         committed): a file known clean before is known clean as closed, kept in the user's cache when that
         changed it, so the next command after fieldwork need not check it again."""
         with self._lock:
-            ours = self._known_clean_now()
+            before = None if self.readonly else self._vouch_before()
             self._conn.close()
-            if ours:
-                self._still_clean()
+            if self._still_clean(before):
                 fingerprint = self._fingerprint()
                 if self._marker_text() != fingerprint:
                     self._write_marker(fingerprint)
@@ -452,16 +502,17 @@ class Store(StoreBase):
                 except sqlite3.OperationalError as exc:
                     raise _write_failure(self.path, exc) from exc
                 self._depth = 1
-                ours = self._known_clean_now()  # with the write lock held: no other writer commits meanwhile
+                before = self._vouch_before()  # with the write lock held: no other writer commits meanwhile
                 try:
                     yield self._conn
                     self._conn.execute("COMMIT")
-                    if ours:
-                        self._still_clean()
+                    self._still_clean(before)
                 except sqlite3.OperationalError as exc:
+                    self._damage_seen(exc)
                     self._rollback()
                     raise _write_failure(self.path, exc) from exc
-                except BaseException:
+                except BaseException as exc:
+                    self._damage_seen(exc)
                     self._rollback()
                     raise
                 finally:
@@ -476,9 +527,13 @@ class Store(StoreBase):
 
     def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
-            cur = self._conn.execute(sql, params)
-            cur.row_factory = sqlite3.Row
-            return cur.fetchall()
+            try:
+                cur = self._conn.execute(sql, params)
+                cur.row_factory = sqlite3.Row
+                return cur.fetchall()
+            except sqlite3.DatabaseError as exc:
+                self._damage_seen(exc)
+                raise
 
     def read_frames(
         self, sql: str, params: Iterable[tuple[Any, ...]], schema: Mapping[str, Any]
