@@ -5,7 +5,6 @@ change, or damage, still is."""
 from __future__ import annotations
 
 import os
-import random
 import shutil
 import sqlite3
 import subprocess
@@ -16,6 +15,7 @@ import pytest
 
 from survey_tui.core.store import sqlite as store_module
 from survey_tui.core.store.sqlite import Store, StoreError
+from tests.privacy.test_damaged_store import _damage
 
 
 class _Recording:
@@ -107,12 +107,7 @@ def test_a_change_by_another_program_or_damage_is_checked_again(tmp_path: Path, 
     assert len(checks) == 1
     with Store(db) as again:
         again.save_answer(1, "q1", 3, None)
-    rng = random.Random(3)
-    size = db.stat().st_size
-    with db.open("r+b") as handle:  # damage after our last write: the file's time changes, so it is seen
-        for _ in range(40):
-            handle.seek(rng.randrange(4096, size - 256))
-            handle.write(rng.randbytes(200))
+    _damage(db, "random pages")  # after our last write: the file's time changes, so it is seen
     with pytest.raises(StoreError, match="damaged|not a usable survey database"):
         Store(db)
 
@@ -169,12 +164,7 @@ def _damaged_copy(db: Path, target: Path) -> None:
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     shutil.copyfile(db, target)
-    rng = random.Random(5)
-    size = target.stat().st_size
-    with target.open("r+b") as handle:
-        for _ in range(40):
-            handle.seek(rng.randrange(4096, size - 256))
-            handle.write(rng.randbytes(200))
+    _damage(target, "random pages")
 
 
 @pytest.mark.parametrize("when", ["COMMIT", "close"])

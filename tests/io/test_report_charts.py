@@ -173,11 +173,9 @@ def planned(demo_study_dir: Path):  # type: ignore[no-untyped-def]
     return run_plan(plan, load_dataset(open_study(demo_study_dir)), "zh-TW")
 
 
-def test_charts_drawn_ahead_by_workers_are_the_pictures_drawn_here(
-    planned, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
-    """Worker processes draw a document's charts while it is written: byte for byte the pictures this process
-    draws, taken in place without drawing here, and kept in the cache for the next run."""
+def _drawn_here_then_counted(planned, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Four tables and their pictures drawn in this process; then a fresh cache, two cores (even on one) and
+    a list of the charts this process draws from now on (a worker counts in its own copy)."""
     import threading
 
     if threading.active_count() > 1 or not hasattr(os, "sched_getaffinity"):
@@ -189,15 +187,24 @@ def test_charts_drawn_ahead_by_workers_are_the_pictures_drawn_here(
     here = [charts.chart_png(t) for t in tables]
     charts._DRAWN.clear()
     monkeypatch.setenv("SURVEY_TUI_CACHE_DIR", str(tmp_path / "ahead"))
-    monkeypatch.setattr(charts.os, "sched_getaffinity", lambda pid: {0, 1})  # two cores, even on one
+    monkeypatch.setattr(charts.os, "sched_getaffinity", lambda pid: {0, 1})
     drawn: list[str] = []
     real = charts.bar_figure
 
     def counting(data: charts.ChartData, font: str | None = None):  # type: ignore[no-untyped-def]
-        drawn.append(data.title)  # in this process only: a worker counts in its own copy
+        drawn.append(data.title)
         return real(data, font)
 
     monkeypatch.setattr(charts, "bar_figure", counting)
+    return tables, here, drawn
+
+
+def test_charts_drawn_ahead_by_workers_are_the_pictures_drawn_here(
+    planned, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Worker processes draw a document's charts while it is written: byte for byte the pictures this process
+    draws, taken in place without drawing here, and kept in the cache for the next run."""
+    tables, here, drawn = _drawn_here_then_counted(planned, tmp_path, monkeypatch)
     with charts.drawn_ahead(tables):
         assert len(charts._AHEAD) == 4
         ahead = [charts.chart_png(t) for t in tables]
@@ -231,26 +238,7 @@ def test_charts_are_handed_to_workers_as_tables_arrive_and_drawn_once(
     """`ChartsAhead.add` takes tables as a report makes them: the workers start at the second chart to draw
     (a single one is drawn where it is asked for), later ones go to the same workers, a nested
     `drawn_ahead` (the document's own) leaves them to it, and each picture is the one drawn here."""
-    import threading
-
-    if threading.active_count() > 1 or not hasattr(os, "sched_getaffinity"):
-        pytest.skip("drawing ahead needs Linux and no other thread running (workers are forked)")
-    tables = [t for t in planned if charts.chart_data(t) is not None][:4]
-    assert len(tables) == 4
-    monkeypatch.setenv("SURVEY_TUI_CACHE_DIR", str(tmp_path / "here"))
-    charts._DRAWN.clear()
-    here = [charts.chart_png(t) for t in tables]
-    charts._DRAWN.clear()
-    monkeypatch.setenv("SURVEY_TUI_CACHE_DIR", str(tmp_path / "ahead"))
-    monkeypatch.setattr(charts.os, "sched_getaffinity", lambda pid: {0, 1})
-    drawn: list[str] = []
-    real = charts.bar_figure
-
-    def counting(data: charts.ChartData, font: str | None = None):  # type: ignore[no-untyped-def]
-        drawn.append(data.title)
-        return real(data, font)
-
-    monkeypatch.setattr(charts, "bar_figure", counting)
+    tables, here, drawn = _drawn_here_then_counted(planned, tmp_path, monkeypatch)
     with charts.ChartsAhead() as many:  # more cores than charts known when the workers start: one per core
         monkeypatch.setattr(charts.os, "sched_getaffinity", lambda pid: set(range(12)))
         many.add(tables[:2])
