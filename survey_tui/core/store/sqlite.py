@@ -328,19 +328,20 @@ class Store(StoreBase):
                 return None
         return self._identity()
 
-    def _still_clean(self, before: tuple[str, str] | None) -> bool:
-        """After a change of our own begun as `_vouch_before` said: known clean as the files are now, unless
-        one of them was replaced meanwhile (a restore or a sync tool renaming another file into place)."""
+    def _still_clean(self, before: tuple[str, str] | None) -> str | None:
+        """After a change of our own begun as `_vouch_before` said: known clean as the files are now (their
+        fingerprint returned), unless one of them was replaced meanwhile (a restore or a sync tool renaming
+        another file into place)."""
         if before is None:
-            return False
+            return None
         after = self._identity()
         if after[0] != before[0] or (before[1] != "-" and after[1] not in ("-", before[1])):
             self._forget()
-            return False
+            return None
         fingerprint = self._fingerprint()
         with _KNOWN_LOCK:
             _KNOWN_CLEAN[self._key] = fingerprint
-        return True
+        return fingerprint
 
     def _forget(self, *, marker: bool = False) -> None:
         with _KNOWN_LOCK:
@@ -431,10 +432,9 @@ class Store(StoreBase):
         with self._lock:
             before = None if self.readonly else self._vouch_before()
             self._conn.close()
-            if self._still_clean(before):
-                fingerprint = self._fingerprint()
-                if self._marker_text() != fingerprint:
-                    self._write_marker(fingerprint)
+            fingerprint = self._still_clean(before)
+            if fingerprint is not None and self._marker_text() != fingerprint:
+                self._write_marker(fingerprint)
 
     def __enter__(self) -> Store:
         return self
