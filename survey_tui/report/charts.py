@@ -305,7 +305,7 @@ class ChartsAhead:
 
     def _submit(self) -> None:
         if self._pool is None:  # sized before the report's number of charts is known: one per core
-            workers = _workers_for(max(len(self._waiting), MAX_WORKERS))
+            workers = _workers_for(MAX_WORKERS)
             if not workers:
                 self._usable = False  # drawn here, each when asked for
                 return
