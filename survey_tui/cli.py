@@ -7,6 +7,7 @@ Commands live in `survey_tui/commands/`, one module per area, each with `registe
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import errno
 import importlib
@@ -399,7 +400,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     previous_umask = os.umask(0o077)  # every file and folder the tool writes is its owner's only
     try:
-        code = int(args.handler(args))
+        with _checks_behind(args):
+            code = int(args.handler(args))
         sys.stdout.flush()  # a closed pipe shows here, not at exit
         return code
     except LoadError as exc:
@@ -420,6 +422,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     finally:
         os.umask(previous_umask)
+
+
+def _checks_behind(args: argparse.Namespace) -> contextlib.AbstractContextManager[None]:
+    """Commands that only read the study and write files from it leave the database's open-time check
+    behind their work (core.store.check_behind); every other command checks it at open."""
+    if not getattr(args, "checks_behind", False):
+        return contextlib.nullcontext()
+    from survey_tui.core.store.check_behind import checks_behind
+
+    return checks_behind()
 
 
 def unknown_command(word: str, known: list[str]) -> int:

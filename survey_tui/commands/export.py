@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="N",
         help=_("an xlsx data file over N rows is written in constant-memory mode (default 50000)"),
     )
-    p.set_defaults(handler=cmd_export)
+    p.set_defaults(handler=cmd_export, checks_behind=True)  # reads, then writes files: see check_behind
 
 
 def cmd_export(args: argparse.Namespace) -> int:

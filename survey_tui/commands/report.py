@@ -95,7 +95,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--lang", help=_("full report: language of labels (default: the study's)"))
     p.add_argument("--paper", choices=("A4", "Letter"), default="A4", help=_("full report: Word page size (A4)"))
     p.add_argument("--bundle", action="store_true", help=_("full report: also zip report, codebook and data"))
-    p.set_defaults(handler=cmd_report)
+    p.set_defaults(handler=cmd_report, checks_behind=True)  # reads, then writes files: see check_behind
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -48,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="FILE",
         help=_("file name inside exports/ (default: tables.<format>; was --out)"),
     )
-    p.set_defaults(handler=cmd_tables)
+    p.set_defaults(handler=cmd_tables, checks_behind=True)  # reads, then writes files: see check_behind
 
 
 def _check_filter_names(text: str, dataset: Any) -> None:

@@ -75,7 +75,7 @@ def write_memo(kind: str, key: str, value: Any) -> None:
     folder = cache_dir(kind)
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        write_text_atomic(folder / key, json.dumps(value, ensure_ascii=False))
+        write_text_atomic(folder / key, json.dumps(value, ensure_ascii=False), cached=True)
         _prune(folder, MEMO_KEEP)
     except OSError:
         pass
@@ -110,7 +110,7 @@ def write_blob(kind: str, key: str, data: bytes, keep: int = MEMO_KEEP) -> None:
     folder = cache_dir(kind)
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        write_bytes_atomic(folder / key, data)
+        write_bytes_atomic(folder / key, data, cached=True)
         _prune(folder, keep)
     except OSError:
         pass

@@ -206,7 +206,8 @@ def _cache_root(text: str, root: Any, kind: str = "tree") -> None:
     folder = _cache_dir()
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        write_bytes_atomic(folder / _cache_key(text, kind), pickle.dumps(root, protocol=pickle.HIGHEST_PROTOCOL))
+        data = pickle.dumps(root, protocol=pickle.HIGHEST_PROTOCOL)
+        write_bytes_atomic(folder / _cache_key(text, kind), data, cached=True)
         entries = list(folder.iterdir())
         if len(entries) > _CACHE_KEEP:
             entries.sort(key=lambda e: e.stat().st_mtime)

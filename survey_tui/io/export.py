@@ -25,6 +25,7 @@ from typing import Any
 import polars as pl
 
 from survey_tui.core.atomic import atomic_path
+from survey_tui.core.store.check_behind import confirm_clean
 from survey_tui.core.study import Study
 from survey_tui.core.yamlfile import write_text_atomic
 from survey_tui.i18n import N_, Phrase, _
@@ -153,6 +154,7 @@ def run_export(
 
 def _move_into_place(written: list[tuple[Path, str, int | None, int | None]], folder: Path) -> list[Any]:
     """Every staged file renamed into `folder` (the same file system: each rename is atomic)."""
+    confirm_clean()  # each was, through atomic_path; said here too, since these renames are the publishing
     moved = []
     for path, fmt, rows, cols in written:
         target = folder / path.name

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from survey_tui.analysis.tables import Frequency, StubTable, TableRow, tr
+from survey_tui.core.store.check_behind import confirm_clean
 from survey_tui.io.cells import XLSX_OPTIONS
 
 CONTENTS = "Contents"
@@ -215,6 +216,11 @@ def _finish(book: Any, tmp: Path, path: Path, ok: bool) -> None:
     """Close, then move into place only when every sheet was written (nothing half-written is left)."""
     book.close()
     if ok:
+        try:
+            confirm_clean()  # see core.atomic
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         tmp.replace(path)
     else:
         tmp.unlink(missing_ok=True)

@@ -18,37 +18,6 @@ from survey_tui.core.store.sqlite import Store, StoreError
 from tests.privacy.test_damaged_store import _damage
 
 
-class _Recording:
-    """A store's connection that notes each quick_check as it is asked for (a statement SQLite cannot even
-    prepare on a damaged file never reaches a trace callback)."""
-
-    def __init__(self, conn: sqlite3.Connection, checks: list[str]) -> None:
-        self._real, self._checks = conn, checks
-
-    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
-        if "quick_check" in sql:
-            self._checks.append(sql)
-        return self._real.execute(sql, *args)
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._real, name)
-
-
-@pytest.fixture
-def checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The quick_checks every store opened from now on runs (this process's memory of clean files emptied)."""
-    monkeypatch.setenv("SURVEY_TUI_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(store_module, "_KNOWN_CLEAN", {})
-    statements: list[str] = []
-    connect = Store._connect
-
-    def recording(self: Store) -> sqlite3.Connection:
-        return _Recording(connect(self), statements)  # type: ignore[return-value]
-
-    monkeypatch.setattr(Store, "_connect", recording)
-    return statements
-
-
 def _study_db(tmp_path: Path) -> Path:
     db = tmp_path / "survey.db"
     with Store(db) as store:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from survey_tui.core.cache import cache_dir, memo_key, read_memo, write_memo
+from survey_tui.core.store import check_behind
 
 # Re-exported: the names feature modules have always imported from here.
 from survey_tui.core.store.base import (  # noqa: F401
@@ -34,6 +35,7 @@ from survey_tui.core.store.base import (  # noqa: F401
     encode,
     now,
 )
+from survey_tui.core.store.check_behind import BehindCheck
 from survey_tui.core.store.schema import (  # noqa: F401
     INTERVIEW_MODES,
     INTERVIEW_STATUSES,
@@ -154,8 +156,9 @@ class Store(StoreBase):
             self._conn = self._connect()
         except sqlite3.DatabaseError as exc:
             raise StoreError(_not_usable(self.path, exc)) from exc
+        self._pending: BehindCheck | None = None
         try:
-            self._check_contents()
+            self._check_contents(behind=check_behind.enabled() and not self._writes_at_open())
             current = self.schema_version
             if current <= len(self._migrations):
                 self._check_schema(current)  # before the first write (switching to WAL writes the header)
@@ -176,10 +179,22 @@ class Store(StoreBase):
             self._still_clean(before)  # switched to WAL or migrated just now, by this store
         except sqlite3.DatabaseError as exc:
             self._conn.close()
-            raise StoreError(_not_usable(self.path, exc)) from exc
+            damage = self._damage_found()
+            raise damage or StoreError(_not_usable(self.path, exc)) from exc
         except BaseException:
             self._conn.close()
             raise
+
+    def _writes_at_open(self) -> bool:
+        """Whether opening writes to the file (switching to WAL, a migration): then it is checked first,
+        never behind. A header SQLite cannot read counts as a write, so the check at once says why."""
+        if self.readonly:
+            return False
+        try:
+            mode = str(self._conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+            return mode != "wal" or self.schema_version < len(self._migrations)
+        except sqlite3.DatabaseError:
+            return True
 
     def _check_file(self) -> None:
         if self.path.is_dir():
@@ -256,7 +271,7 @@ class Store(StoreBase):
         conn.execute("PRAGMA foreign_keys = ON")
         return conn
 
-    def _check_contents(self) -> None:
+    def _check_contents(self, *, behind: bool = False) -> None:
         """quick_check before anything is written: a damaged file is refused, never made worse.
 
         The check reads every page (1.8 s for the 1.25 GB of a 100,000-interview tracker), so a file known
@@ -266,25 +281,87 @@ class Store(StoreBase):
         process keeps that in `_KNOWN_CLEAN`; the user's cache (never the study) keeps it for the next
         process, written as a store closes. An immutable open (a read-only folder) sees no WAL: it never
         vouches for the file.
+
+        `behind` (a reading command, `check_behind`): the check runs in a child process while this store is
+        read; writes and the command's outputs wait for its verdict. A check of this very file already in
+        flight is shared, not run twice.
         """
         fingerprint = self._fingerprint()
         with _KNOWN_LOCK:
             if _KNOWN_CLEAN.get(self._key) == fingerprint:
                 return
-        if self._marker_text() != fingerprint:
-            rows = [line for r in self._conn.execute("PRAGMA quick_check(5)") for line in str(r[0]).splitlines()]
-            if rows != ["ok"]:
-                raise StoreError(
-                    _("{path}: the study database is damaged ({found}); {hint}").format(
-                        path=self.path, found="; ".join(rows), hint=_(RESTORE_HINT)
-                    )
+        if self._marker_text() == fingerprint:
+            self._record_clean(fingerprint)
+            return
+        flight = check_behind.in_flight(self._key, fingerprint)
+        if flight is None and not behind:
+            error = self._judge(fingerprint, self._quick_check(self._conn))
+            if error is not None:
+                raise error
+            return
+        self._pending = flight or check_behind.start(
+            self._key,
+            fingerprint,
+            self._uri(),
+            judge=lambda rows: self._judge(fingerprint, rows),
+            inline=self._inline_check,
+            unreadable=lambda text: StoreError(_not_usable(self.path, sqlite3.DatabaseError(text))),
+        )
+        if not behind:
+            self._confirm()
+
+    @staticmethod
+    def _quick_check(conn: sqlite3.Connection) -> list[str]:
+        return [line for r in conn.execute("PRAGMA quick_check(5)") for line in str(r[0]).splitlines()]
+
+    def _inline_check(self) -> list[str]:
+        """The check on a connection of its own (a child process could not give a verdict)."""
+        conn = sqlite3.connect(self._uri(), uri=True, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+        try:
+            return self._quick_check(conn)
+        finally:
+            conn.close()
+
+    def _uri(self) -> str:
+        """A read-only URI of this file, as this store sees it (immutable in a read-only folder)."""
+        return f"{self.path.resolve().as_uri()}?mode=ro" + ("&immutable=1" if self._immutable else "")
+
+    def _judge(self, fingerprint: str, rows: list[str]) -> StoreError | None:
+        """The error that quick_check's `rows` call for, or None: then the file is recorded clean as
+        `fingerprint` (taken before the check began)."""
+        if rows != ["ok"]:
+            self._forget(marker=True)
+            return StoreError(
+                _("{path}: the study database is damaged ({found}); {hint}").format(
+                    path=self.path, found="; ".join(rows), hint=_(RESTORE_HINT)
                 )
-            if self._immutable:
-                return
+            )
+        if not self._immutable:
             self._write_marker(fingerprint)
+            self._record_clean(fingerprint)
+        return None
+
+    def _record_clean(self, fingerprint: str) -> None:
         if not self._immutable:
             with _KNOWN_LOCK:
                 _KNOWN_CLEAN[self._key] = fingerprint
+
+    def _confirm(self) -> None:
+        """Wait for a check left behind at open; raise if it found the file damaged (before any write)."""
+        pending = self._pending
+        if pending is None:
+            return
+        error = pending.verdict()
+        if error is not None:
+            raise error
+        self._pending = None
+
+    def _damage_found(self) -> StoreError | None:
+        """After a read failed: the check left behind, waited for, if it found the file damaged (its words
+        then say what is wrong, rather than the read's)."""
+        pending = self._pending
+        error = pending.verdict() if pending is not None else None
+        return error if isinstance(error, StoreError) else None
 
     @property
     def _marker(self) -> Path:
@@ -416,6 +493,7 @@ class Store(StoreBase):
             return False
         deadline = time.monotonic() + 5
         with self._lock:
+            self._confirm()
             before = self._vouch_before()
             while True:
                 busy = int(self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0])
@@ -492,6 +570,7 @@ class Store(StoreBase):
                 finally:
                     self._depth -= 1
                 return
+            self._confirm()  # a check left behind at open: never write to a file it finds damaged
             if self.readonly:
                 raise StoreError(_("{path}: the study is read-only here; nothing was changed").format(path=self.path))
             if not durable:
@@ -533,6 +612,9 @@ class Store(StoreBase):
                 return cur.fetchall()
             except sqlite3.DatabaseError as exc:
                 self._damage_seen(exc)
+                damage = self._damage_found()
+                if damage is not None:
+                    raise damage from exc
                 raise
 
     def read_frames(
@@ -546,6 +628,17 @@ class Store(StoreBase):
         tuples into polars. 3 million answers: about 1 s against 7 s through `query`. In bulk, each query
         after the first runs while the caller works on the result before (`adbc.frames`).
         """
+        try:
+            yield from self._read_frames(sql, params, schema)
+        except Exception as exc:  # SQLite's or the driver's error on a damaged page: the check says what
+            damage = self._damage_found()
+            if damage is not None:
+                raise damage from exc
+            raise
+
+    def _read_frames(
+        self, sql: str, params: Iterable[tuple[Any, ...]], schema: Mapping[str, Any]
+    ) -> Generator[pl.DataFrame]:
         import polars as pl
 
         from survey_tui.core.store import adbc
