@@ -1112,6 +1112,9 @@ def write_report(
         paths.append(path)
     stale = study.exports_dir / EXCLUDED_FILE
     if EXCLUDED_FILE not in report.files and stale.exists():  # no exclusions now: an old list would mislead
+        from survey_tui.core.store.check_behind import confirm_clean
+
+        confirm_clean()  # decided from the data: not before the database is found clean
         stale.unlink()
     return paths
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -22,32 +21,24 @@ def demo(demo_study_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     return target
 
 
-class _Recording:
-    """A store's connection that notes each quick_check as it is asked for (a statement SQLite cannot even
-    prepare on a damaged file never reaches a trace callback)."""
-
-    def __init__(self, conn: sqlite3.Connection, checks: list[str]) -> None:
-        self._real, self._checks = conn, checks
-
-    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
-        if "quick_check" in sql:
-            self._checks.append(sql)
-        return self._real.execute(sql, *args)
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._real, name)
-
-
 @pytest.fixture
 def checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The quick_checks every store opened from now on runs (this process's memory of clean files emptied)."""
+    """The quick_checks this process asks for from now on, at open or for a check left behind (this
+    process's memory of clean files emptied, and a user cache of the test's own); one a child process
+    runs is not among them."""
     monkeypatch.setenv("SURVEY_TUI_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(store_module, "_KNOWN_CLEAN", {})
     statements: list[str] = []
-    connect = Store._connect
+    here, inline = Store._check_here, Store._inline_check
 
-    def recording(self: Store) -> sqlite3.Connection:
-        return _Recording(connect(self), statements)  # type: ignore[return-value]
+    def checked_here(self: Store, fingerprint: str) -> None:
+        statements.append("PRAGMA quick_check")  # asked for (SQLite may refuse the file before it runs)
+        here(self, fingerprint)
 
-    monkeypatch.setattr(Store, "_connect", recording)
+    def checked_inline(self: Store, fingerprint: str) -> list[str]:
+        statements.append("PRAGMA quick_check")
+        return inline(self, fingerprint)
+
+    monkeypatch.setattr(Store, "_check_here", checked_here)
+    monkeypatch.setattr(Store, "_inline_check", checked_inline)
     return statements

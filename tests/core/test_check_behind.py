@@ -4,10 +4,14 @@ found it clean; a damaged file still ends the command with the check's words and
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import shutil
+import signal
 import sqlite3
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -177,3 +181,119 @@ def test_every_reading_command_on_a_file_damaged_where_it_does_not_read_writes_n
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert _files(damaged_study) == files  # no report, table, export or temporary file, nothing touched
     assert _digest(db) == before
+
+
+def test_a_file_that_opening_writes_to_is_checked_before_even_behind(tmp_path: Path, checks: list[str]) -> None:
+    db = _study_db(tmp_path)
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode = DELETE")  # opening switches it to WAL: a write to the header
+    conn.close()
+    _damage_an_index(db)
+    _from_elsewhere(tmp_path)
+    before = _digest(db)
+    with pytest.raises(StoreError, match="damaged"), checks_behind():
+        Store(db)
+    assert _digest(db) == before
+
+
+def test_the_marker_is_the_fingerprint_taken_before_the_check(tmp_path: Path, checks: list[str]) -> None:
+    db = _study_db(tmp_path)
+    _from_elsewhere(tmp_path)
+    with checks_behind():
+        store = Store(db)
+        other = sqlite3.connect(db, isolation_level=None)  # another process's commit while the check runs
+        other.execute("PRAGMA wal_autocheckpoint = 0")
+        other.execute("UPDATE answers SET value = value")
+        confirm_clean()
+        store.close()
+    _new_process()
+    checks.clear()
+    Store(db).close()  # the state committed during the check was not the one vouched for
+    other.close()
+    assert checks, "the marker vouched for a state of the file its check may not have seen"
+
+
+def test_a_file_renamed_onto_the_path_while_the_command_reads_gets_no_verdict(
+    tmp_path: Path, checks: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = _study_db(tmp_path)
+    clean = tmp_path / "backup.db"
+    clean.write_bytes(db.read_bytes())
+    _damage_an_index(db)
+    _from_elsewhere(tmp_path)
+    monkeypatch.setattr(check_behind, "_CHILD", "import time; time.sleep(0.5)\n" + check_behind._CHILD)
+    with pytest.raises(StoreError, match="replaced"), checks_behind():
+        store = Store(db)  # reads the damaged file from here on
+        os.replace(clean, db)  # a restore (or a sync tool) renames another file onto the path
+        confirm_clean()
+        store.close()
+    assert not (tmp_path / "cache" / "checked").exists() or not list((tmp_path / "cache" / "checked").iterdir())
+
+
+def _with_committed_wal(db: Path, target: Path) -> None:
+    """A copy of `db` taken while a writer had frames in its WAL not yet copied into the file (a crash)."""
+    writer = sqlite3.connect(db, isolation_level=None)
+    writer.execute("PRAGMA wal_autocheckpoint = 0")
+    writer.execute("UPDATE interviews SET interviewer = 'bob'")  # the same value would write nothing
+    target.mkdir()
+    for name in ("survey.db", "survey.db-wal"):
+        shutil.copyfile(db.with_name(name), target / name)
+    writer.close()
+
+
+@pytest.mark.parametrize("behind", [False, True], ids=["at open", "reading command"])
+def test_a_damaged_file_with_committed_frames_in_its_wal_is_refused_without_copying_them_in(
+    tmp_path: Path, checks: list[str], started: list[check_behind.BehindCheck], behind: bool
+) -> None:
+    db = _study_db(tmp_path)
+    _damage_an_index(db)
+    copy = tmp_path / "crashed"
+    _with_committed_wal(db, copy)
+    wal = copy / "survey.db-wal"
+    before = (_digest(copy / "survey.db"), _digest(wal))
+    assert wal.stat().st_size > 0
+    _from_elsewhere(tmp_path)
+    checks.clear()
+    with pytest.raises(StoreError, match="damaged"), checks_behind() if behind else contextlib.nullcontext():
+        Store(copy / "survey.db")
+    assert (_digest(copy / "survey.db"), _digest(wal)) == before  # "left exactly as it is", the WAL too
+    assert len(checks) == 1 and started == []  # checked at open even for a reading command
+
+
+def test_ctrl_c_while_waiting_for_the_verdict_stops_the_check(
+    tmp_path: Path, checks: list[str], started: list[check_behind.BehindCheck], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = _study_db(tmp_path)
+    _from_elsewhere(tmp_path)
+    monkeypatch.setattr(check_behind, "_CHILD", "import time; time.sleep(120)")
+
+    def press_ctrl_c() -> None:  # the signal to the main thread, blocked reading the child's answer
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # a job in the background ignores it
+    try:
+        with pytest.raises(KeyboardInterrupt), checks_behind():
+            Store(db).close()
+            threading.Timer(0.2, press_ctrl_c).start()
+            confirm_clean()  # a file about to be written: waits for the verdict
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    child = started[0]
+    assert child._proc is not None and child._proc.returncode is not None and child._proc.returncode < 0
+    assert _markers(tmp_path) == []
+
+
+def test_a_report_keeps_the_old_list_of_exclusions_until_the_data_is_found_clean(
+    damaged_study: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No exclusions now: the report deletes the list an earlier run left, a decision made from the data."""
+    conn = sqlite3.connect(damaged_study / "survey.db")
+    conn.execute("DELETE FROM quality_decisions")
+    conn.commit()
+    conn.close()
+    stale = damaged_study / "exports" / "report_excluded_interviews.csv"
+    stale.parent.mkdir(exist_ok=True)
+    stale.write_text("interview\n1\n", encoding="utf-8")
+    assert main(["report", "--format", "md", "--study", str(damaged_study)]) == 1
+    assert "damaged" in capsys.readouterr().err
+    assert stale.read_text(encoding="utf-8") == "interview\n1\n"

@@ -217,14 +217,13 @@ def test_a_file_checked_clean_and_unchanged_is_not_read_through_again(
 ) -> None:
     """quick_check reads every page; an unchanged file checked clean before skips it, a changed one does not."""
     statements: list[str] = []
-    connect = Store._connect
+    run = Store._quick_check
 
-    def traced(self: Store) -> sqlite3.Connection:
-        conn = connect(self)
-        conn.set_trace_callback(statements.append)
-        return conn
+    def traced(conn: sqlite3.Connection) -> list[str]:
+        statements.append("PRAGMA quick_check")
+        return run(conn)
 
-    monkeypatch.setattr(Store, "_connect", traced)
+    monkeypatch.setattr(Store, "_quick_check", staticmethod(traced))
     db = study_copy / "survey.db"
 
     def checks_on_open() -> int:

@@ -10,7 +10,12 @@ computes, and
   into place through `confirm_clean()` (`core.atomic`, the tab books, the export's move into place), and the
   command's exit waits for it too;
 - a write to the database waits for it (`Store.transaction`), so a damaged file is still never written to;
-- a damaged file ends the command with the same message as the check at open, and no file is left behind.
+- a damaged file ends the command with the same message as the check at open, and no file is left behind;
+- the child checks the file the command has open, not whatever the path names by then: a file renamed onto
+  it meanwhile (a restore, a sync tool) gets no verdict, and the command says to run it again.
+
+A WAL holding committed frames (another process writing, or one that crashed) is checked at open as before:
+the last connection to close copies it into the file, which must not happen to a damaged one.
 
 Only the whole-file check is used: checking table by table misses a page linked into two tables.
 """
@@ -25,11 +30,18 @@ from typing import Any
 
 #: run in the child: its own connection, the rows of quick_check, one per line; exit 3 if SQLite cannot read it
 _CHILD = (
-    "import sqlite3, sys\n"
+    "import os, sqlite3, sys\n"
+    "def ident():\n"
+    "    st = os.stat(sys.argv[2]); return f'{st.st_dev}:{st.st_ino}'\n"
     "try:\n"
+    "    before = ident()\n"
     "    c = sqlite3.connect(sys.argv[1], uri=True)\n"
     "    c.execute('PRAGMA busy_timeout = 30000')\n"
+    "    c.execute('PRAGMA schema_version')  # the file is open (and bound to its inode) from here\n"
+    "    if not before == ident() == sys.argv[3]: sys.exit(4)  # not the file the command reads\n"
     "    rows = [str(r[0]) for r in c.execute('PRAGMA quick_check(5)')]\n"
+    "except OSError:\n"
+    "    sys.exit(4)\n"
     "except sqlite3.DatabaseError as exc:\n"
     "    sys.stdout.write(str(exc)); sys.exit(3)\n"
     "sys.stdout.write('\\n'.join(rows))\n"
@@ -40,20 +52,30 @@ _depth = 0
 _checks: dict[tuple[str, str], BehindCheck] = {}  # (file, fingerprint) -> its check, until found clean
 
 
+class Replaced(Exception):
+    """The file at the path is no longer the one the command opened: its check says nothing about it."""
+
+
 class BehindCheck:
-    """One file's check in a child process. `judge(rows)` turns quick_check's rows into the error to raise
-    (None: clean, recorded as such by the judge); `inline()` runs the same check here, for when no child
-    can be started or it died without a verdict; `unreadable(text)` is the error for a file SQLite could
-    not read at all."""
+    """One file's check in a child process, of the file at `path` only if it is still `identity` (device and
+    inode) once the child has it open. `judge(rows)` turns quick_check's rows into the error to raise (None:
+    clean, recorded as such by the judge); `inline()` runs the same check here, for when no child can be
+    started or it died without a verdict; `unreadable(text)` is the error for a file SQLite could not read
+    at all, `replaced()` the one for another file renamed onto the path since the command opened it."""
 
     def __init__(
         self,
         uri: str,
+        *,
+        path: str,
+        identity: str,
         judge: Callable[[list[str]], Exception | None],
         inline: Callable[[], list[str]],
         unreadable: Callable[[str], Exception],
+        replaced: Callable[[], Exception],
     ) -> None:
         self._judge, self._inline, self._unreadable = judge, inline, unreadable
+        self._replaced = replaced
         self._wait_lock = threading.Lock()
         self._verdict: tuple[Exception | None] | None = None
         self._proc: Any = None
@@ -63,7 +85,7 @@ class BehindCheck:
 
         with contextlib.suppress(OSError):
             self._proc = subprocess.Popen(
-                [sys.executable, "-I", "-S", "-c", _CHILD, uri],
+                [sys.executable, "-I", "-S", "-c", _CHILD, uri, path, identity],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
@@ -82,17 +104,19 @@ class BehindCheck:
     def _decide(self) -> Exception | None:
         out, code = "", None
         if self._proc is not None:
-            try:
-                out, _ = self._proc.communicate()
-                code = self._proc.returncode
-            finally:
-                self._proc = None
+            out, _ = self._proc.communicate()  # interrupted (Ctrl-C): the handle stays for stop() to kill
+            code = self._proc.returncode
+            self._proc = None
+        if code == 4:
+            return self._replaced()
         if code == 3:
             return self._unreadable(out.strip())
         rows = [line for line in out.splitlines() if line] if code == 0 else None
         if not rows:  # no child, or it died: the same check here
             try:
                 rows = self._inline()
+            except Replaced:
+                return self._replaced()
             except Exception as exc:  # noqa: BLE001 - SQLite's own word on a file it cannot read
                 return self._unreadable(str(exc))
         return self._judge(rows)
@@ -111,6 +135,11 @@ class BehindCheck:
                 proc.communicate(timeout=5)
 
 
+def identity_of(fingerprint: str) -> str:
+    """Which file (device:inode) a store's fingerprint was taken of: the database's, its first part."""
+    return ":".join(fingerprint.split("|")[0].split(":")[:2])
+
+
 def enabled() -> bool:
     """Whether stores opened now may leave their check behind (inside `checks_behind()`)."""
     return _depth > 0
@@ -120,15 +149,25 @@ def start(
     key: str,
     fingerprint: str,
     uri: str,
+    *,
     judge: Callable[[list[str]], Exception | None],
     inline: Callable[[], list[str]],
     unreadable: Callable[[str], Exception],
+    replaced: Callable[[], Exception],
 ) -> BehindCheck:
     """The check of this file as it is now: the one already in flight for it, else a new one."""
     with _lock:
         check = _checks.get((key, fingerprint))
         if check is None:
-            check = _checks[(key, fingerprint)] = BehindCheck(uri, judge, inline, unreadable)
+            check = _checks[(key, fingerprint)] = BehindCheck(
+                uri,
+                path=key,
+                identity=identity_of(fingerprint),
+                judge=judge,
+                inline=inline,
+                unreadable=unreadable,
+                replaced=replaced,
+            )
         return check
 
 
@@ -157,6 +196,8 @@ def checks_behind() -> Iterator[None]:
     is waited for, and a damaged file's error replaces whatever the command ended with (the reading may
     have failed on the damage first, in SQLite's words). Ctrl-C stops the checks instead."""
     global _depth
+    import subprocess  # noqa: F401 - imported here, on the command's thread, before any worker thread runs
+
     with _lock:
         _depth += 1
     try:

@@ -186,10 +186,15 @@ class Store(StoreBase):
             raise
 
     def _writes_at_open(self) -> bool:
-        """Whether opening writes to the file (switching to WAL, a migration): then it is checked first,
-        never behind. A header SQLite cannot read counts as a write, so the check at once says why."""
+        """Whether opening (or closing) writes to the file: switching to WAL, a migration, or a WAL holding
+        committed frames (another process is writing, or one crashed), which the last connection to close
+        copies into the file. Then the file is checked first, never behind. A header SQLite cannot read
+        counts as a write, so the check at once says why."""
         if self.readonly:
             return False
+        with contextlib.suppress(OSError):
+            if os.stat(f"{self._key}-wal").st_size:  # committed frames: the last close copies them in
+                return True
         try:
             mode = str(self._conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
             return mode != "wal" or self.schema_version < len(self._migrations)
@@ -295,17 +300,16 @@ class Store(StoreBase):
             return
         flight = check_behind.in_flight(self._key, fingerprint)
         if flight is None and not behind:
-            error = self._judge(fingerprint, self._quick_check(self._conn))
-            if error is not None:
-                raise error
+            self._check_here(fingerprint)
             return
         self._pending = flight or check_behind.start(
             self._key,
             fingerprint,
             self._uri(),
             judge=lambda rows: self._judge(fingerprint, rows),
-            inline=self._inline_check,
+            inline=lambda: self._inline_check(fingerprint),
             unreadable=lambda text: StoreError(_not_usable(self.path, sqlite3.DatabaseError(text))),
+            replaced=self._replaced,
         )
         if not behind:
             self._confirm()
@@ -314,13 +318,63 @@ class Store(StoreBase):
     def _quick_check(conn: sqlite3.Connection) -> list[str]:
         return [line for r in conn.execute("PRAGMA quick_check(5)") for line in str(r[0]).splitlines()]
 
-    def _inline_check(self) -> list[str]:
-        """The check on a connection of its own (a child process could not give a verdict)."""
+    def _check_here(self, fingerprint: str) -> None:
+        """The check now, on a read-only connection of its own beside the store's: while that one is open,
+        closing the store's connection (a damaged file is refused) is not the last close, which would copy
+        a WAL's committed frames into the damaged file. Where the file cannot be read read-only (a rollback
+        journal left by a crash must be played back first), on the store's own connection, as before."""
+        try:
+            probe = self._probe(fingerprint)
+        except check_behind.Replaced:
+            self._conn.close()
+            raise self._replaced() from None
+        except sqlite3.OperationalError:
+            probe = None
+            rows = self._quick_check(self._conn)
+        else:
+            try:
+                rows = self._quick_check(probe)
+            except BaseException:
+                self._conn.close()  # first, while the probe still holds the file
+                probe.close()
+                raise
+        error = self._judge(fingerprint, rows)
+        if error is not None:
+            self._conn.close()
+        if probe is not None:
+            probe.close()
+        if error is not None:
+            raise error
+
+    def _probe(self, fingerprint: str) -> sqlite3.Connection:
+        """A read-only connection to the very file `fingerprint` was taken of (`Replaced` if another one
+        was renamed onto the path since: its check would say nothing about the file this store reads)."""
         conn = sqlite3.connect(self._uri(), uri=True, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA schema_version")  # opened: bound to the file the path names now
+            st = os.stat(self._key)
+            if f"{st.st_dev}:{st.st_ino}" != check_behind.identity_of(fingerprint):
+                raise check_behind.Replaced
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _inline_check(self, fingerprint: str) -> list[str]:
+        """The check of a file left behind, here (a child process could not give a verdict)."""
+        conn = self._probe(fingerprint)
         try:
             return self._quick_check(conn)
         finally:
             conn.close()
+
+    def _replaced(self) -> StoreError:
+        return StoreError(
+            _(
+                "{path}: the study database was replaced while this command read it (a restore or a sync?); "
+                "nothing was written; run the command again"
+            ).format(path=self.path)
+        )
 
     def _uri(self) -> str:
         """A read-only URI of this file, as this store sees it (immutable in a read-only folder)."""
