@@ -128,21 +128,6 @@ def test_without_a_child_the_same_check_runs_here(
     assert reached and len(started) == 2 and _markers(tmp_path) == []
 
 
-def test_ctrl_c_stops_the_check_and_leaves_no_process(
-    tmp_path: Path, checks: list[str], started: list[check_behind.BehindCheck], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    db = _study_db(tmp_path)
-    _from_elsewhere(tmp_path)
-    monkeypatch.setattr(check_behind, "_CHILD", "import time; time.sleep(120)")
-    with pytest.raises(KeyboardInterrupt), checks_behind():
-        Store(db).close()
-        child = started[0]._proc
-        raise KeyboardInterrupt
-    assert child.poll() is not None and child.returncode < 0  # killed, not waited for
-    assert not check_behind.enabled() and check_behind._checks == {}
-    assert _markers(tmp_path) == []  # never finished: the next open checks the file
-
-
 @pytest.fixture
 def damaged_study(demo_study_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     target = tmp_path / "study"
@@ -260,8 +245,13 @@ def test_a_damaged_file_with_committed_frames_in_its_wal_is_refused_without_copy
     assert len(checks) == 1 and started == []  # checked at open even for a reading command
 
 
-def test_ctrl_c_while_waiting_for_the_verdict_stops_the_check(
-    tmp_path: Path, checks: list[str], started: list[check_behind.BehindCheck], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("waiting", [False, True], ids=["before the verdict is needed", "waiting for it"])
+def test_ctrl_c_stops_the_check_and_leaves_no_process(
+    tmp_path: Path,
+    checks: list[str],
+    started: list[check_behind.BehindCheck],
+    monkeypatch: pytest.MonkeyPatch,
+    waiting: bool,
 ) -> None:
     db = _study_db(tmp_path)
     _from_elsewhere(tmp_path)
@@ -274,13 +264,16 @@ def test_ctrl_c_while_waiting_for_the_verdict_stops_the_check(
     try:
         with pytest.raises(KeyboardInterrupt), checks_behind():
             Store(db).close()
+            if not waiting:
+                raise KeyboardInterrupt
             threading.Timer(0.2, press_ctrl_c).start()
             confirm_clean()  # a file about to be written: waits for the verdict
     finally:
         signal.signal(signal.SIGINT, previous)
-    child = started[0]
-    assert child._proc is not None and child._proc.returncode is not None and child._proc.returncode < 0
-    assert _markers(tmp_path) == []
+    child = started[0]._proc
+    assert child is not None and child.returncode is not None and child.returncode < 0  # killed, not waited for
+    assert not check_behind.enabled() and check_behind._checks == {}
+    assert _markers(tmp_path) == []  # never finished: the next open checks the file
 
 
 def test_a_report_keeps_the_old_list_of_exclusions_until_the_data_is_found_clean(
