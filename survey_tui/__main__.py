@@ -1,3 +1,3 @@
-from survey_tui.cli import main
+from survey_tui.cli import run
 
-raise SystemExit(main())
+run()

@@ -49,6 +49,40 @@ def test_check_on_the_demo_is_clean(demo_study_dir: Path) -> None:
     assert "ok: no errors" in result.stdout
 
 
+_ENDING = """
+import atexit, sys, threading
+class Module:  # stands for the state Python's teardown would free, one module at a time
+    def __del__(self):
+        print("torn down", file=sys.stderr)
+kept = Module()
+atexit.register(lambda: print("atexit ran", file=sys.stderr))
+if sys.argv[1] == "thread":
+    threading.Thread(target=threading.Event().wait, args=(0.5,)).start()
+sys.argv = ["survey-tui", "check", "--study", sys.argv[2]]
+from survey_tui.cli import run
+run()
+"""
+
+
+def test_check_ends_without_tearing_python_down_but_with_its_output_and_atexit(demo_study_dir: Path) -> None:
+    """`check` skips Python's teardown of its modules (a sixth of a check after an edit), never its output,
+    its exit code or the atexit handlers; with another thread running it ends the usual way."""
+    ended = {}
+    for case in ("alone", "thread"):
+        ended[case] = subprocess.run(
+            [sys.executable, "-c", _ENDING, case, str(demo_study_dir)],
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=120,
+        )
+    for result in ended.values():
+        assert result.returncode == 0 and "ok: no errors" in result.stdout, result.stderr
+        assert "atexit ran" in result.stderr
+    assert "torn down" not in ended["alone"].stderr
+    assert "torn down" in ended["thread"].stderr
+
+
 def test_check_on_a_broken_copy_prints_located_errors(demo_study_dir: Path, tmp_path: Path) -> None:
     broken = tmp_path / "broken"
     shutil.copytree(demo_study_dir, broken)

@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "check", help=_("check study.yaml and every instrument (YAML files up to 1 MiB); exit 1 on errors")
     )
     add_study_argument(p, positional="deprecated")
-    p.set_defaults(handler=cmd_check)
+    p.set_defaults(handler=cmd_check, quick_exit=True)  # nothing to tear down after it: see cli.run
 
     p = sub.add_parser("demo", help=_("build the bubble-tea demo study and open it"))
     p.add_argument("dir", nargs="?", default="demo-study")
