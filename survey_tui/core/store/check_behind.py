@@ -145,29 +145,12 @@ def enabled() -> bool:
     return _depth > 0
 
 
-def start(
-    key: str,
-    fingerprint: str,
-    uri: str,
-    *,
-    judge: Callable[[list[str]], Exception | None],
-    inline: Callable[[], list[str]],
-    unreadable: Callable[[str], Exception],
-    replaced: Callable[[], Exception],
-) -> BehindCheck:
-    """The check of this file as it is now: the one already in flight for it, else a new one."""
+def start(key: str, fingerprint: str, make: Callable[[], BehindCheck]) -> BehindCheck:
+    """The check of this file as it is now: the one already in flight for it, else `make()`'s."""
     with _lock:
         check = _checks.get((key, fingerprint))
         if check is None:
-            check = _checks[(key, fingerprint)] = BehindCheck(
-                uri,
-                path=key,
-                identity=identity_of(fingerprint),
-                judge=judge,
-                inline=inline,
-                unreadable=unreadable,
-                replaced=replaced,
-            )
+            check = _checks[(key, fingerprint)] = make()
         return check
 
 

@@ -35,7 +35,6 @@ from survey_tui.core.store.base import (  # noqa: F401
     encode,
     now,
 )
-from survey_tui.core.store.check_behind import BehindCheck
 from survey_tui.core.store.schema import (  # noqa: F401
     INTERVIEW_MODES,
     INTERVIEW_STATUSES,
@@ -156,7 +155,7 @@ class Store(StoreBase):
             self._conn = self._connect()
         except sqlite3.DatabaseError as exc:
             raise StoreError(_not_usable(self.path, exc)) from exc
-        self._pending: BehindCheck | None = None
+        self._pending: check_behind.BehindCheck | None = None
         try:
             self._check_contents(behind=check_behind.enabled() and not self._writes_at_open())
             current = self.schema_version
@@ -305,11 +304,15 @@ class Store(StoreBase):
         self._pending = flight or check_behind.start(
             self._key,
             fingerprint,
-            self._uri(),
-            judge=lambda rows: self._judge(fingerprint, rows),
-            inline=lambda: self._inline_check(fingerprint),
-            unreadable=lambda text: StoreError(_not_usable(self.path, sqlite3.DatabaseError(text))),
-            replaced=self._replaced,
+            lambda: check_behind.BehindCheck(
+                self._uri(),
+                path=self._key,
+                identity=check_behind.identity_of(fingerprint),
+                judge=lambda rows: self._judge(fingerprint, rows),
+                inline=lambda: self._inline_check(fingerprint),
+                unreadable=lambda text: StoreError(_not_usable(self.path, sqlite3.DatabaseError(text))),
+                replaced=self._replaced,
+            ),
         )
         if not behind:
             self._confirm()
@@ -392,7 +395,7 @@ class Store(StoreBase):
             )
         if not self._immutable:
             self._write_marker(fingerprint)
-            self._record_clean(fingerprint)
+        self._record_clean(fingerprint)
         return None
 
     def _record_clean(self, fingerprint: str) -> None:
@@ -409,6 +412,18 @@ class Store(StoreBase):
         if error is not None:
             raise error
         self._pending = None
+
+    @contextmanager
+    def _failed_reads_in_the_checks_words(self) -> Iterator[None]:
+        """A read that fails (on a damaged page, say) while a check left behind is in flight: its verdict,
+        waited for, says what is wrong if it found the file damaged."""
+        try:
+            yield
+        except Exception as exc:
+            damage = self._damage_found()
+            if damage is not None:
+                raise damage from exc
+            raise
 
     def _damage_found(self) -> StoreError | None:
         """After a read failed: the check left behind, waited for, if it found the file damaged (its words
@@ -659,16 +674,13 @@ class Store(StoreBase):
             self._conn.execute("ROLLBACK")
 
     def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
+        with self._lock, self._failed_reads_in_the_checks_words():
             try:
                 cur = self._conn.execute(sql, params)
                 cur.row_factory = sqlite3.Row
                 return cur.fetchall()
             except sqlite3.DatabaseError as exc:
                 self._damage_seen(exc)
-                damage = self._damage_found()
-                if damage is not None:
-                    raise damage from exc
                 raise
 
     def read_frames(
@@ -682,13 +694,8 @@ class Store(StoreBase):
         tuples into polars. 3 million answers: about 1 s against 7 s through `query`. In bulk, each query
         after the first runs while the caller works on the result before (`adbc.frames`).
         """
-        try:
+        with self._failed_reads_in_the_checks_words():  # the driver's errors too
             yield from self._read_frames(sql, params, schema)
-        except Exception as exc:  # SQLite's or the driver's error on a damaged page: the check says what
-            damage = self._damage_found()
-            if damage is not None:
-                raise damage from exc
-            raise
 
     def _read_frames(
         self, sql: str, params: Iterable[tuple[Any, ...]], schema: Mapping[str, Any]
